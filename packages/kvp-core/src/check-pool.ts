@@ -1,0 +1,259 @@
+import {
+  HOST_MAX_KEY_UNITS,
+  HOST_MAX_VALUE_UNITS,
+  KEY_FIELD_BYTES,
+  RECORD_BYTES,
+  VALUE_FIELD_BYTES,
+  VALUE_FIELD_OFFSET,
+} from "./layout.js";
+import { type DecodedRecord, decodeRecord } from "./record.js";
+import { findInvalidUtf8, utf16Units } from "./utf8.js";
+
+/**
+ * How much a finding matters. `error`: the pool is malformed or the host loses data;
+ * `warning`: legal but surprising (duplicates, empty keys); `info`: harmless facts such as
+ * the garbage the daemon leaves after a NUL.
+ */
+export type Severity = "error" | "warning" | "info";
+
+/** The kinds of finding {@link checkPool} reports. */
+export type DiagnosticCode =
+  | "trailing-fragment"
+  | "unterminated-key"
+  | "unterminated-value"
+  | "invalid-utf8"
+  | "hidden-from-host"
+  | "empty-key"
+  | "duplicate-key"
+  | "duplicate-key-case"
+  | "host-truncated-key"
+  | "host-truncated-value"
+  | "garbage-after-nul";
+
+/** One finding, located by record index and byte offset in the pool. */
+export interface PoolDiagnostic {
+  readonly code: DiagnosticCode;
+  readonly severity: Severity;
+  /** Record index, from 0 (for a trailing fragment: the index it would have had). */
+  readonly index: number;
+  /** Byte offset in the pool of the problem itself (a field, a byte, the fragment). */
+  readonly offset: number;
+  /** One line for people, without the location (printers add it). */
+  readonly message: string;
+  /** The record's key as decoded, when there is a record. */
+  readonly key?: string;
+  /** For duplicates: index of the earlier record with the same key. */
+  readonly firstIndex?: number;
+  /** For garbage and fragments: how many bytes; for hidden records: how many records. */
+  readonly count?: number;
+}
+
+/** Result of checking a pool. */
+export interface PoolReport {
+  readonly records: number;
+  readonly trailingBytes: number;
+  readonly diagnostics: PoolDiagnostic[];
+  /** Records the host would enumerate before it stops at the first invalid one. */
+  readonly visibleToHost: number;
+  readonly errors: number;
+  readonly warnings: number;
+}
+
+/** Options of {@link checkPool}. */
+export interface CheckOptions {
+  /**
+   * Whether the host reads this pool through the kernel (pool 1, default true): then text
+   * past the host-visible limits is reported as truncated. Pools the host writes (0, 3)
+   * are only checked for format.
+   */
+  readonly hostReads?: boolean;
+}
+
+/**
+ * Checks records incrementally, so a large pool can be read in chunks with bounded memory
+ * (only keys are remembered, for duplicate detection). Feed chunks with {@link addChunk} in
+ * order, then call {@link finish}.
+ */
+export class PoolChecker {
+  private readonly diagnostics: PoolDiagnostic[] = [];
+  private readonly exactKeys = new Map<string, number>();
+  private readonly foldedKeys = new Map<string, number>();
+  private records = 0;
+  private firstInvalid = -1;
+
+  constructor(private readonly options: CheckOptions = {}) {}
+
+  /** Checks the whole records in `bytes`, which start at record `firstIndex` of the pool. */
+  addChunk(bytes: Uint8Array, firstIndex: number): void {
+    const count = Math.floor(bytes.length / RECORD_BYTES);
+    for (let i = 0; i < count; i++) {
+      const start = i * RECORD_BYTES;
+      const record = decodeRecord(bytes, start, firstIndex + i);
+      this.checkRecord(record, bytes.subarray(start, start + RECORD_BYTES), (firstIndex + i) * RECORD_BYTES);
+    }
+    this.records = Math.max(this.records, firstIndex + count);
+  }
+
+  /** Completes the report; `trailingBytes` is what follows the last whole record. */
+  finish(trailingBytes: number): PoolReport {
+    const diagnostics = this.diagnostics;
+    if (trailingBytes > 0) {
+      diagnostics.push({
+        code: "trailing-fragment",
+        severity: "warning",
+        index: this.records,
+        offset: this.records * RECORD_BYTES,
+        count: trailingBytes,
+        message: `trailing fragment of ${trailingBytes} bytes after the last whole record (ignored by the daemon, dropped at its next rewrite)`,
+      });
+    }
+    if (this.firstInvalid >= 0 && this.firstInvalid < this.records - 1 && this.options.hostReads !== false) {
+      const hidden = this.records - 1 - this.firstInvalid;
+      diagnostics.push({
+        code: "hidden-from-host",
+        severity: "error",
+        index: this.firstInvalid + 1,
+        offset: (this.firstInvalid + 1) * RECORD_BYTES,
+        count: hidden,
+        message: `${hidden} record(s) after the invalid UTF-8 in record ${this.firstInvalid} are invisible to the host (it stops enumerating there)`,
+      });
+    }
+    diagnostics.sort((a, b) => a.offset - b.offset || a.index - b.index);
+    let errors = 0;
+    let warnings = 0;
+    for (const d of diagnostics) {
+      if (d.severity === "error") errors++;
+      else if (d.severity === "warning") warnings++;
+    }
+    const visibleToHost = this.firstInvalid >= 0 ? this.firstInvalid : this.records;
+    return { records: this.records, trailingBytes, diagnostics, visibleToHost, errors, warnings };
+  }
+
+  private checkRecord(record: DecodedRecord, raw: Uint8Array, offset: number): void {
+    const { index, key } = record;
+    const add = (d: Omit<PoolDiagnostic, "index" | "key">) => this.diagnostics.push({ ...d, index, key });
+    const hostReads = this.options.hostReads !== false;
+
+    if (!record.keyTerminated) {
+      add({
+        code: "unterminated-key",
+        severity: "error",
+        offset,
+        message: `key field has no NUL in its ${KEY_FIELD_BYTES} bytes (the kernel reads past it)`,
+      });
+    }
+    if (!record.valueTerminated) {
+      add({
+        code: "unterminated-value",
+        severity: "error",
+        offset: offset + VALUE_FIELD_OFFSET,
+        message: `value field has no NUL in its ${VALUE_FIELD_BYTES} bytes (the kernel reads past it)`,
+      });
+    }
+    if (!record.validUtf8) {
+      const keyBad = findInvalidUtf8(raw.subarray(0, record.keyBytes));
+      const at =
+        keyBad >= 0
+          ? offset + keyBad
+          : offset + VALUE_FIELD_OFFSET + findInvalidUtf8(raw.subarray(VALUE_FIELD_OFFSET, VALUE_FIELD_OFFSET + record.valueBytes));
+      add({
+        code: "invalid-utf8",
+        severity: "error",
+        offset: at,
+        message: `${keyBad >= 0 ? "key" : "value"} is not valid UTF-8 (byte 0x${raw[at - offset]!.toString(16).padStart(2, "0")})${
+          hostReads ? ": the host gets an error here and stops enumerating the pool" : ""
+        }`,
+      });
+      if (this.firstInvalid < 0) this.firstInvalid = index;
+    }
+    if (record.keyBytes === 0) {
+      add({
+        code: "empty-key",
+        severity: "warning",
+        offset,
+        message:
+          record.valueBytes === 0
+            ? "empty record (all of it before the NULs is empty): not a deletion, the host sees an item with an empty name"
+            : "empty key: the host sees an item with an empty name",
+      });
+    } else if (record.validUtf8) {
+      const earlier = this.exactKeys.get(key);
+      const folded = key.toLowerCase();
+      const earlierFolded = this.foldedKeys.get(folded);
+      if (earlier !== undefined) {
+        add({
+          code: "duplicate-key",
+          severity: "warning",
+          offset,
+          firstIndex: earlier,
+          message: `duplicate key (first at record ${earlier}): lookups see only the first, the host enumerates both`,
+        });
+      } else if (earlierFolded !== undefined) {
+        add({
+          code: "duplicate-key-case",
+          severity: "warning",
+          offset,
+          firstIndex: earlierFolded,
+          message: `key differs only in case from record ${earlierFolded}: case-insensitive readers see only one of them`,
+        });
+      }
+      if (earlier === undefined) this.exactKeys.set(key, index);
+      if (earlierFolded === undefined) this.foldedKeys.set(folded, index);
+    }
+    if (hostReads && record.validUtf8) {
+      const keyUnits = utf16Units(key);
+      if (keyUnits > HOST_MAX_KEY_UNITS) {
+        add({
+          code: "host-truncated-key",
+          severity: "warning",
+          offset,
+          message: `key is ${keyUnits} UTF-16 units: the host sees only the first ${HOST_MAX_KEY_UNITS}`,
+        });
+      }
+      const valueUnits = utf16Units(record.value);
+      if (valueUnits > HOST_MAX_VALUE_UNITS) {
+        add({
+          code: "host-truncated-value",
+          severity: "warning",
+          offset: offset + VALUE_FIELD_OFFSET,
+          message: `value is ${valueUnits} UTF-16 units: the host sees only the first ${HOST_MAX_VALUE_UNITS}`,
+        });
+      }
+    }
+    const keyGarbage = garbageAfterNul(raw, 0, KEY_FIELD_BYTES, record.keyBytes);
+    const valueGarbage = garbageAfterNul(raw, VALUE_FIELD_OFFSET, VALUE_FIELD_BYTES, record.valueBytes);
+    if (keyGarbage + valueGarbage > 0) {
+      add({
+        code: "garbage-after-nul",
+        severity: "info",
+        offset,
+        count: keyGarbage + valueGarbage,
+        message: `bytes after the NUL are not zero (key ${keyGarbage}, value ${valueGarbage}): ignored, as the daemon leaves old data there`,
+      });
+    }
+  }
+}
+
+/**
+ * Bytes after a field's terminating NUL up to its last non-zero byte: the "dirty tail" the
+ * daemon leaves when it copies only `strlen + 1` bytes into reused memory.
+ */
+export function garbageAfterNul(raw: Uint8Array, start: number, size: number, textLength: number): number {
+  if (textLength >= size) return 0;
+  for (let i = start + size - 1; i > start + textLength; i--) {
+    if (raw[i] !== 0) return i - (start + textLength);
+  }
+  return 0;
+}
+
+/**
+ * Checks a whole pool and returns every finding, each with its record index and byte offset:
+ * trailing fragments, fields with no NUL, invalid UTF-8 (and the records it hides from the
+ * host), empty keys, exact and case-only duplicate keys, text the host would see truncated,
+ * and garbage after NULs (informational).
+ */
+export function checkPool(bytes: Uint8Array, options: CheckOptions = {}): PoolReport {
+  const checker = new PoolChecker(options);
+  checker.addChunk(bytes, 0);
+  return checker.finish(bytes.length % RECORD_BYTES);
+}
