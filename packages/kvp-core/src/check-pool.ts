@@ -94,9 +94,12 @@ export class PoolChecker {
     this.records = Math.max(this.records, firstIndex + count);
   }
 
-  /** Completes the report; `trailingBytes` is what follows the last whole record. */
+  /**
+   * Completes the report; `trailingBytes` is what follows the last whole record. Each call
+   * returns a fresh report (the checker's own list is left as it was).
+   */
   finish(trailingBytes: number): PoolReport {
-    const diagnostics = this.diagnostics;
+    const diagnostics = [...this.diagnostics];
     if (trailingBytes > 0) {
       diagnostics.push({
         code: "trailing-fragment",
@@ -173,7 +176,7 @@ export class PoolChecker {
         offset,
         message:
           record.valueBytes === 0
-            ? "empty record (all of it before the NULs is empty): not a deletion, the host sees an item with an empty name"
+            ? "empty key and empty value (an all-zero record is one): not a deletion, the host sees an item with an empty name"
             : "empty key: the host sees an item with an empty name",
       });
     } else if (record.validUtf8) {
@@ -228,22 +231,28 @@ export class PoolChecker {
         severity: "info",
         offset,
         count: keyGarbage + valueGarbage,
-        message: `bytes after the NUL are not zero (key ${keyGarbage}, value ${valueGarbage}): ignored, as the daemon leaves old data there`,
+        message: `${keyGarbage + valueGarbage} non-zero byte(s) after the NULs (key ${keyGarbage}, value ${valueGarbage}): ignored, as the daemon leaves old data there`,
       });
     }
   }
 }
 
 /**
- * Bytes after a field's terminating NUL up to its last non-zero byte: the "dirty tail" the
- * daemon leaves when it copies only `strlen + 1` bytes into reused memory.
+ * Number of non-zero bytes after a field's terminating NUL: the "dirty tail" the daemon
+ * leaves when it copies only `strlen + 1` bytes into reused memory. Zero bytes are not
+ * counted, since they cannot be told apart from the padding a clean writer leaves (this is
+ * how the sample pools' NOTICE counts "bytes of garbage": 8 in `fedoravm`'s key, spread
+ * over 496 bytes). A field with no NUL has no tail: 0.
+ * @param start offset of the field in `raw`; `size` its length in bytes;
+ *   `textLength` the bytes before its first NUL (as `fieldTextLength` returns).
  */
 export function garbageAfterNul(raw: Uint8Array, start: number, size: number, textLength: number): number {
-  if (textLength >= size) return 0;
-  for (let i = start + size - 1; i > start + textLength; i--) {
-    if (raw[i] !== 0) return i - (start + textLength);
+  let count = 0;
+  const end = Math.min(start + size, raw.length);
+  for (let i = start + textLength + 1; i < end; i++) {
+    if (raw[i] !== 0) count++;
   }
-  return 0;
+  return count;
 }
 
 /**

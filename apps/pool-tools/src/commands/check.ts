@@ -1,0 +1,50 @@
+import type { PoolInfo, PoolReport } from "@hyperv-kvp/kvp-core";
+import { type RepairAction, checkPoolFile, isPoolFileError, poolTarget, repairPool } from "@hyperv-kvp/pool-file";
+import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
+
+/** The check of one pool. */
+export interface PoolCheck {
+  readonly pool: number;
+  readonly poolName: string;
+  readonly path: string;
+  /** Absent when the pool could not be read (see `failure`). */
+  readonly report?: PoolReport;
+  /** What `--repair` did, before `report` was made. */
+  readonly repairs?: RepairAction[];
+  readonly failure?: { readonly code: string; readonly message: string };
+}
+
+/** Options of `kvp-pool check`. */
+export interface CheckOptions extends CommonOptions {
+  /** Pools to check; default pool 1. */
+  readonly pools?: readonly PoolInfo[];
+  /** Fix what can be fixed safely, under the write lock, then check again. */
+  readonly repair?: boolean;
+  /** Allow `--repair` on daemon-owned pools. */
+  readonly force?: boolean;
+}
+
+/**
+ * Checks pools for what the daemon and the host would stumble on (see kvp-core's
+ * `checkPool`), optionally repairing first. Pool 2 is skipped: its file is never read.
+ */
+export async function check(options: CheckOptions): Promise<PoolCheck[]> {
+  const pools = (options.pools ?? ALL_POOLS.filter((p) => p.number === 1)).filter((p) => p.number !== 2);
+  const access = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const results: PoolCheck[] = [];
+  for (const pool of pools) {
+    const target = poolTarget(pool, options.dir);
+    const base = { pool: pool.number, poolName: pool.name, path: target.path };
+    try {
+      const repairs = options.repair
+        ? await repairPool(target, { ...access, ...(options.force ? { force: true } : {}) })
+        : undefined;
+      const report = await checkPoolFile(target, access);
+      results.push({ ...base, report, ...(repairs ? { repairs } : {}) });
+    } catch (error) {
+      if (!isPoolFileError(error)) throw error;
+      results.push({ ...base, failure: { code: error.code, message: error.message } });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,91 @@
+import type { DecodedRecord, PoolDiagnostic } from "@hyperv-kvp/kvp-core";
+import type { SetOutcome } from "@hyperv-kvp/pool-file";
+import type { PoolCheck } from "./commands/check.js";
+import type { ListResult } from "./commands/list.js";
+import type { WatchEvent } from "./commands/watch.js";
+
+/**
+ * Text for people: control characters and backslashes escaped, so one record is one line
+ * and nothing a pool holds can move the terminal's cursor. `--json` gives the exact text.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\\\u2028\u2029]/g, (c) => {
+    switch (c) {
+      case "\\":
+        return "\\\\";
+      case "\n":
+        return "\\n";
+      case "\r":
+        return "\\r";
+      case "\t":
+        return "\\t";
+      default:
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    }
+  });
+}
+
+/** `list` for people: a heading per pool, then `key = value` lines. */
+export function formatList(result: ListResult): string {
+  const lines: string[] = [];
+  let current = -1;
+  for (const r of result.records) {
+    if (r.pool !== current) {
+      current = r.pool;
+      lines.push(`${lines.length > 0 ? "\n" : ""}# pool ${r.pool} (${r.poolName})${r.synthesized ? ", synthesised by the daemon" : ""}`);
+    }
+    lines.push(`${printable(r.key)} = ${printable(r.value)}${r.validUtf8 === false ? "   (invalid UTF-8)" : ""}`);
+  }
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** `get` for people: the value and a newline. */
+export function formatValue(record: DecodedRecord): string {
+  return `${record.value}\n`;
+}
+
+/** `set --json` data. */
+export function setJson(outcomes: readonly SetOutcome[]): unknown {
+  return outcomes;
+}
+
+/** One diagnostic line: where, how bad, what. */
+export function formatDiagnostic(pool: number, d: PoolDiagnostic): string {
+  const key = d.key !== undefined ? ` ${JSON.stringify(printable(d.key.length > 40 ? `${d.key.slice(0, 37)}...` : d.key))}` : "";
+  return `pool ${pool} record ${d.index} @${d.offset}${key}: ${d.severity} ${d.code}: ${d.message}`;
+}
+
+/** `check` for people: repairs, findings and a summary line per pool. */
+export function formatCheck(results: readonly PoolCheck[], verbose: boolean): string {
+  const lines: string[] = [];
+  for (const c of results) {
+    if (c.failure) {
+      lines.push(`pool ${c.pool} (${c.poolName}): cannot check: ${c.failure.message}`);
+      continue;
+    }
+    for (const r of c.repairs ?? []) lines.push(`pool ${c.pool} record ${r.index}: repaired: ${r.message}`);
+    const report = c.report!;
+    for (const d of report.diagnostics) {
+      if (d.severity === "info" && !verbose) continue;
+      lines.push(formatDiagnostic(c.pool, d));
+    }
+    const infos = report.diagnostics.filter((d) => d.severity === "info").length;
+    const verdict = report.errors + report.warnings === 0 ? "ok" : `${report.errors} error(s), ${report.warnings} warning(s)`;
+    lines.push(
+      `pool ${c.pool} (${c.poolName}) ${c.path}: ${report.records} record(s), ${verdict}` +
+        (infos > 0 && !verbose ? `, ${infos} note(s) (--verbose shows them)` : ""),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** One watch event for people. */
+export function formatEvent(e: WatchEvent): string {
+  const key = printable(e.key);
+  if (e.type === "added") return `${e.time} pool ${e.pool} added   ${key} = ${printable(e.value)}\n`;
+  if (e.type === "changed") {
+    return `${e.time} pool ${e.pool} changed ${key} = ${printable(e.value)} (was ${printable(e.previous)})\n`;
+  }
+  return `${e.time} pool ${e.pool} removed ${key} (was ${printable(e.previous)})\n`;
+}

@@ -1,0 +1,24 @@
+import { createRequire } from "node:module";
+import fs from "node:fs";
+const t0 = performance.now();
+const require = createRequire(import.meta.url);
+const koffi = require("koffi");
+console.log("load ms", performance.now() - t0, koffi.version);
+const libc = koffi.load("libc.so.6");
+const Flock = koffi.struct("flock_t", { l_type: "int16", l_whence: "int16", l_start: "int64", l_len: "int64", l_pid: "int32" });
+console.log("size", koffi.sizeof(Flock), koffi.offsetof(Flock, "l_pid"));
+const fcntl = libc.func("int fcntl(int fd, int cmd, ...)");
+const flock = libc.func("int flock(int fd, int op)");
+fs.writeFileSync("/tmp/kf", "x");
+const fd = fs.openSync("/tmp/kf", "r+");
+const fd2 = fs.openSync("/tmp/kf", "r+");
+let fl = { l_type: 1, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+console.log("setlk", fcntl(fd, 37, "flock_t *", fl), koffi.errno());
+console.log("setlk2", fcntl(fd2, 37, "flock_t *", fl), koffi.errno());
+const out = { l_type: 1, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
+console.log("getlk2", fcntl(fd2, 36, koffi.inout(koffi.pointer(Flock)), [out]), out);
+const arr=[{ l_type: 1, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 }];
+console.log("getlk2b", fcntl(fd2, 36, koffi.inout(koffi.pointer(Flock)), arr), arr);
+console.log("flock", flock(fd, 2|4), koffi.errno(), flock(fd2, 1|4), koffi.errno());
+console.log(fs.readFileSync("/proc/locks","utf8"), process.pid, fs.statSync("/tmp/kf"));
+for (const f of fs.readdirSync("/proc/self/fdinfo")) { try { const t = fs.readFileSync("/proc/self/fdinfo/"+f,"utf8"); if (t.includes("lock")) console.log(f, JSON.stringify(t)); } catch {} }

@@ -1,0 +1,17 @@
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+const koffi = require("koffi");
+const lib = koffi.load(null);
+const AddrInfo = koffi.struct({ ai_flags: "int", ai_family: "int", ai_socktype: "int", ai_protocol: "int", ai_addrlen: "uint32", ai_addr: "void *", ai_canonname: "const char *", ai_next: "void *" });
+const getaddrinfo = lib.func("getaddrinfo", "int", ["const char *", "const char *", koffi.pointer(AddrInfo), koffi.out(koffi.pointer("void *"))]);
+const res = [null];
+console.log(getaddrinfo("localhost", null, { ai_flags: 2, ai_family: 2, ai_socktype: 1, ai_protocol: 0, ai_addrlen: 0, ai_addr: null, ai_canonname: null, ai_next: null }, res), res, typeof res[0]);
+console.log(koffi.decode(res[0], AddrInfo));
+const Flock = koffi.struct({ l_type: "int16", l_whence: "int16", l_start: "int64", l_len: "int64", l_pid: "int32" });
+const fcntl = lib.func("fcntl", "int", ["int", "int", "..."]);
+const fs = require("node:fs");
+const fd = fs.openSync("/tmp/kf", "r+");
+const arr=[{ l_type: 1, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 }];
+console.log(fcntl(fd, 37, koffi.inout(koffi.pointer(Flock)), arr), arr);
+console.log(fcntl(fd, 37, koffi.pointer(Flock), { l_type: 2, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 }));
+console.log(fcntl(999, 37, koffi.pointer(Flock), { l_type: 2, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 }), koffi.errno());

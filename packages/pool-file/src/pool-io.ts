@@ -1,0 +1,146 @@
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { RECORD_BYTES } from "@hyperv-kvp/kvp-core";
+import { PoolFileError, errnoCode } from "./errors.js";
+import { type LockMode, lockFile } from "./lock.js";
+import type { PlannedWrite } from "./record-write-plan.js";
+import { type PoolTarget, describePool } from "./pool-target.js";
+
+/** How long lock waits last unless told otherwise, in milliseconds. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+/** Records read per chunk when scanning a pool: 640 KiB, so huge pools stay in bounded memory. */
+export const SCAN_CHUNK_RECORDS = 256;
+
+/** Options shared by every pool operation. */
+export interface PoolAccessOptions {
+  /** Longest wait for the lock, in milliseconds (default {@link DEFAULT_LOCK_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
+  /** Cancels a lock wait. */
+  readonly signal?: AbortSignal;
+}
+
+/** An open, locked pool file. */
+export interface LockedPool {
+  readonly target: PoolTarget;
+  readonly fd: number;
+  /** File size when the lock was taken, in bytes. */
+  readonly size: number;
+}
+
+/**
+ * Opens `target`, takes the daemon-compatible lock for `mode`, runs `fn`, then unlocks and
+ * closes, whatever happens. The file is opened read-only to read and read-write to write,
+ * never truncated and never replaced: the daemon keeps its own descriptor to this inode.
+ * @param create create a missing file (mode 0644, as the daemon does); the directory is never created.
+ * @throws {PoolFileError} `daemon-absent` when the directory or file is missing, `locked`
+ *   when the lock wait times out, `io` for other system errors.
+ */
+export async function withLockedPool<T>(
+  target: PoolTarget,
+  mode: LockMode,
+  options: PoolAccessOptions & { readonly create?: boolean },
+  fn: (pool: LockedPool) => T | Promise<T>,
+): Promise<T> {
+  const fd = openPool(target, mode, options.create === true);
+  try {
+    const lock = await lockFile(fd, mode, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      describe: describePool(target),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    try {
+      const size = fstatSync(fd).size;
+      return await fn({ target, fd, size });
+    } finally {
+      lock.release();
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openPool(target: PoolTarget, mode: LockMode, create: boolean): number {
+  const flags =
+    mode === "read" ? constants.O_RDONLY : constants.O_RDWR | (create ? constants.O_CREAT : 0);
+  try {
+    return openSync(target.path, flags, 0o644);
+  } catch (error) {
+    throw openError(target, error);
+  }
+}
+
+function openError(target: PoolTarget, error: unknown): PoolFileError {
+  const code = errnoCode(error);
+  if (code === "ENOENT") {
+    const what = dirExists(target.dir) ? `${target.path} does not exist` : `${target.dir} does not exist`;
+    return new PoolFileError(
+      "daemon-absent",
+      `${what}: hv_kvp_daemon seems absent (not a Hyper-V guest, or hyperv-daemons/hypervkvpd not installed or not running)`,
+      { cause: error },
+    );
+  }
+  if (code === "EACCES" || code === "EPERM") {
+    return new PoolFileError("io", `cannot open ${describePool(target)}: permission denied (writing pools needs root)`, {
+      cause: error,
+    });
+  }
+  return new PoolFileError("io", `cannot open ${describePool(target)}: ${code ?? String(error)}`, { cause: error });
+}
+
+function dirExists(dir: string): boolean {
+  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+/** Reads `length` bytes at `position`, fewer only at end of file. */
+export function readAt(pool: LockedPool, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = io(pool, "read", () => readSync(pool.fd, out, done, length - done, position + done));
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? out : out.subarray(0, done);
+}
+
+/**
+ * Calls `visit` with the pool's whole records in chunks of {@link SCAN_CHUNK_RECORDS},
+ * from record `fromIndex` on. Stops early when `visit` returns false.
+ */
+export function scanChunks(
+  pool: LockedPool,
+  visit: (bytes: Uint8Array, firstIndex: number) => boolean | undefined,
+  fromIndex = 0,
+): void {
+  const total = Math.floor(pool.size / RECORD_BYTES);
+  for (let index = fromIndex; index < total; index += SCAN_CHUNK_RECORDS) {
+    const count = Math.min(SCAN_CHUNK_RECORDS, total - index);
+    const bytes = readAt(pool, index * RECORD_BYTES, count * RECORD_BYTES);
+    if (visit(bytes.subarray(0, Math.floor(bytes.length / RECORD_BYTES) * RECORD_BYTES), index) === false) return;
+  }
+}
+
+/** Applies planned writes in order, each with one `pwrite`. */
+export function applyWrites(pool: LockedPool, writes: readonly PlannedWrite[]): void {
+  for (const w of writes) {
+    let done = 0;
+    while (done < w.bytes.length) {
+      done += io(pool, "write", () => writeSync(pool.fd, w.bytes, done, w.bytes.length - done, w.offset + done));
+    }
+  }
+}
+
+/** Cuts the file to `size` bytes in place. */
+export function truncateTo(pool: LockedPool, size: number): void {
+  io(pool, "truncate", () => ftruncateSync(pool.fd, size));
+}
+
+function io<T>(pool: LockedPool, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new PoolFileError("io", `cannot ${what} ${describePool(pool.target)}: ${errnoCode(error) ?? String(error)}`, {
+      cause: error,
+    });
+  }
+}

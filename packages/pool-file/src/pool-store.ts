@@ -1,0 +1,390 @@
+import {
+  type DecodedRecord,
+  KEY_FIELD_BYTES,
+  type KvpRecord,
+  type MatchOptions,
+  PoolChecker,
+  type PoolReport,
+  RECORD_BYTES,
+  type RecordLimits,
+  decodePool,
+  decodeRecord,
+  decodeUtf8,
+  encodeRecord,
+  encodeUtf8,
+  fieldTextLength,
+  isKvpError,
+  keyMatcher,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  utf8BoundaryAtOrBefore,
+} from "@hyperv-kvp/kvp-core";
+import { PoolFileError } from "./errors.js";
+import {
+  type LockedPool,
+  type PoolAccessOptions,
+  applyWrites,
+  readAt,
+  scanChunks,
+  truncateTo,
+  withLockedPool,
+} from "./pool-io.js";
+import { type PoolTarget, writeRefusal } from "./pool-target.js";
+import { planRecordWrite } from "./record-write-plan.js";
+
+/** A pool's content as read under the read lock. */
+export interface PoolContent {
+  readonly target: PoolTarget;
+  readonly records: DecodedRecord[];
+  /** Bytes after the last whole record (ignored, as the daemon ignores them). */
+  readonly trailingBytes: number;
+}
+
+/**
+ * Reads every record of a pool under a read lock, in file order.
+ * @throws {PoolFileError} see {@link withLockedPool}.
+ */
+export function readPool(target: PoolTarget, options: PoolAccessOptions = {}): Promise<PoolContent> {
+  return withLockedPool(target, "read", options, (pool) => {
+    const records: DecodedRecord[] = [];
+    scanChunks(pool, (bytes, first) => {
+      records.push(...decodePool(bytes, first).records);
+      return true;
+    });
+    return { target, records, trailingBytes: pool.size % RECORD_BYTES };
+  });
+}
+
+/**
+ * The first record with `key` (first match wins, as in the daemon), or undefined.
+ * @throws {PoolFileError} see {@link withLockedPool}.
+ */
+export function getRecord(
+  target: PoolTarget,
+  key: string,
+  options: PoolAccessOptions & MatchOptions = {},
+): Promise<DecodedRecord | undefined> {
+  const matches = keyMatcher(key, options);
+  return withLockedPool(target, "read", options, (pool) => {
+    let found: DecodedRecord | undefined;
+    scanChunks(pool, (bytes, first) => {
+      found = decodePool(bytes, first).records.find(matches);
+      return found === undefined;
+    });
+    return found;
+  });
+}
+
+/**
+ * Checks a pool under a read lock, reading it in chunks (bounded memory for any size).
+ * Pool 1 is checked for what the host would lose; other pools for format only.
+ */
+export function checkPoolFile(target: PoolTarget, options: PoolAccessOptions = {}): Promise<PoolReport> {
+  return withLockedPool(target, "read", options, (pool) => {
+    const checker = new PoolChecker({ hostReads: target.pool.number === 1 });
+    scanChunks(pool, (bytes, first) => {
+      checker.addChunk(bytes, first);
+      return true;
+    });
+    return checker.finish(pool.size % RECORD_BYTES);
+  });
+}
+
+/** Options of pool writes. */
+export interface WriteOptions extends PoolAccessOptions, MatchOptions {
+  /** Write a daemon-owned pool (0, 2, 3, 4) anyway. Default false: refused with the reason. */
+  readonly force?: boolean;
+  /** Create the pool file if it is missing (never the directory). Default false. */
+  readonly create?: boolean;
+  /**
+   * Limits on what is written. Default: `"host"` for pool 1 (what the host receives whole),
+   * `"wire"` for the others (what fits a record).
+   */
+  readonly limits?: RecordLimits;
+}
+
+/** What one set did to the pool. */
+export interface SetOutcome {
+  readonly key: string;
+  /** `modified` in place, `appended` at the end, or `unchanged` (same value already there). */
+  readonly action: "modified" | "appended" | "unchanged";
+  readonly index: number;
+  /** The value that was replaced, for `modified`. */
+  readonly previous?: string;
+}
+
+/**
+ * Upserts records under one write lock, like the daemon's set: the first record with the
+ * key is changed in place, otherwise the record is appended. Each change touches as little
+ * as possible: a modify rewrites only that record (in page-safe pieces), all appends go in
+ * one write at the end. A trailing fragment is dropped first, as the daemon would.
+ * Every record is validated before the file is opened, so bad input changes nothing.
+ * @throws {PoolFileError} `invalid` for a bad key or value, `refused` for a daemon-owned
+ *   pool without `force`, and see {@link withLockedPool}.
+ */
+export function setRecords(
+  target: PoolTarget,
+  records: readonly KvpRecord[],
+  options: WriteOptions = {},
+): Promise<SetOutcome[]> {
+  assertWritable(target, options);
+  const limits = options.limits ?? (target.pool.number === 1 ? "host" : "wire");
+  const encoded = records.map((record) => encodeOrExplain(record, limits));
+  return withLockedPool(target, "write", options, (pool) => {
+    const wholeSize = dropFragment(pool);
+    const firstIndexOf = indexKeys(pool, records, options);
+    const count = wholeSize / RECORD_BYTES;
+    const outcomes: SetOutcome[] = [];
+    const appended: Uint8Array[] = [];
+    records.forEach((record, i) => {
+      const bytes = encoded[i]!;
+      const foldedKey = options.ignoreCase ? record.key.toLowerCase() : record.key;
+      const index = firstIndexOf.get(foldedKey);
+      if (index === undefined) {
+        firstIndexOf.set(foldedKey, count + appended.length);
+        outcomes.push({ key: record.key, action: "appended", index: count + appended.length });
+        appended.push(bytes);
+        return;
+      }
+      if (index >= count) {
+        // Set twice in one batch: the later value wins in the pending append.
+        appended[index - count] = bytes;
+        outcomes.push({ key: record.key, action: "appended", index });
+        return;
+      }
+      const offset = index * RECORD_BYTES;
+      const before = readAt(pool, offset, RECORD_BYTES);
+      const previous = decodeRecord(before, 0, index);
+      // Keep the stored key's spelling (it may differ in case under ignoreCase).
+      const after = encodeRecord({ key: previous.key, value: record.value }, { limits: "wire" });
+      const writes = planRecordWrite(offset, before, after);
+      applyWrites(pool, writes);
+      outcomes.push({
+        key: previous.key,
+        action: previous.value === record.value && writes.length === 0 ? "unchanged" : "modified",
+        index,
+        previous: previous.value,
+      });
+    });
+    if (appended.length > 0) {
+      const block = new Uint8Array(appended.length * RECORD_BYTES);
+      appended.forEach((bytes, i) => block.set(bytes, i * RECORD_BYTES));
+      applyWrites(pool, [{ offset: wholeSize, bytes: block }]);
+    }
+    return outcomes;
+  });
+}
+
+/** Options of {@link deleteRecord}. */
+export interface DeleteOptions extends WriteOptions {
+  /** Delete every record with the key, not only the first (the daemon deletes the first). */
+  readonly all?: boolean;
+}
+
+/**
+ * Deletes the first record with `key` (or all), keeping the order of the rest: later
+ * records move up one by one in page-safe writes, then the file is cut to size. Records
+ * before the first match are not touched.
+ * @returns the records removed (empty when the key is absent: the file is not changed).
+ * @throws {PoolFileError} as {@link setRecords}.
+ */
+export function deleteRecord(target: PoolTarget, key: string, options: DeleteOptions = {}): Promise<DecodedRecord[]> {
+  assertWritable(target, options);
+  const matches = keyMatcher(key, options);
+  return withLockedPool(target, "write", options, (pool) => {
+    let removed = 0;
+    return removeRecords(pool, (record) => {
+      const remove = matches(record) && (options.all === true || removed === 0);
+      if (remove) removed++;
+      return remove;
+    });
+  });
+}
+
+/**
+ * Removes the records `shouldRemove` picks, keeping the order of the rest: later records
+ * move up one by one in page-safe writes, then the file is cut to size (dropping any
+ * trailing fragment). Nothing before the first removed record is written.
+ */
+function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) => boolean): DecodedRecord[] {
+  const removed: DecodedRecord[] = [];
+  // Originals of the positions from the write cursor up to the record being read: the
+  // content each write replaces, needed to plan page-safe writes.
+  const pending: Uint8Array[] = [];
+  let writeIndex = -1;
+  scanChunks(pool, (bytes, first) => {
+    for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
+      const raw = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
+      const record = decodeRecord(raw, 0, first + i);
+      const remove = shouldRemove(record);
+      if (writeIndex < 0) {
+        if (!remove) continue;
+        writeIndex = first + i;
+      }
+      pending.push(raw);
+      if (remove) {
+        removed.push({ ...record, offset: (first + i) * RECORD_BYTES });
+        continue;
+      }
+      applyWrites(pool, planRecordWrite(writeIndex * RECORD_BYTES, pending.shift()!, raw));
+      writeIndex++;
+    }
+    return true;
+  });
+  if (removed.length > 0) truncateTo(pool, writeIndex * RECORD_BYTES);
+  return removed;
+}
+
+/** One fix made by {@link repairPool}. */
+export interface RepairAction {
+  readonly action: "dropped-fragment" | "terminated-field" | "replaced-invalid-utf8" | "removed-empty-record";
+  /** Record index before the repair (for a fragment: where it started, in records). */
+  readonly index: number;
+  readonly message: string;
+}
+
+/**
+ * Fixes under the write lock what can be fixed without guessing, in place:
+ * drops a trailing fragment; ends a field that has no NUL (cut at a character boundary to
+ * 511/2047 bytes); replaces invalid UTF-8 with U+FFFD so the host's enumeration no longer
+ * stops there; removes records whose key and value are both empty. Duplicates, empty keys
+ * with a value and text the host would see truncated are left alone: only their writer
+ * knows which version is right. Works on daemon-owned pools only with `force`.
+ * @returns what was done, in file order; empty when nothing needed fixing.
+ */
+export function repairPool(target: PoolTarget, options: WriteOptions = {}): Promise<RepairAction[]> {
+  assertWritable(target, options);
+  return withLockedPool(target, "write", options, (pool) => {
+    const actions: RepairAction[] = [];
+    const fragment = pool.size % RECORD_BYTES;
+    scanChunks(pool, (bytes, first) => {
+      for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
+        const raw = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
+        const record = decodeRecord(raw, 0, first + i);
+        if (record.keyTerminated && record.valueTerminated && record.validUtf8) continue;
+        const fixed = encodeRecord({ key: fitText(record.key, MAX_KEY_BYTES) || "?", value: fitText(record.value, MAX_VALUE_BYTES) }, { limits: "wire" });
+        applyWrites(pool, planRecordWrite(record.index * RECORD_BYTES, raw, fixed));
+        if (!record.keyTerminated || !record.valueTerminated) {
+          actions.push({
+            action: "terminated-field",
+            index: record.index,
+            message: `ended the ${!record.keyTerminated ? "key" : "value"} field that had no NUL`,
+          });
+        }
+        if (!record.validUtf8) {
+          actions.push({
+            action: "replaced-invalid-utf8",
+            index: record.index,
+            message: "replaced invalid UTF-8 with U+FFFD, so the host enumerates past this record again",
+          });
+        }
+      }
+      return true;
+    });
+    const emptied = removeRecords(pool, (record) => record.keyBytes === 0 && record.valueBytes === 0);
+    for (const record of emptied) {
+      actions.push({ action: "removed-empty-record", index: record.index, message: "removed an empty record (empty key and value)" });
+    }
+    if (fragment > 0 && emptied.length === 0) truncateTo(pool, pool.size - fragment);
+    if (fragment > 0) {
+      actions.push({
+        action: "dropped-fragment",
+        index: Math.floor(pool.size / RECORD_BYTES),
+        message: `dropped a trailing fragment of ${fragment} bytes`,
+      });
+    }
+    return actions.sort((a, b) => a.index - b.index);
+  });
+}
+
+/** `text` cut (at a character boundary) to at most `maxBytes` of UTF-8. */
+function fitText(text: string, maxBytes: number): string {
+  const bytes = encodeUtf8(text);
+  if (bytes.length <= maxBytes) return text;
+  return decodeUtf8(bytes.subarray(0, utf8BoundaryAtOrBefore(bytes, maxBytes))).text;
+}
+
+function assertWritable(target: PoolTarget, options: WriteOptions): void {
+  const refusal = writeRefusal(target);
+  if (refusal !== undefined && options.force !== true) {
+    throw new PoolFileError("refused", `refusing to write: ${refusal} (force it only if you know why)`);
+  }
+}
+
+function encodeOrExplain(record: KvpRecord, limits: RecordLimits): Uint8Array {
+  try {
+    return encodeRecord(record, { limits });
+  } catch (error) {
+    if (isKvpError(error)) {
+      const hint =
+        limits === "host" && /host/.test(error.message)
+          ? " (the wire limits of 511/2047 bytes allow more, but the host would not get it whole)"
+          : "";
+      throw new PoolFileError("invalid", `${JSON.stringify(shorten(record.key))}: ${error.message}${hint}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function shorten(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Drops a trailing fragment (the daemon ignores it and drops it at its next rewrite). */
+function dropFragment(pool: LockedPool): number {
+  const whole = pool.size - (pool.size % RECORD_BYTES);
+  if (whole !== pool.size) truncateTo(pool, whole);
+  return whole;
+}
+
+/**
+ * Index of the first record of each wanted key (keys lowercased under ignoreCase). Exact
+ * matching compares the key field's bytes, as the daemon's `memcmp` does, without decoding
+ * anything: an upsert in a large pool costs one read of the file and a byte compare.
+ */
+function indexKeys(pool: LockedPool, records: readonly KvpRecord[], options: MatchOptions): Map<string, number> {
+  const firstIndexOf = new Map<string, number>();
+  if (options.ignoreCase) {
+    const wanted = new Set(records.map((r) => r.key.toLowerCase()));
+    scanChunks(pool, (bytes, first) => {
+      for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
+        const field = bytes.subarray(i * RECORD_BYTES, i * RECORD_BYTES + KEY_FIELD_BYTES);
+        const { text, valid } = decodeUtf8(field.subarray(0, fieldTextLength(field, 0, KEY_FIELD_BYTES)));
+        const folded = text.toLowerCase();
+        if (valid && wanted.has(folded) && !firstIndexOf.has(folded)) firstIndexOf.set(folded, first + i);
+      }
+      return firstIndexOf.size < wanted.size;
+    });
+    return firstIndexOf;
+  }
+  const wanted = new Map<string, Uint8Array>(records.map((r) => [r.key, encodeUtf8(r.key)]));
+  scanChunks(pool, (bytes, first) => {
+    for (const [key, keyBytes] of wanted) {
+      const index = findKeyField(bytes, keyBytes);
+      if (index >= 0) {
+        firstIndexOf.set(key, first + index);
+        wanted.delete(key);
+      }
+    }
+    return wanted.size > 0;
+  });
+  return firstIndexOf;
+}
+
+/** Index of the first record in `bytes` whose key field holds exactly `key` then a NUL, or -1. */
+function findKeyField(bytes: Uint8Array, key: Uint8Array): number {
+  const count = bytes.length / RECORD_BYTES;
+  const length = key.length;
+  const first = key[0];
+  outer: for (let i = 0; i < count; i++) {
+    const at = i * RECORD_BYTES;
+    if (bytes[at] !== first || bytes[at + length] !== 0) continue;
+    for (let k = 1; k < length; k++) if (bytes[at + k] !== key[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+

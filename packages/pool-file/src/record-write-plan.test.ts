@@ -1,0 +1,103 @@
+import { KEY_FIELD_BYTES, RECORD_BYTES, decodeRecord, encodeRecord } from "@hyperv-kvp/kvp-core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PAGE_BYTES, planRecordWrite, readsTheSame } from "./record-write-plan.js";
+
+const text = (maxLength: number) =>
+  fc
+    .oneof(
+      fc.string({ unit: "binary", maxLength }),
+      fc.string({ unit: fc.constantFrom("a", "é", "€", "😀"), maxLength }),
+    )
+    .filter((s) => !s.includes("\0"));
+
+const record = fc
+  .record({ key: text(80).filter((s) => s.length > 0), value: text(680) })
+  .filter((r) => new TextEncoder().encode(r.key).length <= 511 && new TextEncoder().encode(r.value).length <= 2047);
+
+function apply(file: Uint8Array, offset: number, bytes: Uint8Array) {
+  file.set(bytes, offset);
+}
+
+describe("planRecordWrite", () => {
+  it("writes nothing when the record is unchanged", () => {
+    const r = encodeRecord({ key: "k", value: "v" });
+    expect(planRecordWrite(RECORD_BYTES, r, r.slice())).toEqual([]);
+  });
+
+  it("writes a record inside one page with a single write", () => {
+    const before = encodeRecord({ key: "k", value: "old" });
+    const after = encodeRecord({ key: "k", value: "new" });
+    const writes = planRecordWrite(0, before, after);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.offset).toBe(0);
+  });
+
+  it("only rewrites the half that changed when a record crosses a page", () => {
+    // Record 1 starts at 2560 and crosses the page end at 4096: bytes 0..1535 are in page 0.
+    const before = encodeRecord({ key: "k", value: "old" });
+    const after = encodeRecord({ key: "k", value: "new" });
+    const writes = planRecordWrite(RECORD_BYTES, before, after);
+    expect(writes).toEqual([{ offset: RECORD_BYTES, bytes: after.subarray(0, PAGE_BYTES - RECORD_BYTES) }]);
+  });
+
+  it("cuts the new value inside the first page when both values cross the page end", () => {
+    // Record 1: bytes 0..1535 in the first page, so the value's first 1024 bytes are there.
+    const before = encodeRecord({ key: "k", value: "x".repeat(1500) });
+    const after = encodeRecord({ key: "k", value: "€".repeat(500) });
+    const writes = planRecordWrite(RECORD_BYTES, before, after);
+    expect(writes.map((w) => [w.offset, w.bytes.length])).toEqual([
+      [RECORD_BYTES, 1536],
+      [PAGE_BYTES, 1024],
+      [RECORD_BYTES, 1536],
+    ]);
+    const provisional = new Uint8Array(RECORD_BYTES);
+    provisional.set(before);
+    provisional.set(writes[0]!.bytes);
+    // 1023 bytes fit before the NUL; the cut backs up to a whole "€" (3 bytes): 341 of them.
+    expect(decodeRecord(provisional).value).toBe("€".repeat(341));
+  });
+
+  it("writes the value before the key when they sit in different pages", () => {
+    // Record 3 starts at 7680; its key ends exactly at the page end 8192.
+    const before = encodeRecord({ key: "old-key", value: "a".repeat(900) });
+    const after = encodeRecord({ key: "new-key", value: "b".repeat(900) });
+    const writes = planRecordWrite(3 * RECORD_BYTES, before, after);
+    expect(writes.map((w) => [w.offset, w.bytes.length])).toEqual([
+      [3 * RECORD_BYTES + KEY_FIELD_BYTES, 2048],
+      [3 * RECORD_BYTES, KEY_FIELD_BYTES],
+    ]);
+  });
+
+  it("leaves only whole, valid records that read as before, after, or a cut of after", () => {
+    fc.assert(
+      fc.property(record, record, fc.integer({ min: 0, max: 15 }), (a, b, index) => {
+        const offset = index * RECORD_BYTES;
+        const before = encodeRecord(a);
+        const after = encodeRecord(b);
+        const file = new Uint8Array(offset + RECORD_BYTES + PAGE_BYTES);
+        file.set(before, offset);
+        const writes = planRecordWrite(offset, before, after);
+        const split = PAGE_BYTES - (offset % PAGE_BYTES);
+        for (const w of writes) {
+          // Never crosses a page boundary, so the kernel cannot tear it on SIGKILL.
+          const onePage = Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
+          const inRecord = w.offset >= offset && w.offset + w.bytes.length <= offset + RECORD_BYTES;
+          if (!onePage || !inRecord) return false;
+          apply(file, w.offset, w.bytes);
+          const state = file.slice(offset, offset + RECORD_BYTES);
+          const decoded = decodeRecord(state);
+          if (!(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8)) return false;
+          const acceptable =
+            readsTheSame(state, before) ||
+            readsTheSame(state, after) ||
+            (decoded.key === b.key && b.value.startsWith(decoded.value)) ||
+            (split === KEY_FIELD_BYTES && decoded.key === a.key && decoded.value === b.value);
+          if (!acceptable) return false;
+        }
+        return Buffer.compare(file.subarray(offset, offset + RECORD_BYTES), after) === 0;
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,0 +1,95 @@
+import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_OFFSET, utf8BoundaryAtOrBefore } from "@hyperv-kvp/kvp-core";
+
+/** One `pwrite`: bytes at an absolute file offset. */
+export interface PlannedWrite {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Page size assumed for atomicity; 4 KiB on every Linux platform we run on. */
+export const PAGE_BYTES = 4096;
+
+/**
+ * Plans the writes that turn the record `before` at file offset `offset` into `after`, so
+ * that a process killed between (or during) any of them leaves a whole, valid record.
+ *
+ * Why this is needed: the kernel copies a `write` into the page cache one page at a time
+ * and checks for a fatal signal between pages, so a SIGKILL can tear a write that crosses
+ * a page boundary; a write inside one page is never torn. A 2560-byte record crosses a
+ * 4096-byte page boundary at half the record positions. So each planned write stays inside
+ * one page, and the order is chosen so every intermediate state still reads as `before` or
+ * `after`. When both the old and the new value run across the page boundary, no order
+ * gives that, and a first write makes the record read as `after` with its value cut at a
+ * character boundary before the page end: whole, valid UTF-8, NUL-terminated.
+ *
+ * Unchanged halves are not written at all; identical records produce no write.
+ */
+export function planRecordWrite(
+  offset: number,
+  before: Uint8Array,
+  after: Uint8Array,
+  pageBytes: number = PAGE_BYTES,
+): PlannedWrite[] {
+  if (equalBytes(before, after)) return [];
+  const split = pageBytes - (offset % pageBytes);
+  if (split >= RECORD_BYTES) return [{ offset, bytes: after }];
+
+  const headChanged = !equalBytes(before.subarray(0, split), after.subarray(0, split));
+  const tailChanged = !equalBytes(before.subarray(split), after.subarray(split));
+  const head: PlannedWrite = { offset, bytes: after.subarray(0, split) };
+  const tail: PlannedWrite = { offset: offset + split, bytes: after.subarray(split) };
+  if (!headChanged) return [tail];
+  if (!tailChanged) return [head];
+
+  if (readsTheSame(concat(before.subarray(0, split), after.subarray(split)), before)) return [tail, head];
+  if (readsTheSame(concat(after.subarray(0, split), before.subarray(split)), after)) return [head, tail];
+  if (split <= KEY_FIELD_BYTES) {
+    // Key alone in the first page, value alone in the second: each field is written whole,
+    // value first, so the one intermediate is the old key with the new value. In a delete's
+    // shift that old key already sits one record earlier, so lookups still see it right.
+    return [tail, head];
+  }
+  // Both values cross the page end. First make the new record's value end inside the first
+  // page (a prefix cut on a character boundary), then fill in the second page, then drop the
+  // early NUL.
+  const valueInHead = split - VALUE_FIELD_OFFSET;
+  const newValue = after.subarray(VALUE_FIELD_OFFSET);
+  const cut = utf8BoundaryAtOrBefore(newValue.subarray(0, textLength(newValue)), valueInHead - 1);
+  const provisional = after.slice(0, split);
+  provisional[VALUE_FIELD_OFFSET + cut] = 0;
+  return [{ offset, bytes: provisional }, tail, head];
+}
+
+/** Whether two records read as the same key and value (text up to each field's first NUL). */
+export function readsTheSame(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    equalBytes(fieldText(a, 0, KEY_FIELD_BYTES), fieldText(b, 0, KEY_FIELD_BYTES)) &&
+    equalBytes(fieldText(a, VALUE_FIELD_OFFSET, RECORD_BYTES), fieldText(b, VALUE_FIELD_OFFSET, RECORD_BYTES))
+  );
+}
+
+function fieldText(record: Uint8Array, start: number, end: number): Uint8Array | undefined {
+  const field = record.subarray(start, end);
+  const nul = field.indexOf(0);
+  // A field without a NUL reads as nothing definite; treat it as never equal.
+  return nul < 0 ? undefined : field.subarray(0, nul);
+}
+
+function textLength(field: Uint8Array): number {
+  const nul = field.indexOf(0);
+  return nul < 0 ? field.length : nul;
+}
+
+function equalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Brings a checkout to a runnable state, and does nothing that is already done:
+# pnpm at the pinned version, dependencies from the lockfile, a build (turbo caches it).
+# With --for-tests it also installs the Debian packages the interop tests run against.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.9
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  say "installing pnpm $PNPM_VERSION"
+  npm install --global --silent "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+if [ "${1:-}" = "--for-tests" ]; then
+  # The real hv_kvp_daemon is the authority the interop tests compare against; cc builds
+  # the LD_PRELOAD shim that lets it run without Hyper-V.
+  missing=()
+  [ -x /usr/sbin/hv_kvp_daemon ] || missing+=(hyperv-daemons)
+  command -v cc >/dev/null || missing+=(gcc libc6-dev)
+  command -v flock >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      say "missing: ${missing[*]} — install them (apt-get install ${missing[*]}) and run again"
+      exit 1
+    fi
+  fi
+fi
+
+pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+pnpm exec turbo run build --output-logs=errors-only >&2

@@ -1,0 +1,43 @@
+// The project's test command (README: `npm test`): typecheck and lint every package, run
+// every vitest project once, then print one closing line `tests: N passed, N failed, N skipped`.
+// Skipped tests never count as passing: under CI any skip fails the run.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: "inherit" }).status ?? 1;
+
+if (run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "--output-logs=errors-only"]) !== 0) {
+  console.error("test: typecheck or lint failed");
+  process.exit(1);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "kvp-test-"));
+const reportFile = join(dir, "vitest.json");
+const status = run("pnpm", [
+  "exec",
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${reportFile}`,
+  ...process.argv.slice(2),
+]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(reportFile, "utf8"));
+  passed = report.numPassedTests;
+  failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  skipped = report.numPendingTests + report.numTodoTests;
+} catch {
+  failed = Math.max(failed, 1);
+}
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (process.env.CI && skipped > 0) console.error("test: skipped tests fail the run under CI");
+process.exit(status !== 0 || failed > 0 || passed === 0 || (process.env.CI && skipped > 0) ? 1 : 0);
