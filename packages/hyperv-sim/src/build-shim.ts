@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,9 +76,9 @@ async function compileOnce(compiler: string, cacheDir: string): Promise<string> 
     .digest("hex")
     .slice(0, 16);
   const output = join(cacheDir, `hv_kvp_shim-${hash}.so`);
-  if (existsSync(output)) return output;
-
   await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+  await assertOwnDir(cacheDir);
+  if (existsSync(output)) return output;
   const temporary = `${output}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   try {
     await run(compiler, [...COMPILE_FLAGS, "-o", temporary, sourcePath, ...LINK_FLAGS]);
@@ -94,8 +94,8 @@ async function compileOnce(compiler: string, cacheDir: string): Promise<string> 
         { cause: error },
       );
     }
-    const output = String((error as { stderr?: unknown }).stderr ?? "").trim() || String(error);
-    throw new SimError("shim-build-failed", `cannot build the hv_kvp_daemon shim with ${compiler}: ${output}`, {
+    const detail = String((error as { stderr?: unknown }).stderr ?? "").trim() || String(error);
+    throw new SimError("shim-build-failed", `cannot build the hv_kvp_daemon shim with ${compiler}: ${detail}`, {
       cause: error,
     });
   }
@@ -111,6 +111,18 @@ function findSource(): string {
     "shim-build-failed",
     `cannot build the hv_kvp_daemon shim: its source is missing (looked for ${SOURCE_CANDIDATES.map((u) => fileURLToPath(u)).join(", ")})`,
   );
+}
+
+/**
+ * The shim is loaded into a process we start, so a cache directory someone else controls
+ * (pre-created in a shared /tmp) must not be trusted.
+ */
+async function assertOwnDir(dir: string): Promise<void> {
+  const info = await stat(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    throw new SimError("shim-build-failed", `cannot use shim cache ${dir}: owned by uid ${info.uid}, not by us (${uid})`);
+  }
 }
 
 function defaultCacheDir(): string {

@@ -762,7 +762,7 @@ describe("properties", () => {
         expect(pool.records.length * RECORD_BYTES + pool.trailingBytes).toBe(bytes.length);
         expect(pool.trailingBytes).toBeGreaterThanOrEqual(0);
         expect(pool.trailingBytes).toBeLessThan(RECORD_BYTES);
-        pool.records.forEach((r, i) => expect([r.index, r.offset]).toEqual([i, i * RECORD_BYTES]));
+        expect(pool.records.map((r) => [r.index, r.offset])).toEqual(pool.records.map((_, i) => [i, i * RECORD_BYTES]));
       }),
       { numRuns: 150 },
     );

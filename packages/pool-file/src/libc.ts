@@ -83,8 +83,8 @@ export interface InterfaceAddress {
 
 /** Result of {@link Libc.getCanonicalName}: the canonical name, or getaddrinfo's error. */
 export type CanonicalNameResult =
-  | { readonly error: 0; readonly canonicalName: string | null }
-  | { readonly error: number; readonly message: string };
+  | { readonly ok: true; readonly canonicalName: string | null }
+  | { readonly ok: false; readonly error: number; readonly message: string };
 
 /** The libc calls pool-file needs; errors come back as errno values, never as exceptions. */
 export interface Libc {
@@ -274,10 +274,10 @@ function loadLibc(): Libc {
         },
         result,
       ) as number;
-      if (error !== 0) return { error, message: (gaiStrerror(error) as string | null) ?? "" };
+      if (error !== 0) return { ok: false, error, message: (gaiStrerror(error) as string | null) ?? "" };
       try {
         const first = koffi.decode(result[0], addrinfoType) as { ai_canonname: string | null };
-        return { error: 0, canonicalName: first.ai_canonname };
+        return { ok: true, canonicalName: first.ai_canonname };
       } finally {
         freeaddrinfo(result[0]);
       }

@@ -122,7 +122,7 @@ export interface SetOutcome {
  * @throws {PoolFileError} `invalid` for a bad key or value, `refused` for a daemon-owned
  *   pool without `force`, and see {@link withLockedPool}.
  */
-export function setRecords(
+export async function setRecords(
   target: PoolTarget,
   records: readonly KvpRecord[],
   options: WriteOptions = {},
@@ -188,7 +188,7 @@ export interface DeleteOptions extends WriteOptions {
  * @returns the records removed (empty when the key is absent: the file is not changed).
  * @throws {PoolFileError} as {@link setRecords}.
  */
-export function deleteRecord(target: PoolTarget, key: string, options: DeleteOptions = {}): Promise<DecodedRecord[]> {
+export async function deleteRecord(target: PoolTarget, key: string, options: DeleteOptions = {}): Promise<DecodedRecord[]> {
   assertWritable(target, options);
   const matches = keyMatcher(key, options);
   return withLockedPool(target, "write", options, (pool) => {
@@ -252,7 +252,7 @@ export interface RepairAction {
  * knows which version is right. Works on daemon-owned pools only with `force`.
  * @returns what was done, in file order; empty when nothing needed fixing.
  */
-export function repairPool(target: PoolTarget, options: WriteOptions = {}): Promise<RepairAction[]> {
+export async function repairPool(target: PoolTarget, options: WriteOptions = {}): Promise<RepairAction[]> {
   assertWritable(target, options);
   return withLockedPool(target, "write", options, (pool) => {
     const actions: RepairAction[] = [];

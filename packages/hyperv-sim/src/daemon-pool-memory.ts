@@ -1,0 +1,116 @@
+import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_BYTES, VALUE_FIELD_OFFSET } from "@hyperv-kvp/kvp-core";
+
+/**
+ * The daemon's in-memory copy of one pool (`kvp_file_info[pool].records`), with the
+ * daemon's exact byte-level habits, so a model built on it writes the same files,
+ * garbage included:
+ * - the array outlives each operation: a re-read (`fread`) overwrites only as many bytes as
+ *   the file has (a trailing fragment too), and slots past the end keep what they held;
+ * - SET copies `key_size` / `value_size` bytes (`memcpy`) into the matched or the next slot,
+ *   so a shorter value leaves the old tail after its NUL, and an appended record inherits
+ *   the tail of whatever that slot held before;
+ * - DELETE shifts later records up with `strcpy` per field, so each moved-into slot keeps
+ *   the tail of its previous content past the copied string's NUL.
+ * Fresh memory is zero here; the real daemon's first allocation is fresh heap, which was
+ * zero in every run we observed, but memory it gains by growing past 50 records
+ * (`realloc`) may hold heap garbage this cannot predict. Pure: no IO.
+ */
+export class DaemonPoolMemory {
+  private memory: Uint8Array;
+  private records = 0;
+
+  constructor(initialRecords = 0) {
+    this.memory = new Uint8Array(Math.max(1, initialRecords) * RECORD_BYTES);
+  }
+
+  /** Records the daemon believes the pool holds. */
+  get count(): number {
+    return this.records;
+  }
+
+  /** Replaces the contents with a file's bytes, as the daemon's re-read does. */
+  load(file: Uint8Array): void {
+    this.ensure(file.length);
+    this.memory.set(file, 0);
+    this.records = Math.floor(file.length / RECORD_BYTES);
+  }
+
+  /** The bytes the daemon writes back: its records, nothing after them. */
+  fileBytes(): Uint8Array {
+    return this.memory.slice(0, this.records * RECORD_BYTES);
+  }
+
+  /** The whole record at `index` (a view, {@link RECORD_BYTES} long). */
+  record(index: number): Uint8Array {
+    return this.memory.subarray(index * RECORD_BYTES, (index + 1) * RECORD_BYTES);
+  }
+
+  /**
+   * Index of the first record whose first `keySize` bytes equal `key`'s (the daemon's
+   * `memcmp`, which with the NUL counted is an exact, case-sensitive match), or -1.
+   * `key` is what follows the key's start in the message: a `keySize` past the key field
+   * reads on into the bytes after it, on both sides, as `memcmp` does.
+   */
+  find(key: Uint8Array, keySize: number): number {
+    const size = Math.min(keySize, key.length, RECORD_BYTES);
+    for (let i = 0; i < this.records; i++) {
+      const record = this.record(i);
+      let same = true;
+      for (let b = 0; b < size && same; b++) same = record[b] === key[b];
+      if (same) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * `kvp_key_add_or_modify` after its re-read: copies `valueSize` bytes of `value` over the
+   * first match's value, else `valueSize` bytes of value and `keySize` bytes of key into the
+   * slot after the last record.
+   * @returns false (the daemon answers HV_S_CONT) when a size exceeds its field.
+   */
+  set(key: Uint8Array, keySize: number, value: Uint8Array, valueSize: number): boolean {
+    if (keySize > KEY_FIELD_BYTES || valueSize > VALUE_FIELD_BYTES) return false;
+    const match = this.find(key, keySize);
+    const index = match >= 0 ? match : this.records;
+    if (match < 0) this.ensure((this.records + 1) * RECORD_BYTES);
+    const at = index * RECORD_BYTES;
+    this.memory.set(value.subarray(0, valueSize), at + VALUE_FIELD_OFFSET);
+    if (match < 0) {
+      this.memory.set(key.subarray(0, keySize), at);
+      this.records++;
+    }
+    return true;
+  }
+
+  /**
+   * `kvp_key_delete` after its re-read: removes the first match by `strcpy`ing each later
+   * key and value one slot up.
+   * @returns false (the daemon answers HV_S_CONT) when no record matches.
+   */
+  delete(key: Uint8Array, keySize: number): boolean {
+    const match = this.find(key, keySize);
+    if (match < 0) return false;
+    for (let k = match + 1; k < this.records; k++) {
+      const to = (k - 1) * RECORD_BYTES;
+      const from = k * RECORD_BYTES;
+      this.strcpy(to, from);
+      this.strcpy(to + VALUE_FIELD_OFFSET, from + VALUE_FIELD_OFFSET);
+    }
+    this.records--;
+    return true;
+  }
+
+  /** C `strcpy` inside the array: the string at `from` and its NUL (running past fields if unterminated). */
+  private strcpy(to: number, from: number): void {
+    const nul = this.memory.indexOf(0, from);
+    const end = nul < 0 ? this.memory.length : nul + 1;
+    this.memory.copyWithin(to, from, end);
+  }
+
+  private ensure(bytes: number): void {
+    if (bytes <= this.memory.length) return;
+    const grown = new Uint8Array(Math.max(bytes, this.memory.length * 2));
+    grown.set(this.memory);
+    this.memory = grown;
+  }
+}

@@ -1,0 +1,250 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RECORD_BYTES, decodePool, encodePool, encodeRecord } from "@hyperv-kvp/kvp-core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isPoolFileError } from "./errors.js";
+import { checkPoolFile, deleteRecord, getRecord, readPool, repairPool, setRecords } from "./pool-store.js";
+import { poolTarget } from "./pool-target.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "pool-store-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const guest = () => poolTarget(1, dir);
+const file = () => join(dir, ".kvp_pool_1");
+const write = (records: { key: string; value: string }[]) => writeFileSync(file(), encodePool(records));
+const contents = () => decodePool(readFileSync(file())).records.map((r) => [r.key, r.value]);
+
+async function rejection(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("reading", () => {
+  it("reads records in file order and ignores a trailing fragment", async () => {
+    write([
+      { key: "a", value: "1" },
+      { key: "b", value: "2" },
+    ]);
+    writeFileSync(file(), new Uint8Array(100), { flag: "a" });
+    const content = await readPool(guest());
+    expect(content.records.map((r) => r.key)).toEqual(["a", "b"]);
+    expect(content.trailingBytes).toBe(100);
+  });
+
+  it("gets the first match, case-sensitively unless asked", async () => {
+    write([
+      { key: "Key", value: "first" },
+      { key: "key", value: "second" },
+      { key: "key", value: "third" },
+    ]);
+    expect((await getRecord(guest(), "key"))?.value).toBe("second");
+    expect((await getRecord(guest(), "KEY", { ignoreCase: true }))?.value).toBe("first");
+    expect(await getRecord(guest(), "nope")).toBeUndefined();
+  });
+
+  it("says the daemon seems absent when the directory or file is missing", async () => {
+    const missingDir = await rejection(readPool(poolTarget(1, join(dir, "nope"))));
+    expect(isPoolFileError(missingDir, "daemon-absent")).toBe(true);
+    expect((missingDir as Error).message).toMatch(/nope does not exist: hv_kvp_daemon seems absent/);
+    const missingFile = await rejection(readPool(guest()));
+    expect(isPoolFileError(missingFile, "daemon-absent")).toBe(true);
+    expect((missingFile as Error).message).toContain(".kvp_pool_1 does not exist");
+  });
+
+  it("reads a pool far larger than one scan chunk", async () => {
+    const records = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+    write(records);
+    const content = await readPool(guest());
+    expect(content.records).toHaveLength(1000);
+    expect(content.records[999]).toMatchObject({ key: "k999", value: "v999", index: 999, offset: 999 * RECORD_BYTES });
+    expect((await getRecord(guest(), "k700"))?.index).toBe(700);
+  });
+});
+
+describe("setRecords", () => {
+  it("modifies the first match in place and appends new keys at the end", async () => {
+    write([
+      { key: "a", value: "1" },
+      { key: "b", value: "2" },
+      { key: "a", value: "dup" },
+    ]);
+    const outcomes = await setRecords(guest(), [
+      { key: "a", value: "one" },
+      { key: "c", value: "3" },
+      { key: "b", value: "2" },
+    ]);
+    expect(outcomes).toEqual([
+      { key: "a", action: "modified", index: 0, previous: "1" },
+      { key: "c", action: "appended", index: 3 },
+      { key: "b", action: "unchanged", index: 1, previous: "2" },
+    ]);
+    expect(contents()).toEqual([
+      ["a", "one"],
+      ["b", "2"],
+      ["a", "dup"],
+      ["c", "3"],
+    ]);
+  });
+
+  it("keeps the inode: never replaces the file", async () => {
+    write([{ key: "a", value: "1" }]);
+    const before = statSync(file()).ino;
+    await setRecords(guest(), [{ key: "a", value: "2" }, { key: "b", value: "3" }]);
+    await deleteRecord(guest(), "a");
+    expect(statSync(file()).ino).toBe(before);
+  });
+
+  it("zeroes the old value's tail when a value gets shorter", async () => {
+    write([{ key: "a", value: "a-long-value" }]);
+    await setRecords(guest(), [{ key: "a", value: "s" }]);
+    expect(readFileSync(file())).toEqual(Buffer.from(encodeRecord({ key: "a", value: "s" })));
+  });
+
+  it("uses the last value when a batch sets a new key twice", async () => {
+    write([]);
+    await setRecords(guest(), [
+      { key: "n", value: "1" },
+      { key: "n", value: "2" },
+    ]);
+    expect(contents()).toEqual([["n", "2"]]);
+  });
+
+  it("refuses what the host would get truncated on pool 1 unless wire limits are asked", async () => {
+    write([]);
+    const long = { key: "k", value: "x".repeat(1023) };
+    const error = await rejection(setRecords(guest(), [long]));
+    expect(isPoolFileError(error, "invalid")).toBe(true);
+    expect((error as Error).message).toMatch(/1023 UTF-16 units, limit 1022/);
+    expect(contents()).toEqual([]);
+    await setRecords(guest(), [long], { limits: "wire" });
+    expect(contents()).toEqual([["k", long.value]]);
+  });
+
+  it("validates the whole batch before writing anything", async () => {
+    write([{ key: "a", value: "1" }]);
+    const error = await rejection(setRecords(guest(), [{ key: "a", value: "2" }, { key: "bad\0key", value: "" }]));
+    expect(isPoolFileError(error, "invalid")).toBe(true);
+    expect(contents()).toEqual([["a", "1"]]);
+  });
+
+  it("refuses daemon-owned pools unless forced, saying why", async () => {
+    writeFileSync(join(dir, ".kvp_pool_0"), new Uint8Array(0));
+    const error = await rejection(setRecords(poolTarget(0, dir), [{ key: "a", value: "1" }]));
+    expect(isPoolFileError(error, "refused")).toBe(true);
+    expect((error as Error).message).toMatch(/written by hv_kvp_daemon/);
+    await setRecords(poolTarget(0, dir), [{ key: "a", value: "1" }], { force: true });
+    expect((await readPool(poolTarget(0, dir))).records.map((r) => r.key)).toEqual(["a"]);
+  });
+
+  it("does not create a missing pool 1 file unless asked", async () => {
+    const error = await rejection(setRecords(guest(), [{ key: "a", value: "1" }]));
+    expect(isPoolFileError(error, "daemon-absent")).toBe(true);
+    await setRecords(guest(), [{ key: "a", value: "1" }], { create: true });
+    expect(contents()).toEqual([["a", "1"]]);
+    expect(statSync(file()).mode & 0o777).toBe(0o644);
+  });
+
+  it("drops a trailing fragment before appending, so records stay aligned", async () => {
+    write([{ key: "a", value: "1" }]);
+    writeFileSync(file(), new Uint8Array(10).fill(7), { flag: "a" });
+    await setRecords(guest(), [{ key: "b", value: "2" }]);
+    expect(statSync(file()).size).toBe(2 * RECORD_BYTES);
+    expect(contents()).toEqual([
+      ["a", "1"],
+      ["b", "2"],
+    ]);
+  });
+
+  it("reports permission problems as io errors", async () => {
+    if (process.getuid?.() === 0) return; // root can write anyway; covered where tests run unprivileged
+    write([]);
+    chmodSync(file(), 0o444);
+    const error = await rejection(setRecords(guest(), [{ key: "a", value: "1" }]));
+    expect(isPoolFileError(error, "io")).toBe(true);
+  });
+});
+
+describe("deleteRecord", () => {
+  const five = () =>
+    write(["a", "b", "c", "b", "d"].map((key, i) => ({ key, value: `v${i}` })));
+
+  it("deletes the first match and keeps the order of the rest", async () => {
+    five();
+    const removed = await deleteRecord(guest(), "b");
+    expect(removed.map((r) => [r.index, r.value])).toEqual([[1, "v1"]]);
+    expect(contents()).toEqual([
+      ["a", "v0"],
+      ["c", "v2"],
+      ["b", "v3"],
+      ["d", "v4"],
+    ]);
+    expect(statSync(file()).size).toBe(4 * RECORD_BYTES);
+  });
+
+  it("deletes all matches with all", async () => {
+    five();
+    await deleteRecord(guest(), "b", { all: true });
+    expect(contents()).toEqual([
+      ["a", "v0"],
+      ["c", "v2"],
+      ["d", "v4"],
+    ]);
+  });
+
+  it("changes nothing when the key is absent", async () => {
+    five();
+    const before = readFileSync(file());
+    expect(await deleteRecord(guest(), "zz")).toEqual([]);
+    expect(readFileSync(file())).toEqual(before);
+  });
+
+  it("deletes across scan chunks in a large pool", async () => {
+    write(Array.from({ length: 600 }, (_, i) => ({ key: i % 100 === 0 ? "x" : `k${i}`, value: `${i}` })));
+    await deleteRecord(guest(), "x", { all: true });
+    const left = contents();
+    expect(left).toHaveLength(594);
+    expect(left[0]).toEqual(["k1", "1"]);
+    expect(left.at(-1)).toEqual(["k599", "599"]);
+  });
+});
+
+describe("check and repair", () => {
+  it("checks pool 1 for what the host would lose", async () => {
+    write([{ key: "a", value: "x".repeat(1100) }]);
+    const report = await checkPoolFile(guest());
+    expect(report.diagnostics.map((d) => d.code)).toEqual(["host-truncated-value"]);
+  });
+
+  it("repairs fragments, unterminated fields, invalid UTF-8 and empty records", async () => {
+    const bad = encodeRecord({ key: "bad", value: "ok" });
+    bad[512] = 0xff; // invalid UTF-8 at the start of the value
+    const open = encodeRecord({ key: "open", value: "" });
+    open.fill(0x61, 512); // value field with no NUL
+    const records = [encodeRecord({ key: "a", value: "1" }), bad, new Uint8Array(RECORD_BYTES), open];
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file(), Buffer.concat([...records, new Uint8Array(5)]));
+    const actions = await repairPool(guest());
+    expect(actions.map((a) => [a.action, a.index])).toEqual([
+      ["replaced-invalid-utf8", 1],
+      ["removed-empty-record", 2],
+      ["terminated-field", 3],
+      ["dropped-fragment", 4],
+    ]);
+    const report = await checkPoolFile(guest());
+    // Text the host would see truncated is left for its writer to decide.
+    expect(report.diagnostics.filter((d) => d.severity !== "info").map((d) => d.code)).toEqual(["host-truncated-value"]);
+    expect(contents()).toEqual([
+      ["a", "1"],
+      ["bad", "\ufffdk"],
+      ["open", "a".repeat(2047)],
+    ]);
+  });
+});

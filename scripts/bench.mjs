@@ -1,0 +1,113 @@
+// Benchmarks for the figures in issue #2, each run side by side with its baseline in one
+// process and reported as a ratio (medians of repeated runs). Run: `pnpm bench` after
+// `npm run setup`. Nothing here is a pass/fail test; it prints numbers.
+//
+//   decode   readPool() of a 10,000-record pool (25.6 MB) vs a plain readFile of it
+//   upsert   setRecords() of one key in that pool vs rewriting the whole file (the daemon's way)
+//   startup  `kvp-pool get KEY` on a small pool vs `node -e ""`
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { decodePool, encodePool } from "../packages/kvp-core/dist/index.js";
+import { poolTarget, readPool, setRecords } from "../packages/pool-file/dist/index.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = join(root, "apps/pool-tools/dist/kvp-pool.mjs");
+const RECORDS = 10_000;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/** Alternates the two so drift in machine load hits both alike. */
+async function pair(baseline, subject, runs) {
+  await baseline();
+  await subject();
+  const a = [];
+  const b = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await baseline();
+    a.push(performance.now() - t0);
+    t0 = performance.now();
+    await subject();
+    b.push(performance.now() - t0);
+  }
+  return [median(a), median(b)];
+}
+
+const dir = mkdtempSync(join(tmpdir(), "kvp-bench-"));
+const rows = [];
+try {
+  const records = Array.from({ length: RECORDS }, (_, i) => ({
+    key: `bench-key-${String(i).padStart(5, "0")}`,
+    value: `value ${i} `.repeat(1 + (i % 12)),
+  }));
+  const poolFile = join(dir, ".kvp_pool_1");
+  writeFileSync(poolFile, encodePool(records));
+  const target = poolTarget(1, dir);
+
+  // 1. Decode
+  const [readMs, decodeMs] = await pair(() => readFile(poolFile), () => readPool(target), 25);
+  rows.push({
+    figure: "decode 10,000-record pool (readPool: lock + read + decode)",
+    baseline: "fs.readFile of the same file",
+    baselineMs: readMs,
+    ms: decodeMs,
+    ratio: decodeMs / readMs,
+    target: "≤ 20 ms and ≤ 4× readFile",
+  });
+
+  // 2. Upsert one key (in the middle) vs whole-file rewrite
+  let n = 0;
+  const rewriteWhole = async () => {
+    const pool = decodePool(readFileSync(poolFile)).records.map((r) => ({ key: r.key, value: r.value }));
+    const i = pool.findIndex((r) => r.key === "bench-key-05000");
+    pool[i] = { key: pool[i].key, value: `rewritten ${n++}` };
+    writeFileSync(poolFile, encodePool(pool));
+  };
+  const upsertOne = () => setRecords(target, [{ key: "bench-key-05000", value: `upserted ${n++}` }]);
+  const [rewriteMs, upsertMs] = await pair(rewriteWhole, upsertOne, 25);
+  rows.push({
+    figure: "upsert one key in a 10,000-record pool (setRecords)",
+    baseline: "read, decode, change, encode, rewrite whole file",
+    baselineMs: rewriteMs,
+    ms: upsertMs,
+    ratio: upsertMs / rewriteMs,
+    target: "≤ 5 ms and ≥ 10× faster (ratio ≤ 0.1)",
+  });
+
+  // 3. CLI start-up
+  const small = join(dir, "small");
+  spawnSync("mkdir", [small]);
+  writeFileSync(join(small, ".kvp_pool_1"), encodePool(records.slice(0, 10)));
+  const runNode = () => spawnSync(process.execPath, ["-e", ""]);
+  const runGet = () => {
+    const r = spawnSync(process.execPath, [cli, "--dir", small, "get", "bench-key-00003"]);
+    if (r.status !== 0) throw new Error(`kvp-pool get failed: ${r.stderr}`);
+  };
+  const [nodeMs, getMs] = await pair(runNode, runGet, 30);
+  rows.push({
+    figure: "kvp-pool get KEY on a small pool (wall time)",
+    baseline: 'node -e ""',
+    baselineMs: nodeMs,
+    ms: getMs,
+    ratio: getMs / nodeMs,
+    target: "≤ 1.5×",
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(rows, null, 2));
+} else {
+  console.log(`node ${process.version}, ${new Date().toISOString()}`);
+  for (const r of rows) {
+    console.log(`\n${r.figure}\n  ${r.ms.toFixed(2)} ms vs ${r.baseline}: ${r.baselineMs.toFixed(2)} ms\n  ratio ${r.ratio.toFixed(3)}  (target ${r.target})`);
+  }
+}
