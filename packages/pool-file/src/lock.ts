@@ -241,8 +241,8 @@ function findFcntlHolder(fd: number, mode: LockMode): LockHolder | undefined {
   // A classic lock names its owner; 0 means the owner is outside our pid namespace.
   if (lock.l_pid > 0) return withCommand("posix", lock.l_pid);
   if (lock.l_pid === 0) return { kind: "posix" };
-  // An OFD lock (l_pid -1) has no owning process. Kernels before 4.x listed its creator in
-  // /proc/locks; newer ones print -1 there too, so look for the descriptor in /proc/*/fdinfo.
+  // An OFD lock (l_pid -1) has no owning process. Older kernels listed its creator in
+  // /proc/locks; current ones print -1 there too, so look for the descriptor in /proc/*/fdinfo.
   const file = fileId(fd);
   const conflicting = (l: ProcLock) => l.family === "OFDLCK" && conflicts(l, mode) && sameFile(l, file);
   const listed = readProcLocks().find((l) => conflicting(l) && l.pid > 0);
