@@ -11,6 +11,8 @@ await build({
   format: "esm",
   target: "node18",
   sourcemap: true,
+  minify: true,
+  keepNames: false,
   external: ["koffi"],
   conditions: ["@hyperv-kvp/source"],
   // commander is CommonJS; give the bundle a real `require` for its built-in imports.

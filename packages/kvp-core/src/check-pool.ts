@@ -179,7 +179,7 @@ export class PoolChecker {
             ? "empty key and empty value (an all-zero record is one): not a deletion, the host sees an item with an empty name"
             : "empty key: the host sees an item with an empty name",
       });
-    } else if (record.validUtf8) {
+    } else if (record.keyValidUtf8) {
       const earlier = this.exactKeys.get(key);
       const folded = key.toLowerCase();
       const earlierFolded = this.foldedKeys.get(folded);

@@ -9,20 +9,20 @@ export interface MatchOptions {
   readonly ignoreCase?: boolean;
 }
 
-/** A record that may carry a flag saying its text is not valid UTF-8. */
-type Matchable = KvpRecord & { readonly validUtf8?: boolean };
+/** A record that may carry a flag saying its key is not valid UTF-8. */
+type Matchable = KvpRecord & { readonly keyValidUtf8?: boolean };
 
 /**
- * Returns a predicate that says whether a record has `key`. Records whose bytes were not
- * valid UTF-8 never match: their decoded text is only an approximation of their bytes, and
- * the daemon compares bytes.
+ * Returns a predicate that says whether a record has `key`. Records whose key bytes are
+ * not valid UTF-8 never match: their decoded text only approximates their bytes, and the
+ * daemon compares bytes.
  */
 export function keyMatcher(key: string, options: MatchOptions = {}): (record: Matchable) => boolean {
   if (options.ignoreCase) {
     const folded = key.toLowerCase();
-    return (record) => record.validUtf8 !== false && record.key.toLowerCase() === folded;
+    return (record) => record.keyValidUtf8 !== false && record.key.toLowerCase() === folded;
   }
-  return (record) => record.validUtf8 !== false && record.key === key;
+  return (record) => record.keyValidUtf8 !== false && record.key === key;
 }
 
 /** Index of the first record with `key`, or -1 (first match wins, as in the daemon). */

@@ -39,6 +39,11 @@ export interface DecodedRecord extends KvpRecord {
    * The kernel fails on such a record and the host stops enumerating the pool there.
    */
   readonly validUtf8: boolean;
+  /**
+   * False when the key alone is not valid UTF-8. The daemon matches keys by bytes, so a
+   * record with a valid key and a broken value can still be found, changed and deleted.
+   */
+  readonly keyValidUtf8: boolean;
 }
 
 /** Which limits {@link encodeRecord} enforces. */
@@ -160,6 +165,7 @@ export function decodeRecord(bytes: Uint8Array, offset = 0, index = Math.floor(o
     keyTerminated: key.terminated,
     valueTerminated: value.terminated,
     validUtf8: key.valid && value.valid,
+    keyValidUtf8: key.valid,
   };
 }
 
