@@ -264,6 +264,16 @@ describe("checkPool: each diagnostic", () => {
     expect(report.diagnostics[0]!.message).toBe("key differs only in case from record 0: case-insensitive readers see only one of them");
   });
 
+  it("a valid key with an invalid value still counts for duplicates", () => {
+    const report = checkPool(concat(rawRecord("k", hex("ff")), rec("K"), rec("k")));
+    expect(brief(report.diagnostics)).toEqual([
+      { code: "invalid-utf8", severity: "error", index: 0, offset: 512, key: "k" },
+      { code: "duplicate-key-case", severity: "warning", index: 1, offset: at(1), key: "K", firstIndex: 0 },
+      { code: "hidden-from-host", severity: "error", index: 1, offset: at(1), count: 2 },
+      { code: "duplicate-key", severity: "warning", index: 2, offset: at(2), key: "k", firstIndex: 0 },
+    ]);
+  });
+
   it("keys with invalid UTF-8 are never duplicates (their text is only an approximation)", () => {
     const report = checkPool(concat(rawRecord(hex("61 ff")), rawRecord(hex("61 fe")), rec("a\uFFFD")));
     expect(report.diagnostics.map((d) => d.code)).toEqual(["invalid-utf8", "hidden-from-host", "invalid-utf8"]);

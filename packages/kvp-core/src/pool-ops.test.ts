@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { deleteRecords, findRecord, keyMatcher, upsertRecord } from "./pool-ops.js";
-import { type KvpRecord, decodePool, encodePool } from "./record.js";
+import { type KvpRecord, decodePool, encodePool, encodeRecord } from "./record.js";
 import { concat, hex, rawRecord } from "./test-support/bytes.js";
 
 const r = (key: string, value = "v"): KvpRecord => ({ key, value });
+const rec = (key: string, value = "v") => encodeRecord({ key, value });
 
 describe("findRecord", () => {
   const records = [r("Hostname", "0"), r("hostname", "1"), r("HOSTNAME", "2"), r("Other", "3"), r("hostname", "4")];
@@ -42,21 +43,29 @@ describe("findRecord", () => {
     expect(findRecord(pool.records, "k\0AB")).toBe(-1);
   });
 
-  it("never matches a record whose bytes are not valid UTF-8", () => {
+  it("never matches a record whose key bytes are not valid UTF-8", () => {
     // "a\xff" decodes to "a\uFFFD"; the daemon compares bytes, so that text must not match.
     const pool = decodePool(concat(rawRecord(hex("61 ff"), "bad"), encodePool([r("a\uFFFD", "good")])));
     expect(pool.records[0]!.key).toBe("a\uFFFD");
-    expect(pool.records[0]!.validUtf8).toBe(false);
+    expect(pool.records[0]!.keyValidUtf8).toBe(false);
     expect(findRecord(pool.records, "a\uFFFD")).toBe(1);
     expect(findRecord(pool.records, "A\uFFFD", { ignoreCase: true })).toBe(1);
     expect(findRecord([pool.records[0]!], "a\uFFFD")).toBe(-1);
     expect(findRecord([pool.records[0]!], "a\uFFFD", { ignoreCase: true })).toBe(-1);
   });
 
-  it("treats a plain record (no validUtf8 flag) as valid", () => {
+  it("still matches a record whose key is valid but whose value is not (the daemon matches keys only)", () => {
+    const pool = decodePool(concat(rec("x"), rawRecord("k", hex("76 ff"))));
+    expect(pool.records[1]!.validUtf8).toBe(false);
+    expect(pool.records[1]!.keyValidUtf8).toBe(true);
+    expect(findRecord(pool.records, "k")).toBe(1);
+    expect(findRecord(pool.records, "K", { ignoreCase: true })).toBe(1);
+  });
+
+  it("treats a plain record (no keyValidUtf8 flag) as valid", () => {
     expect(findRecord([{ key: "k", value: "v" }], "k")).toBe(0);
-    expect(findRecord([{ key: "k", value: "v", validUtf8: true }], "k")).toBe(0);
-    expect(findRecord([{ key: "k", value: "v", validUtf8: false }], "k")).toBe(-1);
+    expect(findRecord([{ key: "k", value: "v", keyValidUtf8: true }], "k")).toBe(0);
+    expect(findRecord([{ key: "k", value: "v", keyValidUtf8: false }], "k")).toBe(-1);
   });
 });
 
@@ -121,8 +130,16 @@ describe("upsertRecord", () => {
     expect(edit).toEqual({ kind: "modify", index: 1, previous: r("Hostname", "old") });
   });
 
-  it("never modifies a record with invalid UTF-8: appends instead", () => {
-    const bad = { key: "a\uFFFD", value: "old", validUtf8: false };
+  it("replaces the broken value of a record whose key is valid", () => {
+    const pool = decodePool(concat(rec("a"), rawRecord("k", hex("76 ff"))));
+    const { records, edit } = upsertRecord(pool.records, r("k", "fixed"));
+    expect(edit).toMatchObject({ kind: "modify", index: 1 });
+    expect(records[1]).toEqual(r("k", "fixed"));
+    expect(records.length).toBe(2);
+  });
+
+  it("never modifies a record whose key is invalid UTF-8: appends instead", () => {
+    const bad = { key: "a\uFFFD", value: "old", keyValidUtf8: false };
     const { records, edit } = upsertRecord([bad], r("a\uFFFD", "new"));
     expect(records).toEqual([bad, r("a\uFFFD", "new")]);
     expect(edit).toEqual({ kind: "append", index: 1 });
@@ -176,7 +193,14 @@ describe("deleteRecords", () => {
     expect(kept[0]).toBe(records[1]);
   });
 
-  it("never deletes a record with invalid UTF-8", () => {
+  it("deletes a record whose key is valid even if its value is not", () => {
+    const pool = decodePool(concat(rawRecord("k", hex("ff")), rec("other")));
+    const { records: kept, removed } = deleteRecords(pool.records, "k");
+    expect(removed).toEqual([0]);
+    expect(kept.map((x) => x.key)).toEqual(["other"]);
+  });
+
+  it("never deletes a record whose key is invalid UTF-8", () => {
     const pool = decodePool(concat(rawRecord(hex("61 ff")), encodePool([r("a\uFFFD")]), rawRecord(hex("61 ff"))));
     const { records: kept, removed } = deleteRecords(pool.records, "a\uFFFD", { all: true });
     expect(removed).toEqual([1]);

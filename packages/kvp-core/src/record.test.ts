@@ -95,6 +95,7 @@ describe("encodeRecord: exact bytes", () => {
       keyTerminated: true,
       valueTerminated: true,
       validUtf8: true,
+      keyValidUtf8: true,
     });
   });
 
@@ -384,6 +385,7 @@ describe("decodeRecord: the sample pools", () => {
       keyTerminated: true,
       valueTerminated: true,
       validUtf8: true,
+      keyValidUtf8: true,
     });
   });
 
@@ -402,6 +404,7 @@ describe("decodeRecord: the sample pools", () => {
       keyTerminated: true,
       valueTerminated: true,
       validUtf8: true,
+      keyValidUtf8: true,
     });
   });
 
@@ -420,6 +423,7 @@ describe("decodeRecord: the sample pools", () => {
         keyTerminated: true,
         valueTerminated: true,
         validUtf8: true,
+        keyValidUtf8: true,
       },
       {
         index: 1,
@@ -431,6 +435,7 @@ describe("decodeRecord: the sample pools", () => {
         keyTerminated: true,
         valueTerminated: true,
         validUtf8: true,
+        keyValidUtf8: true,
       },
     ]);
     // decodeRecord at an offset gives the same record, its index derived from the offset.
@@ -461,18 +466,20 @@ describe("decodeRecord: malformed and unusual fields", () => {
     expect([decoded.keyBytes, decoded.keyTerminated, decoded.valueBytes, decoded.valueTerminated]).toEqual([511, true, 2047, true]);
   });
 
-  const invalid: { name: string; key: string; value: string; text: [string, string]; lengths: [number, number] }[] = [
-    { name: "0xFF in the key", key: "61 ff 62", value: "76", text: ["a\uFFFDb", "v"], lengths: [3, 1] },
-    { name: "a lead byte without its continuation in the value", key: "6b", value: "c3 28", text: ["k", "\uFFFD("], lengths: [1, 2] },
-    { name: "an overlong NUL (C0 80) in the key", key: "c0 80", value: "", text: ["\uFFFD\uFFFD", ""], lengths: [2, 0] },
-    { name: "a UTF-8 encoded surrogate in the value", key: "6b", value: "ed a0 80", text: ["k", "\uFFFD\uFFFD\uFFFD"], lengths: [1, 3] },
-    { name: "a truncated 3-byte character at the end of the key", key: "61 e2 82", value: "", text: ["a\uFFFD", ""], lengths: [3, 0] },
-    { name: "a stray continuation byte in the value", key: "6b", value: "80 41", text: ["k", "\uFFFDA"], lengths: [1, 2] },
+  const invalid: { name: string; key: string; value: string; text: [string, string]; lengths: [number, number]; keyValid: boolean }[] = [
+    { name: "0xFF in the key", key: "61 ff 62", value: "76", text: ["a\uFFFDb", "v"], lengths: [3, 1], keyValid: false },
+    { name: "a lead byte without its continuation in the value", key: "6b", value: "c3 28", text: ["k", "\uFFFD("], lengths: [1, 2], keyValid: true },
+    { name: "an overlong NUL (C0 80) in the key", key: "c0 80", value: "", text: ["\uFFFD\uFFFD", ""], lengths: [2, 0], keyValid: false },
+    { name: "a UTF-8 encoded surrogate in the value", key: "6b", value: "ed a0 80", text: ["k", "\uFFFD\uFFFD\uFFFD"], lengths: [1, 3], keyValid: true },
+    { name: "a truncated 3-byte character at the end of the key", key: "61 e2 82", value: "", text: ["a\uFFFD", ""], lengths: [3, 0], keyValid: false },
+    { name: "a stray continuation byte in the value", key: "6b", value: "80 41", text: ["k", "\uFFFDA"], lengths: [1, 2], keyValid: true },
+    { name: "bad bytes in both fields", key: "ff", value: "fe", text: ["\uFFFD", "\uFFFD"], lengths: [1, 1], keyValid: false },
   ];
 
-  it.each(invalid)("invalid UTF-8: $name → validUtf8 false, U+FFFD in the text", ({ key, value, text, lengths }) => {
+  it.each(invalid)("invalid UTF-8: $name → validUtf8 false, U+FFFD in the text", ({ key, value, text, lengths, keyValid }) => {
     const decoded = decodeRecord(rawRecord(hex(key), hex(value)));
     expect(decoded.validUtf8).toBe(false);
+    expect(decoded.keyValidUtf8).toBe(keyValid);
     expect([decoded.key, decoded.value]).toEqual(text);
     expect([decoded.keyBytes, decoded.valueBytes]).toEqual(lengths);
     expect(decoded.keyTerminated && decoded.valueTerminated).toBe(true);
@@ -480,7 +487,7 @@ describe("decodeRecord: malformed and unusual fields", () => {
 
   it("invalid UTF-8 after the NUL (in the garbage) does not matter", () => {
     const decoded = decodeRecord(rawRecord(hex("6b 00 ff fe"), hex("76 00 c0 80")));
-    expect([decoded.key, decoded.value, decoded.validUtf8]).toEqual(["k", "v", true]);
+    expect([decoded.key, decoded.value, decoded.validUtf8, decoded.keyValidUtf8]).toEqual(["k", "v", true, true]);
   });
 
   it("keeps a leading BOM in key and value (not stripped)", () => {
@@ -677,7 +684,7 @@ describe("properties", () => {
         expect(decoded.value).toBe(record.value);
         expect(decoded.keyBytes).toBe(utf8(record.key).length);
         expect(decoded.valueBytes).toBe(utf8(record.value).length);
-        expect(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8).toBe(true);
+        expect(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8 && decoded.keyValidUtf8).toBe(true);
         expect(encodeRecord(decoded)).toEqual(bytes);
       }),
       { numRuns: 300 },
@@ -701,7 +708,9 @@ describe("properties", () => {
         expect(valueField.subarray(0, decoded.valueBytes).includes(0)).toBe(false);
         const keyText = keyField.subarray(0, decoded.keyBytes);
         const valueText = valueField.subarray(0, decoded.valueBytes);
+        expect(decoded.keyValidUtf8).toBe(findInvalidUtf8(keyText) < 0);
         expect(decoded.validUtf8).toBe(findInvalidUtf8(keyText) < 0 && findInvalidUtf8(valueText) < 0);
+        if (decoded.keyValidUtf8) expect(utf8(decoded.key)).toEqual(keyText);
         if (decoded.validUtf8) {
           // Lossless: the text is exactly the bytes before the NUL.
           expect(utf8(decoded.key)).toEqual(keyText);

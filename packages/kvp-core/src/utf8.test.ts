@@ -204,6 +204,9 @@ describe("utf8BoundaryAtOrBefore", () => {
     { max: 8, cut: 5 },
     { max: 9, cut: 9 },
     { max: 100, cut: 9 },
+    { max: 4.9, cut: 4 },
+    { max: 2.5, cut: 1 },
+    { max: Number.NaN, cut: 0 },
   ])("max $max → $cut", ({ max, cut }) => {
     expect(utf8BoundaryAtOrBefore(bytes, max)).toBe(cut);
   });

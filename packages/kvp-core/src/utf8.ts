@@ -89,11 +89,12 @@ export function findInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * The longest prefix of `bytes` (valid UTF-8) that ends on a character boundary and is at
- * most `maxBytes` long: cutting there never splits a multi-byte character.
+ * most `maxBytes` long: cutting there never splits a multi-byte character. A fractional
+ * `maxBytes` is rounded down, a negative one (or NaN) gives 0.
  */
 export function utf8BoundaryAtOrBefore(bytes: Uint8Array, maxBytes: number): number {
   if (maxBytes >= bytes.length) return bytes.length;
-  let cut = Math.max(0, maxBytes);
+  let cut = maxBytes > 0 ? Math.floor(maxBytes) : 0;
   // Back up over continuation bytes (10xxxxxx) to the start of the character.
   while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
   return cut;
