@@ -62,9 +62,9 @@ export function watchPool(target: PoolTarget, options: WatchOptions): PoolWatch 
   const report = (error: unknown) => {
     const wrapped =
       error instanceof PoolFileError ? error : new PoolFileError("io", `watching ${target.path}: ${String(error)}`);
-    // Say a persisting problem once, not at every tick.
-    if (wrapped.message === lastError) return;
-    lastError = wrapped.message;
+    // Say a persisting problem once, not at every tick (until a read succeeds again).
+    if (wrapped.code === lastError) return;
+    lastError = wrapped.code;
     options.onError?.(wrapped);
   };
 
