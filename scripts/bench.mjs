@@ -15,7 +15,7 @@ import { decodePool, encodePool } from "../packages/kvp-core/dist/index.js";
 import { poolTarget, readPool, setRecords } from "../packages/pool-file/dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = join(root, "apps/pool-tools/dist/kvp-pool.mjs");
+const cli = join(root, "apps/pool-tools/dist/kvp-pool.cjs");
 const RECORDS = 10_000;
 
 const median = (xs) => {

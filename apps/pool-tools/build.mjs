@@ -1,23 +1,45 @@
-// Bundles kvp-pool into one ESM file: one file to read and compile at start-up instead of
-// dozens of modules is most of what keeps `kvp-pool get` near bare `node` start-up time.
-// koffi stays external: it finds its native binary relative to its own package.
+// Bundles kvp-pool into one minified CommonJS file. Start-up time is a feature of a CLI that
+// scripts call once per key: one file to read and compile instead of dozens of modules, and
+// CommonJS rather than ESM (Node's ESM loader costs several milliseconds before our first
+// line runs), keep `kvp-pool get` near bare `node` start-up. koffi stays external: it finds
+// its native binary relative to its own package.
 import { build } from "esbuild";
 
 await build({
   entryPoints: ["src/bin.ts"],
-  outfile: "dist/kvp-pool.mjs",
+  outfile: "dist/kvp-pool.cjs",
   bundle: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node18",
-  sourcemap: true,
   minify: true,
-  keepNames: false,
+  sourcemap: true,
   external: ["koffi"],
   conditions: ["@hyperv-kvp/source"],
-  // commander is CommonJS; give the bundle a real `require` for its built-in imports.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  // Sources are ESM and use import.meta.url to resolve koffi lazily; give the CommonJS
+  // bundle the same URL of itself.
+  define: { "import.meta.url": "__kvpBundleUrl" },
+  banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyChildProcess()],
   logLevel: "warning",
 });
+
+/**
+ * commander loads node:child_process at start-up for executable subcommands, which kvp-pool
+ * does not use; that costs ~4 ms per run. Resolve it to a proxy that loads it on first use.
+ */
+function lazyChildProcess() {
+  return {
+    name: "lazy-child-process",
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+        args.importer.includes("commander") ? { path: "lazy-child-process", namespace: "lazy" } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: "lazy" }, () => ({
+        contents:
+          'let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require("node:child_process"))[k] });',
+        loader: "js",
+      }));
+    },
+  };
+}
