@@ -121,7 +121,10 @@ async function assertOwnDir(dir: string): Promise<void> {
   const info = await stat(dir);
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
-    throw new SimError("shim-build-failed", `cannot use shim cache ${dir}: owned by uid ${info.uid}, not by us (${uid})`);
+    throw new SimError(
+      "shim-build-failed",
+      `cannot use shim cache ${dir}: owned by uid ${info.uid}, not by us (${uid})`,
+    );
   }
 }
 

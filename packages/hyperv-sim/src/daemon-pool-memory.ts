@@ -11,16 +11,24 @@ import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_BYTES, VALUE_FIELD_OFFSET } 
  *   the tail of whatever that slot held before;
  * - DELETE shifts later records up with `strcpy` per field, so each moved-into slot keeps
  *   the tail of its previous content past the copied string's NUL.
- * Fresh memory is zero here; the real daemon's first allocation is fresh heap, which was
- * zero in every run we observed, but memory it gains by growing past 50 records
- * (`realloc`) may hold heap garbage this cannot predict. Pure: no IO.
+ *
+ * What fresh memory holds is the one thing that cannot be modelled: the daemon's slots
+ * start as uninitialised heap, mostly zero but with stale malloc bookkeeping here and there
+ * (observed: three bytes of an old chunk size about 1 KiB into record 1's value field in
+ * pools 1–4, more past record 50). The model writes zeros there and tracks which bytes of
+ * the memory came from nowhere ({@link unknownFileBytes}), the way valgrind tracks
+ * definedness, so a comparison with the real daemon can be exact everywhere else.
+ * Pure: no IO.
  */
 export class DaemonPoolMemory {
   private memory: Uint8Array;
+  /** 1 where `memory` holds a byte the daemon put there (read or copied), 0 for fresh heap. */
+  private known: Uint8Array;
   private records = 0;
 
-  constructor(initialRecords = 0) {
-    this.memory = new Uint8Array(Math.max(1, initialRecords) * RECORD_BYTES);
+  constructor() {
+    this.memory = new Uint8Array(RECORD_BYTES);
+    this.known = new Uint8Array(RECORD_BYTES);
   }
 
   /** Records the daemon believes the pool holds. */
@@ -28,16 +36,33 @@ export class DaemonPoolMemory {
     return this.records;
   }
 
-  /** Replaces the contents with a file's bytes, as the daemon's re-read does. */
-  load(file: Uint8Array): void {
+  /**
+   * Replaces the contents with a file's bytes, as the daemon's re-read does.
+   * @param unknown optional mask over `file`: 1 where the byte is one the real daemon took
+   *   from uninitialised memory when it wrote the file (see {@link unknownFileBytes}), so it
+   *   stays unknown after the re-read.
+   */
+  load(file: Uint8Array, unknown?: Uint8Array): void {
     this.ensure(file.length);
     this.memory.set(file, 0);
+    this.known.fill(1, 0, file.length);
+    if (unknown) {
+      for (let i = 0; i < Math.min(unknown.length, file.length); i++) if (unknown[i]) this.known[i] = 0;
+    }
     this.records = Math.floor(file.length / RECORD_BYTES);
   }
 
   /** The bytes the daemon writes back: its records, nothing after them. */
   fileBytes(): Uint8Array {
     return this.memory.slice(0, this.records * RECORD_BYTES);
+  }
+
+  /**
+   * A mask over {@link fileBytes}: 1 where the real daemon would write whatever its heap
+   * held (the model writes 0 there), 0 where the byte is determined.
+   */
+  unknownFileBytes(): Uint8Array {
+    return this.known.slice(0, this.records * RECORD_BYTES).map((k) => 1 - k);
   }
 
   /** The whole record at `index` (a view, {@link RECORD_BYTES} long). */
@@ -74,9 +99,9 @@ export class DaemonPoolMemory {
     const index = match >= 0 ? match : this.records;
     if (match < 0) this.ensure((this.records + 1) * RECORD_BYTES);
     const at = index * RECORD_BYTES;
-    this.memory.set(value.subarray(0, valueSize), at + VALUE_FIELD_OFFSET);
+    this.copyIn(value.subarray(0, valueSize), at + VALUE_FIELD_OFFSET);
     if (match < 0) {
-      this.memory.set(key.subarray(0, keySize), at);
+      this.copyIn(key.subarray(0, keySize), at);
       this.records++;
     }
     return true;
@@ -105,12 +130,22 @@ export class DaemonPoolMemory {
     const nul = this.memory.indexOf(0, from);
     const end = nul < 0 ? this.memory.length : nul + 1;
     this.memory.copyWithin(to, from, end);
+    this.known.copyWithin(to, from, end);
+  }
+
+  private copyIn(bytes: Uint8Array, at: number): void {
+    this.memory.set(bytes, at);
+    this.known.fill(1, at, at + bytes.length);
   }
 
   private ensure(bytes: number): void {
     if (bytes <= this.memory.length) return;
-    const grown = new Uint8Array(Math.max(bytes, this.memory.length * 2));
+    const size = Math.max(bytes, this.memory.length * 2);
+    const grown = new Uint8Array(size);
     grown.set(this.memory);
     this.memory = grown;
+    const known = new Uint8Array(size);
+    known.set(this.known);
+    this.known = known;
   }
 }

@@ -39,8 +39,7 @@ export function kernelUtf16ToUtf8(text: string, maxBytes: number): Uint8Array {
       if (i >= text.length) break;
       const low = text.charCodeAt(i);
       if (low < LOW_SURROGATE_FIRST || low > SURROGATE_LAST) continue;
-      codePoint =
-        FIRST_SUPPLEMENTARY + ((unit - HIGH_SURROGATE_FIRST) << SURROGATE_BITS) + (low - LOW_SURROGATE_FIRST);
+      codePoint = FIRST_SUPPLEMENTARY + ((unit - HIGH_SURROGATE_FIRST) << SURROGATE_BITS) + (low - LOW_SURROGATE_FIRST);
       i++;
     }
     const size = utf8Size(codePoint);

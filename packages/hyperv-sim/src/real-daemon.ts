@@ -101,6 +101,8 @@ export class RealDaemon implements DaemonChannel {
   private failure: SimError | undefined;
   private closing: Promise<void> | undefined;
   private socket: Socket | undefined;
+  /** Why the daemon could not be started at all (not executable, not a program). */
+  private spawnError: Error | undefined;
   /** Settles once the daemon has exited and its output pipes are drained. */
   private readonly childClosed: Promise<void>;
 
@@ -117,7 +119,16 @@ export class RealDaemon implements DaemonChannel {
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
-    this.childClosed = new Promise((resolve) => child.once("close", () => resolve()));
+    this.childClosed = new Promise((resolve) => {
+      child.once("close", () => resolve());
+      // A process that never started emits "error" and perhaps nothing else.
+      child.once("error", (error) => {
+        if (child.pid === undefined) {
+          this.spawnError = error;
+          resolve();
+        }
+      });
+    });
     child.once("exit", () => void this.fail());
   }
 
@@ -232,11 +243,14 @@ export class RealDaemon implements DaemonChannel {
   }
 
   private async exchange(message: Uint8Array): Promise<Uint8Array> {
+    if (this.closing) throw new SimError("closed", "the simulated device was closed");
     if (this.failure) throw this.failure;
     if (message.length !== MESSAGE_BYTES) {
       throw new SimError("protocol", `invalid request: ${message.length} bytes, the device moves ${MESSAGE_BYTES}`);
     }
     const reply = this.nextMessage();
+    // If the send fails, the channel's failure rejects `reply` with nobody awaiting it.
+    reply.catch(() => undefined);
     await this.send(message);
     try {
       return await this.withDeadline(reply, this.requestTimeoutMs, "answer a request");
@@ -290,8 +304,9 @@ export class RealDaemon implements DaemonChannel {
 
   private exitError(): SimError {
     const { exitCode, signalCode, pid } = this.child;
-    const how =
-      signalCode !== null
+    const how = this.spawnError
+      ? `could not be started (${this.spawnError.message})`
+      : signalCode !== null
         ? `was killed by ${signalCode}`
         : exitCode !== null
           ? `exited with code ${exitCode}`
@@ -305,7 +320,12 @@ export class RealDaemon implements DaemonChannel {
   private withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new SimError("timeout", `hv_kvp_daemon did not ${what} within ${ms} ms; its output: ${this.log.trim() || "(none)"}`));
+        reject(
+          new SimError(
+            "timeout",
+            `hv_kvp_daemon did not ${what} within ${ms} ms; its output: ${this.log.trim() || "(none)"}`,
+          ),
+        );
       }, ms);
       promise.then(
         (value) => {

@@ -16,8 +16,7 @@
  *   - poll: a connected socket polls readable exactly when a message (or EOF) is there;
  *   - fcntl: the pool locks are real fcntl locks on real files in the redirected directory;
  *   - opendir/popen/system: used only for /sys/class/net and the IP scripts, which need no
- *     redirection (the simulated host never sends the IP operations);
- *   - close: the daemon closes the device only on its way out.
+ *     redirection (the simulated host never sends the IP operations).
  * The pool files are reached with open, fopen, access and mkdir; open64 and openat are not
  * imported by the Debian build but are by others built with different flags, so they are
  * covered too.
@@ -247,6 +246,21 @@ ssize_t write(int fd, const void *buf, size_t count)
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * After a failed read the daemon closes the device and opens it again (its recovery from
+ * hibernation). Forgetting the descriptor here lets that reopen try the socket again (and
+ * fail once the simulator has stopped listening, so the daemon exits), and keeps a later
+ * file that reuses the number from being treated as the device.
+ */
+int close(int fd)
+{
+	REAL(close);
+
+	if (fd == device_fd)
+		device_fd = -1;
+	return real_close(fd);
 }
 
 /*

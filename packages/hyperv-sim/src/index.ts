@@ -1,0 +1,58 @@
+export { SimError, type SimErrorCode, isSimError } from "./errors.js";
+export {
+  type ExchangeData,
+  HvStatus,
+  KERNEL_VERSION,
+  type KvpBody,
+  type KvpMessage,
+  KvpOp,
+  type KvpOpCode,
+  type KvpReply,
+  MESSAGE_BYTES,
+  MessageLayout,
+  REGISTER_VERSION_BYTES,
+  REG_SZ,
+  bodyKindOf,
+  decodeKvpMessage,
+  decodeKvpReply,
+  encodeField,
+  encodeKvpMessage,
+  encodeKvpReply,
+  fieldString,
+} from "./device-message.js";
+export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
+export {
+  HOST_KEY_MAX_UNITS,
+  HOST_VALUE_MAX_UNITS,
+  type HostReply,
+  type HostRequest,
+  toDaemonRequest,
+  toHostReply,
+} from "./kernel-relay.js";
+export { MessageFramer } from "./message-framer.js";
+export type { DaemonChannel, DaemonKind } from "./daemon-channel.js";
+export { type BuildShimOptions, COMPILER_ENV, buildShim, isCompilerAvailable } from "./build-shim.js";
+export {
+  DAEMON_PATH_ENV,
+  DEFAULT_DAEMON_PATH,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_START_TIMEOUT_MS,
+  RealDaemon,
+  type RealDaemonOptions,
+  SHIM_POOL_DIR_ENV,
+  SHIM_SOCKET_ENV,
+  isDaemonInstalled,
+  resolveDaemonPath,
+} from "./real-daemon.js";
+export { DaemonPoolMemory } from "./daemon-pool-memory.js";
+export { ModelDaemon, type ModelDaemonOptions } from "./model-daemon.js";
+export { DEFAULT_HOST_FACTS, hostFacts } from "./host-facts.js";
+export {
+  DEFAULT_ENUMERATE_LIMIT,
+  type EnumerateResult,
+  type HostRecord,
+  type HostWritablePool,
+  SimulatedHost,
+  type SimulatedHostOptions,
+  startSimulatedHost,
+} from "./simulated-host.js";
