@@ -178,6 +178,15 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
         ...(opts.ignoreCase ? { ignoreCase: true } : {}),
         ...(opts.create ? { create: true } : {}),
         ...(opts.force ? { force: true } : {}),
+      }).catch((error: unknown) => {
+        if (isPoolFileError(error, "invalid") && /host receives whole/.test(error.message)) {
+          throw new CliError(
+            "usage",
+            `${error.message}\n${TOOL}: --wire-limits stores up to 511/2047 bytes, but the host would still get it cut`,
+            `${TOOL} set --help`,
+          );
+        }
+        throw error;
       });
       if (opts.json) json(ctx, outcomes);
     });

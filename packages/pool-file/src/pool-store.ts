@@ -316,13 +316,7 @@ function encodeOrExplain(record: KvpRecord, limits: RecordLimits): Uint8Array {
     return encodeRecord(record, { limits });
   } catch (error) {
     if (isKvpError(error)) {
-      const hint =
-        limits === "host" && /host/.test(error.message)
-          ? " (the wire limits of 511/2047 bytes allow more, but the host would not get it whole)"
-          : "";
-      throw new PoolFileError("invalid", `${JSON.stringify(shorten(record.key))}: ${error.message}${hint}`, {
-        cause: error,
-      });
+      throw new PoolFileError("invalid", `${JSON.stringify(shorten(record.key))}: ${error.message}`, { cause: error });
     }
     throw error;
   }
