@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { isKvpError } from "@hyperv-kvp/kvp-core";
+import { type KvpRecord, isKvpError } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError } from "@hyperv-kvp/pool-file";
 import { CliError, EXIT } from "./cli-error.js";
 import { check } from "./commands/check.js";
@@ -162,7 +162,7 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
     )
     .action(async (key, value, opts) => {
       const pool = parsePoolOption(opts.pool, "set");
-      let records;
+      let records: KvpRecord[];
       if (opts.fromFile !== undefined) {
         if (key !== undefined) throw new CliError("usage", "give either KEY VALUE or --from-file, not both", `${TOOL} set --help`);
         records = parsePairs(await readInput(opts.fromFile, ctx), opts.fromFile === "-" ? "stdin" : opts.fromFile);

@@ -9,7 +9,6 @@ import type { WatchEvent } from "./commands/watch.js";
  * and nothing a pool holds can move the terminal's cursor. `--json` gives the exact text.
  */
 export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f\\\u2028\u2029]/g, (c) => {
     switch (c) {
       case "\\":

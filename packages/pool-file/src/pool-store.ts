@@ -168,7 +168,7 @@ export async function setRecords(
     });
     if (appended.length > 0) {
       const block = new Uint8Array(appended.length * RECORD_BYTES);
-      appended.forEach((bytes, i) => block.set(bytes, i * RECORD_BYTES));
+      for (const [i, bytes] of appended.entries()) block.set(bytes, i * RECORD_BYTES);
       applyWrites(pool, [{ offset: wholeSize, bytes: block }]);
     }
     return outcomes;
