@@ -20,7 +20,6 @@ export {
   encodeKvpReply,
   fieldString,
 } from "./device-message.js";
-export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
 export {
   HOST_KEY_MAX_UNITS,
   HOST_VALUE_MAX_UNITS,

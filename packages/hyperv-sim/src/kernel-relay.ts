@@ -12,6 +12,8 @@ import {
   POOLS,
   VALUE_FIELD_BYTES,
   fieldTextLength,
+  kernelUtf16ToUtf8,
+  kernelUtf8ToUtf16,
 } from "@hyperv-kvp/kvp-core";
 import {
   HvStatus,
@@ -24,7 +26,7 @@ import {
   encodeKvpMessage,
 } from "./device-message.js";
 import { SimError } from "./errors.js";
-import { kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
+
 
 /**
  * Longest key a host can put in its VMBus message, in UTF-16 code units: the host's key

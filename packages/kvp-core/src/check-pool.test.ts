@@ -208,6 +208,28 @@ describe("checkPool: each diagnostic", () => {
     );
   });
 
+  it("invalid UTF-8 past the host's cut is a warning: the kernel never reaches it", () => {
+    // 1022 ASCII units fill the host's value limit; the bad byte after them is never converted.
+    const value = new Uint8Array(1100).fill(0x61);
+    value[1050] = 0xff;
+    const bad = rawRecord("k", value);
+    const report = checkPool(concat(bad, rec("after")));
+    expect(report.diagnostics.map((d) => [d.code, d.severity, d.offset])).toEqual([
+      ["host-truncated-value", "warning", VALUE_FIELD_OFFSET],
+      ["invalid-utf8", "warning", VALUE_FIELD_OFFSET + 1050],
+    ]);
+    expect(report.visibleToHost).toBe(2);
+    // One byte earlier, the kernel meets it before the cut and the host stops there.
+    const early = new Uint8Array(1100).fill(0x61);
+    early[1000] = 0xff;
+    const stopped = checkPool(concat(rawRecord("k", early), rec("after")));
+    expect(stopped.diagnostics.map((d) => [d.code, d.severity])).toEqual([
+      ["invalid-utf8", "error"],
+      ["hidden-from-host", "error"],
+    ]);
+    expect(stopped.visibleToHost).toBe(0);
+  });
+
   it("no hidden-from-host when the invalid record is the last one", () => {
     const report = checkPool(concat(rec("a"), rec("b"), rawRecord("c", hex("ff"))));
     expect(report.diagnostics.map((d) => d.code)).toEqual(["invalid-utf8"]);

@@ -7,6 +7,7 @@ import {
   VALUE_FIELD_OFFSET,
 } from "./layout.js";
 import { type DecodedRecord, decodeRecord } from "./record.js";
+import { kernelUtf8ToUtf16 } from "./kernel-text.js";
 import { findInvalidUtf8, utf16Units } from "./utf8.js";
 
 /**
@@ -153,21 +154,34 @@ export class PoolChecker {
         message: `value field has no NUL in its ${VALUE_FIELD_BYTES} bytes (the kernel reads past it)`,
       });
     }
+    const keyText = raw.subarray(0, record.keyBytes);
+    const valueText = raw.subarray(VALUE_FIELD_OFFSET, VALUE_FIELD_OFFSET + record.valueBytes);
+    // What the kernel hands the host: it converts only up to the host limits, so it fails on
+    // invalid UTF-8 only if it gets there before the cut.
+    const keyView = kernelUtf8ToUtf16(keyText, HOST_MAX_KEY_UNITS);
+    const valueView = kernelUtf8ToUtf16(valueText, HOST_MAX_VALUE_UNITS);
     if (!record.validUtf8) {
-      const keyBad = findInvalidUtf8(raw.subarray(0, record.keyBytes));
-      const at =
-        keyBad >= 0
-          ? offset + keyBad
-          : offset + VALUE_FIELD_OFFSET + findInvalidUtf8(raw.subarray(VALUE_FIELD_OFFSET, VALUE_FIELD_OFFSET + record.valueBytes));
-      add({
-        code: "invalid-utf8",
-        severity: "error",
-        offset: at,
-        message: `${keyBad >= 0 ? "key" : "value"} is not valid UTF-8 (byte 0x${raw[at - offset]!.toString(16).padStart(2, "0")})${
-          hostReads ? ": the host gets an error here and stops enumerating the pool" : ""
-        }`,
-      });
-      if (this.firstInvalid < 0) this.firstInvalid = index;
+      const failing = !keyView.ok ? ("key" as const) : !valueView.ok ? ("value" as const) : undefined;
+      const field = failing ?? (findInvalidUtf8(keyText) >= 0 ? "key" : "value");
+      const start = field === "key" ? 0 : VALUE_FIELD_OFFSET;
+      const at = offset + start + findInvalidUtf8(field === "key" ? keyText : valueText);
+      const byte = `byte 0x${raw[at - offset]!.toString(16).padStart(2, "0")}`;
+      if (!hostReads || failing) {
+        add({
+          code: "invalid-utf8",
+          severity: "error",
+          offset: at,
+          message: `${field} is not valid UTF-8 (${byte})${hostReads ? ": the host gets an error here and stops enumerating the pool" : ""}`,
+        });
+        if (this.firstInvalid < 0) this.firstInvalid = index;
+      } else {
+        add({
+          code: "invalid-utf8",
+          severity: "warning",
+          offset: at,
+          message: `${field} is not valid UTF-8 (${byte}) past the host's cut at ${field === "key" ? HOST_MAX_KEY_UNITS : HOST_MAX_VALUE_UNITS} UTF-16 units: the host never reaches it and sees the text truncated`,
+        });
+      }
     }
     if (record.keyBytes === 0) {
       add({
@@ -203,25 +217,21 @@ export class PoolChecker {
       if (earlier === undefined) this.exactKeys.set(key, index);
       if (earlierFolded === undefined) this.foldedKeys.set(folded, index);
     }
-    if (hostReads && record.validUtf8) {
-      const keyUnits = utf16Units(key);
-      if (keyUnits > HOST_MAX_KEY_UNITS) {
-        add({
-          code: "host-truncated-key",
-          severity: "warning",
-          offset,
-          message: `key is ${keyUnits} UTF-16 units: the host sees only the first ${HOST_MAX_KEY_UNITS}`,
-        });
-      }
-      const valueUnits = utf16Units(record.value);
-      if (valueUnits > HOST_MAX_VALUE_UNITS) {
-        add({
-          code: "host-truncated-value",
-          severity: "warning",
-          offset: offset + VALUE_FIELD_OFFSET,
-          message: `value is ${valueUnits} UTF-16 units: the host sees only the first ${HOST_MAX_VALUE_UNITS}`,
-        });
-      }
+    if (hostReads && keyView.ok && keyView.truncated) {
+      add({
+        code: "host-truncated-key",
+        severity: "warning",
+        offset,
+        message: `key is ${utf16Units(key)} UTF-16 units: the host sees only the first ${keyView.text.length}`,
+      });
+    }
+    if (hostReads && valueView.ok && valueView.truncated) {
+      add({
+        code: "host-truncated-value",
+        severity: "warning",
+        offset: offset + VALUE_FIELD_OFFSET,
+        message: `value is ${utf16Units(record.value)} UTF-16 units: the host sees only the first ${valueView.text.length}`,
+      });
     }
     const keyGarbage = garbageAfterNul(raw, 0, KEY_FIELD_BYTES, record.keyBytes);
     const valueGarbage = garbageAfterNul(raw, VALUE_FIELD_OFFSET, VALUE_FIELD_BYTES, record.valueBytes);
