@@ -1,0 +1,81 @@
+// Runs the built kvp-pool bundle as a child process, as users run it: stdin, signals, exit
+// codes and streaming output. Needs `node build.mjs` (the root test command builds first).
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { makePoolDir } from "./test-support.js";
+
+const bundle = fileURLToPath(new URL("../dist/kvp-pool.cjs", import.meta.url));
+
+beforeAll(() => {
+  if (!existsSync(bundle)) {
+    throw new Error(`${bundle} is missing: build it with \`pnpm exec turbo run build\` (npm test does)`);
+  }
+});
+
+let cleanup = () => {};
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill("SIGKILL");
+  cleanup();
+});
+
+function pools() {
+  const made = makePoolDir();
+  cleanup = made.cleanup;
+  return made.dir;
+}
+
+const run = (dir: string, args: string[], input?: string) =>
+  spawnSync(process.execPath, [bundle, "--dir", dir, ...args], { encoding: "utf8", ...(input === undefined ? {} : { input }) });
+
+describe("the kvp-pool bundle", () => {
+  it("round-trips through real processes with documented exit codes", () => {
+    const dir = pools();
+    expect(run(dir, ["set", "--from-file", "-"], "a=1\nb=ü\n").status).toBe(0);
+    expect(run(dir, ["get", "b"])).toMatchObject({ status: 0, stdout: "ü\n", stderr: "" });
+    const absent = run(dir, ["get", "zz"]);
+    expect(absent.status).toBe(1);
+    expect(absent.stderr).toMatch(/^kvp-pool: no key "zz"/);
+    expect(run(dir, ["get"]).status).toBe(2);
+    const missing = run(join(dir, "none"), ["get", "a"]);
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("watch --json prints one JSON object per change and stops cleanly on SIGTERM", async () => {
+    const dir = pools();
+    const proc = spawn(process.execPath, [bundle, "--dir", dir, "watch", "--pool", "guest", "--json"]);
+    child = proc;
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const until = async (cond: () => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until(() => stderr.includes("watching"), "the watch to start");
+    expect(run(dir, ["set", "k", "v1"]).status).toBe(0);
+    await until(() => stdout.split("\n").length > 1, "the first event");
+    expect(run(dir, ["set", "k", "v2"]).status).toBe(0);
+    await until(() => stdout.split("\n").length > 2, "the second event");
+    expect(run(dir, ["delete", "k"]).status).toBe(0);
+    await until(() => stdout.split("\n").length > 3, "the third event");
+    const events = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(events.map((e) => [e.pool, e.type, e.key, e.value ?? null, e.previous ?? null])).toEqual([
+      [1, "added", "k", "v1", null],
+      [1, "changed", "k", "v2", "v1"],
+      [1, "removed", "k", null, "v2"],
+    ]);
+    expect(Number.isNaN(Date.parse(events[0].time))).toBe(false);
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});
