@@ -233,7 +233,7 @@ describe("encodeRecord: limits", () => {
       name: "lone low surrogate in the value, after a valid pair",
       record: { key: "k", value: GRIN + "\uDFFF" },
       code: "invalid-value",
-      message: "invalid value: lone surrogate U+DFFF at character 2 has no UTF-8 form",
+      message: "invalid value: lone surrogate U+DFFF at character 1 has no UTF-8 form",
     },
     {
       name: "surrogates in the wrong order in the value",
@@ -604,7 +604,7 @@ describe("decodePool / encodePool", () => {
   it("encodePool applies the same checks as encodeRecord, with the options", () => {
     const error = catchKvpError(() => encodePool([{ key: "ok", value: "v" }, { key: "bad\0", value: "v" }]));
     expect(error.code).toBe("invalid-key");
-    expect(error.message).toBe("invalid key: contains NUL at character 3 (a field ends at its first NUL)");
+    expect(error.message).toBe("record 1: invalid key: contains NUL at character 3 (a field ends at its first NUL)");
     expect(catchKvpError(() => encodePool([{ key: "k".repeat(255), value: "" }], { limits: "host" })).code).toBe("invalid-key");
     expect(encodePool([{ key: "k".repeat(255), value: "" }]).length).toBe(RECORD_BYTES);
   });
@@ -738,7 +738,7 @@ describe("properties", () => {
           const error = catchKvpError(() => encodeRecord(record, options));
           expect(error.code).toBe(field === "key" ? "invalid-key" : "invalid-value");
           const hexUnit = unit.toString(16).toUpperCase();
-          expect(error.message).toBe(`invalid ${field}: lone surrogate U+${hexUnit} at character ${before.length} has no UTF-8 form`);
+          expect(error.message).toBe(`invalid ${field}: lone surrogate U+${hexUnit} at character ${[...before].length} has no UTF-8 form`);
         },
       ),
       { numRuns: 300 },

@@ -103,6 +103,13 @@ export function isHostVisible(record: KvpRecord): boolean {
   return utf16Units(record.key) <= HOST_MAX_KEY_UNITS && utf16Units(record.value) <= HOST_MAX_VALUE_UNITS;
 }
 
+/** Characters (code points) before UTF-16 index `at`: what a person counts, emoji included. */
+function codePointIndex(text: string, at: number): number {
+  let count = 0;
+  for (const _ of text.slice(0, at)) count++;
+  return count;
+}
+
 function validateField(field: "key" | "value", text: string, maxBytes: number, minBytes: number): Uint8Array {
   const code = field === "key" ? "invalid-key" : "invalid-value";
   if (typeof text !== "string") throw new KvpError(code, `invalid ${field}: not a string`);
@@ -110,12 +117,12 @@ function validateField(field: "key" | "value", text: string, maxBytes: number, m
   if (surrogate >= 0) {
     throw new KvpError(
       code,
-      `invalid ${field}: lone surrogate U+${text.charCodeAt(surrogate).toString(16).toUpperCase()} at character ${surrogate} has no UTF-8 form`,
+      `invalid ${field}: lone surrogate U+${text.charCodeAt(surrogate).toString(16).toUpperCase()} at character ${codePointIndex(text, surrogate)} has no UTF-8 form`,
     );
   }
   const nul = text.indexOf("\0");
   if (nul >= 0) {
-    throw new KvpError(code, `invalid ${field}: contains NUL at character ${nul} (a field ends at its first NUL)`);
+    throw new KvpError(code, `invalid ${field}: contains NUL at character ${codePointIndex(text, nul)} (a field ends at its first NUL)`);
   }
   const bytes = encodeUtf8(text);
   if (bytes.length > maxBytes) {
@@ -214,7 +221,12 @@ export function decodePool(bytes: Uint8Array, firstIndex = 0): DecodedPool {
 export function encodePool(records: readonly KvpRecord[], options: EncodeRecordOptions = {}): Uint8Array {
   const out = new Uint8Array(records.length * RECORD_BYTES);
   records.forEach((record, i) => {
-    out.set(encodeRecord(record, options), i * RECORD_BYTES);
+    try {
+      out.set(encodeRecord(record, options), i * RECORD_BYTES);
+    } catch (error) {
+      if (error instanceof KvpError) throw new KvpError(error.code, `record ${i}: ${error.message}`);
+      throw error;
+    }
   });
   return out;
 }
