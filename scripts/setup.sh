@@ -20,6 +20,8 @@ if [ "${1:-}" = "--for-tests" ]; then
   [ -x /usr/sbin/hv_kvp_daemon ] || missing+=(hyperv-daemons)
   command -v cc >/dev/null || missing+=(gcc libc6-dev)
   command -v flock >/dev/null || missing+=(util-linux)
+  # xmllint validates the CIM-XML we emit against DMTF's DTD.
+  command -v xmllint >/dev/null || missing+=(libxml2-utils)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]}"
