@@ -200,6 +200,18 @@ describe("kvp-pool check", () => {
     expect(repaired.code).toBe(1);
   });
 
+  it("lists a bounded number of findings per kind and counts the rest", async () => {
+    const dir = pools();
+    writeFileSync(join(dir, ".kvp_pool_1"), new Uint8Array(1003 * 2560)); // 1003 all-zero records
+    const found = await runCli(["--dir", dir, "check"]);
+    expect(found.code).toBe(1);
+    expect(found.stdout.match(/warning empty-key/g)).toHaveLength(1000);
+    expect(found.stdout).toMatch(/^pool 1: not listed, only counted \(more of the same kind\): 3 empty-key$/m);
+    expect(found.stdout).toMatch(/1003 record\(s\), 0 error\(s\), 1003 warning\(s\)$/m);
+    const [json] = JSON.parse((await runCli(["--dir", dir, "check", "--json"])).stdout);
+    expect(json.report).toMatchObject({ warnings: 1003, omitted: { "empty-key": 3 } });
+  });
+
   it("checks every pool with --all-pools", async () => {
     const dir = pools();
     const { code, stdout } = await runCli(["--dir", dir, "check", "--all-pools", "--json"]);

@@ -69,7 +69,13 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
       if (d.severity === "info" && !verbose) continue;
       lines.push(formatDiagnostic(c.pool, d));
     }
-    const infos = report.diagnostics.filter((d) => d.severity === "info").length;
+    const omitted = Object.entries(report.omitted ?? {});
+    if (omitted.length > 0) {
+      const counts = omitted.map(([code, n]) => `${n} ${code}`).join(", ");
+      lines.push(`pool ${c.pool}: not listed, only counted (more of the same kind): ${counts}`);
+    }
+    const infos =
+      report.diagnostics.filter((d) => d.severity === "info").length + (report.omitted?.["garbage-after-nul"] ?? 0);
     const verdict = report.errors + report.warnings === 0 ? "ok" : `${report.errors} error(s), ${report.warnings} warning(s)`;
     lines.push(
       `pool ${c.pool} (${c.poolName}) ${c.path}: ${report.records} record(s), ${verdict}` +

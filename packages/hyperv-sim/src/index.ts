@@ -40,6 +40,7 @@ export {
   type RealDaemonOptions,
   SHIM_POOL_DIR_ENV,
   SHIM_SOCKET_ENV,
+  SHIM_STALL_FILE_ENV,
   isDaemonInstalled,
   resolveDaemonPath,
 } from "./real-daemon.js";

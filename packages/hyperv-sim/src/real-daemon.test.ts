@@ -1,8 +1,8 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { poolFileName } from "@hyperv-kvp/kvp-core";
-import { lockFile } from "@hyperv-kvp/pool-file";
+import { dirname, join } from "node:path";
+import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { findLockHolder, lockFile, tryLockFile } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildShim } from "./build-shim.js";
 import { isSimError } from "./errors.js";
@@ -158,6 +158,37 @@ describe("RealDaemon lifecycle", () => {
     } finally {
       lock.release();
       closeSync(fd);
+    }
+  });
+
+  it("holds its pool lock while the stall file exists (the stallFile test hook)", async () => {
+    const stallFile = join(mkdtempSync(join(tmpdir(), "hyperv-sim-test-")), "stall");
+    try {
+      const daemon = await start({ stallFile });
+      writeFileSync(stallFile, "");
+      let settled = false;
+      const pending = daemon.request(setRequest("stalled")).finally(() => {
+        settled = true;
+      });
+      const deadline = Date.now() + 5000;
+      while (!daemon.output.includes("stalling in fopen(")) {
+        if (Date.now() > deadline) throw new Error(`the daemon never stalled; its output: ${daemon.output}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // Stalled inside its lock: nobody else gets the pool until the file goes.
+      const fd = openSync(join(daemon.poolDir, poolFileName(0)), "r+");
+      try {
+        expect(tryLockFile(fd, "write")).toBeUndefined();
+        expect(findLockHolder(fd, "write")).toMatchObject({ kind: "posix", pid: daemon.pid, command: "hv_kvp_daemon" });
+      } finally {
+        closeSync(fd);
+      }
+      expect(settled).toBe(false);
+      rmSync(stallFile);
+      await pending;
+      expect(decodePool(readFileSync(join(daemon.poolDir, poolFileName(0)))).records.map((r) => r.key)).toEqual(["stalled"]);
+    } finally {
+      rmSync(dirname(stallFile), { recursive: true, force: true });
     }
   });
 

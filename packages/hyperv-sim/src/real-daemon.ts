@@ -30,6 +30,12 @@ export const SHIM_SOCKET_ENV = "KVP_SIM_SOCKET";
 /** Environment variable telling the shim which directory stands in for `/var/lib/hyperv`. */
 export const SHIM_POOL_DIR_ENV = "KVP_SIM_POOL_DIR";
 
+/**
+ * Environment variable naming the shim's stall file (a test hook): while that file exists,
+ * the daemon waits inside its pool lock. Set through {@link RealDaemonOptions.stallFile}.
+ */
+export const SHIM_STALL_FILE_ENV = "KVP_SIM_STALL_FILE";
+
 /** Default wait for the daemon to start and register, in milliseconds. */
 export const DEFAULT_START_TIMEOUT_MS = 5000;
 
@@ -61,6 +67,15 @@ export interface RealDaemonOptions {
   readonly requestTimeoutMs?: number;
   /** How to build the LD_PRELOAD shim. */
   readonly shim?: BuildShimOptions;
+  /**
+   * Test hook for lock tests: a path (it need not exist yet). While a file exists there, the
+   * daemon stops each time it opens a pool file — which it does only while holding that
+   * pool's fcntl lock — and goes on when the file is removed. So: create the file, send a
+   * request, and the daemon holds the pool's lock until you remove it. Each stall prints
+   * `hv_kvp_shim: stalling in fopen(…)` to the daemon's {@link RealDaemon.output}. Create the
+   * file only after start-up (the daemon opens every pool then). Default: no stalls.
+   */
+  readonly stallFile?: string;
 }
 
 /** The daemon path {@link RealDaemon.start} uses for `path` (explicit, else env, else default). */
@@ -166,6 +181,8 @@ export class RealDaemon implements DaemonChannel {
           LD_PRELOAD: [shim, process.env["LD_PRELOAD"]].filter(Boolean).join(":"),
           [SHIM_SOCKET_ENV]: socketPath,
           [SHIM_POOL_DIR_ENV]: poolDir,
+          // Empty turns the hook off, even when the caller's environment names a file.
+          [SHIM_STALL_FILE_ENV]: options.stallFile ?? "",
         },
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -284,7 +301,18 @@ export class RealDaemon implements DaemonChannel {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(this.failure ?? new SimError("closed", "device closed"));
     return new Promise((resolve, reject) => {
-      socket.write(message, (error) => (error ? reject(this.failure ?? closedError(error)) : resolve()));
+      socket.write(message, (error) => {
+        if (!error) {
+          resolve();
+          return;
+        }
+        // A daemon that just died makes the write fail (EPIPE) before its exit is noticed:
+        // give the exit a moment to arrive, so the error says how it died and what it printed.
+        void Promise.race([this.childClosed, delay(EXIT_REPORT_WAIT_MS)]).then(() => {
+          const exited = this.child.exitCode !== null || this.child.signalCode !== null;
+          reject(this.failure ?? (exited ? this.exitError() : closedError(error)));
+        });
+      });
     });
   }
 

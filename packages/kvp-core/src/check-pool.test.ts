@@ -1,7 +1,14 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CheckOptions, type PoolDiagnostic, PoolChecker, checkPool, garbageAfterNul } from "./check-pool.js";
+import {
+  type CheckOptions,
+  DEFAULT_MAX_DIAGNOSTICS_PER_CODE,
+  type PoolDiagnostic,
+  PoolChecker,
+  checkPool,
+  garbageAfterNul,
+} from "./check-pool.js";
 import { RECORD_BYTES, VALUE_FIELD_OFFSET } from "./layout.js";
 import { encodeRecord } from "./record.js";
 import { concat, hex, rawRecord, repeatByte } from "./test-support/bytes.js";
@@ -503,3 +510,49 @@ describe("checkPool: properties", () => {
     );
   });
 });
+
+describe("bounded findings", () => {
+  const zeros = (records: number) => new Uint8Array(records * RECORD_BYTES);
+
+  it("lists at most maxDiagnosticsPerCode findings of a code and counts the rest", () => {
+    const report = checkPool(zeros(5), { maxDiagnosticsPerCode: 2 });
+    expect(report.diagnostics.map((d) => [d.code, d.index])).toEqual([
+      ["empty-key", 0],
+      ["empty-key", 1],
+    ]);
+    expect(report).toMatchObject({ records: 5, warnings: 5, errors: 0, omitted: { "empty-key": 3 } });
+  });
+
+  it(`lists ${DEFAULT_MAX_DIAGNOSTICS_PER_CODE} per code by default, so a huge pool of all-zero records stays small`, () => {
+    const report = checkPool(zeros(DEFAULT_MAX_DIAGNOSTICS_PER_CODE + 7));
+    expect(report.diagnostics).toHaveLength(DEFAULT_MAX_DIAGNOSTICS_PER_CODE);
+    expect(report.warnings).toBe(DEFAULT_MAX_DIAGNOSTICS_PER_CODE + 7);
+    expect(report.omitted).toEqual({ "empty-key": 7 });
+  });
+
+  it("counts omitted errors as errors, and lists findings once per code", () => {
+    const bad = new Uint8Array(RECORD_BYTES).fill(0x61); // neither field has a NUL
+    const report = checkPool(new Uint8Array([...bad, ...bad, ...bad]), { maxDiagnosticsPerCode: 1 });
+    expect(report.diagnostics.map((d) => [d.code, d.index])).toEqual([
+      ["unterminated-key", 0],
+      ["host-truncated-key", 0],
+      ["unterminated-value", 0],
+      ["host-truncated-value", 0],
+      ["duplicate-key", 1],
+    ]);
+    expect([report.errors, report.warnings]).toEqual([6, 8]);
+    expect(report.omitted).toEqual({
+      "unterminated-key": 2,
+      "unterminated-value": 2,
+      "host-truncated-key": 2,
+      "host-truncated-value": 2,
+      "duplicate-key": 1,
+    });
+  });
+
+  it("has no omitted field when everything is listed, and Infinity lists everything", () => {
+    expect(checkPool(zeros(3), { maxDiagnosticsPerCode: 3 })).not.toHaveProperty("omitted");
+    expect(checkPool(zeros(1200), { maxDiagnosticsPerCode: Number.POSITIVE_INFINITY }).diagnostics).toHaveLength(1200);
+  });
+});
+

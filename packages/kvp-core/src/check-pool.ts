@@ -56,9 +56,19 @@ export interface PoolReport {
   readonly diagnostics: PoolDiagnostic[];
   /** Records the host would enumerate before it stops at the first invalid one. */
   readonly visibleToHost: number;
+  /** Errors found, listed or not. */
   readonly errors: number;
+  /** Warnings found, listed or not. */
   readonly warnings: number;
+  /**
+   * Findings counted but not listed, by code, once a code passed
+   * {@link CheckOptions.maxDiagnosticsPerCode}; absent when every finding is listed.
+   */
+  readonly omitted?: Partial<Record<DiagnosticCode, number>>;
 }
+
+/** Default of {@link CheckOptions.maxDiagnosticsPerCode}: far more than a real pool needs. */
+export const DEFAULT_MAX_DIAGNOSTICS_PER_CODE = 1000;
 
 /** Options of {@link checkPool}. */
 export interface CheckOptions {
@@ -68,6 +78,13 @@ export interface CheckOptions {
    * are only checked for format.
    */
   readonly hostReads?: boolean;
+  /**
+   * Most findings listed per code (default {@link DEFAULT_MAX_DIAGNOSTICS_PER_CODE};
+   * `Infinity` lists all). Past it findings are only counted, in `errors`, `warnings` and
+   * `omitted`, so a hostile pool (100 MB of all-zero records is 40,960 "empty key" findings)
+   * is checked in bounded memory.
+   */
+  readonly maxDiagnosticsPerCode?: number;
 }
 
 /**
@@ -77,12 +94,20 @@ export interface CheckOptions {
  */
 export class PoolChecker {
   private readonly diagnostics: PoolDiagnostic[] = [];
+  private readonly listed = new Map<DiagnosticCode, number>();
+  private readonly omitted = new Map<DiagnosticCode, number>();
+  private omittedErrors = 0;
+  private omittedWarnings = 0;
+  private readonly maxPerCode: number;
   private readonly exactKeys = new Map<string, number>();
   private readonly foldedKeys = new Map<string, number>();
   private records = 0;
   private firstInvalid = -1;
 
-  constructor(private readonly options: CheckOptions = {}) {}
+  constructor(private readonly options: CheckOptions = {}) {
+    const max = options.maxDiagnosticsPerCode ?? DEFAULT_MAX_DIAGNOSTICS_PER_CODE;
+    this.maxPerCode = Number.isNaN(max) || max < 0 ? DEFAULT_MAX_DIAGNOSTICS_PER_CODE : max;
+  }
 
   /** Checks the whole records in `bytes`, which start at record `firstIndex` of the pool. */
   addChunk(bytes: Uint8Array, firstIndex: number): void {
@@ -123,19 +148,33 @@ export class PoolChecker {
       });
     }
     diagnostics.sort((a, b) => a.offset - b.offset || a.index - b.index);
-    let errors = 0;
-    let warnings = 0;
+    let errors = this.omittedErrors;
+    let warnings = this.omittedWarnings;
     for (const d of diagnostics) {
       if (d.severity === "error") errors++;
       else if (d.severity === "warning") warnings++;
     }
     const visibleToHost = this.firstInvalid >= 0 ? this.firstInvalid : this.records;
-    return { records: this.records, trailingBytes, diagnostics, visibleToHost, errors, warnings };
+    const report = { records: this.records, trailingBytes, diagnostics, visibleToHost, errors, warnings };
+    return this.omitted.size === 0 ? report : { ...report, omitted: Object.fromEntries(this.omitted) };
+  }
+
+  /** Lists a finding, or only counts it once its code has {@link CheckOptions.maxDiagnosticsPerCode}. */
+  private push(d: PoolDiagnostic): void {
+    const listed = this.listed.get(d.code) ?? 0;
+    if (listed < this.maxPerCode) {
+      this.listed.set(d.code, listed + 1);
+      this.diagnostics.push(d);
+      return;
+    }
+    this.omitted.set(d.code, (this.omitted.get(d.code) ?? 0) + 1);
+    if (d.severity === "error") this.omittedErrors++;
+    else if (d.severity === "warning") this.omittedWarnings++;
   }
 
   private checkRecord(record: DecodedRecord, raw: Uint8Array, offset: number): void {
     const { index, key } = record;
-    const add = (d: Omit<PoolDiagnostic, "index" | "key">) => this.diagnostics.push({ ...d, index, key });
+    const add = (d: Omit<PoolDiagnostic, "index" | "key">) => this.push({ ...d, index, key });
     const hostReads = this.options.hostReads !== false;
 
     if (!record.keyTerminated) {
@@ -266,7 +305,8 @@ export function garbageAfterNul(raw: Uint8Array, start: number, size: number, te
 }
 
 /**
- * Checks a whole pool and returns every finding, each with its record index and byte offset:
+ * Checks a whole pool and returns its findings (every one, up to
+ * {@link CheckOptions.maxDiagnosticsPerCode} per code), each with its record index and byte offset:
  * trailing fragments, fields with no NUL, invalid UTF-8 (and the records it hides from the
  * host), empty keys, exact and case-only duplicate keys, text the host would see truncated,
  * and garbage after NULs (informational).

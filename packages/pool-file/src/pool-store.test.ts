@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,22 @@ async function rejection(promise: Promise<unknown>) {
   }
   throw new Error("expected a rejection");
 }
+
+describe("what is not a pool file", () => {
+  it("refuses a FIFO at once instead of waiting for a writer forever", async () => {
+    expect(spawnSync("mkfifo", [file()]).status).toBe(0);
+    const error = await rejection(readPool(guest()));
+    expect(isPoolFileError(error, "io")).toBe(true);
+    expect((error as Error).message).toMatch(/\.kvp_pool_1: not a regular file \(a FIFO\)$/);
+    expect(isPoolFileError(await rejection(setRecords(guest(), [{ key: "a", value: "1" }])), "io")).toBe(true);
+  });
+
+  it("refuses a directory, for reading and for writing", async () => {
+    mkdirSync(file());
+    expect((await rejection(getRecord(guest(), "a")) as Error).message).toMatch(/not a regular file \(a directory\)$/);
+    expect((await rejection(deleteRecord(guest(), "a")) as Error).message).toMatch(/EISDIR/);
+  });
+});
 
 describe("reading", () => {
   it("reads records in file order and ignores a trailing fragment", async () => {

@@ -30,7 +30,7 @@ import {
   withLockedPool,
 } from "./pool-io.js";
 import { type PoolTarget, writeRefusal } from "./pool-target.js";
-import { planRecordWrite } from "./record-write-plan.js";
+import { planRecordWrite, planShiftWrite } from "./record-write-plan.js";
 
 /** A pool's content as read under the read lock. */
 export interface PoolContent {
@@ -204,7 +204,9 @@ export async function deleteRecord(target: PoolTarget, key: string, options: Del
 /**
  * Removes the records `shouldRemove` picks, keeping the order of the rest: later records
  * move up one by one in page-safe writes, then the file is cut to size (dropping any
- * trailing fragment). Nothing before the first removed record is written.
+ * trailing fragment). Nothing before the first removed record is written. A writer killed
+ * part-way leaves a record twice (the first copy is where lookups look) or a record with an
+ * empty key, never a key with a value that was not its own (see planShiftWrite).
  */
 function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) => boolean): DecodedRecord[] {
   const removed: DecodedRecord[] = [];
@@ -221,12 +223,13 @@ function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) =
         if (!remove) continue;
         writeIndex = first + i;
       }
-      pending.push(raw);
+      // A copy: scanChunks reuses its buffer, and pending outlives the chunk.
+      pending.push(raw.slice());
       if (remove) {
         removed.push({ ...record, offset: (first + i) * RECORD_BYTES });
         continue;
       }
-      applyWrites(pool, planRecordWrite(writeIndex * RECORD_BYTES, pending.shift()!, raw));
+      applyWrites(pool, planShiftWrite(writeIndex * RECORD_BYTES, pending.shift()!, raw));
       writeIndex++;
     }
     return true;

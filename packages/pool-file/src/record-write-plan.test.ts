@@ -1,7 +1,7 @@
 import { KEY_FIELD_BYTES, RECORD_BYTES, decodeRecord, encodeRecord } from "@hyperv-kvp/kvp-core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PAGE_BYTES, planRecordWrite, readsTheSame } from "./record-write-plan.js";
+import { PAGE_BYTES, planRecordWrite, planShiftWrite, readsTheSame } from "./record-write-plan.js";
 
 const text = (maxLength: number) =>
   fc
@@ -93,6 +93,62 @@ describe("planRecordWrite", () => {
             readsTheSame(state, after) ||
             (decoded.key === b.key && b.value.startsWith(decoded.value)) ||
             (split === KEY_FIELD_BYTES && decoded.key === a.key && decoded.value === b.value);
+          if (!acceptable) return false;
+        }
+        return Buffer.compare(file.subarray(offset, offset + RECORD_BYTES), after) === 0;
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("planShiftWrite", () => {
+  it("empties the old key first when the key sits alone in the first page", () => {
+    // Record 3 (offset 7680): key in one page, value in the next. Written value-first, a kill
+    // in between would leave the old key (the removed one, or a stale copy) reading the next
+    // record's value.
+    const removed = encodeRecord({ key: "gone", value: "a".repeat(900) });
+    const next = encodeRecord({ key: "next", value: "b".repeat(900) });
+    const offset = 3 * RECORD_BYTES;
+    const writes = planShiftWrite(offset, removed, next);
+    expect(writes.map((w) => [w.offset, w.bytes.length])).toEqual([
+      [offset, 1],
+      [offset + KEY_FIELD_BYTES, 2048],
+      [offset, KEY_FIELD_BYTES],
+    ]);
+    const state = removed.slice();
+    state.set(writes[0]!.bytes, 0);
+    expect(decodeRecord(state)).toMatchObject({ key: "", value: "a".repeat(900) });
+  });
+
+  it("plans as planRecordWrite where no intermediate state misreads the old key", () => {
+    const removed = encodeRecord({ key: "gone", value: "x".repeat(1500) });
+    const next = encodeRecord({ key: "next", value: "€".repeat(500) });
+    for (const index of [0, 1, 2, 4]) {
+      const offset = index * RECORD_BYTES;
+      expect(planShiftWrite(offset, removed, next)).toEqual(planRecordWrite(offset, removed, next));
+    }
+  });
+
+  it("never lets the old key read another value, whatever write a kill stops after", () => {
+    fc.assert(
+      fc.property(record, record, fc.integer({ min: 0, max: 15 }), (a, b, index) => {
+        fc.pre(a.key !== b.key);
+        const offset = index * RECORD_BYTES;
+        const before = encodeRecord(a);
+        const after = encodeRecord(b);
+        const file = new Uint8Array(offset + RECORD_BYTES + PAGE_BYTES);
+        file.set(before, offset);
+        for (const w of planShiftWrite(offset, before, after)) {
+          const onePage = Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
+          if (!onePage || w.offset < offset || w.offset + w.bytes.length > offset + RECORD_BYTES) return false;
+          apply(file, w.offset, w.bytes);
+          const decoded = decodeRecord(file.slice(offset, offset + RECORD_BYTES));
+          if (!(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8)) return false;
+          const acceptable =
+            (decoded.key === a.key && decoded.value === a.value) ||
+            decoded.key === "" ||
+            (decoded.key === b.key && b.value.startsWith(decoded.value));
           if (!acceptable) return false;
         }
         return Buffer.compare(file.subarray(offset, offset + RECORD_BYTES), after) === 0;

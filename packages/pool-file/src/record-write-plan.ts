@@ -46,7 +46,8 @@ export function planRecordWrite(
   if (split <= KEY_FIELD_BYTES) {
     // Key alone in the first page, value alone in the second: each field is written whole,
     // value first, so the one intermediate is the old key with the new value. In a delete's
-    // shift that old key already sits one record earlier, so lookups still see it right.
+    // shift that old key already sits one record earlier, so lookups still see it right,
+    // but a stale copy with a foreign value would remain: deletes use planShiftWrite.
     return [tail, head];
   }
   // Both values cross the page end. First make the new record's value end inside the first
@@ -58,6 +59,39 @@ export function planRecordWrite(
   const provisional = after.slice(0, split);
   provisional[VALUE_FIELD_OFFSET + cut] = 0;
   return [{ offset, bytes: provisional }, tail, head];
+}
+
+/**
+ * Plans the writes that put `after` where `before` was when a delete moves records up: as
+ * {@link planRecordWrite}, with one more rule, because in a move the old and new keys differ:
+ * no intermediate state may pair `before`'s key with another value. The one plan that would
+ * (key alone in the first page, written after the value) gets a first write that ends the
+ * key at its first byte, so a writer killed there leaves a record with an empty key (which a
+ * check reports), never a key reading a value that was not its own: neither the removed key
+ * reading its neighbour's value, nor a stale copy that a later delete would uncover. That
+ * write is one byte, inside one page.
+ */
+export function planShiftWrite(
+  offset: number,
+  before: Uint8Array,
+  after: Uint8Array,
+  pageBytes: number = PAGE_BYTES,
+): PlannedWrite[] {
+  const writes = planRecordWrite(offset, before, after, pageBytes);
+  const oldKey = fieldText(before, 0, KEY_FIELD_BYTES);
+  if (oldKey === undefined || oldKey.length === 0 || equalBytes(oldKey, fieldText(after, 0, KEY_FIELD_BYTES))) {
+    return writes;
+  }
+  const state = before.slice();
+  for (const write of writes.slice(0, -1)) {
+    state.set(write.bytes, write.offset - offset);
+    if (equalBytes(fieldText(state, 0, KEY_FIELD_BYTES), oldKey) && !readsTheSame(state, before)) {
+      const emptied = before.slice();
+      emptied[0] = 0;
+      return [{ offset, bytes: emptied.subarray(0, 1) }, ...planRecordWrite(offset, emptied, after, pageBytes)];
+    }
+  }
+  return writes;
 }
 
 /** Whether two records read as the same key and value (text up to each field's first NUL). */

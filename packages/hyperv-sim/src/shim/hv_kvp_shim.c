@@ -10,6 +10,7 @@
  *   - makes read/write on that connection move whole messages, because the character device
  *     delivers one whole struct hv_kvp_msg per call and a stream socket does not;
  *   - sends the daemon's syslog output to stderr too, so a failure is visible to the caller.
+ * One test hook, off unless asked for: KVP_SIM_STALL_FILE (see stall_while_requested).
  *
  * It interposes only what the daemon (Debian hyperv-daemons 6.1, `nm -D`) calls with one of
  * those paths or on that descriptor. Not interposed, on purpose:
@@ -37,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char DEVICE_PATH[] = "/dev/vmbus/hv_kvp";
@@ -165,6 +167,27 @@ int openat(int dirfd, const char *path, int flags, ...)
 	return path ? real_openat(dirfd, path, flags, mode) : -1;
 }
 
+/*
+ * Test hook, not part of the emulation: while the file named by KVP_SIM_STALL_FILE exists,
+ * an fopen of a pool file waits. The daemon fopen()s a pool file only while it holds that
+ * pool's fcntl lock (to re-read it before every operation, and to rewrite it after a change),
+ * so a test can keep the real daemon inside its lock for as long as it likes: create the
+ * file, send a request, remove the file. Each stall is announced on stderr, which the
+ * simulator keeps, so a test can wait for it. The daemon opens every pool at start-up too:
+ * create the file only once the daemon has started.
+ */
+static void stall_while_requested(const char *pool_path)
+{
+	const char *flag = getenv("KVP_SIM_STALL_FILE");
+	const struct timespec pause = { 0, 5 * 1000 * 1000 };
+
+	if (!flag || !*flag || access(flag, F_OK) != 0)
+		return;
+	fprintf(stderr, "hv_kvp_shim: stalling in fopen(%s) until %s is removed\n", pool_path, flag);
+	while (access(flag, F_OK) == 0)
+		nanosleep(&pause, NULL);
+}
+
 /* glibc's fopen opens the file internally, not through the open above. */
 FILE *fopen(const char *path, const char *mode)
 {
@@ -172,6 +195,8 @@ FILE *fopen(const char *path, const char *mode)
 	char buf[PATH_MAX];
 
 	path = redirect(path, buf);
+	if (path == buf)
+		stall_while_requested(path);
 	return path ? real_fopen(path, mode) : NULL;
 }
 
@@ -181,6 +206,8 @@ FILE *fopen64(const char *path, const char *mode)
 	char buf[PATH_MAX];
 
 	path = redirect(path, buf);
+	if (path == buf)
+		stall_while_requested(path);
 	return path ? real_fopen64(path, mode) : NULL;
 }
 
