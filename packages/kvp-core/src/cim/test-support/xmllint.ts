@@ -1,0 +1,68 @@
+/// <reference types="node" />
+// Test support only (excluded from the build): validates documents against DMTF's CIM-XML
+// DTD with xmllint (Debian libxml2-utils). The DTD is shared/reference/DSP0203_2.4.0.dtd,
+// found by walking up from this file, so the repository can sit anywhere beside shared/.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const DTD_NAME = "DSP0203_2.4.0.dtd";
+
+/** Absolute path of the DTD; throws (loudly) when no ancestor has shared/reference/ with it. */
+export function findDtd(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "shared", "reference", DTD_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${DTD_NAME} not found in shared/reference above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+/**
+ * Whether the DTD tests can run. Missing xmllint fails in CI and by default; a developer
+ * without libxml2-utils may set KVP_ALLOW_NO_XMLLINT=1 to skip them, with a loud banner.
+ */
+export function xmllintStatus(): { run: true } | { run: false; reason: string } {
+  const probe = spawnSync("xmllint", ["--version"], { encoding: "utf8" });
+  if (probe.error === undefined && probe.status === 0) return { run: true };
+  const reason = "xmllint not found (install Debian libxml2-utils)";
+  if (process.env["CI"] || process.env["KVP_ALLOW_NO_XMLLINT"] !== "1") throw new Error(`${reason}; set KVP_ALLOW_NO_XMLLINT=1 to skip the DTD tests outside CI`);
+  console.warn(`\n${"!".repeat(78)}\n!! DTD VALIDATION SKIPPED: ${reason} (KVP_ALLOW_NO_XMLLINT=1)\n${"!".repeat(78)}\n`);
+  return { run: false, reason };
+}
+
+/**
+ * Validates each document on its own (each is one file) against the DTD, many files per
+ * xmllint run for speed. Returns the failures: index of the document and xmllint's words.
+ */
+export function validateAgainstDtd(documents: readonly string[]): { index: number; document: string; output: string }[] {
+  const dtd = findDtd();
+  const dir = mkdtempSync(join(tmpdir(), "kvp-dtd-"));
+  const failures: { index: number; document: string; output: string }[] = [];
+  try {
+    const files = documents.map((doc, i) => {
+      const file = join(dir, `doc-${i}.xml`);
+      writeFileSync(file, doc, "utf8");
+      return file;
+    });
+    for (let start = 0; start < files.length; start += 200) {
+      const batch = files.slice(start, start + 200);
+      const run = spawnSync("xmllint", ["--noout", "--dtdvalid", dtd, ...batch], { encoding: "utf8" });
+      if (run.error) throw run.error;
+      if (run.status === 0) continue;
+      for (let i = start; i < start + batch.length; i++) {
+        const name = `doc-${i}.xml`;
+        const lines = run.stderr.split("\n").filter((line) => line.includes(`/${name}`));
+        if (lines.length > 0) failures.push({ index: i, document: documents[i]!, output: lines.join("\n") });
+      }
+      if (failures.length === 0) throw new Error(`xmllint failed without naming a file:\n${run.stderr}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return failures;
+}
