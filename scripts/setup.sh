@@ -22,6 +22,8 @@ if [ "${1:-}" = "--for-tests" ]; then
   command -v flock >/dev/null || missing+=(util-linux)
   # xmllint validates the CIM-XML we emit against DMTF's DTD.
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  # systemd-analyze verifies kvp-agent's unit file.
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]}"

@@ -23,10 +23,14 @@ Examples:
   kvp-pool get cloudstack-vm-userdata --pool external
   kvp-pool set ReadyState ready          tell the host (pool 1, guest)
   kvp-pool set --from-file report.env    many KEY=VALUE lines, one lock
+  kvp-pool set --chunk --from-file big.json   long values as parts KEY#1/N … KEY#N/N
+  kvp-pool get report                    a chunked value, reassembled (--raw: as stored)
   kvp-pool delete ReadyState
   kvp-pool check --all-pools --json
   kvp-pool watch --pool external --json  NDJSON, one change per line
 
+Values longer than the host receives whole (1022 UTF-16 units) can be stored with --chunk as
+parts KEY#1/N … KEY#N/N, each whole for the host; list, get and delete treat them as KEY.
 Pools live in /var/lib/hyperv unless --dir or $KVP_POOL_DIR says otherwise.
 Exit codes: 0 ok, 1 not found / problems found, 2 usage, 3 IO or lock failure.`;
 
@@ -116,31 +120,60 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
 
   program
     .command("list")
-    .description("list records in file order (every pool unless --pool)")
+    .description("list records in file order (every pool unless --pool); chunked values reassembled")
     .option("--pool <pool>", POOL_HELP)
-    .option("--json", "JSON array of {pool, poolName, index, key, value}")
-    .addHelpText("after", "\nPool 2 (auto) is synthesised by the daemon; list shows what it would send for this machine.")
+    .option("--raw", "show the stored records as they are: parts KEY#i/N are not reassembled")
+    .option("--json", "JSON array of {pool, poolName, index, key, value}, plus parts: N for a reassembled value")
+    .addHelpText(
+      "after",
+      "\nPool 2 (auto) is synthesised by the daemon; list shows what it would send for this machine.\n" +
+        "A value stored as parts KEY#1/N … KEY#N/N is listed once as KEY, where its first part is;\n" +
+        "parts that cannot be reassembled (one missing, two splits mixed) are listed as stored, with a note.",
+    )
     .action(async (opts) => {
-      const result = await list({ ...globals(), ...(opts.pool ? { pool: parsePoolOption(opts.pool, "list") } : {}) });
+      const result = await list({
+        ...globals(),
+        ...(opts.pool ? { pool: parsePoolOption(opts.pool, "list") } : {}),
+        ...(opts.raw ? { raw: true } : {}),
+      });
       if (opts.json) json(ctx, result.records);
       else ctx.stdout.write(formatList(result));
       for (const note of result.notes) if (!opts.json) ctx.stderr.write(`${TOOL}: note: ${note}\n`);
+      for (const note of result.chunkNotes) ctx.stderr.write(`${TOOL}: note: ${note}\n`);
       for (const f of result.failures) ctx.stderr.write(`${TOOL}: ${f.message}\n`);
       if (result.failures.length > 0) setExit(EXIT.io);
     });
 
   program
     .command("get")
-    .description("print the value of KEY (first match, exact case unless --ignore-case)")
+    .description("print the value of KEY (first match, exact case unless --ignore-case); a chunked value whole")
     .argument("<key>", "the key")
     .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
     .option("--ignore-case", "match the key case-insensitively")
-    .option("--json", "print the record as JSON")
-    .addHelpText("after", "\nExit code 1 when the key is absent.\nExample: kvp-pool get cloudstack-vm-userdata --pool external")
+    .option("--raw", "read the stored record with exactly KEY (e.g. one part, KEY#2/3); nothing is reassembled")
+    .option("--json", "print the record as JSON (with parts: N for a reassembled value)")
+    .addHelpText(
+      "after",
+      "\nExit code 1 when the key is absent.\nExamples:\n  kvp-pool get cloudstack-vm-userdata --pool external\n  kvp-pool get report            the value stored as report#1/N … report#N/N\n  kvp-pool get --raw 'report#2/3'",
+    )
     .action(async (key, opts) => {
       const pool = parsePoolOption(opts.pool, "get");
-      const record = await get(key, { ...globals(), pool, ...(opts.ignoreCase ? { ignoreCase: true } : {}) });
-      if (opts.json) json(ctx, { pool: pool.number, poolName: pool.name, index: record.index, key: record.key, value: record.value });
+      const record = await get(key, {
+        ...globals(),
+        pool,
+        ...(opts.ignoreCase ? { ignoreCase: true } : {}),
+        ...(opts.raw ? { raw: true } : {}),
+      });
+      if (opts.json) {
+        json(ctx, {
+          pool: pool.number,
+          poolName: pool.name,
+          index: record.index,
+          key: record.key,
+          value: record.value,
+          ...(record.parts === undefined ? {} : { parts: record.parts }),
+        });
+      }
       else ctx.stdout.write(formatValue(record));
     });
 
@@ -151,6 +184,10 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
     .argument("[value]", "the value (may be empty)")
     .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
     .option("--from-file <file>", "KEY=VALUE lines or a JSON object ('-' reads stdin); all set under one lock")
+    .option(
+      "--chunk",
+      "store a value longer than the host receives whole (1022 UTF-16 units) as parts KEY#1/N … KEY#N/N, each whole for the host; removes earlier parts of KEY",
+    )
     .option("--wire-limits", "allow up to 511/2047 bytes; by default pool 1 refuses what the host would get truncated (254/1022 UTF-16 units)")
     .option("--ignore-case", "match existing keys case-insensitively")
     .option("--create", "create the pool file if it is missing")
@@ -158,10 +195,17 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
     .option("--json", "print what was done as JSON")
     .addHelpText(
       "after",
-      "\nExamples:\n  kvp-pool set ReadyState ready\n  printf 'a=1\\nb=2\\n' | kvp-pool set --from-file -\n  kvp-pool set --from-file facts.json --json",
+      "\nExamples:\n  kvp-pool set ReadyState ready\n  printf 'a=1\\nb=2\\n' | kvp-pool set --from-file -\n  kvp-pool set --from-file facts.json --json\n  kvp-pool set --chunk report \"$(cat report.txt)\"   up to 999 parts; kvp-pool get report reassembles it",
     )
     .action(async (key, value, opts) => {
       const pool = parsePoolOption(opts.pool, "set");
+      if (opts.chunk && (opts.wireLimits || opts.ignoreCase)) {
+        throw new CliError(
+          "usage",
+          `--chunk cannot be combined with ${opts.wireLimits ? "--wire-limits (parts are always what the host receives whole)" : "--ignore-case (parts are matched exactly)"}`,
+          `${TOOL} set --help`,
+        );
+      }
       let records: KvpRecord[];
       if (opts.fromFile !== undefined) {
         if (key !== undefined) throw new CliError("usage", "give either KEY VALUE or --from-file, not both", `${TOOL} set --help`);
@@ -178,11 +222,16 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
         ...(opts.ignoreCase ? { ignoreCase: true } : {}),
         ...(opts.create ? { create: true } : {}),
         ...(opts.force ? { force: true } : {}),
+        ...(opts.chunk ? { chunk: true } : {}),
       }).catch((error: unknown) => {
         if (isPoolFileError(error, "invalid") && /host receives whole/.test(error.message)) {
+          // --chunk helps with a long value, never with a long key.
+          const chunk = isKvpError(error.cause, "invalid-value")
+            ? `\n${TOOL}: --chunk sends it whole, as parts KEY#1/N … KEY#N/N that kvp-pool get reassembles`
+            : "";
           throw new CliError(
             "usage",
-            `${error.message}\n${TOOL}: --wire-limits stores up to 511/2047 bytes, but the host would still get it cut`,
+            `${error.message}${chunk}\n${TOOL}: --wire-limits stores up to 511/2047 bytes, but the host would still get it cut`,
             `${TOOL} set --help`,
           );
         }
@@ -193,11 +242,12 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
 
   program
     .command("delete")
-    .description("delete the first record with KEY (or --all), keeping the order of the rest")
+    .description("delete the first record with KEY (or --all) and every part KEY#i/N of a chunked KEY, keeping the order of the rest")
     .argument("<key>", "the key")
     .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
     .option("--all", "delete every record with KEY")
     .option("--ignore-case", "match the key case-insensitively")
+    .option("--raw", "delete only the stored record with exactly KEY (e.g. one part, KEY#2/3)")
     .addOption(new Option("--force", "write a pool the daemon owns (0, 2, 3, 4)"))
     .option("--json", "print the deleted records as JSON")
     .addHelpText("after", "\nExit code 1 when the key is absent (nothing is written).")
@@ -207,6 +257,7 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
         ...globals(),
         pool,
         ...(opts.all ? { all: true } : {}),
+        ...(opts.raw ? { raw: true } : {}),
         ...(opts.ignoreCase ? { ignoreCase: true } : {}),
         ...(opts.force ? { force: true } : {}),
       });
@@ -215,7 +266,9 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
 
   program
     .command("check")
-    .description("find what the daemon or the host would stumble on (pool 1 unless --pool or --all-pools)")
+    .description(
+      "find what the daemon or the host would stumble on, and chunked values that cannot be reassembled (pool 1 unless --pool or --all-pools)",
+    )
     .option("--pool <pool>", POOL_HELP)
     .option("--all-pools", "check pools 0, 1, 3 and 4")
     .option("--repair", "fix what is safe to fix, under the write lock, and say what was done")
@@ -236,7 +289,7 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
       if (opts.json) json(ctx, results);
       else ctx.stdout.write(formatCheck(results, opts.verbose === true));
       if (results.some((r) => r.failure)) setExit(EXIT.io);
-      else if (results.some((r) => r.report && r.report.errors + r.report.warnings > 0)) setExit(EXIT.notFound);
+      else if (results.some((r) => r.report && r.report.errors + r.report.warnings + (r.chunks?.length ?? 0) > 0)) setExit(EXIT.notFound);
     });
 
   program

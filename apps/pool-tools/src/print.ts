@@ -1,6 +1,8 @@
-import type { DecodedRecord, PoolDiagnostic } from "@hyperv-kvp/kvp-core";
+import type { PoolDiagnostic } from "@hyperv-kvp/kvp-core";
 import type { SetOutcome } from "@hyperv-kvp/pool-file";
+import { MAX_CHUNK_NOTES } from "./commands/chunk-notes.js";
 import type { PoolCheck } from "./commands/check.js";
+import type { GotRecord } from "./commands/get.js";
 import type { ListResult } from "./commands/list.js";
 import type { WatchEvent } from "./commands/watch.js";
 
@@ -34,13 +36,14 @@ export function formatList(result: ListResult): string {
       current = r.pool;
       lines.push(`${lines.length > 0 ? "\n" : ""}# pool ${r.pool} (${r.poolName})${r.synthesized ? ", synthesised by the daemon" : ""}`);
     }
-    lines.push(`${printable(r.key)} = ${printable(r.value)}${r.validUtf8 === false ? "   (invalid UTF-8)" : ""}`);
+    const flag = r.validUtf8 === false ? "   (invalid UTF-8)" : r.parts !== undefined ? `   (${r.parts} parts)` : "";
+    lines.push(`${printable(r.key)} = ${printable(r.value)}${flag}`);
   }
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
-/** `get` for people: the value and a newline. */
-export function formatValue(record: DecodedRecord): string {
+/** `get` for people: the value (reassembled, when it was chunked) and a newline. */
+export function formatValue(record: GotRecord): string {
   return `${record.value}\n`;
 }
 
@@ -69,6 +72,12 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
       if (d.severity === "info" && !verbose) continue;
       lines.push(formatDiagnostic(c.pool, d));
     }
+    const chunks = c.chunks ?? [];
+    for (const f of chunks.slice(0, MAX_CHUNK_NOTES)) {
+      const where = f.indexes.length === 1 ? `record ${f.indexes[0]}` : `records ${f.indexes.slice(0, 10).join(",")}${f.indexes.length > 10 ? ",…" : ""}`;
+      lines.push(`pool ${c.pool} ${where}: warning chunk-${f.reason}: ${f.message}`);
+    }
+    if (chunks.length > MAX_CHUNK_NOTES) lines.push(`pool ${c.pool}: ${chunks.length - MAX_CHUNK_NOTES} more chunked value problem(s) (--json lists them all)`);
     const omitted = Object.entries(report.omitted ?? {});
     if (omitted.length > 0) {
       const counts = omitted.map(([code, n]) => `${n} ${code}`).join(", ");
@@ -76,7 +85,9 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
     }
     const infos =
       report.diagnostics.filter((d) => d.severity === "info").length + (report.omitted?.["garbage-after-nul"] ?? 0);
-    const verdict = report.errors + report.warnings === 0 ? "ok" : `${report.errors} error(s), ${report.warnings} warning(s)`;
+    const chunkText = chunks.length > 0 ? `, ${chunks.length} chunked value problem(s)` : "";
+    const verdict =
+      report.errors + report.warnings + chunks.length === 0 ? "ok" : `${report.errors} error(s), ${report.warnings} warning(s)${chunkText}`;
     lines.push(
       `pool ${c.pool} (${c.poolName}) ${c.path}: ${report.records} record(s), ${verdict}` +
         (infos > 0 && !verbose ? `, ${infos} note(s) (--verbose shows them)` : ""),

@@ -151,3 +151,22 @@ export {
   wmiPathEquals,
   wqlString,
 } from "./cim/wmi-path.js";
+export {
+  CHUNK_KEY_SEPARATOR,
+  type ChunkKey,
+  type ChunkProblem,
+  type ChunkProblemReason,
+  type LogicalRecord,
+  MAX_CHUNK_BYTES,
+  MAX_CHUNK_PARTS,
+  MAX_CHUNK_UNITS,
+  type Reassembled,
+  type ReassembledRecord,
+  type StoredLogicalRecord,
+  chunkKey,
+  isPartOf,
+  logicalKeyOf,
+  parseChunkKey,
+  reassembleRecords,
+  splitValue,
+} from "./chunking.js";

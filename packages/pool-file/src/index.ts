@@ -19,3 +19,10 @@ export { type PoolChange, type PoolWatch, type WatchOptions, diffPools, watchPoo
 export { PAGE_BYTES, type PlannedWrite, planRecordWrite, planShiftWrite, readsTheSame } from "./record-write-plan.js";
 export { type FileLock, type LockMode, type LockOptions, findLockHolder, lockFile, tryLockFile } from "./lock.js";
 export { type AutoPoolOptions, synthesizeAutoPool } from "./auto-pool.js";
+export {
+  type LogicalKeySelector,
+  type LogicalSetOutcome,
+  type LogicalWriteOptions,
+  removeLogicalKeys,
+  setLogicalValues,
+} from "./pool-update.js";

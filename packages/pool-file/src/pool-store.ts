@@ -207,8 +207,9 @@ export async function deleteRecord(target: PoolTarget, key: string, options: Del
  * trailing fragment). Nothing before the first removed record is written. A writer killed
  * part-way leaves a record twice (the first copy is where lookups look) or a record with an
  * empty key, never a key with a value that was not its own (see planShiftWrite).
+ * Module-internal (not in index.ts): shared with pool-update.ts.
  */
-function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) => boolean): DecodedRecord[] {
+export function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) => boolean): DecodedRecord[] {
   const removed: DecodedRecord[] = [];
   // Originals of the positions from the write cursor up to the record being read: the
   // content each write replaces, needed to plan page-safe writes.
@@ -307,14 +308,24 @@ function fitText(text: string, maxBytes: number): string {
   return decodeUtf8(bytes.subarray(0, utf8BoundaryAtOrBefore(bytes, maxBytes))).text;
 }
 
-function assertWritable(target: PoolTarget, options: WriteOptions): void {
+/**
+ * Throws unless `target` may be written (pool 1, or any pool with `force`).
+ * Module-internal (not in index.ts): shared with pool-update.ts.
+ * @throws {PoolFileError} `refused`.
+ */
+export function assertWritable(target: PoolTarget, options: WriteOptions): void {
   const refusal = writeRefusal(target);
   if (refusal !== undefined && options.force !== true) {
     throw new PoolFileError("refused", `refusing to write: ${refusal} (force it only if you know why)`);
   }
 }
 
-function encodeOrExplain(record: KvpRecord, limits: RecordLimits): Uint8Array {
+/**
+ * Encodes a record within `limits`, naming its key in the message.
+ * Module-internal (not in index.ts): shared with pool-update.ts.
+ * @throws {PoolFileError} `invalid`, with the KvpError as cause.
+ */
+export function encodeOrExplain(record: KvpRecord, limits: RecordLimits): Uint8Array {
   try {
     return encodeRecord(record, { limits });
   } catch (error) {
@@ -329,8 +340,12 @@ function shorten(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Drops a trailing fragment (the daemon ignores it and drops it at its next rewrite). */
-function dropFragment(pool: LockedPool): number {
+/**
+ * Drops a trailing fragment (the daemon ignores it and drops it at its next rewrite).
+ * Module-internal (not in index.ts): shared with pool-update.ts.
+ * @returns the size of the whole records, in bytes.
+ */
+export function dropFragment(pool: LockedPool): number {
   const whole = pool.size - (pool.size % RECORD_BYTES);
   if (whole !== pool.size) truncateTo(pool, whole);
   return whole;

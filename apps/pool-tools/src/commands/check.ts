@@ -1,5 +1,5 @@
-import type { PoolInfo, PoolReport } from "@hyperv-kvp/kvp-core";
-import { type RepairAction, checkPoolFile, isPoolFileError, poolTarget, repairPool } from "@hyperv-kvp/pool-file";
+import { type ChunkProblemReason, type PoolInfo, type PoolReport, reassembleRecords } from "@hyperv-kvp/kvp-core";
+import { type RepairAction, checkPoolFile, isPoolFileError, poolTarget, readPool, repairPool } from "@hyperv-kvp/pool-file";
 import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
 
 /** The check of one pool. */
@@ -12,6 +12,22 @@ export interface PoolCheck {
   /** What `--repair` did, before `report` was made. */
   readonly repairs?: RepairAction[];
   readonly failure?: { readonly code: string; readonly message: string };
+  /**
+   * Chunked values whose parts (`K#i/N`) cannot be reassembled: a reader of the convention
+   * sees the parts as stored, not the value. A kvp-pool finding, beside kvp-core's report;
+   * each counts as a warning for the exit code. Absent when the pool could not be read.
+   */
+  readonly chunks?: ChunkFinding[];
+}
+
+/** One chunked value that cannot be reassembled (or a duplicated part), and where. */
+export interface ChunkFinding {
+  /** The logical key. */
+  readonly key: string;
+  readonly reason: ChunkProblemReason;
+  readonly message: string;
+  /** Indexes of the stored records concerned. */
+  readonly indexes: number[];
 }
 
 /** Options of `kvp-pool check`. */
@@ -26,7 +42,8 @@ export interface CheckOptions extends CommonOptions {
 
 /**
  * Checks pools for what the daemon and the host would stumble on (see kvp-core's
- * `checkPool`), optionally repairing first. Pool 2 is skipped: its file is never read.
+ * `checkPool`), optionally repairing first, and for chunked values whose parts cannot be
+ * reassembled. Pool 2 is skipped: its file is never read.
  */
 export async function check(options: CheckOptions): Promise<PoolCheck[]> {
   const pools = (options.pools ?? ALL_POOLS.filter((p) => p.number === 1)).filter((p) => p.number !== 2);
@@ -40,7 +57,9 @@ export async function check(options: CheckOptions): Promise<PoolCheck[]> {
         ? await repairPool(target, { ...access, ...(options.force ? { force: true } : {}) })
         : undefined;
       const report = await checkPoolFile(target, access);
-      results.push({ ...base, report, ...(repairs ? { repairs } : {}) });
+      const { problems } = reassembleRecords((await readPool(target, access)).records);
+      const chunks = problems.map((p) => ({ key: p.key, reason: p.reason, message: p.message, indexes: p.records.map((r) => r.index) }));
+      results.push({ ...base, report, ...(repairs ? { repairs } : {}), chunks });
     } catch (error) {
       if (!isPoolFileError(error)) throw error;
       results.push({ ...base, failure: { code: error.code, message: error.message } });

@@ -1,23 +1,63 @@
-import type { DecodedRecord, PoolInfo } from "@hyperv-kvp/kvp-core";
-import { getRecord, poolTarget } from "@hyperv-kvp/pool-file";
+import { type DecodedRecord, type PoolInfo, keyMatcher, parseChunkKey, reassembleRecords } from "@hyperv-kvp/kvp-core";
+import { getRecord, poolTarget, readPool } from "@hyperv-kvp/pool-file";
 import { CliError } from "../cli-error.js";
 import type { CommonOptions } from "./pool-option.js";
 
+/** The record `get` found: a stored record, or a value reassembled from its parts. */
+export interface GotRecord {
+  /** Position in the pool; for a reassembled value, that of its first stored part. */
+  readonly index: number;
+  readonly key: string;
+  readonly value: string;
+  /** Present for a value reassembled from `key#1/N` … `key#N/N`: N. */
+  readonly parts?: number;
+  /** Present and false when the record's bytes are not valid UTF-8 (shown with U+FFFD). */
+  readonly validUtf8?: false;
+}
+
+/** Options of `kvp-pool get`. */
+export interface GetOptions extends CommonOptions {
+  readonly pool: PoolInfo;
+  readonly ignoreCase?: boolean;
+  /** Look up the stored record with exactly this key; chunked values are not reassembled. */
+  readonly raw?: boolean;
+}
+
 /**
- * The first record with `key` in the pool (default pool 1).
- * @throws {CliError} `not-found` when the key is absent.
+ * The value of `key` in the pool (default pool 1), as a reader of the chunking convention
+ * sees it: a value stored as parts `key#i/N` comes back whole. First match wins.
+ * With `raw`, the first stored record with the key, as the daemon looks it up.
+ * @throws {CliError} `not-found` when the key is absent; the message says why when parts of
+ *   the key exist but cannot be reassembled, or when the key names one part.
  */
-export async function get(
-  key: string,
-  options: CommonOptions & { readonly pool: PoolInfo; readonly ignoreCase?: boolean },
-): Promise<DecodedRecord> {
+export async function get(key: string, options: GetOptions): Promise<GotRecord> {
   const target = poolTarget(options.pool, options.dir);
-  const record = await getRecord(target, key, {
-    ...(options.ignoreCase ? { ignoreCase: true } : {}),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  });
-  if (!record) {
-    throw new CliError("not-found", `no key ${JSON.stringify(key)} in pool ${options.pool.number} (${options.pool.name}) ${target.path}`);
+  const access = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const match = { ...(options.ignoreCase ? { ignoreCase: true } : {}) };
+  const where = `in pool ${options.pool.number} (${options.pool.name}) ${target.path}`;
+  if (options.raw) {
+    const record = await getRecord(target, key, { ...access, ...match });
+    if (!record) throw new CliError("not-found", `no key ${JSON.stringify(key)} ${where}`);
+    return stored(record);
   }
-  return record;
+  const content = await readPool(target, access);
+  const { records, problems } = reassembleRecords(content.records);
+  const matches = keyMatcher(key, match);
+  const found = records.find((r) => matches({ key: r.key, value: r.value, ...(r.record ? { keyValidUtf8: r.record.keyValidUtf8 } : {}) }));
+  if (found?.record) return stored(found.record);
+  if (found?.parts) {
+    return {
+      index: Math.min(...found.parts.map((p) => p.index)),
+      key: found.key,
+      value: found.value,
+      parts: found.parts.length,
+    };
+  }
+  const why = problems.filter((p) => matches({ key: p.key, value: "" })).map((p) => `; ${p.message}`);
+  const part = parseChunkKey(key) ? " (that names one part of a chunked value: get --raw reads it as stored)" : "";
+  throw new CliError("not-found", `no key ${JSON.stringify(key)} ${where}${why.join("")}${part}`);
+}
+
+function stored(record: DecodedRecord): GotRecord {
+  return { index: record.index, key: record.key, value: record.value, ...(record.validUtf8 ? {} : { validUtf8: false as const }) };
 }

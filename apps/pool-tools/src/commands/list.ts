@@ -1,5 +1,6 @@
-import type { PoolInfo } from "@hyperv-kvp/kvp-core";
+import { type PoolInfo, reassembleRecords } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError, poolTarget, readPool, synthesizeAutoPool } from "@hyperv-kvp/pool-file";
+import { chunkNotes } from "./chunk-notes.js";
 import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
 
 /** One listed record. */
@@ -9,6 +10,8 @@ export interface ListedRecord {
   readonly index: number;
   readonly key: string;
   readonly value: string;
+  /** Present for a value reassembled from `key#1/N` … `key#N/N`: N (`index` is its first stored part's). */
+  readonly parts?: number;
   /** Present and false when the record's bytes are not valid UTF-8 (shown with U+FFFD). */
   readonly validUtf8?: false;
   /** Present for pool 2: the daemon synthesises these, they are not in the file. */
@@ -29,18 +32,34 @@ export interface ListResult {
   readonly failures: ListFailure[];
   /** Notes for people (stderr), e.g. that pool 2 is synthesised. */
   readonly notes: string[];
+  /**
+   * Parts of chunked values that could not be reassembled and are listed as stored, and why
+   * (stderr, with or without `--json`: a value is missing from the output).
+   */
+  readonly chunkNotes: string[];
+}
+
+/** Options of `kvp-pool list`. */
+export interface ListOptions extends CommonOptions {
+  /** One pool; default every pool. */
+  readonly pool?: PoolInfo;
+  /** Show the stored records as they are: chunked values are not reassembled. */
+  readonly raw?: boolean;
 }
 
 /**
- * Lists the records of one pool or of every pool, in file order. Pool 2 is shown as the
- * daemon would synthesise it for this machine. A pool that cannot be read is reported in
- * `failures` and the others are still listed.
+ * Lists the records of one pool or of every pool, in file order. Values stored as parts
+ * `K#1/N` … `K#N/N` are shown reassembled, once, where their first part is (unless `raw`);
+ * parts that cannot be reassembled are shown as stored, with a note saying why. Pool 2 is
+ * shown as the daemon would synthesise it for this machine. A pool that cannot be read is
+ * reported in `failures` and the others are still listed.
  */
-export async function list(options: CommonOptions & { readonly pool?: PoolInfo }): Promise<ListResult> {
+export async function list(options: ListOptions): Promise<ListResult> {
   const pools = options.pool ? [options.pool] : ALL_POOLS;
   const records: ListedRecord[] = [];
   const failures: ListFailure[] = [];
   const notes: string[] = [];
+  const chunkProblems: string[] = [];
   for (const pool of pools) {
     const base = { pool: pool.number, poolName: pool.name };
     if (pool.number === 2) {
@@ -55,8 +74,21 @@ export async function list(options: CommonOptions & { readonly pool?: PoolInfo }
     try {
       const target = poolTarget(pool, options.dir);
       const content = await readPool(target, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
-      for (const r of content.records) {
-        records.push({ ...base, index: r.index, key: r.key, value: r.value, ...(r.validUtf8 ? {} : { validUtf8: false }) });
+      if (options.raw) {
+        for (const r of content.records) {
+          records.push({ ...base, index: r.index, key: r.key, value: r.value, ...(r.validUtf8 ? {} : { validUtf8: false }) });
+        }
+      } else {
+        const logical = reassembleRecords(content.records);
+        for (const r of logical.records) {
+          if (r.record) {
+            const { index, validUtf8 } = r.record;
+            records.push({ ...base, index, key: r.key, value: r.value, ...(validUtf8 ? {} : { validUtf8: false }) });
+          } else {
+            records.push({ ...base, index: Math.min(...r.parts.map((p) => p.index)), key: r.key, value: r.value, parts: r.parts.length });
+          }
+        }
+        chunkProblems.push(...chunkNotes(pool.number, logical.problems));
       }
       if (content.trailingBytes > 0) {
         notes.push(`pool ${pool.number}: ${content.trailingBytes} trailing bytes after the last whole record were ignored (kvp-pool check --pool ${pool.number})`);
@@ -66,5 +98,5 @@ export async function list(options: CommonOptions & { readonly pool?: PoolInfo }
       failures.push({ ...base, code: error.code, message: error.message });
     }
   }
-  return { records, failures, notes };
+  return { records, failures, notes, chunkNotes: chunkProblems };
 }

@@ -1,0 +1,24 @@
+// Bundles kvp-agent into one minified CommonJS file, as kvp-pool is (apps/pool-tools/build.mjs):
+// `kvp-agent once` and `kvp-agent wait` run in boot scripts, where start-up time adds up, and
+// one file is what the .deb ships. CommonJS because Node's ESM loader costs milliseconds
+// before our first line. koffi stays external: it finds its native binary relative to its
+// own package, which ships beside the bundle.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["src/bin.ts"],
+  outfile: "dist/kvp-agent.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  // Debian 12's nodejs is 18; the bundle must parse and run there.
+  target: "node18",
+  minify: true,
+  sourcemap: true,
+  external: ["koffi"],
+  conditions: ["@hyperv-kvp/source"],
+  // Sources are ESM and resolve koffi through import.meta.url; give the bundle its own URL.
+  define: { "import.meta.url": "__kvpBundleUrl" },
+  banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  logLevel: "warning",
+});

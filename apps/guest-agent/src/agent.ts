@@ -1,0 +1,377 @@
+import type { DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
+import { type PoolTarget, describePool, isPoolFileError, poolTarget, readPool } from "@hyperv-kvp/pool-file";
+import type { AgentConfig, HookSpec } from "./config.js";
+import type { AgentContext } from "./context.js";
+import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
+import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks.js";
+import type { Logger } from "./logger.js";
+import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
+import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
+import { ensureStateDir, mapToJson, readStringMap, renderEnvFile, statePath, writeFileAtomic } from "./state-files.js";
+import { AGENT_VERSION } from "./version.js";
+
+/** Debounce of pool file events, in ms: the daemon writes a pool in one go, under its lock. */
+export const WATCH_DEBOUNCE_MS = 5;
+
+/** What `kvp-agent status` reads: the agent's view of itself, in the state directory. */
+export interface AgentState {
+  readonly status: AgentStatus;
+  /** Why the status is degraded, one sentence per problem. */
+  readonly problems: string[];
+  readonly pid: number;
+  readonly version: string;
+  readonly bootId: string;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  /** Last harvest that changed the state files. */
+  readonly harvestedAt: string | null;
+  /** Pool-0 items and pool-3 facts materialised. */
+  readonly items: number;
+  readonly facts: number;
+  /** Keys whose decoder failed, with why. */
+  readonly decodeErrors: Record<string, string>;
+  /** Pool-0 keys left out of host.env (not valid variable names with the prefix). */
+  readonly envSkipped: string[];
+  /** Last result of each hook. */
+  readonly hooks: Record<string, HookResult>;
+}
+
+/** Options of {@link Agent}. */
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly ctx: AgentContext;
+  readonly log: Logger;
+  /** Called when a hook's process starts (benchmarks, tests). */
+  readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
+}
+
+/** Pools the agent reads: host items and host facts. */
+const HOST_POOLS = [0, 3] as const;
+
+/**
+ * The guest agent: harvests pools 0 and 3 into the state directory, runs hooks on changes,
+ * and reports to the host through its own keys in pool 1. `harvest()` is one pass (for
+ * `once`); `start()` adds the watch that re-harvests on every change (for `run`).
+ */
+export class Agent {
+  private readonly config: AgentConfig;
+  private readonly ctx: AgentContext;
+  private readonly log: Logger;
+  private readonly targets: Record<0 | 1 | 3, PoolTarget>;
+  private readonly reporter: Reporter;
+  private readonly hooks: HookQueue;
+  private readonly bootId: string;
+  private readonly startedAt: string;
+  /** Last materialised content per pool; undefined before the first successful read. */
+  private readonly seen: Partial<Record<0 | 3, Map<string, string>>> = {};
+  /** Baseline of the first harvest: what a previous run of this boot wrote. */
+  private readonly previous: Partial<Record<0 | 3, Map<string, string>>> = {};
+  /** Current read problems, per pool (a pool with no entry is fine). */
+  private readonly problems = new Map<number, { code: string; message: string }>();
+  private reportProblem: string | undefined;
+  private status: AgentStatus = "starting";
+  private harvestedAt: string | null = null;
+  private decodeErrors: Record<string, string> = {};
+  private envSkipped: string[] = [];
+  private readonly hookResults: Record<string, HookResult> = {};
+  private watch: PoolDirWatch | undefined;
+  private harvesting: Promise<void> | undefined;
+  private pendingPools = new Set<PoolNumber>();
+  private stopped = false;
+
+  constructor(options: AgentOptions) {
+    this.config = options.config;
+    this.ctx = options.ctx;
+    this.log = options.log;
+    const dir = this.config.poolDir;
+    this.targets = { 0: poolTarget(0, dir), 1: poolTarget(1, dir), 3: poolTarget(3, dir) };
+    this.bootId = this.ctx.bootId();
+    this.startedAt = this.ctx.now().toISOString();
+    this.reporter = new Reporter(this.targets[1], {
+      lockTimeoutMs: this.config.lockTimeoutMs,
+      log: this.log,
+      maxRetryMs: Math.min(this.config.safetyNetMs, 30_000),
+      onHealth: (error) => {
+        this.reportProblem = error ? `pool 1: ${error.message}` : undefined;
+        this.refreshStatus();
+      },
+    });
+    this.hooks = new HookQueue({
+      spawn: this.ctx.spawn,
+      env: this.ctx.env,
+      stateDir: this.config.stateDir,
+      now: this.ctx.now,
+      log: this.log,
+      ...(options.onHookStart ? { onStart: options.onHookStart } : {}),
+      hooks: () => [...this.config.hooks, ...listHookDir(this.config.hooksDir, this.config.hookTimeoutMs)],
+      onResult: (result) => this.hookDone(result),
+    });
+    ensureStateDir(this.config.stateDir);
+    for (const pool of HOST_POOLS) {
+      const before = readStringMap(statePath(this.config.stateDir, pool === 0 ? "host" : "facts"));
+      if (before) this.previous[pool] = before;
+    }
+  }
+
+  /** The pool directory in use. */
+  get poolDir(): string {
+    return this.targets[0].dir;
+  }
+
+  /**
+   * Clears a previous boot's records from pool 1, reports `starting`, and harvests once.
+   * Problems (no Hyper-V, locks) are logged and reflected in the status, never thrown.
+   */
+  async harvest(): Promise<AgentState> {
+    const removed = await this.reporter.removeStale(this.bootId);
+    if (removed) this.log.info(`removed ${removed} record(s) of an earlier boot from pool 1`);
+    this.reporter.set({
+      [REPORT_KEYS.status]: "starting",
+      [REPORT_KEYS.version]: AGENT_VERSION,
+      [REPORT_KEYS.bootId]: this.bootId,
+    });
+    await this.reporter.flush();
+    // Through the queue, so a watch started before cannot harvest at the same time.
+    this.queueHarvest(new Set(HOST_POOLS));
+    while (this.harvesting) await this.harvesting;
+    return this.state();
+  }
+
+  /**
+   * Starts watching: every change of pools 0, 1 and 3 is harvested (or checked) again.
+   * Call before {@link harvest}, so no change between the first read and the watch is missed.
+   */
+  start(): void {
+    this.watch = watchPoolDir({
+      dir: this.poolDir,
+      pools: [0, 1, 3],
+      debounceMs: WATCH_DEBOUNCE_MS,
+      safetyNetMs: this.config.safetyNetMs,
+      onChange: (pools) => this.queueHarvest(pools),
+    });
+  }
+
+  /** Settles when no harvest, hook or report write is in progress (tests, `once`). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.harvesting) await this.harvesting;
+      await this.hooks.idle();
+      await this.reporter.flush();
+      if (!this.harvesting) return;
+    }
+  }
+
+  /**
+   * Stops: no more harvests, hooks stopped (the running one gets SIGTERM), status
+   * `stopping` then `stopped` (or `final`) reported.
+   */
+  async stop(final: AgentStatus = "stopped"): Promise<AgentState> {
+    this.stopped = true;
+    this.watch?.close();
+    this.setStatus("stopping");
+    await this.reporter.flush();
+    await this.hooks.stop();
+    if (this.harvesting) await this.harvesting;
+    this.setStatus(final);
+    await this.reporter.flush();
+    this.reporter.close();
+    return this.state();
+  }
+
+  /** The agent's view of itself (also written to agent-status.json). */
+  state(): AgentState {
+    return {
+      status: this.status,
+      problems: this.problemList(),
+      pid: this.ctx.pid,
+      version: AGENT_VERSION,
+      bootId: this.bootId,
+      startedAt: this.startedAt,
+      updatedAt: this.ctx.now().toISOString(),
+      harvestedAt: this.harvestedAt,
+      items: this.seen[0]?.size ?? 0,
+      facts: this.seen[3]?.size ?? 0,
+      decodeErrors: this.decodeErrors,
+      envSkipped: this.envSkipped,
+      hooks: this.hookResults,
+    };
+  }
+
+  private queueHarvest(pools: ReadonlySet<PoolNumber>): void {
+    if (this.stopped) return;
+    for (const p of pools) this.pendingPools.add(p);
+    if (this.harvesting) return;
+    this.harvesting = (async () => {
+      while (this.pendingPools.size > 0 && !this.stopped) {
+        const batch = this.pendingPools;
+        this.pendingPools = new Set();
+        if (batch.has(0) || batch.has(3)) await this.harvestPools(batch);
+        if (batch.has(1)) await this.reporter.verify();
+      }
+    })().finally(() => {
+      this.harvesting = undefined;
+    });
+  }
+
+  private async harvestPools(pools: ReadonlySet<PoolNumber>): Promise<void> {
+    let changed = false;
+    for (const pool of HOST_POOLS) {
+      if (!pools.has(pool)) continue;
+      const records = await this.readHostPool(pool);
+      if (records === undefined) continue;
+      const items = firstByKey(records);
+      const before = this.seen[pool];
+      if (before !== undefined && sameMap(before, items)) continue;
+      const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
+      try {
+        this.materialise(pool, items);
+      } catch (error) {
+        // Our own directory failed (full, read-only): say so, keep going, retry at the next change.
+        this.problems.set(100 + pool, { code: "state", message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}` });
+        this.log.error(this.problems.get(100 + pool)!.message);
+        continue;
+      }
+      this.problems.delete(100 + pool);
+      this.seen[pool] = items;
+      changed = true;
+      const events = diffItems(pool, baseline, items);
+      if (events.length > 0) {
+        this.log.info(`pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`);
+      }
+      this.hooks.push(events);
+    }
+    if (changed) {
+      this.harvestedAt = this.ctx.now().toISOString();
+      this.reporter.set({ [REPORT_KEYS.harvestedAt]: this.harvestedAt });
+    }
+    this.refreshStatus();
+    void this.reporter.flush();
+  }
+
+  /** Reads a host pool; on failure records the problem (logged once) and returns undefined. */
+  private async readHostPool(pool: 0 | 3): Promise<DecodedRecord[] | undefined> {
+    const target = this.targets[pool];
+    try {
+      const content = await readPool(target, { timeoutMs: this.config.lockTimeoutMs });
+      if (this.problems.has(pool)) {
+        this.log.info(`${describePool(target)} is readable again`);
+        this.problems.delete(pool);
+      }
+      const bad = content.records.filter((r) => !usable(r)).length;
+      if (bad > 0) this.log.debug(`${describePool(target)}: ${bad} malformed record(s) ignored`);
+      return content.records.filter(usable);
+    } catch (error) {
+      const code = isPoolFileError(error) ? error.code : "io";
+      const message =
+        code === "daemon-absent"
+          ? `${describePool(target)} is missing: no Hyper-V KVP daemon yet (not on Hyper-V, or hv_kvp_daemon not running); waiting for it`
+          : (error as Error).message;
+      if (this.problems.get(pool)?.code !== code) this.log.warning(message);
+      this.problems.set(pool, { code, message });
+      if (code === "daemon-absent") this.watch?.rearm();
+      return undefined;
+    }
+  }
+
+  private materialise(pool: 0 | 3, items: Map<string, string>): void {
+    const dir = this.config.stateDir;
+    const mode = this.config.fileMode;
+    if (pool === 3) {
+      writeFileAtomic(statePath(dir, "facts"), mapToJson(items), mode);
+      return;
+    }
+    const decoded = new Map<string, Decoded>();
+    const errors: Record<string, string> = {};
+    for (const [key, value] of items) {
+      const decoder = decoderFor(key, this.config.decoders);
+      if (decoder === undefined) continue;
+      const result = decodeValue(decoder, value);
+      decoded.set(key, result);
+      if (!result.ok) errors[key] = result.error;
+    }
+    for (const [key, error] of Object.entries(errors)) {
+      if (this.decodeErrors[key] !== error) this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
+    }
+    this.decodeErrors = errors;
+    const env = renderEnvFile(items, this.config.envPrefix);
+    this.envSkipped = env.skipped;
+    // host.json last: a reader that waits for it finds the others already current.
+    writeFileAtomic(statePath(dir, "decoded"), mapToJson(decoded), mode);
+    writeFileAtomic(statePath(dir, "env"), env.text, mode);
+    writeFileAtomic(statePath(dir, "host"), mapToJson(items), mode);
+  }
+
+  private hookDone(result: HookResult): void {
+    this.hookResults[result.hook] = result;
+    const summary = {
+      event: result.event,
+      key: result.key,
+      exit: result.exitCode,
+      ...(result.signal ? { signal: result.signal } : {}),
+      ...(result.timedOut ? { timedOut: true } : {}),
+      ...(result.error ? { error: result.error } : {}),
+      at: result.startedAt,
+      ms: result.durationMs,
+    };
+    this.reporter.set({ [hookReportKey(result.hook)]: JSON.stringify(summary) });
+    this.writeState();
+    void this.reporter.flush();
+  }
+
+  private problemList(): string[] {
+    const list = [...this.problems.values()].map((p) => p.message);
+    if (this.reportProblem) list.push(this.reportProblem);
+    return list;
+  }
+
+  private refreshStatus(): void {
+    if (this.status === "stopping" || this.status === "stopped") return;
+    const problems = this.problemList();
+    this.setStatus(problems.length > 0 ? "degraded" : this.seen[0] && this.seen[3] ? "ready" : "starting", problems);
+  }
+
+  private setStatus(status: AgentStatus, problems = this.problemList()): void {
+    const changed = status !== this.status;
+    this.status = status;
+    this.reporter.set({ [REPORT_KEYS.status]: status, [REPORT_KEYS.detail]: status === "degraded" ? problems.join("; ") : "" });
+    if (changed) this.log.info(`status ${status}`);
+    this.writeState();
+  }
+
+  private writeState(): void {
+    try {
+      writeFileAtomic(statePath(this.config.stateDir, "status"), `${JSON.stringify(this.state(), null, 2)}\n`, this.config.fileMode);
+    } catch {
+      // The harvest reports a failing state directory; the status file is secondary.
+    }
+  }
+}
+
+/** True for records the agent materialises: whole, valid UTF-8, with a key. */
+function usable(record: DecodedRecord): boolean {
+  return record.keyTerminated && record.valueTerminated && record.validUtf8 && record.key !== "";
+}
+
+function firstByKey(records: readonly DecodedRecord[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of records) if (!map.has(r.key)) map.set(r.key, r.value);
+  return map;
+}
+
+function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Events from one content of a pool to the next: added and changed in pool order, then removed. */
+export function diffItems(pool: 0 | 3, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): HookEvent[] {
+  const events: HookEvent[] = [];
+  for (const [key, value] of after) {
+    const previous = before.get(key);
+    if (previous === undefined) events.push({ pool, type: "added", key, value });
+    else if (previous !== value) events.push({ pool, type: "changed", key, value, previous });
+  }
+  for (const [key, previous] of before) if (!after.has(key)) events.push({ pool, type: "removed", key, previous });
+  return events;
+}

@@ -1,0 +1,182 @@
+// Command tests: each command function runs in process against temporary pool and state
+// directories (pool files written here, no daemon), with a fixed boot id and clock.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
+import { afterEach, describe, expect, it } from "vitest";
+import { isAgentError } from "../agent-error.js";
+import { REPORT_KEYS } from "../reporter.js";
+import { readJson, tempDir, testContext, waitFor, writePools } from "../test-support.js";
+import { configCheck } from "./config-check.js";
+import { once } from "./once.js";
+import { report } from "./report.js";
+import { run } from "./run.js";
+import { status } from "./status.js";
+import { wait } from "./wait.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function setup(config: Record<string, unknown> = {}) {
+  const { dir, cleanup } = tempDir("cmd");
+  cleanups.push(cleanup);
+  const pools = join(dir, "pools");
+  const state = join(dir, "state");
+  const hookOut = join(dir, "hook.out");
+  const configPath = join(dir, "config.json");
+  // The hook appends "event|key|old|stdin|pool" per run: no shell in the agent, but sh is the program here.
+  const hookScript = 'printf "%s|%s|%s|%s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "$KVP_OLD_VALUE" "$(cat)" "$KVP_POOL" >> "$0"';
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      decoders: { userdata: "pairs", broken: "json" },
+      hooks: [{ name: "record", command: ["/bin/sh", "-c", hookScript, hookOut], keys: ["user*", "role"] }],
+      hooksDir: join(dir, "hooks.d"),
+      ...config,
+    }),
+  );
+  mkdirSync(pools, { recursive: true });
+  return { dir, pools, state, hookOut, options: { configPath, poolDir: pools, stateDir: state } };
+}
+
+function pool1(pools: string) {
+  return decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]);
+}
+
+describe("once", () => {
+  it("materialises pools 0 and 3, decodes, runs hooks, reports, clears a stale boot's records only", async () => {
+    const s = setup();
+    writePools(s.pools, {
+      0: [
+        { key: "userdata", value: "role=web;zone=eu" },
+        { key: "broken", value: "{" },
+        { key: "role", value: "it's $x" },
+        { key: "user-name", value: "n" },
+      ],
+      1: [
+        { key: "other-writer", value: "keep me" },
+        { key: REPORT_KEYS.bootId, value: "old-boot" },
+        { key: "kvp-agent/report/old", value: "stale" },
+      ],
+      3: [{ key: "HostName", value: "hv01" }],
+    });
+    const ctx = testContext("boot-B");
+    const state = await once({ ...s.options, ctx });
+    expect(state).toMatchObject({ status: "stopped", items: 4, facts: 1, problems: [], decodeErrors: { broken: expect.stringMatching(/JSON/) } });
+    expect(readJson(join(s.state, "host.json"))).toEqual({ userdata: "role=web;zone=eu", broken: "{", role: "it's $x", "user-name": "n" });
+    expect(readJson(join(s.state, "host-facts.json"))).toEqual({ HostName: "hv01" });
+    expect(readJson(join(s.state, "host-decoded.json"))).toEqual({
+      userdata: { decoder: "pairs", ok: true, value: { role: "web", zone: "eu" } },
+      broken: { decoder: "json", ok: false, error: expect.stringMatching(/JSON/) },
+    });
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("KVP_role='it'\\''s $x'\n");
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).not.toContain("user-name");
+    for (const f of ["host.json", "host.env", "host-decoded.json", "host-facts.json", "agent-status.json"]) {
+      expect(statSync(join(s.state, f)).mode & 0o777, f).toBe(0o600);
+    }
+    expect(readFileSync(s.hookOut, "utf8")).toBe("added|userdata||role=web;zone=eu|0\nadded|role||it's $x|0\nadded|user-name||n|0\n");
+    const reported = new Map(pool1(s.pools) as [string, string][]);
+    expect(reported.get("other-writer")).toBe("keep me");
+    expect(reported.has("kvp-agent/report/old")).toBe(false);
+    expect(reported.get(REPORT_KEYS.bootId)).toBe("boot-B");
+    expect(reported.get(REPORT_KEYS.status)).toBe("stopped");
+    expect(JSON.parse(reported.get("kvp-agent/hook/record")!)).toMatchObject({ event: "added", key: "user-name", exit: 0 });
+    expect(ctx.err()).not.toContain("role=web"); // values are redacted in the log
+  });
+
+  it("without any pools says so and returns problems; nothing crashes", async () => {
+    const s = setup();
+    const state = await once({ ...s.options, poolDir: join(s.dir, "absent"), ctx: testContext() });
+    expect(state.problems.length).toBeGreaterThan(0);
+    expect(state.problems.join()).toMatch(/missing|does not exist/);
+  });
+});
+
+describe("run", () => {
+  it("re-harvests on changes, runs hooks for added/changed/removed in order, stops cleanly", async () => {
+    const s = setup();
+    writePools(s.pools, { 0: [{ key: "userdata", value: "a=1" }], 3: [{ key: "HostName", value: "hv01" }] });
+    const controller = new AbortController();
+    const ctx = testContext();
+    let ready = false;
+    const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
+    await waitFor(() => ready, "first harvest");
+    const target = poolTarget(0, s.pools);
+    await setRecords(target, [{ key: "userdata", value: "a=2" }], { force: true });
+    await waitFor(() => (readJson(join(s.state, "host-decoded.json")) as { userdata?: { value: unknown } })?.userdata?.value !== undefined && JSON.stringify(readJson(join(s.state, "host-decoded.json"))).includes('"2"'), "changed value decoded");
+    // A rewrite by truncate + write, as the daemon does it.
+    writeFileSync(join(s.pools, poolFileName(0)), new Uint8Array(0));
+    await waitFor(() => JSON.stringify(readJson(join(s.state, "host.json"))) === "{}", "removal harvested");
+    await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").length === 4, "three hook runs");
+    expect(readFileSync(s.hookOut, "utf8")).toBe("added|userdata||a=1|0\nchanged|userdata|a=1|a=2|0\nremoved|userdata|a=2||0\n");
+    await waitFor(() => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready", "ready reported");
+    // Someone truncates pool 1: the agent writes its records again.
+    writeFileSync(join(s.pools, poolFileName(1)), new Uint8Array(0));
+    await waitFor(() => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready", "records restored");
+    controller.abort();
+    const final = await running;
+    expect(final.status).toBe("stopped");
+    expect(new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status)).toBe("stopped");
+    const st = await status({ ...s.options, ctx });
+    expect(st).toMatchObject({ running: false, agent: { status: "stopped" }, reported: { [REPORT_KEYS.status]: "stopped" } });
+  });
+
+  it("starts without Hyper-V, says so once, and recovers when the pools appear", async () => {
+    const s = setup({ safetyNetSeconds: 3600 });
+    const absent = join(s.dir, "later");
+    const controller = new AbortController();
+    const ctx = testContext();
+    let ready = false;
+    const running = run({ ...s.options, poolDir: absent, ctx, signal: controller.signal, onReady: () => (ready = true) });
+    await waitFor(() => ready, "first harvest");
+    mkdirSync(absent, { recursive: true });
+    writePools(absent, { 0: [{ key: "role", value: "db" }] });
+    await waitFor(() => (readJson(join(s.state, "host.json")) as Record<string, string> | undefined)?.["role"] === "db", "late pools harvested");
+    await waitFor(() => (readJson(join(s.state, "agent-status.json")) as { status?: string } | undefined)?.status === "ready", "ready");
+    controller.abort();
+    await running;
+    const missing = ctx.err().split("\n").filter((l) => /pool 0 .* missing/.test(l));
+    expect(missing).toHaveLength(1);
+  });
+});
+
+describe("report, wait, status, config check", () => {
+  it("report writes kvp-agent/report/KEY, chunked when long, and removes it", async () => {
+    const s = setup();
+    writePools(s.pools, { 1: [{ key: "other", value: "x" }] });
+    const ctx = testContext();
+    expect(await report("phase", "done", { ...s.options, ctx })).toEqual({ key: "kvp-agent/report/phase", action: "set" });
+    await report("big", "é".repeat(1500), { ...s.options, ctx });
+    expect(pool1(s.pools)).toEqual([
+      ["other", "x"],
+      ["kvp-agent/report/phase", "done"],
+      ["kvp-agent/report/big#1/2", "é".repeat(1022)],
+      ["kvp-agent/report/big#2/2", "é".repeat(478)],
+    ]);
+    expect((await status({ ...s.options, ctx })).reported).toEqual({ "kvp-agent/report/phase": "done", "kvp-agent/report/big": "é".repeat(1500) });
+    await report("big", "short", { ...s.options, ctx });
+    expect(pool1(s.pools).map(([k]) => k)).toEqual(["other", "kvp-agent/report/phase", "kvp-agent/report/big"]);
+    expect(await report("big", undefined, { ...s.options, ctx })).toMatchObject({ action: "removed", removed: 1 });
+  });
+
+  it("wait resolves when the host sends the key and times out otherwise", async () => {
+    const s = setup();
+    writePools(s.pools, {});
+    const ctx = testContext();
+    const waiting = wait("token", { ...s.options, ctx, timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await setRecords(poolTarget(0, s.pools), [{ key: "token", value: "t1" }], { force: true });
+    expect(await waiting).toMatchObject({ key: "token", value: "t1", pool: 0 });
+    const error = await wait("absent", { ...s.options, ctx, timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(isAgentError(error, "timeout")).toBe(true);
+  });
+
+  it("config check reports the effective settings", () => {
+    const s = setup();
+    const result = configCheck({ ...s.options, ctx: testContext() });
+    expect(result).toMatchObject({ found: true, config: { stateDir: s.state, poolDir: s.pools } });
+  });
+});

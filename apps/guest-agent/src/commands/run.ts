@@ -1,0 +1,44 @@
+import { Agent, type AgentState } from "../agent.js";
+import type { HookSpec } from "../config.js";
+import type { HookEvent } from "../hooks.js";
+import { type CommonOptions, loadFor, loggerFor } from "./common.js";
+
+/** Options of {@link run}. */
+export interface RunOptions extends CommonOptions {
+  /** Stops the agent when aborted (SIGTERM/SIGINT in the CLI). */
+  readonly signal: AbortSignal;
+  /** Called once the first harvest is done and the watch runs. */
+  readonly onReady?: (state: AgentState) => void;
+  /** Called when a hook's process starts. */
+  readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
+}
+
+/**
+ * `kvp-agent run`: the foreground service. Harvests, then re-harvests on every change of
+ * the pools until `signal` aborts; then reports `stopping`/`stopped` and returns the final
+ * state. Missing pools, held locks and garbage are waited out, never fatal.
+ * @throws {AgentError} `config` for a bad config (before anything is touched).
+ */
+export async function run(options: RunOptions): Promise<AgentState> {
+  const loaded = loadFor(options);
+  const log = loggerFor(loaded, options.ctx);
+  const agent = new Agent({
+    config: loaded.config,
+    ctx: options.ctx,
+    log,
+    ...(options.onHookStart ? { onHookStart: options.onHookStart } : {}),
+  });
+  log.info(
+    `starting: pools ${agent.poolDir}, state ${loaded.config.stateDir}, config ${loaded.found ? loaded.path : `${loaded.path} (absent: defaults)`}`,
+  );
+  const stopped = new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  agent.start();
+  const state = await agent.harvest();
+  options.onReady?.(state);
+  await stopped;
+  log.info("stopping");
+  return agent.stop();
+}

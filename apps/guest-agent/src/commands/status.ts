@@ -1,0 +1,81 @@
+import { readFileSync } from "node:fs";
+import { poolTarget } from "@hyperv-kvp/pool-file";
+import type { AgentState } from "../agent.js";
+import { AgentError } from "../agent-error.js";
+import { readLogicalValues } from "../guest-pool.js";
+import { isAgentKey } from "../reporter.js";
+import { statePath } from "../state-files.js";
+import { type CommonOptions, loadFor } from "./common.js";
+
+/** What `kvp-agent status` shows. */
+export interface StatusResult {
+  /** The agent's state file, or null when there is none (the agent never ran this boot). */
+  readonly agent: AgentState | null;
+  /** Whether the process that wrote the state file is alive (false for `once`, or after a crash). */
+  readonly running: boolean;
+  /** The agent's records in pool 1, as the host reads them; null when pool 1 is unreadable. */
+  readonly reported: Record<string, string> | null;
+  /** Why pool 1 could not be read. */
+  readonly reportError?: string;
+}
+
+/**
+ * `kvp-agent status`: the state file and the agent's pool-1 records.
+ * @throws {AgentError} `config` for a bad config, `not-found` when neither exists.
+ */
+export async function status(options: CommonOptions): Promise<StatusResult> {
+  const { config } = loadFor(options);
+  let agent: AgentState | null = null;
+  try {
+    agent = JSON.parse(readFileSync(statePath(config.stateDir, "status"), "utf8")) as AgentState;
+  } catch {
+    agent = null;
+  }
+  let reported: Record<string, string> | null = null;
+  let reportError: string | undefined;
+  try {
+    reported = Object.fromEntries(await readLogicalValues(poolTarget(1, config.poolDir), isAgentKey, { timeoutMs: config.lockTimeoutMs }));
+  } catch (error) {
+    reportError = (error as Error).message;
+  }
+  if (agent === null && (reported === null || Object.keys(reported).length === 0)) {
+    throw new AgentError("not-found", `no agent state in ${config.stateDir} and no kvp-agent records in pool 1${reportError ? ` (${reportError})` : ""}`);
+  }
+  return { agent, running: agent !== null && agent.status !== "stopped" && isAlive(agent.pid), reported, ...(reportError ? { reportError } : {}) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** `status` for people. */
+export function formatStatus(result: StatusResult): string {
+  const lines: string[] = [];
+  const a = result.agent;
+  if (a) {
+    lines.push(`status: ${a.status}${result.running ? ` (pid ${a.pid})` : a.status === "stopped" ? "" : " (process gone)"}`);
+    lines.push(`version: ${a.version}, boot ${a.bootId}, started ${a.startedAt}`);
+    lines.push(`last harvest: ${a.harvestedAt ?? "never"}: ${a.items} item(s), ${a.facts} fact(s)`);
+    for (const p of a.problems) lines.push(`problem: ${p}`);
+    for (const [key, error] of Object.entries(a.decodeErrors)) lines.push(`decode error: ${key}: ${error}`);
+    if (a.envSkipped.length > 0) lines.push(`not in host.env (not variable names): ${a.envSkipped.join(", ")}`);
+    for (const h of Object.values(a.hooks)) {
+      const how = h.error ? `failed to start (${h.error})` : h.timedOut ? "timed out" : h.signal ? `killed by ${h.signal}` : `exit ${h.exitCode}`;
+      lines.push(`hook ${h.hook}: ${h.event} ${h.key}: ${how} at ${h.startedAt} (${h.durationMs} ms)`);
+    }
+  } else {
+    lines.push("status: no state file (the agent has not run this boot)");
+  }
+  if (result.reported) {
+    lines.push("reported to the host (pool 1):");
+    for (const [k, v] of Object.entries(result.reported)) lines.push(`  ${k} = ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`);
+  } else {
+    lines.push(`pool 1 unreadable: ${result.reportError}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

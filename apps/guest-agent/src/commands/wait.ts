@@ -1,0 +1,88 @@
+import { isPoolFileError, poolTarget, readPool } from "@hyperv-kvp/pool-file";
+import { AgentError } from "../agent-error.js";
+import { watchPoolDir } from "../pool-watcher.js";
+import { type CommonOptions, loadFor } from "./common.js";
+
+/** Options of {@link wait}. */
+export interface WaitOptions extends CommonOptions {
+  /** Give up after this many ms (default: wait forever). */
+  readonly timeoutMs?: number;
+  /** Pool to wait in: 0 (host items, default) or 3 (host facts). */
+  readonly pool?: 0 | 3;
+  readonly signal?: AbortSignal;
+}
+
+/** What `wait` found. */
+export interface WaitResult {
+  readonly key: string;
+  readonly value: string;
+  readonly pool: 0 | 3;
+  /** How long it waited, in ms. */
+  readonly waitedMs: number;
+}
+
+/**
+ * `kvp-agent wait KEY`: resolves with KEY's value as soon as the host has sent it, reading
+ * the pool itself (the agent need not run). Watches the pool directory rather than polling;
+ * a missing directory or a held lock are waited out.
+ * @throws {AgentError} `timeout` when `timeoutMs` passes first.
+ */
+export async function wait(key: string, options: WaitOptions): Promise<WaitResult> {
+  const { config } = loadFor(options);
+  const pool = options.pool ?? 0;
+  const target = poolTarget(pool, config.poolDir);
+  const start = performance.now();
+  return new Promise<WaitResult>((resolve, reject) => {
+    let done = false;
+    let checking = false;
+    let again = false;
+    const finish = (outcome: { value: string } | { error: Error }) => {
+      if (done) return;
+      done = true;
+      watch.close();
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      if ("error" in outcome) reject(outcome.error);
+      else resolve({ key, value: outcome.value, pool, waitedMs: Math.round(performance.now() - start) });
+    };
+    const check = async () => {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        do {
+          again = false;
+          try {
+            const { records } = await readPool(target, { timeoutMs: config.lockTimeoutMs });
+            const found = records.find((r) => r.key === key && r.keyTerminated && r.valueTerminated);
+            if (found) finish({ value: found.value });
+          } catch (error) {
+            // Missing pools and held locks are what waiting is for; anything else too: retry.
+            if (isPoolFileError(error, "daemon-absent")) watch.rearm();
+          }
+        } while (again && !done);
+      } finally {
+        checking = false;
+      }
+    };
+    const watch = watchPoolDir({
+      dir: target.dir,
+      pools: [pool],
+      debounceMs: 5,
+      safetyNetMs: Math.min(config.safetyNetMs, 10_000),
+      onChange: () => void check(),
+    });
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => finish({ error: new AgentError("timeout", `timed out after ${options.timeoutMs! / 1000} s: the host has not sent ${JSON.stringify(key)} (pool ${pool})`) }),
+            options.timeoutMs,
+          );
+    const onAbort = () => finish({ error: new AgentError("timeout", `interrupted while waiting for ${JSON.stringify(key)}`) });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    void check();
+  });
+}

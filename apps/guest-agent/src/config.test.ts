@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isAgentError } from "./agent-error.js";
+import { loadConfig, validateConfig } from "./config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kvp-agent-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The example config of the README/report: it must stay valid. */
+export const EXAMPLE_CONFIG = {
+  stateDir: "/run/kvp-agent",
+  fileMode: "0600",
+  env: { prefix: "KVP_" },
+  decoders: { "cloudstack-vm-userdata": "pairs", "vm-config": "json", "ssh-key-*": "base64" },
+  hooksDir: "/etc/kvp-agent/hooks.d",
+  hooks: [{ name: "apply-userdata", command: ["/usr/local/sbin/apply-userdata", "--quiet"], keys: ["cloudstack-*"], events: ["added", "changed"], timeoutSeconds: 60 }],
+  hookTimeoutSeconds: 30,
+  log: { level: "info", values: false },
+  safetyNetSeconds: 60,
+  lockTimeoutSeconds: 5,
+};
+
+describe("validateConfig", () => {
+  it("fills defaults for an empty config", () => {
+    const c = validateConfig({}, "x");
+    expect(c).toMatchObject({ stateDir: "/run/kvp-agent", fileMode: 0o600, envPrefix: "KVP_", hooks: [], hookTimeoutMs: 30_000, logValues: false, safetyNetMs: 60_000 });
+    expect(c.poolDir).toBeUndefined();
+  });
+
+  it("accepts the example", () => {
+    const c = validateConfig(EXAMPLE_CONFIG, "x");
+    expect(c.hooks[0]).toMatchObject({ name: "apply-userdata", pools: [0], timeoutMs: 60_000 });
+    expect(c.decoders[2]).toEqual({ pattern: "ssh-key-*", decoder: "base64" });
+  });
+
+  it("command-line overrides win", () => {
+    expect(validateConfig({ stateDir: "/a", poolDir: "/p" }, "x", { stateDir: "/b" })).toMatchObject({ stateDir: "/b", poolDir: "/p" });
+  });
+
+  it.each([
+    [{ hooks: [{ name: "a", command: [] }] }, "c.json: hooks[0].command: must name a program"],
+    [{ hooks: [{ name: "a", command: "ls -l" }] }, "c.json: hooks[0].command: must be an array of strings (program, then arguments; no shell)"],
+    [{ hooks: [{ name: "a b", command: ["x"] }] }, "c.json: hooks[0].name: letters, digits"],
+    [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, json, base64, raw"],
+    [{ fileMode: 600 }, 'c.json: fileMode: must be an octal string such as "0600"'],
+    [{ stateDri: "/x" }, "c.json: stateDri: unknown field (check its spelling)"],
+    [{ log: { level: "loud" } }, "c.json: log.level: must be one of error, warning, info, debug"],
+    [{ hooks: [{ name: "a", command: ["x"] }, { name: "a", command: ["y"] }] }, 'c.json: hooks[1].name: "a" is used twice'],
+    [[], "c.json: must be a JSON object"],
+    [null, "c.json: must be a JSON object"],
+  ])("%j → %s", (input, message) => {
+    let error: unknown;
+    try {
+      validateConfig(input, "c.json");
+    } catch (e) {
+      error = e;
+    }
+    expect(isAgentError(error, "config")).toBe(true);
+    expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+});
+
+describe("loadConfig", () => {
+  it("an absent default file means defaults; an absent named file is an error", () => {
+    expect(() => loadConfig(join(dir, "absent.json"))).toThrow(/cannot read config .*ENOENT/);
+  });
+
+  it("names non-JSON", () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, "{");
+    expect(() => loadConfig(file)).toThrow(/bad\.json: not JSON/);
+  });
+});

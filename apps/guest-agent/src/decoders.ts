@@ -1,0 +1,63 @@
+import { type DecoderName, matchesPattern } from "./config.js";
+
+/** A decoded value: the structured payload, or why it could not be decoded. */
+export type Decoded =
+  | { readonly decoder: DecoderName; readonly ok: true; readonly value: unknown }
+  | { readonly decoder: DecoderName; readonly ok: false; readonly error: string };
+
+/** The decoder the config names for `key` (first matching pattern), or undefined. */
+export function decoderFor(key: string, rules: readonly { readonly pattern: string; readonly decoder: DecoderName }[]): DecoderName | undefined {
+  return rules.find((rule) => matchesPattern(rule.pattern, key))?.decoder;
+}
+
+/**
+ * Decodes one host value. Never throws: a value the host sent wrongly is reported, and the
+ * raw value is kept by the caller either way.
+ * - `pairs`: `key=value;key=value` (the CloudStack convention) → an object of strings;
+ *   empty segments are skipped, a segment without `=` fails, a repeated name keeps the last.
+ * - `json`: any JSON text.
+ * - `base64`: standard or URL-safe alphabet, padding optional, whitespace ignored → the
+ *   UTF-8 text it encodes (binary payloads fail: the state files hold text).
+ * - `raw`: the value itself.
+ */
+export function decodeValue(decoder: DecoderName, raw: string): Decoded {
+  try {
+    return { decoder, ok: true, value: DECODE[decoder](raw) };
+  } catch (error) {
+    return { decoder, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+const DECODE: Record<DecoderName, (raw: string) => unknown> = {
+  raw: (raw) => raw,
+  json: (raw) => JSON.parse(raw) as unknown,
+  pairs: decodePairs,
+  base64: decodeBase64Text,
+};
+
+function decodePairs(raw: string): Record<string, string> {
+  // Object.fromEntries defines own properties, so a pair named __proto__ is plain data.
+  const pairs = new Map<string, string>();
+  raw.split(";").forEach((segment, i) => {
+    if (segment.trim() === "") return;
+    const eq = segment.indexOf("=");
+    if (eq < 0) throw new Error(`pair ${i + 1} has no "=": ${JSON.stringify(segment.length > 40 ? `${segment.slice(0, 37)}...` : segment)}`);
+    const name = segment.slice(0, eq).trim();
+    if (name === "") throw new Error(`pair ${i + 1} has an empty name`);
+    pairs.set(name, segment.slice(eq + 1));
+  });
+  return Object.fromEntries(pairs);
+}
+
+function decodeBase64Text(raw: string): string {
+  const compact = raw.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact) || compact.replace(/=+$/, "").length % 4 === 1) {
+    throw new Error("not base64");
+  }
+  const bytes = Buffer.from(compact.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`base64 of ${bytes.length} bytes that are not UTF-8 text`);
+  }
+}

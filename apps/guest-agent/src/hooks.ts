@@ -1,0 +1,240 @@
+import { constants, accessSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type HookEventType, type HookSpec, MAX_HOOK_NAME, matchesPattern } from "./config.js";
+import type { SpawnFn } from "./context.js";
+import type { Logger } from "./logger.js";
+
+/** One key's change, as hooks receive it. */
+export interface HookEvent {
+  /** 0 for host items, 3 for host facts. */
+  readonly pool: 0 | 3;
+  readonly type: HookEventType;
+  readonly key: string;
+  /** The new value (absent for `removed`). */
+  readonly value?: string;
+  /** The value before (absent for `added`). */
+  readonly previous?: string;
+}
+
+/** What one hook run did; reported to the host as `kvp-agent/hook/NAME`. */
+export interface HookResult {
+  readonly hook: string;
+  readonly event: HookEventType;
+  readonly key: string;
+  readonly pool: 0 | 3;
+  /** Exit status, or null when killed or never started. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  /** Why the hook could not be started (ENOENT, EACCES…). */
+  readonly error?: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** Bytes of output beyond {@link MAX_HOOK_OUTPUT_BYTES}, dropped from the log. */
+  readonly outputDropped: number;
+}
+
+/** Output of one hook run kept for the log, in bytes; the rest is counted, not kept. */
+export const MAX_HOOK_OUTPUT_BYTES = 16 * 1024;
+
+/** Time a hook gets between SIGTERM and SIGKILL after its timeout, in ms. */
+export const HOOK_KILL_GRACE_MS = 2000;
+
+/**
+ * Executables in the hooks directory, sorted by name (run-parts order), each run for every
+ * change of pool 0. Hidden files, editor backups and package-manager leftovers are skipped,
+ * as run-parts skips them. A missing directory means no hooks.
+ */
+export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const hooks: HookSpec[] = [];
+  for (const name of names.sort()) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.length > MAX_HOOK_NAME || /(~|\.dpkg-[a-z]+|\.rpm[a-z]+|\.swp)$/.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+      accessSync(path, constants.X_OK);
+    } catch {
+      continue;
+    }
+    hooks.push({ name, command: [path], keys: ["*"], events: ["added", "changed", "removed"], pools: [0], timeoutMs, source: "dir" });
+  }
+  return hooks;
+}
+
+/** True when `hook` wants `event`. */
+export function hookMatches(hook: HookSpec, event: HookEvent): boolean {
+  return hook.pools.includes(event.pool) && hook.events.includes(event.type) && hook.keys.some((p) => matchesPattern(p, event.key));
+}
+
+/** Options of {@link runHook}. */
+export interface RunHookOptions {
+  readonly spawn: SpawnFn;
+  /** The agent's environment, which hooks inherit (PATH and the like). */
+  readonly env: Record<string, string | undefined>;
+  readonly stateDir: string;
+  readonly now: () => Date;
+  readonly log: Logger;
+  /** Called once the hook's process exists (the benchmark's "hook started"). */
+  readonly onStart?: (hook: HookSpec, event: HookEvent) => void;
+  /** Aborting kills the hook (SIGTERM, then SIGKILL after the grace). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs one hook for one event, without a shell: `command[0]` with the rest as arguments,
+ * the value on stdin, and in the environment KVP_EVENT, KVP_KEY, KVP_VALUE, KVP_OLD_VALUE,
+ * KVP_POOL, KVP_HOOK, KVP_STATE_DIR. Output (stdout and stderr) goes to the log line by line.
+ * After `timeoutMs` the hook's process group gets SIGTERM, then SIGKILL. Never throws: a
+ * hook that cannot start is a result with `error`.
+ */
+export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOptions): Promise<HookResult> {
+  const started = options.now();
+  const t0 = performance.now();
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.env)) if (v !== undefined && !k.startsWith("KVP_")) env[k] = v;
+  Object.assign(env, {
+    KVP_EVENT: event.type,
+    KVP_KEY: event.key,
+    KVP_VALUE: event.value ?? "",
+    KVP_OLD_VALUE: event.previous ?? "",
+    KVP_POOL: String(event.pool),
+    KVP_HOOK: hook.name,
+    KVP_STATE_DIR: options.stateDir,
+  });
+  return new Promise((resolve) => {
+    let output = "";
+    let kept = 0;
+    let dropped = 0;
+    let timedOut = false;
+    let spawnError: string | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = options.spawn(hook.command[0]!, hook.command.slice(1), {
+      env,
+      cwd: "/",
+      // Its own process group, so a timeout kills what the hook started too.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
+    const stop = () => {
+      kill("SIGTERM");
+      killTimer ??= setTimeout(() => kill("SIGKILL"), HOOK_KILL_GRACE_MS);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, hook.timeoutMs);
+    options.signal?.addEventListener("abort", stop, { once: true });
+    const collect = (chunk: Buffer) => {
+      const room = MAX_HOOK_OUTPUT_BYTES - kept;
+      if (room <= 0) {
+        dropped += chunk.length;
+        return;
+      }
+      output += chunk.subarray(0, room).toString("utf8");
+      kept += Math.min(room, chunk.length);
+      dropped += Math.max(0, chunk.length - room);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    child.stdin?.on("error", () => undefined); // a hook that does not read stdin is fine
+    child.stdin?.end(event.value ?? "");
+    child.once("spawn", () => options.onStart?.(hook, event));
+    child.once("error", (error) => {
+      spawnError = (error as NodeJS.ErrnoException).code ?? error.message;
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener("abort", stop);
+      for (const line of output.split("\n")) if (line !== "") options.log.info(`hook ${hook.name}: ${line}`);
+      if (dropped > 0) options.log.info(`hook ${hook.name}: (${dropped} more bytes of output dropped)`);
+      resolve({
+        hook: hook.name,
+        event: event.type,
+        key: event.key,
+        pool: event.pool,
+        exitCode: code,
+        signal,
+        timedOut,
+        ...(spawnError !== undefined ? { error: spawnError } : {}),
+        startedAt: started.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        outputDropped: dropped,
+      });
+    });
+  });
+}
+
+/** Options of {@link HookQueue}. */
+export interface HookQueueOptions extends Omit<RunHookOptions, "signal"> {
+  /** The hooks to consider, asked again for each batch (the hooks directory may change). */
+  readonly hooks: () => readonly HookSpec[];
+  /** Called with each finished run. */
+  readonly onResult: (result: HookResult) => void;
+}
+
+/**
+ * Runs hooks one at a time in event order: for each event, every matching hook in order
+ * (config hooks, then the directory's). A failing hook is logged and reported, never fatal.
+ */
+export class HookQueue {
+  private readonly queue: { hook: HookSpec; event: HookEvent }[] = [];
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: HookQueueOptions) {}
+
+  /** Queues the runs for `events`. */
+  push(events: readonly HookEvent[]): void {
+    if (events.length === 0 || this.abort.signal.aborted) return;
+    const hooks = this.options.hooks();
+    for (const event of events) for (const hook of hooks) if (hookMatches(hook, event)) this.queue.push({ hook, event });
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Settles when the queue is empty and no hook runs. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Drops queued runs and stops the running one (SIGTERM, SIGKILL after the grace). */
+  async stop(): Promise<void> {
+    this.queue.length = 0;
+    this.abort.abort();
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      const { hook, event } = next;
+      this.options.log.debug(`hook ${hook.name}: ${event.type} ${event.key}`);
+      const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal });
+      const how = result.error
+        ? `could not start: ${result.error}`
+        : result.timedOut
+          ? `timed out after ${hook.timeoutMs} ms`
+          : result.exitCode === 0
+            ? undefined
+            : result.signal
+              ? `killed by ${result.signal}`
+              : `exited with ${result.exitCode}`;
+      if (how) this.options.log.warning(`hook ${hook.name} (${event.type} ${event.key}) ${how}`);
+      this.options.onResult(result);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { isEnvName, readStringMap, renderEnvFile, writeFileAtomic } from "./state-files.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kvp-agent-state-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TRICKY = ["plain", "it's", "$HOME `id` $(id) \\n", 'a"b', "two\nlines", " spaces ", "", "'''", "é中😀"];
+
+it("host.env round-trips every value through `sh -c '. file'`", () => {
+  const items = new Map(TRICKY.map((v, i) => [`K${i}`, v]));
+  items.set("not-a-name", "x");
+  items.set("1starts_with_digit", "x");
+  const { text, skipped } = renderEnvFile(items, "KVP_");
+  expect(skipped).toEqual(["not-a-name"]);
+  expect(renderEnvFile(items, "").skipped).toEqual(["not-a-name", "1starts_with_digit"]);
+  const file = join(dir, "host.env");
+  writeFileSync(file, text);
+  const script = `. "${file}"; ${TRICKY.map((_, i) => `printf '%s\\0' "$KVP_K${i}"`).join("; ")}`;
+  const result = spawnSync("sh", ["-c", script], { encoding: "utf8", env: {} });
+  expect(result.stderr).toBe("");
+  expect(result.stdout.split("\0").slice(0, -1)).toEqual(TRICKY);
+});
+
+it("names", () => {
+  expect(isEnvName("KVP_a1")).toBe(true);
+  expect(isEnvName("a-b")).toBe(false);
+  expect(isEnvName("")).toBe(false);
+});
+
+it("writes atomically with the given mode, whatever the umask", () => {
+  const file = join(dir, "host.json");
+  const old = process.umask(0);
+  try {
+    writeFileAtomic(file, '{"a":"1"}\n', 0o600);
+  } finally {
+    process.umask(old);
+  }
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(readFileSync(file, "utf8")).toBe('{"a":"1"}\n');
+  expect(readStringMap(file)).toEqual(new Map([["a", "1"]]));
+});
+
+it("a previous state file that is garbage reads as nothing", () => {
+  const file = join(dir, "garbage.json");
+  writeFileSync(file, "{not json");
+  expect(readStringMap(file)).toBeUndefined();
+  writeFileSync(file, '{"a":1}');
+  expect(readStringMap(file)).toBeUndefined();
+  expect(readStringMap(join(dir, "absent.json"))).toBeUndefined();
+});

@@ -1,0 +1,106 @@
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** File names in the state directory. */
+export const STATE_FILES = {
+  /** Pool 0 items: `{ key: value }`, first record of a key wins, as in the daemon's lookups. */
+  host: "host.json",
+  /** Decoded pool-0 values: `{ key: { decoder, ok, value | error } }`. */
+  decoded: "host-decoded.json",
+  /** Pool 3 host facts: `{ key: value }`. */
+  facts: "host-facts.json",
+  /** Pool 0 items as `PREFIX_KEY='value'` lines for systemd EnvironmentFile= or shell `.`. */
+  env: "host.env",
+  /** The agent's own status, read by `kvp-agent status`. */
+  status: "agent-status.json",
+} as const;
+
+/**
+ * Writes a file so readers see the old content or the new, never a mix: a temporary file in
+ * the same directory, created with `mode` (never wider, whatever the umask says later),
+ * then renamed over the target. Right for our own files; never for pool files (the daemon
+ * keeps locking the old inode). No fsync: the state directory is on tmpfs (/run), and after
+ * a crash the agent rewrites everything from the pools anyway.
+ */
+export function writeFileAtomic(path: string, text: string, mode: number): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temp, "w", mode);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Creates the state directory (mode 0700: it holds host secrets) if it is missing.
+ * An existing directory's mode is left alone: the admin (or systemd's RuntimeDirectoryMode) chose it.
+ */
+export function ensureStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Path of a state file. */
+export function statePath(dir: string, name: keyof typeof STATE_FILES): string {
+  return join(dir, STATE_FILES[name]);
+}
+
+/**
+ * Reads a `{ key: string }` JSON file written by the agent; anything else (missing, garbage,
+ * non-string values) reads as undefined, since a previous run's state is only a hint.
+ */
+export function readStringMap(path: string): Map<string, string> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  const map = new Map<string, string>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== "string") return undefined;
+    map.set(key, value);
+  }
+  return map;
+}
+
+/** A map as a JSON object text (keys in map order; `__proto__` stays data). */
+export function mapToJson(map: ReadonlyMap<string, unknown>): string {
+  return `${JSON.stringify(Object.fromEntries(map), null, 2)}\n`;
+}
+
+/** True when `name` is a portable environment variable name (POSIX shells and systemd accept it). */
+export function isEnvName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+}
+
+/**
+ * Quotes a value for both `source` in a POSIX shell and systemd's EnvironmentFile=: single
+ * quotes, in which neither expands anything, and a quote itself as `'\''` (close, escaped
+ * quote, reopen), which both parse the same way. Newlines stay inside the quotes.
+ */
+export function quoteEnvValue(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/** host.env's text and the keys left out because `prefix + key` is not a valid name. */
+export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string): { text: string; skipped: string[] } {
+  const lines = ["# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change)."];
+  const skipped: string[] = [];
+  for (const [key, value] of items) {
+    const name = prefix + key;
+    if (!isEnvName(name)) {
+      skipped.push(key);
+      continue;
+    }
+    lines.push(`${name}=${quoteEnvValue(value)}`);
+  }
+  return { text: `${lines.join("\n")}\n`, skipped };
+}
