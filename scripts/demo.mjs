@@ -3,13 +3,14 @@
 // temporary directory, and the guest side is kvp-pool, run as a user would run it.
 // Nothing outside the temporary directory is touched; no Hyper-V, no root needed for the model.
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSimulatedHost } from "../packages/hyperv-sim/dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(root, "apps/pool-tools/dist/kvp-pool.cjs");
+const agentCli = join(root, "apps/guest-agent/dist/kvp-agent.cjs");
 const want = process.argv.includes("--model") ? "model" : process.argv.includes("--real") ? "real" : "auto";
 
 const bold = (s) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
@@ -32,6 +33,17 @@ function kvpPool(...args) {
   process.stdout.write(r.stdout);
   process.stdout.write(r.stderr.replace(/^/gm, "  stderr: ").replace(/ {2}stderr: $/, ""));
   if (r.status !== 0) console.log(`  (exit ${r.status})`);
+  return r;
+}
+
+/** Runs kvp-agent against the same pools, with the demo's own config and state directory. */
+function kvpAgent(work, ...args) {
+  console.log(`$ kvp-agent ${args.join(" ")}`);
+  const r = spawnSync(process.execPath, [agentCli, "--config", join(work, "config.json"), "--dir", dir, "--state-dir", join(work, "state"), ...args], {
+    encoding: "utf8",
+  });
+  process.stdout.write(r.stdout);
+  if (r.status !== 0) console.log(`  (exit ${r.status}) ${r.stderr}`);
   return r;
 }
 
@@ -65,25 +77,45 @@ try {
   console.log("$ printf 'Role=router\\nBootSeconds=4.2\\nGreeting=…' | kvp-pool set --from-file -");
   showHost("pool 1", await host.enumerate(1));
 
-  step("4. The host asks for the intrinsic items (pool 2): the daemon synthesises them");
+  step("4. The guest agent harvests the user data into files and a hook, and reports back");
+  const work = join(dir, "..", "agent");
+  mkdirSync(join(work, "hooks.d"), { recursive: true });
+  const hook = join(work, "hooks.d", "10-show");
+  writeFileSync(hook, '#!/bin/sh\necho "hook: $KVP_EVENT $KVP_KEY" >&2\n');
+  chmodSync(hook, 0o755);
+  writeFileSync(
+    join(work, "config.json"),
+    JSON.stringify({ decoders: { "cloudstack-vm-userdata": "pairs" }, hooksDir: join(work, "hooks.d") }, null, 2),
+  );
+  kvpAgent(work, "once");
+  const decoded = JSON.parse(readFileSync(join(work, "state", "host-decoded.json"), "utf8"));
+  console.log(`state/host-decoded.json: ${JSON.stringify(decoded["cloudstack-vm-userdata"])}`);
+  console.log(`state/host.env:\n${readFileSync(join(work, "state", "host.env"), "utf8").replace(/^/gm, "  ")}`);
+  showHost("pool 1", await host.enumerate(1));
+
+  step("5. The host asks for the intrinsic items (pool 2): the daemon synthesises them");
   showHost("pool 2", await host.enumerate(2));
   kvpPool("list", "--pool", "auto");
 
-  step("5. The host shortens a value: the daemon leaves the old tail after the NUL");
+  step("6. The host shortens a value: the daemon leaves the old tail after the NUL");
   await host.set(0, "cloudstack-vm-userdata", "type=router");
   kvpPool("get", "cloudstack-vm-userdata", "--pool", "external");
   kvpPool("check", "--pool", "external", "--verbose");
 
-  step("6. The host removes an item; the guest deletes one of its own");
+  step("7. The host removes an item; the guest deletes one of its own");
   await host.delete(0, "Environment");
   kvpPool("list", "--pool", "external", "--json");
   kvpPool("delete", "BootSeconds");
   showHost("pool 1", await host.enumerate(1));
 
-  step("7. What the host would lose is refused before it is written");
+  step("8. What the host would lose is refused before it is written, or sent in parts");
   kvpPool("set", "Notes", "x".repeat(1100));
+  kvpPool("set", "Notes", "x".repeat(1100), "--chunk");
+  showHost("pool 1", await host.enumerate(1));
+  kvpPool("list", "--pool", "guest");
   kvpPool("check", "--all-pools");
 } finally {
   await host.close();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(join(dir, "..", "agent"), { recursive: true, force: true });
 }
