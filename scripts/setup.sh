@@ -24,6 +24,9 @@ if [ "${1:-}" = "--for-tests" ]; then
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
   # systemd-analyze verifies kvp-agent's unit file.
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  # dpkg-deb and dpkg build and install kvp-agent's .deb; deb-systemd-helper enables its unit.
+  command -v dpkg-deb >/dev/null || missing+=(dpkg)
+  command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]}"

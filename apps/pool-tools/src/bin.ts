@@ -2,6 +2,15 @@
 // The kvp-pool command: a launcher only; everything is in main.ts.
 import { main } from "./main.js";
 
+// A reader that stops early (`| head`) closes the pipe: that is not an error of ours, so end
+// quietly instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -45,6 +45,17 @@ describe("the kvp-pool bundle", () => {
     expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("ends quietly when its reader closes the pipe early (| head)", () => {
+    const made = makePoolDir({ 1: Array.from({ length: 2000 }, (_, i) => ({ key: `key-${i}`, value: "v".repeat(200) })) });
+    cleanup = made.cleanup;
+    // 400 kB of output against a 64 kB pipe: the writer meets EPIPE once head has gone.
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${bundle}" --dir "${made.dir}" list --pool 1 | head -c 10 >/dev/null`], {
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
   it("watch --json prints one JSON object per change and stops cleanly on SIGTERM", async () => {
     const dir = pools();
     const proc = spawn(process.execPath, [bundle, "--dir", dir, "watch", "--pool", "guest", "--json"]);

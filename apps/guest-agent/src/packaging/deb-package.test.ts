@@ -1,0 +1,326 @@
+// The kvp-agent .deb, built by packaging/build-deb.mjs and really installed, upgraded, removed
+// and purged by dpkg, into a throwaway root (--instdir) with its own package database
+// (--admindir): maintainer scripts run chrootless with DPKG_ROOT set, as in a template build
+// root, so this machine's files and dpkg database are never touched. The root's database
+// knows two packages from this machine's own: nodejs (which the launcher runs as /usr/bin/node)
+// and libc6, so the Depends line is checked for real, and without them dpkg must refuse.
+// The installed launcher runs `kvp-agent once` with the installed bundle and koffi, under the
+// machine's Node and under Node 18. Needs dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian
+// package and Node 18: missing, the tests fail (see test-support/packaging-support.ts).
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { REPORT_KEYS } from "../reporter.js";
+import { STATE_FILES } from "../state-files.js";
+import { AGENT_VERSION } from "../version.js";
+import {
+  APP_DIR,
+  BUNDLE,
+  PACKAGING_DIR,
+  type RunResult,
+  describeNeeding,
+  hasProgram,
+  obtainNode18,
+  removeTempDirs,
+  runSync,
+  tempDir,
+  tree,
+  withSbin,
+} from "./test-support/packaging-support.js";
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { version: string }).version;
+/** A higher version for the upgrade (Debian orders "+" after the end of a version). */
+const UPGRADE_VERSION = `${PACKAGE_VERSION}+upgrade1`;
+const LIB = "usr/lib/kvp-agent";
+const WANTS_LINK = "etc/systemd/system/multi-user.target.wants/kvp-agent.service";
+
+/** The package's entries besides the two copied npm packages, as {@link tree} writes them. */
+const OWN_ENTRIES = [
+  "etc/",
+  "etc/kvp-agent/",
+  "etc/kvp-agent/config.example.json",
+  "etc/kvp-agent/hooks.d/",
+  "lib/",
+  "lib/systemd/",
+  "lib/systemd/system/",
+  "lib/systemd/system/kvp-agent.service",
+  "usr/",
+  "usr/bin/",
+  "usr/bin/kvp-agent",
+  "usr/lib/",
+  `${LIB}/`,
+  `${LIB}/kvp-agent.cjs`,
+  `${LIB}/node_modules/`,
+  `${LIB}/node_modules/@koromix/`,
+  "usr/share/",
+  "usr/share/doc/",
+  "usr/share/doc/kvp-agent/",
+  "usr/share/doc/kvp-agent/README.Debian",
+  "usr/share/doc/kvp-agent/copyright",
+  "usr/share/doc/kvp-agent/examples/",
+  "usr/share/doc/kvp-agent/examples/cloudstack/",
+  "usr/share/doc/kvp-agent/examples/cloudstack/config.json",
+  "usr/share/doc/kvp-agent/examples/cloudstack/kvp-cloudstack-hook",
+];
+
+/** What deb-systemd-helper writes when it enables the unit in the root. */
+const ENABLED_ENTRIES = [
+  "etc/systemd/",
+  "etc/systemd/system/",
+  "etc/systemd/system/multi-user.target.wants/",
+  `${WANTS_LINK} -> /lib/systemd/system/kvp-agent.service`,
+  "var/",
+  "var/lib/",
+  "var/lib/systemd/",
+  "var/lib/systemd/deb-systemd-helper-enabled/",
+  "var/lib/systemd/deb-systemd-helper-enabled/kvp-agent.service.dsh-also",
+  "var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/",
+  "var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/kvp-agent.service",
+];
+
+const STATE_ENTRIES = ["run/", "run/kvp-agent/", ...Object.values(STATE_FILES).map((f) => `run/kvp-agent/${f}`)];
+
+afterAll(removeTempDirs);
+
+describeNeeding(
+  "the kvp-agent .deb",
+  () => {
+    for (const tool of ["dpkg", "dpkg-deb", "dpkg-query", "deb-systemd-helper"]) {
+      if (!hasProgram(tool)) return `${tool} is missing (apt-get install dpkg init-system-helpers)`;
+    }
+    if (runSync("dpkg-query", ["-W", "-f", showField("Status"), "nodejs"]).stdout !== "install ok installed") {
+      return "this machine's Node is not the Debian package nodejs, which the test root's package database needs to satisfy Depends: nodejs";
+    }
+    if (!existsSync("/usr/bin/node")) return "/usr/bin/node (the launcher's default) is missing";
+    const node = obtainNode18();
+    return node.ok ? undefined : node.reason;
+  },
+  () => {
+    const arch = () => runSync("dpkg", ["--print-architecture"]).stdout.trim();
+    let out: string;
+    let debV1: string;
+    let debV2: string;
+    let root: string;
+    let admin: string;
+    let pools: string;
+    let koffiEntries: string[];
+
+    beforeAll(() => {
+      out = tempDir("deb-out");
+      const build = (version: string) => {
+        // --no-build: the globalSetup has just built the bundle, and other tests run it now.
+        const result = runSync(process.execPath, [join(PACKAGING_DIR, "build-deb.mjs"), "--no-build", "--version", version, "--out", out]);
+        expect(result.status, result.stderr).toBe(0);
+        return result.stdout.trim();
+      };
+      debV1 = build(PACKAGE_VERSION);
+      debV2 = build(UPGRADE_VERSION);
+      koffiEntries = [
+        ...npmPackageEntries(realpathSync(join(APP_DIR, "node_modules/koffi")), `${LIB}/node_modules/koffi`),
+        ...npmPackageEntries(koffiPlatformDir(), `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}`),
+      ];
+      const work = tempDir("deb-root");
+      root = join(work, "root");
+      admin = join(work, "admin");
+      pools = join(work, "pools");
+      mkdirSync(root);
+      newAdminDir(admin, true);
+      mkdirSync(pools);
+    }, 60_000);
+
+    const dpkg = (args: readonly string[], adminDir = admin, instDir = root): RunResult =>
+      runSync(
+        "dpkg",
+        [`--instdir=${instDir}`, `--admindir=${adminDir}`, "--force-script-chrootless", "--force-not-root", `--log=${join(adminDir, "dpkg.log")}`, ...args],
+        { ...process.env, PATH: withSbin(process.env["PATH"]) },
+      );
+    const installedVersion = () => runSync("dpkg-query", [`--admindir=${admin}`, "-W", "-f", `${showField("Status")} ${showField("Version")}`, "kvp-agent"]);
+    const kvpAgent = (args: readonly string[], env: Record<string, string> = {}) =>
+      runSync(join(root, "usr/bin/kvp-agent"), args, { ...process.env, ...env });
+    const once = (env: Record<string, string> = {}) =>
+      kvpAgent(["once", "--config", join(root, "etc/kvp-agent/config.json"), "--dir", pools, "--state-dir", join(root, "run/kvp-agent")], env);
+    const node18 = () => {
+      const node = obtainNode18();
+      if (!node.ok) throw new Error(node.reason);
+      return node.path;
+    };
+
+    it("is named and described as the issue asks", () => {
+      expect(debV1).toBe(join(out, `kvp-agent_${PACKAGE_VERSION}_${arch()}.deb`));
+      const field = (name: string) => runSync("dpkg-deb", ["--field", debV1, name]).stdout.trim();
+      expect(field("Package")).toBe("kvp-agent");
+      expect(field("Version")).toBe(PACKAGE_VERSION);
+      expect(field("Architecture")).toBe(arch());
+      expect(field("Depends")).toBe("nodejs (>= 18), libc6 (>= 2.25)");
+      const control = tempDir("deb-control");
+      expect(runSync("dpkg-deb", ["--control", debV1, control]).status).toBe(0);
+      expect(readdirSync(control).sort()).toEqual(["conffiles", "control", "md5sums", "postinst", "postrm", "prerm"]);
+      expect(readFileSync(join(control, "conffiles"), "utf8")).toBe("/etc/kvp-agent/config.example.json\n");
+      for (const script of ["postinst", "postrm", "prerm"]) expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
+    });
+
+    it("holds exactly the bundle, koffi beside it, the launcher, the unit, the config and hooks dirs, all root-owned", () => {
+      const listing = runSync("dpkg-deb", ["--contents", debV1]).stdout.trim().split("\n");
+      const entries = listing.map((line) => {
+        const [mode, owner, , , , path] = line.split(/\s+/);
+        expect(owner, line).toBe("root/root");
+        const rel = path!.replace(/^\.\//, "");
+        return { mode: mode!, rel };
+      });
+      expect(entries.map((e) => e.rel).filter((r) => r !== "").sort()).toEqual([...OWN_ENTRIES, ...koffiEntries].sort());
+      const modeOf = (rel: string) => entries.find((e) => e.rel === rel)?.mode;
+      expect(modeOf("usr/bin/kvp-agent")).toBe("-rwxr-xr-x");
+      expect(modeOf(`${LIB}/kvp-agent.cjs`)).toBe("-rw-r--r--");
+      expect(modeOf("etc/kvp-agent/hooks.d/")).toBe("drwxr-xr-x");
+    });
+
+    it("is refused by dpkg where nodejs is not installed (Depends is enforced)", () => {
+      const work = tempDir("deb-nodeps");
+      newAdminDir(join(work, "admin"), false);
+      mkdirSync(join(work, "root"));
+      const result = dpkg(["--install", debV1], join(work, "admin"), join(work, "root"));
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("kvp-agent depends on nodejs (>= 18)");
+    });
+
+    it("installs into the throwaway root: its files, the unit enabled there, nothing on this machine", () => {
+      const machineLink = `/${WANTS_LINK}`;
+      const machineHad = existsSync(machineLink) || lstatExists(machineLink);
+      const result = dpkg(["--install", debV1]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(installedVersion().stdout).toBe(`install ok installed ${PACKAGE_VERSION}`);
+      expect(tree(root)).toEqual([...OWN_ENTRIES, ...koffiEntries, ...ENABLED_ENTRIES].sort());
+      // koffi's binary is the one from node_modules, byte for byte.
+      const binary = `node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`;
+      expect(readFileSync(join(root, LIB, binary)).equals(readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)))).toBe(true);
+      expect(readFileSync(join(root, LIB, "kvp-agent.cjs")).equals(readFileSync(BUNDLE))).toBe(true);
+      expect(existsSync(machineLink) || lstatExists(machineLink)).toBe(machineHad);
+    });
+
+    it("runs `kvp-agent once` from the installed files, under the machine's Node and under Node 18", () => {
+      // The admin starts a config from the example; it must hold the defaults exactly.
+      const example = join(root, "etc/kvp-agent/config.example.json");
+      writeFileSync(join(root, "etc/kvp-agent/config.json"), readFileSync(example));
+      writeFileSync(join(pools, "empty.json"), "{}");
+      const effective = (config: string) => {
+        const result = kvpAgent(["config", "check", "--json", "--config", config]);
+        expect(result.status, result.stderr).toBe(0);
+        return (JSON.parse(result.stdout) as { config: unknown }).config;
+      };
+      expect(effective(example)).toEqual(effective(join(pools, "empty.json")));
+
+      writePool(pools, 0, [{ key: "Role", value: "web" }]);
+      writePool(pools, 3, [{ key: "HostName", value: "hv-01" }]);
+      for (const pool of [1, 2, 4]) writePool(pools, pool, []);
+
+      for (const env of [{}, { KVP_AGENT_NODE: node18() }]) {
+        const result = once(env);
+        expect(result.status, `${JSON.stringify(env)}: ${result.stderr}`).toBe(0);
+        expect(result.stdout).toBe("stopped: 1 item(s), 1 fact(s)\n");
+        expect(JSON.parse(readFileSync(join(root, "run/kvp-agent", STATE_FILES.host), "utf8"))).toEqual({ Role: "web" });
+        const pool1 = new Map(decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]));
+        expect(pool1.get(REPORT_KEYS.status)).toBe("stopped");
+        expect(pool1.get(REPORT_KEYS.version)).toBe(AGENT_VERSION);
+      }
+      // The installed bundle takes koffi from beside it, and Node 18 loads it.
+      const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
+      const loaded = runSync(node18(), ["-e", probe, join(root, LIB, "kvp-agent.cjs")]);
+      expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
+    });
+
+    it("upgrades to a higher version, keeping the admin's config, hooks and edited conffile", () => {
+      const admins = {
+        "etc/kvp-agent/config.json": readFileSync(join(root, "etc/kvp-agent/config.json")),
+        "etc/kvp-agent/config.example.json": Buffer.from('{ "log": { "level": "debug" } }\n'),
+        "etc/kvp-agent/hooks.d/10-admin": Buffer.from("#!/bin/sh\nexit 0\n"),
+      };
+      for (const [rel, bytes] of Object.entries(admins)) writeFileSync(join(root, rel), bytes);
+      chmodSync(join(root, "etc/kvp-agent/hooks.d/10-admin"), 0o755);
+      const before = tree(root);
+
+      // No stdin: a conffile prompt would fail the upgrade rather than wait.
+      const result = dpkg(["--install", debV2]);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`Unpacking kvp-agent (${UPGRADE_VERSION}) over (${PACKAGE_VERSION})`);
+      expect(installedVersion().stdout).toBe(`install ok installed ${UPGRADE_VERSION}`);
+      expect(tree(root)).toEqual(before);
+      for (const [rel, bytes] of Object.entries(admins)) expect(readFileSync(join(root, rel)).equals(bytes), rel).toBe(true);
+      expect(statSync(join(root, "etc/kvp-agent/hooks.d/10-admin")).mode & 0o777).toBe(0o755);
+      const again = once();
+      expect(again.status, again.stderr).toBe(0);
+    });
+
+    it("remove keeps config, hooks and enablement; purge removes them and the state", () => {
+      const removed = dpkg(["--remove", "kvp-agent"]);
+      expect(removed.status, removed.stderr).toBe(0);
+      expect(tree(root)).toEqual(
+        [
+          "etc/",
+          "etc/kvp-agent/",
+          "etc/kvp-agent/config.example.json",
+          "etc/kvp-agent/config.json",
+          "etc/kvp-agent/hooks.d/",
+          "etc/kvp-agent/hooks.d/10-admin",
+          ...ENABLED_ENTRIES,
+          ...STATE_ENTRIES,
+        ].sort(),
+      );
+      expect(installedVersion().stdout).toBe(`deinstall ok config-files ${UPGRADE_VERSION}`);
+
+      const purged = dpkg(["--purge", "kvp-agent"]);
+      expect(purged.status, purged.stderr).toBe(0);
+      // Empty directories only: run/ was made by the test's `once`, the others are
+      // deb-systemd-helper's (on a real system systemd's own).
+      expect(tree(root)).toEqual(["etc/", "etc/systemd/", "etc/systemd/system/", "run/", "var/", "var/lib/", "var/lib/systemd/"]);
+      expect(runSync("dpkg-query", [`--admindir=${admin}`, "-W", "kvp-agent"]).status).not.toBe(0);
+    });
+  },
+);
+
+/** A dpkg-query --showformat field reference: `${name}`. */
+function showField(name: string): string {
+  return `\${${name}}`;
+}
+
+/** A package database for an install root; `seeded` copies in this machine's nodejs and libc6 entries. */
+function newAdminDir(admin: string, seeded: boolean): void {
+  for (const dir of ["info", "updates", "triggers"]) mkdirSync(join(admin, dir), { recursive: true });
+  if (!seeded) {
+    writeFileSync(join(admin, "status"), "");
+    return;
+  }
+  const stanzas = runSync("dpkg-query", ["--status", "nodejs", "libc6"]);
+  expect(stanzas.status, stanzas.stderr).toBe(0);
+  writeFileSync(join(admin, "status"), stanzas.stdout);
+  // They own no files in this root: empty file lists say so (and keep dpkg from warning).
+  const libc6 = runSync("dpkg-query", ["-W", "-f", showField("binary:Package"), "libc6"]).stdout.trim();
+  for (const name of ["nodejs", libc6]) writeFileSync(join(admin, "info", `${name}.list`), "");
+}
+
+/** koffi's prebuilt-binary package for this platform, as installed beside koffi. */
+function koffiPlatformDir(): string {
+  return realpathSync(join(realpathSync(join(APP_DIR, "node_modules/koffi")), `../@koromix/koffi-linux-${process.arch}`));
+}
+
+/** The entries an npm package directory becomes under `prefix`, as {@link tree} writes them. */
+function npmPackageEntries(dir: string, prefix: string): string[] {
+  return [`${prefix}/`, ...tree(dir).map((entry) => `${prefix}/${entry}`)];
+}
+
+function writePool(dir: string, pool: number, records: { key: string; value: string }[]): void {
+  writeFileSync(join(dir, poolFileName(pool as 0)), encodePool(records));
+}
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

