@@ -1,5 +1,5 @@
 import type { DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
-import { type PoolTarget, describePool, isPoolFileError, poolTarget, readPool } from "@hyperv-kvp/pool-file";
+import { type PoolTarget, describePool, isPoolFileError, poolTarget, readPool, resolvePoolDir } from "@hyperv-kvp/pool-file";
 import type { AgentConfig, HookSpec } from "./config.js";
 import type { AgentContext } from "./context.js";
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
@@ -100,6 +100,7 @@ export class Agent {
       spawn: this.ctx.spawn,
       env: this.ctx.env,
       stateDir: this.config.stateDir,
+      poolDir: resolvePoolDir(this.config.poolDir, this.ctx.env),
       now: this.ctx.now,
       log: this.log,
       ...(options.onHookStart ? { onStart: options.onHookStart } : {}),

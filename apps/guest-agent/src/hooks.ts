@@ -78,6 +78,8 @@ export interface RunHookOptions {
   /** The agent's environment, which hooks inherit (PATH and the like). */
   readonly env: Record<string, string | undefined>;
   readonly stateDir: string;
+  /** The pool directory the agent reads, passed on so a hook's own `kvp-agent report` or `kvp-pool` uses the same pools. */
+  readonly poolDir?: string;
   readonly now: () => Date;
   readonly log: Logger;
   /** Called once the hook's process exists (the benchmark's "hook started"). */
@@ -89,7 +91,7 @@ export interface RunHookOptions {
 /**
  * Runs one hook for one event, without a shell: `command[0]` with the rest as arguments,
  * the value on stdin, and in the environment KVP_EVENT, KVP_KEY, KVP_VALUE, KVP_OLD_VALUE,
- * KVP_POOL, KVP_HOOK, KVP_STATE_DIR. Output (stdout and stderr) goes to the log line by line.
+ * KVP_POOL, KVP_HOOK, KVP_STATE_DIR, KVP_POOL_DIR. Output (stdout and stderr) goes to the log line by line.
  * After `timeoutMs` the hook's process group gets SIGTERM, then SIGKILL. Never throws: a
  * hook that cannot start is a result with `error`.
  */
@@ -106,6 +108,7 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
     KVP_POOL: String(event.pool),
     KVP_HOOK: hook.name,
     KVP_STATE_DIR: options.stateDir,
+    ...(options.poolDir !== undefined ? { KVP_POOL_DIR: options.poolDir } : {}),
   });
   return new Promise((resolve) => {
     let output = "";
