@@ -11,8 +11,8 @@ import {
 } from "./check-pool.js";
 import { RECORD_BYTES, VALUE_FIELD_OFFSET } from "./layout.js";
 import { encodeRecord } from "./record.js";
-import { concat, hex, rawRecord, repeatByte } from "./test-support/bytes.js";
-import { readSample } from "./test-support/samples.js";
+import { concat, hex, rawRecord, repeatByte } from "../test-support/bytes.js";
+import { readSample } from "../test-support/samples.js";
 
 const GRIN = "\u{1F600}";
 const rec = (key: string, value = "v") => encodeRecord({ key, value });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deleteRecords, findRecord, keyMatcher, upsertRecord } from "./pool-ops.js";
 import { type KvpRecord, decodePool, encodePool, encodeRecord } from "./record.js";
-import { concat, hex, rawRecord } from "./test-support/bytes.js";
+import { concat, hex, rawRecord } from "../test-support/bytes.js";
 
 const r = (key: string, value = "v"): KvpRecord => ({ key, value });
 const rec = (key: string, value = "v") => encodeRecord({ key, value });

@@ -24,8 +24,8 @@ import {
   isHostVisible,
   validateRecord,
 } from "./record.js";
-import { concat, hex, rawRecord, repeatByte, utf8 } from "./test-support/bytes.js";
-import { readSample } from "./test-support/samples.js";
+import { concat, hex, rawRecord, repeatByte, utf8 } from "../test-support/bytes.js";
+import { readSample } from "../test-support/samples.js";
 import { findInvalidUtf8, findLoneSurrogate } from "./utf8.js";
 
 /** Runs `fn`, expects a KvpError, and returns it so the caller can check code and message. */

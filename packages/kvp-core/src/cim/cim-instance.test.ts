@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { KvpError } from "../errors.js";
 import { type CimInstance, fromCimXml, getProperty, instancePathToCimXml, toCimXml } from "./cim-instance.js";
 import { CimDateTime, type CimInstancePath } from "./cim-types.js";
-import { instance, instancePath } from "./test-support/arbitraries.js";
-import { validateAgainstDtd, xmllintStatus } from "./test-support/xmllint.js";
+import { instance, instancePath } from "../../test-support/cim/arbitraries.js";
+import { validateAgainstDtd, xmllintStatus } from "../../test-support/cim/xmllint.js";
 
 function catchKvpError(fn: () => unknown): KvpError {
   try {

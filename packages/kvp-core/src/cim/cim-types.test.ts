@@ -12,7 +12,7 @@ import {
   isCimType,
   parseCimValue,
 } from "./cim-types.js";
-import { scalarType, valuesOf } from "./test-support/arbitraries.js";
+import { scalarType, valuesOf } from "../../test-support/cim/arbitraries.js";
 
 function catchKvpError(fn: () => unknown): KvpError {
   try {

@@ -17,8 +17,8 @@ import {
   kvpItemToInstance,
   kvpSourceFromNumber,
 } from "./kvp-item.js";
-import { xmlString } from "./test-support/arbitraries.js";
-import { validateAgainstDtd, xmllintStatus } from "./test-support/xmllint.js";
+import { xmlString } from "../../test-support/cim/arbitraries.js";
+import { validateAgainstDtd, xmllintStatus } from "../../test-support/cim/xmllint.js";
 
 function catchKvpError(fn: () => unknown): KvpError {
   try {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KvpError } from "../errors.js";
 import type { CimInstancePath, CimKeyBinding } from "./cim-types.js";
-import { xmlString } from "./test-support/arbitraries.js";
+import { xmlString } from "../../test-support/cim/arbitraries.js";
 import {
   WSA_ANONYMOUS,
   type WsmanEpr,

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KvpError } from "../errors.js";
-import { xmlString } from "./test-support/arbitraries.js";
+import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, checkXml, parseXml, xmlLocation } from "./xml-parse.js";
 import { escapeXmlAttribute, escapeXmlText } from "./xml-text.js";
 

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KvpError, isKvpError } from "../errors.js";
-import { xmlString } from "./test-support/arbitraries.js";
+import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { parseXml } from "./xml-parse.js";
 import {
   assertXmlText,

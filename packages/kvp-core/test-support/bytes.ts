@@ -1,5 +1,5 @@
 // Test support only (excluded from the build): byte builders for hand-made records.
-import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_OFFSET } from "../layout.js";
+import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_OFFSET } from "../src/layout.js";
 
 /** Bytes from hex pairs, spaces allowed: `hex("c3 a9")`. */
 export function hex(text: string): Uint8Array {

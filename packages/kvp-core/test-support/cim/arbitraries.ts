@@ -3,9 +3,9 @@
 // canonical shape the reader produces (optional fields absent, never undefined), so that
 // model → XML → model can be checked with toEqual.
 import fc from "fast-check";
-import type { CimInstance, CimProperty, CimQualifier } from "../cim-instance.js";
-import { CimDateTime, type CimInstancePath, type CimKeyBinding, type CimScalarType } from "../cim-types.js";
-import { findInvalidXmlChar } from "../xml-text.js";
+import type { CimInstance, CimProperty, CimQualifier } from "../../src/cim/cim-instance.js";
+import { CimDateTime, type CimInstancePath, type CimKeyBinding, type CimScalarType } from "../../src/cim/cim-types.js";
+import { findInvalidXmlChar } from "../../src/cim/xml-text.js";
 
 /** Characters that stress escaping and end-of-line handling, plus astral and edge code points. */
 const TRICKY = ["<", ">", "&", '"', "'", "]]>", "\r", "\n", "\r\n", "\t", " ", "&amp;", "&#13;", "é", "€", "😀", "\u0085", "\u2028", "\uFFFD", "\u{10FFFF}", "\uE000"];
