@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePool } from "@hyperv-kvp/kvp-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { main } from "./main.js";
 import { makePoolDir, runCli } from "./test-support.js";
 
 let cleanup = () => {};
@@ -217,6 +218,23 @@ describe("kvp-pool check", () => {
     const { code, stdout } = await runCli(["--dir", dir, "check", "--all-pools", "--json"]);
     expect(code).toBe(0);
     expect(JSON.parse(stdout).map((c: { pool: number }) => c.pool)).toEqual([0, 1, 3, 4]);
+  });
+});
+
+describe("errors", () => {
+  it("an unexpected error is one line, without a stack trace", async () => {
+    const dir = pools();
+    let stderr = "";
+    const code = await main(["node", "kvp-pool", "--dir", dir, "set", "--from-file", "-"], {
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      readStdin: async () => {
+        throw new TypeError("stdin exploded");
+      },
+    });
+    expect(code).toBe(3);
+    expect(stderr).toBe("kvp-pool: internal error: TypeError: stdin exploded\n");
   });
 });
 

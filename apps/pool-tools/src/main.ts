@@ -80,8 +80,8 @@ function report(error: unknown, ctx: CliContext): number {
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
     return EXIT.usage;
   }
-  // A bug: still one line, with enough to report it.
-  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A bug: still one line (no stack trace: users get messages, never traces), enough to report it.
+  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
   return EXIT.io;
 }
 

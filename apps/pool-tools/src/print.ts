@@ -1,5 +1,4 @@
 import type { PoolDiagnostic } from "@hyperv-kvp/kvp-core";
-import type { SetOutcome } from "@hyperv-kvp/pool-file";
 import { MAX_CHUNK_NOTES } from "./commands/chunk-notes.js";
 import type { PoolCheck } from "./commands/check.js";
 import type { GotRecord } from "./commands/get.js";
@@ -45,11 +44,6 @@ export function formatList(result: ListResult): string {
 /** `get` for people: the value (reassembled, when it was chunked) and a newline. */
 export function formatValue(record: GotRecord): string {
   return `${record.value}\n`;
-}
-
-/** `set --json` data. */
-export function setJson(outcomes: readonly SetOutcome[]): unknown {
-  return outcomes;
 }
 
 /** One diagnostic line: where, how bad, what. */

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { machine, release, type } from "node:os";
+import { encodeUtf8, utf8BoundaryAtOrBefore } from "@hyperv-kvp/kvp-core";
 import { errnoCode } from "./errors.js";
 import {
   AF_INET,
@@ -320,11 +321,9 @@ function utf8Length(text: string): number {
 
 /** `text` cut to at most `max` UTF-8 bytes, never inside a character. */
 function limitBytes(text: string, max: number): string {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = encodeUtf8(text);
   if (bytes.length <= max) return text;
-  let end = max;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return decodeText(bytes.subarray(0, end));
+  return decodeText(bytes.subarray(0, utf8BoundaryAtOrBefore(bytes, max)));
 }
 
 /**

@@ -70,7 +70,13 @@ function openPool(target: PoolTarget, mode: LockMode, create: boolean): number {
   } catch (error) {
     throw openError(target, error);
   }
-  const kind = fileKind(fd);
+  let kind: string;
+  try {
+    kind = fileKind(fd);
+  } catch (error) {
+    closeSync(fd); // no descriptor leaks on a failed fstat
+    throw new PoolFileError("io", `cannot examine ${describePool(target)}: ${errnoCode(error) ?? String(error)}`, { cause: error });
+  }
   if (kind !== "file") {
     closeSync(fd);
     throw new PoolFileError("io", `cannot open ${describePool(target)}: not a regular file (${kind})`);

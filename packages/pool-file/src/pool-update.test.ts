@@ -38,6 +38,13 @@ const LONG_PARTS: [string, string][] = [
 ];
 
 describe("setLogicalValues", () => {
+  it("with split false, a key shaped like a part is changed in place, not appended again", async () => {
+    write([r("a", "1"), r("k#1/2", "old"), r("b", "2")]);
+    const [outcome] = await setLogicalValues(guest(), [r("k#1/2", "new")], { split: false });
+    expect(stored()).toEqual([["a", "1"], ["k#1/2", "new"], ["b", "2"]]);
+    expect(outcome!.records).toEqual([{ key: "k#1/2", action: "modified", index: 1, previous: "old" }]);
+  });
+
   it("appends a long value as parts the host receives whole, and a short one as one record", async () => {
     write([r("a", "1")]);
     const outcomes = await setLogicalValues(guest(), [r("k", LONG), r("s", "short")]);

@@ -96,7 +96,9 @@ export async function setLogicalValues(
     scanChunks(pool, (bytes, first) => {
       for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
         const key = keyText(bytes, i);
-        if (key === undefined || !latest.has(logicalKeyOf(key))) continue;
+        // `latest.has(key)`: with split false a key of the form `K#i/N` is set as it is, and
+        // its existing record must be found (modified in place), not duplicated.
+        if (key === undefined || !(latest.has(logicalKeyOf(key)) || latest.has(key))) continue;
         if (newKeys.has(key) && !firstIndexOf.has(key)) firstIndexOf.set(key, first + i);
         else if (options.split !== false || !newKeys.has(key)) stale.add(first + i);
       }

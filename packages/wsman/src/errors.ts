@@ -1,0 +1,61 @@
+/**
+ * What went wrong, as a string union so callers switch on it and apps map it to exit codes:
+ * - `invalid-message`: a SOAP envelope, NTLM message or HTTP header that is not what the
+ *   protocol says (garbage, wrong shape, missing parts);
+ * - `limit-exceeded`: input over a documented size, depth or count limit;
+ * - `invalid-argument`: a caller-supplied value we cannot put on the wire;
+ * - `fault`: the peer answered with a SOAP fault (see {@link WsmanError.fault});
+ * - `unauthorized`: the server refused the credentials (HTTP 401 after authenticating);
+ * - `connection-failed`: refused, unreachable, reset or name not resolved;
+ * - `tls-untrusted`: the server's certificate is not trusted (pass a CA, or insecure);
+ * - `tls-error`: another TLS failure (handshake, host name mismatch);
+ * - `timeout`: no answer within the configured time;
+ * - `unencrypted-refused`: plain HTTP without the explicit allow-unencrypted switch;
+ * - `http-error`: an HTTP status that is neither success, 401 nor a SOAP fault.
+ */
+export type WsmanErrorCode =
+  | "invalid-message"
+  | "limit-exceeded"
+  | "invalid-argument"
+  | "fault"
+  | "unauthorized"
+  | "connection-failed"
+  | "tls-untrusted"
+  | "tls-error"
+  | "timeout"
+  | "unencrypted-refused"
+  | "http-error";
+
+/** A SOAP 1.2 fault as WS-Management sends it. */
+export interface WsmanFault {
+  /** s:Code/s:Value, prefix kept as written, e.g. `s:Sender`. */
+  readonly code: string;
+  /** s:Code/s:Subcode/s:Value, e.g. `w:InvalidSelectors`; empty when absent. */
+  readonly subcode: string;
+  /** s:Reason/s:Text. */
+  readonly reason: string;
+  /** All text of s:Detail (the WSManFault message and provider details), whitespace-trimmed. */
+  readonly detail: string;
+  /** The `Code` attribute of WSManFault (a Windows error number) when present. */
+  readonly wsmanFaultCode?: string;
+}
+
+/** The one error class of @hyperv-kvp/wsman; `code` says which kind of failure it is. */
+export class WsmanError extends Error {
+  override readonly name = "WsmanError";
+  /** The SOAP fault, for code `fault`. */
+  readonly fault?: WsmanFault;
+  constructor(
+    readonly code: WsmanErrorCode,
+    message: string,
+    options: { fault?: WsmanFault; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.fault !== undefined) this.fault = options.fault;
+  }
+}
+
+/** True when `error` is a {@link WsmanError}, optionally of the given code. */
+export function isWsmanError(error: unknown, code?: WsmanErrorCode): error is WsmanError {
+  return error instanceof WsmanError && (code === undefined || error.code === code);
+}
