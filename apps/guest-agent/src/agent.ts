@@ -282,7 +282,8 @@ export class Agent {
       return;
     }
     const decoded = new Map<string, Decoded>();
-    const errors: Record<string, string> = {};
+    // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
+    const errors: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [key, value] of items) {
       const decoder = decoderFor(key, this.config.decoders);
       if (decoder === undefined) continue;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAgentError } from "./agent-error.js";
-import { loadConfig, validateConfig } from "./config.js";
+import { MAX_CONFIG_BYTES, loadConfig, validateConfig } from "./config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-agent-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,5 +71,13 @@ describe("loadConfig", () => {
     const file = join(dir, "bad.json");
     writeFileSync(file, "{");
     expect(() => loadConfig(file)).toThrow(/bad\.json: not JSON/);
+  });
+
+  it("refuses an oversized or endless file without reading it whole", () => {
+    const big = join(dir, "big.json");
+    writeFileSync(big, " ".repeat(MAX_CONFIG_BYTES + 1));
+    expect(() => loadConfig(big)).toThrow(/big\.json: larger than 1048576 bytes/);
+    // Before: readFileSync("/dev/zero") never returned (or ran out of memory).
+    expect(() => loadConfig("/dev/zero")).toThrow(/\/dev\/zero: larger than 1048576 bytes/);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readSync } from "node:fs";
 import * as v from "valibot";
 import { AgentError } from "./agent-error.js";
 
@@ -191,7 +191,7 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
-    const bytes = readFileSync(file);
+    const bytes = readAtMost(file, MAX_CONFIG_BYTES + 1);
     if (bytes.length > MAX_CONFIG_BYTES) throw new AgentError("config", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`);
     text = bytes.toString("utf8");
   } catch (error) {
@@ -207,6 +207,26 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
     throw new AgentError("config", `${file}: not JSON: ${(error as Error).message}`);
   }
   return { config: validateConfig(parsed, file, overrides), path: file, found: true };
+}
+
+/**
+ * The first `limit` bytes of a file at most: a config path naming something endless
+ * (`/dev/zero`, a FIFO left open) or huge is refused by size instead of read whole.
+ */
+function readAtMost(path: string, limit: number): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    while (length < limit) {
+      const n = readSync(fd, buffer, length, limit - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

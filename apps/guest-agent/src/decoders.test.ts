@@ -27,6 +27,19 @@ describe("decodeValue", () => {
     if (!decoded.ok) expect(decoded.error).toMatch(error);
   });
 
+  it("failure messages never quote the value (they are logged, values are redacted)", () => {
+    for (const [decoder, raw] of [
+      ["json", "password=hunter2"],
+      ["json", '{"token":"hunter2"'],
+      ["json", '{"token":"hunter2"} x'],
+      ["pairs", "user=a;hunter2"],
+    ] as const) {
+      const decoded = decodeValue(decoder, raw);
+      expect(decoded.ok).toBe(false);
+      if (!decoded.ok) expect(decoded.error, `${decoder} ${raw}`).not.toContain("hunter2");
+    }
+  });
+
   it("keeps __proto__ as plain data", () => {
     const decoded = decodeValue("pairs", "__proto__=x;constructor=y");
     expect(decoded.ok && Object.getPrototypeOf(decoded.value)).toBe(Object.prototype);

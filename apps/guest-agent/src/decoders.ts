@@ -30,7 +30,7 @@ export function decodeValue(decoder: DecoderName, raw: string): Decoded {
 
 const DECODE: Record<DecoderName, (raw: string) => unknown> = {
   raw: (raw) => raw,
-  json: (raw) => JSON.parse(raw) as unknown,
+  json: decodeJson,
   pairs: decodePairs,
   base64: decodeBase64Text,
 };
@@ -41,12 +41,29 @@ function decodePairs(raw: string): Record<string, string> {
   raw.split(";").forEach((segment, i) => {
     if (segment.trim() === "") return;
     const eq = segment.indexOf("=");
-    if (eq < 0) throw new Error(`pair ${i + 1} has no "=": ${JSON.stringify(segment.length > 40 ? `${segment.slice(0, 37)}...` : segment)}`);
+    // The message is logged: it must not quote the value (user data carries secrets).
+    if (eq < 0) throw new Error(`pair ${i + 1} has no "=" (${segment.length} chars)`);
     const name = segment.slice(0, eq).trim();
     if (name === "") throw new Error(`pair ${i + 1} has an empty name`);
     pairs.set(name, segment.slice(eq + 1));
   });
   return Object.fromEntries(pairs);
+}
+
+/**
+ * JSON.parse, with a message that does not quote the value: V8's own messages carry an
+ * excerpt of the text (`Unexpected token 'p', "password=…" is not valid JSON`), and decode
+ * errors go to the log, where host values are redacted.
+ */
+function decodeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    const at = /at position (\d+)/.exec(message)?.[1];
+    const where = /end of JSON input/.test(message) ? ": it ends too early" : at === undefined ? "" : ` (at character ${Number(at) + 1})`;
+    throw new Error(`not valid JSON${where}`);
+  }
 }
 
 function decodeBase64Text(raw: string): string {

@@ -1,5 +1,6 @@
 import { constants, accessSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { type HookEventType, type HookSpec, MAX_HOOK_NAME, matchesPattern } from "./config.js";
 import type { SpawnFn } from "./context.js";
 import type { Logger } from "./logger.js";
@@ -111,19 +112,41 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
     ...(options.poolDir !== undefined ? { KVP_POOL_DIR: options.poolDir } : {}),
   });
   return new Promise((resolve) => {
-    let output = "";
+    // Complete lines of both streams in arrival order; each stream keeps its own partial line
+    // and decoder, so a line or a UTF-8 character split across reads stays whole.
+    const lines: string[] = [];
     let kept = 0;
     let dropped = 0;
     let timedOut = false;
     let spawnError: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
-    const child = options.spawn(hook.command[0]!, hook.command.slice(1), {
-      env,
-      cwd: "/",
-      // Its own process group, so a timeout kills what the hook started too.
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    let child: ReturnType<SpawnFn>;
+    try {
+      child = options.spawn(hook.command[0]!, hook.command.slice(1), {
+        env,
+        cwd: "/",
+        // Its own process group, so a timeout kills what the hook started too.
+        detached: true,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+    } catch (error) {
+      // spawn throws instead of emitting "error" for some failures (ENOTDIR, ELOOP, E2BIG, a
+      // NUL in an argument): still a result, or the queue's promise rejects and the agent dies.
+      resolve({
+        hook: hook.name,
+        event: event.type,
+        key: event.key,
+        pool: event.pool,
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        error: (error as NodeJS.ErrnoException).code ?? (error as Error).message,
+        startedAt: started.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        outputDropped: 0,
+      });
+      return;
+    }
     const kill = (signal: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -140,18 +163,35 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
       stop();
     }, hook.timeoutMs);
     options.signal?.addEventListener("abort", stop, { once: true });
-    const collect = (chunk: Buffer) => {
-      const room = MAX_HOOK_OUTPUT_BYTES - kept;
-      if (room <= 0) {
-        dropped += chunk.length;
-        return;
-      }
-      output += chunk.subarray(0, room).toString("utf8");
-      kept += Math.min(room, chunk.length);
-      dropped += Math.max(0, chunk.length - room);
+    const reader = () => {
+      const decoder = new StringDecoder("utf8");
+      let partial = "";
+      const take = (text: string) => {
+        const parts = (partial + text).split("\n");
+        partial = parts.pop()!;
+        lines.push(...parts);
+      };
+      return {
+        collect: (chunk: Buffer) => {
+          const room = MAX_HOOK_OUTPUT_BYTES - kept;
+          if (room <= 0) {
+            dropped += chunk.length;
+            return;
+          }
+          take(decoder.write(chunk.subarray(0, room)));
+          kept += Math.min(room, chunk.length);
+          dropped += Math.max(0, chunk.length - room);
+        },
+        finish: () => {
+          take(decoder.end());
+          lines.push(partial);
+        },
+      };
     };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
+    const out = reader();
+    const err = reader();
+    child.stdout?.on("data", out.collect);
+    child.stderr?.on("data", err.collect);
     child.stdin?.on("error", () => undefined); // a hook that does not read stdin is fine
     child.stdin?.end(event.value ?? "");
     child.once("spawn", () => options.onStart?.(hook, event));
@@ -162,14 +202,17 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
       clearTimeout(timer);
       clearTimeout(killTimer);
       options.signal?.removeEventListener("abort", stop);
-      for (const line of output.split("\n")) if (line !== "") options.log.info(`hook ${hook.name}: ${line}`);
+      out.finish();
+      err.finish();
+      for (const line of lines) if (line !== "") options.log.info(`hook ${hook.name}: ${line}`);
       if (dropped > 0) options.log.info(`hook ${hook.name}: (${dropped} more bytes of output dropped)`);
       resolve({
         hook: hook.name,
         event: event.type,
         key: event.key,
         pool: event.pool,
-        exitCode: code,
+        // Node reports a spawn failure's negative errno as the code; the hook never ran.
+        exitCode: spawnError !== undefined ? null : code,
         signal,
         timedOut,
         ...(spawnError !== undefined ? { error: spawnError } : {}),

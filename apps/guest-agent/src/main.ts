@@ -70,7 +70,7 @@ function reportError(error: unknown, ctx: AgentContext): number {
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
     return EXIT.usage;
   }
-  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
   return EXIT.io;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -42,6 +42,25 @@ it("writes atomically with the given mode, whatever the umask", () => {
   expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(readFileSync(file, "utf8")).toBe('{"a":"1"}\n');
   expect(readStringMap(file)).toEqual(new Map([["a", "1"]]));
+});
+
+it("never reuses a leftover temporary file or follows a planted link", () => {
+  const file = join(dir, "host.env");
+  const temp = `${file}.tmp-${process.pid}`;
+  // A leftover readable by everyone: its mode must not carry over to the secrets.
+  writeFileSync(temp, "old");
+  chmodSync(temp, 0o644);
+  writeFileAtomic(file, "KVP_a='secret'\n", 0o600);
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  // A link to somewhere else: that file must stay as it was.
+  const victim = join(dir, "victim");
+  writeFileSync(victim, "untouched");
+  symlinkSync(victim, temp);
+  writeFileAtomic(file, "KVP_a='new'\n", 0o600);
+  expect(readFileSync(victim, "utf8")).toBe("untouched");
+  expect(readFileSync(file, "utf8")).toBe("KVP_a='new'\n");
+  expect(lstatSync(file).isSymbolicLink()).toBe(false);
+  expect(existsSync(temp)).toBe(false);
 });
 
 it("a previous state file that is garbage reads as nothing", () => {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** File names in the state directory. */
@@ -24,15 +24,19 @@ export const STATE_FILES = {
  */
 export function writeFileAtomic(path: string, text: string, mode: number): void {
   const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, "w", mode);
+  // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
+  // would keep its mode, or write host secrets wherever the link points. Only a new file.
+  rmSync(temp, { force: true });
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (error) {
+    // Also after a failed write (disk full): no partial copy of host data stays behind.
     rmSync(temp, { force: true });
     throw error;
   }

@@ -87,6 +87,15 @@ describe("once", () => {
     expect(ctx.err()).not.toContain("role=web"); // values are redacted in the log
   });
 
+  it("host keys such as __proto__ are plain data in the decode errors", async () => {
+    const s = setup({ decoders: { "*": "json" } });
+    writePools(s.pools, { 0: [{ key: "__proto__", value: "{" }, { key: "constructor", value: "[" }, { key: "ok", value: "1" }] });
+    const state = await once({ ...s.options, ctx: testContext() });
+    expect(Object.keys(state.decodeErrors).sort()).toEqual(["__proto__", "constructor"]);
+    const written = readJson(join(s.state, "agent-status.json")) as { decodeErrors: Record<string, string> };
+    expect(Object.keys(written.decodeErrors).sort()).toEqual(["__proto__", "constructor"]);
+  });
+
   it("without any pools says so and returns problems; nothing crashes", async () => {
     const s = setup();
     const state = await once({ ...s.options, poolDir: join(s.dir, "absent"), ctx: testContext() });
