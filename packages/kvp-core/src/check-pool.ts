@@ -7,7 +7,7 @@ import {
   VALUE_FIELD_OFFSET,
 } from "./layout.js";
 import { type DecodedRecord, decodeRecord } from "./record.js";
-import { kernelUtf8ToUtf16 } from "./kernel-text.js";
+import { type KernelUtf16Result, kernelUtf8ToUtf16 } from "./kernel-text.js";
 import { findInvalidUtf8, utf16Units } from "./utf8.js";
 
 /**
@@ -197,8 +197,11 @@ export class PoolChecker {
     const valueText = raw.subarray(VALUE_FIELD_OFFSET, VALUE_FIELD_OFFSET + record.valueBytes);
     // What the kernel hands the host: it converts only up to the host limits, so it fails on
     // invalid UTF-8 only if it gets there before the cut.
-    const keyView = kernelUtf8ToUtf16(keyText, HOST_MAX_KEY_UNITS);
-    const valueView = kernelUtf8ToUtf16(valueText, HOST_MAX_VALUE_UNITS);
+    // Valid text within the limit converts whole: the kernel's conversion (and its garbage,
+    // on a pool of tens of thousands of records) is needed only for the rest.
+    const valueValid = record.validUtf8 || findInvalidUtf8(valueText) < 0;
+    const keyView = hostView(keyText, key, record.keyValidUtf8, HOST_MAX_KEY_UNITS);
+    const valueView = hostView(valueText, record.value, valueValid, HOST_MAX_VALUE_UNITS);
     if (!record.validUtf8) {
       const failing = !keyView.ok ? ("key" as const) : !valueView.ok ? ("value" as const) : undefined;
       const field = failing ?? (findInvalidUtf8(keyText) >= 0 ? "key" : "value");
@@ -284,6 +287,13 @@ export class PoolChecker {
       });
     }
   }
+}
+
+const FITS_WHOLE: KernelUtf16Result = { ok: true, text: "", truncated: false };
+
+/** What the host receives of a field: {@link kernelUtf8ToUtf16}, short-cut for valid text that fits. */
+function hostView(bytes: Uint8Array, text: string, valid: boolean, maxUnits: number): KernelUtf16Result {
+  return valid && text.length <= maxUnits ? FITS_WHOLE : kernelUtf8ToUtf16(bytes, maxUnits);
 }
 
 /**

@@ -160,11 +160,16 @@ export function decodeRecord(bytes: Uint8Array, offset = 0, index = Math.floor(o
       `truncated record: ${Math.max(0, bytes.length - offset)} bytes at offset ${offset}, a record needs ${RECORD_BYTES}`,
     );
   }
-  const key = readField(bytes, offset, KEY_FIELD_BYTES);
-  const value = readField(bytes, offset + VALUE_FIELD_OFFSET, VALUE_FIELD_BYTES);
+  return decodeAt(bytes, offset, index, offset);
+}
+
+/** Decodes the record at `start` in `bytes`, reporting it at `index` / `reportedOffset` of its pool. */
+function decodeAt(bytes: Uint8Array, start: number, index: number, reportedOffset: number): DecodedRecord {
+  const key = readField(bytes, start, KEY_FIELD_BYTES);
+  const value = readField(bytes, start + VALUE_FIELD_OFFSET, VALUE_FIELD_BYTES);
   return {
     index,
-    offset,
+    offset: reportedOffset,
     key: key.text,
     value: value.text,
     keyBytes: key.length,
@@ -208,8 +213,7 @@ export function decodePool(bytes: Uint8Array, firstIndex = 0): DecodedPool {
   const count = Math.floor(bytes.length / RECORD_BYTES);
   const records = new Array<DecodedRecord>(count);
   for (let i = 0; i < count; i++) {
-    const record = decodeRecord(bytes, i * RECORD_BYTES, firstIndex + i);
-    records[i] = firstIndex === 0 ? record : { ...record, offset: (firstIndex + i) * RECORD_BYTES };
+    records[i] = decodeAt(bytes, i * RECORD_BYTES, firstIndex + i, (firstIndex + i) * RECORD_BYTES);
   }
   return { records, trailingBytes: bytes.length - count * RECORD_BYTES };
 }

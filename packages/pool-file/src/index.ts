@@ -10,6 +10,7 @@ export {
   type WriteOptions,
   checkPoolFile,
   deleteRecord,
+  forEachRecord,
   getRecord,
   readPool,
   repairPool,

@@ -56,6 +56,26 @@ export function readPool(target: PoolTarget, options: PoolAccessOptions = {}): P
 }
 
 /**
+ * Calls `visit` with every record of a pool, in file order, under one read lock, reading
+ * the file in chunks: memory stays bounded by what `visit` keeps, whatever the pool's size.
+ * @returns bytes after the last whole record (a trailing fragment, ignored).
+ * @throws {PoolFileError} see {@link withLockedPool}.
+ */
+export function forEachRecord(
+  target: PoolTarget,
+  visit: (record: DecodedRecord) => void,
+  options: PoolAccessOptions = {},
+): Promise<number> {
+  return withLockedPool(target, "read", options, (pool) => {
+    scanChunks(pool, (bytes, first) => {
+      for (const record of decodePool(bytes, first).records) visit(record);
+      return true;
+    });
+    return pool.size % RECORD_BYTES;
+  });
+}
+
+/**
  * The first record with `key` (first match wins, as in the daemon), or undefined.
  * @throws {PoolFileError} see {@link withLockedPool}.
  */

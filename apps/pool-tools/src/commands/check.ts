@@ -1,5 +1,21 @@
-import { type ChunkProblemReason, type PoolInfo, type PoolReport, reassembleRecords } from "@hyperv-kvp/kvp-core";
-import { type RepairAction, checkPoolFile, isPoolFileError, poolTarget, readPool, repairPool } from "@hyperv-kvp/pool-file";
+import {
+  type ChunkProblemReason,
+  type DecodedRecord,
+  type PoolInfo,
+  type PoolReport,
+  parseChunkKey,
+  reassembleRecords,
+} from "@hyperv-kvp/kvp-core";
+import {
+  type PoolAccessOptions,
+  type PoolTarget,
+  type RepairAction,
+  checkPoolFile,
+  forEachRecord,
+  isPoolFileError,
+  poolTarget,
+  repairPool,
+} from "@hyperv-kvp/pool-file";
 import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
 
 /** The check of one pool. */
@@ -57,7 +73,7 @@ export async function check(options: CheckOptions): Promise<PoolCheck[]> {
         ? await repairPool(target, { ...access, ...(options.force ? { force: true } : {}) })
         : undefined;
       const report = await checkPoolFile(target, access);
-      const { problems } = reassembleRecords((await readPool(target, access)).records);
+      const { problems } = reassembleRecords(await chunkCandidates(target, access));
       const chunks = problems.map((p) => ({ key: p.key, reason: p.reason, message: p.message, indexes: p.records.map((r) => r.index) }));
       results.push({ ...base, report, ...(repairs ? { repairs } : {}), chunks });
     } catch (error) {
@@ -66,4 +82,26 @@ export async function check(options: CheckOptions): Promise<PoolCheck[]> {
     }
   }
   return results;
+}
+
+/**
+ * The records that can take part in a chunk problem: every part `K#i/N`, and the first plain
+ * record of each `K` that has parts. Values are dropped (problems are about keys, order and
+ * validity), so a huge pool is checked in memory bounded by its part records' keys, not by
+ * the file.
+ */
+async function chunkCandidates(target: PoolTarget, access: PoolAccessOptions): Promise<DecodedRecord[]> {
+  const parts: DecodedRecord[] = [];
+  const plain = new Map<string, DecodedRecord>();
+  await forEachRecord(
+    target,
+    (record) => {
+      if (parseChunkKey(record.key)) parts.push({ ...record, value: "" });
+      else if (!plain.has(record.key)) plain.set(record.key, { ...record, value: "" });
+    },
+    access,
+  );
+  const bases = new Set(parts.map((r) => parseChunkKey(r.key)!.base));
+  const related = [...plain.values()].filter((r) => bases.has(r.key));
+  return [...parts, ...related].sort((a, b) => a.index - b.index);
 }

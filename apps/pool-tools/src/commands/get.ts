@@ -1,5 +1,5 @@
 import { type DecodedRecord, type PoolInfo, keyMatcher, parseChunkKey, reassembleRecords } from "@hyperv-kvp/kvp-core";
-import { getRecord, poolTarget, readPool } from "@hyperv-kvp/pool-file";
+import { forEachRecord, getRecord, poolTarget } from "@hyperv-kvp/pool-file";
 import { CliError } from "../cli-error.js";
 import type { CommonOptions } from "./pool-option.js";
 
@@ -40,9 +40,19 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
     if (!record) throw new CliError("not-found", `no key ${JSON.stringify(key)} ${where}`);
     return stored(record);
   }
-  const content = await readPool(target, access);
-  const { records, problems } = reassembleRecords(content.records);
   const matches = keyMatcher(key, match);
+  // Only the records of this key (plain copies and parts) are kept: a huge pool is searched
+  // in bounded memory.
+  const relevant: DecodedRecord[] = [];
+  await forEachRecord(
+    target,
+    (record) => {
+      const part = parseChunkKey(record.key);
+      if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record)) relevant.push(record);
+    },
+    access,
+  );
+  const { records, problems } = reassembleRecords(relevant);
   const found = records.find((r) => matches({ key: r.key, value: r.value, ...(r.record ? { keyValidUtf8: r.record.keyValidUtf8 } : {}) }));
   if (found?.record) return stored(found.record);
   if (found?.parts) {

@@ -280,14 +280,19 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
         'process.on("exit", () => require("node:fs").writeFileSync(process.env.KVP_TEST_RSS_FILE, String(process.resourceUsage().maxRSS)));\n',
       );
       const rssFile = join(work, "rss");
-      const measured = (args: string[]) => {
-        const result = kvp(dir, args, { nodeArgs: ["--require", probe], env: { KVP_TEST_RSS_FILE: rssFile } });
+      // Peak RSS includes V8's young-generation slack (up to 3 × 16 MiB of garbage not yet
+      // collected), which depends on allocation rate, not on what is kept. The growth check
+      // runs node with a 1 MiB semi-space so that it measures what the command retains; the
+      // size check runs node as users do.
+      const measured = (args: string[], retainedOnly = false) => {
+        const nodeArgs = ["--require", probe, ...(retainedOnly ? ["--max-semi-space-size=1"] : [])];
+        const result = kvp(dir, args, { nodeArgs, env: { KVP_TEST_RSS_FILE: rssFile } });
         return { result, peakKiB: Number(readFileSync(rssFile, "utf8")) };
       };
 
       // Baseline: the same commands on a one-record pool.
       writeFileSync(poolFile(dir, 1), rawRecord("first", "1"));
-      const baseline = Math.max(measured(["get", "first"]).peakKiB, measured(["check"]).peakKiB);
+      const baseline = Math.max(measured(["get", "first"], true).peakKiB, measured(["check"], true).peakKiB);
 
       // 40,960 records = 100 MiB: one at each end, all-zero (sparse, where the file system
       // allows) in between, so check has 40,958 findings to make and get must scan to the end.
@@ -306,14 +311,15 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
       const check = measured(["check"]);
       expectExit(check.result, 1);
 
-      // Bounded: what these add to node's own footprint stays well below the file's size
-      // (reading it whole would add at least 100 MiB).
+      // Bounded: what these retain stays well below the file's size (reading it whole would
+      // add at least 100 MiB), and even with V8's slack the whole process stays below it.
       const fileKiB = size / 1024;
-      for (const [what, run] of [
-        ["get", needle],
-        ["check", check],
+      for (const [what, args, run] of [
+        ["get", ["get", "needle"], needle],
+        ["check", ["check"], check],
       ] as const) {
-        expect(run.peakKiB - baseline, `${what}: peak ${run.peakKiB} KiB, baseline ${baseline} KiB`).toBeLessThan(fileKiB / 2);
+        const retained = measured([...args], true);
+        expect(retained.peakKiB - baseline, `${what}: peak ${retained.peakKiB} KiB, baseline ${baseline} KiB`).toBeLessThan(fileKiB / 4);
         expect(run.peakKiB, `${what}: peak ${run.peakKiB} KiB`).toBeLessThan(fileKiB);
       }
       // check lists a bounded number of findings and counts the rest.
