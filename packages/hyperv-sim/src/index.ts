@@ -56,3 +56,33 @@ export {
   type SimulatedHostOptions,
   startSimulatedHost,
 } from "./simulated-host.js";
+export { MAX_WQL_CONDITIONS, MAX_WQL_LENGTH, type WqlCondition, type WqlQuery, parseWql } from "./wmi/wql.js";
+export {
+  COMPONENT_STATUS,
+  DEFAULT_JOB_RETENTION_MS,
+  DEFAULT_MAX_JOBS,
+  HostModel,
+  type HostModelOptions,
+  JOB_STATE,
+  type JobFailure,
+  type JobState,
+  type KvpMethod,
+  type KvpOperation,
+  type MethodOutcome,
+  RETURN_VALUES,
+  V2_NAMESPACE,
+  V2_RESOURCE_URI,
+  type VmState,
+  WMI_CLASSES,
+  matchesConditions,
+} from "./wmi/host-model.js";
+export {
+  type GuestAccess,
+  type WmiHost,
+  type WmiHostOptions,
+  type WmiHostVm,
+  type WmiVmInit,
+  createWmiHandler,
+  startWmiHost,
+} from "./wmi/wmi-server.js";
+export { SERVE_USAGE, type ServeHandle, type ServeInfo, type ServeOptions, parseServeArgs, serve } from "./serve.js";

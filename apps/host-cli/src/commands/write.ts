@@ -1,0 +1,96 @@
+import type { KvpRecord } from "@hyperv-kvp/kvp-core";
+import { type ApplyOptions, applyBatches } from "../apply.js";
+import { HostCliError } from "../cli-error.js";
+import { decodeSourceItems } from "../items.js";
+import type { JobWaitOptions } from "../jobs.js";
+import { planRemove, planWrite, prepareRecords } from "../plan.js";
+import { resolveVm } from "../resolve-vm.js";
+import type { HyperVTransport, VmInfo } from "../transport.js";
+
+
+/** Options of {@link writeItems}. */
+export interface WriteOptions extends JobWaitOptions {
+  /** `upsert` (set) or `add` (strict: fails when a key exists). */
+  readonly mode: "upsert" | "add";
+  /** Store long values as parts `K#1/N` … `K#N/N`. */
+  readonly chunk?: boolean;
+  /** Write HostOnlyItems (kept in the VM configuration, never sent to the guest). */
+  readonly hostOnly?: boolean;
+}
+
+/** What a write did. Keys are stored keys (parts `K#i/N` of chunked values included). */
+export interface WriteReport {
+  readonly vm: VmInfo;
+  readonly source: "host" | "host-only";
+  readonly added: string[];
+  readonly modified: string[];
+  readonly removed: string[];
+  readonly unchanged: string[];
+  /** Add/Modify/RemoveKvpItems calls made. */
+  readonly methodCalls: number;
+}
+
+/**
+ * The stored items of `source` (key → value, parts as stored; the first of duplicates).
+ * @throws {HostCliError} `io` when the VM has no KVP setting data.
+ */
+export async function readStored(transport: HyperVTransport, vm: VmInfo, source: "host" | "host-only"): Promise<Map<string, string>> {
+  const settings = await transport.getKvpSettingData(vm.id);
+  if (settings === undefined) throw new HostCliError("io", `VM ${JSON.stringify(vm.name)} (${vm.id}) has no KVP setting data (Msvm_KvpExchangeComponentSettingData)`);
+  const read = decodeSourceItems(source, source === "host" ? settings.hostItems : settings.hostOnlyItems, { raw: true });
+  const stored = new Map<string, string>();
+  for (const item of read.items) if (!stored.has(item.key)) stored.set(item.key, item.value);
+  return stored;
+}
+
+function applyOptions(transport: HyperVTransport, vm: VmInfo, source: "host" | "host-only", options: JobWaitOptions): ApplyOptions {
+  return { ...options, source, reread: () => readStored(transport, vm, source) };
+}
+
+/**
+ * `set` and `add`: writes `records` to the host items (or host-only items) of the VM `vmRef`
+ * names, in as few calls as Hyper-V allows (see plan.ts).
+ * @throws {HostCliError} `usage` for records the guest cannot receive whole; `refused` when
+ *   `add` finds a key present; the errors of {@link applyBatches}.
+ */
+export async function writeItems(transport: HyperVTransport, vmRef: string, records: readonly KvpRecord[], options: WriteOptions): Promise<WriteReport> {
+  if (options.chunk && options.hostOnly) throw new HostCliError("usage", "--chunk is for items the guest receives; host-only items are never sent to it", "kvp-host set --help");
+  const source = options.hostOnly ? "host-only" : "host";
+  const prepared = prepareRecords(records, { ...(options.chunk ? { chunk: true } : {}), ...(options.hostOnly ? { hostOnly: true } : {}) });
+  const vm = await resolveVm(transport, vmRef);
+  const stored = await readStored(transport, vm, source);
+  const plan = planWrite(stored, prepared, { mode: options.mode });
+  const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
+  return { vm, source, added: plan.add, modified: plan.modify, removed: plan.remove, unchanged: plan.unchanged, methodCalls };
+}
+
+/** What `remove` did. */
+export interface RemoveReport {
+  readonly vm: VmInfo;
+  readonly source: "host" | "host-only";
+  /** Stored keys removed (every part of a chunked key). */
+  readonly removed: string[];
+  readonly methodCalls: number;
+}
+
+/**
+ * `remove`: removes host items (or host-only items) and every stored part `K#i/N` of each key.
+ * @throws {HostCliError} `not-found` when a key is not stored (then nothing is removed).
+ */
+export async function removeItems(
+  transport: HyperVTransport,
+  vmRef: string,
+  keys: readonly string[],
+  options: JobWaitOptions & { readonly hostOnly?: boolean } = {},
+): Promise<RemoveReport> {
+  const source = options.hostOnly ? "host-only" : "host";
+  const vm = await resolveVm(transport, vmRef);
+  const stored = await readStored(transport, vm, source);
+  const plan = planRemove(stored, keys);
+  if (plan.missing.length > 0) {
+    const names = plan.missing.map((k) => JSON.stringify(k)).join(", ");
+    throw new HostCliError("not-found", `VM ${JSON.stringify(vm.name)} has no ${source} item ${names}; nothing removed`, undefined, { missing: plan.missing });
+  }
+  const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
+  return { vm, source, removed: plan.remove, methodCalls };
+}

@@ -1,0 +1,74 @@
+/**
+ * Connection options → WsmanClient options, pure (the CLI reads the CA file and the
+ * password). The password never comes from the command line: KVP_HOST_PASSWORD or a prompt.
+ */
+import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
+import { HostCliError } from "./cli-error.js";
+
+/** The environment variable that holds the password. */
+export const PASSWORD_ENV = "KVP_HOST_PASSWORD";
+/** Default timeout of one WS-Management exchange, seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+
+/** Connection options as the command line gives them. */
+export interface ConnectionArgs {
+  readonly host?: string;
+  readonly endpoint?: string;
+  readonly user?: string;
+  readonly auth?: string;
+  readonly ca?: string;
+  readonly insecure?: boolean;
+  readonly http?: boolean;
+  readonly allowUnencrypted?: boolean;
+  readonly timeout?: string;
+}
+
+function usage(message: string): HostCliError {
+  return new HostCliError("usage", message, "kvp-host --help");
+}
+
+/** The endpoint URL: `--endpoint`, else `https://HOST:5986/wsman` (`http://HOST:5985/wsman` with `--http`). */
+export function endpointOf(args: ConnectionArgs): string {
+  if (args.endpoint !== undefined && args.host !== undefined) throw usage("give --host or --endpoint, not both");
+  if (args.endpoint !== undefined) return args.endpoint;
+  if (args.host === undefined || args.host === "") throw usage("no host: give --host H (or --endpoint URL)");
+  const host = args.host.includes(":") && !args.host.startsWith("[") ? `[${args.host}]` : args.host;
+  return args.http ? `http://${host}:5985/wsman` : `https://${host}:5986/wsman`;
+}
+
+/** `--timeout` seconds as milliseconds. */
+export function timeoutMsOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) throw usage(`invalid --timeout ${JSON.stringify(text)}: seconds, more than 0`);
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * The WsmanClient options for `args`, with the password and CA text the caller obtained.
+ * `DOMAIN\user` sets the NTLM domain.
+ * @throws {HostCliError} `usage` for contradictory or missing options.
+ */
+export function clientOptionsOf(args: ConnectionArgs, password: string, ca: string | undefined): WsmanClientOptions {
+  const endpoint = endpointOf(args);
+  if (args.user === undefined || args.user === "") throw usage("no user: give --user U (DOMAIN\\user for a domain account)");
+  const given = args.auth ?? "ntlm";
+  if (given !== "ntlm" && given !== "basic") throw usage(`invalid --auth ${JSON.stringify(given)}: basic or ntlm`);
+  const kind: "ntlm" | "basic" = given;
+  const plain = endpoint.toLowerCase().startsWith("http:");
+  if (plain && !args.allowUnencrypted) {
+    throw usage("plain HTTP sends the SOAP unsealed, which WinRM refuses by default and exposes your data: use HTTPS, or add --allow-unencrypted if the host allows it");
+  }
+  if (args.http && args.endpoint !== undefined) throw usage("--http goes with --host; write the scheme in --endpoint instead");
+  if (args.insecure && ca !== undefined) throw usage("give --ca or --insecure, not both");
+  const slash = args.user.indexOf("\\");
+  const auth = slash > 0 ? { kind, user: args.user.slice(slash + 1), domain: args.user.slice(0, slash), password } : { kind, user: args.user, password };
+  return {
+    endpoint,
+    auth,
+    timeoutMs: timeoutMsOf(args.timeout),
+    ...(ca === undefined ? {} : { ca }),
+    ...(args.insecure ? { insecure: true } : {}),
+    ...(plain ? { allowUnencrypted: true } : {}),
+  };
+}

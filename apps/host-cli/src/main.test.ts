@@ -1,0 +1,101 @@
+import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
+import { describe, expect, it } from "vitest";
+import type { CliContext } from "./context.js";
+import { main } from "./main.js";
+import type { MemoryHostTestDouble } from "./test-support/memory-host.js";
+import { WEB01, sampleHost } from "./test-support/fixtures.js";
+
+function run(args: string[], options: { host?: MemoryHostTestDouble; env?: Record<string, string>; files?: Record<string, string>; prompt?: boolean } = {}) {
+  let stdout = "";
+  let stderr = "";
+  const connected: WsmanClientOptions[] = [];
+  const host = options.host ?? sampleHost();
+  const ctx: CliContext = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: options.env ?? { KVP_HOST_PASSWORD: "pw" },
+    readStdin: async () => "",
+    readFile: async (path) => {
+      const text = options.files?.[path];
+      if (text === undefined) throw Object.assign(new Error("missing"), { code: "ENOENT" });
+      return text;
+    },
+    promptPassword: options.prompt ? async () => "typed" : undefined,
+    connect: async (o) => {
+      connected.push(o);
+      return host;
+    },
+    sleep: async () => {},
+  };
+  return main(["node", "kvp-host", "--host", "hv01", "--user", "CORP\\admin", ...args], ctx).then((code) => ({ code, stdout, stderr, connected, host }));
+}
+
+describe("kvp-host main", () => {
+  it("vms prints an aligned table and connects over HTTPS with NTLM", async () => {
+    const r = await run(["vms"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("NAME   GUID                                  STATE");
+    expect(r.stdout).toContain(`web01  ${WEB01}  Running`);
+    expect(r.connected[0]).toMatchObject({ endpoint: "https://hv01:5986/wsman", auth: { kind: "ntlm", user: "admin", domain: "CORP", password: "pw" }, timeoutMs: 60_000 });
+    expect(r.host.closed).toBe(true);
+  });
+
+  it("get prints the value; an absent key exits 1 with a message", async () => {
+    expect(await run(["get", "web01", "report"])).toMatchObject({ code: 0, stdout: "first-second\n" });
+    const absent = await run(["get", "web01", "nope"]);
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toBe('kvp-host: VM "web01" has no item "nope"\n');
+  });
+
+  it("list --json gives the items with their source", async () => {
+    const r = await run(["list", "web01", "--source", "guest", "--json"]);
+    expect(JSON.parse(r.stdout).items).toEqual([
+      { source: "guest", key: "ReadyState", value: "ready" },
+      { source: "guest", key: "report", value: "first-second", parts: 2 },
+    ]);
+  });
+
+  it("set with pairs and --from-file, --json report", async () => {
+    const r = await run(["set", "web01", "a=1", "b=x=y", "--from-file", "f.env", "--json"], { files: { "f.env": "# facts\nc=3\r\n\n" } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ added: ["a", "b", "c"], methodCalls: 1 });
+    expect(r.host.vms[0]!.host.get("b")).toBe("x=y");
+  });
+
+  it("exit codes: ambiguous 2, unknown VM 1, add conflict 4, refused call 4, long value 2", async () => {
+    expect((await run(["list", "dup"])).code).toBe(2);
+    expect((await run(["list", "ghost"])).code).toBe(1);
+    expect((await run(["add", "web01", "role=x"])).code).toBe(4);
+    const long = await run(["set", "web01", `k=${"x".repeat(1100)}`]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("--chunk");
+  });
+
+  it("a failed job prints the partial report and, with --json, the details", async () => {
+    const host = sampleHost({ inject: () => ({ jobState: 10, errorDescription: "Nope." }) });
+    const r = await run(["set", "web01", "a=1", "--json"], { host });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('kvp-host: cannot add the item "a" of VM "web01"');
+    expect(r.stderr).toContain("not applied: 1");
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: "job-failed", notApplied: ["a"] });
+  });
+
+  it("the password comes from the environment or a prompt, never the command line", async () => {
+    const none = await run(["vms"], { env: {} });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("KVP_HOST_PASSWORD");
+    const prompted = await run(["vms"], { env: {}, prompt: true });
+    expect(prompted.connected[0]?.auth.password).toBe("typed");
+  });
+
+  it("plain HTTP needs --allow-unencrypted", async () => {
+    expect((await run(["--http", "vms"])).code).toBe(2);
+    const r = await run(["--http", "--allow-unencrypted", "--auth", "basic", "--timeout", "5", "vms"]);
+    expect(r.connected[0]).toMatchObject({ endpoint: "http://hv01:5985/wsman", allowUnencrypted: true, auth: { kind: "basic" }, timeoutMs: 5000 });
+  });
+
+  it("status prints the service health", async () => {
+    const r = await run(["status", "web01"]);
+    expect(r.stdout).toMatch(/^KVP service +OK \(2\)$/m);
+  });
+});

@@ -1,0 +1,82 @@
+/** Human output: aligned tables and one-line reports. `--json` bypasses all of this. */
+import type { ListResult } from "./commands/list.js";
+import type { StatusResult } from "./commands/status.js";
+import type { RemoveReport, WriteReport } from "./commands/write.js";
+import type { VmInfo } from "./transport.js";
+
+/** Msvm_ComputerSystem EnabledState values Hyper-V uses. */
+export const VM_STATES: Readonly<Record<number, string>> = Object.freeze({
+  2: "Running",
+  3: "Off",
+  6: "Saved",
+  9: "Paused",
+  10: "Starting",
+  32768: "Paused",
+  32769: "Saved",
+  32770: "Starting",
+  32773: "Saving",
+  32774: "Stopping",
+  32776: "Pausing",
+  32777: "Resuming",
+});
+
+/** Text from the host made safe for one table cell: control characters shown escaped. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => (ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
+/** Rows under headers, columns padded to the widest cell (code points), two spaces apart; the last column is not padded. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = (s: string) => [...s].length;
+  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - width(c))))
+      .join("  ")
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
+}
+
+function stateName(vm: VmInfo): string {
+  return vm.enabledState === undefined ? "" : (VM_STATES[vm.enabledState] ?? `state ${vm.enabledState}`);
+}
+
+export function formatVms(vms: readonly VmInfo[]): string {
+  if (vms.length === 0) return "(no VMs)\n";
+  return formatTable(["NAME", "GUID", "STATE"], vms.map((vm) => [printable(vm.name), vm.id, stateName(vm)]));
+}
+
+export function formatList(result: ListResult): string {
+  if (result.items.length === 0) return `(no items on VM ${JSON.stringify(result.vm.name)})\n`;
+  return formatTable(
+    ["SOURCE", "KEY", "VALUE"],
+    result.items.map((i) => [i.source, printable(i.key) + (i.parts === undefined ? "" : ` (${i.parts} parts)`), printable(i.value)]),
+  );
+}
+
+export function formatWrite(report: WriteReport): string {
+  const parts = [
+    report.added.length > 0 ? `${report.added.length} added` : "",
+    report.modified.length > 0 ? `${report.modified.length} modified` : "",
+    report.removed.length > 0 ? `${report.removed.length} stale parts removed` : "",
+    report.unchanged.length > 0 ? `${report.unchanged.length} unchanged` : "",
+  ].filter((p) => p !== "");
+  return `${report.source} items of ${JSON.stringify(report.vm.name)}: ${parts.join(", ") || "nothing to do"} (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
+}
+
+export function formatRemove(report: RemoveReport): string {
+  return `${report.source} items of ${JSON.stringify(report.vm.name)}: ${report.removed.length} removed (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
+}
+
+export function formatStatus(s: StatusResult): string {
+  const rows: [string, string][] = [
+    ["VM", `${printable(s.vm.name)} (${s.vm.id})`],
+    ["state", stateName(s.vm)],
+    ["KVP service", s.operationalStatus === undefined ? s.health : `${s.health} (${s.operationalStatus})`],
+  ];
+  if (s.statusDescriptions.length > 0) rows.push(["status", printable(s.statusDescriptions.join("; "))]);
+  if (s.component) rows.push(["guest items", String(s.guestItems)], ["intrinsic items", String(s.intrinsicItems)]);
+  for (const [k, v] of Object.entries(s.intrinsic)) rows.push([k, printable(v)]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}

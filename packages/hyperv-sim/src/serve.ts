@@ -1,0 +1,174 @@
+/**
+ * `hyperv-sim serve`: starts a simulated Hyper-V host with WMI over WS-Management on
+ * 127.0.0.1, prints one JSON line describing it, and serves until stopped. The command is a
+ * function over options and injectable streams; bin.ts owns the process (signals, exit codes).
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DaemonKind } from "./daemon-channel.js";
+import { SimError } from "./errors.js";
+import { type WmiHost, startWmiHost } from "./wmi/wmi-server.js";
+
+/** Options of {@link serve}, as parsed from the command line. */
+export interface ServeOptions {
+  /** TCP port on 127.0.0.1; default 0 (the OS picks). */
+  readonly port: number;
+  /** Serve HTTPS with a fresh self-signed certificate (the default unless allowUnencrypted). */
+  readonly https: boolean;
+  /** Serve plain HTTP (only without --https). */
+  readonly allowUnencrypted: boolean;
+  /** User name; default `Administrator`. */
+  readonly user: string;
+  /** Password; generated when absent. */
+  readonly password?: string;
+  /** VM names; default one VM `web01`. Names may repeat. */
+  readonly vms: readonly string[];
+  /** Which daemon backs each VM; default `auto`. */
+  readonly daemon: DaemonKind | "auto";
+}
+
+/** The JSON line `serve` prints. */
+export interface ServeInfo {
+  readonly endpoint: string;
+  readonly user: string;
+  readonly password: string;
+  readonly auth: readonly ("basic" | "ntlm")[];
+  readonly https: boolean;
+  /** The self-signed certificate to trust (PEM), with --https; null otherwise. */
+  readonly caFile: string | null;
+  readonly vms: readonly { readonly name: string; readonly guid: string; readonly poolDir: string; readonly daemon: DaemonKind }[];
+  readonly pid: number;
+}
+
+/** The usage text. */
+export const SERVE_USAGE =
+  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,...] [--daemon real|model|auto]";
+
+/**
+ * Parses the arguments after `serve`.
+ * @throws {SimError} `invalid-argument` with a one-line reason.
+ */
+export function parseServeArgs(args: readonly string[]): ServeOptions {
+  let port = 0;
+  let https = false;
+  let allowUnencrypted = false;
+  let user = "Administrator";
+  let password: string | undefined;
+  let vms: string[] = ["web01"];
+  let daemon: DaemonKind | "auto" = "auto";
+  const bad = (reason: string) => new SimError("invalid-argument", `${reason}\n${SERVE_USAGE}`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw bad(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case "--port": {
+        const v = value();
+        if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw bad(`invalid port: ${v}`);
+        port = Number(v);
+        break;
+      }
+      case "--https":
+        https = true;
+        break;
+      case "--allow-unencrypted":
+        allowUnencrypted = true;
+        break;
+      case "--user":
+        user = value();
+        if (user === "") throw bad("invalid user: empty");
+        break;
+      case "--password":
+        password = value();
+        break;
+      case "--vms":
+        vms = value().split(",").map((v) => v.trim());
+        if (vms.some((v) => v === "")) throw bad("invalid --vms: empty VM name");
+        break;
+      case "--daemon": {
+        const v = value();
+        if (v !== "real" && v !== "model" && v !== "auto") throw bad(`invalid --daemon: ${v}`);
+        daemon = v;
+        break;
+      }
+      default:
+        throw bad(`unknown option: ${arg}`);
+    }
+  }
+  if (https && allowUnencrypted) throw bad("--https and --allow-unencrypted exclude each other");
+  return { port, https: !allowUnencrypted, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon };
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1 made with the openssl CLI (node:crypto cannot). */
+function makeCertificate(): { key: string; cert: string; certPath: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "hyperv-sim-cert-"));
+  const keyPath = join(dir, "key.pem");
+  const certPath = join(dir, "cert.pem");
+  try {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath,
+        "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      { stdio: "pipe" },
+    );
+    return { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8"), certPath, dir };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new SimError("invalid-argument", `--https needs the openssl CLI to make a self-signed certificate: ${(error as Error).message}`);
+  }
+}
+
+/** A running `serve`: what it printed, and how to stop it. */
+export interface ServeHandle {
+  readonly info: ServeInfo;
+  readonly host: WmiHost;
+  /** Stops the server and daemons and removes the temporary directories. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the host and writes {@link ServeInfo} as one JSON line to `out`.
+ * @throws {SimError} e.g. `daemon-missing`, `invalid-argument`.
+ */
+export async function serve(options: ServeOptions, out: { write(text: string): unknown } = process.stdout): Promise<ServeHandle> {
+  const password = options.password ?? randomBytes(18).toString("base64url");
+  const certificate = options.https ? makeCertificate() : undefined;
+  let host: WmiHost;
+  try {
+    host = await startWmiHost({
+      vms: options.vms,
+      daemon: options.daemon,
+      users: { [options.user]: password },
+      port: options.port,
+      ...(certificate === undefined ? { allowUnencrypted: true } : { https: { key: certificate.key, cert: certificate.cert } }),
+    });
+  } catch (error) {
+    if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
+    throw error;
+  }
+  const info: ServeInfo = {
+    endpoint: host.endpoint,
+    user: options.user,
+    password,
+    auth: ["basic", "ntlm"],
+    https: certificate !== undefined,
+    caFile: certificate?.certPath ?? null,
+    vms: host.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon })),
+    pid: process.pid,
+  };
+  out.write(`${JSON.stringify(info)}\n`);
+  return {
+    info,
+    host,
+    async close() {
+      await host.close();
+      if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
+    },
+  };
+}

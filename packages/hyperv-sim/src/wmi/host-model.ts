@@ -1,0 +1,465 @@
+/**
+ * The WMI side of a simulated Hyper-V host as a pure model: VMs, the host's KVP stores,
+ * the semantics of AddKvpItems/ModifyKvpItems/RemoveKvpItems, Msvm_ConcreteJob state and the
+ * instances WS-Management serves. No IO: the guest side (pools 0–3 through the real daemon)
+ * is driven by wmi-server.ts from the {@link KvpOperation}s a method call yields.
+ *
+ * Decisions where Hyper-V's behaviour is UNVERIFIED (spec §6), made explicit here:
+ * - A batch is validated as a whole against the stores before anything is applied; if any
+ *   item fails (Add of an existing key, Modify/Remove of a missing key, a key twice in one
+ *   batch where that makes a later item fail) **nothing** is applied and the job ends in
+ *   Exception (10). All-or-nothing.
+ * - Keys compare case-sensitively (as the guest daemon compares them).
+ * - Problems with the call itself (more than 128 items, no or unknown TargetSystem, an item
+ *   that is not a Msvm_KvpExchangeDataItem, Source 1/2, an empty Name) return 32773 at once
+ *   and start no job.
+ */
+import {
+  type CimInstance,
+  type CimInstancePath,
+  type KvpItem,
+  MAX_KVP_ITEMS_PER_CALL,
+  WMI_RESOURCE_URI_PREFIX,
+  decodeKvpItem,
+  encodeKvpItem,
+  equalsIgnoreCase,
+  toCimXml,
+} from "@hyperv-kvp/kvp-core";
+import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
+import { SimError } from "../errors.js";
+import type { WqlCondition } from "./wql.js";
+
+/** The WMI namespace the simulator serves. */
+export const V2_NAMESPACE = "root/virtualization/v2";
+/** Resource URI prefix of its classes: `…/wmi/root/virtualization/v2`. */
+export const V2_RESOURCE_URI = `${WMI_RESOURCE_URI_PREFIX}${V2_NAMESPACE}`;
+
+/** Classes served, by name. */
+export const WMI_CLASSES = Object.freeze({
+  computerSystem: "Msvm_ComputerSystem",
+  kvpComponent: "Msvm_KvpExchangeComponent",
+  kvpSettingData: "Msvm_KvpExchangeComponentSettingData",
+  managementService: "Msvm_VirtualSystemManagementService",
+  concreteJob: "Msvm_ConcreteJob",
+  error: "Msvm_Error",
+} as const);
+
+/** The three KVP methods of Msvm_VirtualSystemManagementService. */
+export type KvpMethod = "AddKvpItems" | "ModifyKvpItems" | "RemoveKvpItems";
+
+/** Return values used here (kvp-core's RETURN_CODES names them all). */
+export const RETURN_VALUES = Object.freeze({ completed: 0, jobStarted: 4096, failed: 32768, invalidParameter: 32773 } as const);
+
+/** JobState values used here. */
+export const JOB_STATE = Object.freeze({ running: 4, completed: 7, exception: 10 } as const);
+
+/** OperationalStatus[0] of Msvm_KvpExchangeComponent: 2 OK, 12 No contact (daemon not running). */
+export const COMPONENT_STATUS = Object.freeze({ ok: 2, noContact: 12 } as const);
+
+/** Default for {@link HostModelOptions.jobRetentionMs}: finished jobs vanish after 5 minutes, as on Hyper-V. */
+export const DEFAULT_JOB_RETENTION_MS = 5 * 60_000;
+/** Default for {@link HostModelOptions.maxJobs}: the oldest finished jobs are dropped beyond it. */
+export const DEFAULT_MAX_JOBS = 10_000;
+
+/** Options of {@link HostModel}. */
+export interface HostModelOptions {
+  /** The host's computer name (Msvm_ComputerSystem of the host, the service's SystemName); default `HV-HOST01`. */
+  readonly hostName?: string;
+  /** Milliseconds since the epoch; default `Date.now`. */
+  readonly now?: () => number;
+  /** New GUIDs (VM names, job IDs), upper case; default `crypto.randomUUID`. */
+  readonly newGuid?: () => string;
+  /** How long a finished job stays readable, ms; default {@link DEFAULT_JOB_RETENTION_MS}. */
+  readonly jobRetentionMs?: number;
+  /** Most jobs kept; default {@link DEFAULT_MAX_JOBS}. */
+  readonly maxJobs?: number;
+}
+
+/** A VM as the model knows it. */
+export interface VmState {
+  /** ElementName: the name people use. Not unique: two VMs may share it. */
+  readonly name: string;
+  /** Name: the VM's GUID, upper case. */
+  readonly guid: string;
+  /** True while its KVP daemon runs (EnabledState 2, OperationalStatus 2); false gives 3 / 12. */
+  running: boolean;
+  /** Source 0 items (HostExchangeItems), by key, in insertion order. */
+  readonly hostItems: Map<string, string>;
+  /** Source 4 items (HostOnlyItems), by key. */
+  readonly hostOnlyItems: Map<string, string>;
+}
+
+/** What the guest side must do for a method: SET or DELETE on pool 0 of one VM. */
+export type KvpOperation =
+  | { readonly kind: "set"; readonly vmGuid: string; readonly key: string; readonly value: string }
+  | { readonly kind: "delete"; readonly vmGuid: string; readonly key: string };
+
+/** A Msvm_ConcreteJob. */
+export interface JobState {
+  readonly instanceId: string;
+  readonly method: KvpMethod;
+  readonly vmGuid: string;
+  readonly vmName: string;
+  /** JobState: 4 running, 7 completed, 10 exception. */
+  state: number;
+  /** ErrorCode: 0, or a return code such as 32773. */
+  errorCode: number;
+  errorDescription: string;
+  /** CIM status code of the Msvm_Error GetErrorEx returns (e.g. 11 already exists, 6 not found). */
+  cimStatusCode: number;
+  readonly submittedAt: number;
+  finishedAt?: number;
+}
+
+/** The outcome of a KVP method call. */
+export type MethodOutcome =
+  /** No job: ReturnValue is `returnValue` (32773) and `reason` says why (for logs). */
+  | { readonly kind: "rejected"; readonly returnValue: number; readonly reason: string }
+  /**
+   * ReturnValue 4096 and a running job. Apply `operations` to the guest, then call
+   * {@link HostModel.finishJob}. When validation failed, `operations` is empty and
+   * `failure` holds the job's error, to be passed to finishJob.
+   */
+  | { readonly kind: "job"; readonly job: JobState; readonly operations: readonly KvpOperation[]; readonly failure?: JobFailure };
+
+/** Why a job ended in Exception. */
+export interface JobFailure {
+  readonly errorCode: number;
+  readonly description: string;
+  /** CIM status code for the Msvm_Error (DSP0200: 4 invalid parameter, 6 not found, 11 already exists, 1 failed). */
+  readonly cimStatusCode: number;
+}
+
+const UPPER_GUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+
+const METHOD_CAPTIONS: Readonly<Record<KvpMethod, string>> = {
+  AddKvpItems: "Adding KVP items",
+  ModifyKvpItems: "Modifying KVP items",
+  RemoveKvpItems: "Removing KVP items",
+};
+
+/** Builds a property map in order; numbers become their decimal text, as WS-Management carries them. */
+function props(entries: readonly (readonly [string, string | number | readonly string[] | null])[]): Map<string, WsmanValue> {
+  return new Map(entries.map(([k, v]) => [k, typeof v === "number" ? String(v) : v]));
+}
+
+/**
+ * The simulated host's WMI state. Mutated only through its methods; everything returned is
+ * data (instances as {@link WsmanInstance}, operations for the guest as {@link KvpOperation}).
+ */
+export class HostModel {
+  readonly hostName: string;
+  private readonly now: () => number;
+  private readonly newGuid: () => string;
+  private readonly jobRetentionMs: number;
+  private readonly maxJobs: number;
+  private readonly vmList: VmState[] = [];
+  private readonly jobs = new Map<string, JobState>();
+
+  constructor(options: HostModelOptions = {}) {
+    this.hostName = options.hostName ?? "HV-HOST01";
+    this.now = options.now ?? Date.now;
+    this.newGuid = options.newGuid ?? (() => globalThis.crypto.randomUUID().toUpperCase());
+    this.jobRetentionMs = options.jobRetentionMs ?? DEFAULT_JOB_RETENTION_MS;
+    this.maxJobs = options.maxJobs ?? DEFAULT_MAX_JOBS;
+  }
+
+  /**
+   * Adds a VM (running). Names may repeat, as on Hyper-V; GUIDs may not.
+   * @throws {SimError} `invalid-argument` for an empty name, a malformed or repeated GUID.
+   */
+  addVm(name: string, guid?: string): VmState {
+    if (typeof name !== "string" || name.trim() === "") throw new SimError("invalid-argument", "invalid VM name: empty");
+    const id = (guid ?? this.newGuid()).toUpperCase();
+    if (!UPPER_GUID.test(id)) throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(id)}`);
+    if (this.findVm(id) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${id} is already used`);
+    const vm: VmState = { name, guid: id, running: true, hostItems: new Map(), hostOnlyItems: new Map() };
+    this.vmList.push(vm);
+    return vm;
+  }
+
+  /** Every VM, in the order added. */
+  get vms(): readonly VmState[] {
+    return this.vmList;
+  }
+
+  /** The VM with this GUID (ignoring case), if any. */
+  findVm(guid: string): VmState | undefined {
+    return this.vmList.find((vm) => equalsIgnoreCase(vm.guid, guid));
+  }
+
+  /**
+   * Validates and plans one KVP method call (see the module comment for the semantics).
+   * On success the host stores already hold the new state and the job is Running.
+   * @param target TargetSystem as an instance path (eprToPath of the EPR), or undefined when missing.
+   * @param dataItems DataItems: embedded Msvm_KvpExchangeDataItem CIM-XML strings.
+   */
+  invokeKvpMethod(method: KvpMethod, target: CimInstancePath | undefined, dataItems: readonly string[]): MethodOutcome {
+    const reject = (reason: string): MethodOutcome => ({ kind: "rejected", returnValue: RETURN_VALUES.invalidParameter, reason });
+    if (target === undefined) return reject("TargetSystem is missing");
+    if (!equalsIgnoreCase(target.className, WMI_CLASSES.computerSystem)) return reject(`TargetSystem is a ${target.className}, not a Msvm_ComputerSystem`);
+    const nameKey = target.keys.find((k) => equalsIgnoreCase(k.name, "Name"));
+    const vm = nameKey !== undefined && typeof nameKey.value === "string" ? this.findVm(nameKey.value) : undefined;
+    if (vm === undefined) return reject("TargetSystem names no virtual machine of this host");
+    if (dataItems.length > MAX_KVP_ITEMS_PER_CALL) return reject(`${dataItems.length} DataItems (at most ${MAX_KVP_ITEMS_PER_CALL} per call)`);
+    const items: KvpItem[] = [];
+    for (const [i, xml] of dataItems.entries()) {
+      let item: KvpItem;
+      try {
+        item = decodeKvpItem(xml);
+      } catch (error) {
+        return reject(`DataItems[${i}]: ${(error as Error).message}`);
+      }
+      if (item.source !== "host" && item.source !== "host-only") return reject(`DataItems[${i}]: Source ${item.source} cannot be written by the host`);
+      if (item.name === "") return reject(`DataItems[${i}]: empty Name`);
+      items.push(item);
+    }
+
+    this.pruneJobs();
+    const job: JobState = {
+      instanceId: this.newGuid().toUpperCase(),
+      method,
+      vmGuid: vm.guid,
+      vmName: vm.name,
+      state: JOB_STATE.running,
+      errorCode: 0,
+      errorDescription: "",
+      cimStatusCode: 0,
+      submittedAt: this.now(),
+    };
+    this.jobs.set(job.instanceId, job);
+
+    // Validate on copies; commit only when every item passes.
+    const host = new Map(vm.hostItems);
+    const hostOnly = new Map(vm.hostOnlyItems);
+    const operations: KvpOperation[] = [];
+    for (const item of items) {
+      const store = item.source === "host" ? host : hostOnly;
+      const label = `${item.source === "host" ? "" : "host-only "}KVP item ${JSON.stringify(item.name)}`;
+      const exists = store.has(item.name);
+      let failure: JobFailure | undefined;
+      if (method === "AddKvpItems" && exists) {
+        failure = { errorCode: RETURN_VALUES.invalidParameter, cimStatusCode: 11, description: `The ${label} already exists on virtual machine ${JSON.stringify(vm.name)}; use ModifyKvpItems to change it.` };
+      } else if (method !== "AddKvpItems" && !exists) {
+        failure = { errorCode: RETURN_VALUES.invalidParameter, cimStatusCode: 6, description: `The ${label} does not exist on virtual machine ${JSON.stringify(vm.name)}.` };
+      }
+      if (failure !== undefined) {
+        return { kind: "job", job, operations: [], failure: { ...failure, description: `${failure.description} No item of this call was applied.` } };
+      }
+      if (method === "RemoveKvpItems") {
+        store.delete(item.name);
+        if (item.source === "host") operations.push({ kind: "delete", vmGuid: vm.guid, key: item.name });
+      } else {
+        store.set(item.name, item.data);
+        if (item.source === "host") operations.push({ kind: "set", vmGuid: vm.guid, key: item.name, value: item.data });
+      }
+    }
+    replaceMap(vm.hostItems, host);
+    replaceMap(vm.hostOnlyItems, hostOnly);
+    return { kind: "job", job, operations };
+  }
+
+  /**
+   * Ends a job: Completed (7) without `failure`, else Exception (10) with its ErrorCode and
+   * ErrorDescription. Unknown or finished jobs are left alone.
+   */
+  finishJob(instanceId: string, failure?: JobFailure): void {
+    const job = this.jobs.get(instanceId);
+    if (job === undefined || job.state !== JOB_STATE.running) return;
+    job.finishedAt = this.now();
+    if (failure === undefined) {
+      job.state = JOB_STATE.completed;
+    } else {
+      job.state = JOB_STATE.exception;
+      job.errorCode = failure.errorCode;
+      job.errorDescription = failure.description;
+      job.cimStatusCode = failure.cimStatusCode;
+    }
+  }
+
+  /** The job with this InstanceID (ignoring case), unless it finished more than the retention time ago. */
+  findJob(instanceId: string): JobState | undefined {
+    this.pruneJobs();
+    return this.jobs.get(instanceId.toUpperCase());
+  }
+
+  /** Every job still kept. */
+  get jobList(): readonly JobState[] {
+    this.pruneJobs();
+    return [...this.jobs.values()];
+  }
+
+  private pruneJobs(): void {
+    const now = this.now();
+    for (const [id, job] of this.jobs) {
+      if (job.finishedAt !== undefined && now - job.finishedAt > this.jobRetentionMs) this.jobs.delete(id);
+    }
+    if (this.jobs.size < this.maxJobs) return;
+    for (const [id, job] of this.jobs) {
+      if (this.jobs.size < this.maxJobs) break;
+      if (job.finishedAt !== undefined) this.jobs.delete(id);
+    }
+  }
+
+  // -- instances ------------------------------------------------------------------------
+
+  /** Msvm_ComputerSystem: the host itself first (Caption "Hosting Computer System"), then each VM. */
+  computerSystems(): WsmanInstance[] {
+    const host = props([
+      ["Caption", "Hosting Computer System"],
+      ["CreationClassName", WMI_CLASSES.computerSystem],
+      ["Description", "Microsoft Hosting Computer System"],
+      ["ElementName", this.hostName],
+      ["EnabledState", 2],
+      ["HealthState", 5],
+      ["Name", this.hostName],
+      ["OperationalStatus", ["2"]],
+    ]);
+    return [instance(WMI_CLASSES.computerSystem, host), ...this.vmList.map((vm) => this.computerSystem(vm))];
+  }
+
+  /** Msvm_ComputerSystem of one VM: EnabledState 2 when running, 3 when stopped. */
+  computerSystem(vm: VmState): WsmanInstance {
+    return instance(
+      WMI_CLASSES.computerSystem,
+      props([
+        ["Caption", "Virtual Machine"],
+        ["CreationClassName", WMI_CLASSES.computerSystem],
+        ["Description", "Microsoft Virtual Machine"],
+        ["ElementName", vm.name],
+        ["EnabledState", vm.running ? 2 : 3],
+        ["HealthState", 5],
+        ["Name", vm.guid],
+        ["OperationalStatus", ["2"]],
+      ]),
+    );
+  }
+
+  /**
+   * Msvm_KvpExchangeComponent of one VM. `guest` and `intrinsic` are what ENUMERATE of
+   * pools 1 and 2 returned (empty when the daemon is not running).
+   */
+  kvpComponent(vm: VmState, guest: readonly { key: string; value: string }[] = [], intrinsic: readonly { key: string; value: string }[] = []): WsmanInstance {
+    const status = vm.running ? COMPONENT_STATUS.ok : COMPONENT_STATUS.noContact;
+    return instance(
+      WMI_CLASSES.kvpComponent,
+      props([
+        ["Caption", "Key-Value Pair Exchange"],
+        ["CreationClassName", WMI_CLASSES.kvpComponent],
+        ["Description", "Microsoft Key-Value Pair Exchange"],
+        ["DeviceID", `Microsoft:${vm.guid}\\KvpExchange`],
+        ["ElementName", "Key-Value Pair Exchange"],
+        ["EnabledState", vm.running ? 2 : 3],
+        ["GuestExchangeItems", guest.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "guest" }))],
+        ["GuestIntrinsicExchangeItems", intrinsic.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }))],
+        ["HealthState", 5],
+        ["OperationalStatus", [String(status)]],
+        ["StatusDescriptions", [status === COMPONENT_STATUS.ok ? "OK" : "No Contact"]],
+        ["SystemCreationClassName", WMI_CLASSES.computerSystem],
+        ["SystemName", vm.guid],
+      ]),
+    );
+  }
+
+  /** Msvm_KvpExchangeComponentSettingData of one VM: the host's stores. */
+  kvpSettingData(vm: VmState): WsmanInstance {
+    const encode = (store: Map<string, string>, source: "host" | "host-only") => [...store].map(([name, data]) => encodeKvpItem({ name, data, source }));
+    return instance(
+      WMI_CLASSES.kvpSettingData,
+      props([
+        ["Caption", "Key-Value Pair Exchange"],
+        ["DisableHostKVPItems", "false"],
+        ["ElementName", "Key-Value Pair Exchange"],
+        ["HostExchangeItems", encode(vm.hostItems, "host")],
+        ["HostOnlyItems", encode(vm.hostOnlyItems, "host-only")],
+        ["InstanceID", `Microsoft:${vm.guid}\\KvpExchangeComponentSettingData`],
+      ]),
+    );
+  }
+
+  /** The one Msvm_VirtualSystemManagementService (Name `vmms`). */
+  managementService(): WsmanInstance {
+    return instance(
+      WMI_CLASSES.managementService,
+      props([
+        ["Caption", "Hyper-V Virtual System Management Service"],
+        ["CreationClassName", WMI_CLASSES.managementService],
+        ["ElementName", "Msvm_VirtualSystemManagementService"],
+        ["EnabledState", 2],
+        ["Name", "vmms"],
+        ["SystemCreationClassName", WMI_CLASSES.computerSystem],
+        ["SystemName", this.hostName],
+      ]),
+    );
+  }
+
+  /** Msvm_ConcreteJob of one job. */
+  concreteJob(job: JobState): WsmanInstance {
+    const caption = METHOD_CAPTIONS[job.method];
+    const status = job.state === JOB_STATE.running ? "Job is running" : job.state === JOB_STATE.completed ? "Job completed successfully" : "Job failed";
+    return instance(
+      WMI_CLASSES.concreteJob,
+      props([
+        ["Caption", caption],
+        ["Description", `${caption} on virtual machine ${JSON.stringify(job.vmName)}`],
+        ["ElementName", caption],
+        ["ErrorCode", job.errorCode],
+        ["ErrorDescription", job.errorDescription],
+        ["ErrorSummaryDescription", job.errorDescription],
+        ["InstanceID", job.instanceId],
+        ["JobState", job.state],
+        ["JobStatus", status],
+        ["PercentComplete", job.state === JOB_STATE.running ? 0 : 100],
+      ]),
+    );
+  }
+
+  /**
+   * GetErrorEx's Errors: one embedded Msvm_Error per failure of the job (none unless it
+   * ended in Exception), as CIM-XML strings.
+   */
+  jobErrors(job: JobState): string[] {
+    if (job.state !== JOB_STATE.exception) return [];
+    const error: CimInstance = {
+      className: WMI_CLASSES.error,
+      properties: [
+        { name: "CIMStatusCode", type: "uint32", value: job.cimStatusCode },
+        { name: "ErrorSource", type: "string", value: job.vmName },
+        { name: "ErrorType", type: "uint16", value: 4 },
+        { name: "Message", type: "string", value: job.errorDescription },
+        { name: "MessageArguments", type: "string", array: true, value: [job.vmName] },
+        { name: "MessageID", type: "string", value: `HVSIM${job.cimStatusCode}` },
+        { name: "OwningEntity", type: "string", value: "Microsoft-Windows-Hyper-V-VMMS" },
+        { name: "PerceivedSeverity", type: "uint16", value: 5 },
+      ],
+    };
+    return [toCimXml(error)];
+  }
+}
+
+function replaceMap<K, V>(target: Map<K, V>, source: Map<K, V>): void {
+  target.clear();
+  for (const [k, v] of source) target.set(k, v);
+}
+
+function instance(className: string, properties: Map<string, WsmanValue>): WsmanInstance {
+  return { resourceUri: `${V2_RESOURCE_URI}/${className}`, className, properties };
+}
+
+/**
+ * Whether `instance` satisfies every condition: scalar properties compared as text ignoring
+ * case (as WMI compares strings); a NULL property matches nothing.
+ * @throws {SimError} `invalid-argument` for a property the class does not have or an array property.
+ */
+export function matchesConditions(target: WsmanInstance, conditions: readonly WqlCondition[]): boolean {
+  let all = true;
+  for (const condition of conditions) {
+    const entry = [...target.properties].find(([name]) => equalsIgnoreCase(name, condition.property));
+    if (entry === undefined) throw new SimError("invalid-argument", `invalid WQL query: ${target.className} has no property ${condition.property}`);
+    const value = entry[1];
+    if (Array.isArray(value)) throw new SimError("invalid-argument", `invalid WQL query: ${entry[0]} is an array and cannot be compared with =`);
+    if (typeof value !== "string" || !equalsIgnoreCase(value, condition.value)) all = false;
+  }
+  return all;
+}
+

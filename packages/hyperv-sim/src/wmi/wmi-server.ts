@@ -1,0 +1,354 @@
+/**
+ * A Hyper-V host you can talk WMI to: a WS-Management server (wsman's createWsmanServer,
+ * Basic and NTLM, HTTPS or explicitly unencrypted HTTP) in front of the pure {@link HostModel},
+ * with one {@link SimulatedHost} (and so one hv_kvp_daemon) per VM. Requests map to the
+ * model; KVP method jobs run against the guest's pool 0; KvpExchangeComponent reads pools 1
+ * and 2 by ENUMERATE at query time.
+ */
+import { HvStatus } from "../device-message.js";
+import type { DaemonKind } from "../daemon-channel.js";
+import { type SimulatedHost, type SimulatedHostOptions, startSimulatedHost } from "../simulated-host.js";
+import { type CimInstancePath, WSA_ANONYMOUS, type WsmanEpr, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
+import {
+  type WsmanFaultInit,
+  type WsmanHandler,
+  type WsmanHandlerResult,
+  type WsmanInstance,
+  type WsmanParameter,
+  type WsmanServer,
+  WQL_DIALECT,
+  createWsmanServer,
+} from "@hyperv-kvp/wsman";
+import { isSimError } from "../errors.js";
+import { type HostModel, type HostModelOptions, type JobFailure, type KvpMethod, HostModel as Model, RETURN_VALUES, V2_RESOURCE_URI, type VmState, WMI_CLASSES, matchesConditions } from "./host-model.js";
+import { parseWql } from "./wql.js";
+
+/** A VM to start: its name and, optionally, its GUID. */
+export interface WmiVmInit {
+  readonly name: string;
+  readonly guid?: string;
+}
+
+/** Options of {@link startWmiHost}. */
+export interface WmiHostOptions {
+  /** VMs to start, each with its own daemon and pool directory. */
+  readonly vms: readonly (string | WmiVmInit)[];
+  /** Which daemon backs each VM (see {@link SimulatedHostOptions.daemon}); default `auto`. */
+  readonly daemon?: DaemonKind | "auto";
+  /** Passed to each VM's {@link startSimulatedHost} (not `daemon`, `poolDir`). */
+  readonly simulatedHost?: Omit<SimulatedHostOptions, "daemon" | "poolDir">;
+  /** PEM key and certificate: serve HTTPS. */
+  readonly https?: { readonly key: string | Uint8Array; readonly cert: string | Uint8Array };
+  /** Serve plain HTTP when `https` is absent (explicit switch). */
+  readonly allowUnencrypted?: boolean;
+  /** User name → password. */
+  readonly users: Readonly<Record<string, string>>;
+  /** Enabled schemes; default Basic and NTLM. */
+  readonly auth?: readonly ("basic" | "ntlm")[];
+  /** TCP port; default 0 (the OS picks). The server listens on 127.0.0.1 only. */
+  readonly port?: number;
+  /** Options of the model (host name, clock, GUIDs, job retention). */
+  readonly model?: HostModelOptions;
+  /** Milliseconds a job stays Running before it is applied; default 0. */
+  readonly jobDelayMs?: number;
+  /** Send host facts (pool 3, with the VM's name and GUID) when a VM starts; default true. */
+  readonly sendHostFacts?: boolean;
+}
+
+/** One running VM. */
+export interface WmiHostVm {
+  readonly name: string;
+  readonly guid: string;
+  /** The daemon's pool directory (the guest's /var/lib/hyperv). */
+  readonly poolDir: string;
+  readonly daemon: DaemonKind;
+  readonly host: SimulatedHost;
+}
+
+/** A running WMI host. */
+export interface WmiHost {
+  /** `https://127.0.0.1:PORT/wsman` (or `http://…`). */
+  readonly endpoint: string;
+  readonly model: HostModel;
+  readonly vms: readonly WmiHostVm[];
+  readonly server: WsmanServer;
+  /** Stops a VM's daemon: its component then reports OperationalStatus 12 (No contact) and no guest items. */
+  stopVm(guid: string): Promise<void>;
+  /** Resolves when every job started so far has finished. */
+  settle(): Promise<void>;
+  /** Stops the server and every daemon (their temporary pool directories are removed). */
+  close(): Promise<void>;
+}
+
+/** What a VM's guest side offers the handler: serialized access to its simulated host. */
+export interface GuestAccess {
+  /** Runs `task` after every earlier task of this VM; undefined when the VM is stopped. */
+  run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined>;
+}
+
+function fault(subcode: string, reason: string, detail?: string, code: WsmanFaultInit["code"] = "s:Sender"): WsmanHandlerResult {
+  return { kind: "fault", fault: { code, subcode, reason, ...(detail === undefined ? {} : { detail }) } };
+}
+
+const NOT_FOUND = "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
+
+/** The class named by a resource URI under root/virtualization/v2 (`*` for WQL), or undefined. */
+function classOfUri(resourceUri: string): string | undefined {
+  const prefix = `${V2_RESOURCE_URI}/`;
+  if (!resourceUri.toLowerCase().startsWith(prefix.toLowerCase())) return undefined;
+  const rest = resourceUri.slice(prefix.length);
+  return /^(\*|[A-Za-z_][A-Za-z0-9_]*)$/.test(rest) ? rest : undefined;
+}
+
+function canonicalClass(name: string): string | undefined {
+  return Object.values(WMI_CLASSES).find((c) => c !== WMI_CLASSES.error && equalsIgnoreCase(c, name));
+}
+
+function selector(selectors: readonly { name: string; value: string | WsmanEpr }[], name: string): string | undefined {
+  const found = selectors.find((s) => equalsIgnoreCase(s.name, name))?.value;
+  return typeof found === "string" ? found : undefined;
+}
+
+function isKvpMethod(method: string): method is KvpMethod {
+  return method === "AddKvpItems" || method === "ModifyKvpItems" || method === "RemoveKvpItems";
+}
+
+function stringsOf(value: WsmanParameter | undefined): string[] | undefined {
+  if (value === undefined || value === null) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return [...(value as readonly string[])];
+  return undefined;
+}
+
+/**
+ * The WS-Management handler over a model and the VMs' guest sides. Jobs are applied in the
+ * background through `guest`; `track` receives each job's promise (for {@link WmiHost.settle}).
+ */
+export function createWmiHandler(
+  model: HostModel,
+  guest: GuestAccess,
+  options: { readonly jobDelayMs?: number; readonly track?: (job: Promise<void>) => void } = {},
+): WsmanHandler {
+  async function instancesOf(className: string, conditions: Parameters<typeof matchesConditions>[1]): Promise<WsmanInstance[]> {
+    switch (className) {
+      case WMI_CLASSES.computerSystem:
+        return model.computerSystems().filter((i) => matchesConditions(i, conditions));
+      case WMI_CLASSES.kvpComponent: {
+        const out: WsmanInstance[] = [];
+        for (const vm of model.vms) {
+          // Conditions are checked on the instance without items first, so only the VMs
+          // asked for are enumerated.
+          if (!matchesConditions(model.kvpComponent(vm), conditions)) continue;
+          const pools = vm.running ? await guest.run(vm.guid, async (host) => ({ guest: await host.enumerate(1), intrinsic: await host.enumerate(2) })) : undefined;
+          out.push(model.kvpComponent(vm, pools?.guest.records ?? [], pools?.intrinsic.records ?? []));
+        }
+        return out;
+      }
+      case WMI_CLASSES.kvpSettingData:
+        return model.vms.map((vm) => model.kvpSettingData(vm)).filter((i) => matchesConditions(i, conditions));
+      case WMI_CLASSES.managementService:
+        return [model.managementService()].filter((i) => matchesConditions(i, conditions));
+      case WMI_CLASSES.concreteJob:
+        return model.jobList.map((j) => model.concreteJob(j)).filter((i) => matchesConditions(i, conditions));
+      default:
+        return [];
+    }
+  }
+
+  async function applyJob(jobId: string, operations: readonly { kind: "set" | "delete"; vmGuid: string; key: string; value?: string }[], failure: JobFailure | undefined): Promise<void> {
+    if (options.jobDelayMs !== undefined && options.jobDelayMs > 0) await new Promise((r) => setTimeout(r, options.jobDelayMs));
+    if (failure !== undefined || operations.length === 0) {
+      model.finishJob(jobId, failure);
+      return;
+    }
+    const vmGuid = operations[0]!.vmGuid;
+    let problem: JobFailure | undefined;
+    try {
+      await guest.run(vmGuid, async (host) => {
+        for (const op of operations) {
+          const status = op.kind === "set" ? await host.set(0, op.key, op.value ?? "") : await host.delete(0, op.key);
+          if (status !== HvStatus.OK) {
+            problem = {
+              errorCode: RETURN_VALUES.failed,
+              cimStatusCode: 1,
+              description: `The guest's KVP service refused to ${op.kind === "set" ? "set" : "delete"} item ${JSON.stringify(op.key)} (status 0x${status.toString(16).padStart(8, "0")}); earlier items of this call were applied.`,
+            };
+            return;
+          }
+        }
+      });
+    } catch (error) {
+      problem = { errorCode: RETURN_VALUES.failed, cimStatusCode: 1, description: `The guest's KVP service failed: ${(error as Error).message}` };
+    }
+    model.finishJob(jobId, problem);
+  }
+
+  return async (request) => {
+    const uriClass = classOfUri(request.resourceUri);
+    if (uriClass === undefined) {
+      return fault("a:DestinationUnreachable", `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/virtualization/v2.`);
+    }
+
+    if (request.kind === "enumerate") {
+      let className: string;
+      let conditions: Parameters<typeof matchesConditions>[1] = [];
+      if (request.filter !== undefined) {
+        if (!equalsIgnoreCase(request.filter.dialect, WQL_DIALECT)) {
+          return fault("w:FilterDialectRequestedUnavailable", "The requested filter dialect is not supported.", request.filter.dialect);
+        }
+        try {
+          const query = parseWql(request.filter.query);
+          className = query.className;
+          conditions = query.conditions;
+        } catch (error) {
+          if (isSimError(error)) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+          throw error;
+        }
+      } else if (uriClass === "*") {
+        return fault("w:CannotProcessFilter", "An enumeration of root/virtualization/v2/* needs a WQL filter.");
+      } else {
+        className = uriClass;
+      }
+      const canonical = canonicalClass(className);
+      if (canonical === undefined) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", `invalid WQL query: class ${className} is not served by this simulator`);
+      try {
+        return { kind: "enumerate", items: await instancesOf(canonical, conditions) };
+      } catch (error) {
+        if (isSimError(error, "invalid-argument")) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+        throw error;
+      }
+    }
+
+    const canonical = canonicalClass(uriClass);
+    if (request.kind === "get") {
+      if (canonical === WMI_CLASSES.concreteJob) {
+        const id = selector(request.selectors, "InstanceID");
+        const job = id === undefined ? undefined : model.findJob(id);
+        return job === undefined ? fault("w:InvalidSelectors", NOT_FOUND, `no Msvm_ConcreteJob with InstanceID ${JSON.stringify(id ?? "")}`) : { kind: "get", instance: model.concreteJob(job) };
+      }
+      if (canonical === WMI_CLASSES.computerSystem) {
+        const name = selector(request.selectors, "Name");
+        const found = model.computerSystems().find((i) => name !== undefined && equalsIgnoreCase(String(i.properties.get("Name")), name));
+        return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : { kind: "get", instance: found };
+      }
+      if (canonical === WMI_CLASSES.managementService) return { kind: "get", instance: model.managementService() };
+      return fault("a:ActionNotSupported", `Get of ${uriClass} is not supported by this simulator.`);
+    }
+
+    // Invoke
+    if (canonical === WMI_CLASSES.concreteJob && request.method === "GetErrorEx") {
+      const id = selector(request.selectors, "InstanceID");
+      const job = id === undefined ? undefined : model.findJob(id);
+      if (job === undefined) return fault("w:InvalidSelectors", NOT_FOUND);
+      return { kind: "invoke", returnValue: RETURN_VALUES.completed, outputs: { Errors: model.jobErrors(job) } };
+    }
+    if (canonical !== WMI_CLASSES.managementService || !isKvpMethod(request.method)) {
+      return fault("a:ActionNotSupported", `Method ${request.method} of ${uriClass} is not supported by this simulator.`);
+    }
+    const name = selector(request.selectors, "Name");
+    if (name !== undefined && !equalsIgnoreCase(name, "vmms")) return fault("w:InvalidSelectors", NOT_FOUND);
+
+    const targetParam = request.parameters.get("TargetSystem");
+    let target: CimInstancePath | undefined;
+    if (targetParam !== undefined && targetParam !== null && typeof targetParam === "object" && !Array.isArray(targetParam)) {
+      try {
+        target = eprToPath(targetParam as WsmanEpr);
+      } catch {
+        target = undefined;
+      }
+    }
+    const items = stringsOf(request.parameters.get("DataItems"));
+    if (items === undefined) return { kind: "invoke", returnValue: RETURN_VALUES.invalidParameter };
+    const outcome = model.invokeKvpMethod(request.method, target, items);
+    if (outcome.kind === "rejected") return { kind: "invoke", returnValue: outcome.returnValue };
+    const done = applyJob(outcome.job.instanceId, outcome.operations, outcome.failure);
+    options.track?.(done);
+    const job: WsmanEpr = {
+      address: WSA_ANONYMOUS,
+      resourceUri: `${V2_RESOURCE_URI}/${WMI_CLASSES.concreteJob}`,
+      selectors: [{ name: "InstanceID", value: outcome.job.instanceId }],
+    };
+    return { kind: "invoke", returnValue: RETURN_VALUES.jobStarted, outputs: { Job: job } };
+  };
+}
+
+/**
+ * Starts one daemon per VM (sending host facts to pool 3), then the WS-Management server on
+ * 127.0.0.1. On failure everything started so far is stopped.
+ * @throws {SimError} from {@link startSimulatedHost} (e.g. `daemon-missing`).
+ * @throws {WsmanError} `unencrypted-refused` without `https` unless `allowUnencrypted`.
+ */
+export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
+  const model = new Model(options.model);
+  const vms: WmiHostVm[] = [];
+  const queues = new Map<string, Promise<unknown>>();
+  const stopped = new Set<string>();
+  const pending = new Set<Promise<void>>();
+  let server: WsmanServer | undefined;
+
+  const closeAll = async () => {
+    await server?.close();
+    await Promise.allSettled([...pending]);
+    await Promise.allSettled(vms.map((vm) => vm.host.close()));
+  };
+
+  try {
+    for (const init of options.vms) {
+      const { name, guid } = typeof init === "string" ? { name: init, guid: undefined } : init;
+      const state: VmState = model.addVm(name, guid);
+      const host = await startSimulatedHost({ ...options.simulatedHost, daemon: options.daemon ?? "auto" });
+      vms.push({ name: state.name, guid: state.guid, poolDir: host.poolDir, daemon: host.daemon, host });
+      if (options.sendHostFacts !== false) {
+        await host.sendHostFacts({ VirtualMachineName: state.name, VirtualMachineId: state.guid, HostName: model.hostName, PhysicalHostName: model.hostName });
+      }
+    }
+    const guest: GuestAccess = {
+      run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined> {
+        const vm = vms.find((v) => equalsIgnoreCase(v.guid, guid));
+        const previous = queues.get(guid) ?? Promise.resolve();
+        const next = previous.then(() => (vm === undefined || stopped.has(vm.guid) ? undefined : task(vm.host)));
+        queues.set(guid, next.catch(() => undefined));
+        return next;
+      },
+    };
+    const handler = createWmiHandler(model, guest, {
+      ...(options.jobDelayMs === undefined ? {} : { jobDelayMs: options.jobDelayMs }),
+      track: (job) => {
+        pending.add(job);
+        void job.finally(() => pending.delete(job));
+      },
+    });
+    server = createWsmanServer({
+      ...(options.https === undefined ? {} : { https: options.https }),
+      ...(options.allowUnencrypted === undefined ? {} : { allowUnencrypted: options.allowUnencrypted }),
+      users: options.users,
+      auth: options.auth ?? ["basic", "ntlm"],
+      handler,
+      computerName: model.hostName,
+    });
+    const endpoint = await server.listen(options.port ?? 0, "127.0.0.1");
+    const running = server;
+    return {
+      endpoint,
+      model,
+      vms,
+      server: running,
+      async stopVm(guid) {
+        const vm = vms.find((v) => equalsIgnoreCase(v.guid, guid));
+        if (vm === undefined) return;
+        await guest.run(vm.guid, async () => undefined);
+        stopped.add(vm.guid);
+        const state = model.findVm(vm.guid);
+        if (state !== undefined) state.running = false;
+        await vm.host.close();
+      },
+      async settle() {
+        while (pending.size > 0) await Promise.allSettled([...pending]);
+      },
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

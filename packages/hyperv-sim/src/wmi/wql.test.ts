@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { isSimError } from "../errors.js";
+import { MAX_WQL_CONDITIONS, parseWql } from "./wql.js";
+
+describe("parseWql", () => {
+  it.each([
+    ["SELECT * FROM Msvm_ComputerSystem", "Msvm_ComputerSystem", []],
+    ['select * from Msvm_ComputerSystem where ElementName="web01"', "Msvm_ComputerSystem", [{ property: "ElementName", value: "web01" }]],
+    ["SELECT * FROM C WHERE A = 'x' AND B=\"y\"", "C", [{ property: "A", value: "x" }, { property: "B", value: "y" }]],
+    ['SELECT * FROM C WHERE A="a\\"b\\\\c\\\'d"', "C", [{ property: "A", value: "a\"b\\c'd" }]],
+    ["SELECT * FROM C WHERE A='it''s'", undefined, undefined],
+    ["SELECT * FROM C WHERE EnabledState = 2", "C", [{ property: "EnabledState", value: "2" }]],
+    ["  SELECT\t*\nFROM C  ", "C", []],
+  ] as const)("%s", (query, className, conditions) => {
+    if (className === undefined) {
+      expect(() => parseWql(query)).toThrow(/invalid WQL query/);
+      return;
+    }
+    expect(parseWql(query)).toEqual({ className, conditions });
+  });
+
+  it.each([
+    "",
+    "SELECT Name FROM C",
+    "SELECT * FROM",
+    "SELECT * FROM C WHERE",
+    "SELECT * FROM C WHERE A",
+    "SELECT * FROM C WHERE A = ",
+    "SELECT * FROM C WHERE A = 'x' OR B = 'y'",
+    "SELECT * FROM C WHERE A LIKE 'x%'",
+    "SELECT * FROM C WHERE A <> 'x'",
+    "SELECT * FROM C WHERE A = 'unterminated",
+    "SELECT * FROM C WHERE A = 'bad \\n escape'",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'}",
+    "SELECT * FROM C; DROP",
+    "SELECT * FROM C WHERE A = 'x' AND",
+    "SELECT * FROM C WHERE A = B",
+    `SELECT * FROM C WHERE ${"A".repeat(5000)} = 'x'`,
+    `SELECT * FROM C WHERE ${Array.from({ length: MAX_WQL_CONDITIONS + 1 }, (_, i) => `P${i} = '1'`).join(" AND ")}`,
+  ])("refuses %j", (query) => {
+    let caught: unknown;
+    try {
+      parseWql(query);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isSimError(caught, "invalid-argument")).toBe(true);
+    expect((caught as Error).message).toMatch(/^invalid WQL query: /);
+  });
+
+  it("never treats __proto__ specially", () => {
+    expect(parseWql("SELECT * FROM __proto__ WHERE __proto__ = 'x'").conditions).toEqual([{ property: "__proto__", value: "x" }]);
+  });
+});
