@@ -27,17 +27,7 @@ import {
 import { concat, hex, rawRecord, repeatByte, utf8 } from "../test-support/bytes.js";
 import { readSample } from "../test-support/samples.js";
 import { findInvalidUtf8, findLoneSurrogate } from "./utf8.js";
-
-/** Runs `fn`, expects a KvpError, and returns it so the caller can check code and message. */
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../test-support/errors.js";
 
 /** The record a correct encoder writes: key at 0, value at 512, NULs everywhere else. */
 function expectedRecord(keyHex: string, valueHex: string): Uint8Array {

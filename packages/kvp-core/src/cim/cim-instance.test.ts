@@ -1,21 +1,11 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KvpError } from "../errors.js";
 import { type CimInstance, fromCimXml, getProperty, instancePathToCimXml, toCimXml } from "./cim-instance.js";
 import { CimDateTime, type CimInstancePath } from "./cim-types.js";
 import { instance, instancePath } from "../../test-support/cim/arbitraries.js";
 import { validateAgainstDtd, xmllintStatus } from "../../test-support/cim/xmllint.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 const VM_PATH: CimInstancePath = {
   host: "HV01",

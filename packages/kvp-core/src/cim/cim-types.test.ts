@@ -1,7 +1,6 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KvpError } from "../errors.js";
 import {
   CIM_TYPES,
   CimDateTime,
@@ -13,16 +12,7 @@ import {
   parseCimValue,
 } from "./cim-types.js";
 import { scalarType, valuesOf } from "../../test-support/cim/arbitraries.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 describe("parseCimValue: text → value", () => {
   it.each<[CimScalarType, string, unknown]>([

@@ -19,16 +19,7 @@ import {
 } from "./kvp-item.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { validateAgainstDtd, xmllintStatus } from "../../test-support/cim/xmllint.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 /** Spec §7's sample without the added whitespace: what Hyper-V writes. */
 const HYPERV_SAMPLE =

@@ -1,7 +1,6 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KvpError } from "../errors.js";
 import type { CimInstancePath, CimKeyBinding } from "./cim-types.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import {
@@ -15,16 +14,7 @@ import {
   wmiPathEquals,
   wqlString,
 } from "./wmi-path.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 const GUID = "7E7B2B4A-0C5E-4C3B-9D7A-1234567890AB";
 const VM: CimInstancePath = {

@@ -5,16 +5,7 @@ import { KvpError } from "../errors.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, checkXml, parseXml, xmlLocation } from "./xml-parse.js";
 import { escapeXmlAttribute, escapeXmlText } from "./xml-text.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 /** The tree as plain data: [name, attributes, ...children]. */
 type Plain = [string, Record<string, string>, ...(Plain | string)[]];

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KvpError, isKvpError } from "../errors.js";
+import { isKvpError } from "../errors.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { parseXml } from "./xml-parse.js";
 import {
@@ -15,16 +15,7 @@ import {
   referenceText,
   toCdata,
 } from "./xml-text.js";
-
-function catchKvpError(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KvpError);
-    return error as KvpError;
-  }
-  throw new Error("expected a KvpError, nothing was thrown");
-}
+import { catchKvpError } from "../../test-support/errors.js";
 
 describe("findInvalidXmlChar", () => {
   it.each([
