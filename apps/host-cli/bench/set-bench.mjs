@@ -3,8 +3,14 @@
 // WMI operations kvp-host makes for 1, 128 and 1,000 new items, against a naive baseline that
 // makes one AddKvpItems call per item (as Microsoft's samples do). Wall time printed here is
 // in-process and says nothing about a real host; the wall-time figure against
-// `hyperv-sim serve` comes later. Run: node bench/set-bench.mjs (or pnpm --filter
+// `hyperv-sim serve` comes with --sim. Run: node bench/set-bench.mjs (or pnpm --filter
 // @hyperv-kvp/host-cli bench). The TypeScript sources are bundled in memory with esbuild.
+//
+// --sim: ALSO measures wall time and calls against packages/hyperv-sim's WMI host (its BUILT
+// dist: run `pnpm exec turbo run build` first), in this process, over loopback HTTPS with NTLM
+// (kvp-host's default), every VM backed by the REAL hv_kvp_daemon, jobs polled as the CLI
+// polls them (50 ms, backing off). kvp-host's batched upsert vs one AddKvpItems per item,
+// each on a fresh empty VM. Loopback, one machine: not a real Hyper-V host's latency.
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -17,6 +23,8 @@ const bundled = await build({
       'export { batchesOf } from "./src/plan.ts";',
       'export { resolveVm } from "./src/resolve-vm.ts";',
       'export { MemoryHostTestDouble } from "./src/test-support/memory-host.ts";',
+      'export { WsmanTransport } from "./src/transports/wsman.ts";',
+      'export { WsmanClient } from "@hyperv-kvp/wsman";',
     ].join("\n"),
     resolveDir: appDir,
     loader: "ts",
@@ -28,7 +36,7 @@ const bundled = await build({
   conditions: ["@hyperv-kvp/source"],
   logLevel: "warning",
 });
-const { applyBatches, writeItems, batchesOf, resolveVm, MemoryHostTestDouble } = await import(
+const { applyBatches, writeItems, batchesOf, resolveVm, MemoryHostTestDouble, WsmanTransport, WsmanClient } = await import(
   `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`
 );
 
@@ -63,3 +71,57 @@ for (const r of rows) {
   console.log(`${String(r.items).padStart(5)} items: kvp-host ${r.kvpHostTotal} calls (${detail}); naive one-per-call ${r.naiveTotal} calls`);
 }
 console.log(`\n${JSON.stringify(rows)}`);
+
+if (process.argv.includes("--sim")) await simBench();
+
+async function simBench() {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { startWmiHost } = await import("@hyperv-kvp/hyperv-sim");
+  const dir = mkdtempSync(join(tmpdir(), "kvp-host-bench-"));
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+      "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+    { stdio: "pipe" },
+  );
+  const cert = readFileSync(join(dir, "cert.pem"), "utf8");
+  const sizes = [1, 128, 1000];
+  const password = "bench-Pa55";
+  const host = await startWmiHost({
+    vms: sizes.flatMap((n) => [`batched-${n}`, `naive-${n}`]),
+    daemon: "real",
+    https: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert },
+    users: { Administrator: password },
+  });
+  const connect = () => new WsmanTransport(new WsmanClient({ endpoint: host.endpoint, ca: cert, auth: { kind: "ntlm", user: "Administrator", password }, timeoutMs: 60_000 }));
+  const simRows = [];
+  try {
+    for (const n of sizes) {
+      const records = Array.from({ length: n }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` }));
+      const batched = connect();
+      let start = performance.now();
+      await writeItems(batched, `batched-${n}`, records, { mode: "upsert" });
+      const batchedMs = performance.now() - start;
+      batched.close();
+
+      const naive = connect();
+      start = performance.now();
+      const vm = await resolveVm(naive, `naive-${n}`);
+      for (const record of records) await applyBatches(naive, vm, batchesOf("AddKvpItems", [record], 1), {});
+      const naiveMs = performance.now() - start;
+      naive.close();
+      simRows.push({ items: n, kvpHost: batched.calls.snapshot(), kvpHostTotal: batched.calls.total, naiveTotal: naive.calls.total, kvpHostMs: Math.round(batchedMs), naiveMs: Math.round(naiveMs) });
+    }
+  } finally {
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log("\nkvp-host set against hyperv-sim (loopback HTTPS, NTLM, real hv_kvp_daemon; WS-Management calls incl. job polls)\n");
+  for (const r of simRows) {
+    console.log(`${String(r.items).padStart(5)} items: kvp-host ${r.kvpHostTotal} calls in ${r.kvpHostMs} ms; naive one-per-call ${r.naiveTotal} calls in ${r.naiveMs} ms`);
+  }
+  console.log(`\n${JSON.stringify(simRows)}`);
+}

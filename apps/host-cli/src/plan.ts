@@ -136,6 +136,8 @@ export function batchesOf(method: KvpMethod, items: readonly KvpRecord[], size: 
 export interface PlanWriteOptions {
   /** `upsert` (set: Add new keys, Modify stored ones) or `add` (strict: every key must be new). */
   readonly mode: "upsert" | "add";
+  /** The VM written to, named in errors. */
+  readonly vm?: { readonly id: string; readonly name: string };
 }
 
 /**
@@ -149,7 +151,7 @@ export function planWrite(stored: ReadonlyMap<string, string>, prepared: Prepare
   if (options.mode === "add") {
     const present = prepared.logicalKeys.filter((base) => [...stored.keys()].some(isPartOf(base)));
     if (present.length > 0) {
-      throw new HostCliError("refused", `${listKeys(present)} already exist${present.length === 1 ? "s" : ""}; add never replaces a key (set does)`, undefined, {
+      throw new HostCliError("refused", `${listKeys(present)} already exist${present.length === 1 ? "s" : ""}${options.vm === undefined ? "" : ` on VM ${JSON.stringify(options.vm.name)} (${options.vm.id})`}; add never replaces a key (set does)`, undefined, {
         existing: present,
       });
     }

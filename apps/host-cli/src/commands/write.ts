@@ -59,7 +59,7 @@ export async function writeItems(transport: HyperVTransport, vmRef: string, reco
   const prepared = prepareRecords(records, { ...(options.chunk ? { chunk: true } : {}), ...(options.hostOnly ? { hostOnly: true } : {}) });
   const vm = await resolveVm(transport, vmRef);
   const stored = await readStored(transport, vm, source);
-  const plan = planWrite(stored, prepared, { mode: options.mode });
+  const plan = planWrite(stored, prepared, { mode: options.mode, vm });
   const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
   return { vm, source, added: plan.add, modified: plan.modify, removed: plan.remove, unchanged: plan.unchanged, methodCalls };
 }

@@ -168,4 +168,31 @@ describe("HostModel", () => {
       expect(isSimError(error, "invalid-argument")).toBe(true);
     }
   });
+
+  it("answers the ASSOCIATORS OF route from a VM to its KVP setting data, and nothing else", () => {
+    model.invokeKvpMethod("AddKvpItems", target(GUID_A), [item("Role", "web")]);
+    const cs = { sourceClass: "msvm_computersystem", assocClass: "Msvm_SettingsDefineState", resultClass: "Msvm_VirtualSystemSettingData" };
+    const [settings, ...more] = model.associators({ ...cs, sourceKeys: [{ property: "CreationClassName", value: "Msvm_ComputerSystem" }, { property: "name", value: GUID_A.toLowerCase() }] });
+    expect(more).toEqual([]);
+    expect(settings!.className).toBe("Msvm_VirtualSystemSettingData");
+    expect(settings!.properties.get("InstanceID")).toBe(`Microsoft:${GUID_A}`);
+    expect(settings!.properties.get("VirtualSystemType")).toBe("Microsoft:Hyper-V:System:Realized");
+    const kvp = { sourceClass: "Msvm_VirtualSystemSettingData", assocClass: "Msvm_VirtualSystemSettingDataComponent", resultClass: "Msvm_KvpExchangeComponentSettingData" };
+    const [data] = model.associators({ ...kvp, sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID_A}` }] });
+    expect(valueAsArray(data!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role"]);
+    // Paths that name no VM give nothing.
+    expect(model.associators({ ...cs, sourceKeys: [{ property: "CreationClassName", value: "Msvm_ComputerSystem" }, { property: "Name", value: "HV-HOST01" }] })).toEqual([]);
+    expect(model.associators({ ...kvp, sourceKeys: [{ property: "InstanceID", value: "Microsoft:nope" }] })).toEqual([]);
+    // Anything else is refused.
+    for (const query of [
+      { ...cs, sourceKeys: [{ property: "Name", value: GUID_A }] },
+      { ...cs, sourceKeys: [{ property: "Name", value: GUID_A }, { property: "Name", value: GUID_A }] },
+      { ...cs, sourceKeys: [{ property: "CreationClassName", value: "Msvm_ComputerSystem" }, { property: "Name", value: GUID_A }, { property: "X", value: "1" }] },
+      { ...cs, resultClass: "Msvm_KvpExchangeComponentSettingData", sourceKeys: [{ property: "CreationClassName", value: "Msvm_ComputerSystem" }, { property: "Name", value: GUID_A }] },
+      { ...kvp, assocClass: "Msvm_SettingsDefineState", sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID_A}` }] },
+      { ...kvp, sourceKeys: [{ property: "ElementName", value: "web01" }] },
+    ]) {
+      expect(() => model.associators(query)).toThrow(/^invalid WQL query: /);
+    }
+  });
 });

@@ -27,7 +27,14 @@ import {
 } from "@hyperv-kvp/kvp-core";
 import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
-import type { WqlCondition } from "./wql.js";
+import type { WqlAssociatorsQuery, WqlCondition } from "./wql.js";
+
+/** The association from a VM's Msvm_ComputerSystem to its realized Msvm_VirtualSystemSettingData. */
+export const SETTINGS_DEFINE_STATE = "Msvm_SettingsDefineState";
+/** The association from Msvm_VirtualSystemSettingData to its component settings (KVP among them). */
+export const SETTING_DATA_COMPONENT = "Msvm_VirtualSystemSettingDataComponent";
+/** VirtualSystemType of the settings a running configuration realizes. */
+export const REALIZED_SYSTEM_TYPE = "Microsoft:Hyper-V:System:Realized";
 
 /** The WMI namespace the simulator serves. */
 export const V2_NAMESPACE = "root/virtualization/v2";
@@ -39,6 +46,7 @@ export const WMI_CLASSES = Object.freeze({
   computerSystem: "Msvm_ComputerSystem",
   kvpComponent: "Msvm_KvpExchangeComponent",
   kvpSettingData: "Msvm_KvpExchangeComponentSettingData",
+  settingData: "Msvm_VirtualSystemSettingData",
   managementService: "Msvm_VirtualSystemManagementService",
   concreteJob: "Msvm_ConcreteJob",
   error: "Msvm_Error",
@@ -374,6 +382,67 @@ export class HostModel {
         ["HostOnlyItems", encode(vm.hostOnlyItems, "host-only")],
         ["InstanceID", `Microsoft:${vm.guid}\\KvpExchangeComponentSettingData`],
       ]),
+    );
+  }
+
+  /** InstanceID of a VM's realized Msvm_VirtualSystemSettingData: `Microsoft:<GUID>`. */
+  settingsInstanceId(vm: VmState): string {
+    return `Microsoft:${vm.guid}`;
+  }
+
+  /** The realized Msvm_VirtualSystemSettingData of one VM (the KVP setting data hangs off it). */
+  virtualSystemSettingData(vm: VmState): WsmanInstance {
+    return instance(
+      WMI_CLASSES.settingData,
+      props([
+        ["Caption", "Virtual Machine Settings"],
+        ["Description", "Active settings for the virtual machine."],
+        ["ElementName", vm.name],
+        ["InstanceID", this.settingsInstanceId(vm)],
+        ["VirtualSystemIdentifier", vm.guid],
+        ["VirtualSystemType", REALIZED_SYSTEM_TYPE],
+      ]),
+    );
+  }
+
+  /**
+   * Answers the two ASSOCIATORS OF queries that lead from a VM to its KVP setting data (spec §6,
+   * libvirt's route): `{Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="GUID"}`
+   * with AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData, and
+   * `{Msvm_VirtualSystemSettingData.InstanceID="Microsoft:GUID"}` with
+   * AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData.
+   * Names compare ignoring case; an object path naming no VM gives no instances.
+   * @throws {SimError} `invalid-argument` for any other association, or a path whose keys are not exactly the class's keys.
+   */
+  associators(query: WqlAssociatorsQuery): WsmanInstance[] {
+    const keysOf = (expected: readonly string[]): Map<string, string> => {
+      const keys = new Map<string, string>();
+      for (const k of query.sourceKeys) {
+        const canonical = expected.find((e) => equalsIgnoreCase(e, k.property));
+        if (canonical === undefined || keys.has(canonical)) {
+          throw new SimError("invalid-argument", `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`);
+        }
+        keys.set(canonical, k.value);
+      }
+      if (keys.size !== expected.length) throw new SimError("invalid-argument", `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`);
+      return keys;
+    };
+    const is = equalsIgnoreCase;
+    if (is(query.sourceClass, WMI_CLASSES.computerSystem) && is(query.assocClass, SETTINGS_DEFINE_STATE) && is(query.resultClass, WMI_CLASSES.settingData)) {
+      const keys = keysOf(["CreationClassName", "Name"]);
+      if (!is(keys.get("CreationClassName")!, WMI_CLASSES.computerSystem)) return [];
+      const vm = this.findVm(keys.get("Name")!);
+      return vm === undefined ? [] : [this.virtualSystemSettingData(vm)];
+    }
+    if (is(query.sourceClass, WMI_CLASSES.settingData) && is(query.assocClass, SETTING_DATA_COMPONENT) && is(query.resultClass, WMI_CLASSES.kvpSettingData)) {
+      const id = keysOf(["InstanceID"]).get("InstanceID")!;
+      const vm = this.vmList.find((v) => is(this.settingsInstanceId(v), id));
+      return vm === undefined ? [] : [this.kvpSettingData(vm)];
+    }
+    throw new SimError(
+      "invalid-argument",
+      `invalid WQL query: ASSOCIATORS OF ${query.sourceClass} with AssocClass=${query.assocClass} ResultClass=${query.resultClass} is not served by this simulator ` +
+        `(only ${SETTINGS_DEFINE_STATE} from Msvm_ComputerSystem to ${WMI_CLASSES.settingData}, and ${SETTING_DATA_COMPONENT} from it to ${WMI_CLASSES.kvpSettingData})`,
     );
   }
 

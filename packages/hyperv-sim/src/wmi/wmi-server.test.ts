@@ -119,6 +119,18 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
     expect(pool0()).toEqual(new Map([["Role", "web"], ["Owner", "ops team ✓"]]));
     const [setting] = await basic.enumerate(`${V2_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`, `SELECT * FROM Msvm_KvpExchangeComponentSettingData WHERE InstanceID=${wqlString(`Microsoft:${web01}\\KvpExchangeComponentSettingData`)}`);
     expect(valueAsArray(setting!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role", "Owner"]);
+    // The route a real host offers (spec §6): VM → realized Msvm_VirtualSystemSettingData → KVP setting data.
+    const [settings, ...more] = await basic.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      `ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name=${wqlString(web01)}} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`,
+    );
+    expect(more).toEqual([]);
+    expect(text(settings!, "InstanceID")).toBe(`Microsoft:${web01}`);
+    const [viaAssoc] = await ntlm.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      `ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID=${wqlString(text(settings!, "InstanceID"))}} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData`,
+    );
+    expect(valueAsArray(viaAssoc!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role", "Owner"]);
   });
 
   it("shows what the guest writes to pool 1 in GuestExchangeItems, read through the daemon", async () => {
@@ -184,6 +196,9 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
     "SELECT * FROM Msvm_ComputerSystem WHERE NoSuchProperty='x'",
     "SELECT * FROM Msvm_KvpExchangeComponent WHERE GuestExchangeItems='x'",
     "SELECT * FROM Msvm_ComputerSystem WHERE ElementName='unterminated",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName='Msvm_ComputerSystem',Name='x'}",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName='Msvm_ComputerSystem',Name='x'} WHERE AssocClass=Msvm_SystemDevice ResultClass=Msvm_KvpExchangeComponent",
+    "ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID='x'} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_ResourceAllocationSettingData",
   ])("unsupported WQL is a WS-Man fault, not a crash: %s", async (query) => {
     await expect(ntlm.enumerate(`${V2_RESOURCE_URI}/*`, query)).rejects.toSatisfy((e) => isWsmanError(e, "fault") && /CannotProcessFilter/.test(String(e.fault?.subcode)));
     expect(await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService")).toHaveLength(1);

@@ -21,7 +21,7 @@ import {
 } from "@hyperv-kvp/wsman";
 import { isSimError } from "../errors.js";
 import { type HostModel, type HostModelOptions, type JobFailure, type KvpMethod, HostModel as Model, RETURN_VALUES, V2_RESOURCE_URI, type VmState, WMI_CLASSES, matchesConditions } from "./host-model.js";
-import { parseWql } from "./wql.js";
+import { parseWqlStatement } from "./wql.js";
 
 /** A VM to start: its name and, optionally, its GUID. */
 export interface WmiVmInit {
@@ -146,6 +146,8 @@ export function createWmiHandler(
       }
       case WMI_CLASSES.kvpSettingData:
         return model.vms.map((vm) => model.kvpSettingData(vm)).filter((i) => matchesConditions(i, conditions));
+      case WMI_CLASSES.settingData:
+        return model.vms.map((vm) => model.virtualSystemSettingData(vm)).filter((i) => matchesConditions(i, conditions));
       case WMI_CLASSES.managementService:
         return [model.managementService()].filter((i) => matchesConditions(i, conditions));
       case WMI_CLASSES.concreteJob:
@@ -197,7 +199,8 @@ export function createWmiHandler(
           return fault("w:FilterDialectRequestedUnavailable", "The requested filter dialect is not supported.", request.filter.dialect);
         }
         try {
-          const query = parseWql(request.filter.query);
+          const query = parseWqlStatement(request.filter.query);
+          if (query.kind === "associators") return { kind: "enumerate", items: model.associators(query) };
           className = query.className;
           conditions = query.conditions;
         } catch (error) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
-import { MAX_WQL_CONDITIONS, parseWql } from "./wql.js";
+import { MAX_WQL_CONDITIONS, parseWql, parseWqlStatement } from "./wql.js";
 
 describe("parseWql", () => {
   it.each([
@@ -50,5 +50,58 @@ describe("parseWql", () => {
 
   it("never treats __proto__ specially", () => {
     expect(parseWql("SELECT * FROM __proto__ WHERE __proto__ = 'x'").conditions).toEqual([{ property: "__proto__", value: "x" }]);
+  });
+});
+
+describe("parseWqlStatement", () => {
+  const GUID = "11111111-1111-4111-8111-111111111111";
+
+  it("parses the two ASSOCIATORS OF forms kvp-host sends (libvirt's route to the KVP setting data)", () => {
+    expect(
+      parseWqlStatement(`ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="${GUID}"} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`),
+    ).toEqual({
+      kind: "associators",
+      sourceClass: "Msvm_ComputerSystem",
+      sourceKeys: [
+        { property: "CreationClassName", value: "Msvm_ComputerSystem" },
+        { property: "Name", value: GUID },
+      ],
+      assocClass: "Msvm_SettingsDefineState",
+      resultClass: "Msvm_VirtualSystemSettingData",
+    });
+    expect(
+      parseWqlStatement(`associators of { Msvm_VirtualSystemSettingData.InstanceID = "Microsoft:${GUID}" } where ResultClass = Msvm_KvpExchangeComponentSettingData AssocClass = Msvm_VirtualSystemSettingDataComponent`),
+    ).toEqual({
+      kind: "associators",
+      sourceClass: "Msvm_VirtualSystemSettingData",
+      sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID}` }],
+      assocClass: "Msvm_VirtualSystemSettingDataComponent",
+      resultClass: "Msvm_KvpExchangeComponentSettingData",
+    });
+  });
+
+  it("still parses SELECT", () => {
+    expect(parseWqlStatement("SELECT * FROM C WHERE A='x'")).toEqual({ kind: "select", className: "C", conditions: [{ property: "A", value: "x" }] });
+  });
+
+  it.each([
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'}",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE AssocClass=A",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE AssocClass=A ResultClass=R Role=Dependent",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE AssocClass=A AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE AssocClass=A ResultClass=R ClassDefsOnly",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x' WHERE AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem} WHERE AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name=x} WHERE AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x',} WHERE AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {\\\\host\\root:Msvm_ComputerSystem.Name='x'} WHERE AssocClass=A ResultClass=R",
+    "ASSOCIATORS OF {Msvm_ComputerSystem.Name='x'} WHERE AssocClass='A' ResultClass=R",
+    "REFERENCES OF {Msvm_ComputerSystem.Name='x'} WHERE ResultClass=R",
+    "SELECT * FROM C WHERE A = {",
+    `ASSOCIATORS OF {C.${Array.from({ length: MAX_WQL_CONDITIONS + 1 }, (_, i) => `K${i}='1'`).join(",")}} WHERE AssocClass=A ResultClass=R`,
+  ])("refuses %j", (query) => {
+    expect(() => parseWqlStatement(query)).toThrow(/^invalid WQL query: /);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The small WQL subset the simulator answers, parsed without regular-expression backtracking
- * on hostile input: `SELECT * FROM Class [WHERE Prop = literal [AND Prop = literal]…]`.
+ * on hostile input: `SELECT * FROM Class [WHERE Prop = literal [AND Prop = literal]…]`, and
+ * (with {@link parseWqlStatement} only) `ASSOCIATORS OF {Class.Key=literal[,Key=literal]…}
+ * WHERE AssocClass=Name ResultClass=Name` — both clauses required, nothing else in WHERE.
  * Literals are strings in double or single quotes (backslash escapes `\\`, `\"`, `\'`) or
- * decimal integers. Anything else (OR, NOT, LIKE, ASSOCIATORS OF, property lists, …) is
+ * decimal integers. Anything else (OR, NOT, LIKE, Role, ClassDefsOnly, property lists, …) is
  * refused with a {@link SimError} `invalid-argument`, which the server turns into a
- * WS-Management fault.
+ * WS-Management fault. Which associations are answered is the server's business.
  */
 import { SimError } from "../errors.js";
 
@@ -27,11 +29,29 @@ export interface WqlQuery {
   readonly conditions: readonly WqlCondition[];
 }
 
+/** A parsed `ASSOCIATORS OF {Class.Key=literal,…} WHERE AssocClass=A ResultClass=R` query. */
+export interface WqlAssociatorsQuery {
+  /** The source object's class, as written. */
+  readonly sourceClass: string;
+  /** The source object's key bindings, as written (at least one). */
+  readonly sourceKeys: readonly WqlCondition[];
+  /** AssocClass, as written. */
+  readonly assocClass: string;
+  /** ResultClass, as written. */
+  readonly resultClass: string;
+}
+
+/** Either statement the simulator answers. */
+export type WqlStatement = ({ readonly kind: "select" } & WqlQuery) | ({ readonly kind: "associators" } & WqlAssociatorsQuery);
+
+type WqlSymbol = "*" | "=" | "{" | "}" | "." | ",";
+const SYMBOLS: readonly string[] = ["*", "=", "{", "}", ".", ","];
+
 type Token =
   | { readonly kind: "word"; readonly text: string }
   | { readonly kind: "string"; readonly text: string }
   | { readonly kind: "number"; readonly text: string }
-  | { readonly kind: "symbol"; readonly text: "*" | "=" };
+  | { readonly kind: "symbol"; readonly text: WqlSymbol };
 
 function invalid(reason: string): SimError {
   return new SimError("invalid-argument", `invalid WQL query: ${reason}`);
@@ -52,8 +72,8 @@ function tokenize(query: string): Token[] {
     const c = query[i]!;
     if (c === " " || c === "\t" || c === "\r" || c === "\n") {
       i++;
-    } else if (c === "*" || c === "=") {
-      tokens.push({ kind: "symbol", text: c });
+    } else if (SYMBOLS.includes(c)) {
+      tokens.push({ kind: "symbol", text: c as WqlSymbol });
       i++;
     } else if (c === '"' || c === "'") {
       let text = "";
@@ -96,9 +116,74 @@ function tokenize(query: string): Token[] {
  * @throws {SimError} `invalid-argument` naming what is not supported or malformed.
  */
 export function parseWql(query: string): WqlQuery {
+  return parseSelect(tokenizeQuery(query));
+}
+
+/**
+ * Parses a SELECT (as {@link parseWql}) or an ASSOCIATORS OF query of the supported forms.
+ * @throws {SimError} `invalid-argument` naming what is not supported or malformed.
+ */
+export function parseWqlStatement(query: string): WqlStatement {
+  const tokens = tokenizeQuery(query);
+  const first = tokens[0];
+  if (first?.kind === "word" && first.text.toUpperCase() === "ASSOCIATORS") return { kind: "associators", ...parseAssociators(tokens) };
+  return { kind: "select", ...parseSelect(tokens) };
+}
+
+function tokenizeQuery(query: string): Token[] {
   if (typeof query !== "string") throw invalid("not a string");
   if (query.length > MAX_WQL_LENGTH) throw invalid(`longer than ${MAX_WQL_LENGTH} characters (${query.length})`);
-  const tokens = tokenize(query);
+  return tokenize(query);
+}
+
+const ASSOCIATORS_FORM = "only ASSOCIATORS OF {Class.Key=value[,Key=value]} WHERE AssocClass=Name ResultClass=Name is supported";
+
+function parseAssociators(tokens: readonly Token[]): WqlAssociatorsQuery {
+  let at = 0;
+  const next = (): Token | undefined => tokens[at++];
+  const found = (t: Token | undefined) => (t === undefined ? "the end" : JSON.stringify(t.text));
+  const expectWord = (word?: string): string => {
+    const t = next();
+    if (t?.kind !== "word" || (word !== undefined && t.text.toUpperCase() !== word)) throw invalid(`expected ${word ?? "a name"}, found ${found(t)} (${ASSOCIATORS_FORM})`);
+    return t.text;
+  };
+  const expectSymbol = (symbol: WqlSymbol): void => {
+    const t = next();
+    if (t?.kind !== "symbol" || t.text !== symbol) throw invalid(`expected ${symbol}, found ${found(t)} (${ASSOCIATORS_FORM})`);
+  };
+  expectWord("ASSOCIATORS");
+  expectWord("OF");
+  expectSymbol("{");
+  const sourceClass = expectWord();
+  expectSymbol(".");
+  const sourceKeys: WqlCondition[] = [];
+  for (;;) {
+    const property = expectWord();
+    expectSymbol("=");
+    const value = next();
+    if (value?.kind !== "string" && value?.kind !== "number") throw invalid(`expected a string or number after ${property} = (${ASSOCIATORS_FORM})`);
+    sourceKeys.push({ property, value: value.text });
+    if (sourceKeys.length > MAX_WQL_CONDITIONS) throw invalid(`more than ${MAX_WQL_CONDITIONS} keys in the object path`);
+    const t = next();
+    if (t?.kind === "symbol" && t.text === "}") break;
+    if (t?.kind !== "symbol" || t.text !== ",") throw invalid(`expected , or }, found ${found(t)} (${ASSOCIATORS_FORM})`);
+  }
+  expectWord("WHERE");
+  const clauses = new Map<string, string>();
+  while (at < tokens.length) {
+    const clause = expectWord().toUpperCase();
+    if (clause !== "ASSOCCLASS" && clause !== "RESULTCLASS") throw invalid(`unsupported clause ${clause} (${ASSOCIATORS_FORM})`);
+    if (clauses.has(clause)) throw invalid(`${clause} given twice`);
+    expectSymbol("=");
+    clauses.set(clause, expectWord());
+  }
+  const assocClass = clauses.get("ASSOCCLASS");
+  const resultClass = clauses.get("RESULTCLASS");
+  if (assocClass === undefined || resultClass === undefined) throw invalid(`AssocClass and ResultClass are both required (${ASSOCIATORS_FORM})`);
+  return { sourceClass, sourceKeys, assocClass, resultClass };
+}
+
+function parseSelect(tokens: readonly Token[]): WqlQuery {
   let at = 0;
   const next = (): Token | undefined => tokens[at++];
   const keyword = (word: string): void => {
