@@ -2,20 +2,107 @@
 // hv_kvp_daemon (or, without hyperv-daemons installed, the TypeScript model of it) in a
 // temporary directory, and the guest side is kvp-pool, run as a user would run it.
 // Nothing outside the temporary directory is touched; no Hyper-V, no root needed for the model.
-import { spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSimulatedHost } from "../packages/hyperv-sim/dist/index.js";
+import { parseServeArgs, serve, startSimulatedHost } from "../packages/hyperv-sim/dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(root, "apps/pool-tools/dist/kvp-pool.cjs");
 const agentCli = join(root, "apps/guest-agent/dist/kvp-agent.cjs");
+const hostCli = join(root, "apps/host-cli/dist/kvp-host.cjs");
 const want = process.argv.includes("--model") ? "model" : process.argv.includes("--real") ? "real" : "auto";
 
 const bold = (s) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 const step = (title) => console.log(`\n${bold(`── ${title}`)}`);
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a command without blocking this process's event loop (the simulated host lives in it). */
+function run(args, env) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { encoding: "utf8", env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Act 1, the main job: a Hyper-V administrator pushes user data into a VM with kvp-host over
+ * WS-Management (HTTPS, NTLM) and the guest agent in the VM turns it into configuration and
+ * reports back, all through the real daemon behind the simulated host.
+ */
+async function hostToGuest() {
+  const sim = await serve(parseServeArgs(["--vms", "r-1-VM", "--daemon", want]), { write() {} });
+  const vm = sim.info.vms[0];
+  const agentWork = join(vm.poolDir, "..", "agent-act1");
+  let agent;
+  try {
+    console.log(`${bold("Act 1: host → guest over WMI")}\nSimulated Hyper-V host at ${sim.info.endpoint} (HTTPS, NTLM), VM ${vm.name} ${vm.guid}, ${vm.daemon === "real" ? "real hv_kvp_daemon" : "TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one)"} in the guest`);
+    const kvpHost = async (...args) => {
+      console.log(`$ kvp-host ${args.map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a)).join(" ")}`);
+      const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "--ca", sim.info.caFile, ...args], {
+        KVP_HOST_PASSWORD: sim.info.password,
+      });
+      process.stdout.write(r.stdout);
+      if (r.status !== 0) console.log(`  (exit ${r.status}) ${r.stderr}`);
+      return r;
+    };
+
+    step("The guest agent starts in the VM (kvp-agent run), watching its pools");
+    mkdirSync(agentWork, { recursive: true });
+    writeFileSync(join(agentWork, "config.json"), JSON.stringify({ decoders: { "cloudstack-vm-userdata": "pairs" } }));
+    agent = spawn(process.execPath, [agentCli, "--config", join(agentWork, "config.json"), "--dir", vm.poolDir, "--state-dir", join(agentWork, "state"), "run"], {
+      stdio: "ignore",
+    });
+    const decodedFile = join(agentWork, "state", "host-decoded.json");
+    const waitFor = async (what, test) => {
+      for (let i = 0; i < 100; i++) {
+        try {
+          if (await test()) return;
+        } catch {}
+        await sleep(50);
+      }
+      throw new Error(`demo: ${what} did not happen within 5 s`);
+    };
+    await waitFor("the agent's start", () => readFileSync(join(agentWork, "state", "host.json"), "utf8").length > 0);
+    await kvpHost("vms");
+
+    step("The administrator sends CloudStack-style user data (AddKvpItems, one call)");
+    await kvpHost("set", vm.name, "cloudstack-vm-userdata=type=router;name=r-1;eth0ip=10.1.1.1;template=systemvm");
+    await waitFor("the harvest", () => JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"]?.ok === true);
+    console.log(`in the VM, /run/kvp-agent/host-decoded.json: ${JSON.stringify(JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"].value)}`);
+
+    step("The agent's report comes back to the host (GuestExchangeItems)");
+    await waitFor("the report", async () => (await kvpHostQuiet(sim, vm, "kvp-agent/status")) === "ready");
+    await kvpHost("list", vm.name, "--source", "guest");
+  } finally {
+    if (agent) {
+      const exited = new Promise((resolve) => agent.on("exit", resolve));
+      agent.kill("SIGTERM");
+      await exited;
+    }
+    await sim.close();
+    rmSync(agentWork, { recursive: true, force: true });
+  }
+}
+
+async function kvpHostQuiet(sim, vm, key) {
+  const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "--ca", sim.info.caFile, "get", vm.name, key, "--source", "guest"], {
+    KVP_HOST_PASSWORD: sim.info.password,
+  });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+try {
+  await hostToGuest();
+} catch (error) {
+  console.error(`demo: ${error.message}`);
+  process.exit(3);
+}
+
+console.log(`\n${bold("Act 2: the pools up close, with kvp-pool")}`);
 let host;
 try {
   host = await startSimulatedHost({ daemon: want });
