@@ -86,3 +86,4 @@ export {
   startWmiHost,
 } from "./wmi/wmi-server.js";
 export { SERVE_USAGE, type ServeHandle, type ServeInfo, type ServeOptions, parseServeArgs, serve } from "./serve.js";
+export { type SelfSignedCertificate, makeSelfSignedCertificate } from "./self-signed-certificate.js";

@@ -9,7 +9,7 @@ import { isSimError } from "./errors.js";
 import { toDaemonRequest } from "./kernel-relay.js";
 import { DAEMON_PATH_ENV, RealDaemon } from "./real-daemon.js";
 import { startSimulatedHost } from "./simulated-host.js";
-import { realDaemonPolicy } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
 
 // The lifecycle of the real daemon behind the simulated device: start-up, the daemon dying,
 // timeouts, clean shutdown. Behaviour through the device is in simulated-host.test.ts.
@@ -64,16 +64,7 @@ describe("RealDaemon without the daemon installed", () => {
 });
 
 describe("RealDaemon lifecycle", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
   const started: RealDaemon[] = [];
   const start = async (options: Parameters<typeof RealDaemon.start>[0] = {}) => {

@@ -8,7 +8,7 @@ import { ModelDaemon } from "./model-daemon.js";
 import { RealDaemon } from "./real-daemon.js";
 import { SimulatedHost } from "./simulated-host.js";
 import { concatBytes, knownMismatches, rawRecord } from "./test-support/pool-bytes.js";
-import { realDaemonPolicy } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
 
 // The model's promise is "same observable behaviour": the same sequence against both must
 // leave the five pool files identical byte for byte, and every reply identical too, except
@@ -19,16 +19,7 @@ const policy = realDaemonPolicy();
 const encoder = new TextEncoder();
 
 describe("ModelDaemon against the real hv_kvp_daemon", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
   let real: RealDaemon;
   let model: ModelDaemon;

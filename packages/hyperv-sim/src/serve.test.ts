@@ -3,7 +3,7 @@ import { WsmanClient } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "./errors.js";
 import { type ServeInfo, parseServeArgs, serve } from "./serve.js";
-import { realDaemonPolicy } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
 import { V2_RESOURCE_URI } from "./wmi/host-model.js";
 
 describe("parseServeArgs", () => {
@@ -30,16 +30,7 @@ describe("parseServeArgs", () => {
 const policy = realDaemonPolicy();
 
 describe("serve (real daemon)", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
   it("prints one JSON line, serves with a generated password, and cleans up on close", async () => {
     let printed = "";

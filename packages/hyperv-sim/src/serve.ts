@@ -3,13 +3,11 @@
  * 127.0.0.1, prints one JSON line describing it, and serves until stopped. The command is a
  * function over options and injectable streams; bin.ts owns the process (signals, exit codes).
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import type { DaemonKind } from "./daemon-channel.js";
 import { SimError } from "./errors.js";
+import { makeSelfSignedCertificate } from "./self-signed-certificate.js";
 import { type WmiHost, startWmiHost } from "./wmi/wmi-server.js";
 
 /** Options of {@link serve}, as parsed from the command line. */
@@ -105,25 +103,6 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   return { port, https: !allowUnencrypted, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon };
 }
 
-/** A throwaway self-signed certificate for 127.0.0.1 made with the openssl CLI (node:crypto cannot). */
-function makeCertificate(): { key: string; cert: string; certPath: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "hyperv-sim-cert-"));
-  const keyPath = join(dir, "key.pem");
-  const certPath = join(dir, "cert.pem");
-  try {
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath,
-        "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-      { stdio: "pipe" },
-    );
-    return { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8"), certPath, dir };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new SimError("invalid-argument", `--https needs the openssl CLI to make a self-signed certificate: ${(error as Error).message}`);
-  }
-}
-
 /** A running `serve`: what it printed, and how to stop it. */
 export interface ServeHandle {
   readonly info: ServeInfo;
@@ -138,7 +117,7 @@ export interface ServeHandle {
  */
 export async function serve(options: ServeOptions, out: { write(text: string): unknown } = process.stdout): Promise<ServeHandle> {
   const password = options.password ?? randomBytes(18).toString("base64url");
-  const certificate = options.https ? makeCertificate() : undefined;
+  const certificate = options.https ? makeSelfSignedCertificate() : undefined;
   let host: WmiHost;
   try {
     host = await startWmiHost({

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { poolFileName } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { lockFile } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -66,14 +66,7 @@ async function hostView(host: SimulatedHost): Promise<Map<string, string>> {
 
 describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
   const policy = realDaemonPolicy();
-  if (!policy.run) {
-    if (policy.fail)
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    else it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
   it("host SET → files, decoded fields, hook; status and hook result back to the host; survives restarts, garbage and locks", { timeout: 60_000 }, async () => {
     const work = mkdtempSync(join(tmpdir(), "kvp-agent-e2e-"));

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOT_ID_PATH } from "../context.js";
 import { REPORT_KEYS, hookReportKey } from "../reporter.js";
@@ -90,14 +90,7 @@ describeNeeding(
 
     describe("against the real hv_kvp_daemon", () => {
       const policy = realDaemonPolicy();
-      if (!policy.run) {
-        if (policy.fail) {
-          it("needs the real hv_kvp_daemon", () => {
-            throw new Error(policy.reason);
-          });
-        } else it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-        return;
-      }
+      if (standInForMissingDaemon(policy)) return;
 
       let host: SimulatedHost | undefined;
       let work: string;

@@ -2,14 +2,13 @@
 // WMI host (WS-Management over loopback HTTPS, self-signed certificate) whose VMs are backed
 // by the REAL hv_kvp_daemon. What kvp-host writes must land in the guest's pool files; what a
 // guest writes (with the real kvp-pool bundle) must come back through kvp-host.
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type WmiHost, startWmiHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
+import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -35,16 +34,6 @@ function run(bundle: string, args: readonly string[], env: Record<string, string
   });
 }
 
-function makeCertificate() {
-  const dir = mkdtempSync(join(tmpdir(), "host-cli-e2e-"));
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-    { stdio: "pipe" },
-  );
-  return { dir, caFile: join(dir, "cert.pem"), key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
-}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -56,30 +45,21 @@ async function closedPort(): Promise<number> {
 }
 
 describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv_kvp_daemon", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
-  let cert: ReturnType<typeof makeCertificate>;
+  let cert: SelfSignedCertificate;
   let host: WmiHost;
   let kvpHost: (args: readonly string[], options?: { password?: string; ca?: boolean; endpoint?: string }) => Promise<Run>;
   const web01 = () => host.vms[0]!;
   const pool = (n: 0 | 1) => new Map(decodePool(new Uint8Array(readFileSync(join(web01().poolDir, poolFileName(n))))).records.map((r) => [r.key, r.value]));
 
   beforeAll(async () => {
-    cert = makeCertificate();
+    cert = makeSelfSignedCertificate();
     host = await startWmiHost({ vms: ["web01", "dup", "dup"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
     kvpHost = (args, options = {}) =>
       run(
         KVP_HOST,
-        ["--endpoint", options.endpoint ?? host.endpoint, "--user", USER, "--timeout", "10", ...(options.ca === false ? [] : ["--ca", cert.caFile]), ...args],
+        ["--endpoint", options.endpoint ?? host.endpoint, "--user", USER, "--timeout", "10", ...(options.ca === false ? [] : ["--ca", cert.certPath]), ...args],
         { KVP_HOST_PASSWORD: options.password ?? PASSWORD },
       );
   }, 30_000);

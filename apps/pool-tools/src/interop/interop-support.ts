@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RECORD_BYTES, decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { type HostRecord, type SimulatedHost, type SimulatedHostOptions, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
-import { afterEach, describe, expect, it } from "vitest";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { afterEach, describe, expect } from "vitest";
 
 /** The built CLI. */
 export const BUNDLE = fileURLToPath(new URL("../../dist/kvp-pool.cjs", import.meta.url));
@@ -212,16 +212,7 @@ export async function startRealHost(options: Omit<SimulatedHostOptions, "daemon"
 export function describeWithRealDaemon(title: string, body: () => void): void {
   describe(title, () => {
     const policy = realDaemonPolicy();
-    if (!policy.run) {
-      if (policy.fail) {
-        it("needs the real hv_kvp_daemon", () => {
-          throw new Error(policy.reason);
-        });
-      } else {
-        it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-      }
-      return;
-    }
+    if (standInForMissingDaemon(policy)) return;
     afterEach(async () => {
       killStragglers();
       // Hosts first (they stop their daemons), then the directories.

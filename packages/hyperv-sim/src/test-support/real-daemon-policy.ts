@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { it } from "vitest";
 import { isDaemonInstalled, resolveDaemonPath } from "../real-daemon.js";
 
 /** Set to 1 to let the real-daemon tests be skipped (loudly) on a machine without the daemon. */
@@ -37,4 +38,21 @@ export function realDaemonPolicy(): RealDaemonPolicy {
   }
   const hint = process.env["CI"] ? "CI must run them" : `set ${ALLOW_NO_DAEMON_ENV}=1 to skip them knowingly`;
   return { run: false, fail: !allowed, reason: `${missing}; the real-daemon tests cannot run (${hint})` };
+}
+
+/**
+ * Inside a describe block that needs the real daemon: when `policy` says it cannot run,
+ * registers the test that stands in for the block (failing with the reason, or skipped with
+ * it when skipping was allowed) and returns true, so the caller returns before its tests.
+ */
+export function standInForMissingDaemon(policy: RealDaemonPolicy): boolean {
+  if (policy.run) return false;
+  if (policy.fail) {
+    it("needs the real hv_kvp_daemon", () => {
+      throw new Error(policy.reason);
+    });
+  } else {
+    it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
+  }
+  return true;
 }

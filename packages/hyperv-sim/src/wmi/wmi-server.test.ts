@@ -1,13 +1,12 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CimInstancePath, decodeKvpItem, decodePool, decodeWmiErrors, encodeKvpItem, encodePool, poolFileName, pathToEpr, wqlString } from "@hyperv-kvp/kvp-core";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { realDaemonPolicy } from "../test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
 import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
+import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
 
 // Over real loopback HTTPS, with wsman's client, against VMs backed by the REAL hv_kvp_daemon.
 
@@ -21,16 +20,6 @@ const SERVICE_SELECTORS = [
   { name: "SystemName", value: "HV-HOST01" },
 ];
 
-function makeCertificate() {
-  const dir = mkdtempSync(join(tmpdir(), "hyperv-sim-wmi-cert-"));
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-    { stdio: "pipe" },
-  );
-  return { dir, key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
-}
 
 function vmPath(guid: string): CimInstancePath {
   return {
@@ -46,25 +35,16 @@ function vmPath(guid: string): CimInstancePath {
 const text = (i: WsmanInstance, name: string) => i.properties.get(name) as string;
 
 describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs the real hv_kvp_daemon", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingDaemon(policy)) return;
 
-  let cert: ReturnType<typeof makeCertificate>;
+  let cert: SelfSignedCertificate;
   let host: WmiHost;
   let basic: WsmanClient;
   let ntlm: WsmanClient;
   let web01: string;
 
   beforeAll(async () => {
-    cert = makeCertificate();
+    cert = makeSelfSignedCertificate();
     host = await startWmiHost({ vms: ["web01", "dup", "dup"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { Administrator: PASSWORD } });
     const common = { endpoint: host.endpoint, ca: cert.cert, timeoutMs: 10_000 };
     basic = new WsmanClient({ ...common, auth: { kind: "basic", user: "Administrator", password: PASSWORD } });
