@@ -41,7 +41,7 @@ const items = Array.from({ length: ITEMS }, (_, i) => {
   const [name, data] = INTRINSIC[i % INTRINSIC.length];
   return { name: i < INTRINSIC.length ? name : `${name}_${i}`, data, source: "intrinsic" };
 });
-const xmls = items.map(encodeKvpItem);
+const xmls = items.map((i) => encodeKvpItem(i));
 const withDeclaration = xmls.map((x) => `<?xml version="1.0"?>${x}`);
 
 // The baseline: one reused parser that keeps attributes (without them a KVP item's NAME

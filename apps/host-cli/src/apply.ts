@@ -37,7 +37,8 @@ function appliedIn(method: KvpMethod, item: KvpRecord, stored: ReadonlyMap<strin
 /**
  * Makes the calls of `batches` for `vm` one after the other, waiting for each job.
  * @returns the number of method calls made.
- * @throws {HostCliError} `refused` (an error return code), `job-failed`, `job-timeout`; the
+ * @throws {HostCliError} `refused` (an error return code), `job-failed`, `job-timeout`,
+ *   `job-lost` (the job could not be read to its end: host restarted, connection lost); the
  *   message names the VM, the keys, the return code's meaning and the job's error text, then
  *   which items are applied, not applied or unknown; `details` holds the same as lists.
  */
@@ -54,7 +55,16 @@ export async function applyBatches(transport: HyperVTransport, vm: VmInfo, batch
       if (result.jobId === undefined) {
         throw new HostCliError("io", `${what}: ${batch.method} started a job (4096) but returned no job reference`);
       }
-      const waited = await waitForJob(transport, result.jobId, options);
+      let waited: Awaited<ReturnType<typeof waitForJob>>;
+      try {
+        waited = await waitForJob(transport, result.jobId, options);
+      } catch (error) {
+        // The call was accepted, so its items may be applied: losing the job (host restarted,
+        // connection dropped, job gone) is reported like a failed job, with what the host
+        // shows now, not as a bare connection error that would hide that.
+        const reason = `lost track of its job ${result.jobId} (${oneLine(error)}); the host may have restarted`;
+        throw await partialFailure({ code: "job-lost", reason }, what, batch, batches.slice(i + 1), applied, options);
+      }
       if (!waited.finished) {
         failure = { code: "job-timeout", reason: `${describeJobFailure(waited.job)} after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; it may still complete` };
       } else if (!isJobSuccessful(waited.job.jobState)) {
@@ -73,8 +83,12 @@ export async function applyBatches(transport: HyperVTransport, vm: VmInfo, batch
   return batches.length;
 }
 
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}
+
 async function partialFailure(
-  failure: { code: "refused" | "job-failed" | "job-timeout"; reason: string },
+  failure: { code: "refused" | "job-failed" | "job-timeout" | "job-lost"; reason: string },
   what: string,
   batch: Batch,
   later: readonly Batch[],

@@ -25,9 +25,11 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
  * - `refused`: the host answered a method with an error code, or `add` found a key present (exit 4);
  * - `job-failed`: a job ended in a state other than Completed (exit 4);
  * - `job-timeout`: a job did not finish before the deadline (exit 4; it may still finish);
+ * - `job-lost`: a job could not be read to its end — host restarted, connection lost — (exit 3:
+ *   the host, not the change, failed; the message says which items the host shows applied);
  * - `io`: the transport failed or answered something we cannot read (exit 3).
  */
-export type HostCliErrorCode = "usage" | "ambiguous" | "not-found" | "refused" | "job-failed" | "job-timeout" | "io";
+export type HostCliErrorCode = "usage" | "ambiguous" | "not-found" | "refused" | "job-failed" | "job-timeout" | "job-lost" | "io";
 
 /** The one error class of kvp-host; `code` says which kind of failure it is. */
 export class HostCliError extends Error {
@@ -61,6 +63,7 @@ export function exitCodeOf(code: HostCliErrorCode): ExitCode {
     case "job-failed":
     case "job-timeout":
       return EXIT.refused;
+    case "job-lost":
     case "io":
       return EXIT.io;
   }

@@ -17,6 +17,10 @@ export interface CliContext {
   /** Clock and sleep for job polling; defaults Date.now and a timer. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
+  readonly signals?: { once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown; off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown };
+  /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
+  readonly watchSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** The real process: streams, environment, files, a TTY prompt, WS-Management. */

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import type { CliContext } from "./context.js";
@@ -5,7 +6,10 @@ import { main } from "./main.js";
 import type { MemoryHostTestDouble } from "./test-support/memory-host.js";
 import { WEB01, sampleHost } from "./test-support/fixtures.js";
 
-function run(args: string[], options: { host?: MemoryHostTestDouble; env?: Record<string, string>; files?: Record<string, string>; prompt?: boolean } = {}) {
+function run(
+  args: string[],
+  options: { host?: MemoryHostTestDouble; env?: Record<string, string>; files?: Record<string, string>; prompt?: boolean; watch?: Pick<CliContext, "signals" | "watchSleep"> } = {},
+) {
   let stdout = "";
   let stderr = "";
   const connected: WsmanClientOptions[] = [];
@@ -26,6 +30,7 @@ function run(args: string[], options: { host?: MemoryHostTestDouble; env?: Recor
       return host;
     },
     sleep: async () => {},
+    ...options.watch,
   };
   return main(["node", "kvp-host", "--host", "hv01", "--user", "CORP\\admin", ...args], ctx).then((code) => ({ code, stdout, stderr, connected, host }));
 }
@@ -97,5 +102,28 @@ describe("kvp-host main", () => {
   it("status prints the service health", async () => {
     const r = await run(["status", "web01"]);
     expect(r.stdout).toMatch(/^KVP service +OK \(2\)$/m);
+  });
+
+  it("watch prints NDJSON changes and ends with exit 0 on SIGINT", async () => {
+    const host = sampleHost();
+    const signals = new EventEmitter();
+    let reads = 0;
+    const r = await run(["watch", "web01", "--json", "--interval", "0.5"], {
+      host,
+      watch: {
+        signals,
+        watchSleep: async (ms) => {
+          expect(ms).toBe(500);
+          if (reads++ === 0) host.vms[0]!.component!.guest.push({ name: "state", data: "up", source: "guest" });
+          else signals.emit("SIGINT");
+        },
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([{ time: expect.any(String), type: "added", source: "guest", key: "state", value: "up" }]);
+    expect(r.stderr).toContain('kvp-host: watching guest items of VM "web01"');
+    expect(signals.listenerCount("SIGINT")).toBe(0);
+    expect(r.host.closed).toBe(true);
+    expect((await run(["watch", "web01", "--interval", "0"])).code).toBe(2);
   });
 });

@@ -7,12 +7,13 @@ import { list } from "./commands/list.js";
 import { parsePairArgs, parsePairsText } from "./commands/parse-pairs.js";
 import { status } from "./commands/status.js";
 import { vms } from "./commands/vms.js";
+import { DEFAULT_WATCH_INTERVAL_MS, watchItems } from "./commands/watch.js";
 import { removeItems, writeItems } from "./commands/write.js";
 import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf } from "./connection.js";
 import { type CliContext, processContext } from "./context.js";
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
-import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWrite, printable } from "./print.js";
+import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
 import type { HyperVTransport } from "./transport.js";
 
 const TOOL = "kvp-host";
@@ -30,6 +31,7 @@ Examples:
   kvp-host --host hv01 --user admin set web01 --chunk cloud-config="$(cat user-data)"
   kvp-host --host hv01 --user admin remove web01 role tier
   kvp-host --host hv01 --user admin status web01
+  kvp-host --host hv01 --user admin watch web01 --json   (NDJSON, Ctrl-C stops)
 
 VM is a name or a GUID; a name several VMs share is an error that lists their GUIDs.
 Writes go in batches of at most 128 items per call; set adds new keys and modifies stored ones.
@@ -88,6 +90,15 @@ function parseJobTimeout(text: string | undefined): number {
   return Math.round(seconds * 1000);
 }
 
+function parseInterval(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_WATCH_INTERVAL_MS;
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) {
+    throw new HostCliError("usage", `invalid --interval ${JSON.stringify(text)}: seconds, from 0.1 to 3600`, `${TOOL} watch --help`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const program = new Command(TOOL)
     .description("Read and write Hyper-V KVP items of VMs from the host, over WS-Management (WinRM).")
@@ -140,8 +151,16 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const notes = (list: readonly string[]) => {
     for (const note of list) ctx.stderr.write(`${TOOL}: note: ${printable(note)}\n`);
   };
+  let retryNoted = false;
   const jobOptions = (jobTimeout: string | undefined): JobWaitOptions => ({
     timeoutMs: parseJobTimeout(jobTimeout),
+    // A job outlives a dropped connection or a restarting WinRM: keep polling to the deadline.
+    retryable: (error) => isWsmanError(error) && (error.code === "connection-failed" || error.code === "timeout"),
+    onRetry: (error) => {
+      if (retryNoted) return;
+      retryNoted = true;
+      ctx.stderr.write(`${TOOL}: note: lost contact while waiting for a job (${printable((error as Error).message)}); retrying until --job-timeout\n`);
+    },
     ...(ctx.now ? { now: ctx.now } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
   });
@@ -257,6 +276,44 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
       const result = await withHost((t) => status(t, vm));
       if (opts.json) json(result);
       else ctx.stdout.write(formatStatus(result));
+    });
+
+  program
+    .command("watch")
+    .description("print changes of VM's KVP items (added, changed, removed) as they happen, until interrupted; reads every --interval seconds")
+    .argument("<vm>", "VM name or GUID")
+    .option("--source <source>", `${SOURCES.join("|")} (default guest: what the VM reports)`)
+    .option("--interval <seconds>", `pause between reads (default ${DEFAULT_WATCH_INTERVAL_MS / 1000})`)
+    .option("--initial", "first print the items present when watching starts")
+    .option("--raw", "show parts K#i/N as stored")
+    .option("--json", "one JSON object per line (NDJSON): {time, type, source, key, value?, previous?, parts?}")
+    .action(async (vm, opts) => {
+      state.json = opts.json === true;
+      const source = opts.source === undefined ? "guest" : parseSource(opts.source, "watch");
+      const intervalMs = parseInterval(opts.interval);
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      const signals = ctx.signals ?? process;
+      signals.once("SIGINT", stop);
+      signals.once("SIGTERM", stop);
+      try {
+        await withHost((t) =>
+          watchItems(t, vm, {
+            source,
+            intervalMs,
+            signal: controller.signal,
+            ...(opts.initial ? { initial: true } : {}),
+            ...(opts.raw ? { raw: true } : {}),
+            ...(ctx.watchSleep ? { sleep: ctx.watchSleep } : {}),
+            onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatWatchEvent(event)),
+            onNote: (message) => ctx.stderr.write(`${TOOL}: note: ${printable(message)}\n`),
+            onReady: (found, count) => ctx.stderr.write(`${TOOL}: watching ${source} items of VM ${JSON.stringify(printable(found.name))} (${found.id}), ${count} now; Ctrl-C stops\n`),
+          }),
+        );
+      } finally {
+        signals.off("SIGINT", stop);
+        signals.off("SIGTERM", stop);
+      }
     });
 
   return program;

@@ -56,8 +56,8 @@ export function prepareRecords(input: readonly KvpRecord[], options: PrepareOpti
   for (const { key, value } of input) byKey.set(key, value);
   const records: KvpRecord[] = [];
   for (const [key, value] of byKey) {
-    checkText("key", key);
-    checkText("value", value);
+    checkText("key", key, key);
+    checkText("value", value, key);
     if (key === "") throw usage("invalid key: empty");
     if (parseChunkKey(key) !== undefined) {
       throw usage(`invalid key ${JSON.stringify(key)}: it has the form of a part of a chunked value (KEY#i/N), which readers would reassemble`);
@@ -91,14 +91,15 @@ export function prepareRecords(input: readonly KvpRecord[], options: PrepareOpti
   return { records, logicalKeys: [...byKey.keys()] };
 }
 
-function checkText(field: "key" | "value", text: string): void {
-  if (text.includes("\0")) throw usage(`invalid ${field}: contains NUL (a pool field ends at its first NUL)`);
+function checkText(field: "key" | "value", text: string, key: string): void {
+  const what = field === "key" ? `invalid key ${shorten(key)}` : `invalid value of ${shorten(key)}`;
+  if (text.includes("\0")) throw usage(`${what}: contains NUL (a pool field ends at its first NUL)`);
   const at = findLoneSurrogate(text);
-  if (at >= 0) throw usage(`invalid ${field}: lone surrogate at UTF-16 index ${at}`);
+  if (at >= 0) throw usage(`${what}: lone surrogate at UTF-16 index ${at}`);
   const bad = findInvalidXmlChar(text);
   if (bad >= 0) {
     const code = text.codePointAt(bad)!.toString(16).toUpperCase().padStart(4, "0");
-    throw usage(`invalid ${field}: U+${code} at UTF-16 index ${bad} cannot travel in WMI's XML`);
+    throw usage(`${what}: U+${code} at UTF-16 index ${bad} cannot travel in WMI's XML (XML 1.0 cannot carry it); nothing was written`);
   }
 }
 

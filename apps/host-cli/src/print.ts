@@ -1,6 +1,7 @@
 /** Human output: aligned tables and one-line reports. `--json` bypasses all of this. */
 import type { ListResult } from "./commands/list.js";
 import type { StatusResult } from "./commands/status.js";
+import type { HostWatchEvent } from "./commands/watch.js";
 import type { RemoveReport, WriteReport } from "./commands/write.js";
 import type { VmInfo } from "./transport.js";
 
@@ -79,4 +80,13 @@ export function formatStatus(s: StatusResult): string {
   for (const [k, v] of Object.entries(s.intrinsic)) rows.push([k, printable(v)]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
+
+/** One `watch` change for people: time, what happened, source, key, value (and the value before). */
+export function formatWatchEvent(e: HostWatchEvent): string {
+  const key = printable(e.key) + (e.parts === undefined ? "" : ` (${e.parts} parts)`);
+  const head = `${e.time} ${e.type.padEnd(7)} ${e.source.padEnd(9)} ${key}`;
+  if (e.type === "removed") return `${head} (was ${printable(e.previous ?? "")})\n`;
+  if (e.type === "changed") return `${head} = ${printable(e.value ?? "")} (was ${printable(e.previous ?? "")})\n`;
+  return `${head} = ${printable(e.value ?? "")}\n`;
 }

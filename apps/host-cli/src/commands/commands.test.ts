@@ -194,7 +194,7 @@ describe("waitForJob", () => {
     const { jobId } = await host.invokeKvpMethod("AddKvpItems", WEB01, []);
     const sleeps: number[] = [];
     const result = await waitForJob(host, jobId!, {
-      timeoutMs: 2000,
+      timeoutMs: 4000,
       now: () => now,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -202,8 +202,9 @@ describe("waitForJob", () => {
       },
     });
     expect(result.finished).toBe(false);
-    expect(sleeps).toEqual([50, 100, 200, 400, 800, 450]);
-    expect(result.polls).toBe(7);
+    // Steady 50 ms for two seconds (40 pauses), then doubling up to one second, cut at the deadline.
+    expect(sleeps).toEqual([...Array(40).fill(50), 100, 200, 400, 800, 500]);
+    expect(result.polls).toBe(46);
   });
 
   it("a job still running at the deadline fails the write as job-timeout", async () => {
@@ -217,5 +218,18 @@ describe("waitForJob", () => {
     );
     expect(error.code).toBe("job-timeout");
     expect(error.message).toContain("it may still complete");
+  });
+
+  it("a job that cannot be read to its end is job-lost, with what the host shows applied", async () => {
+    const host = sampleHost({ jobPolls: 3 });
+    host.getJob = async () => {
+      throw new Error("connect ECONNREFUSED 127.0.0.1:5986");
+    };
+    const error = await failure(writeItems(host, "web01", [{ key: "a", value: "1" }], { mode: "upsert", ...noWait }));
+    expect(error.code).toBe("job-lost");
+    expect(error.message).toContain("lost track of its job");
+    expect(error.message).toContain("ECONNREFUSED");
+    // The memory host applied the call before its job was lost: the re-read says so.
+    expect(error.details).toMatchObject({ applied: ["a"], notApplied: [], unknown: [] });
   });
 });

@@ -104,8 +104,8 @@ export class MemoryHostTestDouble implements HyperVTransport {
     const c = this.vm(vmId)?.component;
     if (c === undefined) return undefined;
     return {
-      guestItems: c.guest.map(encodeKvpItem),
-      intrinsicItems: c.intrinsic.map(encodeKvpItem),
+      guestItems: c.guest.map((i) => encodeKvpItem(i)),
+      intrinsicItems: c.intrinsic.map((i) => encodeKvpItem(i)),
       operationalStatus: [...c.operationalStatus],
       statusDescriptions: [],
     };

@@ -50,6 +50,16 @@ describe("encodeKvpItem", () => {
     expect(encodeKvpItem(FQDN)).toBe(HYPERV_SAMPLE);
   });
 
+  it("refuses characters XML 1.0 cannot carry, or with invalidXmlChars: reference writes them as references strict readers refuse", () => {
+    const item: KvpItem = { name: "ctl", data: "a\u0001<b\uFFFE", source: "guest" };
+    expect(catchKvpError(() => encodeKvpItem(item)).code).toBe("invalid-text");
+    const xml = encodeKvpItem(item, { invalidXmlChars: "reference" });
+    expect(xml).toContain("<VALUE>a&#1;&lt;b&#65534;</VALUE>");
+    // Well-formed items are written the same either way.
+    expect(encodeKvpItem(FQDN, { invalidXmlChars: "reference" })).toBe(HYPERV_SAMPLE);
+    expect(decodeKvpItems([xml, encodeKvpItem(FQDN)]).errors.map((e) => e.index)).toEqual([0]);
+  });
+
   it.each<[KvpSource, number]>([
     ["host", 0],
     ["guest", 1],
@@ -247,7 +257,7 @@ describe("decodeKvpItems", () => {
 describe("DTD validation of encodeKvpItem (xmllint)", () => {
   const status = xmllintStatus();
   it.runIf(status.run)("accepts every encoded item", () => {
-    const documents = [HYPERV_SAMPLE, ...fc.sample(item, { numRuns: 200, seed: 3 }).map(encodeKvpItem)];
+    const documents = [HYPERV_SAMPLE, ...fc.sample(item, { numRuns: 200, seed: 3 }).map((i) => encodeKvpItem(i))];
     expect(validateAgainstDtd(documents)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { KvpError } from "../errors.js";
 import { type CimInstance, type CimProperty, getProperty, instanceFromXmlElement } from "./cim-instance.js";
 import { isCimIntegerType, parseCimInteger, quoteForMessage } from "./cim-types.js";
 import { DEFAULT_XML_LIMITS, type XmlLimits, parseXml } from "./xml-parse.js";
-import { decodeXmlReferences, escapeXmlText, findInvalidXmlChar } from "./xml-text.js";
+import { decodeXmlReferences, escapeXmlText, escapeXmlTextUnchecked, findInvalidXmlChar } from "./xml-text.js";
 
 /** The class of a KVP item. */
 export const KVP_ITEM_CLASS = "Msvm_KvpExchangeDataItem";
@@ -106,6 +106,16 @@ const NULL_PROPAGATED = (name: string) => `<PROPERTY NAME="${name}" PROPAGATED="
 const CAPTION = NULL_PROPAGATED("Caption");
 const DESCRIPTION_ELEMENT_NAME = NULL_PROPAGATED("Description") + NULL_PROPAGATED("ElementName");
 
+/** Options of {@link encodeKvpItem}. */
+export interface EncodeKvpItemOptions {
+  /**
+   * What to do with a character XML 1.0 cannot carry (a C0 control a guest wrote, say):
+   * `refuse` (default) throws; `reference` writes a character reference such as `&#1;`, which
+   * is not well-formed XML 1.0 — for simulating a host that passes such guest data on.
+   */
+  readonly invalidXmlChars?: "refuse" | "reference";
+}
+
 /**
  * Writes one item exactly as Hyper-V does (spec §7): INSTANCE of Msvm_KvpExchangeDataItem with
  * Caption, Data, Description, ElementName, Name and Source in that order, the inherited
@@ -115,7 +125,7 @@ const DESCRIPTION_ELEMENT_NAME = NULL_PROPAGATED("Description") + NULL_PROPAGATE
  *   cannot carry, naming the property, the item and the position; `invalid-cim` for a source
  *   that is not one of {@link KVP_SOURCES}.
  */
-export function encodeKvpItem(item: KvpItem): string {
+export function encodeKvpItem(item: KvpItem, options: EncodeKvpItemOptions = {}): string {
   const { name, data, source } = item;
   if (typeof name !== "string" || name === "") throw new KvpError("invalid-key", "invalid key: KVP item Name is empty or not a string");
   const sourceNumber = typeof source === "string" && Object.hasOwn(KVP_SOURCES, source) ? KVP_SOURCES[source] : undefined;
@@ -123,8 +133,9 @@ export function encodeKvpItem(item: KvpItem): string {
     throw new KvpError("invalid-cim", `invalid CIM: KVP item ${quoteForMessage(name)} has source ${quoteForMessage(String(source))} (expected host, guest, intrinsic or host-only)`);
   }
   if (typeof data !== "string") throw new KvpError("invalid-value", `invalid value: Data of KVP item ${quoteForMessage(name)} is not a string`);
-  const escapedName = escapeXmlText(name, `Name of KVP item ${quoteForMessage(name)}`);
-  const escapedData = escapeXmlText(data, `Data of KVP item ${quoteForMessage(name)}`);
+  const unchecked = options.invalidXmlChars === "reference";
+  const escapedName = unchecked ? escapeXmlTextUnchecked(name) : escapeXmlText(name, `Name of KVP item ${quoteForMessage(name)}`);
+  const escapedData = unchecked ? escapeXmlTextUnchecked(data) : escapeXmlText(data, `Data of KVP item ${quoteForMessage(name)}`);
   return (
     HEAD +
     CAPTION +

@@ -88,6 +88,18 @@ export function escapeXmlText(text: string, what = "text"): string {
 }
 
 /**
+ * As {@link escapeXmlText}, but a character XML 1.0 cannot carry is written as a character
+ * reference (`&#1;`, XML 1.1 style) instead of refused, and a lone surrogate as `&#xD800;`.
+ * The result is NOT well-formed XML 1.0: it is what a serializer that does not check writes,
+ * for simulating producers that do so; strict readers (kvp-core's included) refuse it.
+ */
+export function escapeXmlTextUnchecked(text: string): string {
+  return text.replace(/[&<>\r]|[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, (ch) =>
+    TEXT_SPECIAL.test(ch) ? replaceSpecial(ch) : `&#${ch.codePointAt(0)};`,
+  );
+}
+
+/**
  * Escapes `text` for a double-quoted attribute value so that a parser gives back exactly
  * `text`: as {@link escapeXmlText}, plus `"`, and tab/LF/CR as character references because
  * attribute-value normalization turns literal ones into spaces.

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import type { ListedItem } from "../items.js";
+import { WEB01, sampleHost } from "../test-support/fixtures.js";
+import type { MemoryHostTestDouble } from "../test-support/memory-host.js";
+import { type HostWatchEvent, diffItems, watchItems } from "./watch.js";
+
+const T = "2026-11-21T00:00:00.000Z";
+
+describe("diffItems", () => {
+  const item = (key: string, value: string, source: ListedItem["source"] = "guest"): ListedItem => ({ source, key, value });
+
+  it("reports added, changed and removed items, keyed by source and key", () => {
+    const before = [item("a", "1"), item("b", "2"), item("a", "host", "host")];
+    const after = [item("a", "1"), item("b", "3"), item("c", "4"), item("a", "host", "host")];
+    expect(diffItems(before, after, T)).toEqual([
+      { time: T, type: "changed", source: "guest", key: "b", value: "3", previous: "2" },
+      { time: T, type: "added", source: "guest", key: "c", value: "4" },
+    ]);
+    expect(diffItems(after, before, T)).toEqual([
+      { time: T, type: "changed", source: "guest", key: "b", value: "2", previous: "3" },
+      { time: T, type: "removed", source: "guest", key: "c", previous: "4" },
+    ]);
+  });
+
+  it("the same key in two sources is two items; a duplicate key counts once, its first value", () => {
+    expect(diffItems([item("k", "h", "host")], [item("k", "g"), item("k", "h", "host")], T)).toEqual([{ time: T, type: "added", source: "guest", key: "k", value: "g" }]);
+    expect(diffItems([item("k", "1")], [item("k", "1"), item("k", "2")], T)).toEqual([]);
+  });
+
+  it("keeps the part count of reassembled values", () => {
+    expect(diffItems([], [{ source: "guest", key: "big", value: "xy", parts: 2 }], T)).toEqual([{ time: T, type: "added", source: "guest", key: "big", value: "xy", parts: 2 }]);
+  });
+});
+
+/**
+ * Runs watchItems on `host`, calling `steps[i]` before read i+1 (a step may mutate the host
+ * or throw-inject); stops after the last step.
+ */
+async function watchWith(host: MemoryHostTestDouble, steps: (() => void)[], options: { source?: "guest" | "host" | "all"; initial?: boolean } = {}) {
+  const events: HostWatchEvent[] = [];
+  const notes: string[] = [];
+  const pauses: number[] = [];
+  const controller = new AbortController();
+  let step = 0;
+  let ready: { id: string; count: number } | undefined;
+  await watchItems(host, "web01", {
+    ...options,
+    intervalMs: 1000,
+    signal: controller.signal,
+    now: () => new Date(Date.UTC(2026, 10, 21, 0, 0, step)),
+    sleep: async (ms) => {
+      pauses.push(ms);
+      if (step === steps.length) controller.abort();
+      else steps[step++]!();
+    },
+    onEvent: (e) => events.push(e),
+    onNote: (n) => notes.push(n),
+    onReady: (vm, count) => {
+      ready = { id: vm.id, count };
+    },
+  });
+  return { events, notes, pauses, ready };
+}
+
+function guestOf(host: MemoryHostTestDouble) {
+  return host.vms.find((vm) => vm.id === WEB01)!.component!;
+}
+
+describe("watchItems", () => {
+  it("reports guest changes between reads, reassembling chunked reports, and stops on abort", async () => {
+    const host = sampleHost();
+    const r = await watchWith(host, [
+      () => guestOf(host).guest.push({ name: "status", data: "booting", source: "guest" }),
+      () => {
+        const g = guestOf(host).guest;
+        g.splice(g.findIndex((i) => i.name === "status"), 1, { name: "status", data: "up", source: "guest" });
+        g.splice(0, 1); // ReadyState
+      },
+      () => {
+        const g = guestOf(host).guest;
+        g.splice(g.findIndex((i) => i.name === "report#2/2"), 1, { name: "report#2/2", data: "SECOND", source: "guest" });
+      },
+    ]);
+    expect(r.ready).toEqual({ id: WEB01, count: 2 });
+    expect(r.events.map(({ time: _, ...e }) => e)).toEqual([
+      { type: "added", source: "guest", key: "status", value: "booting" },
+      { type: "changed", source: "guest", key: "status", value: "up", previous: "booting" },
+      { type: "removed", source: "guest", key: "ReadyState", previous: "ready" },
+      { type: "changed", source: "guest", key: "report", value: "first-SECOND", previous: "first-second", parts: 2 },
+    ]);
+    expect(r.notes).toEqual([]);
+    // Only the component is read for guest items: one query per poll after resolving the VM.
+    expect(host.calls.of("query Msvm_KvpExchangeComponent")).toBe(4);
+    expect(host.calls.of("query Msvm_KvpExchangeComponentSettingData")).toBe(0);
+  });
+
+  it("--initial reports the items present first", async () => {
+    const r = await watchWith(sampleHost(), [], { initial: true });
+    expect(r.events.map((e) => [e.type, e.key, e.value])).toEqual([
+      ["present", "ReadyState", "ready"],
+      ["present", "report", "first-second"],
+    ]);
+  });
+
+  it("a host that stops answering is one note, retried with back-off; changes made meanwhile are reported after", async () => {
+    const host = sampleHost();
+    const real = host.getKvpComponent.bind(host);
+    let down = false;
+    host.getKvpComponent = async (id) => {
+      if (down) throw new Error("connection refused by 127.0.0.1:5986\nsecond line");
+      return real(id);
+    };
+    const r = await watchWith(host, [
+      () => {
+        down = true;
+      },
+      () => guestOf(host).guest.push({ name: "while-down", data: "1", source: "guest" }),
+      () => {},
+      () => {
+        down = false;
+      },
+    ]);
+    expect(r.notes).toEqual([
+      'cannot read VM "web01": connection refused by 127.0.0.1:5986; retrying',
+      'reading VM "web01" again; changes made meanwhile follow',
+    ]);
+    expect(r.events.map((e) => [e.type, e.key])).toEqual([["added", "while-down"]]);
+    // Back-off doubles while the host is down and returns to the interval once it answers.
+    expect(r.pauses).toEqual([1000, 2000, 4000, 8000, 1000]);
+  });
+
+  it("a component that vanishes (VM off) is a note, not every item removed; items come back as they were", async () => {
+    const host = sampleHost();
+    const vm = host.vms.find((v) => v.id === WEB01)!;
+    const component = vm.component;
+    const r = await watchWith(host, [
+      () => {
+        vm.component = undefined;
+      },
+      () => {},
+      () => {
+        vm.component = component;
+      },
+    ]);
+    expect(r.events).toEqual([]);
+    expect(r.notes).toEqual(['VM "web01" has no KVP exchange component: guest items are unavailable (is it running?)']);
+  });
+
+  it("a VM that does not exist fails before watching", async () => {
+    await expect(watchItems(sampleHost(), "nope", { signal: new AbortController().signal, onEvent: () => {}, onNote: () => {} })).rejects.toMatchObject({ code: "not-found" });
+  });
+
+  it("--source host watches the host items through the setting data", async () => {
+    const host = sampleHost();
+    const r = await watchWith(host, [() => host.vms.find((v) => v.id === WEB01)!.host.set("role", "db")], { source: "host" });
+    expect(r.events.map(({ time: _, ...e }) => e)).toEqual([{ type: "changed", source: "host", key: "role", value: "db", previous: "web" }]);
+  });
+});
