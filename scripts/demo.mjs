@@ -30,7 +30,7 @@ function run(args, env) {
 
 /**
  * Act 1, the main job: a Hyper-V administrator pushes user data into a VM with kvp-host over
- * WS-Management (HTTPS, NTLM) and the guest agent in the VM turns it into configuration and
+ * WS-Management as WinRM ships (plain HTTP, NTLM, every message sealed) and the guest agent in the VM turns it into configuration and
  * reports back, all through the real daemon behind the simulated host.
  */
 async function hostToGuest() {
@@ -39,10 +39,10 @@ async function hostToGuest() {
   const agentWork = join(vm.poolDir, "..", "agent-act1");
   let agent;
   try {
-    console.log(`${bold("Act 1: host → guest over WMI")}\nSimulated Hyper-V host at ${sim.info.endpoint} (HTTPS, NTLM), VM ${vm.name} ${vm.guid}, ${vm.daemon === "real" ? "real hv_kvp_daemon" : "TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one)"} in the guest`);
+    console.log(`${bold("Act 1: host → guest over WMI")}\nSimulated Hyper-V host at ${sim.info.endpoint} (HTTP with NTLM sealing, as WinRM ships), VM ${vm.name} ${vm.guid}, ${vm.daemon === "real" ? "real hv_kvp_daemon" : "TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one)"} in the guest`);
     const kvpHost = async (...args) => {
       console.log(`$ kvp-host ${args.map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a)).join(" ")}`);
-      const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "--ca", sim.info.caFile, ...args], {
+      const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, ...args], {
         KVP_HOST_PASSWORD: sim.info.password,
       });
       process.stdout.write(r.stdout);
@@ -89,7 +89,7 @@ async function hostToGuest() {
 }
 
 async function kvpHostQuiet(sim, vm, key) {
-  const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "--ca", sim.info.caFile, "get", vm.name, key, "--source", "guest"], {
+  const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "get", vm.name, key, "--source", "guest"], {
     KVP_HOST_PASSWORD: sim.info.password,
   });
   return r.status === 0 ? r.stdout.trim() : undefined;

@@ -27,6 +27,8 @@ if [ "${1:-}" = "--for-tests" ]; then
   # dpkg-deb and dpkg build and install kvp-agent's .deb; deb-systemd-helper enables its unit.
   command -v dpkg-deb >/dev/null || missing+=(dpkg)
   command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
+  # pywinrm is the independent WinRM client the sealed-HTTP interop test runs (Debian's python3).
+  /usr/bin/python3 -c "import winrm, requests_ntlm" 2>/dev/null || missing+=(python3-winrm)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]}"

@@ -46,7 +46,9 @@ export function timeoutMsOf(text: string | undefined): number {
 
 /**
  * The WsmanClient options for `args`, with the password and CA text the caller obtained.
- * `DOMAIN\user` sets the NTLM domain.
+ * `DOMAIN\user` sets the NTLM domain. `--http` with NTLM needs nothing more (the client
+ * seals); `--allow-unencrypted` is required for Basic over HTTP and, with NTLM over HTTP,
+ * sends the SOAP unsealed.
  * @throws {HostCliError} `usage` for contradictory or missing options.
  */
 export function clientOptionsOf(args: ConnectionArgs, password: string, ca: string | undefined): WsmanClientOptions {
@@ -56,8 +58,12 @@ export function clientOptionsOf(args: ConnectionArgs, password: string, ca: stri
   if (given !== "ntlm" && given !== "basic") throw usage(`invalid --auth ${JSON.stringify(given)}: basic or ntlm`);
   const kind: "ntlm" | "basic" = given;
   const plain = endpoint.toLowerCase().startsWith("http:");
-  if (plain && !args.allowUnencrypted) {
-    throw usage("plain HTTP sends the SOAP unsealed, which WinRM refuses by default and exposes your data: use HTTPS, or add --allow-unencrypted if the host allows it");
+  // NTLM over plain HTTP seals every message, as WinRM requires by default. Basic cannot be
+  // sealed: over plain HTTP it shows the password and data to the network.
+  if (plain && kind === "basic" && !args.allowUnencrypted) {
+    throw usage(
+      "Basic over plain HTTP sends the password and data readable (and WinRM refuses it by default): use HTTPS, NTLM (which seals messages over HTTP), or add --allow-unencrypted if the host allows unencrypted traffic",
+    );
   }
   if (args.http && args.endpoint !== undefined) throw usage("--http goes with --host; write the scheme in --endpoint instead");
   if (args.insecure && ca !== undefined) throw usage("give --ca or --insecure, not both");
@@ -69,6 +75,7 @@ export function clientOptionsOf(args: ConnectionArgs, password: string, ca: stri
     timeoutMs: timeoutMsOf(args.timeout),
     ...(ca === undefined ? {} : { ca }),
     ...(args.insecure ? { insecure: true } : {}),
-    ...(plain ? { allowUnencrypted: true } : {}),
+    // Over HTTP with NTLM this turns sealing off, for hosts configured AllowUnencrypted=true.
+    ...(plain && args.allowUnencrypted ? { allowUnencrypted: true } : {}),
   };
 }

@@ -1,6 +1,13 @@
 /** What commands touch outside themselves, injectable so tests run kvp-host in process. */
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import type { HyperVTransport } from "./transport.js";
+import type { HyperVNamespace } from "./transports/wsman.js";
+
+/** What to talk to, besides how to connect. */
+export interface ConnectTarget {
+  /** root/virtualization/v2 (one host) or root/HyperVCluster/v2 (`--cluster`). */
+  readonly namespace: HyperVNamespace;
+}
 
 export interface CliContext {
   readonly stdout: { write(text: string): unknown };
@@ -12,8 +19,8 @@ export interface CliContext {
   readonly readFile: (path: string) => Promise<string>;
   /** Asks for a password without echo; undefined when there is no terminal to ask on. */
   readonly promptPassword: ((prompt: string) => Promise<string>) | undefined;
-  /** Opens the transport to the host. */
-  readonly connect: (options: WsmanClientOptions) => Promise<HyperVTransport>;
+  /** Opens the transport to the host (or, with `namespace` cluster, to the failover cluster). */
+  readonly connect: (options: WsmanClientOptions, target: ConnectTarget) => Promise<HyperVTransport>;
   /** Clock and sleep for job polling; defaults Date.now and a timer. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -36,10 +43,10 @@ export function processContext(): CliContext {
     },
     readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
     promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
-    connect: async (options) => {
+    connect: async (options, target) => {
       const { WsmanClient } = await import("@hyperv-kvp/wsman");
       const { WsmanTransport } = await import("./transports/wsman.js");
-      return new WsmanTransport(new WsmanClient(options));
+      return new WsmanTransport(new WsmanClient(options), { namespace: target.namespace });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
-import type { CliContext } from "./context.js";
+import type { CliContext, ConnectTarget } from "./context.js";
 import { main } from "./main.js";
 import type { MemoryHostTestDouble } from "./test-support/memory-host.js";
 import { WEB01, sampleHost } from "./test-support/fixtures.js";
@@ -13,6 +13,7 @@ function run(
   let stdout = "";
   let stderr = "";
   const connected: WsmanClientOptions[] = [];
+  const targets: ConnectTarget[] = [];
   const host = options.host ?? sampleHost();
   const ctx: CliContext = {
     stdout: { write: (s: string) => (stdout += s) },
@@ -25,14 +26,15 @@ function run(
       return text;
     },
     promptPassword: options.prompt ? async () => "typed" : undefined,
-    connect: async (o) => {
+    connect: async (o, target) => {
       connected.push(o);
+      targets.push(target);
       return host;
     },
     sleep: async () => {},
     ...options.watch,
   };
-  return main(["node", "kvp-host", "--host", "hv01", "--user", "CORP\\admin", ...args], ctx).then((code) => ({ code, stdout, stderr, connected, host }));
+  return main(["node", "kvp-host", "--host", "hv01", "--user", "CORP\\admin", ...args], ctx).then((code) => ({ code, stdout, stderr, connected, targets, host }));
 }
 
 describe("kvp-host main", () => {
@@ -93,8 +95,12 @@ describe("kvp-host main", () => {
     expect(prompted.connected[0]?.auth.password).toBe("typed");
   });
 
-  it("plain HTTP needs --allow-unencrypted", async () => {
-    expect((await run(["--http", "vms"])).code).toBe(2);
+  it("plain HTTP: NTLM is sealed without asking; Basic needs --allow-unencrypted", async () => {
+    const sealed = await run(["--http", "vms"]);
+    expect(sealed.code).toBe(0);
+    expect(sealed.connected[0]).toMatchObject({ endpoint: "http://hv01:5985/wsman", auth: { kind: "ntlm" } });
+    expect(sealed.connected[0]?.allowUnencrypted).toBeUndefined();
+    expect((await run(["--http", "--auth", "basic", "vms"])).code).toBe(2);
     const r = await run(["--http", "--allow-unencrypted", "--auth", "basic", "--timeout", "5", "vms"]);
     expect(r.connected[0]).toMatchObject({ endpoint: "http://hv01:5985/wsman", allowUnencrypted: true, auth: { kind: "basic" }, timeoutMs: 5000 });
   });
@@ -125,5 +131,12 @@ describe("kvp-host main", () => {
     expect(signals.listenerCount("SIGINT")).toBe(0);
     expect(r.host.closed).toBe(true);
     expect((await run(["watch", "web01", "--interval", "0"])).code).toBe(2);
+  });
+
+  it("--cluster talks to root/HyperVCluster/v2; without it, root/virtualization/v2", async () => {
+    expect((await run(["vms"])).targets).toEqual([{ namespace: "root/virtualization/v2" }]);
+    const r = await run(["--cluster", "list", "web01"]);
+    expect(r.code).toBe(0);
+    expect(r.targets).toEqual([{ namespace: "root/HyperVCluster/v2" }]);
   });
 });

@@ -15,6 +15,7 @@ import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
 import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
 import type { HyperVTransport } from "./transport.js";
+import { HYPERV_NAMESPACES } from "./transports/wsman.js";
 
 const TOOL = "kvp-host";
 
@@ -31,6 +32,7 @@ Examples:
   kvp-host --host hv01 --user admin set web01 --chunk cloud-config="$(cat user-data)"
   kvp-host --host hv01 --user admin remove web01 role tier
   kvp-host --host hv01 --user admin status web01
+  kvp-host --host hvclu01 --user 'CORP\\admin' --cluster set web01 role=web   (VM on any node)
   kvp-host --host hv01 --user admin watch web01 --json   (NDJSON, Ctrl-C stops)
 
 VM is a name or a GUID; a name several VMs share is an error that lists their GUIDs.
@@ -108,9 +110,10 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     .addOption(new Option("--auth <kind>", "authentication").choices(["ntlm", "basic"]).default("ntlm"))
     .option("--ca <file>", "PEM CA certificate to trust for the host's TLS certificate")
     .option("--insecure", "do not verify the host's TLS certificate")
-    .option("--http", "plain HTTP on port 5985 (needs --allow-unencrypted)")
-    .option("--allow-unencrypted", "allow plain HTTP: SOAP, credentials' hashes and data travel unprotected")
+    .option("--http", "plain HTTP on port 5985: with NTLM every message is sealed, as WinRM requires by default; --auth basic needs --allow-unencrypted")
+    .option("--allow-unencrypted", "send SOAP unsealed over plain HTTP, for hosts with AllowUnencrypted=true (needed for --auth basic over HTTP): data, and with Basic the password, travel readable")
     .option("--timeout <seconds>", "longest wait for one WS-Management answer (default 60)")
+    .option("--cluster", "manage VMs of the whole failover cluster through root\\HyperVCluster\\v2 (--host: the cluster name or any node)")
     .addHelpText("after", EXAMPLES)
     .exitOverride()
     .showHelpAfterError(`(run ${TOOL} --help for usage)`)
@@ -140,7 +143,8 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         throw new HostCliError("usage", `cannot read --ca ${JSON.stringify(args.ca)}: ${(error as { code?: string }).code ?? String(error)}`);
       }
     }
-    const transport = await ctx.connect(clientOptionsOf(args, password, ca));
+    const namespace = (program.opts() as { cluster?: boolean }).cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
+    const transport = await ctx.connect(clientOptionsOf(args, password, ca), { namespace });
     try {
       return await body(transport);
     } finally {

@@ -20,7 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`hyperv-sim: ${(error as Error).message}\n`);
     return 2;
   }
-  const handle = await serve(options);
+  const handle = await serve(options, process.stdout, process.stderr);
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);

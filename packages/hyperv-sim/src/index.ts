@@ -85,5 +85,18 @@ export {
   createWmiHandler,
   startWmiHost,
 } from "./wmi/wmi-server.js";
+export { hostComputerSystemOf, managementServiceOf } from "./wmi/host-model.js";
+export { type WmiNamespaceRoute, classOfResourceUri } from "./wmi/wmi-server.js";
+export { GuestRegistry } from "./wmi/guest-registry.js";
+export { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI, ClusterModel, type ClusterVm, assertClusterShape, inNamespace } from "./wmi/cluster-model.js";
+export {
+  type WmiCluster,
+  type WmiClusterNode,
+  type WmiClusterNodeInit,
+  type WmiClusterOptions,
+  type WmiClusterVm,
+  createClusterHandler,
+  startWmiCluster,
+} from "./wmi/cluster.js";
 export { SERVE_USAGE, type ServeHandle, type ServeInfo, type ServeOptions, parseServeArgs, serve } from "./serve.js";
 export { type SelfSignedCertificate, makeSelfSignedCertificate } from "./self-signed-certificate.js";

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { WsmanClient } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "./errors.js";
-import { type ServeInfo, parseServeArgs, serve } from "./serve.js";
+import { SERVE_USAGE, type ServeInfo, describeServerEvent, parseServeArgs, serve } from "./serve.js";
 import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
 import { V2_RESOURCE_URI } from "./wmi/host-model.js";
 
 describe("parseServeArgs", () => {
-  it("defaults to HTTPS, Administrator, one VM web01", () => {
-    expect(parseServeArgs([])).toEqual({ port: 0, https: true, allowUnencrypted: false, user: "Administrator", vms: ["web01"], daemon: "auto" });
+  it("defaults to sealed HTTP (neither --https nor --allow-unencrypted), Administrator, one VM web01", () => {
+    expect(parseServeArgs([])).toEqual({ port: 0, https: false, allowUnencrypted: false, user: "Administrator", vms: ["web01"], daemon: "auto" });
   });
   it("reads every option", () => {
     expect(parseServeArgs(["--port", "5986", "--https", "--user", "u", "--password", "p", "--vms", "a, b,a", "--daemon", "real"])).toEqual({
@@ -32,26 +32,98 @@ const policy = realDaemonPolicy();
 describe("serve (real daemon)", () => {
   if (standInForMissingDaemon(policy)) return;
 
-  it("prints one JSON line, serves with a generated password, and cleans up on close", async () => {
+  it("prints one JSON line, serves sealed HTTP with a generated password, and cleans up on close", async () => {
     let printed = "";
     const handle = await serve(parseServeArgs(["--vms", "web01,db01", "--daemon", "real"]), { write: (t: string) => (printed += t) });
     const lines = printed.split("\n");
     expect(lines).toHaveLength(2);
     const info = JSON.parse(lines[0]!) as ServeInfo;
     try {
-      expect(info).toMatchObject({ user: "Administrator", https: true, auth: ["basic", "ntlm"], pid: process.pid });
-      expect(info.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wsman$/);
+      expect(info).toMatchObject({ user: "Administrator", https: false, sealed: true, auth: ["ntlm"], caFile: null, pid: process.pid });
+      expect(info.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wsman$/);
       expect(info.password.length).toBeGreaterThanOrEqual(20);
       expect(info.vms.map((v) => v.name)).toEqual(["web01", "db01"]);
       expect(info.vms.every((v) => v.daemon === "real" && existsSync(v.poolDir) && /^[0-9A-F-]{36}$/.test(v.guid))).toBe(true);
-      const client = new WsmanClient({ endpoint: info.endpoint, ca: readFileSync(info.caFile!, "utf8"), auth: { kind: "ntlm", user: info.user, password: info.password } });
+      const client = new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: info.user, password: info.password } });
+      expect(client.sealed).toBe(true);
       const systems = await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'");
       client.close();
       expect(systems.map((s) => s.properties.get("Name"))).toEqual(info.vms.map((v) => v.guid));
     } finally {
       await handle.close();
     }
-    expect(existsSync(info.caFile!)).toBe(false);
     expect(info.vms.some((v) => existsSync(v.poolDir))).toBe(false);
   }, 20_000);
+});
+
+describe("serve's transport modes (model daemon)", () => {
+  it("--https: HTTPS with Basic and NTLM and a CA file, removed on close", async () => {
+    let printed = "";
+    const handle = await serve(parseServeArgs(["--https", "--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) });
+    const info = JSON.parse(printed) as ServeInfo;
+    try {
+      expect(info).toMatchObject({ https: true, sealed: false, auth: ["basic", "ntlm"] });
+      expect(info.endpoint).toMatch(/^https:/);
+      const ca = readFileSync(info.caFile!, "utf8");
+      for (const kind of ["basic", "ntlm"] as const) {
+        const client = new WsmanClient({ endpoint: info.endpoint, ca, auth: { kind, user: info.user, password: "pw" } });
+        expect(await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'")).toHaveLength(1);
+        client.close();
+      }
+    } finally {
+      await handle.close();
+    }
+    expect(existsSync(info.caFile!)).toBe(false);
+  }, 20_000);
+
+  it("--allow-unencrypted: plain HTTP accepting unsealed messages and Basic", async () => {
+    let printed = "";
+    const handle = await serve(parseServeArgs(["--allow-unencrypted", "--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) });
+    const info = JSON.parse(printed) as ServeInfo;
+    try {
+      expect(info).toMatchObject({ https: false, sealed: false, auth: ["basic", "ntlm"], caFile: null });
+      const client = new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "basic", user: info.user, password: "pw" } });
+      expect(await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'")).toHaveLength(1);
+      client.close();
+    } finally {
+      await handle.close();
+    }
+  }, 20_000);
+
+  it("the default (sealed) host refuses Basic and unsealed messages, and tells the operator why logins failed", async () => {
+    let printed = "";
+    let diagnostics = "";
+    const handle = await serve(parseServeArgs(["--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) }, { write: (t: string) => (diagnostics += t) });
+    const info = JSON.parse(printed) as ServeInfo;
+    const query = (client: WsmanClient) => client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem");
+    try {
+      const attempts: [WsmanClient, string][] = [
+        [new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: info.user, password: "wrong" } }), "unauthorized"],
+        [new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: "mallory", password: "pw" } }), "unauthorized"],
+        [new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "basic", user: info.user, password: "pw" } }), "unauthorized"],
+        [new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "ntlm", user: info.user, password: "pw" } }), "fault"],
+      ];
+      for (const [client, code] of attempts) {
+        await expect(query(client)).rejects.toMatchObject({ code });
+        client.close();
+      }
+      expect(diagnostics.split("\n").filter(Boolean)).toEqual([
+        'hyperv-sim: NTLM authentication of "Administrator" refused: wrong password (the client only sees HTTP 401)',
+        'hyperv-sim: NTLM authentication of "mallory" refused: unknown user (the client only sees HTTP 401)',
+        'hyperv-sim: Basic authentication of "Administrator" refused: Basic is refused over plain HTTP (it cannot be sealed; use NTLM, or serve with --https or --allow-unencrypted) (the client only sees HTTP 401)',
+        'hyperv-sim: refused an unsealed request of "Administrator" (HTTP 500): this host requires sealed messages over HTTP',
+      ]);
+    } finally {
+      await handle.close();
+    }
+  }, 20_000);
+
+  it("describes integrity failures, and the usage names the three modes", () => {
+    expect(describeServerEvent({ kind: "integrity-failure", user: "u", reason: "sealed message has sequence number 1 where 2 was expected" })).toBe(
+      'refused a sealed request of "u" and closed the connection: sealed message has sequence number 1 where 2 was expected',
+    );
+    expect(SERVE_USAGE).toMatch(/\(default\) +plain HTTP like a default WinRM: NTLM only, every message sealed/);
+    expect(SERVE_USAGE).toMatch(/--https/);
+    expect(SERVE_USAGE).toMatch(/--allow-unencrypted/);
+  });
 });

@@ -1,22 +1,29 @@
 /**
  * `hyperv-sim serve`: starts a simulated Hyper-V host with WMI over WS-Management on
- * 127.0.0.1, prints one JSON line describing it, and serves until stopped. The command is a
- * function over options and injectable streams; bin.ts owns the process (signals, exit codes).
+ * 127.0.0.1, prints one JSON line describing it, and serves until stopped. By default it
+ * listens as a Windows host does out of the box: plain HTTP, NTLM only, every message sealed
+ * (WinRM's AllowUnencrypted=false). The command is a function over options and injectable
+ * streams; bin.ts owns the process (signals, exit codes).
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import type { DaemonKind } from "./daemon-channel.js";
 import { SimError } from "./errors.js";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.js";
+import type { WsmanServerEvent } from "@hyperv-kvp/wsman";
 import { type WmiHost, startWmiHost } from "./wmi/wmi-server.js";
 
-/** Options of {@link serve}, as parsed from the command line. */
+/**
+ * Options of {@link serve}, as parsed from the command line. With neither `https` nor
+ * `allowUnencrypted` the host serves plain HTTP like a default WinRM: NTLM only, every
+ * message sealed.
+ */
 export interface ServeOptions {
   /** TCP port on 127.0.0.1; default 0 (the OS picks). */
   readonly port: number;
-  /** Serve HTTPS with a fresh self-signed certificate (the default unless allowUnencrypted). */
+  /** Serve HTTPS (Basic and NTLM) with a fresh self-signed certificate. */
   readonly https: boolean;
-  /** Serve plain HTTP (only without --https). */
+  /** Serve plain HTTP that accepts unsealed messages and Basic (only without --https). */
   readonly allowUnencrypted: boolean;
   /** User name; default `Administrator`. */
   readonly user: string;
@@ -35,6 +42,11 @@ export interface ServeInfo {
   readonly password: string;
   readonly auth: readonly ("basic" | "ntlm")[];
   readonly https: boolean;
+  /**
+   * True when every SOAP message must be sealed with the NTLM session (the default: plain
+   * HTTP like a default WinRM); false with --https (TLS protects) and --allow-unencrypted.
+   */
+  readonly sealed: boolean;
   /** The self-signed certificate to trust (PEM), with --https; null otherwise. */
   readonly caFile: string | null;
   readonly vms: readonly { readonly name: string; readonly guid: string; readonly poolDir: string; readonly daemon: DaemonKind }[];
@@ -42,8 +54,12 @@ export interface ServeInfo {
 }
 
 /** The usage text. */
-export const SERVE_USAGE =
-  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,...] [--daemon real|model|auto]";
+export const SERVE_USAGE = [
+  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,...] [--daemon real|model|auto]",
+  "  (default)            plain HTTP like a default WinRM: NTLM only, every message sealed",
+  "  --https              HTTPS with Basic and NTLM and a fresh self-signed certificate (caFile)",
+  "  --allow-unencrypted  plain HTTP that also accepts unsealed messages and Basic (WinRM's AllowUnencrypted)",
+].join("\n");
 
 /**
  * Parses the arguments after `serve`.
@@ -100,7 +116,7 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     }
   }
   if (https && allowUnencrypted) throw bad("--https and --allow-unencrypted exclude each other");
-  return { port, https: !allowUnencrypted, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon };
+  return { port, https, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon };
 }
 
 /** A running `serve`: what it printed, and how to stop it. */
@@ -112,12 +128,47 @@ export interface ServeHandle {
 }
 
 /**
- * Starts the host and writes {@link ServeInfo} as one JSON line to `out`.
+ * One line for the operator about a refusal: the client of a failed NTLM login only ever
+ * sees a 401, so this is where a wrong password and an unknown user are told apart.
+ */
+export function describeServerEvent(event: WsmanServerEvent): string {
+  switch (event.kind) {
+    case "auth-failure": {
+      const { scheme, reason, user } = event.failure;
+      const who = user === undefined ? "" : ` of ${JSON.stringify(user)}`;
+      const why =
+        reason === "unknown-user"
+          ? "unknown user"
+          : reason === "wrong-password"
+            ? "wrong password"
+            : reason === "basic-over-http"
+              ? "Basic is refused over plain HTTP (it cannot be sealed; use NTLM, or serve with --https or --allow-unencrypted)"
+              : reason === "no-sealing"
+                ? "the client did not negotiate NTLM sealing"
+                : reason;
+      return `${scheme === "ntlm" ? "NTLM" : "Basic"} authentication${who} refused: ${why} (the client only sees HTTP 401)`;
+    }
+    case "integrity-failure":
+      return `refused a sealed request of ${JSON.stringify(event.user)} and closed the connection: ${event.reason}`;
+    case "unsealed-refused":
+      return `refused an unsealed request of ${JSON.stringify(event.user)} (HTTP 500): this host requires sealed messages over HTTP`;
+  }
+}
+
+/**
+ * Starts the host and writes {@link ServeInfo} as one JSON line to `out`; refusals
+ * (failed logins, altered or unsealed requests) go to `diagnostics`, one line each.
  * @throws {SimError} e.g. `daemon-missing`, `invalid-argument`.
  */
-export async function serve(options: ServeOptions, out: { write(text: string): unknown } = process.stdout): Promise<ServeHandle> {
+export async function serve(
+  options: ServeOptions,
+  out: { write(text: string): unknown } = process.stdout,
+  diagnostics?: { write(text: string): unknown },
+): Promise<ServeHandle> {
   const password = options.password ?? randomBytes(18).toString("base64url");
   const certificate = options.https ? makeSelfSignedCertificate() : undefined;
+  const sealed = !options.https && !options.allowUnencrypted;
+  const auth: ("basic" | "ntlm")[] = sealed ? ["ntlm"] : ["basic", "ntlm"];
   let host: WmiHost;
   try {
     host = await startWmiHost({
@@ -125,7 +176,8 @@ export async function serve(options: ServeOptions, out: { write(text: string): u
       daemon: options.daemon,
       users: { [options.user]: password },
       port: options.port,
-      ...(certificate === undefined ? { allowUnencrypted: true } : { https: { key: certificate.key, cert: certificate.cert } }),
+      auth,
+      ...(certificate !== undefined ? { https: { key: certificate.key, cert: certificate.cert } } : sealed ? { sealedHttp: true } : { allowUnencrypted: true }),
     });
   } catch (error) {
     if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
@@ -135,12 +187,14 @@ export async function serve(options: ServeOptions, out: { write(text: string): u
     endpoint: host.endpoint,
     user: options.user,
     password,
-    auth: ["basic", "ntlm"],
+    auth,
     https: certificate !== undefined,
+    sealed,
     caFile: certificate?.certPath ?? null,
     vms: host.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon })),
     pid: process.pid,
   };
+  if (diagnostics !== undefined) host.server.onEvent((event) => diagnostics.write(`hyperv-sim: ${describeServerEvent(event)}\n`));
   out.write(`${JSON.stringify(info)}\n`);
   return {
     info,

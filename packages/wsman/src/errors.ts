@@ -10,7 +10,11 @@
  * - `tls-untrusted`: the server's certificate is not trusted (pass a CA, or insecure);
  * - `tls-error`: another TLS failure (handshake, host name mismatch);
  * - `timeout`: no answer within the configured time;
- * - `unencrypted-refused`: plain HTTP without the explicit allow-unencrypted switch;
+ * - `unencrypted-refused`: plain HTTP that would travel unprotected: Basic or unsealed SOAP
+ *   without the explicit allow-unencrypted switch, or a server that will not seal;
+ * - `integrity`: a sealed message that fails verification: altered in transit (signature),
+ *   replayed, reordered or dropped (sequence number), or of the wrong length; also a server
+ *   that answers a sealed request unsealed, or refuses our sealed request as such;
  * - `http-error`: an HTTP status that is neither success, 401 nor a SOAP fault.
  */
 export type WsmanErrorCode =
@@ -24,6 +28,7 @@ export type WsmanErrorCode =
   | "tls-error"
   | "timeout"
   | "unencrypted-refused"
+  | "integrity"
   | "http-error";
 
 /** A SOAP 1.2 fault as WS-Management sends it. */

@@ -1,14 +1,17 @@
 /**
  * The IO edge of the client: WS-Management over node:http/https with one keep-alive socket,
  * so an NTLM handshake and the requests after it share a TCP connection (`fetch` cannot
- * promise that). Errors are {@link WsmanError}s that say what to do.
+ * promise that). Over plain HTTP with NTLM every request is sealed with the NTLM session and
+ * every reply unsealed and verified, as WinRM requires by default. Errors are
+ * {@link WsmanError}s that say what to do.
  */
 import http from "node:http";
 import https from "node:https";
 import type { WsmanSelector } from "@hyperv-kvp/kvp-core";
 import { buildBasicAuthorization } from "./basic.js";
-import { WsmanError } from "./errors.js";
+import { WsmanError, isWsmanError } from "./errors.js";
 import { buildClientAuthenticate, buildNegotiateMessage } from "./ntlm.js";
+import { NtlmSession, missingSealingFlags } from "./ntlm-session.js";
 import {
   type InvokeResult,
   type ParameterInput,
@@ -26,8 +29,9 @@ import {
   parseInvokeResponse,
   parsePullResponse,
 } from "./soap.js";
+import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
 
-/** Credentials: Basic (WinRM's Basic mode, HTTPS only in practice) or NTLMv2. */
+/** Credentials: Basic (WinRM's Basic mode, HTTPS only in practice) or NTLMv2 (sealed over HTTP). */
 export interface WsmanAuth {
   readonly kind: "basic" | "ntlm";
   readonly user: string;
@@ -38,14 +42,21 @@ export interface WsmanAuth {
 
 /** Options of {@link WsmanClient}. */
 export interface WsmanClientOptions {
-  /** `https://host:5986/wsman` (or `http://…:5985/wsman` with {@link allowUnencrypted}). */
+  /**
+   * `https://host:5986/wsman`, or `http://host:5985/wsman`: with NTLM every message is then
+   * sealed with the NTLM session (WinRM's default); Basic over HTTP needs {@link allowUnencrypted}.
+   */
   readonly endpoint: string;
   readonly auth: WsmanAuth;
   /** PEM CA certificate(s) to trust instead of the system's. */
   readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Skip certificate verification (explicit switch; never the default). */
   readonly insecure?: boolean;
-  /** Allow plain HTTP (credentials and data then travel unprotected), as WinRM's AllowUnencrypted. */
+  /**
+   * Send unsealed SOAP over plain HTTP, for servers configured with WinRM's
+   * AllowUnencrypted=true (data, and with Basic the password, then travel readable): needed
+   * for Basic over `http:`; with NTLM over `http:` it turns sealing off. No effect on `https:`.
+   */
   readonly allowUnencrypted?: boolean;
   /** Per HTTP exchange, milliseconds; default 60,000. Also sent as wsman:OperationTimeout. */
   readonly timeoutMs?: number;
@@ -60,8 +71,17 @@ export interface WsmanClientOptions {
 interface HttpReply {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** A reply with its SOAP text (unsealed when it came sealed). */
+interface SoapReply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
 }
+
+const EMPTY = new Uint8Array(0);
 
 const UNTRUSTED_CODES = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -91,11 +111,15 @@ export class WsmanClient {
   private readonly maxItems: number;
   private readonly maxResponseBytes: number;
   private readonly pageSize: number;
+  /** Seal every message with the NTLM session: NTLM over plain HTTP unless allowUnencrypted. */
+  private readonly sealing: boolean;
   private ntlmAuthenticated = false;
+  /** The sealing session of the current connection, once authenticated. */
+  private session: NtlmSession | undefined;
 
   /**
    * @throws {WsmanError} `invalid-argument` for a bad endpoint; `unencrypted-refused` for
-   *   `http:` without `allowUnencrypted`.
+   *   Basic over `http:` without `allowUnencrypted`.
    */
   constructor(private readonly options: WsmanClientOptions) {
     let url: URL;
@@ -107,13 +131,14 @@ export class WsmanClient {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new WsmanError("invalid-argument", `invalid endpoint: ${options.endpoint} is not http(s)`);
     }
-    if (url.protocol === "http:" && !options.allowUnencrypted) {
+    if (url.protocol === "http:" && options.auth.kind === "basic" && !options.allowUnencrypted) {
       throw new WsmanError(
         "unencrypted-refused",
-        `refusing plain HTTP to ${options.endpoint}: use https://…:5986/wsman, or allow unencrypted traffic explicitly`,
+        `refusing Basic authentication over plain HTTP to ${options.endpoint}: the password and data would travel readable; use https://…:5986/wsman, NTLM (which seals every message), or allow unencrypted traffic explicitly`,
       );
     }
     this.url = url;
+    this.sealing = url.protocol === "http:" && options.auth.kind === "ntlm" && !options.allowUnencrypted;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxItems = options.maxItems ?? 100_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
@@ -127,10 +152,16 @@ export class WsmanClient {
     }
   }
 
+  /** True when messages are sealed with NTLM (plain HTTP with NTLM, without allowUnencrypted). */
+  get sealed(): boolean {
+    return this.sealing;
+  }
+
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
     this.ntlmAuthenticated = false;
+    this.session = undefined;
   }
 
   private common(resourceUri: string) {
@@ -181,58 +212,146 @@ export class WsmanClient {
 
   /** Sends one SOAP request, authenticating as needed; returns the response body. */
   private async send(body: string): Promise<string> {
+    const payload = new TextEncoder().encode(body);
+    if (this.sealing) return this.sendSealed(payload);
     let reply: HttpReply;
     if (this.options.auth.kind === "basic") {
-      reply = await this.exchange(body, buildBasicAuthorization(this.options.auth.user, this.options.auth.password));
+      reply = await this.exchange(payload, SOAP_CONTENT_TYPE, buildBasicAuthorization(this.options.auth.user, this.options.auth.password));
     } else if (this.ntlmAuthenticated) {
-      reply = await this.exchange(body, undefined);
+      reply = await this.exchange(payload, SOAP_CONTENT_TYPE, undefined);
       // The kept-alive connection was closed: authenticate the new one.
-      if (reply.status === 401) reply = await this.ntlmHandshake(body);
+      if (reply.status === 401) reply = await this.ntlmHandshake(payload);
     } else {
-      reply = await this.ntlmHandshake(body);
+      reply = await this.ntlmHandshake(payload);
     }
-    return this.check(reply);
+    return this.check({ ...reply, body: reply.body.toString("utf8") });
   }
 
-  private async ntlmHandshake(body: string): Promise<HttpReply> {
+  private async ntlmHandshake(payload: Uint8Array): Promise<HttpReply> {
     this.ntlmAuthenticated = false;
-    const auth = this.options.auth;
     const negotiate = buildNegotiateMessage();
-    const first = await this.exchange("", `Negotiate ${Buffer.from(negotiate).toString("base64")}`);
+    const first = await this.exchange(EMPTY, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(negotiate).toString("base64")}`);
     if (first.status !== 401) return first;
-    const token = challengeToken(first.headers["www-authenticate"]);
+    const { message } = this.authenticateMessage(negotiate, first);
+    const reply = await this.exchange(payload, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(message).toString("base64")}`);
+    if (reply.status !== 401) this.ntlmAuthenticated = true;
+    return reply;
+  }
+
+  /** The AUTHENTICATE message (and keys) for the CHALLENGE in a 401 `reply`. */
+  private authenticateMessage(negotiate: Uint8Array, reply: HttpReply): ReturnType<typeof buildClientAuthenticate> {
+    const auth = this.options.auth;
+    const token = challengeToken(reply.headers["www-authenticate"]);
     if (token === undefined) {
       throw new WsmanError("unauthorized", `${this.url.href} did not answer the NTLM negotiation (does it allow Negotiate authentication?)`);
     }
-    const { message } = buildClientAuthenticate({
+    return buildClientAuthenticate({
       user: auth.user,
       password: auth.password,
       ...(auth.domain === undefined ? {} : { domain: auth.domain }),
       negotiate,
       challenge: token,
     });
-    const reply = await this.exchange(body, `Negotiate ${Buffer.from(message).toString("base64")}`);
-    if (reply.status !== 401) this.ntlmAuthenticated = true;
-    return reply;
   }
 
-  private check(reply: HttpReply): string {
+  /**
+   * Sends `payload` sealed: on the authenticated connection, or after a handshake whose
+   * AUTHENTICATE carries the first sealed request (the NEGOTIATE goes with an empty body),
+   * all on one TCP connection. The reply is unsealed and verified.
+   */
+  private async sendSealed(payload: Uint8Array): Promise<string> {
+    let result: SoapReply & { readonly sealed: boolean };
+    try {
+      result = await this.exchangeSealed(payload);
+    } catch (error) {
+      // Sequence numbers and RC4 streams are now unknown to one side: start over on a new
+      // connection next time.
+      this.session = undefined;
+      if (isWsmanError(error, "integrity")) this.agent.destroy();
+      throw error;
+    }
+    // Only a sealed answer proves the server's streams are still in step with ours.
+    if (!result.sealed) this.session = undefined;
+    return this.check(result);
+  }
+
+  private async exchangeSealed(payload: Uint8Array): Promise<SoapReply & { readonly sealed: boolean }> {
+    if (this.session !== undefined) {
+      const session = this.session;
+      const reply = await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, undefined);
+      // A 401 here means the kept-alive connection was replaced: authenticate the new one.
+      if (!(reply.status === 401 && !isEncryptedContentType(reply.headers["content-type"]))) return this.openSealed(reply, session);
+      this.session = undefined;
+    }
+    const negotiate = buildNegotiateMessage();
+    const first = await this.exchange(EMPTY, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(negotiate).toString("base64")}`);
+    if (first.status !== 401) {
+      throw new WsmanError("http-error", `${this.url.href} answered the NTLM negotiation with HTTP ${first.status} instead of a challenge`);
+    }
+    const { message, keys } = this.authenticateMessage(negotiate, first);
+    const missing = missingSealingFlags(keys.flags);
+    if (missing.length > 0) {
+      throw new WsmanError(
+        "unencrypted-refused",
+        `${this.url.href} did not agree to NTLM sealing (no ${missing.join(", ")}): refusing to send the SOAP unsealed over plain HTTP; use https://…:5986/wsman, or allow unencrypted traffic explicitly if the server accepts it`,
+      );
+    }
+    const session = new NtlmSession(keys, "client");
+    this.session = session;
+    return this.openSealed(await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, `Negotiate ${Buffer.from(message).toString("base64")}`), session);
+  }
+
+  /**
+   * The SOAP text of a reply to a sealed request: unsealed and verified when sealed. An
+   * unsealed 200 is refused (anyone on the path could have written it); an unsealed 400 is
+   * the server refusing our sealed request; other unsealed errors pass through to
+   * {@link check} for their message.
+   * @throws {WsmanError} `integrity`.
+   */
+  private openSealed(reply: HttpReply, session: NtlmSession): SoapReply & { readonly sealed: boolean } {
+    const contentType = reply.headers["content-type"];
+    if (isEncryptedContentType(contentType)) {
+      const { message, originalType } = unsealBody(session, reply.body, contentType!);
+      return { status: reply.status, headers: reply.headers, body: decodeSoapText(message, originalType), sealed: true };
+    }
+    const text = reply.body.toString("utf8");
+    if (reply.status === 200) {
+      throw new WsmanError("integrity", `${this.url.href} answered a sealed request without sealing its reply: refusing an answer anyone on the path could have written`);
+    }
+    if (reply.status === 400) {
+      const fault = parseFault(text);
+      throw new WsmanError(
+        "integrity",
+        `${this.url.href} refused our sealed request (HTTP 400)${fault === undefined ? (text ? `: ${text.slice(0, 200)}` : "") : `: ${fault.reason}`}; was it altered on the way?`,
+        fault === undefined ? {} : { fault },
+      );
+    }
+    return { status: reply.status, headers: reply.headers, body: text, sealed: false };
+  }
+
+  private check(reply: SoapReply): string {
     if (reply.status === 200) return reply.body;
     if (reply.status === 401) {
+      const { kind, user } = this.options.auth;
       throw new WsmanError(
         "unauthorized",
-        `${this.url.href} refused the credentials of ${this.options.auth.user} (${this.options.auth.kind}): wrong user name or password, or that authentication is not enabled`,
+        kind === "ntlm"
+          ? `${this.url.href} refused the NTLM credentials of ${user}: wrong password or unknown user (NTLM answers both with the same 401; the host's security log tells which), or Negotiate authentication is not enabled there`
+          : `${this.url.href} refused the Basic credentials of ${user}: wrong password or unknown user (the host's log tells which), or Basic authentication is not enabled there (WinRM's default)`,
       );
     }
     const fault = parseFault(reply.body);
     if (fault !== undefined) throw new WsmanError("fault", `WS-Management fault: ${describeFault(fault)}`, { fault });
-    throw new WsmanError("http-error", `${this.url.href} answered HTTP ${reply.status}${reply.body ? `: ${reply.body.slice(0, 200)}` : ""}`);
+    const hint =
+      reply.status === 500 && this.url.protocol === "http:" && !this.sealing
+        ? " (a WinRM that refuses unencrypted traffic answers 500 to unsealed messages: with NTLM, drop allowUnencrypted so messages are sealed)"
+        : "";
+    throw new WsmanError("http-error", `${this.url.href} answered HTTP ${reply.status}${reply.body ? `: ${reply.body.slice(0, 200)}` : ""}${hint}`);
   }
 
-  private exchange(body: string, authorization: string | undefined): Promise<HttpReply> {
-    const payload = Buffer.from(body, "utf8");
+  private exchange(payload: Uint8Array, contentType: string, authorization: string | undefined): Promise<HttpReply> {
     const headers: http.OutgoingHttpHeaders = {
-      "Content-Type": "application/soap+xml;charset=UTF-8",
+      "Content-Type": contentType,
       "Content-Length": payload.length,
       Connection: "keep-alive",
     };
@@ -250,7 +369,7 @@ export class WsmanClient {
           }
           chunks.push(chunk);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on("error", (e) => reject(this.mapError(e)));
       });
       req.setTimeout(this.timeoutMs, () => {

@@ -1,15 +1,17 @@
 /**
  * The IO edge of a WS-Management server (for the simulator): HTTP(S) on node:http, Basic and
- * NTLM authentication (NTLM per connection, as WinRM does), SOAP parsing, enumeration
- * contexts and faults. The caller supplies only a handler that answers parsed requests.
+ * NTLM authentication (NTLM per connection, as WinRM does), NTLM message sealing over plain
+ * HTTP (WinRM's default listener), SOAP parsing, enumeration contexts and faults. The caller
+ * supplies only a handler that answers parsed requests.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { verifyBasicAuthorization } from "./basic.js";
+import { parseBasicAuthorization, verifyBasicAuthorization } from "./basic.js";
 import { WsmanError, isWsmanError } from "./errors.js";
 import { buildServerChallenge, verifyAuthenticate } from "./ntlm.js";
+import { NtlmSession, missingSealingFlags } from "./ntlm-session.js";
 import {
   type ParameterInput,
   type WsmanFaultInit,
@@ -24,6 +26,7 @@ import {
   buildReleaseResponse,
   parseRequest,
 } from "./soap.js";
+import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
 
 /** What a handler answers. */
 export type WsmanHandlerResult =
@@ -38,19 +41,57 @@ export type WsmanHandler = (
   context: { readonly user: string },
 ) => WsmanHandlerResult | Promise<WsmanHandlerResult>;
 
-/** An authentication attempt that failed, for logs and tests. */
+/**
+ * An authentication attempt that failed, for the server's own logs and tests. The client
+ * only ever sees a 401 (telling it more would let anyone probe for user names), so this is
+ * where `unknown-user` and `wrong-password` are told apart.
+ */
 export interface AuthFailure {
   readonly scheme: "basic" | "ntlm";
+  /**
+   * `unknown-user`, `wrong-password`, `anonymous`, `not-ntlmv2`, `bad-mic`, `missing`,
+   * `no-sealing` (NTLM without the flags sealing needs, on a sealed-HTTP server),
+   * `basic-over-http` (Basic refused on a sealed-HTTP server), `scheme … not enabled`, or
+   * a description of a malformed token.
+   */
   readonly reason: string;
   readonly user?: string;
 }
+
+/** Something the server refused, for its operator's diagnostics (see {@link WsmanServer.onEvent}). */
+export type WsmanServerEvent =
+  | { readonly kind: "auth-failure"; readonly failure: AuthFailure }
+  /** A sealed request failed verification (altered, replayed, reordered); the connection was closed. */
+  | { readonly kind: "integrity-failure"; readonly user: string; readonly reason: string }
+  /** An authenticated but unsealed SOAP request on a sealed-HTTP server (WinRM answers 500). */
+  | { readonly kind: "unsealed-refused"; readonly user: string };
+
+/**
+ * How the server listens: `https` (TLS protects everything; Basic and NTLM as enabled;
+ * sealed messages accepted too), `sealed-http` (WinRM's default HTTP listener: NTLM only,
+ * every SOAP message sealed), `http` (WinRM with AllowUnencrypted=true: unsealed accepted,
+ * sealed too).
+ */
+export type WsmanServerMode = "https" | "sealed-http" | "http";
 
 /** Options of {@link createWsmanServer}. */
 export interface WsmanServerOptions {
   /** PEM key and certificate: serve HTTPS. */
   readonly https?: { readonly key: string | Uint8Array; readonly cert: string | Uint8Array };
-  /** Serve plain HTTP without https (explicit switch, as WinRM's AllowUnencrypted). */
+  /**
+   * Serve plain HTTP that accepts unsealed SOAP and Basic (explicit switch, as WinRM's
+   * AllowUnencrypted=true). Sealed requests are accepted too.
+   */
   readonly allowUnencrypted?: boolean;
+  /**
+   * Serve plain HTTP the way WinRM's default HTTP listener does (AllowUnencrypted=false):
+   * NTLM only, every SOAP request sealed with the connection's NTLM session
+   * (multipart/encrypted, MS-WSMV 2.2.9.1.1) and every reply sealed likewise. Unsealed SOAP
+   * gets HTTP 500 with an AccessDenied fault (what WinRM answers), Basic a 401, a sealed
+   * request that does not verify HTTP 400 with a fault and the connection closed. Excludes
+   * `https` and `allowUnencrypted`; `auth` must include `ntlm`.
+   */
+  readonly sealedHttp?: boolean;
   /** User name → password; names compared ignoring case. */
   readonly users: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
   /** Enabled schemes. */
@@ -62,15 +103,23 @@ export interface WsmanServerOptions {
   readonly maxEnumerations?: number;
   /** NetBIOS name in NTLM challenges; default `WSMAN`. */
   readonly computerName?: string;
-  /** Called for each failed authentication. */
+  /** Called for each failed authentication (also reported through {@link WsmanServer.onEvent}). */
   readonly onAuthFailure?: (failure: AuthFailure) => void;
 }
 
 /** A running server. */
 export interface WsmanServer {
   readonly server: http.Server;
+  /** How it listens (see {@link WsmanServerMode}). */
+  readonly mode: WsmanServerMode;
   /** TCP connections accepted so far. */
   readonly connectionCount: number;
+  /**
+   * Adds a listener for refusals (failed authentications, integrity failures, unsealed
+   * requests on a sealed-HTTP server); returns the function that removes it. A listener that
+   * throws is ignored.
+   */
+  onEvent(listener: (event: WsmanServerEvent) => void): () => void;
   /** Listens on 127.0.0.1 (default) and a port the OS picks (default); returns the endpoint URL. */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -80,18 +129,51 @@ interface ConnectionState {
   negotiate?: Uint8Array;
   challenge?: Uint8Array;
   user?: string;
+  /** The sealing session of the NTLM authentication on this connection. */
+  session?: NtlmSession;
+  /** Requests of one connection are answered in order: sealing is a stream. */
+  queue: Promise<void>;
 }
 
-const SOAP_TYPE = "application/soap+xml;charset=UTF-8";
+/** A reply before sealing. */
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+const REFUSE_UNSEALED =
+  "The WS-Management service refuses unencrypted messages over HTTP (its AllowUnencrypted setting is false): seal the request with the NTLM session (multipart/encrypted), or use HTTPS.";
 
 /**
  * Creates (does not start) a WS-Management server.
- * @throws {WsmanError} `unencrypted-refused` without `https` unless `allowUnencrypted`.
+ * @throws {WsmanError} `unencrypted-refused` without `https`, `sealedHttp` or
+ *   `allowUnencrypted`; `invalid-argument` for `sealedHttp` with `https` or
+ *   `allowUnencrypted`, or without `ntlm` in `auth`.
  */
 export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
-  if (options.https === undefined && !options.allowUnencrypted) {
-    throw new WsmanError("unencrypted-refused", "refusing to serve WS-Management over plain HTTP: give https key and cert, or allow unencrypted explicitly");
+  if (options.sealedHttp && (options.https !== undefined || options.allowUnencrypted)) {
+    throw new WsmanError("invalid-argument", "sealedHttp excludes https and allowUnencrypted: it is WinRM's plain-HTTP listener that requires sealing");
   }
+  if (options.sealedHttp && !options.auth.includes("ntlm")) {
+    throw new WsmanError("invalid-argument", "sealedHttp needs NTLM in auth: only an NTLM session can seal messages");
+  }
+  if (options.https === undefined && !options.allowUnencrypted && !options.sealedHttp) {
+    throw new WsmanError(
+      "unencrypted-refused",
+      "refusing to serve WS-Management over plain HTTP without sealing: give https key and cert, ask for sealedHttp (WinRM's default), or allow unencrypted explicitly",
+    );
+  }
+  const mode: WsmanServerMode = options.https !== undefined ? "https" : options.sealedHttp ? "sealed-http" : "http";
+  const listeners = new Set<(event: WsmanServerEvent) => void>();
+  const emit = (event: WsmanServerEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch {
+        // A diagnostics listener must not break the server.
+      }
+    }
+  };
   const users = options.users instanceof Map ? (options.users as ReadonlyMap<string, string>) : new Map(Object.entries(options.users));
   const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
   const maxEnumerations = options.maxEnumerations ?? 1000;
@@ -99,10 +181,19 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
   const enumerations = new Map<string, { items: readonly WsmanInstance[]; offset: number; user: string }>();
   let connectionCount = 0;
 
-  const challenges = (): string[] => [...(options.auth.includes("ntlm") ? ["Negotiate"] : []), ...(options.auth.includes("basic") ? ['Basic realm="WSMAN"'] : [])];
+  // Basic cannot be sealed, so a sealed-HTTP server neither offers nor accepts it.
+  const basicUsable = options.auth.includes("basic") && mode !== "sealed-http";
+  const challenges = (): string[] => [...(options.auth.includes("ntlm") ? ["Negotiate"] : []), ...(basicUsable ? ['Basic realm="WSMAN"'] : [])];
 
   function deny(res: http.ServerResponse, failure?: AuthFailure): void {
-    if (failure !== undefined) options.onAuthFailure?.(failure);
+    if (failure !== undefined) {
+      try {
+        options.onAuthFailure?.(failure);
+      } catch {
+        // As for listeners: diagnostics must not break the server.
+      }
+      emit({ kind: "auth-failure", failure });
+    }
     res.writeHead(401, { "WWW-Authenticate": challenges(), "Content-Length": 0 });
     res.end();
   }
@@ -116,7 +207,13 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       return undefined;
     }
     const scheme = /^\s*(\S+)/.exec(header)?.[1]?.toLowerCase();
-    if (scheme === "basic" && options.auth.includes("basic")) {
+    // Whether or not Basic is enabled, on a sealed-HTTP server the reason it fails is this.
+    if (scheme === "basic" && mode === "sealed-http") {
+      const user = parseBasicAuthorization(header)?.user;
+      deny(res, { scheme: "basic", reason: "basic-over-http", ...(user === undefined ? {} : { user }) });
+      return undefined;
+    }
+    if (scheme === "basic" && basicUsable) {
       const r = verifyBasicAuthorization(header, users);
       if (r.ok) return r.user;
       deny(res, { scheme: "basic", reason: r.reason, ...(r.user === undefined ? {} : { user: r.user }) });
@@ -132,6 +229,7 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
           state.negotiate = token;
           state.challenge = message;
           delete state.user;
+          delete state.session;
           res.writeHead(401, { "WWW-Authenticate": `${scheme === "ntlm" ? "NTLM" : "Negotiate"} ${Buffer.from(message).toString("base64")}`, "Content-Length": 0 });
           res.end();
           return undefined;
@@ -141,6 +239,13 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
           delete state.negotiate;
           delete state.challenge;
           if (r.ok) {
+            const missing = missingSealingFlags(r.keys.flags);
+            if (missing.length === 0) {
+              state.session = new NtlmSession(r.keys, "server");
+            } else if (mode === "sealed-http") {
+              deny(res, { scheme: "ntlm", reason: "no-sealing", user: r.user });
+              return undefined;
+            }
             state.user = r.user;
             return r.user;
           }
@@ -157,14 +262,16 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
     return undefined;
   }
 
-  function reply(res: http.ServerResponse, status: number, body: string): void {
-    const payload = Buffer.from(body, "utf8");
-    res.writeHead(status, { "Content-Type": SOAP_TYPE, "Content-Length": payload.length });
+  /** Writes `reply`, sealed with `session` when the request was sealed. */
+  function write(res: http.ServerResponse, reply: Reply, session: NtlmSession | undefined, extra: http.OutgoingHttpHeaders = {}): void {
+    const plain = Buffer.from(reply.body, "utf8");
+    const payload = session === undefined ? plain : sealBody(session, plain);
+    res.writeHead(reply.status, { ...extra, "Content-Type": session === undefined ? SOAP_CONTENT_TYPE : ENCRYPTED_CONTENT_TYPE, "Content-Length": payload.length });
     res.end(payload);
   }
 
-  function fault(res: http.ServerResponse, init: WsmanFaultInit, relatesTo?: string): void {
-    reply(res, 500, buildFault(init, relatesTo === undefined ? {} : { relatesTo }));
+  function fault(init: WsmanFaultInit, relatesTo?: string, status = 500): Reply {
+    return { status, body: buildFault(init, relatesTo === undefined ? {} : { relatesTo }) };
   }
 
   function page(items: readonly WsmanInstance[], offset: number, max: number, user: string, existing?: string) {
@@ -181,30 +288,26 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
     return { context, items: slice, endOfSequence: false };
   }
 
-  async function respond(body: string, user: string, res: http.ServerResponse): Promise<void> {
+  async function respond(body: string, user: string): Promise<Reply> {
     let request: WsmanRequest;
     try {
       request = parseRequest(body);
     } catch (error) {
       const message = isWsmanError(error) ? error.message : String(error);
-      fault(res, { code: "s:Sender", subcode: "w:SchemaValidationError", reason: "The SOAP XML in the message does not match the corresponding XML schema definition.", detail: message });
-      return;
+      return fault({ code: "s:Sender", subcode: "w:SchemaValidationError", reason: "The SOAP XML in the message does not match the corresponding XML schema definition.", detail: message });
     }
     const relatesTo = request.messageId || undefined;
     const options_ = relatesTo === undefined ? {} : { relatesTo };
     if (request.kind === "pull" || request.kind === "release") {
       const state = enumerations.get(request.context);
       if (state === undefined || state.user !== user) {
-        fault(res, { code: "s:Sender", subcode: "n:InvalidEnumerationContext", reason: "The enumeration context supplied in the message is not valid." }, relatesTo);
-        return;
+        return fault({ code: "s:Sender", subcode: "n:InvalidEnumerationContext", reason: "The enumeration context supplied in the message is not valid." }, relatesTo);
       }
       if (request.kind === "release") {
         enumerations.delete(request.context);
-        reply(res, 200, buildReleaseResponse(options_));
-      } else {
-        reply(res, 200, buildPullResponse(page(state.items, state.offset, request.maxElements ?? 20, user, request.context), options_));
+        return { status: 200, body: buildReleaseResponse(options_) };
       }
-      return;
+      return { status: 200, body: buildPullResponse(page(state.items, state.offset, request.maxElements ?? 20, user, request.context), options_) };
     }
     let result: WsmanHandlerResult;
     try {
@@ -213,38 +316,100 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       if (isWsmanError(error, "fault") && error.fault !== undefined) {
         const f = error.fault;
         const code = f.code === "s:Receiver" ? "s:Receiver" : "s:Sender";
-        fault(res, { code, subcode: /^(s|a|n|w):/.test(f.subcode) ? f.subcode : "w:InternalError", reason: f.reason, detail: f.detail }, relatesTo);
-      } else {
-        fault(res, { code: "s:Receiver", subcode: "w:InternalError", reason: "The WS-Management service cannot process the request.", detail: (error as Error)?.message ?? String(error) }, relatesTo);
+        return fault({ code, subcode: /^(s|a|n|w):/.test(f.subcode) ? f.subcode : "w:InternalError", reason: f.reason, detail: f.detail }, relatesTo);
       }
-      return;
+      return fault({ code: "s:Receiver", subcode: "w:InternalError", reason: "The WS-Management service cannot process the request.", detail: (error as Error)?.message ?? String(error) }, relatesTo);
     }
-    if (result.kind === "fault") {
-      fault(res, result.fault, relatesTo);
-    } else if (result.kind === "get" && request.kind === "get") {
-      reply(res, 200, buildGetResponse(result.instance, options_));
-    } else if (result.kind === "enumerate" && request.kind === "enumerate") {
+    if (result.kind === "fault") return fault(result.fault, relatesTo);
+    if (result.kind === "get" && request.kind === "get") return { status: 200, body: buildGetResponse(result.instance, options_) };
+    if (result.kind === "enumerate" && request.kind === "enumerate") {
       // Without optimization the first items wait for the first Pull.
-      reply(res, 200, buildEnumerateResponse(page(result.items, 0, request.optimize ? (request.maxElements ?? 1) : 0, user), options_));
-    } else if (result.kind === "invoke" && request.kind === "invoke") {
-      reply(
-        res,
-        200,
-        buildInvokeResponse(
+      return { status: 200, body: buildEnumerateResponse(page(result.items, 0, request.optimize ? (request.maxElements ?? 1) : 0, user), options_) };
+    }
+    if (result.kind === "invoke" && request.kind === "invoke") {
+      return {
+        status: 200,
+        body: buildInvokeResponse(
           { resourceUri: request.resourceUri, method: request.method, returnValue: result.returnValue, ...(result.outputs === undefined ? {} : { outputs: result.outputs }) },
           options_,
         ),
-      );
-    } else {
-      fault(res, { code: "s:Receiver", subcode: "w:InternalError", reason: `The handler answered a ${request.kind} request with ${result.kind}.` }, relatesTo);
+      };
     }
+    return fault({ code: "s:Receiver", subcode: "w:InternalError", reason: `The handler answered a ${request.kind} request with ${result.kind}.` }, relatesTo);
+  }
+
+  /** Answers one complete request (authenticated, unsealed as needed). */
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: ConnectionState, body: Buffer, tooBig: boolean): Promise<void> {
+    if (req.method !== "POST") {
+      res.writeHead(405, { Allow: "POST", "Content-Length": 0 }).end();
+      return;
+    }
+    const user = authenticate(req, res, state);
+    if (user === undefined) return;
+    const contentType = req.headers["content-type"];
+    const sealed = isEncryptedContentType(contentType);
+    if (tooBig) {
+      // The sealing stream cannot skip a message we did not read: this connection is done.
+      if (sealed) forget(state);
+      write(res, fault({ code: "s:Sender", subcode: "w:EncodingLimit", reason: `The request is larger than ${maxRequestBytes} bytes.` }), undefined, sealed ? { Connection: "close" } : {});
+      return;
+    }
+    let soap: string;
+    let session: NtlmSession | undefined;
+    if (sealed) {
+      session = state.session;
+      if (session === undefined) {
+        write(res, fault({ code: "s:Sender", subcode: "w:AccessDenied", reason: "A sealed message needs an NTLM session on this connection: authenticate with Negotiate first." }, undefined, 400), undefined);
+        return;
+      }
+      try {
+        const { message, originalType } = unsealBody(session, body, contentType!);
+        soap = decodeSoapText(message, originalType);
+      } catch (error) {
+        const reason = isWsmanError(error) ? error.message : String(error);
+        forget(state);
+        emit({ kind: "integrity-failure", user, reason });
+        write(
+          res,
+          fault({ code: "s:Sender", subcode: "w:AccessDenied", reason: `The WS-Management service could not verify the sealed message: ${reason}. The connection is closed; authenticate again.` }, undefined, 400),
+          undefined,
+          { Connection: "close" },
+        );
+        return;
+      }
+    } else if (body.length === 0) {
+      // An empty POST only authenticates the connection (pywinrm sets up sealing this way).
+      res.writeHead(200, { "Content-Length": 0 }).end();
+      return;
+    } else if (mode === "sealed-http") {
+      emit({ kind: "unsealed-refused", user });
+      write(res, fault({ code: "s:Sender", subcode: "w:AccessDenied", reason: REFUSE_UNSEALED }), undefined);
+      return;
+    } else {
+      soap = body.toString("utf8");
+    }
+    let reply: Reply;
+    try {
+      reply = await respond(soap, user);
+    } catch (error) {
+      reply = fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) });
+    }
+    write(res, reply, session);
+  }
+
+  /** Drops what a connection authenticated: its sealing session can no longer be trusted. */
+  function forget(state: ConnectionState): void {
+    delete state.session;
+    delete state.user;
+    delete state.negotiate;
+    delete state.challenge;
   }
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const socket = req.socket;
     let state = connections.get(socket);
     if (state === undefined) {
-      state = {};
+      state = { queue: Promise.resolve() };
       connections.set(socket, state);
     }
     const chunks: Buffer[] = [];
@@ -256,19 +421,12 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       else chunks.push(chunk);
     });
     req.on("end", () => {
-      if (req.method !== "POST") {
-        res.writeHead(405, { Allow: "POST", "Content-Length": 0 }).end();
-        return;
-      }
-      const user = authenticate(req, res, state);
-      if (user === undefined) return;
-      if (tooBig) {
-        fault(res, { code: "s:Sender", subcode: "w:EncodingLimit", reason: `The request is larger than ${maxRequestBytes} bytes.` });
-        return;
-      }
-      respond(Buffer.concat(chunks).toString("utf8"), user, res).catch((error: unknown) => {
-        if (!res.headersSent) fault(res, { code: "s:Receiver", subcode: "w:InternalError", reason: String(error) });
-      });
+      const s = state;
+      s.queue = s.queue
+        .then(() => handle(req, res, s, Buffer.concat(chunks), tooBig))
+        .catch((error: unknown) => {
+          if (!res.headersSent) write(res, fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) }), undefined);
+        });
     });
   };
 
@@ -280,8 +438,15 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
 
   return {
     server,
+    mode,
     get connectionCount() {
       return connectionCount;
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
     listen(port = 0, host = "127.0.0.1") {
       return new Promise<string>((resolve, reject) => {

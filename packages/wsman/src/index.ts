@@ -87,6 +87,24 @@ export {
   utf16le,
   verifyAuthenticate,
 } from "./ntlm.js";
+export { NTLM_SEALING_FLAGS, NTLM_SIGNATURE_BYTES, type NtlmRole, NtlmSession, type WrappedMessage, missingSealingFlags } from "./ntlm-session.js";
+export {
+  ENCRYPTED_BOUNDARY,
+  ENCRYPTED_CONTENT_TYPE,
+  type EncryptedPart,
+  MAX_ENCRYPTED_PARTS,
+  MAX_SIGNATURE_BYTES,
+  SOAP_CONTENT_TYPE,
+  SPNEGO_ENCRYPTED_PROTOCOL,
+  decodeEncryptedBody,
+  decodeSoapText,
+  encodeEncryptedBody,
+  encryptedBoundaryOf,
+  isEncryptedContentType,
+  parseHeaderParameters,
+  sealBody,
+  unsealBody,
+} from "./winrm-encryption.js";
 export { buildBasicAuthorization, constantTimeEqual, parseBasicAuthorization, verifyBasicAuthorization } from "./basic.js";
 export { type WsmanAuth, WsmanClient, type WsmanClientOptions, challengeToken } from "./http-client.js";
 export {
@@ -94,6 +112,8 @@ export {
   type WsmanHandler,
   type WsmanHandlerResult,
   type WsmanServer,
+  type WsmanServerEvent,
+  type WsmanServerMode,
   type WsmanServerOptions,
   createWsmanServer,
 } from "./http-server.js";

@@ -1,5 +1,5 @@
 /**
- * RC4, needed for NTLM key exchange (and later sealing). OpenSSL 3 moved RC4 to its legacy
+ * RC4, needed for NTLM key exchange and message sealing. OpenSSL 3 moved RC4 to its legacy
  * provider, so node:crypto cannot be relied on for it.
  */
 
@@ -26,11 +26,16 @@ export class Rc4 {
     const s = this.s;
     const out = new Uint8Array(data.length);
     let { i, j } = this;
+    // Plain temporaries rather than a destructuring swap: sealing runs this over every
+    // byte of every WinRM message.
     for (let n = 0; n < data.length; n++) {
       i = (i + 1) & 0xff;
-      j = (j + s[i]!) & 0xff;
-      [s[i], s[j]] = [s[j]!, s[i]!];
-      out[n] = data[n]! ^ s[(s[i]! + s[j]!) & 0xff]!;
+      const si = s[i]!;
+      j = (j + si) & 0xff;
+      const sj = s[j]!;
+      s[i] = sj;
+      s[j] = si;
+      out[n] = data[n]! ^ s[(si + sj) & 0xff]!;
     }
     this.i = i;
     this.j = j;

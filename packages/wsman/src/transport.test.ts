@@ -150,13 +150,17 @@ describe("HTTPS", () => {
 });
 
 describe("plain HTTP", () => {
-  it("is refused on both sides unless allowed explicitly", async () => {
+  it("unsealed is refused on both sides unless allowed explicitly (sealed HTTP: sealed-transport.test.ts)", async () => {
     expect(() => createWsmanServer({ users: USERS, auth: ["basic"], handler })).toThrow(expect.objectContaining({ code: "unencrypted-refused" }));
     expect(() => new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "basic", user: "a", password: "b" } })).toThrow(
       expect.objectContaining({ code: "unencrypted-refused" }),
     );
+    // NTLM over HTTP seals by default; allowUnencrypted turns sealing off.
+    expect(new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "ntlm", user: "a", password: "b" } }).sealed).toBe(true);
+    expect(new WsmanClient({ endpoint: "https://127.0.0.1:5986/wsman", auth: { kind: "ntlm", user: "a", password: "b" } }).sealed).toBe(false);
     const { endpoint, server } = await start("http");
     const client = new WsmanClient({ endpoint, auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator }, allowUnencrypted: true });
+    expect(client.sealed).toBe(false);
     expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-5" }])).toEqual(component(5));
     expect(server.connectionCount).toBe(1);
     client.close();

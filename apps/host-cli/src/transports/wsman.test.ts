@@ -1,20 +1,43 @@
-import { type WsmanSelector, encodeKvpItem } from "@hyperv-kvp/kvp-core";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type SelfSignedCertificate, type WmiCluster, makeSelfSignedCertificate, startWmiCluster } from "@hyperv-kvp/hyperv-sim";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { type WsmanSelector, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
 import {
   type InvokeResult,
   type ParameterInput,
   type WsmanInstance,
   type WsmanParameter,
+  WsmanClient,
+  WsmanError,
   buildEnumerateRequest,
   buildGetRequest,
   buildInvokeRequest,
   buildInvokeResponse,
+  isWsmanError,
   parseInvokeResponse,
 } from "@hyperv-kvp/wsman";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isHostCliError } from "../cli-error.js";
+import { get } from "../commands/get.js";
+import { list } from "../commands/list.js";
+import { vms } from "../commands/vms.js";
+import { removeItems, writeItems } from "../commands/write.js";
+import { resolveVm } from "../resolve-vm.js";
 import { vmsByNameQuery } from "../wql.js";
-import { V2_ENUMERATION_URI, type WsmanClientLike, WsmanTransport, kvpSettingDataQuery, realizedSettingsQuery } from "./wsman.js";
+import {
+  HYPERV_NAMESPACES,
+  type HyperVNamespace,
+  V2_ENUMERATION_URI,
+  type WsmanClientLike,
+  WsmanTransport,
+  enumerationUriOf,
+  kvpSettingDataQuery,
+  realizedSettingsQuery,
+} from "./wsman.js";
 
 const V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2";
+const CLU = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/HyperVCluster/v2";
 const VM = "11111111-2222-3333-4444-555555555555";
 const TO = "https://hv01:5986/wsman";
 
@@ -142,5 +165,137 @@ describe("WsmanTransport requests", () => {
       '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
     const { client } = recordingClient({ invoke: () => ({ returnValue: 0, outputs: new Map([["Errors", [error]]]) }) });
     expect(await new WsmanTransport(client).getJobErrors("JOB-1")).toMatchObject([{ className: "Msvm_Error", message: "The key exists." }]);
+  });
+});
+
+describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () => {
+  const clusterService = instance("Msvm_VirtualSystemManagementService", {
+    CreationClassName: "Msvm_VirtualSystemManagementService",
+    Name: "vmms",
+    SystemCreationClassName: "Msvm_ComputerSystem",
+    SystemName: "HVCLU01",
+  });
+
+  it("sends every request to the cluster namespace: WQL, the service, TargetSystem and the job", async () => {
+    const { client, sent } = recordingClient({
+      enumerate: (wql) => (wql.includes("Msvm_VirtualSystemManagementService") ? [clusterService] : [instance("Msvm_ComputerSystem", { Name: VM, ElementName: "web01" })]),
+      // A reply without a Job EPR, so the job is read at the namespace's own Msvm_ConcreteJob.
+      invoke: () => ({ returnValue: 4096, jobInstanceId: "JOB-2", outputs: new Map() }),
+      get: () => instance("Msvm_ConcreteJob", { InstanceID: "JOB-2", JobState: "7", ErrorCode: "0" }),
+    });
+    const t = new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster });
+    expect(t.namespace).toBe("root/HyperVCluster/v2");
+    await t.queryVms(vmsByNameQuery("web01"));
+    expect(await t.invokeKvpMethod("AddKvpItems", VM, [encodeKvpItem({ name: "a", data: "1", source: "host" })])).toEqual({ returnValue: 4096, jobId: "JOB-2" });
+    await t.getJob("JOB-2");
+    expect(sent.map((s) => s.resourceUri)).toEqual([`${CLU}/*`, `${CLU}/*`, `${CLU}/Msvm_VirtualSystemManagementService`, `${CLU}/Msvm_ConcreteJob`]);
+    const call = sent[2] as Extract<Sent, { op: "invoke" }>;
+    const soap = buildInvokeRequest({ to: TO, resourceUri: call.resourceUri, method: call.method, selectors: call.selectors, parameters: call.parameters, messageId: "uuid:1" });
+    expect(soap).toContain('<w:Selector Name="SystemName">HVCLU01</w:Selector>');
+    expect(soap).toContain(`<w:ResourceURI>${CLU}/Msvm_ComputerSystem</w:ResourceURI><w:SelectorSet><w:Selector Name="CreationClassName">Msvm_ComputerSystem</w:Selector>`);
+    expect(enumerationUriOf(HYPERV_NAMESPACES.cluster)).toBe(`${CLU}/*`);
+    // The default stays the host's own namespace.
+    expect(new WsmanTransport(client).namespace).toBe("root/virtualization/v2");
+  });
+
+  it("refuses a namespace it does not know", () => {
+    const { client } = recordingClient({});
+    expect(() => new WsmanTransport(client, { namespace: "root/cimv2" as HyperVNamespace })).toThrow(/invalid namespace "root\/cimv2"/);
+  });
+
+  it("says, with a cluster's refusal to read KVP classes, that Microsoft does not list them there", async () => {
+    const refusal = new WsmanError("fault", "WS-Management fault: invalid class", { fault: { code: "s:Sender", subcode: "w:CannotProcessFilter", reason: "invalid class", detail: "" } });
+    const { client } = recordingClient({
+      enumerate: () => {
+        throw refusal;
+      },
+    });
+    const error = await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster }).getKvpComponent(VM).catch((e: unknown) => e);
+    expect(isWsmanError(error, "fault") && error.fault?.subcode).toBe("w:CannotProcessFilter");
+    expect((error as Error).message).toMatch(/Msvm_KvpExchangeComponent is not among the classes Microsoft documents for root\/HyperVCluster\/v2; read the VM's KVP items from the node that runs it/);
+    // Other refusals, and the host's namespace, pass through as they are.
+    expect(await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster }).queryVms("SELECT 1").catch((e: unknown) => e)).toBe(refusal);
+    expect(await new WsmanTransport(client).getKvpComponent(VM).catch((e: unknown) => e)).toBe(refusal);
+  });
+});
+
+// The commands through a cluster-namespace transport, against hyperv-sim's two-node cluster
+// (WS-Management over loopback HTTPS) whose VMs are backed by the REAL hv_kvp_daemon.
+describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-node cluster", () => {
+  const policy = realDaemonPolicy();
+  if (standInForMissingDaemon(policy)) return;
+
+  const PASSWORD = "Clu5ter-Pa55!";
+  let cert: SelfSignedCertificate;
+  let cluster: WmiCluster;
+  const transports: WsmanTransport[] = [];
+  const noWait = { sleep: async () => {} };
+
+  function connect(endpoint: string, namespace: HyperVNamespace): WsmanTransport {
+    const client = new WsmanClient({ endpoint, ca: cert.cert, timeoutMs: 10_000, auth: { kind: "ntlm", user: "Administrator", password: PASSWORD } });
+    const transport = new WsmanTransport(client, { namespace });
+    transports.push(transport);
+    return transport;
+  }
+
+  function pool0(vmName: string): Map<string, string> {
+    const dir = cluster.vms.find((v) => v.name === vmName)!.poolDir;
+    return new Map(decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+  }
+
+  beforeAll(async () => {
+    cert = makeSelfSignedCertificate();
+    cluster = await startWmiCluster({
+      name: "HVCLU01",
+      nodes: [
+        { name: "HV01", vms: ["web01", "db01"] },
+        { name: "HV02", vms: ["web02"] },
+      ],
+      daemon: "real",
+      https: { key: cert.key, cert: cert.cert },
+      users: { Administrator: PASSWORD },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const t of transports) t.close();
+    await cluster?.close();
+    if (cert !== undefined) rmSync(cert.dir, { recursive: true, force: true });
+  });
+
+  it("vms lists the VMs of every node; set, list and get reach a VM on the other node", async () => {
+    const t = connect(cluster.clusterEndpoint, HYPERV_NAMESPACES.cluster);
+    expect((await vms(t)).map((v) => v.name)).toEqual(["db01", "web01", "web02"]);
+    const report = await writeItems(t, "web02", [{ key: "Role", value: "web" }, { key: "Tier", value: "front" }], { mode: "upsert", ...noWait });
+    expect(report.added).toEqual(["Role", "Tier"]);
+    expect(pool0("web02")).toEqual(new Map([["Role", "web"], ["Tier", "front"]]));
+    expect((await list(t, "web02", { source: "host" })).items).toEqual([
+      { source: "host", key: "Role", value: "web" },
+      { source: "host", key: "Tier", value: "front" },
+    ]);
+    expect((await get(t, "web02", "Role")).item).toMatchObject({ source: "host", value: "web" });
+    expect((await get(t, "web02", "OSName", { source: "intrinsic" })).item.value).not.toBe("");
+    const removed = await removeItems(t, "web02", ["Tier"], noWait);
+    expect(removed.removed).toEqual(["Tier"]);
+    expect(pool0("web02")).toEqual(new Map([["Role", "web"]]));
+  });
+
+  it("keeps finding a VM after it live-migrates; a connection to the node it left does not", async () => {
+    const viaCluster = connect(cluster.clusterEndpoint, HYPERV_NAMESPACES.cluster);
+    const viaHv01 = connect(cluster.endpointOf("HV01"), HYPERV_NAMESPACES.host);
+    await writeItems(viaCluster, "web01", [{ key: "Role", value: "web" }], { mode: "upsert", ...noWait });
+    expect((await resolveVm(viaHv01, "web01")).name).toBe("web01");
+
+    await cluster.migrateVm(cluster.vms.find((v) => v.name === "web01")!.guid, "HV02");
+
+    expect((await list(viaCluster, "web01", { source: "host" })).items).toEqual([{ source: "host", key: "Role", value: "web" }]);
+    const report = await writeItems(viaCluster, "web01", [{ key: "Role", value: "web-v2" }], { mode: "upsert", ...noWait });
+    expect(report.modified).toEqual(["Role"]);
+    expect(pool0("web01")).toEqual(new Map([["Role", "web-v2"]]));
+    // The node it left no longer runs it; the node it joined does.
+    const lost = await resolveVm(viaHv01, "web01").catch((e: unknown) => e);
+    expect(isHostCliError(lost, "not-found")).toBe(true);
+    expect((await vms(viaHv01)).map((v) => v.name)).toEqual(["db01"]);
+    expect((await vms(connect(cluster.endpointOf("HV02"), HYPERV_NAMESPACES.host))).map((v) => v.name)).toEqual(["web01", "web02"]);
   });
 });

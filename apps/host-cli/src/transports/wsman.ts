@@ -6,6 +6,14 @@
  * TargetSystem as the Msvm_ComputerSystem's endpoint reference and DataItems as a repeated
  * string element, the Job EPR's InstanceID polled with Get. The WQL it sends is exported
  * below so the simulator and the tests agree on it. Not verified against a real host.
+ *
+ * The same requests go to a failover cluster's namespace, root/HyperVCluster/v2, when the
+ * transport is built with `namespace: HYPERV_NAMESPACES.cluster`: Microsoft documents the
+ * three KVP methods, Msvm_ComputerSystem, Msvm_ConcreteJob (with GetErrorEx) and the
+ * management service there (Windows Server 2016+), for every VM of the cluster. Its service
+ * is scoped to the cluster (SystemName = the cluster name), which the service query reads
+ * back. Msvm_KvpExchangeComponent(+SettingData) are NOT in Microsoft's published class list
+ * of that namespace; reading KVP items there is verified only against hyperv-sim.
  */
 import {
   type CimInstance,
@@ -21,7 +29,7 @@ import {
   pathToEpr,
   wqlString,
 } from "@hyperv-kvp/kvp-core";
-import { type InvokeResult, type ParameterInput, type WsmanInstance, type WsmanParameter, type WsmanValue, WsmanError, valueAsArray } from "@hyperv-kvp/wsman";
+import { type InvokeResult, type ParameterInput, type WsmanInstance, type WsmanParameter, type WsmanValue, WsmanError, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import {
   CallCounter,
   type HyperVTransport,
@@ -32,8 +40,18 @@ import {
   type VmInfo,
 } from "../transport.js";
 
+/** The WMI namespaces kvp-host talks to, as path namespaces. */
+export const HYPERV_NAMESPACES = Object.freeze({
+  /** One Hyper-V host and the VMs it runs (spec §6). The default. */
+  host: "root/virtualization/v2",
+  /** A Hyper-V failover cluster: every VM of every node, wherever it runs now. */
+  cluster: "root/HyperVCluster/v2",
+} as const);
+/** One of {@link HYPERV_NAMESPACES}. */
+export type HyperVNamespace = (typeof HYPERV_NAMESPACES)[keyof typeof HYPERV_NAMESPACES];
+
 /** The WMI namespace of Hyper-V, as a path namespace. */
-export const V2_NAMESPACE = "root/virtualization/v2";
+export const V2_NAMESPACE = HYPERV_NAMESPACES.host;
 /** Resource URI prefix of its classes (spec §8). */
 export const V2_URI = `${WMI_RESOURCE_URI_PREFIX}${V2_NAMESPACE}`;
 /** Where WQL enumerations go (spec §8). */
@@ -41,15 +59,20 @@ export const V2_ENUMERATION_URI = `${V2_URI}/*`;
 /** The service whose methods write KVP items. */
 export const MANAGEMENT_SERVICE = "Msvm_VirtualSystemManagementService";
 
-/** Resource URI of a class of the v2 namespace. */
-export function resourceUriOf(className: string): string {
-  return `${V2_URI}/${className}`;
+/** Resource URI of a class of `namespace` (default root/virtualization/v2). */
+export function resourceUriOf(className: string, namespace: HyperVNamespace = V2_NAMESPACE): string {
+  return `${WMI_RESOURCE_URI_PREFIX}${namespace}/${className}`;
 }
 
-/** The instance path of a VM's Msvm_ComputerSystem. */
-export function vmPath(vmId: string): CimInstancePath {
+/** Where WQL enumerations of `namespace` go: `…/<namespace>/*`. */
+export function enumerationUriOf(namespace: HyperVNamespace): string {
+  return resourceUriOf("*", namespace);
+}
+
+/** The instance path of a VM's Msvm_ComputerSystem in `namespace` (default root/virtualization/v2). */
+export function vmPath(vmId: string, namespace: HyperVNamespace = V2_NAMESPACE): CimInstancePath {
   return {
-    namespace: V2_NAMESPACE,
+    namespace,
     className: "Msvm_ComputerSystem",
     keys: [
       { name: "CreationClassName", type: "string", value: "Msvm_ComputerSystem" },
@@ -117,18 +140,53 @@ export function toCimInstance(instance: WsmanInstance): CimInstance {
   return { className: instance.className, properties };
 }
 
+/** Options of {@link WsmanTransport}. */
+export interface WsmanTransportOptions {
+  /** The namespace every request goes to; default {@link HYPERV_NAMESPACES}.host. */
+  readonly namespace?: HyperVNamespace;
+}
+
+/** Reads of KVP items whose classes Microsoft does not list for root/HyperVCluster/v2. */
+const CLUSTER_UNLISTED_READS: readonly string[] = ["Msvm_KvpExchangeComponent", "Msvm_KvpExchangeComponentSettingData"];
+
 /** {@link HyperVTransport} over WS-Management (see the module doc). */
 export class WsmanTransport implements HyperVTransport {
   readonly calls = new CallCounter();
+  /** The namespace every request goes to. */
+  readonly namespace: HyperVNamespace;
+  private readonly enumerationUri: string;
   private service: WsmanSelector[] | undefined;
   private readonly settingsIds = new Map<string, string>();
   private readonly jobUris = new Map<string, string>();
 
-  constructor(private readonly client: WsmanClientLike) {}
+  /** @throws {WsmanError} `invalid-argument` for a namespace not in {@link HYPERV_NAMESPACES}. */
+  constructor(
+    private readonly client: WsmanClientLike,
+    options: WsmanTransportOptions = {},
+  ) {
+    const namespace = options.namespace ?? V2_NAMESPACE;
+    if (!Object.values(HYPERV_NAMESPACES).includes(namespace)) {
+      throw new WsmanError("invalid-argument", `invalid namespace ${JSON.stringify(namespace)}: ${Object.values(HYPERV_NAMESPACES).join(" or ")}`);
+    }
+    this.namespace = namespace;
+    this.enumerationUri = enumerationUriOf(namespace);
+  }
 
   private async query(label: string, wql: string): Promise<WsmanInstance[]> {
     this.calls.count(`query ${label}`);
-    return this.client.enumerate(V2_ENUMERATION_URI, wql);
+    try {
+      return await this.client.enumerate(this.enumerationUri, wql);
+    } catch (error) {
+      // A real cluster may not serve these classes (see the module doc): say so with its refusal.
+      if (this.namespace === HYPERV_NAMESPACES.cluster && isWsmanError(error, "fault") && CLUSTER_UNLISTED_READS.includes(label)) {
+        throw new WsmanError(
+          "fault",
+          `${error.message} (${label} is not among the classes Microsoft documents for ${this.namespace}; read the VM's KVP items from the node that runs it, in ${V2_NAMESPACE})`,
+          { ...(error.fault === undefined ? {} : { fault: error.fault }), cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   async queryVms(wql: string): Promise<VmInfo[]> {
@@ -189,17 +247,17 @@ export class WsmanTransport implements HyperVTransport {
     const selectors = await this.serviceSelectors();
     // A Map keeps TargetSystem before DataItems, the order of the method's signature.
     const parameters = new Map<string, WsmanParameter>([
-      ["TargetSystem", pathToEpr(vmPath(vmId))],
+      ["TargetSystem", pathToEpr(vmPath(vmId, this.namespace))],
       ["DataItems", [...dataItems]],
     ]);
     this.calls.count(`invoke ${method}`);
-    const result = await this.client.invoke(resourceUriOf(MANAGEMENT_SERVICE), method, selectors, parameters);
+    const result = await this.client.invoke(resourceUriOf(MANAGEMENT_SERVICE, this.namespace), method, selectors, parameters);
     if (result.jobInstanceId !== undefined && result.job !== undefined) this.jobUris.set(result.jobInstanceId, result.job.resourceUri);
     return { returnValue: result.returnValue, ...(result.jobInstanceId === undefined ? {} : { jobId: result.jobInstanceId }) };
   }
 
   private jobUri(instanceId: string): string {
-    return this.jobUris.get(instanceId) ?? resourceUriOf("Msvm_ConcreteJob");
+    return this.jobUris.get(instanceId) ?? resourceUriOf("Msvm_ConcreteJob", this.namespace);
   }
 
   async getJob(instanceId: string): Promise<WmiJob> {

@@ -195,4 +195,18 @@ describe("HostModel", () => {
       expect(() => model.associators(query)).toThrow(/^invalid WQL query: /);
     }
   });
+
+  it("removeVm and adoptVm move a VM with its host items; adoptVm refuses a GUID in use", () => {
+    run("AddKvpItems", [item("Role", "web"), item("Secret", "s", "host-only")]);
+    const other = new HostModel({ hostName: "HV02" });
+    const vm = model.removeVm(GUID_A.toLowerCase())!;
+    expect(model.removeVm(GUID_A)).toBeUndefined();
+    expect(model.vms.map((v) => v.guid)).toEqual([GUID_B]);
+    expect(other.adoptVm(vm)).toBe(vm);
+    expect(other.computerSystems().map((s) => s.properties.get("Name"))).toEqual(["HV02", GUID_A]);
+    expect(valueAsArray(other.kvpSettingData(vm).properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role"]);
+    expect(valueAsArray(other.kvpSettingData(vm).properties.get("HostOnlyItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Secret"]);
+    expect(() => other.adoptVm(vm)).toThrow(/already used/);
+    expect(() => other.adoptVm({ ...vm, guid: "nope" })).toThrow(/invalid VM GUID/);
+  });
 });

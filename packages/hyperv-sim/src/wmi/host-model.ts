@@ -197,6 +197,28 @@ export class HostModel {
   }
 
   /**
+   * Takes a VM off this host (its configuration leaves with it, as in a live migration) and
+   * returns it, or undefined when the host has no VM with this GUID. Its jobs stay here.
+   */
+  removeVm(guid: string): VmState | undefined {
+    const index = this.vmList.findIndex((vm) => equalsIgnoreCase(vm.guid, guid));
+    if (index < 0) return undefined;
+    return this.vmList.splice(index, 1)[0];
+  }
+
+  /**
+   * Takes in a VM another host gave up ({@link removeVm}): same GUID, name, state and host
+   * items (HostExchangeItems and HostOnlyItems travel with the VM's configuration).
+   * @throws {SimError} `invalid-argument` for a malformed GUID or one already used here.
+   */
+  adoptVm(vm: VmState): VmState {
+    if (!UPPER_GUID.test(vm.guid)) throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(vm.guid)}`);
+    if (this.findVm(vm.guid) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${vm.guid} is already used`);
+    this.vmList.push(vm);
+    return vm;
+  }
+
+  /**
    * Validates and plans one KVP method call (see the module comment for the semantics).
    * On success the host stores already hold the new state and the job is Running.
    * @param target TargetSystem as an instance path (eprToPath of the EPR), or undefined when missing.
@@ -313,17 +335,7 @@ export class HostModel {
 
   /** Msvm_ComputerSystem: the host itself first (Caption "Hosting Computer System"), then each VM. */
   computerSystems(): WsmanInstance[] {
-    const host = props([
-      ["Caption", "Hosting Computer System"],
-      ["CreationClassName", WMI_CLASSES.computerSystem],
-      ["Description", "Microsoft Hosting Computer System"],
-      ["ElementName", this.hostName],
-      ["EnabledState", 2],
-      ["HealthState", 5],
-      ["Name", this.hostName],
-      ["OperationalStatus", ["2"]],
-    ]);
-    return [instance(WMI_CLASSES.computerSystem, host), ...this.vmList.map((vm) => this.computerSystem(vm))];
+    return [hostComputerSystemOf(this.hostName), ...this.vmList.map((vm) => this.computerSystem(vm))];
   }
 
   /** Msvm_ComputerSystem of one VM: EnabledState 2 when running, 3 when stopped. */
@@ -358,8 +370,11 @@ export class HostModel {
         ["DeviceID", `Microsoft:${vm.guid}\\KvpExchange`],
         ["ElementName", "Key-Value Pair Exchange"],
         ["EnabledState", vm.running ? 2 : 3],
-        ["GuestExchangeItems", guest.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "guest" }))],
-        ["GuestIntrinsicExchangeItems", intrinsic.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }))],
+        // What a guest wrote is passed on whatever it holds: a character XML 1.0 cannot carry
+        // (a control character, say) becomes a character reference, as a serializer that does
+        // not check writes it, rather than failing the whole enumeration (real WMI: UNVERIFIED).
+        ["GuestExchangeItems", guest.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "guest" }, { invalidXmlChars: "reference" }))],
+        ["GuestIntrinsicExchangeItems", intrinsic.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }, { invalidXmlChars: "reference" }))],
         ["HealthState", 5],
         ["OperationalStatus", [String(status)]],
         ["StatusDescriptions", [status === COMPONENT_STATUS.ok ? "OK" : "No Contact"]],
@@ -446,20 +461,9 @@ export class HostModel {
     );
   }
 
-  /** The one Msvm_VirtualSystemManagementService (Name `vmms`). */
+  /** The one Msvm_VirtualSystemManagementService (Name `vmms`, SystemName the host's name). */
   managementService(): WsmanInstance {
-    return instance(
-      WMI_CLASSES.managementService,
-      props([
-        ["Caption", "Hyper-V Virtual System Management Service"],
-        ["CreationClassName", WMI_CLASSES.managementService],
-        ["ElementName", "Msvm_VirtualSystemManagementService"],
-        ["EnabledState", 2],
-        ["Name", "vmms"],
-        ["SystemCreationClassName", WMI_CLASSES.computerSystem],
-        ["SystemName", this.hostName],
-      ]),
-    );
+    return managementServiceOf(this.hostName);
   }
 
   /** Msvm_ConcreteJob of one job. */
@@ -504,6 +508,45 @@ export class HostModel {
     };
     return [toCimXml(error)];
   }
+}
+
+/**
+ * The Msvm_ComputerSystem of a hosting system named `name` (a host, or a cluster in
+ * root/HyperVCluster/v2), in root/virtualization/v2.
+ */
+export function hostComputerSystemOf(name: string): WsmanInstance {
+  return instance(
+    WMI_CLASSES.computerSystem,
+    props([
+      ["Caption", "Hosting Computer System"],
+      ["CreationClassName", WMI_CLASSES.computerSystem],
+      ["Description", "Microsoft Hosting Computer System"],
+      ["ElementName", name],
+      ["EnabledState", 2],
+      ["HealthState", 5],
+      ["Name", name],
+      ["OperationalStatus", ["2"]],
+    ]),
+  );
+}
+
+/**
+ * The Msvm_VirtualSystemManagementService scoped to the system `systemName` (Name `vmms`,
+ * the key properties the transport reads back as selectors), in root/virtualization/v2.
+ */
+export function managementServiceOf(systemName: string): WsmanInstance {
+  return instance(
+    WMI_CLASSES.managementService,
+    props([
+      ["Caption", "Hyper-V Virtual System Management Service"],
+      ["CreationClassName", WMI_CLASSES.managementService],
+      ["ElementName", "Msvm_VirtualSystemManagementService"],
+      ["EnabledState", 2],
+      ["Name", "vmms"],
+      ["SystemCreationClassName", WMI_CLASSES.computerSystem],
+      ["SystemName", systemName],
+    ]),
+  );
 }
 
 function replaceMap<K, V>(target: Map<K, V>, source: Map<K, V>): void {

@@ -3,7 +3,9 @@
  * Basic and NTLM, HTTPS or explicitly unencrypted HTTP) in front of the pure {@link HostModel},
  * with one {@link SimulatedHost} (and so one hv_kvp_daemon) per VM. Requests map to the
  * model; KVP method jobs run against the guest's pool 0; KvpExchangeComponent reads pools 1
- * and 2 by ENUMERATE at query time.
+ * and 2 by ENUMERATE at query time. Further namespaces can be routed to other handlers, and
+ * the guests can live in a registry shared with other hosts: cluster.ts builds a failover
+ * cluster's nodes that way.
  */
 import { HvStatus } from "../device-message.js";
 import type { DaemonKind } from "../daemon-channel.js";
@@ -19,7 +21,8 @@ import {
   WQL_DIALECT,
   createWsmanServer,
 } from "@hyperv-kvp/wsman";
-import { isSimError } from "../errors.js";
+import { SimError, isSimError } from "../errors.js";
+import { GuestRegistry } from "./guest-registry.js";
 import { type HostModel, type HostModelOptions, type JobFailure, type KvpMethod, HostModel as Model, RETURN_VALUES, V2_RESOURCE_URI, type VmState, WMI_CLASSES, matchesConditions } from "./host-model.js";
 import { parseWqlStatement } from "./wql.js";
 
@@ -39,11 +42,16 @@ export interface WmiHostOptions {
   readonly simulatedHost?: Omit<SimulatedHostOptions, "daemon" | "poolDir">;
   /** PEM key and certificate: serve HTTPS. */
   readonly https?: { readonly key: string | Uint8Array; readonly cert: string | Uint8Array };
-  /** Serve plain HTTP when `https` is absent (explicit switch). */
+  /** Serve plain HTTP when `https` is absent, unsealed SOAP and Basic accepted (explicit switch, WinRM's AllowUnencrypted=true). */
   readonly allowUnencrypted?: boolean;
+  /**
+   * Serve plain HTTP like WinRM's default listener: NTLM only, every message sealed with the
+   * NTLM session (wsman's `sealedHttp`). Excludes `https` and `allowUnencrypted`.
+   */
+  readonly sealedHttp?: boolean;
   /** User name → password. */
   readonly users: Readonly<Record<string, string>>;
-  /** Enabled schemes; default Basic and NTLM. */
+  /** Enabled schemes; default Basic and NTLM (NTLM only with `sealedHttp`). */
   readonly auth?: readonly ("basic" | "ntlm")[];
   /** TCP port; default 0 (the OS picks). The server listens on 127.0.0.1 only. */
   readonly port?: number;
@@ -53,6 +61,23 @@ export interface WmiHostOptions {
   readonly jobDelayMs?: number;
   /** Send host facts (pool 3, with the VM's name and GUID) when a VM starts; default true. */
   readonly sendHostFacts?: boolean;
+  /**
+   * Where the VMs' guests are registered; default a registry of this host's own. The nodes of
+   * a simulated cluster share one, so a migrated VM keeps its guest (see startWmiCluster).
+   */
+  readonly guests?: GuestRegistry;
+  /**
+   * WMI namespaces this host answers besides root/virtualization/v2 (which is always its
+   * own): requests whose resource URI starts with `resourceUri` + `/` go to `handler`.
+   * startWmiCluster uses it to serve root/HyperVCluster/v2 on every node.
+   */
+  readonly namespaces?: readonly WmiNamespaceRoute[];
+}
+
+/** A further namespace a host answers: its resource URI prefix (`…/wmi/<namespace>`) and handler. */
+export interface WmiNamespaceRoute {
+  readonly resourceUri: string;
+  readonly handler: WsmanHandler;
 }
 
 /** One running VM. */
@@ -70,8 +95,13 @@ export interface WmiHost {
   /** `https://127.0.0.1:PORT/wsman` (or `http://…`). */
   readonly endpoint: string;
   readonly model: HostModel;
+  /** The VMs this host runs now, in the model's order (a cluster node's change as VMs migrate). */
   readonly vms: readonly WmiHostVm[];
   readonly server: WsmanServer;
+  /** The registry holding this host's guests (shared with the other nodes of a cluster). */
+  readonly guests: GuestRegistry;
+  /** Answers root/virtualization/v2 requests for this host (the server's handler without {@link WmiHostOptions.namespaces}). */
+  readonly v2Handler: WsmanHandler;
   /** Stops a VM's daemon: its component then reports OperationalStatus 12 (No contact) and no guest items. */
   stopVm(guid: string): Promise<void>;
   /** Resolves when every job started so far has finished. */
@@ -92,9 +122,12 @@ function fault(subcode: string, reason: string, detail?: string, code: WsmanFaul
 
 const NOT_FOUND = "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
 
-/** The class named by a resource URI under root/virtualization/v2 (`*` for WQL), or undefined. */
-function classOfUri(resourceUri: string): string | undefined {
-  const prefix = `${V2_RESOURCE_URI}/`;
+/**
+ * The class a resource URI names under `namespaceUri` (`…/wmi/<namespace>`; `*` for WQL),
+ * compared ignoring case, or undefined for a URI outside it or no class name.
+ */
+export function classOfResourceUri(resourceUri: string, namespaceUri: string = V2_RESOURCE_URI): string | undefined {
+  const prefix = `${namespaceUri}/`;
   if (!resourceUri.toLowerCase().startsWith(prefix.toLowerCase())) return undefined;
   const rest = resourceUri.slice(prefix.length);
   return /^(\*|[A-Za-z_][A-Za-z0-9_]*)$/.test(rest) ? rest : undefined;
@@ -186,7 +219,7 @@ export function createWmiHandler(
   }
 
   return async (request) => {
-    const uriClass = classOfUri(request.resourceUri);
+    const uriClass = classOfResourceUri(request.resourceUri);
     if (uriClass === undefined) {
       return fault("a:DestinationUnreachable", `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/virtualization/v2.`);
     }
@@ -275,57 +308,63 @@ export function createWmiHandler(
   };
 }
 
+/** `local` for root/virtualization/v2 (and anything unknown), each route's handler for its namespace. */
+function routeNamespaces(local: WsmanHandler, routes: readonly WmiNamespaceRoute[]): WsmanHandler {
+  if (routes.length === 0) return local;
+  return (request, context) => {
+    const uri = request.resourceUri.toLowerCase();
+    const route = routes.find((r) => uri.startsWith(`${r.resourceUri.toLowerCase()}/`));
+    return (route?.handler ?? local)(request, context);
+  };
+}
+
 /**
  * Starts one daemon per VM (sending host facts to pool 3), then the WS-Management server on
  * 127.0.0.1. On failure everything started so far is stopped.
  * @throws {SimError} from {@link startSimulatedHost} (e.g. `daemon-missing`).
- * @throws {WsmanError} `unencrypted-refused` without `https` unless `allowUnencrypted`.
+ * @throws {WsmanError} `unencrypted-refused` without `https`, `sealedHttp` or `allowUnencrypted`.
  */
 export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
   const model = new Model(options.model);
-  const vms: WmiHostVm[] = [];
-  const queues = new Map<string, Promise<unknown>>();
-  const stopped = new Set<string>();
+  const guests = options.guests ?? new GuestRegistry();
+  // The guests this host started (and so stops on close), wherever they have migrated since.
+  const started: WmiHostVm[] = [];
   const pending = new Set<Promise<void>>();
   let server: WsmanServer | undefined;
 
   const closeAll = async () => {
     await server?.close();
     await Promise.allSettled([...pending]);
-    await Promise.allSettled(vms.map((vm) => vm.host.close()));
+    await Promise.allSettled(started.map((vm) => vm.host.close()));
   };
 
   try {
     for (const init of options.vms) {
       const { name, guid } = typeof init === "string" ? { name: init, guid: undefined } : init;
       const state: VmState = model.addVm(name, guid);
+      if (guests.get(state.guid) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${state.guid} is already used`);
       const host = await startSimulatedHost({ ...options.simulatedHost, daemon: options.daemon ?? "auto" });
-      vms.push({ name: state.name, guid: state.guid, poolDir: host.poolDir, daemon: host.daemon, host });
+      const vm: WmiHostVm = { name: state.name, guid: state.guid, poolDir: host.poolDir, daemon: host.daemon, host };
+      started.push(vm);
+      guests.add(vm);
       if (options.sendHostFacts !== false) {
         await host.sendHostFacts({ VirtualMachineName: state.name, VirtualMachineId: state.guid, HostName: model.hostName, PhysicalHostName: model.hostName });
       }
     }
-    const guest: GuestAccess = {
-      run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined> {
-        const vm = vms.find((v) => equalsIgnoreCase(v.guid, guid));
-        const previous = queues.get(guid) ?? Promise.resolve();
-        const next = previous.then(() => (vm === undefined || stopped.has(vm.guid) ? undefined : task(vm.host)));
-        queues.set(guid, next.catch(() => undefined));
-        return next;
-      },
-    };
-    const handler = createWmiHandler(model, guest, {
+    const v2Handler = createWmiHandler(model, guests, {
       ...(options.jobDelayMs === undefined ? {} : { jobDelayMs: options.jobDelayMs }),
       track: (job) => {
         pending.add(job);
         void job.finally(() => pending.delete(job));
       },
     });
+    const handler = routeNamespaces(v2Handler, options.namespaces ?? []);
     server = createWsmanServer({
       ...(options.https === undefined ? {} : { https: options.https }),
       ...(options.allowUnencrypted === undefined ? {} : { allowUnencrypted: options.allowUnencrypted }),
+      ...(options.sealedHttp === undefined ? {} : { sealedHttp: options.sealedHttp }),
       users: options.users,
-      auth: options.auth ?? ["basic", "ntlm"],
+      auth: options.auth ?? (options.sealedHttp ? ["ntlm"] : ["basic", "ntlm"]),
       handler,
       computerName: model.hostName,
     });
@@ -334,16 +373,17 @@ export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
     return {
       endpoint,
       model,
-      vms,
+      get vms() {
+        return model.vms.flatMap((state) => guests.get(state.guid) ?? []);
+      },
       server: running,
+      guests,
+      v2Handler,
       async stopVm(guid) {
-        const vm = vms.find((v) => equalsIgnoreCase(v.guid, guid));
-        if (vm === undefined) return;
-        await guest.run(vm.guid, async () => undefined);
-        stopped.add(vm.guid);
-        const state = model.findVm(vm.guid);
-        if (state !== undefined) state.running = false;
-        await vm.host.close();
+        const state = model.findVm(guid);
+        if (state === undefined) return;
+        await guests.stop(state.guid);
+        state.running = false;
       },
       async settle() {
         while (pending.size > 0) await Promise.allSettled([...pending]);

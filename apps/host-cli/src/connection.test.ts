@@ -1,0 +1,75 @@
+import { WsmanClient } from "@hyperv-kvp/wsman";
+import { describe, expect, it } from "vitest";
+import { type ConnectionArgs, clientOptionsOf, endpointOf, timeoutMsOf } from "./connection.js";
+
+const base: ConnectionArgs = { host: "hv01", user: "admin" };
+
+function usageError(f: () => unknown): { code: string; message: string } {
+  try {
+    f();
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error("expected a usage error");
+}
+
+describe("clientOptionsOf: plain HTTP (issue #6)", () => {
+  it("--http with NTLM needs nothing more: the client seals every message", () => {
+    const options = clientOptionsOf({ ...base, http: true }, "pw", undefined);
+    expect(options).toEqual({ endpoint: "http://hv01:5985/wsman", auth: { kind: "ntlm", user: "admin", password: "pw" }, timeoutMs: 60_000 });
+    expect(new WsmanClient(options).sealed).toBe(true);
+  });
+
+  it("an http:// --endpoint with NTLM is sealed too", () => {
+    const options = clientOptionsOf({ endpoint: "http://10.0.0.5:5985/wsman", user: "CORP\\admin" }, "pw", undefined);
+    expect(options.auth).toEqual({ kind: "ntlm", user: "admin", domain: "CORP", password: "pw" });
+    expect(options.allowUnencrypted).toBeUndefined();
+    expect(new WsmanClient(options).sealed).toBe(true);
+  });
+
+  it("--allow-unencrypted with NTLM over HTTP sends unsealed (hosts with AllowUnencrypted=true)", () => {
+    const options = clientOptionsOf({ ...base, http: true, allowUnencrypted: true }, "pw", undefined);
+    expect(options.allowUnencrypted).toBe(true);
+    expect(new WsmanClient(options).sealed).toBe(false);
+  });
+
+  it("--http --auth basic still needs --allow-unencrypted", () => {
+    const error = usageError(() => clientOptionsOf({ ...base, http: true, auth: "basic" }, "pw", undefined));
+    expect(error.code).toBe("usage");
+    expect(error.message).toMatch(/Basic over plain HTTP .*--allow-unencrypted/);
+    expect(clientOptionsOf({ ...base, http: true, auth: "basic", allowUnencrypted: true }, "pw", undefined)).toMatchObject({
+      endpoint: "http://hv01:5985/wsman",
+      auth: { kind: "basic" },
+      allowUnencrypted: true,
+    });
+  });
+
+  it("--allow-unencrypted changes nothing over HTTPS", () => {
+    const options = clientOptionsOf({ ...base, allowUnencrypted: true, auth: "basic" }, "pw", "CA PEM");
+    expect(options).toEqual({ endpoint: "https://hv01:5986/wsman", auth: { kind: "basic", user: "admin", password: "pw" }, timeoutMs: 60_000, ca: "CA PEM" });
+    expect(new WsmanClient(options).sealed).toBe(false);
+  });
+});
+
+describe("clientOptionsOf: the rest of the command line", () => {
+  it.each<[string, ConnectionArgs, RegExp]>([
+    ["host and endpoint", { ...base, endpoint: "https://x/wsman" }, /--host or --endpoint, not both/],
+    ["no host", { user: "admin" }, /no host/],
+    ["no user", { host: "hv01" }, /no user/],
+    ["an unknown --auth", { ...base, auth: "kerberos" }, /invalid --auth/],
+    ["--http with --endpoint", { endpoint: "http://x/wsman", user: "admin", http: true }, /--http goes with --host/],
+    ["--insecure with --ca", { ...base, insecure: true }, /--ca or --insecure/],
+    ["a bad --timeout", { ...base, timeout: "0" }, /invalid --timeout/],
+  ])("refuses %s", (_name, args, message) => {
+    const error = usageError(() => clientOptionsOf(args, "pw", args.insecure ? "CA" : undefined));
+    expect(error.code).toBe("usage");
+    expect(error.message).toMatch(message);
+  });
+
+  it("builds endpoints and timeouts", () => {
+    expect(endpointOf({ host: "fe80::1" })).toBe("https://[fe80::1]:5986/wsman");
+    expect(endpointOf({ host: "hv01", http: true })).toBe("http://hv01:5985/wsman");
+    expect(timeoutMsOf("2.5")).toBe(2500);
+    expect(timeoutMsOf(undefined)).toBe(60_000);
+  });
+});
