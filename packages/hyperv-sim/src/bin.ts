@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `hyperv-sim` command: one subcommand, `serve`; owns signals and exit codes. */
+import { createInterface } from "node:readline";
 import { isSimError } from "./errors.js";
+import type { WmiCluster } from "./wmi/cluster.js";
 import { SERVE_USAGE, parseServeArgs, serve } from "./serve.js";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -21,12 +23,39 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const handle = await serve(options, process.stdout, process.stderr);
+  const cluster = handle.cluster;
+  let lines: ReturnType<typeof createInterface> | undefined;
+  if (cluster !== undefined) {
+    // Live migration on demand, so users can test that their automation follows a VM.
+    lines = createInterface({ input: process.stdin });
+    lines.on("line", (line) => {
+      void migrateCommand(cluster, line).then(
+        (done) => done && process.stdout.write(`${JSON.stringify({ migrated: done })}\n`),
+        (error: unknown) => process.stderr.write(`hyperv-sim: ${error instanceof Error ? error.message : String(error)}\n`),
+      );
+    });
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
+  lines?.close();
   await handle.close();
   return 0;
+}
+
+/** `migrate VM NODE` (VM by name or GUID): what moved, or undefined for a blank line. */
+async function migrateCommand(cluster: WmiCluster, line: string): Promise<{ vm: string; guid: string; from: string; to: string } | undefined> {
+  const words = line.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0) return undefined;
+  if (words[0] !== "migrate" || words.length !== 3) throw new Error(`unknown command ${JSON.stringify(line.trim())}: migrate VM NODE`);
+  const [, ref, node] = words as [string, string, string];
+  const matches = cluster.vms.filter((vm) => vm.guid.toUpperCase() === ref.replace(/[{}]/g, "").toUpperCase() || vm.name === ref);
+  if (matches.length !== 1) throw new Error(`migrate: ${matches.length === 0 ? "no VM" : "several VMs"} named ${JSON.stringify(ref)}; give its GUID`);
+  const vm = matches[0]!;
+  const from = cluster.ownerOf(vm.guid) ?? "";
+  await cluster.migrateVm(vm.guid, node);
+  return { vm: vm.name, guid: vm.guid, from, to: cluster.ownerOf(vm.guid) ?? node };
 }
 
 main(process.argv.slice(2)).then(

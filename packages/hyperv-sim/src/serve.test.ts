@@ -16,7 +16,17 @@ describe("parseServeArgs", () => {
     });
     expect(parseServeArgs(["--allow-unencrypted"])).toMatchObject({ https: false, allowUnencrypted: true });
   });
-  it.each([["--port", "70000"], ["--port"], ["--vms", "a,,b"], ["--bogus"], ["--https", "--allow-unencrypted"], ["--daemon", "x"], ["--user", ""]])("refuses %j", (...args) => {
+  it("reads a cluster: --cluster NAME with one --node NODE:VMS per node", () => {
+    expect(parseServeArgs(["--cluster", "HVCLU01", "--node", "HV01:web01, db01", "--node", "HV02:web02"])).toMatchObject({
+      cluster: { name: "HVCLU01", nodes: [{ name: "HV01", vms: ["web01", "db01"] }, { name: "HV02", vms: ["web02"] }] },
+    });
+    expect(parseServeArgs(["--cluster", "C", "--node", "N1"]).cluster?.nodes).toEqual([{ name: "N1", vms: [] }]);
+  });
+  it.each([
+    ["--port", "70000"], ["--port"], ["--vms", "a,,b"], ["--bogus"], ["--https", "--allow-unencrypted"], ["--daemon", "x"], ["--user", ""],
+    ["--node", "HV01:a"], ["--cluster", "C"], ["--cluster", "C", "--vms", "a", "--node", "N:b"], ["--cluster", "bad name", "--node", "N:a"],
+    ["--cluster", "C", "--node", "N:a,,b"], ["--cluster", "C", "--node", ":a"], ["--cluster", "C", "--port", "65535", "--node", "A:a", "--node", "B:b"],
+  ])("refuses %j", (...args) => {
     let caught: unknown;
     try {
       parseServeArgs(args);
@@ -126,4 +136,32 @@ describe("serve's transport modes (model daemon)", () => {
     expect(SERVE_USAGE).toMatch(/--https/);
     expect(SERVE_USAGE).toMatch(/--allow-unencrypted/);
   });
+});
+
+describe("serve --cluster (model daemon)", () => {
+  it("serves every node, prints the cluster's namespace and nodes, and each VM's node", async () => {
+    let printed = "";
+    const handle = await serve(parseServeArgs(["--cluster", "HVCLU01", "--node", "HV01:web01", "--node", "HV02:web02,db02", "--daemon", "model"]), {
+      write: (t: string) => (printed += t),
+    });
+    try {
+      const info = JSON.parse(printed) as ServeInfo;
+      expect(info.cluster).toMatchObject({ name: "HVCLU01", namespace: "root/HyperVCluster/v2" });
+      expect(info.cluster?.nodes.map((n) => n.name)).toEqual(["HV01", "HV02"]);
+      expect(info.endpoint).toBe(info.cluster?.nodes[0]?.endpoint);
+      expect(info.vms.map((v) => `${v.name}@${v.node}`)).toEqual(["web01@HV01", "web02@HV02", "db02@HV02"]);
+      // The second node answers the cluster namespace for every VM.
+      const client = new WsmanClient({ endpoint: info.cluster!.nodes[1]!.endpoint, auth: { kind: "ntlm", user: info.user, password: info.password } });
+      const systems = await client.enumerate(
+        "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/HyperVCluster/v2/*",
+        "SELECT * FROM Msvm_ComputerSystem WHERE Description='Microsoft Virtual Machine'",
+      );
+      client.close();
+      expect(systems.map((s) => s.properties.get("ElementName")).sort()).toEqual(["db02", "web01", "web02"]);
+      await handle.cluster!.migrateVm(info.vms[0]!.guid, "HV02");
+      expect(handle.cluster!.ownerOf(info.vms[0]!.guid)).toBe("HV02");
+    } finally {
+      await handle.close();
+    }
+  }, 20_000);
 });

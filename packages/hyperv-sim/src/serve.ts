@@ -11,6 +11,8 @@ import type { DaemonKind } from "./daemon-channel.js";
 import { SimError } from "./errors.js";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.js";
 import type { WsmanServerEvent } from "@hyperv-kvp/wsman";
+import { type WmiCluster, startWmiCluster } from "./wmi/cluster.js";
+import { CLUSTER_NAMESPACE } from "./wmi/cluster-model.js";
 import { type WmiHost, startWmiHost } from "./wmi/wmi-server.js";
 
 /**
@@ -33,6 +35,22 @@ export interface ServeOptions {
   readonly vms: readonly string[];
   /** Which daemon backs each VM; default `auto`. */
   readonly daemon: DaemonKind | "auto";
+  /**
+   * Serve a failover cluster instead of one host: its name and nodes (each with its VMs).
+   * Every node answers root/virtualization/v2 for its own VMs and root/HyperVCluster/v2 for
+   * all; `endpoint` is the first node's (where the cluster name leads).
+   */
+  readonly cluster?: { readonly name: string; readonly nodes: readonly { readonly name: string; readonly vms: readonly string[] }[] };
+}
+
+/** One VM in the JSON line. */
+export interface ServeVmInfo {
+  readonly name: string;
+  readonly guid: string;
+  readonly poolDir: string;
+  readonly daemon: DaemonKind;
+  /** With --cluster: the node that runs it at start. */
+  readonly node?: string;
 }
 
 /** The JSON line `serve` prints. */
@@ -49,16 +67,21 @@ export interface ServeInfo {
   readonly sealed: boolean;
   /** The self-signed certificate to trust (PEM), with --https; null otherwise. */
   readonly caFile: string | null;
-  readonly vms: readonly { readonly name: string; readonly guid: string; readonly poolDir: string; readonly daemon: DaemonKind }[];
+  readonly vms: readonly ServeVmInfo[];
+  /** With --cluster: its name, the namespace to use (`kvp-host --cluster`) and each node's endpoint. */
+  readonly cluster?: { readonly name: string; readonly namespace: string; readonly nodes: readonly { readonly name: string; readonly endpoint: string }[] };
   readonly pid: number;
 }
 
 /** The usage text. */
 export const SERVE_USAGE = [
-  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,...] [--daemon real|model|auto]",
+  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,... | --cluster NAME --node NODE:VM,... ...] [--daemon real|model|auto]",
   "  (default)            plain HTTP like a default WinRM: NTLM only, every message sealed",
   "  --https              HTTPS with Basic and NTLM and a fresh self-signed certificate (caFile)",
   "  --allow-unencrypted  plain HTTP that also accepts unsealed messages and Basic (WinRM's AllowUnencrypted)",
+  "  --cluster NAME       a failover cluster (root/HyperVCluster/v2 on every node) of the --node given, e.g.",
+  "                       --cluster HVCLU01 --node HV01:web01,db01 --node HV02:web02; with --port N node i listens on N+i;",
+  "                       on stdin, `migrate VM NODE` live-migrates a VM (by name or GUID)",
 ].join("\n");
 
 /**
@@ -73,6 +96,9 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   let password: string | undefined;
   let vms: string[] = ["web01"];
   let daemon: DaemonKind | "auto" = "auto";
+  let vmsGiven = false;
+  let clusterName: string | undefined;
+  const nodes: { name: string; vms: string[] }[] = [];
   const bad = (reason: string) => new SimError("invalid-argument", `${reason}\n${SERVE_USAGE}`);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -101,7 +127,22 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
       case "--password":
         password = value();
         break;
+      case "--cluster":
+        clusterName = value().trim();
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(clusterName)) throw bad(`invalid --cluster: ${JSON.stringify(clusterName)} (a network name: letters, digits, hyphens)`);
+        break;
+      case "--node": {
+        const v = value();
+        const colon = v.indexOf(":");
+        const name = (colon < 0 ? v : v.slice(0, colon)).trim();
+        const nodeVms = colon < 0 ? [] : v.slice(colon + 1).split(",").map((x) => x.trim());
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(name)) throw bad(`invalid --node: ${JSON.stringify(v)} (NODE:VM,VM...)`);
+        if (nodeVms.some((x) => x === "")) throw bad(`invalid --node ${JSON.stringify(v)}: empty VM name`);
+        nodes.push({ name, vms: nodeVms });
+        break;
+      }
       case "--vms":
+        vmsGiven = true;
         vms = value().split(",").map((v) => v.trim());
         if (vms.some((v) => v === "")) throw bad("invalid --vms: empty VM name");
         break;
@@ -116,13 +157,21 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
     }
   }
   if (https && allowUnencrypted) throw bad("--https and --allow-unencrypted exclude each other");
-  return { port, https, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon };
+  if (nodes.length > 0 && clusterName === undefined) throw bad("--node needs --cluster NAME");
+  if (clusterName !== undefined && nodes.length === 0) throw bad("--cluster needs at least one --node NODE:VM,...");
+  if (clusterName !== undefined && vmsGiven) throw bad("--vms and --cluster exclude each other: give each node's VMs with --node");
+  if (clusterName !== undefined && port !== 0 && port + nodes.length - 1 > 65535) throw bad(`invalid port: ${port} leaves no room for ${nodes.length} nodes`);
+  const cluster = clusterName === undefined ? undefined : { name: clusterName, nodes };
+  return { port, https, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon, ...(cluster ? { cluster } : {}) };
 }
 
 /** A running `serve`: what it printed, and how to stop it. */
 export interface ServeHandle {
   readonly info: ServeInfo;
+  /** The host (with --cluster, the first node's). */
   readonly host: WmiHost;
+  /** With --cluster: the cluster, for migrating VMs. */
+  readonly cluster?: WmiCluster;
   /** Stops the server and daemons and removes the temporary directories. */
   close(): Promise<void>;
 }
@@ -170,37 +219,56 @@ export async function serve(
   const sealed = !options.https && !options.allowUnencrypted;
   const auth: ("basic" | "ntlm")[] = sealed ? ["ntlm"] : ["basic", "ntlm"];
   let host: WmiHost;
+  let cluster: WmiCluster | undefined;
+  const transport = {
+    daemon: options.daemon,
+    users: { [options.user]: password },
+    auth,
+    ...(certificate !== undefined ? { https: { key: certificate.key, cert: certificate.cert } } : sealed ? { sealedHttp: true } : { allowUnencrypted: true }),
+  };
   try {
-    host = await startWmiHost({
-      vms: options.vms,
-      daemon: options.daemon,
-      users: { [options.user]: password },
-      port: options.port,
-      auth,
-      ...(certificate !== undefined ? { https: { key: certificate.key, cert: certificate.cert } } : sealed ? { sealedHttp: true } : { allowUnencrypted: true }),
-    });
+    if (options.cluster === undefined) {
+      host = await startWmiHost({ ...transport, vms: options.vms, port: options.port });
+    } else {
+      const first = options.port;
+      cluster = await startWmiCluster({
+        ...transport,
+        name: options.cluster.name,
+        nodes: options.cluster.nodes.map((node, i) => ({ name: node.name, vms: node.vms, ...(first === 0 ? {} : { port: first + i }) })),
+      });
+      host = cluster.nodes[0]!.host;
+    }
   } catch (error) {
     if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
     throw error;
   }
   const info: ServeInfo = {
-    endpoint: host.endpoint,
+    endpoint: cluster?.clusterEndpoint ?? host.endpoint,
     user: options.user,
     password,
     auth,
     https: certificate !== undefined,
     sealed,
     caFile: certificate?.certPath ?? null,
-    vms: host.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon })),
+    vms:
+      cluster === undefined
+        ? host.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon }))
+        : cluster.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon, node: vm.node })),
+    ...(cluster === undefined ? {} : { cluster: { name: cluster.name, namespace: CLUSTER_NAMESPACE, nodes: cluster.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint })) } }),
     pid: process.pid,
   };
-  if (diagnostics !== undefined) host.server.onEvent((event) => diagnostics.write(`hyperv-sim: ${describeServerEvent(event)}\n`));
+  if (diagnostics !== undefined) {
+    for (const server of cluster === undefined ? [host.server] : cluster.nodes.map((n) => n.host.server)) {
+      server.onEvent((event) => diagnostics.write(`hyperv-sim: ${describeServerEvent(event)}\n`));
+    }
+  }
   out.write(`${JSON.stringify(info)}\n`);
   return {
     info,
     host,
+    ...(cluster === undefined ? {} : { cluster }),
     async close() {
-      await host.close();
+      await (cluster ?? host).close();
       if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
     },
   };
