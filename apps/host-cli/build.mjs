@@ -1,6 +1,7 @@
 // Bundles kvp-host into one minified CommonJS file, as apps/pool-tools does: one file to
 // load instead of dozens of modules, and CommonJS rather than ESM for a quicker start, which
 // matters to scripts that call kvp-host once per VM.
+import { copyFileSync, mkdirSync } from "node:fs";
 import { build } from "esbuild";
 
 await build({
@@ -13,5 +14,16 @@ await build({
   minify: true,
   sourcemap: true,
   conditions: ["@hyperv-kvp/source"],
+  // Sources are ESM and find the PowerShell bridge script through import.meta.url; give the
+  // CommonJS bundle its own URL, and let the sources see that they run bundled
+  // (src/transports/powershell.ts, bridgeScriptPath). The banner repeats "use strict" first:
+  // esbuild's own directive comes after it, where it is no longer a directive.
+  define: { "import.meta.url": "__kvpBundleUrl" },
+  banner: { js: '"use strict";const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
+
+// The local PowerShell transport runs this script; it ships beside the bundle (package.json
+// "files" has dist), where bridgeScriptPath looks for it.
+mkdirSync("dist/powershell", { recursive: true });
+copyFileSync("powershell/kvp-host-bridge.ps1", "dist/powershell/kvp-host-bridge.ps1");

@@ -3,11 +3,23 @@ import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import type { HyperVTransport } from "./transport.js";
 import type { HyperVNamespace } from "./transports/wsman.js";
 
-/** What to talk to, besides how to connect. */
-export interface ConnectTarget {
-  /** root/virtualization/v2 (one host) or root/HyperVCluster/v2 (`--cluster`). */
-  readonly namespace: HyperVNamespace;
-}
+/**
+ * How to reach the host: WS-Management with client options, or the local PowerShell bridge
+ * (on the Hyper-V host itself, as the user running kvp-host). Either way to `namespace`:
+ * root/virtualization/v2 (one host) or root/HyperVCluster/v2 (`--cluster`).
+ */
+export type ConnectRequest =
+  | { readonly kind: "wsman"; readonly options: WsmanClientOptions; readonly namespace: HyperVNamespace }
+  | {
+      readonly kind: "powershell";
+      readonly namespace: HyperVNamespace;
+      /** Run pwsh (PowerShell 7) instead of powershell.exe. */
+      readonly pwsh: boolean;
+      /** The executable, when not the default found on PATH ($KVP_HOST_POWERSHELL). */
+      readonly command?: string;
+      /** Longest wait for one answer, milliseconds. */
+      readonly timeoutMs: number;
+    };
 
 export interface CliContext {
   readonly stdout: { write(text: string): unknown };
@@ -19,11 +31,13 @@ export interface CliContext {
   readonly readFile: (path: string) => Promise<string>;
   /** Asks for a password without echo; undefined when there is no terminal to ask on. */
   readonly promptPassword: ((prompt: string) => Promise<string>) | undefined;
-  /** Opens the transport to the host (or, with `namespace` cluster, to the failover cluster). */
-  readonly connect: (options: WsmanClientOptions, target: ConnectTarget) => Promise<HyperVTransport>;
+  /** Opens the transport to the host (or, with the cluster namespace, to the failover cluster). */
+  readonly connect: (request: ConnectRequest) => Promise<HyperVTransport>;
   /** Clock and sleep for job polling; defaults Date.now and a timer. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The transport without --transport: powershell on Windows, wsman elsewhere (default wsman). */
+  readonly defaultTransport?: "wsman" | "powershell";
   /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
   readonly signals?: { once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown; off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown };
   /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
@@ -43,10 +57,20 @@ export function processContext(): CliContext {
     },
     readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
     promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
-    connect: async (options, target) => {
+    defaultTransport: process.platform === "win32" ? "powershell" : "wsman",
+    connect: async (request) => {
+      if (request.kind === "powershell") {
+        const { openPowerShellTransport } = await import("./transports/powershell.js");
+        return openPowerShellTransport({
+          namespace: request.namespace,
+          pwsh: request.pwsh,
+          requestTimeoutMs: request.timeoutMs,
+          ...(request.command === undefined ? {} : { command: request.command }),
+        });
+      }
       const { WsmanClient } = await import("@hyperv-kvp/wsman");
       const { WsmanTransport } = await import("./transports/wsman.js");
-      return new WsmanTransport(new WsmanClient(options), { namespace: target.namespace });
+      return new WsmanTransport(new WsmanClient(request.options), { namespace: request.namespace });
     },
   };
 }

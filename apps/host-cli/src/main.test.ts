@@ -1,19 +1,28 @@
 import { EventEmitter } from "node:events";
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
-import type { CliContext, ConnectTarget } from "./context.js";
+import type { CliContext, ConnectRequest } from "./context.js";
 import { main } from "./main.js";
 import type { MemoryHostTestDouble } from "./test-support/memory-host.js";
 import { WEB01, sampleHost } from "./test-support/fixtures.js";
 
 function run(
   args: string[],
-  options: { host?: MemoryHostTestDouble; env?: Record<string, string>; files?: Record<string, string>; prompt?: boolean; watch?: Pick<CliContext, "signals" | "watchSleep"> } = {},
+  options: {
+    host?: MemoryHostTestDouble;
+    env?: Record<string, string>;
+    files?: Record<string, string>;
+    prompt?: boolean;
+    watch?: Pick<CliContext, "signals" | "watchSleep">;
+    connectError?: Error;
+    /** Replaces the default `--host hv01 --user CORP\admin`. */
+    connection?: string[];
+  } = {},
 ) {
   let stdout = "";
   let stderr = "";
   const connected: WsmanClientOptions[] = [];
-  const targets: ConnectTarget[] = [];
+  const requests: ConnectRequest[] = [];
   const host = options.host ?? sampleHost();
   const ctx: CliContext = {
     stdout: { write: (s: string) => (stdout += s) },
@@ -26,15 +35,16 @@ function run(
       return text;
     },
     promptPassword: options.prompt ? async () => "typed" : undefined,
-    connect: async (o, target) => {
-      connected.push(o);
-      targets.push(target);
+    connect: async (request) => {
+      if (options.connectError) throw options.connectError;
+      if (request.kind === "wsman") connected.push(request.options);
+      requests.push(request);
       return host;
     },
     sleep: async () => {},
     ...options.watch,
   };
-  return main(["node", "kvp-host", "--host", "hv01", "--user", "CORP\\admin", ...args], ctx).then((code) => ({ code, stdout, stderr, connected, targets, host }));
+  return main(["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args], ctx).then((code) => ({ code, stdout, stderr, connected, requests, host }));
 }
 
 describe("kvp-host main", () => {
@@ -134,9 +144,30 @@ describe("kvp-host main", () => {
   });
 
   it("--cluster talks to root/HyperVCluster/v2; without it, root/virtualization/v2", async () => {
-    expect((await run(["vms"])).targets).toEqual([{ namespace: "root/virtualization/v2" }]);
+    expect((await run(["vms"])).requests).toMatchObject([{ kind: "wsman", namespace: "root/virtualization/v2" }]);
     const r = await run(["--cluster", "list", "web01"]);
     expect(r.code).toBe(0);
-    expect(r.targets).toEqual([{ namespace: "root/HyperVCluster/v2" }]);
+    expect(r.requests).toMatchObject([{ kind: "wsman", namespace: "root/HyperVCluster/v2" }]);
+  });
+
+  it("--transport powershell needs no host, user or password; --pwsh and $KVP_HOST_POWERSHELL choose the executable", async () => {
+    const r = await run(["--transport", "powershell", "--pwsh", "--cluster", "--timeout", "7", "vms"], { connection: [], env: { KVP_HOST_POWERSHELL: "/opt/pwsh/pwsh" } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.requests).toEqual([{ kind: "powershell", namespace: "root/HyperVCluster/v2", pwsh: true, timeoutMs: 7000, command: "/opt/pwsh/pwsh" }]);
+    const remote = await run(["--transport", "powershell", "vms"]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain("drop --host, --user, or use --transport wsman");
+    expect((await run(["--pwsh", "vms"])).code).toBe(2);
+  });
+
+  it("a PowerShell bridge failure exits 3 with its one-line message", async () => {
+    const { PowerShellBridgeError } = await import("./transports/powershell-protocol.js");
+    const r = await run(["--transport", "powershell", "vms"], {
+      connection: [],
+      connectError: new PowerShellBridgeError("powershell-missing", "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or use --transport wsman"),
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe("kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or use --transport wsman\n");
   });
 });

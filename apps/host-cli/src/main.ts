@@ -9,15 +9,19 @@ import { status } from "./commands/status.js";
 import { vms } from "./commands/vms.js";
 import { DEFAULT_WATCH_INTERVAL_MS, watchItems } from "./commands/watch.js";
 import { removeItems, writeItems } from "./commands/write.js";
-import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf } from "./connection.js";
+import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf, timeoutMsOf } from "./connection.js";
 import { type CliContext, processContext } from "./context.js";
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
 import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
 import type { HyperVTransport } from "./transport.js";
+import { isPowerShellBridgeError } from "./transports/powershell-protocol.js";
 import { HYPERV_NAMESPACES } from "./transports/wsman.js";
 
 const TOOL = "kvp-host";
+
+/** The environment variable that names the PowerShell executable, when not the one on PATH. */
+export const POWERSHELL_ENV = "KVP_HOST_POWERSHELL";
 
 const SOURCES = ["host", "guest", "intrinsic", "host-only", "all"] as const;
 
@@ -70,6 +74,10 @@ function report(error: unknown, ctx: CliContext, json: boolean): number {
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
     return error.code === "invalid-argument" || error.code === "unencrypted-refused" ? EXIT.usage : EXIT.io;
   }
+  if (isPowerShellBridgeError(error)) {
+    ctx.stderr.write(`${TOOL}: ${error.message}\n`);
+    return EXIT.io;
+  }
   if (isKvpError(error)) {
     // Data from the host we cannot read (user input is validated before anything is sent).
     ctx.stderr.write(`${TOOL}: unreadable answer from the host: ${error.message}\n`);
@@ -113,6 +121,13 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     .option("--http", "plain HTTP on port 5985: with NTLM every message is sealed, as WinRM requires by default; --auth basic needs --allow-unencrypted")
     .option("--allow-unencrypted", "send SOAP unsealed over plain HTTP, for hosts with AllowUnencrypted=true (needed for --auth basic over HTTP): data, and with Basic the password, travel readable")
     .option("--timeout <seconds>", "longest wait for one WS-Management answer (default 60)")
+    .addOption(
+      new Option("--transport <kind>", "wsman: WS-Management to --host (default off Windows); powershell: the local host through a PowerShell bridge (default on Windows)").choices([
+        "wsman",
+        "powershell",
+      ]),
+    )
+    .option("--pwsh", `with --transport powershell: run pwsh (PowerShell 7) instead of powershell.exe ($${POWERSHELL_ENV} names another executable)`)
     .option("--cluster", "manage VMs of the whole failover cluster through root\\HyperVCluster\\v2 (--host: the cluster name or any node)")
     .addHelpText("after", EXAMPLES)
     .exitOverride()
@@ -125,7 +140,27 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
 
   /** Connects, runs `body`, closes. */
   const withHost = async <T>(body: (transport: HyperVTransport) => Promise<T>): Promise<T> => {
-    const args = program.opts() as ConnectionArgs;
+    const args = program.opts() as ConnectionArgs & { cluster?: boolean; transport?: "wsman" | "powershell"; pwsh?: boolean };
+    const namespace = args.cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
+    const kind = args.transport ?? ctx.defaultTransport ?? "wsman";
+    if (kind === "powershell") {
+      const remote = (["host", "endpoint", "user"] as const).filter((o) => args[o] !== undefined);
+      if (remote.length > 0) {
+        throw new HostCliError(
+          "usage",
+          `--transport powershell talks to the Hyper-V host kvp-host runs on, as the user running it: drop ${remote.map((o) => `--${o}`).join(", ")}, or use --transport wsman`,
+          `${TOOL} --help`,
+        );
+      }
+      const command = ctx.env[POWERSHELL_ENV];
+      const transport = await ctx.connect({ kind, namespace, pwsh: args.pwsh === true, timeoutMs: timeoutMsOf(args.timeout), ...(command ? { command } : {}) });
+      try {
+        return await body(transport);
+      } finally {
+        transport.close();
+      }
+    }
+    if (args.pwsh) throw new HostCliError("usage", "--pwsh goes with --transport powershell", `${TOOL} --help`);
     let password = ctx.env[PASSWORD_ENV];
     if (password === undefined) {
       if (ctx.promptPassword === undefined) {
@@ -143,8 +178,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         throw new HostCliError("usage", `cannot read --ca ${JSON.stringify(args.ca)}: ${(error as { code?: string }).code ?? String(error)}`);
       }
     }
-    const namespace = (program.opts() as { cluster?: boolean }).cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
-    const transport = await ctx.connect(clientOptionsOf(args, password, ca), { namespace });
+    const transport = await ctx.connect({ kind: "wsman", options: clientOptionsOf(args, password, ca), namespace });
     try {
       return await body(transport);
     } finally {

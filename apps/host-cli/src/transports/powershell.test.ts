@@ -1,0 +1,566 @@
+// PowerShellTransport, with no PowerShell here: the process handling and the protocol are
+// tested with tiny fake bridges (`node -e` scripts that misbehave on purpose), and the whole
+// transport end to end with the stand-in (src/test-support/powershell-stand-in.ts, a separate
+// process speaking the same protocol on top of hyperv-sim over WS-Management), compared with
+// WsmanTransport doing the same operations against the same simulated host.
+import { readFileSync, rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { type KvpRecord, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
+import { WsmanClient, isWsmanError } from "@hyperv-kvp/wsman";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isHostCliError } from "../cli-error.js";
+import { list } from "../commands/list.js";
+import { status } from "../commands/status.js";
+import { vms } from "../commands/vms.js";
+import { removeItems, writeItems } from "../commands/write.js";
+import { waitForJob } from "../jobs.js";
+import type { HyperVTransport } from "../transport.js";
+import { vmsByNameQuery } from "../wql.js";
+import {
+  type PowerShellTransport,
+  type PowerShellTransportOptions,
+  bridgeArguments,
+  bridgeEnvironment,
+  bridgeScriptPath,
+  defaultTransportKind,
+  isPowerShellBridgeError,
+  openPowerShellTransport,
+} from "./powershell.js";
+import { asciiJson } from "./powershell-bridge.js";
+import { WsmanTransport } from "./wsman.js";
+
+const VM = "11111111-2222-3333-4444-555555555555";
+const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * A fake bridge: `node -e` with helpers — `send(value)` writes a JSON line (a string as is),
+ * `hello(extra)` the hello line, `onRequest(fn)` calls fn(request, rawLine) for each line.
+ */
+function fake(body: string, options: Omit<PowerShellTransportOptions, "command" | "args"> = {}): PowerShellTransportOptions {
+  const prelude = `
+    const send = (v) => process.stdout.write((typeof v === "string" ? v : JSON.stringify(v)) + "\\n");
+    const hello = (extra = {}) => send({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "5.1.fake", psEdition: "Desktop", pid: process.pid, ...extra });
+    const onRequest = (fn) => require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => fn(JSON.parse(line), line));
+  `;
+  return { command: process.execPath, args: ["-e", `${prelude}\n${body}`], requestTimeoutMs: 20_000, startTimeoutMs: 20_000, ...options };
+}
+
+/** A fake that answers every request with `answer(request, line)` (an object: {ok, result|error, …}). */
+function answering(answer: string, options: Omit<PowerShellTransportOptions, "command" | "args"> = {}): PowerShellTransportOptions {
+  return fake(`hello(); onRequest((req, line) => send({ id: req.id, ...(${answer})(req, line) }));`, options);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("PowerShellTransport with fake bridges", () => {
+  it("reads the hello, sends requests as ASCII JSON lines with the namespace, and reads instances", async () => {
+    const t = await openPowerShellTransport(
+      answering(`(req, line) => ({ ok: true, result: [{ className: "Msvm_ComputerSystem", properties: {
+          Name: "${VM}", ElementName: req.namespace + "|" + req.wql + "|" + /^[\\x00-\\x7f]*$/.test(line), EnabledState: 2, OperationalStatus: [2] } }] })`),
+    );
+    try {
+      expect(t.hello).toMatchObject({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "5.1.fake", psEdition: "Desktop" });
+      const found = await t.queryVms(vmsByNameQuery("wéb☃"));
+      expect(found).toEqual([{ id: VM, name: `root/virtualization/v2|${vmsByNameQuery("wéb☃")}|true`, enabledState: 2 }]);
+      expect(t.calls.snapshot()).toEqual({ "query Msvm_ComputerSystem": 1 });
+    } finally {
+      t.close();
+      await t.exited;
+    }
+  });
+
+  it("sends the cluster namespace when asked, as data", async () => {
+    const t = await openPowerShellTransport({
+      ...answering(`(req) => ({ ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "${VM}", ElementName: req.namespace } }] })`),
+      namespace: "root/HyperVCluster/v2",
+    });
+    try {
+      expect(t.namespace).toBe("root/HyperVCluster/v2");
+      expect(await t.queryVms("SELECT * FROM Msvm_ComputerSystem")).toEqual([{ id: VM, name: "root/HyperVCluster/v2" }]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("maps every operation onto the protocol and counts the bridge's extra calls", async () => {
+    const item = encodeKvpItem({ name: "a", data: "<1>", source: "guest" });
+    const error = '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
+    const t = await openPowerShellTransport(
+      answering(`(req) => {
+        switch (req.op) {
+          case "query":
+            if (req.wql.includes("Msvm_KvpExchangeComponent WHERE")) return { ok: true, result: [{ className: "Msvm_KvpExchangeComponent",
+              properties: { GuestExchangeItems: [${JSON.stringify(item)}], GuestIntrinsicExchangeItems: null, OperationalStatus: [2, 6], StatusDescriptions: ["OK"] } }] };
+            if (req.wql.includes("ResultClass=Msvm_VirtualSystemSettingData")) return { ok: true, result: [{ className: "Msvm_VirtualSystemSettingData", properties: { InstanceID: "Microsoft:${VM}" } }] };
+            return { ok: true, result: [{ className: "Msvm_KvpExchangeComponentSettingData", properties: { HostExchangeItems: [], HostOnlyItems: [${JSON.stringify(item)}], DisableHostKVPItems: false } }] };
+          case "invokeKvp":
+            return { ok: true, result: { returnValue: 4096, job: { className: "Msvm_StorageJob", instanceId: "JOB-" + req.method + "-" + req.vmId + "-" + req.dataItems.length } },
+              extraCalls: ["query Msvm_VirtualSystemManagementService", "get Msvm_ComputerSystem"] };
+          case "get":
+            return { ok: true, result: { className: req.className, properties: { InstanceID: req.keys.InstanceID, JobState: 10, ErrorCode: 32768, ErrorDescription: "failed", PercentComplete: 100 } } };
+          case "jobErrors":
+            return { ok: true, result: { returnValue: 0, errors: [${JSON.stringify(error)},
+              { className: "Msvm_Error", properties: { Message: req.className + " " + req.instanceId, CIMStatusCode: 1, MessageArguments: ["x"] } }] },
+              extraCalls: ["get " + req.className] };
+        }
+      }`),
+    );
+    try {
+      expect(await t.getKvpComponent(VM)).toEqual({ guestItems: [item], intrinsicItems: [], operationalStatus: [2, 6], statusDescriptions: ["OK"] });
+      expect(await t.getKvpSettingData(VM)).toEqual({ hostItems: [], hostOnlyItems: [item], disableHostKvpItems: false });
+      // The realized settings' InstanceID is cached, as the WS-Management transport does.
+      await t.getKvpSettingData(VM);
+      const result = await t.invokeKvpMethod("AddKvpItems", VM, [item, item]);
+      expect(result).toEqual({ returnValue: 4096, jobId: `JOB-AddKvpItems-${VM}-2` });
+      // The job is read as the class the method named.
+      expect(await t.getJob(result.jobId!)).toMatchObject({ instanceId: result.jobId, jobState: 10, errorCode: 32768, errorDescription: "failed" });
+      expect(await t.getJobErrors(result.jobId!)).toMatchObject([
+        { className: "Msvm_Error", message: "The key exists." },
+        { className: "Msvm_Error", message: `Msvm_StorageJob ${result.jobId}`, cimStatusCode: 1, messageArguments: ["x"] },
+      ]);
+      expect(t.calls.snapshot()).toEqual({
+        "query Msvm_KvpExchangeComponent": 1,
+        "query Msvm_VirtualSystemSettingData": 1,
+        "query Msvm_KvpExchangeComponentSettingData": 2,
+        "invoke AddKvpItems": 1,
+        "query Msvm_VirtualSystemManagementService": 1,
+        "get Msvm_ComputerSystem": 1,
+        "get Msvm_ConcreteJob": 1,
+        "invoke GetErrorEx": 1,
+        "get Msvm_StorageJob": 1,
+      });
+    } finally {
+      t.close();
+    }
+  });
+
+  it("queues concurrent calls: one request at a time, each answer to its caller", async () => {
+    const t = await openPowerShellTransport(
+      fake(`hello(); let busy = false; onRequest((req) => {
+        if (busy) { process.stderr.write("two requests at once\\n"); process.exit(9); }
+        busy = true;
+        setTimeout(() => { busy = false; send({ id: req.id, ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: req.wql, ElementName: "" } }] }); }, 5);
+      });`),
+    );
+    try {
+      const results = await Promise.all(["A", "B", "C"].map((wql) => t.queryVms(wql)));
+      expect(results.map((r) => r[0]!.id)).toEqual(["A", "B", "C"]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("throws a host error with the CIM details and goes on working", async () => {
+    const t = await openPowerShellTransport(
+      answering(`(req) => req.op === "get"
+        ? { ok: false, error: { kind: "not-found", message: "Not found\\r\\n", nativeErrorCode: "NotFound", hresult: -2147217406, exceptionType: "Microsoft.Management.Infrastructure.CimException" } }
+        : req.wql === "denied" ? { ok: false, error: { kind: "access-denied", message: "Access denied", nativeErrorCode: "AccessDenied", hresult: -2147217405 } }
+        : { ok: true, result: [] }`),
+    );
+    try {
+      const error = await rejection(t.getJob("JOB-9"));
+      expect(isPowerShellBridgeError(error, "host-error")).toBe(true);
+      expect(error.message).toBe("get Msvm_ConcreteJob failed on the host: Not found (NotFound, HRESULT 0x80041002)");
+      expect((error as unknown as { failure: { kind: string } }).failure.kind).toBe("not-found");
+      const denied = await rejection(t.queryVms("denied"));
+      expect(denied.message).toMatch(/Access denied \(AccessDenied, HRESULT 0x80041003\); run kvp-host as an administrator/);
+      expect(await t.queryVms("SELECT * FROM Msvm_ComputerSystem")).toEqual([]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("takes a failure with id null (a request the bridge could not read) as the answer", async () => {
+    const t = await openPowerShellTransport(fake(`hello(); onRequest(() => send({ id: null, ok: false, error: { kind: "invalid-request", message: "invalid request: not JSON" } }));`));
+    try {
+      const error = await rejection(t.queryVms("x"));
+      expect(error.code).toBe("host-error");
+      expect(error.message).toMatch(/invalid request: not JSON/);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("tolerates CRLF line ends, a BOM before the hello and blank lines", async () => {
+    const t = await openPowerShellTransport(
+      fake(`process.stdout.write("\\ufeff" + JSON.stringify({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "7.4.6", psEdition: "Core" }) + "\\r\\n\\r\\n");
+        onRequest((req) => process.stdout.write(JSON.stringify({ id: req.id, ok: true, result: [] }) + "\\r\\n"));`),
+    );
+    try {
+      expect(t.hello.psEdition).toBe("Core");
+      expect(await t.queryVms("x")).toEqual([]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("keeps hostile property names as data (no prototype pollution)", async () => {
+    const t = await openPowerShellTransport(
+      answering(`(req) => ({ ok: true, result: JSON.parse(req.wql === "object"
+        ? '[{"className":"Msvm_ComputerSystem","properties":{"__proto__":{"polluted":1},"Name":"${VM}"}}]'
+        : '[{"className":"Msvm_ComputerSystem","properties":{"__proto__":"p","constructor":"c","Name":"${VM}","ElementName":"x"},"__proto__":{"polluted":1}}]') })`),
+    );
+    try {
+      expect(await t.queryVms("strings")).toEqual([{ id: VM, name: "x" }]);
+      // An object where a value belongs is not an instance: refused, and nothing leaks.
+      expect((await rejection(t.queryVms("object"))).message).toMatch(/Msvm_ComputerSystem\.__proto__ is not an instance/);
+      expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    } finally {
+      t.close();
+    }
+  });
+
+  it("passes standard error on, line by line, and keeps its last lines", async () => {
+    const seen: string[] = [];
+    const t = await openPowerShellTransport({
+      ...fake(`process.stderr.write("WARNING: first\\r\\nsecond"); hello(); onRequest((req) => { process.stderr.write(" half\\n"); send({ id: req.id, ok: true, result: [] }); });`),
+      onStderr: (line) => seen.push(line),
+    });
+    try {
+      await t.queryVms("x");
+      expect(seen).toEqual(["WARNING: first", "second half"]);
+      expect(t.stderrLines).toEqual(["WARNING: first", "second half"]);
+    } finally {
+      t.close();
+    }
+  });
+
+  describe("failures", () => {
+    it("PowerShell missing (ENOENT): says so and points at --transport wsman", async () => {
+      const error = await rejection(openPowerShellTransport({ command: join(tmpdir(), "no-such-dir", "powershell.exe"), args: [] }));
+      expect(isPowerShellBridgeError(error, "powershell-missing")).toBe(true);
+      expect(error.message).toMatch(/^PowerShell not found: .*powershell\.exe .*ENOENT.*; install it, or use --transport wsman$/);
+    });
+
+    it("the bridge exits before its hello: the exit code and its stderr's last lines", async () => {
+      const error = await rejection(openPowerShellTransport(fake(`process.stderr.write("Import-Module : The specified module 'CimCmdlets' was not loaded\\nsecond line\\n"); process.exit(3);`)));
+      expect(error.code).toBe("exited");
+      expect(error.message).toBe(
+        "the PowerShell bridge exited with code 3 before answering its hello; its stderr ends: Import-Module : The specified module 'CimCmdlets' was not loaded | second line",
+      );
+    });
+
+    it("the bridge dies in the middle of a request: names the request and stderr; later calls fail too", async () => {
+      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => { process.stderr.write("Get-CimInstance : Invalid namespace\\n"); process.exit(5); });`));
+      const error = await rejection(t.queryVms("x"));
+      expect(error.code).toBe("exited");
+      expect(error.message).toBe("the PowerShell bridge exited with code 5 before answering query Msvm_ComputerSystem; its stderr ends: Get-CimInstance : Invalid namespace");
+      await t.exited;
+      expect(await rejection(t.getKvpComponent(VM))).toBe(error);
+    });
+
+    it("a garbled line (not JSON): quoted in the error, and the bridge is stopped", async () => {
+      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => send("Get-CimInstance : \\u001b[31mAccess denied"));`));
+      const error = await rejection(t.queryVms("x"));
+      expect(isPowerShellBridgeError(error, "garbled")).toBe(true);
+      expect(error.message).toBe('the PowerShell bridge wrote a line that is not JSON (answering query Msvm_ComputerSystem): "Get-CimInstance :  [31mAccess denied"; it was stopped');
+      await t.exited;
+      expect((await rejection(t.queryVms("y"))).code).toBe("garbled");
+    });
+
+    it("a line that is not UTF-8", async () => {
+      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => process.stdout.write(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])));`));
+      const error = await rejection(t.queryVms("x"));
+      expect(error.code).toBe("garbled");
+      expect(error.message).toMatch(/not UTF-8/);
+      t.close();
+    });
+
+    it("a line over the limit, even before its end arrives", async () => {
+      const t = await openPowerShellTransport({ ...fake(`hello(); onRequest(() => process.stdout.write("x".repeat(5000)));`), maxLineBytes: 1000 });
+      const error = await rejection(t.queryVms("x"));
+      expect(isPowerShellBridgeError(error, "oversize")).toBe(true);
+      expect(error.message).toBe("the PowerShell bridge wrote a line longer than 1000 bytes (answering query Msvm_ComputerSystem); it was stopped");
+      await t.exited;
+    });
+
+    it("no answer in time: a timeout naming the request, and the bridge is stopped", async () => {
+      const t = await openPowerShellTransport({ ...fake(`hello(); onRequest(() => process.stderr.write("stuck in WMI\\n"));`), requestTimeoutMs: 200 });
+      const error = await rejection(t.invokeKvpMethod("AddKvpItems", VM, []));
+      expect(isPowerShellBridgeError(error, "timeout")).toBe(true);
+      expect(error.message).toMatch(/^the PowerShell bridge did not answer invoke AddKvpItems within 0\.2 s(; its stderr ends: stuck in WMI)?; it was stopped$/);
+      await t.exited;
+    });
+
+    it("no hello in time", async () => {
+      const error = await rejection(openPowerShellTransport({ ...fake(`setInterval(() => {}, 1000);`), startTimeoutMs: 200 }));
+      expect(error.code).toBe("timeout");
+      expect(error.message).toMatch(/did not start within 0\.2 s/);
+    });
+
+    it("a hello of another protocol version", async () => {
+      const error = await rejection(openPowerShellTransport(fake(`hello({ protocol: 2 });`)));
+      expect(error.code).toBe("version-mismatch");
+      expect(error.message).toMatch(/protocol 2, kvp-host speaks 1/);
+    });
+
+    it("a first line that is not the hello", async () => {
+      const error = await rejection(openPowerShellTransport(fake(`send({ id: 1, ok: true, result: [] });`)));
+      expect(error.code).toBe("invalid-answer");
+    });
+
+    it("an answer to another request, and one nobody asked for", async () => {
+      const t = await openPowerShellTransport(fake(`hello(); onRequest((req) => send({ id: req.id + 1, ok: true, result: [] }));`));
+      expect((await rejection(t.queryVms("x"))).message).toMatch(/answer for request 2 while waiting for 1/);
+      const u = await openPowerShellTransport(fake(`hello(); send({ id: 7, ok: true, result: [] }); onRequest(() => {});`));
+      expect((await rejection(u.queryVms("x"))).code).toBe("invalid-answer");
+      t.close();
+      u.close();
+    });
+
+    it("results of the wrong shape", async () => {
+      const t = await openPowerShellTransport(
+        answering(`(req) => req.op === "query" ? { ok: true, result: req.wql === "obj" ? {} : [{ className: "Msvm_ComputerSystem", properties: { ElementName: "no Name" } }] }
+          : { ok: true, result: { returnValue: "4096" } }`),
+      );
+      try {
+        expect((await rejection(t.queryVms("obj"))).message).toMatch(/a query result is not an array/);
+        expect((await rejection(t.queryVms("x"))).message).toMatch(/has no Name/);
+        expect((await rejection(t.invokeKvpMethod("AddKvpItems", VM, []))).message).toMatch(/has no ReturnValue/);
+      } finally {
+        t.close();
+      }
+    });
+  });
+
+  it("close() ends the bridge through end of input; pending and later calls fail with closed", async () => {
+    const t = await openPowerShellTransport(fake(`hello(); onRequest(() => {}); process.stdin.on("end", () => { process.stderr.write("bye\\n"); process.exit(0); });`));
+    const pending = t.queryVms("x");
+    t.close();
+    expect((await rejection(pending)).code).toBe("closed");
+    await t.exited;
+    expect(t.stderrLines).toEqual(["bye"]);
+    expect((await rejection(t.queryVms("y"))).code).toBe("closed");
+    t.close();
+  });
+});
+
+describe("how the bridge is started", () => {
+  it("runs the script with no profile, non-interactive, execution policy Bypass", () => {
+    expect(bridgeArguments("C:\\kvp\\dist\\powershell\\kvp-host-bridge.ps1")).toEqual([
+      "-NoLogo",
+      "-NoProfile",
+      "-NonInteractive",
+      "-ExecutionPolicy",
+      "Bypass",
+      "-File",
+      "C:\\kvp\\dist\\powershell\\kvp-host-bridge.ps1",
+    ]);
+  });
+
+  it("finds the script beside the bundle, or in the package from sources", () => {
+    expect(bridgeScriptPath("file:///opt/kvp/dist/kvp-host.cjs", true)).toBe("/opt/kvp/dist/powershell/kvp-host-bridge.ps1");
+    expect(bridgeScriptPath()).toBe(join(APP_DIR, "powershell", "kvp-host-bridge.ps1"));
+  });
+
+  it("the build ships the script in dist/powershell/ (package.json files has dist)", () => {
+    // The project's vitest globalSetup ran build.mjs.
+    expect(readFileSync(join(APP_DIR, "dist", "powershell", "kvp-host-bridge.ps1"), "utf8")).toBe(readFileSync(bridgeScriptPath(), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { files: string[] };
+    expect(pkg.files).toContain("dist");
+  });
+
+  it("drops PSModulePath (any case) from the environment", () => {
+    expect(bridgeEnvironment({ Path: "C:\\Windows", PSModulePath: "C:\\pwsh\\Modules", psmodulepath: "x" })).toEqual({ Path: "C:\\Windows" });
+  });
+
+  it("defaults to PowerShell on Windows and WS-Management elsewhere", () => {
+    expect(defaultTransportKind("win32")).toBe("powershell");
+    expect(defaultTransportKind("linux")).toBe("wsman");
+  });
+
+  it("escapes every non-ASCII character of a request", () => {
+    expect(asciiJson({ wql: 'ElementName="wéb☃😀"' })).toBe('{"wql":"ElementName=\\"w\\u00e9b\\u2603\\ud83d\\ude00\\""}');
+    expect(JSON.parse(asciiJson({ wql: "wéb☃😀\u007f" }))).toEqual({ wql: "wéb☃😀\u007f" });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: the stand-in over hyperv-sim, compared with the WS-Management transport.
+
+const USER = "Administrator";
+const PASSWORD = "Ps-Stand-1n!";
+const STAND_IN_SOURCE = fileURLToPath(new URL("../test-support/powershell-stand-in.ts", import.meta.url));
+const policy = realDaemonPolicy();
+
+describe("PowerShellTransport through the stand-in vs WsmanTransport, against hyperv-sim's WMI host (real hv_kvp_daemon)", () => {
+  if (standInForMissingDaemon(policy)) return;
+
+  let cert: SelfSignedCertificate;
+  let host: WmiHost;
+  let dir: string;
+  let ps: PowerShellTransport;
+  let ws: WsmanTransport;
+  const stderr: string[] = [];
+  const guidOf = (name: string) => host.vms.find((v) => v.name === name)!.guid;
+  const pool0 = (name: string) =>
+    new Map(decodePool(new Uint8Array(readFileSync(join(host.vms.find((v) => v.name === name)!.poolDir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+  /** A result with the VM of each side replaced, so the two sides compare. */
+  const sameVm = <T extends { vm: unknown }>(result: T) => ({ ...result, vm: "VM" });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "kvp-ps-stand-in-"));
+    // The stand-in imports workspace sources: bundle it as the CLI is bundled.
+    await build({
+      entryPoints: [STAND_IN_SOURCE],
+      outfile: join(dir, "powershell-stand-in.cjs"),
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      conditions: ["@hyperv-kvp/source"],
+      logLevel: "warning",
+    });
+    cert = makeSelfSignedCertificate();
+    host = await startWmiHost({ vms: ["web01", "ps01", "ws01"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
+    ps = await openPowerShellTransport({
+      command: process.execPath,
+      args: [join(dir, "powershell-stand-in.cjs")],
+      env: { ...process.env, KVP_STAND_IN_ENDPOINT: host.endpoint, KVP_STAND_IN_USER: USER, KVP_STAND_IN_PASSWORD: PASSWORD, KVP_STAND_IN_CA: cert.certPath },
+      onStderr: (line) => stderr.push(line),
+    });
+    ws = new WsmanTransport(new WsmanClient({ endpoint: host.endpoint, auth: { kind: "ntlm", user: USER, password: PASSWORD }, ca: cert.cert }));
+  }, 60_000);
+
+  afterAll(async () => {
+    ps?.close();
+    ws?.close();
+    await ps?.exited;
+    await host?.close();
+    if (cert !== undefined) rmSync(cert.dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the stand-in says hello like the script", () => {
+    expect(ps.hello).toMatchObject({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "stand-in" });
+  });
+
+  it("vms: the same VMs", async () => {
+    const byId = <T extends { id: string }>(list: T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+    const fromPs = byId(await vms(ps));
+    expect(fromPs).toEqual(byId(await vms(ws)));
+    expect(fromPs.map((v) => v.name).sort()).toEqual(["ps01", "web01", "ws01"]);
+  });
+
+  it("list and status of one VM: the same items and health", async () => {
+    expect(await list(ps, "web01")).toEqual(await list(ws, "web01"));
+    const s = await status(ps, "web01");
+    expect(s).toEqual(await status(ws, "web01"));
+    expect(s).toMatchObject({ component: true, operationalStatus: 2, ok: true });
+  });
+
+  // 127 plain items and one value of 3,000 characters stored in 3 parts: 130 items, 2 calls.
+  const big = Array.from({ length: 3000 }, (_, i) => "abcdefghijklmnopqrstuvwxyz0123456789"[i % 36]).join("");
+  const records: KvpRecord[] = [...Array.from({ length: 127 }, (_, i) => ({ key: `bulk${i}`, value: `value ${i} ✓` })), { key: "Big", value: big }];
+
+  it("set of 130 items with --chunk: the same report, and the items land in the guest", async () => {
+    const fromPs = await writeItems(ps, "ps01", records, { mode: "upsert", chunk: true });
+    const fromWs = await writeItems(ws, "ws01", records, { mode: "upsert", chunk: true });
+    expect(sameVm(fromPs)).toEqual(sameVm(fromWs));
+    expect(fromPs.added).toHaveLength(130);
+    expect(fromPs.methodCalls).toBe(2);
+    const guest = pool0("ps01");
+    expect(guest.get("bulk126")).toBe("value 126 ✓");
+    expect(["Big#1/3", "Big#2/3", "Big#3/3"].map((k) => guest.get(k)).join("")).toBe(big);
+    expect(pool0("ps01")).toEqual(pool0("ws01"));
+  });
+
+  it("list --source host: the same items, the chunked value reassembled", async () => {
+    const fromPs = await list(ps, "ps01", { source: "host" });
+    expect(sameVm(fromPs)).toEqual(sameVm(await list(ws, "ws01", { source: "host" })));
+    expect(fromPs.items.find((i) => i.key === "Big")).toEqual({ source: "host", key: "Big", value: big, parts: 3 });
+    // Each side reads the other's VM the same way too.
+    expect(await list(ps, "ws01", { source: "host" })).toEqual(await list(ws, "ws01", { source: "host" }));
+    expect(await list(ws, "ps01", { source: "host" })).toEqual(await list(ps, "ps01", { source: "host" }));
+  });
+
+  it("set again with one changed value: one ModifyKvpItems on each side", async () => {
+    const changed = records.map((r) => (r.key === "bulk0" ? { ...r, value: "changed" } : r));
+    const fromPs = await writeItems(ps, "ps01", changed, { mode: "upsert", chunk: true });
+    expect(sameVm(fromPs)).toEqual(sameVm(await writeItems(ws, "ws01", changed, { mode: "upsert", chunk: true })));
+    expect(fromPs).toMatchObject({ added: [], modified: ["bulk0"], methodCalls: 1 });
+  });
+
+  it("add of an existing key is refused the same way, before any call", async () => {
+    const outcome = async (t: HyperVTransport, vm: string) => {
+      const error = await rejection(writeItems(t, vm, [{ key: "bulk1", value: "x" }], { mode: "add" }));
+      expect(isHostCliError(error, "refused")).toBe(true);
+      return error.message.replace(vm, "VM").replace(guidOf(vm), "GUID");
+    };
+    expect(await outcome(ps, "ps01")).toBe(await outcome(ws, "ws01"));
+  });
+
+  it("a job that fails on an existing key: the same return value, job state, error code and GetErrorEx errors", async () => {
+    const outcome = async (t: HyperVTransport, vm: string) => {
+      const item = encodeKvpItem({ name: "bulk2", data: "again", source: "host" });
+      const call = await t.invokeKvpMethod("AddKvpItems", guidOf(vm), [item]);
+      expect(call.returnValue).toBe(4096);
+      const waited = await waitForJob(t, call.jobId!);
+      const errors = await t.getJobErrors(call.jobId!);
+      const scrub = <T>(value: T): T =>
+        JSON.parse(JSON.stringify(value).replaceAll(call.jobId!, "JOB").replaceAll(guidOf(vm), "GUID").replaceAll(`"${vm}"`, '"VM"').replaceAll(`\\"${vm}\\"`, '\\"VM\\"'));
+      return scrub({
+        returnValue: call.returnValue,
+        finished: waited.finished,
+        jobState: waited.job.jobState,
+        errorCode: waited.job.errorCode,
+        errorDescription: waited.job.errorDescription,
+        errors,
+      });
+    };
+    const fromPs = await outcome(ps, "ps01");
+    expect(fromPs).toEqual(await outcome(ws, "ws01"));
+    expect(fromPs.finished).toBe(true);
+    expect(fromPs.jobState).not.toBe(7);
+    expect(fromPs.errors.length).toBeGreaterThan(0);
+    expect(pool0("ps01").get("bulk2")).toBe("value 2 ✓");
+  });
+
+  it("remove: the same report, gone from the guest", async () => {
+    const fromPs = await removeItems(ps, "ps01", ["bulk3", "Big"]);
+    expect(sameVm(fromPs)).toEqual(sameVm(await removeItems(ws, "ws01", ["bulk3", "Big"])));
+    expect(fromPs.removed).toEqual(["bulk3", "Big#1/3", "Big#2/3", "Big#3/3"]);
+    expect(pool0("ps01").has("bulk3")).toBe(false);
+    expect(pool0("ps01")).toEqual(pool0("ws01"));
+  });
+
+  it("failures from the host come back as errors of each transport", async () => {
+    const missing = await rejection(ps.getJob("NO-SUCH-JOB"));
+    expect(isPowerShellBridgeError(missing, "host-error")).toBe(true);
+    expect(missing.message).toMatch(/^get Msvm_ConcreteJob failed on the host: Not found \(NotFound, HRESULT 0x80041002\)$/);
+    expect(isWsmanError(await rejection(ws.getJob("NO-SUCH-JOB")))).toBe(true);
+    const badQuery = await rejection(ps.queryVms("SELECT * FROM Msvm_NoSuchClass"));
+    expect(badQuery.code).toBe("host-error");
+    expect(isWsmanError(await rejection(ws.queryVms("SELECT * FROM Msvm_NoSuchClass")))).toBe(true);
+    // The bridge goes on after a failure.
+    expect((await vms(ps)).length).toBe(3);
+    expect((await vms(ws)).length).toBe(3);
+  });
+
+  it("calls: the same labels and counts, plus the bridge's Get of the VM per method call", () => {
+    const p = ps.calls.snapshot();
+    const w = ws.calls.snapshot();
+    const invokes = ["invoke AddKvpItems", "invoke ModifyKvpItems", "invoke RemoveKvpItems"].reduce((n, label) => n + (p[label] ?? 0), 0);
+    expect(p["get Msvm_ComputerSystem"]).toBe(invokes);
+    // Job polls depend on how fast each job ran; GetErrorEx adds one Get of the job on the PowerShell side.
+    expect(p["get Msvm_ConcreteJob"]).toBeGreaterThan(0);
+    expect(w["get Msvm_ConcreteJob"]).toBeGreaterThan(0);
+    const { "get Msvm_ComputerSystem": _vmGets, "get Msvm_ConcreteJob": _pj, ...rest } = p;
+    const { "get Msvm_ConcreteJob": _wj, ...wrest } = w;
+    expect(rest).toEqual(wrest);
+    expect(stderr).toEqual([]);
+  });
+});
