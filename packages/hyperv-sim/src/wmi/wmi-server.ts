@@ -1,6 +1,7 @@
 /**
- * A Hyper-V host you can talk WMI to: a WS-Management server (wsman's createWsmanServer,
- * Basic and NTLM, HTTPS or explicitly unencrypted HTTP) in front of the pure {@link HostModel},
+ * A Hyper-V host you can talk WMI to: a WS-Management server (wsman's createWsmanServer:
+ * HTTPS with Basic and NTLM, plain HTTP with NTLM sealing as a default WinRM, or explicitly
+ * unencrypted HTTP) in front of the pure {@link HostModel},
  * with one {@link SimulatedHost} (and so one hv_kvp_daemon) per VM. Requests map to the
  * model; KVP method jobs run against the guest's pool 0; KvpExchangeComponent reads pools 1
  * and 2 by ENUMERATE at query time. Further namespaces can be routed to other handlers, and
