@@ -9,10 +9,12 @@
 //   full    the same through the full parser (the items with an XML declaration in front,
 //           which the fast path leaves to the hardened parser) vs the same baseline
 //   encode  encodeKvpItem() x128, shown beside the same bare parse for scale only
+//   hostile parseXml() of ~1 MB pathological inputs (the hardened parser's linear-time claim,
+//           which the unit tests do not time) vs a bare parse of 1 MB of plain text
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { decodeKvpItems, encodeKvpItem } from "../packages/kvp-core/dist/index.js";
+import { decodeKvpItems, encodeKvpItem, parseXml } from "../packages/kvp-core/dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 // fast-xml-parser is kvp-core's dependency, not the root's: load the copy kvp-core uses.
@@ -103,5 +105,50 @@ if (process.argv.includes("--json")) {
   console.log(`baseline: fast-xml-parser XMLParser({ ignoreAttributes: false }).parse() of each string, ${perSecond(rows[0].baseMs).toLocaleString("en")} items/s`);
   for (const r of rows) {
     console.log(`\n${r.figure}\n  ${perSecond(r.ms).toLocaleString("en")} items/s (${r.ms.toFixed(3)} ms per 128) vs bare parse ${perSecond(r.baseMs).toLocaleString("en")} items/s (${r.baseMs.toFixed(3)} ms)\n  time ratio ${(r.ms / r.baseMs).toFixed(2)}x the bare parse${r.figure.startsWith("decode") ? "  (target: within 2x)" : ""}`);
+  }
+}
+
+// Hostile input: each ~1 MB pathological document through parseXml (refused or parsed), timed
+// against a bare fast-xml-parser parse of a plain 1 MB text document in the same run. A
+// quadratic path would show as a ratio in the hundreds.
+{
+  const size = 1_000_000;
+  const cases = [
+    ["entities", `<a>${"&amp;".repeat(size / 5)}</a>`],
+    ["'<' run", `<a>${"<".repeat(size)}</a>`],
+    ["']]' run", `<a>${"]]".repeat(size / 2)}</a>`],
+    ["comment dashes", `<a><!--${"-".repeat(size)}--></a>`],
+    ["unclosed CDATA", `<a><![CDATA[${"]".repeat(size)}`],
+    ["attribute refs", `<a b="${"&lt;".repeat(size / 4)}"/>`],
+    ["huge attribute name", `<a ${"b".repeat(size)}="1"/>`],
+    ["deep then wide", `${"<a>".repeat(31)}${"<b/>".repeat(60_000)}`],
+    ["100,000-deep nesting", "<a>".repeat(100_000) + "</a>".repeat(100_000)],
+    ["bare '&'", "&".repeat(size)],
+  ];
+  const plain = `<a>${"x".repeat(size)}</a>`;
+  const once = (fn) => {
+    const t0 = performance.now();
+    fn();
+    return performance.now() - t0;
+  };
+  const tryParse = (xml) => {
+    try {
+      parseXml(xml);
+    } catch {}
+  };
+  const hostile = [];
+  for (const [name, xml] of cases) {
+    const base = [];
+    const subject = [];
+    for (let i = 0; i < 7; i++) {
+      base.push(once(() => bare.parse(plain)));
+      subject.push(once(() => tryParse(xml)));
+    }
+    hostile.push({ name, ms: median(subject), baseMs: median(base) });
+  }
+  if (process.argv.includes("--json")) console.log(JSON.stringify({ hostile }, null, 2));
+  else {
+    console.log("\nparseXml of ~1 MB hostile documents vs bare parse of 1 MB of text (medians of 7)");
+    for (const h of hostile) console.log(`  ${h.name.padEnd(22)} ${h.ms.toFixed(1).padStart(7)} ms  vs ${h.baseMs.toFixed(1).padStart(6)} ms  ${(h.ms / h.baseMs).toFixed(2)}x`);
   }
 }

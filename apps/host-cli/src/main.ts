@@ -193,7 +193,10 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const jobOptions = (jobTimeout: string | undefined): JobWaitOptions => ({
     timeoutMs: parseJobTimeout(jobTimeout),
     // A job outlives a dropped connection or a restarting WinRM: keep polling to the deadline.
-    retryable: (error) => isWsmanError(error) && (error.code === "connection-failed" || error.code === "timeout"),
+    // (A PowerShell bridge that timed out or died is restarted by the next call.)
+    retryable: (error) =>
+      (isWsmanError(error) && (error.code === "connection-failed" || error.code === "timeout")) ||
+      (isPowerShellBridgeError(error) && (error.code === "timeout" || error.code === "exited")),
     onRetry: (error) => {
       if (retryNoted) return;
       retryNoted = true;

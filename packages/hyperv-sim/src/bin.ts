@@ -25,8 +25,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const handle = await serve(options, process.stdout, process.stderr);
   const cluster = handle.cluster;
   let lines: ReturnType<typeof createInterface> | undefined;
-  if (cluster !== undefined) {
-    // Live migration on demand, so users can test that their automation follows a VM.
+  // Live migration on demand, so users can test that their automation follows a VM. Only
+  // from a pipe or file: reading a terminal would stop a `serve … &` with SIGTTIN.
+  if (cluster !== undefined && !process.stdin.isTTY) {
     lines = createInterface({ input: process.stdin });
     lines.on("line", (line) => {
       void migrateCommand(cluster, line).then(

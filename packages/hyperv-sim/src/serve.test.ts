@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { WsmanClient } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "./errors.js";
@@ -163,5 +165,38 @@ describe("serve --cluster (model daemon)", () => {
     } finally {
       await handle.close();
     }
+  }, 20_000);
+});
+
+describe("hyperv-sim serve --cluster, the built command", () => {
+  it("prints its line, migrates on `migrate VM NODE` from a pipe, reports bad commands, and exits 0 on SIGTERM", async () => {
+    const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+    expect(existsSync(bin), "packages/hyperv-sim/dist/bin.js: run `pnpm -s build` first").toBe(true);
+    const child = spawn(process.execPath, [bin, "serve", "--cluster", "HVCLU01", "--node", "HV01:web01", "--node", "HV02:web02", "--daemon", "model"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const until = async (check: () => boolean, what: string) => {
+      for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+      if (!check()) throw new Error(`timed out waiting for ${what}; stderr: ${stderr}`);
+    };
+    try {
+      await until(() => stdout.includes("\n"), "the JSON line");
+      const info = JSON.parse(stdout.split("\n")[0]!) as ServeInfo;
+      const web02 = info.vms.find((v) => v.name === "web02")!;
+      child.stdin.write("migrate web02 HV01\n");
+      await until(() => stdout.split("\n").length > 2, "the migration");
+      expect(JSON.parse(stdout.split("\n")[1]!)).toEqual({ migrated: { vm: "web02", guid: web02.guid, from: "HV02", to: "HV01" } });
+      child.stdin.write("fly web02 HV02\n");
+      await until(() => stderr.includes("unknown command"), "the refusal");
+      expect(stderr).toContain('hyperv-sim: unknown command "fly web02 HV02": migrate VM NODE');
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
   }, 20_000);
 });

@@ -103,7 +103,7 @@ const CONNECT_CODES: Readonly<Record<string, string>> = {
   EPIPE: "connection closed",
 };
 
-/** A WS-Management client for WMI: Get, WQL enumeration, Invoke. */
+/** A WS-Management client for WMI: Get, WQL enumeration, Invoke. Calls may overlap; they are sent one at a time. */
 export class WsmanClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
@@ -116,6 +116,8 @@ export class WsmanClient {
   private ntlmAuthenticated = false;
   /** The sealing session of the current connection, once authenticated. */
   private session: NtlmSession | undefined;
+  /** Settles when the last request sent has its answer (see {@link send}). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /**
    * @throws {WsmanError} `invalid-argument` for a bad endpoint; `unencrypted-refused` for
@@ -210,8 +212,21 @@ export class WsmanClient {
     return parseInvokeResponse(await this.send(buildInvokeRequest({ ...this.common(resourceUri), method, selectors, parameters })), method);
   }
 
-  /** Sends one SOAP request, authenticating as needed; returns the response body. */
-  private async send(body: string): Promise<string> {
+  /**
+   * Sends one SOAP request, authenticating as needed; returns the response body. Requests of
+   * one client go one at a time, whoever calls: the NTLM handshake is a conversation the
+   * server keeps per connection (a second NEGOTIATE in the middle replaces the first's
+   * challenge, and both logins fail as if the password were wrong), and sealed messages must
+   * arrive in the order of their sequence numbers.
+   */
+  private send(body: string): Promise<string> {
+    const run = () => this.sendNow(body);
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async sendNow(body: string): Promise<string> {
     const payload = new TextEncoder().encode(body);
     if (this.sealing) return this.sendSealed(payload);
     let reply: HttpReply;

@@ -182,6 +182,34 @@ describe("sealed HTTP: our client and server", () => {
     expect(statuses).toEqual([401, 200, 401, 401, 200, 200]);
   });
 
+  it("concurrent calls on one client go one at a time: one handshake, every answer to its caller, no failed login", async () => {
+    const { server, endpoint, events } = await startServer();
+    const p = await proxy(endpoint);
+    const c = client(p.endpoint, { pageSize: 2 });
+    // The first burst starts with no session: one NEGOTIATE, one AUTHENTICATE, not one each.
+    expect(await Promise.all([1, 2, 3, 4].map((i) => get(c, i)))).toEqual([1, 2, 3, 4].map(component));
+    const [items, , fault] = await Promise.allSettled([
+      c.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent"),
+      get(c, 5),
+      c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}),
+      get(c, 2),
+    ]);
+    expect(items).toEqual({ status: "fulfilled", value: ITEMS });
+    expect(fault).toMatchObject({ status: "rejected", reason: { code: "fault" } });
+    expect(events).toEqual([]);
+    expect(server.connectionCount).toBe(1);
+    const authorizations = p.log.filter((e) => e.direction === "request").map((e) => headerOf(e.message.head, "authorization")).filter((a) => a !== undefined);
+    expect(authorizations).toHaveLength(2);
+  });
+
+  it("concurrent calls without sealing (NTLM with allowUnencrypted) authenticate once too", async () => {
+    const { endpoint, events } = await startServer({ sealedHttp: false, allowUnencrypted: true, auth: ["ntlm"] });
+    const c = client(endpoint, { allowUnencrypted: true });
+    expect(c.sealed).toBe(false);
+    expect(await Promise.all([1, 2, 3].map((i) => get(c, i)))).toEqual([1, 2, 3].map(component));
+    expect(events).toEqual([]);
+  });
+
   it("refuses contradictory server modes", () => {
     const cert = { key: "k", cert: "c" };
     expect(() => createWsmanServer({ sealedHttp: true, https: cert, users: USERS, auth: ["ntlm"], handler })).toThrow(expect.objectContaining({ code: "invalid-argument" }));

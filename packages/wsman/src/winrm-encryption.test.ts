@@ -145,6 +145,36 @@ describe("hostile encrypted bodies", () => {
     expect(caught(() => decodeEncryptedBody(bytes(text), ENCRYPTED_CONTENT_TYPE))).toMatchObject({ code: "integrity", message: expect.stringMatching(/Length=\d+ but carries \d+ sealed bytes/) });
   });
 
+  it("says how many sealed bytes there really are", () => {
+    for (const [length, carried] of [
+      [19, 18],
+      [10, 18],
+    ] as const) {
+      const error = caught(() => decodeEncryptedBody(bytes(good.replace("Length=18", `Length=${length}`)), ENCRYPTED_CONTENT_TYPE));
+      expect(error).toMatchObject({ code: "integrity", message: `encrypted message says Length=${length} but carries ${carried} sealed bytes: it was altered or truncated` });
+    }
+  });
+
+  it("a long boundary over 8 MiB of near-misses is refused with the exact count", () => {
+    // 200 dashes (the longest boundary read), then data that nearly repeats the delimiter at
+    // every byte: a byte-by-byte search compares ~200 bytes at each of 8 Mi positions.
+    const boundary = "-".repeat(200);
+    const head = bytes(
+      `--${boundary}\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=99999999\r\n` +
+        `--${boundary}\r\n\tContent-Type: application/octet-stream\r\n`,
+    );
+    const body = new Uint8Array(8 * 1024 * 1024).fill(0x2d);
+    body.set(head);
+    body.set([16, 0, 0, 0], head.length);
+    body.set(SIGNATURE, head.length + 4);
+    for (let i = head.length + 20 + 201; i < body.length; i += 202) body[i] = 0x78;
+    const contentType = `multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="${boundary}"`;
+    // (The search is the engine's string search, tens of milliseconds here where the old
+    // byte-by-byte one took about a second; no timing is asserted, by house rule.)
+    const error = caught(() => decodeEncryptedBody(body, contentType));
+    expect(error).toMatchObject({ code: "integrity", message: expect.stringMatching(/Length=99999999 but carries \d+ sealed bytes/) });
+  });
+
   it("refuses more than MAX_ENCRYPTED_PARTS parts", () => {
     const part = { originalType: "t", originalLength: 0, signature: new Uint8Array(0), sealed: new Uint8Array(0) };
     const body = encodeEncryptedBody(Array.from({ length: MAX_ENCRYPTED_PARTS + 1 }, () => part));

@@ -4,33 +4,17 @@
 // command still reaches the VM, while the old node's own namespace no longer lists it.
 // Verified only against the simulator (see the README: Microsoft does not list the KVP
 // read classes in that namespace).
-import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import { type SelfSignedCertificate, type WmiCluster, makeSelfSignedCertificate, startWmiCluster } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KVP_HOST, poolOf, runNode } from "./support.js";
 
-const KVP_HOST = fileURLToPath(new URL("../../dist/kvp-host.cjs", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "Clu5ter-E2e-Pa55!";
 const policy = realDaemonPolicy();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KVP_HOST, ...args], { env: { ...process.env, KVP_HOST_PASSWORD: PASSWORD }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: readonly string[]) => runNode(KVP_HOST, args, { KVP_HOST_PASSWORD: PASSWORD });
 
 describe("kvp-host --cluster (built bundle) against a two-node simulated cluster with the real hv_kvp_daemon", () => {
   if (standInForMissingDaemon(policy)) return;
@@ -38,7 +22,7 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
   let cert: SelfSignedCertificate;
   let cluster: WmiCluster;
   const vm = (name: string) => cluster.vms.find((v) => v.name === name)!;
-  const pool0 = (name: string) => new Map(decodePool(new Uint8Array(readFileSync(join(vm(name).poolDir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+  const pool0 = (name: string) => poolOf(vm(name).poolDir, 0);
   const kvpHost = (endpoint: string, args: readonly string[]) => run(["--endpoint", endpoint, "--user", USER, "--ca", cert.certPath, "--timeout", "10", ...args]);
 
   beforeAll(async () => {

@@ -2,37 +2,20 @@
 // WMI host (WS-Management over loopback HTTPS, self-signed certificate) whose VMs are backed
 // by the REAL hv_kvp_daemon. What kvp-host writes must land in the guest's pool files; what a
 // guest writes (with the real kvp-pool bundle) must come back through kvp-host.
-import { execFile } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KVP_HOST, KVP_POOL, type Run, runNode } from "./support.js";
 
-const KVP_HOST = fileURLToPath(new URL("../../dist/kvp-host.cjs", import.meta.url));
-const KVP_POOL = fileURLToPath(new URL("../../../pool-tools/dist/kvp-pool.cjs", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "E2e-Pa55w0rd!";
 const policy = realDaemonPolicy();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a bundle asynchronously (the simulator serves from this very process, so never spawnSync). */
-function run(bundle: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bundle, ...args], { env: { ...process.env, ...env }, timeout: 20_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runNode;
 
 
 /** A loopback port nothing listens on. */

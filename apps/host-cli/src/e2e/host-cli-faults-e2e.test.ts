@@ -3,48 +3,18 @@
 // VM): text XML cannot carry, keys the guest cannot receive, the host restarted while a
 // command waits for its job, and `watch` following what the guest writes with the real
 // kvp-pool bundle.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KVP_HOST, KVP_POOL, poolOf, runNode, until } from "./support.js";
 
-const KVP_HOST = fileURLToPath(new URL("../../dist/kvp-host.cjs", import.meta.url));
-const KVP_POOL = fileURLToPath(new URL("../../../pool-tools/dist/kvp-pool.cjs", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "Fault-Pa55w0rd!";
 const policy = realDaemonPolicy();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a bundle asynchronously (the simulator serves from this very process, so never spawnSync). */
-function run(bundle: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bundle, ...args], { env: { ...process.env, ...env }, timeout: 30_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function poolOf(dir: string, n: 0 | 1): Map<string, string> {
-  return new Map(decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(n))))).records.map((r) => [r.key, r.value]));
-}
+const run = runNode;
 
 describe("kvp-host (built bundle): hard cases against hyperv-sim with the real hv_kvp_daemon", () => {
   if (standInForMissingDaemon(policy)) return;

@@ -5,29 +5,21 @@
 // (src/test-support/powershell-stand-in.ts), which speaks the bridge's protocol on top of
 // hyperv-sim's WMI host (real hv_kvp_daemon behind it). This proves kvp-host's side — the
 // bundle finding its script, spawning, the protocol, errors, exit codes — not the script.
-import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KVP_HOST, type Run, poolOf, runNode } from "./support.js";
 
-const KVP_HOST = fileURLToPath(new URL("../../dist/kvp-host.cjs", import.meta.url));
 const SHIPPED_SCRIPT = fileURLToPath(new URL("../../dist/powershell/kvp-host-bridge.ps1", import.meta.url));
 const STAND_IN_SOURCE = fileURLToPath(new URL("../test-support/powershell-stand-in.ts", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "Ps-E2e-Pa55!";
 const policy = realDaemonPolicy();
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe("kvp-host --transport powershell (built bundle) through the bridge stand-in, against hyperv-sim with the real hv_kvp_daemon", () => {
   if (standInForMissingDaemon(policy)) return;
@@ -36,12 +28,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
   let cert: SelfSignedCertificate;
   let host: WmiHost;
   let env: Record<string, string | undefined>;
-  const kvpHost = (args: readonly string[], extra: Record<string, string> = {}): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [KVP_HOST, "--transport", "powershell", ...args], { env: { ...env, ...extra }, timeout: 30_000 }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-      });
-    });
+  const kvpHost = (args: readonly string[], extra: Record<string, string> = {}): Promise<Run> => runNode(KVP_HOST, ["--transport", "powershell", ...args], { ...env, ...extra });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kvp-host-ps-e2e-"));
@@ -104,7 +91,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: ["note"], methodCalls: 1 });
-    const pool = new Map(decodePool(new Uint8Array(readFileSync(join(host.vms[0]!.poolDir, poolFileName(0))))).records.map((x) => [x.key, x.value]));
+    const pool = poolOf(host.vms[0]!.poolDir, 0);
     expect(pool.get("note")).toBe(value);
     const g = await kvpHost(["get", "web01", "note", "--source", "host"]);
     expect(g.stdout).toBe(`${value}\n`);

@@ -2,34 +2,17 @@
 // hyperv-sim's WMI host in its default mode (HTTP, NTLM only, every message sealed, unsealed
 // requests and Basic refused), each VM backed by the REAL hv_kvp_daemon. kvp-host must work
 // against it without anyone enabling Basic or AllowUnencrypted.
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type WmiHost, startWmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import type { WsmanServerEvent } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KVP_HOST, poolOf, runNode } from "./support.js";
 
-const KVP_HOST = fileURLToPath(new URL("../../dist/kvp-host.cjs", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "Sea1ed-Pa55!";
 const policy = realDaemonPolicy();
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: readonly string[], password = PASSWORD): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KVP_HOST, ...args], { env: { ...process.env, KVP_HOST_PASSWORD: password }, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-    });
-  });
-}
+const run = (args: readonly string[], password = PASSWORD) => runNode(KVP_HOST, args, { KVP_HOST_PASSWORD: password });
 
 describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like simulated host with the real hv_kvp_daemon", () => {
   if (standInForMissingDaemon(policy)) return;
@@ -52,7 +35,7 @@ describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like 
     const r = await kvpHost(["set", "web01", "role=web", "note=sealed ✓", "--json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const pool = new Map(decodePool(new Uint8Array(readFileSync(join(host.vms[0]!.poolDir, poolFileName(0))))).records.map((x) => [x.key, x.value]));
+    const pool = poolOf(host.vms[0]!.poolDir, 0);
     expect(pool).toEqual(new Map([["role", "web"], ["note", "sealed ✓"]]));
     const list = await kvpHost(["list", "web01", "--source", "host", "--json"]);
     expect(JSON.parse(list.stdout).items.map((i: { key: string }) => i.key)).toEqual(["role", "note"]);

@@ -169,6 +169,11 @@ export class BridgeProcess {
     });
   }
 
+  /** Whether requests can still be sent: false once the bridge failed, was stopped or closed. */
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
   /** Whether the process has ended. */
   get hasExited(): boolean {
     return this.exitedFlag;

@@ -253,13 +253,62 @@ describe("PowerShellTransport with fake bridges", () => {
       );
     });
 
-    it("the bridge dies in the middle of a request: names the request and stderr; later calls fail too", async () => {
+    it("the bridge dies in the middle of a request: names the request and stderr; the next call starts a new bridge", async () => {
       const t = await openPowerShellTransport(fake(`hello(); onRequest(() => { process.stderr.write("Get-CimInstance : Invalid namespace\\n"); process.exit(5); });`));
       const error = await rejection(t.queryVms("x"));
       expect(error.code).toBe("exited");
       expect(error.message).toBe("the PowerShell bridge exited with code 5 before answering query Msvm_ComputerSystem; its stderr ends: Get-CimInstance : Invalid namespace");
       await t.exited;
-      expect(await rejection(t.getKvpComponent(VM))).toBe(error);
+      // A new bridge (this fake dies again), not the first one's error once more.
+      const again = await rejection(t.getKvpComponent(VM));
+      expect(again).not.toBe(error);
+      expect(again.message).toMatch(/^the PowerShell bridge exited with code 5 before answering query Msvm_KvpExchangeComponent;/);
+    });
+
+    /** A fake that misbehaves on its first request ever (across restarts), then answers every query with one VM. */
+    async function failingOnce(misbehave: string): Promise<{ options: PowerShellTransportOptions; cleanup: () => void }> {
+      const dir = await mkdtemp(join(tmpdir(), "kvp-bridge-"));
+      const marker = JSON.stringify(join(dir, "first-request-seen"));
+      const script = `hello();
+        onRequest((req) => {
+          const fs = require("node:fs");
+          if (!fs.existsSync(${marker})) { fs.writeFileSync(${marker}, ""); ${misbehave}; return; }
+          send({ id: req.id, ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "${VM}", ElementName: "web01", EnabledState: 2 } }] });
+        });`;
+      return { options: { ...fake(script), requestTimeoutMs: 500 }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    }
+
+    it.each([
+      ["exits", `process.exit(5)`, "exited"],
+      ["hangs past the timeout", `process.stderr.write("stuck in WMI\\n")`, "timeout"],
+      ["writes garbage", `send("not json")`, "garbled"],
+    ])("a bridge that %s fails that request only: the next call gets a new bridge, which answers", async (_what, misbehave, code) => {
+      const { options, cleanup } = await failingOnce(misbehave);
+      const t = await openPowerShellTransport(options);
+      try {
+        const first = t.hello.pid;
+        expect((await rejection(t.queryVms("x"))).code).toBe(code);
+        expect(await t.queryVms("y")).toEqual([{ id: VM, name: "web01", enabledState: 2 }]);
+        expect(t.hello.pid).not.toBe(first);
+        expect(await t.queryVms("z")).toHaveLength(1);
+        expect(t.calls.of("query Msvm_ComputerSystem")).toBe(3);
+      } finally {
+        t.close();
+        cleanup();
+      }
+    });
+
+    it("after close() a failed bridge is not started again", async () => {
+      const { options, cleanup } = await failingOnce("process.exit(5)");
+      const t = await openPowerShellTransport(options);
+      try {
+        expect((await rejection(t.queryVms("x"))).code).toBe("exited");
+        t.close();
+        // A new bridge would answer; the closed transport must not start one.
+        expect((await rejection(t.queryVms("y"))).code).toBe("exited");
+      } finally {
+        cleanup();
+      }
     });
 
     it("a garbled line (not JSON): quoted in the error, and the bridge is stopped", async () => {
@@ -268,7 +317,7 @@ describe("PowerShellTransport with fake bridges", () => {
       expect(isPowerShellBridgeError(error, "garbled")).toBe(true);
       expect(error.message).toBe('the PowerShell bridge wrote a line that is not JSON (answering query Msvm_ComputerSystem): "Get-CimInstance :  [31mAccess denied"; it was stopped');
       await t.exited;
-      expect((await rejection(t.queryVms("y"))).code).toBe("garbled");
+      t.close();
     });
 
     it("a line that is not UTF-8", async () => {

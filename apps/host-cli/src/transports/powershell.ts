@@ -15,7 +15,7 @@
 import { fileURLToPath } from "node:url";
 import { type CimInstance, type CimProperty, type WmiError, type WmiJob, decodeWmiErrors, errorFromInstance, jobFromInstance } from "@hyperv-kvp/kvp-core";
 import { CallCounter, type HyperVTransport, type KvpComponentInfo, type KvpMethod, type KvpSettingDataInfo, type MethodResult, type VmInfo } from "../transport.js";
-import { BridgeProcess } from "./powershell-bridge.js";
+import { BridgeProcess, type BridgeProcessOptions } from "./powershell-bridge.js";
 import {
   BRIDGE_SCRIPT_NAME,
   type BridgeFailure,
@@ -143,18 +143,25 @@ export function toCimInstance(instance: ReadInstance): CimInstance {
   return { className: instance.className, properties };
 }
 
-/** {@link HyperVTransport} over a local PowerShell bridge (see the module doc). */
+/**
+ * {@link HyperVTransport} over a local PowerShell bridge (see the module doc). A bridge that
+ * failed (exited, stopped after a timeout or after writing something unreadable) fails the
+ * request it was answering; the next request starts a new one, so a long `watch` or a job
+ * being polled outlives a WMI call that hung. After {@link close} nothing starts again.
+ */
 export class PowerShellTransport implements HyperVTransport {
   readonly calls = new CallCounter();
   private readonly settingsIds = new Map<string, string>();
   private readonly jobClasses = new Map<string, string>();
+  private closed = false;
+  private restarting: Promise<BridgeProcess> | undefined;
 
   private constructor(
-    private readonly bridge: BridgeProcess,
-    /** What the bridge said about itself (PowerShell version and edition). */
-    readonly hello: BridgeHello,
+    private bridge: BridgeProcess,
+    private latestHello: BridgeHello,
     /** The WMI namespace of every request. */
     readonly namespace: HyperVNamespace,
+    private readonly processOptions: BridgeProcessOptions,
   ) {}
 
   /**
@@ -166,7 +173,7 @@ export class PowerShellTransport implements HyperVTransport {
   static async start(options: PowerShellTransportOptions = {}): Promise<PowerShellTransport> {
     const command = options.command ?? (options.pwsh ? "pwsh" : "powershell.exe");
     const args = options.args ?? bridgeArguments(options.scriptPath ?? bridgeScriptPath());
-    const { bridge, hello } = await BridgeProcess.start({
+    const processOptions: BridgeProcessOptions = {
       command,
       args,
       env: options.env ?? bridgeEnvironment(process.env),
@@ -174,8 +181,33 @@ export class PowerShellTransport implements HyperVTransport {
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
       ...(options.onStderr === undefined ? {} : { onStderr: options.onStderr }),
-    });
-    return new PowerShellTransport(bridge, hello, options.namespace ?? V2_NAMESPACE);
+    };
+    const { bridge, hello } = await BridgeProcess.start(processOptions);
+    return new PowerShellTransport(bridge, hello, options.namespace ?? V2_NAMESPACE, processOptions);
+  }
+
+  /** The bridge to send to: the running one, or a new one when it failed (see the class doc). */
+  private async usableBridge(): Promise<BridgeProcess> {
+    if (this.closed || this.bridge.usable) return this.bridge;
+    this.restarting ??= BridgeProcess.start(this.processOptions)
+      .then(({ bridge, hello }) => {
+        // close() came while it started: it must not outlive the transport.
+        if (this.closed) bridge.close();
+        else {
+          this.bridge = bridge;
+          this.latestHello = hello;
+        }
+        return bridge;
+      })
+      .finally(() => {
+        this.restarting = undefined;
+      });
+    return this.restarting;
+  }
+
+  /** What the bridge said about itself (PowerShell version and edition); the latest bridge's. */
+  get hello(): BridgeHello {
+    return this.latestHello;
   }
 
   /** Resolves when the bridge process has ended (after {@link close}, or a failure). */
@@ -191,7 +223,7 @@ export class PowerShellTransport implements HyperVTransport {
   /** One request: counted under `label` (and the bridge's extra calls), a failed answer thrown. */
   private async call(label: string, body: BridgeRequestBody): Promise<unknown> {
     this.calls.count(label);
-    const answer = await this.bridge.request(body, label);
+    const answer = await (await this.usableBridge()).request(body, label);
     for (const extra of answer.extraCalls) this.calls.count(extra);
     if (!answer.ok) throw hostError(label, answer.failure);
     return answer.result;
@@ -261,6 +293,7 @@ export class PowerShellTransport implements HyperVTransport {
 
   /** Ends the bridge: its standard input closes, and it is stopped if it lingers. */
   close(): void {
+    this.closed = true;
     this.bridge.close();
   }
 }

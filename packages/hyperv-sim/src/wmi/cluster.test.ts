@@ -234,3 +234,45 @@ describe("startWmiCluster refuses a bad shape", () => {
     );
   });
 });
+
+describe("a live migration while a job runs (model daemon)", () => {
+  it("the job finishes on the node that started it, into the same guest; the cluster reads it Completed", async () => {
+    const cluster = await startWmiCluster({
+      name: "clu",
+      nodes: [
+        { name: "a", vms: ["web01"] },
+        { name: "b", vms: [] },
+      ],
+      daemon: "model",
+      allowUnencrypted: true,
+      users: { u: "p" },
+      jobDelayMs: 300,
+    });
+    const client = new WsmanClient({ endpoint: cluster.clusterEndpoint, allowUnencrypted: true, auth: { kind: "basic", user: "u", password: "p" } });
+    try {
+      const vm = cluster.vms[0]!;
+      const result = await client.invoke(`${CLU}/Msvm_VirtualSystemManagementService`, "AddKvpItems", serviceSelectors("clu"), {
+        TargetSystem: vmEpr(CLUSTER_NAMESPACE, vm.guid),
+        DataItems: [item("Role", "web")],
+      });
+      expect(result.returnValue).toBe(4096);
+      const jobId = result.jobInstanceId!;
+      const readJob = () => client.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: jobId }]);
+      expect(text(await readJob(), "JobState")).toBe("4");
+      await cluster.migrateVm(vm.guid, "b");
+      expect(cluster.ownerOf(vm.guid)).toBe("b");
+      // Still running, still found through the cluster on the node that started it.
+      expect(text(await readJob(), "JobState")).toBe("4");
+      expect(cluster.model.findJob(jobId)?.node.hostName).toBe("a");
+      await cluster.settle();
+      expect(text(await readJob(), "JobState")).toBe("7");
+      // The guest that kept running across the move received the item; its host items moved with it.
+      expect((await vm.host.enumerate(0)).records).toContainEqual(expect.objectContaining({ key: "Role", value: "web" }));
+      expect(cluster.model.node("b")!.findVm(vm.guid)).toBeDefined();
+      expect(cluster.model.node("a")!.findVm(vm.guid)).toBeUndefined();
+    } finally {
+      client.close();
+      await cluster.close();
+    }
+  });
+});

@@ -13,16 +13,14 @@ function plain(element: XmlElement): Plain {
   return [element.name, Object.fromEntries(element.attributes), ...element.children.map((c) => (typeof c === "string" ? c : plain(c)))];
 }
 
-function timed<T>(fn: () => T): { result: T | KvpError; ms: number } {
-  const start = performance.now();
-  let result: T | KvpError;
+/** What `fn` returns, or the KvpError it throws (anything else is rethrown). */
+function outcome<T>(fn: () => T): T | KvpError {
   try {
-    result = fn();
+    return fn();
   } catch (error) {
     if (!(error instanceof KvpError)) throw error;
-    result = error;
+    return error;
   }
-  return { result, ms: performance.now() - start };
 }
 
 describe("parseXml: what it reads", () => {
@@ -180,19 +178,17 @@ describe("hostile input", () => {
     ],
     ["entity use without declaration", "<a>&xxe;</a>", "invalid XML: entity &xxe; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 4"],
   ])("%s is refused", (_, xml, message) => {
-    const { result, ms } = timed(() => parseXml(xml));
+    const result = outcome(() => parseXml(xml));
     expect(result).toBeInstanceOf(KvpError);
     expect((result as KvpError).code).toBe("invalid-xml");
     expect((result as KvpError).message).toBe(message);
-    expect(ms).toBeLessThan(100);
   });
 
   it("stops deep nesting at maxDepth, without recursion trouble", () => {
     const deep = "<a>".repeat(100_000) + "</a>".repeat(100_000);
-    const { result, ms } = timed(() => parseXml(deep));
+    const result = outcome(() => parseXml(deep));
     expect((result as KvpError).code).toBe("limit-exceeded");
     expect((result as KvpError).message).toBe("XML nested too deep: more than 32 levels (at line 1, column 97)");
-    expect(ms).toBeLessThan(500);
     const ok = "<a>".repeat(32) + "</a>".repeat(32);
     expect(parseXml(ok).name).toBe("a");
     expect(catchKvpError(() => parseXml(ok, { maxDepth: 31 })).code).toBe("limit-exceeded");
@@ -213,7 +209,9 @@ describe("hostile input", () => {
     expect(error.message).toMatch(/^XML element <a> has too many attributes: more than 32 \(at line 1, column \d+\)$/);
   });
 
-  it("stays linear on pathological input", () => {
+  // Linear time on these is measured by scripts/bench-cim.mjs (pathological inputs against a
+  // bare parse of 1 MB of text), not asserted here: unit tests carry no timing thresholds.
+  it("answers pathological input with a tree or a typed error, never another exception", () => {
     const size = 1_000_000;
     const cases = [
       `<a>${"&amp;".repeat(size / 5)}</a>`,
@@ -232,9 +230,8 @@ describe("hostile input", () => {
       "&".repeat(size),
     ];
     for (const xml of cases) {
-      const { result, ms } = timed(() => parseXml(xml));
-      expect(result === undefined || result instanceof KvpError || typeof result === "object").toBe(true);
-      expect(ms, xml.slice(0, 40)).toBeLessThan(1500);
+      const result = outcome(() => parseXml(xml));
+      expect(result instanceof KvpError || (typeof result === "object" && typeof result.name === "string"), xml.slice(0, 40)).toBe(true);
     }
   });
 
