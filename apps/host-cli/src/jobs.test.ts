@@ -34,8 +34,9 @@ describe("waitForJob when reading the job fails", () => {
     const result = await waitForJob(host, jobId!, { timeoutMs: 10_000, now: c.now, sleep: c.sleep, retryable, onRetry: (e) => retried.push(e) });
     expect(result.finished).toBe(true);
     expect(retried).toEqual([blip, blip, blip]);
-    // Each failed read backs off: 50, 100, 200 ms.
-    expect(c.sleeps.slice(0, 3)).toEqual([50, 100, 200]);
+    // Each failed read backs off: 50, 100, 200 ms; once the job is read again, polling is back
+    // to the steady 50 ms.
+    expect(c.sleeps).toEqual([50, 100, 200, 50, 50]);
   });
 
   it("a retryable failure that lasts past the deadline is thrown, after polling up to it", async () => {

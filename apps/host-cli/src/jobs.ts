@@ -62,6 +62,8 @@ export async function waitForJob(transport: HyperVTransport, jobId: string, opti
   const start = now();
   const deadline = start + (options.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS);
   let interval = FIRST_POLL_INTERVAL_MS;
+  // Failures back off on their own, so a blip does not slow the polling that follows it.
+  let retryPause = FIRST_POLL_INTERVAL_MS;
   let polls = 0;
   for (;;) {
     let job: WmiJob;
@@ -70,10 +72,11 @@ export async function waitForJob(transport: HyperVTransport, jobId: string, opti
     } catch (error) {
       if (!options.retryable?.(error) || deadline - now() <= 0) throw error;
       options.onRetry?.(error);
-      await sleep(Math.min(interval, Math.max(deadline - now(), 0)));
-      interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
+      await sleep(Math.min(retryPause, Math.max(deadline - now(), 0)));
+      retryPause = Math.min(retryPause * 2, MAX_POLL_INTERVAL_MS);
       continue;
     }
+    retryPause = FIRST_POLL_INTERVAL_MS;
     polls++;
     if (isJobFinished(job.jobState)) return { job, finished: true, polls };
     const left = deadline - now();
