@@ -1,7 +1,10 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
 import { type PoolTarget, describePool, isPoolFileError, poolTarget, readPool, resolvePoolDir } from "@hyperv-kvp/pool-file";
 import type { AgentConfig, HookSpec } from "./config.js";
 import type { AgentContext } from "./context.js";
+import { DECODED_ENV_DIR, type DecodedEnvPlan, type SkippedField, decodedEnvPath, describeSkipped, planDecodedEnv, syncDecodedEnvDir } from "./decoded-env.js";
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
 import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks.js";
 import type { Logger } from "./logger.js";
@@ -32,8 +35,22 @@ export interface AgentState {
   readonly decodeErrors: Record<string, string>;
   /** Pool-0 keys left out of host.env (not valid variable names with the prefix). */
   readonly envSkipped: string[];
+  /** The decoded env files (`decoded/KEY.env`), one entry per key whose decoder yields fields. */
+  readonly decodedEnv: DecodedEnvStatus[];
   /** Last result of each hook. */
   readonly hooks: Record<string, HookResult>;
+}
+
+/** One key's decoded env file, as `status` shows it. */
+export interface DecodedEnvStatus {
+  readonly key: string;
+  /** Absolute path of the file, or null when the key gets none (why in `reason`). */
+  readonly file: string | null;
+  readonly reason?: string;
+  /** Variable names in the file. */
+  readonly variables: string[];
+  /** Fields left out of the file, and why. */
+  readonly skipped: SkippedField[];
 }
 
 /** Options of {@link Agent}. */
@@ -73,6 +90,9 @@ export class Agent {
   private harvestedAt: string | null = null;
   private decodeErrors: Record<string, string> = {};
   private envSkipped: string[] = [];
+  private decodedEnv: DecodedEnvStatus[] = [];
+  /** What was last said in the log about each key's decoded env file, so it is said once. */
+  private decodedEnvSaid = new Map<string, string>();
   private readonly hookResults: Record<string, HookResult> = {};
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
@@ -104,6 +124,11 @@ export class Agent {
       now: this.ctx.now,
       log: this.log,
       ...(options.onHookStart ? { onStart: options.onHookStart } : {}),
+      // Checked when the hook starts: a later change may have removed the file since.
+      decodedEnvFile: (event) => {
+        const path = event.pool === 0 ? decodedEnvPath(this.config.stateDir, event.key) : undefined;
+        return path !== undefined && existsSync(path) ? path : undefined;
+      },
       hooks: () => [...this.config.hooks, ...listHookDir(this.config.hooksDir, this.config.hookTimeoutMs)],
       onResult: (result) => this.hookDone(result),
     });
@@ -194,6 +219,7 @@ export class Agent {
       facts: this.seen[3]?.size ?? 0,
       decodeErrors: this.decodeErrors,
       envSkipped: this.envSkipped,
+      decodedEnv: this.decodedEnv,
       hooks: this.hookResults,
     };
   }
@@ -297,10 +323,41 @@ export class Agent {
     this.decodeErrors = errors;
     const env = renderEnvFile(items, this.config.envPrefix);
     this.envSkipped = env.skipped;
+    const plans: DecodedEnvPlan[] = [];
+    for (const [key, result] of decoded) {
+      const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
+      if (plan !== undefined) plans.push(plan);
+    }
     // host.json last: a reader that waits for it finds the others already current.
+    syncDecodedEnvDir(dir, plans, mode);
+    this.noteDecodedEnv(plans);
     writeFileAtomic(statePath(dir, "decoded"), mapToJson(decoded), mode);
     writeFileAtomic(statePath(dir, "env"), env.text, mode);
     writeFileAtomic(statePath(dir, "host"), mapToJson(items), mode);
+  }
+
+  /** Records the decoded env files for `status`; logs a key's left-out fields when they change. */
+  private noteDecodedEnv(plans: readonly DecodedEnvPlan[]): void {
+    const said = new Map<string, string>();
+    for (const plan of plans) {
+      const where = plan.file === null ? "" : `${DECODED_ENV_DIR}/${plan.file}`;
+      const message =
+        plan.file === null
+          ? `no decoded env file: ${plan.reason}`
+          : plan.skipped.length > 0
+            ? `${where} leaves out ${describeSkipped(plan.skipped).join("; ")}`
+            : "";
+      said.set(plan.key, message);
+      if (message !== "" && this.decodedEnvSaid.get(plan.key) !== message) this.log.warning(`pool 0 key ${plan.key}: ${message}`);
+    }
+    this.decodedEnvSaid = said;
+    this.decodedEnv = plans.map((plan) => ({
+      key: plan.key,
+      file: plan.file === null ? null : join(this.config.stateDir, DECODED_ENV_DIR, plan.file),
+      ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
+      variables: plan.variables,
+      skipped: plan.skipped,
+    }));
   }
 
   private hookDone(result: HookResult): void {

@@ -27,6 +27,13 @@ describe("validateConfig", () => {
     const c = validateConfig({}, "x");
     expect(c).toMatchObject({ stateDir: "/run/kvp-agent", fileMode: 0o600, envPrefix: "KVP_", hooks: [], hookTimeoutMs: 30_000, logValues: false, safetyNetMs: 60_000 });
     expect(c.poolDir).toBeUndefined();
+    expect(c.decodedEnvPrefix).toBe("");
+  });
+
+  it("env.decodedPrefix: empty or the start of a variable name", () => {
+    expect(validateConfig({ env: { decodedPrefix: "cs_" } }, "x").decodedEnvPrefix).toBe("cs_");
+    expect(() => validateConfig({ env: { decodedPrefix: "1x" } }, "c.json")).toThrow("c.json: env.decodedPrefix: must be empty or a valid variable name start");
+    expect(() => validateConfig({ env: { decodedPrefix: "a-" } }, "c.json")).toThrow(/env\.decodedPrefix/);
   });
 
   it("accepts the example", () => {
@@ -65,6 +72,8 @@ describe("validateConfig", () => {
 describe("loadConfig", () => {
   it("an absent default file means defaults; an absent named file is an error", () => {
     expect(() => loadConfig(join(dir, "absent.json"))).toThrow(/cannot read config .*ENOENT/);
+    // optional: the config of a system under another root, which may have none.
+    expect(loadConfig(join(dir, "absent.json"), {}, { optional: true })).toMatchObject({ found: false, path: join(dir, "absent.json"), config: { envPrefix: "KVP_" } });
   });
 
   it("names non-JSON", () => {

@@ -60,6 +60,7 @@ export const ConfigSchema = v.strictObject({
   env: v.optional(
     v.strictObject({
       prefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"))),
+      decodedPrefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"))),
     }),
   ),
   decoders: v.optional(v.record(keyPattern, v.picklist(DECODERS, `must be one of ${DECODERS.join(", ")}`), "must be an object of key pattern → decoder")),
@@ -102,6 +103,8 @@ export interface AgentConfig {
   readonly fileMode: number;
   /** Prefix of host.env variable names (default `KVP_`). */
   readonly envPrefix: string;
+  /** Prefix of the variable names in the decoded env files `decoded/KEY.env` (default empty: `$eth0ip`). */
+  readonly decodedEnvPrefix: string;
   /** Key pattern → decoder, first match wins, in file order. */
   readonly decoders: readonly { readonly pattern: string; readonly decoder: DecoderName }[];
   readonly hooksDir: string;
@@ -163,6 +166,7 @@ export function validateConfig(input: unknown, source: string, overrides: Config
     stateDir: overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR,
     fileMode: file.fileMode === undefined ? 0o600 : Number.parseInt(file.fileMode, 8),
     envPrefix: file.env?.prefix ?? "KVP_",
+    decodedEnvPrefix: file.env?.decodedPrefix ?? "",
     decoders: Object.entries(file.decoders ?? {}).map(([pattern, decoder]) => ({ pattern, decoder })),
     hooksDir: file.hooksDir ?? DEFAULT_HOOKS_DIR,
     hooks,
@@ -182,12 +186,21 @@ export interface LoadedConfig {
   readonly found: boolean;
 }
 
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * A missing file at `path` means defaults, as at the default path (for the config of a
+   * system installed under another root). Default false: a named file must exist.
+   */
+  readonly optional?: boolean;
+}
+
 /**
  * Reads and validates the config. A missing file at the default path is normal (defaults
- * apply); a missing file that was named explicitly is an error.
+ * apply); a missing file that was named explicitly is an error unless `optional`.
  * @throws {AgentError} `config` for an unreadable, oversized, non-JSON or invalid file.
  */
-export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): LoadedConfig {
+export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}, options: LoadConfigOptions = {}): LoadedConfig {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
@@ -197,7 +210,7 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
   } catch (error) {
     if (error instanceof AgentError) throw error;
     const code = (error as { code?: string }).code;
-    if (code === "ENOENT" && path === undefined) return { config: validateConfig({}, file, overrides), path: file, found: false };
+    if (code === "ENOENT" && (path === undefined || options.optional === true)) return { config: validateConfig({}, file, overrides), path: file, found: false };
     throw new AgentError("config", `cannot read config ${file}: ${code ?? String(error)}`, undefined, { cause: error });
   }
   let parsed: unknown;

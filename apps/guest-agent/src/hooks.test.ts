@@ -137,6 +137,22 @@ describe("runHook", () => {
     });
   });
 
+  it("sets KVP_DECODED_ENV to the key's decoded env file when there is one, never an inherited value", async () => {
+    const { dir, log } = setup();
+    const out = join(dir, "out.json");
+    const asked: HookEvent[] = [];
+    const env = { PATH: process.env["PATH"], KVP_DECODED_ENV: "/inherited" };
+    const decodedEnvFile = (event: HookEvent) => {
+      asked.push(event);
+      return event.key === "k" ? "/state/decoded/k.env" : undefined;
+    };
+    await runHook(hook("h", [...dumper(dir), out]), added, options(log, { env, decodedEnvFile }));
+    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env["KVP_DECODED_ENV"]).toBe("/state/decoded/k.env");
+    expect(asked).toEqual([added]);
+    await runHook(hook("h", [...dumper(dir), out]), { ...added, key: "other" }, options(log, { env, decodedEnvFile }));
+    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env).not.toHaveProperty("KVP_DECODED_ENV");
+  });
+
   it("sets no KVP_POOL_DIR without a pool directory, even an inherited one", async () => {
     const { dir, log } = setup();
     const out = join(dir, "out.json");

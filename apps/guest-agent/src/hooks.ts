@@ -85,6 +85,8 @@ export interface RunHookOptions {
   readonly log: Logger;
   /** Called once the hook's process exists (the benchmark's "hook started"). */
   readonly onStart?: (hook: HookSpec, event: HookEvent) => void;
+  /** The decoded env file of the event's key, if it has one now; passed as KVP_DECODED_ENV. */
+  readonly decodedEnvFile?: (event: HookEvent) => string | undefined;
   /** Aborting kills the hook (SIGTERM, then SIGKILL after the grace). */
   readonly signal?: AbortSignal;
 }
@@ -92,7 +94,8 @@ export interface RunHookOptions {
 /**
  * Runs one hook for one event, without a shell: `command[0]` with the rest as arguments,
  * the value on stdin, and in the environment KVP_EVENT, KVP_KEY, KVP_VALUE, KVP_OLD_VALUE,
- * KVP_POOL, KVP_HOOK, KVP_STATE_DIR, KVP_POOL_DIR. Output (stdout and stderr) goes to the log line by line.
+ * KVP_POOL, KVP_HOOK, KVP_STATE_DIR, KVP_POOL_DIR, and KVP_DECODED_ENV when the key has a
+ * decoded env file (`decoded/KEY.env`) at the hook's start. Output (stdout and stderr) goes to the log line by line.
  * After `timeoutMs` the hook's process group gets SIGTERM, then SIGKILL. Never throws: a
  * hook that cannot start is a result with `error`.
  */
@@ -111,6 +114,8 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
     KVP_STATE_DIR: options.stateDir,
     ...(options.poolDir !== undefined ? { KVP_POOL_DIR: options.poolDir } : {}),
   });
+  const decodedEnv = options.decodedEnvFile?.(event);
+  if (decodedEnv !== undefined) env["KVP_DECODED_ENV"] = decodedEnv;
   return new Promise((resolve) => {
     // Complete lines of both streams in arrival order; each stream keeps its own partial line
     // and decoder, so a line or a UTF-8 character split across reads stays whole.

@@ -5,6 +5,7 @@ import type { AgentState } from "./agent.js";
 import { AgentError, EXIT, exitCodeOf, isAgentError } from "./agent-error.js";
 import type { CommonOptions } from "./commands/common.js";
 import { configCheck } from "./commands/config-check.js";
+import { forget, formatForget } from "./commands/forget.js";
 import { once } from "./commands/once.js";
 import { report } from "./commands/report.js";
 import { run } from "./commands/run.js";
@@ -22,9 +23,12 @@ Examples:
   kvp-agent report provisioning done     pool 1: kvp-agent/report/provisioning = done
   kvp-agent status --json
   kvp-agent config check
+  kvp-agent forget                       remove the agent's kvp-agent/* records from pool 1
 
 State files (in --state-dir, default /run/kvp-agent): host.json, host-decoded.json,
-host-facts.json, host.env, agent-status.json. Config: /etc/kvp-agent/config.json.
+host-facts.json, host.env, agent-status.json, and decoded/KEY.env for each key decoded as
+pairs or json: one NAME='value' line per field, for a shell's ". FILE" (hooks get its path
+in KVP_DECODED_ENV). Config: /etc/kvp-agent/config.json.
 Exit codes: 0 ok, 1 timed out / not found, 2 usage or bad config, 3 pools or files unusable.`;
 
 /** How `run` learns it must stop; the CLI wires SIGTERM and SIGINT, tests an AbortController. */
@@ -194,7 +198,29 @@ function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExi
     .action((opts) => {
       const result = configCheck(common());
       if (opts.json) json(result);
-      else ctx.stdout.write(`${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`);
+      else {
+        ctx.stdout.write(`${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`);
+        ctx.stdout.write(`decoded env files: ${result.decodedEnvDir}/KEY.env\n`);
+      }
+      for (const warning of result.warnings) ctx.stderr.write(`${TOOL}: warning: ${warning}\n`);
+    });
+
+  program
+    .command("forget")
+    .summary("remove the agent's records from pool 1 (the .deb does on remove/purge)")
+    .description(
+      "remove every record the agent owns in pool 1 (kvp-agent/*, chunked parts too) under the daemon's lock, so the host stops seeing a stale status; other writers' records stay. No pool (no KVP daemon): a note, exit 0. The .deb runs it when the package is removed or purged",
+    )
+    .option("--root <dir>", "act on the system installed under DIR (its config and pool directory), as the .deb's prerm does with $DPKG_ROOT")
+    .option("--json", "print what was removed as JSON")
+    .action(async (opts) => {
+      const result = await forget({ ...common(), ...(opts.root !== undefined ? { root: opts.root } : {}) });
+      if (result.runningAgentPid !== undefined) {
+        ctx.stderr.write(`${TOOL}: warning: the agent (pid ${result.runningAgentPid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)\n`);
+      }
+      if (result.note !== undefined) ctx.stderr.write(`${TOOL}: note: ${result.note}\n`);
+      if (opts.json) json(result);
+      else ctx.stdout.write(formatForget(result));
     });
 
   return program;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodePool } from "@hyperv-kvp/kvp-core";
+import { RECORD_BYTES, decodePool, encodeRecord } from "@hyperv-kvp/kvp-core";
+import { PoolFileError } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 import { makePoolDir, runCli } from "./test-support.js";
@@ -58,6 +59,57 @@ describe("kvp-pool list", () => {
     expect(JSON.parse((await runCli(["--dir", dir, "list", "--pool", "1", "--json"])).stdout)[0].value).toBe(
       "line1\nline2\u001b[2J",
     );
+  });
+
+  it("still lists the other pools when pool 2 cannot be synthesised, says why on stderr and exits 3", async () => {
+    const dir = pools({ 0: [{ key: "from-host", value: "h" }], 1: [{ key: "a", value: "1" }] });
+    const run = async (args: string[]) => {
+      let stdout = "";
+      let stderr = "";
+      const code = await main(["node", "kvp-pool", "--dir", dir, "list", ...args], {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s) },
+        env: {},
+        readStdin: async () => "",
+        synthesizeAutoPool: () => {
+          throw new PoolFileError("io", "cannot load the C library through koffi: no libc here");
+        },
+      });
+      return { code, stdout, stderr };
+    };
+    const failure = "kvp-pool: pool 2 (auto): cannot tell what hv_kvp_daemon would send: cannot load the C library through koffi: no libc here\n";
+    const json = await run(["--json"]);
+    expect(json.code).toBe(3);
+    expect(json.stderr).toBe(failure);
+    expect(JSON.parse(json.stdout).map((r: { pool: number; key: string }) => [r.pool, r.key])).toEqual([
+      [0, "from-host"],
+      [1, "a"],
+    ]);
+    const text = await run([]);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toBe("# pool 0 (external)\nfrom-host = h\n\n# pool 1 (guest)\na = 1\n");
+    // No "pool 2 is synthesised" note: nothing of pool 2 is shown.
+    expect(text.stderr).toBe(failure);
+    const alone = await run(["--pool", "auto"]);
+    expect({ code: alone.code, stdout: alone.stdout, stderr: alone.stderr }).toEqual({ code: 3, stdout: "", stderr: failure });
+  });
+
+  it("treats any failure of pool 2's synthesis as pool 2's alone", async () => {
+    const dir = pools({ 1: [{ key: "a", value: "1" }] });
+    let stdout = "";
+    let stderr = "";
+    const code = await main(["node", "kvp-pool", "--dir", dir, "list", "--json"], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      readStdin: async () => "",
+      synthesizeAutoPool: () => {
+        throw new Error("getaddrinfo exploded");
+      },
+    });
+    expect(code).toBe(3);
+    expect(stderr).toBe("kvp-pool: pool 2 (auto): cannot tell what hv_kvp_daemon would send: getaddrinfo exploded\n");
+    expect(JSON.parse(stdout).map((r: { key: string }) => r.key)).toEqual(["a"]);
   });
 
   it("exits 3 and says the daemon seems absent when the directory is missing", async () => {
@@ -199,6 +251,22 @@ describe("kvp-pool check", () => {
     // The duplicate stays: only its writer knows which one is right.
     expect(result.report.diagnostics.map((d: { code: string }) => d.code)).toEqual(["duplicate-key"]);
     expect(repaired.code).toBe(1);
+  });
+
+  it("repairs a record with an empty key without renaming it, and calls it (empty key)", async () => {
+    const dir = pools();
+    const broken = new Uint8Array(RECORD_BYTES);
+    broken[512] = 0xff; // empty key, value not valid UTF-8
+    writeFileSync(join(dir, ".kvp_pool_1"), Buffer.concat([encodeRecord({ key: "a", value: "1" }), broken]));
+    const repaired = await runCli(["--dir", dir, "check", "--repair"]);
+    expect(repaired.stdout).toMatch(
+      /^pool 1 record 1: repaired: replaced invalid UTF-8 in \(empty key\) with U\+FFFD, so the host enumerates past this record again$/m,
+    );
+    expect(repaired.stdout).toMatch(/^pool 1 record 1 @2560 "": warning empty-key: /m);
+    expect(records(dir, 1)).toEqual([
+      ["a", "1"],
+      ["", "\ufffd"],
+    ]);
   });
 
   it("lists a bounded number of findings per kind and counts the rest", async () => {

@@ -30,7 +30,8 @@ Examples:
   kvp-pool watch --pool external --json  NDJSON, one change per line
 
 Values longer than the host receives whole (1022 UTF-16 units) can be stored with --chunk as
-parts KEY#1/N … KEY#N/N, each whole for the host; list, get and delete treat them as KEY.
+parts KEY#1/N … KEY#N/N, each whole for the host; list, get, watch and delete treat them as
+KEY (--raw: the stored records).
 Pools live in /var/lib/hyperv unless --dir or $KVP_POOL_DIR says otherwise.
 Exit codes: 0 ok, 1 not found / problems found, 2 usage, 3 IO or lock failure.`;
 
@@ -128,13 +129,16 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
       "after",
       "\nPool 2 (auto) is synthesised by the daemon; list shows what it would send for this machine.\n" +
         "A value stored as parts KEY#1/N … KEY#N/N is listed once as KEY, where its first part is;\n" +
-        "parts that cannot be reassembled (one missing, two splits mixed) are listed as stored, with a note.",
+        "parts that cannot be reassembled (one missing, two splits mixed) are listed as stored, with a note.\n" +
+        "A pool that cannot be read (pool 2: synthesised) is one line on stderr; the others are still\n" +
+        "listed, and the exit code is 3.",
     )
     .action(async (opts) => {
       const result = await list({
         ...globals(),
         ...(opts.pool ? { pool: parsePoolOption(opts.pool, "list") } : {}),
         ...(opts.raw ? { raw: true } : {}),
+        ...(ctx.synthesizeAutoPool ? { synthesizeAutoPool: ctx.synthesizeAutoPool } : {}),
       });
       if (opts.json) json(ctx, result.records);
       else ctx.stdout.write(formatList(result));
@@ -294,9 +298,23 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
 
   program
     .command("watch")
-    .description("print changes (added, changed, removed keys) as they happen, until interrupted")
+    .description("print changes (added, changed, removed keys) as they happen, until interrupted; chunked values as one key")
     .option("--pool <pool>", `${POOL_HELP} (default: every pool with a file)`)
-    .option("--json", "one JSON object per line (NDJSON)")
+    .option("--raw", "report stored records as they are: each part KEY#i/N of a chunked value is a key of its own")
+    .option("--json", "one JSON object per change and line (NDJSON), shape below")
+    .addHelpText(
+      "after",
+      "\nA value stored as parts KEY#1/N … KEY#N/N is reported as KEY, one change per value, with parts: N.\n" +
+        "Parts that cannot be reassembled (one missing, e.g. while a writer adds them one by one; two\n" +
+        "splits mixed) are never reported as a value: KEY keeps its last reported value until its parts\n" +
+        "are whole (then added/changed) or all gone (then removed), and a note on stderr says so once.\n" +
+        "\nWith --json, one object per line:\n" +
+        '  {"time":"2026-11-21T07:01:02.345Z","pool":1,"poolName":"guest","type":"changed","key":"report",\n' +
+        '   "value":"…","previous":"…","index":4,"parts":3}\n' +
+        "type is added, changed or removed; value is absent for removed, previous only for changed and\n" +
+        "removed, parts only for a reassembled value; index is the record's position in the pool (a\n" +
+        "reassembled value's first part). Notes and problems go to stderr, never into the stream.",
+    )
     .action(async (opts) => {
       const pools = opts.pool !== undefined ? [parsePoolOption(opts.pool, "watch")] : undefined;
       const controller = new AbortController();
@@ -307,9 +325,11 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
         await watch({
           ...globals(),
           ...(pools ? { pools } : {}),
+          ...(opts.raw ? { raw: true } : {}),
           signal: controller.signal,
           onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatEvent(event)),
           onProblem: (_pool, error) => ctx.stderr.write(`${TOOL}: ${error.message}\n`),
+          onNote: (note) => ctx.stderr.write(`${TOOL}: note: ${note}\n`),
           onReady: () => ctx.stderr.write(`${TOOL}: watching; Ctrl-C stops\n`),
         });
       } finally {

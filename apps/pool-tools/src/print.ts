@@ -90,12 +90,13 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
   return `${lines.join("\n")}\n`;
 }
 
-/** One watch event for people. */
+/** One watch event for people; a reassembled value says from how many parts, as `list` does. */
 export function formatEvent(e: WatchEvent): string {
   const key = printable(e.key);
-  if (e.type === "added") return `${e.time} pool ${e.pool} added   ${key} = ${printable(e.value)}\n`;
+  const parts = e.type !== "removed" && e.parts !== undefined ? `   (${e.parts} parts)` : "";
+  if (e.type === "added") return `${e.time} pool ${e.pool} added   ${key} = ${printable(e.value)}${parts}\n`;
   if (e.type === "changed") {
-    return `${e.time} pool ${e.pool} changed ${key} = ${printable(e.value)} (was ${printable(e.previous)})\n`;
+    return `${e.time} pool ${e.pool} changed ${key} = ${printable(e.value)} (was ${printable(e.previous)})${parts}\n`;
   }
   return `${e.time} pool ${e.pool} removed ${key} (was ${printable(e.previous)})\n`;
 }

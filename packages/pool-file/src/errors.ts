@@ -5,9 +5,11 @@
  * - `not-found`: no record with that key;
  * - `refused`: the operation is not allowed without an explicit force (a daemon-owned pool);
  * - `invalid`: the request itself is wrong (bad key or value, bad pool);
- * - `io`: the operating system refused (permissions, disk full, a directory where a file is).
+ * - `io`: the operating system refused (permissions, disk full, a directory where a file is);
+ * - `callback`: a function the caller gave (such as a watch's `onChange`) threw; the thrown
+ *   value is the `cause`. Not a problem of the pool: the caller's own code failed.
  */
-export type PoolFileErrorCode = "locked" | "daemon-absent" | "not-found" | "refused" | "invalid" | "io";
+export type PoolFileErrorCode = "locked" | "daemon-absent" | "not-found" | "refused" | "invalid" | "io" | "callback";
 
 /** The one error class of pool-file. */
 export class PoolFileError extends Error {

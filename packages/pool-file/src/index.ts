@@ -16,7 +16,16 @@ export {
   repairPool,
   setRecords,
 } from "./pool-store.js";
-export { type PoolChange, type PoolWatch, type WatchOptions, diffPools, watchPool } from "./watch-pool.js";
+export {
+  type PoolChange,
+  type PoolSnapshot,
+  type PoolWatch,
+  type SnapshotEntry,
+  type WatchOptions,
+  diffPools,
+  snapshotPool,
+  watchPool,
+} from "./watch-pool.js";
 export { PAGE_BYTES, type PlannedWrite, planRecordWrite, planShiftWrite, readsTheSame } from "./record-write-plan.js";
 export { type FileLock, type LockMode, type LockOptions, findLockHolder, lockFile, tryLockFile } from "./lock.js";
 export { type AutoPoolOptions, synthesizeAutoPool } from "./auto-pool.js";

@@ -264,4 +264,50 @@ describe("check and repair", () => {
       ["open", "a".repeat(2047)],
     ]);
   });
+
+  it("names each repaired record by its key, with control characters escaped", async () => {
+    const bad = encodeRecord({ key: "bad\u009b2J", value: "ok" });
+    bad[512] = 0xff;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file(), bad);
+    expect(await repairPool(guest())).toEqual([
+      {
+        action: "replaced-invalid-utf8",
+        index: 0,
+        key: "bad\u009b2J",
+        message: 'replaced invalid UTF-8 in "bad\\u009b2J" with U+FFFD, so the host enumerates past this record again',
+      },
+    ]);
+  });
+
+  it("keeps an empty key when it repairs the value (never renames a record) and names it (empty key)", async () => {
+    const broken = new Uint8Array(RECORD_BYTES);
+    broken[512] = 0xff; // empty key, value not valid UTF-8
+    const open = new Uint8Array(RECORD_BYTES);
+    open.fill(0x62, 512); // empty key, value field with no NUL
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file(), Buffer.concat([encodeRecord({ key: "a", value: "1" }), broken, open]));
+    expect(await repairPool(guest())).toEqual([
+      {
+        action: "replaced-invalid-utf8",
+        index: 1,
+        key: "",
+        message: "replaced invalid UTF-8 in (empty key) with U+FFFD, so the host enumerates past this record again",
+      },
+      { action: "terminated-field", index: 2, key: "", message: "ended the value field of (empty key) that had no NUL" },
+    ]);
+    expect(contents()).toEqual([
+      ["a", "1"],
+      ["", "\ufffd"],
+      ["", "b".repeat(2047)],
+    ]);
+    // Repaired: nothing left to fix; the empty keys stay for their writer to decide.
+    expect(await repairPool(guest())).toEqual([]);
+    const report = await checkPoolFile(guest());
+    expect(report.diagnostics.filter((d) => d.severity !== "info").map((d) => [d.code, d.index])).toEqual([
+      ["empty-key", 1],
+      ["empty-key", 2],
+      ["host-truncated-value", 2],
+    ]);
+  });
 });

@@ -17,6 +17,7 @@ import {
   keyMatcher,
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
+  VALUE_FIELD_OFFSET,
   utf8BoundaryAtOrBefore,
 } from "@hyperv-kvp/kvp-core";
 import { PoolFileError } from "./errors.js";
@@ -264,7 +265,27 @@ export interface RepairAction {
   readonly action: "dropped-fragment" | "terminated-field" | "replaced-invalid-utf8" | "removed-empty-record";
   /** Record index before the repair (for a fragment: where it started, in records). */
   readonly index: number;
+  /**
+   * The record's key as it is after the repair (`""` for an empty key, which repair keeps);
+   * absent for a dropped fragment.
+   */
+  readonly key?: string;
+  /** One sentence for people; names the key, an empty one as `(empty key)`. */
   readonly message: string;
+}
+
+/**
+ * How repair messages name a key: an empty one as `(empty key)` (not `""`, easy to misread,
+ * nor a made-up name), others quoted and shortened, with every control character escaped
+ * (JSON.stringify leaves DEL, C1 controls and line separators as they are), so a key cannot
+ * move a terminal's cursor.
+ */
+function describeKey(key: string): string {
+  if (key === "") return "(empty key)";
+  return JSON.stringify(shorten(key)).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
@@ -273,7 +294,8 @@ export interface RepairAction {
  * 511/2047 bytes); replaces invalid UTF-8 with U+FFFD so the host's enumeration no longer
  * stops there; removes records whose key and value are both empty. Duplicates, empty keys
  * with a value and text the host would see truncated are left alone: only their writer
- * knows which version is right. Works on daemon-owned pools only with `force`.
+ * knows which version is right. A record is never renamed: one with an empty key and a
+ * broken value keeps its empty key. Works on daemon-owned pools only with `force`.
  * @returns what was done, in file order; empty when nothing needed fixing.
  */
 export async function repairPool(target: PoolTarget, options: WriteOptions = {}): Promise<RepairAction[]> {
@@ -286,20 +308,24 @@ export async function repairPool(target: PoolTarget, options: WriteOptions = {})
         const raw = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
         const record = decodeRecord(raw, 0, first + i);
         if (record.keyTerminated && record.valueTerminated && record.validUtf8) continue;
-        const fixed = encodeRecord({ key: fitText(record.key, MAX_KEY_BYTES) || "?", value: fitText(record.value, MAX_VALUE_BYTES) }, { limits: "wire" });
+        const key = fitText(record.key, MAX_KEY_BYTES);
+        const fixed = encodeRepaired(key, fitText(record.value, MAX_VALUE_BYTES));
         applyWrites(pool, planRecordWrite(record.index * RECORD_BYTES, raw, fixed));
+        const name = describeKey(key);
         if (!record.keyTerminated || !record.valueTerminated) {
           actions.push({
             action: "terminated-field",
             index: record.index,
-            message: `ended the ${!record.keyTerminated ? "key" : "value"} field that had no NUL`,
+            key,
+            message: `ended the ${!record.keyTerminated ? "key" : "value"} field of ${name} that had no NUL`,
           });
         }
         if (!record.validUtf8) {
           actions.push({
             action: "replaced-invalid-utf8",
             index: record.index,
-            message: "replaced invalid UTF-8 with U+FFFD, so the host enumerates past this record again",
+            key,
+            message: `replaced invalid UTF-8 in ${name} with U+FFFD, so the host enumerates past this record again`,
           });
         }
       }
@@ -307,7 +333,7 @@ export async function repairPool(target: PoolTarget, options: WriteOptions = {})
     });
     const emptied = removeRecords(pool, (record) => record.keyBytes === 0 && record.valueBytes === 0);
     for (const record of emptied) {
-      actions.push({ action: "removed-empty-record", index: record.index, message: "removed an empty record (empty key and value)" });
+      actions.push({ action: "removed-empty-record", index: record.index, key: "", message: "removed an empty record (empty key and value)" });
     }
     if (fragment > 0 && emptied.length === 0) truncateTo(pool, pool.size - fragment);
     if (fragment > 0) {
@@ -319,6 +345,20 @@ export async function repairPool(target: PoolTarget, options: WriteOptions = {})
     }
     return actions.sort((a, b) => a.index - b.index);
   });
+}
+
+/**
+ * The bytes of a repaired record: key and value in UTF-8, each followed by NULs to its field's
+ * end. Not encodeRecord, which refuses an empty key: repair ends fields and replaces invalid
+ * UTF-8, it never renames a record (the daemon keeps an empty key and the host sees an item
+ * with an empty name). The texts come from decoding (no NUL, no lone surrogate) cut by
+ * {@link fitText}, so they fit their fields.
+ */
+function encodeRepaired(key: string, value: string): Uint8Array {
+  const out = new Uint8Array(RECORD_BYTES);
+  out.set(encodeUtf8(key), 0);
+  out.set(encodeUtf8(value), VALUE_FIELD_OFFSET);
+  return out;
 }
 
 /** `text` cut (at a character boundary) to at most `maxBytes` of UTF-8. */

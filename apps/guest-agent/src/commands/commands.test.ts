@@ -1,18 +1,19 @@
 // Command tests: each command function runs in process against temporary pool and state
 // directories (pool files written here, no daemon), with a fixed boot id and clock.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAgentError } from "../agent-error.js";
 import { REPORT_KEYS } from "../reporter.js";
 import { readJson, tempDir, testContext, waitFor, writePools } from "../test-support.js";
+import { main } from "../main.js";
 import { configCheck } from "./config-check.js";
 import { once } from "./once.js";
 import { report } from "./report.js";
 import { run } from "./run.js";
-import { status } from "./status.js";
+import { formatStatus, status } from "./status.js";
 import { wait } from "./wait.js";
 
 const cleanups: (() => void)[] = [];
@@ -104,6 +105,114 @@ describe("once", () => {
   });
 });
 
+describe("decoded env files", () => {
+  const USERDATA = "type=router;name=r-1;eth0ip=10.1.1.1;eth-1ip=x;PATH=/tmp/evil;note=it's $(touch pwned)";
+
+  it("once: decoded/KEY.env per pairs/json key, 0600 in a 0700 directory, left-out fields logged by key and in the status", async () => {
+    // The hook sources the file it is given and writes what a boot script would see.
+    const s = setup({
+      decoders: { userdata: "pairs", "vm-config": "json", "vm/odd": "json", token: "base64" },
+      hooks: [
+        {
+          name: "source",
+          command: ["/bin/sh", "-c", '. "$KVP_DECODED_ENV" && printf "%s|%s|%s|%s" "$KVP_DECODED_ENV" "$type" "$eth0ip" "$note" > "$KVP_STATE_DIR/../seen"'],
+          keys: ["userdata"],
+        },
+      ],
+    });
+    const seen = join(s.dir, "seen");
+    writePools(s.pools, {
+      0: [
+        { key: "userdata", value: USERDATA },
+        { key: "vm-config", value: '{"role":"db","replicas":3,"tls":true,"nested":{"a":1}}' },
+        { key: "vm/odd", value: '{"a":"1"}' },
+        { key: "token", value: "aGk=" },
+      ],
+    });
+    const ctx = testContext();
+    const state = await once({ ...s.options, ctx });
+    const decoded = join(s.state, "decoded");
+    expect(readdirSync(decoded).sort()).toEqual(["userdata.env", "vm-config.env"]);
+    expect(statSync(decoded).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(decoded)) expect(statSync(join(decoded, f)).mode & 0o777, f).toBe(0o600);
+    expect(readFileSync(join(decoded, "userdata.env"), "utf8").split("\n").slice(1)).toEqual(["type='router'", "name='r-1'", "eth0ip='10.1.1.1'", "note='it'\\''s $(touch pwned)'", ""]);
+    expect(readFileSync(join(decoded, "vm-config.env"), "utf8").split("\n").slice(1)).toEqual(["role='db'", "replicas='3'", "tls='true'", ""]);
+    expect(readFileSync(seen, "utf8")).toBe(`${join(decoded, "userdata.env")}|router|10.1.1.1|it's $(touch pwned)`);
+    expect(existsSync("/pwned") || readdirSync(s.dir).includes("pwned")).toBe(false);
+
+    expect(state.decodedEnv).toEqual([
+      {
+        key: "userdata",
+        file: join(decoded, "userdata.env"),
+        variables: ["type", "name", "eth0ip", "note"],
+        skipped: [
+          { field: "eth-1ip", reason: "not a shell variable name" },
+          { field: "PATH", reason: expect.stringMatching(/^no lower-case letter/) },
+        ],
+      },
+      { key: "vm-config", file: join(decoded, "vm-config.env"), variables: ["role", "replicas", "tls"], skipped: [{ field: "nested", reason: expect.stringMatching(/an object/) }] },
+      { key: "vm/odd", file: null, reason: expect.stringMatching(/not a plain file name/), variables: [], skipped: [] },
+    ]);
+    const log = ctx.err();
+    expect(log).toContain('warning: pool 0 key userdata: decoded/userdata.env leaves out field "eth-1ip": not a shell variable name; field "PATH": no lower-case letter');
+    expect(log).toContain("warning: pool 0 key vm/odd: no decoded env file: not a plain file name");
+    expect(log).not.toContain("10.1.1.1"); // values stay redacted
+    const shown = formatStatus(await status({ ...s.options, ctx }));
+    expect(shown).toContain(`decoded env: ${join(decoded, "userdata.env")}: 4 variable(s) (type, name, eth0ip, note)\n  left out: "eth-1ip": not a shell variable name\n`);
+    expect(shown).toContain("decoded env: vm/odd: no file (not a plain file name");
+  });
+
+  it("run: a changed payload rewrites the file, a removed key or a failed decode deletes it; hooks see KVP_DECODED_ENV only while it exists", async () => {
+    const s = setup({
+      decoders: { userdata: "pairs", "vm-config": "json" },
+      env: { decodedPrefix: "cs_" },
+      hooks: [{ name: "env", command: ["/bin/sh", "-c", 'printf "%s %s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "${KVP_DECODED_ENV-unset}" >> "$KVP_STATE_DIR/../hook-env"'] }],
+    });
+    const hookEnv = join(s.dir, "hook-env");
+    // Each step waits for its hook runs, so a hook always starts before the next change.
+    const hookRuns = (n: number) => waitFor(() => existsSync(hookEnv) && readFileSync(hookEnv, "utf8").split("\n").length === n + 1, `${n} hook runs`);
+    writePools(s.pools, { 0: [{ key: "userdata", value: "a=1" }, { key: "vm-config", value: '{"x":"1"}' }], 3: [] });
+    const controller = new AbortController();
+    const ctx = testContext();
+    let ready = false;
+    const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
+    await waitFor(() => ready, "first harvest");
+    await hookRuns(2);
+    const file = (k: string) => join(s.state, "decoded", `${k}.env`);
+    const lines = (k: string) => (existsSync(file(k)) ? readFileSync(file(k), "utf8").split("\n").slice(1, -1) : undefined);
+    expect(lines("userdata")).toEqual(["cs_a='1'"]);
+    expect(lines("vm-config")).toEqual(["cs_x='1'"]);
+
+    await setRecords(poolTarget(0, s.pools), [{ key: "userdata", value: "a=2;PATH=x" }], { force: true });
+    await waitFor(() => lines("userdata")?.[0] === "cs_a='2'", "changed payload rewritten");
+    expect(lines("userdata")).toEqual(["cs_a='2'", "cs_PATH='x'"]);
+    await hookRuns(3);
+
+    // A payload that no longer decodes leaves no stale file that still looks current.
+    await setRecords(poolTarget(0, s.pools), [{ key: "vm-config", value: "{broken" }], { force: true });
+    await waitFor(() => lines("vm-config") === undefined, "undecodable payload's file removed");
+    await hookRuns(4);
+
+    // The host removes the key (the daemon rewrites the pool without it).
+    writeFileSync(join(s.pools, poolFileName(0)), encodePool([{ key: "vm-config", value: "{broken" }]));
+    await waitFor(() => lines("userdata") === undefined, "removed key's file deleted");
+    expect(readdirSync(join(s.state, "decoded"))).toEqual([]);
+    await hookRuns(5);
+    controller.abort();
+    await running;
+    expect(readFileSync(hookEnv, "utf8")).toBe(
+      [
+        `added userdata|${file("userdata")}`,
+        `added vm-config|${file("vm-config")}`,
+        `changed userdata|${file("userdata")}`,
+        "changed vm-config|unset",
+        "removed userdata|unset",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
 describe("run", () => {
   it("re-harvests on changes, runs hooks for added/changed/removed in order, stops cleanly", async () => {
     const s = setup();
@@ -186,6 +295,20 @@ describe("report, wait, status, config check", () => {
   it("config check reports the effective settings", () => {
     const s = setup();
     const result = configCheck({ ...s.options, ctx: testContext() });
-    expect(result).toMatchObject({ found: true, config: { stateDir: s.state, poolDir: s.pools } });
+    expect(result).toMatchObject({ found: true, config: { stateDir: s.state, poolDir: s.pools, decodedEnvPrefix: "" }, decodedEnvDir: join(s.state, "decoded"), warnings: [] });
+  });
+
+  it("config check warns about decoded env files that cannot be as the config reads", async () => {
+    const s = setup({ decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" }, env: { decodedPrefix: "CS_" } });
+    const result = configCheck({ ...s.options, ctx: testContext() });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^decoders\["vm\/config"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/),
+      expect.stringMatching(/^env\.decodedPrefix "CS_" has no lower-case letter/),
+    ]);
+    // Warnings go to stderr; the config is still valid (exit 0).
+    const ctx = testContext();
+    expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--state-dir", s.state, "config", "check"], { ctx })).toBe(0);
+    expect(ctx.out()).toContain(`decoded env files: ${join(s.state, "decoded")}/KEY.env\n`);
+    expect(ctx.err()).toBe(result.warnings.map((w) => `kvp-agent: warning: ${w}\n`).join(""));
   });
 });

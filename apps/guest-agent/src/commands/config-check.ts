@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import type { AgentConfig } from "../config.js";
+import { DECODED_ENV_DIR, MAX_DECODED_ENV_KEY, decodedEnvFileName } from "../decoded-env.js";
 import { type CommonOptions, loadFor } from "./common.js";
 
 /** What `kvp-agent config check` found. */
@@ -8,13 +10,47 @@ export interface ConfigCheckResult {
   readonly found: boolean;
   /** The effective settings, defaults filled in. */
   readonly config: AgentConfig;
+  /** Where the decoded env files go: `STATE_DIR/decoded`, one `KEY.env` per decoded key. */
+  readonly decodedEnvDir: string;
+  /** Settings that are valid but will not do what they seem to (the config is still usable). */
+  readonly warnings: string[];
 }
 
 /**
- * `kvp-agent config check`: validates the config and returns the effective settings.
+ * `kvp-agent config check`: validates the config and returns the effective settings, with
+ * warnings for settings that are valid but cannot work as written.
  * @throws {AgentError} `config` naming the bad field.
  */
 export function configCheck(options: CommonOptions): ConfigCheckResult {
   const loaded = loadFor(options);
-  return { path: loaded.path, found: loaded.found, config: loaded.config };
+  return {
+    path: loaded.path,
+    found: loaded.found,
+    config: loaded.config,
+    decodedEnvDir: join(loaded.config.stateDir, DECODED_ENV_DIR),
+    warnings: configWarnings(loaded.config),
+  };
+}
+
+/**
+ * Valid settings that will not work as they read: a `pairs`/`json` decoder for an exact key
+ * that can have no decoded env file, and a decoded-env prefix that lets no upper-case field
+ * through (such names are refused as the system's: see shellNameProblem).
+ */
+export function configWarnings(config: AgentConfig): string[] {
+  const warnings: string[] = [];
+  for (const { pattern, decoder } of config.decoders) {
+    if ((decoder === "pairs" || decoder === "json") && !pattern.includes("*") && decodedEnvFileName(pattern) === undefined) {
+      warnings.push(
+        `decoders[${JSON.stringify(pattern)}]: the key is not a plain file name (letters, digits, '.', '_', '-', at most ${MAX_DECODED_ENV_KEY}): it is decoded into host-decoded.json but gets no ${DECODED_ENV_DIR}/KEY.env file`,
+      );
+    }
+  }
+  const prefix = config.decodedEnvPrefix;
+  if (prefix !== "" && !/[a-z]/.test(prefix)) {
+    warnings.push(
+      `env.decodedPrefix ${JSON.stringify(prefix)} has no lower-case letter: fields whose names have none either (IP, DNS1) are left out of the decoded env files as names of the system; a prefix with a lower-case letter ("kvp_") lets them through`,
+    );
+  }
+  return warnings;
 }

@@ -1,11 +1,9 @@
-import { readFileSync } from "node:fs";
 import { poolTarget } from "@hyperv-kvp/pool-file";
 import type { AgentState } from "../agent.js";
 import { AgentError } from "../agent-error.js";
 import { readLogicalValues } from "../guest-pool.js";
 import { isAgentKey } from "../reporter.js";
-import { statePath } from "../state-files.js";
-import { type CommonOptions, loadFor } from "./common.js";
+import { type CommonOptions, isRunning, loadFor, readAgentState } from "./common.js";
 
 /** What `kvp-agent status` shows. */
 export interface StatusResult {
@@ -25,12 +23,7 @@ export interface StatusResult {
  */
 export async function status(options: CommonOptions): Promise<StatusResult> {
   const { config } = loadFor(options);
-  let agent: AgentState | null = null;
-  try {
-    agent = JSON.parse(readFileSync(statePath(config.stateDir, "status"), "utf8")) as AgentState;
-  } catch {
-    agent = null;
-  }
+  const agent = readAgentState(config.stateDir);
   let reported: Record<string, string> | null = null;
   let reportError: string | undefined;
   try {
@@ -41,16 +34,7 @@ export async function status(options: CommonOptions): Promise<StatusResult> {
   if (agent === null && (reported === null || Object.keys(reported).length === 0)) {
     throw new AgentError("not-found", `no agent state in ${config.stateDir} and no kvp-agent records in pool 1${reportError ? ` (${reportError})` : ""}`);
   }
-  return { agent, running: agent !== null && agent.status !== "stopped" && isAlive(agent.pid), reported, ...(reportError ? { reportError } : {}) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return { agent, running: isRunning(agent), reported, ...(reportError ? { reportError } : {}) };
 }
 
 /** `status` for people. */
@@ -64,6 +48,15 @@ export function formatStatus(result: StatusResult): string {
     for (const p of a.problems) lines.push(`problem: ${p}`);
     for (const [key, error] of Object.entries(a.decodeErrors)) lines.push(`decode error: ${key}: ${error}`);
     if (a.envSkipped.length > 0) lines.push(`not in host.env (not variable names): ${a.envSkipped.join(", ")}`);
+    // A state file written by an earlier version has no decodedEnv.
+    for (const d of a.decodedEnv ?? []) {
+      if (d.file === null) {
+        lines.push(`decoded env: ${d.key}: no file (${d.reason})`);
+        continue;
+      }
+      lines.push(`decoded env: ${d.file}: ${d.variables.length} variable(s)${d.variables.length > 0 ? ` (${d.variables.join(", ")})` : ""}`);
+      for (const s of d.skipped) lines.push(`  left out: ${JSON.stringify(s.field)}: ${s.reason}`);
+    }
     for (const h of Object.values(a.hooks)) {
       const how = h.error ? `failed to start (${h.error})` : h.timedOut ? "timed out" : h.signal ? `killed by ${h.signal}` : `exit ${h.exitCode}`;
       lines.push(`hook ${h.hook}: ${h.event} ${h.key}: ${how} at ${h.startedAt} (${h.durationMs} ms)`);

@@ -5,14 +5,14 @@
 // pool 1). Needs hv_kvp_daemon (apt-get install hyperv-daemons) and cc; without them the
 // tests fail, unless KVP_ALLOW_NO_DAEMON=1 is set outside CI (then they skip loudly).
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { poolFileName } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { lockFile } from "@hyperv-kvp/pool-file";
+import { lockFile, poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 
 const BUNDLE = fileURLToPath(new URL("../../dist/kvp-agent.cjs", import.meta.url));
@@ -37,6 +37,19 @@ function startAgent(args: readonly string[]): Agent {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
   cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
   return { child, stderr: () => stderr, exited };
+}
+
+/** Runs the bundle to completion (asynchronously: the simulated host lives in this process). */
+function runBundle(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 async function until<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, what: string, deadlineMs = 10_000): Promise<T> {
@@ -105,6 +118,8 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     await host.set(0, USERDATA, "role=web;zone=eu-1");
     await until(hostJson, (j) => j?.[USERDATA] === "role=web;zone=eu-1", "host.json");
     expect(readJson(join(state, "host-decoded.json"))?.[USERDATA]).toEqual({ decoder: "pairs", ok: true, value: { role: "web", zone: "eu-1" } });
+    const decodedEnv = join(state, "decoded", `${USERDATA}.env`);
+    expect(readFileSync(decodedEnv, "utf8").split("\n").slice(1)).toEqual(["role='web'", "zone='eu-1'", ""]);
     await until(hookLines, (l) => l.length === 1, "hook run");
     expect(hookLines()).toEqual([`added|${USERDATA}||role=web;zone=eu-1|role=web;zone=eu-1`]);
     view = await until(() => hostView(host), (m) => m.has("kvp-agent/hook/userdata"), "hook result in pool 1");
@@ -119,6 +134,7 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     await until(hookLines, (l) => l.length === 3, "removed hook");
     expect(hookLines()[2]).toBe(`removed|${USERDATA}|role=db||`);
     expect(hostJson()).toEqual({});
+    expect(existsSync(decodedEnv), "a removed key leaves no decoded env file").toBe(false);
     await until(() => hostView(host), (m) => JSON.parse(m.get("kvp-agent/hook/userdata") ?? "{}").event === "removed", "removed result in pool 1");
 
     // 4. The daemon restarts: the agent keeps running; pool 1 survives; new SETs are harvested.
@@ -183,5 +199,16 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     expect(agent.stderr()).not.toMatch(/^\s{4}at /m);
     expect(agent.stderr()).not.toMatch(/internal error/);
     expect(agent.stderr()).not.toContain("role=locked"); // values redacted
+
+    // 9. The agent is removed: forget clears its records (chunked parts too) under the lock the
+    // daemon honours; the host's next enumeration shows only the other writer's record.
+    expect(await runBundle([...args, "report", "big", "é".repeat(1500)])).toMatchObject({ code: 0 });
+    await setRecords(poolTarget(1, poolDir), [{ key: "other-writer", value: "kept" }]);
+    view = await hostView(host);
+    expect([...view.keys()]).toEqual(expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big#1/2", "kvp-agent/report/big#2/2", "other-writer"]));
+    const forgot = await runBundle([...args, "forget", "--json"]);
+    expect(forgot, forgot.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(forgot.stdout)).toMatchObject({ removed: [...view.keys()].length - 1, keys: expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big"]) });
+    expect([...(await hostView(host)).entries()]).toEqual([["other-writer", "kept"]]);
   });
 });

@@ -5,11 +5,13 @@
 // knows two packages from this machine's own: nodejs (which the launcher runs as /usr/bin/node)
 // and libc6, so the Depends line is checked for real, and without them dpkg must refuse.
 // The installed launcher runs `kvp-agent once` with the installed bundle and koffi, under the
-// machine's Node and under Node 18. Needs dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian
+// machine's Node and under Node 18, against pool files in the root's own /var/lib/hyperv, so
+// the test sees prerm's `kvp-agent forget --root` clear the agent's pool-1 records on remove
+// and purge (not on upgrade) and leave this machine's /var/lib/hyperv alone. Needs dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian
 // package and Node 18: missing, the tests fail (see test-support/packaging-support.ts).
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPORT_KEYS } from "../reporter.js";
 import { STATE_FILES } from "../state-files.js";
@@ -79,7 +81,20 @@ const ENABLED_ENTRIES = [
   "var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/kvp-agent.service",
 ];
 
-const STATE_ENTRIES = ["run/", "run/kvp-agent/", ...Object.values(STATE_FILES).map((f) => `run/kvp-agent/${f}`)];
+/** What a purge leaves: empty directories (run/ from the test's `once`, the rest deb-systemd-helper's). */
+const PURGED_ENTRIES = ["etc/", "etc/systemd/", "etc/systemd/system/", "run/", "var/", "var/lib/", "var/lib/systemd/"];
+
+const STATE_ENTRIES = ["run/", "run/kvp-agent/", "run/kvp-agent/decoded/", ...Object.values(STATE_FILES).map((f) => `run/kvp-agent/${f}`)];
+
+/** The root's pool directory, as the daemon would create it there (var/ and var/lib/ are in ENABLED_ENTRIES). */
+const POOL_DIR = "var/lib/hyperv";
+const POOL_ENTRIES = [`${POOL_DIR}/`, ...[0, 1, 2, 3, 4].map((p) => `${POOL_DIR}/${poolFileName(p as 0)}`)];
+
+/** Another writer's pool-1 record: forget must keep it. */
+const FOREIGN: KvpRecord = { key: "cloud-init/provisioning", value: "done" };
+
+/** This machine's own pool 1, which no step may touch (the scripts run with DPKG_ROOT set). */
+const MACHINE_POOL_1 = "/var/lib/hyperv/.kvp_pool_1";
 
 afterAll(removeTempDirs);
 
@@ -101,9 +116,11 @@ describeNeeding(
     let out: string;
     let debV1: string;
     let debV2: string;
+    let work: string;
     let root: string;
     let admin: string;
     let pools: string;
+    let machinePool1: Buffer | undefined;
     let koffiEntries: string[];
 
     beforeAll(() => {
@@ -120,14 +137,24 @@ describeNeeding(
         ...npmPackageEntries(realpathSync(join(APP_DIR, "node_modules/koffi")), `${LIB}/node_modules/koffi`),
         ...npmPackageEntries(koffiPlatformDir(), `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}`),
       ];
-      const work = tempDir("deb-root");
+      work = tempDir("deb-root");
       root = join(work, "root");
       admin = join(work, "admin");
-      pools = join(work, "pools");
+      // Made by the first `once` test, after the install test has checked the root's files.
+      pools = join(root, POOL_DIR);
       mkdirSync(root);
       newAdminDir(admin, true);
-      mkdirSync(pools);
+      machinePool1 = existsSync(MACHINE_POOL_1) ? readFileSync(MACHINE_POOL_1) : undefined;
     }, 60_000);
+
+    afterAll(() => {
+      // Whatever happened above, this machine's pool 1 is as it was.
+      expect(existsSync(MACHINE_POOL_1) ? readFileSync(MACHINE_POOL_1) : undefined).toEqual(machinePool1);
+    });
+
+    /** Pool 1 of the root as [key, value] pairs. */
+    const pool1 = (): [string, string][] => decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]);
+    const agentKeys = () => pool1().filter(([key]) => key.startsWith("kvp-agent/")).map(([key]) => key);
 
     const dpkg = (args: readonly string[], adminDir = admin, instDir = root): RunResult =>
       runSync(
@@ -202,17 +229,19 @@ describeNeeding(
       // The admin starts a config from the example; it must hold the defaults exactly.
       const example = join(root, "etc/kvp-agent/config.example.json");
       writeFileSync(join(root, "etc/kvp-agent/config.json"), readFileSync(example));
-      writeFileSync(join(pools, "empty.json"), "{}");
+      mkdirSync(pools, { recursive: true });
+      writeFileSync(join(work, "empty.json"), "{}");
       const effective = (config: string) => {
         const result = kvpAgent(["config", "check", "--json", "--config", config]);
         expect(result.status, result.stderr).toBe(0);
         return (JSON.parse(result.stdout) as { config: unknown }).config;
       };
-      expect(effective(example)).toEqual(effective(join(pools, "empty.json")));
+      expect(effective(example)).toEqual(effective(join(work, "empty.json")));
 
       writePool(pools, 0, [{ key: "Role", value: "web" }]);
       writePool(pools, 3, [{ key: "HostName", value: "hv-01" }]);
-      for (const pool of [1, 2, 4]) writePool(pools, pool, []);
+      writePool(pools, 1, [FOREIGN]);
+      for (const pool of [2, 4]) writePool(pools, pool, []);
 
       for (const env of [{}, { KVP_AGENT_NODE: node18() }]) {
         const result = once(env);
@@ -229,7 +258,7 @@ describeNeeding(
       expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
     });
 
-    it("upgrades to a higher version, keeping the admin's config, hooks and edited conffile", () => {
+    it("upgrades to a higher version, keeping the admin's config, hooks, edited conffile and the agent's pool-1 records", () => {
       const admins = {
         "etc/kvp-agent/config.json": readFileSync(join(root, "etc/kvp-agent/config.json")),
         "etc/kvp-agent/config.example.json": Buffer.from('{ "log": { "level": "debug" } }\n'),
@@ -238,6 +267,8 @@ describeNeeding(
       for (const [rel, bytes] of Object.entries(admins)) writeFileSync(join(root, rel), bytes);
       chmodSync(join(root, "etc/kvp-agent/hooks.d/10-admin"), 0o755);
       const before = tree(root);
+      const records = pool1();
+      expect(agentKeys()).toContain(REPORT_KEYS.status);
 
       // No stdin: a conffile prompt would fail the upgrade rather than wait.
       const result = dpkg(["--install", debV2]);
@@ -245,15 +276,22 @@ describeNeeding(
       expect(result.stdout).toContain(`Unpacking kvp-agent (${UPGRADE_VERSION}) over (${PACKAGE_VERSION})`);
       expect(installedVersion().stdout).toBe(`install ok installed ${UPGRADE_VERSION}`);
       expect(tree(root)).toEqual(before);
+      // prerm upgrade does not forget: the host keeps seeing the agent across the upgrade.
+      expect(pool1()).toEqual(records);
       for (const [rel, bytes] of Object.entries(admins)) expect(readFileSync(join(root, rel)).equals(bytes), rel).toBe(true);
       expect(statSync(join(root, "etc/kvp-agent/hooks.d/10-admin")).mode & 0o777).toBe(0o755);
       const again = once();
       expect(again.status, again.stderr).toBe(0);
     });
 
-    it("remove keeps config, hooks and enablement; purge removes them and the state", () => {
+    it("remove forgets the agent's pool-1 records and keeps config, hooks and enablement; purge removes them and the state", () => {
+      const ours = agentKeys();
+      expect(ours).toEqual(expect.arrayContaining([REPORT_KEYS.status, REPORT_KEYS.version, REPORT_KEYS.bootId]));
       const removed = dpkg(["--remove", "kvp-agent"]);
       expect(removed.status, removed.stderr).toBe(0);
+      // prerm ran the root's own kvp-agent forget on the root's pool 1: other writers' records stay.
+      expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
+      expect(`${removed.stdout}${removed.stderr}`).toContain(`removed ${ours.length} record(s) from ${join(pools, poolFileName(1))}: `);
       expect(tree(root)).toEqual(
         [
           "etc/",
@@ -264,15 +302,43 @@ describeNeeding(
           "etc/kvp-agent/hooks.d/10-admin",
           ...ENABLED_ENTRIES,
           ...STATE_ENTRIES,
+          ...POOL_ENTRIES,
         ].sort(),
       );
       expect(installedVersion().stdout).toBe(`deinstall ok config-files ${UPGRADE_VERSION}`);
 
       const purged = dpkg(["--purge", "kvp-agent"]);
       expect(purged.status, purged.stderr).toBe(0);
-      // Empty directories only: run/ was made by the test's `once`, the others are
-      // deb-systemd-helper's (on a real system systemd's own).
-      expect(tree(root)).toEqual(["etc/", "etc/systemd/", "etc/systemd/system/", "run/", "var/", "var/lib/", "var/lib/systemd/"]);
+      // Empty directories only, and the daemon's pool files: run/ was made by the test's
+      // `once`, the others are deb-systemd-helper's (on a real system systemd's own).
+      expect(tree(root)).toEqual([...PURGED_ENTRIES, ...POOL_ENTRIES].sort());
+      expect(runSync("dpkg-query", [`--admindir=${admin}`, "-W", "kvp-agent"]).status).not.toBe(0);
+      expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
+    });
+
+    it("purge of an installed package forgets too; a root without pools gets a note, not a failure", () => {
+      const install = () => {
+        const installed = dpkg(["--install", debV2]);
+        expect(installed.status, installed.stderr).toBe(0);
+        writeFileSync(join(root, "etc/kvp-agent/config.json"), "{}\n");
+      };
+      install();
+      const ran = once();
+      expect(ran.status, ran.stderr).toBe(0);
+      expect(agentKeys()).toContain(REPORT_KEYS.status);
+      const purged = dpkg(["--purge", "kvp-agent"]);
+      expect(purged.status, purged.stderr).toBe(0);
+      expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
+      expect(tree(root)).toEqual([...PURGED_ENTRIES, ...POOL_ENTRIES].sort());
+
+      // No KVP daemon in the root (no pool directory): forget says so, the purge goes on.
+      rmSync(pools, { recursive: true });
+      install();
+      const quiet = dpkg(["--purge", "kvp-agent"]);
+      expect(quiet.status, quiet.stderr).toBe(0);
+      expect(`${quiet.stdout}${quiet.stderr}`).toContain(`kvp-agent: note: nothing to forget: ${pools} does not exist`);
+      expect(`${quiet.stdout}${quiet.stderr}`).not.toContain("kvp-agent: warning");
+      expect(tree(root)).toEqual([...PURGED_ENTRIES].sort());
       expect(runSync("dpkg-query", [`--admindir=${admin}`, "-W", "kvp-agent"]).status).not.toBe(0);
     });
   },

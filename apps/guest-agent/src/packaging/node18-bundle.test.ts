@@ -4,11 +4,12 @@
 // and hook. The machine's own Node runs the same bundle in the agent's e2e tests and in
 // deb-package.test.ts. Needs Node 18 (packaging/fetch-node18.mjs), hv_kvp_daemon and cc:
 // missing, the tests fail (see test-support/packaging-support.ts).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOT_ID_PATH } from "../context.js";
 import { REPORT_KEYS, hookReportKey } from "../reporter.js";
@@ -131,21 +132,30 @@ describeNeeding(
         return new Map(records.map((r) => [r.key, r.value]));
       };
 
-      it("once: the host's user data becomes host.json/host.env, the hook configures the VM, the host sees the status", async () => {
+      it("once: the host's user data becomes host.json/host.env and decoded/KEY.env, the hook configures the VM, the host sees the status; forget clears it", async () => {
         const h = await startHost();
         await h.sendHostFacts();
-        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM;zone=z1");
+        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)");
         await h.set(0, "Role", "web");
 
         const result = expectExit(await runAsync(node18(), agentArgs("once", h)), 0);
         expect(result.stdout).toMatch(/^stopped: 2 item\(s\), \d+ fact\(s\)\n$/);
 
-        expect(JSON.parse(readState("host"))).toEqual({ [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1", Role: "web" });
+        expect(JSON.parse(readState("host"))).toEqual({ [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)", Role: "web" });
         // The user-data key is no variable name: host.json has it, host.env leaves it out.
         expect(readState("env").split("\n").slice(1)).toEqual(["KVP_Role='web'", ""]);
         expect(JSON.parse(readState("decoded"))).toEqual({
-          [USERDATA_KEY]: { decoder: "pairs", ok: true, value: { type: "router", name: "r-1-VM", zone: "z1" } },
+          [USERDATA_KEY]: { decoder: "pairs", ok: true, value: { type: "router", name: "r-1-VM", zone: "z1", eth0ip: "10.1.1.1", note: "it's $(touch pwned)" } },
         });
+        // What a boot script in the template does: source the decoded file and use the fields.
+        const sourced = spawnSync("/bin/sh", ["-c", `. "${join(stateDir, "decoded", `${USERDATA_KEY}.env`)}" && printf '%s|%s|%s|%s' "$type" "$name" "$eth0ip" "$note"`], {
+          encoding: "utf8",
+          cwd: work,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        expect(sourced.stderr).toBe("");
+        expect(sourced.stdout).toBe("router|r-1-VM|10.1.1.1|it's $(touch pwned)");
+        expect(existsSync(join(work, "pwned"))).toBe(false);
         expect(readFileSync(join(vmRoot, "etc/hostname"), "utf8")).toBe("r-1-VM\n");
         expect(readFileSync(join(vmRoot, "etc/cloudstack/role"), "utf8")).toBe("router\n");
 
@@ -159,6 +169,12 @@ describeNeeding(
         expect(seen.get(REPORT_KEYS.bootId)).toBe(readFileSync(BOOT_ID_PATH, "utf8").trim());
         expect(Number.isNaN(Date.parse(seen.get(REPORT_KEYS.harvestedAt) ?? ""))).toBe(false);
         expect(JSON.parse(seen.get(hookReportKey("cloudstack")) ?? "null")).toMatchObject({ event: "added", key: USERDATA_KEY, exit: 0 });
+
+        // The agent is removed: under Node 18, forget leaves the host only the other writer's record.
+        await setRecords(poolTarget(1, h.poolDir), [{ key: "other-writer", value: "kept" }]);
+        const forgot = expectExit(await runAsync(node18(), agentArgs("forget", h)), 0);
+        expect(forgot.stdout).toMatch(/^removed 6 record\(s\) from .*\.kvp_pool_1: kvp-agent\//);
+        expect([...(await pool1(h)).entries()]).toEqual([["other-writer", "kept"]]);
       });
 
       it("run: a change the host makes reaches the hook; SIGTERM reports stopped and exits 0", async () => {

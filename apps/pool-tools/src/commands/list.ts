@@ -1,4 +1,4 @@
-import { type PoolInfo, reassembleRecords } from "@hyperv-kvp/kvp-core";
+import { type KvpRecord, type PoolInfo, reassembleRecords } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError, poolTarget, readPool, synthesizeAutoPool } from "@hyperv-kvp/pool-file";
 import { chunkNotes } from "./chunk-notes.js";
 import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
@@ -18,10 +18,11 @@ export interface ListedRecord {
   readonly synthesized?: true;
 }
 
-/** A pool that could not be listed, and why. */
+/** A pool that could not be listed (for pool 2: synthesised), and why. */
 export interface ListFailure {
   readonly pool: number;
   readonly poolName: string;
+  /** A pool-file error code (`io` for pool 2's synthesis failing in any other way). */
   readonly code: string;
   readonly message: string;
 }
@@ -45,14 +46,19 @@ export interface ListOptions extends CommonOptions {
   readonly pool?: PoolInfo;
   /** Show the stored records as they are: chunked values are not reassembled. */
   readonly raw?: boolean;
+  /**
+   * What the daemon would send for pool 2 on this machine; default pool-file's
+   * `synthesizeAutoPool`. Injectable: it reads the system (C library, resolver, os-release).
+   */
+  readonly synthesizeAutoPool?: () => readonly KvpRecord[];
 }
 
 /**
  * Lists the records of one pool or of every pool, in file order. Values stored as parts
  * `K#1/N` … `K#N/N` are shown reassembled, once, where their first part is (unless `raw`);
  * parts that cannot be reassembled are shown as stored, with a note saying why. Pool 2 is
- * shown as the daemon would synthesise it for this machine. A pool that cannot be read is
- * reported in `failures` and the others are still listed.
+ * shown as the daemon would synthesise it for this machine. A pool that cannot be read (for
+ * pool 2: synthesised) is reported in `failures` and the others are still listed.
  */
 export async function list(options: ListOptions): Promise<ListResult> {
   const pools = options.pool ? [options.pool] : ALL_POOLS;
@@ -63,10 +69,24 @@ export async function list(options: ListOptions): Promise<ListResult> {
   for (const pool of pools) {
     const base = { pool: pool.number, poolName: pool.name };
     if (pool.number === 2) {
+      let synthesized: readonly KvpRecord[];
+      try {
+        synthesized = (options.synthesizeAutoPool ?? synthesizeAutoPool)();
+      } catch (error) {
+        // Predicting the daemon means asking the system (libc, resolver, release files), and
+        // any of it may fail: that is pool 2's problem alone, the files are still listed.
+        const reason = error instanceof Error ? error.message : String(error);
+        failures.push({
+          ...base,
+          code: isPoolFileError(error) ? error.code : "io",
+          message: `pool 2 (auto): cannot tell what hv_kvp_daemon would send: ${reason}`,
+        });
+        continue;
+      }
       notes.push(
         "pool 2 (auto) is synthesised by hv_kvp_daemon each time the host asks; its file stays empty. Shown: what the daemon would send for this machine.",
       );
-      synthesizeAutoPool().forEach((record, index) => {
+      synthesized.forEach((record, index) => {
         records.push({ ...base, index, key: record.key, value: record.value, synthesized: true });
       });
       continue;

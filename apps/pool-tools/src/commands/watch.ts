@@ -1,19 +1,36 @@
 import type { PoolInfo } from "@hyperv-kvp/kvp-core";
 import { type PoolChange, type PoolFileError, poolTarget, watchPool } from "@hyperv-kvp/pool-file";
+import { watchChunkNotes } from "./chunk-notes.js";
 import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
 
-/** One change seen by `kvp-pool watch`, as printed with `--json` (one object per line). */
+/**
+ * One change seen by `kvp-pool watch`, as printed with `--json` (one object per line, NDJSON):
+ * `{"time", "pool", "poolName", "type": "added"|"changed"|"removed", "key", "value",
+ * "previous", "index", "parts"}` with `value` absent for `removed`, `previous` only for
+ * `changed` and `removed`, and `parts` (N) only for a value reassembled from `key#1/N` …
+ * `key#N/N`. `index` is the record's position in the pool (a reassembled value's first part).
+ */
 export type WatchEvent = PoolChange & { readonly time: string; readonly pool: number; readonly poolName: string };
 
 /** Options of `kvp-pool watch`. */
 export interface WatchCommandOptions extends CommonOptions {
   /** Pools to watch; default every pool that has a file (all but the synthesised pool 2). */
   readonly pools?: readonly PoolInfo[];
+  /**
+   * Report stored records as they are: each part `K#i/N` of a chunked value is a key of its
+   * own. Default: logical keys, as `get` and `list` show them (see {@link watch}).
+   */
+  readonly raw?: boolean;
   /** Stops watching; the promise resolves then. */
   readonly signal: AbortSignal;
   readonly onEvent: (event: WatchEvent) => void;
   /** Problems while watching (missing pool, lock held): reported, watching goes on. */
   readonly onProblem: (pool: PoolInfo, error: PoolFileError) => void;
+  /**
+   * Notes for people: parts of chunked values that cannot be reassembled, said once when
+   * they appear (not without `raw`: then there is nothing to reassemble).
+   */
+  readonly onNote?: (message: string) => void;
   /** Called once every watched pool has been read for the first time. */
   readonly onReady?: () => void;
   /** Clock, injectable for tests. */
@@ -22,7 +39,12 @@ export interface WatchCommandOptions extends CommonOptions {
 }
 
 /**
- * Watches pools and reports added, changed and removed keys until `signal` aborts.
+ * Watches pools and reports added, changed and removed keys until `signal` aborts. Values
+ * stored as parts `K#1/N` … `K#N/N` are reported as the logical key `K` with `parts: N`, one
+ * change per value, as `get`/`list` show them (unless `raw`). Parts that cannot be
+ * reassembled (one missing, as while a writer adds them one at a time; two splits mixed) are
+ * never reported as a value: `K` keeps the value last reported until its parts are whole
+ * (then one `added`/`changed`) or all gone (then `removed`), and a note says so once.
  */
 export function watch(options: WatchCommandOptions): Promise<void> {
   const pools = (options.pools ?? ALL_POOLS).filter((p) => p.number !== 2);
@@ -37,6 +59,10 @@ export function watch(options: WatchCommandOptions): Promise<void> {
       signal: options.signal,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+      reassemble: options.raw !== true,
+      onChunkProblems: (problems) => {
+        for (const note of watchChunkNotes(pool.number, problems)) options.onNote?.(note);
+      },
       onReady: () => settle(pool),
       onError: (error) => {
         options.onProblem(pool, error);

@@ -1,0 +1,75 @@
+import { isAbsolute, join, resolve } from "node:path";
+import { type DecodedRecord, logicalKeyOf } from "@hyperv-kvp/kvp-core";
+import { DEFAULT_POOL_DIR, isPoolFileError, poolTarget, removeLogicalKeys } from "@hyperv-kvp/pool-file";
+import { DEFAULT_CONFIG_PATH } from "../config.js";
+import { REPORT_PREFIX, isAgentKey } from "../reporter.js";
+import { type CommonOptions, isRunning, loadFor, readAgentState } from "./common.js";
+
+/** Options of {@link forget}. */
+export interface ForgetOptions extends CommonOptions {
+  /**
+   * Act on the system installed under this directory instead of this machine (what the
+   * .deb's prerm passes as $DPKG_ROOT): its config `ROOT/etc/kvp-agent/config.json` (absent:
+   * defaults) unless `configPath` names one, and its pool directory `ROOT` + the config's
+   * `poolDir` (default /var/lib/hyperv) unless `poolDir` names one. `$KVP_POOL_DIR` is
+   * ignored: it names this machine's pools.
+   */
+  readonly root?: string;
+}
+
+/** What `kvp-agent forget` did. */
+export interface ForgetResult {
+  /** The pool-1 file acted on. */
+  readonly pool: string;
+  /** Stored records removed (a chunked value counts each part). */
+  readonly removed: number;
+  /** Logical keys removed (parts `K#i/N` counted once as `K`), in pool order. */
+  readonly keys: string[];
+  /** Why nothing could be removed although that is fine (no pool: no KVP daemon here). */
+  readonly note?: string;
+  /** A running agent's pid: it will write its records again until it is stopped. */
+  readonly runningAgentPid?: number;
+}
+
+/**
+ * `kvp-agent forget`: removes every record the agent owns in pool 1 (the `kvp-agent/`
+ * namespace: its status, hook results and reports, every part of a chunked value), under
+ * the daemon-compatible write lock, so the host stops seeing a stale status after the agent
+ * is removed. Other writers' records are kept, in their order. A missing pool directory or
+ * file (no KVP daemon) is not an error: nothing to forget, said in `note`.
+ * @throws {AgentError} `config` for a bad config; {@link PoolFileError} `locked` when the
+ *   lock wait times out, `io` when the pool cannot be written (not root).
+ */
+export async function forget(options: ForgetOptions): Promise<ForgetResult> {
+  const root = options.root === undefined || options.root === "" ? undefined : resolve(options.root);
+  const configPath = options.configPath ?? (root === undefined ? undefined : join(root, DEFAULT_CONFIG_PATH));
+  const { config } = loadFor(options, configPath, { optional: root !== undefined && options.configPath === undefined });
+  const target = root === undefined ? poolTarget(1, config.poolDir) : poolTarget(1, options.poolDir ?? underRoot(root, config.poolDir ?? DEFAULT_POOL_DIR));
+  // Under another root, a state file's pid is no process of this machine.
+  const state = root === undefined ? readAgentState(config.stateDir) : null;
+  const running = state !== null && isRunning(state) && state.pid !== options.ctx.pid ? { runningAgentPid: state.pid } : {};
+  let removed: DecodedRecord[];
+  try {
+    // The same selection as the agent's own clean-up of an earlier boot (Reporter.removeStale).
+    removed = await removeLogicalKeys(target, (key) => isAgentKey(key), { timeoutMs: config.lockTimeoutMs });
+  } catch (error) {
+    if (isPoolFileError(error, "daemon-absent")) {
+      return { pool: target.path, removed: 0, keys: [], note: `nothing to forget: ${error.message}`, ...running };
+    }
+    throw error;
+  }
+  const keys = [...new Set(removed.map((r) => logicalKeyOf(r.key)))];
+  return { pool: target.path, removed: removed.length, keys, ...running };
+}
+
+/** `path` (absolute on the installed system) as seen from this machine: below `root`. */
+function underRoot(root: string, path: string): string {
+  return join(root, isAbsolute(path) ? path : `/${path}`);
+}
+
+/** `forget` for people. */
+export function formatForget(result: ForgetResult): string {
+  if (result.note !== undefined) return "";
+  if (result.removed === 0) return `no ${REPORT_PREFIX}* records in ${result.pool}\n`;
+  return `removed ${result.removed} record(s) from ${result.pool}: ${result.keys.join(", ")}\n`;
+}
