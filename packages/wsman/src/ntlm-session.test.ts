@@ -3,6 +3,7 @@ import { isWsmanError } from "./errors.js";
 import { NTLM_FLAGS, deriveSessionKeys } from "./ntlm.js";
 import { NTLM_SEALING_FLAGS, NtlmSession, missingSealingFlags } from "./ntlm-session.js";
 import { hex, unhex } from "./test-support/hex.js";
+import { caught } from "./test-support/caught.js";
 
 // MS-NLMP 4.2.4.4 (GSS_WrapEx examples, NTLMv2): RandomSessionKey 55…55 (the exported session
 // key, with key exchange), the negotiated flags of the 4.2.4.3 AUTHENTICATE_MESSAGE, SeqNum 0,
@@ -11,14 +12,6 @@ const EXPORTED_SESSION_KEY = new Uint8Array(16).fill(0x55);
 const FLAGS = 0xe2888235;
 const PLAINTEXT = unhex("50006c00610069006e007400650078007400");
 
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("MS-NLMP 4.2.4.4 NTLMv2 GSS_WrapEx vectors", () => {
   it("the negotiated flags are the sealing variant the vector uses", () => {

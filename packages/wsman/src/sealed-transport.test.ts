@@ -6,40 +6,22 @@ import http from "node:http";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { isWsmanError } from "./errors.js";
 import { WsmanClient, challengeToken } from "./http-client.js";
-import { type WsmanHandler, type WsmanServer, type WsmanServerEvent, type WsmanServerOptions, createWsmanServer } from "./http-server.js";
+import { type WsmanServer, type WsmanServerEvent, type WsmanServerOptions, createWsmanServer } from "./http-server.js";
 import { NTLM_FLAGS, buildChallengeMessage, buildClientAuthenticate, buildNegotiateMessage, buildServerChallenge, verifyAuthenticate } from "./ntlm.js";
 import { NtlmSession } from "./ntlm-session.js";
-import { type WsmanInstance, buildGetRequest, buildGetResponse, parseFault, parseGetResponse } from "./soap.js";
+import { buildGetRequest, buildGetResponse, parseFault, parseGetResponse } from "./soap.js";
+import { rejection } from "./test-support/caught.js";
+import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "./test-support/fake-wmi.js";
 import { type HttpMessage, type HttpProxy, headerOf, startHttpProxy } from "./test-support/http-proxy.js";
 import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
 
-const V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2";
 const USER = "Administrator";
 const PASSWORD = "Pa55w.rd";
 const USERS = { [USER]: PASSWORD };
 const KVP = `${V2}/Msvm_KvpExchangeComponent`;
-const component = (i: number): WsmanInstance => ({
-  resourceUri: KVP,
-  className: "Msvm_KvpExchangeComponent",
-  properties: new Map<string, string | string[] | null>([
-    ["SystemName", `VM-${i}`],
-    ["GuestIntrinsicExchangeItems", ['<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"></INSTANCE>', "<INSTANCE/>"]],
-    ["Caption", null],
-  ]),
-});
-const ITEMS = [1, 2, 3, 4, 5].map(component);
-
-const handler: WsmanHandler = (request, { user }) => {
-  switch (request.kind) {
-    case "get":
-      return { kind: "get", instance: component(Number(String(request.selectors[0]?.value ?? "0").replace("VM-", ""))) };
-    case "enumerate":
-      return { kind: "enumerate", items: ITEMS };
-    case "invoke":
-      if (request.method === "Fail") return { kind: "fault", fault: { code: "s:Sender", subcode: "w:InvalidParameter", reason: "bad parameter", detail: `for ${user}` } };
-      return { kind: "invoke", returnValue: 0 };
-  }
-};
+const ITEMS = FAKE_ITEMS;
+const component = fakeComponent;
+const handler = fakeWmiHandler();
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -70,14 +52,7 @@ async function proxy(target: string, hooks: Parameters<typeof startHttpProxy>[1]
   return p;
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+const caught = rejection;
 
 const isSealed = (m: HttpMessage) => isEncryptedContentType(headerOf(m.head, "content-type"));
 const get = (c: WsmanClient, i: number) => c.get(KVP, [{ name: "SystemName", value: `VM-${i}` }]);

@@ -3,40 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isWsmanError } from "./errors.js";
 import { WsmanClient, challengeToken } from "./http-client.js";
 import { type AuthFailure, type WsmanHandler, type WsmanServer, createWsmanServer } from "./http-server.js";
-import type { WsmanInstance } from "./soap.js";
+import { rejection } from "./test-support/caught.js";
 import { type TestCertificate, makeSelfSignedCertificate } from "./test-support/certificate.js";
+import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "./test-support/fake-wmi.js";
 
-const V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2";
 const USERS = { Administrator: "Pa55w.rd" };
-const component = (i: number): WsmanInstance => ({
-  resourceUri: `${V2}/Msvm_KvpExchangeComponent`,
-  className: "Msvm_KvpExchangeComponent",
-  properties: new Map<string, string | string[] | null>([
-    ["SystemName", `VM-${i}`],
-    ["GuestIntrinsicExchangeItems", ['<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"></INSTANCE>', "<INSTANCE/>"]],
-    ["Caption", null],
-  ]),
-});
-const ITEMS = [1, 2, 3, 4, 5].map(component);
-
-const handler: WsmanHandler = (request, { user }) => {
-  switch (request.kind) {
-    case "get":
-      return { kind: "get", instance: component(Number(String(request.selectors[0]?.value ?? "0").replace("VM-", ""))) };
-    case "enumerate":
-      if (request.filter?.query.includes("Nothing")) return { kind: "enumerate", items: [] };
-      return { kind: "enumerate", items: ITEMS };
-    case "invoke":
-      if (request.method === "Fail") {
-        return { kind: "fault", fault: { code: "s:Sender", subcode: "w:InvalidParameter", reason: "bad parameter", detail: `for ${user}` } };
-      }
-      return {
-        kind: "invoke",
-        returnValue: 4096,
-        outputs: { Job: { address: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous", resourceUri: `${V2}/Msvm_ConcreteJob`, selectors: [{ name: "InstanceID", value: `JOB-${(request.parameters.get("DataItems") as readonly string[] | undefined)?.length}` }] } },
-      };
-  }
-};
+const ITEMS = FAKE_ITEMS;
+const component = fakeComponent;
+const handler = fakeWmiHandler({ jobs: true });
 
 let cert: TestCertificate;
 let failures: AuthFailure[] = [];
@@ -54,14 +28,7 @@ async function start(kind: "https" | "http", auth: readonly ("basic" | "ntlm")[]
   return { server, endpoint: await server.listen() };
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+const caught = rejection;
 
 beforeAll(() => {
   cert = makeSelfSignedCertificate();

@@ -15,20 +15,13 @@ import {
   sealBody,
   unsealBody,
 } from "./winrm-encryption.js";
+import { caught } from "./test-support/caught.js";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
 const SIGNATURE = unhex("010000007fb38ec5c55d497600000000");
 const SEALED = unhex("54e50165bf1936dc996020c1811b0f06fb5f");
 
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("the multipart/encrypted layout (MS-WSMV 2.2.9.1.1, as pywinrm and Windows write it)", () => {
   it("writes the exact Content-Type", () => {
