@@ -4,6 +4,7 @@
  * from node:crypto (they are in OpenSSL 3's default provider); MD4 and RC4 are our own.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { concatBytes as concat } from "./bytes.js";
 import { WsmanError } from "./errors.js";
 import { md4 } from "./md4.js";
 import { rc4 } from "./rc4.js";
@@ -95,15 +96,6 @@ function fromUtf16le(bytes: Uint8Array): string {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** HMAC-MD5 of the concatenated `data` under `key`. */
 export function hmacMd5(key: Uint8Array, ...data: Uint8Array[]): Uint8Array {

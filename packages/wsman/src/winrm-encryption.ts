@@ -14,6 +14,7 @@
  *   <uint32 LE signature length><signature><sealed bytes>
  * and the body ends with `--Encrypted Boundary--\r\n`.
  */
+import { concatBytes } from "./bytes.js";
 import { WsmanError } from "./errors.js";
 import type { NtlmSession } from "./ntlm-session.js";
 
@@ -49,15 +50,6 @@ function invalid(message: string): WsmanError {
   return new WsmanError("invalid-message", `invalid encrypted message: ${message}`);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * The body for `parts`, in Windows' exact layout.
@@ -82,7 +74,7 @@ export function encodeEncryptedBody(parts: readonly EncryptedPart[], boundary = 
     );
   }
   out.push(encoder.encode(`--${boundary}--\r\n`));
-  return concat(out);
+  return concatBytes(...out);
 }
 
 /**
@@ -284,7 +276,7 @@ export function unsealBody(session: NtlmSession, body: Uint8Array, contentType: 
     }
     return message;
   });
-  return { message: concat(messages), originalType: parts[0]?.originalType ?? SOAP_CONTENT_TYPE };
+  return { message: concatBytes(...messages), originalType: parts[0]?.originalType ?? SOAP_CONTENT_TYPE };
 }
 
 /**
