@@ -10,7 +10,7 @@ import { vms } from "./commands/vms.js";
 import { DEFAULT_WATCH_INTERVAL_MS, watchItems } from "./commands/watch.js";
 import { removeItems, writeItems } from "./commands/write.js";
 import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf, timeoutMsOf } from "./connection.js";
-import { type CliContext, processContext } from "./context.js";
+import { type CliContext, type ConnectRequest, processContext } from "./context.js";
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
 import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
@@ -138,12 +138,11 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
       outputError: (s, write) => write(s.startsWith("error:") ? `${TOOL}: ${s.slice(7)}` : s),
     });
 
-  /** Connects, runs `body`, closes. */
-  const withHost = async <T>(body: (transport: HyperVTransport) => Promise<T>): Promise<T> => {
+  /** How to reach the host, from the connection options: validated, password obtained. */
+  const connectRequest = async (): Promise<ConnectRequest> => {
     const args = program.opts() as ConnectionArgs & { cluster?: boolean; transport?: "wsman" | "powershell"; pwsh?: boolean };
     const namespace = args.cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
-    const kind = args.transport ?? ctx.defaultTransport ?? "wsman";
-    if (kind === "powershell") {
+    if ((args.transport ?? ctx.defaultTransport ?? "wsman") === "powershell") {
       const remote = (["host", "endpoint", "user"] as const).filter((o) => args[o] !== undefined);
       if (remote.length > 0) {
         throw new HostCliError(
@@ -153,12 +152,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         );
       }
       const command = ctx.env[POWERSHELL_ENV];
-      const transport = await ctx.connect({ kind, namespace, pwsh: args.pwsh === true, timeoutMs: timeoutMsOf(args.timeout), ...(command ? { command } : {}) });
-      try {
-        return await body(transport);
-      } finally {
-        transport.close();
-      }
+      return { kind: "powershell", namespace, pwsh: args.pwsh === true, timeoutMs: timeoutMsOf(args.timeout), ...(command ? { command } : {}) };
     }
     if (args.pwsh) throw new HostCliError("usage", "--pwsh goes with --transport powershell", `${TOOL} --help`);
     let password = ctx.env[PASSWORD_ENV];
@@ -178,7 +172,12 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         throw new HostCliError("usage", `cannot read --ca ${JSON.stringify(args.ca)}: ${(error as { code?: string }).code ?? String(error)}`);
       }
     }
-    const transport = await ctx.connect({ kind: "wsman", options: clientOptionsOf(args, password, ca), namespace });
+    return { kind: "wsman", options: clientOptionsOf(args, password, ca), namespace };
+  };
+
+  /** Connects, runs `body`, closes. */
+  const withHost = async <T>(body: (transport: HyperVTransport) => Promise<T>): Promise<T> => {
+    const transport = await ctx.connect(await connectRequest());
     try {
       return await body(transport);
     } finally {
