@@ -1,6 +1,6 @@
 /** What commands touch outside themselves, injectable so tests run kvp-host in process. */
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
-import type { HyperVTransport } from "./transport.js";
+import { type HyperVTransport, type TransportKind, defaultTransportKind } from "./transport.js";
 import type { HyperVNamespace } from "./transports/wsman.js";
 
 /**
@@ -37,7 +37,7 @@ export interface CliContext {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** The transport without --transport: powershell on Windows, wsman elsewhere (default wsman). */
-  readonly defaultTransport?: "wsman" | "powershell";
+  readonly defaultTransport?: TransportKind;
   /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
   readonly signals?: { once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown; off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown };
   /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
@@ -57,7 +57,7 @@ export function processContext(): CliContext {
     },
     readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
     promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
-    defaultTransport: process.platform === "win32" ? "powershell" : "wsman",
+    defaultTransport: defaultTransportKind(process.platform),
     connect: async (request) => {
       if (request.kind === "powershell") {
         const { openPowerShellTransport } = await import("./transports/powershell.js");

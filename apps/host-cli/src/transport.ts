@@ -7,6 +7,14 @@
  */
 import type { WmiError, WmiJob } from "@hyperv-kvp/kvp-core";
 
+/** How kvp-host reaches the host. */
+export type TransportKind = "powershell" | "wsman";
+
+/** The default transport: local PowerShell on Windows, WS-Management everywhere else. */
+export function defaultTransportKind(platform: string): TransportKind {
+  return platform === "win32" ? "powershell" : "wsman";
+}
+
 /** A virtual machine, from its Msvm_ComputerSystem instance. */
 export interface VmInfo {
   /** Name: the VM's GUID, as Hyper-V writes it (upper case). */

@@ -100,13 +100,7 @@ export function bridgeEnvironment(env: Readonly<Record<string, string | undefine
   return out;
 }
 
-/** How kvp-host reaches the host. */
-export type TransportKind = "powershell" | "wsman";
-
-/** The default transport: local PowerShell on Windows, WS-Management everywhere else. */
-export function defaultTransportKind(platform: string = process.platform): TransportKind {
-  return platform === "win32" ? "powershell" : "wsman";
-}
+export { type TransportKind, defaultTransportKind } from "../transport.js";
 
 function hex32(n: number): string {
   return `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, "0")}`;
