@@ -5,14 +5,17 @@
 //
 // --version  Debian version (default: this app's package.json version)
 // --out      where the .deb goes (default: dist)
-// --no-build use dist/kvp-agent.cjs as it is instead of rebuilding it first (the tests do:
-//            their globalSetup has just built it, and other tests run it meanwhile)
+// --no-build use dist/kvp-agent.cjs and ../pool-tools/dist/kvp-pool.cjs as they are instead
+//            of rebuilding them first (the tests do: the bundles are built before the tests
+//            run, and other tests run them meanwhile)
 //
-// Layout (see README-section.md): the bundle and koffi in /usr/lib/kvp-agent, a launcher in
-// /usr/bin, the unit in /lib/systemd/system, /etc/kvp-agent with an example config (the only
-// conffile) and an empty hooks.d. koffi and its prebuilt-binary package are copied unchanged
-// from this checkout's node_modules: koffi finds the binary package at
-// node_modules/@koromix/koffi-<platform>, which is where it lands beside the bundle.
+// Layout (see deb/README.Debian): the agent's bundle and kvp-pool's (apps/pool-tools, the
+// pool-record tool operators debug a guest with) side by side in /usr/lib/kvp-agent with the
+// one koffi both load, a launcher for each in /usr/bin, the unit in /lib/systemd/system,
+// /etc/kvp-agent with an example config (the only conffile) and an empty hooks.d. koffi and
+// its prebuilt-binary package are copied unchanged from this checkout's node_modules: koffi
+// finds the binary package at node_modules/@koromix/koffi-<platform>, which is where it lands
+// beside the bundles, and each bundle resolves koffi from its own path.
 // Needs dpkg-deb (Debian package dpkg); runs as any user (--root-owner-group).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -38,6 +41,8 @@ const TOOL = "build-deb";
 const PACKAGE = "kvp-agent";
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
+/** apps/pool-tools, whose kvp-pool bundle the package ships too. */
+const poolToolsDir = fileURLToPath(new URL("../../pool-tools/", import.meta.url));
 
 /** Debian architecture per Node's process.arch, for the architectures koffi ships binaries for. */
 const DEB_ARCH = { x64: "amd64", arm64: "arm64" };
@@ -142,10 +147,12 @@ function controlText({ version, arch, installedSize }) {
     "Recommends: hyperv-daemons",
     "Section: admin",
     "Priority: optional",
-    "Description: Hyper-V KVP guest agent",
+    "Description: Hyper-V KVP guest agent and pool-record tool",
     " The kvp-agent service turns what the Hyper-V host sends through KVP data exchange",
     " (pools 0 and 3) into state files and hook runs, and reports its status back to the",
-    " host through pool 1. Runs on Debian's nodejs (18 or later).",
+    " host through pool 1. The kvp-pool command lists, gets, sets, deletes, checks and",
+    " watches KVP pool records safely beside hv_kvp_daemon, for scripts and debugging.",
+    " Both run on Debian's nodejs (18 or later).",
   ].join("\n")}\n`;
 }
 
@@ -157,11 +164,21 @@ function buildDeb(options) {
   const arch = DEB_ARCH[process.arch];
   if (process.platform !== "linux" || arch === undefined) throw new UsageError(`cannot package for ${process.platform}-${process.arch}: koffi's binary is picked per platform; build on linux x64 or arm64`);
 
-  if (options.build) run(process.execPath, ["build.mjs"]);
+  if (options.build) {
+    run(process.execPath, ["build.mjs"]);
+    run(process.execPath, ["build.mjs"], poolToolsDir);
+  }
   const bundle = join(appDir, "dist", "kvp-agent.cjs");
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build it (node build.mjs in ${appDir}) or leave out --no-build`);
+  const poolBundle = join(poolToolsDir, "dist", "kvp-pool.cjs");
+  if (!existsSync(poolBundle)) throw new Error(`${poolBundle} is missing: build it (node build.mjs in ${poolToolsDir}) or leave out --no-build`);
 
   const koffiDir = packageRoot("koffi", join(appDir, "package.json"));
+  // Both bundles load the one koffi copy shipped beside them: kvp-pool must be built against it.
+  const poolKoffiDir = packageRoot("koffi", join(poolToolsDir, "package.json"));
+  if (poolKoffiDir !== koffiDir) {
+    throw new Error(`kvp-pool resolves koffi to ${poolKoffiDir}, kvp-agent to ${koffiDir}: the package ships one copy for both (give both apps the same koffi version, then pnpm install)`);
+  }
   const koffiVersion = JSON.parse(readFileSync(join(koffiDir, "package.json"), "utf8")).version;
   const platformName = `@koromix/koffi-linux-${process.arch}`;
   const platformDir = packageRoot(platformName, join(koffiDir, "package.json"));
@@ -173,9 +190,11 @@ function buildDeb(options) {
     const root = (path) => join(stage, path);
     const lib = "usr/lib/kvp-agent";
     install(bundle, root(`${lib}/kvp-agent.cjs`), 0o644);
+    install(poolBundle, root(`${lib}/kvp-pool.cjs`), 0o644);
     copyTree(koffiDir, root(`${lib}/node_modules/koffi`));
     copyTree(platformDir, root(`${lib}/node_modules/${platformName}`));
     install(join(here, "deb/kvp-agent"), root("usr/bin/kvp-agent"), 0o755);
+    install(join(here, "deb/kvp-pool"), root("usr/bin/kvp-pool"), 0o755);
     install(join(appDir, "systemd/kvp-agent.service"), root("lib/systemd/system/kvp-agent.service"), 0o644);
     install(join(here, "deb/config.example.json"), root("etc/kvp-agent/config.example.json"), 0o644);
     mkdirSync(root("etc/kvp-agent/hooks.d"), { recursive: true, mode: 0o755 });

@@ -7,8 +7,11 @@
 // The installed launcher runs `kvp-agent once` with the installed bundle and koffi, under the
 // machine's Node and under Node 18, against pool files in the root's own /var/lib/hyperv, so
 // the test sees prerm's `kvp-agent forget --root` clear the agent's pool-1 records on remove
-// and purge (not on upgrade) and leave this machine's /var/lib/hyperv alone. Needs dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian
-// package and Node 18: missing, the tests fail (see test-support/packaging-support.ts).
+// and purge (not on upgrade) and leave this machine's /var/lib/hyperv alone. The installed
+// /usr/bin/kvp-pool, whose bundle shares that koffi, lists, gets, sets and deletes records
+// in the same pools under both Nodes; remove takes it away with the rest. Needs dpkg,
+// dpkg-deb, deb-systemd-helper, a nodejs Debian package, Node 18 and kvp-pool's built bundle:
+// missing, the tests fail (see test-support/packaging-support.ts).
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
@@ -21,6 +24,7 @@ import {
   BUNDLE,
   PACKAGING_DIR,
   type RunResult,
+  builtPoolBundle,
   describeNeeding,
   hasProgram,
   obtainNode18,
@@ -50,9 +54,11 @@ const OWN_ENTRIES = [
   "usr/",
   "usr/bin/",
   "usr/bin/kvp-agent",
+  "usr/bin/kvp-pool",
   "usr/lib/",
   `${LIB}/`,
   `${LIB}/kvp-agent.cjs`,
+  `${LIB}/kvp-pool.cjs`,
   `${LIB}/node_modules/`,
   `${LIB}/node_modules/@koromix/`,
   "usr/share/",
@@ -124,9 +130,12 @@ describeNeeding(
     let koffiEntries: string[];
 
     beforeAll(() => {
+      // build-deb --no-build packs kvp-pool's bundle as it is: it must be current.
+      builtPoolBundle();
       out = tempDir("deb-out");
       const build = (version: string) => {
-        // --no-build: the globalSetup has just built the bundle, and other tests run it now.
+        // --no-build: the bundles are built (the agent's by the globalSetup, kvp-pool's checked
+        // just above), and other tests run them now.
         const result = runSync(process.execPath, [join(PACKAGING_DIR, "build-deb.mjs"), "--no-build", "--version", version, "--out", out]);
         expect(result.status, result.stderr).toBe(0);
         return result.stdout.trim();
@@ -165,6 +174,8 @@ describeNeeding(
     const installedVersion = () => runSync("dpkg-query", [`--admindir=${admin}`, "-W", "-f", `${showField("Status")} ${showField("Version")}`, "kvp-agent"]);
     const kvpAgent = (args: readonly string[], env: Record<string, string> = {}) =>
       runSync(join(root, "usr/bin/kvp-agent"), args, { ...process.env, ...env });
+    const kvpPool = (args: readonly string[], env: Record<string, string> = {}) =>
+      runSync(join(root, "usr/bin/kvp-pool"), ["--dir", pools, ...args], { ...process.env, ...env });
     const once = (env: Record<string, string> = {}) =>
       kvpAgent(["once", "--config", join(root, "etc/kvp-agent/config.json"), "--dir", pools, "--state-dir", join(root, "run/kvp-agent")], env);
     const node18 = () => {
@@ -187,7 +198,7 @@ describeNeeding(
       for (const script of ["postinst", "postrm", "prerm"]) expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
     });
 
-    it("holds exactly the bundle, koffi beside it, the launcher, the unit, the config and hooks dirs, all root-owned", () => {
+    it("holds exactly the two bundles, koffi beside them, their launchers, the unit, the config and hooks dirs, all root-owned", () => {
       const listing = runSync("dpkg-deb", ["--contents", debV1]).stdout.trim().split("\n");
       const entries = listing.map((line) => {
         const [mode, owner, , , , path] = line.split(/\s+/);
@@ -198,7 +209,9 @@ describeNeeding(
       expect(entries.map((e) => e.rel).filter((r) => r !== "").sort()).toEqual([...OWN_ENTRIES, ...koffiEntries].sort());
       const modeOf = (rel: string) => entries.find((e) => e.rel === rel)?.mode;
       expect(modeOf("usr/bin/kvp-agent")).toBe("-rwxr-xr-x");
+      expect(modeOf("usr/bin/kvp-pool")).toBe("-rwxr-xr-x");
       expect(modeOf(`${LIB}/kvp-agent.cjs`)).toBe("-rw-r--r--");
+      expect(modeOf(`${LIB}/kvp-pool.cjs`)).toBe("-rw-r--r--");
       expect(modeOf("etc/kvp-agent/hooks.d/")).toBe("drwxr-xr-x");
     });
 
@@ -222,6 +235,7 @@ describeNeeding(
       const binary = `node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`;
       expect(readFileSync(join(root, LIB, binary)).equals(readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)))).toBe(true);
       expect(readFileSync(join(root, LIB, "kvp-agent.cjs")).equals(readFileSync(BUNDLE))).toBe(true);
+      expect(readFileSync(join(root, LIB, "kvp-pool.cjs")).equals(readFileSync(builtPoolBundle()))).toBe(true);
       expect(existsSync(machineLink) || lstatExists(machineLink)).toBe(machineHad);
     });
 
@@ -255,6 +269,43 @@ describeNeeding(
       // The installed bundle takes koffi from beside it, and Node 18 loads it.
       const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
       const loaded = runSync(node18(), ["-e", probe, join(root, LIB, "kvp-agent.cjs")]);
+      expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
+    });
+
+    it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, with the shared koffi", () => {
+      // The pools `once` above left: the host's Role, the facts, the foreign and the agent's pool-1 records.
+      const records = pool1();
+      expect(agentKeys()).toContain(REPORT_KEYS.status);
+      for (const env of [{}, { KVP_POOL_NODE: node18() }]) {
+        const what = JSON.stringify(env);
+        const got = kvpPool(["get", "Role", "--pool", "external"], env);
+        expect(got.status, `${what}: ${got.stderr}`).toBe(0);
+        expect(got.stdout).toBe("web\n");
+        expect(kvpPool(["get", REPORT_KEYS.version], env).stdout).toBe(`${AGENT_VERSION}\n`);
+        const listed = kvpPool(["list", "--pool", "guest", "--json"], env);
+        expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);
+        expect((JSON.parse(listed.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value])).toEqual(records);
+        const facts = kvpPool(["list", "--pool", "auto-external"], env);
+        expect(facts.status, `${what}: ${facts.stderr}`).toBe(0);
+        expect(facts.stdout).toBe("# pool 3 (auto-external)\nHostName = hv-01\n");
+
+        // A write takes the daemon-compatible locks through the installed koffi.
+        const set = kvpPool(["set", "debug/probe", "seen"], env);
+        expect(set.status, `${what}: ${set.stderr}`).toBe(0);
+        expect(pool1()).toEqual([...records, ["debug/probe", "seen"]]);
+        expect(kvpPool(["check"], env).status).toBe(0);
+        const deleted = kvpPool(["delete", "debug/probe"], env);
+        expect(deleted.status, `${what}: ${deleted.stderr}`).toBe(0);
+        expect(pool1()).toEqual(records);
+        const gone = kvpPool(["get", "debug/probe"], env);
+        expect(gone.status).toBe(1);
+        expect(gone.stderr).toMatch(/^kvp-pool: /);
+      }
+      // The launcher runs the node KVP_POOL_NODE names (so the loop above did run Node 18).
+      expect(kvpPool(["--help"], { KVP_POOL_NODE: join(work, "no-such-node") }).status).toBe(127);
+      // The installed kvp-pool bundle takes koffi from beside it too: one copy for both.
+      const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
+      const loaded = runSync(node18(), ["-e", probe, join(root, LIB, "kvp-pool.cjs")]);
       expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
     });
 
@@ -306,6 +357,7 @@ describeNeeding(
         ].sort(),
       );
       expect(installedVersion().stdout).toBe(`deinstall ok config-files ${UPGRADE_VERSION}`);
+      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`]) expect(lstatExists(join(root, gone)), gone).toBe(false);
 
       const purged = dpkg(["--purge", "kvp-agent"]);
       expect(purged.status, purged.stderr).toBe(0);
@@ -314,6 +366,7 @@ describeNeeding(
       expect(tree(root)).toEqual([...PURGED_ENTRIES, ...POOL_ENTRIES].sort());
       expect(runSync("dpkg-query", [`--admindir=${admin}`, "-W", "kvp-agent"]).status).not.toBe(0);
       expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
+      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`]) expect(lstatExists(join(root, gone)), gone).toBe(false);
     });
 
     it("purge of an installed package forgets too; a root without pools gets a note, not a failure", () => {

@@ -1,21 +1,37 @@
-// The one-file bundle on Debian 12's Node (18.20.4): the agent's end-to-end scenario with the
-// BUILT dist/kvp-agent.cjs run by Node 18, against a simulated Hyper-V host in front of the
-// REAL hv_kvp_daemon, with the CloudStack example (packaging/examples/cloudstack) as config
-// and hook. The machine's own Node runs the same bundle in the agent's e2e tests and in
-// deb-package.test.ts. Needs Node 18 (packaging/fetch-node18.mjs), hv_kvp_daemon and cc:
-// missing, the tests fail (see test-support/packaging-support.ts).
+// The one-file bundles the .deb ships, on Debian 12's Node (18.20.4): the agent's end-to-end
+// scenario with the BUILT dist/kvp-agent.cjs run by Node 18, against a simulated Hyper-V host
+// in front of the REAL hv_kvp_daemon, with the CloudStack example (packaging/examples/cloudstack)
+// as config and hook; and the BUILT kvp-pool bundle (apps/pool-tools/dist/kvp-pool.cjs) run
+// by Node 18 against the same daemon: what it sets in pool 1 the host enumerates, what the
+// host sends it gets, lists, checks and watches. The machine's own Node runs the same bundles
+// in the apps' own tests and in deb-package.test.ts. Needs Node 18
+// (packaging/fetch-node18.mjs), hv_kvp_daemon and cc: missing, the tests fail (see
+// test-support/packaging-support.ts).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { splitValue } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOT_ID_PATH } from "../context.js";
 import { REPORT_KEYS, hookReportKey } from "../reporter.js";
 import { STATE_FILES } from "../state-files.js";
 import { AGENT_VERSION } from "../version.js";
-import { APP_DIR, BUNDLE, PACKAGING_DIR, type RunResult, describeNeeding, obtainNode18, removeTempDirs, runAsync, tempDir, waitFor } from "./test-support/packaging-support.js";
+import {
+  APP_DIR,
+  BUNDLE,
+  PACKAGING_DIR,
+  type RunResult,
+  builtPoolBundle,
+  describeNeeding,
+  obtainNode18,
+  removeTempDirs,
+  runAsync,
+  tempDir,
+  waitFor,
+} from "./test-support/packaging-support.js";
 
 const NODE18_VERSION = "v18.20.4";
 const USERDATA_KEY = "cloudstack-vm-userdata";
@@ -54,16 +70,21 @@ const NEWER_APIS: readonly (readonly [text: string, since: string])[] = [
   ["Float16Array", "24"],
 ];
 
-describe("the bundle's Node 18 tripwire", () => {
-  it("calls no library API newer than Node 18", () => {
-    const text = readFileSync(BUNDLE, "utf8");
-    const found = NEWER_APIS.filter(([api]) => text.includes(api)).map(([api, since]) => `${api} (Node ${since})`);
-    expect(found, "Debian 12's nodejs is 18: these would throw there").toEqual([]);
-  });
+describe("the bundles' Node 18 tripwire", () => {
+  for (const [name, bundle] of [
+    ["kvp-agent", () => BUNDLE],
+    ["kvp-pool", builtPoolBundle],
+  ] as const) {
+    it(`${name}: calls no library API newer than Node 18`, () => {
+      const text = readFileSync(bundle(), "utf8");
+      const found = NEWER_APIS.filter(([api]) => text.includes(api)).map(([api, since]) => `${api} (Node ${since})`);
+      expect(found, "Debian 12's nodejs is 18: these would throw there").toEqual([]);
+    });
+  }
 });
 
 describeNeeding(
-  "the bundle on Node 18 (Debian 12's nodejs)",
+  "the bundles on Node 18 (Debian 12's nodejs)",
   () => {
     const node = obtainNode18();
     return node.ok ? undefined : node.reason;
@@ -75,18 +96,20 @@ describeNeeding(
       return node.path;
     };
 
-    it(`is ${NODE18_VERSION} and loads koffi 3.3 (prebuilt binary) from beside the bundle`, async () => {
+    it(`is ${NODE18_VERSION} and loads koffi 3.3 (prebuilt binary) from beside each bundle`, async () => {
       // Resolved from the bundle's path, as the bundle does; then a real call through it.
       const probe = [
         'const k = require("node:module").createRequire(process.argv[1])("koffi");',
         'const getpid = k.load(null).func("int getpid()");',
         "console.log(JSON.stringify({ node: process.version, napi: process.versions.napi, koffi: k.version, pid: getpid() === process.pid }));",
       ].join("\n");
-      const result = expectExit(await runAsync(node18(), ["-e", probe, BUNDLE]), 0);
       // koffi's exports map hides its package.json from require; read the file itself.
       const koffiVersion = (JSON.parse(readFileSync(join(APP_DIR, "node_modules/koffi/package.json"), "utf8")) as { version: string }).version;
       expect(koffiVersion).toMatch(/^3\.3\./);
-      expect(JSON.parse(result.stdout)).toEqual({ node: NODE18_VERSION, napi: expect.any(String), koffi: koffiVersion, pid: true });
+      for (const bundle of [BUNDLE, builtPoolBundle()]) {
+        const result = expectExit(await runAsync(node18(), ["-e", probe, bundle]), 0);
+        expect(JSON.parse(result.stdout), bundle).toEqual({ node: NODE18_VERSION, napi: expect.any(String), koffi: koffiVersion, pid: true });
+      }
     });
 
     describe("against the real hv_kvp_daemon", () => {
@@ -102,8 +125,8 @@ describeNeeding(
         work = tempDir("node18");
         stateDir = join(work, "state");
         vmRoot = join(work, "vm");
-        // The example hook and config, as README-section.md installs them; the hook
-        // configures a scratch root instead of this machine.
+        // The example hook and config, as the root README ("Shipping kvp-agent in VM
+        // templates") installs them; the hook configures a scratch root instead of this machine.
         mkdirSync(join(work, "sbin"));
         const hook = join(work, "sbin", "kvp-cloudstack-hook");
         copyFileSync(join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"), hook);
@@ -200,14 +223,81 @@ describeNeeding(
         expect((await pool1(h)).get(REPORT_KEYS.status)).toBe("stopped");
         expect(stderr).not.toMatch(/internal error|^\s{4}at /m);
       });
+
+      it("kvp-pool: what it sets in pool 1 the host enumerates; it gets, lists, checks and watches what the host and the daemon hold; delete", async () => {
+        const h = await startHost();
+        await h.sendHostFacts({ HostName: "hv-01" });
+        await h.set(0, "Role", "web");
+        const kvpPool = async (args: readonly string[], status: number) =>
+          expectExit(await runAsync(node18(), [builtPoolBundle(), "--dir", h.poolDir, ...args]), status, "kvp-pool");
+
+        // One short value, and one longer than the host receives whole, stored as parts.
+        const report = "é".repeat(1500);
+        await kvpPool(["set", "ReadyState", "ready — prêt"], 0);
+        await kvpPool(["set", "--chunk", "report", report], 0);
+        const parts = splitValue("report", report);
+        expect(parts.map((r) => r.key)).toEqual(["report#1/2", "report#2/2"]);
+        expect([...(await pool1(h)).entries()]).toEqual([["ReadyState", "ready — prêt"], ...parts.map((r) => [r.key, r.value])]);
+
+        expect((await kvpPool(["get", "ReadyState"], 0)).stdout).toBe("ready — prêt\n");
+        expect((await kvpPool(["get", "report"], 0)).stdout).toBe(`${report}\n`);
+        expect((await kvpPool(["get", "Role", "--pool", "external"], 0)).stdout).toBe("web\n");
+        expect((await kvpPool(["get", "HostName", "--pool", "auto-external"], 0)).stdout).toBe("hv-01\n");
+        expect((await kvpPool(["get", "Missing"], 1)).stderr).toMatch(/^kvp-pool: /);
+
+        // Every pool, pool 2 as the daemon synthesises it for the host.
+        const listed = JSON.parse((await kvpPool(["list", "--json"], 0)).stdout) as { pool: number; key: string; value: string; parts?: number }[];
+        const inPool = (pool: number) => listed.filter((r) => r.pool === pool).map((r) => [r.key, r.value, r.parts]);
+        expect(inPool(0)).toEqual([["Role", "web", undefined]]);
+        expect(inPool(1)).toEqual([
+          ["ReadyState", "ready — prêt", undefined],
+          ["report", report, 2],
+        ]);
+        expect(inPool(3)).toContainEqual(["HostName", "hv-01", undefined]);
+        const synthesised = await h.enumerate(2);
+        expect(synthesised.complete).toBe(true);
+        expect(listed.filter((r) => r.pool === 2).map((r) => [r.key, r.value])).toEqual(synthesised.records.map((r) => [r.key, r.value]));
+        await kvpPool(["check", "--all-pools"], 0);
+
+        // watch sees the host change and remove its item, one NDJSON line each; SIGTERM ends it with 0.
+        const watch = spawn(node18(), [builtPoolBundle(), "--dir", h.poolDir, "watch", "--pool", "external", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        watch.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+        watch.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => watch.once("close", (code, signal) => resolve({ code, signal })));
+        const events = () => stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as { type: string; key: string; value?: string; previous?: string });
+        try {
+          await waitFor(() => stderr.includes("watching"), "the watch to start");
+          await h.set(0, "Role", "db");
+          await waitFor(() => events().length >= 1, "the change of Role");
+          await h.delete(0, "Role");
+          await waitFor(() => events().length >= 2, "the removal of Role");
+        } finally {
+          watch.kill("SIGTERM");
+        }
+        expect(await exited, stderr).toEqual({ code: 0, signal: null });
+        expect(events().map(({ type, key, value, previous }) => ({ type, key, value, previous }))).toEqual([
+          { type: "changed", key: "Role", value: "db", previous: "web" },
+          { type: "removed", key: "Role", value: undefined, previous: "db" },
+        ]);
+        for (const line of stderr.split("\n")) if (line !== "") expect(line).toMatch(/^kvp-pool: /);
+
+        // delete takes every part of a chunked value; the host no longer sees what was deleted.
+        await kvpPool(["delete", "report"], 0);
+        expect([...(await pool1(h)).entries()]).toEqual([["ReadyState", "ready — prêt"]]);
+        await kvpPool(["delete", "ReadyState"], 0);
+        expect([...(await pool1(h)).entries()]).toEqual([]);
+        await kvpPool(["get", "ReadyState"], 1);
+      });
     });
   },
 );
 
-/** Asserts a run exited with `status`, its stderr made of kvp-agent's own lines; returns it. */
-function expectExit(result: RunResult, status: number): RunResult {
+/** Asserts a run exited with `status`, its stderr made of `tool`'s own lines; returns it. */
+function expectExit(result: RunResult, status: number, tool: "kvp-agent" | "kvp-pool" = "kvp-agent"): RunResult {
   expect(result.signal, `killed by a signal; stderr: ${result.stderr}`).toBeNull();
   expect(result.status, `exit status; stderr: ${result.stderr}`).toBe(status);
-  for (const line of result.stderr.split("\n")) if (line !== "") expect(line).toMatch(/^kvp-agent: /);
+  for (const line of result.stderr.split("\n")) if (line !== "") expect(line.startsWith(`${tool}: `), line).toBe(true);
   return result;
 }

