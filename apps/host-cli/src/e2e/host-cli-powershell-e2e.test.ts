@@ -11,12 +11,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, type Run, poolOf, runNode } from "./support.js";
+import { bundleStandIn } from "../test-support/bundle-stand-in.js";
 
 const SHIPPED_SCRIPT = fileURLToPath(new URL("../../dist/powershell/kvp-host-bridge.ps1", import.meta.url));
-const STAND_IN_SOURCE = fileURLToPath(new URL("../test-support/powershell-stand-in.ts", import.meta.url));
 const USER = "Administrator";
 const PASSWORD = "Ps-E2e-Pa55!";
 const policy = realDaemonPolicy();
@@ -32,16 +31,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kvp-host-ps-e2e-"));
-    await build({
-      entryPoints: [STAND_IN_SOURCE],
-      outfile: join(dir, "stand-in.cjs"),
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      conditions: ["@hyperv-kvp/source"],
-      logLevel: "warning",
-    });
+    await bundleStandIn(join(dir, "stand-in.cjs"));
     // Stands where powershell.exe would: refuses to run unless handed the shipped script with -File.
     const wrapper = join(dir, "fake-powershell");
     writeFileSync(

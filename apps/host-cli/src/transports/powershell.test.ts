@@ -12,7 +12,6 @@ import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, st
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { type KvpRecord, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
 import { WsmanClient, isWsmanError } from "@hyperv-kvp/wsman";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHostCliError } from "../cli-error.js";
 import { list } from "../commands/list.js";
@@ -34,6 +33,7 @@ import {
 } from "./powershell.js";
 import { asciiJson } from "./powershell-bridge.js";
 import { WsmanTransport } from "./wsman.js";
+import { bundleStandIn } from "../test-support/bundle-stand-in.js";
 
 const VM = "11111111-2222-3333-4444-555555555555";
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
@@ -442,7 +442,6 @@ describe("how the bridge is started", () => {
 
 const USER = "Administrator";
 const PASSWORD = "Ps-Stand-1n!";
-const STAND_IN_SOURCE = fileURLToPath(new URL("../test-support/powershell-stand-in.ts", import.meta.url));
 const policy = realDaemonPolicy();
 
 describe("PowerShellTransport through the stand-in vs WsmanTransport, against hyperv-sim's WMI host (real hv_kvp_daemon)", () => {
@@ -462,17 +461,7 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "kvp-ps-stand-in-"));
-    // The stand-in imports workspace sources: bundle it as the CLI is bundled.
-    await build({
-      entryPoints: [STAND_IN_SOURCE],
-      outfile: join(dir, "powershell-stand-in.cjs"),
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      conditions: ["@hyperv-kvp/source"],
-      logLevel: "warning",
-    });
+    await bundleStandIn(join(dir, "powershell-stand-in.cjs"));
     cert = makeSelfSignedCertificate();
     host = await startWmiHost({ vms: ["web01", "ps01", "ws01"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
     ps = await openPowerShellTransport({
