@@ -28,16 +28,24 @@ const status = run("pnpm", [
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+/** Test files that failed without a failing test: they did not load, or a hook failed. */
+let brokenFiles = 0;
 try {
   const report = JSON.parse(readFileSync(reportFile, "utf8"));
   passed = report.numPassedTests;
-  failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
+  for (const file of report.testResults ?? []) {
+    if (file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed")) brokenFiles++;
+  }
 } catch {
-  failed = Math.max(failed, 1);
+  console.error("test: vitest wrote no readable report: the counts below are not the run's");
+  brokenFiles = Math.max(brokenFiles, 1);
 }
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+// The line counts tests; files that never ran their tests are said apart, not counted as tests.
+const broken = brokenFiles > 0 ? `; ${brokenFiles} test file${brokenFiles === 1 ? "" : "s"} failed to run (see above)` : "";
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped${broken}`);
 if (process.env.CI && skipped > 0) console.error("test: skipped tests fail the run under CI");
-process.exit(status !== 0 || failed > 0 || passed === 0 || (process.env.CI && skipped > 0) ? 1 : 0);
+process.exit(status !== 0 || failed > 0 || brokenFiles > 0 || passed === 0 || (process.env.CI && skipped > 0) ? 1 : 0);

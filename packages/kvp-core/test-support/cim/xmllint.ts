@@ -1,25 +1,18 @@
 /// <reference types="node" />
 // Test support only (excluded from the build): validates documents against DMTF's CIM-XML
-// DTD with xmllint (Debian libxml2-utils). The DTD is shared/reference/DSP0203_2.4.0.dtd,
-// found by walking up from this file, so the repository can sit anywhere beside shared/.
+// DTD with xmllint (Debian libxml2-utils). The DTD is kept in the repository, with DMTF's
+// notice: test-support/fixtures/DSP0203_2.4.0.dtd.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const DTD_NAME = "DSP0203_2.4.0.dtd";
 
-/** Absolute path of the DTD; throws (loudly) when no ancestor has shared/reference/ with it. */
+/** Absolute path of the DTD (test-support/fixtures, see its NOTICE.md). */
 export function findDtd(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "shared", "reference", DTD_NAME);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${DTD_NAME} not found in shared/reference above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
+  return fileURLToPath(new URL(`../fixtures/${DTD_NAME}`, import.meta.url));
 }
 
 /**
