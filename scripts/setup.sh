@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Brings a checkout to a runnable state, and does nothing that is already done:
 # pnpm at the pinned version, dependencies from the lockfile, a build (turbo caches it).
-# With --for-tests it also installs the Debian packages the interop tests run against.
+# With --for-release it also installs the Debian packages `pnpm release` builds with; with
+# --for-tests, those and the ones the tests run against (interop with the real daemon, the
+# release checks: package linters, fresh Debian roots, Wine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +15,18 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install --global --silent "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
-if [ "${1:-}" = "--for-tests" ]; then
+mode=${1:-}
+missing=()
+if [ "$mode" = "--for-release" ] || [ "$mode" = "--for-tests" ]; then
+  # dpkg-deb packs the guest .debs, rpmbuild the .rpms; the single executables for arm64 are
+  # stripped with binutils' aarch64 strip (GNU strip handles only this machine's own).
+  command -v dpkg-deb >/dev/null || missing+=(dpkg)
+  command -v rpmbuild >/dev/null || missing+=(rpm)
+  command -v aarch64-linux-gnu-strip >/dev/null || missing+=(binutils-aarch64-linux-gnu)
+fi
+if [ "$mode" = "--for-tests" ]; then
   # The real hv_kvp_daemon is the authority the interop tests compare against; cc builds
   # the LD_PRELOAD shim that lets it run without Hyper-V.
-  missing=()
   [ -x /usr/sbin/hv_kvp_daemon ] || missing+=(hyperv-daemons)
   command -v cc >/dev/null || missing+=(gcc libc6-dev)
   command -v flock >/dev/null || missing+=(util-linux)
@@ -24,21 +34,26 @@ if [ "${1:-}" = "--for-tests" ]; then
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
   # systemd-analyze verifies kvp-agent's unit file.
   command -v systemd-analyze >/dev/null || missing+=(systemd)
-  # dpkg-deb and dpkg build and install kvp-agent's .deb; deb-systemd-helper enables its unit.
-  command -v dpkg-deb >/dev/null || missing+=(dpkg)
+  # dpkg installs kvp-agent's .deb; deb-systemd-helper enables its unit.
   command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
   # pywinrm is the independent WinRM client the sealed-HTTP interop test runs (Debian's python3).
   /usr/bin/python3 -c "import winrm, requests_ntlm" 2>/dev/null || missing+=(python3-winrm)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      say "installing ${missing[*]}"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq >/dev/null
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    else
-      say "missing: ${missing[*]} — install them (apt-get install ${missing[*]}) and run again"
-      exit 1
-    fi
+  # The release checks: the packages' own linters, real Debian roots to install them in, and
+  # Wine to run kvp-host.exe.
+  command -v lintian >/dev/null || missing+=(lintian)
+  command -v rpmlint >/dev/null || missing+=(rpmlint)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  [ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "missing: ${missing[*]} — install them (apt-get install ${missing[*]}) and run again"
+    exit 1
   fi
 fi
 

@@ -1,0 +1,14 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "release",
+    include: ["*.test.ts"],
+    // Builds release/ with `pnpm release` (or takes $KVP_RELEASE_DIR) once for every check.
+    globalSetup: ["./global-setup.ts"],
+    // The checks install packages into fresh roots and run executables under Wine: minutes,
+    // not milliseconds. These are deadlines against hangs, not measurements.
+    testTimeout: 600_000,
+    hookTimeout: 1_800_000,
+  },
+});
