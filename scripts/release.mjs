@@ -35,6 +35,8 @@ const STEPS = [
   { name: "deb-arm64", what: "guest .deb (system nodejs), arm64", command: "node", args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "arm64"] },
   { name: "rpm-x86_64", what: "guest .rpm (system nodejs), x86_64", command: "node", args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "x86_64"] },
   { name: "rpm-aarch64", what: "guest .rpm (system nodejs), aarch64", command: "node", args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "aarch64"] },
+  { name: "standalone-x64", what: "Node-free guest (.deb, .rpm, .tar.gz), x86_64", command: "node", args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "x64"] },
+  { name: "standalone-arm64", what: "Node-free guest (.deb, .rpm, .tar.gz), arm64", command: "node", args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "arm64"] },
 ];
 
 class UsageError extends Error {}
