@@ -4,6 +4,7 @@
 // before our first line. koffi stays external: it finds its native binary relative to its
 // own package, which ships beside the bundle.
 import { build } from "esbuild";
+import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 await build({
   entryPoints: ["src/bin.ts"],
@@ -18,7 +19,11 @@ await build({
   external: ["koffi"],
   conditions: ["@hyperv-kvp/source"],
   // Sources are ESM and resolve koffi through import.meta.url; give the bundle its own URL.
-  define: { "import.meta.url": "__kvpBundleUrl" },
+  define: {
+    "import.meta.url": "__kvpBundleUrl",
+    // src/version.ts: the version `--version` prints, from package.json at build time.
+    __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
+  },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });

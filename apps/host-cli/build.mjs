@@ -3,6 +3,7 @@
 // matters to scripts that call kvp-host once per VM.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { build } from "esbuild";
+import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 await build({
   entryPoints: ["src/bin.ts"],
@@ -18,7 +19,11 @@ await build({
   // CommonJS bundle its own URL, and let the sources see that they run bundled
   // (src/transports/powershell.ts, bridgeScriptPath). The banner repeats "use strict" first:
   // esbuild's own directive comes after it, where it is no longer a directive.
-  define: { "import.meta.url": "__kvpBundleUrl" },
+  define: {
+    "import.meta.url": "__kvpBundleUrl",
+    // src/version.ts: the version `--version` prints, from package.json at build time.
+    __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
+  },
   banner: { js: '"use strict";const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });

@@ -4,6 +4,7 @@
 // line runs), keep `kvp-pool get` near bare `node` start-up. koffi stays external: it finds
 // its native binary relative to its own package.
 import { build } from "esbuild";
+import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 await build({
   entryPoints: ["src/bin.ts"],
@@ -18,7 +19,11 @@ await build({
   conditions: ["@hyperv-kvp/source"],
   // Sources are ESM and use import.meta.url to resolve koffi lazily; give the CommonJS
   // bundle the same URL of itself.
-  define: { "import.meta.url": "__kvpBundleUrl" },
+  define: {
+    "import.meta.url": "__kvpBundleUrl",
+    // src/version.ts: the version `--version` prints, from package.json at build time.
+    __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
+  },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyChildProcess()],
   logLevel: "warning",

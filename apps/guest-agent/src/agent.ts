@@ -11,7 +11,7 @@ import type { Logger } from "./logger.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
 import { ensureStateDir, mapToJson, readStringMap, renderEnvFile, statePath, writeFileAtomic } from "./state-files.js";
-import { AGENT_VERSION } from "./version.js";
+import { VERSION } from "./version.js";
 
 /** Debounce of pool file events, in ms: the daemon writes a pool in one go, under its lock. */
 export const WATCH_DEBOUNCE_MS = 5;
@@ -153,7 +153,7 @@ export class Agent {
     if (removed) this.log.info(`removed ${removed} record(s) of an earlier boot from pool 1`);
     this.reporter.set({
       [REPORT_KEYS.status]: "starting",
-      [REPORT_KEYS.version]: AGENT_VERSION,
+      [REPORT_KEYS.version]: VERSION,
       [REPORT_KEYS.bootId]: this.bootId,
     });
     await this.reporter.flush();
@@ -210,7 +210,7 @@ export class Agent {
       status: this.status,
       problems: this.problemList(),
       pid: this.ctx.pid,
-      version: AGENT_VERSION,
+      version: VERSION,
       bootId: this.bootId,
       startedAt: this.startedAt,
       updatedAt: this.ctx.now().toISOString(),

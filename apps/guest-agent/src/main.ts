@@ -12,6 +12,7 @@ import { run } from "./commands/run.js";
 import { formatStatus, status } from "./commands/status.js";
 import { wait } from "./commands/wait.js";
 import { type AgentContext, processContext } from "./context.js";
+import { VERSION } from "./version.js";
 
 const TOOL = "kvp-agent";
 
@@ -102,6 +103,7 @@ async function withStopSignal<T>(given: AbortSignal | undefined, fn: (signal: Ab
 function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExit: (code: number) => void) {
   const program = new Command(TOOL)
     .description("Hyper-V KVP guest agent: materialises what the host sends, runs hooks, reports back through pool 1.")
+    .version(VERSION, "-V, --version", "print the version")
     .option("--config <file>", "config file (default /etc/kvp-agent/config.json; absent: defaults)")
     .option("--dir <dir>", "pool directory (default: config, else $KVP_POOL_DIR, else /var/lib/hyperv)")
     .option("--state-dir <dir>", "state directory (default: config, else /run/kvp-agent)")

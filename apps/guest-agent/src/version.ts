@@ -1,6 +1,7 @@
-/**
- * The agent's version, reported to the host as `kvp-agent/version`. A constant rather than a
- * read of package.json at run time: the bundle ships without it. version.test.ts keeps the
- * two equal.
- */
-export const AGENT_VERSION = "0.0.0";
+// Defined by build.mjs (esbuild) and vitest.config.ts from this app's package.json, so the
+// version a user sees is the one the package was built as: `changeset version` moves it, and
+// nothing here is kept by hand.
+declare const __KVP_VERSION__: string;
+
+/** This program's version, as in its package.json when it was built (`--version`). */
+export const VERSION: string = __KVP_VERSION__;

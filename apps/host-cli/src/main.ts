@@ -17,6 +17,7 @@ import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatW
 import type { HyperVTransport } from "./transport.js";
 import { isPowerShellBridgeError } from "./transports/powershell-protocol.js";
 import { HYPERV_NAMESPACES } from "./transports/wsman.js";
+import { VERSION } from "./version.js";
 
 const TOOL = "kvp-host";
 
@@ -112,6 +113,7 @@ function parseInterval(text: string | undefined): number {
 function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const program = new Command(TOOL)
     .description("Read and write Hyper-V KVP items of VMs from the host, over WS-Management (WinRM).")
+    .version(VERSION, "-V, --version", "print the version")
     .option("--host <host>", "Hyper-V host name or address (https://HOST:5986/wsman)")
     .option("--endpoint <url>", "WS-Management endpoint URL instead of --host")
     .option("--user <user>", "user name, DOMAIN\\user for a domain account; password from $KVP_HOST_PASSWORD or a prompt")

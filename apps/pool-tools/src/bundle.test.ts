@@ -1,7 +1,7 @@
 // Runs the built kvp-pool bundle as a child process, as users run it: stdin, signals, exit
 // codes and streaming output. Needs `node build.mjs` (the root test command builds first).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +32,13 @@ const run = (dir: string, args: string[], input?: string) =>
   spawnSync(process.execPath, [bundle, "--dir", dir, ...args], { encoding: "utf8", ...(input === undefined ? {} : { input }) });
 
 describe("the kvp-pool bundle", () => {
+  it("--version prints the version in package.json (put there at build time, kept by nobody)", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      expect(spawnSync(process.execPath, [bundle, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
   it("round-trips through real processes with documented exit codes", () => {
     const dir = pools();
     expect(run(dir, ["set", "--from-file", "-"], "a=1\nb=ü\n").status).toBe(0);

@@ -12,6 +12,7 @@ import { set } from "./commands/set.js";
 import { watch } from "./commands/watch.js";
 import { type CliContext, processContext } from "./context.js";
 import { formatCheck, formatDiagnostic, formatEvent, formatList, formatValue, printable } from "./print.js";
+import { VERSION } from "./version.js";
 
 const TOOL = "kvp-pool";
 
@@ -106,6 +107,7 @@ function json(ctx: CliContext, data: unknown): void {
 function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
   const program = new Command(TOOL)
     .description("Read, write, delete, check and watch Hyper-V KVP pool records, safely beside hv_kvp_daemon.")
+    .version(VERSION, "-V, --version", "print the version")
     .option("--dir <dir>", "pool directory (default: $KVP_POOL_DIR, else /var/lib/hyperv)")
     .option("--timeout <ms>", "longest wait for a pool lock, in milliseconds (default 5000)")
     .addHelpText("after", EXAMPLES)

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `hyperv-sim` command: one subcommand, `serve`; owns signals and exit codes. */
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { isSimError } from "./errors.js";
 import type { WmiCluster } from "./wmi/cluster.js";
@@ -9,6 +10,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--help" || command === "-h") {
     process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
+  if (command === "--version" || command === "-V") {
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (command !== "serve") {
@@ -43,6 +48,14 @@ async function main(argv: readonly string[]): Promise<number> {
   lines?.close();
   await handle.close();
   return 0;
+}
+
+/**
+ * The version in this package's package.json: one directory up from src/ (sources, tests)
+ * and from dist/ (the published build) alike, and it ships in every tarball.
+ */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
 /** `migrate VM NODE` (VM by name or GUID): what moved, or undefined for a blank line. */

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { WsmanClient } from "@hyperv-kvp/wsman";
@@ -166,6 +166,17 @@ describe("serve --cluster (model daemon)", () => {
       await handle.close();
     }
   }, 20_000);
+});
+
+describe("hyperv-sim --version, the built command", () => {
+  it("prints the version in package.json, as -V too", () => {
+    const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+    expect(existsSync(bin), "packages/hyperv-sim/dist/bin.js: run `pnpm -s build` first").toBe(true);
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      expect(spawnSync(process.execPath, [bin, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
 });
 
 describe("hyperv-sim serve --cluster, the built command", () => {

@@ -82,6 +82,7 @@ export const SERVE_USAGE = [
   "  --cluster NAME       a failover cluster (root/HyperVCluster/v2 on every node) of the --node given, e.g.",
   "                       --cluster HVCLU01 --node HV01:web01,db01 --node HV02:web02; with --port N node i listens on N+i;",
   "                       lines `migrate VM NODE` on a piped stdin live-migrate a VM (by name or GUID)",
+  "       hyperv-sim --version | --help",
 ].join("\n");
 
 /**

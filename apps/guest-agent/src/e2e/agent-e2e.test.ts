@@ -4,7 +4,7 @@
 // asserts what the guest sees (state files, hook runs) and what the host sees (ENUMERATE of
 // pool 1). Needs hv_kvp_daemon (apt-get install hyperv-daemons) and cc; without them the
 // tests fail, unless KVP_ALLOW_NO_DAEMON=1 is set outside CI (then they skip loudly).
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,5 +210,14 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     expect(forgot, forgot.stderr).toMatchObject({ code: 0, stderr: "" });
     expect(JSON.parse(forgot.stdout)).toMatchObject({ removed: [...view.keys()].length - 1, keys: expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big"]) });
     expect([...(await hostView(host)).entries()]).toEqual([["other-writer", "kept"]]);
+  });
+});
+
+describe("kvp-agent --version (built bundle)", () => {
+  it("prints the version in package.json, the one it reports to the host as kvp-agent/version", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      expect(spawnSync(process.execPath, [BUNDLE, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+    }
   });
 });

@@ -18,7 +18,7 @@ import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kv
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPORT_KEYS } from "../reporter.js";
 import { STATE_FILES } from "../state-files.js";
-import { AGENT_VERSION } from "../version.js";
+import { VERSION } from "../version.js";
 import {
   APP_DIR,
   BUNDLE,
@@ -264,7 +264,7 @@ describeNeeding(
         expect(JSON.parse(readFileSync(join(root, "run/kvp-agent", STATE_FILES.host), "utf8"))).toEqual({ Role: "web" });
         const pool1 = new Map(decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]));
         expect(pool1.get(REPORT_KEYS.status)).toBe("stopped");
-        expect(pool1.get(REPORT_KEYS.version)).toBe(AGENT_VERSION);
+        expect(pool1.get(REPORT_KEYS.version)).toBe(VERSION);
       }
       // The installed bundle takes koffi from beside it, and Node 18 loads it.
       const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
@@ -281,7 +281,7 @@ describeNeeding(
         const got = kvpPool(["get", "Role", "--pool", "external"], env);
         expect(got.status, `${what}: ${got.stderr}`).toBe(0);
         expect(got.stdout).toBe("web\n");
-        expect(kvpPool(["get", REPORT_KEYS.version], env).stdout).toBe(`${AGENT_VERSION}\n`);
+        expect(kvpPool(["get", REPORT_KEYS.version], env).stdout).toBe(`${VERSION}\n`);
         const listed = kvpPool(["list", "--pool", "guest", "--json"], env);
         expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);
         expect((JSON.parse(listed.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value])).toEqual(records);

@@ -18,7 +18,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOT_ID_PATH } from "../context.js";
 import { REPORT_KEYS, hookReportKey } from "../reporter.js";
 import { STATE_FILES } from "../state-files.js";
-import { AGENT_VERSION } from "../version.js";
+import { VERSION } from "../version.js";
 import {
   APP_DIR,
   BUNDLE,
@@ -188,7 +188,7 @@ describeNeeding(
         );
         expect(seen.get(REPORT_KEYS.status)).toBe("stopped");
         expect(seen.get(REPORT_KEYS.detail)).toBe("");
-        expect(seen.get(REPORT_KEYS.version)).toBe(AGENT_VERSION);
+        expect(seen.get(REPORT_KEYS.version)).toBe(VERSION);
         expect(seen.get(REPORT_KEYS.bootId)).toBe(readFileSync(BOOT_ID_PATH, "utf8").trim());
         expect(Number.isNaN(Date.parse(seen.get(REPORT_KEYS.harvestedAt) ?? ""))).toBe(false);
         expect(JSON.parse(seen.get(hookReportKey("cloudstack")) ?? "null")).toMatchObject({ event: "added", key: USERDATA_KEY, exit: 0 });

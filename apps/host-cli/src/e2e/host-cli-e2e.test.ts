@@ -184,3 +184,13 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     expect(r.stderr).toMatch(/^kvp-host: /);
   });
 });
+
+describe("kvp-host --version (built bundle)", () => {
+  it("prints the version in package.json, put there at build time", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const run = await runNode(KVP_HOST, [flag]);
+      expect(run).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+});
