@@ -43,6 +43,8 @@ if [ "$mode" = "--for-tests" ]; then
   command -v lintian >/dev/null || missing+=(lintian)
   command -v rpmlint >/dev/null || missing+=(rpmlint)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  # cpio unpacks .rpms (with rpm's rpm2cpio) to look inside them.
+  command -v cpio >/dev/null || missing+=(cpio)
   [ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
 fi
 if [ ${#missing[@]} -gt 0 ]; then

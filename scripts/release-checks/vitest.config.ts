@@ -1,6 +1,8 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
+  resolve: { conditions: ["@hyperv-kvp/source"] },
+  ssr: { resolve: { conditions: ["@hyperv-kvp/source"] } },
   test: {
     name: "release",
     include: ["*.test.ts"],
