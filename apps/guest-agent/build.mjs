@@ -3,10 +3,12 @@
 // one file is what the .deb ships. CommonJS because Node's ESM loader costs milliseconds
 // before our first line. koffi stays external: it finds its native binary relative to its
 // own package, which ships beside the bundle.
+import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
-await build({
+const result = await build({
   entryPoints: ["src/bin.ts"],
   outfile: "dist/kvp-agent.cjs",
   bundle: true,
@@ -25,5 +27,10 @@ await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The packages it inlines, for their notices (below).
+  metafile: true,
   logLevel: "warning",
 });
+
+// Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
+writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-agent", bundledPackages(result.metafile, process.cwd())));

@@ -1,11 +1,12 @@
 // Bundles kvp-host into one minified CommonJS file, as apps/pool-tools does: one file to
 // load instead of dozens of modules, and CommonJS rather than ESM for a quicker start, which
 // matters to scripts that call kvp-host once per VM.
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
-await build({
+const result = await build({
   entryPoints: ["src/bin.ts"],
   outfile: "dist/kvp-host.cjs",
   bundle: true,
@@ -25,8 +26,13 @@ await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: '"use strict";const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The packages it inlines, for their notices (below).
+  metafile: true,
   logLevel: "warning",
 });
+
+// Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
+writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-host", bundledPackages(result.metafile, process.cwd())));
 
 // The local PowerShell transport runs this script; it ships beside the bundle (package.json
 // "files" has dist), where bridgeScriptPath looks for it.

@@ -3,10 +3,12 @@
 // CommonJS rather than ESM (Node's ESM loader costs several milliseconds before our first
 // line runs), keep `kvp-pool get` near bare `node` start-up. koffi stays external: it finds
 // its native binary relative to its own package.
+import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
-await build({
+const result = await build({
   entryPoints: ["src/bin.ts"],
   outfile: "dist/kvp-pool.cjs",
   bundle: true,
@@ -26,8 +28,13 @@ await build({
   },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyChildProcess()],
+  // The packages it inlines, for their notices (below).
+  metafile: true,
   logLevel: "warning",
 });
+
+// Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
+writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-pool", bundledPackages(result.metafile, process.cwd())));
 
 /**
  * commander loads node:child_process at start-up for executable subcommands, which kvp-pool
