@@ -354,7 +354,14 @@ describe("the libraries, installed with plain npm into a project outside the wor
     });
 
     it("drives the published simulator with kvp-host: npx @hyperv-kvp/hyperv-sim serve, set, list, then the guest's pool", async () => {
-      const sim = spawn("npx", ["--no", "@hyperv-kvp/hyperv-sim", "serve", "--vms", "web01"], { cwd: project, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      // Its own process group, so a failure below can stop npx, the simulator and its daemons.
+      const sim = spawn("npx", ["--no", "@hyperv-kvp/hyperv-sim", "serve", "--vms", "web01"], {
+        cwd: project,
+        env: cleanEnv(),
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      const closed = new Promise<number | null>((resolve) => sim.once("close", resolve));
       let stderr = "";
       sim.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
       try {
@@ -371,11 +378,14 @@ describe("the libraries, installed with plain npm into a project outside the wor
         // Through the simulated VMBus, the guest's daemon wrote them into its pool 0.
         const poolDir = info.vms[0]!.poolDir;
         expect(mustRun(bin("kvp-pool"), ["--dir", poolDir, "get", "role", "--pool", "external"], { cwd: project }).trim()).toBe("web");
+        // As a user stops it: SIGTERM to the simulator, which stops its daemons and exits 0.
         process.kill(info.pid, "SIGTERM");
-        const code = await new Promise((resolve) => sim.once("close", resolve));
-        expect(code).toBe(0);
+        expect(await closed).toBe(0);
       } finally {
-        if (sim.exitCode === null && sim.signalCode === null) sim.kill("SIGKILL");
+        if (sim.exitCode === null && sim.signalCode === null) {
+          process.kill(-sim.pid!, "SIGTERM");
+          await closed;
+        }
       }
     });
 
