@@ -14,7 +14,11 @@ const result = await build({
   format: "cjs",
   target: "node20",
   minify: true,
-  sourcemap: true,
+  // The map stays in the workspace for debugging but is not published: the CLI prints
+  // one-line errors, never stack traces, and the map (commander's sources included) would be
+  // four fifths of the tarball. "external": the bundle does not name it, so the published
+  // bundle points at nothing it lacks.
+  sourcemap: "external",
   conditions: ["@hyperv-kvp/source"],
   // Sources are ESM and find the PowerShell bridge script through import.meta.url; give the
   // CommonJS bundle its own URL, and let the sources see that they run bundled

@@ -16,7 +16,11 @@ const result = await build({
   format: "cjs",
   target: "node18",
   minify: true,
-  sourcemap: true,
+  // The map stays in the workspace (for debugging, and the guest packaging tests read
+  // kvp-pool's to see that the bundle is fresh) but is not published: the CLI prints one-line
+  // errors, never stack traces, and the map would be most of the tarball. "external": the
+  // bundle does not name it, so the published bundle points at nothing it lacks.
+  sourcemap: "external",
   external: ["koffi"],
   conditions: ["@hyperv-kvp/source"],
   // Sources are ESM and use import.meta.url to resolve koffi lazily; give the CommonJS

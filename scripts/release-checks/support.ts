@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
+import { NPM_PACKAGES, npmTarballName } from "../lib/npm-packages.mjs";
 import { debianVersion, packageVersion, rpmVersion } from "../lib/versions.mjs";
 
 /** The repository root. */
@@ -22,7 +23,7 @@ export function releaseVersion(): string {
 }
 
 /** The packages published to npm, by directory; the rest of the workspace is private. */
-export const NPM_PACKAGES = ["packages/kvp-core", "packages/pool-file", "packages/wsman", "packages/hyperv-sim", "apps/host-cli", "apps/pool-tools"] as const;
+export { NPM_PACKAGES };
 
 /**
  * Every file a release of `version` holds, by what it is. The names are the contract with
@@ -32,7 +33,7 @@ export function expectedArtifacts(version: string) {
   const deb = debianVersion(version);
   const rpm = rpmVersion(version);
   return {
-    npm: NPM_PACKAGES.map((dir) => `hyperv-kvp-${dir.split("/")[1]}-${version}.tgz`),
+    npm: NPM_PACKAGES.map((dir) => npmTarballName(dir, version)),
     host: [`kvp-host-${version}-win-x64.exe`, `kvp-host-${version}-linux-x64`],
     guestDeb: [`kvp-agent_${deb}_amd64.deb`, `kvp-agent_${deb}_arm64.deb`],
     guestRpm: [`kvp-agent-${rpm}-1.x86_64.rpm`, `kvp-agent-${rpm}-1.aarch64.rpm`],

@@ -415,11 +415,12 @@ describe("how the bridge is started", () => {
     expect(bridgeScriptPath()).toBe(join(APP_DIR, "powershell", "kvp-host-bridge.ps1"));
   });
 
-  it("the build ships the script in dist/powershell/ (package.json files has dist)", () => {
-    // The project's vitest globalSetup ran build.mjs.
+  it("the build ships the script in dist/powershell/ (package.json files names it)", () => {
+    // The project's vitest globalSetup ran build.mjs. What the npm tarball holds is checked
+    // by the release checks (scripts/release-checks/npm-packages.test.ts).
     expect(readFileSync(join(APP_DIR, "dist", "powershell", "kvp-host-bridge.ps1"), "utf8")).toBe(readFileSync(bridgeScriptPath(), "utf8"));
     const pkg = JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { files: string[] };
-    expect(pkg.files).toContain("dist");
+    expect(pkg.files).toContain("dist/powershell/kvp-host-bridge.ps1");
   });
 
   it("drops PSModulePath (any case) from the environment", () => {
