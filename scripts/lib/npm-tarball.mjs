@@ -147,6 +147,10 @@ function referenceProblems(pkg, files) {
   }
   const bin = typeof pkg.bin === "string" ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {});
   for (const [name, path] of Object.entries(bin)) named.push([`bin.${name}`, path]);
+  // A bundled command inlines other packages: their notices must travel with it.
+  if (Object.keys(bin).some((name) => name.startsWith("kvp-")) && !files.has("dist/THIRD-PARTY-NOTICES.txt")) {
+    problems.push("no dist/THIRD-PARTY-NOTICES.txt beside the bundled command (the notices of what it inlines)");
+  }
   for (const [where, path] of named) {
     if (path.includes("*")) continue;
     const normal = posix.normalize(path);

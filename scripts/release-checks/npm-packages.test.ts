@@ -145,7 +145,9 @@ describe("every npm tarball", () => {
 
   it("@hyperv-kvp/host-cli is its bundle and the PowerShell bridge, with no dependencies", () => {
     const files = readTarball(tarballOf("apps/host-cli"));
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/kvp-host.cjs", "dist/powershell/kvp-host-bridge.ps1", "package.json"]);
+    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-NOTICES.txt", "dist/kvp-host.cjs", "dist/powershell/kvp-host-bridge.ps1", "package.json"]);
+    // What the bundle inlines (commander, fast-xml-parser, …) travels with its notice.
+    expect(files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8")).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
     expect(files.get("dist/powershell/kvp-host-bridge.ps1")!.equals(readFileSync(join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1")))).toBe(true);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(pkg.dependencies ?? {}).toEqual({});
@@ -155,7 +157,8 @@ describe("every npm tarball", () => {
 
   it("@hyperv-kvp/pool-tools is its bundle, depending on koffi alone (its native part)", () => {
     const files = readTarball(tarballOf("apps/pool-tools"));
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/kvp-pool.cjs", "package.json"]);
+    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-NOTICES.txt", "dist/kvp-pool.cjs", "package.json"]);
+    expect(files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8")).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(Object.keys(pkg.dependencies)).toEqual(["koffi"]);
     expect(pkg.bin).toEqual({ "kvp-pool": "./dist/kvp-pool.cjs" });
