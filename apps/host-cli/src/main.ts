@@ -42,9 +42,10 @@ Examples:
 `;
 
 /**
- * Examples for Windows. Every `kvp-host` line runs as written in PowerShell and in cmd: no
- * quotes, no variables, only characters neither shell treats specially (main.test.ts checks
- * it); where the two must differ (setting a variable), each shell gets its own line.
+ * Examples for Windows. Every `kvp-host` line runs as written in PowerShell and in cmd, the
+ * whole line: no quotes, no variables, no trailing notes, only characters neither shell
+ * treats specially (main.test.ts checks it); where the two must differ (setting a variable),
+ * each shell gets its own line.
  */
 const EXAMPLES_WINDOWS = `
 Examples (each kvp-host line runs as written in PowerShell and in cmd):
@@ -52,7 +53,7 @@ On the Hyper-V host, as an administrator (local PowerShell, no password):
   kvp-host vms
   kvp-host list web01 --source guest
   kvp-host set web01 role=web tier=1
-  kvp-host watch web01 --json   (NDJSON, Ctrl-C stops)
+  kvp-host watch web01 --json
 From any machine, over WS-Management (--host or --endpoint). The password, unless typed at the prompt:
   PowerShell:  $env:KVP_HOST_PASSWORD = '…'
   cmd:         set "KVP_HOST_PASSWORD=…"
@@ -61,11 +62,14 @@ From any machine, over WS-Management (--host or --endpoint). The password, unles
   kvp-host --host hv01 --user admin get web01 FullyQualifiedDomainName
   kvp-host --host hv01 --user admin set web01 role=web tier=1
   kvp-host --host hv01 --user admin set web01 --from-file facts.env --json
-  kvp-host --host hv01 --user admin set web01 --chunk --from-file user-data.json   ({"cloud-config": "…"}: long values as parts)
+  kvp-host --host hv01 --user admin set web01 --chunk --from-file user-data.json
   kvp-host --host hv01 --user admin remove web01 role tier
   kvp-host --host hv01 --user admin status web01
-  kvp-host --host hvclu01 --user CORP\\admin --cluster set web01 role=web   (VM on any node)
-  kvp-host --host hv01 --user admin watch web01 --json   (NDJSON, Ctrl-C stops)
+  kvp-host --host hvclu01 --user CORP\\admin --cluster set web01 role=web
+  kvp-host --host hv01 --user admin watch web01 --json
+--from-file reads KEY=VALUE lines or a JSON object of strings ({"cloud-config": "…"}); --chunk
+stores long values as parts; --cluster finds the VM on any node; watch --json prints NDJSON
+until Ctrl-C.
 `;
 
 const HELP_NOTES = `
