@@ -2,10 +2,11 @@
 // Builds kvp-host as a single executable (Node's "single executable applications"), for a
 // Hyper-V server that has no Node (Windows) or a Linux management box:
 //
-//   node apps/host-cli/packaging/build-sea.mjs --target win-x64|linux-x64 [--out DIR] [--no-build]
+//   node apps/host-cli/packaging/build-sea.mjs --target win-x64|linux-x64 --out DIR [--no-build]
 //
 // --target   win-x64 writes kvp-host-<version>-win-x64.exe, linux-x64 kvp-host-<version>-linux-x64
-// --out      where it goes (default: apps/host-cli/dist)
+// --out      where it goes (required: dist/ would put a 100 MB executable into the npm package,
+//            whose "files" is dist)
 // --no-build use dist/kvp-host.cjs as it is instead of rebuilding it (`node build.mjs`) first
 //
 // It prints the path of the executable it wrote (the contract of scripts/release.mjs, whose
@@ -40,12 +41,12 @@ const TARGETS = {
  */
 const ASSETS = { "kvp-host-bridge.ps1": join(appDir, "powershell", "kvp-host-bridge.ps1") };
 
-const USAGE = "usage: node apps/host-cli/packaging/build-sea.mjs --target win-x64|linux-x64 [--out DIR] [--no-build]";
+const USAGE = "usage: node apps/host-cli/packaging/build-sea.mjs --target win-x64|linux-x64 --out DIR [--no-build]";
 
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const options = { target: undefined, out: join(appDir, "dist"), build: true };
+  const options = { target: undefined, out: undefined, build: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -59,6 +60,7 @@ function parseArgs(argv) {
     else throw new UsageError(`unknown argument ${JSON.stringify(arg)} (${USAGE})`);
   }
   if (options.target === undefined) throw new UsageError(`--target is required (${USAGE})`);
+  if (options.out === undefined) throw new UsageError(`--out is required (${USAGE})`);
   if (!Object.hasOwn(TARGETS, options.target)) throw new UsageError(`unknown --target ${JSON.stringify(options.target)}: ${Object.keys(TARGETS).join(", ")}`);
   return options;
 }
