@@ -29,8 +29,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const STEPS = [
   { name: "build", what: "every package and bundle (turbo)", command: "pnpm", args: ["exec", "turbo", "run", "build", "--output-logs=errors-only"] },
   { name: "npm", what: "npm tarballs of the published packages", command: "node", args: ["scripts/pack-npm.mjs"] },
-  { name: "host-win", what: "kvp-host for Windows x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--target", "win-x64"] },
-  { name: "host-linux", what: "kvp-host for Linux x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--target", "linux-x64"] },
+  { name: "host-win", what: "kvp-host for Windows x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "win-x64"] },
+  { name: "host-linux", what: "kvp-host for Linux x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "linux-x64"] },
   { name: "deb-amd64", what: "guest .deb (system nodejs), amd64", command: "node", args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "amd64"] },
   { name: "deb-arm64", what: "guest .deb (system nodejs), arm64", command: "node", args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "arm64"] },
   { name: "rpm-x86_64", what: "guest .rpm (system nodejs), x86_64", command: "node", args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "x86_64"] },

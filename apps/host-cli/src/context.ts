@@ -36,8 +36,10 @@ export interface CliContext {
   /** Clock and sleep for job polling; defaults Date.now and a timer. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** The transport without --transport: powershell on Windows, wsman elsewhere (default wsman). */
+  /** The transport without --transport, --host or --endpoint: powershell on Windows, wsman elsewhere (default wsman). */
   readonly defaultTransport?: TransportKind;
+  /** The platform whose shells the help's examples are written for: `win32` PowerShell and cmd, else sh (the default). */
+  readonly platform?: string;
   /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
   readonly signals?: { once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown; off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown };
   /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
@@ -58,6 +60,7 @@ export function processContext(): CliContext {
     readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
     promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
     defaultTransport: defaultTransportKind(process.platform),
+    platform: process.platform,
     connect: async (request) => {
       if (request.kind === "powershell") {
         const { openPowerShellTransport } = await import("./transports/powershell.js");

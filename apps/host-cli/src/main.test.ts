@@ -17,6 +17,8 @@ function run(
     connectError?: Error;
     /** Replaces the default `--host hv01 --user CORP\admin`. */
     connection?: string[];
+    /** What differs on a platform: the transport without --host, the help's shells. */
+    platform?: Pick<CliContext, "platform" | "defaultTransport">;
   } = {},
 ) {
   let stdout = "";
@@ -43,6 +45,7 @@ function run(
     },
     sleep: async () => {},
     ...options.watch,
+    ...options.platform,
   };
   return main(["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args], ctx).then((code) => ({ code, stdout, stderr, connected, requests, host }));
 }
@@ -165,9 +168,111 @@ describe("kvp-host main", () => {
     const { PowerShellBridgeError } = await import("./transports/powershell-protocol.js");
     const r = await run(["--transport", "powershell", "vms"], {
       connection: [],
-      connectError: new PowerShellBridgeError("powershell-missing", "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or use --transport wsman"),
+      connectError: new PowerShellBridgeError("powershell-missing", "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)"),
     });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe("kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or use --transport wsman\n");
+    expect(r.stderr).toBe("kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)\n");
+  });
+
+  it("watch says it stopped when a signal ended it", async () => {
+    const signals = new EventEmitter();
+    const r = await run(["watch", "web01"], { watch: { signals, watchSleep: async () => void signals.emit("SIGINT") } });
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe("kvp-host: stopped watching");
+  });
+});
+
+const WINDOWS = { platform: "win32", defaultTransport: "powershell" } as const;
+
+describe("kvp-host on Windows", () => {
+  it("--host or --endpoint means WS-Management; without them the PowerShell transport is the default", async () => {
+    const byHost = await run(["vms"], { platform: WINDOWS });
+    expect(byHost.code).toBe(0);
+    expect(byHost.requests).toMatchObject([{ kind: "wsman", options: { endpoint: "https://hv01:5986/wsman" } }]);
+    const byEndpoint = await run(["vms"], { platform: WINDOWS, connection: ["--endpoint", "http://hv01:5985/wsman", "--user", "admin"] });
+    expect(byEndpoint.code).toBe(0);
+    expect(byEndpoint.requests).toMatchObject([{ kind: "wsman", options: { endpoint: "http://hv01:5985/wsman" } }]);
+    const local = await run(["vms"], { platform: WINDOWS, connection: [], env: {} });
+    expect(local.code).toBe(0);
+    expect(local.requests).toEqual([{ kind: "powershell", namespace: "root/virtualization/v2", pwsh: false, timeoutMs: 60_000 }]);
+    const pwsh = await run(["--pwsh", "vms"], { platform: WINDOWS, connection: [] });
+    expect(pwsh.requests).toMatchObject([{ kind: "powershell", pwsh: true }]);
+  });
+
+  it("an explicit --transport still wins, and --transport powershell with --host is still refused", async () => {
+    const refused = await run(["--transport", "powershell", "vms"], { platform: WINDOWS });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("drop --host, --user, or use --transport wsman");
+    expect(refused.requests).toEqual([]);
+    const wsman = await run(["--transport", "wsman", "vms"], { platform: WINDOWS });
+    expect(wsman.requests).toMatchObject([{ kind: "wsman" }]);
+    // Elsewhere, --transport powershell is the only way to the bridge.
+    const linux = await run(["--transport", "powershell", "vms"], { platform: { platform: "linux", defaultTransport: "wsman" }, connection: [] });
+    expect(linux.requests).toMatchObject([{ kind: "powershell" }]);
+  });
+
+  it("--user without --host or --endpoint is a usage error that says what --user goes with", async () => {
+    const r = await run(["vms"], { platform: WINDOWS, connection: ["--user", "admin"] });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("kvp-host: --user goes with --host or --endpoint (WS-Management)");
+    expect(r.requests).toEqual([]);
+    expect((await run(["--pwsh", "vms"], { platform: WINDOWS })).stderr).toContain("--pwsh goes with the PowerShell transport");
+  });
+});
+
+/** The example command lines of `help`: its lines starting with `kvp-host `, whole. */
+function exampleLines(help: string): string[] {
+  return help
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith("kvp-host "));
+}
+
+describe("kvp-host --help examples", () => {
+  const help = async (platform: Pick<CliContext, "platform" | "defaultTransport">) => {
+    const r = await run(["--help"], { platform, connection: [] });
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+
+  it("on Windows: no sh-only constructs, and every argument is plain in both PowerShell and cmd", async () => {
+    const text = await help(WINDOWS);
+    const examples = text.slice(text.indexOf("Examples"));
+    for (const shOnly of ["export ", "$(", "`", "'CORP", "\\\\", "cat "]) expect(examples).not.toContain(shOnly);
+    // The variable is set per shell, each line labelled with its shell.
+    expect(examples).toMatch(/^ +PowerShell: +\$env:KVP_HOST_PASSWORD = '…'$/m);
+    expect(examples).toMatch(/^ +cmd: +set "KVP_HOST_PASSWORD=…"$/m);
+    const lines = exampleLines(examples);
+    expect(lines.length).toBeGreaterThanOrEqual(12);
+    for (const line of lines) {
+      // Characters neither shell gives a meaning to, so both pass each word as written:
+      // no quotes, $ % ^ & | < > ( ) ; , @ # { } or backtick; so no trailing notes either.
+      for (const word of line.split(" ")) expect(word, `${line}: ${word}`).toMatch(/^[A-Za-z0-9._=\\/:-]+$/);
+    }
+    expect(lines).toContain("kvp-host --host hv01 --user CORP\\admin vms");
+    expect(lines).toContain("kvp-host vms");
+  });
+
+  it("on Windows: each example's arguments parse (a fake host answers; no usage error)", async () => {
+    for (const line of exampleLines(await help(WINDOWS))) {
+      const signals = new EventEmitter();
+      const r = await run(line.split(" ").slice(1), {
+        platform: WINDOWS,
+        connection: [],
+        files: { "facts.env": "site=lab\n", "user-data.json": '{"cloud-config": "#cloud-config"}' },
+        watch: { signals, watchSleep: async () => void signals.emit("SIGINT") },
+      });
+      expect(r.code, `${line}\n${r.stderr}`).not.toBe(2);
+      expect(r.requests, line).toHaveLength(1);
+      expect(r.requests[0]!.kind, line).toBe(line.includes("--host ") ? "wsman" : "powershell");
+    }
+  });
+
+  it("elsewhere: the sh examples", async () => {
+    const text = await help({ platform: "linux", defaultTransport: "wsman" });
+    expect(text).toContain("export KVP_HOST_PASSWORD=…");
+    expect(text).toContain("kvp-host --host hv01 --user 'CORP\\admin' vms");
+    expect(text).not.toContain("$env:");
+    expect(await help({})).toBe(text);
   });
 });

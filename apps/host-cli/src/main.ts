@@ -14,7 +14,7 @@ import { type CliContext, type ConnectRequest, processContext } from "./context.
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
 import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
-import type { HyperVTransport } from "./transport.js";
+import { type HyperVTransport, chooseTransportKind } from "./transport.js";
 import { isPowerShellBridgeError } from "./transports/powershell-protocol.js";
 import { HYPERV_NAMESPACES } from "./transports/wsman.js";
 import { VERSION } from "./version.js";
@@ -26,7 +26,8 @@ export const POWERSHELL_ENV = "KVP_HOST_POWERSHELL";
 
 const SOURCES = ["host", "guest", "intrinsic", "host-only", "all"] as const;
 
-const EXAMPLES = `
+/** Examples for sh (Linux, macOS, WSL): quoting and `$(…)` as sh has them. */
+const EXAMPLES_SH = `
 Examples:
   export KVP_HOST_PASSWORD=…            (or type it at the prompt)
   kvp-host --host hv01 --user 'CORP\\admin' vms
@@ -39,11 +40,49 @@ Examples:
   kvp-host --host hv01 --user admin status web01
   kvp-host --host hvclu01 --user 'CORP\\admin' --cluster set web01 role=web   (VM on any node)
   kvp-host --host hv01 --user admin watch web01 --json   (NDJSON, Ctrl-C stops)
+`;
 
+/**
+ * Examples for Windows. Every `kvp-host` line runs as written in PowerShell and in cmd, the
+ * whole line: no quotes, no variables, no trailing notes, only characters neither shell
+ * treats specially (main.test.ts checks it); where the two must differ (setting a variable),
+ * each shell gets its own line.
+ */
+const EXAMPLES_WINDOWS = `
+Examples (each kvp-host line runs as written in PowerShell and in cmd):
+On the Hyper-V host, as an administrator (local PowerShell, no password):
+  kvp-host vms
+  kvp-host list web01 --source guest
+  kvp-host set web01 role=web tier=1
+  kvp-host watch web01 --json
+From any machine, over WS-Management (--host or --endpoint). The password, unless typed at the prompt:
+  PowerShell:  $env:KVP_HOST_PASSWORD = '…'
+  cmd:         set "KVP_HOST_PASSWORD=…"
+  kvp-host --host hv01 --user CORP\\admin vms
+  kvp-host --host hv01 --user admin list web01 --source guest
+  kvp-host --host hv01 --user admin get web01 FullyQualifiedDomainName
+  kvp-host --host hv01 --user admin set web01 role=web tier=1
+  kvp-host --host hv01 --user admin set web01 --from-file facts.env --json
+  kvp-host --host hv01 --user admin set web01 --chunk --from-file user-data.json
+  kvp-host --host hv01 --user admin remove web01 role tier
+  kvp-host --host hv01 --user admin status web01
+  kvp-host --host hvclu01 --user CORP\\admin --cluster set web01 role=web
+  kvp-host --host hv01 --user admin watch web01 --json
+--from-file reads KEY=VALUE lines or a JSON object of strings ({"cloud-config": "…"}); --chunk
+stores long values as parts; --cluster finds the VM on any node; watch --json prints NDJSON
+until Ctrl-C.
+`;
+
+const HELP_NOTES = `
 VM is a name or a GUID; a name several VMs share is an error that lists their GUIDs.
 Writes go in batches of at most 128 items per call; set adds new keys and modifies stored ones.
 Exit codes: 0 ok, 1 VM or key not found, 2 usage (incl. ambiguous VM name, value too long),
 3 connection/authentication/IO, 4 the host refused or a job failed or timed out.`;
+
+/** The help's examples for `platform`'s shells (PowerShell and cmd on win32, sh elsewhere), and the notes. */
+function helpText(platform: string | undefined): string {
+  return `${platform === "win32" ? EXAMPLES_WINDOWS : EXAMPLES_SH}${HELP_NOTES}`;
+}
 
 /**
  * Runs kvp-host with `argv` (as `process.argv`: node, script, args…) and returns the exit
@@ -112,7 +151,7 @@ function parseInterval(text: string | undefined): number {
 
 function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const program = new Command(TOOL)
-    .description("Read and write Hyper-V KVP items of VMs from the host, over WS-Management (WinRM).")
+    .description("Read and write Hyper-V KVP items of VMs from the host: over WS-Management (WinRM), or on the Hyper-V host itself through PowerShell.")
     .version(VERSION, "-V, --version", "print the version")
     .option("--host <host>", "Hyper-V host name or address (https://HOST:5986/wsman)")
     .option("--endpoint <url>", "WS-Management endpoint URL instead of --host")
@@ -124,14 +163,17 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     .option("--allow-unencrypted", "send SOAP unsealed over plain HTTP, for hosts with AllowUnencrypted=true (needed for --auth basic over HTTP): data, and with Basic the password, travel readable")
     .option("--timeout <seconds>", "longest wait for one WS-Management answer (default 60)")
     .addOption(
-      new Option("--transport <kind>", "wsman: WS-Management to --host (default off Windows); powershell: the local host through a PowerShell bridge (default on Windows)").choices([
+      new Option(
+        "--transport <kind>",
+        "wsman: WS-Management to --host or --endpoint (the default when either is given, and off Windows); powershell: the host kvp-host runs on, through a PowerShell bridge (the default on Windows without --host or --endpoint)",
+      ).choices([
         "wsman",
         "powershell",
       ]),
     )
-    .option("--pwsh", `with --transport powershell: run pwsh (PowerShell 7) instead of powershell.exe ($${POWERSHELL_ENV} names another executable)`)
+    .option("--pwsh", `with the PowerShell transport: run pwsh (PowerShell 7) instead of powershell.exe ($${POWERSHELL_ENV} names another executable)`)
     .option("--cluster", "manage VMs of the whole failover cluster through root\\HyperVCluster\\v2 (--host: the cluster name or any node)")
-    .addHelpText("after", EXAMPLES)
+    .addHelpText("after", helpText(ctx.platform))
     .exitOverride()
     .showHelpAfterError(`(run ${TOOL} --help for usage)`)
     .configureOutput({
@@ -144,8 +186,17 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const connectRequest = async (): Promise<ConnectRequest> => {
     const args = program.opts() as ConnectionArgs & { cluster?: boolean; transport?: "wsman" | "powershell"; pwsh?: boolean };
     const namespace = args.cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
-    if ((args.transport ?? ctx.defaultTransport ?? "wsman") === "powershell") {
+    const namesHost = args.host !== undefined || args.endpoint !== undefined;
+    if (chooseTransportKind(args.transport, namesHost, ctx.defaultTransport ?? "wsman") === "powershell") {
       const remote = (["host", "endpoint", "user"] as const).filter((o) => args[o] !== undefined);
+      if (remote.length > 0 && args.transport === undefined) {
+        // Only --user can get here (--host or --endpoint choose WS-Management).
+        throw new HostCliError(
+          "usage",
+          "--user goes with --host or --endpoint (WS-Management); without them kvp-host talks to the Hyper-V host it runs on, through PowerShell, as the user running it",
+          `${TOOL} --help`,
+        );
+      }
       if (remote.length > 0) {
         throw new HostCliError(
           "usage",
@@ -156,7 +207,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
       const command = ctx.env[POWERSHELL_ENV];
       return { kind: "powershell", namespace, pwsh: args.pwsh === true, timeoutMs: timeoutMsOf(args.timeout), ...(command ? { command } : {}) };
     }
-    if (args.pwsh) throw new HostCliError("usage", "--pwsh goes with --transport powershell", `${TOOL} --help`);
+    if (args.pwsh) throw new HostCliError("usage", "--pwsh goes with the PowerShell transport (--transport powershell; on Windows the default without --host or --endpoint)", `${TOOL} --help`);
     let password = ctx.env[PASSWORD_ENV];
     if (password === undefined) {
       if (ctx.promptPassword === undefined) {
@@ -356,6 +407,9 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         signals.off("SIGINT", stop);
         signals.off("SIGTERM", stop);
       }
+      // Said only when a signal ended it: proof for scripts (and the Wine check) that Ctrl-C
+      // stopped the watch cleanly rather than killing the process.
+      if (controller.signal.aborted) ctx.stderr.write(`${TOOL}: stopped watching\n`);
     });
 
   return program;

@@ -10,9 +10,22 @@ import type { WmiError, WmiJob } from "@hyperv-kvp/kvp-core";
 /** How kvp-host reaches the host. */
 export type TransportKind = "powershell" | "wsman";
 
-/** The default transport: local PowerShell on Windows, WS-Management everywhere else. */
+/**
+ * The transport of a command line that names no host: local PowerShell on Windows (kvp-host
+ * runs on the Hyper-V host itself), WS-Management everywhere else.
+ */
 export function defaultTransportKind(platform: string): TransportKind {
   return platform === "win32" ? "powershell" : "wsman";
+}
+
+/**
+ * The transport a command line asks for: `--transport` when given (`explicit`); else
+ * WS-Management when it names a host (`--host` or `--endpoint`: the PowerShell bridge only
+ * reaches the host kvp-host runs on), so every `kvp-host --host …` works the same on Windows
+ * and elsewhere; else `platformDefault` ({@link defaultTransportKind}).
+ */
+export function chooseTransportKind(explicit: TransportKind | undefined, namesHost: boolean, platformDefault: TransportKind): TransportKind {
+  return explicit ?? (namesHost ? "wsman" : platformDefault);
 }
 
 /** A virtual machine, from its Msvm_ComputerSystem instance. */

@@ -96,7 +96,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
   it("no PowerShell: exit 3 with what to do; --host with the PowerShell transport: exit 2", async () => {
     const missing = await kvpHost(["vms"], { KVP_HOST_POWERSHELL: join(dir, "no-such-powershell") });
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/^kvp-host: PowerShell not found: .*no-such-powershell.*use --transport wsman\n$/);
+    expect(missing.stderr).toMatch(/^kvp-host: PowerShell not found: .*no-such-powershell.*reach the host over WS-Management \(--host or --endpoint\)\n$/);
     const remote = await kvpHost(["--host", "hv01", "vms"]);
     expect(remote.code).toBe(2);
   });

@@ -34,6 +34,8 @@ export const CLOSE_GRACE_MS = 2_000;
 export const STDERR_TAIL_LINES = 20;
 /** Longest standard-error line kept, characters (longer ones are cut). */
 export const STDERR_LINE_MAX_CHARS = 1_000;
+/** What to do instead when PowerShell is missing or unusable (the WS-Management transport needs a host). */
+const OVER_WSMAN = "reach the host over WS-Management (--host or --endpoint)";
 /** Lines of standard error an error message quotes. */
 const STDERR_QUOTED_LINES = 5;
 
@@ -238,15 +240,26 @@ export class BridgeProcess {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === "ENOENT") {
-      return new PowerShellBridgeError("powershell-missing", `PowerShell not found: ${this.options.command} (${message}); install it, or use --transport wsman`);
+      return new PowerShellBridgeError("powershell-missing", `PowerShell not found: ${this.options.command} (${message}); install it, or ${OVER_WSMAN}`);
     }
-    return new PowerShellBridgeError("spawn-failed", `cannot start PowerShell (${this.options.command}): ${message}; use --transport wsman`);
+    return new PowerShellBridgeError("spawn-failed", `cannot start PowerShell (${this.options.command}): ${message}; ${OVER_WSMAN}`);
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.failure !== undefined) return;
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const waiting = this.hello?.what ?? this.pending?.what;
+    if (this.hello !== undefined && this.stderrTail.length === 0) {
+      // Not a PowerShell that ran the script at all: say what would work instead.
+      this.fail(
+        new PowerShellBridgeError(
+          "exited",
+          `${this.options.command} ${how} before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or ${OVER_WSMAN}`,
+        ),
+        false,
+      );
+      return;
+    }
     const when = waiting === undefined ? "" : ` before answering ${waiting}`;
     this.fail(new PowerShellBridgeError("exited", `the PowerShell bridge ${how}${when}${this.stderrSuffix()}`), false);
   }

@@ -239,10 +239,10 @@ describe("PowerShellTransport with fake bridges", () => {
   });
 
   describe("failures", () => {
-    it("PowerShell missing (ENOENT): says so and points at --transport wsman", async () => {
+    it("PowerShell missing (ENOENT): says so and points at WS-Management", async () => {
       const error = await rejection(openPowerShellTransport({ command: join(tmpdir(), "no-such-dir", "powershell.exe"), args: [] }));
       expect(isPowerShellBridgeError(error, "powershell-missing")).toBe(true);
-      expect(error.message).toMatch(/^PowerShell not found: .*powershell\.exe .*ENOENT.*; install it, or use --transport wsman$/);
+      expect(error.message).toMatch(/^PowerShell not found: .*powershell\.exe .*ENOENT.*; install it, or reach the host over WS-Management \(--host or --endpoint\)$/);
     });
 
     it("the bridge exits before its hello: the exit code and its stderr's last lines", async () => {
@@ -250,6 +250,15 @@ describe("PowerShellTransport with fake bridges", () => {
       expect(error.code).toBe("exited");
       expect(error.message).toBe(
         "the PowerShell bridge exited with code 3 before answering its hello; its stderr ends: Import-Module : The specified module 'CimCmdlets' was not loaded | second line",
+      );
+    });
+
+    it("a program that exits before the hello without a word (Wine's stub powershell.exe exits 0): it did not run the script, and what would work", async () => {
+      const error = await rejection(openPowerShellTransport(fake("process.exit(0);")));
+      expect(error.code).toBe("exited");
+      expect(error.message).toBe(
+        `${process.execPath} exited with code 0 before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); ` +
+          "kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or reach the host over WS-Management (--host or --endpoint)",
       );
     });
 

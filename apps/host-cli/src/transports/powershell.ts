@@ -12,12 +12,11 @@
  * too. UNVERIFIED on a real host: tested against a stand-in process that speaks the protocol
  * on top of the simulator; the script itself is only parse-checked.
  */
-import { fileURLToPath } from "node:url";
 import { type CimInstance, type CimProperty, type WmiError, type WmiJob, decodeWmiErrors, errorFromInstance, jobFromInstance } from "@hyperv-kvp/kvp-core";
 import { CallCounter, type HyperVTransport, type KvpComponentInfo, type KvpMethod, type KvpSettingDataInfo, type MethodResult, type VmInfo } from "../transport.js";
+import { type BridgeScript, type SeaAssetSource, prepareBridgeScript } from "./bridge-script.js";
 import { BridgeProcess, type BridgeProcessOptions } from "./powershell-bridge.js";
 import {
-  BRIDGE_SCRIPT_NAME,
   type BridgeFailure,
   type BridgeHello,
   type BridgeRequestBody,
@@ -37,6 +36,7 @@ import {
 } from "./powershell-protocol.js";
 import { type HyperVNamespace, V2_NAMESPACE, componentQuery, kvpSettingDataQuery, realizedSettingsQuery } from "./wsman.js";
 
+export { type BridgeScript, type SeaAssetSource, bridgeScriptPath, prepareBridgeScript } from "./bridge-script.js";
 export {
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -53,10 +53,18 @@ export interface PowerShellTransportOptions {
   readonly pwsh?: boolean;
   /** The executable; default `pwsh` with {@link pwsh}, else `powershell.exe` (found on PATH). */
   readonly command?: string;
-  /** Its whole argument list; default {@link bridgeArguments} of {@link scriptPath}. Tests start a stand-in with it. */
-  readonly args?: readonly string[];
-  /** The bridge script; default {@link bridgeScriptPath}(). */
+  /**
+   * Its whole argument list, or a function of the bridge script's path that makes it; default
+   * {@link bridgeArguments}. Tests start a stand-in with it. A list alone needs no script, so
+   * none is prepared.
+   */
+  readonly args?: readonly string[] | ((scriptPath: string) => readonly string[]);
+  /** The bridge script; default {@link prepareBridgeScript}'s (the package's file, or a single executable's asset written out). */
   readonly scriptPath?: string;
+  /** Where a single executable's assets come from; default `node:sea`. Tests pass their own. */
+  readonly sea?: SeaAssetSource | undefined;
+  /** Where a single executable writes its temporary copy of the script; default `os.tmpdir()`. */
+  readonly tempDir?: string;
   /** WMI namespace of every request; default `root/virtualization/v2` (`root/HyperVCluster/v2` for a cluster). */
   readonly namespace?: HyperVNamespace;
   /** Environment of the bridge; default {@link bridgeEnvironment} of this process's. */
@@ -69,19 +77,6 @@ export interface PowerShellTransportOptions {
   readonly maxLineBytes?: number;
   /** Told each line the bridge writes on standard error (they are also named in errors). */
   readonly onStderr?: (line: string) => void;
-}
-
-// Defined by the esbuild banner of build.mjs in the CommonJS bundle; absent in the ESM sources.
-declare const __kvpBundleUrl: string | undefined;
-
-/**
- * Where the bridge script is: beside the bundle in `dist/powershell/` (build.mjs copies it
- * there), or in the package's `powershell/` when running from sources.
- * @param moduleUrl the URL of this module (of the bundle, once bundled).
- * @param bundled whether this module runs inside the bundle.
- */
-export function bridgeScriptPath(moduleUrl: string = import.meta.url, bundled: boolean = typeof __kvpBundleUrl === "string"): string {
-  return fileURLToPath(new URL(bundled ? `powershell/${BRIDGE_SCRIPT_NAME}` : `../../powershell/${BRIDGE_SCRIPT_NAME}`, moduleUrl));
 }
 
 /** The PowerShell arguments that run `scriptPath`: no logo, no profile, never a prompt, this process's execution policy Bypass. */
@@ -149,6 +144,7 @@ export class PowerShellTransport implements HyperVTransport {
   private readonly jobClasses = new Map<string, string>();
   private closed = false;
   private restarting: Promise<BridgeProcess> | undefined;
+  private disposal: Promise<void> | undefined;
 
   private constructor(
     private bridge: BridgeProcess,
@@ -156,17 +152,27 @@ export class PowerShellTransport implements HyperVTransport {
     /** The WMI namespace of every request. */
     readonly namespace: HyperVNamespace,
     private readonly processOptions: BridgeProcessOptions,
+    private readonly script: BridgeScript | undefined,
   ) {}
 
   /**
-   * Starts the bridge and waits for its hello.
+   * Prepares the bridge script (see {@link prepareBridgeScript}), starts the bridge and waits
+   * for its hello. A temporary copy of the script lives until {@link close} (restarted bridges
+   * run it too); a failed start removes it.
    * @throws {PowerShellBridgeError} `powershell-missing` when the executable is not found,
-   *   `spawn-failed`, `exited` (with its last stderr lines), `timeout`, `garbled`, `oversize`,
-   *   `invalid-answer`, `version-mismatch`.
+   *   `spawn-failed` (also when the script cannot be written out), `exited` (with its last
+   *   stderr lines), `timeout`, `garbled`, `oversize`, `invalid-answer`, `version-mismatch`.
    */
   static async start(options: PowerShellTransportOptions = {}): Promise<PowerShellTransport> {
     const command = options.command ?? (options.pwsh ? "pwsh" : "powershell.exe");
-    const args = options.args ?? bridgeArguments(options.scriptPath ?? bridgeScriptPath());
+    const fixedArgs = Array.isArray(options.args) ? (options.args as readonly string[]) : undefined;
+    const script =
+      fixedArgs !== undefined
+        ? undefined
+        : options.scriptPath !== undefined
+          ? { path: options.scriptPath, temporary: false, dispose: async () => undefined }
+          : await prepareBridgeScript({ ...("sea" in options ? { sea: options.sea } : {}), ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }) });
+    const args = fixedArgs ?? (typeof options.args === "function" ? options.args(script!.path) : bridgeArguments(script!.path));
     const processOptions: BridgeProcessOptions = {
       command,
       args,
@@ -176,8 +182,13 @@ export class PowerShellTransport implements HyperVTransport {
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
       ...(options.onStderr === undefined ? {} : { onStderr: options.onStderr }),
     };
-    const { bridge, hello } = await BridgeProcess.start(processOptions);
-    return new PowerShellTransport(bridge, hello, options.namespace ?? V2_NAMESPACE, processOptions);
+    try {
+      const { bridge, hello } = await BridgeProcess.start(processOptions);
+      return new PowerShellTransport(bridge, hello, options.namespace ?? V2_NAMESPACE, processOptions, script);
+    } catch (error) {
+      await script?.dispose().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The bridge to send to: the running one, or a new one when it failed (see the class doc). */
@@ -285,10 +296,29 @@ export class PowerShellTransport implements HyperVTransport {
     return result.errors.map((entry) => (typeof entry === "string" ? decodeWmiErrors([entry])[0]! : errorFromInstance(toCimInstance(entry))));
   }
 
-  /** Ends the bridge: its standard input closes, and it is stopped if it lingers. */
+  /**
+   * Ends the bridge: its standard input closes, and it is stopped if it lingers. A temporary
+   * copy of the script is removed once the bridge (and one that was starting) has ended;
+   * {@link disposed} says when.
+   */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.bridge.close();
+    const starting = this.restarting?.then(
+      (bridge) => bridge.exited,
+      () => undefined,
+    );
+    this.disposal = Promise.all([this.bridge.exited, starting]).then(async () => {
+      await this.script?.dispose();
+    });
+    // Nobody need wait for it; a failure to remove a temporary file must not crash kvp-host.
+    this.disposal.catch(() => undefined);
+  }
+
+  /** Resolves once {@link close} has removed the temporary copy of the script (at once when there is none, or before close). */
+  get disposed(): Promise<void> {
+    return this.disposal ?? Promise.resolve();
   }
 }
 

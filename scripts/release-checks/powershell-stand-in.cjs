@@ -1,0 +1,35 @@
+// TEST STAND-IN for powershell.exe, used by host-exe.test.ts: no PowerShell runs here (Wine's
+// powershell.exe is a stub that runs nothing), so this program takes its place through
+// $KVP_HOST_POWERSHELL to see what kvp-host hands PowerShell. The check builds it into a
+// Windows single executable (so Wine runs it as a Windows program) and runs it with node on
+// Linux.
+//
+// It writes $KVP_STAND_IN_REPORT: {"args": [...], "path": the -File argument, "script": that
+// file's bytes in base64 (null without -File)}, then speaks just enough of the bridge
+// protocol (apps/host-cli/src/transports/powershell-protocol.ts) for one command: the hello
+// line, an empty result to every request, and an exit when its standard input ends.
+"use strict";
+const { readFileSync, writeFileSync } = require("node:fs");
+
+// A single executable gets [exe, exe, ...args]; `node stand-in.cjs ...args` [node, script, ...args].
+const args = process.argv.slice(2);
+const at = args.indexOf("-File");
+const path = at === -1 ? null : (args[at + 1] ?? null);
+const script = path === null ? null : readFileSync(path).toString("base64");
+writeFileSync(process.env.KVP_STAND_IN_REPORT, JSON.stringify({ args, path, script }));
+
+const send = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
+send({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "stand-in", psEdition: "", pid: process.pid });
+let pending = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => {
+  pending += chunk;
+  let newline = pending.indexOf("\n");
+  while (newline !== -1) {
+    const line = pending.slice(0, newline).trim();
+    pending = pending.slice(newline + 1);
+    if (line !== "") send({ id: JSON.parse(line).id, ok: true, result: [] });
+    newline = pending.indexOf("\n");
+  }
+});
+process.stdin.on("end", () => process.exit(0));
