@@ -19,135 +19,21 @@
 // Needs: wine64 (Debian: `apt-get install -y --no-install-recommends wine64`), hyperv-daemons,
 // and the workspace built (hyperv-sim's and kvp-pool's bundles). scripts/setup.sh --for-tests
 // installs and builds all of it.
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSea } from "../lib/sea.mjs";
+import { type Platform, WINESERVER, cleanEnv, linuxPlatform, run, start, until, winePlatform } from "./platforms.js";
 import { REPO_ROOT, artifact, releaseVersion } from "./support.js";
 
-/** Debian's wine64 loader; the package puts no `wine` on PATH. */
-const WINE64 = "/usr/lib/wine/wine64";
-const WINESERVER = "/usr/lib/wine/wineserver";
 const HYPERV_SIM = join(REPO_ROOT, "packages/hyperv-sim/dist/bin.js");
 const KVP_POOL = join(REPO_ROOT, "apps/pool-tools/dist/kvp-pool.cjs");
 const BRIDGE_SCRIPT = join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1");
 const STAND_IN = join(import.meta.dirname, "powershell-stand-in.cjs");
-/** Longest any one run may take, ms: a deadline against hangs, not a measurement. */
-const RUN_DEADLINE_MS = 120_000;
-
-/** How a run ended, and what it wrote. */
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A program still running (a watch). */
-interface Running {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Sends SIGINT: a console Ctrl-C event for a Windows process under Wine. */
-  readonly interrupt: () => void;
-  readonly ended: Promise<Run>;
-}
-
-/** How the checks run one executable: natively, or under Wine with its own prefix. */
-interface Platform {
-  readonly windows: boolean;
-  /** The environment every run gets (without NODE_EXTRA_CA_CERTS, which users do not have). */
-  readonly env: Record<string, string>;
-  readonly command: (program: string, args: readonly string[]) => [string, string[]];
-  /** A Linux path as the program names it: `Z:\tmp\…` for Windows (Wine's Z: is /). */
-  readonly pathFor: (unixPath: string) => string;
-  /** A path the program printed, as a Linux path (Wine drives are links in the prefix's dosdevices). */
-  readonly unixPath: (programPath: string) => string;
-}
 
 let work: string;
-let counter = 0;
-
-/** Starts `program` with stdout and stderr in files (see the header: a pipe breaks Node under Wine). */
-function start(platform: Platform, program: string, args: readonly string[], env: Record<string, string> = {}): Running {
-  const base = join(work, `run-${++counter}`);
-  const out = openSync(`${base}.out`, "w");
-  const err = openSync(`${base}.err`, "w");
-  const [command, argv] = platform.command(program, args);
-  let child: ChildProcess;
-  try {
-    child = spawn(command, argv, { stdio: ["ignore", out, err], env: { ...platform.env, ...env }, cwd: work });
-  } finally {
-    closeSync(out);
-    closeSync(err);
-  }
-  const read = (suffix: string) => () => readFileSync(`${base}.${suffix}`, "utf8");
-  const ended = new Promise<Run>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_DEADLINE_MS);
-    child.once("error", (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: read("out")(), stderr: read("err")() });
-    });
-  });
-  return { stdout: read("out"), stderr: read("err"), interrupt: () => child.kill("SIGINT"), ended };
-}
-
-function run(platform: Platform, program: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return start(platform, program, args, env).ended;
-}
-
-/** Resolves once `check()` is true, polling; throws naming `what` after `ms`. */
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The environment of this process without what would flatter or skew the runs. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && name !== "NODE_EXTRA_CA_CERTS" && name !== "KVP_HOST_PASSWORD" && name !== "KVP_HOST_POWERSHELL") env[name] = value;
-  }
-  return env;
-}
-
-/** A throwaway Wine prefix that reports Windows 10 (Node refuses the older Windows a fresh prefix reports). */
-async function winePlatform(): Promise<Platform> {
-  if (!existsSync(WINE64)) {
-    throw new Error(
-      `${WINE64} is missing: the Windows executable is checked under Wine. Install it with \`apt-get install -y --no-install-recommends wine64\` (scripts/setup.sh --for-tests does).`,
-    );
-  }
-  const prefix = join(work, "wine-prefix");
-  const env = { ...cleanEnv(), WINEPREFIX: prefix, WINEDEBUG: "-all" };
-  const platform: Platform = {
-    windows: true,
-    env,
-    command: (program, args) => [WINE64, [program, ...args]],
-    pathFor: (unixPath) => `Z:${unixPath.replaceAll("/", "\\")}`,
-    unixPath: (programPath) => {
-      const match = /^([A-Za-z]):\\(.*)$/.exec(programPath);
-      if (!match) throw new Error(`not a Windows path: ${programPath}`);
-      return join(prefix, "dosdevices", `${match[1]!.toLowerCase()}:`, ...match[2]!.split("\\"));
-    },
-  };
-  const setup = await run(platform, "winecfg", ["/v", "win10"]);
-  if (setup.code !== 0) throw new Error(`wine64 winecfg /v win10 failed (exit ${setup.code}): ${setup.stderr}`);
-  return platform;
-}
-
-const linuxPlatform = (): Platform => ({
-  windows: false,
-  env: cleanEnv(),
-  command: (program, args) => [program, [...args]],
-  pathFor: (unixPath) => unixPath,
-  unixPath: (programPath) => programPath,
-});
 
 /** What `hyperv-sim serve` prints on its one line (packages/hyperv-sim/README.md). */
 interface Served {
@@ -184,15 +70,15 @@ async function serve(args: readonly string[]): Promise<{ served: Served; stop: (
 
 /** The guest's pool `pool` as key → value, read on the Linux side with kvp-pool. */
 async function guestPool(poolDir: string, pool: 0 | 1): Promise<Map<string, string>> {
-  const result = await run(linuxPlatform(), process.execPath, [KVP_POOL, "--dir", poolDir, "list", "--pool", String(pool), "--json"]);
+  const result = await run(linuxPlatform(work), process.execPath, [KVP_POOL, "--dir", poolDir, "list", "--pool", String(pool), "--json"]);
   if (result.code !== 0) throw new Error(`kvp-pool list failed (${result.code}): ${result.stderr}`);
   return new Map((JSON.parse(result.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value]));
 }
 
 const version = releaseVersion();
 const TARGETS = [
-  { name: "kvp-host.exe under Wine", file: `kvp-host-${version}-win-x64.exe`, windows: true, platform: winePlatform },
-  { name: "the Linux kvp-host executable, natively", file: `kvp-host-${version}-linux-x64`, windows: false, platform: async () => linuxPlatform() },
+  { name: "kvp-host.exe under Wine", file: `kvp-host-${version}-win-x64.exe`, windows: true, platform: () => winePlatform(work) },
+  { name: "the Linux kvp-host executable, natively", file: `kvp-host-${version}-linux-x64`, windows: false, platform: async () => linuxPlatform(work) },
 ] as const;
 
 const LISTENERS = [
@@ -295,7 +181,7 @@ describe.each(TARGETS)("$name", (target) => {
       try {
         await until(() => watch.stderr().includes("kvp-host: watching guest items"), "the watch to start");
         const key = `watched-${listener.serveArgs.length}`;
-        const write = await run(linuxPlatform(), process.execPath, [KVP_POOL, "--dir", web01().poolDir, "set", key, "up"]);
+        const write = await run(linuxPlatform(work), process.execPath, [KVP_POOL, "--dir", web01().poolDir, "set", key, "up"]);
         expect(write.code).toBe(0);
         await until(() => watch.stdout().includes(key), "the watch to report the guest's write");
         const event = JSON.parse(watch.stdout().trim().split("\n").at(-1)!);

@@ -10,11 +10,13 @@ import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debianVersion, rpmVersion } from "../lib/versions.mjs";
 import { type BumpedRelease, makeBumpedRelease } from "./bumped-release.js";
+import { WINESERVER, run as runOn, winePlatform } from "./platforms.js";
 import { NPM_PACKAGES, expectedArtifacts } from "./support.js";
 import { unpack } from "./unpack.js";
 
 let bumped: BumpedRelease;
 const scratch = mkdtempSync(join(tmpdir(), "kvp-versions-"));
+mkdirSync(join(scratch, "wine"));
 
 beforeAll(() => {
   bumped = makeBumpedRelease();
@@ -63,9 +65,16 @@ describe("a release made after `changeset version`", () => {
     }
   });
 
-  it("kvp-host for Linux prints it", () => {
-    const [, linux] = expectedArtifacts(bumped.to).host;
+  it("kvp-host for Linux prints it, and kvp-host.exe under Wine", async () => {
+    const [windows, linux] = expectedArtifacts(bumped.to).host;
     expect(output(artifactOf(linux!), ["--version"])).toBe(`${bumped.to}\n`);
+    const wine = await winePlatform(join(scratch, "wine"));
+    try {
+      const run = await runOn(wine, artifactOf(windows!), ["--version"]);
+      expect(run).toMatchObject({ code: 0, stdout: `${bumped.to}\n` });
+    } finally {
+      await runOn(wine, WINESERVER, ["-k"]).catch(() => undefined);
+    }
   });
 
   it("guest .debs: Version, changelog and both programs say it", () => {
