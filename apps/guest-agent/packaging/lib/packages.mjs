@@ -2,7 +2,7 @@
 // check it, describe it in the format's metadata, pack it. build-deb.mjs and build-rpm.mjs
 // pack the form that runs on the system's nodejs; build-standalone.mjs the one that carries
 // Node inside a single executable, in both formats and as a tarball.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { debianVersion, rpmVersion } from "../../../../scripts/lib/versions.mjs";
@@ -14,7 +14,7 @@ import { debianLibraryDepends, libraryNeeds } from "./library-needs.mjs";
 import { STANDALONE_EXECUTABLE, stagePayload } from "./payload.mjs";
 import { HOMEPAGE, LAYOUT, MAINTAINER, NODE_PACKAGE, PACKAGING_DIR, STANDALONE_PACKAGE, description, summary } from "./project.mjs";
 import { buildRpm, filesSection } from "./rpm.mjs";
-import { listTree, writeGzipped } from "./stage.mjs";
+import { listTree, run, writeGzipped, writeStaged } from "./stage.mjs";
 import { renderTemplate } from "./template.mjs";
 import { buildMachineTarget } from "./targets.mjs";
 
@@ -52,7 +52,10 @@ const RPM_LICENSE = Object.freeze({
  * @property {string} out the output directory
  * @property {string} [executable] standalone: the built single executable
  * @property {{ license: string, version: string }} [node] standalone: the embedded Node release
- * @property {{ deb: string, debLevel?: number, rpm: string }} [compression] default xz (level 9 for rpm)
+ * @property {{ deb: string, debLevel?: number, rpm: string, tarLevel?: number }} [compression]
+ *   default xz (level 9 for rpm), gzip -9 for the tarball
+ * @property {(stage: string) => void} [check] runs on the staged tree before it is packed
+ *   (build-standalone.mjs runs the executable there)
  */
 
 /** The package name of a form. */
@@ -82,6 +85,7 @@ function stageChecked(options, format, stage) {
   // The Node form's koffi loads with this machine's Node where the CPU is this machine's; the
   // standalone form is run whole by build-standalone.mjs instead.
   if (form === "node" && target === buildMachineTarget()) checkKoffiLoads(process.execPath, join(stage, LAYOUT.lib, "node_modules"));
+  options.check?.(stage);
   const needs = libraryNeeds(payload.elfFiles.map((rel) => readElf(join(stage, rel))));
   if (needs.glibc !== DOCUMENTED_GLIBC[form]) {
     throw new Error(`the ${pkg} binaries need glibc ${needs.glibc}, the docs say ${DOCUMENTED_GLIBC[form]}: update DOCUMENTED_GLIBC (lib/packages.mjs), the READMEs and the descriptions together`);
@@ -210,4 +214,54 @@ function listDocs(stage, dir) {
   return listTree(join(stage, dir))
     .filter((rel) => !rel.endsWith("/"))
     .map((rel) => `/${dir}/${rel}`);
+}
+
+/**
+ * Builds the tarball of the standalone form: `kvp-agent-standalone-<version>-linux-<cpu>.tar.gz`
+ * in `options.out`, a tree to unpack into / (or a prefix): the .rpm's paths (unit in
+ * /usr/lib/systemd/system), the docs with an INSTALL note. Entries are owned by root and
+ * sorted; their times are the release's.
+ * @param {PackageOptions} options
+ * @returns {string} its path
+ */
+export function packageTarball(options) {
+  const { target } = options;
+  if (options.form !== "standalone") throw new Error("only the standalone form has a tarball");
+  const work = mkdtempSync(join(tmpdir(), "kvp-agent-tar-"));
+  const stage = join(work, "root");
+  try {
+    mkdirSync(stage);
+    const { pkg, payload } = stageChecked(options, "tar", stage);
+    const date = options.releases[0].date;
+    writeStaged(
+      join(stage, payload.docDir, "INSTALL"),
+      renderTemplate(readFileSync(join(PACKAGING_DIR, "standalone", "INSTALL"), "utf8"), new Set([target.node]), {
+        version: options.version,
+        cpu: target.node,
+        glibc: DOCUMENTED_GLIBC.standalone,
+      }),
+      0o644,
+    );
+    writeStaged(
+      join(stage, payload.docDir, "changelog"),
+      debianChangelog(
+        pkg,
+        options.releases.map((r) => ({ ...r, version: debianVersion(r.version) })),
+        MAINTAINER,
+      ),
+      0o644,
+    );
+    const tarball = join(options.out, `${pkg}-${options.version}-linux-${target.node}.tar.gz`);
+    rmSync(tarball, { force: true });
+    // No "." entry: unpacking into / must not touch the mode of / itself.
+    const top = readdirSync(stage).sort();
+    if (top.join(" ") !== "etc usr") throw new Error(`the tarball's tree holds ${top.join(", ")}; only etc and usr may be unpacked into /`);
+    const tar = join(work, `${pkg}.tar`);
+    run("tar", ["--create", "--file", tar, "--directory", stage, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", `--mtime=@${Math.floor(date.getTime() / 1000)}`, ...top]);
+    run("gzip", [`-${options.compression?.tarLevel ?? 9}`, "--no-name", tar]);
+    copyFileSync(`${tar}.gz`, tarball);
+    return tarball;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

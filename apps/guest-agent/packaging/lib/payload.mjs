@@ -116,6 +116,9 @@ export function stagePayload(options) {
   });
   writeStaged(at(`${licenseDir}/copyright`), copyright, 0o644);
   if (form === "standalone" && options.node) installFile(options.node.license, at(`${licenseDir}/LICENSE.node`), 0o644);
+  // What lintian reports and why it stays (Debian's place for it); the RPMs' equivalent is
+  // rpm/*.rpmlintrc, which the release checks pass to rpmlint.
+  if (form === "standalone" && format === "deb") installFile(join(PACKAGING_DIR, "standalone/lintian-overrides"), at(`usr/share/lintian/overrides/${packageName}`), 0o644);
 
   const elfFiles = checkShippedElfs(stage, target);
   return {
