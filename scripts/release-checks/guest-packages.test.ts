@@ -22,6 +22,7 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchNode } from "../lib/node-builds.mjs";
 import { debianVersion, rpmVersion } from "../lib/versions.mjs";
 import { REPO_ROOT, artifact, expectedArtifacts, releaseVersion } from "./support.js";
 
@@ -304,6 +305,52 @@ describe("the guest .rpms", () => {
   }
 });
 
+describe("the kvp-agent packages' programs, on Node 18 (Debian 12's nodejs)", () => {
+  beforeAll(() => {
+    need("dpkg-deb", "dpkg");
+    need("rpm2archive", "rpm");
+  });
+
+  for (const cpu of CPUS) {
+    it(`${cpu.deb}: the .deb and the .rpm carry the same programs and koffi; both tools run on Node 18.20.4 for ${cpu.node}${cpu.node === "x64" ? "" : " (under qemu-user)"}, koffi taking the locks`, () => {
+      const fromDeb = tempDir(`node-deb-${cpu.deb}`);
+      expect(run("dpkg-deb", ["--extract", artifact(`kvp-agent_${debianVersion(VERSION)}_${cpu.deb}.deb`), fromDeb]).status).toBe(0);
+      const fromRpm = tempDir(`node-rpm-${cpu.rpm}`);
+      const archive = spawnSync("rpm2archive", ["-"], { input: readFileSync(artifact(`kvp-agent-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`)), maxBuffer: 64 * 1024 * 1024 });
+      expect(spawnSync("tar", ["-xzf", "-", "-C", fromRpm], { input: archive.stdout }).status).toBe(0);
+      const lib = files(join(fromDeb, "usr/lib/kvp-agent"));
+      expect(lib).toEqual(files(join(fromRpm, "usr/lib/kvp-agent")));
+      for (const rel of lib) expect(sha256(join(fromRpm, "usr/lib/kvp-agent", rel)), rel).toBe(sha256(join(fromDeb, "usr/lib/kvp-agent", rel)));
+
+      let node: string;
+      try {
+        node = fetchNode(`linux-${cpu.node}@18.20.4`);
+      } catch (error) {
+        throw new Error(`no Node 18.20.4 for ${cpu.node} (npm registry's node-linux-${cpu.node}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+      let wrap: string[] = [];
+      if (cpu.node !== process.arch) {
+        needEmulator();
+        wrap = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"];
+      }
+      const pools = join(tempDir(`node-pools-${cpu.node}`), "hyperv");
+      writePools(pools);
+      const runNode = (script: string, args: string[]) => {
+        const [file, ...pre] = [...wrap, node];
+        return run(file!, [...pre, join(fromDeb, "usr/lib/kvp-agent", script), ...args], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+      };
+      const got = runNode("kvp-pool.cjs", ["--dir", pools, "get", "Role", "--pool", "external"]);
+      expect(got.status, got.stderr).toBe(0);
+      expect(got.stdout).toBe("web\n");
+      writeFileSync(join(pools, "..", "config.json"), "{}\n");
+      const once = runNode("kvp-agent.cjs", ["once", "--config", join(pools, "..", "config.json"), "--dir", pools, "--state-dir", join(pools, "..", "state")]);
+      expect(once.status, once.stderr).toBe(0);
+      expect(once.stdout).toBe("stopped: 2 item(s), 1 fact(s)\n");
+      expect(JSON.parse(readFileSync(join(pools, "..", "state", "host.json"), "utf8"))).toEqual({ Role: "web", "cloudstack-vm-userdata": "type=router;name=r-1" });
+    });
+  }
+});
+
 describe("the Node-free tarballs and the program in them", () => {
   beforeAll(() => {
     need("tar", "tar");
@@ -405,15 +452,20 @@ describe("the Node-free tarballs and the program in them", () => {
   });
 
   it("arm64: the program runs under qemu-user with arm64's glibc: both tools, and koffi's arm64 library takes the locks", () => {
-    need("qemu-aarch64", "qemu-user");
-    for (const lib of ["lib/ld-linux-aarch64.so.1", "lib/libstdc++.so.6", "lib/libgcc_s.so.1"]) {
-      if (!lstatExists(join("/usr/aarch64-linux-gnu", lib))) {
-        throw new Error(`/usr/aarch64-linux-gnu/${lib} is missing: apt-get install libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross (scripts/setup.sh --for-tests does)`);
-      }
-    }
+    needEmulator();
     exercise(CPUS[1], true);
   });
 });
+
+/** Fails unless qemu-user and arm64's glibc and C++ runtime are installed. */
+function needEmulator(): void {
+  need("qemu-aarch64", "qemu-user");
+  for (const lib of ["lib/ld-linux-aarch64.so.1", "lib/libstdc++.so.6", "lib/libgcc_s.so.1"]) {
+    if (!lstatExists(join("/usr/aarch64-linux-gnu", lib))) {
+      throw new Error(`/usr/aarch64-linux-gnu/${lib} is missing: apt-get install libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross (scripts/setup.sh --for-tests does)`);
+    }
+  }
+}
 
 function lstatExists(path: string): boolean {
   try {

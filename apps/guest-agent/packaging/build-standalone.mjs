@@ -56,7 +56,13 @@ await runBuilder("build-standalone", async () => {
   const work = mkdtempSync(join(tmpdir(), "kvp-agent-standalone-build-"));
   try {
     const executable = join(work, "kvp-agent-standalone");
-    await buildStandaloneExecutable(builtBundles(), inputs.target, executable);
+    const timed = async (what, step) => {
+      const started = Date.now();
+      const result = await step();
+      process.stderr.write(`build-standalone: ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      return result;
+    };
+    await timed(`the ${inputs.target.node} program`, () => buildStandaloneExecutable(builtBundles(), inputs.target, executable));
     const wrap = inputs.target === buildMachineTarget() ? [] : emulatorFor(inputs.target);
     if (wrap === undefined) {
       process.stderr.write(`build-standalone: note: no emulator for ${inputs.target.cpuName} here (qemu-user with an ${inputs.target.cpuName} sysroot): its program is checked by its ELF headers only, not run\n`);
@@ -75,7 +81,11 @@ await runBuilder("build-standalone", async () => {
         checked = true;
       },
     };
-    return [packageDeb(options), packageRpm(options), packageTarball(options)];
+    return [
+      await timed("the .deb", () => packageDeb(options)),
+      await timed("the .rpm", () => packageRpm(options)),
+      await timed("the .tar.gz", () => packageTarball(options)),
+    ];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

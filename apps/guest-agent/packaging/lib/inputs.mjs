@@ -1,5 +1,6 @@
 // What every builder starts from: its command line (--arch, --version, --out, --no-build),
 // the built bundles, koffi for the target CPU, the release notes.
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageVersion } from "../../../../scripts/lib/versions.mjs";
 import { UsageError, parseOptions } from "./cli.mjs";
@@ -33,6 +34,7 @@ export function builderInputs(argv, archFormat, usage) {
   const version = String(options["--version"] ?? packageVersion(join(APP_DIR, "package.json")));
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) throw new UsageError(`invalid version ${JSON.stringify(version)}: semver (1.2.3, 1.2.3-rc.1, 1.2.3+build)`);
   const out = resolve(String(options["--out"] ?? join(APP_DIR, "dist")));
+  mkdirSync(out, { recursive: true });
   if (options["--no-build"] !== true) {
     run(process.execPath, ["build.mjs"], { cwd: APP_DIR });
     run(process.execPath, ["build.mjs"], { cwd: POOL_TOOLS_DIR });

@@ -99,8 +99,10 @@ export function stagePayload(options) {
 
   // Documentation.
   const tags = new Set([form, format]);
+  const title = `${packageName}: the hyperv-kvp guest agent (kvp-agent) and pool tool (kvp-pool)`;
   const readme = renderTemplate(readFileSync(join(PACKAGING_DIR, "deb/README.Debian"), "utf8"), tags, {
-    package: packageName,
+    title,
+    rule: "=".repeat(title.length),
     unitpath: `/${unitDir}/${UNIT}`,
     docdir: `/${docDir}`,
   });

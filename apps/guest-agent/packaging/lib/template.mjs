@@ -2,7 +2,8 @@
 //   {{if deb standalone}} … {{end}}   kept when the build is any of the words (a form:
 //                                     node|standalone, a format: deb|rpm|tar); blocks nest
 //   {{name}}                           replaced by a value
-// Directives stand on lines of their own.
+//   {{# …}}                            a comment, dropped
+// Directives and comments stand on lines of their own.
 
 /**
  * Renders `template` for `tags` (the form and format being built) and `values`.
@@ -16,6 +17,7 @@ export function renderTemplate(template, tags, values) {
   const out = [];
   const keep = [true];
   for (const line of template.split("\n")) {
+    if (line.startsWith("{{#")) continue;
     const open = /^\{\{if ([a-z ]+)\}\}$/.exec(line.trim());
     if (open) {
       keep.push(keep.at(-1) === true && open[1].split(" ").some((tag) => tags.has(tag)));
