@@ -104,12 +104,15 @@ export function reflow(text, width) {
   const flush = () => {
     if (words.length === 0) return;
     let line = firstPrefix;
+    let empty = true;
     for (const word of words) {
-      if (line.trim() !== "" && line.length + 1 + word.length > width) {
+      if (!empty && line.length + 1 + word.length > width) {
         out.push(line);
         line = indent;
+        empty = true;
       }
-      line = line.trim() === "" ? line + word : `${line} ${word}`;
+      line = empty ? line + word : `${line} ${word}`;
+      empty = false;
     }
     out.push(line);
     words = [];
@@ -149,6 +152,24 @@ export function reflow(text, width) {
 }
 
 /**
+ * The changes of a release as the packaging changelogs list them: an item that is itself a
+ * list (a changeset written as "- this\n- that") becomes one change per top-level entry.
+ * @param {string[]} items markdown text of each change
+ * @returns {string[]}
+ */
+export function changesOf(items) {
+  return items.flatMap((text) => {
+    if (!/^[-*] /.test(text)) return [text];
+    const parts = [];
+    for (const line of text.split("\n")) {
+      if (/^[-*] /.test(line)) parts.push([line.slice(2)]);
+      else parts.at(-1)?.push(line.startsWith("  ") ? line.slice(2) : line);
+    }
+    return parts.map((lines) => lines.join("\n").trim());
+  });
+}
+
+/**
  * @typedef {object} ChangelogEntry
  * @property {string} version in the packaging format's spelling (Debian or RPM)
  * @property {string[]} items markdown text of each change
@@ -171,9 +192,9 @@ export function debianChangelog(pkg, entries, maintainer) {
   return entries
     .map(({ version, items, date }) => {
       const lines = [`${pkg} (${version}) unstable; urgency=medium`, ""];
-      for (const item of items) {
+      for (const item of changesOf(items)) {
         // lintian wants lines of at most 80 columns: "  * " / "    " leave 76.
-        reflow(item, 76).forEach((line, i) => lines.push(line === "" ? "" : `${i === 0 ? "  * " : "    "}${line}`));
+        lines.push(...reflow(item, 76).map((line, i) => (line === "" ? "" : `${i === 0 ? "  * " : "    "}${line}`)));
       }
       const d = date;
       const stamp = `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
@@ -195,8 +216,8 @@ export function rpmChangelog(entries, packager) {
     .map(({ version, items, date }) => {
       const d = date;
       const lines = [`* ${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${d.getUTCFullYear()} ${packager} - ${version}`];
-      for (const item of items) {
-        reflow(item, 76).forEach((line, i) => lines.push(line === "" ? "" : `${i === 0 ? "- " : "  "}${line}`));
+      for (const item of changesOf(items)) {
+        lines.push(...reflow(item, 76).map((line, i) => (line === "" ? "" : `${i === 0 ? "- " : "  "}${line}`)));
       }
       return `${lines.join("\n").replaceAll("%", "%%")}\n`;
     })

@@ -51,7 +51,8 @@ export function controlText(control) {
     ["Homepage", control.homepage],
     ["Description", control.summary],
   ];
-  const body = control.description.map(wrap).reduce((all, p, i) => (i === 0 ? p : [...all, " .", ...p]), []);
+  // Paragraphs are separated by a line holding " ." (Debian policy 5.6.13).
+  const body = control.description.flatMap((paragraph, i) => (i === 0 ? wrap(paragraph) : [" .", ...wrap(paragraph)]));
   return `${fields.map(([k, v]) => `${k}: ${v}`).join("\n")}\n${body.join("\n")}\n`;
 }
 

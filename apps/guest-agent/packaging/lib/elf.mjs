@@ -122,7 +122,8 @@ export function readElf(path) {
     for (let i = 0; need !== undefined && i < verneedCount; i++) {
       const vn = read(need, 16);
       const file = string(vn.readUInt32LE(4));
-      const versions = (info.versionNeeds[file] ??= []);
+      info.versionNeeds[file] ??= [];
+      const versions = info.versionNeeds[file];
       let aux = need + vn.readUInt32LE(8);
       for (let j = 0; j < vn.readUInt16LE(2); j++) {
         const vna = read(aux, 16);
