@@ -75,7 +75,8 @@ export function stagePayload(options) {
 
   // The service and its configuration.
   installFile(join(APP_DIR, "systemd", UNIT), at(`${unitDir}/${UNIT}`), 0o644);
-  if (format === "rpm") writeStaged(at(`${LAYOUT.presetDir}/80-kvp-agent.preset`), `# ${packageName}: the KVP guest agent runs wherever it is installed (it stays idle outside Hyper-V).\nenable ${UNIT}\n`, 0o644);
+  // The same bytes in both forms' RPMs: a swap from one to the other replaces nothing here.
+  if (format === "rpm") writeStaged(at(`${LAYOUT.presetDir}/80-kvp-agent.preset`), `# The Hyper-V KVP guest agent runs wherever it is installed (it stays idle outside Hyper-V).\nenable ${UNIT}\n`, 0o644);
   installFile(join(PACKAGING_DIR, "deb/config.example.json"), at(`${LAYOUT.etc}/config.example.json`), 0o644);
   makeDir(at(`${LAYOUT.etc}/hooks.d`));
 

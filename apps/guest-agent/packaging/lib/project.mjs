@@ -71,7 +71,7 @@ export function description(form) {
   return form === "standalone"
     ? [
         ...common,
-        "This form needs no Node.js on the system: one executable carries Node.js 22 and both programs, for distributions whose nodejs is older than 18 or absent (Debian 11, Ubuntu 22.04, RHEL 8/9). It replaces the kvp-agent package, which runs the same programs on the system's nodejs.",
+        "This form needs no Node.js on the system: one executable carries Node.js 22 and both programs, for distributions whose nodejs is older than 18 or absent (Debian 11, Ubuntu 22.04, RHEL 8/9); it needs glibc 2.28 or later. It replaces the kvp-agent package, which runs the same programs on the system's nodejs.",
       ]
     : [...common, "Both run on the system's Node.js, 18 or later; kvp-agent-standalone carries its own for systems without one."];
 }
