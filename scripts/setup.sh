@@ -36,6 +36,8 @@ if [ "$mode" = "--for-tests" ]; then
   command -v systemd-analyze >/dev/null || missing+=(systemd)
   # dpkg installs kvp-agent's .deb; deb-systemd-helper enables its unit.
   command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
+  # dpkg-parsechangelog reads the changelog the .deb ships.
+  command -v dpkg-parsechangelog >/dev/null || missing+=(dpkg-dev)
   # pywinrm is the independent WinRM client the sealed-HTTP interop test runs (Debian's python3).
   /usr/bin/python3 -c "import winrm, requests_ntlm" 2>/dev/null || missing+=(python3-winrm)
   # The release checks: the packages' own linters, real Debian roots to install them in, and
@@ -46,6 +48,9 @@ if [ "$mode" = "--for-tests" ]; then
   # cpio unpacks .rpms (with rpm's rpm2cpio) to look inside them.
   command -v cpio >/dev/null || missing+=(cpio)
   [ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
+  # qemu-user with arm64's glibc and C++ runtime runs the arm64 Node-free guest program.
+  command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+  [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing+=(libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -14,6 +14,7 @@
 // missing, the tests fail (see test-support/packaging-support.ts).
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPORT_KEYS } from "../reporter.js";
@@ -65,11 +66,36 @@ const OWN_ENTRIES = [
   "usr/share/doc/",
   "usr/share/doc/kvp-agent/",
   "usr/share/doc/kvp-agent/README.Debian",
+  "usr/share/doc/kvp-agent/changelog.gz",
   "usr/share/doc/kvp-agent/copyright",
   "usr/share/doc/kvp-agent/examples/",
   "usr/share/doc/kvp-agent/examples/cloudstack/",
   "usr/share/doc/kvp-agent/examples/cloudstack/config.json",
   "usr/share/doc/kvp-agent/examples/cloudstack/kvp-cloudstack-hook",
+  "usr/share/man/",
+  "usr/share/man/man1/",
+  "usr/share/man/man1/kvp-agent.1.gz",
+  "usr/share/man/man1/kvp-pool.1.gz",
+];
+
+/**
+ * koffi as the package ships it: what `require("koffi")` loads on this CPU with glibc, and
+ * nothing else (no sources, headers, docs, musl build). See packaging/lib/koffi.mjs.
+ */
+const KOFFI_ENTRIES = [
+  `${LIB}/node_modules/koffi/`,
+  `${LIB}/node_modules/koffi/index.cjs`,
+  `${LIB}/node_modules/koffi/package.json`,
+  `${LIB}/node_modules/koffi/src/`,
+  `${LIB}/node_modules/koffi/src/koffi/`,
+  `${LIB}/node_modules/koffi/src/koffi/index.cjs`,
+  `${LIB}/node_modules/koffi/src/koffi/src/`,
+  `${LIB}/node_modules/koffi/src/koffi/src/static.cjs`,
+  `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}/`,
+  `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}/index.js`,
+  `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/`,
+  `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`,
+  `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}/package.json`,
 ];
 
 /** What deb-systemd-helper writes when it enables the unit in the root. */
@@ -107,8 +133,8 @@ afterAll(removeTempDirs);
 describeNeeding(
   "the kvp-agent .deb",
   () => {
-    for (const tool of ["dpkg", "dpkg-deb", "dpkg-query", "deb-systemd-helper"]) {
-      if (!hasProgram(tool)) return `${tool} is missing (apt-get install dpkg init-system-helpers)`;
+    for (const tool of ["dpkg", "dpkg-deb", "dpkg-query", "deb-systemd-helper", "dpkg-parsechangelog"]) {
+      if (!hasProgram(tool)) return `${tool} is missing (apt-get install dpkg dpkg-dev init-system-helpers)`;
     }
     if (runSync("dpkg-query", ["-W", "-f", showField("Status"), "nodejs"]).stdout !== "install ok installed") {
       return "this machine's Node is not the Debian package nodejs, which the test root's package database needs to satisfy Depends: nodejs";
@@ -127,7 +153,7 @@ describeNeeding(
     let admin: string;
     let pools: string;
     let machinePool1: Buffer | undefined;
-    let koffiEntries: string[];
+    const koffiEntries = KOFFI_ENTRIES;
 
     beforeAll(() => {
       // build-deb --no-build packs kvp-pool's bundle as it is: it must be current.
@@ -142,10 +168,6 @@ describeNeeding(
       };
       debV1 = build(PACKAGE_VERSION);
       debV2 = build(UPGRADE_VERSION);
-      koffiEntries = [
-        ...npmPackageEntries(realpathSync(join(APP_DIR, "node_modules/koffi")), `${LIB}/node_modules/koffi`),
-        ...npmPackageEntries(koffiPlatformDir(), `${LIB}/node_modules/@koromix/koffi-linux-${process.arch}`),
-      ];
       work = tempDir("deb-root");
       root = join(work, "root");
       admin = join(work, "admin");
@@ -190,12 +212,37 @@ describeNeeding(
       expect(field("Package")).toBe("kvp-agent");
       expect(field("Version")).toBe(PACKAGE_VERSION);
       expect(field("Architecture")).toBe(arch());
-      expect(field("Depends")).toBe("nodejs (>= 18), libc6 (>= 2.25)");
+      // The C/C++ runtime minimums are koffi's binary's symbol versions (GLIBC_2.25, CXXABI_1.3.11: GCC 7.1).
+      expect(field("Depends")).toBe("nodejs (>= 18), libc6 (>= 2.25), libgcc-s1, libstdc++6 (>= 7.1)");
+      expect(field("Recommends")).toBe("hyperv-daemons | linux-cloud-tools-virtual");
+      expect(field("Conflicts")).toBe("kvp-agent-standalone");
+      expect(field("Replaces")).toBe("kvp-agent-standalone");
+      expect(field("Maintainer")).toBe("hyperv-kvp maintainers <hyperv-kvp@users.noreply.github.com>");
+      expect(field("Homepage")).toBe("https://github.com/hyperv-kvp/hyperv-kvp");
       const control = tempDir("deb-control");
       expect(runSync("dpkg-deb", ["--control", debV1, control]).status).toBe(0);
-      expect(readdirSync(control).sort()).toEqual(["conffiles", "control", "md5sums", "postinst", "postrm", "prerm"]);
+      expect(readdirSync(control).sort()).toEqual(["conffiles", "control", "md5sums", "postinst", "postrm", "preinst", "prerm"]);
       expect(readFileSync(join(control, "conffiles"), "utf8")).toBe("/etc/kvp-agent/config.example.json\n");
-      for (const script of ["postinst", "postrm", "prerm"]) expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
+      for (const script of ["postinst", "postrm", "preinst", "prerm"]) expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
+    });
+
+    it("carries a Debian changelog whose newest entry is this version, and man pages for both programs", () => {
+      const files = tempDir("deb-files");
+      expect(runSync("dpkg-deb", ["--extract", debV2, files]).status).toBe(0);
+      const changelog = join(files, "changelog");
+      writeFileSync(changelog, gunzipSync(readFileSync(join(files, "usr/share/doc/kvp-agent/changelog.gz"))));
+      const parsed = runSync("dpkg-parsechangelog", ["--file", changelog, "--show-field", "Version"]);
+      expect(parsed.stderr).toBe("");
+      expect(parsed.stdout.trim()).toBe(UPGRADE_VERSION);
+      expect(runSync("dpkg-parsechangelog", ["--file", changelog, "--show-field", "Maintainer"]).stdout.trim()).toBe(
+        "hyperv-kvp maintainers <hyperv-kvp@users.noreply.github.com>",
+      );
+      for (const name of ["kvp-agent", "kvp-pool"]) {
+        const page = gunzipSync(readFileSync(join(files, `usr/share/man/man1/${name}.1.gz`))).toString("utf8");
+        expect(page).toMatch(new RegExp(`^\\.TH ${name.toUpperCase()} 1 `));
+        // Written from the program's help: its usage line is in it.
+        expect(page).toContain(`Usage: ${name} [options] [command]`);
+      }
     });
 
     it("holds exactly the two bundles, koffi beside them, their launchers, the unit, the config and hooks dirs, all root-owned", () => {
@@ -224,6 +271,20 @@ describeNeeding(
       expect(result.stderr).toContain("kvp-agent depends on nodejs (>= 18)");
     });
 
+    it("is refused before anything is unpacked where nodejs is older than 18, saying what to install instead", () => {
+      const work = tempDir("deb-oldnode");
+      newAdminDir(join(work, "admin"), true, "12.22.12~dfsg-1~deb11u4");
+      mkdirSync(join(work, "root"));
+      const result = dpkg(["--install", debV1], join(work, "admin"), join(work, "root"));
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("kvp-agent: this system's nodejs is 12.22.12~dfsg-1~deb11u4; kvp-agent needs Node.js 18 or later.");
+      expect(result.stderr).toContain("install kvp-agent-standalone instead");
+      // preinst failed: dpkg undid the unpack, so nothing of kvp-agent is there.
+      expect(tree(join(work, "root"))).toEqual([]);
+      const status = runSync("dpkg-query", [`--admindir=${join(work, "admin")}`, "-W", "-f", showField("db:Status-Abbrev"), "kvp-agent"]);
+      expect(status.stdout.trim()).toMatch(/^.n$/);
+    });
+
     it("installs into the throwaway root: its files, the unit enabled there, nothing on this machine", () => {
       const machineLink = `/${WANTS_LINK}`;
       const machineHad = existsSync(machineLink) || lstatExists(machineLink);
@@ -234,8 +295,10 @@ describeNeeding(
       // koffi's binary is the one from node_modules, byte for byte.
       const binary = `node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`;
       expect(readFileSync(join(root, LIB, binary)).equals(readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)))).toBe(true);
-      expect(readFileSync(join(root, LIB, "kvp-agent.cjs")).equals(readFileSync(BUNDLE))).toBe(true);
-      expect(readFileSync(join(root, LIB, "kvp-pool.cjs")).equals(readFileSync(builtPoolBundle()))).toBe(true);
+      // The bundles as built, less the shebang (the launchers pick the node) and the
+      // sourceMappingURL (the map is not shipped).
+      expect(readFileSync(join(root, LIB, "kvp-agent.cjs"), "utf8")).toBe(asShipped(BUNDLE));
+      expect(readFileSync(join(root, LIB, "kvp-pool.cjs"), "utf8")).toBe(asShipped(builtPoolBundle()));
       expect(existsSync(machineLink) || lstatExists(machineLink)).toBe(machineHad);
     });
 
@@ -402,19 +465,33 @@ function showField(name: string): string {
   return `\${${name}}`;
 }
 
-/** A package database for an install root; `seeded` copies in this machine's nodejs and libc6 entries. */
-function newAdminDir(admin: string, seeded: boolean): void {
+/** The packages kvp-agent depends on, whose entries a seeded package database copies from this machine's. */
+const DEPENDED_ON = ["nodejs", "libc6", "libgcc-s1", "libstdc++6"];
+
+/**
+ * A package database for an install root; `seeded` copies in this machine's entries of
+ * {@link DEPENDED_ON}, with nodejs at `nodejsVersion` when given (a Debian 11 one, say).
+ */
+function newAdminDir(admin: string, seeded: boolean, nodejsVersion?: string): void {
   for (const dir of ["info", "updates", "triggers"]) mkdirSync(join(admin, dir), { recursive: true });
   if (!seeded) {
     writeFileSync(join(admin, "status"), "");
     return;
   }
-  const stanzas = runSync("dpkg-query", ["--status", "nodejs", "libc6"]);
+  const stanzas = runSync("dpkg-query", ["--status", ...DEPENDED_ON]);
   expect(stanzas.status, stanzas.stderr).toBe(0);
-  writeFileSync(join(admin, "status"), stanzas.stdout);
+  let status = stanzas.stdout;
+  if (nodejsVersion !== undefined) {
+    const before = status;
+    status = status.replace(/^(Package: nodejs\n(?:.+\n)*?)Version: .+$/m, `$1Version: ${nodejsVersion}`);
+    expect(status).not.toBe(before);
+  }
+  writeFileSync(join(admin, "status"), status);
   // They own no files in this root: empty file lists say so (and keep dpkg from warning).
-  const libc6 = runSync("dpkg-query", ["-W", "-f", showField("binary:Package"), "libc6"]).stdout.trim();
-  for (const name of ["nodejs", libc6]) writeFileSync(join(admin, "info", `${name}.list`), "");
+  for (const pkg of DEPENDED_ON) {
+    const name = runSync("dpkg-query", ["-W", "-f", showField("binary:Package"), pkg]).stdout.trim();
+    writeFileSync(join(admin, "info", `${name}.list`), "");
+  }
 }
 
 /** koffi's prebuilt-binary package for this platform, as installed beside koffi. */
@@ -422,9 +499,12 @@ function koffiPlatformDir(): string {
   return realpathSync(join(realpathSync(join(APP_DIR, "node_modules/koffi")), `../@koromix/koffi-linux-${process.arch}`));
 }
 
-/** The entries an npm package directory becomes under `prefix`, as {@link tree} writes them. */
-function npmPackageEntries(dir: string, prefix: string): string[] {
-  return [`${prefix}/`, ...tree(dir).map((entry) => `${prefix}/${entry}`)];
+/** A built bundle as the package ships it: without its first (#!) and last (sourceMappingURL) lines. */
+function asShipped(bundle: string): string {
+  const lines = readFileSync(bundle, "utf8").split("\n");
+  expect(lines[0]).toMatch(/^#!/);
+  expect(lines.at(-2)).toMatch(/^\/\/# sourceMappingURL=/);
+  return `${lines.slice(1, -2).join("\n")}\n`;
 }
 
 function writePool(dir: string, pool: number, records: { key: string; value: string }[]): void {

@@ -1,0 +1,97 @@
+// The packages' copyright file (Debian's machine-readable format; the RPMs ship it as their
+// %license and the tarball in its doc directory): who holds the rights to each shipped file
+// and under which licence, with every licence text in full.
+import { readFileSync } from "node:fs";
+
+/** The year the project started; the notice runs from it to the year of the build. */
+const FIRST_YEAR = 2026;
+
+const MIT_TEXT = `Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.`;
+
+/** A licence text as a copyright-format continuation: one leading space, " ." for blank lines. */
+function continuation(text) {
+  return text
+    .replace(/\s+$/, "")
+    .split("\n")
+    .map((line) => (line.trim() === "" ? " ." : ` ${line.replace(/\s+$/, "")}`))
+    .join("\n");
+}
+
+/**
+ * The copyright file of a package.
+ * @param {object} options
+ * @param {"node" | "standalone"} options.form
+ * @param {string} options.executable standalone: the executable's path in the package (no leading /)
+ * @param {string} [options.nodeLicense] standalone: path of Node's LICENSE for the embedded release
+ * @param {string} [options.nodeVersion] standalone: the embedded Node release
+ * @param {number} [options.year] default: this year
+ * @returns {string}
+ */
+export function copyrightText({ form, executable, nodeLicense, nodeVersion, year = new Date().getUTCFullYear() }) {
+  const ours = `${FIRST_YEAR}${year > FIRST_YEAR ? `-${year}` : ""} the hyperv-kvp authors`;
+  const libs = ` 2011 TJ Holowaychuk <tj@vision-media.ca> (commander)
+ 2022 commander-js (@commander-js/extra-typings)
+ Fabian Hiller (valibot, in the agent only)`;
+  const koffi = `Files: usr/lib/kvp-agent/node_modules/koffi/* usr/lib/kvp-agent/node_modules/@koromix/*
+Copyright: 2026 Niels Martignène <niels.martignene@protonmail.com>
+License: MIT`;
+  const stanzas = [
+    `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: hyperv-kvp (kvp-agent, kvp-pool)
+Upstream-Contact: https://github.com/hyperv-kvp/hyperv-kvp/issues
+Source: https://github.com/hyperv-kvp/hyperv-kvp
+Comment: ${
+      form === "node"
+        ? `usr/lib/kvp-agent/kvp-agent.cjs is one esbuild bundle of the hyperv-kvp
+ sources and of the npm packages commander, @commander-js/extra-typings and valibot;
+ usr/lib/kvp-agent/kvp-pool.cjs one of the hyperv-kvp sources, commander and
+ @commander-js/extra-typings.`
+        : `${executable} is one Node.js single executable: the official
+ build of Node.js ${nodeVersion} with, injected into it, one esbuild bundle of the
+ hyperv-kvp sources and of the npm packages commander, @commander-js/extra-typings
+ and valibot. Node.js's licence, which covers the libraries built into Node.js, is
+ in full below and in LICENSE.node beside this file.`
+    }
+ usr/lib/kvp-agent/node_modules holds the run-time files of the npm packages koffi
+ and @koromix/koffi-linux-* (its prebuilt library for one CPU), unchanged.`,
+    `Files: *
+Copyright: ${ours}
+License: MIT`,
+    form === "node"
+      ? `Files: usr/lib/kvp-agent/kvp-agent.cjs usr/lib/kvp-agent/kvp-pool.cjs
+Copyright: ${ours}
+${libs}
+License: MIT`
+      : `Files: ${executable}
+Copyright: ${ours}
+${libs}
+ Node.js contributors; Joyent, Inc. and other Node contributors (Node.js)
+License: MIT and Node.js`,
+    koffi,
+    `License: MIT
+${continuation(MIT_TEXT)}`,
+  ];
+  if (form === "standalone") {
+    if (nodeLicense === undefined) throw new Error("the standalone copyright needs Node's LICENSE");
+    stanzas.push(`License: Node.js
+ The licence of Node.js and of the third-party components built into it, as Node.js
+ ${nodeVersion} ships it in its LICENSE file:
+ .
+${continuation(readFileSync(nodeLicense, "utf8"))}`);
+  }
+  return `${stanzas.join("\n\n")}\n`;
+}
