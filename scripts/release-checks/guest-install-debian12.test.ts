@@ -1,0 +1,149 @@
+// The guest .debs of the release, installed as a template build installs them: inside a real
+// Debian 12 root (mmdebstrap, Debian's own nodejs 18.20 and hyperv-daemons) with the root's
+// own dpkg through chroot, maintainer scripts and all, and no systemd running. An older
+// build of the same tree goes in first, so installing the release is an upgrade. Then the
+// INSTALLED kvp-pool and kvp-agent run in the root, under the root's node 18, against the
+// root's real hv_kvp_daemon with a simulated host on the other side (guest-daemon.ts); then
+// remove (prerm's `kvp-agent forget` takes the agent's records out of pool 1, other records
+// stay) and purge. The Node-free form goes through the same in the same root, and replaces
+// kvp-agent (and is replaced by it) when switching forms.
+//
+// Needs root, mmdebstrap and network access to Debian's archive; without them every check
+// here fails, naming what is missing (CI has them).
+import type { SimulatedHost } from "@hyperv-kvp/hyperv-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { debianVersion } from "../lib/versions.mjs";
+import { assertRootPrerequisites, describeResult } from "./chroot-root.js";
+import { DebianRoot } from "./debian-root.js";
+import { guestItems, startGuestDaemon } from "./guest-daemon.js";
+import { AGENT_PREFIX, STATE_DIR, WANTS_LINK, agentKeysSeenByHost, exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure } from "./guest-programs.js";
+import { OLDER_SUFFIX, buildOlder } from "./older-build.js";
+import { artifact, expectedArtifacts, releaseVersion } from "./support.js";
+
+const VERSION = releaseVersion();
+const DEB_VERSION = debianVersion(VERSION);
+const OLDER_VERSION = `${DEB_VERSION}${OLDER_SUFFIX}`;
+const artifacts = expectedArtifacts(VERSION);
+const RELEASE_DEB = artifacts.guestDeb.find((name) => name.endsWith("_amd64.deb"))!;
+const STANDALONE_DEB = artifacts.standaloneDeb.find((name) => name.endsWith("_amd64.deb"))!;
+const UNIT_TARGET = "/lib/systemd/system/kvp-agent.service";
+
+const fileStarted = performance.now();
+let root: DebianRoot | undefined;
+let host: SimulatedHost | undefined;
+
+/** The root, once beforeAll made it. */
+function theRoot(): DebianRoot {
+  if (!root) throw new Error("no Debian 12 root: see the error of beforeAll");
+  return root;
+}
+
+/** The simulated host, once beforeAll started it. */
+function theHost(): SimulatedHost {
+  if (!host) throw new Error("no simulated host: see the error of beforeAll");
+  return host;
+}
+
+beforeAll(async () => {
+  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap" });
+  root = await DebianRoot.build({ suite: "bookworm", include: ["nodejs", "hyperv-daemons"] });
+  reportFigure(`Debian 12 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons bookworm) built in ${root.buildSeconds.toFixed(1)} s`);
+  host = await startGuestDaemon(root);
+});
+
+afterAll(async () => {
+  await host?.close();
+  if (root) {
+    const leaks = await root.destroy();
+    expect(leaks.killed, "processes left running in the root").toEqual([]);
+    expect(leaks.unmounted, "mounts left in the root").toEqual([]);
+  }
+  reportFigure(`guest-install-debian12.test.ts took ${((performance.now() - fileStarted) / 1000).toFixed(1)} s`);
+});
+
+/** dpkg in the root on a package file copied into it. */
+async function dpkgInstall(file: string) {
+  return theRoot().run(["dpkg", "--install", theRoot().copyIn(file)]);
+}
+
+describe("a Debian 12 root as templates have it", () => {
+  it("has Debian's own nodejs 18 as /usr/bin/node and hyperv-daemons", async () => {
+    expect(theRoot().read("/etc/debian_version")).toMatch(/^12\./);
+    expect((await theRoot().packageState("nodejs")).version).toMatch(/^18\./);
+    expect((await inRoot(theRoot(), ["/usr/bin/node", "--version"])).stdout).toMatch(/^v18\./);
+    expect((await theRoot().packageState("hyperv-daemons")).status).toBe("install ok installed");
+  });
+});
+
+describe("kvp-agent (system nodejs): older build, upgrade to the release, run, remove, purge", () => {
+  it("installs an older build as on a template: the unit is enabled, nothing is started", async () => {
+    const [olderDeb] = await buildOlder("apps/guest-agent/packaging/build-deb.mjs", ["--version", OLDER_VERSION], `${theRoot().workDir}/older`);
+    expect(olderDeb).toMatch(/_amd64\.deb$/);
+    const installed = await dpkgInstall(olderDeb!);
+    expect(installed.status, describeResult("dpkg -i (older build)", installed)).toBe(0);
+    expect(await theRoot().packageState("kvp-agent")).toMatchObject({ status: "install ok installed", version: OLDER_VERSION });
+    expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toBe(UNIT_TARGET);
+    expect(theRoot().processesInside()).toEqual([]);
+    // The unit's RuntimeDirectory: only a started agent (or `once`) makes it.
+    expect(theRoot().exists(STATE_DIR)).toBe(false);
+  });
+
+  it("upgrades to the release's .deb: every file is the release's, the admin's config and the enablement stay", async () => {
+    const config = '{ "log": { "level": "info" } }\n';
+    await inRoot(theRoot(), ["sh", "-c", `printf '%s' '${config}' > /etc/kvp-agent/config.json`]);
+    const upgraded = await dpkgInstall(artifact(RELEASE_DEB));
+    expect(upgraded.status, describeResult("dpkg -i (release)", upgraded)).toBe(0);
+    expect(upgraded.stdout).toContain(`Unpacking kvp-agent (${DEB_VERSION}) over (${OLDER_VERSION})`);
+    const state = await theRoot().packageState("kvp-agent");
+    expect(state).toMatchObject({ status: "install ok installed", version: DEB_VERSION });
+    reportFigure(`kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${state.installedSizeKiB} KiB`);
+    // dpkg --verify: every installed file has the checksum the release's .deb lists.
+    const verify = await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"]);
+    expect(verify.stdout).toBe("");
+    expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(config);
+    expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toBe(UNIT_TARGET);
+    expect(theRoot().processesInside()).toEqual([]);
+  });
+
+  it("its launchers run the bundles with the root's /usr/bin/node (Debian's 18)", () => {
+    for (const program of ["kvp-agent", "kvp-pool"]) {
+      const launcher = theRoot().read(`/usr/bin/${program}`);
+      expect(launcher.startsWith("#!/bin/sh\n"), `/usr/bin/${program} is a shell launcher`).toBe(true);
+      expect(launcher).toContain("/usr/bin/node");
+    }
+  });
+
+  it("kvp-pool and kvp-agent, installed, work against the root's hv_kvp_daemon under node 18", async () => {
+    await exerciseInstalledPrograms(theRoot(), theHost(), "debian12-nodejs", VERSION);
+    const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
+    reportFigure(`kvp-agent once (system nodejs 18, Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+  });
+
+  it("dpkg -r: prerm's forget takes the agent's records out of pool 1, other records and the config stay", async () => {
+    expect(await agentKeysSeenByHost(theHost())).not.toEqual([]);
+    const removed = await theRoot().run(["dpkg", "--remove", "kvp-agent"]);
+    expect(removed.status, describeResult("dpkg -r", removed)).toBe(0);
+    expect(await agentKeysSeenByHost(theHost())).toEqual([]);
+    const items = await guestItems(theHost());
+    expect(items.get("release-check/debian12-nodejs/ready")).toBe("yes");
+    expect((await theRoot().packageState("kvp-agent")).status).toBe("deinstall ok config-files");
+    expect(theRoot().exists("/usr/bin/kvp-agent")).toBe(false);
+    expect(theRoot().exists("/usr/lib/kvp-agent")).toBe(false);
+    expect(theRoot().exists("/etc/kvp-agent/config.json")).toBe(true);
+    expect(theRoot().exists("/etc/kvp-agent/config.example.json")).toBe(true);
+  });
+
+  it("dpkg -P: the config, the state and the enablement go", async () => {
+    const purged = await theRoot().run(["dpkg", "--purge", "kvp-agent"]);
+    expect(purged.status, describeResult("dpkg -P", purged)).toBe(0);
+    const status = await theRoot().run(["dpkg", "--status", "kvp-agent"]);
+    expect(status.status).not.toBe(0);
+    expect(status.stderr).toContain("package 'kvp-agent' is not installed");
+    expect(theRoot().exists("/etc/kvp-agent")).toBe(false);
+    expect(theRoot().exists(STATE_DIR)).toBe(false);
+    expect((await theRoot().run(["test", "-L", WANTS_LINK])).status).not.toBe(0);
+  });
+});
+
+void AGENT_PREFIX;
+void STANDALONE_DEB;
