@@ -79,10 +79,24 @@ export function runHere(file: string, args: readonly string[], options: { env?: 
   });
 }
 
-/** A one-line description of a failed command, with its output, for assertion messages. */
+/** Lines of each output stream {@link describeResult} keeps (the last ones), and characters per line. */
+const DESCRIBED_LINES = 40;
+const DESCRIBED_LINE_CHARS = 300;
+
+/**
+ * What a command did, for assertion messages: how it ended and the end of its output (a Node
+ * stack trace quotes a whole minified bundle line, so long lines are cut).
+ */
 export function describeResult(what: string, result: CommandResult): string {
   const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.status}`;
-  return `${what} ${how}\n--- stderr\n${result.stderr.trim()}\n--- stdout\n${result.stdout.trim()}`;
+  const tail = (text: string) =>
+    text
+      .trim()
+      .split("\n")
+      .slice(-DESCRIBED_LINES)
+      .map((line) => (line.length > DESCRIBED_LINE_CHARS ? `${line.slice(0, DESCRIBED_LINE_CHARS)}…` : line))
+      .join("\n");
+  return `${what} ${how}\n--- stderr\n${tail(result.stderr)}\n--- stdout\n${tail(result.stdout)}`;
 }
 
 /**

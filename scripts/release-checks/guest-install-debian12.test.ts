@@ -15,8 +15,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debianVersion } from "../lib/versions.mjs";
 import { assertRootPrerequisites, describeResult } from "./chroot-root.js";
 import { DebianRoot } from "./debian-root.js";
-import { guestItems, startGuestDaemon } from "./guest-daemon.js";
-import { AGENT_PREFIX, STATE_DIR, WANTS_LINK, agentKeysSeenByHost, exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure } from "./guest-programs.js";
+import {
+  dpkgInstall,
+  expectConsistentDpkg,
+  expectInstalledAsOnTemplate,
+  expectNotInstalled,
+  expectPurgeCleans,
+  expectRemoveForgets,
+  expectSingleExecutable,
+  writeAdminConfig,
+} from "./deb-lifecycle.js";
+import { startGuestDaemon } from "./guest-daemon.js";
+import { exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure } from "./guest-programs.js";
 import { OLDER_SUFFIX, buildOlder } from "./older-build.js";
 import { artifact, expectedArtifacts, releaseVersion } from "./support.js";
 
@@ -26,7 +36,6 @@ const OLDER_VERSION = `${DEB_VERSION}${OLDER_SUFFIX}`;
 const artifacts = expectedArtifacts(VERSION);
 const RELEASE_DEB = artifacts.guestDeb.find((name) => name.endsWith("_amd64.deb"))!;
 const STANDALONE_DEB = artifacts.standaloneDeb.find((name) => name.endsWith("_amd64.deb"))!;
-const UNIT_TARGET = "/lib/systemd/system/kvp-agent.service";
 
 const fileStarted = performance.now();
 let root: DebianRoot | undefined;
@@ -61,11 +70,6 @@ afterAll(async () => {
   reportFigure(`guest-install-debian12.test.ts took ${((performance.now() - fileStarted) / 1000).toFixed(1)} s`);
 });
 
-/** dpkg in the root on a package file copied into it. */
-async function dpkgInstall(file: string) {
-  return theRoot().run(["dpkg", "--install", theRoot().copyIn(file)]);
-}
-
 describe("a Debian 12 root as templates have it", () => {
   it("has Debian's own nodejs 18 as /usr/bin/node and hyperv-daemons", async () => {
     expect(theRoot().read("/etc/debian_version")).toMatch(/^12\./);
@@ -76,33 +80,26 @@ describe("a Debian 12 root as templates have it", () => {
 });
 
 describe("kvp-agent (system nodejs): older build, upgrade to the release, run, remove, purge", () => {
+  let adminConfig = "";
+
   it("installs an older build as on a template: the unit is enabled, nothing is started", async () => {
     const [olderDeb] = await buildOlder("apps/guest-agent/packaging/build-deb.mjs", ["--version", OLDER_VERSION], `${theRoot().workDir}/older`);
     expect(olderDeb).toMatch(/_amd64\.deb$/);
-    const installed = await dpkgInstall(olderDeb!);
+    const installed = await dpkgInstall(theRoot(), olderDeb!);
     expect(installed.status, describeResult("dpkg -i (older build)", installed)).toBe(0);
-    expect(await theRoot().packageState("kvp-agent")).toMatchObject({ status: "install ok installed", version: OLDER_VERSION });
-    expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toBe(UNIT_TARGET);
-    expect(theRoot().processesInside()).toEqual([]);
-    // The unit's RuntimeDirectory: only a started agent (or `once`) makes it.
-    expect(theRoot().exists(STATE_DIR)).toBe(false);
+    await expectInstalledAsOnTemplate(theRoot(), "kvp-agent", OLDER_VERSION);
   });
 
   it("upgrades to the release's .deb: every file is the release's, the admin's config and the enablement stay", async () => {
-    const config = '{ "log": { "level": "info" } }\n';
-    await inRoot(theRoot(), ["sh", "-c", `printf '%s' '${config}' > /etc/kvp-agent/config.json`]);
-    const upgraded = await dpkgInstall(artifact(RELEASE_DEB));
+    adminConfig = await writeAdminConfig(theRoot());
+    const upgraded = await dpkgInstall(theRoot(), artifact(RELEASE_DEB));
     expect(upgraded.status, describeResult("dpkg -i (release)", upgraded)).toBe(0);
     expect(upgraded.stdout).toContain(`Unpacking kvp-agent (${DEB_VERSION}) over (${OLDER_VERSION})`);
-    const state = await theRoot().packageState("kvp-agent");
-    expect(state).toMatchObject({ status: "install ok installed", version: DEB_VERSION });
-    reportFigure(`kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${state.installedSizeKiB} KiB`);
+    await expectInstalledAsOnTemplate(theRoot(), "kvp-agent", DEB_VERSION);
+    reportFigure(`kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${(await theRoot().packageState("kvp-agent")).installedSizeKiB} KiB`);
     // dpkg --verify: every installed file has the checksum the release's .deb lists.
-    const verify = await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"]);
-    expect(verify.stdout).toBe("");
-    expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(config);
-    expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toBe(UNIT_TARGET);
-    expect(theRoot().processesInside()).toEqual([]);
+    expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"])).stdout).toBe("");
+    expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
   });
 
   it("its launchers run the bundles with the root's /usr/bin/node (Debian's 18)", () => {
@@ -116,34 +113,64 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
   it("kvp-pool and kvp-agent, installed, work against the root's hv_kvp_daemon under node 18", async () => {
     await exerciseInstalledPrograms(theRoot(), theHost(), "debian12-nodejs", VERSION);
     const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
-    reportFigure(`kvp-agent once (system nodejs 18, Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+    reportFigure(`kvp-agent once, system nodejs 18 (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
   });
 
-  it("dpkg -r: prerm's forget takes the agent's records out of pool 1, other records and the config stay", async () => {
-    expect(await agentKeysSeenByHost(theHost())).not.toEqual([]);
-    const removed = await theRoot().run(["dpkg", "--remove", "kvp-agent"]);
-    expect(removed.status, describeResult("dpkg -r", removed)).toBe(0);
-    expect(await agentKeysSeenByHost(theHost())).toEqual([]);
-    const items = await guestItems(theHost());
-    expect(items.get("release-check/debian12-nodejs/ready")).toBe("yes");
-    expect((await theRoot().packageState("kvp-agent")).status).toBe("deinstall ok config-files");
-    expect(theRoot().exists("/usr/bin/kvp-agent")).toBe(false);
-    expect(theRoot().exists("/usr/lib/kvp-agent")).toBe(false);
-    expect(theRoot().exists("/etc/kvp-agent/config.json")).toBe(true);
-    expect(theRoot().exists("/etc/kvp-agent/config.example.json")).toBe(true);
+  it("dpkg -r: prerm's forget takes the agent's records out of pool 1; other records and the config stay", async () => {
+    await expectRemoveForgets(theRoot(), theHost(), "kvp-agent", "release-check/debian12-nodejs/ready");
+    expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
   });
 
   it("dpkg -P: the config, the state and the enablement go", async () => {
-    const purged = await theRoot().run(["dpkg", "--purge", "kvp-agent"]);
-    expect(purged.status, describeResult("dpkg -P", purged)).toBe(0);
-    const status = await theRoot().run(["dpkg", "--status", "kvp-agent"]);
-    expect(status.status).not.toBe(0);
-    expect(status.stderr).toContain("package 'kvp-agent' is not installed");
-    expect(theRoot().exists("/etc/kvp-agent")).toBe(false);
-    expect(theRoot().exists(STATE_DIR)).toBe(false);
-    expect((await theRoot().run(["test", "-L", WANTS_LINK])).status).not.toBe(0);
+    await expectPurgeCleans(theRoot(), "kvp-agent");
   });
 });
 
-void AGENT_PREFIX;
-void STANDALONE_DEB;
+describe("kvp-agent-standalone (Node inside) in the same root, beside Debian's nodejs 18", () => {
+  it("replaces an installed kvp-agent, and kvp-agent replaces it back (Conflicts/Replaces both ways)", async () => {
+    const adminConfig = await writeAdminConfig(theRoot());
+    const nodeForm = await dpkgInstall(theRoot(), artifact(RELEASE_DEB));
+    expect(nodeForm.status, describeResult("dpkg -i kvp-agent", nodeForm)).toBe(0);
+
+    const toStandalone = await dpkgInstall(theRoot(), artifact(STANDALONE_DEB));
+    expect(toStandalone.status, describeResult("dpkg -i kvp-agent-standalone over kvp-agent", toStandalone)).toBe(0);
+    expect((await theRoot().packageState("kvp-agent-standalone")).status).toBe("install ok installed");
+    expect((await theRoot().packageState("kvp-agent")).status).not.toMatch(/ installed$/);
+    await expectSingleExecutable(theRoot());
+    expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
+    await expectConsistentDpkg(theRoot());
+
+    const back = await dpkgInstall(theRoot(), artifact(RELEASE_DEB));
+    expect(back.status, describeResult("dpkg -i kvp-agent over kvp-agent-standalone", back)).toBe(0);
+    expect((await theRoot().packageState("kvp-agent")).status).toBe("install ok installed");
+    expect((await theRoot().packageState("kvp-agent-standalone")).status).not.toMatch(/ installed$/);
+    expect(theRoot().read("/usr/bin/kvp-agent").startsWith("#!/bin/sh\n")).toBe(true);
+    expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"])).stdout).toBe("");
+    await expectConsistentDpkg(theRoot());
+
+    await expectPurgeCleans(theRoot(), "kvp-agent");
+    // What the switches left of the standalone (its conffile record) goes too.
+    await inRoot(theRoot(), ["dpkg", "--purge", "kvp-agent-standalone"]);
+    await expectNotInstalled(theRoot(), "kvp-agent-standalone");
+  });
+
+  it("installs as on a template where nodejs 18 is installed", async () => {
+    const installed = await dpkgInstall(theRoot(), artifact(STANDALONE_DEB));
+    expect(installed.status, describeResult("dpkg -i kvp-agent-standalone", installed)).toBe(0);
+    await expectInstalledAsOnTemplate(theRoot(), "kvp-agent-standalone", DEB_VERSION);
+    reportFigure(`kvp-agent-standalone ${DEB_VERSION} Installed-Size ${(await theRoot().packageState("kvp-agent-standalone")).installedSizeKiB} KiB`);
+    expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent-standalone"])).stdout).toBe("");
+    await expectSingleExecutable(theRoot());
+  });
+
+  it("its installed kvp-pool and kvp-agent work against the root's hv_kvp_daemon", async () => {
+    await exerciseInstalledPrograms(theRoot(), theHost(), "debian12-standalone", VERSION);
+    const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
+    reportFigure(`kvp-agent once, standalone (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+  });
+
+  it("dpkg -r forgets the agent's records, dpkg -P cleans up", async () => {
+    await expectRemoveForgets(theRoot(), theHost(), "kvp-agent-standalone", "release-check/debian12-standalone/ready");
+    await expectPurgeCleans(theRoot(), "kvp-agent-standalone");
+  });
+});
