@@ -52,21 +52,25 @@ export interface RunOptions {
 // Runs in the new mount namespace with the machine's /bin/sh: mounts the root's /proc, then
 // becomes chroot, which becomes the program (one process throughout, so a deadline's SIGKILL
 // hits the program itself).
-const ENTER_ROOT = [
-  'root=$1; shift',
-  'mount -t proc proc "$root/proc" || { echo "release checks: cannot mount /proc in $root" >&2; exit 125; }',
-  'exec chroot "$root" "$@"',
-].join("\n");
+const MOUNT_PROC = 'root=$1; shift; mount -t proc proc "$root/proc" || { echo "release checks: cannot mount /proc in $root" >&2; exit 125; }';
+const ENTER_ROOT = `${MOUNT_PROC}\nexec chroot "$root" "$@"`;
+// The same namespace and /proc, but the program is this machine's (rpm --root chroots itself).
+const BESIDE_ROOT = `${MOUNT_PROC}\nexec "$@"`;
 
 /** Runs a program on this machine (not in a root), without blocking the event loop. */
-export function runHere(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; deadlineMs?: number; cwd?: string } = {}): Promise<CommandResult> {
+export function runHere(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; deadlineMs?: number; cwd?: string; input?: string } = {},
+): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    child.stdin?.end(options.input);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS);
     child.once("error", (error) => {
       clearTimeout(timer);
@@ -122,6 +126,17 @@ export class ChrootRoot {
    */
   run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     return runHere("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", ENTER_ROOT, "sh", this.path, ...argv], {
+      env: { ...ROOT_ENV, ...options.env },
+      deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
+    });
+  }
+
+  /**
+   * Runs a program of THIS machine (not chrooted; `rpm --root` is one) in a mount namespace
+   * of its own where the root's /proc is mounted, with {@link ROOT_ENV}.
+   */
+  runWithRootProc(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    return runHere("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", BESIDE_ROOT, "sh", this.path, file, ...args], {
       env: { ...ROOT_ENV, ...options.env },
       deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
     });
