@@ -22,11 +22,15 @@ export async function expectConsistentDpkg(root: DebianRoot): Promise<void> {
   expect(audit.status).toBe(0);
 }
 
-/** `dpkg --status NAME` says the package is not installed (dpkg's own words). */
+/**
+ * dpkg says the package is not installed: it has no record of it, or its record's state is
+ * `not-installed` (after a refused install dpkg keeps the selection, `install ok
+ * not-installed`, with no version and no files).
+ */
 export async function expectNotInstalled(root: DebianRoot, name: string): Promise<void> {
-  const status = await root.run(["dpkg", "--status", name]);
-  expect(status.status, `dpkg -s ${name}`).not.toBe(0);
-  expect(status.stderr).toContain(`package '${name}' is not installed`);
+  const state = await root.packageState(name);
+  expect(state.status === "unknown" || / ok not-installed$/.test(state.status), `dpkg's status of ${name}: ${state.status}`).toBe(true);
+  expect(state.version, `dpkg's version of ${name}`).toBe("");
 }
 
 /**
@@ -68,13 +72,6 @@ export async function expectPurgeCleans(root: DebianRoot, name: string): Promise
   expect(root.exists(STATE_DIR)).toBe(false);
   expect((await root.run(["test", "-L", WANTS_LINK])).status, `${WANTS_LINK} after purge`).not.toBe(0);
   await expectConsistentDpkg(root);
-}
-
-/** Writes the admin's /etc/kvp-agent/config.json (a valid config); returns its text. */
-export async function writeAdminConfig(root: DebianRoot): Promise<string> {
-  const config = '{ "log": { "level": "info" } }\n';
-  await inRoot(root, ["sh", "-c", 'mkdir -p /etc/kvp-agent && printf "%s" "$1" > /etc/kvp-agent/config.json', "sh", config]);
-  return config;
 }
 
 /**

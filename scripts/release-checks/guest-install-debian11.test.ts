@@ -1,6 +1,7 @@
 // Debian 11, the base of many system-VM templates, ships nodejs 12: the release's kvp-agent
 // .deb (Depends: nodejs (>= 18)) must refuse to install there, clearly, and leave nothing
-// half-installed, with dpkg and with apt alike; the Node-free kvp-agent-standalone .deb must
+// half-installed, with dpkg and with apt alike (and the .rpm's %pre refuses node 12 too, the
+// one place a node 12 is at hand); the Node-free kvp-agent-standalone .deb must
 // install and run there without any Node of the system (nodejs is purged from the root before
 // its programs run). A real Debian 11 root (mmdebstrap) with Debian 11's nodejs 12.22 and
 // hyperv-daemons, the root's own dpkg and apt through chroot, the root's hv_kvp_daemon with a
@@ -11,6 +12,7 @@
 //
 // Needs root, mmdebstrap and network access to Debian's archive; without them every check
 // here fails, naming what is missing (CI has them).
+import { rmSync } from "node:fs";
 import type { SimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debianVersion } from "../lib/versions.mjs";
@@ -27,6 +29,7 @@ import {
 import { DebianRoot } from "./debian-root.js";
 import { startGuestDaemon } from "./guest-daemon.js";
 import { exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure } from "./guest-programs.js";
+import { RPM_DB_PATH, installedTag, rpmInRoot, rpmInRootOk } from "./rpm-root.js";
 import { artifact, expectedArtifacts, releaseVersion } from "./support.js";
 
 const VERSION = releaseVersion();
@@ -34,6 +37,7 @@ const DEB_VERSION = debianVersion(VERSION);
 const artifacts = expectedArtifacts(VERSION);
 const RELEASE_DEB = artifacts.guestDeb.find((name) => name.endsWith("_amd64.deb"))!;
 const STANDALONE_DEB = artifacts.standaloneDeb.find((name) => name.endsWith("_amd64.deb"))!;
+const RELEASE_RPM = artifacts.guestRpm.find((name) => name.endsWith(".x86_64.rpm"))!;
 
 const fileStarted = performance.now();
 let root: DebianRoot | undefined;
@@ -50,7 +54,7 @@ function theHost(): SimulatedHost {
 }
 
 beforeAll(async () => {
-  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap" });
+  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap", rpm: "rpm" });
   root = await DebianRoot.build({ suite: "bullseye", include: ["nodejs", "hyperv-daemons/bullseye"] });
   reportFigure(`Debian 11 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons/bullseye bullseye) built in ${root.buildSeconds.toFixed(1)} s`);
   host = await startGuestDaemon(root);
@@ -102,6 +106,23 @@ describe("kvp-agent (system nodejs) on Debian 11", () => {
     const check = await theRoot().run(["apt-get", "check", "-q"]);
     expect(check.status, describeResult("apt-get check", check)).toBe(0);
     await expectConsistentDpkg(theRoot());
+  });
+});
+
+describe("the kvp-agent rpm's %pre where node is 12", () => {
+  it("refuses before installing a file, even when rpm's dependency check is bypassed (--nodeps)", async () => {
+    // What `Requires: nodejs >= 1:18` cannot catch (a nodejs of another epoch, --nodeps):
+    // %pre runs the root's /usr/bin/node and refuses 12. A database of its own in this root.
+    await rpmInRootOk(theRoot(), ["--initdb"]);
+    const refused = await rpmInRoot(theRoot(), ["--install", "--nodeps", artifact(RELEASE_RPM)]);
+    expect(refused.status, describeResult("rpm -i --nodeps kvp-agent where node is 12", refused)).not.toBe(0);
+    expect(refused.stderr).toMatch(/v12\.22/);
+    expect(refused.stderr).toMatch(/\b18\b/);
+    expect(refused.stderr).toContain("kvp-agent-standalone");
+    expect(await installedTag(theRoot(), "kvp-agent", "VERSION")).toBeUndefined();
+    expect(theRoot().exists("/usr/lib/kvp-agent")).toBe(false);
+    // The rpm database was only for this check.
+    rmSync(theRoot().file(RPM_DB_PATH), { recursive: true, force: true });
   });
 });
 

@@ -23,16 +23,17 @@ import {
   expectPurgeCleans,
   expectRemoveForgets,
   expectSingleExecutable,
-  writeAdminConfig,
 } from "./deb-lifecycle.js";
 import { startGuestDaemon } from "./guest-daemon.js";
-import { exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure } from "./guest-programs.js";
-import { OLDER_SUFFIX, buildOlder } from "./older-build.js";
+import { exerciseInstalledPrograms, inRoot, measureInRoot, reportFigure, writeAdminConfig } from "./guest-programs.js";
+import { buildOlder, olderVersion } from "./older-build.js";
 import { artifact, expectedArtifacts, releaseVersion } from "./support.js";
 
 const VERSION = releaseVersion();
 const DEB_VERSION = debianVersion(VERSION);
-const OLDER_VERSION = `${DEB_VERSION}${OLDER_SUFFIX}`;
+/** The older build's version (semver, what the builder takes) and its Debian spelling. */
+const OLDER = olderVersion(VERSION);
+const OLDER_VERSION = debianVersion(OLDER);
 const artifacts = expectedArtifacts(VERSION);
 const RELEASE_DEB = artifacts.guestDeb.find((name) => name.endsWith("_amd64.deb"))!;
 const STANDALONE_DEB = artifacts.standaloneDeb.find((name) => name.endsWith("_amd64.deb"))!;
@@ -83,7 +84,7 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
   let adminConfig = "";
 
   it("installs an older build as on a template: the unit is enabled, nothing is started", async () => {
-    const [olderDeb] = await buildOlder("apps/guest-agent/packaging/build-deb.mjs", ["--version", OLDER_VERSION], `${theRoot().workDir}/older`);
+    const [olderDeb] = await buildOlder("apps/guest-agent/packaging/build-deb.mjs", ["--arch", "amd64", "--version", OLDER], `${theRoot().workDir}/older`);
     expect(olderDeb).toMatch(/_amd64\.deb$/);
     const installed = await dpkgInstall(theRoot(), olderDeb!);
     expect(installed.status, describeResult("dpkg -i (older build)", installed)).toBe(0);

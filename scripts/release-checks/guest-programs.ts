@@ -95,3 +95,10 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
+
+/** Writes the admin's /etc/kvp-agent/config.json (a valid config); returns its text. */
+export async function writeAdminConfig(root: ChrootRoot): Promise<string> {
+  const config = '{ "log": { "level": "info" } }\n';
+  await inRoot(root, ["sh", "-c", 'mkdir -p /etc/kvp-agent && printf "%s" "$1" > /etc/kvp-agent/config.json', "sh", config]);
+  return config;
+}

@@ -15,6 +15,9 @@
 //   - a shared-library capability (`libc.so.6(GLIBC_2.28)(64bit)`): rpm's own elfdeps
 //     derives it from the root's libraries, as rpm does when it builds a distribution's
 //     packages;
+//   - a capability of the dynamic loader (`rtld(GNU_HASH)`, which RHEL's glibc declares by
+//     hand): the root's own /bin/sh requires it too (elfdeps --requires), and that shell runs
+//     every scriptlet and command in the root;
 //   - `NAME [op VERSION]`: the root has the Debian package NAME installed, provided at its
 //     upstream version, spelled as the RHEL family's package of that version would provide it
 //     (see RHEL_SPELLING: EL's nodejs carries Epoch 1, so Debian's nodejs 18.20.4+dfsg-1~deb12u3
@@ -60,6 +63,9 @@ export function rhelProvides(capability: string, version: string): string {
   const epoch = RHEL_SPELLING[capability]?.epoch;
   return `${capability} = ${epoch === undefined ? "" : `${epoch}:`}${version}`;
 }
+
+/** The shell that runs scriptlets in the root (Debian's /bin/sh is dash; /bin is /usr/bin). */
+const ROOT_SHELL = "/usr/bin/dash";
 
 /** Directories of the root whose shared libraries give soname capabilities (Debian 12, amd64; /lib is /usr/lib). */
 const LIBRARY_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"];
@@ -121,7 +127,8 @@ export async function checkRequiresAgainstRoot(root: DebianRoot, packages: reado
     for (const requirement of await packageCapabilities(file, "requires")) requires.add(requirement);
     for (const provided of await packageCapabilities(file, "provides")) selfProvided.add(capabilityName(provided));
   }
-  const sonames = await libraryCapabilities(root);
+  const sonames = await elfdeps("--provides", libraryFiles(root));
+  const shellNeeds = await elfdeps("--requires", [root.file(ROOT_SHELL)]);
   const provides = new Set<string>();
   const evidence: string[] = [];
   const unmet: string[] = [];
@@ -132,6 +139,11 @@ export async function checkRequiresAgainstRoot(root: DebianRoot, packages: reado
       if (root.exists(name)) {
         provides.add(name);
         evidence.push(`${requirement} ← the root's file ${name}`);
+      } else unmet.push(requirement);
+    } else if (name.startsWith("rtld(")) {
+      if (shellNeeds.has(name)) {
+        provides.add(name);
+        evidence.push(`${requirement} ← required by the root's own /bin/sh, which runs there`);
       } else unmet.push(requirement);
     } else if (/\.so[.(]/.test(name)) {
       if (sonames.has(name)) {
@@ -190,15 +202,20 @@ function capabilityName(capability: string): string {
   return capability.split(" ")[0] ?? capability;
 }
 
-/** Soname capabilities of the root's shared libraries, from rpm's elfdeps. */
-async function libraryCapabilities(root: ChrootRoot): Promise<Set<string>> {
+/** The root's shared libraries (as paths of this machine). */
+function libraryFiles(root: ChrootRoot): string[] {
   const files: string[] = [];
   for (const dir of LIBRARY_DIRS) {
     if (!root.exists(dir)) continue;
     for (const name of readdirSync(root.file(dir))) if (/\.so(\.|$)/.test(name)) files.push(root.file(`${dir}/${name}`));
   }
+  return files;
+}
+
+/** What rpm's elfdeps says `files` provide or require (the capabilities rpmbuild would record). */
+async function elfdeps(which: "--provides" | "--requires", files: readonly string[]): Promise<Set<string>> {
   // elfdeps reads the file names on stdin.
-  const result = await runHere(join(RPM_TOOLS_DIR, "elfdeps"), ["--provides"], { input: `${files.join("\n")}\n` });
-  if (result.status !== 0) throw new Error(describeResult("elfdeps --provides", result));
+  const result = await runHere(join(RPM_TOOLS_DIR, "elfdeps"), [which], { input: `${files.join("\n")}\n` });
+  if (result.status !== 0) throw new Error(describeResult(`elfdeps ${which}`, result));
   return new Set(result.stdout.split("\n").filter(Boolean));
 }
