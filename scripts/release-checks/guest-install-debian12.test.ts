@@ -100,6 +100,8 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
     reportFigure(`kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${(await theRoot().packageState("kvp-agent")).installedSizeKiB} KiB`);
     // dpkg --verify: every installed file has the checksum the release's .deb lists.
     expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"])).stdout).toBe("");
+    // The example config is a conffile (dpkg keeps an admin's edits across upgrades).
+    expect((await inRoot(theRoot(), ["dpkg-query", "--show", `--showformat=\${Conffiles}`, "kvp-agent"])).stdout).toMatch(/^ \/etc\/kvp-agent\/config\.example\.json [0-9a-f]{32}$/m);
     expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
   });
 

@@ -70,7 +70,7 @@ function rpmWithPackage(args: readonly string[], file: string) {
 }
 
 beforeAll(async () => {
-  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap", rpm: "rpm", rpmbuild: "rpm" });
+  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap", rpm: "rpm", rpmbuild: "rpm", "/usr/lib/rpm/elfdeps": "rpm" });
   olderDir = mkdtempSync(join(tmpdir(), "kvp-release-older-rpm-"));
   // The older builds (the standalone's is minutes: a single executable, compressed three
   // ways) and the root (mostly downloads) at once.
@@ -158,6 +158,8 @@ describe("kvp-agent rpm (system nodejs): older build, upgrade, run, erase", () =
     expect((await rpmInRootOk(theRoot(), ["--query", "kvp-agent"])).stdout).toBe(`kvp-agent-${RPM_VERSION}-1.x86_64\n`);
     const verify = await rpmInRoot(theRoot(), ["--verify", "kvp-agent"]);
     expect(verify.stdout, describeResult("rpm -V kvp-agent", verify)).toBe("");
+    // The example config is %config (rpm keeps an admin's edits across upgrades).
+    expect((await rpmInRootOk(theRoot(), ["--query", "--configfiles", "kvp-agent"])).stdout).toBe("/etc/kvp-agent/config.example.json\n");
     expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
     await expectEnabledNotStarted();
     reportFigure(`kvp-agent ${RPM_VERSION} rpm: installed size ${await installedTag(theRoot(), "kvp-agent", "SIZE")} bytes`);
