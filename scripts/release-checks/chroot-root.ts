@@ -31,7 +31,7 @@ export const ROOT_ENV: Readonly<Record<string, string>> = {
 /** Default deadline of one command in a root, in ms (a guard against hangs, not a measurement). */
 export const DEFAULT_COMMAND_DEADLINE_MS = 120_000;
 
-/** What a command did. `output` is stderr then stdout, for messages. */
+/** What a command did. */
 export interface CommandResult {
   readonly status: number | null;
   readonly signal: NodeJS.Signals | null;
