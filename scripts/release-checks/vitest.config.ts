@@ -1,6 +1,7 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
+  // Workspace packages the checks use (the simulated host) are imported from their sources.
   resolve: { conditions: ["@hyperv-kvp/source"] },
   ssr: { resolve: { conditions: ["@hyperv-kvp/source"] } },
   test: {
