@@ -87,11 +87,41 @@ export function bundledPackages(metafile, workingDir) {
 export function noticesText(what, packages) {
   const parts = [
     `${what} contains the following third-party software, each under its own licence.`,
-    `The rest of ${what} is hyperv-kvp, MIT licensed (see LICENSE).`,
+    `The rest of it is hyperv-kvp, Copyright (c) the hyperv-kvp authors, under the MIT licence`,
+    "(LICENSE in its package and at https://github.com/hyperv-kvp/hyperv-kvp).",
     "",
   ];
-  for (const pkg of packages) {
-    parts.push("=".repeat(78), `${pkg.name} ${pkg.version} (${pkg.license})`, "=".repeat(78), "", pkg.text, "");
-  }
+  for (const pkg of packages) parts.push(RULE, `${pkg.name} ${pkg.version} (${pkg.license})`, RULE, "", pkg.text, "");
   return `${parts.join("\n")}\n`;
+}
+
+/** The rule noticesText draws around each package's heading. */
+const RULE = "=".repeat(78);
+
+/**
+ * The packages listed in a notices file written by {@link noticesText} (for combining the
+ * notices of several bundles into one file).
+ * @param {string} text
+ * @returns {{ name: string, version: string, license: string, text: string }[]}
+ */
+export function parseNotices(text) {
+  const sections = text.split(`${RULE}\n`);
+  const packages = [];
+  // After the preamble, sections alternate: heading, then licence text.
+  for (let i = 1; i + 1 < sections.length; i += 2) {
+    const match = /^(\S+) (\S+) \((.*)\)\n$/.exec(sections[i]);
+    if (!match) throw new Error(`not a notices heading: ${JSON.stringify(sections[i].slice(0, 80))}`);
+    packages.push({ name: match[1], version: match[2], license: match[3], text: sections[i + 1].trim() });
+  }
+  return packages;
+}
+
+/**
+ * The packages of several notices lists, each name and version once, sorted.
+ * @param {...{ name: string, version: string, license: string, text: string }[]} lists
+ */
+export function mergeNotices(...lists) {
+  const byKey = new Map();
+  for (const pkg of lists.flat()) byKey.set(`${pkg.name}@${pkg.version}`, pkg);
+  return [...byKey.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -24,6 +24,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SEA_NODE_VERSION } from "../lib/node-builds.mjs";
 import { buildSea } from "../lib/sea.mjs";
 import { type Platform, WINESERVER, cleanEnv, linuxPlatform, run, start, until, winePlatform } from "./platforms.js";
 import { REPO_ROOT, artifact, releaseVersion } from "./support.js";
@@ -85,6 +86,16 @@ const LISTENERS = [
   { name: "sealed HTTP with NTLM (a default WinRM listener)", serveArgs: [] },
   { name: "HTTPS, its CA given with --ca", serveArgs: ["--https"] },
 ] as const;
+
+describe("the notices beside the executables", () => {
+  it("carry Node's licence for the embedded release and every package the bundle inlines", () => {
+    const text = readFileSync(artifact(`kvp-host-${releaseVersion()}-THIRD-PARTY-NOTICES.txt`), "utf8");
+    expect(text).toMatch(new RegExp(`^node ${SEA_NODE_VERSION.replaceAll(".", "\\.")} \\(`, "m"));
+    expect(text).toContain("Node.js is licensed for use as follows:");
+    expect(text).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
+    expect(text).toMatch(/^fast-xml-parser \d+\.\d+\.\d+ \(MIT\)$/m);
+  });
+});
 
 describe.each(TARGETS)("$name", (target) => {
   let platform: Platform;

@@ -35,6 +35,8 @@ export function expectedArtifacts(version: string) {
   return {
     npm: NPM_PACKAGES.map((dir) => npmTarballName(dir, version)),
     host: [`kvp-host-${version}-win-x64.exe`, `kvp-host-${version}-linux-x64`],
+    // Node.js's licence and the bundled packages' notices, for both executables.
+    hostNotices: [`kvp-host-${version}-THIRD-PARTY-NOTICES.txt`],
     guestDeb: [`kvp-agent_${deb}_amd64.deb`, `kvp-agent_${deb}_arm64.deb`],
     guestRpm: [`kvp-agent-${rpm}-1.x86_64.rpm`, `kvp-agent-${rpm}-1.aarch64.rpm`],
     standaloneDeb: [`kvp-agent-standalone_${deb}_amd64.deb`, `kvp-agent-standalone_${deb}_arm64.deb`],

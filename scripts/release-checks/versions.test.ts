@@ -81,7 +81,8 @@ describe("a release made after `changeset version`", () => {
     for (const name of expectedArtifacts(bumped.to).guestDeb) {
       expect(output("dpkg-deb", ["--field", artifactOf(name), "Version"]).trim(), name).toBe(debianVersion(bumped.to));
       const root = unpack(artifactOf(name), join(scratch, name));
-      const changelog = output("sh", ["-c", 'gzip -dc "$1" | head -n 1', "sh", join(root, "usr/share/doc/kvp-agent/changelog.Debian.gz")]);
+      // A native package (no Debian revision): its changelog is changelog.gz.
+      const changelog = output("sh", ["-c", 'gzip -dc "$1" | head -n 1', "sh", join(root, "usr/share/doc/kvp-agent/changelog.gz")]);
       expect(changelog, name).toContain(`(${debianVersion(bumped.to)}`);
       for (const bundle of ["kvp-agent.cjs", "kvp-pool.cjs"]) {
         expect(output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]), `${name}: ${bundle}`).toBe(`${bumped.to}\n`);
@@ -95,6 +96,21 @@ describe("a release made after `changeset version`", () => {
       const root = unpack(artifactOf(name), join(scratch, name));
       for (const bundle of ["kvp-agent.cjs", "kvp-pool.cjs"]) {
         expect(output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]), `${name}: ${bundle}`).toBe(`${bumped.to}\n`);
+      }
+    }
+  });
+
+  it("the Node-free form: .deb, .rpm and .tar.gz say it, and so do both programs of each CPU", () => {
+    const artifacts = expectedArtifacts(bumped.to);
+    for (const name of artifacts.standaloneDeb) expect(output("dpkg-deb", ["--field", artifactOf(name), "Version"]).trim(), name).toBe(debianVersion(bumped.to));
+    for (const name of artifacts.standaloneRpm) expect(output("rpm", ["-qp", "--qf", "%{VERSION}-%{RELEASE}", artifactOf(name)]), name).toBe(`${rpmVersion(bumped.to)}-1`);
+    for (const name of [...artifacts.standaloneDeb, ...artifacts.standaloneRpm, ...artifacts.standaloneTar]) {
+      const root = unpack(artifactOf(name), join(scratch, name));
+      // The arm64 program runs under qemu-user with arm64 glibc (scripts/setup.sh --for-tests).
+      const prefix = /arm64|aarch64/.test(name) ? ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"] : [];
+      for (const tool of ["kvp-agent", "kvp-pool"]) {
+        const [program, ...args] = [...prefix, join(root, "usr/bin", tool), "--version"];
+        expect(output(program!, args), `${name}: ${tool}`).toBe(`${bumped.to}\n`);
       }
     }
   });

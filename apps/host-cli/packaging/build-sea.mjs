@@ -10,7 +10,10 @@
 // --no-build use dist/kvp-host.cjs as it is instead of rebuilding it (`node build.mjs`) first
 //
 // It prints the path of the executable it wrote (the contract of scripts/release.mjs, whose
-// host-win and host-linux steps this is); diagnostics go to stderr.
+// host-win and host-linux steps this is), and of kvp-host-<version>-THIRD-PARTY-NOTICES.txt
+// beside it: the notices of what the executable contains besides kvp-host (Node.js and its
+// bundled libraries, the npm packages the bundle inlines), the same for both targets.
+// Diagnostics go to stderr.
 //
 // The version is apps/host-cli/package.json's. The PowerShell bridge script travels inside
 // the executable as the SEA asset `kvp-host-bridge.ps1` (src/transports/bridge-script.ts
@@ -19,10 +22,12 @@
 // SEA_NODE_VERSION); Windows' is unsigned afterwards, since the injection invalidates
 // node.exe's Authenticode signature.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeLicensePath } from "../../../scripts/lib/node-builds.mjs";
 import { buildSea } from "../../../scripts/lib/sea.mjs";
+import { noticesText, parseNotices } from "../../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../../scripts/lib/versions.mjs";
 
 const TOOL = "build-sea";
@@ -76,11 +81,24 @@ async function buildExecutable({ target, out, build }) {
   const started = Date.now();
   const result = await buildSea({ bundle, target, out: join(out, TARGETS[target](version)), assets: ASSETS });
   process.stderr.write(`${TOOL}: ${target}: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB, Node ${result.node}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return result.path;
+  return [result.path, writeNotices(out, version, bundle, result.node)];
+}
+
+/**
+ * Writes the executables' notices: Node.js's LICENSE (its own and its bundled libraries')
+ * and the licence of each npm package the bundle inlines (dist/THIRD-PARTY-NOTICES.txt,
+ * written by build.mjs). Returns its path.
+ */
+function writeNotices(out, version, bundle, nodeVersion) {
+  const bundled = parseNotices(readFileSync(join(bundle, "..", "THIRD-PARTY-NOTICES.txt"), "utf8"));
+  const node = { name: "node", version: nodeVersion, license: "MIT and others, see below", text: readFileSync(nodeLicensePath(nodeVersion), "utf8").trim() };
+  const path = join(out, `kvp-host-${version}-THIRD-PARTY-NOTICES.txt`);
+  writeFileSync(path, noticesText(`kvp-host ${version} (the single executables kvp-host-${version}-win-x64.exe and kvp-host-${version}-linux-x64)`, [node, ...bundled]));
+  return path;
 }
 
 try {
-  process.stdout.write(`${await buildExecutable(parseArgs(process.argv.slice(2)))}\n`);
+  for (const path of await buildExecutable(parseArgs(process.argv.slice(2)))) process.stdout.write(`${path}\n`);
 } catch (error) {
   // SeaError and NodeBuildError (scripts/lib) say what failed in their message.
   process.stderr.write(`${TOOL}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -38,14 +38,30 @@ function continuation(text) {
  * @param {string} options.executable standalone: the executable's path in the package (no leading /)
  * @param {string} [options.nodeLicense] standalone: path of Node's LICENSE for the embedded release
  * @param {string} [options.nodeVersion] standalone: the embedded Node release
+ * @param {{ name: string, version: string, license: string, text: string }[]} options.bundled
+ *   the npm packages the bundles inline (scripts/lib/third-party-notices.mjs); their licence
+ *   texts ship beside this file as THIRD-PARTY-NOTICES
  * @param {number} [options.year] default: this year
  * @returns {string}
+ * @throws when a bundled package is not MIT licensed (this file's stanza says MIT for all).
  */
-export function copyrightText({ form, executable, nodeLicense, nodeVersion, year = new Date().getUTCFullYear() }) {
+export function copyrightText({ form, executable, nodeLicense, nodeVersion, bundled, year = new Date().getUTCFullYear() }) {
   const ours = `${FIRST_YEAR}${year > FIRST_YEAR ? `-${year}` : ""} the hyperv-kvp authors`;
-  const libs = ` 2011 TJ Holowaychuk <tj@vision-media.ca> (commander)
- 2022 commander-js (@commander-js/extra-typings)
- Fabian Hiller (valibot, in the agent only)`;
+  const notMit = bundled.filter((pkg) => pkg.license !== "MIT");
+  if (notMit.length > 0) throw new Error(`bundled packages not under MIT need a stanza of their own: ${notMit.map((p) => `${p.name} (${p.license})`).join(", ")}`);
+  // Each package's own copyright line, from its licence text; the package named after it.
+  const libs = bundled
+    .map((pkg) => {
+      const line = /^\s*Copyright\b(.*)$/im.exec(pkg.text)?.[1]?.replace(/^\s*(\(c\)|©)?\s*/i, "").trim();
+      return ` ${line ? `${line} ` : "the authors of "}(${pkg.name} ${pkg.version})`;
+    })
+    .join("\n");
+  // The names, wrapped as continuation lines under ~80 columns.
+  const names = bundled
+    .map((pkg) => pkg.name)
+    .join(", ")
+    .replace(/(.{1,76})(, |$)/g, (_, chunk, sep) => `${chunk}${sep.trim()}\n `)
+    .trimEnd();
   const koffi = `Files: usr/lib/kvp-agent/node_modules/koffi/* usr/lib/kvp-agent/node_modules/@koromix/*
 Copyright: 2026 Niels Martignène <niels.martignene@protonmail.com>
 License: MIT`;
@@ -56,15 +72,17 @@ Upstream-Contact: https://github.com/hyperv-kvp/hyperv-kvp/issues
 Source: https://github.com/hyperv-kvp/hyperv-kvp
 Comment: ${
       form === "node"
-        ? `usr/lib/kvp-agent/kvp-agent.cjs is one esbuild bundle of the hyperv-kvp
- sources and of the npm packages commander, @commander-js/extra-typings and valibot;
- usr/lib/kvp-agent/kvp-pool.cjs one of the hyperv-kvp sources, commander and
- @commander-js/extra-typings.`
+        ? `usr/lib/kvp-agent/kvp-agent.cjs and kvp-pool.cjs are esbuild bundles of the
+ hyperv-kvp sources and of these npm packages (all MIT; each one's licence text is in
+ THIRD-PARTY-NOTICES beside this file):
+ ${names}.`
         : `${executable} is one Node.js single executable: the official
- build of Node.js ${nodeVersion} with, injected into it, one esbuild bundle of the
- hyperv-kvp sources and of the npm packages commander, @commander-js/extra-typings
- and valibot. Node.js's licence, which covers the libraries built into Node.js, is
- in full below and in LICENSE.node beside this file.`
+ build of Node.js ${nodeVersion} with, injected into it, esbuild bundles of the
+ hyperv-kvp sources and of these npm packages (all MIT; each one's licence text is in
+ THIRD-PARTY-NOTICES beside this file):
+ ${names}.
+ Node.js's licence, which covers the libraries built into Node.js, is in full below
+ and in LICENSE.node beside this file.`
     }
  usr/lib/kvp-agent/node_modules holds the run-time files of the npm packages koffi
  and @koromix/koffi-linux-* (its prebuilt library for one CPU), unchanged.`,

@@ -3,7 +3,8 @@
 // target CPU, the unit, /etc/kvp-agent, man pages and docs. The builders differ only in
 // where the unit and the docs go and how the tree is then packed.
 import { existsSync, lstatSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { mergeNotices, noticesText, parseNotices } from "../../../../scripts/lib/third-party-notices.mjs";
 import { copyrightText } from "./copyright.mjs";
 import { isMusl, readElf } from "./elf.mjs";
 import { stageKoffi } from "./koffi.mjs";
@@ -112,8 +113,13 @@ export function stagePayload(options) {
   // Not executable: an example to copy (install -m 0755 … /usr/local/sbin/), not a program
   // of the package; rpmlint and lintian treat executables with a shebang as ones.
   installFile(join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"), at(`${docDir}/examples/cloudstack/kvp-cloudstack-hook`), 0o644);
+  // What the bundles inline, from the notices their builds wrote (the standalone program
+  // wraps the same two bundles).
+  const bundled = mergeNotices(...[bundles.agent, bundles.pool].map((bundle) => parseNotices(readFileSync(join(dirname(bundle), "THIRD-PARTY-NOTICES.txt"), "utf8"))));
+  writeStaged(at(`${licenseDir}/THIRD-PARTY-NOTICES`), noticesText(packageName, bundled), 0o644);
   const copyright = copyrightText({
     form,
+    bundled,
     executable: `${lib}/${STANDALONE_EXECUTABLE}`,
     ...(options.node ? { nodeLicense: options.node.license, nodeVersion: options.node.version } : {}),
   });

