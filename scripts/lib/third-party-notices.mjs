@@ -20,8 +20,8 @@ function packageRootOf(file) {
   }
 }
 
-/** The MIT licence's terms, for packages that declare MIT but ship no licence file. */
-const MIT_TERMS = `Permission is hereby granted, free of charge, to any person obtaining a copy of this
+/** The MIT licence's terms (after its copyright line), for notices that must carry them. */
+export const MIT_TERMS = `Permission is hereby granted, free of charge, to any person obtaining a copy of this
 software and associated documentation files (the "Software"), to deal in the Software
 without restriction, including without limitation the rights to use, copy, modify, merge,
 publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons

@@ -2,25 +2,10 @@
 // %license and the tarball in its doc directory): who holds the rights to each shipped file
 // and under which licence, with every licence text in full.
 import { readFileSync } from "node:fs";
+import { MIT_TERMS } from "../../../../scripts/lib/third-party-notices.mjs";
 
 /** The year the project started; the notice runs from it to the year of the build. */
 const FIRST_YEAR = 2026;
-
-const MIT_TEXT = `Permission is hereby granted, free of charge, to any person obtaining a copy of this
-software and associated documentation files (the "Software"), to deal in the Software
-without restriction, including without limitation the rights to use, copy, modify, merge,
-publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
-to whom the Software is furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all copies or
-substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
-INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
-PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
-FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
-OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
-DEALINGS IN THE SOFTWARE.`;
 
 /** A licence text as a copyright-format continuation: one leading space, " ." for blank lines. */
 function continuation(text) {
@@ -101,7 +86,7 @@ ${libs}
 License: MIT and Node.js`,
     koffi,
     `License: MIT
-${continuation(MIT_TEXT)}`,
+${continuation(MIT_TERMS)}`,
   ];
   if (form === "standalone") {
     if (nodeLicense === undefined) throw new Error("the standalone copyright needs Node's LICENSE");
