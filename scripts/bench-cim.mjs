@@ -72,7 +72,8 @@ function pair(baseline, subject) {
 }
 
 function check(result) {
-  if (result.errors.length > 0 || result.items.length !== ITEMS) throw new Error(`decode failed: ${result.errors[0]?.error.message}`);
+  if (result.errors.length > 0 || result.items.length !== ITEMS)
+    throw new Error(`decode failed: ${result.errors[0]?.error.message}`);
   return result;
 }
 check(decodeKvpItems(xmls));
@@ -99,12 +100,29 @@ const rows = [];
 
 const perSecond = (ms) => Math.round((ITEMS * 1000) / ms);
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify(rows.map((r) => ({ ...r, itemsPerSecond: perSecond(r.ms), baselineItemsPerSecond: perSecond(r.baseMs), ratio: r.ms / r.baseMs })), null, 2));
+  console.log(
+    JSON.stringify(
+      rows.map((r) => ({
+        ...r,
+        itemsPerSecond: perSecond(r.ms),
+        baselineItemsPerSecond: perSecond(r.baseMs),
+        ratio: r.ms / r.baseMs,
+      })),
+      null,
+      2,
+    ),
+  );
 } else {
-  console.log(`node ${process.version}, ${new Date().toISOString()}, ${ITEMS} items per batch, medians of ${SAMPLES} samples`);
-  console.log(`baseline: fast-xml-parser XMLParser({ ignoreAttributes: false }).parse() of each string, ${perSecond(rows[0].baseMs).toLocaleString("en")} items/s`);
+  console.log(
+    `node ${process.version}, ${new Date().toISOString()}, ${ITEMS} items per batch, medians of ${SAMPLES} samples`,
+  );
+  console.log(
+    `baseline: fast-xml-parser XMLParser({ ignoreAttributes: false }).parse() of each string, ${perSecond(rows[0].baseMs).toLocaleString("en")} items/s`,
+  );
   for (const r of rows) {
-    console.log(`\n${r.figure}\n  ${perSecond(r.ms).toLocaleString("en")} items/s (${r.ms.toFixed(3)} ms per 128) vs bare parse ${perSecond(r.baseMs).toLocaleString("en")} items/s (${r.baseMs.toFixed(3)} ms)\n  time ratio ${(r.ms / r.baseMs).toFixed(2)}x the bare parse${r.figure.startsWith("decode") ? "  (target: within 2x)" : ""}`);
+    console.log(
+      `\n${r.figure}\n  ${perSecond(r.ms).toLocaleString("en")} items/s (${r.ms.toFixed(3)} ms per 128) vs bare parse ${perSecond(r.baseMs).toLocaleString("en")} items/s (${r.baseMs.toFixed(3)} ms)\n  time ratio ${(r.ms / r.baseMs).toFixed(2)}x the bare parse${r.figure.startsWith("decode") ? "  (target: within 2x)" : ""}`,
+    );
   }
 }
 
@@ -149,6 +167,9 @@ if (process.argv.includes("--json")) {
   if (process.argv.includes("--json")) console.log(JSON.stringify({ hostile }, null, 2));
   else {
     console.log("\nparseXml of ~1 MB hostile documents vs bare parse of 1 MB of text (medians of 7)");
-    for (const h of hostile) console.log(`  ${h.name.padEnd(22)} ${h.ms.toFixed(1).padStart(7)} ms  vs ${h.baseMs.toFixed(1).padStart(6)} ms  ${(h.ms / h.baseMs).toFixed(2)}x`);
+    for (const h of hostile)
+      console.log(
+        `  ${h.name.padEnd(22)} ${h.ms.toFixed(1).padStart(7)} ms  vs ${h.baseMs.toFixed(1).padStart(6)} ms  ${(h.ms / h.baseMs).toFixed(2)}x`,
+      );
   }
 }

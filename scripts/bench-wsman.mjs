@@ -45,15 +45,49 @@ try {
   hosts.push(httpsHost, sealedHost, plainHost);
   // Same VM names, different GUIDs per host: each client asks its own host for its first VM.
   const modes = [
-    { name: "Basic over HTTPS", host: httpsHost, options: { endpoint: httpsHost.endpoint, ca: certificate.cert, auth: { kind: "basic", user: USER, password: PASSWORD } } },
-    { name: "NTLM sealed over HTTP", host: sealedHost, options: { endpoint: sealedHost.endpoint, auth: { kind: "ntlm", user: USER, password: PASSWORD } } },
-    { name: "NTLM over HTTPS", host: httpsHost, options: { endpoint: httpsHost.endpoint, ca: certificate.cert, auth: { kind: "ntlm", user: USER, password: PASSWORD } } },
-    { name: "NTLM unsealed over HTTP", host: plainHost, options: { endpoint: plainHost.endpoint, allowUnencrypted: true, auth: { kind: "ntlm", user: USER, password: PASSWORD } } },
-  ].map((m) => ({ ...m, client: new WsmanClient(m.options), vm: m.host.vms[0].guid, times: { get: [], enumerate: [], connect: [] } }));
+    {
+      name: "Basic over HTTPS",
+      host: httpsHost,
+      options: {
+        endpoint: httpsHost.endpoint,
+        ca: certificate.cert,
+        auth: { kind: "basic", user: USER, password: PASSWORD },
+      },
+    },
+    {
+      name: "NTLM sealed over HTTP",
+      host: sealedHost,
+      options: { endpoint: sealedHost.endpoint, auth: { kind: "ntlm", user: USER, password: PASSWORD } },
+    },
+    {
+      name: "NTLM over HTTPS",
+      host: httpsHost,
+      options: {
+        endpoint: httpsHost.endpoint,
+        ca: certificate.cert,
+        auth: { kind: "ntlm", user: USER, password: PASSWORD },
+      },
+    },
+    {
+      name: "NTLM unsealed over HTTP",
+      host: plainHost,
+      options: {
+        endpoint: plainHost.endpoint,
+        allowUnencrypted: true,
+        auth: { kind: "ntlm", user: USER, password: PASSWORD },
+      },
+    },
+  ].map((m) => ({
+    ...m,
+    client: new WsmanClient(m.options),
+    vm: m.host.vms[0].guid,
+    times: { get: [], enumerate: [], connect: [] },
+  }));
 
   const operations = {
     get: (m) => m.client.get(`${V2}/Msvm_ComputerSystem`, [{ name: "Name", value: m.vm }]),
-    enumerate: (m) => m.client.enumerate(`${V2}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'"),
+    enumerate: (m) =>
+      m.client.enumerate(`${V2}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'"),
     connect: (m) => {
       m.client.close();
       return operations.get(m);
@@ -102,16 +136,32 @@ try {
   }
   const sealedConnections = sealedHost.server.connectionCount;
   if (json) {
-    console.log(JSON.stringify({ requests: REQUESTS, connects: CONNECTS, node: process.version, rows, sealedConnections }, null, 2));
+    console.log(
+      JSON.stringify(
+        { requests: REQUESTS, connects: CONNECTS, node: process.version, rows, sealedConnections },
+        null,
+        2,
+      ),
+    );
   } else {
-    console.log(`WS-Management per-request cost, hyperv-sim on loopback, ${REQUESTS} requests per operation and transport (connect: ${CONNECTS}), node ${process.version}\n`);
+    console.log(
+      `WS-Management per-request cost, hyperv-sim on loopback, ${REQUESTS} requests per operation and transport (connect: ${CONNECTS}), node ${process.version}\n`,
+    );
     const head = ["operation", "transport", "median ms", "p95 ms", "× Basic/HTTPS"];
-    const table = rows.map((r) => [r.operation, r.transport, r.medianMs.toFixed(3), r.p95Ms.toFixed(3), r.vsBasicHttps.toFixed(2)]);
+    const table = rows.map((r) => [
+      r.operation,
+      r.transport,
+      r.medianMs.toFixed(3),
+      r.p95Ms.toFixed(3),
+      r.vsBasicHttps.toFixed(2),
+    ]);
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
     const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     console.log(line(head));
     for (const r of table) console.log(line(r));
-    console.log(`\n(the sealed HTTP host saw ${sealedConnections} TCP connections: one for all the get and enumerate requests, one per connect sample)`);
+    console.log(
+      `\n(the sealed HTTP host saw ${sealedConnections} TCP connections: one for all the get and enumerate requests, one per connect sample)`,
+    );
   }
 } finally {
   await Promise.allSettled(hosts.map((h) => h.close()));

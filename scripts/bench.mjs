@@ -52,7 +52,11 @@ try {
   const target = poolTarget(1, dir);
 
   // 1. Decode
-  const [readMs, decodeMs] = await pair(() => readFile(poolFile), () => readPool(target), 25);
+  const [readMs, decodeMs] = await pair(
+    () => readFile(poolFile),
+    () => readPool(target),
+    25,
+  );
   rows.push({
     figure: "decode 10,000-record pool (readPool: lock + read + decode)",
     baseline: "fs.readFile of the same file",
@@ -108,6 +112,8 @@ if (process.argv.includes("--json")) {
 } else {
   console.log(`node ${process.version}, ${new Date().toISOString()}`);
   for (const r of rows) {
-    console.log(`\n${r.figure}\n  ${r.ms.toFixed(2)} ms vs ${r.baseline}: ${r.baselineMs.toFixed(2)} ms\n  ratio ${r.ratio.toFixed(3)}  (target ${r.target})`);
+    console.log(
+      `\n${r.figure}\n  ${r.ms.toFixed(2)} ms vs ${r.baseline}: ${r.baselineMs.toFixed(2)} ms\n  ratio ${r.ratio.toFixed(3)}  (target ${r.target})`,
+    );
   }
 }

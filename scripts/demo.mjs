@@ -39,9 +39,13 @@ async function hostToGuest() {
   const agentWork = join(vm.poolDir, "..", "agent-act1");
   let agent;
   try {
-    console.log(`${bold("Act 1: host → guest over WMI")}\nSimulated Hyper-V host at ${sim.info.endpoint} (HTTP with NTLM sealing, as WinRM ships), VM ${vm.name} ${vm.guid}, ${vm.daemon === "real" ? "real hv_kvp_daemon" : "TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one)"} in the guest`);
+    console.log(
+      `${bold("Act 1: host → guest over WMI")}\nSimulated Hyper-V host at ${sim.info.endpoint} (HTTP with NTLM sealing, as WinRM ships), VM ${vm.name} ${vm.guid}, ${vm.daemon === "real" ? "real hv_kvp_daemon" : "TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one)"} in the guest`,
+    );
     const kvpHost = async (...args) => {
-      console.log(`$ kvp-host ${args.map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a)).join(" ")}`);
+      console.log(
+        `$ kvp-host ${args.map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a)).join(" ")}`,
+      );
       const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, ...args], {
         KVP_HOST_PASSWORD: sim.info.password,
       });
@@ -53,9 +57,22 @@ async function hostToGuest() {
     step("The guest agent starts in the VM (kvp-agent run), watching its pools");
     mkdirSync(agentWork, { recursive: true });
     writeFileSync(join(agentWork, "config.json"), JSON.stringify({ decoders: { "cloudstack-vm-userdata": "pairs" } }));
-    agent = spawn(process.execPath, [agentCli, "--config", join(agentWork, "config.json"), "--dir", vm.poolDir, "--state-dir", join(agentWork, "state"), "run"], {
-      stdio: "ignore",
-    });
+    agent = spawn(
+      process.execPath,
+      [
+        agentCli,
+        "--config",
+        join(agentWork, "config.json"),
+        "--dir",
+        vm.poolDir,
+        "--state-dir",
+        join(agentWork, "state"),
+        "run",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
     const decodedFile = join(agentWork, "state", "host-decoded.json");
     const waitFor = async (what, test) => {
       for (let i = 0; i < 100; i++) {
@@ -71,8 +88,13 @@ async function hostToGuest() {
 
     step("The administrator sends CloudStack-style user data (AddKvpItems, one call)");
     await kvpHost("set", vm.name, "cloudstack-vm-userdata=type=router;name=r-1;eth0ip=10.1.1.1;template=systemvm");
-    await waitFor("the harvest", () => JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"]?.ok === true);
-    console.log(`in the VM, /run/kvp-agent/host-decoded.json: ${JSON.stringify(JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"].value)}`);
+    await waitFor(
+      "the harvest",
+      () => JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"]?.ok === true,
+    );
+    console.log(
+      `in the VM, /run/kvp-agent/host-decoded.json: ${JSON.stringify(JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"].value)}`,
+    );
 
     step("The agent's report comes back to the host (GuestExchangeItems)");
     await waitFor("the report", async () => (await kvpHostQuiet(sim, vm, "kvp-agent/status")) === "ready");
@@ -89,9 +111,12 @@ async function hostToGuest() {
 }
 
 async function kvpHostQuiet(sim, vm, key) {
-  const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "get", vm.name, key, "--source", "guest"], {
-    KVP_HOST_PASSWORD: sim.info.password,
-  });
+  const r = await run(
+    [hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, "get", vm.name, key, "--source", "guest"],
+    {
+      KVP_HOST_PASSWORD: sim.info.password,
+    },
+  );
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
@@ -114,7 +139,9 @@ const dir = host.poolDir;
 
 /** Runs kvp-pool against the simulated guest's pool directory and shows it like a terminal. */
 function kvpPool(...args) {
-  const shown = args.map((a) => (a.length > 60 ? `"$(head -c ${a.length} /dev/zero | tr '\\0' ${a[0]})"` : /[\s;"'$]/.test(a) ? `'${a}'` : a));
+  const shown = args.map((a) =>
+    a.length > 60 ? `"$(head -c ${a.length} /dev/zero | tr '\\0' ${a[0]})"` : /[\s;"'$]/.test(a) ? `'${a}'` : a,
+  );
   console.log(`$ kvp-pool ${shown.join(" ")}`);
   const r = spawnSync(process.execPath, [cli, "--dir", dir, ...args], { encoding: "utf8" });
   process.stdout.write(r.stdout);
@@ -126,16 +153,22 @@ function kvpPool(...args) {
 /** Runs kvp-agent against the same pools, with the demo's own config and state directory. */
 function kvpAgent(work, ...args) {
   console.log(`$ kvp-agent ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, [agentCli, "--config", join(work, "config.json"), "--dir", dir, "--state-dir", join(work, "state"), ...args], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [agentCli, "--config", join(work, "config.json"), "--dir", dir, "--state-dir", join(work, "state"), ...args],
+    {
+      encoding: "utf8",
+    },
+  );
   process.stdout.write(r.stdout);
   if (r.status !== 0) console.log(`  (exit ${r.status}) ${r.stderr}`);
   return r;
 }
 
 function showHost(title, result) {
-  console.log(`host sees ${title} (status ${result.complete ? "complete" : `stopped: 0x${(result.status >>> 0).toString(16)}`}):`);
+  console.log(
+    `host sees ${title} (status ${result.complete ? "complete" : `stopped: 0x${(result.status >>> 0).toString(16)}`}):`,
+  );
   for (const r of result.records) console.log(`  ${r.key} = ${r.value}`);
 }
 

@@ -9,10 +9,12 @@ import { NodeBuildError, fetchNode, parseNodeSpec } from "./lib/node-builds.mjs"
 
 const [spec, ...rest] = process.argv.slice(2);
 try {
-  if (spec === undefined || rest.length > 0) throw new NodeBuildError("usage: node scripts/fetch-node.mjs <linux|win>-<x64|arm64>@<version>");
+  if (spec === undefined || rest.length > 0)
+    throw new NodeBuildError("usage: node scripts/fetch-node.mjs <linux|win>-<x64|arm64>@<version>");
   parseNodeSpec(spec);
   process.stdout.write(`${fetchNode(spec)}\n`);
 } catch (error) {
   process.stderr.write(`fetch-node: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = spec === undefined || rest.length > 0 || /^invalid Node build/.test(String(error?.message)) ? 2 : 1;
+  process.exitCode =
+    spec === undefined || rest.length > 0 || /^invalid Node build/.test(String(error?.message)) ? 2 : 1;
 }

@@ -57,11 +57,15 @@ function packOne(dir, out) {
     });
     if (pack.error || pack.status !== 0) {
       process.stderr.write(`${pack.stdout ?? ""}${pack.stderr ?? ""}`);
-      throw new Error(`${dir}: pnpm pack ${pack.error ? `did not run: ${pack.error.message}` : `exited with ${pack.status ?? pack.signal}`} (its output is above)`);
+      throw new Error(
+        `${dir}: pnpm pack ${pack.error ? `did not run: ${pack.error.message}` : `exited with ${pack.status ?? pack.signal}`} (its output is above)`,
+      );
     }
     const written = readdirSync(scratch);
     if (written.length !== 1 || written[0] !== expected) {
-      throw new Error(`${dir}: pnpm pack wrote ${written.join(", ") || "nothing"}; the release promises ${expected} (package name @hyperv-kvp/<dir>, version ${version})`);
+      throw new Error(
+        `${dir}: pnpm pack wrote ${written.join(", ") || "nothing"}; the release promises ${expected} (package name @hyperv-kvp/<dir>, version ${version})`,
+      );
     }
     const files = readTarball(join(scratch, expected));
     const problems = tarballProblems(files, { dir });
@@ -69,7 +73,9 @@ function packOne(dir, out) {
     const path = join(out, expected);
     renameSync(join(scratch, expected), path);
     const unpacked = [...files.values()].reduce((sum, bytes) => sum + bytes.length, 0);
-    process.stderr.write(`${TOOL}: ${expected}: ${kib(statSync(path).size)} packed, ${kib(unpacked)} unpacked, ${files.size} files\n`);
+    process.stderr.write(
+      `${TOOL}: ${expected}: ${kib(statSync(path).size)} packed, ${kib(unpacked)} unpacked, ${files.size} files\n`,
+    );
     return path;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -90,7 +96,8 @@ function packAll({ out }) {
       failures.push(error instanceof Error ? error.message : String(error));
     }
   }
-  if (failures.length > 0) throw new Error(`${failures.length} of ${NPM_PACKAGES.length} packages failed:\n${failures.join("\n")}`);
+  if (failures.length > 0)
+    throw new Error(`${failures.length} of ${NPM_PACKAGES.length} packages failed:\n${failures.join("\n")}`);
 }
 
 try {

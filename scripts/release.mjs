@@ -27,16 +27,61 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  * @type {{ name: string, what: string, command: string, args: string[] }[]}
  */
 const STEPS = [
-  { name: "build", what: "every package and bundle (turbo)", command: "pnpm", args: ["exec", "turbo", "run", "build", "--output-logs=errors-only"] },
+  {
+    name: "build",
+    what: "every package and bundle (turbo)",
+    command: "pnpm",
+    args: ["exec", "turbo", "run", "build", "--output-logs=errors-only"],
+  },
   { name: "npm", what: "npm tarballs of the published packages", command: "node", args: ["scripts/pack-npm.mjs"] },
-  { name: "host-win", what: "kvp-host for Windows x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "win-x64"] },
-  { name: "host-linux", what: "kvp-host for Linux x64 (single executable)", command: "node", args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "linux-x64"] },
-  { name: "deb-amd64", what: "guest .deb (system nodejs), amd64", command: "node", args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "amd64"] },
-  { name: "deb-arm64", what: "guest .deb (system nodejs), arm64", command: "node", args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "arm64"] },
-  { name: "rpm-x86_64", what: "guest .rpm (system nodejs), x86_64", command: "node", args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "x86_64"] },
-  { name: "rpm-aarch64", what: "guest .rpm (system nodejs), aarch64", command: "node", args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "aarch64"] },
-  { name: "standalone-x64", what: "Node-free guest (.deb, .rpm, .tar.gz), x86_64", command: "node", args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "x64"] },
-  { name: "standalone-arm64", what: "Node-free guest (.deb, .rpm, .tar.gz), arm64", command: "node", args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "arm64"] },
+  {
+    name: "host-win",
+    what: "kvp-host for Windows x64 (single executable)",
+    command: "node",
+    args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "win-x64"],
+  },
+  {
+    name: "host-linux",
+    what: "kvp-host for Linux x64 (single executable)",
+    command: "node",
+    args: ["apps/host-cli/packaging/build-sea.mjs", "--no-build", "--target", "linux-x64"],
+  },
+  {
+    name: "deb-amd64",
+    what: "guest .deb (system nodejs), amd64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "amd64"],
+  },
+  {
+    name: "deb-arm64",
+    what: "guest .deb (system nodejs), arm64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-deb.mjs", "--no-build", "--arch", "arm64"],
+  },
+  {
+    name: "rpm-x86_64",
+    what: "guest .rpm (system nodejs), x86_64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "x86_64"],
+  },
+  {
+    name: "rpm-aarch64",
+    what: "guest .rpm (system nodejs), aarch64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-rpm.mjs", "--no-build", "--arch", "aarch64"],
+  },
+  {
+    name: "standalone-x64",
+    what: "Node-free guest (.deb, .rpm, .tar.gz), x86_64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "x64"],
+  },
+  {
+    name: "standalone-arm64",
+    what: "Node-free guest (.deb, .rpm, .tar.gz), arm64",
+    command: "node",
+    args: ["apps/guest-agent/packaging/build-standalone.mjs", "--no-build", "--arch", "arm64"],
+  },
 ];
 
 class UsageError extends Error {}
@@ -53,10 +98,14 @@ function parseArgs(argv) {
     if (arg === "--out") options.out = resolve(value());
     else if (arg === "--only") options.only = value().split(",").filter(Boolean);
     else if (arg === "--list") options.list = true;
-    else throw new UsageError(`unknown argument ${JSON.stringify(arg)} (usage: node scripts/release.mjs [--out DIR] [--only STEP,...] [--list])`);
+    else
+      throw new UsageError(
+        `unknown argument ${JSON.stringify(arg)} (usage: node scripts/release.mjs [--out DIR] [--only STEP,...] [--list])`,
+      );
   }
   for (const name of options.only ?? []) {
-    if (!STEPS.some((step) => step.name === name)) throw new UsageError(`unknown step ${JSON.stringify(name)}: ${STEPS.map((s) => s.name).join(", ")}`);
+    if (!STEPS.some((step) => step.name === name))
+      throw new UsageError(`unknown step ${JSON.stringify(name)}: ${STEPS.map((s) => s.name).join(", ")}`);
   }
   return options;
 }
@@ -71,7 +120,12 @@ function runStep(step, out) {
     child.once("error", (error) => reject(new Error(`${step.name}: cannot run ${step.command}: ${error.message}`)));
     child.once("close", (code, signal) => {
       if (code === 0) resolvePaths(step.name === "build" ? [] : stdout.split("\n").filter(Boolean));
-      else reject(new Error(`${step.name} (${step.command} ${args.join(" ")}) ${signal ? `was killed by ${signal}` : `exited with ${code}`}${stdout ? `\n${stdout}` : ""}`));
+      else
+        reject(
+          new Error(
+            `${step.name} (${step.command} ${args.join(" ")}) ${signal ? `was killed by ${signal}` : `exited with ${code}`}${stdout ? `\n${stdout}` : ""}`,
+          ),
+        );
     });
   });
 }
@@ -101,7 +155,10 @@ async function release(options) {
   if (!options.only && present.length > 0) {
     // A whole release starts from nothing, so no artifact of an older version is summed with
     // the new ones. Only a directory an earlier release wrote (it has SHA256SUMS) is emptied.
-    if (!present.includes("SHA256SUMS")) throw new UsageError(`${options.out} is not empty and holds no earlier release (no SHA256SUMS): give an empty or new directory`);
+    if (!present.includes("SHA256SUMS"))
+      throw new UsageError(
+        `${options.out} is not empty and holds no earlier release (no SHA256SUMS): give an empty or new directory`,
+      );
     for (const name of present) rmSync(join(options.out, name), { recursive: true, force: true });
   }
   rmSync(join(options.out, "SHA256SUMS"), { force: true });
@@ -113,10 +170,13 @@ async function release(options) {
     const paths = await runStep(step, options.out);
     for (const path of paths) {
       const full = resolve(root, path);
-      if (relative(options.out, full).startsWith("..")) throw new Error(`${step.name} wrote ${full}, outside ${options.out}`);
+      if (relative(options.out, full).startsWith(".."))
+        throw new Error(`${step.name} wrote ${full}, outside ${options.out}`);
       written.push(full);
     }
-    process.stderr.write(`${TOOL}: ${step.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s${paths.length ? `: ${paths.map((p) => basename(p)).join(", ")}` : ""}\n`);
+    process.stderr.write(
+      `${TOOL}: ${step.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s${paths.length ? `: ${paths.map((p) => basename(p)).join(", ")}` : ""}\n`,
+    );
   }
 
   // SHA256SUMS covers every file in the directory (a partial --only run included), in the
@@ -130,7 +190,8 @@ async function release(options) {
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stderr.write(`${TOOL}: ${files.length} files in ${options.out} in ${seconds} s:\n`);
-  for (const name of files) process.stderr.write(`  ${mib(statSync(join(options.out, name)).size).padStart(10)}  ${name}\n`);
+  for (const name of files)
+    process.stderr.write(`  ${mib(statSync(join(options.out, name)).size).padStart(10)}  ${name}\n`);
   for (const path of written) process.stdout.write(`${path}\n`);
   process.stdout.write(`${join(options.out, "SHA256SUMS")}\n`);
 }
@@ -141,4 +202,3 @@ try {
   process.stderr.write(`${TOOL}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = error instanceof UsageError ? 2 : 1;
 }
-

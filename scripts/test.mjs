@@ -36,7 +36,8 @@ try {
   failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
   for (const file of report.testResults ?? []) {
-    if (file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed")) brokenFiles++;
+    if (file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"))
+      brokenFiles++;
   }
 } catch {
   console.error("test: vitest wrote no readable report: the counts below are not the run's");
@@ -45,7 +46,8 @@ try {
 rmSync(dir, { recursive: true, force: true });
 
 // The line counts tests; files that never ran their tests are said apart, not counted as tests.
-const broken = brokenFiles > 0 ? `; ${brokenFiles} test file${brokenFiles === 1 ? "" : "s"} failed to run (see above)` : "";
+const broken =
+  brokenFiles > 0 ? `; ${brokenFiles} test file${brokenFiles === 1 ? "" : "s"} failed to run (see above)` : "";
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped${broken}`);
 if (process.env.CI && skipped > 0) console.error("test: skipped tests fail the run under CI");
 process.exit(status !== 0 || failed > 0 || brokenFiles > 0 || passed === 0 || (process.env.CI && skipped > 0) ? 1 : 0);

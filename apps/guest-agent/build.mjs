@@ -33,4 +33,7 @@ const result = await build({
 });
 
 // Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
-writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-agent", bundledPackages(result.metafile, process.cwd())));
+writeFileSync(
+  "dist/THIRD-PARTY-NOTICES.txt",
+  noticesText("kvp-agent", bundledPackages(result.metafile, process.cwd())),
+);

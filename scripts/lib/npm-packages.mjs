@@ -7,7 +7,14 @@ import { basename } from "node:path";
  * The rest of the workspace is private: the guest agent ships as .deb/.rpm, the release
  * checks never leave the repository.
  */
-export const NPM_PACKAGES = Object.freeze(["packages/kvp-core", "packages/pool-file", "packages/wsman", "packages/hyperv-sim", "apps/host-cli", "apps/pool-tools"]);
+export const NPM_PACKAGES = Object.freeze([
+  "packages/kvp-core",
+  "packages/pool-file",
+  "packages/wsman",
+  "packages/hyperv-sim",
+  "apps/host-cli",
+  "apps/pool-tools",
+]);
 
 /** The project's home; every package.json links to it. */
 export const PROJECT_URL = "https://github.com/hyperv-kvp/hyperv-kvp";

@@ -32,7 +32,8 @@ export function readTarball(tarball) {
     const size = Number.parseInt(text(124, 12).trim() || "0", 8);
     const type = text(156, 1) || "0";
     const dataStart = offset + TAR_BLOCK;
-    if (!Number.isSafeInteger(size) || dataStart + size > tar.length) throw new Error("truncated or invalid tar: an entry runs past the end");
+    if (!Number.isSafeInteger(size) || dataStart + size > tar.length)
+      throw new Error("truncated or invalid tar: an entry runs past the end");
     const data = tar.subarray(dataStart, dataStart + size);
     offset = dataStart + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
     if (type === "x") {
@@ -53,7 +54,8 @@ export function readTarball(tarball) {
 }
 
 /** Paths that are tests or test support, which no tarball may hold. */
-const TEST_PATH = /(^|\/)(test-support|__tests__|__mocks__|fixtures)(\/|$)|\.(test|spec)\.(d\.)?[cm]?[jt]sx?(\.map)?$|(^|\/)vitest\.config\.|(^|\/)tsconfig[^/]*\.json$/;
+const TEST_PATH =
+  /(^|\/)(test-support|__tests__|__mocks__|fixtures)(\/|$)|\.(test|spec)\.(d\.)?[cm]?[jt]sx?(\.map)?$|(^|\/)vitest\.config\.|(^|\/)tsconfig[^/]*\.json$/;
 
 /** A module that imports vitest: test support that slipped into the build. */
 const IMPORTS_VITEST = /\bfrom\s*["']vitest["']|\brequire\(\s*["']vitest["']\s*\)|\bimport\(\s*["']vitest["']\s*\)/;
@@ -107,19 +109,32 @@ function metadataProblems(pkg, expected) {
   const want = (ok, what) => ok || problems.push(`package.json: ${what}`);
   want(pkg.private !== true, `"private": true (it would not publish)`);
   want(pkg.license === PROJECT_METADATA.license, `license is ${JSON.stringify(pkg.license)}, not "MIT"`);
-  want(pkg.homepage === PROJECT_METADATA.homepage, `homepage is ${JSON.stringify(pkg.homepage)}, not ${PROJECT_METADATA.homepage}`);
-  want(pkg.bugs?.url === PROJECT_METADATA.bugsUrl, `bugs.url is ${JSON.stringify(pkg.bugs?.url)}, not ${PROJECT_METADATA.bugsUrl}`);
+  want(
+    pkg.homepage === PROJECT_METADATA.homepage,
+    `homepage is ${JSON.stringify(pkg.homepage)}, not ${PROJECT_METADATA.homepage}`,
+  );
+  want(
+    pkg.bugs?.url === PROJECT_METADATA.bugsUrl,
+    `bugs.url is ${JSON.stringify(pkg.bugs?.url)}, not ${PROJECT_METADATA.bugsUrl}`,
+  );
   want(
     pkg.repository?.url === PROJECT_METADATA.repositoryUrl && pkg.repository?.directory === expected.dir,
     `repository is ${JSON.stringify(pkg.repository)}, not ${PROJECT_METADATA.repositoryUrl} with directory ${expected.dir}`,
   );
-  want(pkg.author === PROJECT_METADATA.author, `author is ${JSON.stringify(pkg.author)}, not ${JSON.stringify(PROJECT_METADATA.author)}`);
+  want(
+    pkg.author === PROJECT_METADATA.author,
+    `author is ${JSON.stringify(pkg.author)}, not ${JSON.stringify(PROJECT_METADATA.author)}`,
+  );
   want(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, "no keywords");
   want(typeof pkg.engines?.node === "string", "no engines.node");
-  want(pkg.publishConfig?.access === "public", `publishConfig.access is ${JSON.stringify(pkg.publishConfig?.access)}, not "public" (a scoped package would publish as restricted)`);
+  want(
+    pkg.publishConfig?.access === "public",
+    `publishConfig.access is ${JSON.stringify(pkg.publishConfig?.access)}, not "public" (a scoped package would publish as restricted)`,
+  );
   for (const field of DEPENDENCY_FIELDS) {
     for (const [name, spec] of Object.entries(pkg[field] ?? {})) {
-      if (/^(workspace|link|file|catalog|portal):/.test(String(spec))) problems.push(`package.json: ${field}.${name} is ${JSON.stringify(spec)}, which no registry resolves`);
+      if (/^(workspace|link|file|catalog|portal):/.test(String(spec)))
+        problems.push(`package.json: ${field}.${name} is ${JSON.stringify(spec)}, which no registry resolves`);
     }
   }
   return problems;
@@ -136,7 +151,8 @@ function referenceProblems(pkg, files) {
     if (typeof value === "string") named.push([where, value]);
     else if (value !== null && typeof value === "object") {
       for (const [key, inner] of Object.entries(value)) {
-        if (key === SOURCE_CONDITION) problems.push(`package.json: ${where} has the workspace-only condition ${SOURCE_CONDITION}`);
+        if (key === SOURCE_CONDITION)
+          problems.push(`package.json: ${where} has the workspace-only condition ${SOURCE_CONDITION}`);
         walkExports(inner, `${where}[${JSON.stringify(key)}]`);
       }
     }

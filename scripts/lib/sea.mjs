@@ -9,7 +9,16 @@
 // native addon) is loaded from disk with createRequire(process.execPath). Files the program
 // needs at run time travel as SEA assets (node:sea getAsset).
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -59,7 +68,9 @@ function stripProgramFor(arch) {
 export async function buildSea({ bundle, target, out, assets = {}, nodeVersion = SEA_NODE_VERSION }) {
   const { platform, arch } = parseNodeSpec(`${target}@${nodeVersion}`);
   if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
-    throw new SeaError(`single executables are built on Linux x64 or arm64 (the blob is written by the pinned Linux Node), not ${process.platform}-${process.arch}`);
+    throw new SeaError(
+      `single executables are built on Linux x64 or arm64 (the blob is written by the pinned Linux Node), not ${process.platform}-${process.arch}`,
+    );
   }
   const builder = fetchNode(`linux-${process.arch}@${nodeVersion}`);
   const targetNode = fetchNode(`${target}@${nodeVersion}`);
@@ -82,7 +93,8 @@ export async function buildSea({ bundle, target, out, assets = {}, nodeVersion =
       encoding: "utf8",
       env: { ...process.env, NODE_EXTRA_CA_CERTS: "" },
     });
-    if (prepare.error || prepare.status !== 0) throw new SeaError(`writing the SEA blob failed: ${prepare.error?.message ?? prepare.stderr.trim()}`);
+    if (prepare.error || prepare.status !== 0)
+      throw new SeaError(`writing the SEA blob failed: ${prepare.error?.message ?? prepare.stderr.trim()}`);
 
     const exe = join(work, platform === "win" ? "program.exe" : "program");
     copyFileSync(targetNode, exe);
@@ -90,10 +102,13 @@ export async function buildSea({ bundle, target, out, assets = {}, nodeVersion =
     if (platform === "linux") {
       const strip = stripProgramFor(arch);
       if (strip === undefined) {
-        throw new SeaError(`no strip program for ${arch} binaries: install llvm (llvm-strip) or binutils-${arch === "arm64" ? "aarch64" : "x86-64"}-linux-gnu`);
+        throw new SeaError(
+          `no strip program for ${arch} binaries: install llvm (llvm-strip) or binutils-${arch === "arm64" ? "aarch64" : "x86-64"}-linux-gnu`,
+        );
       }
       const stripped = spawnSync(strip, ["--strip-all", exe], { encoding: "utf8" });
-      if (stripped.error || stripped.status !== 0) throw new SeaError(`${strip} failed: ${stripped.error?.message ?? stripped.stderr.trim()}`);
+      if (stripped.error || stripped.status !== 0)
+        throw new SeaError(`${strip} failed: ${stripped.error?.message ?? stripped.stderr.trim()}`);
     }
     await inject(exe, readFileSync(blob));
 
@@ -112,6 +127,8 @@ async function inject(exe, blob) {
   try {
     await postject.inject(exe, "NODE_SEA_BLOB", blob, { sentinelFuse: SEA_FUSE });
   } catch (error) {
-    throw new SeaError(`postject could not inject the SEA blob into ${exe}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SeaError(
+      `postject could not inject the SEA blob into ${exe}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -71,8 +71,16 @@ export function bundledPackages(metafile, workingDir) {
     if (text === undefined && root.pkg.license === "MIT" && authorOf(root.pkg) !== undefined) {
       text = `The package ships no licence file; its package.json says "license": "MIT", "author": "${authorOf(root.pkg)}".\n\nCopyright (c) ${authorOf(root.pkg)}\n\n${MIT_TERMS}`;
     }
-    if (text === undefined) throw new Error(`${root.pkg.name}@${root.pkg.version} is bundled but ships no LICENSE file and names no MIT author: add its notice by hand or drop it`);
-    found.set(root.pkg.name, { name: root.pkg.name, version: root.pkg.version, license: root.pkg.license ?? "see below", text });
+    if (text === undefined)
+      throw new Error(
+        `${root.pkg.name}@${root.pkg.version} is bundled but ships no LICENSE file and names no MIT author: add its notice by hand or drop it`,
+      );
+    found.set(root.pkg.name, {
+      name: root.pkg.name,
+      version: root.pkg.version,
+      license: root.pkg.license ?? "see below",
+      text,
+    });
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

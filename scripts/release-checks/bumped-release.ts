@@ -22,7 +22,12 @@ export interface BumpedRelease {
 function run(command: string, args: readonly string[], cwd: string, timeoutMs = 1_800_000): string {
   const result = spawnSync(command, [...args], { cwd, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
   if (result.error || result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} in ${cwd} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stderr}${result.stdout}`.slice(0, 20_000));
+    throw new Error(
+      `${command} ${args.join(" ")} in ${cwd} failed (${result.error?.message ?? `exit ${result.status}`}):\n${result.stderr}${result.stdout}`.slice(
+        0,
+        20_000,
+      ),
+    );
   }
   return result.stdout;
 }
@@ -39,7 +44,16 @@ function versionIn(tree: string, packageDir: string): string {
  */
 export function makeBumpedRelease(): BumpedRelease {
   const tree = join(mkdtempSync(join(tmpdir(), "kvp-bumped-")), "hyperv-kvp");
-  run("sh", ["-c", 'mkdir -p "$1" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$1"', "sh", tree], REPO_ROOT);
+  run(
+    "sh",
+    [
+      "-c",
+      'mkdir -p "$1" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$1"',
+      "sh",
+      tree,
+    ],
+    REPO_ROOT,
+  );
   const from = versionIn(tree, "packages/kvp-core");
   run("pnpm", ["install", "--frozen-lockfile", "--offline", "--reporter=silent"], tree);
   writeFileSync(

@@ -17,8 +17,15 @@ describe("the release directory", () => {
       .trim()
       .split("\n")
       .map((line) => line.replace(/^[0-9a-f]{64} {2}/, ""));
-    expect(listed.sort()).toEqual(readdirSync(releaseDir()).filter((name) => name !== "SHA256SUMS").sort());
-    const check = spawnSync("sha256sum", ["--check", "--strict", "SHA256SUMS"], { cwd: releaseDir(), encoding: "utf8" });
+    expect(listed.sort()).toEqual(
+      readdirSync(releaseDir())
+        .filter((name) => name !== "SHA256SUMS")
+        .sort(),
+    );
+    const check = spawnSync("sha256sum", ["--check", "--strict", "SHA256SUMS"], {
+      cwd: releaseDir(),
+      encoding: "utf8",
+    });
     expect(check.stderr).toBe("");
     expect(check.status).toBe(0);
   });

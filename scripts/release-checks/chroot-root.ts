@@ -52,7 +52,8 @@ export interface RunOptions {
 // Runs in the new mount namespace with the machine's /bin/sh: mounts the root's /proc, then
 // becomes chroot, which becomes the program (one process throughout, so a deadline's SIGKILL
 // hits the program itself).
-const MOUNT_PROC = 'root=$1; shift; mount -t proc proc "$root/proc" || { echo "release checks: cannot mount /proc in $root" >&2; exit 125; }';
+const MOUNT_PROC =
+  'root=$1; shift; mount -t proc proc "$root/proc" || { echo "release checks: cannot mount /proc in $root" >&2; exit 125; }';
 const ENTER_ROOT = `${MOUNT_PROC}\nexec chroot "$root" "$@"`;
 // The same namespace and /proc, but the program is this machine's (rpm --root chroots itself).
 const BESIDE_ROOT = `${MOUNT_PROC}\nexec "$@"`;
@@ -65,7 +66,11 @@ export function runHere(
 ): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(file, [...args], {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     child.stdin?.end(options.input);
     let stdout = "";
     let stderr = "";
@@ -125,10 +130,14 @@ export class ChrootRoot {
    * {@link ROOT_ENV} environment (plus `options.env`), no stdin.
    */
   run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-    return runHere("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", ENTER_ROOT, "sh", this.path, ...argv], {
-      env: { ...ROOT_ENV, ...options.env },
-      deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
-    });
+    return runHere(
+      "unshare",
+      ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", ENTER_ROOT, "sh", this.path, ...argv],
+      {
+        env: { ...ROOT_ENV, ...options.env },
+        deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
+      },
+    );
   }
 
   /**
@@ -136,10 +145,14 @@ export class ChrootRoot {
    * of its own where the root's /proc is mounted, with {@link ROOT_ENV}.
    */
   runWithRootProc(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-    return runHere("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", BESIDE_ROOT, "sh", this.path, file, ...args], {
-      env: { ...ROOT_ENV, ...options.env },
-      deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
-    });
+    return runHere(
+      "unshare",
+      ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", BESIDE_ROOT, "sh", this.path, file, ...args],
+      {
+        env: { ...ROOT_ENV, ...options.env },
+        deadlineMs: options.deadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS,
+      },
+    );
   }
 
   /**
@@ -215,7 +228,10 @@ export class ChrootRoot {
     // Deepest first, so a mount on top of another goes first.
     for (const mount of [...unmounted].sort((a, b) => b.length - a.length)) spawnSync("umount", ["--lazy", mount]);
     const left = this.mountsInside();
-    if (left.length > 0) throw new Error(`cannot unmount ${left.join(", ")}: ${this.workDir} is left in place so nothing under those mounts is removed`);
+    if (left.length > 0)
+      throw new Error(
+        `cannot unmount ${left.join(", ")}: ${this.workDir} is left in place so nothing under those mounts is removed`,
+      );
     // --one-file-system: a mount this check did not see is still not crossed.
     const removed = spawnSync("rm", ["-rf", "--one-file-system", "--", this.workDir], { encoding: "utf8" });
     if (removed.status !== 0) throw new Error(`cannot remove ${this.workDir}: ${removed.stderr.trim()}`);
@@ -250,18 +266,27 @@ export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
  */
 export async function assertRootPrerequisites(programs: Readonly<Record<string, string>>): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new Error("the guest install checks build Debian roots and chroot into them: run them as root (CI does), e.g. sudo pnpm exec vitest run --project release");
+    throw new Error(
+      "the guest install checks build Debian roots and chroot into them: run them as root (CI does), e.g. sudo pnpm exec vitest run --project release",
+    );
   }
   const needed = { unshare: "util-linux", mount: "mount", chroot: "coreutils", ...programs };
   for (const [program, debianPackage] of Object.entries(needed)) {
-    const found = spawnSync("sh", ["-c", 'command -v "$1"', "sh", program], { env: { ...process.env, PATH: `${process.env["PATH"] ?? ""}:${ROOT_PATH}` } });
-    if (found.status !== 0) throw new Error(`${program} is missing: apt-get install ${debianPackage} (bash scripts/setup.sh --for-tests installs it)`);
+    const found = spawnSync("sh", ["-c", 'command -v "$1"', "sh", program], {
+      env: { ...process.env, PATH: `${process.env["PATH"] ?? ""}:${ROOT_PATH}` },
+    });
+    if (found.status !== 0)
+      throw new Error(
+        `${program} is missing: apt-get install ${debianPackage} (bash scripts/setup.sh --for-tests installs it)`,
+      );
   }
   const probe = `${DEBIAN_MIRROR}/dists/bookworm/Release`;
   try {
     const response = await fetch(probe, { method: "HEAD", signal: AbortSignal.timeout(20_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   } catch (error) {
-    throw new Error(`Debian's archive is not reachable (HEAD ${probe}: ${error instanceof Error ? error.message : String(error)}): the guest install checks build their roots from it and need network access to deb.debian.org and security.debian.org`);
+    throw new Error(
+      `Debian's archive is not reachable (HEAD ${probe}: ${error instanceof Error ? error.message : String(error)}): the guest install checks build their roots from it and need network access to deb.debian.org and security.debian.org`,
+    );
   }
 }

@@ -29,7 +29,10 @@ export async function expectConsistentDpkg(root: DebianRoot): Promise<void> {
  */
 export async function expectNotInstalled(root: DebianRoot, name: string): Promise<void> {
   const state = await root.packageState(name);
-  expect(state.status === "unknown" || / ok not-installed$/.test(state.status), `dpkg's status of ${name}: ${state.status}`).toBe(true);
+  expect(
+    state.status === "unknown" || / ok not-installed$/.test(state.status),
+    `dpkg's status of ${name}: ${state.status}`,
+  ).toBe(true);
   expect(state.version, `dpkg's version of ${name}`).toBe("");
 }
 
@@ -51,14 +54,20 @@ export async function expectInstalledAsOnTemplate(root: DebianRoot, name: string
  * pool 1 (the host sees none), another writer's record (`otherKey`) stays, the programs and
  * the unit go, the conffile stays (dpkg: "config-files").
  */
-export async function expectRemoveForgets(root: DebianRoot, host: SimulatedHost, name: string, otherKey: string): Promise<void> {
+export async function expectRemoveForgets(
+  root: DebianRoot,
+  host: SimulatedHost,
+  name: string,
+  otherKey: string,
+): Promise<void> {
   expect(await agentKeysSeenByHost(host), "the agent's records before removal").not.toEqual([]);
   const removed = await root.run(["dpkg", "--remove", name]);
   expect(removed.status, describeResult(`dpkg -r ${name}`, removed)).toBe(0);
   expect(await agentKeysSeenByHost(host)).toEqual([]);
   expect((await guestItems(host)).has(otherKey), `${otherKey} (another writer's record) after removal`).toBe(true);
   expect((await root.packageState(name)).status).toBe("deinstall ok config-files");
-  for (const gone of ["/usr/bin/kvp-agent", "/usr/bin/kvp-pool", "/usr/lib/kvp-agent", UNIT_PATH]) expect(root.exists(gone), gone).toBe(false);
+  for (const gone of ["/usr/bin/kvp-agent", "/usr/bin/kvp-pool", "/usr/lib/kvp-agent", UNIT_PATH])
+    expect(root.exists(gone), gone).toBe(false);
   expect(root.exists("/etc/kvp-agent/config.example.json"), "the conffile after removal").toBe(true);
   await expectConsistentDpkg(root);
 }

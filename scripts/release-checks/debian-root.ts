@@ -65,7 +65,9 @@ export class DebianRoot extends ChrootRoot {
     if (result.status !== 0) {
       await root.destroy();
       const tail = `${result.stderr}${result.stdout}`.trim().split("\n").slice(-15).join("\n");
-      throw new Error(`mmdebstrap ${options.suite} (${options.include?.join(",") ?? "no extra packages"}) failed (exit ${result.status}); its last lines:\n${tail}`);
+      throw new Error(
+        `mmdebstrap ${options.suite} (${options.include?.join(",") ?? "no extra packages"}) failed (exit ${result.status}); its last lines:\n${tail}`,
+      );
     }
     return root;
   }
@@ -74,7 +76,8 @@ export class DebianRoot extends ChrootRoot {
   async packageState(name: string): Promise<PackageState> {
     const result = await this.run(["dpkg-query", "--show", `--showformat=${DPKG_QUERY_FORMAT}`, name]);
     if (result.status !== 0) {
-      if (/no packages found matching/.test(result.stderr)) return { status: "unknown", version: "", installedSizeKiB: 0 };
+      if (/no packages found matching/.test(result.stderr))
+        return { status: "unknown", version: "", installedSizeKiB: 0 };
       throw new Error(describeResult(`dpkg-query --show ${name}`, result));
     }
     const [status = "", version = "", size = ""] = result.stdout.split("\t");

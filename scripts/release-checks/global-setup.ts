@@ -29,10 +29,13 @@ export default function setup(project: TestProject): void {
       timeout: 3_600_000,
     });
     if (build.status !== 0) {
-      throw new Error(`pnpm release failed (${build.error ? build.error.message : `exit ${build.status}`}); its output is above`);
+      throw new Error(
+        `pnpm release failed (${build.error ? build.error.message : `exit ${build.status}`}); its output is above`,
+      );
     }
     console.error(`release checks: pnpm release took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  if (!existsSync(join(dir, "SHA256SUMS"))) throw new Error(`${dir} holds no whole release (no SHA256SUMS): run pnpm release, or unset ${RELEASE_DIR_ENV}`);
+  if (!existsSync(join(dir, "SHA256SUMS")))
+    throw new Error(`${dir} holds no whole release (no SHA256SUMS): run pnpm release, or unset ${RELEASE_DIR_ENV}`);
   project.provide("releaseDir", dir);
 }

@@ -28,8 +28,13 @@ export const VM_NAME = "template-clone-01";
  * @throws Error when the root has no daemon, or the daemon does not start.
  */
 export async function startGuestDaemon(root: ChrootRoot): Promise<SimulatedHost> {
-  if (!root.exists(ROOT_DAEMON)) throw new Error(`${root.path} has no ${ROOT_DAEMON}: install hyperv-daemons in the root first`);
-  const host = await startSimulatedHost({ daemon: "real", poolDir: root.file(ROOT_POOL_DIR), real: { daemonPath: root.file(ROOT_DAEMON) } });
+  if (!root.exists(ROOT_DAEMON))
+    throw new Error(`${root.path} has no ${ROOT_DAEMON}: install hyperv-daemons in the root first`);
+  const host = await startSimulatedHost({
+    daemon: "real",
+    poolDir: root.file(ROOT_POOL_DIR),
+    real: { daemonPath: root.file(ROOT_DAEMON) },
+  });
   try {
     await host.sendHostFacts({ VirtualMachineName: VM_NAME });
   } catch (error) {
@@ -46,7 +51,10 @@ export async function startGuestDaemon(root: ChrootRoot): Promise<SimulatedHost>
  */
 export async function guestItems(host: SimulatedHost): Promise<Map<string, string>> {
   const result = await host.enumerate(1);
-  if (!result.complete) throw new Error(`the host's enumeration of pool 1 ended with status 0x${result.status.toString(16)} after ${result.records.length} records`);
+  if (!result.complete)
+    throw new Error(
+      `the host's enumeration of pool 1 ended with status 0x${result.status.toString(16)} after ${result.records.length} records`,
+    );
   const items = new Map<string, string>();
   for (const record of result.records) if (!items.has(record.key)) items.set(record.key, record.value);
   return items;

@@ -56,7 +56,9 @@ function theHost(): SimulatedHost {
 beforeAll(async () => {
   await assertRootPrerequisites({ mmdebstrap: "mmdebstrap", rpm: "rpm" });
   root = await DebianRoot.build({ suite: "bullseye", include: ["nodejs", "hyperv-daemons/bullseye"] });
-  reportFigure(`Debian 11 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons/bullseye bullseye) built in ${root.buildSeconds.toFixed(1)} s`);
+  reportFigure(
+    `Debian 11 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons/bullseye bullseye) built in ${root.buildSeconds.toFixed(1)} s`,
+  );
   host = await startGuestDaemon(root);
 });
 
@@ -136,17 +138,24 @@ describe("kvp-agent-standalone (Node inside) on Debian 11", () => {
   });
 
   it("stays installed when nodejs is purged: it needs no Node of the system", async () => {
-    const purged = await theRoot().run(["apt-get", "purge", "-y", "-q", "--auto-remove", "nodejs"], { deadlineMs: 300_000 });
+    const purged = await theRoot().run(["apt-get", "purge", "-y", "-q", "--auto-remove", "nodejs"], {
+      deadlineMs: 300_000,
+    });
     expect(purged.status, describeResult("apt-get purge nodejs", purged)).toBe(0);
     expect((await theRoot().packageState("nodejs")).status).not.toMatch(/ installed$/);
-    expect((await theRoot().run(["sh", "-c", "command -v node || command -v nodejs"])).status, "a node left in the root").not.toBe(0);
+    expect(
+      (await theRoot().run(["sh", "-c", "command -v node || command -v nodejs"])).status,
+      "a node left in the root",
+    ).not.toBe(0);
     expect((await theRoot().packageState("kvp-agent-standalone")).status).toBe("install ok installed");
   });
 
   it("its installed kvp-pool and kvp-agent work against Debian 11's hv_kvp_daemon with no Node in the root", async () => {
     await exerciseInstalledPrograms(theRoot(), theHost(), "debian11-standalone", VERSION);
     const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
-    reportFigure(`kvp-agent once, standalone (Debian 11 root, no nodejs, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+    reportFigure(
+      `kvp-agent once, standalone (Debian 11 root, no nodejs, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`,
+    );
   });
 
   it("dpkg -r forgets the agent's records, dpkg -P cleans up", async () => {

@@ -57,7 +57,9 @@ function theHost(): SimulatedHost {
 beforeAll(async () => {
   await assertRootPrerequisites({ mmdebstrap: "mmdebstrap" });
   root = await DebianRoot.build({ suite: "bookworm", include: ["nodejs", "hyperv-daemons"] });
-  reportFigure(`Debian 12 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons bookworm) built in ${root.buildSeconds.toFixed(1)} s`);
+  reportFigure(
+    `Debian 12 root (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons bookworm) built in ${root.buildSeconds.toFixed(1)} s`,
+  );
   host = await startGuestDaemon(root);
 });
 
@@ -84,7 +86,11 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
   let adminConfig = "";
 
   it("installs an older build as on a template: the unit is enabled, nothing is started", async () => {
-    const [olderDeb] = await buildOlder("apps/guest-agent/packaging/build-deb.mjs", ["--arch", "amd64", "--version", OLDER], `${theRoot().workDir}/older`);
+    const [olderDeb] = await buildOlder(
+      "apps/guest-agent/packaging/build-deb.mjs",
+      ["--arch", "amd64", "--version", OLDER],
+      `${theRoot().workDir}/older`,
+    );
     expect(olderDeb).toMatch(/_amd64\.deb$/);
     const installed = await dpkgInstall(theRoot(), olderDeb!);
     expect(installed.status, describeResult("dpkg -i (older build)", installed)).toBe(0);
@@ -97,11 +103,15 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
     expect(upgraded.status, describeResult("dpkg -i (release)", upgraded)).toBe(0);
     expect(upgraded.stdout).toContain(`Unpacking kvp-agent (${DEB_VERSION}) over (${OLDER_VERSION})`);
     await expectInstalledAsOnTemplate(theRoot(), "kvp-agent", DEB_VERSION);
-    reportFigure(`kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${(await theRoot().packageState("kvp-agent")).installedSizeKiB} KiB`);
+    reportFigure(
+      `kvp-agent ${DEB_VERSION} (system nodejs) Installed-Size ${(await theRoot().packageState("kvp-agent")).installedSizeKiB} KiB`,
+    );
     // dpkg --verify: every installed file has the checksum the release's .deb lists.
     expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent"])).stdout).toBe("");
     // The example config is a conffile (dpkg keeps an admin's edits across upgrades).
-    expect((await inRoot(theRoot(), ["dpkg-query", "--show", `--showformat=\${Conffiles}`, "kvp-agent"])).stdout).toMatch(/^ \/etc\/kvp-agent\/config\.example\.json [0-9a-f]{32}$/m);
+    expect(
+      (await inRoot(theRoot(), ["dpkg-query", "--show", `--showformat=\${Conffiles}`, "kvp-agent"])).stdout,
+    ).toMatch(/^ \/etc\/kvp-agent\/config\.example\.json [0-9a-f]{32}$/m);
     expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
   });
 
@@ -116,7 +126,9 @@ describe("kvp-agent (system nodejs): older build, upgrade to the release, run, r
   it("kvp-pool and kvp-agent, installed, work against the root's hv_kvp_daemon under node 18", async () => {
     await exerciseInstalledPrograms(theRoot(), theHost(), "debian12-nodejs", VERSION);
     const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
-    reportFigure(`kvp-agent once, system nodejs 18 (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+    reportFigure(
+      `kvp-agent once, system nodejs 18 (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`,
+    );
   });
 
   it("dpkg -r: prerm's forget takes the agent's records out of pool 1; other records and the config stay", async () => {
@@ -161,7 +173,9 @@ describe("kvp-agent-standalone (Node inside) in the same root, beside Debian's n
     const installed = await dpkgInstall(theRoot(), artifact(STANDALONE_DEB));
     expect(installed.status, describeResult("dpkg -i kvp-agent-standalone", installed)).toBe(0);
     await expectInstalledAsOnTemplate(theRoot(), "kvp-agent-standalone", DEB_VERSION);
-    reportFigure(`kvp-agent-standalone ${DEB_VERSION} Installed-Size ${(await theRoot().packageState("kvp-agent-standalone")).installedSizeKiB} KiB`);
+    reportFigure(
+      `kvp-agent-standalone ${DEB_VERSION} Installed-Size ${(await theRoot().packageState("kvp-agent-standalone")).installedSizeKiB} KiB`,
+    );
     expect((await inRoot(theRoot(), ["dpkg", "--verify", "kvp-agent-standalone"])).stdout).toBe("");
     await expectSingleExecutable(theRoot());
   });
@@ -169,7 +183,9 @@ describe("kvp-agent-standalone (Node inside) in the same root, beside Debian's n
   it("its installed kvp-pool and kvp-agent work against the root's hv_kvp_daemon", async () => {
     await exerciseInstalledPrograms(theRoot(), theHost(), "debian12-standalone", VERSION);
     const { medianMs, enterMedianMs } = await measureInRoot(theRoot(), ["kvp-agent", "once"]);
-    reportFigure(`kvp-agent once, standalone (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`);
+    reportFigure(
+      `kvp-agent once, standalone (Debian 12 root, via chroot): median ${medianMs.toFixed(0)} ms; entering the root alone (/bin/true): ${enterMedianMs.toFixed(0)} ms`,
+    );
   });
 
   it("dpkg -r forgets the agent's records, dpkg -P cleans up", async () => {

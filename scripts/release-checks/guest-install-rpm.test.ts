@@ -21,7 +21,15 @@ import { rpmVersion } from "../lib/versions.mjs";
 import { assertRootPrerequisites, describeResult, runHere } from "./chroot-root.js";
 import { DebianRoot } from "./debian-root.js";
 import { guestItems, startGuestDaemon } from "./guest-daemon.js";
-import { STATE_DIR, WANTS_LINK, agentKeysSeenByHost, exerciseInstalledPrograms, inRoot, reportFigure, writeAdminConfig } from "./guest-programs.js";
+import {
+  STATE_DIR,
+  WANTS_LINK,
+  agentKeysSeenByHost,
+  exerciseInstalledPrograms,
+  inRoot,
+  reportFigure,
+  writeAdminConfig,
+} from "./guest-programs.js";
 import { buildOlder, olderVersion } from "./older-build.js";
 import {
   RPM_DB_PATH,
@@ -70,7 +78,12 @@ function rpmWithPackage(args: readonly string[], file: string) {
 }
 
 beforeAll(async () => {
-  await assertRootPrerequisites({ mmdebstrap: "mmdebstrap", rpm: "rpm", rpmbuild: "rpm", "/usr/lib/rpm/elfdeps": "rpm" });
+  await assertRootPrerequisites({
+    mmdebstrap: "mmdebstrap",
+    rpm: "rpm",
+    rpmbuild: "rpm",
+    "/usr/lib/rpm/elfdeps": "rpm",
+  });
   olderDir = mkdtempSync(join(tmpdir(), "kvp-release-older-rpm-"));
   // The older builds (the standalone's is minutes: a single executable, compressed three
   // ways) and the root (mostly downloads) at once.
@@ -84,9 +97,12 @@ beforeAll(async () => {
   // Keep the root even when a build failed, so afterAll removes it.
   if (builtRoot.status === "fulfilled") root = builtRoot.value;
   for (const result of [builtRoot, rpm, standalone]) if (result.status === "rejected") throw result.reason;
-  reportFigure(`Debian 12 root for rpm (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons,systemd bookworm) built in ${theRoot().buildSeconds.toFixed(1)} s (beside the older builds)`);
+  reportFigure(
+    `Debian 12 root for rpm (mmdebstrap --variant=apt --include=nodejs,hyperv-daemons,systemd bookworm) built in ${theRoot().buildSeconds.toFixed(1)} s (beside the older builds)`,
+  );
   olderRpm = (rpm.status === "fulfilled" && rpm.value[0]) || "";
-  olderStandaloneRpm = (standalone.status === "fulfilled" && standalone.value.find((path) => path.endsWith(".x86_64.rpm"))) || "";
+  olderStandaloneRpm =
+    (standalone.status === "fulfilled" && standalone.value.find((path) => path.endsWith(".x86_64.rpm"))) || "";
   expect(olderRpm).toMatch(/\.x86_64\.rpm$/);
   expect(olderStandaloneRpm).toMatch(/\.x86_64\.rpm$/);
   await rpmInRootOk(theRoot(), ["--initdb"]);
@@ -159,10 +175,14 @@ describe("kvp-agent rpm (system nodejs): older build, upgrade, run, erase", () =
     const verify = await rpmInRoot(theRoot(), ["--verify", "kvp-agent"]);
     expect(verify.stdout, describeResult("rpm -V kvp-agent", verify)).toBe("");
     // The example config is %config (rpm keeps an admin's edits across upgrades).
-    expect((await rpmInRootOk(theRoot(), ["--query", "--configfiles", "kvp-agent"])).stdout).toBe("/etc/kvp-agent/config.example.json\n");
+    expect((await rpmInRootOk(theRoot(), ["--query", "--configfiles", "kvp-agent"])).stdout).toBe(
+      "/etc/kvp-agent/config.example.json\n",
+    );
     expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(adminConfig);
     await expectEnabledNotStarted();
-    reportFigure(`kvp-agent ${RPM_VERSION} rpm: installed size ${await installedTag(theRoot(), "kvp-agent", "SIZE")} bytes`);
+    reportFigure(
+      `kvp-agent ${RPM_VERSION} rpm: installed size ${await installedTag(theRoot(), "kvp-agent", "SIZE")} bytes`,
+    );
   });
 
   it("its installed programs work against the root's hv_kvp_daemon under the root's node 18", async () => {
@@ -193,11 +213,15 @@ describe("kvp-agent-standalone rpm (Node inside): older build, upgrade, run, era
     await expectEnabledNotStarted();
     const upgraded = await rpmWithPackage(["--upgrade"], artifact(STANDALONE_RPM));
     expect(upgraded.status, describeResult("rpm -U (release standalone)", upgraded)).toBe(0);
-    expect((await rpmInRootOk(theRoot(), ["--query", "kvp-agent-standalone"])).stdout).toBe(`kvp-agent-standalone-${RPM_VERSION}-1.x86_64\n`);
+    expect((await rpmInRootOk(theRoot(), ["--query", "kvp-agent-standalone"])).stdout).toBe(
+      `kvp-agent-standalone-${RPM_VERSION}-1.x86_64\n`,
+    );
     const verify = await rpmInRoot(theRoot(), ["--verify", "kvp-agent-standalone"]);
     expect(verify.stdout, describeResult("rpm -V kvp-agent-standalone", verify)).toBe("");
     await expectEnabledNotStarted();
-    reportFigure(`kvp-agent-standalone ${RPM_VERSION} rpm: installed size ${await installedTag(theRoot(), "kvp-agent-standalone", "SIZE")} bytes`);
+    reportFigure(
+      `kvp-agent-standalone ${RPM_VERSION} rpm: installed size ${await installedTag(theRoot(), "kvp-agent-standalone", "SIZE")} bytes`,
+    );
   });
 
   it("its installed programs (one executable, no system node) work against the root's hv_kvp_daemon", async () => {
@@ -211,7 +235,9 @@ describe("kvp-agent-standalone rpm (Node inside): older build, upgrade, run, era
     const refused = await rpmWithPackage(["--install"], artifact(RELEASE_RPM));
     expect(refused.status, describeResult("rpm -i kvp-agent beside kvp-agent-standalone", refused)).not.toBe(0);
     expect(refused.stderr).toMatch(/conflicts with kvp-agent-standalone|kvp-agent-standalone conflicts with kvp-agent/);
-    expect((await rpmInRootOk(theRoot(), ["--query", "kvp-agent-standalone"])).stdout).toMatch(/^kvp-agent-standalone-/);
+    expect((await rpmInRootOk(theRoot(), ["--query", "kvp-agent-standalone"])).stdout).toMatch(
+      /^kvp-agent-standalone-/,
+    );
   });
 
   it("rpm -e: %preun disables the unit and forgets the agent's records; other records stay", async () => {
@@ -221,7 +247,9 @@ describe("kvp-agent-standalone rpm (Node inside): older build, upgrade, run, era
 
 /** After an install or upgrade in the root without a running systemd: the unit is enabled (its preset), nothing runs, no state directory. */
 async function expectEnabledNotStarted(): Promise<void> {
-  expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toMatch(/^(\/usr)?\/lib\/systemd\/system\/kvp-agent\.service$/);
+  expect((await inRoot(theRoot(), ["readlink", WANTS_LINK])).stdout.trim()).toMatch(
+    /^(\/usr)?\/lib\/systemd\/system\/kvp-agent\.service$/,
+  );
   expect(theRoot().processesInside()).toEqual([]);
   expect(theRoot().exists(STATE_DIR), `${STATE_DIR} (only a started agent makes it)`).toBe(false);
 }
@@ -234,6 +262,12 @@ async function expectEraseForgets(name: string, otherKey: string): Promise<void>
   expect(await agentKeysSeenByHost(theHost())).toEqual([]);
   expect((await guestItems(theHost())).has(otherKey), `${otherKey} (another writer's record) after erase`).toBe(true);
   expect(await installedTag(theRoot(), name, "VERSION")).toBeUndefined();
-  for (const gone of ["/usr/bin/kvp-agent", "/usr/bin/kvp-pool", "/usr/lib/kvp-agent", "/usr/lib/systemd/system/kvp-agent.service"]) expect(theRoot().exists(gone), gone).toBe(false);
+  for (const gone of [
+    "/usr/bin/kvp-agent",
+    "/usr/bin/kvp-pool",
+    "/usr/lib/kvp-agent",
+    "/usr/lib/systemd/system/kvp-agent.service",
+  ])
+    expect(theRoot().exists(gone), gone).toBe(false);
   expect((await theRoot().run(["test", "-L", WANTS_LINK])).status, `${WANTS_LINK} after erase`).not.toBe(0);
 }

@@ -18,7 +18,19 @@
 // (scripts/setup.sh --for-tests installs them).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,7 +51,8 @@ const CPUS = [
 type Cpu = (typeof CPUS)[number];
 
 /** File names that must not be in a package: sources, headers, build files, source maps. */
-const NOT_RUN = /\.(?:c|cc|cpp|cxx|h|hh|hpp|inc|S|asm|def|ts|map|gyp|gypi)$|(?:^|\/)(?:CMakeLists\.txt|binding\.gyp|Makefile)$/;
+const NOT_RUN =
+  /\.(?:c|cc|cpp|cxx|h|hh|hpp|inc|S|asm|def|ts|map|gyp|gypi)$|(?:^|\/)(?:CMakeLists\.txt|binding\.gyp|Makefile)$/;
 
 /** The lintian overrides the standalone .deb ships, as `tag [context]` lines (comments dropped). */
 function shippedOverrides(): string[] {
@@ -55,8 +68,17 @@ interface Run {
   stderr: string;
 }
 
-function run(file: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer } = {}): Run {
-  const result = spawnSync(file, [...args], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 600_000, ...options });
+function run(
+  file: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer } = {},
+): Run {
+  const result = spawnSync(file, [...args], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 600_000,
+    ...options,
+  });
   if (result.error) throw new Error(`cannot run ${file}: ${result.error.message}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -122,16 +144,28 @@ function elfFacts(path: string): { machine: string; interpreter: string | undefi
 function checkContents(root: string, cpu: Cpu, what: string): void {
   const all = files(root);
   expect(all.length, what).toBeGreaterThan(10);
-  expect(all.filter((rel) => NOT_RUN.test(rel)), `${what}: sources, headers or maps`).toEqual([]);
-  expect(all.filter((rel) => /\.md$/i.test(rel) && !rel.startsWith("usr/share/doc/")), `${what}: docs outside the doc directory`).toEqual([]);
-  expect(all.filter((rel) => /musl/i.test(rel)), `${what}: musl builds`).toEqual([]);
+  expect(
+    all.filter((rel) => NOT_RUN.test(rel)),
+    `${what}: sources, headers or maps`,
+  ).toEqual([]);
+  expect(
+    all.filter((rel) => /\.md$/i.test(rel) && !rel.startsWith("usr/share/doc/")),
+    `${what}: docs outside the doc directory`,
+  ).toEqual([]);
+  expect(
+    all.filter((rel) => /musl/i.test(rel)),
+    `${what}: musl builds`,
+  ).toEqual([]);
   const elfs = all.filter((rel) => lstatSync(join(root, rel)).isFile() && isElf(join(root, rel)));
   expect(elfs.length, `${what}: koffi's library at least`).toBeGreaterThan(0);
   for (const rel of elfs) {
     const elf = elfFacts(join(root, rel));
     expect(elf.machine, `${what}: ${rel}`).toBe(cpu.machine);
     expect(elf.interpreter ?? "", `${what}: ${rel}`).not.toMatch(/ld-musl/);
-    expect(elf.needed.filter((lib) => lib.startsWith("libc.musl")), `${what}: ${rel}`).toEqual([]);
+    expect(
+      elf.needed.filter((lib) => lib.startsWith("libc.musl")),
+      `${what}: ${rel}`,
+    ).toEqual([]);
     expect(elf.needed, `${what}: ${rel} links glibc`).toContain("libc.so.6");
   }
   for (const program of ["kvp-agent", "kvp-pool"]) {
@@ -152,7 +186,10 @@ function writePools(dir: string): void {
     bytes.write(value, 512, "utf8");
     return bytes;
   };
-  writeFileSync(join(dir, ".kvp_pool_0"), Buffer.concat([record("Role", "web"), record("cloudstack-vm-userdata", "type=router;name=r-1")]));
+  writeFileSync(
+    join(dir, ".kvp_pool_0"),
+    Buffer.concat([record("Role", "web"), record("cloudstack-vm-userdata", "type=router;name=r-1")]),
+  );
   writeFileSync(join(dir, ".kvp_pool_3"), record("HostName", "hv-01"));
   for (const pool of [1, 2, 4]) writeFileSync(join(dir, `.kvp_pool_${pool}`), "");
 }
@@ -162,10 +199,22 @@ function sha256(path: string): string {
 }
 
 it("checks every guest package the release contract names", () => {
-  const debs = CPUS.flatMap((cpu) => ["kvp-agent", "kvp-agent-standalone"].map((form) => `${form}_${debianVersion(VERSION)}_${cpu.deb}.deb`));
-  const rpms = CPUS.flatMap((cpu) => ["kvp-agent", "kvp-agent-standalone"].map((form) => `${form}-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`));
+  const debs = CPUS.flatMap((cpu) =>
+    ["kvp-agent", "kvp-agent-standalone"].map((form) => `${form}_${debianVersion(VERSION)}_${cpu.deb}.deb`),
+  );
+  const rpms = CPUS.flatMap((cpu) =>
+    ["kvp-agent", "kvp-agent-standalone"].map((form) => `${form}-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`),
+  );
   const tars = CPUS.map((cpu) => `kvp-agent-standalone-${VERSION}-linux-${cpu.node}.tar.gz`);
-  expect([...debs, ...rpms, ...tars].sort()).toEqual([...NAMES.guestDeb, ...NAMES.standaloneDeb, ...NAMES.guestRpm, ...NAMES.standaloneRpm, ...NAMES.standaloneTar].sort());
+  expect([...debs, ...rpms, ...tars].sort()).toEqual(
+    [
+      ...NAMES.guestDeb,
+      ...NAMES.standaloneDeb,
+      ...NAMES.guestRpm,
+      ...NAMES.standaloneRpm,
+      ...NAMES.standaloneTar,
+    ].sort(),
+  );
 });
 
 describe("the guest .debs", () => {
@@ -186,9 +235,14 @@ describe("the guest .debs", () => {
         const result = run("lintian", ["--fail-on", "none", "--display-info", "--show-overrides", deb]);
         expect(result.status, result.stdout + result.stderr).toBe(0);
         const lines = result.stdout.split("\n").filter(Boolean);
-        expect(lines.filter((line) => /^[EW]: /.test(line)), result.stdout).toEqual([]);
+        expect(
+          lines.filter((line) => /^[EW]: /.test(line)),
+          result.stdout,
+        ).toEqual([]);
         expect(lines.filter((line) => /unused-override|mismatched-override/.test(line))).toEqual([]);
-        const overridden = lines.filter((line) => line.startsWith("O: ")).map((line) => line.replace(/^O: [^:]+: /, ""));
+        const overridden = lines
+          .filter((line) => line.startsWith("O: "))
+          .map((line) => line.replace(/^O: [^:]+: /, ""));
         expect(overridden.sort()).toEqual(form === "kvp-agent" ? [] : shippedOverrides().sort());
       });
 
@@ -250,7 +304,13 @@ describe("the guest .rpms", () => {
 
       it(`${name}: rpmlint, with the repository's settings and the package's rpmlintrc, finds nothing`, () => {
         const rpm = artifact(name);
-        const result = run("rpmlint", ["-c", join(PACKAGING, "rpm/rpmlint.toml"), "-r", join(PACKAGING, `rpm/${form}.rpmlintrc`), rpm]);
+        const result = run("rpmlint", [
+          "-c",
+          join(PACKAGING, "rpm/rpmlint.toml"),
+          "-r",
+          join(PACKAGING, `rpm/${form}.rpmlintrc`),
+          rpm,
+        ]);
         expect(result.stdout).toMatch(/1 packages and 0 specfiles checked; 0 errors, 0 warnings/);
         expect(result.status, result.stdout + result.stderr).toBe(0);
       });
@@ -277,9 +337,17 @@ describe("the guest .rpms", () => {
           expect(query(rpm, ["--provides"]).split("\n")).toContain(`kvp-agent = ${rpmVersion(VERSION)}-1`);
         }
         // Nothing offered to other packages from the private directory (koffi.node).
-        expect(query(rpm, ["--provides"]).split("\n").filter((p) => /koffi/.test(p))).toEqual([]);
+        expect(
+          query(rpm, ["--provides"])
+            .split("\n")
+            .filter((p) => /koffi/.test(p)),
+        ).toEqual([]);
         expect(query(rpm, ["--configfiles"])).toBe("/etc/kvp-agent/config.example.json\n");
-        expect(query(rpm, ["--changelog"]).split("\n")[0]).toMatch(new RegExp(`^\\* \\w{3} \\w{3} \\d{2} \\d{4} ${MAINTAINER.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} - ${rpmVersion(VERSION).replace(/[.~]/g, "\\$&")}-1$`));
+        expect(query(rpm, ["--changelog"]).split("\n")[0]).toMatch(
+          new RegExp(
+            `^\\* \\w{3} \\w{3} \\d{2} \\d{4} ${MAINTAINER.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} - ${rpmVersion(VERSION).replace(/[.~]/g, "\\$&")}-1$`,
+          ),
+        );
         // The scriptlets: a nodejs guard for the Node form, the unit's preset and `forget` on erase.
         const scripts = query(rpm, ["--scripts"]);
         expect(scripts.includes("preinstall scriptlet")).toBe(form === "kvp-agent");
@@ -314,19 +382,29 @@ describe("the kvp-agent packages' programs, on Node 18 (Debian 12's nodejs)", ()
   for (const cpu of CPUS) {
     it(`${cpu.deb}: the .deb and the .rpm carry the same programs and koffi; both tools run on Node 18.20.4 for ${cpu.node}${cpu.node === "x64" ? "" : " (under qemu-user)"}, koffi taking the locks`, () => {
       const fromDeb = tempDir(`node-deb-${cpu.deb}`);
-      expect(run("dpkg-deb", ["--extract", artifact(`kvp-agent_${debianVersion(VERSION)}_${cpu.deb}.deb`), fromDeb]).status).toBe(0);
+      expect(
+        run("dpkg-deb", ["--extract", artifact(`kvp-agent_${debianVersion(VERSION)}_${cpu.deb}.deb`), fromDeb]).status,
+      ).toBe(0);
       const fromRpm = tempDir(`node-rpm-${cpu.rpm}`);
-      const archive = spawnSync("rpm2archive", ["-"], { input: readFileSync(artifact(`kvp-agent-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`)), maxBuffer: 64 * 1024 * 1024 });
+      const archive = spawnSync("rpm2archive", ["-"], {
+        input: readFileSync(artifact(`kvp-agent-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`)),
+        maxBuffer: 64 * 1024 * 1024,
+      });
       expect(spawnSync("tar", ["-xzf", "-", "-C", fromRpm], { input: archive.stdout }).status).toBe(0);
       const lib = files(join(fromDeb, "usr/lib/kvp-agent"));
       expect(lib).toEqual(files(join(fromRpm, "usr/lib/kvp-agent")));
-      for (const rel of lib) expect(sha256(join(fromRpm, "usr/lib/kvp-agent", rel)), rel).toBe(sha256(join(fromDeb, "usr/lib/kvp-agent", rel)));
+      for (const rel of lib)
+        expect(sha256(join(fromRpm, "usr/lib/kvp-agent", rel)), rel).toBe(
+          sha256(join(fromDeb, "usr/lib/kvp-agent", rel)),
+        );
 
       let node: string;
       try {
         node = fetchNode(`linux-${cpu.node}@18.20.4`);
       } catch (error) {
-        throw new Error(`no Node 18.20.4 for ${cpu.node} (npm registry's node-linux-${cpu.node}): ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(
+          `no Node 18.20.4 for ${cpu.node} (npm registry's node-linux-${cpu.node}): ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       let wrap: string[] = [];
       if (cpu.node !== process.arch) {
@@ -337,16 +415,29 @@ describe("the kvp-agent packages' programs, on Node 18 (Debian 12's nodejs)", ()
       writePools(pools);
       const runNode = (script: string, args: string[]) => {
         const [file, ...pre] = [...wrap, node];
-        return run(file!, [...pre, join(fromDeb, "usr/lib/kvp-agent", script), ...args], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+        return run(file!, [...pre, join(fromDeb, "usr/lib/kvp-agent", script), ...args], {
+          env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+        });
       };
       const got = runNode("kvp-pool.cjs", ["--dir", pools, "get", "Role", "--pool", "external"]);
       expect(got.status, got.stderr).toBe(0);
       expect(got.stdout).toBe("web\n");
       writeFileSync(join(pools, "..", "config.json"), "{}\n");
-      const once = runNode("kvp-agent.cjs", ["once", "--config", join(pools, "..", "config.json"), "--dir", pools, "--state-dir", join(pools, "..", "state")]);
+      const once = runNode("kvp-agent.cjs", [
+        "once",
+        "--config",
+        join(pools, "..", "config.json"),
+        "--dir",
+        pools,
+        "--state-dir",
+        join(pools, "..", "state"),
+      ]);
       expect(once.status, once.stderr).toBe(0);
       expect(once.stdout).toBe("stopped: 2 item(s), 1 fact(s)\n");
-      expect(JSON.parse(readFileSync(join(pools, "..", "state", "host.json"), "utf8"))).toEqual({ Role: "web", "cloudstack-vm-userdata": "type=router;name=r-1" });
+      expect(JSON.parse(readFileSync(join(pools, "..", "state", "host.json"), "utf8"))).toEqual({
+        Role: "web",
+        "cloudstack-vm-userdata": "type=router;name=r-1",
+      });
     });
   }
 });
@@ -363,7 +454,12 @@ describe("the Node-free tarballs and the program in them", () => {
     let root = unpacked.get(cpu.node);
     if (root === undefined) {
       root = tempDir(`tar-${cpu.node}`);
-      const result = run("tar", ["-xzf", artifact(`kvp-agent-standalone-${VERSION}-linux-${cpu.node}.tar.gz`), "-C", root]);
+      const result = run("tar", [
+        "-xzf",
+        artifact(`kvp-agent-standalone-${VERSION}-linux-${cpu.node}.tar.gz`),
+        "-C",
+        root,
+      ]);
       expect(result.status, result.stderr).toBe(0);
       unpacked.set(cpu.node, root);
     }
@@ -373,23 +469,46 @@ describe("the Node-free tarballs and the program in them", () => {
   for (const cpu of CPUS) {
     const name = `kvp-agent-standalone-${VERSION}-linux-${cpu.node}.tar.gz`;
     it(`${name}: a root-owned tree of etc/ and usr/ to unpack into /, with relative links, an INSTALL note and the unit`, () => {
-      const listing = run("tar", ["-tvzf", artifact(name), "--numeric-owner"]).stdout.trim().split("\n");
+      const listing = run("tar", ["-tvzf", artifact(name), "--numeric-owner"])
+        .stdout.trim()
+        .split("\n");
       for (const line of listing) expect(line.split(/\s+/)[1], line).toBe("0/0");
-      const paths = run("tar", ["-tzf", artifact(name)]).stdout.trim().split("\n");
+      const paths = run("tar", ["-tzf", artifact(name)])
+        .stdout.trim()
+        .split("\n");
       expect(paths.filter((p) => !/^(etc|usr)\//.test(p))).toEqual([]);
       const root = unpack(cpu);
       checkContents(root, cpu, name);
-      for (const program of ["kvp-agent", "kvp-pool"]) expect(readlinkSync(join(root, "usr/bin", program))).toBe("../lib/kvp-agent/kvp-agent-standalone");
-      expect(files(root)).toEqual(expect.arrayContaining(["usr/lib/systemd/system/kvp-agent.service", "usr/share/doc/kvp-agent-standalone/INSTALL", "usr/share/doc/kvp-agent-standalone/LICENSE.node", "etc/kvp-agent/config.example.json"]));
-      expect(readFileSync(join(root, "usr/share/doc/kvp-agent-standalone/INSTALL"), "utf8")).toContain(`tar -xzf ${name} -C / --no-overwrite-dir`);
+      for (const program of ["kvp-agent", "kvp-pool"])
+        expect(readlinkSync(join(root, "usr/bin", program))).toBe("../lib/kvp-agent/kvp-agent-standalone");
+      expect(files(root)).toEqual(
+        expect.arrayContaining([
+          "usr/lib/systemd/system/kvp-agent.service",
+          "usr/share/doc/kvp-agent-standalone/INSTALL",
+          "usr/share/doc/kvp-agent-standalone/LICENSE.node",
+          "etc/kvp-agent/config.example.json",
+        ]),
+      );
+      expect(readFileSync(join(root, "usr/share/doc/kvp-agent-standalone/INSTALL"), "utf8")).toContain(
+        `tar -xzf ${name} -C / --no-overwrite-dir`,
+      );
     });
 
     it(`${cpu.node}: the .deb, the .rpm and the tarball carry the same program and koffi`, () => {
       const fromTar = unpack(cpu);
       const fromDeb = tempDir(`same-${cpu.deb}`);
-      expect(run("dpkg-deb", ["--extract", artifact(`kvp-agent-standalone_${debianVersion(VERSION)}_${cpu.deb}.deb`), fromDeb]).status).toBe(0);
+      expect(
+        run("dpkg-deb", [
+          "--extract",
+          artifact(`kvp-agent-standalone_${debianVersion(VERSION)}_${cpu.deb}.deb`),
+          fromDeb,
+        ]).status,
+      ).toBe(0);
       const fromRpm = tempDir(`same-${cpu.rpm}`);
-      const archive = spawnSync("rpm2archive", ["-"], { input: readFileSync(artifact(`kvp-agent-standalone-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`)), maxBuffer: 512 * 1024 * 1024 });
+      const archive = spawnSync("rpm2archive", ["-"], {
+        input: readFileSync(artifact(`kvp-agent-standalone-${rpmVersion(VERSION)}-1.${cpu.rpm}.rpm`)),
+        maxBuffer: 512 * 1024 * 1024,
+      });
       expect(spawnSync("tar", ["-xzf", "-", "-C", fromRpm], { input: archive.stdout }).status).toBe(0);
       const lib = files(join(fromTar, "usr/lib/kvp-agent"));
       expect(lib).toContain("kvp-agent-standalone");
@@ -420,7 +539,10 @@ describe("the Node-free tarballs and the program in them", () => {
     expect(poolHelp.status, poolHelp.stderr).toBe(0);
     expect(poolHelp.stdout).toMatch(/^Usage: kvp-pool \[options\] \[command\]/);
     // The program itself, called by its own name, wants the tool named first.
-    const bare = run(emulate ? "qemu-aarch64" : join(root, "usr/lib/kvp-agent/kvp-agent-standalone"), emulate ? ["-L", "/usr/aarch64-linux-gnu", join(root, "usr/lib/kvp-agent/kvp-agent-standalone")] : []);
+    const bare = run(
+      emulate ? "qemu-aarch64" : join(root, "usr/lib/kvp-agent/kvp-agent-standalone"),
+      emulate ? ["-L", "/usr/aarch64-linux-gnu", join(root, "usr/lib/kvp-agent/kvp-agent-standalone")] : [],
+    );
     expect(bare.status).toBe(2);
     expect(bare.stderr).toMatch(/^kvp-agent-standalone: no tool named; usage: kvp-agent-standalone agent\|pool/);
 
@@ -462,7 +584,9 @@ function needEmulator(): void {
   need("qemu-aarch64", "qemu-user");
   for (const lib of ["lib/ld-linux-aarch64.so.1", "lib/libstdc++.so.6", "lib/libgcc_s.so.1"]) {
     if (!lstatExists(join("/usr/aarch64-linux-gnu", lib))) {
-      throw new Error(`/usr/aarch64-linux-gnu/${lib} is missing: apt-get install libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross (scripts/setup.sh --for-tests does)`);
+      throw new Error(
+        `/usr/aarch64-linux-gnu/${lib} is missing: apt-get install libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross (scripts/setup.sh --for-tests does)`,
+      );
     }
   }
 }

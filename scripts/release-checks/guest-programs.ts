@@ -46,7 +46,12 @@ export interface ExerciseResult {
  *    reads its status, its version (`version`) and the time of the harvest;
  * 3. `kvp-pool set release-check/<label>/ready yes` in the root: the host reads it.
  */
-export async function exerciseInstalledPrograms(root: ChrootRoot, host: SimulatedHost, label: string, version: string): Promise<ExerciseResult> {
+export async function exerciseInstalledPrograms(
+  root: ChrootRoot,
+  host: SimulatedHost,
+  label: string,
+  version: string,
+): Promise<ExerciseResult> {
   const hostKey = `release-check/${label}`;
   const hostValue = `sent by the host to ${label} at ${new Date().toISOString()}`;
   await setHostItem(host, hostKey, hostValue);
@@ -81,7 +86,11 @@ export function reportFigure(text: string): void {
  * `/bin/true` run the same way: what entering the root (unshare, mount /proc, chroot) costs
  * by itself. Medians, in ms. The root's environment has no NODE_EXTRA_CA_CERTS.
  */
-export async function measureInRoot(root: ChrootRoot, argv: readonly string[], runs = 7): Promise<{ medianMs: number; enterMedianMs: number }> {
+export async function measureInRoot(
+  root: ChrootRoot,
+  argv: readonly string[],
+  runs = 7,
+): Promise<{ medianMs: number; enterMedianMs: number }> {
   const times: number[] = [];
   const enter: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -99,6 +108,12 @@ function median(values: readonly number[]): number {
 /** Writes the admin's /etc/kvp-agent/config.json (a valid config); returns its text. */
 export async function writeAdminConfig(root: ChrootRoot): Promise<string> {
   const config = '{ "log": { "level": "info" } }\n';
-  await inRoot(root, ["sh", "-c", 'mkdir -p /etc/kvp-agent && printf "%s" "$1" > /etc/kvp-agent/config.json', "sh", config]);
+  await inRoot(root, [
+    "sh",
+    "-c",
+    'mkdir -p /etc/kvp-agent && printf "%s" "$1" > /etc/kvp-agent/config.json',
+    "sh",
+    config,
+  ]);
   return config;
 }

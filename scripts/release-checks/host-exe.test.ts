@@ -42,20 +42,31 @@ interface Served {
   readonly user: string;
   readonly password: string;
   readonly caFile: string | null;
-  readonly vms: readonly { readonly name: string; readonly guid: string; readonly poolDir: string; readonly daemon: string }[];
+  readonly vms: readonly {
+    readonly name: string;
+    readonly guid: string;
+    readonly poolDir: string;
+    readonly daemon: string;
+  }[];
 }
 
 /** Starts `hyperv-sim serve` with the real daemon, on the Linux side; resolves with its line. */
 async function serve(args: readonly string[]): Promise<{ served: Served; stop: () => Promise<void> }> {
-  if (!existsSync(HYPERV_SIM)) throw new Error(`${HYPERV_SIM} is missing: build the workspace first (pnpm exec turbo run build)`);
-  const child = spawn(process.execPath, [HYPERV_SIM, "serve", "--daemon", "real", "--vms", "web01,db01", ...args], { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+  if (!existsSync(HYPERV_SIM))
+    throw new Error(`${HYPERV_SIM} is missing: build the workspace first (pnpm exec turbo run build)`);
+  const child = spawn(process.execPath, [HYPERV_SIM, "serve", "--daemon", "real", "--vms", "web01,db01", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: cleanEnv(),
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const failed = exited.then((code) => {
-    throw new Error(`hyperv-sim serve exited with ${code} before serving (it needs the real hv_kvp_daemon: apt-get install -y hyperv-daemons): ${stderr.trim()}`);
+    throw new Error(
+      `hyperv-sim serve exited with ${code} before serving (it needs the real hv_kvp_daemon: apt-get install -y hyperv-daemons): ${stderr.trim()}`,
+    );
   });
   await Promise.race([until(() => stdout.includes("\n"), "hyperv-sim serve to print its line"), failed]);
   failed.catch(() => undefined);
@@ -71,15 +82,33 @@ async function serve(args: readonly string[]): Promise<{ served: Served; stop: (
 
 /** The guest's pool `pool` as key → value, read on the Linux side with kvp-pool. */
 async function guestPool(poolDir: string, pool: 0 | 1): Promise<Map<string, string>> {
-  const result = await run(linuxPlatform(work), process.execPath, [KVP_POOL, "--dir", poolDir, "list", "--pool", String(pool), "--json"]);
+  const result = await run(linuxPlatform(work), process.execPath, [
+    KVP_POOL,
+    "--dir",
+    poolDir,
+    "list",
+    "--pool",
+    String(pool),
+    "--json",
+  ]);
   if (result.code !== 0) throw new Error(`kvp-pool list failed (${result.code}): ${result.stderr}`);
   return new Map((JSON.parse(result.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value]));
 }
 
 const version = releaseVersion();
 const TARGETS = [
-  { name: "kvp-host.exe under Wine", file: `kvp-host-${version}-win-x64.exe`, windows: true, platform: () => winePlatform(work) },
-  { name: "the Linux kvp-host executable, natively", file: `kvp-host-${version}-linux-x64`, windows: false, platform: async () => linuxPlatform(work) },
+  {
+    name: "kvp-host.exe under Wine",
+    file: `kvp-host-${version}-win-x64.exe`,
+    windows: true,
+    platform: () => winePlatform(work),
+  },
+  {
+    name: "the Linux kvp-host executable, natively",
+    file: `kvp-host-${version}-linux-x64`,
+    windows: false,
+    platform: async () => linuxPlatform(work),
+  },
 ] as const;
 
 const LISTENERS = [
@@ -102,7 +131,8 @@ describe.each(TARGETS)("$name", (target) => {
   let exe: string;
 
   beforeAll(async () => {
-    if (!existsSync(KVP_POOL)) throw new Error(`${KVP_POOL} is missing: build the workspace first (pnpm exec turbo run build)`);
+    if (!existsSync(KVP_POOL))
+      throw new Error(`${KVP_POOL} is missing: build the workspace first (pnpm exec turbo run build)`);
     exe = artifact(target.file);
     work = mkdtempSync(join(tmpdir(), "kvp-host-exe-check-"));
     platform = await target.platform();
@@ -151,7 +181,9 @@ describe.each(TARGETS)("$name", (target) => {
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const listed = JSON.parse(r.stdout) as { id: string; name: string; enabledState: number }[];
-      expect(listed.map((vm) => [vm.name, vm.id, vm.enabledState]).sort()).toEqual(sim.served.vms.map((vm) => [vm.name, vm.guid, 2]).sort());
+      expect(listed.map((vm) => [vm.name, vm.id, vm.enabledState]).sort()).toEqual(
+        sim.served.vms.map((vm) => [vm.name, vm.guid, 2]).sort(),
+      );
     });
 
     it("set puts the value into the guest's pool 0; list and get read it back; remove takes it out", async () => {
@@ -175,7 +207,12 @@ describe.each(TARGETS)("$name", (target) => {
       // Text mode writes UTF-8 whatever the Windows console's code page: the bytes are the value's.
       expect(get.stdout).toBe(`${value}\n`);
       // What the real daemon reports about the guest (its pool 2, synthesised).
-      const intrinsic = await run(platform, exe, [...connection, "get", "web01", "OSName", "--source", "intrinsic"], env);
+      const intrinsic = await run(
+        platform,
+        exe,
+        [...connection, "get", "web01", "OSName", "--source", "intrinsic"],
+        env,
+      );
       expect(intrinsic.code).toBe(0);
       expect(intrinsic.stdout.trim()).not.toBe("");
 
@@ -192,7 +229,14 @@ describe.each(TARGETS)("$name", (target) => {
       try {
         await until(() => watch.stderr().includes("kvp-host: watching guest items"), "the watch to start");
         const key = `watched-${listener.serveArgs.length}`;
-        const write = await run(linuxPlatform(work), process.execPath, [KVP_POOL, "--dir", web01().poolDir, "set", key, "up"]);
+        const write = await run(linuxPlatform(work), process.execPath, [
+          KVP_POOL,
+          "--dir",
+          web01().poolDir,
+          "set",
+          key,
+          "up",
+        ]);
         expect(write.code).toBe(0);
         await until(() => watch.stdout().includes(key), "the watch to report the guest's write");
         const event = JSON.parse(watch.stdout().trim().split("\n").at(-1)!);
@@ -212,13 +256,17 @@ describe.each(TARGETS)("$name", (target) => {
       expect(missing.stderr).toBe('kvp-host: no VM named "no-such-vm" (kvp-host vms lists them)\n');
       const wrong = await run(platform, exe, [...connection, "vms"], { KVP_HOST_PASSWORD: "wrong-password" });
       expect(wrong.code).toBe(3);
-      expect(wrong.stderr).toMatch(/^kvp-host: .* refused the NTLM credentials of Administrator: wrong password or unknown user .*\n$/);
+      expect(wrong.stderr).toMatch(
+        /^kvp-host: .* refused the NTLM credentials of Administrator: wrong password or unknown user .*\n$/,
+      );
       expect(wrong.stderr.split("\n")).toHaveLength(2);
     });
   });
 
   it("--host means WS-Management on every platform: port 5985 of a closed address is a connection failure (3), not a usage error", async () => {
-    const r = await run(platform, exe, ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20", "vms"], { KVP_HOST_PASSWORD: "x" });
+    const r = await run(platform, exe, ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20", "vms"], {
+      KVP_HOST_PASSWORD: "x",
+    });
     expect(r.stderr).toMatch(/^kvp-host: .*127\.0\.0\.9/);
     expect(r.code).toBe(3);
   });
@@ -248,8 +296,20 @@ describe.each(TARGETS)("$name", (target) => {
     expect(r.stdout).toBe("(no VMs)\n");
     expect(r.code).toBe(0);
     const seen = JSON.parse(readFileSync(report, "utf8")) as { args: string[]; path: string; script: string };
-    expect(seen.args).toEqual(["-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", seen.path]);
-    expect(seen.path).toMatch(platform.windows ? /^[A-Z]:\\.*\\kvp-host-bridge-[^\\]+\\kvp-host-bridge\.ps1$/ : /\/kvp-host-bridge-[^/]+\/kvp-host-bridge\.ps1$/);
+    expect(seen.args).toEqual([
+      "-NoLogo",
+      "-NoProfile",
+      "-NonInteractive",
+      "-ExecutionPolicy",
+      "Bypass",
+      "-File",
+      seen.path,
+    ]);
+    expect(seen.path).toMatch(
+      platform.windows
+        ? /^[A-Z]:\\.*\\kvp-host-bridge-[^\\]+\\kvp-host-bridge\.ps1$/
+        : /\/kvp-host-bridge-[^/]+\/kvp-host-bridge\.ps1$/,
+    );
     expect(Buffer.from(seen.script, "base64").equals(readFileSync(BRIDGE_SCRIPT))).toBe(true);
     // The temporary copy and its directory are gone.
     expect(existsSync(platform.unixPath(seen.path))).toBe(false);
@@ -258,13 +318,13 @@ describe.each(TARGETS)("$name", (target) => {
 
   // Only Windows has PowerShell as its default transport.
   if (target.windows) {
-  it("without --host or --endpoint it uses PowerShell, and Wine's stub powershell.exe fails clearly (3)", async () => {
-    const r = await run(platform, exe, ["vms"]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toBe(
-      "kvp-host: powershell.exe exited with code 0 before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); " +
-        "kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or reach the host over WS-Management (--host or --endpoint)\n",
-    );
-  });
+    it("without --host or --endpoint it uses PowerShell, and Wine's stub powershell.exe fails clearly (3)", async () => {
+      const r = await run(platform, exe, ["vms"]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(
+        "kvp-host: powershell.exe exited with code 0 before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); " +
+          "kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or reach the host over WS-Management (--host or --endpoint)\n",
+      );
+    });
   }
 });

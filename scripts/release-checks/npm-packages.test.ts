@@ -48,7 +48,8 @@ const temps: string[] = [];
 function scratch(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `kvp-npm-${prefix}-`));
   temps.push(dir);
-  if (!relative(REPO_ROOT, dir).startsWith("..")) throw new Error(`${dir} is inside the repository ${REPO_ROOT}: set TMPDIR elsewhere`);
+  if (!relative(REPO_ROOT, dir).startsWith(".."))
+    throw new Error(`${dir} is inside the repository ${REPO_ROOT}: set TMPDIR elsewhere`);
   return dir;
 }
 
@@ -62,8 +63,17 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv(), encoding: "utf8", timeout: 300_000 });
+function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): SpawnSyncReturns<string> {
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? cleanEnv(),
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
   return result;
 }
@@ -72,17 +82,25 @@ function run(command: string, args: readonly string[], options: { cwd: string; e
 function mustRun(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): string {
   const result = run(command, args, options);
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} exited with ${result.status ?? result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(" ")} exited with ${result.status ?? result.signal}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
   }
   return result.stdout;
 }
 
 /** `npm install ARGS` in `cwd`; a failure says that the npm registry must be reachable. */
 function npmInstall(cwd: string, args: readonly string[]): void {
-  const result = run("npm", ["install", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=120000", ...args], { cwd });
+  const result = run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=120000", ...args],
+    { cwd },
+  );
   if (result.status !== 0) {
     const tail = `${result.stderr}${result.stdout}`.trim().split("\n").slice(-15).join("\n");
-    throw new Error(`npm install ${args.join(" ")} failed (exit ${result.status}). These checks need npm and the npm registry (koffi, fast-xml-parser, @types/node come from it):\n${tail}`);
+    throw new Error(
+      `npm install ${args.join(" ")} failed (exit ${result.status}). These checks need npm and the npm registry (koffi, fast-xml-parser, @types/node come from it):\n${tail}`,
+    );
   }
 }
 
@@ -124,7 +142,9 @@ describe("every npm tarball", () => {
       for (const module of modules) {
         expect(files.has(module.replace(/\.js$/, ".d.ts"))).toBe(true);
         const map = JSON.parse(files.get(`${module}.map`)!.toString("utf8")) as { sources: string[] };
-        const missing = map.sources.map((source) => posix.join(posix.dirname(module), source)).filter((source) => !files.has(source));
+        const missing = map.sources
+          .map((source) => posix.join(posix.dirname(module), source))
+          .filter((source) => !files.has(source));
         expect(missing).toEqual([]);
       }
       const sources = [...files.keys()].filter((path) => path.startsWith("src/"));
@@ -135,20 +155,37 @@ describe("every npm tarball", () => {
 
   it("@hyperv-kvp/hyperv-sim ships its shim source (compiled at run time) and no test support", () => {
     const files = readTarball(tarballOf("packages/hyperv-sim"));
-    expect(files.get("src/shim/hv_kvp_shim.c")?.toString("utf8")).toBe(readFileSync(join(REPO_ROOT, "packages/hyperv-sim/src/shim/hv_kvp_shim.c"), "utf8"));
+    expect(files.get("src/shim/hv_kvp_shim.c")?.toString("utf8")).toBe(
+      readFileSync(join(REPO_ROOT, "packages/hyperv-sim/src/shim/hv_kvp_shim.c"), "utf8"),
+    );
     expect([...files.keys()].filter((path) => path.includes("test-support"))).toEqual([]);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(pkg.bin).toEqual({ "hyperv-sim": "./dist/bin.js" });
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@hyperv-kvp/kvp-core", "@hyperv-kvp/pool-file", "@hyperv-kvp/wsman"]);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([
+      "@hyperv-kvp/kvp-core",
+      "@hyperv-kvp/pool-file",
+      "@hyperv-kvp/wsman",
+    ]);
     expect(pkg.dependencies["@hyperv-kvp/kvp-core"]).toBe(`^${releaseVersion()}`);
   });
 
   it("@hyperv-kvp/host-cli is its bundle and the PowerShell bridge, with no dependencies", () => {
     const files = readTarball(tarballOf("apps/host-cli"));
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-NOTICES.txt", "dist/kvp-host.cjs", "dist/powershell/kvp-host-bridge.ps1", "package.json"]);
+    expect([...files.keys()].sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "dist/THIRD-PARTY-NOTICES.txt",
+      "dist/kvp-host.cjs",
+      "dist/powershell/kvp-host-bridge.ps1",
+      "package.json",
+    ]);
     // What the bundle inlines (commander, fast-xml-parser, …) travels with its notice.
     expect(files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8")).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
-    expect(files.get("dist/powershell/kvp-host-bridge.ps1")!.equals(readFileSync(join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1")))).toBe(true);
+    expect(
+      files
+        .get("dist/powershell/kvp-host-bridge.ps1")!
+        .equals(readFileSync(join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1"))),
+    ).toBe(true);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.bin).toEqual({ "kvp-host": "./dist/kvp-host.cjs" });
@@ -157,7 +194,13 @@ describe("every npm tarball", () => {
 
   it("@hyperv-kvp/pool-tools is its bundle, depending on koffi alone (its native part)", () => {
     const files = readTarball(tarballOf("apps/pool-tools"));
-    expect([...files.keys()].sort()).toEqual(["LICENSE", "README.md", "dist/THIRD-PARTY-NOTICES.txt", "dist/kvp-pool.cjs", "package.json"]);
+    expect([...files.keys()].sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "dist/THIRD-PARTY-NOTICES.txt",
+      "dist/kvp-pool.cjs",
+      "package.json",
+    ]);
     expect(files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8")).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(Object.keys(pkg.dependencies)).toEqual(["koffi"]);
@@ -170,11 +213,17 @@ describe("every npm tarball", () => {
     const bad = new Map(good);
     const pkg = JSON.parse(good.get("package.json")!.toString("utf8"));
     pkg.dependencies = { ...pkg.dependencies, "@hyperv-kvp/pool-file": "workspace:^" };
-    pkg.exports = { ".": { "@hyperv-kvp/source": "./src/index.ts", default: "./dist/index.js" }, "./test-support": "./dist/test-support/index.js" };
+    pkg.exports = {
+      ".": { "@hyperv-kvp/source": "./src/index.ts", default: "./dist/index.js" },
+      "./test-support": "./dist/test-support/index.js",
+    };
     bad.set("package.json", Buffer.from(JSON.stringify(pkg)));
     bad.set("src/record.test.ts", Buffer.from("test"));
     bad.set("dist/helper.js", Buffer.from('import { it } from "vitest";\n//# sourceMappingURL=helper.js.map\n'));
-    bad.set("dist/other.js.map", Buffer.from(JSON.stringify({ version: 3, sources: ["../src/other.ts"], mappings: "" })));
+    bad.set(
+      "dist/other.js.map",
+      Buffer.from(JSON.stringify({ version: 3, sources: ["../src/other.ts"], mappings: "" })),
+    );
     bad.delete("LICENSE");
     const problems = tarballProblems(bad, { dir: "packages/kvp-core" }).join("\n");
     expect(problems).toContain('dependencies.@hyperv-kvp/pool-file is "workspace:^"');
@@ -195,7 +244,10 @@ describe("the libraries, installed with plain npm into a project outside the wor
 
   beforeAll(() => {
     project = scratch("libraries");
-    writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "kvp-npm-consumer", private: true, type: "module" }, null, 2)}\n`);
+    writeFileSync(
+      join(project, "package.json"),
+      `${JSON.stringify({ name: "kvp-npm-consumer", private: true, type: "module" }, null, 2)}\n`,
+    );
     cpSync(CONSUMER_FILES, project, { recursive: true });
     // Nothing is published: the tarballs satisfy each other's ^version ranges.
     npmInstall(project, [...LIBRARIES.map(tarballOf), "@types/node@20"]);
@@ -237,11 +289,41 @@ describe("the libraries, installed with plain npm into a project outside the wor
   }
 
   it("tells a CommonJS TypeScript file under node16 to use import() (TS1479); nodenext allows require", () => {
-    const node16 = run(process.execPath, [TSC, "--noEmit", "--strict", "--types", "node", "--module", "node16", "--moduleResolution", "node16", "require-check.cts"], { cwd: project });
+    const node16 = run(
+      process.execPath,
+      [
+        TSC,
+        "--noEmit",
+        "--strict",
+        "--types",
+        "node",
+        "--module",
+        "node16",
+        "--moduleResolution",
+        "node16",
+        "require-check.cts",
+      ],
+      { cwd: project },
+    );
     expect(node16.status).not.toBe(0);
     expect(node16.stdout).toContain("error TS1479");
     expect(node16.stdout).toContain(`dynamic 'import("@hyperv-kvp/kvp-core")'`);
-    const nodenext = run(process.execPath, [TSC, "--noEmit", "--strict", "--types", "node", "--module", "nodenext", "--moduleResolution", "nodenext", "require-check.cts"], { cwd: project });
+    const nodenext = run(
+      process.execPath,
+      [
+        TSC,
+        "--noEmit",
+        "--strict",
+        "--types",
+        "node",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "require-check.cts",
+      ],
+      { cwd: project },
+    );
     expect(`${nodenext.stdout}${nodenext.stderr}`).toBe("");
     expect(nodenext.status).toBe(0);
   });
@@ -263,8 +345,17 @@ describe("the libraries, installed with plain npm into a project outside the wor
     // The file itself: two 2,560-byte records, NUL-terminated UTF-8 key at 0, value at 512.
     const bytes = readFileSync(join(pools, ".kvp_pool_1"));
     expect(bytes.length).toBe(2 * 2560);
-    const field = (offset: number, size: number) => bytes.subarray(offset, offset + size).toString("utf8").split("\0")[0];
-    expect([field(0, 512), field(512, 2048), field(2560, 512), field(2560 + 512, 2048)]).toEqual(["ReadyState", "ready", "Note", "grüße, 世界"]);
+    const field = (offset: number, size: number) =>
+      bytes
+        .subarray(offset, offset + size)
+        .toString("utf8")
+        .split("\0")[0];
+    expect([field(0, 512), field(512, 2048), field(2560, 512), field(2560 + 512, 2048)]).toEqual([
+      "ReadyState",
+      "ready",
+      "Note",
+      "grüße, 世界",
+    ]);
   });
 
   it("round-trips KVP items through CIM-XML with kvp-core", () => {
@@ -272,12 +363,19 @@ describe("the libraries, installed with plain npm into a project outside the wor
     expect(out.back).toEqual(out.items);
     expect(out.generic).toEqual([true, true, true]);
     expect(out.instanceClass).toBe("Msvm_KvpExchangeDataItem");
-    expect(out.xml[0]).toMatch(/^<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">.*<PROPERTY NAME="Source" TYPE="uint16"><VALUE>0<\/VALUE><\/PROPERTY><\/INSTANCE>$/);
+    expect(out.xml[0]).toMatch(
+      /^<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">.*<PROPERTY NAME="Source" TYPE="uint16"><VALUE>0<\/VALUE><\/PROPERTY><\/INSTANCE>$/,
+    );
     expect(out.xml[1]).toContain("<VALUE>notes &lt;&amp;&gt;\"'</VALUE>");
   });
 
   it("lets CommonJS require() the libraries where Node.js loads ES modules synchronously (this Node, 22)", () => {
-    const expected = Object.fromEntries(LIBRARY_NAMES.map((name) => [name, expect.objectContaining({ encodePool: name === "@hyperv-kvp/kvp-core" ? "function" : "undefined" })]));
+    const expected = Object.fromEntries(
+      LIBRARY_NAMES.map((name) => [
+        name,
+        expect.objectContaining({ encodePool: name === "@hyperv-kvp/kvp-core" ? "function" : "undefined" }),
+      ]),
+    );
     const here = run(process.execPath, ["require-all.cjs"], { cwd: project });
     expect(here.stderr).toBe("");
     expect(JSON.parse(here.stdout)).toEqual(expected);
@@ -288,12 +386,16 @@ describe("the libraries, installed with plain npm into a project outside the wor
 
   it("gives CommonJS ERR_REQUIRE_ESM, pointing to import(), where Node.js cannot require ES modules", () => {
     // --no-experimental-require-module is how Node.js before 20.19 and 22.12 behaves.
-    const old = JSON.parse(mustRun(process.execPath, ["--no-experimental-require-module", "require-all.cjs"], { cwd: project }));
+    const old = JSON.parse(
+      mustRun(process.execPath, ["--no-experimental-require-module", "require-all.cjs"], { cwd: project }),
+    );
     for (const name of LIBRARY_NAMES) {
       expect(old[name].code).toBe("ERR_REQUIRE_ESM");
       expect(old[name].message).toContain(`node_modules/${name}/dist/index.js`);
     }
-    const full = run(process.execPath, ["--no-experimental-require-module", "-e", 'require("@hyperv-kvp/kvp-core")'], { cwd: project });
+    const full = run(process.execPath, ["--no-experimental-require-module", "-e", 'require("@hyperv-kvp/kvp-core")'], {
+      cwd: project,
+    });
     expect(full.stderr).toContain("to a dynamic import() which is available in all CommonJS modules");
   });
 
@@ -348,7 +450,11 @@ describe("the libraries, installed with plain npm into a project outside the wor
       // The daemon creates every pool file; kvp-pool lists them all.
       for (const pool of [0, 2, 3, 4]) writeFileSync(join(pools, `.kvp_pool_${pool}`), "");
       const listed = JSON.parse(mustRun(bin("kvp-pool"), ["--dir", pools, "list", "--json"], { cwd: project }));
-      expect(listed.filter((r: { pool: number }) => r.pool === 1).map((r: { key: string; value: string }) => [r.key, r.value])).toEqual([
+      expect(
+        listed
+          .filter((r: { pool: number }) => r.pool === 1)
+          .map((r: { key: string; value: string }) => [r.key, r.value]),
+      ).toEqual([
         ["ReadyState", "ready"],
         ["Note", "grüße, 世界"],
       ]);
@@ -373,14 +479,18 @@ describe("the libraries, installed with plain npm into a project outside the wor
         const common = ["--endpoint", info.endpoint, "--user", info.user];
         expect(mustRun(bin("kvp-host"), [...common, "vms"], { cwd: project, env })).toContain("web01");
         mustRun(bin("kvp-host"), [...common, "set", "web01", "role=web", "tier=1"], { cwd: project, env });
-        const listed = JSON.parse(mustRun(bin("kvp-host"), [...common, "list", "web01", "--source", "host", "--json"], { cwd: project, env }));
+        const listed = JSON.parse(
+          mustRun(bin("kvp-host"), [...common, "list", "web01", "--source", "host", "--json"], { cwd: project, env }),
+        );
         expect(listed.items).toEqual([
           { source: "host", key: "role", value: "web" },
           { source: "host", key: "tier", value: "1" },
         ]);
         // Through the simulated VMBus, the guest's daemon wrote them into its pool 0.
         const poolDir = info.vms[0]!.poolDir;
-        expect(mustRun(bin("kvp-pool"), ["--dir", poolDir, "get", "role", "--pool", "external"], { cwd: project }).trim()).toBe("web");
+        expect(
+          mustRun(bin("kvp-pool"), ["--dir", poolDir, "get", "role", "--pool", "external"], { cwd: project }).trim(),
+        ).toBe("web");
         // As a user stops it: SIGTERM to the simulator, which stops its daemons and exits 0.
         process.kill(info.pid, "SIGTERM");
         expect(await closed).toBe(0);
@@ -421,6 +531,8 @@ function firstLine(child: ChildProcess, stderr: () => string): Promise<ServeInfo
         reject(new Error(`hyperv-sim serve printed ${JSON.stringify(line)}, not its JSON line; stderr: ${stderr()}`));
       }
     });
-    child.once("close", (code) => reject(new Error(`hyperv-sim serve exited with ${code} before serving; stderr: ${stderr()}`)));
+    child.once("close", (code) =>
+      reject(new Error(`hyperv-sim serve exited with ${code} before serving; stderr: ${stderr()}`)),
+    );
   });
 }

@@ -46,14 +46,23 @@ export interface Platform {
 let counter = 0;
 
 /** Starts `program` with stdout and stderr in files (see the header: a pipe breaks Node under Wine). */
-export function start(platform: Platform, program: string, args: readonly string[], env: Record<string, string> = {}): Running {
+export function start(
+  platform: Platform,
+  program: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Running {
   const base = join(platform.workDir, `run-${++counter}`);
   const out = openSync(`${base}.out`, "w");
   const err = openSync(`${base}.err`, "w");
   const [command, argv] = platform.command(program, args);
   let child: ChildProcess;
   try {
-    child = spawn(command, argv, { stdio: ["ignore", out, err], env: { ...platform.env, ...env }, cwd: platform.workDir });
+    child = spawn(command, argv, {
+      stdio: ["ignore", out, err],
+      env: { ...platform.env, ...env },
+      cwd: platform.workDir,
+    });
   } finally {
     closeSync(out);
     closeSync(err);
@@ -70,7 +79,12 @@ export function start(platform: Platform, program: string, args: readonly string
   return { stdout: read("out"), stderr: read("err"), interrupt: () => child.kill("SIGINT"), ended };
 }
 
-export function run(platform: Platform, program: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+export function run(
+  platform: Platform,
+  program: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
   return start(platform, program, args, env).ended;
 }
 
@@ -87,7 +101,13 @@ export async function until(check: () => boolean, what: string, ms = 60_000): Pr
 export function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && name !== "NODE_EXTRA_CA_CERTS" && name !== "KVP_HOST_PASSWORD" && name !== "KVP_HOST_POWERSHELL") env[name] = value;
+    if (
+      value !== undefined &&
+      name !== "NODE_EXTRA_CA_CERTS" &&
+      name !== "KVP_HOST_PASSWORD" &&
+      name !== "KVP_HOST_POWERSHELL"
+    )
+      env[name] = value;
   }
   return env;
 }

@@ -171,7 +171,8 @@ export async function checkRequiresAgainstRoot(root: DebianRoot, packages: reado
  */
 export async function buildStandIn(provides: readonly string[], dir: string): Promise<string> {
   const top = join(dir, "rpmbuild");
-  for (const sub of ["SPECS", "RPMS", "BUILD", "BUILDROOT", "SOURCES", "SRPMS"]) mkdirSync(join(top, sub), { recursive: true });
+  for (const sub of ["SPECS", "RPMS", "BUILD", "BUILDROOT", "SOURCES", "SRPMS"])
+    mkdirSync(join(top, sub), { recursive: true });
   const spec = join(top, "SPECS", `${STAND_IN}.spec`);
   writeFileSync(
     spec,
@@ -207,7 +208,8 @@ function libraryFiles(root: ChrootRoot): string[] {
   const files: string[] = [];
   for (const dir of LIBRARY_DIRS) {
     if (!root.exists(dir)) continue;
-    for (const name of readdirSync(root.file(dir))) if (/\.so(\.|$)/.test(name)) files.push(root.file(`${dir}/${name}`));
+    for (const name of readdirSync(root.file(dir)))
+      if (/\.so(\.|$)/.test(name)) files.push(root.file(`${dir}/${name}`));
   }
   return files;
 }

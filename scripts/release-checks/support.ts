@@ -41,7 +41,10 @@ export function expectedArtifacts(version: string) {
     guestRpm: [`kvp-agent-${rpm}-1.x86_64.rpm`, `kvp-agent-${rpm}-1.aarch64.rpm`],
     standaloneDeb: [`kvp-agent-standalone_${deb}_amd64.deb`, `kvp-agent-standalone_${deb}_arm64.deb`],
     standaloneRpm: [`kvp-agent-standalone-${rpm}-1.x86_64.rpm`, `kvp-agent-standalone-${rpm}-1.aarch64.rpm`],
-    standaloneTar: [`kvp-agent-standalone-${version}-linux-x64.tar.gz`, `kvp-agent-standalone-${version}-linux-arm64.tar.gz`],
+    standaloneTar: [
+      `kvp-agent-standalone-${version}-linux-x64.tar.gz`,
+      `kvp-agent-standalone-${version}-linux-arm64.tar.gz`,
+    ],
   };
 }
 

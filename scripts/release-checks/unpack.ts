@@ -12,10 +12,16 @@ import { mkdirSync } from "node:fs";
 export function unpack(file: string, dir: string): string {
   mkdirSync(dir, { recursive: true });
   let run: ReturnType<typeof spawnSync>;
-  if (file.endsWith(".tgz") || file.endsWith(".tar.gz")) run = spawnSync("tar", ["-xzf", file, "-C", dir], { encoding: "utf8" });
+  if (file.endsWith(".tgz") || file.endsWith(".tar.gz"))
+    run = spawnSync("tar", ["-xzf", file, "-C", dir], { encoding: "utf8" });
   else if (file.endsWith(".deb")) run = spawnSync("dpkg-deb", ["-x", file, dir], { encoding: "utf8" });
-  else if (file.endsWith(".rpm")) run = spawnSync("sh", ["-c", 'rpm2cpio "$1" | cpio -idm --quiet --no-absolute-filenames', "sh", file], { cwd: dir, encoding: "utf8" });
+  else if (file.endsWith(".rpm"))
+    run = spawnSync("sh", ["-c", 'rpm2cpio "$1" | cpio -idm --quiet --no-absolute-filenames', "sh", file], {
+      cwd: dir,
+      encoding: "utf8",
+    });
   else throw new Error(`unpack: unknown kind of file ${file}`);
-  if (run.error || run.status !== 0) throw new Error(`unpack ${file}: ${run.error?.message ?? `exit ${run.status}`} ${String(run.stderr)}`);
+  if (run.error || run.status !== 0)
+    throw new Error(`unpack ${file}: ${run.error?.message ?? `exit ${run.status}`} ${String(run.stderr)}`);
   return dir;
 }

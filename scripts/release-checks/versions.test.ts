@@ -29,8 +29,15 @@ afterAll(() => {
 
 /** Runs a program of the release; its stdout, or a thrown error with everything it said. */
 function output(file: string, args: readonly string[]): string {
-  const run = spawnSync(file, [...args], { encoding: "utf8", env: { ...process.env, NODE_EXTRA_CA_CERTS: "" }, timeout: 60_000 });
-  if (run.error || run.status !== 0) throw new Error(`${file} ${args.join(" ")}: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr}${run.stdout}`);
+  const run = spawnSync(file, [...args], {
+    encoding: "utf8",
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: "" },
+    timeout: 60_000,
+  });
+  if (run.error || run.status !== 0)
+    throw new Error(
+      `${file} ${args.join(" ")}: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr}${run.stdout}`,
+    );
   return run.stdout;
 }
 
@@ -39,9 +46,13 @@ const artifactOf = (name: string) => join(bumped.releaseDir, name);
 describe("a release made after `changeset version`", () => {
   it("moved every package of the workspace to one new version", () => {
     expect(bumped.to).not.toBe(bumped.from);
-    const dirs = ["packages", "apps"].flatMap((top) => readdirSync(join(bumped.tree, top)).map((name) => `${top}/${name}`));
+    const dirs = ["packages", "apps"].flatMap((top) =>
+      readdirSync(join(bumped.tree, top)).map((name) => `${top}/${name}`),
+    );
     for (const dir of dirs) {
-      const { version } = JSON.parse(readFileSync(join(bumped.tree, dir, "package.json"), "utf8")) as { version: string };
+      const { version } = JSON.parse(readFileSync(join(bumped.tree, dir, "package.json"), "utf8")) as {
+        version: string;
+      };
       expect(version, dir).toBe(bumped.to);
     }
   });
@@ -54,14 +65,20 @@ describe("a release made after `changeset version`", () => {
   it("npm tarballs: package.json says it, and the bundled CLIs print it", () => {
     for (const [i, name] of expectedArtifacts(bumped.to).npm.entries()) {
       const dir = unpack(artifactOf(name), join(scratch, `npm-${i}`));
-      const pkg = JSON.parse(readFileSync(join(dir, "package", "package.json"), "utf8")) as { name: string; version: string; dependencies?: Record<string, string> };
+      const pkg = JSON.parse(readFileSync(join(dir, "package", "package.json"), "utf8")) as {
+        name: string;
+        version: string;
+        dependencies?: Record<string, string>;
+      };
       expect(pkg.version, name).toBe(bumped.to);
       // Internal dependencies point at this very version, not at the one before.
       for (const [dep, range] of Object.entries(pkg.dependencies ?? {})) {
         if (dep.startsWith("@hyperv-kvp/")) expect(range, `${name}: ${dep}`).toContain(bumped.to);
       }
-      if (NPM_PACKAGES[i] === "apps/host-cli") expect(output(process.execPath, [join(dir, "package/dist/kvp-host.cjs"), "--version"])).toBe(`${bumped.to}\n`);
-      if (NPM_PACKAGES[i] === "apps/pool-tools") expect(output(process.execPath, [join(dir, "package/dist/kvp-pool.cjs"), "--version"])).toBe(`${bumped.to}\n`);
+      if (NPM_PACKAGES[i] === "apps/host-cli")
+        expect(output(process.execPath, [join(dir, "package/dist/kvp-host.cjs"), "--version"])).toBe(`${bumped.to}\n`);
+      if (NPM_PACKAGES[i] === "apps/pool-tools")
+        expect(output(process.execPath, [join(dir, "package/dist/kvp-pool.cjs"), "--version"])).toBe(`${bumped.to}\n`);
     }
   });
 
@@ -82,28 +99,45 @@ describe("a release made after `changeset version`", () => {
       expect(output("dpkg-deb", ["--field", artifactOf(name), "Version"]).trim(), name).toBe(debianVersion(bumped.to));
       const root = unpack(artifactOf(name), join(scratch, name));
       // A native package (no Debian revision): its changelog is changelog.gz.
-      const changelog = output("sh", ["-c", 'gzip -dc "$1" | head -n 1', "sh", join(root, "usr/share/doc/kvp-agent/changelog.gz")]);
+      const changelog = output("sh", [
+        "-c",
+        'gzip -dc "$1" | head -n 1',
+        "sh",
+        join(root, "usr/share/doc/kvp-agent/changelog.gz"),
+      ]);
       expect(changelog, name).toContain(`(${debianVersion(bumped.to)}`);
       for (const bundle of ["kvp-agent.cjs", "kvp-pool.cjs"]) {
-        expect(output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]), `${name}: ${bundle}`).toBe(`${bumped.to}\n`);
+        expect(
+          output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]),
+          `${name}: ${bundle}`,
+        ).toBe(`${bumped.to}\n`);
       }
     }
   });
 
   it("guest .rpms: Version-Release and both programs say it", () => {
     for (const name of expectedArtifacts(bumped.to).guestRpm) {
-      expect(output("rpm", ["-qp", "--qf", "%{VERSION}-%{RELEASE}", artifactOf(name)]), name).toBe(`${rpmVersion(bumped.to)}-1`);
+      expect(output("rpm", ["-qp", "--qf", "%{VERSION}-%{RELEASE}", artifactOf(name)]), name).toBe(
+        `${rpmVersion(bumped.to)}-1`,
+      );
       const root = unpack(artifactOf(name), join(scratch, name));
       for (const bundle of ["kvp-agent.cjs", "kvp-pool.cjs"]) {
-        expect(output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]), `${name}: ${bundle}`).toBe(`${bumped.to}\n`);
+        expect(
+          output(process.execPath, [join(root, "usr/lib/kvp-agent", bundle), "--version"]),
+          `${name}: ${bundle}`,
+        ).toBe(`${bumped.to}\n`);
       }
     }
   });
 
   it("the Node-free form: .deb, .rpm and .tar.gz say it, and so do both programs of each CPU", () => {
     const artifacts = expectedArtifacts(bumped.to);
-    for (const name of artifacts.standaloneDeb) expect(output("dpkg-deb", ["--field", artifactOf(name), "Version"]).trim(), name).toBe(debianVersion(bumped.to));
-    for (const name of artifacts.standaloneRpm) expect(output("rpm", ["-qp", "--qf", "%{VERSION}-%{RELEASE}", artifactOf(name)]), name).toBe(`${rpmVersion(bumped.to)}-1`);
+    for (const name of artifacts.standaloneDeb)
+      expect(output("dpkg-deb", ["--field", artifactOf(name), "Version"]).trim(), name).toBe(debianVersion(bumped.to));
+    for (const name of artifacts.standaloneRpm)
+      expect(output("rpm", ["-qp", "--qf", "%{VERSION}-%{RELEASE}", artifactOf(name)]), name).toBe(
+        `${rpmVersion(bumped.to)}-1`,
+      );
     for (const name of [...artifacts.standaloneDeb, ...artifacts.standaloneRpm, ...artifacts.standaloneTar]) {
       const root = unpack(artifactOf(name), join(scratch, name));
       // The arm64 program runs under qemu-user with arm64 glibc (scripts/setup.sh --for-tests).
@@ -123,7 +157,14 @@ describe("a release made after `changeset version`", () => {
     const pools = join(scratch, "agent-report-pools");
     mkdirSync(pools);
     for (const pool of [0, 1, 2, 3, 4] as const) writeFileSync(join(pools, poolFileName(pool)), "");
-    output(process.execPath, [join(root, "usr/lib/kvp-agent/kvp-agent.cjs"), "--dir", pools, "--state-dir", join(scratch, "agent-report-state"), "once"]);
+    output(process.execPath, [
+      join(root, "usr/lib/kvp-agent/kvp-agent.cjs"),
+      "--dir",
+      pools,
+      "--state-dir",
+      join(scratch, "agent-report-state"),
+      "once",
+    ]);
     const records = decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records;
     expect(records.find((record) => record.key === "kvp-agent/version")?.value).toBe(bumped.to);
   });

@@ -34,7 +34,17 @@ const hookOut = join(work, "hook.out");
 const config = join(work, "config.json");
 writeFileSync(
   config,
-  JSON.stringify({ hooks: [{ name: "bench", command: ["/bin/sh", "-c", 'printf "%s\\n" "$KVP_VALUE" >> "$0"', hookOut], keys: ["bench"], events: ["added", "changed"] }], hooksDir: join(work, "hooks.d") }),
+  JSON.stringify({
+    hooks: [
+      {
+        name: "bench",
+        command: ["/bin/sh", "-c", 'printf "%s\\n" "$KVP_VALUE" >> "$0"', hookOut],
+        keys: ["bench"],
+        events: ["added", "changed"],
+      },
+    ],
+    hooksDir: join(work, "hooks.d"),
+  }),
 );
 writeFileSync(hookOut, "");
 const args = ["--config", config, "--dir", poolDir, "--state-dir", state];
@@ -129,7 +139,12 @@ try {
     changes: CHANGES,
     setToHostJsonMs: { p50: fmt(pct(fileMs, 50)), p99: fmt(pct(fileMs, 99)), max: fmt(Math.max(...fileMs)) },
     setToHookStartedMs: { p50: fmt(pct(hookMs, 50)), p99: fmt(pct(hookMs, 99)), max: fmt(Math.max(...hookMs)) },
-    idle: { seconds: IDLE_SECONDS, cpuSeconds: idleCpu, rssMB: fmt(kb("VmRSS") / 1024), peakRssMB: fmt(kb("VmHWM") / 1024) },
+    idle: {
+      seconds: IDLE_SECONDS,
+      cpuSeconds: idleCpu,
+      rssMB: fmt(kb("VmRSS") / 1024),
+      peakRssMB: fmt(kb("VmHWM") / 1024),
+    },
     bundleBytes: statSync(BUNDLE).size,
     coldStartMs: { kvpAgentOnce: fmt(once), nodeBare: fmt(bare), overhead: fmt(once - bare), runs: COLD_RUNS },
     node: process.version,

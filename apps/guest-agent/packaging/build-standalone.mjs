@@ -62,10 +62,14 @@ await runBuilder("build-standalone", async () => {
       process.stderr.write(`build-standalone: ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       return result;
     };
-    await timed(`the ${inputs.target.node} program`, () => buildStandaloneExecutable(builtBundles(), inputs.target, executable));
+    await timed(`the ${inputs.target.node} program`, () =>
+      buildStandaloneExecutable(builtBundles(), inputs.target, executable),
+    );
     const wrap = inputs.target === buildMachineTarget() ? [] : emulatorFor(inputs.target);
     if (wrap === undefined) {
-      process.stderr.write(`build-standalone: note: no emulator for ${inputs.target.cpuName} here (qemu-user with an ${inputs.target.cpuName} sysroot): its program is checked by its ELF headers only, not run\n`);
+      process.stderr.write(
+        `build-standalone: note: no emulator for ${inputs.target.cpuName} here (qemu-user with an ${inputs.target.cpuName} sysroot): its program is checked by its ELF headers only, not run\n`,
+      );
     }
     let checked = false;
     const options = {

@@ -1,10 +1,25 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
-import { type PoolTarget, describePool, isPoolFileError, poolTarget, readPool, resolvePoolDir } from "@hyperv-kvp/pool-file";
+import {
+  type PoolTarget,
+  describePool,
+  isPoolFileError,
+  poolTarget,
+  readPool,
+  resolvePoolDir,
+} from "@hyperv-kvp/pool-file";
 import type { AgentConfig, HookSpec } from "./config.js";
 import type { AgentContext } from "./context.js";
-import { DECODED_ENV_DIR, type DecodedEnvPlan, type SkippedField, decodedEnvPath, describeSkipped, planDecodedEnv, syncDecodedEnvDir } from "./decoded-env.js";
+import {
+  DECODED_ENV_DIR,
+  type DecodedEnvPlan,
+  type SkippedField,
+  decodedEnvPath,
+  describeSkipped,
+  planDecodedEnv,
+  syncDecodedEnvDir,
+} from "./decoded-env.js";
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
 import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks.js";
 import type { Logger } from "./logger.js";
@@ -254,7 +269,10 @@ export class Agent {
         this.materialise(pool, items);
       } catch (error) {
         // Our own directory failed (full, read-only): say so, keep going, retry at the next change.
-        this.problems.set(100 + pool, { code: "state", message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}` });
+        this.problems.set(100 + pool, {
+          code: "state",
+          message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
+        });
         this.log.error(this.problems.get(100 + pool)!.message);
         continue;
       }
@@ -263,7 +281,9 @@ export class Agent {
       changed = true;
       const events = diffItems(pool, baseline, items);
       if (events.length > 0) {
-        this.log.info(`pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`);
+        this.log.info(
+          `pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`,
+        );
       }
       this.hooks.push(events);
     }
@@ -318,7 +338,8 @@ export class Agent {
       if (!result.ok) errors[key] = result.error;
     }
     for (const [key, error] of Object.entries(errors)) {
-      if (this.decodeErrors[key] !== error) this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
+      if (this.decodeErrors[key] !== error)
+        this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
     }
     this.decodeErrors = errors;
     const env = renderEnvFile(items, this.config.envPrefix);
@@ -348,7 +369,8 @@ export class Agent {
             ? `${where} leaves out ${describeSkipped(plan.skipped).join("; ")}`
             : "";
       said.set(plan.key, message);
-      if (message !== "" && this.decodedEnvSaid.get(plan.key) !== message) this.log.warning(`pool 0 key ${plan.key}: ${message}`);
+      if (message !== "" && this.decodedEnvSaid.get(plan.key) !== message)
+        this.log.warning(`pool 0 key ${plan.key}: ${message}`);
     }
     this.decodedEnvSaid = said;
     this.decodedEnv = plans.map((plan) => ({
@@ -392,14 +414,21 @@ export class Agent {
   private setStatus(status: AgentStatus, problems = this.problemList()): void {
     const changed = status !== this.status;
     this.status = status;
-    this.reporter.set({ [REPORT_KEYS.status]: status, [REPORT_KEYS.detail]: status === "degraded" ? problems.join("; ") : "" });
+    this.reporter.set({
+      [REPORT_KEYS.status]: status,
+      [REPORT_KEYS.detail]: status === "degraded" ? problems.join("; ") : "",
+    });
     if (changed) this.log.info(`status ${status}`);
     this.writeState();
   }
 
   private writeState(): void {
     try {
-      writeFileAtomic(statePath(this.config.stateDir, "status"), `${JSON.stringify(this.state(), null, 2)}\n`, this.config.fileMode);
+      writeFileAtomic(
+        statePath(this.config.stateDir, "status"),
+        `${JSON.stringify(this.state(), null, 2)}\n`,
+        this.config.fileMode,
+      );
     } catch {
       // The harvest reports a failing state directory; the status file is secondary.
     }
@@ -424,7 +453,11 @@ function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
 }
 
 /** Events from one content of a pool to the next: added and changed in pool order, then removed. */
-export function diffItems(pool: 0 | 3, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): HookEvent[] {
+export function diffItems(
+  pool: 0 | 3,
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): HookEvent[] {
   const events: HookEvent[] = [];
   for (const [key, value] of after) {
     const previous = before.get(key);

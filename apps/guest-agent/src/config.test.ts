@@ -15,7 +15,15 @@ export const EXAMPLE_CONFIG = {
   env: { prefix: "KVP_" },
   decoders: { "cloudstack-vm-userdata": "pairs", "vm-config": "json", "ssh-key-*": "base64" },
   hooksDir: "/etc/kvp-agent/hooks.d",
-  hooks: [{ name: "apply-userdata", command: ["/usr/local/sbin/apply-userdata", "--quiet"], keys: ["cloudstack-*"], events: ["added", "changed"], timeoutSeconds: 60 }],
+  hooks: [
+    {
+      name: "apply-userdata",
+      command: ["/usr/local/sbin/apply-userdata", "--quiet"],
+      keys: ["cloudstack-*"],
+      events: ["added", "changed"],
+      timeoutSeconds: 60,
+    },
+  ],
   hookTimeoutSeconds: 30,
   log: { level: "info", values: false },
   safetyNetSeconds: 60,
@@ -25,14 +33,24 @@ export const EXAMPLE_CONFIG = {
 describe("validateConfig", () => {
   it("fills defaults for an empty config", () => {
     const c = validateConfig({}, "x");
-    expect(c).toMatchObject({ stateDir: "/run/kvp-agent", fileMode: 0o600, envPrefix: "KVP_", hooks: [], hookTimeoutMs: 30_000, logValues: false, safetyNetMs: 60_000 });
+    expect(c).toMatchObject({
+      stateDir: "/run/kvp-agent",
+      fileMode: 0o600,
+      envPrefix: "KVP_",
+      hooks: [],
+      hookTimeoutMs: 30_000,
+      logValues: false,
+      safetyNetMs: 60_000,
+    });
     expect(c.poolDir).toBeUndefined();
     expect(c.decodedEnvPrefix).toBe("");
   });
 
   it("env.decodedPrefix: empty or the start of a variable name", () => {
     expect(validateConfig({ env: { decodedPrefix: "cs_" } }, "x").decodedEnvPrefix).toBe("cs_");
-    expect(() => validateConfig({ env: { decodedPrefix: "1x" } }, "c.json")).toThrow("c.json: env.decodedPrefix: must be empty or a valid variable name start");
+    expect(() => validateConfig({ env: { decodedPrefix: "1x" } }, "c.json")).toThrow(
+      "c.json: env.decodedPrefix: must be empty or a valid variable name start",
+    );
     expect(() => validateConfig({ env: { decodedPrefix: "a-" } }, "c.json")).toThrow(/env\.decodedPrefix/);
   });
 
@@ -43,18 +61,32 @@ describe("validateConfig", () => {
   });
 
   it("command-line overrides win", () => {
-    expect(validateConfig({ stateDir: "/a", poolDir: "/p" }, "x", { stateDir: "/b" })).toMatchObject({ stateDir: "/b", poolDir: "/p" });
+    expect(validateConfig({ stateDir: "/a", poolDir: "/p" }, "x", { stateDir: "/b" })).toMatchObject({
+      stateDir: "/b",
+      poolDir: "/p",
+    });
   });
 
   it.each([
     [{ hooks: [{ name: "a", command: [] }] }, "c.json: hooks[0].command: must name a program"],
-    [{ hooks: [{ name: "a", command: "ls -l" }] }, "c.json: hooks[0].command: must be an array of strings (program, then arguments; no shell)"],
+    [
+      { hooks: [{ name: "a", command: "ls -l" }] },
+      "c.json: hooks[0].command: must be an array of strings (program, then arguments; no shell)",
+    ],
     [{ hooks: [{ name: "a b", command: ["x"] }] }, "c.json: hooks[0].name: letters, digits"],
     [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, json, base64, raw"],
     [{ fileMode: 600 }, 'c.json: fileMode: must be an octal string such as "0600"'],
     [{ stateDri: "/x" }, "c.json: stateDri: unknown field (check its spelling)"],
     [{ log: { level: "loud" } }, "c.json: log.level: must be one of error, warning, info, debug"],
-    [{ hooks: [{ name: "a", command: ["x"] }, { name: "a", command: ["y"] }] }, 'c.json: hooks[1].name: "a" is used twice'],
+    [
+      {
+        hooks: [
+          { name: "a", command: ["x"] },
+          { name: "a", command: ["y"] },
+        ],
+      },
+      'c.json: hooks[1].name: "a" is used twice',
+    ],
     [[], "c.json: must be a JSON object"],
     [null, "c.json: must be a JSON object"],
   ])("%j → %s", (input, message) => {
@@ -73,7 +105,11 @@ describe("loadConfig", () => {
   it("an absent default file means defaults; an absent named file is an error", () => {
     expect(() => loadConfig(join(dir, "absent.json"))).toThrow(/cannot read config .*ENOENT/);
     // optional: the config of a system under another root, which may have none.
-    expect(loadConfig(join(dir, "absent.json"), {}, { optional: true })).toMatchObject({ found: false, path: join(dir, "absent.json"), config: { envPrefix: "KVP_" } });
+    expect(loadConfig(join(dir, "absent.json"), {}, { optional: true })).toMatchObject({
+      found: false,
+      path: join(dir, "absent.json"),
+      config: { envPrefix: "KVP_" },
+    });
   });
 
   it("names non-JSON", () => {

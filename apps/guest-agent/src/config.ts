@@ -35,9 +35,18 @@ export const MAX_HOOK_NAME = 64;
 /** Longest config file read, in bytes: the config is small; a huge file is a mistake. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-const seconds = (max: number) => v.pipe(v.number("must be a number of seconds"), v.minValue(0.001, "must be > 0"), v.maxValue(max, `must be ≤ ${max}`));
+const seconds = (max: number) =>
+  v.pipe(
+    v.number("must be a number of seconds"),
+    v.minValue(0.001, "must be > 0"),
+    v.maxValue(max, `must be ≤ ${max}`),
+  );
 const nonEmpty = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
-const keyPattern = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"), v.maxLength(511, "longer than a key can be"));
+const keyPattern = v.pipe(
+  v.string("must be a string"),
+  v.nonEmpty("must not be empty"),
+  v.maxLength(511, "longer than a key can be"),
+);
 
 const HookSchema = v.strictObject({
   name: v.pipe(
@@ -45,9 +54,14 @@ const HookSchema = v.strictObject({
     v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only, starting with a letter or digit"),
     v.maxLength(MAX_HOOK_NAME, `at most ${MAX_HOOK_NAME} characters`),
   ),
-  command: v.pipe(v.array(nonEmpty, "must be an array of strings (program, then arguments; no shell)"), v.minLength(1, "must name a program")),
+  command: v.pipe(
+    v.array(nonEmpty, "must be an array of strings (program, then arguments; no shell)"),
+    v.minLength(1, "must name a program"),
+  ),
   keys: v.optional(v.array(keyPattern, "must be an array of key patterns"), ["*"]),
-  events: v.optional(v.array(v.picklist(HOOK_EVENTS, `must be one of ${HOOK_EVENTS.join(", ")}`), "must be an array"), [...HOOK_EVENTS]),
+  events: v.optional(v.array(v.picklist(HOOK_EVENTS, `must be one of ${HOOK_EVENTS.join(", ")}`), "must be an array"), [
+    ...HOOK_EVENTS,
+  ]),
   pools: v.optional(v.array(v.picklist([0, 3], "must be 0 (host items) or 3 (host facts)"), "must be an array"), [0]),
   timeoutSeconds: v.optional(seconds(3600)),
 });
@@ -56,14 +70,35 @@ const HookSchema = v.strictObject({
 export const ConfigSchema = v.strictObject({
   poolDir: v.optional(nonEmpty),
   stateDir: v.optional(nonEmpty),
-  fileMode: v.optional(v.pipe(v.string('must be an octal string such as "0600"'), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0600"'))),
+  fileMode: v.optional(
+    v.pipe(
+      v.string('must be an octal string such as "0600"'),
+      v.regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0600"'),
+    ),
+  ),
   env: v.optional(
     v.strictObject({
-      prefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"))),
-      decodedPrefix: v.optional(v.pipe(v.string("must be a string"), v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"))),
+      prefix: v.optional(
+        v.pipe(
+          v.string("must be a string"),
+          v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"),
+        ),
+      ),
+      decodedPrefix: v.optional(
+        v.pipe(
+          v.string("must be a string"),
+          v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"),
+        ),
+      ),
     }),
   ),
-  decoders: v.optional(v.record(keyPattern, v.picklist(DECODERS, `must be one of ${DECODERS.join(", ")}`), "must be an object of key pattern → decoder")),
+  decoders: v.optional(
+    v.record(
+      keyPattern,
+      v.picklist(DECODERS, `must be one of ${DECODERS.join(", ")}`),
+      "must be an object of key pattern → decoder",
+    ),
+  ),
   hooksDir: v.optional(nonEmpty),
   hooks: v.optional(v.array(HookSchema, "must be an array of hooks")),
   hookTimeoutSeconds: v.optional(seconds(3600)),
@@ -158,7 +193,8 @@ export function validateConfig(input: unknown, source: string, overrides: Config
   }));
   const names = new Set<string>();
   for (const [i, hook] of hooks.entries()) {
-    if (names.has(hook.name)) throw new AgentError("config", `${source}: hooks[${i}].name: ${JSON.stringify(hook.name)} is used twice`);
+    if (names.has(hook.name))
+      throw new AgentError("config", `${source}: hooks[${i}].name: ${JSON.stringify(hook.name)} is used twice`);
     names.add(hook.name);
   }
   return {
@@ -200,17 +236,23 @@ export interface LoadConfigOptions {
  * apply); a missing file that was named explicitly is an error unless `optional`.
  * @throws {AgentError} `config` for an unreadable, oversized, non-JSON or invalid file.
  */
-export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}, options: LoadConfigOptions = {}): LoadedConfig {
+export function loadConfig(
+  path: string | undefined,
+  overrides: ConfigOverrides = {},
+  options: LoadConfigOptions = {},
+): LoadedConfig {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
     const bytes = readAtMost(file, MAX_CONFIG_BYTES + 1);
-    if (bytes.length > MAX_CONFIG_BYTES) throw new AgentError("config", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`);
+    if (bytes.length > MAX_CONFIG_BYTES)
+      throw new AgentError("config", `${file}: larger than ${MAX_CONFIG_BYTES} bytes`);
     text = bytes.toString("utf8");
   } catch (error) {
     if (error instanceof AgentError) throw error;
     const code = (error as { code?: string }).code;
-    if (code === "ENOENT" && (path === undefined || options.optional === true)) return { config: validateConfig({}, file, overrides), path: file, found: false };
+    if (code === "ENOENT" && (path === undefined || options.optional === true))
+      return { config: validateConfig({}, file, overrides), path: file, found: false };
     throw new AgentError("config", `cannot read config ${file}: ${code ?? String(error)}`, undefined, { cause: error });
   }
   let parsed: unknown;

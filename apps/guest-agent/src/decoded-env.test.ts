@@ -1,5 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,11 +40,21 @@ function plan(decoder: "pairs" | "json", raw: string, prefix = "", key = "userda
  * Sources `file` with `shell` in an empty environment, from inside `cwd`, and returns each
  * of `names` as the shell then holds it (NUL-separated on the way out, so newlines survive).
  */
-function sourceWith(shell: readonly string[], file: string, names: readonly string[], cwd: string): { values: string[]; stderr: string; status: number | null } {
+function sourceWith(
+  shell: readonly string[],
+  file: string,
+  names: readonly string[],
+  cwd: string,
+): { values: string[]; stderr: string; status: number | null } {
   // The loop variable is upper-case, which no decoded env file may assign.
   const script = `. "$1" || exit 9; shift; for NAME in "$@"; do eval "printf '%s\\0' \\"\\$$NAME\\""; done`;
   // stdin closed: bash reads ~/.bashrc when stdin is a socket (as if started by sshd).
-  const result = spawnSync(shell[0]!, [...shell.slice(1), "-c", script, "sh", file, ...names], { encoding: "utf8", env: {}, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(shell[0]!, [...shell.slice(1), "-c", script, "sh", file, ...names], {
+    encoding: "utf8",
+    env: {},
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return { values: result.stdout.split("\0").slice(0, -1), stderr: result.stderr, status: result.status };
 }
 
@@ -78,13 +99,28 @@ describe("sourcing a decoded env file runs nothing and gives back every value ex
 
   it.each(shells)("with %s: CloudStack pairs, numbers and booleans", (...shell) => {
     const cwd = mkdtempSync(join(dir, "sh-"));
-    const pairs = plan("pairs", "type=router;name=r-1-VM;eth0ip=10.1.1.1;msg=it's `touch pwned` $(touch pwned);eth0mask=255.255.255.0");
+    const pairs = plan(
+      "pairs",
+      "type=router;name=r-1-VM;eth0ip=10.1.1.1;msg=it's `touch pwned` $(touch pwned);eth0mask=255.255.255.0",
+    );
     expect(pairs.variables).toEqual(["type", "name", "eth0ip", "msg", "eth0mask"]);
     writeFileSync(join(cwd, "a.env"), pairs.text!);
-    expect(sourceWith(shell, join(cwd, "a.env"), pairs.variables, cwd).values).toEqual(["router", "r-1-VM", "10.1.1.1", "it's `touch pwned` $(touch pwned)", "255.255.255.0"]);
+    expect(sourceWith(shell, join(cwd, "a.env"), pairs.variables, cwd).values).toEqual([
+      "router",
+      "r-1-VM",
+      "10.1.1.1",
+      "it's `touch pwned` $(touch pwned)",
+      "255.255.255.0",
+    ]);
     const json = plan("json", '{"n":1.50,"neg":-2,"big":1e21,"t":true,"f":false}');
     writeFileSync(join(cwd, "b.env"), json.text!);
-    expect(sourceWith(shell, join(cwd, "b.env"), json.variables, cwd).values).toEqual(["1.5", "-2", "1e+21", "true", "false"]);
+    expect(sourceWith(shell, join(cwd, "b.env"), json.variables, cwd).values).toEqual([
+      "1.5",
+      "-2",
+      "1e+21",
+      "true",
+      "false",
+    ]);
     expect(existsSync(join(cwd, "pwned"))).toBe(false);
   });
 });
@@ -98,11 +134,24 @@ describe("planDecodedEnv", () => {
   });
 
   it("leaves out, never renames, fields that are not safe shell names; renaming could collide", () => {
-    const p = plan("pairs", "eth-0=dash;eth_0=underscore;1a=x;PATH=/tmp/evil;IFS=x;PS4=$(id);LD_PRELOAD=/x.so;_=x;path=/tmp;fpath=/tmp;__proto__=p;Mixed=ok");
+    const p = plan(
+      "pairs",
+      "eth-0=dash;eth_0=underscore;1a=x;PATH=/tmp/evil;IFS=x;PS4=$(id);LD_PRELOAD=/x.so;_=x;path=/tmp;fpath=/tmp;__proto__=p;Mixed=ok",
+    );
     expect(p.variables).toEqual(["eth_0", "__proto__", "Mixed"]);
     expect(p.text).toContain("eth_0='underscore'\n");
     expect(p.text).not.toContain("dash");
-    expect(p.skipped.map((s) => s.field)).toEqual(["eth-0", "1a", "PATH", "IFS", "PS4", "LD_PRELOAD", "_", "path", "fpath"]);
+    expect(p.skipped.map((s) => s.field)).toEqual([
+      "eth-0",
+      "1a",
+      "PATH",
+      "IFS",
+      "PS4",
+      "LD_PRELOAD",
+      "_",
+      "path",
+      "fpath",
+    ]);
     expect(p.skipped[0]!.reason).toBe("not a shell variable name");
     expect(p.skipped[2]!.reason).toMatch(/^no lower-case letter/);
     expect(p.skipped[7]!.reason).toBe("special to zsh");
@@ -120,7 +169,10 @@ describe("planDecodedEnv", () => {
   });
 
   it("json: top-level strings, finite numbers and booleans; the rest is left out with why", () => {
-    const p = plan("json", '{"s":"x","n":2,"b":false,"o":{"x":1},"a":[1],"z":null,"nul":"a\\u0000b","lone":"\\ud800","ok":"\\ud83d\\ude00","inf":1e400}');
+    const p = plan(
+      "json",
+      '{"s":"x","n":2,"b":false,"o":{"x":1},"a":[1],"z":null,"nul":"a\\u0000b","lone":"\\ud800","ok":"\\ud83d\\ude00","inf":1e400}',
+    );
     expect(p.variables).toEqual(["s", "n", "b", "ok"]);
     expect(p.skipped).toEqual([
       { field: "o", reason: "an object, not a string, number or boolean" },
@@ -133,9 +185,16 @@ describe("planDecodedEnv", () => {
   });
 
   it("a JSON value that is not an object, or a key that is no plain file name, gets no file", () => {
-    expect(plan("json", "[1,2]")).toMatchObject({ file: null, reason: "the JSON value is not an object", variables: [] });
+    expect(plan("json", "[1,2]")).toMatchObject({
+      file: null,
+      reason: "the JSON value is not an object",
+      variables: [],
+    });
     expect(plan("json", '"text"').file).toBeNull();
-    expect(plan("pairs", "a=1", "", "vm/config")).toMatchObject({ file: null, reason: expect.stringMatching(/not a plain file name/) });
+    expect(plan("pairs", "a=1", "", "vm/config")).toMatchObject({
+      file: null,
+      reason: expect.stringMatching(/not a plain file name/),
+    });
   });
 
   it("raw, base64 and failed decodes get no plan at all", () => {

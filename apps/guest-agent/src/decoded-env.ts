@@ -98,7 +98,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** A field's value as shell text, or why it has none. */
 function fieldText(value: unknown): { text: string } | { reason: string } {
   if (typeof value === "boolean") return { text: String(value) };
-  if (typeof value === "number") return Number.isFinite(value) ? { text: String(value) } : { reason: "not a finite number" };
+  if (typeof value === "number")
+    return Number.isFinite(value) ? { text: String(value) } : { reason: "not a finite number" };
   if (typeof value !== "string") {
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
     return { reason: `${kind}, not a string, number or boolean` };
@@ -133,12 +134,20 @@ export function planDecodedEnv(key: string, decoded: Decoded, prefix: string): D
   const value = decoded.value;
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   if (file === null) {
-    return { key, file, reason: `not a plain file name (letters, digits, '.', '_', '-', at most ${MAX_DECODED_ENV_KEY})`, variables: [], skipped: [] };
+    return {
+      key,
+      file,
+      reason: `not a plain file name (letters, digits, '.', '_', '-', at most ${MAX_DECODED_ENV_KEY})`,
+      variables: [],
+      skipped: [],
+    };
   }
   if (!isObject) return { key, file: null, reason: "the JSON value is not an object", variables: [], skipped: [] };
   const variables: string[] = [];
   const skipped: SkippedField[] = [];
-  const lines = [`# Written by kvp-agent from Hyper-V KVP pool 0 key ${key} (decoder ${decoded.decoder}); do not edit (rewritten at every change).`];
+  const lines = [
+    `# Written by kvp-agent from Hyper-V KVP pool 0 key ${key} (decoder ${decoded.decoder}); do not edit (rewritten at every change).`,
+  ];
   // Own enumerable properties only: a field named __proto__ (JSON.parse and the pairs decoder
   // make it an own property) is data like any other.
   for (const [field, raw] of Object.entries(value as Record<string, unknown>)) {

@@ -6,7 +6,10 @@ export type Decoded =
   | { readonly decoder: DecoderName; readonly ok: false; readonly error: string };
 
 /** The decoder the config names for `key` (first matching pattern), or undefined. */
-export function decoderFor(key: string, rules: readonly { readonly pattern: string; readonly decoder: DecoderName }[]): DecoderName | undefined {
+export function decoderFor(
+  key: string,
+  rules: readonly { readonly pattern: string; readonly decoder: DecoderName }[],
+): DecoderName | undefined {
   return rules.find((rule) => matchesPattern(rule.pattern, key))?.decoder;
 }
 
@@ -61,7 +64,11 @@ function decodeJson(raw: string): unknown {
   } catch (error) {
     const message = error instanceof Error ? error.message : "";
     const at = /at position (\d+)/.exec(message)?.[1];
-    const where = /end of JSON input/.test(message) ? ": it ends too early" : at === undefined ? "" : ` (at character ${Number(at) + 1})`;
+    const where = /end of JSON input/.test(message)
+      ? ": it ends too early"
+      : at === undefined
+        ? ""
+        : ` (at character ${Number(at) + 1})`;
     throw new Error(`not valid JSON${where}`);
   }
 }

@@ -7,7 +7,15 @@ import { isPoolFileError, poolTarget } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 import { readLogicalValues, removeLogicalKeys, writeLogicalValues } from "./guest-pool.js";
 import { isAgentKey } from "./reporter.js";
-import { agentRecords, FOREIGN_RECORDS, hexRecords, interleave, rawRecord, readPool1, seedPool1 } from "./test-support/foreign-records.js";
+import {
+  agentRecords,
+  FOREIGN_RECORDS,
+  hexRecords,
+  interleave,
+  rawRecord,
+  readPool1,
+  seedPool1,
+} from "./test-support/foreign-records.js";
 import { tempDir } from "./test-support.js";
 
 const cleanups: (() => void)[] = [];
@@ -34,14 +42,24 @@ describe("writeLogicalValues / readLogicalValues", () => {
     { name: "exactly what the host takes whole", value: "a".repeat(MAX_CHUNK_UNITS), parts: 1 },
     { name: "one unit more", value: "a".repeat(MAX_CHUNK_UNITS + 1), parts: 2 },
     { name: "two-byte characters", value: "é".repeat(3000), parts: splitValue(KEY, "é".repeat(3000)).length },
-    { name: "surrogate pairs on every boundary", value: `x${"😀".repeat(2000)}`, parts: splitValue(KEY, `x${"😀".repeat(2000)}`).length },
-    { name: "mixed, with newlines and quotes", value: `{"a":"${"ü\n'\"".repeat(900)}"}`, parts: splitValue(KEY, `{"a":"${"ü\n'\"".repeat(900)}"}`).length },
+    {
+      name: "surrogate pairs on every boundary",
+      value: `x${"😀".repeat(2000)}`,
+      parts: splitValue(KEY, `x${"😀".repeat(2000)}`).length,
+    },
+    {
+      name: "mixed, with newlines and quotes",
+      value: `{"a":"${"ü\n'\"".repeat(900)}"}`,
+      parts: splitValue(KEY, `{"a":"${"ü\n'\"".repeat(900)}"}`).length,
+    },
   ];
   it.each(values)("stores $name as KEY or KEY#i/N and reads it back whole", async ({ value, parts }) => {
     const { dir, target } = setup();
     await writeLogicalValues(target, new Map([[KEY, value]]));
     const ours = readPool1(dir).ours;
-    expect(ours.map((r) => r.key)).toEqual(parts === 1 ? [KEY] : Array.from({ length: parts }, (_, i) => `${KEY}#${i + 1}/${parts}`));
+    expect(ours.map((r) => r.key)).toEqual(
+      parts === 1 ? [KEY] : Array.from({ length: parts }, (_, i) => `${KEY}#${i + 1}/${parts}`),
+    );
     // Every stored part fits what the host takes whole.
     for (const r of ours) expect(r.value.length).toBeLessThanOrEqual(MAX_CHUNK_UNITS);
     // kvp-core's reader, over every record of the pool, sees the value whole.

@@ -3,16 +3,30 @@
 // Writes and removals go through pool-file's setLogicalValues/removeLogicalKeys, which work
 // under one write lock, so the host never sees old and new parts of a value mixed.
 import { logicalKeyOf, reassembleRecords } from "@hyperv-kvp/kvp-core";
-import { type PoolAccessOptions, type PoolTarget, readPool, removeLogicalKeys as removeKeys, setLogicalValues } from "@hyperv-kvp/pool-file";
+import {
+  type PoolAccessOptions,
+  type PoolTarget,
+  readPool,
+  removeLogicalKeys as removeKeys,
+  setLogicalValues,
+} from "@hyperv-kvp/pool-file";
 
 /**
  * Stores each value under its logical key in pool 1 (chunked when longer than the host takes
  * whole; stale parts of earlier values removed). Other keys are never touched.
  * @throws {PoolFileError} from setLogicalValues (`invalid` for a key that cannot be stored).
  */
-export async function writeLogicalValues(target: PoolTarget, values: ReadonlyMap<string, string>, options: PoolAccessOptions = {}): Promise<void> {
+export async function writeLogicalValues(
+  target: PoolTarget,
+  values: ReadonlyMap<string, string>,
+  options: PoolAccessOptions = {},
+): Promise<void> {
   if (values.size === 0) return;
-  await setLogicalValues(target, [...values].map(([key, value]) => ({ key, value })), options);
+  await setLogicalValues(
+    target,
+    [...values].map(([key, value]) => ({ key, value })),
+    options,
+  );
 }
 
 /**
@@ -20,7 +34,11 @@ export async function writeLogicalValues(target: PoolTarget, values: ReadonlyMap
  * parts alike), under one write lock.
  * @returns how many stored records were removed.
  */
-export async function removeLogicalKeys(target: PoolTarget, shouldRemove: (logicalKey: string) => boolean, options: PoolAccessOptions = {}): Promise<number> {
+export async function removeLogicalKeys(
+  target: PoolTarget,
+  shouldRemove: (logicalKey: string) => boolean,
+  options: PoolAccessOptions = {},
+): Promise<number> {
   return (await removeKeys(target, (key) => shouldRemove(key), options)).length;
 }
 

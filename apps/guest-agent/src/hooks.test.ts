@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HookSpec } from "./config.js";
 import { processContext } from "./context.js";
-import { type HookEvent, HookQueue, type HookResult, hookMatches, listHookDir, MAX_HOOK_OUTPUT_BYTES, type RunHookOptions, runHook } from "./hooks.js";
+import {
+  type HookEvent,
+  HookQueue,
+  type HookResult,
+  hookMatches,
+  listHookDir,
+  MAX_HOOK_OUTPUT_BYTES,
+  type RunHookOptions,
+  runHook,
+} from "./hooks.js";
 import { createLogger } from "./logger.js";
 import { tempDir, waitFor } from "./test-support.js";
 
@@ -39,7 +48,12 @@ function setup() {
     cleanup();
   });
   const lines: string[] = [];
-  const log = createLogger({ stream: { write: (s: string) => lines.push(s) }, level: "debug", logValues: true, journald: false });
+  const log = createLogger({
+    stream: { write: (s: string) => lines.push(s) },
+    level: "debug",
+    logValues: true,
+    journald: false,
+  });
   return { dir, lines, log };
 }
 
@@ -52,11 +66,28 @@ function script(dir: string, name: string, body: string, mode = 0o755, pidDir = 
 }
 
 function hook(name: string, command: string[], extra: Partial<HookSpec> = {}): HookSpec {
-  return { name, command, keys: ["*"], events: ["added", "changed", "removed"], pools: [0], timeoutMs: 10_000, source: "config", ...extra };
+  return {
+    name,
+    command,
+    keys: ["*"],
+    events: ["added", "changed", "removed"],
+    pools: [0],
+    timeoutMs: 10_000,
+    source: "config",
+    ...extra,
+  };
 }
 
 function options(log: RunHookOptions["log"], extra: Partial<RunHookOptions> = {}): RunHookOptions {
-  return { spawn: processContext().spawn, env: { PATH: process.env["PATH"] }, stateDir: "/state", poolDir: "/pools", now: () => new Date("2030-01-01T00:00:00Z"), log, ...extra };
+  return {
+    spawn: processContext().spawn,
+    env: { PATH: process.env["PATH"] },
+    stateDir: "/state",
+    poolDir: "/pools",
+    now: () => new Date("2030-01-01T00:00:00Z"),
+    log,
+    ...extra,
+  };
 }
 
 const added: HookEvent = { pool: 0, type: "added", key: "k", value: "v" };
@@ -108,7 +139,13 @@ describe("runHook", () => {
       name: "added",
       event: { pool: 0, type: "added", key: "user-data", value: "a=1;b='2'\nline two ünï" },
       stdin: "a=1;b='2'\nline two ünï",
-      env: { KVP_EVENT: "added", KVP_KEY: "user-data", KVP_VALUE: "a=1;b='2'\nline two ünï", KVP_OLD_VALUE: "", KVP_POOL: "0" },
+      env: {
+        KVP_EVENT: "added",
+        KVP_KEY: "user-data",
+        KVP_VALUE: "a=1;b='2'\nline two ünï",
+        KVP_OLD_VALUE: "",
+        KVP_POOL: "0",
+      },
     },
     {
       name: "changed, pool 3",
@@ -123,19 +160,38 @@ describe("runHook", () => {
       env: { KVP_EVENT: "removed", KVP_KEY: "gone", KVP_VALUE: "", KVP_OLD_VALUE: "was", KVP_POOL: "0" },
     },
   ];
-  it.each(events)("passes the value on stdin and the event in KVP_* variables, inherited KVP_* stripped ($name)", async ({ event, stdin, env }) => {
-    const { dir, log } = setup();
-    const out = join(dir, "out.json");
-    const inherited = { PATH: process.env["PATH"], OTHER: "kept", KVP_INHERITED: "leak", KVP_VALUE: "stale", KVP_POOL_DIR: "/wrong" };
-    const result = await runHook(hook("dump-hook", [...dumper(dir), out]), event, options(log, { env: inherited, stateDir: "/run/st", poolDir: "/pools/x" }));
-    expect(result).toMatchObject({ exitCode: 0, hook: "dump-hook", event: event.type, key: event.key, pool: event.pool });
-    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual({
-      args: [],
-      stdin,
-      cwd: "/",
-      env: { ...env, OTHER: "kept", KVP_HOOK: "dump-hook", KVP_STATE_DIR: "/run/st", KVP_POOL_DIR: "/pools/x" },
-    });
-  });
+  it.each(events)(
+    "passes the value on stdin and the event in KVP_* variables, inherited KVP_* stripped ($name)",
+    async ({ event, stdin, env }) => {
+      const { dir, log } = setup();
+      const out = join(dir, "out.json");
+      const inherited = {
+        PATH: process.env["PATH"],
+        OTHER: "kept",
+        KVP_INHERITED: "leak",
+        KVP_VALUE: "stale",
+        KVP_POOL_DIR: "/wrong",
+      };
+      const result = await runHook(
+        hook("dump-hook", [...dumper(dir), out]),
+        event,
+        options(log, { env: inherited, stateDir: "/run/st", poolDir: "/pools/x" }),
+      );
+      expect(result).toMatchObject({
+        exitCode: 0,
+        hook: "dump-hook",
+        event: event.type,
+        key: event.key,
+        pool: event.pool,
+      });
+      expect(JSON.parse(readFileSync(out, "utf8"))).toEqual({
+        args: [],
+        stdin,
+        cwd: "/",
+        env: { ...env, OTHER: "kept", KVP_HOOK: "dump-hook", KVP_STATE_DIR: "/run/st", KVP_POOL_DIR: "/pools/x" },
+      });
+    },
+  );
 
   it("sets KVP_DECODED_ENV to the key's decoded env file when there is one, never an inherited value", async () => {
     const { dir, log } = setup();
@@ -147,26 +203,43 @@ describe("runHook", () => {
       return event.key === "k" ? "/state/decoded/k.env" : undefined;
     };
     await runHook(hook("h", [...dumper(dir), out]), added, options(log, { env, decodedEnvFile }));
-    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env["KVP_DECODED_ENV"]).toBe("/state/decoded/k.env");
+    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env["KVP_DECODED_ENV"]).toBe(
+      "/state/decoded/k.env",
+    );
     expect(asked).toEqual([added]);
     await runHook(hook("h", [...dumper(dir), out]), { ...added, key: "other" }, options(log, { env, decodedEnvFile }));
-    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env).not.toHaveProperty("KVP_DECODED_ENV");
+    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env).not.toHaveProperty(
+      "KVP_DECODED_ENV",
+    );
   });
 
   it("sets no KVP_POOL_DIR without a pool directory, even an inherited one", async () => {
     const { dir, log } = setup();
     const out = join(dir, "out.json");
-    const { poolDir: _, ...noPoolDir } = options(log, { env: { PATH: process.env["PATH"], KVP_POOL_DIR: "/inherited" } });
+    const { poolDir: _, ...noPoolDir } = options(log, {
+      env: { PATH: process.env["PATH"], KVP_POOL_DIR: "/inherited" },
+    });
     await runHook(hook("h", [...dumper(dir), out]), added, noPoolDir);
-    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env).not.toHaveProperty("KVP_POOL_DIR");
+    expect((JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env).not.toHaveProperty(
+      "KVP_POOL_DIR",
+    );
   });
 
   const outcomes: { name: string; body: string; timeoutMs?: number; want: Partial<HookResult> }[] = [
     { name: "exit 0", body: "exit 0", want: { exitCode: 0, signal: null, timedOut: false } },
     { name: "exit 7", body: "exit 7", want: { exitCode: 7, signal: null, timedOut: false } },
-    { name: "killed by a signal", body: "kill -USR1 $$; sleep 5", want: { exitCode: null, signal: "SIGUSR1", timedOut: false } },
+    {
+      name: "killed by a signal",
+      body: "kill -USR1 $$; sleep 5",
+      want: { exitCode: null, signal: "SIGUSR1", timedOut: false },
+    },
     { name: "timeout", body: "sleep 30", timeoutMs: 200, want: { exitCode: null, signal: "SIGTERM", timedOut: true } },
-    { name: "timeout, hook exits on SIGTERM", body: "trap 'exit 5' TERM; while :; do sleep 0.05; done", timeoutMs: 200, want: { exitCode: 5, signal: null, timedOut: true } },
+    {
+      name: "timeout, hook exits on SIGTERM",
+      body: "trap 'exit 5' TERM; while :; do sleep 0.05; done",
+      timeoutMs: 200,
+      want: { exitCode: 5, signal: null, timedOut: true },
+    },
   ];
   it.each(outcomes)("reports exit code, signal and timeout ($name)", async ({ body, timeoutMs, want }) => {
     const { dir, log } = setup();
@@ -180,9 +253,17 @@ describe("runHook", () => {
   it("a timeout kills the hook's whole process group, children with their own output included", async () => {
     const { dir, log } = setup();
     // The child's output goes elsewhere, so the hook's pipes do not wait for it: only a group kill ends it.
-    const path = script(dir, "h", `sleep 30 >/dev/null 2>&1 </dev/null & echo $! > "${dir}/child"; echo $$ > "${dir}/hook"; sleep 30`);
+    const path = script(
+      dir,
+      "h",
+      `sleep 30 >/dev/null 2>&1 </dev/null & echo $! > "${dir}/child"; echo $$ > "${dir}/hook"; sleep 30`,
+    );
     const started: string[] = [];
-    const result = await runHook(hook("h", [path], { timeoutMs: 300 }), added, options(log, { onStart: (h) => started.push(h.name) }));
+    const result = await runHook(
+      hook("h", [path], { timeoutMs: 300 }),
+      added,
+      options(log, { onStart: (h) => started.push(h.name) }),
+    );
     expect(started).toEqual(["h"]);
     expect(result).toMatchObject({ timedOut: true, signal: "SIGTERM" });
     const hookPid = Number(readFileSync(join(dir, "hook"), "utf8"));
@@ -203,7 +284,11 @@ describe("runHook", () => {
     const { dir, log } = setup();
     const path = script(dir, "h", "sleep 30");
     const abort = new AbortController();
-    const result = runHook(hook("h", [path]), added, options(log, { signal: abort.signal, onStart: () => abort.abort() }));
+    const result = runHook(
+      hook("h", [path]),
+      added,
+      options(log, { signal: abort.signal, onStart: () => abort.abort() }),
+    );
     expect(await result).toMatchObject({ timedOut: false, signal: "SIGTERM", exitCode: null });
   });
 
@@ -212,13 +297,27 @@ describe("runHook", () => {
     { name: "file without execute permission", make: (dir) => script(dir, "h", "exit 0", 0o644), error: "EACCES" },
     { name: "directory", make: (dir) => dir, error: "EACCES" },
   ];
-  it.each(unstartable)("a hook that cannot start is a result with error, not a throw ($name)", async ({ make, error }) => {
-    const { dir, log } = setup();
-    const started: string[] = [];
-    const result = await runHook(hook("h", [make(dir), "arg"]), added, options(log, { onStart: (h) => started.push(h.name) }));
-    expect(result).toMatchObject({ hook: "h", error, exitCode: null, signal: null, timedOut: false, outputDropped: 0 });
-    expect(started).toEqual([]);
-  });
+  it.each(unstartable)(
+    "a hook that cannot start is a result with error, not a throw ($name)",
+    async ({ make, error }) => {
+      const { dir, log } = setup();
+      const started: string[] = [];
+      const result = await runHook(
+        hook("h", [make(dir), "arg"]),
+        added,
+        options(log, { onStart: (h) => started.push(h.name) }),
+      );
+      expect(result).toMatchObject({
+        hook: "h",
+        error,
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        outputDropped: 0,
+      });
+      expect(started).toEqual([]);
+    },
+  );
 
   it("logs stdout and stderr line by line", async () => {
     const { dir, lines, log } = setup();
@@ -226,7 +325,12 @@ describe("runHook", () => {
     const result = await runHook(hook("talk", [path]), added, options(log));
     expect(result.outputDropped).toBe(0);
     const hookLines = lines.filter((l) => l.startsWith("kvp-agent: info: hook talk: "));
-    expect(hookLines.map((l) => l.slice("kvp-agent: info: hook talk: ".length).trimEnd()).sort()).toEqual(["err-1", "last-no-newline", "out-1", "out-2"]);
+    expect(hookLines.map((l) => l.slice("kvp-agent: info: hook talk: ".length).trimEnd()).sort()).toEqual([
+      "err-1",
+      "last-no-newline",
+      "out-1",
+      "out-2",
+    ]);
   });
 
   it("keeps at most MAX_HOOK_OUTPUT_BYTES of huge output and counts the rest", async () => {
@@ -237,7 +341,9 @@ describe("runHook", () => {
     expect(result).toMatchObject({ exitCode: 0, outputDropped: 2 * each - MAX_HOOK_OUTPUT_BYTES });
     const kept = lines.filter((l) => l.startsWith("kvp-agent: info: hook big: ") && !l.includes("dropped")).join("");
     expect(kept.replace(/kvp-agent: info: hook big: |\n/g, "")).toMatch(new RegExp(`^[xy]{${MAX_HOOK_OUTPUT_BYTES}}$`));
-    expect(lines).toContain(`kvp-agent: info: hook big: (${2 * each - MAX_HOOK_OUTPUT_BYTES} more bytes of output dropped)\n`);
+    expect(lines).toContain(
+      `kvp-agent: info: hook big: (${2 * each - MAX_HOOK_OUTPUT_BYTES} more bytes of output dropped)\n`,
+    );
   });
 
   it("a hook that never stops writing is bounded in memory and stopped by its timeout", async () => {
@@ -260,7 +366,11 @@ describe("runHook", () => {
 });
 
 describe("hookMatches", () => {
-  const spec = hook("m", ["/bin/true"], { keys: ["cloudstack-*", "exact", "a*b*c"], events: ["added", "changed"], pools: [0] });
+  const spec = hook("m", ["/bin/true"], {
+    keys: ["cloudstack-*", "exact", "a*b*c"],
+    events: ["added", "changed"],
+    pools: [0],
+  });
   const cases: { event: HookEvent; want: boolean }[] = [
     { event: { pool: 0, type: "added", key: "cloudstack-vm-userdata", value: "" }, want: true },
     { event: { pool: 0, type: "added", key: "cloudstack-", value: "" }, want: true },
@@ -280,7 +390,11 @@ describe("hookMatches", () => {
 describe("HookQueue", () => {
   /** A hook appending "start NAME EVENT KEY" and, after a pause, "end NAME" to `seq`; exits `code`. */
   function seqHook(dir: string, name: string, code: number, extra: Partial<HookSpec> = {}): HookSpec {
-    const path = script(dir, name, `echo "start ${name} $KVP_EVENT $KVP_KEY" >> "${dir}/seq"; sleep 0.03; echo "end ${name}" >> "${dir}/seq"; exit ${code}`);
+    const path = script(
+      dir,
+      name,
+      `echo "start ${name} $KVP_EVENT $KVP_KEY" >> "${dir}/seq"; sleep 0.03; echo "end ${name}" >> "${dir}/seq"; exit ${code}`,
+    );
     return hook(name, [path], extra);
   }
 
@@ -312,8 +426,12 @@ describe("HookQueue", () => {
       ["fails", "changed", "user3"],
       ["users", "changed", "user3"],
     ];
-    expect(readFileSync(join(dir, "seq"), "utf8")).toBe(expected.map(([n, e, k]) => `start ${n} ${e} ${k}\nend ${n}\n`).join(""));
-    expect(results.map((r) => [r.hook, r.event, r.key, r.exitCode])).toEqual(expected.map(([n, e, k]) => [n, e, k, n === "fails" ? 3 : 0]));
+    expect(readFileSync(join(dir, "seq"), "utf8")).toBe(
+      expected.map(([n, e, k]) => `start ${n} ${e} ${k}\nend ${n}\n`).join(""),
+    );
+    expect(results.map((r) => [r.hook, r.event, r.key, r.exitCode])).toEqual(
+      expected.map(([n, e, k]) => [n, e, k, n === "fails" ? 3 : 0]),
+    );
     expect(lines.filter((l) => l.includes("warning: hook fails"))).toHaveLength(3);
     expect(lines).toContain("kvp-agent: warning: hook fails (added user1) exited with 3\n");
   });
@@ -322,7 +440,11 @@ describe("HookQueue", () => {
     const { dir, log } = setup();
     let hooks: HookSpec[] = [seqHook(dir, "first", 0)];
     const results: string[] = [];
-    const queue = new HookQueue({ ...options(log), hooks: () => hooks, onResult: (r) => results.push(`${r.hook} ${r.key}`) });
+    const queue = new HookQueue({
+      ...options(log),
+      hooks: () => hooks,
+      onResult: (r) => results.push(`${r.hook} ${r.key}`),
+    });
     queue.push([{ pool: 0, type: "added", key: "a", value: "" }]);
     hooks = [seqHook(dir, "second", 0)];
     queue.push([{ pool: 0, type: "added", key: "b", value: "" }]);
@@ -335,7 +457,12 @@ describe("HookQueue", () => {
     const path = script(dir, "slow", `echo "$KVP_KEY" >> "${dir}/seq"; sleep 30`);
     const results: HookResult[] = [];
     let started = 0;
-    const queue = new HookQueue({ ...options(log), hooks: () => [hook("slow", [path])], onResult: (r) => results.push(r), onStart: () => started++ });
+    const queue = new HookQueue({
+      ...options(log),
+      hooks: () => [hook("slow", [path])],
+      onResult: (r) => results.push(r),
+      onStart: () => started++,
+    });
     queue.push([
       { pool: 0, type: "added", key: "a", value: "" },
       { pool: 0, type: "added", key: "b", value: "" },
@@ -354,7 +481,20 @@ describe("listHookDir", () => {
     const { dir } = setup();
     const hooks = join(dir, "hooks.d");
     mkdirSync(hooks);
-    for (const name of ["20-second", "10-first", "a.sh", ".hidden", "backup~", "x.dpkg-old", "y.rpmsave", "z.swp", "bad name", "-dash", "n".repeat(65), "n".repeat(64)]) {
+    for (const name of [
+      "20-second",
+      "10-first",
+      "a.sh",
+      ".hidden",
+      "backup~",
+      "x.dpkg-old",
+      "y.rpmsave",
+      "z.swp",
+      "bad name",
+      "-dash",
+      "n".repeat(65),
+      "n".repeat(64),
+    ]) {
       script(hooks, name, "exit 0", 0o755, dir);
     }
     script(hooks, "not-exec", "exit 0", 0o644, dir);

@@ -55,7 +55,12 @@ export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
   }
   const hooks: HookSpec[] = [];
   for (const name of names.sort()) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.length > MAX_HOOK_NAME || /(~|\.dpkg-[a-z]+|\.rpm[a-z]+|\.swp)$/.test(name)) continue;
+    if (
+      !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ||
+      name.length > MAX_HOOK_NAME ||
+      /(~|\.dpkg-[a-z]+|\.rpm[a-z]+|\.swp)$/.test(name)
+    )
+      continue;
     const path = join(dir, name);
     try {
       if (!statSync(path).isFile()) continue;
@@ -63,14 +68,26 @@ export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
     } catch {
       continue;
     }
-    hooks.push({ name, command: [path], keys: ["*"], events: ["added", "changed", "removed"], pools: [0], timeoutMs, source: "dir" });
+    hooks.push({
+      name,
+      command: [path],
+      keys: ["*"],
+      events: ["added", "changed", "removed"],
+      pools: [0],
+      timeoutMs,
+      source: "dir",
+    });
   }
   return hooks;
 }
 
 /** True when `hook` wants `event`. */
 export function hookMatches(hook: HookSpec, event: HookEvent): boolean {
-  return hook.pools.includes(event.pool) && hook.events.includes(event.type) && hook.keys.some((p) => matchesPattern(p, event.key));
+  return (
+    hook.pools.includes(event.pool) &&
+    hook.events.includes(event.type) &&
+    hook.keys.some((p) => matchesPattern(p, event.key))
+  );
 }
 
 /** Options of {@link runHook}. */
@@ -252,7 +269,8 @@ export class HookQueue {
   push(events: readonly HookEvent[]): void {
     if (events.length === 0 || this.abort.signal.aborted) return;
     const hooks = this.options.hooks();
-    for (const event of events) for (const hook of hooks) if (hookMatches(hook, event)) this.queue.push({ hook, event });
+    for (const event of events)
+      for (const hook of hooks) if (hookMatches(hook, event)) this.queue.push({ hook, event });
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });

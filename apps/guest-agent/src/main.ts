@@ -59,7 +59,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 
 function reportError(error: unknown, ctx: AgentContext): number {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
+      return EXIT.ok;
     return EXIT.usage;
   }
   if (isAgentError(error)) {
@@ -75,13 +80,20 @@ function reportError(error: unknown, ctx: AgentContext): number {
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
     return EXIT.usage;
   }
-  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  ctx.stderr.write(
+    `${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+  );
   return EXIT.io;
 }
 
 function parseSeconds(text: string): number {
   const s = Number(text);
-  if (!Number.isFinite(s) || s < 0) throw new AgentError("usage", `invalid --timeout ${JSON.stringify(text)}: seconds, a number ≥ 0`, `${TOOL} wait --help`);
+  if (!Number.isFinite(s) || s < 0)
+    throw new AgentError(
+      "usage",
+      `invalid --timeout ${JSON.stringify(text)}: seconds, a number ≥ 0`,
+      `${TOOL} wait --help`,
+    );
   return Math.round(s * 1000);
 }
 
@@ -126,7 +138,10 @@ function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExi
     };
   };
   const json = (data: unknown) => ctx.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-  const summary = (state: AgentState) => ctx.stdout.write(`${state.status}: ${state.items} item(s), ${state.facts} fact(s)${state.problems.length > 0 ? `; problems: ${state.problems.join("; ")}` : ""}\n`);
+  const summary = (state: AgentState) =>
+    ctx.stdout.write(
+      `${state.status}: ${state.items} item(s), ${state.facts} fact(s)${state.problems.length > 0 ? `; problems: ${state.problems.join("; ")}` : ""}\n`,
+    );
 
   // The command table: one entry per command module.
   program
@@ -165,8 +180,14 @@ function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExi
     .option("--remove", "remove the report instead")
     .option("--json", "print what was done as JSON")
     .action(async (key, value, opts) => {
-      if (opts.remove && value !== undefined) throw new AgentError("usage", "give VALUE or --remove, not both", `${TOOL} report --help`);
-      if (!opts.remove && value === undefined) throw new AgentError("usage", `missing VALUE for ${JSON.stringify(key)} (use "" for empty)`, `${TOOL} report --help`);
+      if (opts.remove && value !== undefined)
+        throw new AgentError("usage", "give VALUE or --remove, not both", `${TOOL} report --help`);
+      if (!opts.remove && value === undefined)
+        throw new AgentError(
+          "usage",
+          `missing VALUE for ${JSON.stringify(key)} (use "" for empty)`,
+          `${TOOL} report --help`,
+        );
       const result = await report(key, opts.remove ? undefined : value, common());
       if (opts.json) json(result);
       if (result.action === "removed" && result.removed === 0) setExit(EXIT.notFound);
@@ -201,7 +222,9 @@ function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExi
       const result = configCheck(common());
       if (opts.json) json(result);
       else {
-        ctx.stdout.write(`${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`);
+        ctx.stdout.write(
+          `${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`,
+        );
         ctx.stdout.write(`decoded env files: ${result.decodedEnvDir}/KEY.env\n`);
       }
       for (const warning of result.warnings) ctx.stderr.write(`${TOOL}: warning: ${warning}\n`);
@@ -213,12 +236,17 @@ function buildProgram(ctx: AgentContext, signal: AbortSignal | undefined, setExi
     .description(
       "remove every record the agent owns in pool 1 (kvp-agent/*, chunked parts too) under the daemon's lock, so the host stops seeing a stale status; other writers' records stay. No pool (no KVP daemon): a note, exit 0. The .deb runs it when the package is removed or purged",
     )
-    .option("--root <dir>", "act on the system installed under DIR (its config and pool directory), as the .deb's prerm does with $DPKG_ROOT")
+    .option(
+      "--root <dir>",
+      "act on the system installed under DIR (its config and pool directory), as the .deb's prerm does with $DPKG_ROOT",
+    )
     .option("--json", "print what was removed as JSON")
     .action(async (opts) => {
       const result = await forget({ ...common(), ...(opts.root !== undefined ? { root: opts.root } : {}) });
       if (result.runningAgentPid !== undefined) {
-        ctx.stderr.write(`${TOOL}: warning: the agent (pid ${result.runningAgentPid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)\n`);
+        ctx.stderr.write(
+          `${TOOL}: warning: the agent (pid ${result.runningAgentPid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)\n`,
+        );
       }
       if (result.note !== undefined) ctx.stderr.write(`${TOOL}: note: ${result.note}\n`);
       if (opts.json) json(result);

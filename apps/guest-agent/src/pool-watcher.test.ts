@@ -16,7 +16,13 @@ afterEach(() => {
 /** Watches `dir` for pools 0, 1 and 3 and keeps every reported set, sorted. */
 function watch(dir: string, safetyNetMs = 60_000): { changes: number[][]; watch: PoolDirWatch } {
   const changes: number[][] = [];
-  const w = watchPoolDir({ dir, pools: [0, 1, 3], debounceMs: 5, safetyNetMs, onChange: (pools) => changes.push([...pools].sort()) });
+  const w = watchPoolDir({
+    dir,
+    pools: [0, 1, 3],
+    debounceMs: 5,
+    safetyNetMs,
+    onChange: (pools) => changes.push([...pools].sort()),
+  });
   cleanups.push(() => w.close());
   return { changes, watch: w };
 }
@@ -44,7 +50,11 @@ const settle = () => new Promise((r) => setTimeout(r, 100));
 
 describe("watchPoolDir", () => {
   const writers: { name: string; pool: PoolNumber; write: (dir: string) => Promise<void> | void }[] = [
-    { name: "pool 0 rewritten in place by the daemon", pool: 0, write: (dir) => rewriteInPlace(dir, 0, [{ key: "k", value: "v" }]) },
+    {
+      name: "pool 0 rewritten in place by the daemon",
+      pool: 0,
+      write: (dir) => rewriteInPlace(dir, 0, [{ key: "k", value: "v" }]),
+    },
     { name: "pool 3 truncated to empty", pool: 3, write: (dir) => rewriteInPlace(dir, 3, []) },
     {
       name: "pool 1 written with pool-file's setRecords",
@@ -84,7 +94,13 @@ describe("watchPoolDir", () => {
     const { pools } = setup();
     mkdirSync(pools);
     writePools(pools, {});
-    const w = watchPoolDir({ dir: pools, pools: [0, 1, 3], debounceMs: 200, safetyNetMs: 60_000, onChange: (p) => changes.push([...p].sort()) });
+    const w = watchPoolDir({
+      dir: pools,
+      pools: [0, 1, 3],
+      debounceMs: 200,
+      safetyNetMs: 60_000,
+      onChange: (p) => changes.push([...p].sort()),
+    });
     const changes: number[][] = [];
     cleanups.push(() => w.close());
     for (let i = 0; i < 20; i++) rewriteInPlace(pools, i % 2 === 0 ? 0 : 1, [{ key: "n", value: String(i) }]);
@@ -121,7 +137,11 @@ describe("watchPoolDir", () => {
     await waitFor(() => changes.length > 0, "the report of the new directory", 5000);
     writePools(pools, {});
     rewriteInPlace(pools, 3, [{ key: "HostName", value: "h" }]);
-    await waitFor(() => changes.some((c, i) => i > 0 && c.includes(3)), "a report of the pool files written into it", 5000);
+    await waitFor(
+      () => changes.some((c, i) => i > 0 && c.includes(3)),
+      "a report of the pool files written into it",
+      5000,
+    );
     await settle();
     // Unrelated names in the parent never count; the directory's own appearance counts once.
     expect(changes[0]).toEqual([0, 1, 3]);

@@ -4,13 +4,27 @@
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodePool, MAX_CHUNK_UNITS, type PoolNumber, poolFileName } from "@hyperv-kvp/kvp-core";
-import { lockFile, type PoolFileError, type PoolTarget, poolTarget, removeLogicalKeys, setRecords } from "@hyperv-kvp/pool-file";
+import {
+  lockFile,
+  type PoolFileError,
+  type PoolTarget,
+  poolTarget,
+  removeLogicalKeys,
+  setRecords,
+} from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent } from "./agent.js";
 import { validateConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { hookReportKey, isAgentKey, REPORT_KEYS, Reporter, userReportKey } from "./reporter.js";
-import { agentRecords, FOREIGN_RECORDS, hexRecords, interleave, readPool1, seedPool1 } from "./test-support/foreign-records.js";
+import {
+  agentRecords,
+  FOREIGN_RECORDS,
+  hexRecords,
+  interleave,
+  readPool1,
+  seedPool1,
+} from "./test-support/foreign-records.js";
 import { tempDir, testContext, waitFor } from "./test-support.js";
 
 const cleanups: (() => void)[] = [];
@@ -20,7 +34,12 @@ afterEach(async () => {
 
 function logger() {
   const lines: string[] = [];
-  const log = createLogger({ stream: { write: (s: string) => lines.push(s) }, level: "debug", logValues: true, journald: false });
+  const log = createLogger({
+    stream: { write: (s: string) => lines.push(s) },
+    level: "debug",
+    logValues: true,
+    journald: false,
+  });
   return { lines, log };
 }
 
@@ -31,9 +50,17 @@ function setup(records: readonly Uint8Array[]) {
   return dir;
 }
 
-function reporter(target: PoolTarget, extra: { maxRetryMs?: number; onHealth?: (e: PoolFileError | undefined) => void } = {}) {
+function reporter(
+  target: PoolTarget,
+  extra: { maxRetryMs?: number; onHealth?: (e: PoolFileError | undefined) => void } = {},
+) {
   const { lines, log } = logger();
-  const r = new Reporter(target, { lockTimeoutMs: 2000, log, maxRetryMs: extra.maxRetryMs ?? 30_000, ...(extra.onHealth ? { onHealth: extra.onHealth } : {}) });
+  const r = new Reporter(target, {
+    lockTimeoutMs: 2000,
+    log,
+    maxRetryMs: extra.maxRetryMs ?? 30_000,
+    ...(extra.onHealth ? { onHealth: extra.onHealth } : {}),
+  });
   cleanups.push(() => r.close());
   return { r, lines };
 }
@@ -65,30 +92,52 @@ describe("isAgentKey and the key helpers", () => {
   it("puts hook results and user reports in the agent's namespace", () => {
     expect(hookReportKey("apply")).toBe("kvp-agent/hook/apply");
     expect(userReportKey("done")).toBe("kvp-agent/report/done");
-    for (const key of [...Object.values(REPORT_KEYS), hookReportKey("h"), userReportKey("k")]) expect(isAgentKey(key)).toBe(true);
+    for (const key of [...Object.values(REPORT_KEYS), hookReportKey("h"), userReportKey("k")])
+      expect(isAgentKey(key)).toBe(true);
   });
 });
 
 describe("Reporter.removeStale", () => {
   const cases = [
-    { name: "another boot's records are removed, parts included", stored: agentRecords("boot-OLD"), bootId: "boot-NEW", removed: 5, kept: [] as string[] },
+    {
+      name: "another boot's records are removed, parts included",
+      stored: agentRecords("boot-OLD"),
+      bootId: "boot-NEW",
+      removed: 5,
+      kept: [] as string[],
+    },
     {
       name: "this boot's records stay",
       stored: agentRecords("boot-NEW"),
       bootId: "boot-NEW",
       removed: 0,
-      kept: ["kvp-agent/boot-id", "kvp-agent/status", "kvp-agent/report/long#1/2", "kvp-agent/report/long#2/2", "kvp-agent/hook/h"],
+      kept: [
+        "kvp-agent/boot-id",
+        "kvp-agent/status",
+        "kvp-agent/report/long#1/2",
+        "kvp-agent/report/long#2/2",
+        "kvp-agent/hook/h",
+      ],
     },
-    { name: "records without a boot id are another boot's", stored: agentRecords("x").slice(1), bootId: "boot-NEW", removed: 4, kept: [] as string[] },
+    {
+      name: "records without a boot id are another boot's",
+      stored: agentRecords("x").slice(1),
+      bootId: "boot-NEW",
+      removed: 4,
+      kept: [] as string[],
+    },
     { name: "no records of ours: nothing to do", stored: [], bootId: "boot-NEW", removed: 0, kept: [] as string[] },
   ];
-  it.each(cases)("$name; other writers' records survive byte for byte, in order", async ({ stored, bootId, removed, kept }) => {
-    const dir = setup(interleave(FOREIGN_RECORDS, stored));
-    const { r } = reporter(poolTarget(1, dir));
-    expect(await r.removeStale(bootId)).toBe(removed);
-    expect(readPool1(dir).ours.map((x) => x.key)).toEqual(kept);
-    expect(hexRecords(readPool1(dir).others)).toEqual(hexRecords(FOREIGN_RECORDS));
-  });
+  it.each(cases)(
+    "$name; other writers' records survive byte for byte, in order",
+    async ({ stored, bootId, removed, kept }) => {
+      const dir = setup(interleave(FOREIGN_RECORDS, stored));
+      const { r } = reporter(poolTarget(1, dir));
+      expect(await r.removeStale(bootId)).toBe(removed);
+      expect(readPool1(dir).ours.map((x) => x.key)).toEqual(kept);
+      expect(hexRecords(readPool1(dir).others)).toEqual(hexRecords(FOREIGN_RECORDS));
+    },
+  );
 
   it("says undefined when pool 1 cannot be read", async () => {
     const { dir, cleanup } = tempDir("reporter");
@@ -111,12 +160,20 @@ describe("Reporter.flush and verify", () => {
     r.set({ [userReportKey("big")]: long });
     expect(await r.flush()).toBe(true);
     const { ours, others } = readPool1(dir);
-    expect(ours.map((x) => x.key)).toEqual(["kvp-agent/status", "kvp-agent/boot-id", "kvp-agent/report/big#1/3", "kvp-agent/report/big#2/3", "kvp-agent/report/big#3/3"]);
-    expect(ourValues(dir)).toEqual(new Map([
-      [REPORT_KEYS.status, "ready"],
-      [REPORT_KEYS.bootId, "boot-NEW"],
-      [userReportKey("big"), long],
-    ]));
+    expect(ours.map((x) => x.key)).toEqual([
+      "kvp-agent/status",
+      "kvp-agent/boot-id",
+      "kvp-agent/report/big#1/3",
+      "kvp-agent/report/big#2/3",
+      "kvp-agent/report/big#3/3",
+    ]);
+    expect(ourValues(dir)).toEqual(
+      new Map([
+        [REPORT_KEYS.status, "ready"],
+        [REPORT_KEYS.bootId, "boot-NEW"],
+        [userReportKey("big"), long],
+      ]),
+    );
     expect(hexRecords(others)).toEqual(hexRecords(FOREIGN_RECORDS));
   });
 
@@ -147,10 +204,12 @@ describe("Reporter.flush and verify", () => {
     await r.flush();
     expect(ourValues(dir)).toEqual(new Map([[REPORT_KEYS.status, "tampered"]]));
     await r.verify();
-    expect(ourValues(dir)).toEqual(new Map([
-      [REPORT_KEYS.status, "ready"],
-      [REPORT_KEYS.version, "1.2.3"],
-    ]));
+    expect(ourValues(dir)).toEqual(
+      new Map([
+        [REPORT_KEYS.status, "ready"],
+        [REPORT_KEYS.version, "1.2.3"],
+      ]),
+    );
     expect(hexRecords(readPool1(dir).others)).toEqual(hexRecords(FOREIGN_RECORDS));
   });
 
@@ -194,14 +253,24 @@ describe("the agent's status in pool 1", () => {
     // Where the hook copies pool 1 to, under the same file name, so readPool1 reads the copy.
     const snapshot = join(dir, "at-sigterm");
     mkdirSync(snapshot);
-    const writePool = (pool: PoolNumber, records: { key: string; value: string }[]) => writeFileSync(join(pools, poolFileName(pool)), encodePool(records));
+    const writePool = (pool: PoolNumber, records: { key: string; value: string }[]) =>
+      writeFileSync(join(pools, poolFileName(pool)), encodePool(records));
     writePool(0, [{ key: "slow", value: "1" }]);
     writePool(3, [{ key: "HostName", value: "hv01" }]);
     // A hook still running at stop: on SIGTERM it copies pool 1, which shows what the host saw then.
     const hook = join(dir, "slow-hook");
-    writeFileSync(hook, `#!/bin/sh\ntrap 'cp "$KVP_POOL_DIR/${poolFileName(1)}" "${snapshot}/"; exit 0' TERM\nwhile :; do sleep 0.05; done\n`, { mode: 0o755 });
+    writeFileSync(
+      hook,
+      `#!/bin/sh\ntrap 'cp "$KVP_POOL_DIR/${poolFileName(1)}" "${snapshot}/"; exit 0' TERM\nwhile :; do sleep 0.05; done\n`,
+      { mode: 0o755 },
+    );
     const config = validateConfig(
-      { hooks: [{ name: "slow", command: [hook], keys: ["slow"] }], hooksDir: join(dir, "hooks.d"), lockTimeoutSeconds: 5, safetyNetSeconds: 600 },
+      {
+        hooks: [{ name: "slow", command: [hook], keys: ["slow"] }],
+        hooksDir: join(dir, "hooks.d"),
+        lockTimeoutSeconds: 5,
+        safetyNetSeconds: 600,
+      },
       "test",
       { poolDir: pools, stateDir: state },
     );
@@ -243,9 +312,21 @@ describe("the agent's status in pool 1", () => {
     expect(status()).toBe("stopped");
     expect(ourValues(snapshot).get(REPORT_KEYS.status)).toBe("stopping");
     // The hook handled SIGTERM and exited 0; it was stopped, not timed out.
-    expect(JSON.parse(ourValues(dir).get(hookReportKey("slow"))!)).toEqual({ event: "added", key: "slow", exit: 0, at: expect.any(String), ms: expect.any(Number) });
+    expect(JSON.parse(ourValues(dir).get(hookReportKey("slow"))!)).toEqual({
+      event: "added",
+      key: "slow",
+      exit: 0,
+      at: expect.any(String),
+      ms: expect.any(Number),
+    });
 
-    expect(lines.filter((l) => / info: status /.test(l)).map((l) => l.trim().split(" ").at(-1))).toEqual(["ready", "degraded", "ready", "stopping", "stopped"]);
+    expect(lines.filter((l) => / info: status /.test(l)).map((l) => l.trim().split(" ").at(-1))).toEqual([
+      "ready",
+      "degraded",
+      "ready",
+      "stopping",
+      "stopped",
+    ]);
     expect(lines.filter((l) => l.includes("pool 3") && l.includes("is missing"))).toHaveLength(1);
     const { ours, others } = readPool1(dir);
     expect(ours.every((x) => isAgentKey(x.key))).toBe(true);

@@ -156,7 +156,9 @@ export class Reporter {
   private failed(error: unknown): void {
     const code = isPoolFileError(error) ? error.code : "io";
     if (this.failing !== code) {
-      this.options.log.warning(`cannot report to the host through pool 1: ${(error as Error).message}; retrying quietly`);
+      this.options.log.warning(
+        `cannot report to the host through pool 1: ${(error as Error).message}; retrying quietly`,
+      );
       this.failing = code;
       this.options.onHealth?.(isPoolFileError(error) ? error : undefined);
     }

@@ -43,12 +43,15 @@ describe("systemd unit", () => {
   }
 
   it("passes systemd-analyze verify with nothing on stderr", () => {
-    if (!hasAnalyze) throw new Error("systemd-analyze is missing: apt-get install -y systemd (scripts/setup.sh --for-tests should)");
+    if (!hasAnalyze)
+      throw new Error("systemd-analyze is missing: apt-get install -y systemd (scripts/setup.sh --for-tests should)");
     expect(verify("kvp-agent.service", text)).toBe("");
   });
 
   it("would notice a broken unit (the check reads stderr, not the exit code)", () => {
     if (!hasAnalyze) throw new Error("systemd-analyze is missing: apt-get install -y systemd");
-    expect(verify("broken.service", text.replace(/^\[Service\]$/m, "[Service]\nNoSuchSetting=1"))).toMatch(/NoSuchSetting/);
+    expect(verify("broken.service", text.replace(/^\[Service\]$/m, "[Service]\nNoSuchSetting=1"))).toMatch(
+      /NoSuchSetting/,
+    );
   });
 });

@@ -13,7 +13,8 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 
 /** Writes the five pool files as the daemon would create them, with `pools` content. */
 export function writePools(dir: string, pools: Partial<Record<0 | 1 | 2 | 3 | 4, KvpRecord[]>>): void {
-  for (const pool of [0, 1, 2, 3, 4] as const) writeFileSync(join(dir, poolFileName(pool)), encodePool(pools[pool] ?? []));
+  for (const pool of [0, 1, 2, 3, 4] as const)
+    writeFileSync(join(dir, poolFileName(pool)), encodePool(pools[pool] ?? []));
 }
 
 /** A context with captured output, the real spawn, a fixed boot id and a clock that ticks per call. */

@@ -36,9 +36,8 @@ const bundled = await build({
   conditions: ["@hyperv-kvp/source"],
   logLevel: "warning",
 });
-const { applyBatches, writeItems, batchesOf, resolveVm, MemoryHostTestDouble, WsmanTransport, WsmanClient } = await import(
-  `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`
-);
+const { applyBatches, writeItems, batchesOf, resolveVm, MemoryHostTestDouble, WsmanTransport, WsmanClient } =
+  await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`);
 
 const VM = "11111111-2222-3333-4444-555555555555";
 const noWait = { sleep: async () => {} };
@@ -62,13 +61,24 @@ for (const n of [1, 128, 1000]) {
   const vm = await resolveVm(naive, "bench");
   for (const record of records) await applyBatches(naive, vm, batchesOf("AddKvpItems", [record], 1), noWait);
   const naiveMs = performance.now() - start;
-  rows.push({ items: n, kvpHost: batched.calls.snapshot(), kvpHostTotal: batched.calls.total, naiveTotal: naive.calls.total, kvpHostMs: +batchedMs.toFixed(1), naiveMs: +naiveMs.toFixed(1) });
+  rows.push({
+    items: n,
+    kvpHost: batched.calls.snapshot(),
+    kvpHostTotal: batched.calls.total,
+    naiveTotal: naive.calls.total,
+    kvpHostMs: +batchedMs.toFixed(1),
+    naiveMs: +naiveMs.toFixed(1),
+  });
 }
 
 console.log("kvp-host set: WMI calls on the in-memory test double (synchronous jobs); not a real host\n");
 for (const r of rows) {
-  const detail = Object.entries(r.kvpHost).map(([k, v]) => `${v} × ${k}`).join(", ");
-  console.log(`${String(r.items).padStart(5)} items: kvp-host ${r.kvpHostTotal} calls (${detail}); naive one-per-call ${r.naiveTotal} calls`);
+  const detail = Object.entries(r.kvpHost)
+    .map(([k, v]) => `${v} × ${k}`)
+    .join(", ");
+  console.log(
+    `${String(r.items).padStart(5)} items: kvp-host ${r.kvpHostTotal} calls (${detail}); naive one-per-call ${r.naiveTotal} calls`,
+  );
 }
 console.log(`\n${JSON.stringify(rows)}`);
 
@@ -83,8 +93,25 @@ async function simBench() {
   const dir = mkdtempSync(join(tmpdir(), "kvp-host-bench-"));
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
     { stdio: "pipe" },
   );
   const cert = readFileSync(join(dir, "cert.pem"), "utf8");
@@ -96,7 +123,15 @@ async function simBench() {
     https: { key: readFileSync(join(dir, "key.pem"), "utf8"), cert },
     users: { Administrator: password },
   });
-  const connect = () => new WsmanTransport(new WsmanClient({ endpoint: host.endpoint, ca: cert, auth: { kind: "ntlm", user: "Administrator", password }, timeoutMs: 60_000 }));
+  const connect = () =>
+    new WsmanTransport(
+      new WsmanClient({
+        endpoint: host.endpoint,
+        ca: cert,
+        auth: { kind: "ntlm", user: "Administrator", password },
+        timeoutMs: 60_000,
+      }),
+    );
   const simRows = [];
   try {
     for (const n of sizes) {
@@ -113,13 +148,22 @@ async function simBench() {
       for (const record of records) await applyBatches(naive, vm, batchesOf("AddKvpItems", [record], 1), {});
       const naiveMs = performance.now() - start;
       naive.close();
-      simRows.push({ items: n, kvpHost: batched.calls.snapshot(), kvpHostTotal: batched.calls.total, naiveTotal: naive.calls.total, kvpHostMs: Math.round(batchedMs), naiveMs: Math.round(naiveMs) });
+      simRows.push({
+        items: n,
+        kvpHost: batched.calls.snapshot(),
+        kvpHostTotal: batched.calls.total,
+        naiveTotal: naive.calls.total,
+        kvpHostMs: Math.round(batchedMs),
+        naiveMs: Math.round(naiveMs),
+      });
     }
   } finally {
     await host.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log("\nkvp-host set against hyperv-sim (loopback HTTPS, NTLM, real hv_kvp_daemon; WS-Management calls incl. job polls)\n");
+  console.log(
+    "\nkvp-host set against hyperv-sim (loopback HTTPS, NTLM, real hv_kvp_daemon; WS-Management calls incl. job polls)\n",
+  );
   for (const r of simRows) {
     console.log(
       `${String(r.items).padStart(5)} items: kvp-host ${r.kvpHostTotal} calls in ${r.kvpHostMs} ms; naive one-per-call ${r.naiveTotal} calls in ${r.naiveMs} ms; naive/kvp-host ${(r.naiveMs / r.kvpHostMs).toFixed(1)}× time, ${(r.naiveTotal / r.kvpHostTotal).toFixed(1)}× calls`,

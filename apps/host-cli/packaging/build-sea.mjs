@@ -66,7 +66,8 @@ function parseArgs(argv) {
   }
   if (options.target === undefined) throw new UsageError(`--target is required (${USAGE})`);
   if (options.out === undefined) throw new UsageError(`--out is required (${USAGE})`);
-  if (!Object.hasOwn(TARGETS, options.target)) throw new UsageError(`unknown --target ${JSON.stringify(options.target)}: ${Object.keys(TARGETS).join(", ")}`);
+  if (!Object.hasOwn(TARGETS, options.target))
+    throw new UsageError(`unknown --target ${JSON.stringify(options.target)}: ${Object.keys(TARGETS).join(", ")}`);
   return options;
 }
 
@@ -74,13 +75,17 @@ async function buildExecutable({ target, out, build }) {
   const bundle = join(appDir, "dist", "kvp-host.cjs");
   if (build) {
     const built = spawnSync(process.execPath, ["build.mjs"], { cwd: appDir, stdio: ["ignore", "inherit", "inherit"] });
-    if (built.error || built.status !== 0) throw new Error(`node build.mjs in ${appDir} failed (${built.error?.message ?? `exit ${built.status}`})`);
+    if (built.error || built.status !== 0)
+      throw new Error(`node build.mjs in ${appDir} failed (${built.error?.message ?? `exit ${built.status}`})`);
   }
-  if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: build it (node build.mjs in apps/host-cli), or drop --no-build`);
+  if (!existsSync(bundle))
+    throw new Error(`${bundle} does not exist: build it (node build.mjs in apps/host-cli), or drop --no-build`);
   const version = packageVersion(join(appDir, "package.json"));
   const started = Date.now();
   const result = await buildSea({ bundle, target, out: join(out, TARGETS[target](version)), assets: ASSETS });
-  process.stderr.write(`${TOOL}: ${target}: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB, Node ${result.node}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `${TOOL}: ${target}: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB, Node ${result.node}, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return [result.path, writeNotices(out, version, bundle, result.node)];
 }
 
@@ -91,9 +96,20 @@ async function buildExecutable({ target, out, build }) {
  */
 function writeNotices(out, version, bundle, nodeVersion) {
   const bundled = parseNotices(readFileSync(join(bundle, "..", "THIRD-PARTY-NOTICES.txt"), "utf8"));
-  const node = { name: "node", version: nodeVersion, license: "MIT and others, see below", text: readFileSync(nodeLicensePath(nodeVersion), "utf8").trim() };
+  const node = {
+    name: "node",
+    version: nodeVersion,
+    license: "MIT and others, see below",
+    text: readFileSync(nodeLicensePath(nodeVersion), "utf8").trim(),
+  };
   const path = join(out, `kvp-host-${version}-THIRD-PARTY-NOTICES.txt`);
-  writeFileSync(path, noticesText(`kvp-host ${version} (the single executables kvp-host-${version}-win-x64.exe and kvp-host-${version}-linux-x64)`, [node, ...bundled]));
+  writeFileSync(
+    path,
+    noticesText(
+      `kvp-host ${version} (the single executables kvp-host-${version}-win-x64.exe and kvp-host-${version}-linux-x64)`,
+      [node, ...bundled],
+    ),
+  );
   return path;
 }
 

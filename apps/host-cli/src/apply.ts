@@ -5,7 +5,14 @@
  * (spec §6: UNVERIFIED), so the host is read again and each of its items reported as
  * applied or not, or as unknown when that read fails too.
  */
-import { type KvpRecord, type WmiError, describeJobFailure, describeReturnCode, encodeKvpItem, isJobSuccessful } from "@hyperv-kvp/kvp-core";
+import {
+  type KvpRecord,
+  type WmiError,
+  describeJobFailure,
+  describeReturnCode,
+  encodeKvpItem,
+  isJobSuccessful,
+} from "@hyperv-kvp/kvp-core";
 import { HostCliError } from "./cli-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";
@@ -42,7 +49,12 @@ function appliedIn(method: KvpMethod, item: KvpRecord, stored: ReadonlyMap<strin
  *   message names the VM, the keys, the return code's meaning and the job's error text, then
  *   which items are applied, not applied or unknown; `details` holds the same as lists.
  */
-export async function applyBatches(transport: HyperVTransport, vm: VmInfo, batches: readonly Batch[], options: ApplyOptions = {}): Promise<number> {
+export async function applyBatches(
+  transport: HyperVTransport,
+  vm: VmInfo,
+  batches: readonly Batch[],
+  options: ApplyOptions = {},
+): Promise<number> {
   const source = options.source ?? "host";
   const applied: string[] = [];
   for (let i = 0; i < batches.length; i++) {
@@ -66,7 +78,10 @@ export async function applyBatches(transport: HyperVTransport, vm: VmInfo, batch
         throw await partialFailure({ code: "job-lost", reason }, what, batch, batches.slice(i + 1), applied, options);
       }
       if (!waited.finished) {
-        failure = { code: "job-timeout", reason: `${describeJobFailure(waited.job)} after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; it may still complete` };
+        failure = {
+          code: "job-timeout",
+          reason: `${describeJobFailure(waited.job)} after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; it may still complete`,
+        };
       } else if (!isJobSuccessful(waited.job.jobState)) {
         const errors: WmiError[] = await transport.getJobErrors(result.jobId).catch(() => []);
         failure = { code: "job-failed", reason: describeJobFailure(waited.job, errors) };
@@ -111,6 +126,12 @@ async function partialFailure(
   const lines = [`${what}: ${failure.reason}`];
   lines.push(allApplied.length === 0 ? "applied: none" : `applied: ${allApplied.length} (${listKeys(allApplied)})`);
   if (allNot.length > 0) lines.push(`not applied: ${allNot.length} (${listKeys(allNot)})`);
-  if (unknown.length > 0) lines.push(`unknown (the host could not be read again): ${unknown.length} (${listKeys(unknown)})`);
-  return new HostCliError(failure.code, lines.join("\n"), undefined, { applied: allApplied, notApplied: allNot, unknown, reason: failure.reason });
+  if (unknown.length > 0)
+    lines.push(`unknown (the host could not be read again): ${unknown.length} (${listKeys(unknown)})`);
+  return new HostCliError(failure.code, lines.join("\n"), undefined, {
+    applied: allApplied,
+    notApplied: allNot,
+    unknown,
+    reason: failure.reason,
+  });
 }

@@ -29,7 +29,15 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
  *   the host, not the change, failed; the message says which items the host shows applied);
  * - `io`: the transport failed or answered something we cannot read (exit 3).
  */
-export type HostCliErrorCode = "usage" | "ambiguous" | "not-found" | "refused" | "job-failed" | "job-timeout" | "job-lost" | "io";
+export type HostCliErrorCode =
+  | "usage"
+  | "ambiguous"
+  | "not-found"
+  | "refused"
+  | "job-failed"
+  | "job-timeout"
+  | "job-lost"
+  | "io";
 
 /** The one error class of kvp-host; `code` says which kind of failure it is. */
 export class HostCliError extends Error {

@@ -16,7 +16,11 @@ function usageError(f: () => unknown): { code: string; message: string } {
 describe("clientOptionsOf: plain HTTP (issue #6)", () => {
   it("--http with NTLM needs nothing more: the client seals every message", () => {
     const options = clientOptionsOf({ ...base, http: true }, "pw", undefined);
-    expect(options).toEqual({ endpoint: "http://hv01:5985/wsman", auth: { kind: "ntlm", user: "admin", password: "pw" }, timeoutMs: 60_000 });
+    expect(options).toEqual({
+      endpoint: "http://hv01:5985/wsman",
+      auth: { kind: "ntlm", user: "admin", password: "pw" },
+      timeoutMs: 60_000,
+    });
     expect(new WsmanClient(options).sealed).toBe(true);
   });
 
@@ -37,7 +41,9 @@ describe("clientOptionsOf: plain HTTP (issue #6)", () => {
     const error = usageError(() => clientOptionsOf({ ...base, http: true, auth: "basic" }, "pw", undefined));
     expect(error.code).toBe("usage");
     expect(error.message).toMatch(/Basic over plain HTTP .*--allow-unencrypted/);
-    expect(clientOptionsOf({ ...base, http: true, auth: "basic", allowUnencrypted: true }, "pw", undefined)).toMatchObject({
+    expect(
+      clientOptionsOf({ ...base, http: true, auth: "basic", allowUnencrypted: true }, "pw", undefined),
+    ).toMatchObject({
       endpoint: "http://hv01:5985/wsman",
       auth: { kind: "basic" },
       allowUnencrypted: true,
@@ -46,7 +52,12 @@ describe("clientOptionsOf: plain HTTP (issue #6)", () => {
 
   it("--allow-unencrypted changes nothing over HTTPS", () => {
     const options = clientOptionsOf({ ...base, allowUnencrypted: true, auth: "basic" }, "pw", "CA PEM");
-    expect(options).toEqual({ endpoint: "https://hv01:5986/wsman", auth: { kind: "basic", user: "admin", password: "pw" }, timeoutMs: 60_000, ca: "CA PEM" });
+    expect(options).toEqual({
+      endpoint: "https://hv01:5986/wsman",
+      auth: { kind: "basic", user: "admin", password: "pw" },
+      timeoutMs: 60_000,
+      ca: "CA PEM",
+    });
     expect(new WsmanClient(options).sealed).toBe(false);
   });
 });

@@ -40,7 +40,8 @@ export function endpointOf(args: ConnectionArgs): string {
 export function timeoutMsOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
   const seconds = Number(text);
-  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) throw usage(`invalid --timeout ${JSON.stringify(text)}: seconds, more than 0`);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
+    throw usage(`invalid --timeout ${JSON.stringify(text)}: seconds, more than 0`);
   return Math.round(seconds * 1000);
 }
 
@@ -53,7 +54,8 @@ export function timeoutMsOf(text: string | undefined): number {
  */
 export function clientOptionsOf(args: ConnectionArgs, password: string, ca: string | undefined): WsmanClientOptions {
   const endpoint = endpointOf(args);
-  if (args.user === undefined || args.user === "") throw usage("no user: give --user U (DOMAIN\\user for a domain account)");
+  if (args.user === undefined || args.user === "")
+    throw usage("no user: give --user U (DOMAIN\\user for a domain account)");
   const given = args.auth ?? "ntlm";
   if (given !== "ntlm" && given !== "basic") throw usage(`invalid --auth ${JSON.stringify(given)}: basic or ntlm`);
   const kind: "ntlm" | "basic" = given;
@@ -65,10 +67,14 @@ export function clientOptionsOf(args: ConnectionArgs, password: string, ca: stri
       "Basic over plain HTTP sends the password and data readable (and WinRM refuses it by default): use HTTPS, NTLM (which seals messages over HTTP), or add --allow-unencrypted if the host allows unencrypted traffic",
     );
   }
-  if (args.http && args.endpoint !== undefined) throw usage("--http goes with --host; write the scheme in --endpoint instead");
+  if (args.http && args.endpoint !== undefined)
+    throw usage("--http goes with --host; write the scheme in --endpoint instead");
   if (args.insecure && ca !== undefined) throw usage("give --ca or --insecure, not both");
   const slash = args.user.indexOf("\\");
-  const auth = slash > 0 ? { kind, user: args.user.slice(slash + 1), domain: args.user.slice(0, slash), password } : { kind, user: args.user, password };
+  const auth =
+    slash > 0
+      ? { kind, user: args.user.slice(slash + 1), domain: args.user.slice(0, slash), password }
+      : { kind, user: args.user, password };
   return {
     endpoint,
     auth,

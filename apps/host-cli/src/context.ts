@@ -41,7 +41,10 @@ export interface CliContext {
   /** The platform whose shells the help's examples are written for: `win32` PowerShell and cmd, else sh (the default). */
   readonly platform?: string;
   /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
-  readonly signals?: { once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown; off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown };
+  readonly signals?: {
+    once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
+    off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
+  };
   /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
   readonly watchSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }

@@ -51,16 +51,26 @@ export function sourcesOf(filter: SourceFilter): KvpSource[] {
  * Decodes one WMI array of items as `source`, reassembling chunked values unless `raw`.
  * Pure: the caller fetched the strings.
  */
-export function decodeSourceItems(source: KvpSource, xmls: readonly string[], options: ReadItemsOptions = {}): ItemsRead {
+export function decodeSourceItems(
+  source: KvpSource,
+  xmls: readonly string[],
+  options: ReadItemsOptions = {},
+): ItemsRead {
   const notes: string[] = [];
   const decoded = decodeKvpItems(xmls, { defaultSource: source });
-  for (const error of decoded.errors) notes.push(`${SOURCE_ARRAYS[source]} #${error.index} unreadable: ${error.error.message}`);
+  for (const error of decoded.errors)
+    notes.push(`${SOURCE_ARRAYS[source]} #${error.index} unreadable: ${error.error.message}`);
   // The array says where an item lives; a Source property that disagrees is the producer's slip.
   const records = decoded.items.map((item) => ({ key: item.name, value: item.data }));
   if (options.raw) return { items: records.map((r) => ({ source, key: r.key, value: r.value })), notes };
   const reassembled = reassembleRecords(records);
   for (const problem of reassembled.problems) notes.push(`${source}: ${problem.message}`);
-  const items = reassembled.records.map((r): ListedItem => (r.parts === undefined ? { source, key: r.key, value: r.value } : { source, key: r.key, value: r.value, parts: r.parts.length }));
+  const items = reassembled.records.map(
+    (r): ListedItem =>
+      r.parts === undefined
+        ? { source, key: r.key, value: r.value }
+        : { source, key: r.key, value: r.value, parts: r.parts.length },
+  );
   return { items, notes };
 }
 
@@ -68,18 +78,27 @@ export function decodeSourceItems(source: KvpSource, xmls: readonly string[], op
  * Reads the items of `filter`'s sources: the component (guest, intrinsic) and the setting
  * data (host, host-only) are fetched only when a source needs them.
  */
-export async function readItems(transport: HyperVTransport, vm: VmInfo, filter: SourceFilter, options: ReadItemsOptions = {}): Promise<ItemsRead> {
+export async function readItems(
+  transport: HyperVTransport,
+  vm: VmInfo,
+  filter: SourceFilter,
+  options: ReadItemsOptions = {},
+): Promise<ItemsRead> {
   const sources = sourcesOf(filter);
   let component: KvpComponentInfo | undefined;
   let settings: KvpSettingDataInfo | undefined;
   const notes: string[] = [];
   if (sources.includes("guest") || sources.includes("intrinsic")) {
     component = await transport.getKvpComponent(vm.id);
-    if (component === undefined) notes.push(`VM ${JSON.stringify(vm.name)} has no KVP exchange component: guest items are unavailable (is it running?)`);
+    if (component === undefined)
+      notes.push(
+        `VM ${JSON.stringify(vm.name)} has no KVP exchange component: guest items are unavailable (is it running?)`,
+      );
   }
   if (sources.includes("host") || sources.includes("host-only")) {
     settings = await transport.getKvpSettingData(vm.id);
-    if (settings === undefined) notes.push(`VM ${JSON.stringify(vm.name)} has no KVP setting data: host items are unavailable`);
+    if (settings === undefined)
+      notes.push(`VM ${JSON.stringify(vm.name)} has no KVP setting data: host items are unavailable`);
   }
   const items: ListedItem[] = [];
   for (const source of sources) {
@@ -92,7 +111,11 @@ export async function readItems(transport: HyperVTransport, vm: VmInfo, filter: 
   return { items, notes };
 }
 
-function arrayOf(source: KvpSource, component: KvpComponentInfo | undefined, settings: KvpSettingDataInfo | undefined): readonly string[] | undefined {
+function arrayOf(
+  source: KvpSource,
+  component: KvpComponentInfo | undefined,
+  settings: KvpSettingDataInfo | undefined,
+): readonly string[] | undefined {
   switch (source) {
     case "guest":
       return component?.guestItems;

@@ -31,7 +31,13 @@ describe("waitForJob when reading the job fails", () => {
     };
     const retried: unknown[] = [];
     const c = clock();
-    const result = await waitForJob(host, jobId!, { timeoutMs: 10_000, now: c.now, sleep: c.sleep, retryable, onRetry: (e) => retried.push(e) });
+    const result = await waitForJob(host, jobId!, {
+      timeoutMs: 10_000,
+      now: c.now,
+      sleep: c.sleep,
+      retryable,
+      onRetry: (e) => retried.push(e),
+    });
     expect(result.finished).toBe(true);
     expect(retried).toEqual([blip, blip, blip]);
     // Each failed read backs off: 50, 100, 200 ms; once the job is read again, polling is back
@@ -46,7 +52,9 @@ describe("waitForJob when reading the job fails", () => {
       throw blip;
     };
     const c = clock();
-    await expect(waitForJob(host, jobId!, { timeoutMs: 3_000, now: c.now, sleep: c.sleep, retryable })).rejects.toBe(blip);
+    await expect(waitForJob(host, jobId!, { timeoutMs: 3_000, now: c.now, sleep: c.sleep, retryable })).rejects.toBe(
+      blip,
+    );
     expect(c.sleeps.reduce((a, b) => a + b, 0)).toBe(3_000);
     expect(Math.max(...c.sleeps)).toBeLessThanOrEqual(MAX_POLL_INTERVAL_MS);
   });

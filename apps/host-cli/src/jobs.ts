@@ -56,7 +56,11 @@ export function timerSleep(ms: number): Promise<void> {
  *   when the deadline passes without the job read again (a connection failure is not a job
  *   failure: the caller says what that means for the items).
  */
-export async function waitForJob(transport: HyperVTransport, jobId: string, options: JobWaitOptions = {}): Promise<JobWaitResult> {
+export async function waitForJob(
+  transport: HyperVTransport,
+  jobId: string,
+  options: JobWaitOptions = {},
+): Promise<JobWaitResult> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? timerSleep;
   const start = now();

@@ -47,7 +47,10 @@ function run(
     ...options.watch,
     ...options.platform,
   };
-  return main(["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args], ctx).then((code) => ({ code, stdout, stderr, connected, requests, host }));
+  return main(
+    ["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args],
+    ctx,
+  ).then((code) => ({ code, stdout, stderr, connected, requests, host }));
 }
 
 describe("kvp-host main", () => {
@@ -56,7 +59,11 @@ describe("kvp-host main", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("NAME   GUID                                  STATE");
     expect(r.stdout).toContain(`web01  ${WEB01}  Running`);
-    expect(r.connected[0]).toMatchObject({ endpoint: "https://hv01:5986/wsman", auth: { kind: "ntlm", user: "admin", domain: "CORP", password: "pw" }, timeoutMs: 60_000 });
+    expect(r.connected[0]).toMatchObject({
+      endpoint: "https://hv01:5986/wsman",
+      auth: { kind: "ntlm", user: "admin", domain: "CORP", password: "pw" },
+      timeoutMs: 60_000,
+    });
     expect(r.host.closed).toBe(true);
   });
 
@@ -76,7 +83,9 @@ describe("kvp-host main", () => {
   });
 
   it("set with pairs and --from-file, --json report", async () => {
-    const r = await run(["set", "web01", "a=1", "b=x=y", "--from-file", "f.env", "--json"], { files: { "f.env": "# facts\nc=3\r\n\n" } });
+    const r = await run(["set", "web01", "a=1", "b=x=y", "--from-file", "f.env", "--json"], {
+      files: { "f.env": "# facts\nc=3\r\n\n" },
+    });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: ["a", "b", "c"], methodCalls: 1 });
     expect(r.host.vms[0]!.host.get("b")).toBe("x=y");
@@ -115,7 +124,12 @@ describe("kvp-host main", () => {
     expect(sealed.connected[0]?.allowUnencrypted).toBeUndefined();
     expect((await run(["--http", "--auth", "basic", "vms"])).code).toBe(2);
     const r = await run(["--http", "--allow-unencrypted", "--auth", "basic", "--timeout", "5", "vms"]);
-    expect(r.connected[0]).toMatchObject({ endpoint: "http://hv01:5985/wsman", allowUnencrypted: true, auth: { kind: "basic" }, timeoutMs: 5000 });
+    expect(r.connected[0]).toMatchObject({
+      endpoint: "http://hv01:5985/wsman",
+      allowUnencrypted: true,
+      auth: { kind: "basic" },
+      timeoutMs: 5000,
+    });
   });
 
   it("status prints the service health", async () => {
@@ -139,7 +153,12 @@ describe("kvp-host main", () => {
       },
     });
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([{ time: expect.any(String), type: "added", source: "guest", key: "state", value: "up" }]);
+    expect(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ time: expect.any(String), type: "added", source: "guest", key: "state", value: "up" }]);
     expect(r.stderr).toContain('kvp-host: watching guest items of VM "web01"');
     expect(signals.listenerCount("SIGINT")).toBe(0);
     expect(r.host.closed).toBe(true);
@@ -154,10 +173,21 @@ describe("kvp-host main", () => {
   });
 
   it("--transport powershell needs no host, user or password; --pwsh and $KVP_HOST_POWERSHELL choose the executable", async () => {
-    const r = await run(["--transport", "powershell", "--pwsh", "--cluster", "--timeout", "7", "vms"], { connection: [], env: { KVP_HOST_POWERSHELL: "/opt/pwsh/pwsh" } });
+    const r = await run(["--transport", "powershell", "--pwsh", "--cluster", "--timeout", "7", "vms"], {
+      connection: [],
+      env: { KVP_HOST_POWERSHELL: "/opt/pwsh/pwsh" },
+    });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.requests).toEqual([{ kind: "powershell", namespace: "root/HyperVCluster/v2", pwsh: true, timeoutMs: 7000, command: "/opt/pwsh/pwsh" }]);
+    expect(r.requests).toEqual([
+      {
+        kind: "powershell",
+        namespace: "root/HyperVCluster/v2",
+        pwsh: true,
+        timeoutMs: 7000,
+        command: "/opt/pwsh/pwsh",
+      },
+    ]);
     const remote = await run(["--transport", "powershell", "vms"]);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain("drop --host, --user, or use --transport wsman");
@@ -168,15 +198,22 @@ describe("kvp-host main", () => {
     const { PowerShellBridgeError } = await import("./transports/powershell-protocol.js");
     const r = await run(["--transport", "powershell", "vms"], {
       connection: [],
-      connectError: new PowerShellBridgeError("powershell-missing", "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)"),
+      connectError: new PowerShellBridgeError(
+        "powershell-missing",
+        "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)",
+      ),
     });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe("kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)\n");
+    expect(r.stderr).toBe(
+      "kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)\n",
+    );
   });
 
   it("watch says it stopped when a signal ended it", async () => {
     const signals = new EventEmitter();
-    const r = await run(["watch", "web01"], { watch: { signals, watchSleep: async () => void signals.emit("SIGINT") } });
+    const r = await run(["watch", "web01"], {
+      watch: { signals, watchSleep: async () => void signals.emit("SIGINT") },
+    });
     expect(r.code).toBe(0);
     expect(r.stderr.trim().split("\n").at(-1)).toBe("kvp-host: stopped watching");
   });
@@ -189,12 +226,17 @@ describe("kvp-host on Windows", () => {
     const byHost = await run(["vms"], { platform: WINDOWS });
     expect(byHost.code).toBe(0);
     expect(byHost.requests).toMatchObject([{ kind: "wsman", options: { endpoint: "https://hv01:5986/wsman" } }]);
-    const byEndpoint = await run(["vms"], { platform: WINDOWS, connection: ["--endpoint", "http://hv01:5985/wsman", "--user", "admin"] });
+    const byEndpoint = await run(["vms"], {
+      platform: WINDOWS,
+      connection: ["--endpoint", "http://hv01:5985/wsman", "--user", "admin"],
+    });
     expect(byEndpoint.code).toBe(0);
     expect(byEndpoint.requests).toMatchObject([{ kind: "wsman", options: { endpoint: "http://hv01:5985/wsman" } }]);
     const local = await run(["vms"], { platform: WINDOWS, connection: [], env: {} });
     expect(local.code).toBe(0);
-    expect(local.requests).toEqual([{ kind: "powershell", namespace: "root/virtualization/v2", pwsh: false, timeoutMs: 60_000 }]);
+    expect(local.requests).toEqual([
+      { kind: "powershell", namespace: "root/virtualization/v2", pwsh: false, timeoutMs: 60_000 },
+    ]);
     const pwsh = await run(["--pwsh", "vms"], { platform: WINDOWS, connection: [] });
     expect(pwsh.requests).toMatchObject([{ kind: "powershell", pwsh: true }]);
   });
@@ -207,7 +249,10 @@ describe("kvp-host on Windows", () => {
     const wsman = await run(["--transport", "wsman", "vms"], { platform: WINDOWS });
     expect(wsman.requests).toMatchObject([{ kind: "wsman" }]);
     // Elsewhere, --transport powershell is the only way to the bridge.
-    const linux = await run(["--transport", "powershell", "vms"], { platform: { platform: "linux", defaultTransport: "wsman" }, connection: [] });
+    const linux = await run(["--transport", "powershell", "vms"], {
+      platform: { platform: "linux", defaultTransport: "wsman" },
+      connection: [],
+    });
     expect(linux.requests).toMatchObject([{ kind: "powershell" }]);
   });
 
@@ -216,7 +261,9 @@ describe("kvp-host on Windows", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("kvp-host: --user goes with --host or --endpoint (WS-Management)");
     expect(r.requests).toEqual([]);
-    expect((await run(["--pwsh", "vms"], { platform: WINDOWS })).stderr).toContain("--pwsh goes with the PowerShell transport");
+    expect((await run(["--pwsh", "vms"], { platform: WINDOWS })).stderr).toContain(
+      "--pwsh goes with the PowerShell transport",
+    );
   });
 });
 

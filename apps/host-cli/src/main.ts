@@ -13,7 +13,16 @@ import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf, timeoutMsOf } from 
 import { type CliContext, type ConnectRequest, processContext } from "./context.js";
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
-import { formatList, formatRemove, formatStatus, formatTable, formatVms, formatWatchEvent, formatWrite, printable } from "./print.js";
+import {
+  formatList,
+  formatRemove,
+  formatStatus,
+  formatTable,
+  formatVms,
+  formatWatchEvent,
+  formatWrite,
+  printable,
+} from "./print.js";
 import { type HyperVTransport, chooseTransportKind } from "./transport.js";
 import { isPowerShellBridgeError } from "./transports/powershell-protocol.js";
 import { HYPERV_NAMESPACES } from "./transports/wsman.js";
@@ -101,13 +110,21 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
 
 function report(error: unknown, ctx: CliContext, json: boolean): number {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
+      return EXIT.ok;
     return EXIT.usage;
   }
   if (error instanceof HostCliError) {
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
     if (error.hint) ctx.stderr.write(`(see: ${error.hint})\n`);
-    if (json) ctx.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }, null, 2)}\n`);
+    if (json)
+      ctx.stdout.write(
+        `${JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }, null, 2)}\n`,
+      );
     return exitCodeOf(error.code);
   }
   if (isWsmanError(error)) {
@@ -123,20 +140,27 @@ function report(error: unknown, ctx: CliContext, json: boolean): number {
     ctx.stderr.write(`${TOOL}: unreadable answer from the host: ${error.message}\n`);
     return EXIT.io;
   }
-  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  ctx.stderr.write(
+    `${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+  );
   return EXIT.io;
 }
 
 function parseSource(text: string | undefined, command: string): SourceFilter {
   if (text === undefined) return "all";
   if ((SOURCES as readonly string[]).includes(text)) return text as SourceFilter;
-  throw new HostCliError("usage", `invalid --source ${JSON.stringify(text)}: ${SOURCES.join(", ")}`, `${TOOL} ${command} --help`);
+  throw new HostCliError(
+    "usage",
+    `invalid --source ${JSON.stringify(text)}: ${SOURCES.join(", ")}`,
+    `${TOOL} ${command} --help`,
+  );
 }
 
 function parseJobTimeout(text: string | undefined): number {
   if (text === undefined) return DEFAULT_JOB_TIMEOUT_MS;
   const seconds = Number(text);
-  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) throw new HostCliError("usage", `invalid --job-timeout ${JSON.stringify(text)}: seconds, more than 0`);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0)
+    throw new HostCliError("usage", `invalid --job-timeout ${JSON.stringify(text)}: seconds, more than 0`);
   return Math.round(seconds * 1000);
 }
 
@@ -144,35 +168,53 @@ function parseInterval(text: string | undefined): number {
   if (text === undefined) return DEFAULT_WATCH_INTERVAL_MS;
   const seconds = Number(text);
   if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) {
-    throw new HostCliError("usage", `invalid --interval ${JSON.stringify(text)}: seconds, from 0.1 to 3600`, `${TOOL} watch --help`);
+    throw new HostCliError(
+      "usage",
+      `invalid --interval ${JSON.stringify(text)}: seconds, from 0.1 to 3600`,
+      `${TOOL} watch --help`,
+    );
   }
   return Math.round(seconds * 1000);
 }
 
 function buildProgram(ctx: CliContext, state: { json: boolean }) {
   const program = new Command(TOOL)
-    .description("Read and write Hyper-V KVP items of VMs from the host: over WS-Management (WinRM), or on the Hyper-V host itself through PowerShell.")
+    .description(
+      "Read and write Hyper-V KVP items of VMs from the host: over WS-Management (WinRM), or on the Hyper-V host itself through PowerShell.",
+    )
     .version(VERSION, "-V, --version", "print the version")
     .option("--host <host>", "Hyper-V host name or address (https://HOST:5986/wsman)")
     .option("--endpoint <url>", "WS-Management endpoint URL instead of --host")
-    .option("--user <user>", "user name, DOMAIN\\user for a domain account; password from $KVP_HOST_PASSWORD or a prompt")
+    .option(
+      "--user <user>",
+      "user name, DOMAIN\\user for a domain account; password from $KVP_HOST_PASSWORD or a prompt",
+    )
     .addOption(new Option("--auth <kind>", "authentication").choices(["ntlm", "basic"]).default("ntlm"))
     .option("--ca <file>", "PEM CA certificate to trust for the host's TLS certificate")
     .option("--insecure", "do not verify the host's TLS certificate")
-    .option("--http", "plain HTTP on port 5985: with NTLM every message is sealed, as WinRM requires by default; --auth basic needs --allow-unencrypted")
-    .option("--allow-unencrypted", "send SOAP unsealed over plain HTTP, for hosts with AllowUnencrypted=true (needed for --auth basic over HTTP): data, and with Basic the password, travel readable")
+    .option(
+      "--http",
+      "plain HTTP on port 5985: with NTLM every message is sealed, as WinRM requires by default; --auth basic needs --allow-unencrypted",
+    )
+    .option(
+      "--allow-unencrypted",
+      "send SOAP unsealed over plain HTTP, for hosts with AllowUnencrypted=true (needed for --auth basic over HTTP): data, and with Basic the password, travel readable",
+    )
     .option("--timeout <seconds>", "longest wait for one WS-Management answer (default 60)")
     .addOption(
       new Option(
         "--transport <kind>",
         "wsman: WS-Management to --host or --endpoint (the default when either is given, and off Windows); powershell: the host kvp-host runs on, through a PowerShell bridge (the default on Windows without --host or --endpoint)",
-      ).choices([
-        "wsman",
-        "powershell",
-      ]),
+      ).choices(["wsman", "powershell"]),
     )
-    .option("--pwsh", `with the PowerShell transport: run pwsh (PowerShell 7) instead of powershell.exe ($${POWERSHELL_ENV} names another executable)`)
-    .option("--cluster", "manage VMs of the whole failover cluster through root\\HyperVCluster\\v2 (--host: the cluster name or any node)")
+    .option(
+      "--pwsh",
+      `with the PowerShell transport: run pwsh (PowerShell 7) instead of powershell.exe ($${POWERSHELL_ENV} names another executable)`,
+    )
+    .option(
+      "--cluster",
+      "manage VMs of the whole failover cluster through root\\HyperVCluster\\v2 (--host: the cluster name or any node)",
+    )
     .addHelpText("after", helpText(ctx.platform))
     .exitOverride()
     .showHelpAfterError(`(run ${TOOL} --help for usage)`)
@@ -184,7 +226,11 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
 
   /** How to reach the host, from the connection options: validated, password obtained. */
   const connectRequest = async (): Promise<ConnectRequest> => {
-    const args = program.opts() as ConnectionArgs & { cluster?: boolean; transport?: "wsman" | "powershell"; pwsh?: boolean };
+    const args = program.opts() as ConnectionArgs & {
+      cluster?: boolean;
+      transport?: "wsman" | "powershell";
+      pwsh?: boolean;
+    };
     const namespace = args.cluster ? HYPERV_NAMESPACES.cluster : HYPERV_NAMESPACES.host;
     const namesHost = args.host !== undefined || args.endpoint !== undefined;
     if (chooseTransportKind(args.transport, namesHost, ctx.defaultTransport ?? "wsman") === "powershell") {
@@ -205,13 +251,28 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
         );
       }
       const command = ctx.env[POWERSHELL_ENV];
-      return { kind: "powershell", namespace, pwsh: args.pwsh === true, timeoutMs: timeoutMsOf(args.timeout), ...(command ? { command } : {}) };
+      return {
+        kind: "powershell",
+        namespace,
+        pwsh: args.pwsh === true,
+        timeoutMs: timeoutMsOf(args.timeout),
+        ...(command ? { command } : {}),
+      };
     }
-    if (args.pwsh) throw new HostCliError("usage", "--pwsh goes with the PowerShell transport (--transport powershell; on Windows the default without --host or --endpoint)", `${TOOL} --help`);
+    if (args.pwsh)
+      throw new HostCliError(
+        "usage",
+        "--pwsh goes with the PowerShell transport (--transport powershell; on Windows the default without --host or --endpoint)",
+        `${TOOL} --help`,
+      );
     let password = ctx.env[PASSWORD_ENV];
     if (password === undefined) {
       if (ctx.promptPassword === undefined) {
-        throw new HostCliError("usage", `no password: set ${PASSWORD_ENV}, or run on a terminal to be asked (it is never taken from the command line)`, `${TOOL} --help`);
+        throw new HostCliError(
+          "usage",
+          `no password: set ${PASSWORD_ENV}, or run on a terminal to be asked (it is never taken from the command line)`,
+          `${TOOL} --help`,
+        );
       }
       // Validate the rest first, so nobody types a password for a command that cannot run.
       clientOptionsOf(args, "", undefined);
@@ -222,7 +283,10 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
       try {
         ca = await ctx.readFile(args.ca);
       } catch (error) {
-        throw new HostCliError("usage", `cannot read --ca ${JSON.stringify(args.ca)}: ${(error as { code?: string }).code ?? String(error)}`);
+        throw new HostCliError(
+          "usage",
+          `cannot read --ca ${JSON.stringify(args.ca)}: ${(error as { code?: string }).code ?? String(error)}`,
+        );
       }
     }
     return { kind: "wsman", options: clientOptionsOf(args, password, ca), namespace };
@@ -252,23 +316,37 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     onRetry: (error) => {
       if (retryNoted) return;
       retryNoted = true;
-      ctx.stderr.write(`${TOOL}: note: lost contact while waiting for a job (${printable((error as Error).message)}); retrying until --job-timeout\n`);
+      ctx.stderr.write(
+        `${TOOL}: note: lost contact while waiting for a job (${printable((error as Error).message)}); retrying until --job-timeout\n`,
+      );
     },
     ...(ctx.now ? { now: ctx.now } : {}),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
   });
-  const readRecords = async (pairs: readonly string[], fromFile: string | undefined, command: string): Promise<KvpRecord[]> => {
+  const readRecords = async (
+    pairs: readonly string[],
+    fromFile: string | undefined,
+    command: string,
+  ): Promise<KvpRecord[]> => {
     const records = parsePairArgs(pairs, command);
     if (fromFile !== undefined) {
       let text: string;
       try {
         text = fromFile === "-" ? await ctx.readStdin() : await ctx.readFile(fromFile);
       } catch (error) {
-        throw new HostCliError("usage", `cannot read --from-file ${JSON.stringify(fromFile)}: ${(error as { code?: string }).code ?? String(error)}`);
+        throw new HostCliError(
+          "usage",
+          `cannot read --from-file ${JSON.stringify(fromFile)}: ${(error as { code?: string }).code ?? String(error)}`,
+        );
       }
       records.push(...parsePairsText(text, fromFile === "-" ? "stdin" : fromFile));
     }
-    if (records.length === 0) throw new HostCliError("usage", "nothing to write: give KEY=VALUE arguments or --from-file", `${TOOL} ${command} --help`);
+    if (records.length === 0)
+      throw new HostCliError(
+        "usage",
+        "nothing to write: give KEY=VALUE arguments or --from-file",
+        `${TOOL} ${command} --help`,
+      );
     return records;
   };
 
@@ -301,7 +379,9 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
 
   program
     .command("get")
-    .description("print the value of KEY (exit 1 if absent); searches guest, intrinsic, host, host-only unless --source")
+    .description(
+      "print the value of KEY (exit 1 if absent); searches guest, intrinsic, host, host-only unless --source",
+    )
     .argument("<vm>", "VM name or GUID")
     .argument("<key>", "the key (exact case)")
     .option("--source <source>", `${SOURCES.join("|")} (default all)`)
@@ -324,7 +404,10 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
       .argument("[pairs...]", "KEY=VALUE items")
       .option("--from-file <file>", "KEY=VALUE lines or a JSON object of strings ('-' reads stdin)")
       .option("--host-only", "write HostOnlyItems (kept in the VM configuration, never sent to the guest)")
-      .option("--chunk", "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N")
+      .option(
+        "--chunk",
+        "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N",
+      )
       .option("--job-timeout <seconds>", "longest wait for each job (default 60)")
       .option("--json", "print what was done as JSON")
       .action(async (vm, pairs, opts) => {
@@ -346,7 +429,9 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
 
   program
     .command("remove")
-    .description("remove host items of VM, with every part KEY#i/N of a chunked KEY; exit 1 (nothing removed) if a key is absent")
+    .description(
+      "remove host items of VM, with every part KEY#i/N of a chunked KEY; exit 1 (nothing removed) if a key is absent",
+    )
     .argument("<vm>", "VM name or GUID")
     .argument("<keys...>", "keys to remove")
     .option("--host-only", "remove HostOnlyItems")
@@ -354,7 +439,9 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     .option("--json", "print what was removed as JSON")
     .action(async (vm, keys, opts) => {
       state.json = opts.json === true;
-      const result = await withHost((t) => removeItems(t, vm, keys, { ...(opts.hostOnly ? { hostOnly: true } : {}), ...jobOptions(opts.jobTimeout) }));
+      const result = await withHost((t) =>
+        removeItems(t, vm, keys, { ...(opts.hostOnly ? { hostOnly: true } : {}), ...jobOptions(opts.jobTimeout) }),
+      );
       if (opts.json) json(result);
       else ctx.stdout.write(formatRemove(result));
     });
@@ -373,7 +460,9 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
 
   program
     .command("watch")
-    .description("print changes of VM's KVP items (added, changed, removed) as they happen, until interrupted; reads every --interval seconds")
+    .description(
+      "print changes of VM's KVP items (added, changed, removed) as they happen, until interrupted; reads every --interval seconds",
+    )
     .argument("<vm>", "VM name or GUID")
     .option("--source <source>", `${SOURCES.join("|")} (default guest: what the VM reports)`)
     .option("--interval <seconds>", `pause between reads (default ${DEFAULT_WATCH_INTERVAL_MS / 1000})`)
@@ -400,7 +489,10 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
             ...(ctx.watchSleep ? { sleep: ctx.watchSleep } : {}),
             onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatWatchEvent(event)),
             onNote: (message) => ctx.stderr.write(`${TOOL}: note: ${printable(message)}\n`),
-            onReady: (found, count) => ctx.stderr.write(`${TOOL}: watching ${source} items of VM ${JSON.stringify(printable(found.name))} (${found.id}), ${count} now; Ctrl-C stops\n`),
+            onReady: (found, count) =>
+              ctx.stderr.write(
+                `${TOOL}: watching ${source} items of VM ${JSON.stringify(printable(found.name))} (${found.id}), ${count} now; Ctrl-C stops\n`,
+              ),
           }),
         );
       } finally {

@@ -2,11 +2,18 @@ import { describe, expect, it } from "vitest";
 import { isHostCliError } from "./cli-error.js";
 import { planRemove, planWrite, prepareRecords } from "./plan.js";
 
-const items = (n: number, prefix = "k") => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: `v${i}` }));
+const items = (n: number, prefix = "k") =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: `v${i}` }));
 
 describe("prepareRecords", () => {
   it("keeps the last value of a repeated key at its first place", () => {
-    expect(prepareRecords([{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "a", value: "3" }]).records).toEqual([
+    expect(
+      prepareRecords([
+        { key: "a", value: "1" },
+        { key: "b", value: "2" },
+        { key: "a", value: "3" },
+      ]).records,
+    ).toEqual([
       { key: "a", value: "3" },
       { key: "b", value: "2" },
     ]);
@@ -52,7 +59,11 @@ describe("planWrite", () => {
   });
 
   it("sorts into Add and Modify, skipping values already stored", () => {
-    const stored = new Map([["k0", "v0"], ["k1", "old"], ["other", "x"]]);
+    const stored = new Map([
+      ["k0", "v0"],
+      ["k1", "old"],
+      ["other", "x"],
+    ]);
     const plan = planWrite(stored, prepareRecords(items(3)), { mode: "upsert" });
     expect(plan.batches).toEqual([
       { method: "AddKvpItems", items: [{ key: "k2", value: "v2" }] },
@@ -62,8 +73,20 @@ describe("planWrite", () => {
   });
 
   it("removes stale parts and a plain key replaced by parts", () => {
-    const stored = new Map([["doc#1/4", "a"], ["doc#2/4", "b"], ["doc#3/4", "c"], ["doc#4/4", "d"], ["note", "plain"]]);
-    const prepared = prepareRecords([{ key: "doc", value: "x".repeat(2000) }, { key: "note", value: "y".repeat(1500) }], { chunk: true });
+    const stored = new Map([
+      ["doc#1/4", "a"],
+      ["doc#2/4", "b"],
+      ["doc#3/4", "c"],
+      ["doc#4/4", "d"],
+      ["note", "plain"],
+    ]);
+    const prepared = prepareRecords(
+      [
+        { key: "doc", value: "x".repeat(2000) },
+        { key: "note", value: "y".repeat(1500) },
+      ],
+      { chunk: true },
+    );
     const plan = planWrite(stored, prepared, { mode: "upsert" });
     expect(plan.add).toEqual(["doc#1/2", "doc#2/2", "note#1/2", "note#2/2"]);
     expect(plan.remove).toEqual(["doc#1/4", "doc#2/4", "doc#3/4", "doc#4/4", "note"]);
@@ -85,7 +108,11 @@ describe("planWrite", () => {
 
 describe("planRemove", () => {
   it("removes a key with its parts and reports missing keys", () => {
-    const stored = new Map([["a", "1"], ["b#1/2", "x"], ["b#2/2", "y"]]);
+    const stored = new Map([
+      ["a", "1"],
+      ["b#1/2", "x"],
+      ["b#2/2", "y"],
+    ]);
     expect(planRemove(stored, ["a", "b", "c"])).toMatchObject({ remove: ["a", "b#1/2", "b#2/2"], missing: ["c"] });
   });
 });

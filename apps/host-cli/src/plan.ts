@@ -60,7 +60,9 @@ export function prepareRecords(input: readonly KvpRecord[], options: PrepareOpti
     checkText("value", value, key);
     if (key === "") throw usage("invalid key: empty");
     if (parseChunkKey(key) !== undefined) {
-      throw usage(`invalid key ${JSON.stringify(key)}: it has the form of a part of a chunked value (KEY#i/N), which readers would reassemble`);
+      throw usage(
+        `invalid key ${JSON.stringify(key)}: it has the form of a part of a chunked value (KEY#i/N), which readers would reassemble`,
+      );
     }
     if (options.hostOnly) {
       records.push({ key, value });
@@ -69,7 +71,9 @@ export function prepareRecords(input: readonly KvpRecord[], options: PrepareOpti
     const keyUnits = utf16Units(key);
     const keyBytes = encodeUtf8(key).length;
     if (keyUnits > HOST_MAX_KEY_UNITS || keyBytes > MAX_KEY_BYTES) {
-      throw usage(`invalid key ${shorten(key)}: the guest cannot receive it whole (${keyUnits} UTF-16 units, ${keyBytes} bytes; limits ${HOST_MAX_KEY_UNITS} units, ${MAX_KEY_BYTES} bytes)`);
+      throw usage(
+        `invalid key ${shorten(key)}: the guest cannot receive it whole (${keyUnits} UTF-16 units, ${keyBytes} bytes; limits ${HOST_MAX_KEY_UNITS} units, ${MAX_KEY_BYTES} bytes)`,
+      );
     }
     if (options.chunk) {
       try {
@@ -99,7 +103,9 @@ function checkText(field: "key" | "value", text: string, key: string): void {
   const bad = findInvalidXmlChar(text);
   if (bad >= 0) {
     const code = text.codePointAt(bad)!.toString(16).toUpperCase().padStart(4, "0");
-    throw usage(`${what}: U+${code} at UTF-16 index ${bad} cannot travel in WMI's XML (XML 1.0 cannot carry it); nothing was written`);
+    throw usage(
+      `${what}: U+${code} at UTF-16 index ${bad} cannot travel in WMI's XML (XML 1.0 cannot carry it); nothing was written`,
+    );
   }
 }
 
@@ -127,7 +133,11 @@ export interface WritePlan {
 }
 
 /** Cuts `items` into calls of at most {@link MAX_KVP_ITEMS_PER_CALL}. */
-export function batchesOf(method: KvpMethod, items: readonly KvpRecord[], size: number = MAX_KVP_ITEMS_PER_CALL): Batch[] {
+export function batchesOf(
+  method: KvpMethod,
+  items: readonly KvpRecord[],
+  size: number = MAX_KVP_ITEMS_PER_CALL,
+): Batch[] {
   const batches: Batch[] = [];
   for (let i = 0; i < items.length; i += size) batches.push({ method, items: items.slice(i, i + size) });
   return batches;
@@ -147,14 +157,23 @@ export interface PlanWriteOptions {
  * do not overwrite, or a plain `K` when K is now chunked, are removed after the writes.
  * @throws {HostCliError} `refused` in `add` mode when a key (or a part of it) is stored.
  */
-export function planWrite(stored: ReadonlyMap<string, string>, prepared: PreparedRecords, options: PlanWriteOptions): WritePlan {
+export function planWrite(
+  stored: ReadonlyMap<string, string>,
+  prepared: PreparedRecords,
+  options: PlanWriteOptions,
+): WritePlan {
   const writing = new Set(prepared.records.map((r) => r.key));
   if (options.mode === "add") {
     const present = prepared.logicalKeys.filter((base) => [...stored.keys()].some(isPartOf(base)));
     if (present.length > 0) {
-      throw new HostCliError("refused", `${listKeys(present)} already exist${present.length === 1 ? "s" : ""}${options.vm === undefined ? "" : ` on VM ${JSON.stringify(options.vm.name)} (${options.vm.id})`}; add never replaces a key (set does)`, undefined, {
-        existing: present,
-      });
+      throw new HostCliError(
+        "refused",
+        `${listKeys(present)} already exist${present.length === 1 ? "s" : ""}${options.vm === undefined ? "" : ` on VM ${JSON.stringify(options.vm.name)} (${options.vm.id})`}; add never replaces a key (set does)`,
+        undefined,
+        {
+          existing: present,
+        },
+      );
     }
   }
   const adds: KvpRecord[] = [];
@@ -172,7 +191,11 @@ export function planWrite(stored: ReadonlyMap<string, string>, prepared: Prepare
     for (const key of stored.keys()) if (belongs(key) && !writing.has(key)) removes.push({ key, value: "" });
   }
   return {
-    batches: [...batchesOf("AddKvpItems", adds), ...batchesOf("ModifyKvpItems", modifies), ...batchesOf("RemoveKvpItems", removes)],
+    batches: [
+      ...batchesOf("AddKvpItems", adds),
+      ...batchesOf("ModifyKvpItems", modifies),
+      ...batchesOf("RemoveKvpItems", removes),
+    ],
     add: adds.map((r) => r.key),
     modify: modifies.map((r) => r.key),
     remove: removes.map((r) => r.key),
@@ -184,7 +207,10 @@ export function planWrite(stored: ReadonlyMap<string, string>, prepared: Prepare
  * Plans removing logical keys: each key and every stored part `K#i/N` of it.
  * @returns the batches, the stored keys removed, and the keys the user named that are not stored.
  */
-export function planRemove(stored: ReadonlyMap<string, string>, keys: readonly string[]): { batches: Batch[]; remove: string[]; missing: string[] } {
+export function planRemove(
+  stored: ReadonlyMap<string, string>,
+  keys: readonly string[],
+): { batches: Batch[]; remove: string[]; missing: string[] } {
   const remove: string[] = [];
   const missing: string[] = [];
   for (const base of new Set(keys)) {
@@ -193,7 +219,14 @@ export function planRemove(stored: ReadonlyMap<string, string>, keys: readonly s
     if (found.length === 0) missing.push(base);
     remove.push(...found);
   }
-  return { batches: batchesOf("RemoveKvpItems", remove.map((key) => ({ key, value: "" }))), remove, missing };
+  return {
+    batches: batchesOf(
+      "RemoveKvpItems",
+      remove.map((key) => ({ key, value: "" })),
+    ),
+    remove,
+    missing,
+  };
 }
 
 /** `"a", "b", "c" and 7 more` for messages. */

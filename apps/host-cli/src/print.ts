@@ -23,7 +23,9 @@ export const VM_STATES: Readonly<Record<number, string>> = Object.freeze({
 
 /** Text from the host made safe for one table cell: control characters shown escaped. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => (ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) =>
+    ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Rows under headers, columns padded to the widest cell (code points), two spaces apart; the last column is not padded. */
@@ -44,14 +46,21 @@ function stateName(vm: VmInfo): string {
 
 export function formatVms(vms: readonly VmInfo[]): string {
   if (vms.length === 0) return "(no VMs)\n";
-  return formatTable(["NAME", "GUID", "STATE"], vms.map((vm) => [printable(vm.name), vm.id, stateName(vm)]));
+  return formatTable(
+    ["NAME", "GUID", "STATE"],
+    vms.map((vm) => [printable(vm.name), vm.id, stateName(vm)]),
+  );
 }
 
 export function formatList(result: ListResult): string {
   if (result.items.length === 0) return `(no items on VM ${JSON.stringify(result.vm.name)})\n`;
   return formatTable(
     ["SOURCE", "KEY", "VALUE"],
-    result.items.map((i) => [i.source, printable(i.key) + (i.parts === undefined ? "" : ` (${i.parts} parts)`), printable(i.value)]),
+    result.items.map((i) => [
+      i.source,
+      printable(i.key) + (i.parts === undefined ? "" : ` (${i.parts} parts)`),
+      printable(i.value),
+    ]),
   );
 }
 

@@ -23,8 +23,14 @@ export async function resolveVm(transport: HyperVTransport, ref: string): Promis
   const byName = await transport.queryVms(vmsByNameQuery(ref));
   if (byName.length === 1) return byName[0]!;
   if (byName.length === 0) {
-    throw new HostCliError("not-found", `no VM named ${JSON.stringify(ref)}${guid === undefined ? "" : " and none with that GUID"} (kvp-host vms lists them)`);
+    throw new HostCliError(
+      "not-found",
+      `no VM named ${JSON.stringify(ref)}${guid === undefined ? "" : " and none with that GUID"} (kvp-host vms lists them)`,
+    );
   }
   const candidates = byName.map((vm) => `  ${vm.id}  ${JSON.stringify(vm.name)}`).join("\n");
-  throw new HostCliError("ambiguous", `${byName.length} VMs are named ${JSON.stringify(ref)}; name one by its GUID:\n${candidates}`);
+  throw new HostCliError(
+    "ambiguous",
+    `${byName.length} VMs are named ${JSON.stringify(ref)}; name one by its GUID:\n${candidates}`,
+  );
 }

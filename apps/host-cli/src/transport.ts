@@ -24,7 +24,11 @@ export function defaultTransportKind(platform: string): TransportKind {
  * reaches the host kvp-host runs on), so every `kvp-host --host …` works the same on Windows
  * and elsewhere; else `platformDefault` ({@link defaultTransportKind}).
  */
-export function chooseTransportKind(explicit: TransportKind | undefined, namesHost: boolean, platformDefault: TransportKind): TransportKind {
+export function chooseTransportKind(
+  explicit: TransportKind | undefined,
+  namesHost: boolean,
+  platformDefault: TransportKind,
+): TransportKind {
   return explicit ?? (namesHost ? "wsman" : platformDefault);
 }
 

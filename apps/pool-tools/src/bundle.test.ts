@@ -29,13 +29,22 @@ function pools() {
 }
 
 const run = (dir: string, args: string[], input?: string) =>
-  spawnSync(process.execPath, [bundle, "--dir", dir, ...args], { encoding: "utf8", ...(input === undefined ? {} : { input }) });
+  spawnSync(process.execPath, [bundle, "--dir", dir, ...args], {
+    encoding: "utf8",
+    ...(input === undefined ? {} : { input }),
+  });
 
 describe("the kvp-pool bundle", () => {
   it("--version prints the version in package.json (put there at build time, kept by nobody)", () => {
-    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     for (const flag of ["--version", "-V"]) {
-      expect(spawnSync(process.execPath, [bundle, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+      expect(spawnSync(process.execPath, [bundle, flag], { encoding: "utf8" })).toMatchObject({
+        status: 0,
+        stdout: `${version}\n`,
+        stderr: "",
+      });
     }
   });
 
@@ -53,12 +62,21 @@ describe("the kvp-pool bundle", () => {
   });
 
   it("ends quietly when its reader closes the pipe early (| head)", () => {
-    const made = makePoolDir({ 1: Array.from({ length: 2000 }, (_, i) => ({ key: `key-${i}`, value: "v".repeat(200) })) });
+    const made = makePoolDir({
+      1: Array.from({ length: 2000 }, (_, i) => ({ key: `key-${i}`, value: "v".repeat(200) })),
+    });
     cleanup = made.cleanup;
     // 400 kB of output against a 64 kB pipe: the writer meets EPIPE once head has gone.
-    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${bundle}" --dir "${made.dir}" list --pool 1 | head -c 10 >/dev/null`], {
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `set -o pipefail; "${process.execPath}" "${bundle}" --dir "${made.dir}" list --pool 1 | head -c 10 >/dev/null`,
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
@@ -85,7 +103,10 @@ describe("the kvp-pool bundle", () => {
     await until(() => stdout.split("\n").length > 2, "the second event");
     expect(run(dir, ["delete", "k"]).status).toBe(0);
     await until(() => stdout.split("\n").length > 3, "the third event");
-    const events = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(events.map((e) => [e.pool, e.type, e.key, e.value ?? null, e.previous ?? null])).toEqual([
       [1, "added", "k", "v1", null],
       [1, "changed", "k", "v2", "v1"],

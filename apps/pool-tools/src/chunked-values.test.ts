@@ -15,7 +15,8 @@ function pools(init: Parameters<typeof makePoolDir>[0] = {}) {
   return made.dir;
 }
 
-const stored = (dir: string, n = 1) => decodePool(readFileSync(join(dir, `.kvp_pool_${n}`))).records.map((r) => [r.key, r.value]);
+const stored = (dir: string, n = 1) =>
+  decodePool(readFileSync(join(dir, `.kvp_pool_${n}`))).records.map((r) => [r.key, r.value]);
 const r = (key: string, value: string): KvpRecord => ({ key, value });
 
 // 1022 + 1022 + 456 units of a two-byte character: three parts.
@@ -57,7 +58,9 @@ describe("set --chunk", () => {
     expect((await runCli(["--dir", dir, "get", "--raw", "report#2/3"])).stdout).toBe(`${"ü".repeat(1022)}\n`);
     const part = await runCli(["--dir", dir, "get", "report#2/3"]);
     expect(part.code).toBe(1);
-    expect(part.stderr).toMatch(/no key "report#2\/3" in pool 1 .*\(that names one part of a chunked value: get --raw reads it as stored\)/);
+    expect(part.stderr).toMatch(
+      /no key "report#2\/3" in pool 1 .*\(that names one part of a chunked value: get --raw reads it as stored\)/,
+    );
     expect((await runCli(["--dir", dir, "get", "--raw", "report"])).code).toBe(1);
 
     const list = await runCli(["--dir", dir, "list", "--pool", "1", "--json"]);
@@ -66,7 +69,9 @@ describe("set --chunk", () => {
       { pool: 1, poolName: "guest", index: 0, key: "a", value: "1" },
       { pool: 1, poolName: "guest", index: 1, key: "report", value: LONG, parts: 3 },
     ]);
-    expect((await runCli(["--dir", dir, "list", "--pool", "1"])).stdout).toBe(`# pool 1 (guest)\na = 1\nreport = ${LONG}   (3 parts)\n`);
+    expect((await runCli(["--dir", dir, "list", "--pool", "1"])).stdout).toBe(
+      `# pool 1 (guest)\na = 1\nreport = ${LONG}   (3 parts)\n`,
+    );
     const raw = JSON.parse((await runCli(["--dir", dir, "list", "--pool", "1", "--raw", "--json"])).stdout);
     expect(raw.map((x: { index: number; key: string }) => [x.index, x.key])).toEqual([
       [0, "a"],
@@ -78,7 +83,11 @@ describe("set --chunk", () => {
 
     const deleted = await runCli(["--dir", dir, "delete", "report", "--json"]);
     expect(deleted.code).toBe(0);
-    expect(JSON.parse(deleted.stdout).map((x: { key: string }) => x.key)).toEqual(["report#1/3", "report#2/3", "report#3/3"]);
+    expect(JSON.parse(deleted.stdout).map((x: { key: string }) => x.key)).toEqual([
+      "report#1/3",
+      "report#2/3",
+      "report#3/3",
+    ]);
     expect(stored(dir)).toEqual([["a", "1"]]);
   });
 
@@ -98,7 +107,14 @@ describe("set --chunk", () => {
     const file = join(dir, "facts.json");
     writeFileSync(file, JSON.stringify({ report: LONG, small: "1", emoji: "😀".repeat(600) }));
     expect((await runCli(["--dir", dir, "set", "--chunk", "--from-file", file])).code).toBe(0);
-    expect(stored(dir).map(([key]) => key)).toEqual(["report#1/3", "report#2/3", "report#3/3", "small", "emoji#1/2", "emoji#2/2"]);
+    expect(stored(dir).map(([key]) => key)).toEqual([
+      "report#1/3",
+      "report#2/3",
+      "report#3/3",
+      "small",
+      "emoji#1/2",
+      "emoji#2/2",
+    ]);
     expect((await runCli(["--dir", dir, "get", "emoji"])).stdout).toBe(`${"😀".repeat(600)}\n`);
   });
 
@@ -122,7 +138,9 @@ describe("set --chunk", () => {
     const dir = pools();
     const value = await runCli(["--dir", dir, "set", "k", "v".repeat(1023)]);
     expect(value.code).toBe(2);
-    expect(value.stderr).toMatch(/1023 UTF-16 units, limit 1022; the host would see it truncated\)\nkvp-pool: --chunk sends it whole, as parts KEY#1\/N … KEY#N\/N that kvp-pool get reassembles\nkvp-pool: --wire-limits/);
+    expect(value.stderr).toMatch(
+      /1023 UTF-16 units, limit 1022; the host would see it truncated\)\nkvp-pool: --chunk sends it whole, as parts KEY#1\/N … KEY#N\/N that kvp-pool get reassembles\nkvp-pool: --wire-limits/,
+    );
     const key = await runCli(["--dir", dir, "set", "K".repeat(255), "v"]);
     expect(key.code).toBe(2);
     expect(key.stderr).not.toMatch(/--chunk/);
@@ -152,7 +170,9 @@ describe("parts that cannot be reassembled", () => {
     ];
     const list = await runCli(["--dir", dir, "list", "--pool", "1", "--json"]);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout).map((x: KvpRecord) => [x.key, x.value])).toEqual(broken.map((x) => [x.key, x.value]));
+    expect(JSON.parse(list.stdout).map((x: KvpRecord) => [x.key, x.value])).toEqual(
+      broken.map((x) => [x.key, x.value]),
+    );
     expect(list.stderr).toBe(`${notes.join("\n")}\n`);
     expect((await runCli(["--dir", dir, "list", "--pool", "1"])).stderr).toBe(`${notes.join("\n")}\n`);
     expect((await runCli(["--dir", dir, "list", "--pool", "1", "--raw"])).stderr).toBe("");
@@ -162,7 +182,9 @@ describe("parts that cannot be reassembled", () => {
     const dir = pools({ 1: broken });
     const lost = await runCli(["--dir", dir, "get", "lost"]);
     expect(lost.code).toBe(1);
-    expect(lost.stderr).toMatch(/^kvp-pool: no key "lost" in pool 1 \(guest\) .*; "lost" is split into 3 parts but part\(s\) 2 are missing; shown as stored\n$/);
+    expect(lost.stderr).toMatch(
+      /^kvp-pool: no key "lost" in pool 1 \(guest\) .*; "lost" is split into 3 parts but part\(s\) 2 are missing; shown as stored\n$/,
+    );
     expect((await runCli(["--dir", dir, "get", "twice"])).stdout).toBe("plain\n");
   });
 
@@ -170,12 +192,16 @@ describe("parts that cannot be reassembled", () => {
     const dir = pools({ 1: broken });
     const text = await runCli(["--dir", dir, "check"]);
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/^pool 1 records 1,2: warning chunk-incomplete: "lost" is split into 3 parts but part\(s\) 2 are missing; shown as stored$/m);
+    expect(text.stdout).toMatch(
+      /^pool 1 records 1,2: warning chunk-incomplete: "lost" is split into 3 parts but part\(s\) 2 are missing; shown as stored$/m,
+    );
     expect(text.stdout).toMatch(/^pool 1 records 3,4: warning chunk-conflicting-totals: /m);
     expect(text.stdout).toMatch(/^pool 1 records 6,7: warning chunk-plain-beside-parts: /m);
     expect(text.stdout).toMatch(/: 8 record\(s\), 0 error\(s\), 0 warning\(s\), 3 chunked value problem\(s\)$/m);
     const json = JSON.parse((await runCli(["--dir", dir, "check", "--json"])).stdout);
-    expect(json[0].chunks.map((c: { key: string; reason: string; indexes: number[] }) => [c.key, c.reason, c.indexes])).toEqual([
+    expect(
+      json[0].chunks.map((c: { key: string; reason: string; indexes: number[] }) => [c.key, c.reason, c.indexes]),
+    ).toEqual([
       ["lost", "incomplete", [1, 2]],
       ["mixed", "conflicting-totals", [3, 4]],
       ["twice", "plain-beside-parts", [6, 7]],
@@ -186,7 +212,14 @@ describe("parts that cannot be reassembled", () => {
 describe("delete", () => {
   it("deletes a logical key with every part of any split; --raw deletes one stored record", async () => {
     const dir = pools({
-      1: [r("k#1/2", "a"), r("k", "plain"), r("k#2/2", "b"), r("k#1/3", "stale"), r("kk#1/2", "other"), r("k", "second")],
+      1: [
+        r("k#1/2", "a"),
+        r("k", "plain"),
+        r("k#2/2", "b"),
+        r("k#1/3", "stale"),
+        r("kk#1/2", "other"),
+        r("k", "second"),
+      ],
     });
     expect((await runCli(["--dir", dir, "delete", "--raw", "k#2/2"])).code).toBe(0);
     expect(stored(dir).map(([key]) => key)).toEqual(["k#1/2", "k", "k#1/3", "kk#1/2", "k"]);

@@ -20,7 +20,13 @@ const records = (dir: string, n: number) =>
 
 describe("kvp-pool list", () => {
   it("lists every pool with --json in file order, pool 2 synthesised", async () => {
-    const dir = pools({ 0: [{ key: "from-host", value: "h" }], 1: [{ key: "b", value: "2" }, { key: "a", value: "1" }] });
+    const dir = pools({
+      0: [{ key: "from-host", value: "h" }],
+      1: [
+        { key: "b", value: "2" },
+        { key: "a", value: "1" },
+      ],
+    });
     const { code, stdout } = await runCli(["--dir", dir, "list", "--json"]);
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { pool: number; key: string; value: string; synthesized?: boolean }[];
@@ -77,7 +83,8 @@ describe("kvp-pool list", () => {
       });
       return { code, stdout, stderr };
     };
-    const failure = "kvp-pool: pool 2 (auto): cannot tell what hv_kvp_daemon would send: cannot load the C library through koffi: no libc here\n";
+    const failure =
+      "kvp-pool: pool 2 (auto): cannot tell what hv_kvp_daemon would send: cannot load the C library through koffi: no libc here\n";
     const json = await run(["--json"]);
     expect(json.code).toBe(3);
     expect(json.stderr).toBe(failure);
@@ -91,7 +98,11 @@ describe("kvp-pool list", () => {
     // No "pool 2 is synthesised" note: nothing of pool 2 is shown.
     expect(text.stderr).toBe(failure);
     const alone = await run(["--pool", "auto"]);
-    expect({ code: alone.code, stdout: alone.stdout, stderr: alone.stderr }).toEqual({ code: 3, stdout: "", stderr: failure });
+    expect({ code: alone.code, stdout: alone.stdout, stderr: alone.stderr }).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: failure,
+    });
   });
 
   it("treats any failure of pool 2's synthesis as pool 2's alone", async () => {
@@ -178,7 +189,11 @@ describe("kvp-pool set", () => {
     expect((await runCli(["--dir", dir, "set", "--from-file", file])).code).toBe(0);
     const json = await runCli(["--dir", dir, "set", "--from-file", "-", "--json"], '{"B":"2","C":3,"__proto__":"p"}');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout).map((o: { action: string }) => o.action)).toEqual(["modified", "appended", "appended"]);
+    expect(JSON.parse(json.stdout).map((o: { action: string }) => o.action)).toEqual([
+      "modified",
+      "appended",
+      "appended",
+    ]);
     expect(records(dir, 1)).toEqual([
       ["A", "1"],
       ["B", "2"],
@@ -216,7 +231,13 @@ describe("kvp-pool set", () => {
 
 describe("kvp-pool delete", () => {
   it("deletes the first match, or all, and exits 1 when absent", async () => {
-    const dir = pools({ 1: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "a", value: "3" }] });
+    const dir = pools({
+      1: [
+        { key: "a", value: "1" },
+        { key: "b", value: "2" },
+        { key: "a", value: "3" },
+      ],
+    });
     expect((await runCli(["--dir", dir, "delete", "a"])).code).toBe(0);
     expect(records(dir, 1)).toEqual([
       ["b", "2"],

@@ -56,7 +56,11 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
 function report(error: unknown, ctx: CliContext): number {
   if (error instanceof CommanderError) {
     // Help and version are not errors; commander has already printed them.
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    ) {
       return EXIT.ok;
     }
     return EXIT.usage;
@@ -83,13 +87,20 @@ function report(error: unknown, ctx: CliContext): number {
     return EXIT.usage;
   }
   // A bug: still one line (no stack trace: users get messages, never traces), enough to report it.
-  ctx.stderr.write(`${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  ctx.stderr.write(
+    `${TOOL}: internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`,
+  );
   return EXIT.io;
 }
 
 function parseTimeout(text: string): number {
   const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 0) throw new CliError("usage", `invalid --timeout ${JSON.stringify(text)}: milliseconds, a whole number ≥ 0`, `${TOOL} --help`);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new CliError(
+      "usage",
+      `invalid --timeout ${JSON.stringify(text)}: milliseconds, a whole number ≥ 0`,
+      `${TOOL} --help`,
+    );
   return ms;
 }
 
@@ -179,8 +190,7 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
           value: record.value,
           ...(record.parts === undefined ? {} : { parts: record.parts }),
         });
-      }
-      else ctx.stdout.write(formatValue(record));
+      } else ctx.stdout.write(formatValue(record));
     });
 
   program
@@ -194,7 +204,10 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
       "--chunk",
       "store a value longer than the host receives whole (1022 UTF-16 units) as parts KEY#1/N … KEY#N/N, each whole for the host; removes earlier parts of KEY",
     )
-    .option("--wire-limits", "allow up to 511/2047 bytes; by default pool 1 refuses what the host would get truncated (254/1022 UTF-16 units)")
+    .option(
+      "--wire-limits",
+      "allow up to 511/2047 bytes; by default pool 1 refuses what the host would get truncated (254/1022 UTF-16 units)",
+    )
     .option("--ignore-case", "match existing keys case-insensitively")
     .option("--create", "create the pool file if it is missing")
     .addOption(new Option("--force", "write a pool the daemon owns (0, 2, 3, 4)"))
@@ -214,10 +227,17 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
       }
       let records: KvpRecord[];
       if (opts.fromFile !== undefined) {
-        if (key !== undefined) throw new CliError("usage", "give either KEY VALUE or --from-file, not both", `${TOOL} set --help`);
+        if (key !== undefined)
+          throw new CliError("usage", "give either KEY VALUE or --from-file, not both", `${TOOL} set --help`);
         records = parsePairs(await readInput(opts.fromFile, ctx), opts.fromFile === "-" ? "stdin" : opts.fromFile);
       } else if (key === undefined || value === undefined) {
-        throw new CliError("usage", key === undefined ? "missing KEY and VALUE" : `missing VALUE for ${JSON.stringify(key)} (use "" for an empty value)`, `${TOOL} set --help`);
+        throw new CliError(
+          "usage",
+          key === undefined
+            ? "missing KEY and VALUE"
+            : `missing VALUE for ${JSON.stringify(key)} (use "" for an empty value)`,
+          `${TOOL} set --help`,
+        );
       } else {
         records = [{ key, value }];
       }
@@ -248,7 +268,9 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
 
   program
     .command("delete")
-    .description("delete the first record with KEY (or --all) and every part KEY#i/N of a chunked KEY, keeping the order of the rest")
+    .description(
+      "delete the first record with KEY (or --all) and every part KEY#i/N of a chunked KEY, keeping the order of the rest",
+    )
     .argument("<key>", "the key")
     .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
     .option("--all", "delete every record with KEY")
@@ -267,7 +289,11 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
         ...(opts.ignoreCase ? { ignoreCase: true } : {}),
         ...(opts.force ? { force: true } : {}),
       });
-      if (opts.json) json(ctx, removed.map((r) => ({ pool: pool.number, index: r.index, key: r.key, value: r.value })));
+      if (opts.json)
+        json(
+          ctx,
+          removed.map((r) => ({ pool: pool.number, index: r.index, key: r.key, value: r.value })),
+        );
     });
 
   program
@@ -283,8 +309,14 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
     .option("--json", "print the reports as JSON")
     .addHelpText("after", "\nExit code 1 when errors or warnings remain.")
     .action(async (opts) => {
-      if (opts.pool !== undefined && opts.allPools) throw new CliError("usage", "give --pool or --all-pools, not both", `${TOOL} check --help`);
-      const pools = opts.pool !== undefined ? [parsePoolOption(opts.pool, "check")] : opts.allPools ? undefined : [parsePoolOption("1", "check")];
+      if (opts.pool !== undefined && opts.allPools)
+        throw new CliError("usage", "give --pool or --all-pools, not both", `${TOOL} check --help`);
+      const pools =
+        opts.pool !== undefined
+          ? [parsePoolOption(opts.pool, "check")]
+          : opts.allPools
+            ? undefined
+            : [parsePoolOption("1", "check")];
       const { ALL_POOLS } = await import("./commands/pool-option.js");
       const results = await check({
         ...globals(),
@@ -295,12 +327,15 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void) {
       if (opts.json) json(ctx, results);
       else ctx.stdout.write(formatCheck(results, opts.verbose === true));
       if (results.some((r) => r.failure)) setExit(EXIT.io);
-      else if (results.some((r) => r.report && r.report.errors + r.report.warnings + (r.chunks?.length ?? 0) > 0)) setExit(EXIT.notFound);
+      else if (results.some((r) => r.report && r.report.errors + r.report.warnings + (r.chunks?.length ?? 0) > 0))
+        setExit(EXIT.notFound);
     });
 
   program
     .command("watch")
-    .description("print changes (added, changed, removed keys) as they happen, until interrupted; chunked values as one key")
+    .description(
+      "print changes (added, changed, removed keys) as they happen, until interrupted; chunked values as one key",
+    )
     .option("--pool <pool>", `${POOL_HELP} (default: every pool with a file)`)
     .option("--raw", "report stored records as they are: each part KEY#i/N of a chunked value is a key of its own")
     .option("--json", "one JSON object per change and line (NDJSON), shape below")

@@ -33,7 +33,9 @@ export function formatList(result: ListResult): string {
   for (const r of result.records) {
     if (r.pool !== current) {
       current = r.pool;
-      lines.push(`${lines.length > 0 ? "\n" : ""}# pool ${r.pool} (${r.poolName})${r.synthesized ? ", synthesised by the daemon" : ""}`);
+      lines.push(
+        `${lines.length > 0 ? "\n" : ""}# pool ${r.pool} (${r.poolName})${r.synthesized ? ", synthesised by the daemon" : ""}`,
+      );
     }
     const flag = r.validUtf8 === false ? "   (invalid UTF-8)" : r.parts !== undefined ? `   (${r.parts} parts)` : "";
     lines.push(`${printable(r.key)} = ${printable(r.value)}${flag}`);
@@ -48,7 +50,8 @@ export function formatValue(record: GotRecord): string {
 
 /** One diagnostic line: where, how bad, what. */
 export function formatDiagnostic(pool: number, d: PoolDiagnostic): string {
-  const key = d.key !== undefined ? ` ${JSON.stringify(printable(d.key.length > 40 ? `${d.key.slice(0, 37)}...` : d.key))}` : "";
+  const key =
+    d.key !== undefined ? ` ${JSON.stringify(printable(d.key.length > 40 ? `${d.key.slice(0, 37)}...` : d.key))}` : "";
   return `pool ${pool} record ${d.index} @${d.offset}${key}: ${d.severity} ${d.code}: ${d.message}`;
 }
 
@@ -68,10 +71,16 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
     }
     const chunks = c.chunks ?? [];
     for (const f of chunks.slice(0, MAX_CHUNK_NOTES)) {
-      const where = f.indexes.length === 1 ? `record ${f.indexes[0]}` : `records ${f.indexes.slice(0, 10).join(",")}${f.indexes.length > 10 ? ",…" : ""}`;
+      const where =
+        f.indexes.length === 1
+          ? `record ${f.indexes[0]}`
+          : `records ${f.indexes.slice(0, 10).join(",")}${f.indexes.length > 10 ? ",…" : ""}`;
       lines.push(`pool ${c.pool} ${where}: warning chunk-${f.reason}: ${f.message}`);
     }
-    if (chunks.length > MAX_CHUNK_NOTES) lines.push(`pool ${c.pool}: ${chunks.length - MAX_CHUNK_NOTES} more chunked value problem(s) (--json lists them all)`);
+    if (chunks.length > MAX_CHUNK_NOTES)
+      lines.push(
+        `pool ${c.pool}: ${chunks.length - MAX_CHUNK_NOTES} more chunked value problem(s) (--json lists them all)`,
+      );
     const omitted = Object.entries(report.omitted ?? {});
     if (omitted.length > 0) {
       const counts = omitted.map(([code, n]) => `${n} ${code}`).join(", ");
@@ -81,7 +90,9 @@ export function formatCheck(results: readonly PoolCheck[], verbose: boolean): st
       report.diagnostics.filter((d) => d.severity === "info").length + (report.omitted?.["garbage-after-nul"] ?? 0);
     const chunkText = chunks.length > 0 ? `, ${chunks.length} chunked value problem(s)` : "";
     const verdict =
-      report.errors + report.warnings + chunks.length === 0 ? "ok" : `${report.errors} error(s), ${report.warnings} warning(s)${chunkText}`;
+      report.errors + report.warnings + chunks.length === 0
+        ? "ok"
+        : `${report.errors} error(s), ${report.warnings} warning(s)${chunkText}`;
     lines.push(
       `pool ${c.pool} (${c.poolName}) ${c.path}: ${report.records} record(s), ${verdict}` +
         (infos > 0 && !verbose ? `, ${infos} note(s) (--verbose shows them)` : ""),

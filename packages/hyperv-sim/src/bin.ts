@@ -37,7 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
     lines.on("line", (line) => {
       void migrateCommand(cluster, line).then(
         (done) => done && process.stdout.write(`${JSON.stringify({ migrated: done })}\n`),
-        (error: unknown) => process.stderr.write(`hyperv-sim: ${error instanceof Error ? error.message : String(error)}\n`),
+        (error: unknown) =>
+          process.stderr.write(`hyperv-sim: ${error instanceof Error ? error.message : String(error)}\n`),
       );
     });
   }
@@ -59,13 +60,25 @@ function packageVersion(): string {
 }
 
 /** `migrate VM NODE` (VM by name or GUID): what moved, or undefined for a blank line. */
-async function migrateCommand(cluster: WmiCluster, line: string): Promise<{ vm: string; guid: string; from: string; to: string } | undefined> {
-  const words = line.trim().split(/\s+/).filter((w) => w !== "");
+async function migrateCommand(
+  cluster: WmiCluster,
+  line: string,
+): Promise<{ vm: string; guid: string; from: string; to: string } | undefined> {
+  const words = line
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "");
   if (words.length === 0) return undefined;
-  if (words[0] !== "migrate" || words.length !== 3) throw new Error(`unknown command ${JSON.stringify(line.trim())}: migrate VM NODE`);
+  if (words[0] !== "migrate" || words.length !== 3)
+    throw new Error(`unknown command ${JSON.stringify(line.trim())}: migrate VM NODE`);
   const [, ref, node] = words as [string, string, string];
-  const matches = cluster.vms.filter((vm) => vm.guid.toUpperCase() === ref.replace(/[{}]/g, "").toUpperCase() || vm.name === ref);
-  if (matches.length !== 1) throw new Error(`migrate: ${matches.length === 0 ? "no VM" : "several VMs"} named ${JSON.stringify(ref)}; give its GUID`);
+  const matches = cluster.vms.filter(
+    (vm) => vm.guid.toUpperCase() === ref.replace(/[{}]/g, "").toUpperCase() || vm.name === ref,
+  );
+  if (matches.length !== 1)
+    throw new Error(
+      `migrate: ${matches.length === 0 ? "no VM" : "several VMs"} named ${JSON.stringify(ref)}; give its GUID`,
+    );
   const vm = matches[0]!;
   const from = cluster.ownerOf(vm.guid) ?? "";
   await cluster.migrateVm(vm.guid, node);

@@ -88,7 +88,14 @@ export {
 export { hostComputerSystemOf, managementServiceOf } from "./wmi/host-model.js";
 export { type WmiNamespaceRoute, classOfResourceUri } from "./wmi/wmi-server.js";
 export { GuestRegistry } from "./wmi/guest-registry.js";
-export { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI, ClusterModel, type ClusterVm, assertClusterShape, inNamespace } from "./wmi/cluster-model.js";
+export {
+  CLUSTER_NAMESPACE,
+  CLUSTER_RESOURCE_URI,
+  ClusterModel,
+  type ClusterVm,
+  assertClusterShape,
+  inNamespace,
+} from "./wmi/cluster-model.js";
 export {
   type WmiCluster,
   type WmiClusterNode,

@@ -27,7 +27,6 @@ import {
 } from "./device-message.js";
 import { SimError } from "./errors.js";
 
-
 /**
  * Longest key a host can put in its VMBus message, in UTF-16 code units: the host's key
  * field is {@link KEY_FIELD_BYTES} bytes of UTF-16 and keeps one unit for the NUL.

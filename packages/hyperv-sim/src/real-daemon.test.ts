@@ -1,4 +1,13 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
@@ -177,7 +186,9 @@ describe("RealDaemon lifecycle", () => {
       expect(settled).toBe(false);
       rmSync(stallFile);
       await pending;
-      expect(decodePool(readFileSync(join(daemon.poolDir, poolFileName(0)))).records.map((r) => r.key)).toEqual(["stalled"]);
+      expect(decodePool(readFileSync(join(daemon.poolDir, poolFileName(0)))).records.map((r) => r.key)).toEqual([
+        "stalled",
+      ]);
     } finally {
       rmSync(dirname(stallFile), { recursive: true, force: true });
     }

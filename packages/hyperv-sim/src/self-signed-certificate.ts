@@ -26,13 +26,33 @@ export function makeSelfSignedCertificate(): SelfSignedCertificate {
   try {
     execFileSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath,
-        "-days", "30", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        keyPath,
+        "-out",
+        certPath,
+        "-days",
+        "30",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      ],
       { stdio: "pipe" },
     );
     return { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8"), certPath, dir };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new SimError("invalid-argument", `a self-signed certificate needs the openssl CLI: ${(error as Error).message}`);
+    throw new SimError(
+      "invalid-argument",
+      `a self-signed certificate needs the openssl CLI: ${(error as Error).message}`,
+    );
   }
 }

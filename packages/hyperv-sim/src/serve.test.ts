@@ -10,24 +10,70 @@ import { V2_RESOURCE_URI } from "./wmi/host-model.js";
 
 describe("parseServeArgs", () => {
   it("defaults to sealed HTTP (neither --https nor --allow-unencrypted), Administrator, one VM web01", () => {
-    expect(parseServeArgs([])).toEqual({ port: 0, https: false, allowUnencrypted: false, user: "Administrator", vms: ["web01"], daemon: "auto" });
+    expect(parseServeArgs([])).toEqual({
+      port: 0,
+      https: false,
+      allowUnencrypted: false,
+      user: "Administrator",
+      vms: ["web01"],
+      daemon: "auto",
+    });
   });
   it("reads every option", () => {
-    expect(parseServeArgs(["--port", "5986", "--https", "--user", "u", "--password", "p", "--vms", "a, b,a", "--daemon", "real"])).toEqual({
-      port: 5986, https: true, allowUnencrypted: false, user: "u", password: "p", vms: ["a", "b", "a"], daemon: "real",
+    expect(
+      parseServeArgs([
+        "--port",
+        "5986",
+        "--https",
+        "--user",
+        "u",
+        "--password",
+        "p",
+        "--vms",
+        "a, b,a",
+        "--daemon",
+        "real",
+      ]),
+    ).toEqual({
+      port: 5986,
+      https: true,
+      allowUnencrypted: false,
+      user: "u",
+      password: "p",
+      vms: ["a", "b", "a"],
+      daemon: "real",
     });
     expect(parseServeArgs(["--allow-unencrypted"])).toMatchObject({ https: false, allowUnencrypted: true });
   });
   it("reads a cluster: --cluster NAME with one --node NODE:VMS per node", () => {
-    expect(parseServeArgs(["--cluster", "HVCLU01", "--node", "HV01:web01, db01", "--node", "HV02:web02"])).toMatchObject({
-      cluster: { name: "HVCLU01", nodes: [{ name: "HV01", vms: ["web01", "db01"] }, { name: "HV02", vms: ["web02"] }] },
+    expect(
+      parseServeArgs(["--cluster", "HVCLU01", "--node", "HV01:web01, db01", "--node", "HV02:web02"]),
+    ).toMatchObject({
+      cluster: {
+        name: "HVCLU01",
+        nodes: [
+          { name: "HV01", vms: ["web01", "db01"] },
+          { name: "HV02", vms: ["web02"] },
+        ],
+      },
     });
     expect(parseServeArgs(["--cluster", "C", "--node", "N1"]).cluster?.nodes).toEqual([{ name: "N1", vms: [] }]);
   });
   it.each([
-    ["--port", "70000"], ["--port"], ["--vms", "a,,b"], ["--bogus"], ["--https", "--allow-unencrypted"], ["--daemon", "x"], ["--user", ""],
-    ["--node", "HV01:a"], ["--cluster", "C"], ["--cluster", "C", "--vms", "a", "--node", "N:b"], ["--cluster", "bad name", "--node", "N:a"],
-    ["--cluster", "C", "--node", "N:a,,b"], ["--cluster", "C", "--node", ":a"], ["--cluster", "C", "--port", "65535", "--node", "A:a", "--node", "B:b"],
+    ["--port", "70000"],
+    ["--port"],
+    ["--vms", "a,,b"],
+    ["--bogus"],
+    ["--https", "--allow-unencrypted"],
+    ["--daemon", "x"],
+    ["--user", ""],
+    ["--node", "HV01:a"],
+    ["--cluster", "C"],
+    ["--cluster", "C", "--vms", "a", "--node", "N:b"],
+    ["--cluster", "bad name", "--node", "N:a"],
+    ["--cluster", "C", "--node", "N:a,,b"],
+    ["--cluster", "C", "--node", ":a"],
+    ["--cluster", "C", "--port", "65535", "--node", "A:a", "--node", "B:b"],
   ])("refuses %j", (...args) => {
     let caught: unknown;
     try {
@@ -46,19 +92,36 @@ describe("serve (real daemon)", () => {
 
   it("prints one JSON line, serves sealed HTTP with a generated password, and cleans up on close", async () => {
     let printed = "";
-    const handle = await serve(parseServeArgs(["--vms", "web01,db01", "--daemon", "real"]), { write: (t: string) => (printed += t) });
+    const handle = await serve(parseServeArgs(["--vms", "web01,db01", "--daemon", "real"]), {
+      write: (t: string) => (printed += t),
+    });
     const lines = printed.split("\n");
     expect(lines).toHaveLength(2);
     const info = JSON.parse(lines[0]!) as ServeInfo;
     try {
-      expect(info).toMatchObject({ user: "Administrator", https: false, sealed: true, auth: ["ntlm"], caFile: null, pid: process.pid });
+      expect(info).toMatchObject({
+        user: "Administrator",
+        https: false,
+        sealed: true,
+        auth: ["ntlm"],
+        caFile: null,
+        pid: process.pid,
+      });
       expect(info.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wsman$/);
       expect(info.password.length).toBeGreaterThanOrEqual(20);
       expect(info.vms.map((v) => v.name)).toEqual(["web01", "db01"]);
-      expect(info.vms.every((v) => v.daemon === "real" && existsSync(v.poolDir) && /^[0-9A-F-]{36}$/.test(v.guid))).toBe(true);
-      const client = new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: info.user, password: info.password } });
+      expect(
+        info.vms.every((v) => v.daemon === "real" && existsSync(v.poolDir) && /^[0-9A-F-]{36}$/.test(v.guid)),
+      ).toBe(true);
+      const client = new WsmanClient({
+        endpoint: info.endpoint,
+        auth: { kind: "ntlm", user: info.user, password: info.password },
+      });
       expect(client.sealed).toBe(true);
-      const systems = await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'");
+      const systems = await client.enumerate(
+        `${V2_RESOURCE_URI}/*`,
+        "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'",
+      );
       client.close();
       expect(systems.map((s) => s.properties.get("Name"))).toEqual(info.vms.map((v) => v.guid));
     } finally {
@@ -71,15 +134,26 @@ describe("serve (real daemon)", () => {
 describe("serve's transport modes (model daemon)", () => {
   it("--https: HTTPS with Basic and NTLM and a CA file, removed on close", async () => {
     let printed = "";
-    const handle = await serve(parseServeArgs(["--https", "--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) });
+    const handle = await serve(parseServeArgs(["--https", "--daemon", "model", "--password", "pw"]), {
+      write: (t: string) => (printed += t),
+    });
     const info = JSON.parse(printed) as ServeInfo;
     try {
       expect(info).toMatchObject({ https: true, sealed: false, auth: ["basic", "ntlm"] });
       expect(info.endpoint).toMatch(/^https:/);
       const ca = readFileSync(info.caFile!, "utf8");
       for (const kind of ["basic", "ntlm"] as const) {
-        const client = new WsmanClient({ endpoint: info.endpoint, ca, auth: { kind, user: info.user, password: "pw" } });
-        expect(await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'")).toHaveLength(1);
+        const client = new WsmanClient({
+          endpoint: info.endpoint,
+          ca,
+          auth: { kind, user: info.user, password: "pw" },
+        });
+        expect(
+          await client.enumerate(
+            `${V2_RESOURCE_URI}/*`,
+            "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'",
+          ),
+        ).toHaveLength(1);
         client.close();
       }
     } finally {
@@ -90,12 +164,23 @@ describe("serve's transport modes (model daemon)", () => {
 
   it("--allow-unencrypted: plain HTTP accepting unsealed messages and Basic", async () => {
     let printed = "";
-    const handle = await serve(parseServeArgs(["--allow-unencrypted", "--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) });
+    const handle = await serve(parseServeArgs(["--allow-unencrypted", "--daemon", "model", "--password", "pw"]), {
+      write: (t: string) => (printed += t),
+    });
     const info = JSON.parse(printed) as ServeInfo;
     try {
       expect(info).toMatchObject({ https: false, sealed: false, auth: ["basic", "ntlm"], caFile: null });
-      const client = new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "basic", user: info.user, password: "pw" } });
-      expect(await client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'")).toHaveLength(1);
+      const client = new WsmanClient({
+        endpoint: info.endpoint,
+        allowUnencrypted: true,
+        auth: { kind: "basic", user: info.user, password: "pw" },
+      });
+      expect(
+        await client.enumerate(
+          `${V2_RESOURCE_URI}/*`,
+          "SELECT * FROM Msvm_ComputerSystem WHERE Caption='Virtual Machine'",
+        ),
+      ).toHaveLength(1);
       client.close();
     } finally {
       await handle.close();
@@ -105,15 +190,40 @@ describe("serve's transport modes (model daemon)", () => {
   it("the default (sealed) host refuses Basic and unsealed messages, and tells the operator why logins failed", async () => {
     let printed = "";
     let diagnostics = "";
-    const handle = await serve(parseServeArgs(["--daemon", "model", "--password", "pw"]), { write: (t: string) => (printed += t) }, { write: (t: string) => (diagnostics += t) });
+    const handle = await serve(
+      parseServeArgs(["--daemon", "model", "--password", "pw"]),
+      { write: (t: string) => (printed += t) },
+      { write: (t: string) => (diagnostics += t) },
+    );
     const info = JSON.parse(printed) as ServeInfo;
-    const query = (client: WsmanClient) => client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem");
+    const query = (client: WsmanClient) =>
+      client.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem");
     try {
       const attempts: [WsmanClient, string][] = [
-        [new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: info.user, password: "wrong" } }), "unauthorized"],
-        [new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: "mallory", password: "pw" } }), "unauthorized"],
-        [new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "basic", user: info.user, password: "pw" } }), "unauthorized"],
-        [new WsmanClient({ endpoint: info.endpoint, allowUnencrypted: true, auth: { kind: "ntlm", user: info.user, password: "pw" } }), "fault"],
+        [
+          new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: info.user, password: "wrong" } }),
+          "unauthorized",
+        ],
+        [
+          new WsmanClient({ endpoint: info.endpoint, auth: { kind: "ntlm", user: "mallory", password: "pw" } }),
+          "unauthorized",
+        ],
+        [
+          new WsmanClient({
+            endpoint: info.endpoint,
+            allowUnencrypted: true,
+            auth: { kind: "basic", user: info.user, password: "pw" },
+          }),
+          "unauthorized",
+        ],
+        [
+          new WsmanClient({
+            endpoint: info.endpoint,
+            allowUnencrypted: true,
+            auth: { kind: "ntlm", user: info.user, password: "pw" },
+          }),
+          "fault",
+        ],
       ];
       for (const [client, code] of attempts) {
         await expect(query(client)).rejects.toMatchObject({ code });
@@ -131,7 +241,13 @@ describe("serve's transport modes (model daemon)", () => {
   }, 20_000);
 
   it("describes integrity failures, and the usage names the three modes", () => {
-    expect(describeServerEvent({ kind: "integrity-failure", user: "u", reason: "sealed message has sequence number 1 where 2 was expected" })).toBe(
+    expect(
+      describeServerEvent({
+        kind: "integrity-failure",
+        user: "u",
+        reason: "sealed message has sequence number 1 where 2 was expected",
+      }),
+    ).toBe(
       'refused a sealed request of "u" and closed the connection: sealed message has sequence number 1 where 2 was expected',
     );
     expect(SERVE_USAGE).toMatch(/\(default\) +plain HTTP like a default WinRM: NTLM only, every message sealed/);
@@ -143,9 +259,21 @@ describe("serve's transport modes (model daemon)", () => {
 describe("serve --cluster (model daemon)", () => {
   it("serves every node, prints the cluster's namespace and nodes, and each VM's node", async () => {
     let printed = "";
-    const handle = await serve(parseServeArgs(["--cluster", "HVCLU01", "--node", "HV01:web01", "--node", "HV02:web02,db02", "--daemon", "model"]), {
-      write: (t: string) => (printed += t),
-    });
+    const handle = await serve(
+      parseServeArgs([
+        "--cluster",
+        "HVCLU01",
+        "--node",
+        "HV01:web01",
+        "--node",
+        "HV02:web02,db02",
+        "--daemon",
+        "model",
+      ]),
+      {
+        write: (t: string) => (printed += t),
+      },
+    );
     try {
       const info = JSON.parse(printed) as ServeInfo;
       expect(info.cluster).toMatchObject({ name: "HVCLU01", namespace: "root/HyperVCluster/v2" });
@@ -153,7 +281,10 @@ describe("serve --cluster (model daemon)", () => {
       expect(info.endpoint).toBe(info.cluster?.nodes[0]?.endpoint);
       expect(info.vms.map((v) => `${v.name}@${v.node}`)).toEqual(["web01@HV01", "web02@HV02", "db02@HV02"]);
       // The second node answers the cluster namespace for every VM.
-      const client = new WsmanClient({ endpoint: info.cluster!.nodes[1]!.endpoint, auth: { kind: "ntlm", user: info.user, password: info.password } });
+      const client = new WsmanClient({
+        endpoint: info.cluster!.nodes[1]!.endpoint,
+        auth: { kind: "ntlm", user: info.user, password: info.password },
+      });
       const systems = await client.enumerate(
         "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/HyperVCluster/v2/*",
         "SELECT * FROM Msvm_ComputerSystem WHERE Description='Microsoft Virtual Machine'",
@@ -172,9 +303,15 @@ describe("hyperv-sim --version, the built command", () => {
   it("prints the version in package.json, as -V too", () => {
     const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
     expect(existsSync(bin), "packages/hyperv-sim/dist/bin.js: run `pnpm -s build` first").toBe(true);
-    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     for (const flag of ["--version", "-V"]) {
-      expect(spawnSync(process.execPath, [bin, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+      expect(spawnSync(process.execPath, [bin, flag], { encoding: "utf8" })).toMatchObject({
+        status: 0,
+        stdout: `${version}\n`,
+        stderr: "",
+      });
     }
   });
 });
@@ -183,9 +320,13 @@ describe("hyperv-sim serve --cluster, the built command", () => {
   it("prints its line, migrates on `migrate VM NODE` from a pipe, reports bad commands, and exits 0 on SIGTERM", async () => {
     const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
     expect(existsSync(bin), "packages/hyperv-sim/dist/bin.js: run `pnpm -s build` first").toBe(true);
-    const child = spawn(process.execPath, [bin, "serve", "--cluster", "HVCLU01", "--node", "HV01:web01", "--node", "HV02:web02", "--daemon", "model"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [bin, "serve", "--cluster", "HVCLU01", "--node", "HV01:web01", "--node", "HV02:web02", "--daemon", "model"],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -201,7 +342,9 @@ describe("hyperv-sim serve --cluster, the built command", () => {
       const web02 = info.vms.find((v) => v.name === "web02")!;
       child.stdin.write("migrate web02 HV01\n");
       await until(() => stdout.split("\n").length > 2, "the migration");
-      expect(JSON.parse(stdout.split("\n")[1]!)).toEqual({ migrated: { vm: "web02", guid: web02.guid, from: "HV02", to: "HV01" } });
+      expect(JSON.parse(stdout.split("\n")[1]!)).toEqual({
+        migrated: { vm: "web02", guid: web02.guid, from: "HV02", to: "HV01" },
+      });
       child.stdin.write("fly web02 HV02\n");
       await until(() => stderr.includes("unknown command"), "the refusal");
       expect(stderr).toContain('hyperv-sim: unknown command "fly web02 HV02": migrate VM NODE');

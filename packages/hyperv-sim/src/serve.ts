@@ -40,7 +40,10 @@ export interface ServeOptions {
    * Every node answers root/virtualization/v2 for its own VMs and root/HyperVCluster/v2 for
    * all; `endpoint` is the first node's (where the cluster name leads).
    */
-  readonly cluster?: { readonly name: string; readonly nodes: readonly { readonly name: string; readonly vms: readonly string[] }[] };
+  readonly cluster?: {
+    readonly name: string;
+    readonly nodes: readonly { readonly name: string; readonly vms: readonly string[] }[];
+  };
 }
 
 /** One VM in the JSON line. */
@@ -69,7 +72,11 @@ export interface ServeInfo {
   readonly caFile: string | null;
   readonly vms: readonly ServeVmInfo[];
   /** With --cluster: its name, the namespace to use (`kvp-host --cluster`) and each node's endpoint. */
-  readonly cluster?: { readonly name: string; readonly namespace: string; readonly nodes: readonly { readonly name: string; readonly endpoint: string }[] };
+  readonly cluster?: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly nodes: readonly { readonly name: string; readonly endpoint: string }[];
+  };
   readonly pid: number;
 }
 
@@ -130,21 +137,31 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
         break;
       case "--cluster":
         clusterName = value().trim();
-        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(clusterName)) throw bad(`invalid --cluster: ${JSON.stringify(clusterName)} (a network name: letters, digits, hyphens)`);
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(clusterName))
+          throw bad(`invalid --cluster: ${JSON.stringify(clusterName)} (a network name: letters, digits, hyphens)`);
         break;
       case "--node": {
         const v = value();
         const colon = v.indexOf(":");
         const name = (colon < 0 ? v : v.slice(0, colon)).trim();
-        const nodeVms = colon < 0 ? [] : v.slice(colon + 1).split(",").map((x) => x.trim());
-        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(name)) throw bad(`invalid --node: ${JSON.stringify(v)} (NODE:VM,VM...)`);
+        const nodeVms =
+          colon < 0
+            ? []
+            : v
+                .slice(colon + 1)
+                .split(",")
+                .map((x) => x.trim());
+        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(name))
+          throw bad(`invalid --node: ${JSON.stringify(v)} (NODE:VM,VM...)`);
         if (nodeVms.some((x) => x === "")) throw bad(`invalid --node ${JSON.stringify(v)}: empty VM name`);
         nodes.push({ name, vms: nodeVms });
         break;
       }
       case "--vms":
         vmsGiven = true;
-        vms = value().split(",").map((v) => v.trim());
+        vms = value()
+          .split(",")
+          .map((v) => v.trim());
         if (vms.some((v) => v === "")) throw bad("invalid --vms: empty VM name");
         break;
       case "--daemon": {
@@ -160,10 +177,21 @@ export function parseServeArgs(args: readonly string[]): ServeOptions {
   if (https && allowUnencrypted) throw bad("--https and --allow-unencrypted exclude each other");
   if (nodes.length > 0 && clusterName === undefined) throw bad("--node needs --cluster NAME");
   if (clusterName !== undefined && nodes.length === 0) throw bad("--cluster needs at least one --node NODE:VM,...");
-  if (clusterName !== undefined && vmsGiven) throw bad("--vms and --cluster exclude each other: give each node's VMs with --node");
-  if (clusterName !== undefined && port !== 0 && port + nodes.length - 1 > 65535) throw bad(`invalid port: ${port} leaves no room for ${nodes.length} nodes`);
+  if (clusterName !== undefined && vmsGiven)
+    throw bad("--vms and --cluster exclude each other: give each node's VMs with --node");
+  if (clusterName !== undefined && port !== 0 && port + nodes.length - 1 > 65535)
+    throw bad(`invalid port: ${port} leaves no room for ${nodes.length} nodes`);
   const cluster = clusterName === undefined ? undefined : { name: clusterName, nodes };
-  return { port, https, allowUnencrypted, user, ...(password === undefined ? {} : { password }), vms, daemon, ...(cluster ? { cluster } : {}) };
+  return {
+    port,
+    https,
+    allowUnencrypted,
+    user,
+    ...(password === undefined ? {} : { password }),
+    vms,
+    daemon,
+    ...(cluster ? { cluster } : {}),
+  };
 }
 
 /** A running `serve`: what it printed, and how to stop it. */
@@ -225,7 +253,11 @@ export async function serve(
     daemon: options.daemon,
     users: { [options.user]: password },
     auth,
-    ...(certificate !== undefined ? { https: { key: certificate.key, cert: certificate.cert } } : sealed ? { sealedHttp: true } : { allowUnencrypted: true }),
+    ...(certificate !== undefined
+      ? { https: { key: certificate.key, cert: certificate.cert } }
+      : sealed
+        ? { sealedHttp: true }
+        : { allowUnencrypted: true }),
   };
   try {
     if (options.cluster === undefined) {
@@ -235,7 +267,11 @@ export async function serve(
       cluster = await startWmiCluster({
         ...transport,
         name: options.cluster.name,
-        nodes: options.cluster.nodes.map((node, i) => ({ name: node.name, vms: node.vms, ...(first === 0 ? {} : { port: first + i }) })),
+        nodes: options.cluster.nodes.map((node, i) => ({
+          name: node.name,
+          vms: node.vms,
+          ...(first === 0 ? {} : { port: first + i }),
+        })),
       });
       host = cluster.nodes[0]!.host;
     }
@@ -254,8 +290,22 @@ export async function serve(
     vms:
       cluster === undefined
         ? host.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon }))
-        : cluster.vms.map((vm) => ({ name: vm.name, guid: vm.guid, poolDir: vm.poolDir, daemon: vm.daemon, node: vm.node })),
-    ...(cluster === undefined ? {} : { cluster: { name: cluster.name, namespace: CLUSTER_NAMESPACE, nodes: cluster.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint })) } }),
+        : cluster.vms.map((vm) => ({
+            name: vm.name,
+            guid: vm.guid,
+            poolDir: vm.poolDir,
+            daemon: vm.daemon,
+            node: vm.node,
+          })),
+    ...(cluster === undefined
+      ? {}
+      : {
+          cluster: {
+            name: cluster.name,
+            namespace: CLUSTER_NAMESPACE,
+            nodes: cluster.nodes.map((n) => ({ name: n.name, endpoint: n.endpoint })),
+          },
+        }),
     pid: process.pid,
   };
   if (diagnostics !== undefined) {

@@ -28,35 +28,39 @@ const MSG = {
   unterminatedValue: "value field has no NUL in its 2048 bytes (the kernel reads past it)",
   hostStops: ": the host gets an error here and stops enumerating the pool",
   emptyKey: "empty key: the host sees an item with an empty name",
-  emptyRecord: "empty key and empty value (an all-zero record is one): not a deletion, the host sees an item with an empty name",
+  emptyRecord:
+    "empty key and empty value (an all-zero record is one): not a deletion, the host sees an item with an empty name",
 };
 
 describe("checkPool on the sample pools", () => {
   it.each([
     { name: "fedoravm", key: "Hostname", keyGarbage: 8, valueGarbage: 177 },
     { name: "centosvm", key: "Hostname", keyGarbage: 64, valueGarbage: 103 },
-  ] as const)("$name: garbage after the NULs as NOTICE.md counts it (key $keyGarbage, value $valueGarbage)", ({ name, key, keyGarbage, valueGarbage }) => {
-    const report = checkPool(readSample(name));
-    const total = keyGarbage + valueGarbage;
-    expect(report).toEqual({
-      records: 1,
-      trailingBytes: 0,
-      visibleToHost: 1,
-      errors: 0,
-      warnings: 0,
-      diagnostics: [
-        {
-          code: "garbage-after-nul",
-          severity: "info",
-          index: 0,
-          offset: 0,
-          key,
-          count: total,
-          message: `${total} non-zero byte(s) after the NULs (key ${keyGarbage}, value ${valueGarbage}): ignored, as the daemon leaves old data there`,
-        },
-      ],
-    });
-  });
+  ] as const)(
+    "$name: garbage after the NULs as NOTICE.md counts it (key $keyGarbage, value $valueGarbage)",
+    ({ name, key, keyGarbage, valueGarbage }) => {
+      const report = checkPool(readSample(name));
+      const total = keyGarbage + valueGarbage;
+      expect(report).toEqual({
+        records: 1,
+        trailingBytes: 0,
+        visibleToHost: 1,
+        errors: 0,
+        warnings: 0,
+        diagnostics: [
+          {
+            code: "garbage-after-nul",
+            severity: "info",
+            index: 0,
+            offset: 0,
+            key,
+            count: total,
+            message: `${total} non-zero byte(s) after the NULs (key ${keyGarbage}, value ${valueGarbage}): ignored, as the daemon leaves old data there`,
+          },
+        ],
+      });
+    },
+  );
 
   it("testpool: clean, nothing to report", () => {
     expect(checkPool(readSample("testpool"))).toEqual({
@@ -86,7 +90,14 @@ describe("garbageAfterNul", () => {
     { name: "clean field", bytes: "61 00 00 00", start: 0, size: 4, text: 1, count: 0 },
     { name: "no NUL at all", bytes: "61 62 63", start: 0, size: 3, text: 3, count: 0 },
     { name: "old value's tail", bytes: "61 00 62 00 63", start: 0, size: 5, text: 1, count: 2 },
-    { name: "zeros among the garbage are not counted", bytes: "00 ff 00 00 ff 00", start: 0, size: 6, text: 0, count: 2 },
+    {
+      name: "zeros among the garbage are not counted",
+      bytes: "00 ff 00 00 ff 00",
+      start: 0,
+      size: 6,
+      text: 0,
+      count: 2,
+    },
     { name: "the NUL itself is not garbage", bytes: "6b 00 00", start: 0, size: 3, text: 1, count: 0 },
     { name: "a field inside a larger array", bytes: "ff ff 00 ff 41 00 ff", start: 2, size: 4, text: 0, count: 2 },
     { name: "a field running past the array", bytes: "61 00 ff", start: 0, size: 10, text: 1, count: 1 },
@@ -117,7 +128,8 @@ describe("checkPool: each diagnostic", () => {
         index: 2,
         offset: 5120,
         count: 77,
-        message: "trailing fragment of 77 bytes after the last whole record (ignored by the daemon, dropped at its next rewrite)",
+        message:
+          "trailing fragment of 77 bytes after the last whole record (ignored by the daemon, dropped at its next rewrite)",
       },
     ]);
     expect([report.errors, report.warnings, report.visibleToHost]).toEqual([0, 1, 2]);
@@ -125,14 +137,23 @@ describe("checkPool: each diagnostic", () => {
 
   it("trailing-fragment on its own: record 0, offset 0", () => {
     const report = checkPool(new Uint8Array(100));
-    expect(brief(report.diagnostics)).toEqual([{ code: "trailing-fragment", severity: "warning", index: 0, offset: 0, count: 100 }]);
+    expect(brief(report.diagnostics)).toEqual([
+      { code: "trailing-fragment", severity: "warning", index: 0, offset: 0, count: 100 },
+    ]);
     expect(report.records).toBe(0);
   });
 
   it("unterminated-key (and the host truncation that comes with 512 units)", () => {
     const report = checkPool(concat(rec("ok"), rawRecord(repeatByte(0x6b, 512), "v")));
     expect(report.diagnostics).toEqual([
-      { code: "unterminated-key", severity: "error", index: 1, offset: at(1), key: "k".repeat(512), message: MSG.unterminatedKey },
+      {
+        code: "unterminated-key",
+        severity: "error",
+        index: 1,
+        offset: at(1),
+        key: "k".repeat(512),
+        message: MSG.unterminatedKey,
+      },
       {
         code: "host-truncated-key",
         severity: "warning",
@@ -148,7 +169,14 @@ describe("checkPool: each diagnostic", () => {
   it("unterminated-value, located at the value field", () => {
     const report = checkPool(concat(rec("a"), rec("b"), rawRecord("k", repeatByte(0x76, 2048))), { hostReads: false });
     expect(report.diagnostics).toEqual([
-      { code: "unterminated-value", severity: "error", index: 2, offset: at(2, 512), key: "k", message: MSG.unterminatedValue },
+      {
+        code: "unterminated-value",
+        severity: "error",
+        index: 2,
+        offset: at(2, 512),
+        key: "k",
+        message: MSG.unterminatedValue,
+      },
     ]);
   });
 
@@ -170,7 +198,8 @@ describe("checkPool: each diagnostic", () => {
         index: 2,
         offset: at(2),
         count: 2,
-        message: "2 record(s) after the invalid UTF-8 in record 1 are invisible to the host (it stops enumerating there)",
+        message:
+          "2 record(s) after the invalid UTF-8 in record 1 are invisible to the host (it stops enumerating there)",
       },
     ]);
     expect(report.visibleToHost).toBe(1);
@@ -196,7 +225,9 @@ describe("checkPool: each diagnostic", () => {
 
   it("invalid-utf8 in both fields: one finding, at the key", () => {
     const report = checkPool(rawRecord(hex("6b ff"), hex("ff")));
-    expect(brief(report.diagnostics)).toEqual([{ code: "invalid-utf8", severity: "error", index: 0, offset: 1, key: "k\uFFFD" }]);
+    expect(brief(report.diagnostics)).toEqual([
+      { code: "invalid-utf8", severity: "error", index: 0, offset: 1, key: "k\uFFFD" },
+    ]);
   });
 
   it("hidden-from-host counts every record after the first invalid one, whatever follows", () => {
@@ -246,7 +277,14 @@ describe("checkPool: each diagnostic", () => {
   it("hostReads false: invalid UTF-8 is still an error, but nothing is said about the host", () => {
     const report = checkPool(concat(rawRecord("a", hex("ff")), rec("b")), { hostReads: false });
     expect(report.diagnostics).toEqual([
-      { code: "invalid-utf8", severity: "error", index: 0, offset: 512, key: "a", message: "value is not valid UTF-8 (byte 0xff)" },
+      {
+        code: "invalid-utf8",
+        severity: "error",
+        index: 0,
+        offset: 512,
+        key: "a",
+        message: "value is not valid UTF-8 (byte 0xff)",
+      },
     ]);
   });
 
@@ -290,7 +328,9 @@ describe("checkPool: each diagnostic", () => {
       { code: "duplicate-key-case", severity: "warning", index: 2, offset: at(2), key: "HOST", firstIndex: 0 },
       { code: "duplicate-key", severity: "warning", index: 3, offset: at(3), key: "host", firstIndex: 1 },
     ]);
-    expect(report.diagnostics[0]!.message).toBe("key differs only in case from record 0: case-insensitive readers see only one of them");
+    expect(report.diagnostics[0]!.message).toBe(
+      "key differs only in case from record 0: case-insensitive readers see only one of them",
+    );
   });
 
   it("a valid key with an invalid value still counts for duplicates", () => {
@@ -555,4 +595,3 @@ describe("bounded findings", () => {
     expect(checkPool(zeros(1200), { maxDiagnosticsPerCode: Number.POSITIVE_INFINITY }).diagnostics).toHaveLength(1200);
   });
 });
-

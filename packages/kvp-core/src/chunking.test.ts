@@ -117,10 +117,28 @@ describe("splitValue: errors", () => {
   const cases: { name: string; key: string; value: string; code: KvpErrorCode; message: RegExp }[] = [
     { name: "empty key", key: "", value: "x", code: "invalid-key", message: /^invalid key: empty$/ },
     { name: "NUL in key", key: "a\0b", value: "x", code: "invalid-key", message: /contains NUL at UTF-16 index 1/ },
-    { name: "lone surrogate in key", key: "a\uDC00", value: "x", code: "invalid-key", message: /lone surrogate at UTF-16 index 1/ },
+    {
+      name: "lone surrogate in key",
+      key: "a\uDC00",
+      value: "x",
+      code: "invalid-key",
+      message: /lone surrogate at UTF-16 index 1/,
+    },
     { name: "NUL in value", key: "k", value: "ab\0", code: "invalid-value", message: /contains NUL at UTF-16 index 2/ },
-    { name: "lone surrogate in value", key: "k", value: "\uD800x", code: "invalid-value", message: /lone surrogate at UTF-16 index 0/ },
-    { name: "key that is a part key", key: "k#1/2", value: "x", code: "invalid-key", message: /form of a part of a chunked value/ },
+    {
+      name: "lone surrogate in value",
+      key: "k",
+      value: "\uD800x",
+      code: "invalid-value",
+      message: /lone surrogate at UTF-16 index 0/,
+    },
+    {
+      name: "key that is a part key",
+      key: "k#1/2",
+      value: "x",
+      code: "invalid-key",
+      message: /form of a part of a chunked value/,
+    },
     {
       name: "more than 999 parts",
       key: "k",
@@ -212,7 +230,9 @@ describe("reassembleRecords", () => {
   const logical = (records: KvpRecord[]) => {
     const result = reassembleRecords(records);
     return {
-      records: result.records.map((x) => (x.parts ? { key: x.key, value: x.value, parts: x.parts.map((p) => p.key) } : { key: x.key, value: x.value })),
+      records: result.records.map((x) =>
+        x.parts ? { key: x.key, value: x.value, parts: x.parts.map((p) => p.key) } : { key: x.key, value: x.value },
+      ),
       problems: result.problems.map((p) => ({ key: p.key, reason: p.reason, records: p.records.map((x) => x.key) })),
     };
   };
@@ -220,7 +240,7 @@ describe("reassembleRecords", () => {
   const cases: {
     name: string;
     input: KvpRecord[];
-    records: ({ key: string; value: string; parts?: string[] })[];
+    records: { key: string; value: string; parts?: string[] }[];
     problems: { key: string; reason: ChunkProblemReason; records: string[] }[];
   }[] = [
     {
@@ -268,7 +288,12 @@ describe("reassembleRecords", () => {
     {
       name: "groups are per key, exact case; problems in order of their first record",
       input: [r("b#2/2", "y"), r("K#1/2", "A"), r("k#1/2", "a"), r("k#2/2", "b"), r("K#2/3", "B")],
-      records: [r("b#2/2", "y"), r("K#1/2", "A"), { key: "k", value: "ab", parts: ["k#1/2", "k#2/2"] }, r("K#2/3", "B")],
+      records: [
+        r("b#2/2", "y"),
+        r("K#1/2", "A"),
+        { key: "k", value: "ab", parts: ["k#1/2", "k#2/2"] },
+        r("K#2/3", "B"),
+      ],
       problems: [
         { key: "b", reason: "incomplete", records: ["b#2/2"] },
         { key: "K", reason: "conflicting-totals", records: ["K#1/2", "K#2/3"] },
@@ -313,7 +338,9 @@ describe("reassembleRecords", () => {
     ];
     const result = reassembleRecords(stored);
     expect(result.records.map((x) => x.record)).toEqual(stored);
-    expect(result.problems[0]!.message).toBe('"k" is split into 5 parts but part(s) 2, 3, 5 are missing; shown as stored');
+    expect(result.problems[0]!.message).toBe(
+      '"k" is split into 5 parts but part(s) 2, 3, 5 are missing; shown as stored',
+    );
     expect(result.problems[0]!.records).toEqual(stored);
   });
 });
@@ -324,7 +351,9 @@ const longText: fc.Arbitrary<string> = fc
     fc.oneof(
       fc.string({ unit: "binary", maxLength: 40 }),
       fc.constantFrom("😀", "🏳️‍🌈", "中文", "é", "€", "𝄞", "a"),
-      fc.integer({ min: 1, max: 3000 }).chain((n) => fc.constantFrom("x".repeat(n), "ü".repeat(n), "中".repeat(n), "😀".repeat(n))),
+      fc
+        .integer({ min: 1, max: 3000 })
+        .chain((n) => fc.constantFrom("x".repeat(n), "ü".repeat(n), "中".repeat(n), "😀".repeat(n))),
     ),
     { maxLength: 30 },
   )
@@ -378,7 +407,10 @@ describe("properties", () => {
           // most 30), as a crashed writer could leave: a conflict, never mixed in.
           const stale = splitValue("v0", "s".repeat(1022 * 39 + 1));
           expect(stale.length).toBe(40);
-          let stored: KvpRecord[] = [...[...written].flatMap(([key, text]) => splitValue(key, text)), ...stale.slice(0, 1)];
+          let stored: KvpRecord[] = [
+            ...[...written].flatMap(([key, text]) => splitValue(key, text)),
+            ...stale.slice(0, 1),
+          ];
           for (const d of drops) if (stored.length > 0 && d % 3 === 0) stored.splice(d % stored.length, 1);
           for (const d of dups) if (stored.length > 0) stored.push(stored[d % stored.length]!);
           stored = shuffle(stored, order);

@@ -169,7 +169,8 @@ function assertText(field: "key" | "value", text: string): void {
     throw new KvpError(code, `invalid ${field}: lone surrogate at UTF-16 index ${surrogate} has no UTF-8 form`);
   }
   const nul = text.indexOf("\0");
-  if (nul >= 0) throw new KvpError(code, `invalid ${field}: contains NUL at UTF-16 index ${nul} (a field ends at its first NUL)`);
+  if (nul >= 0)
+    throw new KvpError(code, `invalid ${field}: contains NUL at UTF-16 index ${nul} (a field ends at its first NUL)`);
 }
 
 /** `text` for a message: long keys keep their end, where a part's label is. */
@@ -208,7 +209,12 @@ export type LogicalRecord<T extends KvpRecord> = StoredLogicalRecord<T> | Reasse
  * - `invalid-utf8`: a part's bytes are not valid UTF-8 (its text is only an approximation);
  * - `duplicate-part`: a part is stored more than once; the first copy was used.
  */
-export type ChunkProblemReason = "incomplete" | "conflicting-totals" | "plain-beside-parts" | "invalid-utf8" | "duplicate-part";
+export type ChunkProblemReason =
+  | "incomplete"
+  | "conflicting-totals"
+  | "plain-beside-parts"
+  | "invalid-utf8"
+  | "duplicate-part";
 
 /** A group of parts that was left as stored (or a duplicate that was ignored), and why. */
 export interface ChunkProblem<T extends KvpRecord = KvpRecord> {
@@ -283,7 +289,10 @@ export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): R
   const consumed = new Set<number>();
   const problems: { first: number; problem: ChunkProblem<T> }[] = [];
   const problem = (key: string, reason: ChunkProblemReason, message: string, positions: readonly number[]) => {
-    problems.push({ first: positions[0]!, problem: { key, reason, message, records: positions.map((p) => records[p]!) } });
+    problems.push({
+      first: positions[0]!,
+      problem: { key, reason, message, records: positions.map((p) => records[p]!) },
+    });
   };
   for (const [key, group] of groups) {
     const label = JSON.stringify(shorten(key));
@@ -298,7 +307,12 @@ export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): R
     }
     if (group.byTotal.size > 1) {
       const totals = [...group.byTotal.keys()].sort((a, b) => a - b).join(", ");
-      problem(key, "conflicting-totals", `${label} has parts of different splits (into ${totals} parts); shown as stored`, group.positions);
+      problem(
+        key,
+        "conflicting-totals",
+        `${label} has parts of different splits (into ${totals} parts); shown as stored`,
+        group.positions,
+      );
       continue;
     }
     const [total, parts] = [...group.byTotal][0]!;
@@ -319,7 +333,12 @@ export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): R
     const broken = ordered.filter((p) => (records[p] as Utf8Flags).validUtf8 === false);
     if (broken.length > 0) {
       const names = broken.map((p) => JSON.stringify(shorten(records[p]!.key))).join(", ");
-      problem(key, "invalid-utf8", `${names} of ${label} not valid UTF-8 (the host stops enumerating there); shown as stored`, broken);
+      problem(
+        key,
+        "invalid-utf8",
+        `${names} of ${label} not valid UTF-8 (the host stops enumerating there); shown as stored`,
+        broken,
+      );
       continue;
     }
     const used = new Set(ordered);
@@ -332,7 +351,12 @@ export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): R
     });
     if (group.duplicates.length > 0) {
       const names = [...new Set(group.duplicates.map((p) => JSON.stringify(shorten(records[p]!.key))))].join(", ");
-      problem(key, "duplicate-part", `${names} stored more than once; the first copy was used, later copies are shown as stored`, group.duplicates);
+      problem(
+        key,
+        "duplicate-part",
+        `${names} stored more than once; the first copy was used, later copies are shown as stored`,
+        group.duplicates,
+      );
     }
   }
 

@@ -44,7 +44,14 @@ export {
   parsePool,
   poolFileName,
 } from "./pools.js";
-export { decodeUtf8, encodeUtf8, findInvalidUtf8, findLoneSurrogate, utf16Units, utf8BoundaryAtOrBefore } from "./utf8.js";
+export {
+  decodeUtf8,
+  encodeUtf8,
+  findInvalidUtf8,
+  findLoneSurrogate,
+  utf16Units,
+  utf8BoundaryAtOrBefore,
+} from "./utf8.js";
 export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
 export {
   assertXmlText,

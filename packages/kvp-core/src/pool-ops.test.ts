@@ -168,7 +168,9 @@ describe("deleteRecords", () => {
   });
 
   it("with ignoreCase only, deletes the first of any spelling", () => {
-    const { records: kept, removed } = deleteRecords([r("x"), r("KEY", "1"), r("key", "2")], "Key", { ignoreCase: true });
+    const { records: kept, removed } = deleteRecords([r("x"), r("KEY", "1"), r("key", "2")], "Key", {
+      ignoreCase: true,
+    });
     expect(kept).toEqual([r("x"), r("key", "2")]);
     expect(removed).toEqual([1]);
   });

@@ -8,7 +8,13 @@ export const POOLS = [
   { number: 0, name: "external", kernelName: "KVP_POOL_EXTERNAL", direction: "host → guest", writer: "daemon" },
   { number: 1, name: "guest", kernelName: "KVP_POOL_GUEST", direction: "guest → host", writer: "guest" },
   { number: 2, name: "auto", kernelName: "KVP_POOL_AUTO", direction: "guest → host", writer: "synthesised" },
-  { number: 3, name: "auto-external", kernelName: "KVP_POOL_AUTO_EXTERNAL", direction: "host → guest", writer: "daemon" },
+  {
+    number: 3,
+    name: "auto-external",
+    kernelName: "KVP_POOL_AUTO_EXTERNAL",
+    direction: "host → guest",
+    writer: "daemon",
+  },
   { number: 4, name: "auto-internal", kernelName: "KVP_POOL_AUTO_INTERNAL", direction: "unused", writer: "daemon" },
 ] as const;
 

@@ -48,15 +48,35 @@ describe("layout", () => {
 
 describe("encodeRecord: exact bytes", () => {
   const cases: { name: string; record: KvpRecord; key: string; value: string }[] = [
-    { name: "ASCII", record: { key: "Hostname", value: "fedora-vm" }, key: "48 6f 73 74 6e 61 6d 65", value: "66 65 64 6f 72 61 2d 76 6d" },
+    {
+      name: "ASCII",
+      record: { key: "Hostname", value: "fedora-vm" },
+      key: "48 6f 73 74 6e 61 6d 65",
+      value: "66 65 64 6f 72 61 2d 76 6d",
+    },
     { name: "empty value", record: { key: "k", value: "" }, key: "6b", value: "" },
     { name: "one-byte key and value", record: { key: "a", value: "b" }, key: "61", value: "62" },
-    { name: "2-byte character", record: { key: E_ACUTE, value: "caf" + E_ACUTE }, key: "c3 a9", value: "63 61 66 c3 a9" },
+    {
+      name: "2-byte character",
+      record: { key: E_ACUTE, value: "caf" + E_ACUTE },
+      key: "c3 a9",
+      value: "63 61 66 c3 a9",
+    },
     { name: "3-byte character", record: { key: EURO, value: "5" + EURO }, key: "e2 82 ac", value: "35 e2 82 ac" },
-    { name: "4-byte character (surrogate pair)", record: { key: GRIN, value: "x" + GRIN + "y" }, key: "f0 9f 98 80", value: "78 f0 9f 98 80 79" },
+    {
+      name: "4-byte character (surrogate pair)",
+      record: { key: GRIN, value: "x" + GRIN + "y" },
+      key: "f0 9f 98 80",
+      value: "78 f0 9f 98 80 79",
+    },
     { name: "leading BOM is data", record: { key: BOM + "K", value: BOM }, key: "ef bb bf 4b", value: "ef bb bf" },
     { name: "U+0080 and U+10FFFF", record: { key: "\u0080", value: "\u{10FFFF}" }, key: "c2 80", value: "f4 8f bf bf" },
-    { name: "spaces, = and newline are data", record: { key: " a=b ", value: "l1\nl2\t" }, key: "20 61 3d 62 20", value: "6c 31 0a 6c 32 09" },
+    {
+      name: "spaces, = and newline are data",
+      record: { key: " a=b ", value: "l1\nl2\t" },
+      key: "20 61 3d 62 20",
+      value: "6c 31 0a 6c 32 09",
+    },
   ];
 
   it.each(cases)("$name", ({ record, key, value }) => {
@@ -110,13 +130,43 @@ describe("encodeRecord: exact bytes", () => {
 describe("encodeRecord: limits", () => {
   const accepted: { name: string; record: KvpRecord; keyBytes: number; valueBytes: number }[] = [
     { name: "511 ASCII bytes of key", record: { key: "k".repeat(511), value: "" }, keyBytes: 511, valueBytes: 0 },
-    { name: "511-byte key of 3-byte characters + 1 ASCII", record: { key: EURO.repeat(170) + "a", value: "v" }, keyBytes: 511, valueBytes: 1 },
-    { name: "511-byte key of 2-byte characters + 1 ASCII", record: { key: E_ACUTE.repeat(255) + "a", value: "v" }, keyBytes: 511, valueBytes: 1 },
-    { name: "511-byte key of 4-byte characters + 3 ASCII", record: { key: GRIN.repeat(127) + "abc", value: "v" }, keyBytes: 511, valueBytes: 1 },
+    {
+      name: "511-byte key of 3-byte characters + 1 ASCII",
+      record: { key: EURO.repeat(170) + "a", value: "v" },
+      keyBytes: 511,
+      valueBytes: 1,
+    },
+    {
+      name: "511-byte key of 2-byte characters + 1 ASCII",
+      record: { key: E_ACUTE.repeat(255) + "a", value: "v" },
+      keyBytes: 511,
+      valueBytes: 1,
+    },
+    {
+      name: "511-byte key of 4-byte characters + 3 ASCII",
+      record: { key: GRIN.repeat(127) + "abc", value: "v" },
+      keyBytes: 511,
+      valueBytes: 1,
+    },
     { name: "2047 ASCII bytes of value", record: { key: "k", value: "v".repeat(2047) }, keyBytes: 1, valueBytes: 2047 },
-    { name: "2047-byte value of 4-byte characters + 3 ASCII", record: { key: "k", value: GRIN.repeat(511) + "abc" }, keyBytes: 1, valueBytes: 2047 },
-    { name: "2047-byte value of 3-byte characters + 1 ASCII", record: { key: "k", value: EURO.repeat(682) + "a" }, keyBytes: 1, valueBytes: 2047 },
-    { name: "both at their limits", record: { key: "k".repeat(511), value: "v".repeat(2047) }, keyBytes: 511, valueBytes: 2047 },
+    {
+      name: "2047-byte value of 4-byte characters + 3 ASCII",
+      record: { key: "k", value: GRIN.repeat(511) + "abc" },
+      keyBytes: 1,
+      valueBytes: 2047,
+    },
+    {
+      name: "2047-byte value of 3-byte characters + 1 ASCII",
+      record: { key: "k", value: EURO.repeat(682) + "a" },
+      keyBytes: 1,
+      valueBytes: 2047,
+    },
+    {
+      name: "both at their limits",
+      record: { key: "k".repeat(511), value: "v".repeat(2047) },
+      keyBytes: 511,
+      valueBytes: 2047,
+    },
   ];
 
   it.each(accepted)("accepts $name and keeps a NUL at the end of each field", ({ record, keyBytes, valueBytes }) => {
@@ -132,130 +182,136 @@ describe("encodeRecord: limits", () => {
     expect(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8).toBe(true);
   });
 
-  const rejected: { name: string; record: KvpRecord; options?: EncodeRecordOptions; code: string; message: string }[] = [
-    { name: "empty key", record: { key: "", value: "v" }, code: "invalid-key", message: "invalid key: empty" },
-    { name: "empty key and empty value", record: { key: "", value: "" }, code: "invalid-key", message: "invalid key: empty" },
-    {
-      name: "key of 512 bytes",
-      record: { key: "k".repeat(512), value: "v" },
-      code: "invalid-key",
-      message: "invalid key: longer than 511 bytes (512)",
-    },
-    {
-      name: "key of 171 three-byte characters (513 bytes)",
-      record: { key: EURO.repeat(171), value: "v" },
-      code: "invalid-key",
-      message: "invalid key: longer than 511 bytes (513)",
-    },
-    {
-      name: "key of 170 three-byte characters + 2 ASCII (512 bytes)",
-      record: { key: EURO.repeat(170) + "ab", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: longer than 511 bytes (512)",
-    },
-    {
-      name: "key of 128 four-byte characters (512 bytes)",
-      record: { key: GRIN.repeat(128), value: "v" },
-      code: "invalid-key",
-      message: "invalid key: longer than 511 bytes (512)",
-    },
-    {
-      name: "value of 2048 bytes",
-      record: { key: "k", value: "v".repeat(2048) },
-      code: "invalid-value",
-      message: "invalid value: longer than 2047 bytes (2048)",
-    },
-    {
-      name: "value of 511 four-byte characters + 4 ASCII (2048 bytes)",
-      record: { key: "k", value: GRIN.repeat(511) + "abcd" },
-      code: "invalid-value",
-      message: "invalid value: longer than 2047 bytes (2048)",
-    },
-    {
-      name: "value of 683 three-byte characters (2049 bytes)",
-      record: { key: "k", value: EURO.repeat(683) },
-      code: "invalid-value",
-      message: "invalid value: longer than 2047 bytes (2049)",
-    },
-    {
-      name: "NUL inside the key",
-      record: { key: "ab\0cd", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: contains NUL at character 2 (a field ends at its first NUL)",
-    },
-    {
-      name: "NUL at the end of the key",
-      record: { key: "k\0", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: contains NUL at character 1 (a field ends at its first NUL)",
-    },
-    {
-      name: "key that is only a NUL",
-      record: { key: "\0", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: contains NUL at character 0 (a field ends at its first NUL)",
-    },
-    {
-      name: "NUL inside the value",
-      record: { key: "k", value: "short\0-longer-value" },
-      code: "invalid-value",
-      message: "invalid value: contains NUL at character 5 (a field ends at its first NUL)",
-    },
-    {
-      name: "lone high surrogate in the key",
-      record: { key: "ab\uD800c", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: lone surrogate U+D800 at character 2 has no UTF-8 form",
-    },
-    {
-      name: "high surrogate at the end of the key",
-      record: { key: "a\uD83D", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: lone surrogate U+D83D at character 1 has no UTF-8 form",
-    },
-    {
-      name: "lone low surrogate in the key",
-      record: { key: "\uDC00", value: "v" },
-      code: "invalid-key",
-      message: "invalid key: lone surrogate U+DC00 at character 0 has no UTF-8 form",
-    },
-    {
-      name: "lone low surrogate in the value, after a valid pair",
-      record: { key: "k", value: GRIN + "\uDFFF" },
-      code: "invalid-value",
-      message: "invalid value: lone surrogate U+DFFF at character 1 has no UTF-8 form",
-    },
-    {
-      name: "surrogates in the wrong order in the value",
-      record: { key: "k", value: "x\uDE00\uD83D" },
-      code: "invalid-value",
-      message: "invalid value: lone surrogate U+DE00 at character 1 has no UTF-8 form",
-    },
-    {
-      name: "lone high surrogate in the value",
-      record: { key: "k", value: "abc\uDBFF" },
-      code: "invalid-value",
-      message: "invalid value: lone surrogate U+DBFF at character 3 has no UTF-8 form",
-    },
-    {
-      name: "bad key and bad value: the key is reported",
-      record: { key: "", value: "\0" },
-      code: "invalid-key",
-      message: "invalid key: empty",
-    },
-    {
-      name: "key that is not a string",
-      record: { key: 42 as unknown as string, value: "v" },
-      code: "invalid-key",
-      message: "invalid key: not a string",
-    },
-    {
-      name: "value that is not a string",
-      record: { key: "k", value: undefined as unknown as string },
-      code: "invalid-value",
-      message: "invalid value: not a string",
-    },
-  ];
+  const rejected: { name: string; record: KvpRecord; options?: EncodeRecordOptions; code: string; message: string }[] =
+    [
+      { name: "empty key", record: { key: "", value: "v" }, code: "invalid-key", message: "invalid key: empty" },
+      {
+        name: "empty key and empty value",
+        record: { key: "", value: "" },
+        code: "invalid-key",
+        message: "invalid key: empty",
+      },
+      {
+        name: "key of 512 bytes",
+        record: { key: "k".repeat(512), value: "v" },
+        code: "invalid-key",
+        message: "invalid key: longer than 511 bytes (512)",
+      },
+      {
+        name: "key of 171 three-byte characters (513 bytes)",
+        record: { key: EURO.repeat(171), value: "v" },
+        code: "invalid-key",
+        message: "invalid key: longer than 511 bytes (513)",
+      },
+      {
+        name: "key of 170 three-byte characters + 2 ASCII (512 bytes)",
+        record: { key: EURO.repeat(170) + "ab", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: longer than 511 bytes (512)",
+      },
+      {
+        name: "key of 128 four-byte characters (512 bytes)",
+        record: { key: GRIN.repeat(128), value: "v" },
+        code: "invalid-key",
+        message: "invalid key: longer than 511 bytes (512)",
+      },
+      {
+        name: "value of 2048 bytes",
+        record: { key: "k", value: "v".repeat(2048) },
+        code: "invalid-value",
+        message: "invalid value: longer than 2047 bytes (2048)",
+      },
+      {
+        name: "value of 511 four-byte characters + 4 ASCII (2048 bytes)",
+        record: { key: "k", value: GRIN.repeat(511) + "abcd" },
+        code: "invalid-value",
+        message: "invalid value: longer than 2047 bytes (2048)",
+      },
+      {
+        name: "value of 683 three-byte characters (2049 bytes)",
+        record: { key: "k", value: EURO.repeat(683) },
+        code: "invalid-value",
+        message: "invalid value: longer than 2047 bytes (2049)",
+      },
+      {
+        name: "NUL inside the key",
+        record: { key: "ab\0cd", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: contains NUL at character 2 (a field ends at its first NUL)",
+      },
+      {
+        name: "NUL at the end of the key",
+        record: { key: "k\0", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: contains NUL at character 1 (a field ends at its first NUL)",
+      },
+      {
+        name: "key that is only a NUL",
+        record: { key: "\0", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: contains NUL at character 0 (a field ends at its first NUL)",
+      },
+      {
+        name: "NUL inside the value",
+        record: { key: "k", value: "short\0-longer-value" },
+        code: "invalid-value",
+        message: "invalid value: contains NUL at character 5 (a field ends at its first NUL)",
+      },
+      {
+        name: "lone high surrogate in the key",
+        record: { key: "ab\uD800c", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: lone surrogate U+D800 at character 2 has no UTF-8 form",
+      },
+      {
+        name: "high surrogate at the end of the key",
+        record: { key: "a\uD83D", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: lone surrogate U+D83D at character 1 has no UTF-8 form",
+      },
+      {
+        name: "lone low surrogate in the key",
+        record: { key: "\uDC00", value: "v" },
+        code: "invalid-key",
+        message: "invalid key: lone surrogate U+DC00 at character 0 has no UTF-8 form",
+      },
+      {
+        name: "lone low surrogate in the value, after a valid pair",
+        record: { key: "k", value: GRIN + "\uDFFF" },
+        code: "invalid-value",
+        message: "invalid value: lone surrogate U+DFFF at character 1 has no UTF-8 form",
+      },
+      {
+        name: "surrogates in the wrong order in the value",
+        record: { key: "k", value: "x\uDE00\uD83D" },
+        code: "invalid-value",
+        message: "invalid value: lone surrogate U+DE00 at character 1 has no UTF-8 form",
+      },
+      {
+        name: "lone high surrogate in the value",
+        record: { key: "k", value: "abc\uDBFF" },
+        code: "invalid-value",
+        message: "invalid value: lone surrogate U+DBFF at character 3 has no UTF-8 form",
+      },
+      {
+        name: "bad key and bad value: the key is reported",
+        record: { key: "", value: "\0" },
+        code: "invalid-key",
+        message: "invalid key: empty",
+      },
+      {
+        name: "key that is not a string",
+        record: { key: 42 as unknown as string, value: "v" },
+        code: "invalid-key",
+        message: "invalid key: not a string",
+      },
+      {
+        name: "value that is not a string",
+        record: { key: "k", value: undefined as unknown as string },
+        code: "invalid-value",
+        message: "invalid value: not a string",
+      },
+    ];
 
   it.each(rejected)("rejects $name", ({ record, options, code, message }) => {
     const error = catchKvpError(() => encodeRecord(record, options));
@@ -281,7 +337,8 @@ describe('encodeRecord: limits "host"', () => {
       record: { key: "k".repeat(255), value: "v" },
       error: {
         code: "invalid-key",
-        message: "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
+        message:
+          "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
       },
     },
     { name: "value of 1022 UTF-16 units", record: { key: "k", value: "v".repeat(1022) } },
@@ -300,7 +357,8 @@ describe('encodeRecord: limits "host"', () => {
       record: { key: GRIN.repeat(127) + "a", value: "v" },
       error: {
         code: "invalid-key",
-        message: "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
+        message:
+          "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
       },
     },
     {
@@ -308,7 +366,8 @@ describe('encodeRecord: limits "host"', () => {
       record: { key: "a".repeat(253) + GRIN, value: "v" },
       error: {
         code: "invalid-key",
-        message: "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
+        message:
+          "invalid key: longer than the host receives whole (255 UTF-16 units, limit 254; the host would see it truncated)",
       },
     },
     { name: "key of 170 three-byte characters (170 units, 510 bytes)", record: { key: EURO.repeat(170), value: "v" } },
@@ -332,7 +391,8 @@ describe('encodeRecord: limits "host"', () => {
       record: { key: "k".repeat(300), value: "v".repeat(1500) },
       error: {
         code: "invalid-key",
-        message: "invalid key: longer than the host receives whole (300 UTF-16 units, limit 254; the host would see it truncated)",
+        message:
+          "invalid key: longer than the host receives whole (300 UTF-16 units, limit 254; the host would see it truncated)",
       },
     },
   ];
@@ -453,27 +513,91 @@ describe("decodeRecord: malformed and unusual fields", () => {
 
   it("a NUL in the last byte of a field still terminates it", () => {
     const decoded = decodeRecord(rawRecord(repeatByte(0x6b, 511), repeatByte(0x76, 2047)));
-    expect([decoded.keyBytes, decoded.keyTerminated, decoded.valueBytes, decoded.valueTerminated]).toEqual([511, true, 2047, true]);
+    expect([decoded.keyBytes, decoded.keyTerminated, decoded.valueBytes, decoded.valueTerminated]).toEqual([
+      511,
+      true,
+      2047,
+      true,
+    ]);
   });
 
-  const invalid: { name: string; key: string; value: string; text: [string, string]; lengths: [number, number]; keyValid: boolean }[] = [
-    { name: "0xFF in the key", key: "61 ff 62", value: "76", text: ["a\uFFFDb", "v"], lengths: [3, 1], keyValid: false },
-    { name: "a lead byte without its continuation in the value", key: "6b", value: "c3 28", text: ["k", "\uFFFD("], lengths: [1, 2], keyValid: true },
-    { name: "an overlong NUL (C0 80) in the key", key: "c0 80", value: "", text: ["\uFFFD\uFFFD", ""], lengths: [2, 0], keyValid: false },
-    { name: "a UTF-8 encoded surrogate in the value", key: "6b", value: "ed a0 80", text: ["k", "\uFFFD\uFFFD\uFFFD"], lengths: [1, 3], keyValid: true },
-    { name: "a truncated 3-byte character at the end of the key", key: "61 e2 82", value: "", text: ["a\uFFFD", ""], lengths: [3, 0], keyValid: false },
-    { name: "a stray continuation byte in the value", key: "6b", value: "80 41", text: ["k", "\uFFFDA"], lengths: [1, 2], keyValid: true },
-    { name: "bad bytes in both fields", key: "ff", value: "fe", text: ["\uFFFD", "\uFFFD"], lengths: [1, 1], keyValid: false },
+  const invalid: {
+    name: string;
+    key: string;
+    value: string;
+    text: [string, string];
+    lengths: [number, number];
+    keyValid: boolean;
+  }[] = [
+    {
+      name: "0xFF in the key",
+      key: "61 ff 62",
+      value: "76",
+      text: ["a\uFFFDb", "v"],
+      lengths: [3, 1],
+      keyValid: false,
+    },
+    {
+      name: "a lead byte without its continuation in the value",
+      key: "6b",
+      value: "c3 28",
+      text: ["k", "\uFFFD("],
+      lengths: [1, 2],
+      keyValid: true,
+    },
+    {
+      name: "an overlong NUL (C0 80) in the key",
+      key: "c0 80",
+      value: "",
+      text: ["\uFFFD\uFFFD", ""],
+      lengths: [2, 0],
+      keyValid: false,
+    },
+    {
+      name: "a UTF-8 encoded surrogate in the value",
+      key: "6b",
+      value: "ed a0 80",
+      text: ["k", "\uFFFD\uFFFD\uFFFD"],
+      lengths: [1, 3],
+      keyValid: true,
+    },
+    {
+      name: "a truncated 3-byte character at the end of the key",
+      key: "61 e2 82",
+      value: "",
+      text: ["a\uFFFD", ""],
+      lengths: [3, 0],
+      keyValid: false,
+    },
+    {
+      name: "a stray continuation byte in the value",
+      key: "6b",
+      value: "80 41",
+      text: ["k", "\uFFFDA"],
+      lengths: [1, 2],
+      keyValid: true,
+    },
+    {
+      name: "bad bytes in both fields",
+      key: "ff",
+      value: "fe",
+      text: ["\uFFFD", "\uFFFD"],
+      lengths: [1, 1],
+      keyValid: false,
+    },
   ];
 
-  it.each(invalid)("invalid UTF-8: $name → validUtf8 false, U+FFFD in the text", ({ key, value, text, lengths, keyValid }) => {
-    const decoded = decodeRecord(rawRecord(hex(key), hex(value)));
-    expect(decoded.validUtf8).toBe(false);
-    expect(decoded.keyValidUtf8).toBe(keyValid);
-    expect([decoded.key, decoded.value]).toEqual(text);
-    expect([decoded.keyBytes, decoded.valueBytes]).toEqual(lengths);
-    expect(decoded.keyTerminated && decoded.valueTerminated).toBe(true);
-  });
+  it.each(invalid)(
+    "invalid UTF-8: $name → validUtf8 false, U+FFFD in the text",
+    ({ key, value, text, lengths, keyValid }) => {
+      const decoded = decodeRecord(rawRecord(hex(key), hex(value)));
+      expect(decoded.validUtf8).toBe(false);
+      expect(decoded.keyValidUtf8).toBe(keyValid);
+      expect([decoded.key, decoded.value]).toEqual(text);
+      expect([decoded.keyBytes, decoded.valueBytes]).toEqual(lengths);
+      expect(decoded.keyTerminated && decoded.valueTerminated).toBe(true);
+    },
+  );
 
   it("invalid UTF-8 after the NUL (in the garbage) does not matter", () => {
     const decoded = decodeRecord(rawRecord(hex("6b 00 ff fe"), hex("76 00 c0 80")));
@@ -508,13 +632,31 @@ describe("decodeRecord: malformed and unusual fields", () => {
   });
 
   it("an all-zero record decodes to empty key and value", () => {
-    expect(decodeRecord(new Uint8Array(RECORD_BYTES))).toMatchObject({ key: "", value: "", keyBytes: 0, valueBytes: 0, validUtf8: true });
+    expect(decodeRecord(new Uint8Array(RECORD_BYTES))).toMatchObject({
+      key: "",
+      value: "",
+      keyBytes: 0,
+      valueBytes: 0,
+      validUtf8: true,
+    });
   });
 
   const truncated: { name: string; bytes: Uint8Array; offset?: number; message: string }[] = [
-    { name: "an empty array", bytes: new Uint8Array(0), message: "truncated record: 0 bytes at offset 0, a record needs 2560" },
-    { name: "one byte short", bytes: new Uint8Array(2559), message: "truncated record: 2559 bytes at offset 0, a record needs 2560" },
-    { name: "only a key field", bytes: new Uint8Array(512), message: "truncated record: 512 bytes at offset 0, a record needs 2560" },
+    {
+      name: "an empty array",
+      bytes: new Uint8Array(0),
+      message: "truncated record: 0 bytes at offset 0, a record needs 2560",
+    },
+    {
+      name: "one byte short",
+      bytes: new Uint8Array(2559),
+      message: "truncated record: 2559 bytes at offset 0, a record needs 2560",
+    },
+    {
+      name: "only a key field",
+      bytes: new Uint8Array(512),
+      message: "truncated record: 512 bytes at offset 0, a record needs 2560",
+    },
     {
       name: "an offset one byte into the second record",
       bytes: new Uint8Array(5120),
@@ -592,10 +734,17 @@ describe("decodePool / encodePool", () => {
   });
 
   it("encodePool applies the same checks as encodeRecord, with the options", () => {
-    const error = catchKvpError(() => encodePool([{ key: "ok", value: "v" }, { key: "bad\0", value: "v" }]));
+    const error = catchKvpError(() =>
+      encodePool([
+        { key: "ok", value: "v" },
+        { key: "bad\0", value: "v" },
+      ]),
+    );
     expect(error.code).toBe("invalid-key");
     expect(error.message).toBe("record 1: invalid key: contains NUL at character 3 (a field ends at its first NUL)");
-    expect(catchKvpError(() => encodePool([{ key: "k".repeat(255), value: "" }], { limits: "host" })).code).toBe("invalid-key");
+    expect(catchKvpError(() => encodePool([{ key: "k".repeat(255), value: "" }], { limits: "host" })).code).toBe(
+      "invalid-key",
+    );
     expect(encodePool([{ key: "k".repeat(255), value: "" }]).length).toBe(RECORD_BYTES);
   });
 });
@@ -652,7 +801,15 @@ function poolishBytes(length: fc.Arbitrary<number>): fc.Arbitrary<Uint8Array> {
     fc.string({ unit: "binary-ascii", maxLength: 40 }).map(utf8),
     fc.uint8Array({ maxLength: 8 }),
     fc.integer({ min: 1, max: 700 }).map((n) => new Uint8Array(n)),
-    fc.constantFrom(hex("ef bb bf"), hex("c0 80"), hex("ed a0 80"), hex("f4 90 80 80"), hex("e2 82"), hex("80"), hex("ff")),
+    fc.constantFrom(
+      hex("ef bb bf"),
+      hex("c0 80"),
+      hex("ed a0 80"),
+      hex("f4 90 80 80"),
+      hex("e2 82"),
+      hex("80"),
+      hex("ff"),
+    ),
   );
   return fc.tuple(fc.array(segment, { maxLength: 80 }), length).map(([parts, n]) => {
     const out = new Uint8Array(n);
@@ -674,7 +831,9 @@ describe("properties", () => {
         expect(decoded.value).toBe(record.value);
         expect(decoded.keyBytes).toBe(utf8(record.key).length);
         expect(decoded.valueBytes).toBe(utf8(record.value).length);
-        expect(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8 && decoded.keyValidUtf8).toBe(true);
+        expect(decoded.keyTerminated && decoded.valueTerminated && decoded.validUtf8 && decoded.keyValidUtf8).toBe(
+          true,
+        );
         expect(encodeRecord(decoded)).toEqual(bytes);
       }),
       { numRuns: 300 },
@@ -728,7 +887,9 @@ describe("properties", () => {
           const error = catchKvpError(() => encodeRecord(record, options));
           expect(error.code).toBe(field === "key" ? "invalid-key" : "invalid-value");
           const hexUnit = unit.toString(16).toUpperCase();
-          expect(error.message).toBe(`invalid ${field}: lone surrogate U+${hexUnit} at character ${[...before].length} has no UTF-8 form`);
+          expect(error.message).toBe(
+            `invalid ${field}: lone surrogate U+${hexUnit} at character ${[...before].length} has no UTF-8 form`,
+          );
         },
       ),
       { numRuns: 300 },

@@ -122,7 +122,10 @@ function validateField(field: "key" | "value", text: string, maxBytes: number, m
   }
   const nul = text.indexOf("\0");
   if (nul >= 0) {
-    throw new KvpError(code, `invalid ${field}: contains NUL at character ${codePointIndex(text, nul)} (a field ends at its first NUL)`);
+    throw new KvpError(
+      code,
+      `invalid ${field}: contains NUL at character ${codePointIndex(text, nul)} (a field ends at its first NUL)`,
+    );
   }
   const bytes = encodeUtf8(text);
   if (bytes.length > maxBytes) {

@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { concat, hex, utf8 } from "../test-support/bytes.js";
-import { decodeUtf8, encodeUtf8, findInvalidUtf8, findLoneSurrogate, utf16Units, utf8BoundaryAtOrBefore } from "./utf8.js";
+import {
+  decodeUtf8,
+  encodeUtf8,
+  findInvalidUtf8,
+  findLoneSurrogate,
+  utf16Units,
+  utf8BoundaryAtOrBefore,
+} from "./utf8.js";
 
 /** The reference: WHATWG's strict UTF-8 decoder, which rejects what the kernel rejects. */
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -46,9 +46,15 @@ describe("parseOsRelease", () => {
   });
 
   it("matches keys exactly, skips first-column comments and lets the last one win", () => {
-    const text = ["#NAME=comment", "NAME = spaced", " NAME=indented", "name=lower", "NAME=first", "NAME=second", ""].join(
-      "\n",
-    );
+    const text = [
+      "#NAME=comment",
+      "NAME = spaced",
+      " NAME=indented",
+      "name=lower",
+      "NAME=first",
+      "NAME=second",
+      "",
+    ].join("\n");
     expect(parseOsRelease(bytes(text))).toEqual({ name: "second" });
   });
 
@@ -165,15 +171,26 @@ describe("formatAddressList", () => {
 
   it("stops when the 2048-byte value has no room for the longest address of the family plus 2", () => {
     // Each 15-character IPv4 address uses 16 bytes; before the 128th only 2048 - 2032 = 16 < 18 remain.
-    const v4 = formatAddressList(Array.from({ length: 200 }, () => "255.255.255.255"), 4);
+    const v4 = formatAddressList(
+      Array.from({ length: 200 }, () => "255.255.255.255"),
+      4,
+    );
     expect(v4.split(";")).toHaveLength(127);
     expect(v4).toHaveLength(127 * 16 - 1);
     // 39-character IPv6 addresses use 40 bytes; 51 fit before fewer than 48 remain.
     const six = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
-    const v6 = formatAddressList(Array.from({ length: 100 }, () => six), 6);
+    const v6 = formatAddressList(
+      Array.from({ length: 100 }, () => six),
+      6,
+    );
     expect(v6.split(";")).toHaveLength(51);
     // Short addresses fit more: the check is on bytes used, not on a count.
-    expect(formatAddressList(Array.from({ length: 1000 }, () => "10.0.0.1"), 4).split(";")).toHaveLength(226);
+    expect(
+      formatAddressList(
+        Array.from({ length: 1000 }, () => "10.0.0.1"),
+        4,
+      ).split(";"),
+    ).toHaveLength(226);
   });
 });
 

@@ -96,7 +96,9 @@ export interface Libc {
   /** `flock(fd, operation)`; returns errno, 0 on success. */
   flock(fd: number, operation: number): number;
   /** `getifaddrs`, in the kernel's order; errno when it fails. */
-  getifaddrs(): { readonly ok: true; readonly entries: InterfaceAddress[] } | { readonly ok: false; readonly errno: number };
+  getifaddrs():
+    | { readonly ok: true; readonly entries: InterfaceAddress[] }
+    | { readonly ok: false; readonly errno: number };
   /** `inet_ntop` into a 50-byte buffer, as hv_kvp_daemon calls it; null when it fails. */
   inetNtop(family: number, address: Uint8Array): string | null;
   /** `gethostname` into a buffer of `length` bytes; undefined when it fails. */
@@ -197,7 +199,12 @@ function loadLibc(): Libc {
   const freeifaddrs = lib.func("void freeifaddrs(void *ifa)");
   const inetNtop = lib.func("const char *inet_ntop(int af, const void *src, _Out_ uint8_t *dst, uint32_t size)");
   const gethostname = lib.func("int gethostname(_Out_ uint8_t *name, size_t len)");
-  const getaddrinfo = lib.func("getaddrinfo", "int", ["const char *", "const char *", koffi.pointer(addrinfoType), voidPtrOut]);
+  const getaddrinfo = lib.func("getaddrinfo", "int", [
+    "const char *",
+    "const char *",
+    koffi.pointer(addrinfoType),
+    voidPtrOut,
+  ]);
   const freeaddrinfo = lib.func("void freeaddrinfo(void *res)");
   const gaiStrerror = lib.func("const char *gai_strerror(int errcode)");
 

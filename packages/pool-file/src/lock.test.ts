@@ -240,7 +240,13 @@ describe.runIf(process.platform === "linux")("locks within one process (OFD sema
     const a = open("r+");
     const b = open("r+");
     // Only the fcntl half, as a program using OFD locks alone would hold it.
-    const { errno } = libc().fcntlLock(a, F_OFD_SETLK, { l_type: F_WRLCK, l_whence: SEEK_SET, l_start: 0, l_len: 0, l_pid: 0 });
+    const { errno } = libc().fcntlLock(a, F_OFD_SETLK, {
+      l_type: F_WRLCK,
+      l_whence: SEEK_SET,
+      l_start: 0,
+      l_len: 0,
+      l_pid: 0,
+    });
     expect(errno).toBe(0);
     expect(findLockHolder(b, "read")).toMatchObject({ kind: "ofd", pid: process.pid });
     const message = await expectLocked(lockFile(b, "write", { timeoutMs: 30 }));

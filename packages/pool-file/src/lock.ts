@@ -236,7 +236,8 @@ function describeFd(fd: number, describe: string | undefined): string {
 
 function findFcntlHolder(fd: number, mode: LockMode): LockHolder | undefined {
   const { errno, lock } = libc().fcntlLock(fd, F_OFD_GETLK, wholeFile(mode === "write" ? F_WRLCK : F_RDLCK));
-  if (errno !== 0) throw new PoolFileError("io", `cannot test the lock on ${describeFd(fd, undefined)}: ${errnoName(errno)}`);
+  if (errno !== 0)
+    throw new PoolFileError("io", `cannot test the lock on ${describeFd(fd, undefined)}: ${errnoName(errno)}`);
   if (lock.l_type === F_UNLCK) return undefined;
   // A classic lock names its owner; 0 means the owner is outside our pid namespace.
   if (lock.l_pid > 0) return withCommand("posix", lock.l_pid);
@@ -328,8 +329,7 @@ export interface ProcLock {
 
 // "1: POSIX  ADVISORY  WRITE 1234 fe:00:2146673 0 EOF", waiters with "-> " after the id,
 // fdinfo lines with a "lock:\t" prefix; leases read "LEASE  ACTIVE    READ".
-const PROC_LOCK_LINE =
-  /^(?:lock:\s*)?\d+:\s+(->\s+)?(\S+)\s+\S+\s+(\S+)\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/;
+const PROC_LOCK_LINE = /^(?:lock:\s*)?\d+:\s+(->\s+)?(\S+)\s+\S+\s+(\S+)\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/;
 
 /**
  * Parses `/proc/locks` text (or the `lock:` lines of an fdinfo file). Lines without an inode

@@ -75,7 +75,9 @@ function openPool(target: PoolTarget, mode: LockMode, create: boolean): number {
     kind = fileKind(fd);
   } catch (error) {
     closeSync(fd); // no descriptor leaks on a failed fstat
-    throw new PoolFileError("io", `cannot examine ${describePool(target)}: ${errnoCode(error) ?? String(error)}`, { cause: error });
+    throw new PoolFileError("io", `cannot examine ${describePool(target)}: ${errnoCode(error) ?? String(error)}`, {
+      cause: error,
+    });
   }
   if (kind !== "file") {
     closeSync(fd);
@@ -106,9 +108,13 @@ function openError(target: PoolTarget, error: unknown): PoolFileError {
     );
   }
   if (code === "EACCES" || code === "EPERM") {
-    return new PoolFileError("io", `cannot open ${describePool(target)}: permission denied (writing pools needs root)`, {
-      cause: error,
-    });
+    return new PoolFileError(
+      "io",
+      `cannot open ${describePool(target)}: permission denied (writing pools needs root)`,
+      {
+        cause: error,
+      },
+    );
   }
   return new PoolFileError("io", `cannot open ${describePool(target)}: ${code ?? String(error)}`, { cause: error });
 }

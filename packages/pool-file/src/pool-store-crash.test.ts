@@ -46,7 +46,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const file = () => join(dir, ".kvp_pool_1");
 
 /** Twelve records whose long values cross the page boundaries inside them. */
-const records = Array.from({ length: 12 }, (_, i) => ({ key: `key-${i}`, value: `${i}:${"€é😀".repeat(100 + 10 * i)}` }));
+const records = Array.from({ length: 12 }, (_, i) => ({
+  key: `key-${i}`,
+  value: `${i}:${"€é😀".repeat(100 + 10 * i)}`,
+}));
 
 /** The value a record at `index` reads as while pool-file's provisional cut of `value` is in place. */
 function provisionalCut(value: string, index: number): string | undefined {
@@ -66,7 +69,9 @@ function eachIntermediate(original: Uint8Array, check: (records: DecodedRecord[]
     state.set(w.bytes, w.offset);
     const { records: now } = decodePool(state.subarray(0, state.length - (state.length % RECORD_BYTES)));
     for (const r of now) {
-      expect(r.keyTerminated && r.valueTerminated && r.validUtf8, `step ${step}: record ${r.index} is whole`).toBe(true);
+      expect(r.keyTerminated && r.valueTerminated && r.validUtf8, `step ${step}: record ${r.index} is whole`).toBe(
+        true,
+      );
     }
     check(now, step);
   });
@@ -105,7 +110,9 @@ describe("a writer killed between any two writes", () => {
     writeFileSync(file(), encodePool(doubled));
     const original = new Uint8Array(readFileSync(file()));
     await deleteRecord(poolTarget(1, dir), "x", { all: true });
-    expect(decodePool(readFileSync(file())).records.map((r) => r.key)).toEqual(doubled.filter((r) => r.key !== "x").map((r) => r.key));
+    expect(decodePool(readFileSync(file())).records.map((r) => r.key)).toEqual(
+      doubled.filter((r) => r.key !== "x").map((r) => r.key),
+    );
     eachIntermediate(original, (now, step) => {
       for (const r of now) {
         if (r.key === "" || r.key === "x") continue;
@@ -118,7 +125,10 @@ describe("a writer killed between any two writes", () => {
   it("setting many values leaves every key reading its old value, its new one or a cut of the new one", async () => {
     writeFileSync(file(), encodePool(records));
     const original = new Uint8Array(readFileSync(file()));
-    const changes = records.map((r, i) => ({ key: r.key, value: i % 2 ? "short" : `${i}:${"ßx中".repeat(150 + 13 * i)}` }));
+    const changes = records.map((r, i) => ({
+      key: r.key,
+      value: i % 2 ? "short" : `${i}:${"ßx中".repeat(150 + 13 * i)}`,
+    }));
     await setRecords(poolTarget(1, dir), changes);
     eachIntermediate(original, (now, step) => {
       for (const r of now) {

@@ -39,8 +39,10 @@ describe("what is not a pool file", () => {
 
   it("refuses a directory, for reading and for writing", async () => {
     mkdirSync(file());
-    expect((await rejection(getRecord(guest(), "a")) as Error).message).toMatch(/not a regular file \(a directory\)$/);
-    expect((await rejection(deleteRecord(guest(), "a")) as Error).message).toMatch(/EISDIR/);
+    expect(((await rejection(getRecord(guest(), "a"))) as Error).message).toMatch(
+      /not a regular file \(a directory\)$/,
+    );
+    expect(((await rejection(deleteRecord(guest(), "a"))) as Error).message).toMatch(/EISDIR/);
   });
 });
 
@@ -114,7 +116,10 @@ describe("setRecords", () => {
   it("keeps the inode: never replaces the file", async () => {
     write([{ key: "a", value: "1" }]);
     const before = statSync(file()).ino;
-    await setRecords(guest(), [{ key: "a", value: "2" }, { key: "b", value: "3" }]);
+    await setRecords(guest(), [
+      { key: "a", value: "2" },
+      { key: "b", value: "3" },
+    ]);
     await deleteRecord(guest(), "a");
     expect(statSync(file()).ino).toBe(before);
   });
@@ -147,7 +152,12 @@ describe("setRecords", () => {
 
   it("validates the whole batch before writing anything", async () => {
     write([{ key: "a", value: "1" }]);
-    const error = await rejection(setRecords(guest(), [{ key: "a", value: "2" }, { key: "bad\0key", value: "" }]));
+    const error = await rejection(
+      setRecords(guest(), [
+        { key: "a", value: "2" },
+        { key: "bad\0key", value: "" },
+      ]),
+    );
     expect(isPoolFileError(error, "invalid")).toBe(true);
     expect(contents()).toEqual([["a", "1"]]);
   });
@@ -190,8 +200,7 @@ describe("setRecords", () => {
 });
 
 describe("deleteRecord", () => {
-  const five = () =>
-    write(["a", "b", "c", "b", "d"].map((key, i) => ({ key, value: `v${i}` })));
+  const five = () => write(["a", "b", "c", "b", "d"].map((key, i) => ({ key, value: `v${i}` })));
 
   it("deletes the first match and keeps the order of the rest", async () => {
     five();
@@ -257,7 +266,9 @@ describe("check and repair", () => {
     ]);
     const report = await checkPoolFile(guest());
     // Text the host would see truncated is left for its writer to decide.
-    expect(report.diagnostics.filter((d) => d.severity !== "info").map((d) => d.code)).toEqual(["host-truncated-value"]);
+    expect(report.diagnostics.filter((d) => d.severity !== "info").map((d) => d.code)).toEqual([
+      "host-truncated-value",
+    ]);
     expect(contents()).toEqual([
       ["a", "1"],
       ["bad", "\ufffdk"],
@@ -294,7 +305,12 @@ describe("check and repair", () => {
         key: "",
         message: "replaced invalid UTF-8 in (empty key) with U+FFFD, so the host enumerates past this record again",
       },
-      { action: "terminated-field", index: 2, key: "", message: "ended the value field of (empty key) that had no NUL" },
+      {
+        action: "terminated-field",
+        index: 2,
+        key: "",
+        message: "ended the value field of (empty key) that had no NUL",
+      },
     ]);
     expect(contents()).toEqual([
       ["a", "1"],

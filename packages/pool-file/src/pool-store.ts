@@ -209,7 +209,11 @@ export interface DeleteOptions extends WriteOptions {
  * @returns the records removed (empty when the key is absent: the file is not changed).
  * @throws {PoolFileError} as {@link setRecords}.
  */
-export async function deleteRecord(target: PoolTarget, key: string, options: DeleteOptions = {}): Promise<DecodedRecord[]> {
+export async function deleteRecord(
+  target: PoolTarget,
+  key: string,
+  options: DeleteOptions = {},
+): Promise<DecodedRecord[]> {
   assertWritable(target, options);
   const matches = keyMatcher(key, options);
   return withLockedPool(target, "write", options, (pool) => {
@@ -333,7 +337,12 @@ export async function repairPool(target: PoolTarget, options: WriteOptions = {})
     });
     const emptied = removeRecords(pool, (record) => record.keyBytes === 0 && record.valueBytes === 0);
     for (const record of emptied) {
-      actions.push({ action: "removed-empty-record", index: record.index, key: "", message: "removed an empty record (empty key and value)" });
+      actions.push({
+        action: "removed-empty-record",
+        index: record.index,
+        key: "",
+        message: "removed an empty record (empty key and value)",
+      });
     }
     if (fragment > 0 && emptied.length === 0) truncateTo(pool, pool.size - fragment);
     if (fragment > 0) {
@@ -458,5 +467,3 @@ function findKeyField(bytes: Uint8Array, key: Uint8Array): number {
   }
   return -1;
 }
-
-

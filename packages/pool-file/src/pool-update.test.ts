@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type KvpRecord, RECORD_BYTES, decodePool, encodePool, reassembleRecords, splitValue } from "@hyperv-kvp/kvp-core";
+import {
+  type KvpRecord,
+  RECORD_BYTES,
+  decodePool,
+  encodePool,
+  reassembleRecords,
+  splitValue,
+} from "@hyperv-kvp/kvp-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
 import { removeLogicalKeys, setLogicalValues } from "./pool-update.js";
@@ -41,7 +48,11 @@ describe("setLogicalValues", () => {
   it("with split false, a key shaped like a part is changed in place, not appended again", async () => {
     write([r("a", "1"), r("k#1/2", "old"), r("b", "2")]);
     const [outcome] = await setLogicalValues(guest(), [r("k#1/2", "new")], { split: false });
-    expect(stored()).toEqual([["a", "1"], ["k#1/2", "new"], ["b", "2"]]);
+    expect(stored()).toEqual([
+      ["a", "1"],
+      ["k#1/2", "new"],
+      ["b", "2"],
+    ]);
     expect(outcome!.records).toEqual([{ key: "k#1/2", action: "modified", index: 1, previous: "old" }]);
   });
 
@@ -82,7 +93,13 @@ describe("setLogicalValues", () => {
     ]);
   });
 
-  const replacements: { name: string; before: KvpRecord[]; value: string; after: [string, string][]; removed: string[] }[] = [
+  const replacements: {
+    name: string;
+    before: KvpRecord[];
+    value: string;
+    after: [string, string][];
+    removed: string[];
+  }[] = [
     {
       name: "a longer split replaces a shorter one: old parts removed, new ones appended",
       before: [r("k#1/2", "x"), r("a", "1"), r("k#2/2", "y"), r("b", "2")],
@@ -176,11 +193,21 @@ describe("setLogicalValues", () => {
   });
 
   const invalid: { name: string; key: string; value: string; message: RegExp }[] = [
-    { name: "part keys too long", key: "K".repeat(251), value: LONG, message: /^"K+\.\.\.": invalid key: too long for a chunked value/ },
+    {
+      name: "part keys too long",
+      key: "K".repeat(251),
+      value: LONG,
+      message: /^"K+\.\.\.": invalid key: too long for a chunked value/,
+    },
     { name: "a key that is a part key", key: "k#1/2", value: "x", message: /^"k#1\/2": invalid key: .*form of a part/ },
     { name: "a NUL in the value", key: "k", value: "a\0b", message: /^"k": invalid value: contains NUL/ },
     { name: "a plain key the host would see cut", key: "K".repeat(255), value: "x", message: /host receives whole/ },
-    { name: "a value over 999 parts", key: "k", value: "x".repeat(1022 * 999 + 1), message: /needs more than 999 parts/ },
+    {
+      name: "a value over 999 parts",
+      key: "k",
+      value: "x".repeat(1022 * 999 + 1),
+      message: /needs more than 999 parts/,
+    },
   ];
   it.each(invalid)("refuses $name before touching the file", async ({ key, value, message }) => {
     write([r("k#1/2", "x"), r("k#2/2", "y")]);

@@ -81,7 +81,8 @@ describe("planRecordWrite", () => {
         const split = PAGE_BYTES - (offset % PAGE_BYTES);
         for (const w of writes) {
           // Never crosses a page boundary, so the kernel cannot tear it on SIGKILL.
-          const onePage = Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
+          const onePage =
+            Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
           const inRecord = w.offset >= offset && w.offset + w.bytes.length <= offset + RECORD_BYTES;
           if (!onePage || !inRecord) return false;
           apply(file, w.offset, w.bytes);
@@ -140,7 +141,8 @@ describe("planShiftWrite", () => {
         const file = new Uint8Array(offset + RECORD_BYTES + PAGE_BYTES);
         file.set(before, offset);
         for (const w of planShiftWrite(offset, before, after)) {
-          const onePage = Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
+          const onePage =
+            Math.floor(w.offset / PAGE_BYTES) === Math.floor((w.offset + w.bytes.length - 1) / PAGE_BYTES);
           if (!onePage || w.offset < offset || w.offset + w.bytes.length > offset + RECORD_BYTES) return false;
           apply(file, w.offset, w.bytes);
           const decoded = decodeRecord(file.slice(offset, offset + RECORD_BYTES));

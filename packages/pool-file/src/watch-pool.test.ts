@@ -86,7 +86,13 @@ describe("watchPool", () => {
     const watch = watchPool(poolTarget(0, dir), { ...c, debounceMs: 20 });
     try {
       await c.isReady;
-      writeFileSync(file, encodePool([{ key: "k", value: "new" }, { key: "n", value: "1" }]));
+      writeFileSync(
+        file,
+        encodePool([
+          { key: "k", value: "new" },
+          { key: "n", value: "1" },
+        ]),
+      );
       await c.next(1);
       expect(c.batches[0]!.map((ch) => [ch.type, ch.key])).toEqual([
         ["changed", "k"],
@@ -280,7 +286,9 @@ describe("watchPool with reassemble", () => {
       const long = "x".repeat(1500);
       await setLogicalValues(guest(), [{ key: "big", value: long }]);
       await c.next(3);
-      expect(c.batches[2]).toEqual([{ type: "changed", key: "big", value: long, previous: "AABBC", index: 1, parts: 2 }]);
+      expect(c.batches[2]).toEqual([
+        { type: "changed", key: "big", value: long, previous: "AABBC", index: 1, parts: 2 },
+      ]);
 
       // Parts removed one by one: held, then removed once the last is gone.
       await del("big#1/2");
@@ -318,52 +326,88 @@ describe("watchPool with reassemble", () => {
 });
 
 describe("snapshotPool", () => {
-  const records = (list: [string, string][]) => decodePool(encodePool(list.map(([key, value]) => ({ key, value })))).records;
+  const records = (list: [string, string][]) =>
+    decodePool(encodePool(list.map(([key, value]) => ({ key, value })))).records;
   const entries = (list: [string, string][], reassemble = true) => {
     const snapshot = snapshotPool(records(list), { reassemble });
-    return { entries: [...snapshot.entries], held: [...snapshot.held], problems: snapshot.problems.map((p) => [p.key, p.reason]) };
+    return {
+      entries: [...snapshot.entries],
+      held: [...snapshot.held],
+      problems: snapshot.problems.map((p) => [p.key, p.reason]),
+    };
   };
 
   it.each([
     {
       name: "a complete group is one key, at its first part",
-      pool: [["a", "1"], ["k#2/2", "B"], ["k#1/2", "A"]],
-      entries: [["a", { value: "1", index: 0 }], ["k", { value: "AB", index: 1, parts: 2 }]],
+      pool: [
+        ["a", "1"],
+        ["k#2/2", "B"],
+        ["k#1/2", "A"],
+      ],
+      entries: [
+        ["a", { value: "1", index: 0 }],
+        ["k", { value: "AB", index: 1, parts: 2 }],
+      ],
       held: [],
       problems: [],
     },
     {
       name: "an incomplete group has no value and is held",
-      pool: [["k#1/3", "A"], ["k#3/3", "C"], ["b", "2"]],
+      pool: [
+        ["k#1/3", "A"],
+        ["k#3/3", "C"],
+        ["b", "2"],
+      ],
       entries: [["b", { value: "2", index: 2 }]],
       held: ["k"],
       problems: [["k", "incomplete"]],
     },
     {
       name: "mixed splits are held",
-      pool: [["k#1/2", "A"], ["k#2/3", "B"]],
+      pool: [
+        ["k#1/2", "A"],
+        ["k#2/3", "B"],
+      ],
       entries: [],
       held: ["k"],
       problems: [["k", "conflicting-totals"]],
     },
     {
       name: "a plain record beside parts is the value (as lookups see it); nothing held",
-      pool: [["k#1/2", "A"], ["k", "plain"], ["k#2/2", "B"]],
+      pool: [
+        ["k#1/2", "A"],
+        ["k", "plain"],
+        ["k#2/2", "B"],
+      ],
       entries: [["k", { value: "plain", index: 1 }]],
       held: [],
       problems: [["k", "plain-beside-parts"]],
     },
     {
       name: "a duplicated part: the first copy counts, the stray copy is no key",
-      pool: [["k#1/2", "A"], ["k#2/2", "B"], ["k#1/2", "old"]],
+      pool: [
+        ["k#1/2", "A"],
+        ["k#2/2", "B"],
+        ["k#1/2", "old"],
+      ],
       entries: [["k", { value: "AB", index: 0, parts: 2 }]],
       held: [],
       problems: [["k", "duplicate-part"]],
     },
     {
       name: "keys that only look like parts are ordinary keys; the first record of a key wins",
-      pool: [["k#1/1", "x"], ["k#01/2", "y"], ["d", "first"], ["d", "second"]],
-      entries: [["k#1/1", { value: "x", index: 0 }], ["k#01/2", { value: "y", index: 1 }], ["d", { value: "first", index: 2 }]],
+      pool: [
+        ["k#1/1", "x"],
+        ["k#01/2", "y"],
+        ["d", "first"],
+        ["d", "second"],
+      ],
+      entries: [
+        ["k#1/1", { value: "x", index: 0 }],
+        ["k#01/2", { value: "y", index: 1 }],
+        ["d", { value: "first", index: 2 }],
+      ],
       held: [],
       problems: [],
     },
@@ -372,7 +416,15 @@ describe("snapshotPool", () => {
   });
 
   it("without reassemble keeps every stored key", () => {
-    expect(entries([["k#1/3", "A"], ["k#1/3", "B"]], false)).toEqual({ entries: [["k#1/3", { value: "A", index: 0 }]], held: [], problems: [] });
+    expect(
+      entries(
+        [
+          ["k#1/3", "A"],
+          ["k#1/3", "B"],
+        ],
+        false,
+      ),
+    ).toEqual({ entries: [["k#1/3", { value: "A", index: 0 }]], held: [], problems: [] });
   });
 });
 

@@ -1,5 +1,11 @@
 import { type FSWatcher, watch } from "node:fs";
-import { type ChunkProblem, type DecodedRecord, parseChunkKey, poolFileName, reassembleRecords } from "@hyperv-kvp/kvp-core";
+import {
+  type ChunkProblem,
+  type DecodedRecord,
+  parseChunkKey,
+  poolFileName,
+  reassembleRecords,
+} from "@hyperv-kvp/kvp-core";
 import { PoolFileError } from "./errors.js";
 import { type PoolContent, readPool } from "./pool-store.js";
 import type { PoolTarget } from "./pool-target.js";
@@ -10,7 +16,13 @@ import type { PoolTarget } from "./pool-target.js";
  * `parts` is present when `value` was reassembled from parts `key#1/N` … `key#N/N`: N.
  */
 export type PoolChange =
-  | { readonly type: "added"; readonly key: string; readonly value: string; readonly index: number; readonly parts?: number }
+  | {
+      readonly type: "added";
+      readonly key: string;
+      readonly value: string;
+      readonly index: number;
+      readonly parts?: number;
+    }
   | {
       readonly type: "changed";
       readonly key: string;
@@ -52,7 +64,10 @@ export interface PoolSnapshot {
  * with the parts' values joined; parts left as stored (incomplete, mixed, duplicated, beside
  * a plain `K`) are no value at all, and a `K` they leave without a value is `held`.
  */
-export function snapshotPool(records: readonly DecodedRecord[], options: { readonly reassemble?: boolean } = {}): PoolSnapshot {
+export function snapshotPool(
+  records: readonly DecodedRecord[],
+  options: { readonly reassemble?: boolean } = {},
+): PoolSnapshot {
   const entries = new Map<string, SnapshotEntry>();
   if (!options.reassemble) {
     for (const r of records) if (!entries.has(r.key)) entries.set(r.key, { value: r.value, index: r.index });
@@ -187,7 +202,10 @@ export function watchPool(target: PoolTarget, options: WatchOptions): PoolWatch 
       callback();
     } catch (thrown) {
       const reason = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
-      tell(new PoolFileError("callback", `watching ${target.path}: ${name} threw ${reason}`, { cause: thrown }), thrown);
+      tell(
+        new PoolFileError("callback", `watching ${target.path}: ${name} threw ${reason}`, { cause: thrown }),
+        thrown,
+      );
     }
   };
 

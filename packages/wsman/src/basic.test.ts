@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildBasicAuthorization, constantTimeEqual, parseBasicAuthorization, verifyBasicAuthorization } from "./basic.js";
+import {
+  buildBasicAuthorization,
+  constantTimeEqual,
+  parseBasicAuthorization,
+  verifyBasicAuthorization,
+} from "./basic.js";
 
 describe("basic auth", () => {
   const users = new Map([["Administrator", "pässword:1"]]);
@@ -9,9 +14,18 @@ describe("basic auth", () => {
     expect(parseBasicAuthorization(h)).toEqual({ user: "Administrator", password: "pässword:1" });
   });
   it("verifies, telling unknown users from wrong passwords", () => {
-    expect(verifyBasicAuthorization(buildBasicAuthorization("administrator", "pässword:1"), users)).toEqual({ ok: true, user: "Administrator" });
-    expect(verifyBasicAuthorization(buildBasicAuthorization("Administrator", "nope"), users)).toMatchObject({ ok: false, reason: "wrong-password" });
-    expect(verifyBasicAuthorization(buildBasicAuthorization("guest", "x"), users)).toMatchObject({ ok: false, reason: "unknown-user" });
+    expect(verifyBasicAuthorization(buildBasicAuthorization("administrator", "pässword:1"), users)).toEqual({
+      ok: true,
+      user: "Administrator",
+    });
+    expect(verifyBasicAuthorization(buildBasicAuthorization("Administrator", "nope"), users)).toMatchObject({
+      ok: false,
+      reason: "wrong-password",
+    });
+    expect(verifyBasicAuthorization(buildBasicAuthorization("guest", "x"), users)).toMatchObject({
+      ok: false,
+      reason: "unknown-user",
+    });
     expect(verifyBasicAuthorization(undefined, users)).toMatchObject({ ok: false, reason: "missing" });
     expect(verifyBasicAuthorization("Basic !!!", users)).toMatchObject({ ok: false, reason: "missing" });
     expect(verifyBasicAuthorization("Negotiate abc", users)).toMatchObject({ ok: false, reason: "missing" });

@@ -8,7 +8,10 @@ import { WsmanError } from "./errors.js";
  */
 export function buildBasicAuthorization(user: string, password: string): string {
   if (user.includes(":") || /[\x00-\x1f\x7f]/.test(user + password)) {
-    throw new WsmanError("invalid-argument", "invalid credentials: a user name cannot contain ':' and neither may contain control characters");
+    throw new WsmanError(
+      "invalid-argument",
+      "invalid credentials: a user name cannot contain ':' and neither may contain control characters",
+    );
   }
   return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
 }
@@ -44,7 +47,9 @@ export function verifyBasicAuthorization(
   if (creds === undefined) return { ok: false, reason: "missing" };
   for (const [name, password] of users) {
     if (name.toUpperCase() === creds.user.toUpperCase()) {
-      return constantTimeEqual(password, creds.password) ? { ok: true, user: name } : { ok: false, reason: "wrong-password", user: creds.user };
+      return constantTimeEqual(password, creds.password)
+        ? { ok: true, user: name }
+        : { ok: false, reason: "wrong-password", user: creds.user };
     }
   }
   return { ok: false, reason: "unknown-user", user: creds.user };

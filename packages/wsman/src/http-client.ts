@@ -29,7 +29,14 @@ import {
   parseInvokeResponse,
   parsePullResponse,
 } from "./soap.js";
-import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
+import {
+  ENCRYPTED_CONTENT_TYPE,
+  SOAP_CONTENT_TYPE,
+  decodeSoapText,
+  isEncryptedContentType,
+  sealBody,
+  unsealBody,
+} from "./winrm-encryption.js";
 
 /** Credentials: Basic (WinRM's Basic mode, HTTPS only in practice) or NTLMv2 (sealed over HTTP). */
 export interface WsmanAuth {
@@ -147,8 +154,17 @@ export class WsmanClient {
     this.pageSize = options.pageSize ?? 100;
     const common = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
     if (url.protocol === "https:") {
-      const ca = options.ca === undefined ? undefined : (Array.isArray(options.ca) ? options.ca : [options.ca]).map((c) => (typeof c === "string" ? c : Buffer.from(c)));
-      this.agent = new https.Agent({ ...common, rejectUnauthorized: !options.insecure, ...(ca === undefined ? {} : { ca }) });
+      const ca =
+        options.ca === undefined
+          ? undefined
+          : (Array.isArray(options.ca) ? options.ca : [options.ca]).map((c) =>
+              typeof c === "string" ? c : Buffer.from(c),
+            );
+      this.agent = new https.Agent({
+        ...common,
+        rejectUnauthorized: !options.insecure,
+        ...(ca === undefined ? {} : { ca }),
+      });
     } else {
       this.agent = new http.Agent(common);
     }
@@ -183,7 +199,9 @@ export class WsmanClient {
    */
   async enumerate(resourceUri: string, wql: string): Promise<WsmanInstance[]> {
     const common = this.common(resourceUri);
-    let page = parseEnumerateResponse(await this.send(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })));
+    let page = parseEnumerateResponse(
+      await this.send(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })),
+    );
     const items = [...page.items];
     // Empty pages count too, so a server that never ends cannot keep us pulling forever.
     let pulls = 0;
@@ -192,10 +210,13 @@ export class WsmanClient {
         await this.send(buildReleaseRequest({ ...common, context: page.context })).catch(() => undefined);
         throw new WsmanError("limit-exceeded", `enumeration returned more than ${this.maxItems} instances`);
       }
-      page = parsePullResponse(await this.send(buildPullRequest({ ...common, context: page.context, maxElements: this.pageSize })));
+      page = parsePullResponse(
+        await this.send(buildPullRequest({ ...common, context: page.context, maxElements: this.pageSize })),
+      );
       items.push(...page.items);
     }
-    if (items.length > this.maxItems) throw new WsmanError("limit-exceeded", `enumeration returned more than ${this.maxItems} instances`);
+    if (items.length > this.maxItems)
+      throw new WsmanError("limit-exceeded", `enumeration returned more than ${this.maxItems} instances`);
     return items;
   }
 
@@ -209,7 +230,10 @@ export class WsmanClient {
     selectors: readonly WsmanSelector[],
     parameters: ParameterInput<WsmanParameter>,
   ): Promise<InvokeResult> {
-    return parseInvokeResponse(await this.send(buildInvokeRequest({ ...this.common(resourceUri), method, selectors, parameters })), method);
+    return parseInvokeResponse(
+      await this.send(buildInvokeRequest({ ...this.common(resourceUri), method, selectors, parameters })),
+      method,
+    );
   }
 
   /**
@@ -231,7 +255,11 @@ export class WsmanClient {
     if (this.sealing) return this.sendSealed(payload);
     let reply: HttpReply;
     if (this.options.auth.kind === "basic") {
-      reply = await this.exchange(payload, SOAP_CONTENT_TYPE, buildBasicAuthorization(this.options.auth.user, this.options.auth.password));
+      reply = await this.exchange(
+        payload,
+        SOAP_CONTENT_TYPE,
+        buildBasicAuthorization(this.options.auth.user, this.options.auth.password),
+      );
     } else if (this.ntlmAuthenticated) {
       reply = await this.exchange(payload, SOAP_CONTENT_TYPE, undefined);
       // The kept-alive connection was closed: authenticate the new one.
@@ -245,10 +273,18 @@ export class WsmanClient {
   private async ntlmHandshake(payload: Uint8Array): Promise<HttpReply> {
     this.ntlmAuthenticated = false;
     const negotiate = buildNegotiateMessage();
-    const first = await this.exchange(EMPTY, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(negotiate).toString("base64")}`);
+    const first = await this.exchange(
+      EMPTY,
+      SOAP_CONTENT_TYPE,
+      `Negotiate ${Buffer.from(negotiate).toString("base64")}`,
+    );
     if (first.status !== 401) return first;
     const { message } = this.authenticateMessage(negotiate, first);
-    const reply = await this.exchange(payload, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(message).toString("base64")}`);
+    const reply = await this.exchange(
+      payload,
+      SOAP_CONTENT_TYPE,
+      `Negotiate ${Buffer.from(message).toString("base64")}`,
+    );
     if (reply.status !== 401) this.ntlmAuthenticated = true;
     return reply;
   }
@@ -258,7 +294,10 @@ export class WsmanClient {
     const auth = this.options.auth;
     const token = challengeToken(reply.headers["www-authenticate"]);
     if (token === undefined) {
-      throw new WsmanError("unauthorized", `${this.url.href} did not answer the NTLM negotiation (does it allow Negotiate authentication?)`);
+      throw new WsmanError(
+        "unauthorized",
+        `${this.url.href} did not answer the NTLM negotiation (does it allow Negotiate authentication?)`,
+      );
     }
     return buildClientAuthenticate({
       user: auth.user,
@@ -295,13 +334,21 @@ export class WsmanClient {
       const session = this.session;
       const reply = await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, undefined);
       // A 401 here means the kept-alive connection was replaced: authenticate the new one.
-      if (!(reply.status === 401 && !isEncryptedContentType(reply.headers["content-type"]))) return this.openSealed(reply, session);
+      if (!(reply.status === 401 && !isEncryptedContentType(reply.headers["content-type"])))
+        return this.openSealed(reply, session);
       this.session = undefined;
     }
     const negotiate = buildNegotiateMessage();
-    const first = await this.exchange(EMPTY, SOAP_CONTENT_TYPE, `Negotiate ${Buffer.from(negotiate).toString("base64")}`);
+    const first = await this.exchange(
+      EMPTY,
+      SOAP_CONTENT_TYPE,
+      `Negotiate ${Buffer.from(negotiate).toString("base64")}`,
+    );
     if (first.status !== 401) {
-      throw new WsmanError("http-error", `${this.url.href} answered the NTLM negotiation with HTTP ${first.status} instead of a challenge`);
+      throw new WsmanError(
+        "http-error",
+        `${this.url.href} answered the NTLM negotiation with HTTP ${first.status} instead of a challenge`,
+      );
     }
     const { message, keys } = this.authenticateMessage(negotiate, first);
     const missing = missingSealingFlags(keys.flags);
@@ -313,7 +360,14 @@ export class WsmanClient {
     }
     const session = new NtlmSession(keys, "client");
     this.session = session;
-    return this.openSealed(await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, `Negotiate ${Buffer.from(message).toString("base64")}`), session);
+    return this.openSealed(
+      await this.exchange(
+        sealBody(session, payload),
+        ENCRYPTED_CONTENT_TYPE,
+        `Negotiate ${Buffer.from(message).toString("base64")}`,
+      ),
+      session,
+    );
   }
 
   /**
@@ -327,11 +381,19 @@ export class WsmanClient {
     const contentType = reply.headers["content-type"];
     if (isEncryptedContentType(contentType)) {
       const { message, originalType } = unsealBody(session, reply.body, contentType!);
-      return { status: reply.status, headers: reply.headers, body: decodeSoapText(message, originalType), sealed: true };
+      return {
+        status: reply.status,
+        headers: reply.headers,
+        body: decodeSoapText(message, originalType),
+        sealed: true,
+      };
     }
     const text = reply.body.toString("utf8");
     if (reply.status === 200) {
-      throw new WsmanError("integrity", `${this.url.href} answered a sealed request without sealing its reply: refusing an answer anyone on the path could have written`);
+      throw new WsmanError(
+        "integrity",
+        `${this.url.href} answered a sealed request without sealing its reply: refusing an answer anyone on the path could have written`,
+      );
     }
     if (reply.status === 400) {
       const fault = parseFault(text);
@@ -361,7 +423,10 @@ export class WsmanClient {
       reply.status === 500 && this.url.protocol === "http:" && !this.sealing
         ? " (a WinRM that refuses unencrypted traffic answers 500 to unsealed messages: with NTLM, drop allowUnencrypted so messages are sealed)"
         : "";
-    throw new WsmanError("http-error", `${this.url.href} answered HTTP ${reply.status}${reply.body ? `: ${reply.body.slice(0, 200)}` : ""}${hint}`);
+    throw new WsmanError(
+      "http-error",
+      `${this.url.href} answered HTTP ${reply.status}${reply.body ? `: ${reply.body.slice(0, 200)}` : ""}${hint}`,
+    );
   }
 
   private exchange(payload: Uint8Array, contentType: string, authorization: string | undefined): Promise<HttpReply> {
@@ -379,12 +444,19 @@ export class WsmanClient {
         res.on("data", (chunk: Buffer) => {
           size += chunk.length;
           if (size > this.maxResponseBytes) {
-            req.destroy(new WsmanError("limit-exceeded", `response from ${this.url.href} larger than ${this.maxResponseBytes} bytes`));
+            req.destroy(
+              new WsmanError(
+                "limit-exceeded",
+                `response from ${this.url.href} larger than ${this.maxResponseBytes} bytes`,
+              ),
+            );
             return;
           }
           chunks.push(chunk);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on("error", (e) => reject(this.mapError(e)));
       });
       req.setTimeout(this.timeoutMs, () => {
@@ -407,11 +479,16 @@ export class WsmanClient {
       );
     }
     if (code.startsWith("ERR_TLS") || code.startsWith("CERT_") || code.startsWith("ERR_SSL")) {
-      return new WsmanError("tls-error", `TLS with ${endpoint} failed (${code}): ${(error as Error).message}`, { cause: error });
+      return new WsmanError("tls-error", `TLS with ${endpoint} failed (${code}): ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const what = CONNECT_CODES[code];
-    if (what !== undefined) return new WsmanError("connection-failed", `cannot reach ${endpoint}: ${what}`, { cause: error });
-    return new WsmanError("connection-failed", `cannot talk to ${endpoint}: ${(error as Error).message}`, { cause: error });
+    if (what !== undefined)
+      return new WsmanError("connection-failed", `cannot reach ${endpoint}: ${what}`, { cause: error });
+    return new WsmanError("connection-failed", `cannot talk to ${endpoint}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -424,4 +501,3 @@ export function challengeToken(header: string | string[] | undefined): Uint8Arra
   }
   return undefined;
 }
-

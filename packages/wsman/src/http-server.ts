@@ -26,7 +26,14 @@ import {
   buildReleaseResponse,
   parseRequest,
 } from "./soap.js";
-import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
+import {
+  ENCRYPTED_CONTENT_TYPE,
+  SOAP_CONTENT_TYPE,
+  decodeSoapText,
+  isEncryptedContentType,
+  sealBody,
+  unsealBody,
+} from "./winrm-encryption.js";
 
 /** What a handler answers. */
 export type WsmanHandlerResult =
@@ -152,7 +159,10 @@ const REFUSE_UNSEALED =
  */
 export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
   if (options.sealedHttp && (options.https !== undefined || options.allowUnencrypted)) {
-    throw new WsmanError("invalid-argument", "sealedHttp excludes https and allowUnencrypted: it is WinRM's plain-HTTP listener that requires sealing");
+    throw new WsmanError(
+      "invalid-argument",
+      "sealedHttp excludes https and allowUnencrypted: it is WinRM's plain-HTTP listener that requires sealing",
+    );
   }
   if (options.sealedHttp && !options.auth.includes("ntlm")) {
     throw new WsmanError("invalid-argument", "sealedHttp needs NTLM in auth: only an NTLM session can seal messages");
@@ -174,7 +184,10 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       }
     }
   };
-  const users = options.users instanceof Map ? (options.users as ReadonlyMap<string, string>) : new Map(Object.entries(options.users));
+  const users =
+    options.users instanceof Map
+      ? (options.users as ReadonlyMap<string, string>)
+      : new Map(Object.entries(options.users));
   const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
   const maxEnumerations = options.maxEnumerations ?? 1000;
   const connections = new WeakMap<Socket, ConnectionState>();
@@ -183,7 +196,10 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
 
   // Basic cannot be sealed, so a sealed-HTTP server neither offers nor accepts it.
   const basicUsable = options.auth.includes("basic") && mode !== "sealed-http";
-  const challenges = (): string[] => [...(options.auth.includes("ntlm") ? ["Negotiate"] : []), ...(basicUsable ? ['Basic realm="WSMAN"'] : [])];
+  const challenges = (): string[] => [
+    ...(options.auth.includes("ntlm") ? ["Negotiate"] : []),
+    ...(basicUsable ? ['Basic realm="WSMAN"'] : []),
+  ];
 
   function deny(res: http.ServerResponse, failure?: AuthFailure): void {
     if (failure !== undefined) {
@@ -199,7 +215,11 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
   }
 
   /** The authenticated user, or undefined when a 401 was sent. */
-  function authenticate(req: http.IncomingMessage, res: http.ServerResponse, state: ConnectionState): string | undefined {
+  function authenticate(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    state: ConnectionState,
+  ): string | undefined {
     const header = req.headers.authorization;
     if (header === undefined) {
       if (state.user !== undefined) return state.user;
@@ -225,17 +245,28 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       const type = token.length >= 12 ? new DataView(token.buffer, token.byteOffset).getUint32(8, true) : 0;
       try {
         if (type === 1) {
-          const { message } = buildServerChallenge(token, options.computerName === undefined ? {} : { computerName: options.computerName });
+          const { message } = buildServerChallenge(
+            token,
+            options.computerName === undefined ? {} : { computerName: options.computerName },
+          );
           state.negotiate = token;
           state.challenge = message;
           delete state.user;
           delete state.session;
-          res.writeHead(401, { "WWW-Authenticate": `${scheme === "ntlm" ? "NTLM" : "Negotiate"} ${Buffer.from(message).toString("base64")}`, "Content-Length": 0 });
+          res.writeHead(401, {
+            "WWW-Authenticate": `${scheme === "ntlm" ? "NTLM" : "Negotiate"} ${Buffer.from(message).toString("base64")}`,
+            "Content-Length": 0,
+          });
           res.end();
           return undefined;
         }
         if (type === 3 && state.negotiate !== undefined && state.challenge !== undefined) {
-          const r = verifyAuthenticate({ negotiate: state.negotiate, challenge: state.challenge, authenticate: token, users });
+          const r = verifyAuthenticate({
+            negotiate: state.negotiate,
+            challenge: state.challenge,
+            authenticate: token,
+            users,
+          });
           delete state.negotiate;
           delete state.challenge;
           if (r.ok) {
@@ -263,10 +294,19 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
   }
 
   /** Writes `reply`, sealed with `session` when the request was sealed. */
-  function write(res: http.ServerResponse, reply: Reply, session: NtlmSession | undefined, extra: http.OutgoingHttpHeaders = {}): void {
+  function write(
+    res: http.ServerResponse,
+    reply: Reply,
+    session: NtlmSession | undefined,
+    extra: http.OutgoingHttpHeaders = {},
+  ): void {
     const plain = Buffer.from(reply.body, "utf8");
     const payload = session === undefined ? plain : sealBody(session, plain);
-    res.writeHead(reply.status, { ...extra, "Content-Type": session === undefined ? SOAP_CONTENT_TYPE : ENCRYPTED_CONTENT_TYPE, "Content-Length": payload.length });
+    res.writeHead(reply.status, {
+      ...extra,
+      "Content-Type": session === undefined ? SOAP_CONTENT_TYPE : ENCRYPTED_CONTENT_TYPE,
+      "Content-Length": payload.length,
+    });
     res.end(payload);
   }
 
@@ -294,20 +334,38 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       request = parseRequest(body);
     } catch (error) {
       const message = isWsmanError(error) ? error.message : String(error);
-      return fault({ code: "s:Sender", subcode: "w:SchemaValidationError", reason: "The SOAP XML in the message does not match the corresponding XML schema definition.", detail: message });
+      return fault({
+        code: "s:Sender",
+        subcode: "w:SchemaValidationError",
+        reason: "The SOAP XML in the message does not match the corresponding XML schema definition.",
+        detail: message,
+      });
     }
     const relatesTo = request.messageId || undefined;
     const options_ = relatesTo === undefined ? {} : { relatesTo };
     if (request.kind === "pull" || request.kind === "release") {
       const state = enumerations.get(request.context);
       if (state === undefined || state.user !== user) {
-        return fault({ code: "s:Sender", subcode: "n:InvalidEnumerationContext", reason: "The enumeration context supplied in the message is not valid." }, relatesTo);
+        return fault(
+          {
+            code: "s:Sender",
+            subcode: "n:InvalidEnumerationContext",
+            reason: "The enumeration context supplied in the message is not valid.",
+          },
+          relatesTo,
+        );
       }
       if (request.kind === "release") {
         enumerations.delete(request.context);
         return { status: 200, body: buildReleaseResponse(options_) };
       }
-      return { status: 200, body: buildPullResponse(page(state.items, state.offset, request.maxElements ?? 20, user, request.context), options_) };
+      return {
+        status: 200,
+        body: buildPullResponse(
+          page(state.items, state.offset, request.maxElements ?? 20, user, request.context),
+          options_,
+        ),
+      };
     }
     let result: WsmanHandlerResult;
     try {
@@ -316,30 +374,71 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       if (isWsmanError(error, "fault") && error.fault !== undefined) {
         const f = error.fault;
         const code = f.code === "s:Receiver" ? "s:Receiver" : "s:Sender";
-        return fault({ code, subcode: /^(s|a|n|w):/.test(f.subcode) ? f.subcode : "w:InternalError", reason: f.reason, detail: f.detail }, relatesTo);
+        return fault(
+          {
+            code,
+            subcode: /^(s|a|n|w):/.test(f.subcode) ? f.subcode : "w:InternalError",
+            reason: f.reason,
+            detail: f.detail,
+          },
+          relatesTo,
+        );
       }
-      return fault({ code: "s:Receiver", subcode: "w:InternalError", reason: "The WS-Management service cannot process the request.", detail: (error as Error)?.message ?? String(error) }, relatesTo);
+      return fault(
+        {
+          code: "s:Receiver",
+          subcode: "w:InternalError",
+          reason: "The WS-Management service cannot process the request.",
+          detail: (error as Error)?.message ?? String(error),
+        },
+        relatesTo,
+      );
     }
     if (result.kind === "fault") return fault(result.fault, relatesTo);
-    if (result.kind === "get" && request.kind === "get") return { status: 200, body: buildGetResponse(result.instance, options_) };
+    if (result.kind === "get" && request.kind === "get")
+      return { status: 200, body: buildGetResponse(result.instance, options_) };
     if (result.kind === "enumerate" && request.kind === "enumerate") {
       // Without optimization the first items wait for the first Pull.
-      return { status: 200, body: buildEnumerateResponse(page(result.items, 0, request.optimize ? (request.maxElements ?? 1) : 0, user), options_) };
+      return {
+        status: 200,
+        body: buildEnumerateResponse(
+          page(result.items, 0, request.optimize ? (request.maxElements ?? 1) : 0, user),
+          options_,
+        ),
+      };
     }
     if (result.kind === "invoke" && request.kind === "invoke") {
       return {
         status: 200,
         body: buildInvokeResponse(
-          { resourceUri: request.resourceUri, method: request.method, returnValue: result.returnValue, ...(result.outputs === undefined ? {} : { outputs: result.outputs }) },
+          {
+            resourceUri: request.resourceUri,
+            method: request.method,
+            returnValue: result.returnValue,
+            ...(result.outputs === undefined ? {} : { outputs: result.outputs }),
+          },
           options_,
         ),
       };
     }
-    return fault({ code: "s:Receiver", subcode: "w:InternalError", reason: `The handler answered a ${request.kind} request with ${result.kind}.` }, relatesTo);
+    return fault(
+      {
+        code: "s:Receiver",
+        subcode: "w:InternalError",
+        reason: `The handler answered a ${request.kind} request with ${result.kind}.`,
+      },
+      relatesTo,
+    );
   }
 
   /** Answers one complete request (authenticated, unsealed as needed). */
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, state: ConnectionState, body: Buffer, tooBig: boolean): Promise<void> {
+  async function handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    state: ConnectionState,
+    body: Buffer,
+    tooBig: boolean,
+  ): Promise<void> {
     if (req.method !== "POST") {
       res.writeHead(405, { Allow: "POST", "Content-Length": 0 }).end();
       return;
@@ -351,7 +450,16 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
     if (tooBig) {
       // The sealing stream cannot skip a message we did not read: this connection is done.
       if (sealed) forget(state);
-      write(res, fault({ code: "s:Sender", subcode: "w:EncodingLimit", reason: `The request is larger than ${maxRequestBytes} bytes.` }), undefined, sealed ? { Connection: "close" } : {});
+      write(
+        res,
+        fault({
+          code: "s:Sender",
+          subcode: "w:EncodingLimit",
+          reason: `The request is larger than ${maxRequestBytes} bytes.`,
+        }),
+        undefined,
+        sealed ? { Connection: "close" } : {},
+      );
       return;
     }
     let soap: string;
@@ -359,7 +467,19 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
     if (sealed) {
       session = state.session;
       if (session === undefined) {
-        write(res, fault({ code: "s:Sender", subcode: "w:AccessDenied", reason: "A sealed message needs an NTLM session on this connection: authenticate with Negotiate first." }, undefined, 400), undefined);
+        write(
+          res,
+          fault(
+            {
+              code: "s:Sender",
+              subcode: "w:AccessDenied",
+              reason: "A sealed message needs an NTLM session on this connection: authenticate with Negotiate first.",
+            },
+            undefined,
+            400,
+          ),
+          undefined,
+        );
         return;
       }
       try {
@@ -371,7 +491,15 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
         emit({ kind: "integrity-failure", user, reason });
         write(
           res,
-          fault({ code: "s:Sender", subcode: "w:AccessDenied", reason: `The WS-Management service could not verify the sealed message: ${reason}. The connection is closed; authenticate again.` }, undefined, 400),
+          fault(
+            {
+              code: "s:Sender",
+              subcode: "w:AccessDenied",
+              reason: `The WS-Management service could not verify the sealed message: ${reason}. The connection is closed; authenticate again.`,
+            },
+            undefined,
+            400,
+          ),
           undefined,
           { Connection: "close" },
         );
@@ -425,12 +553,16 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       s.queue = s.queue
         .then(() => handle(req, res, s, Buffer.concat(chunks), tooBig))
         .catch((error: unknown) => {
-          if (!res.headersSent) write(res, fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) }), undefined);
+          if (!res.headersSent)
+            write(res, fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) }), undefined);
         });
     });
   };
 
-  const server = options.https === undefined ? http.createServer(listener) : https.createServer({ key: toBuffer(options.https.key), cert: toBuffer(options.https.cert) }, listener);
+  const server =
+    options.https === undefined
+      ? http.createServer(listener)
+      : https.createServer({ key: toBuffer(options.https.key), cert: toBuffer(options.https.cert) }, listener);
   server.keepAliveTimeout = 30_000;
   server.on(options.https === undefined ? "connection" : "secureConnection", () => {
     connectionCount++;

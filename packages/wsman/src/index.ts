@@ -87,7 +87,14 @@ export {
   utf16le,
   verifyAuthenticate,
 } from "./ntlm.js";
-export { NTLM_SEALING_FLAGS, NTLM_SIGNATURE_BYTES, type NtlmRole, NtlmSession, type WrappedMessage, missingSealingFlags } from "./ntlm-session.js";
+export {
+  NTLM_SEALING_FLAGS,
+  NTLM_SIGNATURE_BYTES,
+  type NtlmRole,
+  NtlmSession,
+  type WrappedMessage,
+  missingSealingFlags,
+} from "./ntlm-session.js";
 export {
   ENCRYPTED_BOUNDARY,
   ENCRYPTED_CONTENT_TYPE,
@@ -105,7 +112,12 @@ export {
   sealBody,
   unsealBody,
 } from "./winrm-encryption.js";
-export { buildBasicAuthorization, constantTimeEqual, parseBasicAuthorization, verifyBasicAuthorization } from "./basic.js";
+export {
+  buildBasicAuthorization,
+  constantTimeEqual,
+  parseBasicAuthorization,
+  verifyBasicAuthorization,
+} from "./basic.js";
 export { type WsmanAuth, WsmanClient, type WsmanClientOptions, challengeToken } from "./http-client.js";
 export {
   type AuthFailure,

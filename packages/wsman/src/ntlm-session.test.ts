@@ -12,7 +12,6 @@ const EXPORTED_SESSION_KEY = new Uint8Array(16).fill(0x55);
 const FLAGS = 0xe2888235;
 const PLAINTEXT = unhex("50006c00610069006e007400650078007400");
 
-
 describe("MS-NLMP 4.2.4.4 NTLMv2 GSS_WrapEx vectors", () => {
   it("the negotiated flags are the sealing variant the vector uses", () => {
     expect(FLAGS & NTLM_SEALING_FLAGS).toBe(NTLM_SEALING_FLAGS);
@@ -23,14 +22,20 @@ describe("MS-NLMP 4.2.4.4 NTLMv2 GSS_WrapEx vectors", () => {
   });
 
   it("the client seals and signs Plaintext byte for byte as published", () => {
-    const { sealed, signature } = new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags: FLAGS }, "client").wrap(PLAINTEXT);
+    const { sealed, signature } = new NtlmSession(
+      { exportedSessionKey: EXPORTED_SESSION_KEY, flags: FLAGS },
+      "client",
+    ).wrap(PLAINTEXT);
     expect(hex(sealed)).toBe("54e50165bf1936dc996020c1811b0f06fb5f");
     expect(hex(signature)).toBe("010000007fb38ec5c55d497600000000");
   });
 
   it("the server unseals the published message and verifies its signature", () => {
     const server = new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags: FLAGS }, "server");
-    const message = server.unwrap(unhex("54e50165bf1936dc996020c1811b0f06fb5f"), unhex("010000007fb38ec5c55d497600000000"));
+    const message = server.unwrap(
+      unhex("54e50165bf1936dc996020c1811b0f06fb5f"),
+      unhex("010000007fb38ec5c55d497600000000"),
+    );
     expect(hex(message)).toBe(hex(PLAINTEXT));
     expect(new TextDecoder("utf-16le").decode(message)).toBe("Plaintext");
     expect(server.receiveSequence).toBe(1);
@@ -38,7 +43,9 @@ describe("MS-NLMP 4.2.4.4 NTLMv2 GSS_WrapEx vectors", () => {
 
   it("without key exchange the checksum is the bare HMAC (4.2.4.4's value before RC4)", () => {
     const flags = FLAGS & ~NTLM_FLAGS.KEY_EXCH;
-    const { sealed, signature } = new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags }, "client").wrap(PLAINTEXT);
+    const { sealed, signature } = new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags }, "client").wrap(
+      PLAINTEXT,
+    );
     expect(hex(sealed)).toBe("54e50165bf1936dc996020c1811b0f06fb5f");
     expect(hex(signature)).toBe("0100000070352851f256430900000000");
   });
@@ -80,7 +87,7 @@ describe("a session between our client and server", () => {
     for (let i = 0; i < 20; i++) {
       const request = client.wrap(text(i));
       expect(new TextDecoder().decode(server.unwrap(request.sealed, request.signature))).toContain(`message ${i} `);
-      for (let j = 0; j < (i % 3); j++) {
+      for (let j = 0; j < i % 3; j++) {
         const reply = server.wrap(text(100 + j));
         expect(client.unwrap(reply.sealed, reply.signature)).toEqual(text(100 + j));
       }
@@ -106,7 +113,10 @@ describe("a session between our client and server", () => {
     expect(isWsmanError(error, "integrity")).toBe(true);
     expect((error as Error).message).toMatch(/does not match its signature: it was altered/);
     const next = client.wrap(text(2));
-    expect(caught(() => server.unwrap(next.sealed, next.signature))).toMatchObject({ code: "integrity", message: expect.stringMatching(/unusable/) });
+    expect(caught(() => server.unwrap(next.sealed, next.signature))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/unusable/),
+    });
     expect(caught(() => server.wrap(text(3)))).toMatchObject({ code: "integrity" });
   });
 
@@ -115,7 +125,10 @@ describe("a session between our client and server", () => {
     const m = client.wrap(text(1));
     const signature = m.signature.slice();
     signature[4]! ^= 0x80;
-    expect(caught(() => server.unwrap(m.sealed, signature))).toMatchObject({ code: "integrity", message: expect.stringMatching(/altered/) });
+    expect(caught(() => server.unwrap(m.sealed, signature))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/altered/),
+    });
   });
 
   it("refuses a replayed message", () => {
@@ -132,7 +145,10 @@ describe("a session between our client and server", () => {
     const { client, server } = pair();
     client.wrap(text(1));
     const second = client.wrap(text(2));
-    expect(caught(() => server.unwrap(second.sealed, second.signature))).toMatchObject({ code: "integrity", message: expect.stringMatching(/sequence number 1 where 0/) });
+    expect(caught(() => server.unwrap(second.sealed, second.signature))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/sequence number 1 where 0/),
+    });
   });
 
   it("refuses a message sealed with other keys", () => {
@@ -151,11 +167,15 @@ describe("a session between our client and server", () => {
 
   it("refuses flags that cannot seal, and a key of the wrong size", () => {
     for (const without of [NTLM_FLAGS.SEAL, NTLM_FLAGS.EXTENDED_SESSIONSECURITY, NTLM_FLAGS.N128]) {
-      expect(caught(() => new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags: FLAGS & ~without }, "client"))).toMatchObject({
+      expect(
+        caught(() => new NtlmSession({ exportedSessionKey: EXPORTED_SESSION_KEY, flags: FLAGS & ~without }, "client")),
+      ).toMatchObject({
         code: "invalid-argument",
       });
     }
     expect(missingSealingFlags(0)).toEqual(["SEAL", "EXTENDED_SESSIONSECURITY", "128"]);
-    expect(caught(() => new NtlmSession({ exportedSessionKey: new Uint8Array(8), flags: FLAGS }, "client"))).toMatchObject({ code: "invalid-argument" });
+    expect(
+      caught(() => new NtlmSession({ exportedSessionKey: new Uint8Array(8), flags: FLAGS }, "client")),
+    ).toMatchObject({ code: "invalid-argument" });
   });
 });

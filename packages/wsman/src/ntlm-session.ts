@@ -99,10 +99,16 @@ export class NtlmSession {
   constructor(keys: Pick<NtlmSessionKeys, "exportedSessionKey" | "flags">, role: NtlmRole) {
     const missing = missingSealingFlags(keys.flags);
     if (missing.length > 0) {
-      throw new WsmanError("invalid-argument", `cannot seal: the NTLM session did not negotiate ${missing.join(", ")} (flags 0x${(keys.flags >>> 0).toString(16).padStart(8, "0")})`);
+      throw new WsmanError(
+        "invalid-argument",
+        `cannot seal: the NTLM session did not negotiate ${missing.join(", ")} (flags 0x${(keys.flags >>> 0).toString(16).padStart(8, "0")})`,
+      );
     }
     if (keys.exportedSessionKey.length !== 16) {
-      throw new WsmanError("invalid-argument", `cannot seal: the session key has ${keys.exportedSessionKey.length} bytes, not 16`);
+      throw new WsmanError(
+        "invalid-argument",
+        `cannot seal: the session key has ${keys.exportedSessionKey.length} bytes, not 16`,
+      );
     }
     this.flags = keys.flags;
     this.keyExchange = (keys.flags & NTLM_FLAGS.KEY_EXCH) !== 0;
@@ -151,18 +157,24 @@ export class NtlmSession {
     this.assertUsable();
     const d = this.incoming;
     try {
-      if (signature.length !== NTLM_SIGNATURE_BYTES) throw integrity(`NTLM signature of ${signature.length} bytes, expected ${NTLM_SIGNATURE_BYTES}`);
+      if (signature.length !== NTLM_SIGNATURE_BYTES)
+        throw integrity(`NTLM signature of ${signature.length} bytes, expected ${NTLM_SIGNATURE_BYTES}`);
       const view = new DataView(signature.buffer, signature.byteOffset, signature.byteLength);
       const version = view.getUint32(0, true);
-      if (version !== SIGNATURE_VERSION) throw integrity(`NTLM signature version ${version}, expected ${SIGNATURE_VERSION}`);
+      if (version !== SIGNATURE_VERSION)
+        throw integrity(`NTLM signature version ${version}, expected ${SIGNATURE_VERSION}`);
       const sequence = view.getUint32(12, true);
       if (sequence !== d.sequence) {
-        throw integrity(`sealed message has sequence number ${sequence} where ${d.sequence} was expected: it was replayed, reordered or dropped (or altered)`);
+        throw integrity(
+          `sealed message has sequence number ${sequence} where ${d.sequence} was expected: it was replayed, reordered or dropped (or altered)`,
+        );
       }
       const message = d.handle.update(sealed);
       const expected = checksum(d, signature.subarray(12, 16), message, this.keyExchange);
       if (!bytesEqual(expected, signature.subarray(4, 12))) {
-        throw integrity(`sealed message number ${sequence} does not match its signature: it was altered in transit (or sealed with other keys)`);
+        throw integrity(
+          `sealed message number ${sequence} does not match its signature: it was altered in transit (or sealed with other keys)`,
+        );
       }
       d.sequence = (d.sequence + 1) >>> 0;
       return message;
@@ -173,6 +185,9 @@ export class NtlmSession {
   }
 
   private assertUsable(): void {
-    if (this.broken !== undefined) throw integrity(`the sealed NTLM session is unusable after an earlier failure (${this.broken}); authenticate again`);
+    if (this.broken !== undefined)
+      throw integrity(
+        `the sealed NTLM session is unusable after an earlier failure (${this.broken}); authenticate again`,
+      );
   }
 }

@@ -156,7 +156,13 @@ describe("NTLM handshake between our client and server", () => {
     const negotiate = buildNegotiateMessage();
     const { message: challenge } = buildServerChallenge(negotiate, { now: Date.UTC(2024, 0, 1) });
     const { message: authenticate, keys } = buildClientAuthenticate({ user, password, negotiate, challenge });
-    return { negotiate, challenge, authenticate, keys, result: verifyAuthenticate({ negotiate, challenge, authenticate, users }) };
+    return {
+      negotiate,
+      challenge,
+      authenticate,
+      keys,
+      result: verifyAuthenticate({ negotiate, challenge, authenticate, users }),
+    };
   }
 
   it("succeeds with a MIC (the server sends MsvAvTimestamp) and both sides agree on the keys", () => {
@@ -176,11 +182,19 @@ describe("NTLM handshake between our client and server", () => {
   it("refuses a tampered message through the MIC", () => {
     const negotiate = buildNegotiateMessage();
     const { message: challenge } = buildServerChallenge(negotiate);
-    const { message: authenticate } = buildClientAuthenticate({ user: "Administrator", password: "S3cret!", negotiate, challenge });
+    const { message: authenticate } = buildClientAuthenticate({
+      user: "Administrator",
+      password: "S3cret!",
+      negotiate,
+      challenge,
+    });
     // Flip a flag bit: the proof still matches, the MIC does not.
     const tampered = authenticate.slice();
     tampered[60]! ^= NTLM_FLAGS.SIGN;
-    expect(verifyAuthenticate({ negotiate, challenge, authenticate: tampered, users })).toMatchObject({ ok: false, reason: "bad-mic" });
+    expect(verifyAuthenticate({ negotiate, challenge, authenticate: tampered, users })).toMatchObject({
+      ok: false,
+      reason: "bad-mic",
+    });
   });
 
   it("round-trips the NEGOTIATE message", () => {

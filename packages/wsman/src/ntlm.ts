@@ -96,7 +96,6 @@ function fromUtf16le(bytes: Uint8Array): string {
   return out;
 }
 
-
 /** HMAC-MD5 of the concatenated `data` under `key`. */
 export function hmacMd5(key: Uint8Array, ...data: Uint8Array[]): Uint8Array {
   const h = createHmac("md5", key);
@@ -251,7 +250,10 @@ class Reader {
   ) {
     if (!(bytes instanceof Uint8Array)) throw bad("not bytes");
     if (bytes.length > MAX_NTLM_MESSAGE_BYTES) {
-      throw new WsmanError("limit-exceeded", `NTLM message too long: ${bytes.length} bytes, limit ${MAX_NTLM_MESSAGE_BYTES}`);
+      throw new WsmanError(
+        "limit-exceeded",
+        `NTLM message too long: ${bytes.length} bytes, limit ${MAX_NTLM_MESSAGE_BYTES}`,
+      );
     }
     if (bytes.length < minLength) throw bad(`${bytes.length} bytes, a type ${type} message has at least ${minLength}`);
     if (!SIGNATURE.every((b, i) => bytes[i] === b)) throw bad("no NTLMSSP signature");
@@ -317,7 +319,8 @@ export function buildChallengeMessage(init: {
   readonly targetInfo: readonly AvPair[];
   readonly version?: Uint8Array;
 }): Uint8Array {
-  if (init.serverChallenge.length !== 8) throw new WsmanError("invalid-argument", "invalid server challenge: must be 8 bytes");
+  if (init.serverChallenge.length !== 8)
+    throw new WsmanError("invalid-argument", "invalid server challenge: must be 8 bytes");
   const w = new Writer(56, 2);
   w.field(12, utf16le(init.targetName));
   w.u32(20, init.flags);
@@ -364,7 +367,9 @@ const MIC_OFFSET = 72;
  * key (as in MS-NLMP 4.2.4.3). With `mic`, a 16-byte MIC field follows the version (head 88
  * bytes); it is written as given (zeros while computing the MIC).
  */
-export function buildAuthenticateMessage(init: Omit<AuthenticateMessage, "version" | "mic"> & { readonly version?: Uint8Array; readonly mic?: Uint8Array }): Uint8Array {
+export function buildAuthenticateMessage(
+  init: Omit<AuthenticateMessage, "version" | "mic"> & { readonly version?: Uint8Array; readonly mic?: Uint8Array },
+): Uint8Array {
   const unicode = (init.flags & NTLM_FLAGS.UNICODE) !== 0;
   const str = (s: string) => (unicode ? utf16le(s) : Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff));
   const w = new Writer(init.mic === undefined ? 72 : 88, 3);
@@ -456,7 +461,10 @@ export function buildClientAuthenticate(init: ClientAuthenticateInit): { message
   let pairs = challenge.targetInfo;
   if (useMic) {
     const flagsPair = pairs.find((p) => p.id === AV_IDS.Flags);
-    const old = flagsPair && flagsPair.value.length === 4 ? new DataView(flagsPair.value.buffer, flagsPair.value.byteOffset).getUint32(0, true) : 0;
+    const old =
+      flagsPair && flagsPair.value.length === 4
+        ? new DataView(flagsPair.value.buffer, flagsPair.value.byteOffset).getUint32(0, true)
+        : 0;
     const value = new Uint8Array(4);
     new DataView(value.buffer).setUint32(0, old | AV_FLAG_MIC, true);
     pairs = [...pairs.filter((p) => p.id !== AV_IDS.Flags), { id: AV_IDS.Flags, value }];
@@ -519,7 +527,10 @@ export interface ServerChallengeInit {
  * The server's CHALLENGE for a NEGOTIATE: the client's flags we support, a target info with
  * NetBIOS names and MsvAvTimestamp (which makes clients send a MIC).
  */
-export function buildServerChallenge(negotiate: Uint8Array, init: ServerChallengeInit = {}): { message: Uint8Array; serverChallenge: Uint8Array } {
+export function buildServerChallenge(
+  negotiate: Uint8Array,
+  init: ServerChallengeInit = {},
+): { message: Uint8Array; serverChallenge: Uint8Array } {
   const clientFlags = parseNegotiateMessage(negotiate).flags;
   const computer = init.computerName ?? "WSMAN";
   const domain = init.domainName ?? computer;

@@ -7,13 +7,27 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { isWsmanError } from "./errors.js";
 import { WsmanClient, challengeToken } from "./http-client.js";
 import { type WsmanServer, type WsmanServerEvent, type WsmanServerOptions, createWsmanServer } from "./http-server.js";
-import { NTLM_FLAGS, buildChallengeMessage, buildClientAuthenticate, buildNegotiateMessage, buildServerChallenge, verifyAuthenticate } from "./ntlm.js";
+import {
+  NTLM_FLAGS,
+  buildChallengeMessage,
+  buildClientAuthenticate,
+  buildNegotiateMessage,
+  buildServerChallenge,
+  verifyAuthenticate,
+} from "./ntlm.js";
 import { NtlmSession } from "./ntlm-session.js";
 import { buildGetRequest, buildGetResponse, parseFault, parseGetResponse } from "./soap.js";
 import { rejection } from "./test-support/caught.js";
 import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "./test-support/fake-wmi.js";
 import { type HttpMessage, type HttpProxy, headerOf, startHttpProxy } from "./test-support/http-proxy.js";
-import { ENCRYPTED_CONTENT_TYPE, SOAP_CONTENT_TYPE, decodeSoapText, isEncryptedContentType, sealBody, unsealBody } from "./winrm-encryption.js";
+import {
+  ENCRYPTED_CONTENT_TYPE,
+  SOAP_CONTENT_TYPE,
+  decodeSoapText,
+  isEncryptedContentType,
+  sealBody,
+  unsealBody,
+} from "./winrm-encryption.js";
 
 const USER = "Administrator";
 const PASSWORD = "Pa55w.rd";
@@ -31,7 +45,9 @@ afterAll(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function startServer(extra: Partial<WsmanServerOptions> = {}): Promise<{ server: WsmanServer; endpoint: string; events: WsmanServerEvent[] }> {
+async function startServer(
+  extra: Partial<WsmanServerOptions> = {},
+): Promise<{ server: WsmanServer; endpoint: string; events: WsmanServerEvent[] }> {
   const server = createWsmanServer({ sealedHttp: true, users: USERS, auth: ["ntlm"], handler, ...extra });
   const events: WsmanServerEvent[] = [];
   server.onEvent((e) => events.push(e));
@@ -41,7 +57,12 @@ async function startServer(extra: Partial<WsmanServerOptions> = {}): Promise<{ s
 }
 
 function client(endpoint: string, extra: Partial<ConstructorParameters<typeof WsmanClient>[0]> = {}): WsmanClient {
-  const c = new WsmanClient({ endpoint, auth: { kind: "ntlm", user: USER, password: PASSWORD }, timeoutMs: 10_000, ...extra });
+  const c = new WsmanClient({
+    endpoint,
+    auth: { kind: "ntlm", user: USER, password: PASSWORD },
+    timeoutMs: 10_000,
+    ...extra,
+  });
   cleanups.push(() => c.close());
   return c;
 }
@@ -65,7 +86,10 @@ describe("sealed HTTP: our client and server", () => {
     expect(c.sealed).toBe(true);
     expect(await get(c, 2)).toEqual(component(2));
     expect(await c.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent")).toEqual(ITEMS);
-    expect((await c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "AddKvpItems", [], { DataItems: ["x"] })).returnValue).toBe(0);
+    expect(
+      (await c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "AddKvpItems", [], { DataItems: ["x"] }))
+        .returnValue,
+    ).toBe(0);
     const fault = await caught(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
     expect(fault).toMatchObject({ code: "fault", fault: { subcode: "w:InvalidParameter", detail: `for ${USER}` } });
     expect(server.connectionCount).toBe(1);
@@ -82,7 +106,9 @@ describe("sealed HTTP: our client and server", () => {
     expect(await get(c, 3)).toEqual(component(3));
     expect(await c.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent")).toHaveLength(5);
     // A fault is a sealed answer like any other: the session goes on without a new handshake.
-    expect(await caught(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}))).toMatchObject({ code: "fault" });
+    expect(await caught(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}))).toMatchObject({
+      code: "fault",
+    });
     expect(await get(c, 4)).toEqual(component(4));
     expect(p.connections).toBe(1);
     const requests = p.log.filter((e) => e.direction === "request").map((e) => e.message);
@@ -97,12 +123,17 @@ describe("sealed HTTP: our client and server", () => {
       expect(isSealed(m)).toBe(true);
       // Nothing of the SOAP shows: not the class, not the envelope, not the data.
       const text = m.body.toString("latin1");
-      for (const secret of ["Msvm_KvpExchangeComponent", "Envelope", "VM-3", "INSTANCE"]) expect(text).not.toContain(secret);
+      for (const secret of ["Msvm_KvpExchangeComponent", "Envelope", "VM-3", "INSTANCE"])
+        expect(text).not.toContain(secret);
     }
   });
 
   it("a WinRM-style server with AllowUnencrypted accepts sealed messages too", async () => {
-    const { server, endpoint } = await startServer({ sealedHttp: false, allowUnencrypted: true, auth: ["basic", "ntlm"] });
+    const { server, endpoint } = await startServer({
+      sealedHttp: false,
+      allowUnencrypted: true,
+      auth: ["basic", "ntlm"],
+    });
     expect(server.mode).toBe("http");
     const p = await proxy(endpoint);
     expect(await get(client(p.endpoint), 1)).toEqual(component(1));
@@ -114,17 +145,25 @@ describe("sealed HTTP: our client and server", () => {
     const c = client(endpoint, { allowUnencrypted: true });
     expect(c.sealed).toBe(false);
     const error = await caught(get(c, 1));
-    expect(error).toMatchObject({ code: "fault", fault: { subcode: "w:AccessDenied", reason: expect.stringMatching(/refuses unencrypted messages/) } });
+    expect(error).toMatchObject({
+      code: "fault",
+      fault: { subcode: "w:AccessDenied", reason: expect.stringMatching(/refuses unencrypted messages/) },
+    });
     expect(events).toContainEqual({ kind: "unsealed-refused", user: USER });
   });
 
   it("Basic: refused by the client over HTTP unless allowed, and by the sealed server always", async () => {
     const { endpoint, events } = await startServer({ auth: ["basic", "ntlm"] });
-    expect(() => new WsmanClient({ endpoint, auth: { kind: "basic", user: USER, password: PASSWORD } })).toThrow(expect.objectContaining({ code: "unencrypted-refused" }));
+    expect(() => new WsmanClient({ endpoint, auth: { kind: "basic", user: USER, password: PASSWORD } })).toThrow(
+      expect.objectContaining({ code: "unencrypted-refused" }),
+    );
     const c = client(endpoint, { auth: { kind: "basic", user: USER, password: PASSWORD }, allowUnencrypted: true });
     const error = await caught(get(c, 1));
     expect(isWsmanError(error, "unauthorized")).toBe(true);
-    expect(events).toContainEqual({ kind: "auth-failure", failure: { scheme: "basic", reason: "basic-over-http", user: USER } });
+    expect(events).toContainEqual({
+      kind: "auth-failure",
+      failure: { scheme: "basic", reason: "basic-over-http", user: USER },
+    });
     // Basic is not even offered.
     const res = await fetch(endpoint, { method: "POST", body: "" });
     expect(res.status).toBe(401);
@@ -134,14 +173,17 @@ describe("sealed HTTP: our client and server", () => {
   it.each([
     ["wrong password", USER, "nope", "wrong-password"],
     ["unknown user", "mallory", PASSWORD, "unknown-user"],
-  ])("%s: the client gets a 401 and says NTLM cannot tell; the server's events can", async (_name, user, password, reason) => {
-    const { endpoint, events } = await startServer();
-    const error = await caught(get(client(endpoint, { auth: { kind: "ntlm", user, password } }), 1));
-    expect(isWsmanError(error, "unauthorized")).toBe(true);
-    expect((error as Error).message).toContain(user);
-    expect((error as Error).message).toMatch(/wrong password or unknown user \(NTLM answers both with the same 401/);
-    expect(events).toContainEqual({ kind: "auth-failure", failure: { scheme: "ntlm", reason, user } });
-  });
+  ])(
+    "%s: the client gets a 401 and says NTLM cannot tell; the server's events can",
+    async (_name, user, password, reason) => {
+      const { endpoint, events } = await startServer();
+      const error = await caught(get(client(endpoint, { auth: { kind: "ntlm", user, password } }), 1));
+      expect(isWsmanError(error, "unauthorized")).toBe(true);
+      expect((error as Error).message).toContain(user);
+      expect((error as Error).message).toMatch(/wrong password or unknown user \(NTLM answers both with the same 401/);
+      expect(events).toContainEqual({ kind: "auth-failure", failure: { scheme: "ntlm", reason, user } });
+    },
+  );
 
   it("when the server loses the connection's session (a new TCP connection behind the client's back), the client authenticates again", async () => {
     const { server, endpoint } = await startServer();
@@ -173,7 +215,10 @@ describe("sealed HTTP: our client and server", () => {
     expect(fault).toMatchObject({ status: "rejected", reason: { code: "fault" } });
     expect(events).toEqual([]);
     expect(server.connectionCount).toBe(1);
-    const authorizations = p.log.filter((e) => e.direction === "request").map((e) => headerOf(e.message.head, "authorization")).filter((a) => a !== undefined);
+    const authorizations = p.log
+      .filter((e) => e.direction === "request")
+      .map((e) => headerOf(e.message.head, "authorization"))
+      .filter((a) => a !== undefined);
     expect(authorizations).toHaveLength(2);
   });
 
@@ -187,9 +232,15 @@ describe("sealed HTTP: our client and server", () => {
 
   it("refuses contradictory server modes", () => {
     const cert = { key: "k", cert: "c" };
-    expect(() => createWsmanServer({ sealedHttp: true, https: cert, users: USERS, auth: ["ntlm"], handler })).toThrow(expect.objectContaining({ code: "invalid-argument" }));
-    expect(() => createWsmanServer({ sealedHttp: true, allowUnencrypted: true, users: USERS, auth: ["ntlm"], handler })).toThrow(expect.objectContaining({ code: "invalid-argument" }));
-    expect(() => createWsmanServer({ sealedHttp: true, users: USERS, auth: ["basic"], handler })).toThrow(expect.objectContaining({ code: "invalid-argument" }));
+    expect(() => createWsmanServer({ sealedHttp: true, https: cert, users: USERS, auth: ["ntlm"], handler })).toThrow(
+      expect.objectContaining({ code: "invalid-argument" }),
+    );
+    expect(() =>
+      createWsmanServer({ sealedHttp: true, allowUnencrypted: true, users: USERS, auth: ["ntlm"], handler }),
+    ).toThrow(expect.objectContaining({ code: "invalid-argument" }));
+    expect(() => createWsmanServer({ sealedHttp: true, users: USERS, auth: ["basic"], handler })).toThrow(
+      expect.objectContaining({ code: "invalid-argument" }),
+    );
   });
 });
 
@@ -233,29 +284,55 @@ describe("sealed HTTP: replies altered on the way are refused by the client", ()
     const c = client(p.endpoint);
     await get(c, 1);
     const error = await caught(get(c, 1));
-    expect(error).toMatchObject({ code: "integrity", message: expect.stringMatching(/sequence number 0 where 1 was expected: it was replayed, reordered or dropped/) });
+    expect(error).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/sequence number 0 where 1 was expected: it was replayed, reordered or dropped/),
+    });
   });
 
   it("a reply length that disagrees with OriginalContent is an integrity error", async () => {
     const { endpoint } = await startServer();
     let n = 0;
     const p = await proxy(endpoint, {
-      response: (m) => (isSealed(m) && n++ === 0 ? { head: m.head, body: Buffer.from(m.body.toString("latin1").replace(/Length=(\d+)/, (_x, d) => `Length=${Number(d) + 1}`), "latin1") } : m),
+      response: (m) =>
+        isSealed(m) && n++ === 0
+          ? {
+              head: m.head,
+              body: Buffer.from(
+                m.body.toString("latin1").replace(/Length=(\d+)/, (_x, d) => `Length=${Number(d) + 1}`),
+                "latin1",
+              ),
+            }
+          : m,
     });
-    expect(await caught(get(client(p.endpoint), 1))).toMatchObject({ code: "integrity", message: expect.stringMatching(/Length=\d+ but carries/) });
+    expect(await caught(get(client(p.endpoint), 1))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/Length=\d+ but carries/),
+    });
   });
 });
 
 describe("sealed HTTP: requests altered, replayed or reordered are refused by the server", () => {
   const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
-  function post(agent: http.Agent, endpoint: string, body: Uint8Array, headers: http.OutgoingHttpHeaders): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  function post(
+    agent: http.Agent,
+    endpoint: string,
+    body: Uint8Array,
+    headers: http.OutgoingHttpHeaders,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(endpoint, { method: "POST", agent, headers: { "Content-Length": body.length, ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const req = http.request(
+        endpoint,
+        { method: "POST", agent, headers: { "Content-Length": body.length, ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -267,10 +344,19 @@ describe("sealed HTTP: requests altered, replayed or reordered are refused by th
     cleanups.push(() => agent.destroy());
     const negotiate = buildNegotiateMessage();
     const first = await post(agent, endpoint, new Uint8Array(0), { Authorization: `Negotiate ${b64(negotiate)}` });
-    const { message, keys } = buildClientAuthenticate({ user: USER, password: PASSWORD, negotiate, challenge: challengeToken(first.headers["www-authenticate"])! });
+    const { message, keys } = buildClientAuthenticate({
+      user: USER,
+      password: PASSWORD,
+      negotiate,
+      challenge: challengeToken(first.headers["www-authenticate"])!,
+    });
     const session = new NtlmSession(keys, "client");
-    const request = (i: number) => new TextEncoder().encode(buildGetRequest({ to: endpoint, resourceUri: KVP, selectors: [{ name: "SystemName", value: `VM-${i}` }] }));
-    const send = (body: Uint8Array, headers: http.OutgoingHttpHeaders = {}) => post(agent, endpoint, body, { "Content-Type": ENCRYPTED_CONTENT_TYPE, ...headers });
+    const request = (i: number) =>
+      new TextEncoder().encode(
+        buildGetRequest({ to: endpoint, resourceUri: KVP, selectors: [{ name: "SystemName", value: `VM-${i}` }] }),
+      );
+    const send = (body: Uint8Array, headers: http.OutgoingHttpHeaders = {}) =>
+      post(agent, endpoint, body, { "Content-Type": ENCRYPTED_CONTENT_TYPE, ...headers });
     const open = (reply: { headers: http.IncomingHttpHeaders; body: Buffer }) => {
       const { message: m, originalType } = unsealBody(session, reply.body, reply.headers["content-type"]!);
       return parseGetResponse(decodeSoapText(m, originalType));
@@ -297,7 +383,9 @@ describe("sealed HTTP: requests altered, replayed or reordered are refused by th
   it("a flipped byte in a sealed request: 400 with a fault, connection closed, an event for the operator", async () => {
     const { endpoint, events } = await startServer();
     const s = await rawSession(endpoint);
-    expect(s.open(await s.send(sealBody(s.session, s.request(1)), { Authorization: s.authorization }))).toEqual(component(1));
+    expect(s.open(await s.send(sealBody(s.session, s.request(1)), { Authorization: s.authorization }))).toEqual(
+      component(1),
+    );
     const body = sealBody(s.session, s.request(2));
     body[body.length - 24 - 3]! ^= 0x01;
     const fault = refusal(await s.send(body));
@@ -310,7 +398,9 @@ describe("sealed HTTP: requests altered, replayed or reordered are refused by th
   it("a replayed sealed request is refused", async () => {
     const { endpoint } = await startServer();
     const s = await rawSession(endpoint);
-    expect(s.open(await s.send(sealBody(s.session, s.request(1)), { Authorization: s.authorization }))).toEqual(component(1));
+    expect(s.open(await s.send(sealBody(s.session, s.request(1)), { Authorization: s.authorization }))).toEqual(
+      component(1),
+    );
     const second = sealBody(s.session, s.request(2));
     expect(s.open(await s.send(second))).toEqual(component(2));
     const fault = refusal(await s.send(second));
@@ -340,7 +430,10 @@ describe("sealed HTTP: requests altered, replayed or reordered are refused by th
     const c = client(p.endpoint);
     await get(c, 1);
     const error = await caught(get(c, 2));
-    expect(error).toMatchObject({ code: "integrity", message: expect.stringMatching(/refused our sealed request \(HTTP 400\).*altered/) });
+    expect(error).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/refused our sealed request \(HTTP 400\).*altered/),
+    });
     expect(await get(c, 3)).toEqual(component(3));
   });
 });
@@ -350,9 +443,18 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
    * A server made of the pure functions: NTLM handshake, then `reply` decides what goes back
    * for each sealed request (given the unsealed SOAP and the server's session).
    */
-  async function fakeServer(reply: (session: NtlmSession, index: number) => { status: number; headers: http.OutgoingHttpHeaders; body: Uint8Array }, challengeFlags?: number) {
+  async function fakeServer(
+    reply: (
+      session: NtlmSession,
+      index: number,
+    ) => { status: number; headers: http.OutgoingHttpHeaders; body: Uint8Array },
+    challengeFlags?: number,
+  ) {
     const users = new Map([[USER, PASSWORD]]);
-    const states = new WeakMap<object, { negotiate?: Uint8Array; challenge?: Uint8Array; session?: NtlmSession; count: number }>();
+    const states = new WeakMap<
+      object,
+      { negotiate?: Uint8Array; challenge?: Uint8Array; session?: NtlmSession; count: number }
+    >();
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -369,12 +471,27 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
           state.challenge =
             challengeFlags === undefined
               ? buildServerChallenge(bytes).message
-              : buildChallengeMessage({ flags: challengeFlags, targetName: "FAKE", serverChallenge: new Uint8Array(8).fill(7), targetInfo: [] });
-          res.writeHead(401, { "WWW-Authenticate": `Negotiate ${Buffer.from(state.challenge).toString("base64")}`, "Content-Length": 0 }).end();
+              : buildChallengeMessage({
+                  flags: challengeFlags,
+                  targetName: "FAKE",
+                  serverChallenge: new Uint8Array(8).fill(7),
+                  targetInfo: [],
+                });
+          res
+            .writeHead(401, {
+              "WWW-Authenticate": `Negotiate ${Buffer.from(state.challenge).toString("base64")}`,
+              "Content-Length": 0,
+            })
+            .end();
           return;
         }
         if (bytes !== undefined && bytes[8] === 3) {
-          const r = verifyAuthenticate({ negotiate: state.negotiate!, challenge: state.challenge!, authenticate: bytes, users });
+          const r = verifyAuthenticate({
+            negotiate: state.negotiate!,
+            challenge: state.challenge!,
+            authenticate: bytes,
+            users,
+          });
           if (!r.ok) {
             res.writeHead(401, { "Content-Length": 0 }).end();
             return;
@@ -397,12 +514,22 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
       sealBody(session, soap(1));
       return { status: 200, headers: { "Content-Type": ENCRYPTED_CONTENT_TYPE }, body: sealBody(session, soap(2)) };
     });
-    expect(await caught(get(client(endpoint), 1))).toMatchObject({ code: "integrity", message: expect.stringMatching(/sequence number 1 where 0 was expected/) });
+    expect(await caught(get(client(endpoint), 1))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/sequence number 1 where 0 was expected/),
+    });
   });
 
   it("an unsealed 200 answer to a sealed request is refused", async () => {
-    const endpoint = await fakeServer(() => ({ status: 200, headers: { "Content-Type": SOAP_CONTENT_TYPE }, body: soap(1) }));
-    expect(await caught(get(client(endpoint), 1))).toMatchObject({ code: "integrity", message: expect.stringMatching(/without sealing its reply/) });
+    const endpoint = await fakeServer(() => ({
+      status: 200,
+      headers: { "Content-Type": SOAP_CONTENT_TYPE },
+      body: soap(1),
+    }));
+    expect(await caught(get(client(endpoint), 1))).toMatchObject({
+      code: "integrity",
+      message: expect.stringMatching(/without sealing its reply/),
+    });
   });
 
   it("sealed replies in the server's own layout variations are read (lower-case, LF, blank line)", async () => {
@@ -410,17 +537,36 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
       const body = Buffer.from(sealBody(session, soap(5)));
       const text = body
         .toString("latin1")
-        .replace("\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n", "content-type: application/http-spnego-session-encrypted\n")
+        .replace(
+          "\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n",
+          "content-type: application/http-spnego-session-encrypted\n",
+        )
         .replace("\tContent-Type: application/octet-stream\r\n", "Content-Type: application/octet-stream\r\n\r\n");
-      return { status: 200, headers: { "Content-Type": 'multipart/encrypted; protocol="application/http-spnego-session-encrypted"; boundary="Encrypted Boundary"' }, body: Buffer.from(text, "latin1") };
+      return {
+        status: 200,
+        headers: {
+          "Content-Type":
+            'multipart/encrypted; protocol="application/http-spnego-session-encrypted"; boundary="Encrypted Boundary"',
+        },
+        body: Buffer.from(text, "latin1"),
+      };
     });
     expect(await get(client(endpoint), 5)).toEqual(component(5));
   });
 
   it("a server that will not seal: the client refuses to fall back to unsealed", async () => {
-    const flags = NTLM_FLAGS.UNICODE | NTLM_FLAGS.NTLM | NTLM_FLAGS.EXTENDED_SESSIONSECURITY | NTLM_FLAGS.TARGET_INFO | NTLM_FLAGS.N128 | NTLM_FLAGS.SIGN;
+    const flags =
+      NTLM_FLAGS.UNICODE |
+      NTLM_FLAGS.NTLM |
+      NTLM_FLAGS.EXTENDED_SESSIONSECURITY |
+      NTLM_FLAGS.TARGET_INFO |
+      NTLM_FLAGS.N128 |
+      NTLM_FLAGS.SIGN;
     const endpoint = await fakeServer(() => ({ status: 200, headers: {}, body: new Uint8Array(0) }), flags);
     const error = await caught(get(client(endpoint), 1));
-    expect(error).toMatchObject({ code: "unencrypted-refused", message: expect.stringMatching(/did not agree to NTLM sealing \(no SEAL\)/) });
+    expect(error).toMatchObject({
+      code: "unencrypted-refused",
+      message: expect.stringMatching(/did not agree to NTLM sealing \(no SEAL\)/),
+    });
   });
 });

@@ -4,7 +4,15 @@
  * responses and faults. Shapes follow DSP0226 / MS-WSMV and the messages libvirt's Hyper-V
  * driver sends; every parse goes through kvp-core's hardened XML parser.
  */
-import { type WsmanEpr, type WsmanSelector, type XmlLimits, WSA_ANONYMOUS, escapeXmlAttribute, escapeXmlText, toCdata } from "@hyperv-kvp/kvp-core";
+import {
+  type WsmanEpr,
+  type WsmanSelector,
+  type XmlLimits,
+  WSA_ANONYMOUS,
+  escapeXmlAttribute,
+  escapeXmlText,
+  toCdata,
+} from "@hyperv-kvp/kvp-core";
 import { WsmanError, type WsmanFault } from "./errors.js";
 import {
   ACTIONS,
@@ -16,7 +24,16 @@ import {
   NS_XSI,
   WQL_DIALECT,
 } from "./namespaces.js";
-import { type NsElement, DEFAULT_SOAP_LIMITS, childOf, deepTextOf, elementsOf, parseNsXml, requireChild, textOf } from "./xml-tree.js";
+import {
+  type NsElement,
+  DEFAULT_SOAP_LIMITS,
+  childOf,
+  deepTextOf,
+  elementsOf,
+  parseNsXml,
+  requireChild,
+  textOf,
+} from "./xml-tree.js";
 
 // ---------------------------------------------------------------------------------------
 // Model
@@ -148,7 +165,9 @@ function requestHeader(options: WsmanRequestOptions, action: string, selectors?:
 }
 
 /** A WS-Transfer Get of the instance named by `selectors`. */
-export function buildGetRequest(options: WsmanRequestOptions & { readonly selectors: readonly WsmanSelector[] }): string {
+export function buildGetRequest(
+  options: WsmanRequestOptions & { readonly selectors: readonly WsmanSelector[] },
+): string {
   return `${ENVELOPE_OPEN}${requestHeader(options, ACTIONS.get, options.selectors)}<s:Body/></s:Envelope>`;
 }
 
@@ -173,7 +192,10 @@ export function buildEnumerateRequest(
 export function buildPullRequest(
   options: WsmanRequestOptions & { readonly context: string; readonly maxElements?: number },
 ): string {
-  const max = options.maxElements === undefined ? "" : `<n:MaxElements>${positive(options.maxElements, "max elements")}</n:MaxElements>`;
+  const max =
+    options.maxElements === undefined
+      ? ""
+      : `<n:MaxElements>${positive(options.maxElements, "max elements")}</n:MaxElements>`;
   return (
     `${ENVELOPE_OPEN}${requestHeader(options, ACTIONS.pull)}<s:Body><n:Pull>` +
     `<n:EnumerationContext>${text(options.context, "enumeration context")}</n:EnumerationContext>${max}</n:Pull></s:Body></s:Envelope>`
@@ -207,7 +229,8 @@ function valueElements(prefix: string, name: string, value: WsmanParameter, styl
   if (isEpr(value)) return `<${tag}>${eprXml(value)}</${tag}>`;
   let out = "";
   for (const item of value as readonly string[]) {
-    if (typeof item !== "string") throw new WsmanError("invalid-argument", `invalid value of ${name}: array items must be strings`);
+    if (typeof item !== "string")
+      throw new WsmanError("invalid-argument", `invalid value of ${name}: array items must be strings`);
     out += `<${tag}>${embed(item, name, style)}</${tag}>`;
   }
   return out;
@@ -280,8 +303,14 @@ export interface EnumerationPage {
 }
 
 function itemsXml(page: EnumerationPage, prefix: "n" | "w", style: EmbedStyle | undefined): string {
-  const context = page.context === undefined ? "" : `<n:EnumerationContext>${text(page.context, "enumeration context")}</n:EnumerationContext>`;
-  const items = page.items.length === 0 && prefix === "w" ? "" : `<${prefix}:Items>${page.items.map((i) => instanceXml(i, style)).join("")}</${prefix}:Items>`;
+  const context =
+    page.context === undefined
+      ? ""
+      : `<n:EnumerationContext>${text(page.context, "enumeration context")}</n:EnumerationContext>`;
+  const items =
+    page.items.length === 0 && prefix === "w"
+      ? ""
+      : `<${prefix}:Items>${page.items.map((i) => instanceXml(i, style)).join("")}</${prefix}:Items>`;
   return `${context}${items}${page.endOfSequence ? `<${prefix}:EndOfSequence/>` : ""}`;
 }
 
@@ -305,7 +334,12 @@ export function buildReleaseResponse(options: ResponseOptions = {}): string {
  * an EPR) and ReturnValue last, as WMI writes it.
  */
 export function buildInvokeResponse(
-  init: { readonly resourceUri: string; readonly method: string; readonly returnValue: number; readonly outputs?: ParameterInput<WsmanParameter> },
+  init: {
+    readonly resourceUri: string;
+    readonly method: string;
+    readonly returnValue: number;
+    readonly outputs?: ParameterInput<WsmanParameter>;
+  },
   options: ResponseOptions = {},
 ): string {
   assertName(init.method, "method name");
@@ -339,7 +373,10 @@ export interface WsmanFaultInit {
 /** A SOAP 1.2 fault with a WSManFault detail. */
 export function buildFault(fault: WsmanFaultInit, options: ResponseOptions = {}): string {
   if (!/^(s|a|n|w):[A-Za-z][A-Za-z0-9]*$/.test(fault.subcode)) {
-    throw new WsmanError("invalid-argument", `invalid fault subcode: ${JSON.stringify(fault.subcode)} (prefix s, a, n or w)`);
+    throw new WsmanError(
+      "invalid-argument",
+      `invalid fault subcode: ${JSON.stringify(fault.subcode)} (prefix s, a, n or w)`,
+    );
   }
   const code = fault.wsmanFaultCode === undefined ? "" : ` Code="${attr(fault.wsmanFaultCode, "fault code")}"`;
   const detail =
@@ -439,7 +476,11 @@ function readEpr(element: NsElement, depth = 0): WsmanEpr {
   const uri = childOf(params, NS_WSMAN, "ResourceURI");
   if (uri === undefined) throw bad(`endpoint reference ${element.local} has no ResourceURI`);
   const set = childOf(params, NS_WSMAN, "SelectorSet");
-  return { address: textOf(address).trim(), resourceUri: textOf(uri).trim(), selectors: set === undefined ? [] : readSelectors(set, depth) };
+  return {
+    address: textOf(address).trim(),
+    resourceUri: textOf(uri).trim(),
+    selectors: set === undefined ? [] : readSelectors(set, depth),
+  };
 }
 
 function readSelectors(set: NsElement, depth = 0): WsmanSelector[] {
@@ -480,7 +521,8 @@ function readParameters(element: NsElement): Map<string, WsmanParameter> {
       throw bad(`${child.local} repeats an endpoint reference (arrays of references are not supported)`);
     }
     // A nil inside an array cannot be told from a missing item; arrays keep their strings.
-    const items = previous === null ? [] : typeof previous === "string" ? [previous] : [...(previous as readonly string[])];
+    const items =
+      previous === null ? [] : typeof previous === "string" ? [previous] : [...(previous as readonly string[])];
     if (value !== null) items.push(value);
     out.set(child.local, items);
   }
@@ -509,16 +551,20 @@ export function parseGetResponse(xml: string, limits?: XmlLimits): WsmanInstance
 
 function readPage(container: NsElement, itemsNs: string): EnumerationPage {
   const context = childOf(container, NS_ENUMERATION, "EnumerationContext");
-  const items = childOf(container, itemsNs, "Items") ?? childOf(container, itemsNs === NS_WSMAN ? NS_ENUMERATION : NS_WSMAN, "Items");
+  const items =
+    childOf(container, itemsNs, "Items") ??
+    childOf(container, itemsNs === NS_WSMAN ? NS_ENUMERATION : NS_WSMAN, "Items");
   const end =
-    childOf(container, NS_ENUMERATION, "EndOfSequence") !== undefined || childOf(container, NS_WSMAN, "EndOfSequence") !== undefined;
+    childOf(container, NS_ENUMERATION, "EndOfSequence") !== undefined ||
+    childOf(container, NS_WSMAN, "EndOfSequence") !== undefined;
   const page: { context?: string; items: WsmanInstance[]; endOfSequence: boolean } = {
     items: items === undefined ? [] : elementsOf(items).map(readInstance),
     endOfSequence: end,
   };
   const contextText = context === undefined ? "" : textOf(context).trim();
   if (contextText !== "") page.context = contextText;
-  if (!page.endOfSequence && page.context === undefined) throw bad(`${container.local} has neither an EnumerationContext nor EndOfSequence`);
+  if (!page.endOfSequence && page.context === undefined)
+    throw bad(`${container.local} has neither an EnumerationContext nor EndOfSequence`);
   return page;
 }
 
@@ -569,10 +615,12 @@ export function parseInvokeResponse(xml: string, method?: string, limits?: XmlLi
   const body = readResponse(xml, limits);
   const [output] = elementsOf(body);
   if (output === undefined || !output.local.endsWith("_OUTPUT")) throw bad("the body has no <Method>_OUTPUT element");
-  if (method !== undefined && output.local !== `${method}_OUTPUT`) throw bad(`expected ${method}_OUTPUT, got ${output.local}`);
+  if (method !== undefined && output.local !== `${method}_OUTPUT`)
+    throw bad(`expected ${method}_OUTPUT, got ${output.local}`);
   const outputs = readParameters(output);
   const rv = outputs.get("ReturnValue");
-  if (typeof rv !== "string" || !/^\s*[0-9]{1,10}\s*$/.test(rv)) throw bad(`${output.local} has no numeric ReturnValue`);
+  if (typeof rv !== "string" || !/^\s*[0-9]{1,10}\s*$/.test(rv))
+    throw bad(`${output.local} has no numeric ReturnValue`);
   outputs.delete("ReturnValue");
   const result: { -readonly [K in keyof InvokeResult]: InvokeResult[K] } = { returnValue: Number(rv), outputs };
   const job = outputs.get("Job");
@@ -609,12 +657,17 @@ export type WsmanRequest =
     })
   | (WsmanRequestCommon & { readonly kind: "pull"; readonly context: string; readonly maxElements?: number })
   | (WsmanRequestCommon & { readonly kind: "release"; readonly context: string })
-  | (WsmanRequestCommon & { readonly kind: "invoke"; readonly method: string; readonly parameters: ReadonlyMap<string, WsmanParameter> });
+  | (WsmanRequestCommon & {
+      readonly kind: "invoke";
+      readonly method: string;
+      readonly parameters: ReadonlyMap<string, WsmanParameter>;
+    });
 
 function count(element: NsElement | undefined, what: string): number | undefined {
   if (element === undefined) return undefined;
   const t = textOf(element).trim();
-  if (!/^[0-9]{1,9}$/.test(t) || Number(t) === 0) throw bad(`${what} is not a positive integer: ${JSON.stringify(t.slice(0, 40))}`);
+  if (!/^[0-9]{1,9}$/.test(t) || Number(t) === 0)
+    throw bad(`${what} is not a positive integer: ${JSON.stringify(t.slice(0, 40))}`);
   return Number(t);
 }
 
@@ -655,7 +708,9 @@ export function parseRequest(xml: string, limits?: XmlLimits): WsmanRequest {
         kind: "enumerate",
         optimize: childOf(e, NS_WSMAN, "OptimizeEnumeration") !== undefined,
         ...(max === undefined ? {} : { maxElements: max }),
-        ...(filter === undefined ? {} : { filter: { dialect: filter.attributes.get("Dialect") ?? "", query: textOf(filter) } }),
+        ...(filter === undefined
+          ? {}
+          : { filter: { dialect: filter.attributes.get("Dialect") ?? "", query: textOf(filter) } }),
       };
     }
     case ACTIONS.pull:
@@ -667,7 +722,8 @@ export function parseRequest(xml: string, limits?: XmlLimits): WsmanRequest {
       return { ...common, kind: "pull", context, ...(max === undefined ? {} : { maxElements: max }) };
     }
     default: {
-      if (!action.startsWith(`${resourceUri}/`)) throw bad(`action ${JSON.stringify(action.slice(0, 200))} is not supported`);
+      if (!action.startsWith(`${resourceUri}/`))
+        throw bad(`action ${JSON.stringify(action.slice(0, 200))} is not supported`);
       const method = action.slice(resourceUri.length + 1);
       if (!NAME.test(method)) throw bad(`method name ${JSON.stringify(method.slice(0, 200))} is not an XML name`);
       const input = childOf(body, resourceUri, `${method}_INPUT`);

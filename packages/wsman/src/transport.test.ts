@@ -16,7 +16,11 @@ let cert: TestCertificate;
 let failures: AuthFailure[] = [];
 const started: WsmanServer[] = [];
 
-async function start(kind: "https" | "http", auth: readonly ("basic" | "ntlm")[] = ["basic", "ntlm"], extra: { handler?: WsmanHandler } = {}) {
+async function start(
+  kind: "https" | "http",
+  auth: readonly ("basic" | "ntlm")[] = ["basic", "ntlm"],
+  extra: { handler?: WsmanHandler } = {},
+) {
   const server = createWsmanServer({
     ...(kind === "https" ? { https: { key: cert.key, cert: cert.cert } } : { allowUnencrypted: true }),
     users: USERS,
@@ -41,7 +45,11 @@ afterAll(async () => {
 describe("HTTPS", () => {
   it("refuses a self-signed certificate by default and says how to fix it", async () => {
     const { endpoint } = await start("https");
-    const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "Administrator", password: USERS.Administrator }, timeoutMs: 5000 });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
+      timeoutMs: 5000,
+    });
     const error = await caught(client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-1" }]));
     expect(isWsmanError(error, "tls-untrusted")).toBe(true);
     expect(String((error as Error).message)).toMatch(/--ca FILE.*--insecure/);
@@ -51,7 +59,11 @@ describe("HTTPS", () => {
   it("accepts it with the CA file, or with insecure", async () => {
     const { endpoint } = await start("https");
     for (const trust of [{ ca: readFileSync(cert.certPath, "utf8") }, { insecure: true }]) {
-      const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "Administrator", password: USERS.Administrator }, ...trust });
+      const client = new WsmanClient({
+        endpoint,
+        auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
+        ...trust,
+      });
       const instance = await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-3" }]);
       expect(instance).toEqual(component(3));
       client.close();
@@ -60,57 +72,96 @@ describe("HTTPS", () => {
 
   it("Basic: get, enumerate across pages, invoke, faults", async () => {
     const { endpoint } = await start("https", ["basic"]);
-    const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "administrator", password: USERS.Administrator }, ca: cert.cert, pageSize: 2 });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "basic", user: "administrator", password: USERS.Administrator },
+      ca: cert.cert,
+      pageSize: 2,
+    });
     expect(await client.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent")).toEqual(ITEMS);
     expect(await client.enumerate(`${V2}/*`, "SELECT * FROM Nothing")).toEqual([]);
-    const result = await client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "AddKvpItems", [{ name: "Name", value: "vmms" }], { DataItems: ["a", "b", "c"] });
+    const result = await client.invoke(
+      `${V2}/Msvm_VirtualSystemManagementService`,
+      "AddKvpItems",
+      [{ name: "Name", value: "vmms" }],
+      { DataItems: ["a", "b", "c"] },
+    );
     expect(result).toMatchObject({ returnValue: 4096, jobInstanceId: "JOB-3" });
     const fault = await caught(client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
     expect(isWsmanError(fault, "fault")).toBe(true);
-    expect((fault as { fault: unknown }).fault).toMatchObject({ subcode: "w:InvalidParameter", reason: "bad parameter", detail: "for Administrator" });
+    expect((fault as { fault: unknown }).fault).toMatchObject({
+      subcode: "w:InvalidParameter",
+      reason: "bad parameter",
+      detail: "for Administrator",
+    });
     client.close();
   });
 
   it("enumerate stops at maxItems and releases the context", async () => {
     const { endpoint } = await start("https", ["basic"]);
-    const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "Administrator", password: USERS.Administrator }, ca: cert.cert, pageSize: 1, maxItems: 2 });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
+      ca: cert.cert,
+      pageSize: 1,
+      maxItems: 2,
+    });
     expect(await caught(client.enumerate(`${V2}/*`, "SELECT * FROM X"))).toMatchObject({ code: "limit-exceeded" });
     client.close();
   });
 
   it("NTLM: the whole session runs on one TCP connection", async () => {
     const { server, endpoint } = await start("https", ["ntlm"]);
-    const client = new WsmanClient({ endpoint, auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator }, ca: cert.cert, pageSize: 2 });
-    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-2" }])).toEqual(component(2));
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator },
+      ca: cert.cert,
+      pageSize: 2,
+    });
+    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-2" }])).toEqual(
+      component(2),
+    );
     expect(await client.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent")).toEqual(ITEMS);
-    expect((await client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "RemoveKvpItems", [], { DataItems: ["x"] })).returnValue).toBe(4096);
+    expect(
+      (await client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "RemoveKvpItems", [], { DataItems: ["x"] }))
+        .returnValue,
+    ).toBe(4096);
     expect(server.connectionCount).toBe(1);
     client.close();
     // A new connection must authenticate again.
-    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-4" }])).toEqual(component(4));
+    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-4" }])).toEqual(
+      component(4),
+    );
     expect(server.connectionCount).toBe(2);
     client.close();
   });
 
-  it.each(["basic", "ntlm"] as const)("%s: wrong password and unknown user are 401s, told apart on the server", async (kind) => {
-    const { endpoint } = await start("https", [kind]);
-    failures = [];
-    for (const [user, password, reason] of [
-      ["Administrator", "nope", "wrong-password"],
-      ["mallory", USERS.Administrator, "unknown-user"],
-    ] as const) {
-      const client = new WsmanClient({ endpoint, auth: { kind, user, password }, ca: cert.cert });
-      const error = await caught(client.get(`${V2}/X`, []));
-      expect(isWsmanError(error, "unauthorized")).toBe(true);
-      expect((error as Error).message).toContain(user);
-      expect(failures.at(-1)).toMatchObject({ scheme: kind, reason, user });
-      client.close();
-    }
-  });
+  it.each(["basic", "ntlm"] as const)(
+    "%s: wrong password and unknown user are 401s, told apart on the server",
+    async (kind) => {
+      const { endpoint } = await start("https", [kind]);
+      failures = [];
+      for (const [user, password, reason] of [
+        ["Administrator", "nope", "wrong-password"],
+        ["mallory", USERS.Administrator, "unknown-user"],
+      ] as const) {
+        const client = new WsmanClient({ endpoint, auth: { kind, user, password }, ca: cert.cert });
+        const error = await caught(client.get(`${V2}/X`, []));
+        expect(isWsmanError(error, "unauthorized")).toBe(true);
+        expect((error as Error).message).toContain(user);
+        expect(failures.at(-1)).toMatchObject({ scheme: kind, reason, user });
+        client.close();
+      }
+    },
+  );
 
   it("NTLM client against a Basic-only server says so", async () => {
     const { endpoint } = await start("https", ["basic"]);
-    const client = new WsmanClient({ endpoint, auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator }, ca: cert.cert });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator },
+      ca: cert.cert,
+    });
     expect(await caught(client.get(`${V2}/X`, []))).toMatchObject({ code: "unauthorized" });
     client.close();
   });
@@ -118,17 +169,32 @@ describe("HTTPS", () => {
 
 describe("plain HTTP", () => {
   it("unsealed is refused on both sides unless allowed explicitly (sealed HTTP: sealed-transport.test.ts)", async () => {
-    expect(() => createWsmanServer({ users: USERS, auth: ["basic"], handler })).toThrow(expect.objectContaining({ code: "unencrypted-refused" }));
-    expect(() => new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "basic", user: "a", password: "b" } })).toThrow(
+    expect(() => createWsmanServer({ users: USERS, auth: ["basic"], handler })).toThrow(
       expect.objectContaining({ code: "unencrypted-refused" }),
     );
+    expect(
+      () =>
+        new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "basic", user: "a", password: "b" } }),
+    ).toThrow(expect.objectContaining({ code: "unencrypted-refused" }));
     // NTLM over HTTP seals by default; allowUnencrypted turns sealing off.
-    expect(new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "ntlm", user: "a", password: "b" } }).sealed).toBe(true);
-    expect(new WsmanClient({ endpoint: "https://127.0.0.1:5986/wsman", auth: { kind: "ntlm", user: "a", password: "b" } }).sealed).toBe(false);
+    expect(
+      new WsmanClient({ endpoint: "http://127.0.0.1:5985/wsman", auth: { kind: "ntlm", user: "a", password: "b" } })
+        .sealed,
+    ).toBe(true);
+    expect(
+      new WsmanClient({ endpoint: "https://127.0.0.1:5986/wsman", auth: { kind: "ntlm", user: "a", password: "b" } })
+        .sealed,
+    ).toBe(false);
     const { endpoint, server } = await start("http");
-    const client = new WsmanClient({ endpoint, auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator }, allowUnencrypted: true });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator },
+      allowUnencrypted: true,
+    });
     expect(client.sealed).toBe(false);
-    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-5" }])).toEqual(component(5));
+    expect(await client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-5" }])).toEqual(
+      component(5),
+    );
     expect(server.connectionCount).toBe(1);
     client.close();
   });
@@ -147,7 +213,12 @@ describe("failures", () => {
 
   it("timeout", async () => {
     const { endpoint } = await start("https", ["basic"], { handler: () => new Promise(() => {}) });
-    const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "Administrator", password: USERS.Administrator }, ca: cert.cert, timeoutMs: 200 });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
+      ca: cert.cert,
+      timeoutMs: 200,
+    });
     expect(await caught(client.get(`${V2}/X`, []))).toMatchObject({ code: "timeout" });
     client.close();
   });
@@ -158,9 +229,16 @@ describe("failures", () => {
         throw new Error("boom");
       },
     });
-    const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "Administrator", password: USERS.Administrator }, ca: cert.cert });
+    const client = new WsmanClient({
+      endpoint,
+      auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
+      ca: cert.cert,
+    });
     const error = await caught(client.get(`${V2}/X`, []));
-    expect(error).toMatchObject({ code: "fault", fault: { code: "s:Receiver", subcode: "w:InternalError", detail: "boom" } });
+    expect(error).toMatchObject({
+      code: "fault",
+      fault: { code: "s:Receiver", subcode: "w:InternalError", detail: "boom" },
+    });
     client.close();
   });
 
@@ -172,7 +250,9 @@ describe("failures", () => {
   });
 
   it("reads NTLM tokens from WWW-Authenticate", () => {
-    expect(challengeToken(["Basic realm=\"x\"", "Negotiate TlRMTQ=="])).toEqual(new Uint8Array(Buffer.from("TlRMTQ==", "base64")));
+    expect(challengeToken(['Basic realm="x"', "Negotiate TlRMTQ=="])).toEqual(
+      new Uint8Array(Buffer.from("TlRMTQ==", "base64")),
+    );
     expect(challengeToken("Negotiate")).toBeUndefined();
     expect(challengeToken(undefined)).toBeUndefined();
   });
@@ -183,7 +263,11 @@ async function fetchInsecure(endpoint: string, body: string): Promise<{ status: 
   return new Promise((resolve, reject) => {
     const req = https.request(
       endpoint,
-      { method: "POST", rejectUnauthorized: false, headers: { Authorization: `Basic ${Buffer.from(`Administrator:${USERS.Administrator}`).toString("base64")}` } },
+      {
+        method: "POST",
+        rejectUnauthorized: false,
+        headers: { Authorization: `Basic ${Buffer.from(`Administrator:${USERS.Administrator}`).toString("base64")}` },
+      },
       (res) => {
         let text = "";
         res.on("data", (c: Buffer) => {

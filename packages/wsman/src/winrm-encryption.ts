@@ -50,7 +50,6 @@ function invalid(message: string): WsmanError {
   return new WsmanError("invalid-message", `invalid encrypted message: ${message}`);
 }
 
-
 /**
  * The body for `parts`, in Windows' exact layout.
  * @throws {WsmanError} `invalid-argument` for a type with a line break or a length that
@@ -59,8 +58,10 @@ function invalid(message: string): WsmanError {
 export function encodeEncryptedBody(parts: readonly EncryptedPart[], boundary = ENCRYPTED_BOUNDARY): Uint8Array {
   const out: Uint8Array[] = [];
   for (const part of parts) {
-    if (/[\r\n]/.test(part.originalType) || /[\r\n]/.test(boundary)) throw new WsmanError("invalid-argument", "invalid encrypted part: a line break in a header");
-    if (!Number.isSafeInteger(part.originalLength) || part.originalLength < 0) throw new WsmanError("invalid-argument", `invalid encrypted part: Length ${part.originalLength}`);
+    if (/[\r\n]/.test(part.originalType) || /[\r\n]/.test(boundary))
+      throw new WsmanError("invalid-argument", "invalid encrypted part: a line break in a header");
+    if (!Number.isSafeInteger(part.originalLength) || part.originalLength < 0)
+      throw new WsmanError("invalid-argument", `invalid encrypted part: Length ${part.originalLength}`);
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, part.signature.length, true);
     out.push(
@@ -142,7 +143,9 @@ function readLine(body: Uint8Array, at: number): { line: string; next: number } 
 
 function headerOf(line: string): { name: string; value: string } | undefined {
   const colon = line.indexOf(":");
-  return colon < 0 ? undefined : { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() };
+  return colon < 0
+    ? undefined
+    : { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() };
 }
 
 /**
@@ -155,7 +158,10 @@ function headerOf(line: string): { name: string; value: string } | undefined {
  */
 export function decodeEncryptedBody(body: Uint8Array, contentType: string): EncryptedPart[] {
   const boundary = encryptedBoundaryOf(contentType);
-  if (boundary === undefined) throw invalid(`Content-Type ${JSON.stringify(contentType.slice(0, 200))} is not multipart/encrypted with protocol ${SPNEGO_ENCRYPTED_PROTOCOL}`);
+  if (boundary === undefined)
+    throw invalid(
+      `Content-Type ${JSON.stringify(contentType.slice(0, 200))} is not multipart/encrypted with protocol ${SPNEGO_ENCRYPTED_PROTOCOL}`,
+    );
   const delimiter = `--${boundary}`;
   const isDelimiter = (line: string) => line.trim() === delimiter;
   const parts: EncryptedPart[] = [];
@@ -169,7 +175,8 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
     if (l.line.trim() !== "") throw invalid(`unexpected text before the first boundary`);
   }
   for (;;) {
-    if (parts.length >= MAX_ENCRYPTED_PARTS) throw new WsmanError("limit-exceeded", `encrypted message with more than ${MAX_ENCRYPTED_PARTS} parts`);
+    if (parts.length >= MAX_ENCRYPTED_PARTS)
+      throw new WsmanError("limit-exceeded", `encrypted message with more than ${MAX_ENCRYPTED_PARTS} parts`);
     // The first part: headers up to the next delimiter.
     let protocol: string | undefined;
     let original: string | undefined;
@@ -185,7 +192,9 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
       else if (h.name === "originalcontent") original = h.value;
     }
     if (protocol === undefined || protocol.toLowerCase() !== SPNEGO_ENCRYPTED_PROTOCOL.toLowerCase()) {
-      throw invalid(`the first part's Content-Type is ${JSON.stringify(protocol ?? "")}, expected ${SPNEGO_ENCRYPTED_PROTOCOL}`);
+      throw invalid(
+        `the first part's Content-Type is ${JSON.stringify(protocol ?? "")}, expected ${SPNEGO_ENCRYPTED_PROTOCOL}`,
+      );
     }
     if (original === undefined) throw invalid("no OriginalContent header");
     const { value: typeValue, parameters } = parseHeaderParameters(original);
@@ -194,7 +203,8 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
     const typeMatch = /^type\s*=\s*(.*)$/i.exec(typeValue);
     if (typeMatch === null) throw invalid(`OriginalContent ${JSON.stringify(original.slice(0, 200))} has no type`);
     const lengthText = parameters.get("length");
-    if (lengthText === undefined || !/^[0-9]{1,15}$/.test(lengthText)) throw invalid(`OriginalContent ${JSON.stringify(original.slice(0, 200))} has no valid Length`);
+    if (lengthText === undefined || !/^[0-9]{1,15}$/.test(lengthText))
+      throw invalid(`OriginalContent ${JSON.stringify(original.slice(0, 200))} has no valid Length`);
     const originalLength = Number(lengthText);
     const typeParameters = [...parameters].filter(([name]) => name !== "length").map(([name, v]) => `${name}=${v}`);
     const originalType = [typeMatch[1]!.trim(), ...typeParameters].join(";");
@@ -202,7 +212,12 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
     // The second part: one Content-Type line, then the binary data right after it.
     const l = readLine(body, at);
     const h = l === undefined ? undefined : headerOf(l.line);
-    if (l === undefined || h === undefined || h.name !== "content-type" || h.value.toLowerCase() !== "application/octet-stream") {
+    if (
+      l === undefined ||
+      h === undefined ||
+      h.name !== "content-type" ||
+      h.value.toLowerCase() !== "application/octet-stream"
+    ) {
       throw invalid(`the second part does not start with Content-Type: application/octet-stream`);
     }
     at = l.next;
@@ -212,7 +227,8 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
     if (at + 4 > body.length) throw invalid("the body ends before the signature length");
     const signatureLength = new DataView(body.buffer, body.byteOffset + at, 4).getUint32(0, true);
     at += 4;
-    if (signatureLength > MAX_SIGNATURE_BYTES) throw invalid(`signature length ${signatureLength} exceeds ${MAX_SIGNATURE_BYTES}`);
+    if (signatureLength > MAX_SIGNATURE_BYTES)
+      throw invalid(`signature length ${signatureLength} exceeds ${MAX_SIGNATURE_BYTES}`);
     if (at + signatureLength > body.length) throw invalid("the body ends inside the signature");
     const signature = body.slice(at, at + signatureLength);
     at += signatureLength;
@@ -225,7 +241,10 @@ export function decodeEncryptedBody(body: Uint8Array, contentType: string): Encr
       // character, so the index is a byte offset.
       const found = latin1.decode(body.subarray(at)).indexOf(delimiter);
       const actual = found < 0 ? body.length - at : found;
-      throw new WsmanError("integrity", `encrypted message says Length=${originalLength} but carries ${actual} sealed bytes: it was altered or truncated`);
+      throw new WsmanError(
+        "integrity",
+        `encrypted message says Length=${originalLength} but carries ${actual} sealed bytes: it was altered or truncated`,
+      );
     }
     parts.push({ originalType, originalLength, signature, sealed: body.slice(at, end) });
     at = next.next;
@@ -267,12 +286,19 @@ export function sealBody(session: NtlmSession, message: Uint8Array, originalType
  * @throws {WsmanError} `invalid-message`/`limit-exceeded` for a malformed body, `integrity`
  *   when a part does not verify (altered, replayed, reordered) or its length is wrong.
  */
-export function unsealBody(session: NtlmSession, body: Uint8Array, contentType: string): { message: Uint8Array; originalType: string } {
+export function unsealBody(
+  session: NtlmSession,
+  body: Uint8Array,
+  contentType: string,
+): { message: Uint8Array; originalType: string } {
   const parts = decodeEncryptedBody(body, contentType);
   const messages = parts.map((part) => {
     const message = session.unwrap(part.sealed, part.signature);
     if (message.length !== part.originalLength) {
-      throw new WsmanError("integrity", `encrypted message says Length=${part.originalLength} but unseals to ${message.length} bytes`);
+      throw new WsmanError(
+        "integrity",
+        `encrypted message says Length=${part.originalLength} but unseals to ${message.length} bytes`,
+      );
     }
     return message;
   });

@@ -73,7 +73,8 @@ function split(qname: string, scope: ReadonlyMap<string, string>, isElement: boo
   const prefix = qname.slice(0, colon);
   if (prefix === "xmlns") return [NS_XMLNS, qname.slice(colon + 1)];
   const ns = scope.get(prefix);
-  if (ns === undefined) throw new WsmanError("invalid-message", `invalid SOAP message: prefix ${prefix}: is not declared (in ${qname})`);
+  if (ns === undefined)
+    throw new WsmanError("invalid-message", `invalid SOAP message: prefix ${prefix}: is not declared (in ${qname})`);
   return [ns, qname.slice(colon + 1)];
 }
 

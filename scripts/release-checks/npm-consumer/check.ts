@@ -1,4 +1,13 @@
-import { type DecodedKvpItem, type KvpRecord, RECORD_BYTES, decodeKvpItem, decodePool, encodeKvpItem, encodePool, isKvpError } from "@hyperv-kvp/kvp-core";
+import {
+  type DecodedKvpItem,
+  type KvpRecord,
+  RECORD_BYTES,
+  decodeKvpItem,
+  decodePool,
+  encodeKvpItem,
+  encodePool,
+  isKvpError,
+} from "@hyperv-kvp/kvp-core";
 import { type PoolTarget, isPoolFileError, poolTarget, readPool, setRecords } from "@hyperv-kvp/pool-file";
 import { WsmanClient, type WsmanClientOptions, isWsmanError } from "@hyperv-kvp/wsman";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";

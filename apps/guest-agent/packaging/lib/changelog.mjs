@@ -44,7 +44,9 @@ export function parseChangesetsChangelog(markdown) {
     }
   }
   for (const r of releases) {
-    r.items = r.items.map((lines) => lines.join("\n").trim()).filter((text) => text !== "" && !/^Updated dependencies\b/.test(text));
+    r.items = r.items
+      .map((lines) => lines.join("\n").trim())
+      .filter((text) => text !== "" && !/^Updated dependencies\b/.test(text));
   }
   return releases;
 }
@@ -65,7 +67,9 @@ export function mergeReleases(lists) {
       byVersion.set(version, merged);
     }
   }
-  return [...byVersion].map(([version, items]) => ({ version, items })).sort((a, b) => compareSemver(b.version, a.version));
+  return [...byVersion]
+    .map(([version, items]) => ({ version, items }))
+    .sort((a, b) => compareSemver(b.version, a.version));
 }
 
 /**
@@ -215,7 +219,9 @@ export function rpmChangelog(entries, packager) {
   return entries
     .map(({ version, items, date }) => {
       const d = date;
-      const lines = [`* ${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${d.getUTCFullYear()} ${packager} - ${version}`];
+      const lines = [
+        `* ${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${d.getUTCFullYear()} ${packager} - ${version}`,
+      ];
       for (const item of changesOf(items)) {
         lines.push(...reflow(item, 76).map((line, i) => (line === "" ? "" : `${i === 0 ? "- " : "  "}${line}`)));
       }

@@ -30,14 +30,27 @@ function continuation(text) {
  * @returns {string}
  * @throws when a bundled package is not MIT licensed (this file's stanza says MIT for all).
  */
-export function copyrightText({ form, executable, nodeLicense, nodeVersion, bundled, year = new Date().getUTCFullYear() }) {
+export function copyrightText({
+  form,
+  executable,
+  nodeLicense,
+  nodeVersion,
+  bundled,
+  year = new Date().getUTCFullYear(),
+}) {
   const ours = `${FIRST_YEAR}${year > FIRST_YEAR ? `-${year}` : ""} the hyperv-kvp authors`;
   const notMit = bundled.filter((pkg) => pkg.license !== "MIT");
-  if (notMit.length > 0) throw new Error(`bundled packages not under MIT need a stanza of their own: ${notMit.map((p) => `${p.name} (${p.license})`).join(", ")}`);
+  if (notMit.length > 0)
+    throw new Error(
+      `bundled packages not under MIT need a stanza of their own: ${notMit.map((p) => `${p.name} (${p.license})`).join(", ")}`,
+    );
   // Each package's own copyright line, from its licence text; the package named after it.
   const libs = bundled
     .map((pkg) => {
-      const line = /^\s*Copyright\b(.*)$/im.exec(pkg.text)?.[1]?.replace(/^\s*(\(c\)|©)?\s*/i, "").trim();
+      const line = /^\s*Copyright\b(.*)$/im
+        .exec(pkg.text)?.[1]
+        ?.replace(/^\s*(\(c\)|©)?\s*/i, "")
+        .trim();
       return ` ${line ? `${line} ` : "the authors of "}(${pkg.name} ${pkg.version})`;
     })
     .join("\n");

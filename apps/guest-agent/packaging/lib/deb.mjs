@@ -74,7 +74,12 @@ export function buildDeb({ stage, control, conffiles, scripts, out, compression 
   const files = listTree(stage).filter((rel) => !rel.endsWith("/") && lstatSync(join(stage, rel)).isFile());
   const md5sums = files
     .filter((rel) => !conffiles.includes(`/${rel}`))
-    .map((rel) => `${createHash("md5").update(readFileSync(join(stage, rel))).digest("hex")}  ${rel}\n`)
+    .map(
+      (rel) =>
+        `${createHash("md5")
+          .update(readFileSync(join(stage, rel)))
+          .digest("hex")}  ${rel}\n`,
+    )
     .join("");
   const installedSize = installedSizeKiB(stage);
   mkdirSync(debian, { mode: 0o755 });
@@ -85,7 +90,14 @@ export function buildDeb({ stage, control, conffiles, scripts, out, compression 
   for (const [name, source] of Object.entries(scripts)) installFile(source, join(debian, name), 0o755);
   // mkdtemp made the stage 0700; the package's root directory must read as 0755.
   chmodSync(stage, 0o755);
-  const args = ["--root-owner-group", `-Z${compression}`, ...(level === undefined ? [] : [`-z${level}`]), "--build", stage, out];
+  const args = [
+    "--root-owner-group",
+    `-Z${compression}`,
+    ...(level === undefined ? [] : [`-z${level}`]),
+    "--build",
+    stage,
+    out,
+  ];
   run("dpkg-deb", args);
   rmSync(debian, { recursive: true, force: true });
 }

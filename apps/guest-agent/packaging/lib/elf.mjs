@@ -83,7 +83,8 @@ export function readElf(path) {
       };
       if (p.type === PT_LOAD) loads.push(p);
       else if (p.type === PT_DYNAMIC) dynamic = p;
-      else if (p.type === PT_INTERP) info.interpreter = read(p.offset, p.filesz).toString("latin1").replace(/\0.*$/s, "");
+      else if (p.type === PT_INTERP)
+        info.interpreter = read(p.offset, p.filesz).toString("latin1").replace(/\0.*$/s, "");
     }
     if (dynamic === undefined) return info;
 

@@ -7,8 +7,16 @@ import { existsSync } from "node:fs";
 
 /** Per Node CPU name: the qemu-user programs that run it, and the sysroot of its glibc. */
 const EMULATORS = Object.freeze({
-  arm64: { programs: ["qemu-aarch64", "qemu-aarch64-static"], sysroot: "/usr/aarch64-linux-gnu", loader: "lib/ld-linux-aarch64.so.1" },
-  x64: { programs: ["qemu-x86_64", "qemu-x86_64-static"], sysroot: "/usr/x86_64-linux-gnu", loader: "lib64/ld-linux-x86-64.so.2" },
+  arm64: {
+    programs: ["qemu-aarch64", "qemu-aarch64-static"],
+    sysroot: "/usr/aarch64-linux-gnu",
+    loader: "lib/ld-linux-aarch64.so.1",
+  },
+  x64: {
+    programs: ["qemu-x86_64", "qemu-x86_64-static"],
+    sysroot: "/usr/x86_64-linux-gnu",
+    loader: "lib64/ld-linux-x86-64.so.2",
+  },
 });
 
 /**

@@ -21,7 +21,11 @@ import { buildMachineTarget, targetFor } from "./targets.mjs";
  * @throws {UsageError} for a bad command line.
  */
 export function builderInputs(argv, archFormat, usage) {
-  const options = parseOptions(argv, { "--arch": "value", "--version": "value", "--out": "value", "--no-build": "flag" }, usage);
+  const options = parseOptions(
+    argv,
+    { "--arch": "value", "--version": "value", "--out": "value", "--no-build": "flag" },
+    usage,
+  );
   let target = buildMachineTarget();
   if (options["--arch"] !== undefined) {
     try {
@@ -30,9 +34,11 @@ export function builderInputs(argv, archFormat, usage) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
   }
-  if (target === undefined) throw new UsageError(`this machine (${process.platform}-${process.arch}) is no target: give --arch`);
+  if (target === undefined)
+    throw new UsageError(`this machine (${process.platform}-${process.arch}) is no target: give --arch`);
   const version = String(options["--version"] ?? packageVersion(join(APP_DIR, "package.json")));
-  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) throw new UsageError(`invalid version ${JSON.stringify(version)}: semver (1.2.3, 1.2.3-rc.1, 1.2.3+build)`);
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version))
+    throw new UsageError(`invalid version ${JSON.stringify(version)}: semver (1.2.3, 1.2.3-rc.1, 1.2.3+build)`);
   const out = resolve(String(options["--out"] ?? join(APP_DIR, "dist")));
   mkdirSync(out, { recursive: true });
   if (options["--no-build"] !== true) {

@@ -20,7 +20,12 @@ import { readElf, isMusl } from "./elf.mjs";
 import { installFile } from "./stage.mjs";
 
 /** koffi's files that load at run time, relative to its package directory. */
-export const KOFFI_RUNTIME_FILES = Object.freeze(["package.json", "index.cjs", "src/koffi/index.cjs", "src/koffi/src/static.cjs"]);
+export const KOFFI_RUNTIME_FILES = Object.freeze([
+  "package.json",
+  "index.cjs",
+  "src/koffi/index.cjs",
+  "src/koffi/src/static.cjs",
+]);
 
 /**
  * The platform package's files that load at run time for `target`.
@@ -60,7 +65,9 @@ export function locateKoffi(target, appDirs) {
   if (first === undefined) throw new Error("locateKoffi needs at least one app directory");
   for (const other of others) {
     if (other.koffi !== first.koffi) {
-      throw new Error(`${other.dir} resolves koffi to ${other.koffi}, ${first.dir} to ${first.koffi}: the packages ship one copy for both (give both apps the same koffi version, then pnpm install)`);
+      throw new Error(
+        `${other.dir} resolves koffi to ${other.koffi}, ${first.dir} to ${first.koffi}: the packages ship one copy for both (give both apps the same koffi version, then pnpm install)`,
+      );
     }
   }
   const version = JSON.parse(readFileSync(join(first.koffi, "package.json"), "utf8")).version;
@@ -74,7 +81,10 @@ export function locateKoffi(target, appDirs) {
     );
   }
   const platformVersion = JSON.parse(readFileSync(join(platformDir, "package.json"), "utf8")).version;
-  if (platformVersion !== version) throw new Error(`${platformName} ${platformVersion} does not match koffi ${version} (koffi refuses mismatched binaries)`);
+  if (platformVersion !== version)
+    throw new Error(
+      `${platformName} ${platformVersion} does not match koffi ${version} (koffi refuses mismatched binaries)`,
+    );
   return { koffiDir: first.koffi, platformDir, platformName, version };
 }
 
@@ -89,7 +99,8 @@ export function locateKoffi(target, appDirs) {
  * @throws {Error} when a file is missing or the binary is for another CPU or libc.
  */
 export function stageKoffi(nodeModules, target, located) {
-  for (const file of KOFFI_RUNTIME_FILES) installFile(join(located.koffiDir, file), join(nodeModules, "koffi", file), 0o644);
+  for (const file of KOFFI_RUNTIME_FILES)
+    installFile(join(located.koffiDir, file), join(nodeModules, "koffi", file), 0o644);
   for (const file of platformRuntimeFiles(target)) {
     // 0644 for the .node too: a shared object is not run, and Debian wants it not executable.
     installFile(join(located.platformDir, file), join(nodeModules, located.platformName, file), 0o644);
@@ -97,7 +108,8 @@ export function stageKoffi(nodeModules, target, located) {
   const binary = join(nodeModules, located.platformName, `linux_${target.node}`, "koffi.node");
   const elf = readElf(binary);
   if (elf === undefined || elf.kind !== "shared object") throw new Error(`${binary} is not an ELF shared object`);
-  if (elf.machine !== target.elfMachine) throw new Error(`${binary} is for ELF machine ${elf.machine}, not ${target.cpuName} (${target.elfMachine})`);
+  if (elf.machine !== target.elfMachine)
+    throw new Error(`${binary} is for ELF machine ${elf.machine}, not ${target.cpuName} (${target.elfMachine})`);
   if (isMusl(elf)) throw new Error(`${binary} is a musl build; the packages ship glibc's`);
   return binary;
 }

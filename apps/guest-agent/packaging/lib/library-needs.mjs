@@ -9,7 +9,7 @@ import { compareDotted, highestVersionNeeded } from "./elf.mjs";
 
 /** The GCC release whose libstdc++ first had each GLIBCXX_ symbol version. */
 const GLIBCXX_SINCE_GCC = Object.freeze({
-  "3.4": "3.4",
+  3.4: "3.4",
   "3.4.9": "4.2",
   "3.4.10": "4.3",
   "3.4.11": "4.4",
@@ -38,7 +38,7 @@ const GLIBCXX_SINCE_GCC = Object.freeze({
 
 /** The GCC release whose libstdc++ first had each CXXABI_ symbol version. */
 const CXXABI_SINCE_GCC = Object.freeze({
-  "1.3": "3.4",
+  1.3: "3.4",
   "1.3.1": "4.1.1",
   "1.3.2": "4.3",
   "1.3.3": "4.4",
@@ -92,7 +92,10 @@ export function libraryNeeds(elfs) {
   for (const elf of elfs) {
     for (const lib of elf.needed) {
       const pkg = DEBIAN_PACKAGE_OF[lib];
-      if (pkg === undefined) throw new Error(`a shipped binary links ${lib}, which no package dependency covers yet (lib/library-needs.mjs)`);
+      if (pkg === undefined)
+        throw new Error(
+          `a shipped binary links ${lib}, which no package dependency covers yet (lib/library-needs.mjs)`,
+        );
       packages.add(pkg);
     }
     const g = highestVersionNeeded(elf, "GLIBC_");
@@ -104,7 +107,10 @@ export function libraryNeeds(elfs) {
       const v = highestVersionNeeded(elf, prefix);
       if (v === undefined) continue;
       const since = table[v];
-      if (since === undefined) throw new Error(`a shipped binary needs ${prefix}${v}, which lib/library-needs.mjs cannot map to a GCC release yet`);
+      if (since === undefined)
+        throw new Error(
+          `a shipped binary needs ${prefix}${v}, which lib/library-needs.mjs cannot map to a GCC release yet`,
+        );
       gcc = raise(gcc, since);
     }
     const l = highestVersionNeeded(elf, "GCC_");
@@ -120,6 +126,8 @@ export function libraryNeeds(elfs) {
  * @returns {string[]}
  */
 export function debianLibraryDepends(needs) {
-  const minimum = { "libc6": needs.glibc, "libstdc++6": needs.gcc, "libgcc-s1": needs.libgcc };
-  return [...new Set(["libc6", ...needs.packages])].sort().map((pkg) => (minimum[pkg] ? `${pkg} (>= ${minimum[pkg]})` : pkg));
+  const minimum = { libc6: needs.glibc, "libstdc++6": needs.gcc, "libgcc-s1": needs.libgcc };
+  return [...new Set(["libc6", ...needs.packages])]
+    .sort()
+    .map((pkg) => (minimum[pkg] ? `${pkg} (>= ${minimum[pkg]})` : pkg));
 }

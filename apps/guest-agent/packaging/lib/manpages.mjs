@@ -18,7 +18,10 @@ function helpOf(bundle, command) {
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", COLUMNS: "80", NO_COLOR: "1" },
     timeout: 60_000,
   });
-  if (result.error || result.status !== 0) throw new Error(`${bundle} ${[...command, "--help"].join(" ")} failed: ${result.error?.message ?? result.stderr.trim()}`);
+  if (result.error || result.status !== 0)
+    throw new Error(
+      `${bundle} ${[...command, "--help"].join(" ")} failed: ${result.error?.message ?? result.stderr.trim()}`,
+    );
   return result.stdout.replace(/\s+$/, "");
 }
 

@@ -12,7 +12,16 @@ import { readElf } from "./elf.mjs";
 import { checkKoffiLoads } from "./koffi.mjs";
 import { debianLibraryDepends, libraryNeeds } from "./library-needs.mjs";
 import { STANDALONE_EXECUTABLE, stagePayload } from "./payload.mjs";
-import { HOMEPAGE, LAYOUT, MAINTAINER, NODE_PACKAGE, PACKAGING_DIR, STANDALONE_PACKAGE, description, summary } from "./project.mjs";
+import {
+  HOMEPAGE,
+  LAYOUT,
+  MAINTAINER,
+  NODE_PACKAGE,
+  PACKAGING_DIR,
+  STANDALONE_PACKAGE,
+  description,
+  summary,
+} from "./project.mjs";
 import { buildRpm, filesSection } from "./rpm.mjs";
 import { listTree, run, writeGzipped, writeStaged } from "./stage.mjs";
 import { renderTemplate } from "./template.mjs";
@@ -84,11 +93,14 @@ function stageChecked(options, format, stage) {
   });
   // The Node form's koffi loads with this machine's Node where the CPU is this machine's; the
   // standalone form is run whole by build-standalone.mjs instead.
-  if (form === "node" && target === buildMachineTarget()) checkKoffiLoads(process.execPath, join(stage, LAYOUT.lib, "node_modules"));
+  if (form === "node" && target === buildMachineTarget())
+    checkKoffiLoads(process.execPath, join(stage, LAYOUT.lib, "node_modules"));
   options.check?.(stage);
   const needs = libraryNeeds(payload.elfFiles.map((rel) => readElf(join(stage, rel))));
   if (needs.glibc !== DOCUMENTED_GLIBC[form]) {
-    throw new Error(`the ${pkg} binaries need glibc ${needs.glibc}, the docs say ${DOCUMENTED_GLIBC[form]}: update DOCUMENTED_GLIBC (lib/packages.mjs), the READMEs and the descriptions together`);
+    throw new Error(
+      `the ${pkg} binaries need glibc ${needs.glibc}, the docs say ${DOCUMENTED_GLIBC[form]}: update DOCUMENTED_GLIBC (lib/packages.mjs), the READMEs and the descriptions together`,
+    );
   }
   return { pkg, payload, needs };
 }
@@ -138,7 +150,12 @@ export function packageDeb(options) {
         },
       },
       conffiles: payload.conffiles,
-      scripts: Object.fromEntries([...(form === "node" ? ["preinst"] : []), "postinst", "prerm", "postrm"].map((name) => [name, join(PACKAGING_DIR, "deb", name)])),
+      scripts: Object.fromEntries(
+        [...(form === "node" ? ["preinst"] : []), "postinst", "prerm", "postrm"].map((name) => [
+          name,
+          join(PACKAGING_DIR, "deb", name),
+        ]),
+      ),
       compression: options.compression?.deb ?? "xz",
       ...(options.compression?.debLevel === undefined ? {} : { level: options.compression.debLevel }),
     });
@@ -161,7 +178,11 @@ export function packageRpm(options) {
     const version = rpmVersion(options.version);
     const release = "1";
     const other = form === "node" ? `/${LAYOUT.lib}/${STANDALONE_EXECUTABLE}` : `/${LAYOUT.lib}/kvp-agent.cjs`;
-    const script = (name) => renderTemplate(readFileSync(join(PACKAGING_DIR, "rpm", `${name}.sh`), "utf8"), new Set([form]), { package: pkg, other });
+    const script = (name) =>
+      renderTemplate(readFileSync(join(PACKAGING_DIR, "rpm", `${name}.sh`), "utf8"), new Set([form]), {
+        package: pkg,
+        other,
+      });
     const rpm = join(options.out, `${pkg}-${version}-${release}.${target.rpm}.rpm`);
     rmSync(rpm, { force: true });
     buildRpm(
@@ -189,11 +210,15 @@ export function packageRpm(options) {
           preun: script("preun"),
           postun: script("postun"),
         },
-        files: filesSection(stage, [`/${LAYOUT.lib}`, `/${LAYOUT.etc}`, `/${payload.docDir}`, `/${payload.licenseDir}`], {
-          [`/${LAYOUT.etc}/config.example.json`]: "%config(noreplace)",
-          ...Object.fromEntries(listDocs(stage, payload.docDir).map((path) => [path, "%doc"])),
-          ...Object.fromEntries(listDocs(stage, payload.licenseDir).map((path) => [path, "%license"])),
-        }),
+        files: filesSection(
+          stage,
+          [`/${LAYOUT.lib}`, `/${LAYOUT.etc}`, `/${payload.docDir}`, `/${payload.licenseDir}`],
+          {
+            [`/${LAYOUT.etc}/config.example.json`]: "%config(noreplace)",
+            ...Object.fromEntries(listDocs(stage, payload.docDir).map((path) => [path, "%doc"])),
+            ...Object.fromEntries(listDocs(stage, payload.licenseDir).map((path) => [path, "%license"])),
+          },
+        ),
         changelog: rpmChangelog(
           options.releases.map((r) => ({ ...r, version: `${rpmVersion(r.version)}-${release}` })),
           MAINTAINER,
@@ -255,9 +280,22 @@ export function packageTarball(options) {
     rmSync(tarball, { force: true });
     // No "." entry: unpacking into / must not touch the mode of / itself.
     const top = readdirSync(stage).sort();
-    if (top.join(" ") !== "etc usr") throw new Error(`the tarball's tree holds ${top.join(", ")}; only etc and usr may be unpacked into /`);
+    if (top.join(" ") !== "etc usr")
+      throw new Error(`the tarball's tree holds ${top.join(", ")}; only etc and usr may be unpacked into /`);
     const tar = join(work, `${pkg}.tar`);
-    run("tar", ["--create", "--file", tar, "--directory", stage, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", `--mtime=@${Math.floor(date.getTime() / 1000)}`, ...top]);
+    run("tar", [
+      "--create",
+      "--file",
+      tar,
+      "--directory",
+      stage,
+      "--sort=name",
+      "--owner=0",
+      "--group=0",
+      "--numeric-owner",
+      `--mtime=@${Math.floor(date.getTime() / 1000)}`,
+      ...top,
+    ]);
     run("gzip", [`-${options.compression?.tarLevel ?? 9}`, "--no-name", tar]);
     copyFileSync(`${tar}.gz`, tarball);
     return tarball;

@@ -26,7 +26,8 @@ export function builtBundles() {
     [AGENT_BUNDLE, APP_DIR],
     [POOL_BUNDLE, POOL_TOOLS_DIR],
   ]) {
-    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build it (node build.mjs in ${dir}) or leave out --no-build`);
+    if (!existsSync(bundle))
+      throw new Error(`${bundle} is missing: build it (node build.mjs in ${dir}) or leave out --no-build`);
   }
   return { agent: AGENT_BUNDLE, pool: POOL_BUNDLE };
 }
@@ -70,14 +71,20 @@ export function stagePayload(options) {
   } else {
     if (options.executable === undefined) throw new Error("the standalone form needs its executable");
     installFile(options.executable, at(`${lib}/${STANDALONE_EXECUTABLE}`), 0o755);
-    for (const name of ["kvp-agent", "kvp-pool"]) symlinkStaged(at(`${LAYOUT.bin}/${name}`), `../lib/kvp-agent/${STANDALONE_EXECUTABLE}`);
+    for (const name of ["kvp-agent", "kvp-pool"])
+      symlinkStaged(at(`${LAYOUT.bin}/${name}`), `../lib/kvp-agent/${STANDALONE_EXECUTABLE}`);
   }
   const koffiBinary = stageKoffi(at(`${lib}/node_modules`), target, options.koffi);
 
   // The service and its configuration.
   installFile(join(APP_DIR, "systemd", UNIT), at(`${unitDir}/${UNIT}`), 0o644);
   // The same bytes in both forms' RPMs: a swap from one to the other replaces nothing here.
-  if (format === "rpm") writeStaged(at(`${LAYOUT.presetDir}/80-kvp-agent.preset`), `# The Hyper-V KVP guest agent runs wherever it is installed (it stays idle outside Hyper-V).\nenable ${UNIT}\n`, 0o644);
+  if (format === "rpm")
+    writeStaged(
+      at(`${LAYOUT.presetDir}/80-kvp-agent.preset`),
+      `# The Hyper-V KVP guest agent runs wherever it is installed (it stays idle outside Hyper-V).\nenable ${UNIT}\n`,
+      0o644,
+    );
   installFile(join(PACKAGING_DIR, "deb/config.example.json"), at(`${LAYOUT.etc}/config.example.json`), 0o644);
   makeDir(at(`${LAYOUT.etc}/hooks.d`));
 
@@ -95,7 +102,14 @@ export function stagePayload(options) {
     ["kvp-agent", bundles.agent, "kvp-pool"],
     ["kvp-pool", bundles.pool, "kvp-agent"],
   ]) {
-    const page = manPage({ name, bundle, version: options.version, date: options.date, files: files[name], seeAlso: [`${other}(1)`, "hv_kvp_daemon(8)"] });
+    const page = manPage({
+      name,
+      bundle,
+      version: options.version,
+      date: options.date,
+      files: files[name],
+      seeAlso: [`${other}(1)`, "hv_kvp_daemon(8)"],
+    });
     writeGzipped(at(`${LAYOUT.man1}/${name}.1.gz`), page);
   }
 
@@ -109,13 +123,25 @@ export function stagePayload(options) {
     docdir: `/${docDir}`,
   });
   writeStaged(at(`${docDir}/${format === "deb" ? "README.Debian" : "README"}`), readme, 0o644);
-  installFile(join(PACKAGING_DIR, "examples/cloudstack/config.json"), at(`${docDir}/examples/cloudstack/config.json`), 0o644);
+  installFile(
+    join(PACKAGING_DIR, "examples/cloudstack/config.json"),
+    at(`${docDir}/examples/cloudstack/config.json`),
+    0o644,
+  );
   // Not executable: an example to copy (install -m 0755 … /usr/local/sbin/), not a program
   // of the package; rpmlint and lintian treat executables with a shebang as ones.
-  installFile(join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"), at(`${docDir}/examples/cloudstack/kvp-cloudstack-hook`), 0o644);
+  installFile(
+    join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"),
+    at(`${docDir}/examples/cloudstack/kvp-cloudstack-hook`),
+    0o644,
+  );
   // What the bundles inline, from the notices their builds wrote (the standalone program
   // wraps the same two bundles).
-  const bundled = mergeNotices(...[bundles.agent, bundles.pool].map((bundle) => parseNotices(readFileSync(join(dirname(bundle), "THIRD-PARTY-NOTICES.txt"), "utf8"))));
+  const bundled = mergeNotices(
+    ...[bundles.agent, bundles.pool].map((bundle) =>
+      parseNotices(readFileSync(join(dirname(bundle), "THIRD-PARTY-NOTICES.txt"), "utf8")),
+    ),
+  );
   writeStaged(at(`${licenseDir}/THIRD-PARTY-NOTICES`), noticesText(packageName, bundled), 0o644);
   const copyright = copyrightText({
     form,
@@ -127,7 +153,12 @@ export function stagePayload(options) {
   if (form === "standalone" && options.node) installFile(options.node.license, at(`${licenseDir}/LICENSE.node`), 0o644);
   // What lintian reports and why it stays (Debian's place for it); the RPMs' equivalent is
   // rpm/*.rpmlintrc, which the release checks pass to rpmlint.
-  if (form === "standalone" && format === "deb") installFile(join(PACKAGING_DIR, "standalone/lintian-overrides"), at(`usr/share/lintian/overrides/${packageName}`), 0o644);
+  if (form === "standalone" && format === "deb")
+    installFile(
+      join(PACKAGING_DIR, "standalone/lintian-overrides"),
+      at(`usr/share/lintian/overrides/${packageName}`),
+      0o644,
+    );
 
   const elfFiles = checkShippedElfs(stage, target);
   return {
@@ -154,7 +185,8 @@ export function checkShippedElfs(stage, target) {
     if (rel.endsWith("/") || !lstatSync(join(stage, rel)).isFile()) continue;
     const elf = readElf(join(stage, rel));
     if (elf === undefined) continue;
-    if (elf.machine !== target.elfMachine) throw new Error(`${rel} is built for ELF machine ${elf.machine}, not ${target.cpuName}: refusing to pack it`);
+    if (elf.machine !== target.elfMachine)
+      throw new Error(`${rel} is built for ELF machine ${elf.machine}, not ${target.cpuName}: refusing to pack it`);
     if (isMusl(elf)) throw new Error(`${rel} is built for musl: the packages are for glibc systems`);
     elfs.push(rel);
   }

@@ -31,7 +31,8 @@ export const STANDALONE_PACKAGE = "kvp-agent-standalone";
  * The Maintainer (Debian) and Packager (RPM) of every package: the project's choice, or
  * $DEB_MAINTAINER for a rebuild by someone else ("Name <address>").
  */
-export const MAINTAINER = process.env["DEB_MAINTAINER"] || "hyperv-kvp maintainers <hyperv-kvp@users.noreply.github.com>";
+export const MAINTAINER =
+  process.env["DEB_MAINTAINER"] || "hyperv-kvp maintainers <hyperv-kvp@users.noreply.github.com>";
 
 /** The project's home, in Homepage (Debian) and URL (RPM). */
 export const HOMEPAGE = "https://github.com/hyperv-kvp/hyperv-kvp";
@@ -55,7 +56,9 @@ export const UNIT = "kvp-agent.service";
 
 /** The one-line summary (Debian's Description first line, RPM's Summary). */
 export function summary(form) {
-  return form === "standalone" ? "Hyper-V KVP guest agent and pool tool, Node.js included" : "Hyper-V KVP guest agent and pool-record tool";
+  return form === "standalone"
+    ? "Hyper-V KVP guest agent and pool tool, Node.js included"
+    : "Hyper-V KVP guest agent and pool-record tool";
 }
 
 /**
@@ -73,5 +76,8 @@ export function description(form) {
         ...common,
         "This form needs no Node.js on the system: one executable carries Node.js 22 and both programs, for distributions whose nodejs is older than 18 or absent (Debian 11, Ubuntu 22.04, RHEL 8/9); it needs glibc 2.28 or later. It replaces the kvp-agent package, which runs the same programs on the system's nodejs.",
       ]
-    : [...common, "Both run on the system's Node.js, 18 or later; kvp-agent-standalone carries its own for systems without one."];
+    : [
+        ...common,
+        "Both run on the system's Node.js, 18 or later; kvp-agent-standalone carries its own for systems without one.",
+      ];
 }

@@ -46,7 +46,10 @@ export function releaseNotes(version, changelogFiles) {
 
   const epoch = process.env["SOURCE_DATE_EPOCH"];
   const cwd = dirname(changelogFiles[0] ?? ".");
-  const newest = epoch !== undefined && /^\d+$/.test(epoch) ? Number(epoch) : (gitTime(cwd, ["-1", "HEAD"]) ?? Math.floor(Date.now() / 1000));
+  const newest =
+    epoch !== undefined && /^\d+$/.test(epoch)
+      ? Number(epoch)
+      : (gitTime(cwd, ["-1", "HEAD"]) ?? Math.floor(Date.now() / 1000));
   let previous = newest + 1;
   return releases.map((release, i) => {
     let seconds = i === 0 ? newest : undefined;
@@ -59,6 +62,10 @@ export function releaseNotes(version, changelogFiles) {
     }
     if (seconds === undefined || seconds >= previous) seconds = previous - 1;
     previous = seconds;
-    return { ...release, items: release.items.length > 0 ? release.items : ["No user-visible changes."], date: new Date(seconds * 1000) };
+    return {
+      ...release,
+      items: release.items.length > 0 ? release.items : ["No user-visible changes."],
+      date: new Date(seconds * 1000),
+    };
   });
 }

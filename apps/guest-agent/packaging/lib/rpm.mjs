@@ -49,7 +49,9 @@ export function specText(spec, stage) {
     return lines.join("\n");
   };
   // rpmbuild expands macros in scriptlets too: a shell's ${v%%.*} must reach it as %%%%.
-  const scriptlets = Object.entries(spec.scriptlets).map(([name, body]) => `%${name}\n${body.trimEnd().replaceAll("%", "%%")}\n`);
+  const scriptlets = Object.entries(spec.scriptlets).map(
+    ([name, body]) => `%${name}\n${body.trimEnd().replaceAll("%", "%%")}\n`,
+  );
   return `# Written by apps/guest-agent/packaging (lib/rpm.mjs); see build-rpm.mjs and build-standalone.mjs.
 %global __os_install_post %{nil}
 %global debug_package %{nil}

@@ -3,7 +3,16 @@
 // package formats record root). Every builder fills one, then hands it to dpkg-deb, rpmbuild
 // or tar.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -123,8 +132,16 @@ export function installedSizeKiB(dir) {
  * @throws {Error} naming the command and its output when it cannot start or exits non-zero.
  */
 export function run(file, args, options = {}) {
-  const result = spawnSync(file, [...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: options.timeout ?? 900_000, ...options });
+  const result = spawnSync(file, [...args], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: options.timeout ?? 900_000,
+    ...options,
+  });
   if (result.error) throw new Error(`cannot run ${file}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${file} ${args.join(" ")} exited with ${result.status ?? result.signal}\n${result.stderr}${result.stdout}`.trimEnd());
+  if (result.status !== 0)
+    throw new Error(
+      `${file} ${args.join(" ")} exited with ${result.status ?? result.signal}\n${result.stderr}${result.stdout}`.trimEnd(),
+    );
   return result.stdout;
 }

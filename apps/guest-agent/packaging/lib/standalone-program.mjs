@@ -30,7 +30,9 @@ export async function bundleMultiCall(bundles, out) {
       {
         name: "built-bundles",
         setup(b) {
-          b.onResolve({ filter: /^kvp-(agent|pool)-bundle$/ }, (args) => ({ path: args.path === "kvp-agent-bundle" ? bundles.agent : bundles.pool }));
+          b.onResolve({ filter: /^kvp-(agent|pool)-bundle$/ }, (args) => ({
+            path: args.path === "kvp-agent-bundle" ? bundles.agent : bundles.pool,
+          }));
         },
       },
     ],
@@ -70,18 +72,28 @@ export function checkStandaloneRuns(stage, wrap = []) {
     for (const pool of [0, 1, 2, 3, 4]) writeFileSync(join(pools, `.kvp_pool_${pool}`), "");
     const exec = (name, args) => {
       const [file, ...pre] = [...wrap, join(stage, LAYOUT.bin, name)];
-      const result = spawnSync(file, [...pre, ...args], { encoding: "utf8", env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, timeout: 120_000 });
+      const result = spawnSync(file, [...pre, ...args], {
+        encoding: "utf8",
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+        timeout: 120_000,
+      });
       if (result.error || result.status !== 0) {
-        throw new Error(`the staged ${name} ${args.join(" ")} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ${result.stderr.trim()}`);
+        throw new Error(
+          `the staged ${name} ${args.join(" ")} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}): ${result.stderr.trim()}`,
+        );
       }
       return result.stdout;
     };
-    if (!exec("kvp-agent", ["--help"]).startsWith("Usage: kvp-agent")) throw new Error("the staged kvp-agent --help did not print kvp-agent's usage");
-    if (!exec("kvp-pool", ["--help"]).startsWith("Usage: kvp-pool")) throw new Error("the staged kvp-pool --help did not print kvp-pool's usage");
+    if (!exec("kvp-agent", ["--help"]).startsWith("Usage: kvp-agent"))
+      throw new Error("the staged kvp-agent --help did not print kvp-agent's usage");
+    if (!exec("kvp-pool", ["--help"]).startsWith("Usage: kvp-pool"))
+      throw new Error("the staged kvp-pool --help did not print kvp-pool's usage");
     exec("kvp-pool", ["--dir", pools, "set", "build-check", "standalone"]);
     const got = exec("kvp-pool", ["--dir", pools, "get", "build-check"]);
-    if (got !== "standalone\n") throw new Error(`the staged kvp-pool read back ${JSON.stringify(got)}, not "standalone"`);
-    if (readFileSync(join(pools, ".kvp_pool_1")).length !== 2560) throw new Error("the staged kvp-pool did not write one record to pool 1");
+    if (got !== "standalone\n")
+      throw new Error(`the staged kvp-pool read back ${JSON.stringify(got)}, not "standalone"`);
+    if (readFileSync(join(pools, ".kvp_pool_1")).length !== 2560)
+      throw new Error("the staged kvp-pool did not write one record to pool 1");
   } finally {
     rmSync(pools, { recursive: true, force: true });
   }

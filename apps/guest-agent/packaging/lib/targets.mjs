@@ -26,7 +26,10 @@ export const TARGETS = Object.freeze([
  */
 export function targetFor(format, name) {
   const target = TARGETS.find((t) => t[format] === name);
-  if (target === undefined) throw new Error(`unknown ${format} architecture ${JSON.stringify(name)} (one of ${TARGETS.map((t) => t[format]).join(", ")})`);
+  if (target === undefined)
+    throw new Error(
+      `unknown ${format} architecture ${JSON.stringify(name)} (one of ${TARGETS.map((t) => t[format]).join(", ")})`,
+    );
   return target;
 }
 

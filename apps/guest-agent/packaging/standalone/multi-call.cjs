@@ -26,10 +26,14 @@ if (tool === undefined) {
   } else {
     const usage = `usage: ${calledAs || SELF} agent|pool [arguments], or call it by a link named kvp-agent or kvp-pool\n`;
     if (first === "--help" || first === "-h") {
-      process.stdout.write(`${usage}kvp-agent and kvp-pool with Node.js included: \`${calledAs || SELF} agent --help\`, \`${calledAs || SELF} pool --help\`.\n`);
+      process.stdout.write(
+        `${usage}kvp-agent and kvp-pool with Node.js included: \`${calledAs || SELF} agent --help\`, \`${calledAs || SELF} pool --help\`.\n`,
+      );
       process.exit(0);
     }
-    process.stderr.write(`${SELF}: ${first === undefined ? "no tool named" : `unknown tool ${JSON.stringify(first)}`}; ${usage}`);
+    process.stderr.write(
+      `${SELF}: ${first === undefined ? "no tool named" : `unknown tool ${JSON.stringify(first)}`}; ${usage}`,
+    );
     process.exit(2);
   }
 }

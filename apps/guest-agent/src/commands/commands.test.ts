@@ -66,8 +66,19 @@ describe("once", () => {
     });
     const ctx = testContext("boot-B");
     const state = await once({ ...s.options, ctx });
-    expect(state).toMatchObject({ status: "stopped", items: 4, facts: 1, problems: [], decodeErrors: { broken: expect.stringMatching(/JSON/) } });
-    expect(readJson(join(s.state, "host.json"))).toEqual({ userdata: "role=web;zone=eu", broken: "{", role: "it's $x", "user-name": "n" });
+    expect(state).toMatchObject({
+      status: "stopped",
+      items: 4,
+      facts: 1,
+      problems: [],
+      decodeErrors: { broken: expect.stringMatching(/JSON/) },
+    });
+    expect(readJson(join(s.state, "host.json"))).toEqual({
+      userdata: "role=web;zone=eu",
+      broken: "{",
+      role: "it's $x",
+      "user-name": "n",
+    });
     expect(readJson(join(s.state, "host-facts.json"))).toEqual({ HostName: "hv01" });
     expect(readJson(join(s.state, "host-decoded.json"))).toEqual({
       userdata: { decoder: "pairs", ok: true, value: { role: "web", zone: "eu" } },
@@ -78,19 +89,31 @@ describe("once", () => {
     for (const f of ["host.json", "host.env", "host-decoded.json", "host-facts.json", "agent-status.json"]) {
       expect(statSync(join(s.state, f)).mode & 0o777, f).toBe(0o600);
     }
-    expect(readFileSync(s.hookOut, "utf8")).toBe("added|userdata||role=web;zone=eu|0\nadded|role||it's $x|0\nadded|user-name||n|0\n");
+    expect(readFileSync(s.hookOut, "utf8")).toBe(
+      "added|userdata||role=web;zone=eu|0\nadded|role||it's $x|0\nadded|user-name||n|0\n",
+    );
     const reported = new Map(pool1(s.pools) as [string, string][]);
     expect(reported.get("other-writer")).toBe("keep me");
     expect(reported.has("kvp-agent/report/old")).toBe(false);
     expect(reported.get(REPORT_KEYS.bootId)).toBe("boot-B");
     expect(reported.get(REPORT_KEYS.status)).toBe("stopped");
-    expect(JSON.parse(reported.get("kvp-agent/hook/record")!)).toMatchObject({ event: "added", key: "user-name", exit: 0 });
+    expect(JSON.parse(reported.get("kvp-agent/hook/record")!)).toMatchObject({
+      event: "added",
+      key: "user-name",
+      exit: 0,
+    });
     expect(ctx.err()).not.toContain("role=web"); // values are redacted in the log
   });
 
   it("host keys such as __proto__ are plain data in the decode errors", async () => {
     const s = setup({ decoders: { "*": "json" } });
-    writePools(s.pools, { 0: [{ key: "__proto__", value: "{" }, { key: "constructor", value: "[" }, { key: "ok", value: "1" }] });
+    writePools(s.pools, {
+      0: [
+        { key: "__proto__", value: "{" },
+        { key: "constructor", value: "[" },
+        { key: "ok", value: "1" },
+      ],
+    });
     const state = await once({ ...s.options, ctx: testContext() });
     expect(Object.keys(state.decodeErrors).sort()).toEqual(["__proto__", "constructor"]);
     const written = readJson(join(s.state, "agent-status.json")) as { decodeErrors: Record<string, string> };
@@ -115,7 +138,11 @@ describe("decoded env files", () => {
       hooks: [
         {
           name: "source",
-          command: ["/bin/sh", "-c", '. "$KVP_DECODED_ENV" && printf "%s|%s|%s|%s" "$KVP_DECODED_ENV" "$type" "$eth0ip" "$note" > "$KVP_STATE_DIR/../seen"'],
+          command: [
+            "/bin/sh",
+            "-c",
+            '. "$KVP_DECODED_ENV" && printf "%s|%s|%s|%s" "$KVP_DECODED_ENV" "$type" "$eth0ip" "$note" > "$KVP_STATE_DIR/../seen"',
+          ],
           keys: ["userdata"],
         },
       ],
@@ -135,8 +162,19 @@ describe("decoded env files", () => {
     expect(readdirSync(decoded).sort()).toEqual(["userdata.env", "vm-config.env"]);
     expect(statSync(decoded).mode & 0o777).toBe(0o700);
     for (const f of readdirSync(decoded)) expect(statSync(join(decoded, f)).mode & 0o777, f).toBe(0o600);
-    expect(readFileSync(join(decoded, "userdata.env"), "utf8").split("\n").slice(1)).toEqual(["type='router'", "name='r-1'", "eth0ip='10.1.1.1'", "note='it'\\''s $(touch pwned)'", ""]);
-    expect(readFileSync(join(decoded, "vm-config.env"), "utf8").split("\n").slice(1)).toEqual(["role='db'", "replicas='3'", "tls='true'", ""]);
+    expect(readFileSync(join(decoded, "userdata.env"), "utf8").split("\n").slice(1)).toEqual([
+      "type='router'",
+      "name='r-1'",
+      "eth0ip='10.1.1.1'",
+      "note='it'\\''s $(touch pwned)'",
+      "",
+    ]);
+    expect(readFileSync(join(decoded, "vm-config.env"), "utf8").split("\n").slice(1)).toEqual([
+      "role='db'",
+      "replicas='3'",
+      "tls='true'",
+      "",
+    ]);
     expect(readFileSync(seen, "utf8")).toBe(`${join(decoded, "userdata.env")}|router|10.1.1.1|it's $(touch pwned)`);
     expect(existsSync("/pwned") || readdirSync(s.dir).includes("pwned")).toBe(false);
 
@@ -150,15 +188,24 @@ describe("decoded env files", () => {
           { field: "PATH", reason: expect.stringMatching(/^no lower-case letter/) },
         ],
       },
-      { key: "vm-config", file: join(decoded, "vm-config.env"), variables: ["role", "replicas", "tls"], skipped: [{ field: "nested", reason: expect.stringMatching(/an object/) }] },
+      {
+        key: "vm-config",
+        file: join(decoded, "vm-config.env"),
+        variables: ["role", "replicas", "tls"],
+        skipped: [{ field: "nested", reason: expect.stringMatching(/an object/) }],
+      },
       { key: "vm/odd", file: null, reason: expect.stringMatching(/not a plain file name/), variables: [], skipped: [] },
     ]);
     const log = ctx.err();
-    expect(log).toContain('warning: pool 0 key userdata: decoded/userdata.env leaves out field "eth-1ip": not a shell variable name; field "PATH": no lower-case letter');
+    expect(log).toContain(
+      'warning: pool 0 key userdata: decoded/userdata.env leaves out field "eth-1ip": not a shell variable name; field "PATH": no lower-case letter',
+    );
     expect(log).toContain("warning: pool 0 key vm/odd: no decoded env file: not a plain file name");
     expect(log).not.toContain("10.1.1.1"); // values stay redacted
     const shown = formatStatus(await status({ ...s.options, ctx }));
-    expect(shown).toContain(`decoded env: ${join(decoded, "userdata.env")}: 4 variable(s) (type, name, eth0ip, note)\n  left out: "eth-1ip": not a shell variable name\n`);
+    expect(shown).toContain(
+      `decoded env: ${join(decoded, "userdata.env")}: 4 variable(s) (type, name, eth0ip, note)\n  left out: "eth-1ip": not a shell variable name\n`,
+    );
     expect(shown).toContain("decoded env: vm/odd: no file (not a plain file name");
   });
 
@@ -166,12 +213,31 @@ describe("decoded env files", () => {
     const s = setup({
       decoders: { userdata: "pairs", "vm-config": "json" },
       env: { decodedPrefix: "cs_" },
-      hooks: [{ name: "env", command: ["/bin/sh", "-c", 'printf "%s %s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "${KVP_DECODED_ENV-unset}" >> "$KVP_STATE_DIR/../hook-env"'] }],
+      hooks: [
+        {
+          name: "env",
+          command: [
+            "/bin/sh",
+            "-c",
+            'printf "%s %s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "${KVP_DECODED_ENV-unset}" >> "$KVP_STATE_DIR/../hook-env"',
+          ],
+        },
+      ],
     });
     const hookEnv = join(s.dir, "hook-env");
     // Each step waits for its hook runs, so a hook always starts before the next change.
-    const hookRuns = (n: number) => waitFor(() => existsSync(hookEnv) && readFileSync(hookEnv, "utf8").split("\n").length === n + 1, `${n} hook runs`);
-    writePools(s.pools, { 0: [{ key: "userdata", value: "a=1" }, { key: "vm-config", value: '{"x":"1"}' }], 3: [] });
+    const hookRuns = (n: number) =>
+      waitFor(
+        () => existsSync(hookEnv) && readFileSync(hookEnv, "utf8").split("\n").length === n + 1,
+        `${n} hook runs`,
+      );
+    writePools(s.pools, {
+      0: [
+        { key: "userdata", value: "a=1" },
+        { key: "vm-config", value: '{"x":"1"}' },
+      ],
+      3: [],
+    });
     const controller = new AbortController();
     const ctx = testContext();
     let ready = false;
@@ -179,7 +245,8 @@ describe("decoded env files", () => {
     await waitFor(() => ready, "first harvest");
     await hookRuns(2);
     const file = (k: string) => join(s.state, "decoded", `${k}.env`);
-    const lines = (k: string) => (existsSync(file(k)) ? readFileSync(file(k), "utf8").split("\n").slice(1, -1) : undefined);
+    const lines = (k: string) =>
+      existsSync(file(k)) ? readFileSync(file(k), "utf8").split("\n").slice(1, -1) : undefined;
     expect(lines("userdata")).toEqual(["cs_a='1'"]);
     expect(lines("vm-config")).toEqual(["cs_x='1'"]);
 
@@ -224,22 +291,39 @@ describe("run", () => {
     await waitFor(() => ready, "first harvest");
     const target = poolTarget(0, s.pools);
     await setRecords(target, [{ key: "userdata", value: "a=2" }], { force: true });
-    await waitFor(() => (readJson(join(s.state, "host-decoded.json")) as { userdata?: { value: unknown } })?.userdata?.value !== undefined && JSON.stringify(readJson(join(s.state, "host-decoded.json"))).includes('"2"'), "changed value decoded");
+    await waitFor(
+      () =>
+        (readJson(join(s.state, "host-decoded.json")) as { userdata?: { value: unknown } })?.userdata?.value !==
+          undefined && JSON.stringify(readJson(join(s.state, "host-decoded.json"))).includes('"2"'),
+      "changed value decoded",
+    );
     // A rewrite by truncate + write, as the daemon does it.
     writeFileSync(join(s.pools, poolFileName(0)), new Uint8Array(0));
     await waitFor(() => JSON.stringify(readJson(join(s.state, "host.json"))) === "{}", "removal harvested");
     await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").length === 4, "three hook runs");
-    expect(readFileSync(s.hookOut, "utf8")).toBe("added|userdata||a=1|0\nchanged|userdata|a=1|a=2|0\nremoved|userdata|a=2||0\n");
-    await waitFor(() => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready", "ready reported");
+    expect(readFileSync(s.hookOut, "utf8")).toBe(
+      "added|userdata||a=1|0\nchanged|userdata|a=1|a=2|0\nremoved|userdata|a=2||0\n",
+    );
+    await waitFor(
+      () => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready",
+      "ready reported",
+    );
     // Someone truncates pool 1: the agent writes its records again.
     writeFileSync(join(s.pools, poolFileName(1)), new Uint8Array(0));
-    await waitFor(() => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready", "records restored");
+    await waitFor(
+      () => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready",
+      "records restored",
+    );
     controller.abort();
     const final = await running;
     expect(final.status).toBe("stopped");
     expect(new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status)).toBe("stopped");
     const st = await status({ ...s.options, ctx });
-    expect(st).toMatchObject({ running: false, agent: { status: "stopped" }, reported: { [REPORT_KEYS.status]: "stopped" } });
+    expect(st).toMatchObject({
+      running: false,
+      agent: { status: "stopped" },
+      reported: { [REPORT_KEYS.status]: "stopped" },
+    });
   });
 
   it("starts without Hyper-V, says so once, and recovers when the pools appear", async () => {
@@ -248,15 +332,30 @@ describe("run", () => {
     const controller = new AbortController();
     const ctx = testContext();
     let ready = false;
-    const running = run({ ...s.options, poolDir: absent, ctx, signal: controller.signal, onReady: () => (ready = true) });
+    const running = run({
+      ...s.options,
+      poolDir: absent,
+      ctx,
+      signal: controller.signal,
+      onReady: () => (ready = true),
+    });
     await waitFor(() => ready, "first harvest");
     mkdirSync(absent, { recursive: true });
     writePools(absent, { 0: [{ key: "role", value: "db" }] });
-    await waitFor(() => (readJson(join(s.state, "host.json")) as Record<string, string> | undefined)?.["role"] === "db", "late pools harvested");
-    await waitFor(() => (readJson(join(s.state, "agent-status.json")) as { status?: string } | undefined)?.status === "ready", "ready");
+    await waitFor(
+      () => (readJson(join(s.state, "host.json")) as Record<string, string> | undefined)?.["role"] === "db",
+      "late pools harvested",
+    );
+    await waitFor(
+      () => (readJson(join(s.state, "agent-status.json")) as { status?: string } | undefined)?.status === "ready",
+      "ready",
+    );
     controller.abort();
     await running;
-    const missing = ctx.err().split("\n").filter((l) => /pool 0 .* missing/.test(l));
+    const missing = ctx
+      .err()
+      .split("\n")
+      .filter((l) => /pool 0 .* missing/.test(l));
     expect(missing).toHaveLength(1);
   });
 });
@@ -266,7 +365,10 @@ describe("report, wait, status, config check", () => {
     const s = setup();
     writePools(s.pools, { 1: [{ key: "other", value: "x" }] });
     const ctx = testContext();
-    expect(await report("phase", "done", { ...s.options, ctx })).toEqual({ key: "kvp-agent/report/phase", action: "set" });
+    expect(await report("phase", "done", { ...s.options, ctx })).toEqual({
+      key: "kvp-agent/report/phase",
+      action: "set",
+    });
     await report("big", "é".repeat(1500), { ...s.options, ctx });
     expect(pool1(s.pools)).toEqual([
       ["other", "x"],
@@ -274,7 +376,10 @@ describe("report, wait, status, config check", () => {
       ["kvp-agent/report/big#1/2", "é".repeat(1022)],
       ["kvp-agent/report/big#2/2", "é".repeat(478)],
     ]);
-    expect((await status({ ...s.options, ctx })).reported).toEqual({ "kvp-agent/report/phase": "done", "kvp-agent/report/big": "é".repeat(1500) });
+    expect((await status({ ...s.options, ctx })).reported).toEqual({
+      "kvp-agent/report/phase": "done",
+      "kvp-agent/report/big": "é".repeat(1500),
+    });
     await report("big", "short", { ...s.options, ctx });
     expect(pool1(s.pools).map(([k]) => k)).toEqual(["other", "kvp-agent/report/phase", "kvp-agent/report/big"]);
     expect(await report("big", undefined, { ...s.options, ctx })).toMatchObject({ action: "removed", removed: 1 });
@@ -295,19 +400,33 @@ describe("report, wait, status, config check", () => {
   it("config check reports the effective settings", () => {
     const s = setup();
     const result = configCheck({ ...s.options, ctx: testContext() });
-    expect(result).toMatchObject({ found: true, config: { stateDir: s.state, poolDir: s.pools, decodedEnvPrefix: "" }, decodedEnvDir: join(s.state, "decoded"), warnings: [] });
+    expect(result).toMatchObject({
+      found: true,
+      config: { stateDir: s.state, poolDir: s.pools, decodedEnvPrefix: "" },
+      decodedEnvDir: join(s.state, "decoded"),
+      warnings: [],
+    });
   });
 
   it("config check warns about decoded env files that cannot be as the config reads", async () => {
-    const s = setup({ decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" }, env: { decodedPrefix: "CS_" } });
+    const s = setup({
+      decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" },
+      env: { decodedPrefix: "CS_" },
+    });
     const result = configCheck({ ...s.options, ctx: testContext() });
     expect(result.warnings).toEqual([
-      expect.stringMatching(/^decoders\["vm\/config"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/),
+      expect.stringMatching(
+        /^decoders\["vm\/config"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/,
+      ),
       expect.stringMatching(/^env\.decodedPrefix "CS_" has no lower-case letter/),
     ]);
     // Warnings go to stderr; the config is still valid (exit 0).
     const ctx = testContext();
-    expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--state-dir", s.state, "config", "check"], { ctx })).toBe(0);
+    expect(
+      await main(["node", "kvp-agent", "--config", s.options.configPath, "--state-dir", s.state, "config", "check"], {
+        ctx,
+      }),
+    ).toBe(0);
     expect(ctx.out()).toContain(`decoded env files: ${join(s.state, "decoded")}/KEY.env\n`);
     expect(ctx.err()).toBe(result.warnings.map((w) => `kvp-agent: warning: ${w}\n`).join(""));
   });

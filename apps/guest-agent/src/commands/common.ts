@@ -20,7 +20,11 @@ export interface CommonOptions {
  * Loads the config with the command line's overrides; `configPath` replaces the command
  * line's `--config` (and `load.optional` lets it be absent). @throws {AgentError} `config`.
  */
-export function loadFor(options: CommonOptions, configPath = options.configPath, load: LoadConfigOptions = {}): LoadedConfig {
+export function loadFor(
+  options: CommonOptions,
+  configPath = options.configPath,
+  load: LoadConfigOptions = {},
+): LoadedConfig {
   const overrides: ConfigOverrides = {
     ...(options.poolDir !== undefined ? { poolDir: options.poolDir } : {}),
     ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
@@ -49,7 +53,9 @@ export function isAlive(pid: number): boolean {
 
 /** True when `state` was written by an agent that still runs (not stopped, its process alive). */
 export function isRunning(state: AgentState | null): boolean {
-  return state !== null && state.status !== "stopped" && Number.isInteger(state.pid) && state.pid > 0 && isAlive(state.pid);
+  return (
+    state !== null && state.status !== "stopped" && Number.isInteger(state.pid) && state.pid > 0 && isAlive(state.pid)
+  );
 }
 
 /** The log of a command, on the context's stderr. */

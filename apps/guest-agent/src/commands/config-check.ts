@@ -40,7 +40,11 @@ export function configCheck(options: CommonOptions): ConfigCheckResult {
 export function configWarnings(config: AgentConfig): string[] {
   const warnings: string[] = [];
   for (const { pattern, decoder } of config.decoders) {
-    if ((decoder === "pairs" || decoder === "json") && !pattern.includes("*") && decodedEnvFileName(pattern) === undefined) {
+    if (
+      (decoder === "pairs" || decoder === "json") &&
+      !pattern.includes("*") &&
+      decodedEnvFileName(pattern) === undefined
+    ) {
       warnings.push(
         `decoders[${JSON.stringify(pattern)}]: the key is not a plain file name (letters, digits, '.', '_', '-', at most ${MAX_DECODED_ENV_KEY}): it is decoded into host-decoded.json but gets no ${DECODED_ENV_DIR}/KEY.env file`,
       );

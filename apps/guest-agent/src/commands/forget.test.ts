@@ -42,13 +42,21 @@ const FOREIGN: KvpRecord[] = [
 describe("forget", () => {
   it("removes every kvp-agent/* record, chunked parts included, and keeps everyone else's in order", async () => {
     const s = setup();
-    writePools(s.pools, { 1: [FOREIGN[0]!, { key: "kvp-agent/report/old-boot", value: "x" }, FOREIGN[1]!], 0: [{ key: "role", value: "web" }] });
+    writePools(s.pools, {
+      1: [FOREIGN[0]!, { key: "kvp-agent/report/old-boot", value: "x" }, FOREIGN[1]!],
+      0: [{ key: "role", value: "web" }],
+    });
     const ctx = testContext();
     await once({ ...s.options, ctx });
     await report("big", "é".repeat(1500), { ...s.options, ctx });
-    writeFileSync(join(s.pools, poolFileName(1)), encodePool([...decodePool(new Uint8Array(readFileSync(join(s.pools, poolFileName(1))))).records, FOREIGN[2]!]));
+    writeFileSync(
+      join(s.pools, poolFileName(1)),
+      encodePool([...decodePool(new Uint8Array(readFileSync(join(s.pools, poolFileName(1))))).records, FOREIGN[2]!]),
+    );
     const before = pool1(s.pools);
-    expect(before.map(([k]) => k)).toEqual(expect.arrayContaining([REPORT_KEYS.status, "kvp-agent/report/big#1/2", "kvp-agent/report/big#2/2"]));
+    expect(before.map(([k]) => k)).toEqual(
+      expect.arrayContaining([REPORT_KEYS.status, "kvp-agent/report/big#1/2", "kvp-agent/report/big#2/2"]),
+    );
 
     const result = await forget({ ...s.options, ctx });
     expect(pool1(s.pools)).toEqual(FOREIGN.map((r) => [r.key, r.value]));
@@ -60,7 +68,9 @@ describe("forget", () => {
       keys: [...new Set(ours.map(([k]) => k.replace(/#\d+\/\d+$/, "")))],
     });
     expect(result.keys).toContain("kvp-agent/report/big");
-    expect(formatForget(result)).toBe(`removed ${ours.length} record(s) from ${result.pool}: ${result.keys.join(", ")}\n`);
+    expect(formatForget(result)).toBe(
+      `removed ${ours.length} record(s) from ${result.pool}: ${result.keys.join(", ")}\n`,
+    );
 
     // Again: nothing left, still success.
     const again = await forget({ ...s.options, ctx });
@@ -79,10 +89,16 @@ describe("forget", () => {
       expect(pool1(s.pools)).toEqual([[REPORT_KEYS.status, "stopped"]]);
       // Through main: one line on stderr, exit 3 (pools unusable).
       const ctx = testContext();
-      expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", s.pools, "forget"], { ctx })).toBe(3);
+      expect(
+        await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", s.pools, "forget"], { ctx }),
+      ).toBe(3);
       expect(ctx.err()).toMatch(/^kvp-agent: .*pool 1.*\n$/);
       // A wait that outlasts the holder succeeds once the lock is released.
-      const waiting = forget({ ...s.options, configPath: writeConfig(s.dir, { lockTimeoutSeconds: 30 }), ctx: testContext() });
+      const waiting = forget({
+        ...s.options,
+        configPath: writeConfig(s.dir, { lockTimeoutSeconds: 30 }),
+        ctx: testContext(),
+      });
       await new Promise((r) => setTimeout(r, 100));
       expect(pool1(s.pools)).toEqual([[REPORT_KEYS.status, "stopped"]]);
       lock.release();
@@ -98,19 +114,34 @@ describe("forget", () => {
     const s = setup();
     const absent = join(s.dir, "no-daemon");
     const result = await forget({ ...s.options, poolDir: absent, ctx: testContext() });
-    expect(result).toEqual({ pool: join(absent, poolFileName(1)), removed: 0, keys: [], note: expect.stringMatching(/^nothing to forget: .*no-daemon does not exist: hv_kvp_daemon seems absent/) });
+    expect(result).toEqual({
+      pool: join(absent, poolFileName(1)),
+      removed: 0,
+      keys: [],
+      note: expect.stringMatching(/^nothing to forget: .*no-daemon does not exist: hv_kvp_daemon seems absent/),
+    });
     expect(formatForget(result)).toBe("");
 
     const ctx = testContext();
-    expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", absent, "forget"], { ctx })).toBe(0);
+    expect(
+      await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", absent, "forget"], { ctx }),
+    ).toBe(0);
     expect(ctx.out()).toBe("");
     expect(ctx.err()).toMatch(/^kvp-agent: note: nothing to forget: .*no-daemon does not exist.*\n$/);
 
     // The directory without pool 1 (a daemon that never started completely).
     mkdirSync(absent);
     const json = testContext();
-    expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", absent, "forget", "--json"], { ctx: json })).toBe(0);
-    expect(JSON.parse(json.out())).toMatchObject({ removed: 0, keys: [], note: expect.stringContaining(".kvp_pool_1 does not exist") });
+    expect(
+      await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", absent, "forget", "--json"], {
+        ctx: json,
+      }),
+    ).toBe(0);
+    expect(JSON.parse(json.out())).toMatchObject({
+      removed: 0,
+      keys: [],
+      note: expect.stringContaining(".kvp_pool_1 does not exist"),
+    });
   });
 
   it("warns when a running agent would write its records again", async () => {
@@ -120,8 +151,15 @@ describe("forget", () => {
     // A live process that is not this one: the test runner's parent.
     writeFileSync(statePath(s.state, "status"), JSON.stringify({ status: "ready", pid: process.ppid }));
     const ctx = testContext();
-    expect(await main(["node", "kvp-agent", "--config", s.options.configPath, "--dir", s.pools, "--state-dir", s.state, "forget"], { ctx })).toBe(0);
-    expect(ctx.err()).toBe(`kvp-agent: warning: the agent (pid ${process.ppid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)\n`);
+    expect(
+      await main(
+        ["node", "kvp-agent", "--config", s.options.configPath, "--dir", s.pools, "--state-dir", s.state, "forget"],
+        { ctx },
+      ),
+    ).toBe(0);
+    expect(ctx.err()).toBe(
+      `kvp-agent: warning: the agent (pid ${process.ppid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)\n`,
+    );
     expect(ctx.out()).toBe(`removed 1 record(s) from ${join(s.pools, poolFileName(1))}: ${REPORT_KEYS.status}\n`);
     // A stopped agent's state file is no warning.
     writeFileSync(statePath(s.state, "status"), JSON.stringify({ status: "stopped", pid: process.ppid }));

@@ -44,10 +44,14 @@ export async function forget(options: ForgetOptions): Promise<ForgetResult> {
   const root = options.root === undefined || options.root === "" ? undefined : resolve(options.root);
   const configPath = options.configPath ?? (root === undefined ? undefined : join(root, DEFAULT_CONFIG_PATH));
   const { config } = loadFor(options, configPath, { optional: root !== undefined && options.configPath === undefined });
-  const target = root === undefined ? poolTarget(1, config.poolDir) : poolTarget(1, options.poolDir ?? underRoot(root, config.poolDir ?? DEFAULT_POOL_DIR));
+  const target =
+    root === undefined
+      ? poolTarget(1, config.poolDir)
+      : poolTarget(1, options.poolDir ?? underRoot(root, config.poolDir ?? DEFAULT_POOL_DIR));
   // Under another root, a state file's pid is no process of this machine.
   const state = root === undefined ? readAgentState(config.stateDir) : null;
-  const running = state !== null && isRunning(state) && state.pid !== options.ctx.pid ? { runningAgentPid: state.pid } : {};
+  const running =
+    state !== null && isRunning(state) && state.pid !== options.ctx.pid ? { runningAgentPid: state.pid } : {};
   let removed: DecodedRecord[];
   try {
     // The same selection as the agent's own clean-up of an earlier boot (Reporter.removeStale).

@@ -27,12 +27,17 @@ export async function status(options: CommonOptions): Promise<StatusResult> {
   let reported: Record<string, string> | null = null;
   let reportError: string | undefined;
   try {
-    reported = Object.fromEntries(await readLogicalValues(poolTarget(1, config.poolDir), isAgentKey, { timeoutMs: config.lockTimeoutMs }));
+    reported = Object.fromEntries(
+      await readLogicalValues(poolTarget(1, config.poolDir), isAgentKey, { timeoutMs: config.lockTimeoutMs }),
+    );
   } catch (error) {
     reportError = (error as Error).message;
   }
   if (agent === null && (reported === null || Object.keys(reported).length === 0)) {
-    throw new AgentError("not-found", `no agent state in ${config.stateDir} and no kvp-agent records in pool 1${reportError ? ` (${reportError})` : ""}`);
+    throw new AgentError(
+      "not-found",
+      `no agent state in ${config.stateDir} and no kvp-agent records in pool 1${reportError ? ` (${reportError})` : ""}`,
+    );
   }
   return { agent, running: isRunning(agent), reported, ...(reportError ? { reportError } : {}) };
 }
@@ -42,7 +47,9 @@ export function formatStatus(result: StatusResult): string {
   const lines: string[] = [];
   const a = result.agent;
   if (a) {
-    lines.push(`status: ${a.status}${result.running ? ` (pid ${a.pid})` : a.status === "stopped" ? "" : " (process gone)"}`);
+    lines.push(
+      `status: ${a.status}${result.running ? ` (pid ${a.pid})` : a.status === "stopped" ? "" : " (process gone)"}`,
+    );
     lines.push(`version: ${a.version}, boot ${a.bootId}, started ${a.startedAt}`);
     lines.push(`last harvest: ${a.harvestedAt ?? "never"}: ${a.items} item(s), ${a.facts} fact(s)`);
     for (const p of a.problems) lines.push(`problem: ${p}`);
@@ -54,11 +61,19 @@ export function formatStatus(result: StatusResult): string {
         lines.push(`decoded env: ${d.key}: no file (${d.reason})`);
         continue;
       }
-      lines.push(`decoded env: ${d.file}: ${d.variables.length} variable(s)${d.variables.length > 0 ? ` (${d.variables.join(", ")})` : ""}`);
+      lines.push(
+        `decoded env: ${d.file}: ${d.variables.length} variable(s)${d.variables.length > 0 ? ` (${d.variables.join(", ")})` : ""}`,
+      );
       for (const s of d.skipped) lines.push(`  left out: ${JSON.stringify(s.field)}: ${s.reason}`);
     }
     for (const h of Object.values(a.hooks)) {
-      const how = h.error ? `failed to start (${h.error})` : h.timedOut ? "timed out" : h.signal ? `killed by ${h.signal}` : `exit ${h.exitCode}`;
+      const how = h.error
+        ? `failed to start (${h.error})`
+        : h.timedOut
+          ? "timed out"
+          : h.signal
+            ? `killed by ${h.signal}`
+            : `exit ${h.exitCode}`;
       lines.push(`hook ${h.hook}: ${h.event} ${h.key}: ${how} at ${h.startedAt} (${h.durationMs} ms)`);
     }
   } else {
@@ -66,7 +81,8 @@ export function formatStatus(result: StatusResult): string {
   }
   if (result.reported) {
     lines.push("reported to the host (pool 1):");
-    for (const [k, v] of Object.entries(result.reported)) lines.push(`  ${k} = ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`);
+    for (const [k, v] of Object.entries(result.reported))
+      lines.push(`  ${k} = ${v.length > 120 ? `${v.slice(0, 117)}...` : v}`);
   } else {
     lines.push(`pool 1 unreadable: ${result.reportError}`);
   }

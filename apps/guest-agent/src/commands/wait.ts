@@ -78,10 +78,17 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(
-            () => finish({ error: new AgentError("timeout", `timed out after ${options.timeoutMs! / 1000} s: the host has not sent ${JSON.stringify(key)} (pool ${pool})`) }),
+            () =>
+              finish({
+                error: new AgentError(
+                  "timeout",
+                  `timed out after ${options.timeoutMs! / 1000} s: the host has not sent ${JSON.stringify(key)} (pool ${pool})`,
+                ),
+              }),
             options.timeoutMs,
           );
-    const onAbort = () => finish({ error: new AgentError("timeout", `interrupted while waiting for ${JSON.stringify(key)}`) });
+    const onAbort = () =>
+      finish({ error: new AgentError("timeout", `interrupted while waiting for ${JSON.stringify(key)}`) });
     options.signal?.addEventListener("abort", onAbort, { once: true });
     void check();
   });

@@ -5,7 +5,16 @@
 // pool 1). Needs hv_kvp_daemon (apt-get install hyperv-daemons) and cc; without them the
 // tests fail, unless KVP_ALLOW_NO_DAEMON=1 is set outside CI (then they skip loudly).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,11 +39,16 @@ afterEach(async () => {
 });
 
 function startAgent(args: readonly string[]): Agent {
-  const child = spawn(process.execPath, [BUNDLE, ...args, "run"], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+  const child = spawn(process.execPath, [BUNDLE, ...args, "run"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+  });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
   cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
   return { child, stderr: () => stderr, exited };
 }
@@ -42,7 +56,10 @@ function startAgent(args: readonly string[]): Agent {
 /** Runs the bundle to completion (asynchronously: the simulated host lives in this process). */
 function runBundle(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } });
+    const child = spawn(process.execPath, [BUNDLE, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
@@ -52,12 +69,18 @@ function runBundle(args: readonly string[]): Promise<{ code: number | null; stdo
   });
 }
 
-async function until<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, what: string, deadlineMs = 10_000): Promise<T> {
+async function until<T>(
+  probe: () => T | Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  deadlineMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const value = await probe();
     if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -81,7 +104,9 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
   const policy = realDaemonPolicy();
   if (standInForMissingDaemon(policy)) return;
 
-  it("host SET → files, decoded fields, hook; status and hook result back to the host; survives restarts, garbage and locks", { timeout: 60_000 }, async () => {
+  it("host SET → files, decoded fields, hook; status and hook result back to the host; survives restarts, garbage and locks", {
+    timeout: 60_000,
+  }, async () => {
     const work = mkdtempSync(join(tmpdir(), "kvp-agent-e2e-"));
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const poolDir = join(work, "pools");
@@ -91,7 +116,11 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     const script = 'printf "%s|%s|%s|%s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "$KVP_OLD_VALUE" "$(cat)" "$KVP_VALUE" >> "$0"';
     writeFileSync(
       config,
-      JSON.stringify({ decoders: { [USERDATA]: "pairs" }, hooks: [{ name: "userdata", command: ["/bin/sh", "-c", script, hookOut], keys: [USERDATA] }], hooksDir: join(work, "hooks.d") }),
+      JSON.stringify({
+        decoders: { [USERDATA]: "pairs" },
+        hooks: [{ name: "userdata", command: ["/bin/sh", "-c", script, hookOut], keys: [USERDATA] }],
+        hooksDir: join(work, "hooks.d"),
+      }),
     );
     const args = ["--config", config, "--dir", poolDir, "--state-dir", state];
     let host = await startSimulatedHost({ daemon: "real", poolDir });
@@ -100,7 +129,9 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     await host.sendHostFacts({ VirtualMachineName: "e2e-vm" });
     const hookLines = () => {
       try {
-        return readFileSync(hookOut, "utf8").split("\n").filter((l) => l !== "");
+        return readFileSync(hookOut, "utf8")
+          .split("\n")
+          .filter((l) => l !== "");
       } catch {
         return [];
       }
@@ -109,7 +140,11 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
 
     // 1. Start: the host sees the agent ready, with version and boot id; facts are materialised.
     let agent = startAgent(args);
-    let view = await until(() => hostView(host), (m) => m.get("kvp-agent/status") === "ready", "status ready in pool 1");
+    let view = await until(
+      () => hostView(host),
+      (m) => m.get("kvp-agent/status") === "ready",
+      "status ready in pool 1",
+    );
     expect(view.get("kvp-agent/version")).toMatch(/^\d+\.\d+\.\d+/);
     expect(view.get("kvp-agent/boot-id")).toBe(readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     expect(readJson(join(state, "host-facts.json"))?.["VirtualMachineName"]).toBe("e2e-vm");
@@ -117,12 +152,20 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     // 2. Host SETs user data: JSON, decoded and env files; the hook gets the right environment and stdin.
     await host.set(0, USERDATA, "role=web;zone=eu-1");
     await until(hostJson, (j) => j?.[USERDATA] === "role=web;zone=eu-1", "host.json");
-    expect(readJson(join(state, "host-decoded.json"))?.[USERDATA]).toEqual({ decoder: "pairs", ok: true, value: { role: "web", zone: "eu-1" } });
+    expect(readJson(join(state, "host-decoded.json"))?.[USERDATA]).toEqual({
+      decoder: "pairs",
+      ok: true,
+      value: { role: "web", zone: "eu-1" },
+    });
     const decodedEnv = join(state, "decoded", `${USERDATA}.env`);
     expect(readFileSync(decodedEnv, "utf8").split("\n").slice(1)).toEqual(["role='web'", "zone='eu-1'", ""]);
     await until(hookLines, (l) => l.length === 1, "hook run");
     expect(hookLines()).toEqual([`added|${USERDATA}||role=web;zone=eu-1|role=web;zone=eu-1`]);
-    view = await until(() => hostView(host), (m) => m.has("kvp-agent/hook/userdata"), "hook result in pool 1");
+    view = await until(
+      () => hostView(host),
+      (m) => m.has("kvp-agent/hook/userdata"),
+      "hook result in pool 1",
+    );
     expect(JSON.parse(view.get("kvp-agent/hook/userdata")!)).toMatchObject({ event: "added", key: USERDATA, exit: 0 });
     expect(view.get("kvp-agent/harvested-at")).toMatch(/^\d{4}-/);
 
@@ -135,7 +178,11 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     expect(hookLines()[2]).toBe(`removed|${USERDATA}|role=db||`);
     expect(hostJson()).toEqual({});
     expect(existsSync(decodedEnv), "a removed key leaves no decoded env file").toBe(false);
-    await until(() => hostView(host), (m) => JSON.parse(m.get("kvp-agent/hook/userdata") ?? "{}").event === "removed", "removed result in pool 1");
+    await until(
+      () => hostView(host),
+      (m) => JSON.parse(m.get("kvp-agent/hook/userdata") ?? "{}").event === "removed",
+      "removed result in pool 1",
+    );
 
     // 4. The daemon restarts: the agent keeps running; pool 1 survives; new SETs are harvested.
     await host.close();
@@ -151,16 +198,28 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     expect(await agent.exited).toEqual({ code: 0, signal: null });
     expect((await hostView(host)).get("kvp-agent/status")).toBe("stopped");
     agent = startAgent(args);
-    await until(() => hostView(host), (m) => m.get("kvp-agent/status") === "ready", "ready after agent restart");
+    await until(
+      () => hostView(host),
+      (m) => m.get("kvp-agent/status") === "ready",
+      "ready after agent restart",
+    );
     expect(hookLines()).toHaveLength(4);
 
     // 6. Pool 1 truncated: the agent writes its records again. Pool 0 cut mid-record: the fragment is ignored.
     truncateSync(join(poolDir, poolFileName(1)), 0);
-    await until(() => hostView(host), (m) => m.get("kvp-agent/status") === "ready", "records restored after truncation");
+    await until(
+      () => hostView(host),
+      (m) => m.get("kvp-agent/status") === "ready",
+      "records restored after truncation",
+    );
     const p0 = join(poolDir, poolFileName(0));
     truncateSync(p0, readFileSync(p0).length + 1000);
     await host.set(0, "after-fragment", "1");
-    await until(hostJson, (j) => j?.["after-fragment"] === "1" && j?.[USERDATA] === "role=cache", "harvest past a fragment");
+    await until(
+      hostJson,
+      (j) => j?.["after-fragment"] === "1" && j?.[USERDATA] === "role=cache",
+      "harvest past a fragment",
+    );
 
     // 7. Garbage in pool 0 (written in place, as a broken writer would): the agent neither crashes nor floods.
     const garbage = new Uint8Array(2560 * 3);
@@ -189,7 +248,12 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     await new Promise((r) => setTimeout(r, 2500));
     lock.release();
     closeSync(fd);
-    await until(() => hostView(host), (m) => JSON.parse(m.get("kvp-agent/hook/userdata") ?? "{}").event === "added" && m.get("kvp-agent/status") === "ready", "report after the lock");
+    await until(
+      () => hostView(host),
+      (m) =>
+        JSON.parse(m.get("kvp-agent/hook/userdata") ?? "{}").event === "added" && m.get("kvp-agent/status") === "ready",
+      "report after the lock",
+    );
     const hookReport = JSON.parse((await hostView(host)).get("kvp-agent/hook/userdata")!);
     expect(hookReport).toMatchObject({ event: "added", exit: 0 });
 
@@ -205,19 +269,35 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
     expect(await runBundle([...args, "report", "big", "é".repeat(1500)])).toMatchObject({ code: 0 });
     await setRecords(poolTarget(1, poolDir), [{ key: "other-writer", value: "kept" }]);
     view = await hostView(host);
-    expect([...view.keys()]).toEqual(expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big#1/2", "kvp-agent/report/big#2/2", "other-writer"]));
+    expect([...view.keys()]).toEqual(
+      expect.arrayContaining([
+        "kvp-agent/status",
+        "kvp-agent/report/big#1/2",
+        "kvp-agent/report/big#2/2",
+        "other-writer",
+      ]),
+    );
     const forgot = await runBundle([...args, "forget", "--json"]);
     expect(forgot, forgot.stderr).toMatchObject({ code: 0, stderr: "" });
-    expect(JSON.parse(forgot.stdout)).toMatchObject({ removed: [...view.keys()].length - 1, keys: expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big"]) });
+    expect(JSON.parse(forgot.stdout)).toMatchObject({
+      removed: [...view.keys()].length - 1,
+      keys: expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big"]),
+    });
     expect([...(await hostView(host)).entries()]).toEqual([["other-writer", "kept"]]);
   });
 });
 
 describe("kvp-agent --version (built bundle)", () => {
   it("prints the version in package.json, the one it reports to the host as kvp-agent/version", () => {
-    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     for (const flag of ["--version", "-V"]) {
-      expect(spawnSync(process.execPath, [BUNDLE, flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: "" });
+      expect(spawnSync(process.execPath, [BUNDLE, flag], { encoding: "utf8" })).toMatchObject({
+        status: 0,
+        stdout: `${version}\n`,
+        stderr: "",
+      });
     }
   });
 });

@@ -7,7 +7,15 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { changesOf, compareSemver, debianChangelog, mergeReleases, parseChangesetsChangelog, reflow, rpmChangelog } from "../../packaging/lib/changelog.mjs";
+import {
+  changesOf,
+  compareSemver,
+  debianChangelog,
+  mergeReleases,
+  parseChangesetsChangelog,
+  reflow,
+  rpmChangelog,
+} from "../../packaging/lib/changelog.mjs";
 import { describeNeeding, hasProgram, removeTempDirs, runSync, tempDir } from "./test-support/packaging-support.js";
 
 afterAll(removeTempDirs);
@@ -77,7 +85,14 @@ it("merges the apps' files by version, an item in both once", () => {
 
 it("orders versions as semver does: a pre-release before its release, numbers numerically", () => {
   const versions = ["0.10.0", "0.2.0", "1.0.0-rc.1", "1.0.0", "0.2.0-beta.2", "0.2.0-beta.10"];
-  expect([...versions].sort(compareSemver)).toEqual(["0.2.0-beta.10", "0.2.0-beta.2", "0.2.0", "0.10.0", "1.0.0-rc.1", "1.0.0"]);
+  expect([...versions].sort(compareSemver)).toEqual([
+    "0.2.0-beta.10",
+    "0.2.0-beta.2",
+    "0.2.0",
+    "0.10.0",
+    "1.0.0-rc.1",
+    "1.0.0",
+  ]);
 });
 
 it("splits an item written as a list into one change per entry", () => {
@@ -89,7 +104,13 @@ it("splits an item written as a list into one change per entry", () => {
 });
 
 it("fills paragraphs and list entries to the width, keeping paragraphs apart", () => {
-  expect(reflow("one two three four\nfive six\n\n- seven eight nine ten", 14)).toEqual(["one two three", "four five six", "", "- seven eight", "  nine ten"]);
+  expect(reflow("one two three four\nfive six\n\n- seven eight nine ten", 14)).toEqual([
+    "one two three",
+    "four five six",
+    "",
+    "- seven eight",
+    "  nine ten",
+  ]);
 });
 
 describeNeeding(
@@ -114,7 +135,9 @@ describeNeeding(
       const newest = runSync("dpkg-parsechangelog", ["--file", file, "--show-field", "Changes"]).stdout;
       // 0.2.0's two changes (the list inside the first stays one change: it is not the whole item).
       expect(newest.match(/^ {2}\* /gm)).toHaveLength(2);
-      expect(runSync("dpkg-parsechangelog", ["--file", file, "--show-field", "Date"]).stdout.trim()).toBe("Wed, 02 Dec 2026 06:00:00 +0000");
+      expect(runSync("dpkg-parsechangelog", ["--file", file, "--show-field", "Date"]).stdout.trim()).toBe(
+        "Wed, 02 Dec 2026 06:00:00 +0000",
+      );
       expect(text.split("\n").filter((line) => line.length > 80 && !line.startsWith(" -- "))).toEqual([]);
     });
 
@@ -125,9 +148,17 @@ describeNeeding(
       );
       expect(body).toMatch(/100%% of\s+the time/);
       const spec = join(tempDir("spec"), "x.spec");
-      writeFileSync(spec, `Name: x\nVersion: 0.2.0\nRelease: 1\nSummary: x\nLicense: MIT\n%description\nx\n%files\n%changelog\n${body}`);
+      writeFileSync(
+        spec,
+        `Name: x\nVersion: 0.2.0\nRelease: 1\nSummary: x\nLicense: MIT\n%description\nx\n%files\n%changelog\n${body}`,
+      );
       // rpm --changelog's format, read through a spec (rpmspec expands it as rpmbuild would).
-      const parsed = runSync("rpmspec", ["--query", "--queryformat", "[* %{CHANGELOGTIME:day} %{CHANGELOGNAME}\n%{CHANGELOGTEXT}\n\n]", spec]);
+      const parsed = runSync("rpmspec", [
+        "--query",
+        "--queryformat",
+        "[* %{CHANGELOGTIME:day} %{CHANGELOGNAME}\n%{CHANGELOGTEXT}\n\n]",
+        spec,
+      ]);
       expect(parsed.stderr).toBe("");
       expect(parsed.stdout.split("\n")[0]).toBe(`* Wed Dec 02 2026 ${maintainer} - 0.2.0-1`);
       expect(parsed.stdout).toMatch(/100% of\s+the time/);

@@ -12,7 +12,18 @@
 // in the same pools under both Nodes; remove takes it away with the rest. Needs dpkg,
 // dpkg-deb, deb-systemd-helper, a nodejs Debian package, Node 18 and kvp-pool's built bundle:
 // missing, the tests fail (see test-support/packaging-support.ts).
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
@@ -36,7 +47,8 @@ import {
   withSbin,
 } from "./test-support/packaging-support.js";
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { version: string })
+  .version;
 /** A higher version for the upgrade (Debian orders "+" after the end of a version). */
 const UPGRADE_VERSION = `${PACKAGE_VERSION}+upgrade1`;
 const LIB = "usr/lib/kvp-agent";
@@ -117,7 +129,12 @@ const ENABLED_ENTRIES = [
 /** What a purge leaves: empty directories (run/ from the test's `once`, the rest deb-systemd-helper's). */
 const PURGED_ENTRIES = ["etc/", "etc/systemd/", "etc/systemd/system/", "run/", "var/", "var/lib/", "var/lib/systemd/"];
 
-const STATE_ENTRIES = ["run/", "run/kvp-agent/", "run/kvp-agent/decoded/", ...Object.values(STATE_FILES).map((f) => `run/kvp-agent/${f}`)];
+const STATE_ENTRIES = [
+  "run/",
+  "run/kvp-agent/",
+  "run/kvp-agent/decoded/",
+  ...Object.values(STATE_FILES).map((f) => `run/kvp-agent/${f}`),
+];
 
 /** The root's pool directory, as the daemon would create it there (var/ and var/lib/ are in ENABLED_ENTRIES). */
 const POOL_DIR = "var/lib/hyperv";
@@ -163,7 +180,14 @@ describeNeeding(
       const build = (version: string) => {
         // --no-build: the bundles are built (the agent's by the globalSetup, kvp-pool's checked
         // just above), and other tests run them now.
-        const result = runSync(process.execPath, [join(PACKAGING_DIR, "build-deb.mjs"), "--no-build", "--version", version, "--out", out]);
+        const result = runSync(process.execPath, [
+          join(PACKAGING_DIR, "build-deb.mjs"),
+          "--no-build",
+          "--version",
+          version,
+          "--out",
+          out,
+        ]);
         expect(result.status, result.stderr).toBe(0);
         return result.stdout.trim();
       };
@@ -185,22 +209,51 @@ describeNeeding(
     });
 
     /** Pool 1 of the root as [key, value] pairs. */
-    const pool1 = (): [string, string][] => decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]);
-    const agentKeys = () => pool1().filter(([key]) => key.startsWith("kvp-agent/")).map(([key]) => key);
+    const pool1 = (): [string, string][] =>
+      decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]);
+    const agentKeys = () =>
+      pool1()
+        .filter(([key]) => key.startsWith("kvp-agent/"))
+        .map(([key]) => key);
 
     const dpkg = (args: readonly string[], adminDir = admin, instDir = root): RunResult =>
       runSync(
         "dpkg",
-        [`--instdir=${instDir}`, `--admindir=${adminDir}`, "--force-script-chrootless", "--force-not-root", `--log=${join(adminDir, "dpkg.log")}`, ...args],
+        [
+          `--instdir=${instDir}`,
+          `--admindir=${adminDir}`,
+          "--force-script-chrootless",
+          "--force-not-root",
+          `--log=${join(adminDir, "dpkg.log")}`,
+          ...args,
+        ],
         { ...process.env, PATH: withSbin(process.env["PATH"]) },
       );
-    const installedVersion = () => runSync("dpkg-query", [`--admindir=${admin}`, "-W", "-f", `${showField("Status")} ${showField("Version")}`, "kvp-agent"]);
+    const installedVersion = () =>
+      runSync("dpkg-query", [
+        `--admindir=${admin}`,
+        "-W",
+        "-f",
+        `${showField("Status")} ${showField("Version")}`,
+        "kvp-agent",
+      ]);
     const kvpAgent = (args: readonly string[], env: Record<string, string> = {}) =>
       runSync(join(root, "usr/bin/kvp-agent"), args, { ...process.env, ...env });
     const kvpPool = (args: readonly string[], env: Record<string, string> = {}) =>
       runSync(join(root, "usr/bin/kvp-pool"), ["--dir", pools, ...args], { ...process.env, ...env });
     const once = (env: Record<string, string> = {}) =>
-      kvpAgent(["once", "--config", join(root, "etc/kvp-agent/config.json"), "--dir", pools, "--state-dir", join(root, "run/kvp-agent")], env);
+      kvpAgent(
+        [
+          "once",
+          "--config",
+          join(root, "etc/kvp-agent/config.json"),
+          "--dir",
+          pools,
+          "--state-dir",
+          join(root, "run/kvp-agent"),
+        ],
+        env,
+      );
     const node18 = () => {
       const node = obtainNode18();
       if (!node.ok) throw new Error(node.reason);
@@ -222,9 +275,18 @@ describeNeeding(
       expect(field("Homepage")).toBe("https://github.com/hyperv-kvp/hyperv-kvp");
       const control = tempDir("deb-control");
       expect(runSync("dpkg-deb", ["--control", debV1, control]).status).toBe(0);
-      expect(readdirSync(control).sort()).toEqual(["conffiles", "control", "md5sums", "postinst", "postrm", "preinst", "prerm"]);
+      expect(readdirSync(control).sort()).toEqual([
+        "conffiles",
+        "control",
+        "md5sums",
+        "postinst",
+        "postrm",
+        "preinst",
+        "prerm",
+      ]);
       expect(readFileSync(join(control, "conffiles"), "utf8")).toBe("/etc/kvp-agent/config.example.json\n");
-      for (const script of ["postinst", "postrm", "preinst", "prerm"]) expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
+      for (const script of ["postinst", "postrm", "preinst", "prerm"])
+        expect(statSync(join(control, script)).mode & 0o777).toBe(0o755);
     });
 
     it("carries a Debian changelog whose newest entry is this version, and man pages for both programs", () => {
@@ -254,7 +316,12 @@ describeNeeding(
         const rel = path!.replace(/^\.\//, "");
         return { mode: mode!, rel };
       });
-      expect(entries.map((e) => e.rel).filter((r) => r !== "").sort()).toEqual([...OWN_ENTRIES, ...koffiEntries].sort());
+      expect(
+        entries
+          .map((e) => e.rel)
+          .filter((r) => r !== "")
+          .sort(),
+      ).toEqual([...OWN_ENTRIES, ...koffiEntries].sort());
       const modeOf = (rel: string) => entries.find((e) => e.rel === rel)?.mode;
       expect(modeOf("usr/bin/kvp-agent")).toBe("-rwxr-xr-x");
       expect(modeOf("usr/bin/kvp-pool")).toBe("-rwxr-xr-x");
@@ -278,11 +345,19 @@ describeNeeding(
       mkdirSync(join(work, "root"));
       const result = dpkg(["--install", debV1], join(work, "admin"), join(work, "root"));
       expect(result.status).toBe(1);
-      expect(result.stderr).toContain("kvp-agent: this system's nodejs is 12.22.12~dfsg-1~deb11u4; kvp-agent needs Node.js 18 or later.");
+      expect(result.stderr).toContain(
+        "kvp-agent: this system's nodejs is 12.22.12~dfsg-1~deb11u4; kvp-agent needs Node.js 18 or later.",
+      );
       expect(result.stderr).toContain("install kvp-agent-standalone instead");
       // preinst failed: dpkg undid the unpack, so nothing of kvp-agent is there.
       expect(tree(join(work, "root"))).toEqual([]);
-      const status = runSync("dpkg-query", [`--admindir=${join(work, "admin")}`, "-W", "-f", showField("db:Status-Abbrev"), "kvp-agent"]);
+      const status = runSync("dpkg-query", [
+        `--admindir=${join(work, "admin")}`,
+        "-W",
+        "-f",
+        showField("db:Status-Abbrev"),
+        "kvp-agent",
+      ]);
       expect(status.stdout.trim()).toMatch(/^.n$/);
     });
 
@@ -295,7 +370,11 @@ describeNeeding(
       expect(tree(root)).toEqual([...OWN_ENTRIES, ...koffiEntries, ...ENABLED_ENTRIES].sort());
       // koffi's binary is the one from node_modules, byte for byte.
       const binary = `node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`;
-      expect(readFileSync(join(root, LIB, binary)).equals(readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)))).toBe(true);
+      expect(
+        readFileSync(join(root, LIB, binary)).equals(
+          readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)),
+        ),
+      ).toBe(true);
       // The bundles as built, less the shebang (the launchers pick the node) and the
       // sourceMappingURL (the map is not shipped).
       expect(readFileSync(join(root, LIB, "kvp-agent.cjs"), "utf8")).toBe(asShipped(BUNDLE));
@@ -325,15 +404,22 @@ describeNeeding(
         const result = once(env);
         expect(result.status, `${JSON.stringify(env)}: ${result.stderr}`).toBe(0);
         expect(result.stdout).toBe("stopped: 1 item(s), 1 fact(s)\n");
-        expect(JSON.parse(readFileSync(join(root, "run/kvp-agent", STATE_FILES.host), "utf8"))).toEqual({ Role: "web" });
-        const pool1 = new Map(decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]));
+        expect(JSON.parse(readFileSync(join(root, "run/kvp-agent", STATE_FILES.host), "utf8"))).toEqual({
+          Role: "web",
+        });
+        const pool1 = new Map(
+          decodePool(new Uint8Array(readFileSync(join(pools, poolFileName(1))))).records.map((r) => [r.key, r.value]),
+        );
         expect(pool1.get(REPORT_KEYS.status)).toBe("stopped");
         expect(pool1.get(REPORT_KEYS.version)).toBe(VERSION);
       }
       // The installed bundle takes koffi from beside it, and Node 18 loads it.
-      const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
+      const probe =
+        'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
       const loaded = runSync(node18(), ["-e", probe, join(root, LIB, "kvp-agent.cjs")]);
-      expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
+      expect(loaded.stdout).toMatch(
+        new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`),
+      );
     });
 
     it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, with the shared koffi", () => {
@@ -348,7 +434,9 @@ describeNeeding(
         expect(kvpPool(["get", REPORT_KEYS.version], env).stdout).toBe(`${VERSION}\n`);
         const listed = kvpPool(["list", "--pool", "guest", "--json"], env);
         expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);
-        expect((JSON.parse(listed.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value])).toEqual(records);
+        expect((JSON.parse(listed.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value])).toEqual(
+          records,
+        );
         const facts = kvpPool(["list", "--pool", "auto-external"], env);
         expect(facts.status, `${what}: ${facts.stderr}`).toBe(0);
         expect(facts.stdout).toBe("# pool 3 (auto-external)\nHostName = hv-01\n");
@@ -368,9 +456,12 @@ describeNeeding(
       // The launcher runs the node KVP_POOL_NODE names (so the loop above did run Node 18).
       expect(kvpPool(["--help"], { KVP_POOL_NODE: join(work, "no-such-node") }).status).toBe(127);
       // The installed kvp-pool bundle takes koffi from beside it too: one copy for both.
-      const probe = 'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
+      const probe =
+        'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
       const loaded = runSync(node18(), ["-e", probe, join(root, LIB, "kvp-pool.cjs")]);
-      expect(loaded.stdout).toMatch(new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`));
+      expect(loaded.stdout).toMatch(
+        new RegExp(`^${escapeRegExp(join(root, LIB, "node_modules/koffi/index.cjs"))} 3\\.3\\.\\d+\\n$`),
+      );
     });
 
     it("upgrades to a higher version, keeping the admin's config, hooks, edited conffile and the agent's pool-1 records", () => {
@@ -393,7 +484,8 @@ describeNeeding(
       expect(tree(root)).toEqual(before);
       // prerm upgrade does not forget: the host keeps seeing the agent across the upgrade.
       expect(pool1()).toEqual(records);
-      for (const [rel, bytes] of Object.entries(admins)) expect(readFileSync(join(root, rel)).equals(bytes), rel).toBe(true);
+      for (const [rel, bytes] of Object.entries(admins))
+        expect(readFileSync(join(root, rel)).equals(bytes), rel).toBe(true);
       expect(statSync(join(root, "etc/kvp-agent/hooks.d/10-admin")).mode & 0o777).toBe(0o755);
       const again = once();
       expect(again.status, again.stderr).toBe(0);
@@ -406,7 +498,9 @@ describeNeeding(
       expect(removed.status, removed.stderr).toBe(0);
       // prerm ran the root's own kvp-agent forget on the root's pool 1: other writers' records stay.
       expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
-      expect(`${removed.stdout}${removed.stderr}`).toContain(`removed ${ours.length} record(s) from ${join(pools, poolFileName(1))}: `);
+      expect(`${removed.stdout}${removed.stderr}`).toContain(
+        `removed ${ours.length} record(s) from ${join(pools, poolFileName(1))}: `,
+      );
       expect(tree(root)).toEqual(
         [
           "etc/",
@@ -421,7 +515,8 @@ describeNeeding(
         ].sort(),
       );
       expect(installedVersion().stdout).toBe(`deinstall ok config-files ${UPGRADE_VERSION}`);
-      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`]) expect(lstatExists(join(root, gone)), gone).toBe(false);
+      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`])
+        expect(lstatExists(join(root, gone)), gone).toBe(false);
 
       const purged = dpkg(["--purge", "kvp-agent"]);
       expect(purged.status, purged.stderr).toBe(0);
@@ -430,7 +525,8 @@ describeNeeding(
       expect(tree(root)).toEqual([...PURGED_ENTRIES, ...POOL_ENTRIES].sort());
       expect(runSync("dpkg-query", [`--admindir=${admin}`, "-W", "kvp-agent"]).status).not.toBe(0);
       expect(pool1()).toEqual([[FOREIGN.key, FOREIGN.value]]);
-      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`]) expect(lstatExists(join(root, gone)), gone).toBe(false);
+      for (const gone of ["usr/bin/kvp-pool", `${LIB}/kvp-pool.cjs`])
+        expect(lstatExists(join(root, gone)), gone).toBe(false);
     });
 
     it("purge of an installed package forgets too; a root without pools gets a note, not a failure", () => {
@@ -497,7 +593,9 @@ function newAdminDir(admin: string, seeded: boolean, nodejsVersion?: string): vo
 
 /** koffi's prebuilt-binary package for this platform, as installed beside koffi. */
 function koffiPlatformDir(): string {
-  return realpathSync(join(realpathSync(join(APP_DIR, "node_modules/koffi")), `../@koromix/koffi-linux-${process.arch}`));
+  return realpathSync(
+    join(realpathSync(join(APP_DIR, "node_modules/koffi")), `../@koromix/koffi-linux-${process.arch}`),
+  );
 }
 
 /**

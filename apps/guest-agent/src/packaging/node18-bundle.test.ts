@@ -104,11 +104,18 @@ describeNeeding(
         "console.log(JSON.stringify({ node: process.version, napi: process.versions.napi, koffi: k.version, pid: getpid() === process.pid }));",
       ].join("\n");
       // koffi's exports map hides its package.json from require; read the file itself.
-      const koffiVersion = (JSON.parse(readFileSync(join(APP_DIR, "node_modules/koffi/package.json"), "utf8")) as { version: string }).version;
+      const koffiVersion = (
+        JSON.parse(readFileSync(join(APP_DIR, "node_modules/koffi/package.json"), "utf8")) as { version: string }
+      ).version;
       expect(koffiVersion).toMatch(/^3\.3\./);
       for (const bundle of [BUNDLE, builtPoolBundle()]) {
         const result = expectExit(await runAsync(node18(), ["-e", probe, bundle]), 0);
-        expect(JSON.parse(result.stdout), bundle).toEqual({ node: NODE18_VERSION, napi: expect.any(String), koffi: koffiVersion, pid: true });
+        expect(JSON.parse(result.stdout), bundle).toEqual({
+          node: NODE18_VERSION,
+          napi: expect.any(String),
+          koffi: koffiVersion,
+          pid: true,
+        });
       }
     });
 
@@ -130,7 +137,9 @@ describeNeeding(
         mkdirSync(join(work, "sbin"));
         const hook = join(work, "sbin", "kvp-cloudstack-hook");
         copyFileSync(join(PACKAGING_DIR, "examples/cloudstack/kvp-cloudstack-hook"), hook);
-        const example = JSON.parse(readFileSync(join(PACKAGING_DIR, "examples/cloudstack/config.json"), "utf8")) as { hooks: { command: string[] }[] };
+        const example = JSON.parse(readFileSync(join(PACKAGING_DIR, "examples/cloudstack/config.json"), "utf8")) as {
+          hooks: { command: string[] }[];
+        };
         expect(example.hooks[0]!.command).toEqual(["/usr/local/sbin/kvp-cloudstack-hook"]);
         example.hooks[0]!.command = [hook, vmRoot];
         config = join(work, "config.json");
@@ -146,7 +155,16 @@ describeNeeding(
         expect(host.daemon).toBe("real");
         return host;
       };
-      const agentArgs = (command: string, h: SimulatedHost) => [BUNDLE, command, "--config", config, "--dir", h.poolDir, "--state-dir", stateDir];
+      const agentArgs = (command: string, h: SimulatedHost) => [
+        BUNDLE,
+        command,
+        "--config",
+        config,
+        "--dir",
+        h.poolDir,
+        "--state-dir",
+        stateDir,
+      ];
       const readState = (name: keyof typeof STATE_FILES) => readFileSync(join(stateDir, STATE_FILES[name]), "utf8");
       const pool1 = async (h: SimulatedHost) => {
         const { records, complete } = await h.enumerate(1);
@@ -164,18 +182,32 @@ describeNeeding(
         const result = expectExit(await runAsync(node18(), agentArgs("once", h)), 0);
         expect(result.stdout).toMatch(/^stopped: 2 item\(s\), \d+ fact\(s\)\n$/);
 
-        expect(JSON.parse(readState("host"))).toEqual({ [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)", Role: "web" });
+        expect(JSON.parse(readState("host"))).toEqual({
+          [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)",
+          Role: "web",
+        });
         // The user-data key is no variable name: host.json has it, host.env leaves it out.
         expect(readState("env").split("\n").slice(1)).toEqual(["KVP_Role='web'", ""]);
         expect(JSON.parse(readState("decoded"))).toEqual({
-          [USERDATA_KEY]: { decoder: "pairs", ok: true, value: { type: "router", name: "r-1-VM", zone: "z1", eth0ip: "10.1.1.1", note: "it's $(touch pwned)" } },
+          [USERDATA_KEY]: {
+            decoder: "pairs",
+            ok: true,
+            value: { type: "router", name: "r-1-VM", zone: "z1", eth0ip: "10.1.1.1", note: "it's $(touch pwned)" },
+          },
         });
         // What a boot script in the template does: source the decoded file and use the fields.
-        const sourced = spawnSync("/bin/sh", ["-c", `. "${join(stateDir, "decoded", `${USERDATA_KEY}.env`)}" && printf '%s|%s|%s|%s' "$type" "$name" "$eth0ip" "$note"`], {
-          encoding: "utf8",
-          cwd: work,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
+        const sourced = spawnSync(
+          "/bin/sh",
+          [
+            "-c",
+            `. "${join(stateDir, "decoded", `${USERDATA_KEY}.env`)}" && printf '%s|%s|%s|%s' "$type" "$name" "$eth0ip" "$note"`,
+          ],
+          {
+            encoding: "utf8",
+            cwd: work,
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        );
         expect(sourced.stderr).toBe("");
         expect(sourced.stdout).toBe("router|r-1-VM|10.1.1.1|it's $(touch pwned)");
         expect(existsSync(join(work, "pwned"))).toBe(false);
@@ -184,14 +216,25 @@ describeNeeding(
 
         const seen = await pool1(h);
         expect([...seen.keys()].sort()).toEqual(
-          [REPORT_KEYS.status, REPORT_KEYS.detail, REPORT_KEYS.version, REPORT_KEYS.bootId, REPORT_KEYS.harvestedAt, hookReportKey("cloudstack")].sort(),
+          [
+            REPORT_KEYS.status,
+            REPORT_KEYS.detail,
+            REPORT_KEYS.version,
+            REPORT_KEYS.bootId,
+            REPORT_KEYS.harvestedAt,
+            hookReportKey("cloudstack"),
+          ].sort(),
         );
         expect(seen.get(REPORT_KEYS.status)).toBe("stopped");
         expect(seen.get(REPORT_KEYS.detail)).toBe("");
         expect(seen.get(REPORT_KEYS.version)).toBe(VERSION);
         expect(seen.get(REPORT_KEYS.bootId)).toBe(readFileSync(BOOT_ID_PATH, "utf8").trim());
         expect(Number.isNaN(Date.parse(seen.get(REPORT_KEYS.harvestedAt) ?? ""))).toBe(false);
-        expect(JSON.parse(seen.get(hookReportKey("cloudstack")) ?? "null")).toMatchObject({ event: "added", key: USERDATA_KEY, exit: 0 });
+        expect(JSON.parse(seen.get(hookReportKey("cloudstack")) ?? "null")).toMatchObject({
+          event: "added",
+          key: USERDATA_KEY,
+          exit: 0,
+        });
 
         // The agent is removed: under Node 18, forget leaves the host only the other writer's record.
         await setRecords(poolTarget(1, h.poolDir), [{ key: "other-writer", value: "kept" }]);
@@ -207,15 +250,23 @@ describeNeeding(
         const child = spawn(node18(), agentArgs("run", h), { stdio: ["ignore", "pipe", "pipe"] });
         let stderr = "";
         child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+          child.once("exit", (code, signal) => resolve({ code, signal })),
+        );
         try {
-          const hostname = () => (existsSync(join(vmRoot, "etc/hostname")) ? readFileSync(join(vmRoot, "etc/hostname"), "utf8") : "");
+          const hostname = () =>
+            existsSync(join(vmRoot, "etc/hostname")) ? readFileSync(join(vmRoot, "etc/hostname"), "utf8") : "";
           await waitFor(() => hostname() === "r-1-VM\n", "the hook's first run");
           await waitFor(async () => (await pool1(h)).get(REPORT_KEYS.status) === "ready", "status ready in pool 1");
 
           await h.set(0, USERDATA_KEY, "type=router;name=r-2-VM");
           await waitFor(() => hostname() === "r-2-VM\n", "the hook's run for the change");
-          await waitFor(async () => (JSON.parse((await pool1(h)).get(hookReportKey("cloudstack")) ?? "{}") as { event?: string }).event === "changed", "the changed hook result in pool 1");
+          await waitFor(
+            async () =>
+              (JSON.parse((await pool1(h)).get(hookReportKey("cloudstack")) ?? "{}") as { event?: string }).event ===
+              "changed",
+            "the changed hook result in pool 1",
+          );
         } finally {
           child.kill("SIGTERM");
         }
@@ -237,7 +288,10 @@ describeNeeding(
         await kvpPool(["set", "--chunk", "report", report], 0);
         const parts = splitValue("report", report);
         expect(parts.map((r) => r.key)).toEqual(["report#1/2", "report#2/2"]);
-        expect([...(await pool1(h)).entries()]).toEqual([["ReadyState", "ready — prêt"], ...parts.map((r) => [r.key, r.value])]);
+        expect([...(await pool1(h)).entries()]).toEqual([
+          ["ReadyState", "ready — prêt"],
+          ...parts.map((r) => [r.key, r.value]),
+        ]);
 
         expect((await kvpPool(["get", "ReadyState"], 0)).stdout).toBe("ready — prêt\n");
         expect((await kvpPool(["get", "report"], 0)).stdout).toBe(`${report}\n`);
@@ -246,7 +300,12 @@ describeNeeding(
         expect((await kvpPool(["get", "Missing"], 1)).stderr).toMatch(/^kvp-pool: /);
 
         // Every pool, pool 2 as the daemon synthesises it for the host.
-        const listed = JSON.parse((await kvpPool(["list", "--json"], 0)).stdout) as { pool: number; key: string; value: string; parts?: number }[];
+        const listed = JSON.parse((await kvpPool(["list", "--json"], 0)).stdout) as {
+          pool: number;
+          key: string;
+          value: string;
+          parts?: number;
+        }[];
         const inPool = (pool: number) => listed.filter((r) => r.pool === pool).map((r) => [r.key, r.value, r.parts]);
         expect(inPool(0)).toEqual([["Role", "web", undefined]]);
         expect(inPool(1)).toEqual([
@@ -256,17 +315,29 @@ describeNeeding(
         expect(inPool(3)).toContainEqual(["HostName", "hv-01", undefined]);
         const synthesised = await h.enumerate(2);
         expect(synthesised.complete).toBe(true);
-        expect(listed.filter((r) => r.pool === 2).map((r) => [r.key, r.value])).toEqual(synthesised.records.map((r) => [r.key, r.value]));
+        expect(listed.filter((r) => r.pool === 2).map((r) => [r.key, r.value])).toEqual(
+          synthesised.records.map((r) => [r.key, r.value]),
+        );
         await kvpPool(["check", "--all-pools"], 0);
 
         // watch sees the host change and remove its item, one NDJSON line each; SIGTERM ends it with 0.
-        const watch = spawn(node18(), [builtPoolBundle(), "--dir", h.poolDir, "watch", "--pool", "external", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+        const watch = spawn(
+          node18(),
+          [builtPoolBundle(), "--dir", h.poolDir, "watch", "--pool", "external", "--json"],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        );
         let stdout = "";
         let stderr = "";
         watch.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
         watch.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => watch.once("close", (code, signal) => resolve({ code, signal })));
-        const events = () => stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as { type: string; key: string; value?: string; previous?: string });
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+          watch.once("close", (code, signal) => resolve({ code, signal })),
+        );
+        const events = () =>
+          stdout
+            .split("\n")
+            .filter((line) => line !== "")
+            .map((line) => JSON.parse(line) as { type: string; key: string; value?: string; previous?: string });
         try {
           await waitFor(() => stderr.includes("watching"), "the watch to start");
           await h.set(0, "Role", "db");

@@ -60,7 +60,11 @@ describe("list and get", () => {
   it("filters by source, and --raw keeps parts", async () => {
     const host = sampleHost();
     expect((await list(host, "web01", { source: "host" })).items.map((i) => i.key)).toEqual(["role"]);
-    expect((await list(host, "web01", { source: "guest", raw: true })).items.map((i) => i.key)).toEqual(["ReadyState", "report#1/2", "report#2/2"]);
+    expect((await list(host, "web01", { source: "guest", raw: true })).items.map((i) => i.key)).toEqual([
+      "ReadyState",
+      "report#1/2",
+      "report#2/2",
+    ]);
   });
 
   it("get finds a reassembled key; an absent key is not-found", async () => {
@@ -91,7 +95,15 @@ describe("set (upsert)", () => {
 
   it("adds new keys and modifies stored ones in one call each", async () => {
     const host = sampleHost();
-    const report = await writeItems(host, "web01", [{ key: "role", value: "db" }, { key: "tier", value: "1" }], { mode: "upsert", ...noWait });
+    const report = await writeItems(
+      host,
+      "web01",
+      [
+        { key: "role", value: "db" },
+        { key: "tier", value: "1" },
+      ],
+      { mode: "upsert", ...noWait },
+    );
     expect(report).toMatchObject({ added: ["tier"], modified: ["role"], methodCalls: 2 });
     expect(host.methodLog.map((c) => [c.method, c.items.map((i) => i.name)])).toEqual([
       ["AddKvpItems", ["tier"]],
@@ -102,16 +114,29 @@ describe("set (upsert)", () => {
 
   it("refuses a value the guest cannot receive whole, before connecting further", async () => {
     const host = sampleHost();
-    expect((await failure(writeItems(host, "web01", [{ key: "k", value: "x".repeat(1100) }], { mode: "upsert" }))).code).toBe("usage");
+    expect(
+      (await failure(writeItems(host, "web01", [{ key: "k", value: "x".repeat(1100) }], { mode: "upsert" }))).code,
+    ).toBe("usage");
     expect(host.calls.total).toBe(0);
   });
 
   it("--chunk writes parts that get reassembles, and a rewrite removes stale parts", async () => {
     const host = sampleHost();
-    await writeItems(host, "web01", [{ key: "doc", value: "a".repeat(3000) }], { mode: "upsert", chunk: true, ...noWait });
+    await writeItems(host, "web01", [{ key: "doc", value: "a".repeat(3000) }], {
+      mode: "upsert",
+      chunk: true,
+      ...noWait,
+    });
     expect([...host.vms[0]!.host.keys()]).toEqual(["role", "doc#1/3", "doc#2/3", "doc#3/3"]);
-    expect((await get(host, "web01", "doc", { source: "host" })).item).toMatchObject({ value: "a".repeat(3000), parts: 3 });
-    const report = await writeItems(host, "web01", [{ key: "doc", value: "b".repeat(1500) }], { mode: "upsert", chunk: true, ...noWait });
+    expect((await get(host, "web01", "doc", { source: "host" })).item).toMatchObject({
+      value: "a".repeat(3000),
+      parts: 3,
+    });
+    const report = await writeItems(host, "web01", [{ key: "doc", value: "b".repeat(1500) }], {
+      mode: "upsert",
+      chunk: true,
+      ...noWait,
+    });
     expect(report).toMatchObject({ added: ["doc#1/2", "doc#2/2"], removed: ["doc#1/3", "doc#2/3", "doc#3/3"] });
     expect((await get(host, "web01", "doc", { source: "host" })).item.value).toBe("b".repeat(1500));
   });
@@ -125,7 +150,10 @@ describe("set (upsert)", () => {
 
   it("a failed batch says which items are applied and which are not", async () => {
     const host = sampleHost({
-      inject: (_method, _items, call) => (call === 1 ? { jobState: 10, errorCode: 32768, errorDescription: "The operation failed.", errorMessage: "Disk full" } : undefined),
+      inject: (_method, _items, call) =>
+        call === 1
+          ? { jobState: 10, errorCode: 32768, errorDescription: "The operation failed.", errorMessage: "Disk full" }
+          : undefined,
     });
     const records = Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: "v" }));
     const error = await failure(writeItems(host, "web01", records, { mode: "upsert", ...noWait }));
@@ -166,14 +194,28 @@ describe("set (upsert)", () => {
 describe("add, remove, status", () => {
   it("add refuses an existing key and writes nothing", async () => {
     const host = sampleHost();
-    const error = await failure(writeItems(host, "web01", [{ key: "new", value: "1" }, { key: "role", value: "x" }], { mode: "add" }));
+    const error = await failure(
+      writeItems(
+        host,
+        "web01",
+        [
+          { key: "new", value: "1" },
+          { key: "role", value: "x" },
+        ],
+        { mode: "add" },
+      ),
+    );
     expect(error.code).toBe("refused");
     expect(host.methodLog).toEqual([]);
   });
 
   it("remove removes keys and their parts; an absent key removes nothing", async () => {
     const host = sampleHost();
-    await writeItems(host, "web01", [{ key: "doc", value: "a".repeat(3000) }], { mode: "upsert", chunk: true, ...noWait });
+    await writeItems(host, "web01", [{ key: "doc", value: "a".repeat(3000) }], {
+      mode: "upsert",
+      chunk: true,
+      ...noWait,
+    });
     expect((await failure(removeItems(host, "web01", ["doc", "nope"]))).code).toBe("not-found");
     const report = await removeItems(host, "web01", ["doc", "role"], noWait);
     expect(report.removed).toEqual(["doc#1/3", "doc#2/3", "doc#3/3", "role"]);
@@ -182,7 +224,13 @@ describe("add, remove, status", () => {
 
   it("status reports the service health and intrinsic facts", async () => {
     const result = await status(sampleHost(), "web01");
-    expect(result).toMatchObject({ ok: true, operationalStatus: 2, health: "OK", guestItems: 3, intrinsic: { OSName: "Debian GNU/Linux" } });
+    expect(result).toMatchObject({
+      ok: true,
+      operationalStatus: 2,
+      health: "OK",
+      guestItems: 3,
+      intrinsic: { OSName: "Debian GNU/Linux" },
+    });
     expect(await status(sampleHost(), "off")).toMatchObject({ component: false, ok: false });
   });
 });
@@ -211,7 +259,11 @@ describe("waitForJob", () => {
     let now = 0;
     const host = sampleHost({ jobPolls: 1000 });
     const error = await failure(
-      writeItems(host, "web01", [{ key: "a", value: "1" }], { mode: "upsert", timeoutMs: 1000, now: () => now, sleep: async (ms) => {
+      writeItems(host, "web01", [{ key: "a", value: "1" }], {
+        mode: "upsert",
+        timeoutMs: 1000,
+        now: () => now,
+        sleep: async (ms) => {
           now += ms;
         },
       }),

@@ -23,15 +23,25 @@ export interface GetResult {
  * The first item with `key` (exact case) of the VM `vmRef` names; a chunked value reassembled.
  * @throws {HostCliError} `not-found` when no searched source has the key.
  */
-export async function get(transport: HyperVTransport, vmRef: string, key: string, options: GetOptions = {}): Promise<GetResult> {
+export async function get(
+  transport: HyperVTransport,
+  vmRef: string,
+  key: string,
+  options: GetOptions = {},
+): Promise<GetResult> {
   const vm = await resolveVm(transport, vmRef);
   const source = options.source ?? "all";
   const read = await readItems(transport, vm, source, options.raw ? { raw: true } : {});
   const item = read.items.find((i) => i.key === key);
   if (item === undefined) {
-    throw new HostCliError("not-found", `VM ${JSON.stringify(vm.name)} has no item ${shorten(key)}${source === "all" ? "" : ` in ${source}`}`, undefined, {
-      notes: read.notes,
-    });
+    throw new HostCliError(
+      "not-found",
+      `VM ${JSON.stringify(vm.name)} has no item ${shorten(key)}${source === "all" ? "" : ` in ${source}`}`,
+      undefined,
+      {
+        notes: read.notes,
+      },
+    );
   }
   return { vm, item, notes: read.notes };
 }

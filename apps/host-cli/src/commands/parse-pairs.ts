@@ -9,7 +9,8 @@ import { HostCliError } from "../cli-error.js";
 export function parsePairArgs(args: readonly string[], command: string): KvpRecord[] {
   return args.map((arg) => {
     const eq = arg.indexOf("=");
-    if (eq <= 0) throw new HostCliError("usage", `expected KEY=VALUE, got ${JSON.stringify(arg)}`, `kvp-host ${command} --help`);
+    if (eq <= 0)
+      throw new HostCliError("usage", `expected KEY=VALUE, got ${JSON.stringify(arg)}`, `kvp-host ${command} --help`);
     return { key: arg.slice(0, eq), value: arg.slice(eq + 1) };
   });
 }
@@ -28,9 +29,11 @@ export function parsePairsText(text: string, label: string): KvpRecord[] {
     } catch (error) {
       throw new HostCliError("usage", `${label}: not valid JSON: ${(error as Error).message}`);
     }
-    if (data === null || typeof data !== "object" || Array.isArray(data)) throw new HostCliError("usage", `${label}: expected a JSON object of strings`);
+    if (data === null || typeof data !== "object" || Array.isArray(data))
+      throw new HostCliError("usage", `${label}: expected a JSON object of strings`);
     return Object.entries(data).map(([key, value]) => {
-      if (typeof value !== "string") throw new HostCliError("usage", `${label}: the value of ${JSON.stringify(key)} is not a string`);
+      if (typeof value !== "string")
+        throw new HostCliError("usage", `${label}: the value of ${JSON.stringify(key)} is not a string`);
       return { key, value };
     });
   }

@@ -4,7 +4,12 @@ import { resolveVm } from "../resolve-vm.js";
 import type { HyperVTransport, VmInfo } from "../transport.js";
 
 /** Intrinsic items worth showing in a status line, when the guest reports them. */
-export const STATUS_INTRINSIC_KEYS = ["FullyQualifiedDomainName", "OSName", "OSVersion", "IntegrationServicesVersion"] as const;
+export const STATUS_INTRINSIC_KEYS = [
+  "FullyQualifiedDomainName",
+  "OSName",
+  "OSVersion",
+  "IntegrationServicesVersion",
+] as const;
 
 /** What {@link status} returns. */
 export interface StatusResult {
@@ -30,10 +35,24 @@ export async function status(transport: HyperVTransport, vmRef: string): Promise
   const vm = await resolveVm(transport, vmRef);
   const component = await transport.getKvpComponent(vm.id);
   if (component === undefined) {
-    return { vm, component: false, health: "no KVP exchange component (VM off, or the Data Exchange service is not offered)", ok: false, statusDescriptions: [], guestItems: 0, intrinsicItems: 0, intrinsic: {} };
+    return {
+      vm,
+      component: false,
+      health: "no KVP exchange component (VM off, or the Data Exchange service is not offered)",
+      ok: false,
+      statusDescriptions: [],
+      guestItems: 0,
+      intrinsicItems: 0,
+      intrinsic: {},
+    };
   }
   const code = component.operationalStatus[0];
-  const health = code === undefined ? "no OperationalStatus" : Object.hasOwn(KVP_COMPONENT_STATUS, code) ? KVP_COMPONENT_STATUS[code]! : `unknown status ${code}`;
+  const health =
+    code === undefined
+      ? "no OperationalStatus"
+      : Object.hasOwn(KVP_COMPONENT_STATUS, code)
+        ? KVP_COMPONENT_STATUS[code]!
+        : `unknown status ${code}`;
   const intrinsic: Record<string, string> = {};
   const items = decodeSourceItems("intrinsic", component.intrinsicItems, { raw: true }).items;
   for (const key of STATUS_INTRINSIC_KEYS) {

@@ -7,7 +7,11 @@ import { type HostWatchEvent, diffItems, watchItems } from "./watch.js";
 const T = "2026-11-21T00:00:00.000Z";
 
 describe("diffItems", () => {
-  const item = (key: string, value: string, source: ListedItem["source"] = "guest"): ListedItem => ({ source, key, value });
+  const item = (key: string, value: string, source: ListedItem["source"] = "guest"): ListedItem => ({
+    source,
+    key,
+    value,
+  });
 
   it("reports added, changed and removed items, keyed by source and key", () => {
     const before = [item("a", "1"), item("b", "2"), item("a", "host", "host")];
@@ -23,12 +27,16 @@ describe("diffItems", () => {
   });
 
   it("the same key in two sources is two items; a duplicate key counts once, its first value", () => {
-    expect(diffItems([item("k", "h", "host")], [item("k", "g"), item("k", "h", "host")], T)).toEqual([{ time: T, type: "added", source: "guest", key: "k", value: "g" }]);
+    expect(diffItems([item("k", "h", "host")], [item("k", "g"), item("k", "h", "host")], T)).toEqual([
+      { time: T, type: "added", source: "guest", key: "k", value: "g" },
+    ]);
     expect(diffItems([item("k", "1")], [item("k", "1"), item("k", "2")], T)).toEqual([]);
   });
 
   it("keeps the part count of reassembled values", () => {
-    expect(diffItems([], [{ source: "guest", key: "big", value: "xy", parts: 2 }], T)).toEqual([{ time: T, type: "added", source: "guest", key: "big", value: "xy", parts: 2 }]);
+    expect(diffItems([], [{ source: "guest", key: "big", value: "xy", parts: 2 }], T)).toEqual([
+      { time: T, type: "added", source: "guest", key: "big", value: "xy", parts: 2 },
+    ]);
   });
 });
 
@@ -36,7 +44,11 @@ describe("diffItems", () => {
  * Runs watchItems on `host`, calling `steps[i]` before read i+1 (a step may mutate the host
  * or throw-inject); stops after the last step.
  */
-async function watchWith(host: MemoryHostTestDouble, steps: (() => void)[], options: { source?: "guest" | "host" | "all"; initial?: boolean } = {}) {
+async function watchWith(
+  host: MemoryHostTestDouble,
+  steps: (() => void)[],
+  options: { source?: "guest" | "host" | "all"; initial?: boolean } = {},
+) {
   const events: HostWatchEvent[] = [];
   const notes: string[] = [];
   const pauses: number[] = [];
@@ -73,12 +85,20 @@ describe("watchItems", () => {
       () => guestOf(host).guest.push({ name: "status", data: "booting", source: "guest" }),
       () => {
         const g = guestOf(host).guest;
-        g.splice(g.findIndex((i) => i.name === "status"), 1, { name: "status", data: "up", source: "guest" });
+        g.splice(
+          g.findIndex((i) => i.name === "status"),
+          1,
+          { name: "status", data: "up", source: "guest" },
+        );
         g.splice(0, 1); // ReadyState
       },
       () => {
         const g = guestOf(host).guest;
-        g.splice(g.findIndex((i) => i.name === "report#2/2"), 1, { name: "report#2/2", data: "SECOND", source: "guest" });
+        g.splice(
+          g.findIndex((i) => i.name === "report#2/2"),
+          1,
+          { name: "report#2/2", data: "SECOND", source: "guest" },
+        );
       },
     ]);
     expect(r.ready).toEqual({ id: WEB01, count: 2 });
@@ -147,12 +167,18 @@ describe("watchItems", () => {
   });
 
   it("a VM that does not exist fails before watching", async () => {
-    await expect(watchItems(sampleHost(), "nope", { signal: new AbortController().signal, onEvent: () => {}, onNote: () => {} })).rejects.toMatchObject({ code: "not-found" });
+    await expect(
+      watchItems(sampleHost(), "nope", { signal: new AbortController().signal, onEvent: () => {}, onNote: () => {} }),
+    ).rejects.toMatchObject({ code: "not-found" });
   });
 
   it("--source host watches the host items through the setting data", async () => {
     const host = sampleHost();
-    const r = await watchWith(host, [() => host.vms.find((v) => v.id === WEB01)!.host.set("role", "db")], { source: "host" });
-    expect(r.events.map(({ time: _, ...e }) => e)).toEqual([{ type: "changed", source: "host", key: "role", value: "db", previous: "web" }]);
+    const r = await watchWith(host, [() => host.vms.find((v) => v.id === WEB01)!.host.set("role", "db")], {
+      source: "host",
+    });
+    expect(r.events.map(({ time: _, ...e }) => e)).toEqual([
+      { type: "changed", source: "host", key: "role", value: "db", previous: "web" },
+    ]);
   });
 });

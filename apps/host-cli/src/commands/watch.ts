@@ -82,8 +82,15 @@ export function diffItems(before: readonly ListedItem[], after: readonly ListedI
   const events: HostWatchEvent[] = [];
   for (const [id, item] of now) {
     const was = old.get(id);
-    if (was === undefined) events.push(withParts({ time, type: "added", source: item.source, key: item.key, value: item.value }, item));
-    else if (was.value !== item.value) events.push(withParts({ time, type: "changed", source: item.source, key: item.key, value: item.value, previous: was.value }, item));
+    if (was === undefined)
+      events.push(withParts({ time, type: "added", source: item.source, key: item.key, value: item.value }, item));
+    else if (was.value !== item.value)
+      events.push(
+        withParts(
+          { time, type: "changed", source: item.source, key: item.key, value: item.value, previous: was.value },
+          item,
+        ),
+      );
   }
   for (const [id, item] of old) {
     if (!now.has(id)) events.push({ time, type: "removed", source: item.source, key: item.key, previous: item.value });
@@ -138,7 +145,9 @@ export async function watchItems(transport: HyperVTransport, vmRef: string, opti
   if (options.initial) {
     const time = now().toISOString();
     for (const item of snapshotOf(items).values()) {
-      options.onEvent(withParts({ time, type: "present", source: item.source, key: item.key, value: item.value }, item));
+      options.onEvent(
+        withParts({ time, type: "present", source: item.source, key: item.key, value: item.value }, item),
+      );
     }
   }
   options.onReady?.(vm, items.length);
@@ -158,14 +167,17 @@ export async function watchItems(transport: HyperVTransport, vmRef: string, opti
       pause = Math.min(Math.max(pause * 2, interval), Math.max(MAX_RETRY_INTERVAL_MS, interval));
       continue;
     }
-    if (failing !== undefined) options.onNote(`reading VM ${JSON.stringify(vm.name)} again; changes made meanwhile follow`);
+    if (failing !== undefined)
+      options.onNote(`reading VM ${JSON.stringify(vm.name)} again; changes made meanwhile follow`);
     failing = undefined;
     pause = interval;
     noteAll(read);
     // A component that vanished (VM off, guest service stopped) says nothing about the items:
     // keep the last ones known rather than reporting every item removed.
     const componentGone = read.notes.some((n) => n.includes("has no KVP exchange component"));
-    const next = componentGone ? [...items.filter((i) => i.source === "guest" || i.source === "intrinsic"), ...read.items] : read.items;
+    const next = componentGone
+      ? [...items.filter((i) => i.source === "guest" || i.source === "intrinsic"), ...read.items]
+      : read.items;
     for (const event of diffItems(items, next, now().toISOString())) options.onEvent(event);
     items = next;
   }

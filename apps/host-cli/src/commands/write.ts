@@ -7,7 +7,6 @@ import { planRemove, planWrite, prepareRecords } from "../plan.js";
 import { resolveVm } from "../resolve-vm.js";
 import type { HyperVTransport, VmInfo } from "../transport.js";
 
-
 /** Options of {@link writeItems}. */
 export interface WriteOptions extends JobWaitOptions {
   /** `upsert` (set) or `add` (strict: fails when a key exists). */
@@ -34,16 +33,31 @@ export interface WriteReport {
  * The stored items of `source` (key → value, parts as stored; the first of duplicates).
  * @throws {HostCliError} `io` when the VM has no KVP setting data.
  */
-export async function readStored(transport: HyperVTransport, vm: VmInfo, source: "host" | "host-only"): Promise<Map<string, string>> {
+export async function readStored(
+  transport: HyperVTransport,
+  vm: VmInfo,
+  source: "host" | "host-only",
+): Promise<Map<string, string>> {
   const settings = await transport.getKvpSettingData(vm.id);
-  if (settings === undefined) throw new HostCliError("io", `VM ${JSON.stringify(vm.name)} (${vm.id}) has no KVP setting data (Msvm_KvpExchangeComponentSettingData)`);
-  const read = decodeSourceItems(source, source === "host" ? settings.hostItems : settings.hostOnlyItems, { raw: true });
+  if (settings === undefined)
+    throw new HostCliError(
+      "io",
+      `VM ${JSON.stringify(vm.name)} (${vm.id}) has no KVP setting data (Msvm_KvpExchangeComponentSettingData)`,
+    );
+  const read = decodeSourceItems(source, source === "host" ? settings.hostItems : settings.hostOnlyItems, {
+    raw: true,
+  });
   const stored = new Map<string, string>();
   for (const item of read.items) if (!stored.has(item.key)) stored.set(item.key, item.value);
   return stored;
 }
 
-function applyOptions(transport: HyperVTransport, vm: VmInfo, source: "host" | "host-only", options: JobWaitOptions): ApplyOptions {
+function applyOptions(
+  transport: HyperVTransport,
+  vm: VmInfo,
+  source: "host" | "host-only",
+  options: JobWaitOptions,
+): ApplyOptions {
   return { ...options, source, reread: () => readStored(transport, vm, source) };
 }
 
@@ -53,15 +67,36 @@ function applyOptions(transport: HyperVTransport, vm: VmInfo, source: "host" | "
  * @throws {HostCliError} `usage` for records the guest cannot receive whole; `refused` when
  *   `add` finds a key present; the errors of {@link applyBatches}.
  */
-export async function writeItems(transport: HyperVTransport, vmRef: string, records: readonly KvpRecord[], options: WriteOptions): Promise<WriteReport> {
-  if (options.chunk && options.hostOnly) throw new HostCliError("usage", "--chunk is for items the guest receives; host-only items are never sent to it", "kvp-host set --help");
+export async function writeItems(
+  transport: HyperVTransport,
+  vmRef: string,
+  records: readonly KvpRecord[],
+  options: WriteOptions,
+): Promise<WriteReport> {
+  if (options.chunk && options.hostOnly)
+    throw new HostCliError(
+      "usage",
+      "--chunk is for items the guest receives; host-only items are never sent to it",
+      "kvp-host set --help",
+    );
   const source = options.hostOnly ? "host-only" : "host";
-  const prepared = prepareRecords(records, { ...(options.chunk ? { chunk: true } : {}), ...(options.hostOnly ? { hostOnly: true } : {}) });
+  const prepared = prepareRecords(records, {
+    ...(options.chunk ? { chunk: true } : {}),
+    ...(options.hostOnly ? { hostOnly: true } : {}),
+  });
   const vm = await resolveVm(transport, vmRef);
   const stored = await readStored(transport, vm, source);
   const plan = planWrite(stored, prepared, { mode: options.mode, vm });
   const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
-  return { vm, source, added: plan.add, modified: plan.modify, removed: plan.remove, unchanged: plan.unchanged, methodCalls };
+  return {
+    vm,
+    source,
+    added: plan.add,
+    modified: plan.modify,
+    removed: plan.remove,
+    unchanged: plan.unchanged,
+    methodCalls,
+  };
 }
 
 /** What `remove` did. */
@@ -89,7 +124,12 @@ export async function removeItems(
   const plan = planRemove(stored, keys);
   if (plan.missing.length > 0) {
     const names = plan.missing.map((k) => JSON.stringify(k)).join(", ");
-    throw new HostCliError("not-found", `VM ${JSON.stringify(vm.name)} has no ${source} item ${names}; nothing removed`, undefined, { missing: plan.missing });
+    throw new HostCliError(
+      "not-found",
+      `VM ${JSON.stringify(vm.name)} has no ${source} item ${names}; nothing removed`,
+      undefined,
+      { missing: plan.missing },
+    );
   }
   const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
   return { vm, source, removed: plan.remove, methodCalls };

@@ -5,7 +5,12 @@
 // Verified only against the simulator (see the README: Microsoft does not list the KVP
 // read classes in that namespace).
 import { rmSync } from "node:fs";
-import { type SelfSignedCertificate, type WmiCluster, makeSelfSignedCertificate, startWmiCluster } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiCluster,
+  makeSelfSignedCertificate,
+  startWmiCluster,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, poolOf, runNode } from "./support.js";
@@ -23,7 +28,8 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
   let cluster: WmiCluster;
   const vm = (name: string) => cluster.vms.find((v) => v.name === name)!;
   const pool0 = (name: string) => poolOf(vm(name).poolDir, 0);
-  const kvpHost = (endpoint: string, args: readonly string[]) => run(["--endpoint", endpoint, "--user", USER, "--ca", cert.certPath, "--timeout", "10", ...args]);
+  const kvpHost = (endpoint: string, args: readonly string[]) =>
+    run(["--endpoint", endpoint, "--user", USER, "--ca", cert.certPath, "--timeout", "10", ...args]);
 
   beforeAll(async () => {
     cert = makeSelfSignedCertificate();
@@ -48,7 +54,11 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
     const all = await kvpHost(cluster.clusterEndpoint, ["--cluster", "vms", "--json"]);
     expect(all.stderr).toBe("");
     expect(all.code).toBe(0);
-    expect((JSON.parse(all.stdout) as { name: string }[]).map((v) => v.name).sort()).toEqual(["db01", "web01", "web02"]);
+    expect((JSON.parse(all.stdout) as { name: string }[]).map((v) => v.name).sort()).toEqual([
+      "db01",
+      "web01",
+      "web02",
+    ]);
     const hv02 = await kvpHost(cluster.endpointOf("HV02"), ["vms", "--json"]);
     expect((JSON.parse(hv02.stdout) as { name: string }[]).map((v) => v.name)).toEqual(["web02"]);
   });
@@ -58,7 +68,12 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: ["role", "tier"], methodCalls: 1 });
-    expect(pool0("web02")).toEqual(new Map([["role", "web"], ["tier", "2"]]));
+    expect(pool0("web02")).toEqual(
+      new Map([
+        ["role", "web"],
+        ["tier", "2"],
+      ]),
+    );
   });
 
   it("after web02 migrates to node 1 the same --cluster commands still reach it; node 2's own namespace no longer finds it", async () => {
@@ -66,12 +81,19 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
     expect(cluster.ownerOf(vm("web02").guid)).toBe("HV01");
     const list = await kvpHost(cluster.clusterEndpoint, ["--cluster", "list", "web02", "--source", "host", "--json"]);
     expect(list.code).toBe(0);
-    expect((JSON.parse(list.stdout) as { items: { key: string; value: string }[] }).items.map((i) => `${i.key}=${i.value}`)).toEqual(["role=web", "tier=2"]);
+    expect(
+      (JSON.parse(list.stdout) as { items: { key: string; value: string }[] }).items.map((i) => `${i.key}=${i.value}`),
+    ).toEqual(["role=web", "tier=2"]);
     const set = await kvpHost(cluster.endpointOf("HV02"), ["--cluster", "set", "web02", "tier=3", "--json"]);
     expect(set.stderr).toBe("");
     expect(set.code).toBe(0);
     expect(JSON.parse(set.stdout)).toMatchObject({ modified: ["tier"], methodCalls: 1 });
-    expect(pool0("web02")).toEqual(new Map([["role", "web"], ["tier", "3"]]));
+    expect(pool0("web02")).toEqual(
+      new Map([
+        ["role", "web"],
+        ["tier", "3"],
+      ]),
+    );
     const old = await kvpHost(cluster.endpointOf("HV02"), ["list", "web02"]);
     expect(old.code).toBe(1);
     expect(old.stderr).toContain('no VM named "web02"');

@@ -5,7 +5,12 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiHost,
+  makeSelfSignedCertificate,
+  startWmiHost,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +21,6 @@ const PASSWORD = "E2e-Pa55w0rd!";
 const policy = realDaemonPolicy();
 
 const run = runNode;
-
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -32,17 +36,40 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
 
   let cert: SelfSignedCertificate;
   let host: WmiHost;
-  let kvpHost: (args: readonly string[], options?: { password?: string; ca?: boolean; endpoint?: string }) => Promise<Run>;
+  let kvpHost: (
+    args: readonly string[],
+    options?: { password?: string; ca?: boolean; endpoint?: string },
+  ) => Promise<Run>;
   const web01 = () => host.vms[0]!;
-  const pool = (n: 0 | 1) => new Map(decodePool(new Uint8Array(readFileSync(join(web01().poolDir, poolFileName(n))))).records.map((r) => [r.key, r.value]));
+  const pool = (n: 0 | 1) =>
+    new Map(
+      decodePool(new Uint8Array(readFileSync(join(web01().poolDir, poolFileName(n))))).records.map((r) => [
+        r.key,
+        r.value,
+      ]),
+    );
 
   beforeAll(async () => {
     cert = makeSelfSignedCertificate();
-    host = await startWmiHost({ vms: ["web01", "dup", "dup"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
+    host = await startWmiHost({
+      vms: ["web01", "dup", "dup"],
+      daemon: "real",
+      https: { key: cert.key, cert: cert.cert },
+      users: { [USER]: PASSWORD },
+    });
     kvpHost = (args, options = {}) =>
       run(
         KVP_HOST,
-        ["--endpoint", options.endpoint ?? host.endpoint, "--user", USER, "--timeout", "10", ...(options.ca === false ? [] : ["--ca", cert.certPath]), ...args],
+        [
+          "--endpoint",
+          options.endpoint ?? host.endpoint,
+          "--user",
+          USER,
+          "--timeout",
+          "10",
+          ...(options.ca === false ? [] : ["--ca", cert.certPath]),
+          ...args,
+        ],
         { KVP_HOST_PASSWORD: options.password ?? PASSWORD },
       );
   }, 30_000);
@@ -58,7 +85,9 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     expect(r.code).toBe(0);
     const vms = JSON.parse(r.stdout) as { id: string; name: string; enabledState: number }[];
     const rows = (list: [string, string, number][]) => list.map((row) => row.join(" ")).sort();
-    expect(rows(vms.map((v) => [v.name, v.id, v.enabledState]))).toEqual(rows(host.vms.map((v) => [v.name, v.guid, 2])));
+    expect(rows(vms.map((v) => [v.name, v.id, v.enabledState]))).toEqual(
+      rows(host.vms.map((v) => [v.name, v.guid, 2])),
+    );
   });
 
   it("set writes into the guest's .kvp_pool_0 through the daemon; list --source host shows it", async () => {
@@ -66,7 +95,12 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: ["Role", "Note"], modified: [], methodCalls: 1 });
-    expect(pool(0)).toEqual(new Map([["Role", "web"], ["Note", "x"]]));
+    expect(pool(0)).toEqual(
+      new Map([
+        ["Role", "web"],
+        ["Note", "x"],
+      ]),
+    );
 
     const list = await kvpHost(["list", "web01", "--source", "host", "--json"]);
     expect(list.code).toBe(0);
@@ -83,7 +117,12 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     expect(JSON.parse(r.stdout)).toMatchObject({ added: [], modified: ["Note"], unchanged: ["Role"], methodCalls: 1 });
     const jobs = host.model.jobList.slice(jobsBefore);
     expect(jobs.map((j) => [j.method, j.state])).toEqual([["ModifyKvpItems", 7]]);
-    expect(pool(0)).toEqual(new Map([["Role", "web"], ["Note", "y"]]));
+    expect(pool(0)).toEqual(
+      new Map([
+        ["Role", "web"],
+        ["Note", "y"],
+      ]),
+    );
   });
 
   it("get --source guest prints what the guest wrote to pool 1 with the real kvp-pool", async () => {
@@ -148,7 +187,12 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ vm: { id: web01().guid, name: "web01", enabledState: 2 }, component: true, operationalStatus: 2, ok: true });
+    expect(s).toMatchObject({
+      vm: { id: web01().guid, name: "web01", enabledState: 2 },
+      component: true,
+      operationalStatus: 2,
+      ok: true,
+    });
     expect(s.guestItems).toBeGreaterThanOrEqual(1);
   });
 
@@ -187,7 +231,9 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
 
 describe("kvp-host --version (built bundle)", () => {
   it("prints the version in package.json, put there at build time", async () => {
-    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     for (const flag of ["--version", "-V"]) {
       const run = await runNode(KVP_HOST, [flag]);
       expect(run).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" });

@@ -5,7 +5,12 @@
 // kvp-pool bundle.
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiHost,
+  makeSelfSignedCertificate,
+  startWmiHost,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, KVP_POOL, poolOf, runNode, until } from "./support.js";
@@ -49,7 +54,9 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     const host = await startHost();
     const r = await run(KVP_HOST, [...args(host.endpoint), "set", "web01", "ok=1", "bad=a\u0001b"], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^kvp-host: invalid value of "bad": U\+0001 at UTF-16 index 1 cannot travel in WMI's XML \(XML 1\.0 cannot carry it\); nothing was written$/m);
+    expect(r.stderr).toMatch(
+      /^kvp-host: invalid value of "bad": U\+0001 at UTF-16 index 1 cannot travel in WMI's XML \(XML 1\.0 cannot carry it\); nothing was written$/m,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(host.model.jobList).toHaveLength(0);
     expect(poolOf(host.vms[0]!.poolDir, 0).size).toBe(0);
@@ -71,7 +78,11 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
   it("a guest item with a character XML cannot carry does not hide the others from list", async () => {
     const host = await startHost();
     const dir = host.vms[0]!.poolDir;
-    for (const [key, value] of [["before", "1"], ["ctl", "x\u0001y"], ["after", "2"]] as const) {
+    for (const [key, value] of [
+      ["before", "1"],
+      ["ctl", "x\u0001y"],
+      ["after", "2"],
+    ] as const) {
       const w = await run(KVP_POOL, ["--dir", dir, "set", key, value]);
       expect(w.code).toBe(0);
     }
@@ -105,11 +116,21 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     expect(r.stderr).toContain(`cannot add 2 items "a", "b" of VM "web01" (${guid}): lost track of its job`);
     expect(r.stderr).toContain("the host may have restarted");
     // The new host never received the items: the re-read says they are not applied.
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: "job-lost", applied: [], notApplied: ["a", "b"], unknown: [] });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: "job-lost",
+      applied: [],
+      notApplied: ["a", "b"],
+      unknown: [],
+    });
     // And the command can simply be run again.
     const again = await run(KVP_HOST, [...args(second.endpoint), "set", "web01", "a=1", "b=2", "--json"], env);
     expect(again.code).toBe(0);
-    expect(poolOf(second.vms[0]!.poolDir, 0)).toEqual(new Map([["a", "1"], ["b", "2"]]));
+    expect(poolOf(second.vms[0]!.poolDir, 0)).toEqual(
+      new Map([
+        ["a", "1"],
+        ["b", "2"],
+      ]),
+    );
   }, 40_000);
 
   it("watch --json reports what the guest writes and removes with kvp-pool, and stops on SIGTERM with exit 0", async () => {
@@ -117,7 +138,11 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     const dir = host.vms[0]!.poolDir;
     let stdout = "";
     let stderr = "";
-    const child: ChildProcess = spawn(process.execPath, [KVP_HOST, ...args(host.endpoint), "watch", "web01", "--json", "--interval", "0.2"], { env: { ...process.env, ...env } });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [KVP_HOST, ...args(host.endpoint), "watch", "web01", "--json", "--interval", "0.2"],
+      { env: { ...process.env, ...env } },
+    );
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -133,7 +158,10 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
-    const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map(({ time: _, ...e }) => e)).toEqual([
       { type: "added", source: "guest", key: "phase", value: "booting" },
       { type: "changed", source: "guest", key: "phase", value: "ready", previous: "booting" },

@@ -9,7 +9,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiHost,
+  makeSelfSignedCertificate,
+  startWmiHost,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, type Run, poolOf, runNode } from "./support.js";
@@ -27,7 +32,8 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
   let cert: SelfSignedCertificate;
   let host: WmiHost;
   let env: Record<string, string | undefined>;
-  const kvpHost = (args: readonly string[], extra: Record<string, string> = {}): Promise<Run> => runNode(KVP_HOST, ["--transport", "powershell", ...args], { ...env, ...extra });
+  const kvpHost = (args: readonly string[], extra: Record<string, string> = {}): Promise<Run> =>
+    runNode(KVP_HOST, ["--transport", "powershell", ...args], { ...env, ...extra });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kvp-host-ps-e2e-"));
@@ -38,7 +44,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
       wrapper,
       [
         "#!/bin/sh",
-        'for last; do :; done',
+        "for last; do :; done",
         '[ "$1" = "-NoLogo" ] && [ -f "$last" ] || { echo "fake-powershell: not the bridge invocation: $*" >&2; exit 9; }',
         `printf '%s\\n' "$*" > "${join(dir, "invocation")}"`,
         `exec "${process.execPath}" "${join(dir, "stand-in.cjs")}"`,
@@ -47,7 +53,12 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
     );
     chmodSync(wrapper, 0o755);
     cert = makeSelfSignedCertificate();
-    host = await startWmiHost({ vms: ["web01"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
+    host = await startWmiHost({
+      vms: ["web01"],
+      daemon: "real",
+      https: { key: cert.key, cert: cert.cert },
+      users: { [USER]: PASSWORD },
+    });
     env = {
       ...process.env,
       KVP_HOST_POWERSHELL: wrapper,
@@ -71,8 +82,12 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
     const r = await kvpHost(["vms", "--json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as { name: string; id: string }[]).map((v) => [v.name, v.id])).toEqual([["web01", host.vms[0]!.guid]]);
-    expect(readFileSync(join(dir, "invocation"), "utf8").trim()).toBe(`-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${SHIPPED_SCRIPT}`);
+    expect((JSON.parse(r.stdout) as { name: string; id: string }[]).map((v) => [v.name, v.id])).toEqual([
+      ["web01", host.vms[0]!.guid],
+    ]);
+    expect(readFileSync(join(dir, "invocation"), "utf8").trim()).toBe(
+      `-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${SHIPPED_SCRIPT}`,
+    );
   });
 
   it("set and get go through the bridge into the guest's pool 0, values with quotes and non-ASCII intact", async () => {
@@ -96,7 +111,9 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
   it("no PowerShell: exit 3 with what to do; --host with the PowerShell transport: exit 2", async () => {
     const missing = await kvpHost(["vms"], { KVP_HOST_POWERSHELL: join(dir, "no-such-powershell") });
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/^kvp-host: PowerShell not found: .*no-such-powershell.*reach the host over WS-Management \(--host or --endpoint\)\n$/);
+    expect(missing.stderr).toMatch(
+      /^kvp-host: PowerShell not found: .*no-such-powershell.*reach the host over WS-Management \(--host or --endpoint\)\n$/,
+    );
     const remote = await kvpHost(["--host", "hv01", "vms"]);
     expect(remote.code).toBe(2);
   });

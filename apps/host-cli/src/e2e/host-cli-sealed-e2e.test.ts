@@ -19,7 +19,8 @@ describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like 
 
   let host: WmiHost;
   const events: WsmanServerEvent[] = [];
-  const kvpHost = (args: readonly string[], password?: string) => run(["--endpoint", host.endpoint, "--user", USER, "--timeout", "10", ...args], password);
+  const kvpHost = (args: readonly string[], password?: string) =>
+    run(["--endpoint", host.endpoint, "--user", USER, "--timeout", "10", ...args], password);
 
   beforeAll(async () => {
     host = await startWmiHost({ vms: ["web01"], daemon: "real", sealedHttp: true, users: { [USER]: PASSWORD } });
@@ -36,7 +37,12 @@ describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like 
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const pool = poolOf(host.vms[0]!.poolDir, 0);
-    expect(pool).toEqual(new Map([["role", "web"], ["note", "sealed ✓"]]));
+    expect(pool).toEqual(
+      new Map([
+        ["role", "web"],
+        ["note", "sealed ✓"],
+      ]),
+    );
     const list = await kvpHost(["list", "web01", "--source", "host", "--json"]);
     expect(JSON.parse(list.stdout).items.map((i: { key: string }) => i.key)).toEqual(["role", "note"]);
     expect(events.filter((e) => e.kind === "unsealed-refused")).toEqual([]);

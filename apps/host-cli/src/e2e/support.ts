@@ -25,12 +25,22 @@ export interface Run {
  * so a synchronous spawn would deadlock. `env` is added to this process's environment
  * (a value `undefined` removes the variable).
  */
-export function runNode(script: string, args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<Run> {
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 30_000,
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,6 +56,7 @@ export async function until(check: () => boolean, what: string, ms = 15_000): Pr
 /** Key → value of a guest's pool file `n` in `dir` (first of duplicates wins, as readers do). */
 export function poolOf(dir: string, n: 0 | 1): Map<string, string> {
   const map = new Map<string, string>();
-  for (const r of decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(n))))).records) if (!map.has(r.key)) map.set(r.key, r.value);
+  for (const r of decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(n))))).records)
+    if (!map.has(r.key)) map.set(r.key, r.value);
   return map;
 }

@@ -14,7 +14,15 @@
  * It has never been compared with a real host: it encodes what the spec says, nothing more.
  * The end-to-end tests against packages/hyperv-sim's WS-Management server come later.
  */
-import { type KvpItem, type KvpSource, MAX_KVP_ITEMS_PER_CALL, type WmiError, type WmiJob, decodeKvpItem, encodeKvpItem } from "@hyperv-kvp/kvp-core";
+import {
+  type KvpItem,
+  type KvpSource,
+  MAX_KVP_ITEMS_PER_CALL,
+  type WmiError,
+  type WmiJob,
+  decodeKvpItem,
+  encodeKvpItem,
+} from "@hyperv-kvp/kvp-core";
 import {
   CallCounter,
   type HyperVTransport,
@@ -41,7 +49,12 @@ export interface MemoryVm {
 /** What a test may make the next call do instead of applying it. */
 export type InjectedOutcome =
   | { readonly returnValue: number }
-  | { readonly jobState: number; readonly errorCode?: number; readonly errorDescription?: string; readonly errorMessage?: string };
+  | {
+      readonly jobState: number;
+      readonly errorCode?: number;
+      readonly errorDescription?: string;
+      readonly errorMessage?: string;
+    };
 
 /** Options of {@link MemoryHost}. */
 export interface MemoryHostOptions {
@@ -72,7 +85,14 @@ export class MemoryHostTestDouble implements HyperVTransport {
   constructor(private readonly options: MemoryHostOptions = {}) {}
 
   /** Adds a VM; returns it for further setup. */
-  addVm(id: string, name: string, init: Partial<Pick<MemoryVm, "enabledState" | "component">> & { host?: Record<string, string>; hostOnly?: Record<string, string> } = {}): MemoryVm {
+  addVm(
+    id: string,
+    name: string,
+    init: Partial<Pick<MemoryVm, "enabledState" | "component">> & {
+      host?: Record<string, string>;
+      hostOnly?: Record<string, string>;
+    } = {},
+  ): MemoryVm {
     const vm: MemoryVm = {
       id: id.toUpperCase(),
       name,
@@ -91,12 +111,23 @@ export class MemoryHostTestDouble implements HyperVTransport {
     return this.vms
       .filter((vm) =>
         conditions.every(([prop, value]) => {
-          const actual = prop === "NAME" ? vm.id : prop === "ELEMENTNAME" ? vm.name : prop === "DESCRIPTION" ? "Microsoft Virtual Machine" : undefined;
+          const actual =
+            prop === "NAME"
+              ? vm.id
+              : prop === "ELEMENTNAME"
+                ? vm.name
+                : prop === "DESCRIPTION"
+                  ? "Microsoft Virtual Machine"
+                  : undefined;
           if (actual === undefined) throw new Error(`memory host: WQL property ${prop} not modelled`);
           return actual.toUpperCase() === value.toUpperCase();
         }),
       )
-      .map((vm) => ({ id: vm.id, name: vm.name, ...(vm.enabledState === undefined ? {} : { enabledState: vm.enabledState }) }));
+      .map((vm) => ({
+        id: vm.id,
+        name: vm.name,
+        ...(vm.enabledState === undefined ? {} : { enabledState: vm.enabledState }),
+      }));
   }
 
   async getKvpComponent(vmId: string): Promise<KvpComponentInfo | undefined> {
@@ -115,7 +146,8 @@ export class MemoryHostTestDouble implements HyperVTransport {
     this.calls.count("query Msvm_KvpExchangeComponentSettingData");
     const vm = this.vm(vmId);
     if (vm === undefined) return undefined;
-    const encode = (map: Map<string, string>, source: KvpSource) => [...map].map(([name, data]) => encodeKvpItem({ name, data, source }));
+    const encode = (map: Map<string, string>, source: KvpSource) =>
+      [...map].map(([name, data]) => encodeKvpItem({ name, data, source }));
     return { hostItems: encode(vm.host, "host"), hostOnlyItems: encode(vm.hostOnly, "host-only") };
   }
 
@@ -129,7 +161,10 @@ export class MemoryHostTestDouble implements HyperVTransport {
     if (injected !== undefined && "returnValue" in injected) return { returnValue: injected.returnValue };
     let failure: { errorCode: number; description: string } | undefined;
     if (injected !== undefined) {
-      failure = { errorCode: injected.errorCode ?? 32768, description: injected.errorDescription ?? "injected failure" };
+      failure = {
+        errorCode: injected.errorCode ?? 32768,
+        description: injected.errorDescription ?? "injected failure",
+      };
     } else if (items.length > MAX_KVP_ITEMS_PER_CALL) {
       return { returnValue: 32773 };
     } else {
@@ -138,22 +173,43 @@ export class MemoryHostTestDouble implements HyperVTransport {
     const jobPolls = this.options.jobPolls ?? 1;
     if (jobPolls === 0 && failure === undefined) return { returnValue: 0 };
     const id = `MEMORY-JOB-${this.nextJob++}`;
-    const jobState = injected !== undefined && "jobState" in injected ? injected.jobState : failure === undefined ? 7 : 10;
+    const jobState =
+      injected !== undefined && "jobState" in injected ? injected.jobState : failure === undefined ? 7 : 10;
     const final: WmiJob =
       failure === undefined || jobState === 7
         ? { instanceId: id, caption: `${method}`, jobState: 7, errorCode: 0 }
-        : { instanceId: id, caption: `${method}`, jobState, errorCode: failure.errorCode, errorDescription: failure.description };
+        : {
+            instanceId: id,
+            caption: `${method}`,
+            jobState,
+            errorCode: failure.errorCode,
+            errorDescription: failure.description,
+          };
     const errors: WmiError[] =
       failure === undefined || jobState === 7
         ? []
-        : [{ className: "Msvm_Error", message: (injected !== undefined && "jobState" in injected ? injected.errorMessage : undefined) ?? failure.description, messageArguments: [], recommendedActions: [] }];
+        : [
+            {
+              className: "Msvm_Error",
+              message:
+                (injected !== undefined && "jobState" in injected ? injected.errorMessage : undefined) ??
+                failure.description,
+              messageArguments: [],
+              recommendedActions: [],
+            },
+          ];
     this.jobs.set(id, { pollsLeft: jobPolls, final, errors });
     return { returnValue: 4096, jobId: id };
   }
 
   /** Applies a call as spec §6 says; returns the failure, if any. */
-  private apply(vm: MemoryVm, method: KvpMethod, items: readonly KvpItem[]): { errorCode: number; description: string } | undefined {
-    const storeOf = (item: KvpItem) => (item.source === "host-only" ? vm.hostOnly : item.source === "host" ? vm.host : undefined);
+  private apply(
+    vm: MemoryVm,
+    method: KvpMethod,
+    items: readonly KvpItem[],
+  ): { errorCode: number; description: string } | undefined {
+    const storeOf = (item: KvpItem) =>
+      item.source === "host-only" ? vm.hostOnly : item.source === "host" ? vm.host : undefined;
     const bad = items.findIndex((item) => {
       const store = storeOf(item);
       if (store === undefined) return true;
@@ -167,7 +223,12 @@ export class MemoryHostTestDouble implements HyperVTransport {
     }
     if (bad < 0) return undefined;
     const item = items[bad]!;
-    const why = storeOf(item) === undefined ? `has source ${item.source}, which the host cannot write` : method === "AddKvpItems" ? "already exists" : "does not exist";
+    const why =
+      storeOf(item) === undefined
+        ? `has source ${item.source}, which the host cannot write`
+        : method === "AddKvpItems"
+          ? "already exists"
+          : "does not exist";
     return { errorCode: 32773, description: `The KVP item ${JSON.stringify(item.name)} ${why}.` };
   }
 

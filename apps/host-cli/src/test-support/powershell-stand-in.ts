@@ -95,20 +95,23 @@ function field(request: Record<string, unknown>, name: string): unknown {
 
 function stringField(request: Record<string, unknown>, name: string): string {
   const value = field(request, name);
-  if (typeof value !== "string") throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a string`);
+  if (typeof value !== "string")
+    throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a string`);
   return value;
 }
 
 function identifierField(request: Record<string, unknown>, name: string): string {
   const value = stringField(request, name);
-  if (!IDENTIFIER.test(value)) throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a CIM identifier`);
+  if (!IDENTIFIER.test(value))
+    throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a CIM identifier`);
   return value;
 }
 
 function namespaceField(request: Record<string, unknown>): string {
   const value = stringField(request, "namespace").replaceAll("\\", "/");
   const found = BRIDGE_NAMESPACES.find((ns) => ns.toLowerCase() === value.toLowerCase());
-  if (found === undefined) throw new StandInFailure("invalid-request", `invalid request: namespace '${value}' is not one kvp-host uses`);
+  if (found === undefined)
+    throw new StandInFailure("invalid-request", `invalid request: namespace '${value}' is not one kvp-host uses`);
   return found;
 }
 
@@ -132,7 +135,8 @@ class StandIn {
       } catch {
         throw new StandInFailure("invalid-request", "invalid request: not JSON");
       }
-      if (typeof request !== "object" || request === null || Array.isArray(request)) throw new StandInFailure("invalid-request", "invalid request: not a JSON object");
+      if (typeof request !== "object" || request === null || Array.isArray(request))
+        throw new StandInFailure("invalid-request", "invalid request: not a JSON object");
       const body = request as Record<string, unknown>;
       const candidate = field(body, "id");
       if (typeof candidate !== "number" || !Number.isSafeInteger(candidate) || candidate < 0) {
@@ -150,16 +154,21 @@ class StandIn {
     switch (op) {
       case "query": {
         const namespace = namespaceField(request);
-        const found = await this.client.enumerate(`${WMI_RESOURCE_URI_PREFIX}${namespace}/*`, stringField(request, "wql"));
+        const found = await this.client.enumerate(
+          `${WMI_RESOURCE_URI_PREFIX}${namespace}/*`,
+          stringField(request, "wql"),
+        );
         return found.map(toBridgeInstance);
       }
       case "get": {
         const namespace = namespaceField(request);
         const className = identifierField(request, "className");
         const keys = field(request, "keys");
-        if (typeof keys !== "object" || keys === null || Array.isArray(keys)) throw new StandInFailure("invalid-request", "invalid request: 'keys' must be an object of strings");
+        if (typeof keys !== "object" || keys === null || Array.isArray(keys))
+          throw new StandInFailure("invalid-request", "invalid request: 'keys' must be an object of strings");
         const selectors = Object.entries(keys as Record<string, unknown>).map(([name, value]) => {
-          if (!IDENTIFIER.test(name) || typeof value !== "string") throw new StandInFailure("invalid-request", "invalid request: 'keys' must map CIM identifiers to strings");
+          if (!IDENTIFIER.test(name) || typeof value !== "string")
+            throw new StandInFailure("invalid-request", "invalid request: 'keys' must map CIM identifiers to strings");
           return { name, value };
         });
         if (selectors.length === 0) throw new StandInFailure("invalid-request", "invalid request: 'keys' is empty");
@@ -188,15 +197,27 @@ class StandIn {
   private async invokeKvp(request: Record<string, unknown>, extraCalls: string[]): Promise<InvokeKvpResult> {
     const namespace = namespaceField(request);
     const method = stringField(request, "method");
-    if (!KVP_METHODS.has(method)) throw new StandInFailure("invalid-request", "invalid request: method must be one of AddKvpItems, ModifyKvpItems, RemoveKvpItems");
+    if (!KVP_METHODS.has(method))
+      throw new StandInFailure(
+        "invalid-request",
+        "invalid request: method must be one of AddKvpItems, ModifyKvpItems, RemoveKvpItems",
+      );
     const vmId = stringField(request, "vmId");
     const dataItems = field(request, "dataItems");
-    if (!Array.isArray(dataItems) || !dataItems.every((item) => typeof item === "string")) throw new StandInFailure("invalid-request", "invalid request: 'dataItems' must be an array of strings");
+    if (!Array.isArray(dataItems) || !dataItems.every((item) => typeof item === "string"))
+      throw new StandInFailure("invalid-request", "invalid request: 'dataItems' must be an array of strings");
     let service = this.services.get(namespace);
     if (service === undefined) {
       extraCalls.push(`query ${SERVICE_CLASS}`);
-      const [found] = await this.client.enumerate(`${WMI_RESOURCE_URI_PREFIX}${namespace}/*`, `SELECT * FROM ${SERVICE_CLASS}`);
-      if (found === undefined) throw new StandInFailure("not-found", `the host has no ${SERVICE_CLASS} in ${namespace} (is Hyper-V installed?)`);
+      const [found] = await this.client.enumerate(
+        `${WMI_RESOURCE_URI_PREFIX}${namespace}/*`,
+        `SELECT * FROM ${SERVICE_CLASS}`,
+      );
+      if (found === undefined)
+        throw new StandInFailure(
+          "not-found",
+          `the host has no ${SERVICE_CLASS} in ${namespace} (is Hyper-V installed?)`,
+        );
       service = SERVICE_KEYS.map((name) => {
         const value = found.properties.get(name);
         if (typeof value !== "string") throw new StandInFailure("internal", `${SERVICE_CLASS} has no ${name}`);
@@ -210,25 +231,46 @@ class StandIn {
     ];
     extraCalls.push("get Msvm_ComputerSystem");
     await this.client.get(uriOf(namespace, "Msvm_ComputerSystem"), vmKeys);
-    const target = pathToEpr({ namespace, className: "Msvm_ComputerSystem", keys: vmKeys.map((k) => ({ ...k, type: "string" as const })) });
+    const target = pathToEpr({
+      namespace,
+      className: "Msvm_ComputerSystem",
+      keys: vmKeys.map((k) => ({ ...k, type: "string" as const })),
+    });
     const parameters = new Map<string, WsmanParameter>([
       ["TargetSystem", target],
       ["DataItems", [...(dataItems as string[])]],
     ]);
     const reply = await this.client.invoke(uriOf(namespace, SERVICE_CLASS), method, service, parameters);
     const jobClass = reply.job?.resourceUri.split("/").pop() ?? "Msvm_ConcreteJob";
-    return { returnValue: reply.returnValue, job: reply.jobInstanceId === undefined ? null : { className: jobClass, instanceId: reply.jobInstanceId } };
+    return {
+      returnValue: reply.returnValue,
+      job: reply.jobInstanceId === undefined ? null : { className: jobClass, instanceId: reply.jobInstanceId },
+    };
   }
 }
 
 /** What a WS-Management failure would have been as a CimException. */
 function failureOf(error: unknown): BridgeFailure {
-  if (error instanceof StandInFailure) return { kind: error.kind, message: error.message, exceptionType: "System.InvalidOperationException" };
+  if (error instanceof StandInFailure)
+    return { kind: error.kind, message: error.message, exceptionType: "System.InvalidOperationException" };
   if (isWsmanError(error)) {
     const cim = "Microsoft.Management.Infrastructure.CimException";
-    if (error.code === "unauthorized") return { kind: "access-denied", message: "Access denied", nativeErrorCode: "AccessDenied", hresult: -2147217405, exceptionType: cim };
+    if (error.code === "unauthorized")
+      return {
+        kind: "access-denied",
+        message: "Access denied",
+        nativeErrorCode: "AccessDenied",
+        hresult: -2147217405,
+        exceptionType: cim,
+      };
     if (error.code === "fault" && /InvalidSelectors/i.test(error.fault?.subcode ?? "")) {
-      return { kind: "not-found", message: "Not found", nativeErrorCode: "NotFound", hresult: -2147217406, exceptionType: cim };
+      return {
+        kind: "not-found",
+        message: "Not found",
+        nativeErrorCode: "NotFound",
+        hresult: -2147217406,
+        exceptionType: cim,
+      };
     }
     return { kind: "cim", message: error.message, nativeErrorCode: "Failed", hresult: -2147217407, exceptionType: cim };
   }
@@ -250,7 +292,13 @@ async function main(): Promise<void> {
     timeoutMs: 20_000,
   });
   const standIn = new StandIn(client);
-  const hello: BridgeHello = { bridge: BRIDGE_NAME, protocol: PROTOCOL_VERSION, psVersion: "stand-in", psEdition: "stand-in (Node over WS-Management)", pid: process.pid };
+  const hello: BridgeHello = {
+    bridge: BRIDGE_NAME,
+    protocol: PROTOCOL_VERSION,
+    psVersion: "stand-in",
+    psEdition: "stand-in (Node over WS-Management)",
+    pid: process.pid,
+  };
   process.stdout.write(`${JSON.stringify(hello)}\n`);
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
@@ -261,6 +309,8 @@ async function main(): Promise<void> {
 }
 
 void main().catch((error: unknown) => {
-  process.stderr.write(`powershell-stand-in: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `powershell-stand-in: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -23,7 +23,10 @@ function fakeSea(assets: Record<string, Uint8Array>, isSea = true): SeaAssetSour
       asked.push(key);
       const bytes = assets[key];
       // node:sea throws this way for a key the executable does not hold.
-      if (bytes === undefined) throw Object.assign(new Error(`Cannot find asset ${key} for the single executable application`), { code: "ERR_SINGLE_EXECUTABLE_APPLICATION_ASSET_NOT_FOUND" });
+      if (bytes === undefined)
+        throw Object.assign(new Error(`Cannot find asset ${key} for the single executable application`), {
+          code: "ERR_SINGLE_EXECUTABLE_APPLICATION_ASSET_NOT_FOUND",
+        });
       return bytes.slice().buffer;
     },
   };
@@ -85,20 +88,26 @@ describe("prepareBridgeScript", () => {
   it("an executable built without the asset: spawn-failed naming it, nothing left behind", async () => {
     const error = await rejection(prepareBridgeScript({ sea: fakeSea({}), tempDir: temp }));
     expect(isPowerShellBridgeError(error, "spawn-failed")).toBe(true);
-    expect(error.message).toMatch(/^cannot give PowerShell the bridge script: this executable holds no kvp-host-bridge\.ps1 \(Cannot find asset/);
+    expect(error.message).toMatch(
+      /^cannot give PowerShell the bridge script: this executable holds no kvp-host-bridge\.ps1 \(Cannot find asset/,
+    );
     expect(readdirSync(temp)).toEqual([]);
   });
 
   it("no temporary directory to write in: spawn-failed naming where", async () => {
     const missing = join(temp, "no-such-dir");
-    const error = await rejection(prepareBridgeScript({ sea: fakeSea({ [BRIDGE_SCRIPT_NAME]: SCRIPT }), tempDir: missing }));
+    const error = await rejection(
+      prepareBridgeScript({ sea: fakeSea({ [BRIDGE_SCRIPT_NAME]: SCRIPT }), tempDir: missing }),
+    );
     expect(isPowerShellBridgeError(error, "spawn-failed")).toBe(true);
     expect(error.message).toBe(`cannot give PowerShell the bridge script: no private directory in ${missing} (ENOENT)`);
   });
 
   it("the asset name is the one packaging/build-sea.mjs embeds", () => {
     const builder = readFileSync(join(APP_DIR, "packaging", "build-sea.mjs"), "utf8");
-    expect(builder).toContain(`const ASSETS = { "${BRIDGE_SCRIPT_NAME}": join(appDir, "powershell", "${BRIDGE_SCRIPT_NAME}") };`);
+    expect(builder).toContain(
+      `const ASSETS = { "${BRIDGE_SCRIPT_NAME}": join(appDir, "powershell", "${BRIDGE_SCRIPT_NAME}") };`,
+    );
   });
 });
 
@@ -149,7 +158,13 @@ describe("the PowerShell transport inside a single executable", () => {
 
   it("with a fixed argument list (a stand-in that needs no script) nothing is written", async () => {
     const { args: _, ...rest } = fakeBridge();
-    const t = await openPowerShellTransport({ ...rest, args: ["-e", 'process.stdout.write(JSON.stringify({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "x", psEdition: "" }) + "\\n"); process.stdin.resume();'] });
+    const t = await openPowerShellTransport({
+      ...rest,
+      args: [
+        "-e",
+        'process.stdout.write(JSON.stringify({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "x", psEdition: "" }) + "\\n"); process.stdin.resume();',
+      ],
+    });
     expect(readdirSync(temp)).toEqual([]);
     t.close();
     await t.exited;

@@ -64,8 +64,13 @@ declare const __kvpBundleUrl: string | undefined;
  * @param moduleUrl the URL of this module (of the bundle, once bundled).
  * @param bundled whether this module runs inside the bundle.
  */
-export function bridgeScriptPath(moduleUrl: string = import.meta.url, bundled: boolean = typeof __kvpBundleUrl === "string"): string {
-  return fileURLToPath(new URL(bundled ? `powershell/${BRIDGE_SCRIPT_NAME}` : `../../powershell/${BRIDGE_SCRIPT_NAME}`, moduleUrl));
+export function bridgeScriptPath(
+  moduleUrl: string = import.meta.url,
+  bundled: boolean = typeof __kvpBundleUrl === "string",
+): string {
+  return fileURLToPath(
+    new URL(bundled ? `powershell/${BRIDGE_SCRIPT_NAME}` : `../../powershell/${BRIDGE_SCRIPT_NAME}`, moduleUrl),
+  );
 }
 
 /**
@@ -84,7 +89,12 @@ export function nodeSea(): SeaAssetSource | undefined {
 function removeTemporary(dir: string): () => Promise<void> {
   let removal: Promise<void> | undefined;
   return () => {
-    removal ??= rm(dir, { recursive: true, force: true, maxRetries: REMOVE_RETRIES, retryDelay: REMOVE_RETRY_DELAY_MS });
+    removal ??= rm(dir, {
+      recursive: true,
+      force: true,
+      maxRetries: REMOVE_RETRIES,
+      retryDelay: REMOVE_RETRY_DELAY_MS,
+    });
     return removal;
   };
 }
@@ -104,7 +114,9 @@ function cannotWrite(what: string): PowerShellBridgeError {
  * @throws {PowerShellBridgeError} `spawn-failed` when the asset is missing or the copy cannot
  *   be written or does not read back the same (nothing is left behind then).
  */
-export async function prepareBridgeScript(options: { readonly sea?: SeaAssetSource | undefined; readonly tempDir?: string; readonly packagePath?: string } = {}): Promise<BridgeScript> {
+export async function prepareBridgeScript(
+  options: { readonly sea?: SeaAssetSource | undefined; readonly tempDir?: string; readonly packagePath?: string } = {},
+): Promise<BridgeScript> {
   const sea = "sea" in options ? options.sea : nodeSea();
   if (sea === undefined || !sea.isSea()) {
     return { path: options.packagePath ?? bridgeScriptPath(), temporary: false, dispose: async () => undefined };
@@ -113,20 +125,25 @@ export async function prepareBridgeScript(options: { readonly sea?: SeaAssetSour
   try {
     bytes = new Uint8Array(sea.getAsset(BRIDGE_SCRIPT_NAME));
   } catch (error) {
-    throw cannotWrite(`this executable holds no ${BRIDGE_SCRIPT_NAME} (${error instanceof Error ? error.message : String(error)}): it was built without it`);
+    throw cannotWrite(
+      `this executable holds no ${BRIDGE_SCRIPT_NAME} (${error instanceof Error ? error.message : String(error)}): it was built without it`,
+    );
   }
   let dir: string;
   try {
     dir = await mkdtemp(join(options.tempDir ?? tmpdir(), BRIDGE_TEMP_PREFIX));
   } catch (error) {
-    throw cannotWrite(`no private directory in ${options.tempDir ?? tmpdir()} (${(error as { code?: string }).code ?? String(error)})`);
+    throw cannotWrite(
+      `no private directory in ${options.tempDir ?? tmpdir()} (${(error as { code?: string }).code ?? String(error)})`,
+    );
   }
   const dispose = removeTemporary(dir);
   const path = join(dir, BRIDGE_SCRIPT_NAME);
   try {
     await writeFile(path, bytes, { flag: "wx", mode: 0o600 });
     const written = await readFile(path);
-    if (!written.equals(bytes)) throw cannotWrite(`${path} does not read back as written (${written.length} of ${bytes.length} bytes)`);
+    if (!written.equals(bytes))
+      throw cannotWrite(`${path} does not read back as written (${written.length} of ${bytes.length} bytes)`);
   } catch (error) {
     await dispose().catch(() => undefined);
     if (error instanceof PowerShellBridgeError) throw error;

@@ -69,7 +69,10 @@ function printable(text: string, max = 200): string {
 
 /** Escapes every non-ASCII character as `\uXXXX`: the request is then ASCII whatever code page reads it. */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** A running bridge process (see the module doc). */
@@ -156,7 +159,12 @@ export class BridgeProcess {
       const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
       let bridge: BridgeProcess | undefined;
       const timer = setTimeout(() => {
-        bridge?.fail(new PowerShellBridgeError("timeout", `the PowerShell bridge (${options.command}) did not start within ${startTimeoutMs / 1000} s${bridge?.stderrSuffix() ?? ""}; it was stopped`));
+        bridge?.fail(
+          new PowerShellBridgeError(
+            "timeout",
+            `the PowerShell bridge (${options.command}) did not start within ${startTimeoutMs / 1000} s${bridge?.stderrSuffix() ?? ""}; it was stopped`,
+          ),
+        );
       }, startTimeoutMs);
       bridge = new BridgeProcess(
         options,
@@ -198,7 +206,12 @@ export class BridgeProcess {
     const id = this.nextId++;
     return new Promise<ReadAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(new PowerShellBridgeError("timeout", `the PowerShell bridge did not answer ${label} within ${this.requestTimeoutMs / 1000} s${this.stderrSuffix()}; it was stopped`));
+        this.fail(
+          new PowerShellBridgeError(
+            "timeout",
+            `the PowerShell bridge did not answer ${label} within ${this.requestTimeoutMs / 1000} s${this.stderrSuffix()}; it was stopped`,
+          ),
+        );
       }, this.requestTimeoutMs);
       this.pending = { id, what: label, resolve, reject, timer };
       this.child?.stdin.write(`${asciiJson({ id, ...body })}\n`);
@@ -240,9 +253,15 @@ export class BridgeProcess {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === "ENOENT") {
-      return new PowerShellBridgeError("powershell-missing", `PowerShell not found: ${this.options.command} (${message}); install it, or ${OVER_WSMAN}`);
+      return new PowerShellBridgeError(
+        "powershell-missing",
+        `PowerShell not found: ${this.options.command} (${message}); install it, or ${OVER_WSMAN}`,
+      );
     }
-    return new PowerShellBridgeError("spawn-failed", `cannot start PowerShell (${this.options.command}): ${message}; ${OVER_WSMAN}`);
+    return new PowerShellBridgeError(
+      "spawn-failed",
+      `cannot start PowerShell (${this.options.command}): ${message}; ${OVER_WSMAN}`,
+    );
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -270,7 +289,12 @@ export class BridgeProcess {
       const newline = chunk.indexOf(0x0a, start);
       const end = newline === -1 ? chunk.length : newline;
       if (this.bufferedBytes + (end - start) > this.maxLineBytes) {
-        this.fail(new PowerShellBridgeError("oversize", `the PowerShell bridge wrote a line longer than ${this.maxLineBytes} bytes${this.waitingFor()}; it was stopped`));
+        this.fail(
+          new PowerShellBridgeError(
+            "oversize",
+            `the PowerShell bridge wrote a line longer than ${this.maxLineBytes} bytes${this.waitingFor()}; it was stopped`,
+          ),
+        );
         return;
       }
       if (newline === -1) {
@@ -280,7 +304,10 @@ export class BridgeProcess {
         }
         return;
       }
-      const line = this.chunks.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.chunks, chunk.subarray(start, end)]);
+      const line =
+        this.chunks.length === 0
+          ? chunk.subarray(start, end)
+          : Buffer.concat([...this.chunks, chunk.subarray(start, end)]);
       this.chunks.length = 0;
       this.bufferedBytes = 0;
       this.onLine(line);
@@ -294,7 +321,12 @@ export class BridgeProcess {
     try {
       text = this.utf8.decode(body);
     } catch {
-      this.fail(new PowerShellBridgeError("garbled", `the PowerShell bridge wrote a line that is not UTF-8${this.waitingFor()}${this.stderrSuffix()}; it was stopped`));
+      this.fail(
+        new PowerShellBridgeError(
+          "garbled",
+          `the PowerShell bridge wrote a line that is not UTF-8${this.waitingFor()}${this.stderrSuffix()}; it was stopped`,
+        ),
+      );
       return;
     }
     if (text.trim() === "") return;
@@ -302,7 +334,12 @@ export class BridgeProcess {
     try {
       value = JSON.parse(text);
     } catch {
-      this.fail(new PowerShellBridgeError("garbled", `the PowerShell bridge wrote a line that is not JSON${this.waitingFor()}: ${JSON.stringify(printable(text, 120))}${this.stderrSuffix()}; it was stopped`));
+      this.fail(
+        new PowerShellBridgeError(
+          "garbled",
+          `the PowerShell bridge wrote a line that is not JSON${this.waitingFor()}: ${JSON.stringify(printable(text, 120))}${this.stderrSuffix()}; it was stopped`,
+        ),
+      );
       return;
     }
     try {
@@ -319,10 +356,17 @@ export class BridgeProcess {
         clearTimeout(waiter.timer);
         waiter.resolve(answer);
       } else {
-        this.fail(new PowerShellBridgeError("invalid-answer", "invalid answer from the PowerShell bridge: a line no request asked for; it was stopped"));
+        this.fail(
+          new PowerShellBridgeError(
+            "invalid-answer",
+            "invalid answer from the PowerShell bridge: a line no request asked for; it was stopped",
+          ),
+        );
       }
     } catch (error) {
-      this.fail(error instanceof PowerShellBridgeError ? error : new PowerShellBridgeError("invalid-answer", String(error)));
+      this.fail(
+        error instanceof PowerShellBridgeError ? error : new PowerShellBridgeError("invalid-answer", String(error)),
+      );
     }
   }
 
@@ -331,7 +375,8 @@ export class BridgeProcess {
     const lines = this.stderrPartial.split(/\r?\n/);
     this.stderrPartial = lines.pop() ?? "";
     // A line that never ends is kept as far as the limit, never grown without bound.
-    if (this.stderrPartial.length > STDERR_LINE_MAX_CHARS * 4) this.stderrPartial = this.stderrPartial.slice(0, STDERR_LINE_MAX_CHARS);
+    if (this.stderrPartial.length > STDERR_LINE_MAX_CHARS * 4)
+      this.stderrPartial = this.stderrPartial.slice(0, STDERR_LINE_MAX_CHARS);
     for (const line of lines) this.keepStderr(line);
   }
 

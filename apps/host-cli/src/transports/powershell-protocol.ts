@@ -35,7 +35,10 @@ export const PROTOCOL_VERSION = 1;
 /** The script's file name (in `powershell/` of the package, `dist/powershell/` beside the bundle). */
 export const BRIDGE_SCRIPT_NAME = "kvp-host-bridge.ps1";
 /** Namespaces the bridge accepts (the script has the same list): a host's, and a failover cluster's. */
-export const BRIDGE_NAMESPACES = ["root/virtualization/v2", "root/HyperVCluster/v2"] as const satisfies readonly HyperVNamespace[];
+export const BRIDGE_NAMESPACES = [
+  "root/virtualization/v2",
+  "root/HyperVCluster/v2",
+] as const satisfies readonly HyperVNamespace[];
 
 /** Most properties one instance may carry (Msvm_ComputerSystem has about 60). */
 export const MAX_INSTANCE_PROPERTIES = 4096;
@@ -76,8 +79,19 @@ export interface BridgeInstance {
 /** Requests, without the `id` kvp-host adds. */
 export type BridgeRequestBody =
   | { readonly op: "query"; readonly namespace: string; readonly wql: string }
-  | { readonly op: "get"; readonly namespace: string; readonly className: string; readonly keys: Readonly<Record<string, string>> }
-  | { readonly op: "invokeKvp"; readonly namespace: string; readonly method: KvpMethod; readonly vmId: string; readonly dataItems: readonly string[] }
+  | {
+      readonly op: "get";
+      readonly namespace: string;
+      readonly className: string;
+      readonly keys: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly op: "invokeKvp";
+      readonly namespace: string;
+      readonly method: KvpMethod;
+      readonly vmId: string;
+      readonly dataItems: readonly string[];
+    }
   | { readonly op: "jobErrors"; readonly namespace: string; readonly className: string; readonly instanceId: string };
 
 /** One request line. */
@@ -129,7 +143,12 @@ export interface BridgeFailure {
  */
 export type BridgeAnswer =
   | { readonly id: number; readonly ok: true; readonly result: unknown; readonly extraCalls?: readonly string[] }
-  | { readonly id: number | null; readonly ok: false; readonly error: BridgeFailure; readonly extraCalls?: readonly string[] };
+  | {
+      readonly id: number | null;
+      readonly ok: false;
+      readonly error: BridgeFailure;
+      readonly extraCalls?: readonly string[];
+    };
 
 /**
  * What went wrong talking to the bridge:
@@ -171,7 +190,10 @@ export class PowerShellBridgeError extends Error {
 }
 
 /** True when `error` is a {@link PowerShellBridgeError}, optionally of the given code. */
-export function isPowerShellBridgeError(error: unknown, code?: PowerShellBridgeErrorCode): error is PowerShellBridgeError {
+export function isPowerShellBridgeError(
+  error: unknown,
+  code?: PowerShellBridgeErrorCode,
+): error is PowerShellBridgeError {
   return error instanceof PowerShellBridgeError && (code === undefined || error.code === code);
 }
 
@@ -191,11 +213,16 @@ function own(record: Record<string, unknown>, name: string): unknown {
 
 /** Reads the hello line. @throws {PowerShellBridgeError} `invalid-answer`, `version-mismatch` */
 export function readHello(value: unknown): BridgeHello {
-  if (!isRecord(value) || own(value, "bridge") !== BRIDGE_NAME) throw invalid(`the first line is not the bridge's hello`);
+  if (!isRecord(value) || own(value, "bridge") !== BRIDGE_NAME)
+    throw invalid(`the first line is not the bridge's hello`);
   const protocol = own(value, "protocol");
-  if (typeof protocol !== "number" || !Number.isSafeInteger(protocol)) throw invalid("the hello has no protocol version");
+  if (typeof protocol !== "number" || !Number.isSafeInteger(protocol))
+    throw invalid("the hello has no protocol version");
   if (protocol !== PROTOCOL_VERSION) {
-    throw new PowerShellBridgeError("version-mismatch", `the PowerShell bridge speaks protocol ${protocol}, kvp-host speaks ${PROTOCOL_VERSION}: the script and kvp-host are from different releases`);
+    throw new PowerShellBridgeError(
+      "version-mismatch",
+      `the PowerShell bridge speaks protocol ${protocol}, kvp-host speaks ${PROTOCOL_VERSION}: the script and kvp-host are from different releases`,
+    );
   }
   const psVersion = own(value, "psVersion");
   const psEdition = own(value, "psEdition");
@@ -213,14 +240,22 @@ const CALL_LABEL = /^(query|get|invoke) [A-Za-z_][A-Za-z0-9_]{0,255}$/;
 
 function readExtraCalls(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.length > MAX_EXTRA_CALLS) throw invalid(`"extraCalls" is not a list of at most ${MAX_EXTRA_CALLS} labels`);
+  if (!Array.isArray(value) || value.length > MAX_EXTRA_CALLS)
+    throw invalid(`"extraCalls" is not a list of at most ${MAX_EXTRA_CALLS} labels`);
   return value.map((label) => {
-    if (typeof label !== "string" || !CALL_LABEL.test(label)) throw invalid(`"extraCalls" holds something that is not a call label`);
+    if (typeof label !== "string" || !CALL_LABEL.test(label))
+      throw invalid(`"extraCalls" holds something that is not a call label`);
     return label;
   });
 }
 
-const FAILURE_KINDS: readonly BridgeFailureKind[] = ["not-found", "access-denied", "cim", "invalid-request", "internal"];
+const FAILURE_KINDS: readonly BridgeFailureKind[] = [
+  "not-found",
+  "access-denied",
+  "cim",
+  "invalid-request",
+  "internal",
+];
 
 function readFailure(value: unknown): BridgeFailure {
   if (!isRecord(value)) throw invalid(`a failed answer has no "error" object`);
@@ -261,7 +296,8 @@ export function readAnswer(value: unknown, id: number): ReadAnswer {
     return { ok: true, result: value["result"], extraCalls };
   }
   if (ok === false) {
-    if (answerId !== id && answerId !== null) throw invalid(`answer for request ${JSON.stringify(answerId)} while waiting for ${id}`);
+    if (answerId !== id && answerId !== null)
+      throw invalid(`answer for request ${JSON.stringify(answerId)} while waiting for ${id}`);
     return { ok: false, failure: readFailure(own(value, "error")), extraCalls };
   }
   throw invalid(`answer has no "ok" true or false`);
@@ -297,9 +333,11 @@ function readInstanceAt(value: unknown, depth: number, where: string): ReadInsta
   if (!isRecord(value)) throw invalid(`${where} is not an instance`);
   const className = own(value, "className");
   const properties = own(value, "properties");
-  if (typeof className !== "string" || !isRecord(properties)) throw invalid(`${where} is not an instance {className, properties}`);
+  if (typeof className !== "string" || !isRecord(properties))
+    throw invalid(`${where} is not an instance {className, properties}`);
   const names = Object.keys(properties);
-  if (names.length > MAX_INSTANCE_PROPERTIES) throw invalid(`${where} has more than ${MAX_INSTANCE_PROPERTIES} properties`);
+  if (names.length > MAX_INSTANCE_PROPERTIES)
+    throw invalid(`${where} has more than ${MAX_INSTANCE_PROPERTIES} properties`);
   const map = new Map<string, ReadValue>();
   for (const name of names) map.set(name, readValue(properties[name], depth, `${className}.${name}`));
   return { className, properties: map };
@@ -321,13 +359,15 @@ export function readInstances(value: unknown): ReadInstance[] {
 export function readInvokeKvpResult(value: unknown): InvokeKvpResult {
   if (!isRecord(value)) throw invalid("an invokeKvp result is not an object");
   const returnValue = own(value, "returnValue");
-  if (typeof returnValue !== "number" || !Number.isSafeInteger(returnValue)) throw invalid("an invokeKvp result has no ReturnValue");
+  if (typeof returnValue !== "number" || !Number.isSafeInteger(returnValue))
+    throw invalid("an invokeKvp result has no ReturnValue");
   const job = own(value, "job");
   if (job === null || job === undefined) return { returnValue, job: null };
   if (!isRecord(job)) throw invalid("the Job of an invokeKvp result is not an object");
   const className = own(job, "className");
   const instanceId = own(job, "instanceId");
-  if (typeof className !== "string" || typeof instanceId !== "string") throw invalid("the Job of an invokeKvp result has no className and instanceId");
+  if (typeof className !== "string" || typeof instanceId !== "string")
+    throw invalid("the Job of an invokeKvp result has no className and instanceId");
   return { returnValue, job: { className, instanceId } };
 }
 
@@ -342,7 +382,8 @@ export function readJobErrorsResult(value: unknown): ReadJobErrors {
   if (!isRecord(value)) throw invalid("a jobErrors result is not an object");
   const returnValue = own(value, "returnValue");
   const errors = own(value, "errors");
-  if (!Array.isArray(errors) || errors.length > MAX_ARRAY_ELEMENTS) throw invalid("a jobErrors result has no errors array");
+  if (!Array.isArray(errors) || errors.length > MAX_ARRAY_ELEMENTS)
+    throw invalid("a jobErrors result has no errors array");
   return {
     returnValue: typeof returnValue === "number" && Number.isSafeInteger(returnValue) ? returnValue : null,
     errors: errors.map((entry) => (typeof entry === "string" ? entry : readInstance(entry))),
@@ -366,10 +407,16 @@ export function stringsOf(value: ReadValue | undefined, where: string): string[]
 
 /** An array-of-integers property (numbers, or integer text): null or absent → []; other entries are dropped. */
 export function integersOf(value: ReadValue | undefined): number[] {
-  const list = value === undefined || value === null ? [] : Array.isArray(value) ? (value as readonly ReadValue[]) : [value as ReadValue];
+  const list =
+    value === undefined || value === null
+      ? []
+      : Array.isArray(value)
+        ? (value as readonly ReadValue[])
+        : [value as ReadValue];
   const out: number[] = [];
   for (const v of list) {
-    const n = typeof v === "number" ? v : typeof v === "string" && /^-?\d{1,15}$/.test(v.trim()) ? Number(v) : Number.NaN;
+    const n =
+      typeof v === "number" ? v : typeof v === "string" && /^-?\d{1,15}$/.test(v.trim()) ? Number(v) : Number.NaN;
     if (Number.isSafeInteger(n)) out.push(n);
   }
   return out;

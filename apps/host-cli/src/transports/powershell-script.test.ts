@@ -17,11 +17,44 @@ const require = createRequire(import.meta.url);
 const SCRIPT_PATH = fileURLToPath(new URL(`../../powershell/${BRIDGE_SCRIPT_NAME}`, import.meta.url));
 
 /** Cmdlets the bridge may call (besides its own functions). */
-const ALLOWED_CMDLETS = ["Set-StrictMode", "Remove-TypeData", "Import-Module", "ConvertFrom-Json", "ConvertTo-Json", "New-CimInstance", "Get-CimInstance", "Invoke-CimMethod"];
+const ALLOWED_CMDLETS = [
+  "Set-StrictMode",
+  "Remove-TypeData",
+  "Import-Module",
+  "ConvertFrom-Json",
+  "ConvertTo-Json",
+  "New-CimInstance",
+  "Get-CimInstance",
+  "Invoke-CimMethod",
+];
 /** Commands that turn text into code or load code; never allowed, named so a slip says which. */
-const FORBIDDEN_COMMANDS = ["Invoke-Expression", "iex", "Add-Type", "Invoke-Command", "icm", "New-Module", "nmo", "Start-Job", "Start-Process", "saps", "start", "Invoke-Item", "ii"];
+const FORBIDDEN_COMMANDS = [
+  "Invoke-Expression",
+  "iex",
+  "Add-Type",
+  "Invoke-Command",
+  "icm",
+  "New-Module",
+  "nmo",
+  "Start-Job",
+  "Start-Process",
+  "saps",
+  "start",
+  "Invoke-Item",
+  "ii",
+];
 /** Members that build or run script blocks from text. */
-const FORBIDDEN_MEMBERS = ["Create", "NewScriptBlock", "InvokeScript", "ExpandString", "Invoke", "InvokeReturnAsIs", "InvokeWithContext", "AddScript", "GetNewClosure"];
+const FORBIDDEN_MEMBERS = [
+  "Create",
+  "NewScriptBlock",
+  "InvokeScript",
+  "ExpandString",
+  "Invoke",
+  "InvokeReturnAsIs",
+  "InvokeWithContext",
+  "AddScript",
+  "GetNewClosure",
+];
 /** Types that run code (last segment of the name). */
 const FORBIDDEN_TYPES = ["ScriptBlock", "PowerShell", "RunspaceFactory", "Runspace", "Assembly", "Activator"];
 
@@ -89,11 +122,13 @@ function codeInjectionRisks(root: Node): string[] {
         risks.push(`script block at ${where(node)}`);
         break;
       case "member_name":
-        if (FORBIDDEN_MEMBERS.some((m) => m.toLowerCase() === node.text.toLowerCase())) risks.push(`forbidden member .${node.text} at ${where(node)}`);
+        if (FORBIDDEN_MEMBERS.some((m) => m.toLowerCase() === node.text.toLowerCase()))
+          risks.push(`forbidden member .${node.text} at ${where(node)}`);
         break;
       case "type_name": {
         const last = node.text.split(".").pop() ?? "";
-        if (FORBIDDEN_TYPES.some((t) => t.toLowerCase() === last.toLowerCase())) risks.push(`forbidden type [${node.text}] at ${where(node)}`);
+        if (FORBIDDEN_TYPES.some((t) => t.toLowerCase() === last.toLowerCase()))
+          risks.push(`forbidden type [${node.text}] at ${where(node)}`);
         break;
       }
     }
@@ -125,7 +160,14 @@ describe("kvp-host-bridge.ps1, parsed with tree-sitter-powershell", () => {
   it("calls the CIM cmdlets it is meant to, with ConvertTo-Json -Compress", () => {
     const commands = [...walk(parse(source))].filter((n) => n.type === "command");
     const names = new Set(commands.map((c) => c.children.find((x) => x?.type === "command_name")?.text));
-    for (const cmdlet of ["Get-CimInstance", "New-CimInstance", "Invoke-CimMethod", "ConvertFrom-Json", "ConvertTo-Json"]) expect(names).toContain(cmdlet);
+    for (const cmdlet of [
+      "Get-CimInstance",
+      "New-CimInstance",
+      "Invoke-CimMethod",
+      "ConvertFrom-Json",
+      "ConvertTo-Json",
+    ])
+      expect(names).toContain(cmdlet);
     const json = commands.filter((c) => c.text.startsWith("ConvertTo-Json"));
     expect(json.length).toBeGreaterThan(0);
     for (const c of json) expect(c.text).toMatch(/-Compress\b/);
@@ -133,8 +175,12 @@ describe("kvp-host-bridge.ps1, parsed with tree-sitter-powershell", () => {
   });
 
   it("accepts exactly the namespaces kvp-host uses", () => {
-    const assignment = [...walk(parse(source))].find((n) => n.type === "assignment_expression" && n.text.startsWith("$Namespaces"));
-    const literals = [...walk(assignment!)].filter((n) => n.type === "verbatim_string_characters").map((n) => n.text.slice(1, -1));
+    const assignment = [...walk(parse(source))].find(
+      (n) => n.type === "assignment_expression" && n.text.startsWith("$Namespaces"),
+    );
+    const literals = [...walk(assignment!)]
+      .filter((n) => n.type === "verbatim_string_characters")
+      .map((n) => n.text.slice(1, -1));
     expect(literals).toEqual([...BRIDGE_NAMESPACES]);
     expect([...BRIDGE_NAMESPACES].sort()).toEqual(Object.values(HYPERV_NAMESPACES).sort());
   });

@@ -8,7 +8,12 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type SelfSignedCertificate, type WmiHost, makeSelfSignedCertificate, startWmiHost } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiHost,
+  makeSelfSignedCertificate,
+  startWmiHost,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { type KvpRecord, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
 import { WsmanClient, isWsmanError } from "@hyperv-kvp/wsman";
@@ -42,17 +47,29 @@ const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
  * A fake bridge: `node -e` with helpers — `send(value)` writes a JSON line (a string as is),
  * `hello(extra)` the hello line, `onRequest(fn)` calls fn(request, rawLine) for each line.
  */
-function fake(body: string, options: Omit<PowerShellTransportOptions, "command" | "args"> = {}): PowerShellTransportOptions {
+function fake(
+  body: string,
+  options: Omit<PowerShellTransportOptions, "command" | "args"> = {},
+): PowerShellTransportOptions {
   const prelude = `
     const send = (v) => process.stdout.write((typeof v === "string" ? v : JSON.stringify(v)) + "\\n");
     const hello = (extra = {}) => send({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "5.1.fake", psEdition: "Desktop", pid: process.pid, ...extra });
     const onRequest = (fn) => require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => fn(JSON.parse(line), line));
   `;
-  return { command: process.execPath, args: ["-e", `${prelude}\n${body}`], requestTimeoutMs: 20_000, startTimeoutMs: 20_000, ...options };
+  return {
+    command: process.execPath,
+    args: ["-e", `${prelude}\n${body}`],
+    requestTimeoutMs: 20_000,
+    startTimeoutMs: 20_000,
+    ...options,
+  };
 }
 
 /** A fake that answers every request with `answer(request, line)` (an object: {ok, result|error, …}). */
-function answering(answer: string, options: Omit<PowerShellTransportOptions, "command" | "args"> = {}): PowerShellTransportOptions {
+function answering(
+  answer: string,
+  options: Omit<PowerShellTransportOptions, "command" | "args"> = {},
+): PowerShellTransportOptions {
   return fake(`hello(); onRequest((req, line) => send({ id: req.id, ...(${answer})(req, line) }));`, options);
 }
 
@@ -72,9 +89,16 @@ describe("PowerShellTransport with fake bridges", () => {
           Name: "${VM}", ElementName: req.namespace + "|" + req.wql + "|" + /^[\\x00-\\x7f]*$/.test(line), EnabledState: 2, OperationalStatus: [2] } }] })`),
     );
     try {
-      expect(t.hello).toMatchObject({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "5.1.fake", psEdition: "Desktop" });
+      expect(t.hello).toMatchObject({
+        bridge: "kvp-host-bridge",
+        protocol: 1,
+        psVersion: "5.1.fake",
+        psEdition: "Desktop",
+      });
       const found = await t.queryVms(vmsByNameQuery("wéb☃"));
-      expect(found).toEqual([{ id: VM, name: `root/virtualization/v2|${vmsByNameQuery("wéb☃")}|true`, enabledState: 2 }]);
+      expect(found).toEqual([
+        { id: VM, name: `root/virtualization/v2|${vmsByNameQuery("wéb☃")}|true`, enabledState: 2 },
+      ]);
       expect(t.calls.snapshot()).toEqual({ "query Msvm_ComputerSystem": 1 });
     } finally {
       t.close();
@@ -84,12 +108,16 @@ describe("PowerShellTransport with fake bridges", () => {
 
   it("sends the cluster namespace when asked, as data", async () => {
     const t = await openPowerShellTransport({
-      ...answering(`(req) => ({ ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "${VM}", ElementName: req.namespace } }] })`),
+      ...answering(
+        `(req) => ({ ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "${VM}", ElementName: req.namespace } }] })`,
+      ),
       namespace: "root/HyperVCluster/v2",
     });
     try {
       expect(t.namespace).toBe("root/HyperVCluster/v2");
-      expect(await t.queryVms("SELECT * FROM Msvm_ComputerSystem")).toEqual([{ id: VM, name: "root/HyperVCluster/v2" }]);
+      expect(await t.queryVms("SELECT * FROM Msvm_ComputerSystem")).toEqual([
+        { id: VM, name: "root/HyperVCluster/v2" },
+      ]);
     } finally {
       t.close();
     }
@@ -97,7 +125,8 @@ describe("PowerShellTransport with fake bridges", () => {
 
   it("maps every operation onto the protocol and counts the bridge's extra calls", async () => {
     const item = encodeKvpItem({ name: "a", data: "<1>", source: "guest" });
-    const error = '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
+    const error =
+      '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
     const t = await openPowerShellTransport(
       answering(`(req) => {
         switch (req.op) {
@@ -119,17 +148,36 @@ describe("PowerShellTransport with fake bridges", () => {
       }`),
     );
     try {
-      expect(await t.getKvpComponent(VM)).toEqual({ guestItems: [item], intrinsicItems: [], operationalStatus: [2, 6], statusDescriptions: ["OK"] });
-      expect(await t.getKvpSettingData(VM)).toEqual({ hostItems: [], hostOnlyItems: [item], disableHostKvpItems: false });
+      expect(await t.getKvpComponent(VM)).toEqual({
+        guestItems: [item],
+        intrinsicItems: [],
+        operationalStatus: [2, 6],
+        statusDescriptions: ["OK"],
+      });
+      expect(await t.getKvpSettingData(VM)).toEqual({
+        hostItems: [],
+        hostOnlyItems: [item],
+        disableHostKvpItems: false,
+      });
       // The realized settings' InstanceID is cached, as the WS-Management transport does.
       await t.getKvpSettingData(VM);
       const result = await t.invokeKvpMethod("AddKvpItems", VM, [item, item]);
       expect(result).toEqual({ returnValue: 4096, jobId: `JOB-AddKvpItems-${VM}-2` });
       // The job is read as the class the method named.
-      expect(await t.getJob(result.jobId!)).toMatchObject({ instanceId: result.jobId, jobState: 10, errorCode: 32768, errorDescription: "failed" });
+      expect(await t.getJob(result.jobId!)).toMatchObject({
+        instanceId: result.jobId,
+        jobState: 10,
+        errorCode: 32768,
+        errorDescription: "failed",
+      });
       expect(await t.getJobErrors(result.jobId!)).toMatchObject([
         { className: "Msvm_Error", message: "The key exists." },
-        { className: "Msvm_Error", message: `Msvm_StorageJob ${result.jobId}`, cimStatusCode: 1, messageArguments: ["x"] },
+        {
+          className: "Msvm_Error",
+          message: `Msvm_StorageJob ${result.jobId}`,
+          cimStatusCode: 1,
+          messageArguments: ["x"],
+        },
       ]);
       expect(t.calls.snapshot()).toEqual({
         "query Msvm_KvpExchangeComponent": 1,
@@ -176,7 +224,9 @@ describe("PowerShellTransport with fake bridges", () => {
       expect(error.message).toBe("get Msvm_ConcreteJob failed on the host: Not found (NotFound, HRESULT 0x80041002)");
       expect((error as unknown as { failure: { kind: string } }).failure.kind).toBe("not-found");
       const denied = await rejection(t.queryVms("denied"));
-      expect(denied.message).toMatch(/Access denied \(AccessDenied, HRESULT 0x80041003\); run kvp-host as an administrator/);
+      expect(denied.message).toMatch(
+        /Access denied \(AccessDenied, HRESULT 0x80041003\); run kvp-host as an administrator/,
+      );
       expect(await t.queryVms("SELECT * FROM Msvm_ComputerSystem")).toEqual([]);
     } finally {
       t.close();
@@ -184,7 +234,11 @@ describe("PowerShellTransport with fake bridges", () => {
   });
 
   it("takes a failure with id null (a request the bridge could not read) as the answer", async () => {
-    const t = await openPowerShellTransport(fake(`hello(); onRequest(() => send({ id: null, ok: false, error: { kind: "invalid-request", message: "invalid request: not JSON" } }));`));
+    const t = await openPowerShellTransport(
+      fake(
+        `hello(); onRequest(() => send({ id: null, ok: false, error: { kind: "invalid-request", message: "invalid request: not JSON" } }));`,
+      ),
+    );
     try {
       const error = await rejection(t.queryVms("x"));
       expect(error.code).toBe("host-error");
@@ -216,7 +270,9 @@ describe("PowerShellTransport with fake bridges", () => {
     try {
       expect(await t.queryVms("strings")).toEqual([{ id: VM, name: "x" }]);
       // An object where a value belongs is not an instance: refused, and nothing leaks.
-      expect((await rejection(t.queryVms("object"))).message).toMatch(/Msvm_ComputerSystem\.__proto__ is not an instance/);
+      expect((await rejection(t.queryVms("object"))).message).toMatch(
+        /Msvm_ComputerSystem\.__proto__ is not an instance/,
+      );
       expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
     } finally {
       t.close();
@@ -226,7 +282,9 @@ describe("PowerShellTransport with fake bridges", () => {
   it("passes standard error on, line by line, and keeps its last lines", async () => {
     const seen: string[] = [];
     const t = await openPowerShellTransport({
-      ...fake(`process.stderr.write("WARNING: first\\r\\nsecond"); hello(); onRequest((req) => { process.stderr.write(" half\\n"); send({ id: req.id, ok: true, result: [] }); });`),
+      ...fake(
+        `process.stderr.write("WARNING: first\\r\\nsecond"); hello(); onRequest((req) => { process.stderr.write(" half\\n"); send({ id: req.id, ok: true, result: [] }); });`,
+      ),
       onStderr: (line) => seen.push(line),
     });
     try {
@@ -240,13 +298,23 @@ describe("PowerShellTransport with fake bridges", () => {
 
   describe("failures", () => {
     it("PowerShell missing (ENOENT): says so and points at WS-Management", async () => {
-      const error = await rejection(openPowerShellTransport({ command: join(tmpdir(), "no-such-dir", "powershell.exe"), args: [] }));
+      const error = await rejection(
+        openPowerShellTransport({ command: join(tmpdir(), "no-such-dir", "powershell.exe"), args: [] }),
+      );
       expect(isPowerShellBridgeError(error, "powershell-missing")).toBe(true);
-      expect(error.message).toMatch(/^PowerShell not found: .*powershell\.exe .*ENOENT.*; install it, or reach the host over WS-Management \(--host or --endpoint\)$/);
+      expect(error.message).toMatch(
+        /^PowerShell not found: .*powershell\.exe .*ENOENT.*; install it, or reach the host over WS-Management \(--host or --endpoint\)$/,
+      );
     });
 
     it("the bridge exits before its hello: the exit code and its stderr's last lines", async () => {
-      const error = await rejection(openPowerShellTransport(fake(`process.stderr.write("Import-Module : The specified module 'CimCmdlets' was not loaded\\nsecond line\\n"); process.exit(3);`)));
+      const error = await rejection(
+        openPowerShellTransport(
+          fake(
+            `process.stderr.write("Import-Module : The specified module 'CimCmdlets' was not loaded\\nsecond line\\n"); process.exit(3);`,
+          ),
+        ),
+      );
       expect(error.code).toBe("exited");
       expect(error.message).toBe(
         "the PowerShell bridge exited with code 3 before answering its hello; its stderr ends: Import-Module : The specified module 'CimCmdlets' was not loaded | second line",
@@ -263,19 +331,29 @@ describe("PowerShellTransport with fake bridges", () => {
     });
 
     it("the bridge dies in the middle of a request: names the request and stderr; the next call starts a new bridge", async () => {
-      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => { process.stderr.write("Get-CimInstance : Invalid namespace\\n"); process.exit(5); });`));
+      const t = await openPowerShellTransport(
+        fake(
+          `hello(); onRequest(() => { process.stderr.write("Get-CimInstance : Invalid namespace\\n"); process.exit(5); });`,
+        ),
+      );
       const error = await rejection(t.queryVms("x"));
       expect(error.code).toBe("exited");
-      expect(error.message).toBe("the PowerShell bridge exited with code 5 before answering query Msvm_ComputerSystem; its stderr ends: Get-CimInstance : Invalid namespace");
+      expect(error.message).toBe(
+        "the PowerShell bridge exited with code 5 before answering query Msvm_ComputerSystem; its stderr ends: Get-CimInstance : Invalid namespace",
+      );
       await t.exited;
       // A new bridge (this fake dies again), not the first one's error once more.
       const again = await rejection(t.getKvpComponent(VM));
       expect(again).not.toBe(error);
-      expect(again.message).toMatch(/^the PowerShell bridge exited with code 5 before answering query Msvm_KvpExchangeComponent;/);
+      expect(again.message).toMatch(
+        /^the PowerShell bridge exited with code 5 before answering query Msvm_KvpExchangeComponent;/,
+      );
     });
 
     /** A fake that misbehaves on its first request ever (across restarts), then answers every query with one VM. */
-    async function failingOnce(misbehave: string): Promise<{ options: PowerShellTransportOptions; cleanup: () => void }> {
+    async function failingOnce(
+      misbehave: string,
+    ): Promise<{ options: PowerShellTransportOptions; cleanup: () => void }> {
       const dir = await mkdtemp(join(tmpdir(), "kvp-bridge-"));
       const marker = JSON.stringify(join(dir, "first-request-seen"));
       const script = `hello();
@@ -284,28 +362,34 @@ describe("PowerShellTransport with fake bridges", () => {
           if (!fs.existsSync(${marker})) { fs.writeFileSync(${marker}, ""); ${misbehave}; return; }
           send({ id: req.id, ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "${VM}", ElementName: "web01", EnabledState: 2 } }] });
         });`;
-      return { options: { ...fake(script), requestTimeoutMs: 500 }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        options: { ...fake(script), requestTimeoutMs: 500 },
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
     }
 
     it.each([
       ["exits", `process.exit(5)`, "exited"],
       ["hangs past the timeout", `process.stderr.write("stuck in WMI\\n")`, "timeout"],
       ["writes garbage", `send("not json")`, "garbled"],
-    ])("a bridge that %s fails that request only: the next call gets a new bridge, which answers", async (_what, misbehave, code) => {
-      const { options, cleanup } = await failingOnce(misbehave);
-      const t = await openPowerShellTransport(options);
-      try {
-        const first = t.hello.pid;
-        expect((await rejection(t.queryVms("x"))).code).toBe(code);
-        expect(await t.queryVms("y")).toEqual([{ id: VM, name: "web01", enabledState: 2 }]);
-        expect(t.hello.pid).not.toBe(first);
-        expect(await t.queryVms("z")).toHaveLength(1);
-        expect(t.calls.of("query Msvm_ComputerSystem")).toBe(3);
-      } finally {
-        t.close();
-        cleanup();
-      }
-    });
+    ])(
+      "a bridge that %s fails that request only: the next call gets a new bridge, which answers",
+      async (_what, misbehave, code) => {
+        const { options, cleanup } = await failingOnce(misbehave);
+        const t = await openPowerShellTransport(options);
+        try {
+          const first = t.hello.pid;
+          expect((await rejection(t.queryVms("x"))).code).toBe(code);
+          expect(await t.queryVms("y")).toEqual([{ id: VM, name: "web01", enabledState: 2 }]);
+          expect(t.hello.pid).not.toBe(first);
+          expect(await t.queryVms("z")).toHaveLength(1);
+          expect(t.calls.of("query Msvm_ComputerSystem")).toBe(3);
+        } finally {
+          t.close();
+          cleanup();
+        }
+      },
+    );
 
     it("after close() a failed bridge is not started again", async () => {
       const { options, cleanup } = await failingOnce("process.exit(5)");
@@ -321,16 +405,22 @@ describe("PowerShellTransport with fake bridges", () => {
     });
 
     it("a garbled line (not JSON): quoted in the error, and the bridge is stopped", async () => {
-      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => send("Get-CimInstance : \\u001b[31mAccess denied"));`));
+      const t = await openPowerShellTransport(
+        fake(`hello(); onRequest(() => send("Get-CimInstance : \\u001b[31mAccess denied"));`),
+      );
       const error = await rejection(t.queryVms("x"));
       expect(isPowerShellBridgeError(error, "garbled")).toBe(true);
-      expect(error.message).toBe('the PowerShell bridge wrote a line that is not JSON (answering query Msvm_ComputerSystem): "Get-CimInstance :  [31mAccess denied"; it was stopped');
+      expect(error.message).toBe(
+        'the PowerShell bridge wrote a line that is not JSON (answering query Msvm_ComputerSystem): "Get-CimInstance :  [31mAccess denied"; it was stopped',
+      );
       await t.exited;
       t.close();
     });
 
     it("a line that is not UTF-8", async () => {
-      const t = await openPowerShellTransport(fake(`hello(); onRequest(() => process.stdout.write(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])));`));
+      const t = await openPowerShellTransport(
+        fake(`hello(); onRequest(() => process.stdout.write(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])));`),
+      );
       const error = await rejection(t.queryVms("x"));
       expect(error.code).toBe("garbled");
       expect(error.message).toMatch(/not UTF-8/);
@@ -338,23 +428,35 @@ describe("PowerShellTransport with fake bridges", () => {
     });
 
     it("a line over the limit, even before its end arrives", async () => {
-      const t = await openPowerShellTransport({ ...fake(`hello(); onRequest(() => process.stdout.write("x".repeat(5000)));`), maxLineBytes: 1000 });
+      const t = await openPowerShellTransport({
+        ...fake(`hello(); onRequest(() => process.stdout.write("x".repeat(5000)));`),
+        maxLineBytes: 1000,
+      });
       const error = await rejection(t.queryVms("x"));
       expect(isPowerShellBridgeError(error, "oversize")).toBe(true);
-      expect(error.message).toBe("the PowerShell bridge wrote a line longer than 1000 bytes (answering query Msvm_ComputerSystem); it was stopped");
+      expect(error.message).toBe(
+        "the PowerShell bridge wrote a line longer than 1000 bytes (answering query Msvm_ComputerSystem); it was stopped",
+      );
       await t.exited;
     });
 
     it("no answer in time: a timeout naming the request, and the bridge is stopped", async () => {
-      const t = await openPowerShellTransport({ ...fake(`hello(); onRequest(() => process.stderr.write("stuck in WMI\\n"));`), requestTimeoutMs: 200 });
+      const t = await openPowerShellTransport({
+        ...fake(`hello(); onRequest(() => process.stderr.write("stuck in WMI\\n"));`),
+        requestTimeoutMs: 200,
+      });
       const error = await rejection(t.invokeKvpMethod("AddKvpItems", VM, []));
       expect(isPowerShellBridgeError(error, "timeout")).toBe(true);
-      expect(error.message).toMatch(/^the PowerShell bridge did not answer invoke AddKvpItems within 0\.2 s(; its stderr ends: stuck in WMI)?; it was stopped$/);
+      expect(error.message).toMatch(
+        /^the PowerShell bridge did not answer invoke AddKvpItems within 0\.2 s(; its stderr ends: stuck in WMI)?; it was stopped$/,
+      );
       await t.exited;
     });
 
     it("no hello in time", async () => {
-      const error = await rejection(openPowerShellTransport({ ...fake(`setInterval(() => {}, 1000);`), startTimeoutMs: 200 }));
+      const error = await rejection(
+        openPowerShellTransport({ ...fake(`setInterval(() => {}, 1000);`), startTimeoutMs: 200 }),
+      );
       expect(error.code).toBe("timeout");
       expect(error.message).toMatch(/did not start within 0\.2 s/);
     });
@@ -371,9 +473,13 @@ describe("PowerShellTransport with fake bridges", () => {
     });
 
     it("an answer to another request, and one nobody asked for", async () => {
-      const t = await openPowerShellTransport(fake(`hello(); onRequest((req) => send({ id: req.id + 1, ok: true, result: [] }));`));
+      const t = await openPowerShellTransport(
+        fake(`hello(); onRequest((req) => send({ id: req.id + 1, ok: true, result: [] }));`),
+      );
       expect((await rejection(t.queryVms("x"))).message).toMatch(/answer for request 2 while waiting for 1/);
-      const u = await openPowerShellTransport(fake(`hello(); send({ id: 7, ok: true, result: [] }); onRequest(() => {});`));
+      const u = await openPowerShellTransport(
+        fake(`hello(); send({ id: 7, ok: true, result: [] }); onRequest(() => {});`),
+      );
       expect((await rejection(u.queryVms("x"))).code).toBe("invalid-answer");
       t.close();
       u.close();
@@ -395,7 +501,11 @@ describe("PowerShellTransport with fake bridges", () => {
   });
 
   it("close() ends the bridge through end of input; pending and later calls fail with closed", async () => {
-    const t = await openPowerShellTransport(fake(`hello(); onRequest(() => {}); process.stdin.on("end", () => { process.stderr.write("bye\\n"); process.exit(0); });`));
+    const t = await openPowerShellTransport(
+      fake(
+        `hello(); onRequest(() => {}); process.stdin.on("end", () => { process.stderr.write("bye\\n"); process.exit(0); });`,
+      ),
+    );
     const pending = t.queryVms("x");
     t.close();
     expect((await rejection(pending)).code).toBe("closed");
@@ -420,20 +530,26 @@ describe("how the bridge is started", () => {
   });
 
   it("finds the script beside the bundle, or in the package from sources", () => {
-    expect(bridgeScriptPath("file:///opt/kvp/dist/kvp-host.cjs", true)).toBe("/opt/kvp/dist/powershell/kvp-host-bridge.ps1");
+    expect(bridgeScriptPath("file:///opt/kvp/dist/kvp-host.cjs", true)).toBe(
+      "/opt/kvp/dist/powershell/kvp-host-bridge.ps1",
+    );
     expect(bridgeScriptPath()).toBe(join(APP_DIR, "powershell", "kvp-host-bridge.ps1"));
   });
 
   it("the build ships the script in dist/powershell/ (package.json files names it)", () => {
     // The project's vitest globalSetup ran build.mjs. What the npm tarball holds is checked
     // by the release checks (scripts/release-checks/npm-packages.test.ts).
-    expect(readFileSync(join(APP_DIR, "dist", "powershell", "kvp-host-bridge.ps1"), "utf8")).toBe(readFileSync(bridgeScriptPath(), "utf8"));
+    expect(readFileSync(join(APP_DIR, "dist", "powershell", "kvp-host-bridge.ps1"), "utf8")).toBe(
+      readFileSync(bridgeScriptPath(), "utf8"),
+    );
     const pkg = JSON.parse(readFileSync(join(APP_DIR, "package.json"), "utf8")) as { files: string[] };
     expect(pkg.files).toContain("dist/powershell/kvp-host-bridge.ps1");
   });
 
   it("drops PSModulePath (any case) from the environment", () => {
-    expect(bridgeEnvironment({ Path: "C:\\Windows", PSModulePath: "C:\\pwsh\\Modules", psmodulepath: "x" })).toEqual({ Path: "C:\\Windows" });
+    expect(bridgeEnvironment({ Path: "C:\\Windows", PSModulePath: "C:\\pwsh\\Modules", psmodulepath: "x" })).toEqual({
+      Path: "C:\\Windows",
+    });
   });
 
   it("defaults to PowerShell on Windows and WS-Management elsewhere", () => {
@@ -442,7 +558,9 @@ describe("how the bridge is started", () => {
   });
 
   it("escapes every non-ASCII character of a request", () => {
-    expect(asciiJson({ wql: 'ElementName="wéb☃😀"' })).toBe('{"wql":"ElementName=\\"w\\u00e9b\\u2603\\ud83d\\ude00\\""}');
+    expect(asciiJson({ wql: 'ElementName="wéb☃😀"' })).toBe(
+      '{"wql":"ElementName=\\"w\\u00e9b\\u2603\\ud83d\\ude00\\""}',
+    );
     expect(JSON.parse(asciiJson({ wql: "wéb☃😀\u007f" }))).toEqual({ wql: "wéb☃😀\u007f" });
   });
 });
@@ -465,7 +583,11 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
   const stderr: string[] = [];
   const guidOf = (name: string) => host.vms.find((v) => v.name === name)!.guid;
   const pool0 = (name: string) =>
-    new Map(decodePool(new Uint8Array(readFileSync(join(host.vms.find((v) => v.name === name)!.poolDir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+    new Map(
+      decodePool(
+        new Uint8Array(readFileSync(join(host.vms.find((v) => v.name === name)!.poolDir, poolFileName(0)))),
+      ).records.map((r) => [r.key, r.value]),
+    );
   /** A result with the VM of each side replaced, so the two sides compare. */
   const sameVm = <T extends { vm: unknown }>(result: T) => ({ ...result, vm: "VM" });
 
@@ -473,14 +595,31 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
     dir = await mkdtemp(join(tmpdir(), "kvp-ps-stand-in-"));
     await bundleStandIn(join(dir, "powershell-stand-in.cjs"));
     cert = makeSelfSignedCertificate();
-    host = await startWmiHost({ vms: ["web01", "ps01", "ws01"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { [USER]: PASSWORD } });
+    host = await startWmiHost({
+      vms: ["web01", "ps01", "ws01"],
+      daemon: "real",
+      https: { key: cert.key, cert: cert.cert },
+      users: { [USER]: PASSWORD },
+    });
     ps = await openPowerShellTransport({
       command: process.execPath,
       args: [join(dir, "powershell-stand-in.cjs")],
-      env: { ...process.env, KVP_STAND_IN_ENDPOINT: host.endpoint, KVP_STAND_IN_USER: USER, KVP_STAND_IN_PASSWORD: PASSWORD, KVP_STAND_IN_CA: cert.certPath },
+      env: {
+        ...process.env,
+        KVP_STAND_IN_ENDPOINT: host.endpoint,
+        KVP_STAND_IN_USER: USER,
+        KVP_STAND_IN_PASSWORD: PASSWORD,
+        KVP_STAND_IN_CA: cert.certPath,
+      },
       onStderr: (line) => stderr.push(line),
     });
-    ws = new WsmanTransport(new WsmanClient({ endpoint: host.endpoint, auth: { kind: "ntlm", user: USER, password: PASSWORD }, ca: cert.cert }));
+    ws = new WsmanTransport(
+      new WsmanClient({
+        endpoint: host.endpoint,
+        auth: { kind: "ntlm", user: USER, password: PASSWORD },
+        ca: cert.cert,
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -512,7 +651,10 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
 
   // 127 plain items and one value of 3,000 characters stored in 3 parts: 130 items, 2 calls.
   const big = Array.from({ length: 3000 }, (_, i) => "abcdefghijklmnopqrstuvwxyz0123456789"[i % 36]).join("");
-  const records: KvpRecord[] = [...Array.from({ length: 127 }, (_, i) => ({ key: `bulk${i}`, value: `value ${i} ✓` })), { key: "Big", value: big }];
+  const records: KvpRecord[] = [
+    ...Array.from({ length: 127 }, (_, i) => ({ key: `bulk${i}`, value: `value ${i} ✓` })),
+    { key: "Big", value: big },
+  ];
 
   it("set of 130 items with --chunk: the same report, and the items land in the guest", async () => {
     const fromPs = await writeItems(ps, "ps01", records, { mode: "upsert", chunk: true });
@@ -559,7 +701,13 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
       const waited = await waitForJob(t, call.jobId!);
       const errors = await t.getJobErrors(call.jobId!);
       const scrub = <T>(value: T): T =>
-        JSON.parse(JSON.stringify(value).replaceAll(call.jobId!, "JOB").replaceAll(guidOf(vm), "GUID").replaceAll(`"${vm}"`, '"VM"').replaceAll(`\\"${vm}\\"`, '\\"VM\\"'));
+        JSON.parse(
+          JSON.stringify(value)
+            .replaceAll(call.jobId!, "JOB")
+            .replaceAll(guidOf(vm), "GUID")
+            .replaceAll(`"${vm}"`, '"VM"')
+            .replaceAll(`\\"${vm}\\"`, '\\"VM\\"'),
+        );
       return scrub({
         returnValue: call.returnValue,
         finished: waited.finished,
@@ -588,7 +736,9 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
   it("failures from the host come back as errors of each transport", async () => {
     const missing = await rejection(ps.getJob("NO-SUCH-JOB"));
     expect(isPowerShellBridgeError(missing, "host-error")).toBe(true);
-    expect(missing.message).toMatch(/^get Msvm_ConcreteJob failed on the host: Not found \(NotFound, HRESULT 0x80041002\)$/);
+    expect(missing.message).toMatch(
+      /^get Msvm_ConcreteJob failed on the host: Not found \(NotFound, HRESULT 0x80041002\)$/,
+    );
     expect(isWsmanError(await rejection(ws.getJob("NO-SUCH-JOB")))).toBe(true);
     const badQuery = await rejection(ps.queryVms("SELECT * FROM Msvm_NoSuchClass"));
     expect(badQuery.code).toBe("host-error");
@@ -601,7 +751,10 @@ describe("PowerShellTransport through the stand-in vs WsmanTransport, against hy
   it("calls: the same labels and counts, plus the bridge's Get of the VM per method call", () => {
     const p = ps.calls.snapshot();
     const w = ws.calls.snapshot();
-    const invokes = ["invoke AddKvpItems", "invoke ModifyKvpItems", "invoke RemoveKvpItems"].reduce((n, label) => n + (p[label] ?? 0), 0);
+    const invokes = ["invoke AddKvpItems", "invoke ModifyKvpItems", "invoke RemoveKvpItems"].reduce(
+      (n, label) => n + (p[label] ?? 0),
+      0,
+    );
     expect(p["get Msvm_ComputerSystem"]).toBe(invokes);
     // Job polls depend on how fast each job ran; GetErrorEx adds one Get of the job on the PowerShell side.
     expect(p["get Msvm_ConcreteJob"]).toBeGreaterThan(0);

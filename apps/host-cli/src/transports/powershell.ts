@@ -12,8 +12,24 @@
  * too. UNVERIFIED on a real host: tested against a stand-in process that speaks the protocol
  * on top of the simulator; the script itself is only parse-checked.
  */
-import { type CimInstance, type CimProperty, type WmiError, type WmiJob, decodeWmiErrors, errorFromInstance, jobFromInstance } from "@hyperv-kvp/kvp-core";
-import { CallCounter, type HyperVTransport, type KvpComponentInfo, type KvpMethod, type KvpSettingDataInfo, type MethodResult, type VmInfo } from "../transport.js";
+import {
+  type CimInstance,
+  type CimProperty,
+  type WmiError,
+  type WmiJob,
+  decodeWmiErrors,
+  errorFromInstance,
+  jobFromInstance,
+} from "@hyperv-kvp/kvp-core";
+import {
+  CallCounter,
+  type HyperVTransport,
+  type KvpComponentInfo,
+  type KvpMethod,
+  type KvpSettingDataInfo,
+  type MethodResult,
+  type VmInfo,
+} from "../transport.js";
 import { type BridgeScript, type SeaAssetSource, prepareBridgeScript } from "./bridge-script.js";
 import { BridgeProcess, type BridgeProcessOptions } from "./powershell-bridge.js";
 import {
@@ -34,7 +50,13 @@ import {
   stringsOf,
   textOf,
 } from "./powershell-protocol.js";
-import { type HyperVNamespace, V2_NAMESPACE, componentQuery, kvpSettingDataQuery, realizedSettingsQuery } from "./wsman.js";
+import {
+  type HyperVNamespace,
+  V2_NAMESPACE,
+  componentQuery,
+  kvpSettingDataQuery,
+  realizedSettingsQuery,
+} from "./wsman.js";
 
 export { type BridgeScript, type SeaAssetSource, bridgeScriptPath, prepareBridgeScript } from "./bridge-script.js";
 export {
@@ -42,7 +64,12 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_START_TIMEOUT_MS,
 } from "./powershell-bridge.js";
-export { type BridgeHello, PowerShellBridgeError, type PowerShellBridgeErrorCode, isPowerShellBridgeError } from "./powershell-protocol.js";
+export {
+  type BridgeHello,
+  PowerShellBridgeError,
+  type PowerShellBridgeErrorCode,
+  isPowerShellBridgeError,
+} from "./powershell-protocol.js";
 
 /** The job class kvp-host reads when the method named none. */
 const DEFAULT_JOB_CLASS = "Msvm_ConcreteJob";
@@ -89,7 +116,9 @@ export function bridgeArguments(scriptPath: string): string[] {
  * a pwsh 7 session does not look for its modules (CimCmdlets) among pwsh's, and each edition
  * computes its own default.
  */
-export function bridgeEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+export function bridgeEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) if (name.toLowerCase() !== "psmodulepath") out[name] = value;
   return out;
@@ -102,10 +131,17 @@ function hex32(n: number): string {
 }
 
 function hostError(label: string, failure: BridgeFailure): PowerShellBridgeError {
-  const details = [failure.nativeErrorCode, failure.hresult === undefined ? undefined : `HRESULT ${hex32(failure.hresult)}`].filter((d) => d !== undefined);
+  const details = [
+    failure.nativeErrorCode,
+    failure.hresult === undefined ? undefined : `HRESULT ${hex32(failure.hresult)}`,
+  ].filter((d) => d !== undefined);
   const message = failure.message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
   const hint = failure.kind === "access-denied" ? "; run kvp-host as an administrator of the Hyper-V host" : "";
-  return new PowerShellBridgeError("host-error", `${label} failed on the host: ${message}${details.length > 0 ? ` (${details.join(", ")})` : ""}${hint}`, failure);
+  return new PowerShellBridgeError(
+    "host-error",
+    `${label} failed on the host: ${message}${details.length > 0 ? ` (${details.join(", ")})` : ""}${hint}`,
+    failure,
+  );
 }
 
 function unreadable(message: string): PowerShellBridgeError {
@@ -123,7 +159,8 @@ export function toCimInstance(instance: ReadInstance): CimInstance {
     if (value === null) properties.push({ name, type: "string", value: null });
     else if (Array.isArray(value)) {
       const texts = (value as readonly ReadValue[]).map(textOf);
-      if (texts.every((t) => t !== undefined)) properties.push({ name, type: "string", array: true, value: texts as string[] });
+      if (texts.every((t) => t !== undefined))
+        properties.push({ name, type: "string", array: true, value: texts as string[] });
     } else {
       const text = textOf(value as ReadValue);
       if (text !== undefined) properties.push({ name, type: "string", value: text });
@@ -171,8 +208,12 @@ export class PowerShellTransport implements HyperVTransport {
         ? undefined
         : options.scriptPath !== undefined
           ? { path: options.scriptPath, temporary: false, dispose: async () => undefined }
-          : await prepareBridgeScript({ ...("sea" in options ? { sea: options.sea } : {}), ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }) });
-    const args = fixedArgs ?? (typeof options.args === "function" ? options.args(script!.path) : bridgeArguments(script!.path));
+          : await prepareBridgeScript({
+              ...("sea" in options ? { sea: options.sea } : {}),
+              ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
+            });
+    const args =
+      fixedArgs ?? (typeof options.args === "function" ? options.args(script!.path) : bridgeArguments(script!.path));
     const processOptions: BridgeProcessOptions = {
       command,
       args,
@@ -244,7 +285,11 @@ export class PowerShellTransport implements HyperVTransport {
       const id = textOf(propertyOf(instance, "Name"));
       if (id === undefined) throw unreadable("an Msvm_ComputerSystem instance has no Name");
       const state = integerOf(propertyOf(instance, "EnabledState"));
-      return { id, name: textOf(propertyOf(instance, "ElementName")) ?? "", ...(state === undefined ? {} : { enabledState: state }) };
+      return {
+        id,
+        name: textOf(propertyOf(instance, "ElementName")) ?? "",
+        ...(state === undefined ? {} : { enabledState: state }),
+      };
     });
   }
 
@@ -279,21 +324,38 @@ export class PowerShellTransport implements HyperVTransport {
   }
 
   async invokeKvpMethod(method: KvpMethod, vmId: string, dataItems: readonly string[]): Promise<MethodResult> {
-    const result = readInvokeKvpResult(await this.call(`invoke ${method}`, { op: "invokeKvp", namespace: this.namespace, method, vmId, dataItems: [...dataItems] }));
+    const result = readInvokeKvpResult(
+      await this.call(`invoke ${method}`, {
+        op: "invokeKvp",
+        namespace: this.namespace,
+        method,
+        vmId,
+        dataItems: [...dataItems],
+      }),
+    );
     if (result.job !== null) this.jobClasses.set(result.job.instanceId, result.job.className);
     return { returnValue: result.returnValue, ...(result.job === null ? {} : { jobId: result.job.instanceId }) };
   }
 
   async getJob(instanceId: string): Promise<WmiJob> {
     const className = this.jobClasses.get(instanceId) ?? DEFAULT_JOB_CLASS;
-    const result = await this.call("get Msvm_ConcreteJob", { op: "get", namespace: this.namespace, className, keys: { InstanceID: instanceId } });
+    const result = await this.call("get Msvm_ConcreteJob", {
+      op: "get",
+      namespace: this.namespace,
+      className,
+      keys: { InstanceID: instanceId },
+    });
     return jobFromInstance(toCimInstance(readInstance(result)));
   }
 
   async getJobErrors(instanceId: string): Promise<WmiError[]> {
     const className = this.jobClasses.get(instanceId) ?? DEFAULT_JOB_CLASS;
-    const result = readJobErrorsResult(await this.call("invoke GetErrorEx", { op: "jobErrors", namespace: this.namespace, className, instanceId }));
-    return result.errors.map((entry) => (typeof entry === "string" ? decodeWmiErrors([entry])[0]! : errorFromInstance(toCimInstance(entry))));
+    const result = readJobErrorsResult(
+      await this.call("invoke GetErrorEx", { op: "jobErrors", namespace: this.namespace, className, instanceId }),
+    );
+    return result.errors.map((entry) =>
+      typeof entry === "string" ? decodeWmiErrors([entry])[0]! : errorFromInstance(toCimInstance(entry)),
+    );
   }
 
   /**

@@ -1,6 +1,11 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type SelfSignedCertificate, type WmiCluster, makeSelfSignedCertificate, startWmiCluster } from "@hyperv-kvp/hyperv-sim";
+import {
+  type SelfSignedCertificate,
+  type WmiCluster,
+  makeSelfSignedCertificate,
+  startWmiCluster,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { type WsmanSelector, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
 import {
@@ -48,10 +53,20 @@ function instance(className: string, properties: Record<string, string | string[
 type Sent =
   | { op: "enumerate"; resourceUri: string; wql: string }
   | { op: "get"; resourceUri: string; selectors: readonly WsmanSelector[] }
-  | { op: "invoke"; resourceUri: string; method: string; selectors: readonly WsmanSelector[]; parameters: ParameterInput<WsmanParameter> };
+  | {
+      op: "invoke";
+      resourceUri: string;
+      method: string;
+      selectors: readonly WsmanSelector[];
+      parameters: ParameterInput<WsmanParameter>;
+    };
 
 /** Records what the transport asks of WsmanClient and answers from `replies`. */
-function recordingClient(replies: { enumerate?: (wql: string) => WsmanInstance[]; invoke?: (method: string) => InvokeResult; get?: () => WsmanInstance }) {
+function recordingClient(replies: {
+  enumerate?: (wql: string) => WsmanInstance[];
+  invoke?: (method: string) => InvokeResult;
+  get?: () => WsmanInstance;
+}) {
   const sent: Sent[] = [];
   const client: WsmanClientLike = {
     enumerate: async (resourceUri, wql) => {
@@ -100,14 +115,34 @@ describe("WsmanTransport requests", () => {
     const { client, sent } = recordingClient({
       enumerate: (wql) =>
         wql.includes("Msvm_KvpExchangeComponent WHERE")
-          ? [instance("Msvm_KvpExchangeComponent", { GuestExchangeItems: guest, GuestIntrinsicExchangeItems: null, OperationalStatus: ["2", "6"] })]
+          ? [
+              instance("Msvm_KvpExchangeComponent", {
+                GuestExchangeItems: guest,
+                GuestIntrinsicExchangeItems: null,
+                OperationalStatus: ["2", "6"],
+              }),
+            ]
           : wql.includes("ResultClass=Msvm_VirtualSystemSettingData")
             ? [instance("Msvm_VirtualSystemSettingData", { InstanceID: `Microsoft:${VM}` })]
-            : [instance("Msvm_KvpExchangeComponentSettingData", { HostExchangeItems: [guest, guest], DisableHostKVPItems: "false" })],
+            : [
+                instance("Msvm_KvpExchangeComponentSettingData", {
+                  HostExchangeItems: [guest, guest],
+                  DisableHostKVPItems: "false",
+                }),
+              ],
     });
     const t = new WsmanTransport(client);
-    expect(await t.getKvpComponent(VM)).toEqual({ guestItems: [guest], intrinsicItems: [], operationalStatus: [2, 6], statusDescriptions: [] });
-    expect(await t.getKvpSettingData(VM)).toEqual({ hostItems: [guest, guest], hostOnlyItems: [], disableHostKvpItems: false });
+    expect(await t.getKvpComponent(VM)).toEqual({
+      guestItems: [guest],
+      intrinsicItems: [],
+      operationalStatus: [2, 6],
+      statusDescriptions: [],
+    });
+    expect(await t.getKvpSettingData(VM)).toEqual({
+      hostItems: [guest, guest],
+      hostOnlyItems: [],
+      disableHostKvpItems: false,
+    });
     await t.getKvpSettingData(VM);
     expect(sent.map((s) => (s as { wql: string }).wql)).toEqual([
       `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName="${VM}"`,
@@ -120,20 +155,45 @@ describe("WsmanTransport requests", () => {
   });
 
   it("invokes AddKvpItems on the service with TargetSystem as an EPR and DataItems repeated, escaped", async () => {
-    const jobEpr = { address: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous", resourceUri: `${V2}/Msvm_ConcreteJob`, selectors: [{ name: "InstanceID", value: "JOB-1" }] };
+    const jobEpr = {
+      address: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
+      resourceUri: `${V2}/Msvm_ConcreteJob`,
+      selectors: [{ name: "InstanceID", value: "JOB-1" }],
+    };
     const { client, sent } = recordingClient({
       enumerate: () => [service],
       // A real reply, built and parsed by wsman, so the Job EPR goes through the parser.
-      invoke: (method) => parseInvokeResponse(buildInvokeResponse({ resourceUri: `${V2}/Msvm_VirtualSystemManagementService`, method, returnValue: 4096, outputs: { Job: jobEpr } }), method),
+      invoke: (method) =>
+        parseInvokeResponse(
+          buildInvokeResponse({
+            resourceUri: `${V2}/Msvm_VirtualSystemManagementService`,
+            method,
+            returnValue: 4096,
+            outputs: { Job: jobEpr },
+          }),
+          method,
+        ),
       get: () => instance("Msvm_ConcreteJob", { InstanceID: "JOB-1", JobState: "7", ErrorCode: "0" }),
     });
     const t = new WsmanTransport(client);
-    const items = [encodeKvpItem({ name: "a&b", data: "<x>", source: "host" }), encodeKvpItem({ name: "c", data: "", source: "host" })];
+    const items = [
+      encodeKvpItem({ name: "a&b", data: "<x>", source: "host" }),
+      encodeKvpItem({ name: "c", data: "", source: "host" }),
+    ];
     expect(await t.invokeKvpMethod("AddKvpItems", VM, items)).toEqual({ returnValue: 4096, jobId: "JOB-1" });
     const call = sent[1] as Extract<Sent, { op: "invoke" }>;
     expect(sent[0]).toMatchObject({ op: "enumerate", wql: "SELECT * FROM Msvm_VirtualSystemManagementService" });
-    const soap = buildInvokeRequest({ to: TO, resourceUri: call.resourceUri, method: call.method, selectors: call.selectors, parameters: call.parameters, messageId: "uuid:1" });
-    expect(soap).toContain(`<a:Action s:mustUnderstand="true">${V2}/Msvm_VirtualSystemManagementService/AddKvpItems</a:Action>`);
+    const soap = buildInvokeRequest({
+      to: TO,
+      resourceUri: call.resourceUri,
+      method: call.method,
+      selectors: call.selectors,
+      parameters: call.parameters,
+      messageId: "uuid:1",
+    });
+    expect(soap).toContain(
+      `<a:Action s:mustUnderstand="true">${V2}/Msvm_VirtualSystemManagementService/AddKvpItems</a:Action>`,
+    );
     expect(soap).toContain(
       '<w:SelectorSet><w:Selector Name="CreationClassName">Msvm_VirtualSystemManagementService</w:Selector><w:Selector Name="Name">vmms</w:Selector>' +
         '<w:Selector Name="SystemCreationClassName">Msvm_ComputerSystem</w:Selector><w:Selector Name="SystemName">HV01</w:Selector></w:SelectorSet>',
@@ -151,12 +211,17 @@ describe("WsmanTransport requests", () => {
     // The job is read at the EPR's resource URI with its InstanceID selector.
     expect(await t.getJob("JOB-1")).toMatchObject({ instanceId: "JOB-1", jobState: 7, errorCode: 0 });
     const get = sent[2] as Extract<Sent, { op: "get" }>;
-    expect(buildGetRequest({ to: TO, resourceUri: get.resourceUri, selectors: get.selectors, messageId: "uuid:1" })).toContain(
-      `<w:ResourceURI s:mustUnderstand="true">${V2}/Msvm_ConcreteJob</w:ResourceURI>`,
-    );
+    expect(
+      buildGetRequest({ to: TO, resourceUri: get.resourceUri, selectors: get.selectors, messageId: "uuid:1" }),
+    ).toContain(`<w:ResourceURI s:mustUnderstand="true">${V2}/Msvm_ConcreteJob</w:ResourceURI>`);
     expect(get.selectors).toEqual([{ name: "InstanceID", value: "JOB-1" }]);
     await t.invokeKvpMethod("ModifyKvpItems", VM, items);
-    expect(t.calls.snapshot()).toEqual({ "query Msvm_VirtualSystemManagementService": 1, "invoke AddKvpItems": 1, "get Msvm_ConcreteJob": 1, "invoke ModifyKvpItems": 1 });
+    expect(t.calls.snapshot()).toEqual({
+      "query Msvm_VirtualSystemManagementService": 1,
+      "invoke AddKvpItems": 1,
+      "get Msvm_ConcreteJob": 1,
+      "invoke ModifyKvpItems": 1,
+    });
     expect(V2_ENUMERATION_URI).toBe(`${V2}/*`);
   });
 
@@ -164,7 +229,9 @@ describe("WsmanTransport requests", () => {
     const error =
       '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
     const { client } = recordingClient({ invoke: () => ({ returnValue: 0, outputs: new Map([["Errors", [error]]]) }) });
-    expect(await new WsmanTransport(client).getJobErrors("JOB-1")).toMatchObject([{ className: "Msvm_Error", message: "The key exists." }]);
+    expect(await new WsmanTransport(client).getJobErrors("JOB-1")).toMatchObject([
+      { className: "Msvm_Error", message: "The key exists." },
+    ]);
   });
 });
 
@@ -178,7 +245,10 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
 
   it("sends every request to the cluster namespace: WQL, the service, TargetSystem and the job", async () => {
     const { client, sent } = recordingClient({
-      enumerate: (wql) => (wql.includes("Msvm_VirtualSystemManagementService") ? [clusterService] : [instance("Msvm_ComputerSystem", { Name: VM, ElementName: "web01" })]),
+      enumerate: (wql) =>
+        wql.includes("Msvm_VirtualSystemManagementService")
+          ? [clusterService]
+          : [instance("Msvm_ComputerSystem", { Name: VM, ElementName: "web01" })],
       // A reply without a Job EPR, so the job is read at the namespace's own Msvm_ConcreteJob.
       invoke: () => ({ returnValue: 4096, jobInstanceId: "JOB-2", outputs: new Map() }),
       get: () => instance("Msvm_ConcreteJob", { InstanceID: "JOB-2", JobState: "7", ErrorCode: "0" }),
@@ -186,13 +256,29 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
     const t = new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster });
     expect(t.namespace).toBe("root/HyperVCluster/v2");
     await t.queryVms(vmsByNameQuery("web01"));
-    expect(await t.invokeKvpMethod("AddKvpItems", VM, [encodeKvpItem({ name: "a", data: "1", source: "host" })])).toEqual({ returnValue: 4096, jobId: "JOB-2" });
+    expect(
+      await t.invokeKvpMethod("AddKvpItems", VM, [encodeKvpItem({ name: "a", data: "1", source: "host" })]),
+    ).toEqual({ returnValue: 4096, jobId: "JOB-2" });
     await t.getJob("JOB-2");
-    expect(sent.map((s) => s.resourceUri)).toEqual([`${CLU}/*`, `${CLU}/*`, `${CLU}/Msvm_VirtualSystemManagementService`, `${CLU}/Msvm_ConcreteJob`]);
+    expect(sent.map((s) => s.resourceUri)).toEqual([
+      `${CLU}/*`,
+      `${CLU}/*`,
+      `${CLU}/Msvm_VirtualSystemManagementService`,
+      `${CLU}/Msvm_ConcreteJob`,
+    ]);
     const call = sent[2] as Extract<Sent, { op: "invoke" }>;
-    const soap = buildInvokeRequest({ to: TO, resourceUri: call.resourceUri, method: call.method, selectors: call.selectors, parameters: call.parameters, messageId: "uuid:1" });
+    const soap = buildInvokeRequest({
+      to: TO,
+      resourceUri: call.resourceUri,
+      method: call.method,
+      selectors: call.selectors,
+      parameters: call.parameters,
+      messageId: "uuid:1",
+    });
     expect(soap).toContain('<w:Selector Name="SystemName">HVCLU01</w:Selector>');
-    expect(soap).toContain(`<w:ResourceURI>${CLU}/Msvm_ComputerSystem</w:ResourceURI><w:SelectorSet><w:Selector Name="CreationClassName">Msvm_ComputerSystem</w:Selector>`);
+    expect(soap).toContain(
+      `<w:ResourceURI>${CLU}/Msvm_ComputerSystem</w:ResourceURI><w:SelectorSet><w:Selector Name="CreationClassName">Msvm_ComputerSystem</w:Selector>`,
+    );
     expect(enumerationUriOf(HYPERV_NAMESPACES.cluster)).toBe(`${CLU}/*`);
     // The default stays the host's own namespace.
     expect(new WsmanTransport(client).namespace).toBe("root/virtualization/v2");
@@ -200,21 +286,33 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
 
   it("refuses a namespace it does not know", () => {
     const { client } = recordingClient({});
-    expect(() => new WsmanTransport(client, { namespace: "root/cimv2" as HyperVNamespace })).toThrow(/invalid namespace "root\/cimv2"/);
+    expect(() => new WsmanTransport(client, { namespace: "root/cimv2" as HyperVNamespace })).toThrow(
+      /invalid namespace "root\/cimv2"/,
+    );
   });
 
   it("says, with a cluster's refusal to read KVP classes, that Microsoft does not list them there", async () => {
-    const refusal = new WsmanError("fault", "WS-Management fault: invalid class", { fault: { code: "s:Sender", subcode: "w:CannotProcessFilter", reason: "invalid class", detail: "" } });
+    const refusal = new WsmanError("fault", "WS-Management fault: invalid class", {
+      fault: { code: "s:Sender", subcode: "w:CannotProcessFilter", reason: "invalid class", detail: "" },
+    });
     const { client } = recordingClient({
       enumerate: () => {
         throw refusal;
       },
     });
-    const error = await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster }).getKvpComponent(VM).catch((e: unknown) => e);
+    const error = await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster })
+      .getKvpComponent(VM)
+      .catch((e: unknown) => e);
     expect(isWsmanError(error, "fault") && error.fault?.subcode).toBe("w:CannotProcessFilter");
-    expect((error as Error).message).toMatch(/Msvm_KvpExchangeComponent is not among the classes Microsoft documents for root\/HyperVCluster\/v2; read the VM's KVP items from the node that runs it/);
+    expect((error as Error).message).toMatch(
+      /Msvm_KvpExchangeComponent is not among the classes Microsoft documents for root\/HyperVCluster\/v2; read the VM's KVP items from the node that runs it/,
+    );
     // Other refusals, and the host's namespace, pass through as they are.
-    expect(await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster }).queryVms("SELECT 1").catch((e: unknown) => e)).toBe(refusal);
+    expect(
+      await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster })
+        .queryVms("SELECT 1")
+        .catch((e: unknown) => e),
+    ).toBe(refusal);
     expect(await new WsmanTransport(client).getKvpComponent(VM).catch((e: unknown) => e)).toBe(refusal);
   });
 });
@@ -232,7 +330,12 @@ describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-nod
   const noWait = { sleep: async () => {} };
 
   function connect(endpoint: string, namespace: HyperVNamespace): WsmanTransport {
-    const client = new WsmanClient({ endpoint, ca: cert.cert, timeoutMs: 10_000, auth: { kind: "ntlm", user: "Administrator", password: PASSWORD } });
+    const client = new WsmanClient({
+      endpoint,
+      ca: cert.cert,
+      timeoutMs: 10_000,
+      auth: { kind: "ntlm", user: "Administrator", password: PASSWORD },
+    });
     const transport = new WsmanTransport(client, { namespace });
     transports.push(transport);
     return transport;
@@ -240,7 +343,9 @@ describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-nod
 
   function pool0(vmName: string): Map<string, string> {
     const dir = cluster.vms.find((v) => v.name === vmName)!.poolDir;
-    return new Map(decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+    return new Map(
+      decodePool(new Uint8Array(readFileSync(join(dir, poolFileName(0))))).records.map((r) => [r.key, r.value]),
+    );
   }
 
   beforeAll(async () => {
@@ -266,9 +371,22 @@ describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-nod
   it("vms lists the VMs of every node; set, list and get reach a VM on the other node", async () => {
     const t = connect(cluster.clusterEndpoint, HYPERV_NAMESPACES.cluster);
     expect((await vms(t)).map((v) => v.name)).toEqual(["db01", "web01", "web02"]);
-    const report = await writeItems(t, "web02", [{ key: "Role", value: "web" }, { key: "Tier", value: "front" }], { mode: "upsert", ...noWait });
+    const report = await writeItems(
+      t,
+      "web02",
+      [
+        { key: "Role", value: "web" },
+        { key: "Tier", value: "front" },
+      ],
+      { mode: "upsert", ...noWait },
+    );
     expect(report.added).toEqual(["Role", "Tier"]);
-    expect(pool0("web02")).toEqual(new Map([["Role", "web"], ["Tier", "front"]]));
+    expect(pool0("web02")).toEqual(
+      new Map([
+        ["Role", "web"],
+        ["Tier", "front"],
+      ]),
+    );
     expect((await list(t, "web02", { source: "host" })).items).toEqual([
       { source: "host", key: "Role", value: "web" },
       { source: "host", key: "Tier", value: "front" },
@@ -288,14 +406,22 @@ describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-nod
 
     await cluster.migrateVm(cluster.vms.find((v) => v.name === "web01")!.guid, "HV02");
 
-    expect((await list(viaCluster, "web01", { source: "host" })).items).toEqual([{ source: "host", key: "Role", value: "web" }]);
-    const report = await writeItems(viaCluster, "web01", [{ key: "Role", value: "web-v2" }], { mode: "upsert", ...noWait });
+    expect((await list(viaCluster, "web01", { source: "host" })).items).toEqual([
+      { source: "host", key: "Role", value: "web" },
+    ]);
+    const report = await writeItems(viaCluster, "web01", [{ key: "Role", value: "web-v2" }], {
+      mode: "upsert",
+      ...noWait,
+    });
     expect(report.modified).toEqual(["Role"]);
     expect(pool0("web01")).toEqual(new Map([["Role", "web-v2"]]));
     // The node it left no longer runs it; the node it joined does.
     const lost = await resolveVm(viaHv01, "web01").catch((e: unknown) => e);
     expect(isHostCliError(lost, "not-found")).toBe(true);
     expect((await vms(viaHv01)).map((v) => v.name)).toEqual(["db01"]);
-    expect((await vms(connect(cluster.endpointOf("HV02"), HYPERV_NAMESPACES.host))).map((v) => v.name)).toEqual(["web01", "web02"]);
+    expect((await vms(connect(cluster.endpointOf("HV02"), HYPERV_NAMESPACES.host))).map((v) => v.name)).toEqual([
+      "web01",
+      "web02",
+    ]);
   });
 });

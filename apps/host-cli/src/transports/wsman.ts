@@ -29,7 +29,16 @@ import {
   pathToEpr,
   wqlString,
 } from "@hyperv-kvp/kvp-core";
-import { type InvokeResult, type ParameterInput, type WsmanInstance, type WsmanParameter, type WsmanValue, WsmanError, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
+import {
+  type InvokeResult,
+  type ParameterInput,
+  type WsmanInstance,
+  type WsmanParameter,
+  type WsmanValue,
+  WsmanError,
+  isWsmanError,
+  valueAsArray,
+} from "@hyperv-kvp/wsman";
 import {
   CallCounter,
   type HyperVTransport,
@@ -94,7 +103,10 @@ export function realizedSettingsQuery(vmId: string): string {
 
 /** WQL: the KVP setting data among the components of the settings `settingsInstanceId`. */
 export function kvpSettingDataQuery(settingsInstanceId: string): string {
-  const path = formatWmiPath({ className: "Msvm_VirtualSystemSettingData", keys: [{ name: "InstanceID", type: "string", value: settingsInstanceId }] });
+  const path = formatWmiPath({
+    className: "Msvm_VirtualSystemSettingData",
+    keys: [{ name: "InstanceID", type: "string", value: settingsInstanceId }],
+  });
   return `ASSOCIATORS OF {${path}} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData`;
 }
 
@@ -108,7 +120,12 @@ export const SERVICE_KEYS = ["CreationClassName", "Name", "SystemCreationClassNa
 export type WsmanClientLike = {
   get(resourceUri: string, selectors: readonly WsmanSelector[]): Promise<WsmanInstance>;
   enumerate(resourceUri: string, wql: string): Promise<WsmanInstance[]>;
-  invoke(resourceUri: string, method: string, selectors: readonly WsmanSelector[], parameters: ParameterInput<WsmanParameter>): Promise<InvokeResult>;
+  invoke(
+    resourceUri: string,
+    method: string,
+    selectors: readonly WsmanSelector[],
+    parameters: ParameterInput<WsmanParameter>,
+  ): Promise<InvokeResult>;
   close(): void;
 };
 
@@ -166,7 +183,10 @@ export class WsmanTransport implements HyperVTransport {
   ) {
     const namespace = options.namespace ?? V2_NAMESPACE;
     if (!Object.values(HYPERV_NAMESPACES).includes(namespace)) {
-      throw new WsmanError("invalid-argument", `invalid namespace ${JSON.stringify(namespace)}: ${Object.values(HYPERV_NAMESPACES).join(" or ")}`);
+      throw new WsmanError(
+        "invalid-argument",
+        `invalid namespace ${JSON.stringify(namespace)}: ${Object.values(HYPERV_NAMESPACES).join(" or ")}`,
+      );
     }
     this.namespace = namespace;
     this.enumerationUri = enumerationUriOf(namespace);
@@ -178,7 +198,11 @@ export class WsmanTransport implements HyperVTransport {
       return await this.client.enumerate(this.enumerationUri, wql);
     } catch (error) {
       // A real cluster may not serve these classes (see the module doc): say so with its refusal.
-      if (this.namespace === HYPERV_NAMESPACES.cluster && isWsmanError(error, "fault") && CLUSTER_UNLISTED_READS.includes(label)) {
+      if (
+        this.namespace === HYPERV_NAMESPACES.cluster &&
+        isWsmanError(error, "fault") &&
+        CLUSTER_UNLISTED_READS.includes(label)
+      ) {
         throw new WsmanError(
           "fault",
           `${error.message} (${label} is not among the classes Microsoft documents for ${this.namespace}; read the VM's KVP items from the node that runs it, in ${V2_NAMESPACE})`,
@@ -195,7 +219,11 @@ export class WsmanTransport implements HyperVTransport {
       const id = text(instance, "Name");
       if (id === undefined) throw invalid("an Msvm_ComputerSystem instance has no Name");
       const state = Number(text(instance, "EnabledState"));
-      return { id, name: text(instance, "ElementName") ?? "", ...(Number.isSafeInteger(state) ? { enabledState: state } : {}) };
+      return {
+        id,
+        name: text(instance, "ElementName") ?? "",
+        ...(Number.isSafeInteger(state) ? { enabledState: state } : {}),
+      };
     });
   }
 
@@ -251,9 +279,18 @@ export class WsmanTransport implements HyperVTransport {
       ["DataItems", [...dataItems]],
     ]);
     this.calls.count(`invoke ${method}`);
-    const result = await this.client.invoke(resourceUriOf(MANAGEMENT_SERVICE, this.namespace), method, selectors, parameters);
-    if (result.jobInstanceId !== undefined && result.job !== undefined) this.jobUris.set(result.jobInstanceId, result.job.resourceUri);
-    return { returnValue: result.returnValue, ...(result.jobInstanceId === undefined ? {} : { jobId: result.jobInstanceId }) };
+    const result = await this.client.invoke(
+      resourceUriOf(MANAGEMENT_SERVICE, this.namespace),
+      method,
+      selectors,
+      parameters,
+    );
+    if (result.jobInstanceId !== undefined && result.job !== undefined)
+      this.jobUris.set(result.jobInstanceId, result.job.resourceUri);
+    return {
+      returnValue: result.returnValue,
+      ...(result.jobInstanceId === undefined ? {} : { jobId: result.jobInstanceId }),
+    };
   }
 
   private jobUri(instanceId: string): string {
@@ -268,7 +305,12 @@ export class WsmanTransport implements HyperVTransport {
 
   async getJobErrors(instanceId: string): Promise<WmiError[]> {
     this.calls.count("invoke GetErrorEx");
-    const result = await this.client.invoke(this.jobUri(instanceId), "GetErrorEx", [{ name: "InstanceID", value: instanceId }], {});
+    const result = await this.client.invoke(
+      this.jobUri(instanceId),
+      "GetErrorEx",
+      [{ name: "InstanceID", value: instanceId }],
+      {},
+    );
     const errors = result.outputs.get("Errors");
     if (errors === undefined || errors === null || (typeof errors === "object" && !Array.isArray(errors))) return [];
     return decodeWmiErrors(valueAsArray(errors as string | readonly string[]));

@@ -74,7 +74,12 @@ export async function check(options: CheckOptions): Promise<PoolCheck[]> {
         : undefined;
       const report = await checkPoolFile(target, access);
       const { problems } = reassembleRecords(await chunkCandidates(target, access));
-      const chunks = problems.map((p) => ({ key: p.key, reason: p.reason, message: p.message, indexes: p.records.map((r) => r.index) }));
+      const chunks = problems.map((p) => ({
+        key: p.key,
+        reason: p.reason,
+        message: p.message,
+        indexes: p.records.map((r) => r.index),
+      }));
       results.push({ ...base, report, ...(repairs ? { repairs } : {}), chunks });
     } catch (error) {
       if (!isPoolFileError(error)) throw error;

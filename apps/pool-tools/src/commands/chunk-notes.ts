@@ -10,7 +10,9 @@ export const MAX_CHUNK_NOTES = 20;
 export function chunkNotes(pool: number, problems: readonly ChunkProblem<DecodedRecord>[]): string[] {
   const notes = problems.slice(0, MAX_CHUNK_NOTES).map((p) => `pool ${pool}: ${p.message} (${recordsText(p)})`);
   if (problems.length > MAX_CHUNK_NOTES) {
-    notes.push(`pool ${pool}: ${problems.length - MAX_CHUNK_NOTES} more chunked value(s) shown as stored (kvp-pool check --pool ${pool} lists them)`);
+    notes.push(
+      `pool ${pool}: ${problems.length - MAX_CHUNK_NOTES} more chunked value(s) shown as stored (kvp-pool check --pool ${pool} lists them)`,
+    );
   }
   return notes;
 }
@@ -31,7 +33,9 @@ export function recordsText(problem: ChunkProblem<DecodedRecord>): string {
 export function watchChunkNotes(pool: number, problems: readonly ChunkProblem<DecodedRecord>[]): string[] {
   const notes = problems.slice(0, MAX_CHUNK_NOTES).map((p) => `pool ${pool}: ${watchProblemText(p)}`);
   if (problems.length > MAX_CHUNK_NOTES) {
-    notes.push(`pool ${pool}: ${problems.length - MAX_CHUNK_NOTES} more chunked value problem(s) (kvp-pool check --pool ${pool} lists them)`);
+    notes.push(
+      `pool ${pool}: ${problems.length - MAX_CHUNK_NOTES} more chunked value problem(s) (kvp-pool check --pool ${pool} lists them)`,
+    );
   }
   return notes;
 }

@@ -50,8 +50,14 @@ export async function del(key: string, options: DeleteCommandOptions): Promise<D
     );
   }
   if (removed.length === 0) {
-    const part = !options.raw && parseChunkKey(key) ? " (that names one part of a chunked value: delete --raw deletes it alone)" : "";
-    throw new CliError("not-found", `no key ${JSON.stringify(key)} in pool ${options.pool.number} (${options.pool.name}) ${target.path}${part}`);
+    const part =
+      !options.raw && parseChunkKey(key)
+        ? " (that names one part of a chunked value: delete --raw deletes it alone)"
+        : "";
+    throw new CliError(
+      "not-found",
+      `no key ${JSON.stringify(key)} in pool ${options.pool.number} (${options.pool.name}) ${target.path}${part}`,
+    );
   }
   return removed;
 }

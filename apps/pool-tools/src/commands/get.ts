@@ -48,12 +48,15 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
     target,
     (record) => {
       const part = parseChunkKey(record.key);
-      if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record)) relevant.push(record);
+      if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record))
+        relevant.push(record);
     },
     access,
   );
   const { records, problems } = reassembleRecords(relevant);
-  const found = records.find((r) => matches({ key: r.key, value: r.value, ...(r.record ? { keyValidUtf8: r.record.keyValidUtf8 } : {}) }));
+  const found = records.find((r) =>
+    matches({ key: r.key, value: r.value, ...(r.record ? { keyValidUtf8: r.record.keyValidUtf8 } : {}) }),
+  );
   if (found?.record) return stored(found.record);
   if (found?.parts) {
     return {
@@ -69,5 +72,10 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
 }
 
 function stored(record: DecodedRecord): GotRecord {
-  return { index: record.index, key: record.key, value: record.value, ...(record.validUtf8 ? {} : { validUtf8: false as const }) };
+  return {
+    index: record.index,
+    key: record.key,
+    value: record.value,
+    ...(record.validUtf8 ? {} : { validUtf8: false as const }),
+  };
 }

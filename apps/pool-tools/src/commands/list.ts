@@ -96,7 +96,13 @@ export async function list(options: ListOptions): Promise<ListResult> {
       const content = await readPool(target, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       if (options.raw) {
         for (const r of content.records) {
-          records.push({ ...base, index: r.index, key: r.key, value: r.value, ...(r.validUtf8 ? {} : { validUtf8: false }) });
+          records.push({
+            ...base,
+            index: r.index,
+            key: r.key,
+            value: r.value,
+            ...(r.validUtf8 ? {} : { validUtf8: false }),
+          });
         }
       } else {
         const logical = reassembleRecords(content.records);
@@ -105,13 +111,21 @@ export async function list(options: ListOptions): Promise<ListResult> {
             const { index, validUtf8 } = r.record;
             records.push({ ...base, index, key: r.key, value: r.value, ...(validUtf8 ? {} : { validUtf8: false }) });
           } else {
-            records.push({ ...base, index: Math.min(...r.parts.map((p) => p.index)), key: r.key, value: r.value, parts: r.parts.length });
+            records.push({
+              ...base,
+              index: Math.min(...r.parts.map((p) => p.index)),
+              key: r.key,
+              value: r.value,
+              parts: r.parts.length,
+            });
           }
         }
         chunkProblems.push(...chunkNotes(pool.number, logical.problems));
       }
       if (content.trailingBytes > 0) {
-        notes.push(`pool ${pool.number}: ${content.trailingBytes} trailing bytes after the last whole record were ignored (kvp-pool check --pool ${pool.number})`);
+        notes.push(
+          `pool ${pool.number}: ${content.trailingBytes} trailing bytes after the last whole record were ignored (kvp-pool check --pool ${pool.number})`,
+        );
       }
     } catch (error) {
       if (!isPoolFileError(error)) throw error;

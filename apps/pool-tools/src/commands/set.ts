@@ -1,5 +1,11 @@
 import { type KvpRecord, type PoolInfo, parseChunkKey } from "@hyperv-kvp/kvp-core";
-import { type LogicalSetOutcome, type SetOutcome, poolTarget, setLogicalValues, setRecords } from "@hyperv-kvp/pool-file";
+import {
+  type LogicalSetOutcome,
+  type SetOutcome,
+  poolTarget,
+  setLogicalValues,
+  setRecords,
+} from "@hyperv-kvp/pool-file";
 import type { CommonOptions } from "./pool-option.js";
 
 /** Options of `kvp-pool set`. */

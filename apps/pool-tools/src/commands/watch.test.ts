@@ -60,7 +60,13 @@ async function start(raw = false) {
   return { events, notes, problems, done };
 }
 
-const row = (e: WatchEvent) => [e.type, e.key, "value" in e ? e.value : null, "previous" in e ? e.previous : null, "parts" in e ? e.parts : null];
+const row = (e: WatchEvent) => [
+  e.type,
+  e.key,
+  "value" in e ? e.value : null,
+  "previous" in e ? e.previous : null,
+  "parts" in e ? e.parts : null,
+];
 
 describe("kvp-pool watch", () => {
   it("reports a chunked value as its key, once, when its parts are whole; never a part or a half-written value", async () => {
@@ -74,7 +80,16 @@ describe("kvp-pool watch", () => {
     await set("report#3/3", "C");
     await until(() => w.events.length === 1, "the reassembled value");
     expect(w.events).toEqual([
-      { time: NOW.toISOString(), pool: 1, poolName: "guest", type: "added", key: "report", value: "AABBC", index: 0, parts: 3 },
+      {
+        time: NOW.toISOString(),
+        pool: 1,
+        poolName: "guest",
+        type: "added",
+        key: "report",
+        value: "AABBC",
+        index: 0,
+        parts: 3,
+      },
     ]);
 
     // Rewritten under one lock as a plain value, then as a new split: one change each.
@@ -98,7 +113,9 @@ describe("kvp-pool watch", () => {
       ["added", "other", "1", null, null],
       ["removed", "report", null, long, null],
     ]);
-    expect(w.notes[1]).toMatch(/^pool 1: "report" is split into 2 parts but part\(s\) 2 are missing \(record 0\); until its parts are whole or all gone, watch reports no change of "report"$/);
+    expect(w.notes[1]).toMatch(
+      /^pool 1: "report" is split into 2 parts but part\(s\) 2 are missing \(record 0\); until its parts are whole or all gone, watch reports no change of "report"$/,
+    );
     expect(w.problems).toEqual([]);
   });
 

@@ -54,7 +54,12 @@ describeWithRealDaemon("chunked values through the real hv_kvp_daemon", () => {
 
       // Deleting the logical key removes every part; the host sees only the rest.
       expectExit(await kvpAsync(dir, ["delete", "report"]), 0);
-      expect((await host.enumerate(1)).records).toEqual(whole([{ key: "before", value: "1" }, { key: "after", value: "2" }]));
+      expect((await host.enumerate(1)).records).toEqual(
+        whole([
+          { key: "before", value: "1" },
+          { key: "after", value: "2" },
+        ]),
+      );
     },
     TEST_TIMEOUT_MS,
   );
@@ -72,17 +77,32 @@ describeWithRealDaemon("chunked values through the real hv_kvp_daemon", () => {
       let stderr = "";
       watch.child.stdout?.on("data", (s: string) => (stdout += s));
       watch.child.stderr?.on("data", (s: string) => (stderr += s));
-      const events = () => stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+      const events = () =>
+        stdout
+          .split("\n")
+          .filter((line) => line !== "")
+          .map((line) => JSON.parse(line));
       await waitFor(() => stderr.includes("watching"), "the watch to start");
 
       // The first part alone: a note, no event.
       expect(await host.set(0, parts[0]!.key, parts[0]!.value)).toBe(HvStatus.OK);
       await waitFor(() => stderr.includes("are missing"), "the note on the missing parts");
-      expect(stderr).toMatch(/kvp-pool: note: pool 0: "userdata" is split into 3 parts but part\(s\) 2, 3 are missing \(record 0\); until its parts are whole or all gone, watch reports no change of "userdata"\n/);
+      expect(stderr).toMatch(
+        /kvp-pool: note: pool 0: "userdata" is split into 3 parts but part\(s\) 2, 3 are missing \(record 0\); until its parts are whole or all gone, watch reports no change of "userdata"\n/,
+      );
       for (const part of parts.slice(1)) expect(await host.set(0, part.key, part.value)).toBe(HvStatus.OK);
       await waitFor(() => events().length === 1, "the reassembled value");
       expect(events()).toEqual([
-        { time: expect.any(String), pool: 0, poolName: "external", type: "added", key: "userdata", value, index: 0, parts: 3 },
+        {
+          time: expect.any(String),
+          pool: 0,
+          poolName: "external",
+          type: "added",
+          key: "userdata",
+          value,
+          index: 0,
+          parts: 3,
+        },
       ]);
 
       // The host removes the items one by one: one removal, when the last part is gone.

@@ -35,100 +35,104 @@ function valueFor(w: number, k: number, r: number): string {
 }
 
 describeWithRealDaemon("kvp-pool writers racing each other and the real hv_kvp_daemon", () => {
-  it(
-    `${WRITERS} writer processes × ${ROUNDS} rounds under host SET/ENUMERATE traffic: no torn record, no lost update`,
-    async () => {
-      const host = await startRealHost();
-      const dir = host.poolDir;
-      const written = new Map<string, Set<string>>();
-      const remember = (k: string, v: string) => {
-        const values = written.get(k) ?? new Set<string>();
-        written.set(k, values);
-        values.add(v);
-      };
-      for (let w = 0; w < WRITERS; w++) {
-        const keys = w === 0 ? SINGLE_SET_KEYS : KEYS_PER_WRITER;
-        for (let k = 0; k < keys; k++) for (let r = 0; r < ROUNDS; r++) remember(key(w, k), valueFor(w, k, r));
-      }
+  it(`${WRITERS} writer processes × ${ROUNDS} rounds under host SET/ENUMERATE traffic: no torn record, no lost update`, async () => {
+    const host = await startRealHost();
+    const dir = host.poolDir;
+    const written = new Map<string, Set<string>>();
+    const remember = (k: string, v: string) => {
+      const values = written.get(k) ?? new Set<string>();
+      written.set(k, values);
+      values.add(v);
+    };
+    for (let w = 0; w < WRITERS; w++) {
+      const keys = w === 0 ? SINGLE_SET_KEYS : KEYS_PER_WRITER;
+      for (let k = 0; k < keys; k++) for (let r = 0; r < ROUNDS; r++) remember(key(w, k), valueFor(w, k, r));
+    }
 
-      const writer = async (w: number) => {
-        for (let r = 0; r < ROUNDS; r++) {
-          if (w === 0) {
-            for (let k = 0; k < SINGLE_SET_KEYS; k++) {
-              expectExit(await kvpAsync(dir, ["--timeout", "20000", "set", key(w, k), valueFor(w, k, r)]), 0);
-            }
-            continue;
+    const writer = async (w: number) => {
+      for (let r = 0; r < ROUNDS; r++) {
+        if (w === 0) {
+          for (let k = 0; k < SINGLE_SET_KEYS; k++) {
+            expectExit(await kvpAsync(dir, ["--timeout", "20000", "set", key(w, k), valueFor(w, k, r)]), 0);
           }
-          // A JSON batch on stdin: values hold no newline issues and order is kept.
-          const batch = Object.fromEntries(Array.from({ length: KEYS_PER_WRITER }, (_, k) => [key(w, k), valueFor(w, k, r)]));
-          expectExit(await kvpAsync(dir, ["--timeout", "20000", "set", "--from-file", "-"], { input: JSON.stringify(batch) }), 0);
+          continue;
         }
-      };
+        // A JSON batch on stdin: values hold no newline issues and order is kept.
+        const batch = Object.fromEntries(
+          Array.from({ length: KEYS_PER_WRITER }, (_, k) => [key(w, k), valueFor(w, k, r)]),
+        );
+        expectExit(
+          await kvpAsync(dir, ["--timeout", "20000", "set", "--from-file", "-"], { input: JSON.stringify(batch) }),
+          0,
+        );
+      }
+    };
 
-      let writing = true;
-      let hostRounds = 0;
-      const hostValues = new Map<string, string>();
-      const hammer = async () => {
-        while (writing) {
-          const k = `host-${hostRounds % 5}`;
-          const v = `host round ${hostRounds} ${"ß".repeat(hostRounds % 300)}`;
-          expect(await host.set(0, k, v)).toBe(HvStatus.OK);
-          hostValues.set(k, v);
-          // Every record the host sees is whole: a key some writer used, a value it wrote.
-          const seen = await host.enumerate(1);
-          expect(seen.status).toBe(HvStatus.CONT);
-          const keys = new Set<string>();
-          for (const record of seen.records) {
-            expect(record.truncated).toBe(false);
-            expect(written.get(record.key)?.has(record.value), `host saw ${record.key} = ${record.value.slice(0, 40)}…`).toBe(true);
-            expect(keys.has(record.key), `duplicate ${record.key}`).toBe(false);
-            keys.add(record.key);
-          }
-          hostRounds++;
+    let writing = true;
+    let hostRounds = 0;
+    const hostValues = new Map<string, string>();
+    const hammer = async () => {
+      while (writing) {
+        const k = `host-${hostRounds % 5}`;
+        const v = `host round ${hostRounds} ${"ß".repeat(hostRounds % 300)}`;
+        expect(await host.set(0, k, v)).toBe(HvStatus.OK);
+        hostValues.set(k, v);
+        // Every record the host sees is whole: a key some writer used, a value it wrote.
+        const seen = await host.enumerate(1);
+        expect(seen.status).toBe(HvStatus.CONT);
+        const keys = new Set<string>();
+        for (const record of seen.records) {
+          expect(record.truncated).toBe(false);
+          expect(
+            written.get(record.key)?.has(record.value),
+            `host saw ${record.key} = ${record.value.slice(0, 40)}…`,
+          ).toBe(true);
+          expect(keys.has(record.key), `duplicate ${record.key}`).toBe(false);
+          keys.add(record.key);
         }
-      };
-
-      const hammering = hammer();
-      try {
-        await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
-      } finally {
-        writing = false;
-        await hammering;
+        hostRounds++;
       }
-      expect(hostRounds).toBeGreaterThan(0);
+    };
 
-      // Final state: every key once, with the value of its last round.
-      const expected = new Map<string, string>();
-      for (let w = 0; w < WRITERS; w++) {
-        const keys = w === 0 ? SINGLE_SET_KEYS : KEYS_PER_WRITER;
-        for (let k = 0; k < keys; k++) expected.set(key(w, k), valueFor(w, k, ROUNDS - 1));
-      }
-      const listed = pairs(await listJsonAsync(dir, 1));
-      expect(listed).toHaveLength(expected.size);
-      expect(new Map(listed.map((r) => [r.key, r.value]))).toEqual(expected);
-      // Writers' first batches are appended in whatever order they won the lock; each
-      // writer's own keys stay in its order.
-      for (let w = 1; w < WRITERS; w++) {
-        const mine = listed.filter((r) => r.key.startsWith(`w${w}-`)).map((r) => r.key);
-        expect(mine).toEqual(Array.from({ length: KEYS_PER_WRITER }, (_, k) => key(w, k)));
-      }
+    const hammering = hammer();
+    try {
+      await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
+    } finally {
+      writing = false;
+      await hammering;
+    }
+    expect(hostRounds).toBeGreaterThan(0);
 
-      // The raw file: whole, terminated, valid records only.
-      const raw = expectWholeRecords(readPoolBytes(dir, 1));
-      expect(raw.fragment).toBe(0);
-      expect(pairs(raw.records)).toEqual(listed);
+    // Final state: every key once, with the value of its last round.
+    const expected = new Map<string, string>();
+    for (let w = 0; w < WRITERS; w++) {
+      const keys = w === 0 ? SINGLE_SET_KEYS : KEYS_PER_WRITER;
+      for (let k = 0; k < keys; k++) expected.set(key(w, k), valueFor(w, k, ROUNDS - 1));
+    }
+    const listed = pairs(await listJsonAsync(dir, 1));
+    expect(listed).toHaveLength(expected.size);
+    expect(new Map(listed.map((r) => [r.key, r.value]))).toEqual(expected);
+    // Writers' first batches are appended in whatever order they won the lock; each
+    // writer's own keys stay in its order.
+    for (let w = 1; w < WRITERS; w++) {
+      const mine = listed.filter((r) => r.key.startsWith(`w${w}-`)).map((r) => r.key);
+      expect(mine).toEqual(Array.from({ length: KEYS_PER_WRITER }, (_, k) => key(w, k)));
+    }
 
-      // The host sees the same, and the host's own pool 0 writes all landed.
-      const seen = await host.enumerate(1);
-      expect(seen.status).toBe(HvStatus.CONT);
-      expect(seen.records).toEqual(whole(listed));
-      expect(new Map(pairs(await listJsonAsync(dir, 0)).map((r) => [r.key, r.value]))).toEqual(hostValues);
+    // The raw file: whole, terminated, valid records only.
+    const raw = expectWholeRecords(readPoolBytes(dir, 1));
+    expect(raw.fragment).toBe(0);
+    expect(pairs(raw.records)).toEqual(listed);
 
-      const check = expectExit(await kvpAsync(dir, ["check", "--all-pools", "--json"]), 0);
-      for (const result of JSON.parse(check.stdout)) {
-        expect(result.report, `pool ${result.pool}`).toMatchObject({ errors: 0, warnings: 0 });
-      }
-    },
-    60_000,
-  );
+    // The host sees the same, and the host's own pool 0 writes all landed.
+    const seen = await host.enumerate(1);
+    expect(seen.status).toBe(HvStatus.CONT);
+    expect(seen.records).toEqual(whole(listed));
+    expect(new Map(pairs(await listJsonAsync(dir, 0)).map((r) => [r.key, r.value]))).toEqual(hostValues);
+
+    const check = expectExit(await kvpAsync(dir, ["check", "--all-pools", "--json"]), 0);
+    for (const result of JSON.parse(check.stdout)) {
+      expect(result.report, `pool ${result.pool}`).toMatchObject({ errors: 0, warnings: 0 });
+    }
+  }, 60_000);
 });

@@ -145,155 +145,157 @@ async function startBehindLock(dir: string, args: readonly string[], delayMs: nu
 const same = (a: readonly Pair[], b: readonly Pair[]) => JSON.stringify(pairs(a)) === JSON.stringify(pairs(b));
 
 describeWithRealDaemon("kvp-pool killed mid-write beside the real hv_kvp_daemon", () => {
-  it(
-    `${ITERATIONS} SIGKILLed set/delete batches leave whole records, old-or-new values and a usable store`,
-    async () => {
-      const random = seededRandom(0x6b76_7030);
-      const host = await startRealHost();
-      const dir = host.poolDir;
-      const work = tempDir("crash");
-      /** Every value ever handed to a writer, by key. */
-      const written = new Map<string, Set<string>>();
-      const anyWritten = new Set<string>();
-      const remember = (batch: readonly Pair[]) => {
-        for (const { key, value } of batch) {
-          if (!written.has(key)) written.set(key, new Set());
-          written.get(key)!.add(value);
-          anyWritten.add(value);
+  it(`${ITERATIONS} SIGKILLed set/delete batches leave whole records, old-or-new values and a usable store`, async () => {
+    const random = seededRandom(0x6b76_7030);
+    const host = await startRealHost();
+    const dir = host.poolDir;
+    const work = tempDir("crash");
+    /** Every value ever handed to a writer, by key. */
+    const written = new Map<string, Set<string>>();
+    const anyWritten = new Set<string>();
+    const remember = (batch: readonly Pair[]) => {
+      for (const { key, value } of batch) {
+        if (!written.has(key)) written.set(key, new Set());
+        written.get(key)!.add(value);
+        anyWritten.add(value);
+      }
+    };
+    let fresh = 0;
+    const newKey = () => `key-${String(fresh++).padStart(4, "0")}-${"é".repeat(fresh % 5)}`;
+
+    const initial = Array.from({ length: INITIAL_RECORDS }, () => {
+      const key = newKey();
+      return { key, value: drawValue(random, key) };
+    });
+    remember(initial);
+    const seedFile = join(work, "seed.json");
+    writeFileSync(seedFile, JSON.stringify(Object.fromEntries(initial.map((r) => [r.key, r.value]))));
+    expectExit(await kvpAsync(dir, ["set", "--from-file", seedFile]), 0);
+    let model: Pair[] = initial;
+    const outcomes = { completed: 0, before: 0, after: 0, between: 0 };
+    const leftovers = { cutValues: 0, duplicates: 0, emptyKeys: 0, fragments: 0 };
+
+    for (let iteration = 0; iteration < ITERATIONS; iteration++) {
+      const context = `iteration ${iteration}`;
+      // The operation: a big batch (changes to a third of the keys, some appends) or a delete
+      // near the front, which moves nearly every record.
+      let args: string[];
+      let expected: Pair[];
+      const isDelete = random() < 0.4 && model.length > 10;
+      if (isDelete) {
+        const candidates = model.slice(0, 10).filter((r) => r.key !== "");
+        const key = candidates[Math.floor(random() * candidates.length)]!.key;
+        args = ["delete", key];
+        expected = applyDelete(model, key);
+      } else {
+        const keys = [...new Set(model.map((r) => r.key).filter((k) => k !== ""))];
+        const batch: Pair[] = keys
+          .filter(() => random() < 0.35)
+          .map((key) => ({ key, value: drawValue(random, `${key}@${iteration}`) }));
+        for (let n = Math.floor(random() * 4); n > 0; n--) {
+          const key = newKey();
+          batch.push({ key, value: drawValue(random, key) });
         }
-      };
-      let fresh = 0;
-      const newKey = () => `key-${String(fresh++).padStart(4, "0")}-${"é".repeat(fresh % 5)}`;
-
-      const initial = Array.from({ length: INITIAL_RECORDS }, () => {
-        const key = newKey();
-        return { key, value: drawValue(random, key) };
-      });
-      remember(initial);
-      const seedFile = join(work, "seed.json");
-      writeFileSync(seedFile, JSON.stringify(Object.fromEntries(initial.map((r) => [r.key, r.value]))));
-      expectExit(await kvpAsync(dir, ["set", "--from-file", seedFile]), 0);
-      let model: Pair[] = initial;
-      const outcomes = { completed: 0, before: 0, after: 0, between: 0 };
-      const leftovers = { cutValues: 0, duplicates: 0, emptyKeys: 0, fragments: 0 };
-
-      for (let iteration = 0; iteration < ITERATIONS; iteration++) {
-        const context = `iteration ${iteration}`;
-        // The operation: a big batch (changes to a third of the keys, some appends) or a delete
-        // near the front, which moves nearly every record.
-        let args: string[];
-        let expected: Pair[];
-        const isDelete = random() < 0.4 && model.length > 10;
-        if (isDelete) {
-          const candidates = model.slice(0, 10).filter((r) => r.key !== "");
-          const key = candidates[Math.floor(random() * candidates.length)]!.key;
-          args = ["delete", key];
-          expected = applyDelete(model, key);
-        } else {
-          const keys = [...new Set(model.map((r) => r.key).filter((k) => k !== ""))];
-          const batch: Pair[] = keys.filter(() => random() < 0.35).map((key) => ({ key, value: drawValue(random, `${key}@${iteration}`) }));
-          for (let n = Math.floor(random() * 4); n > 0; n--) {
-            const key = newKey();
-            batch.push({ key, value: drawValue(random, key) });
-          }
-          remember(batch);
-          const file = join(work, `batch-${iteration}.json`);
-          writeFileSync(file, JSON.stringify(Object.fromEntries(batch.map((r) => [r.key, r.value]))));
-          args = ["set", "--from-file", file];
-          expected = applySet(model, batch);
-        }
-
-        // Kill it. A random delay after the start would mostly miss the few milliseconds of
-        // writing, so two times in three we hold the pool's lock while the process starts,
-        // release it, spin until the process has the lock, and kill it a random fraction of
-        // a few milliseconds later: inside its reads and writes.
-        const gated = iteration % 3 !== 2;
-        const run = gated ? await startBehindLock(dir, args, random() * KILL_WINDOW_MS) : startKvp(dir, ["--timeout", "20000", ...args]);
-        if (!gated) await sleep(random() * 200);
-        run.child.kill("SIGKILL");
-        const result = await run.done;
-
-        // Whatever happened: whole, terminated, valid records (and perhaps a fragment).
-        const bytes = readPoolBytes(dir, 1);
-        const { records, fragment } = expectWholeRecords(bytes);
-        const now = pairs(records);
-        const firstIndex = new Map<string, number>();
-        for (const [i, r] of records.entries()) if (!firstIndex.has(r.key)) firstIndex.set(r.key, i);
-        for (const [i, r] of records.entries()) {
-          const cuts = (values: Iterable<string>) => [...values].map((v) => provisionalCut(v, i));
-          if (r.key === "") {
-            // A key emptied before its record was replaced: left only by a killed delete.
-            leftovers.emptyKeys++;
-            expect(anyWritten.has(r.value) || cuts(anyWritten).includes(r.value), `${context}: record ${i}`).toBe(true);
-            continue;
-          }
-          // Every record, the first with its key (what lookups find) or a leftover copy: a value
-          // some writer wrote for this key, or its provisional cut.
-          const mine = written.get(r.key);
-          expect(mine, `${context}: unknown key ${r.key} at ${i}`).toBeDefined();
-          const exact = mine!.has(r.value);
-          const ok = exact || cuts(mine!).includes(r.value);
-          expect(ok, `${context}: record ${i} ${r.key} = ${r.value.slice(0, 60)}… was never written for it`).toBe(true);
-          if (!exact) leftovers.cutValues++;
-          if (firstIndex.get(r.key) !== i) leftovers.duplicates++;
-        }
-        expect(anomalies(now), `${context}: duplicates appear only after a killed delete`).toBeLessThanOrEqual(
-          anomalies(model) + (isDelete && result.signal === "SIGKILL" ? 1 : 0),
-        );
-        if (fragment > 0) {
-          expect(isDelete, `${context}: only a cut-short append leaves a fragment`).toBe(false);
-          leftovers.fragments++;
-        }
-
-        if (result.signal === null) {
-          // It finished before the kill: exactly the expected state.
-          expectExit(result, 0);
-          expect(now, context).toEqual(pairs(expected));
-          expect(fragment).toBe(0);
-          outcomes.completed++;
-        } else {
-          expect(result.signal).toBe("SIGKILL");
-          if (same(now, model) && fragment === 0) outcomes.before++;
-          else if (same(now, expected) && fragment === 0) outcomes.after++;
-          else outcomes.between++;
-        }
-        model = now;
-        // What is there now is the "old" value of the next run, cut values included.
-        remember(now);
-
-        // check agrees: no errors; at most a fragment, duplicates, empty keys.
-        const check = await kvpAsync(dir, ["check", "--json"]);
-        expect(check.status === 0 || check.status === 1, `${context}: check exit ${check.status}: ${check.stderr}`).toBe(true);
-        const report = JSON.parse(check.stdout)[0].report;
-        expect(report.errors, context).toBe(0);
-        for (const d of report.diagnostics) {
-          expect(["trailing-fragment", "duplicate-key", "empty-key", "garbage-after-nul"], context).toContain(d.code);
-        }
-        expect(report.trailingBytes).toBe(fragment);
-
-        // The host reads it all through the real daemon (which ignores a fragment).
-        const seen = await host.enumerate(1);
-        expect(seen.status, context).toBe(HvStatus.CONT);
-        expect(seen.records, context).toEqual(whole(model));
-
-        // And the store stays usable: a set (which drops any fragment) and a get.
-        const probe = `probe ${iteration} ✓`;
-        expectExit(await kvpAsync(dir, ["set", "probe", probe]), 0);
-        expect(expectExit(await kvpAsync(dir, ["get", "probe"]), 0).stdout).toBe(`${probe}\n`);
-        remember([{ key: "probe", value: probe }]);
-        model = applySet(model, [{ key: "probe", value: probe }]);
-        expect(readPoolBytes(dir, 1).length, context).toBe(model.length * RECORD_BYTES);
+        remember(batch);
+        const file = join(work, `batch-${iteration}.json`);
+        writeFileSync(file, JSON.stringify(Object.fromEntries(batch.map((r) => [r.key, r.value]))));
+        args = ["set", "--from-file", file];
+        expected = applySet(model, batch);
       }
 
-      const seen = await host.enumerate(1);
-      expect(seen.records).toEqual(whole(model));
-      // How the kills fell (timing varies from run to run; reported, not asserted).
-      console.info(
-        `crash test: ${ITERATIONS} runs: ${outcomes.completed} finished before the kill, killed ${outcomes.before} before writing, ` +
-          `${outcomes.after} after writing, ${outcomes.between} in between; left behind: ${leftovers.cutValues} cut values, ` +
-          `${leftovers.duplicates} duplicates, ${leftovers.emptyKeys} emptied keys, ${leftovers.fragments} fragments (counted after each kill)`,
+      // Kill it. A random delay after the start would mostly miss the few milliseconds of
+      // writing, so two times in three we hold the pool's lock while the process starts,
+      // release it, spin until the process has the lock, and kill it a random fraction of
+      // a few milliseconds later: inside its reads and writes.
+      const gated = iteration % 3 !== 2;
+      const run = gated
+        ? await startBehindLock(dir, args, random() * KILL_WINDOW_MS)
+        : startKvp(dir, ["--timeout", "20000", ...args]);
+      if (!gated) await sleep(random() * 200);
+      run.child.kill("SIGKILL");
+      const result = await run.done;
+
+      // Whatever happened: whole, terminated, valid records (and perhaps a fragment).
+      const bytes = readPoolBytes(dir, 1);
+      const { records, fragment } = expectWholeRecords(bytes);
+      const now = pairs(records);
+      const firstIndex = new Map<string, number>();
+      for (const [i, r] of records.entries()) if (!firstIndex.has(r.key)) firstIndex.set(r.key, i);
+      for (const [i, r] of records.entries()) {
+        const cuts = (values: Iterable<string>) => [...values].map((v) => provisionalCut(v, i));
+        if (r.key === "") {
+          // A key emptied before its record was replaced: left only by a killed delete.
+          leftovers.emptyKeys++;
+          expect(anyWritten.has(r.value) || cuts(anyWritten).includes(r.value), `${context}: record ${i}`).toBe(true);
+          continue;
+        }
+        // Every record, the first with its key (what lookups find) or a leftover copy: a value
+        // some writer wrote for this key, or its provisional cut.
+        const mine = written.get(r.key);
+        expect(mine, `${context}: unknown key ${r.key} at ${i}`).toBeDefined();
+        const exact = mine!.has(r.value);
+        const ok = exact || cuts(mine!).includes(r.value);
+        expect(ok, `${context}: record ${i} ${r.key} = ${r.value.slice(0, 60)}… was never written for it`).toBe(true);
+        if (!exact) leftovers.cutValues++;
+        if (firstIndex.get(r.key) !== i) leftovers.duplicates++;
+      }
+      expect(anomalies(now), `${context}: duplicates appear only after a killed delete`).toBeLessThanOrEqual(
+        anomalies(model) + (isDelete && result.signal === "SIGKILL" ? 1 : 0),
       );
-    },
-    90_000,
-  );
+      if (fragment > 0) {
+        expect(isDelete, `${context}: only a cut-short append leaves a fragment`).toBe(false);
+        leftovers.fragments++;
+      }
+
+      if (result.signal === null) {
+        // It finished before the kill: exactly the expected state.
+        expectExit(result, 0);
+        expect(now, context).toEqual(pairs(expected));
+        expect(fragment).toBe(0);
+        outcomes.completed++;
+      } else {
+        expect(result.signal).toBe("SIGKILL");
+        if (same(now, model) && fragment === 0) outcomes.before++;
+        else if (same(now, expected) && fragment === 0) outcomes.after++;
+        else outcomes.between++;
+      }
+      model = now;
+      // What is there now is the "old" value of the next run, cut values included.
+      remember(now);
+
+      // check agrees: no errors; at most a fragment, duplicates, empty keys.
+      const check = await kvpAsync(dir, ["check", "--json"]);
+      expect(check.status === 0 || check.status === 1, `${context}: check exit ${check.status}: ${check.stderr}`).toBe(
+        true,
+      );
+      const report = JSON.parse(check.stdout)[0].report;
+      expect(report.errors, context).toBe(0);
+      for (const d of report.diagnostics) {
+        expect(["trailing-fragment", "duplicate-key", "empty-key", "garbage-after-nul"], context).toContain(d.code);
+      }
+      expect(report.trailingBytes).toBe(fragment);
+
+      // The host reads it all through the real daemon (which ignores a fragment).
+      const seen = await host.enumerate(1);
+      expect(seen.status, context).toBe(HvStatus.CONT);
+      expect(seen.records, context).toEqual(whole(model));
+
+      // And the store stays usable: a set (which drops any fragment) and a get.
+      const probe = `probe ${iteration} ✓`;
+      expectExit(await kvpAsync(dir, ["set", "probe", probe]), 0);
+      expect(expectExit(await kvpAsync(dir, ["get", "probe"]), 0).stdout).toBe(`${probe}\n`);
+      remember([{ key: "probe", value: probe }]);
+      model = applySet(model, [{ key: "probe", value: probe }]);
+      expect(readPoolBytes(dir, 1).length, context).toBe(model.length * RECORD_BYTES);
+    }
+
+    const seen = await host.enumerate(1);
+    expect(seen.records).toEqual(whole(model));
+    // How the kills fell (timing varies from run to run; reported, not asserted).
+    console.info(
+      `crash test: ${ITERATIONS} runs: ${outcomes.completed} finished before the kill, killed ${outcomes.before} before writing, ` +
+        `${outcomes.after} after writing, ${outcomes.between} in between; left behind: ${leftovers.cutValues} cut values, ` +
+        `${leftovers.duplicates} duplicates, ${leftovers.emptyKeys} emptied keys, ${leftovers.fragments} fragments (counted after each kill)`,
+    );
+  }, 90_000);
 });

@@ -81,10 +81,22 @@ describeWithRealDaemon("guest → host through the real hv_kvp_daemon", () => {
         // [key, value, what the host receives]
         { key: "k".repeat(511), value: "511-byte key", host: { key: "k".repeat(254), value: "511-byte key" } },
         { key: "ascii-2047", value: "v".repeat(2047), host: { key: "ascii-2047", value: "v".repeat(1022) } },
-        { key: "two-byte-2047", value: `${"é".repeat(1023)}x`, host: { key: "two-byte-2047", value: "é".repeat(1022) } },
+        {
+          key: "two-byte-2047",
+          value: `${"é".repeat(1023)}x`,
+          host: { key: "two-byte-2047", value: "é".repeat(1022) },
+        },
         // A surrogate pair that would straddle the cut is dropped whole: 253 units, not 254.
-        { key: `a${"🚀".repeat(127)}`, value: "pair at the key cut", host: { key: `a${"🚀".repeat(126)}`, value: "pair at the key cut" } },
-        { key: "pair-at-value-cut", value: `${"x".repeat(1021)}🚀tail`, host: { key: "pair-at-value-cut", value: "x".repeat(1021) } },
+        {
+          key: `a${"🚀".repeat(127)}`,
+          value: "pair at the key cut",
+          host: { key: `a${"🚀".repeat(126)}`, value: "pair at the key cut" },
+        },
+        {
+          key: "pair-at-value-cut",
+          value: `${"x".repeat(1021)}🚀tail`,
+          host: { key: "pair-at-value-cut", value: "x".repeat(1021) },
+        },
       ];
       for (const c of cases) {
         expect(bytes(c.key)).toBeLessThanOrEqual(511);
@@ -147,7 +159,8 @@ describeWithRealDaemon("guest → host through the real hv_kvp_daemon", () => {
 
       // A JSON batch on stdin: every tenth key changed (shorter and longer), three new ones.
       const changes: Record<string, string> = {};
-      for (let i = 0; i < 300; i += 10) changes[`batch-${String(i).padStart(3, "0")}`] = i % 20 ? "short" : "longer ✓ ".repeat(50);
+      for (let i = 0; i < 300; i += 10)
+        changes[`batch-${String(i).padStart(3, "0")}`] = i % 20 ? "short" : "longer ✓ ".repeat(50);
       Object.assign(changes, { "new-1": "one", "new-2": "two\nlines" });
       // "__proto__" is an ordinary key to kvp-pool (no prototype pollution); spelled out in the
       // JSON text, since no object literal can carry it as an own property.

@@ -4,7 +4,15 @@
 import { RECORD_BYTES, VALUE_FIELD_OFFSET } from "@hyperv-kvp/kvp-core";
 import { HvStatus } from "@hyperv-kvp/hyperv-sim";
 import { expect, it } from "vitest";
-import { describeWithRealDaemon, expectExit, kvp, listJson, pairs, readPoolBytes, startRealHost } from "./interop-support.js";
+import {
+  describeWithRealDaemon,
+  expectExit,
+  kvp,
+  listJson,
+  pairs,
+  readPoolBytes,
+  startRealHost,
+} from "./interop-support.js";
 
 const utf8 = new TextEncoder();
 const TEST_TIMEOUT_MS = 30_000;
@@ -41,7 +49,9 @@ describeWithRealDaemon("host → guest through the real hv_kvp_daemon", () => {
       // The tail is harmless: check says so only with --verbose (a note), and finds nothing wrong.
       const check = JSON.parse(expectExit(kvp(dir, ["check", "--pool", "0", "--json"]), 0).stdout);
       expect(check[0].report).toMatchObject({ records: items.length, errors: 0, warnings: 0 });
-      expect(check[0].report.diagnostics).toContainEqual(expect.objectContaining({ index: 0, code: "garbage-after-nul" }));
+      expect(check[0].report.diagnostics).toContainEqual(
+        expect.objectContaining({ index: 0, code: "garbage-after-nul" }),
+      );
 
       // DELETE in the middle: the daemon shifts the later records up, order kept.
       expect(await host.delete(0, "Grüße")).toBe(HvStatus.OK);
@@ -75,7 +85,11 @@ describeWithRealDaemon("host → guest through the real hv_kvp_daemon", () => {
       // Facts sent again (the guest service restarted) modify in place: same order, no duplicates.
       await host.sendHostFacts({ VirtualMachineName: "web01" });
       const resent = facts.map((f) =>
-        f.key === "VirtualMachineName" ? { ...f, value: "web01" } : f.key === "HostName" ? { ...f, value: "HV-HOST01" } : f,
+        f.key === "VirtualMachineName"
+          ? { ...f, value: "web01" }
+          : f.key === "HostName"
+            ? { ...f, value: "HV-HOST01" }
+            : f,
       );
       expect(pairs(listJson(host.poolDir, 3))).toEqual(resent);
       expectExit(kvp(host.poolDir, ["check", "--pool", "3"]), 0);

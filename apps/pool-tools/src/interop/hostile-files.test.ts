@@ -43,7 +43,10 @@ interface CheckJson {
   repairs?: { action: string; index: number }[];
 }
 
-function checkJson(dir: string, extra: string[] = []): { result: RunResult; report: CheckJson["report"]; repairs: CheckJson["repairs"] } {
+function checkJson(
+  dir: string,
+  extra: string[] = [],
+): { result: RunResult; report: CheckJson["report"]; repairs: CheckJson["repairs"] } {
   const result = kvp(dir, ["check", "--json", ...extra]);
   expect([0, 1], `check exit; stderr: ${result.stderr}`).toContain(result.status);
   expectCleanStderr(result.stderr);
@@ -81,15 +84,26 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
         { key: "t2", value: "v2" },
       ]);
       const people = expectExit(kvp(dir, ["list", "--pool", "1"]), 0);
-      expect(people.stderr).toMatch(/^kvp-pool: note: pool 1: 1000 trailing bytes after the last whole record were ignored/);
+      expect(people.stderr).toMatch(
+        /^kvp-pool: note: pool 1: 1000 trailing bytes after the last whole record were ignored/,
+      );
       expect(expectExit(kvp(dir, ["get", "t2"]), 0).stdout).toBe("v2\n");
       expect(expectExit(kvp(dir, ["get", "t3"]), 1).stderr).toMatch(/^kvp-pool: no key "t3" in pool 1/);
       const { result, report } = checkJson(dir);
       expect(result.status).toBe(1);
       expect(report).toMatchObject({ records: 2, trailingBytes: 1000, errors: 0, warnings: 1 });
-      expect(report.diagnostics).toEqual([expect.objectContaining({ code: "trailing-fragment", index: 2, count: 1000 })]);
+      expect(report.diagnostics).toEqual([
+        expect.objectContaining({ code: "trailing-fragment", index: 2, count: 1000 }),
+      ]);
       const seen = await host.enumerate(1);
-      expect(seen).toEqual({ records: whole([{ key: "t1", value: "v1" }, { key: "t2", value: "v2" }]), status: HvStatus.CONT, complete: true });
+      expect(seen).toEqual({
+        records: whole([
+          { key: "t1", value: "v1" },
+          { key: "t2", value: "v2" },
+        ]),
+        status: HvStatus.CONT,
+        complete: true,
+      });
 
       expectExit(kvp(dir, ["set", "t3", "v3"]), 0);
       expect(readPoolBytes(dir, 1).length).toBe(3 * RECORD_BYTES);
@@ -182,7 +196,9 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
         [3, "error"],
         [4, "error"],
       ]);
-      expect(report.diagnostics).toContainEqual(expect.objectContaining({ code: "hidden-from-host", index: 2, count: 4 }));
+      expect(report.diagnostics).toContainEqual(
+        expect.objectContaining({ code: "hidden-from-host", index: 2, count: 4 }),
+      );
       const seen = await host.enumerate(1);
       expect(seen).toEqual({ records: whole([{ key: "good", value: "1" }]), status: HvStatus.FAIL, complete: false });
       await expectHostAsPredicted(host);
@@ -256,9 +272,16 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
       expect(expectExit(kvp(dir, ["get", "after"]), 0).stdout).toBe("1\n");
       const { result, report } = checkJson(dir);
       expect(result.status).toBe(1);
-      expect(report.diagnostics).toEqual([expect.objectContaining({ code: "empty-key", severity: "warning", index: 0 })]);
+      expect(report.diagnostics).toEqual([
+        expect.objectContaining({ code: "empty-key", severity: "warning", index: 0 }),
+      ]);
       expect(kvp(dir, ["check"]).stdout).toMatch(/not a deletion/);
-      expect((await host.enumerate(1)).records).toEqual(whole([{ key: "", value: "" }, { key: "after", value: "1" }]));
+      expect((await host.enumerate(1)).records).toEqual(
+        whole([
+          { key: "", value: "" },
+          { key: "after", value: "1" },
+        ]),
+      );
 
       expect(checkJson(dir, ["--repair"]).repairs!.map((r) => r.action)).toEqual(["removed-empty-record"]);
       expect((await host.enumerate(1)).records).toEqual(whole([{ key: "after", value: "1" }]));
@@ -266,95 +289,108 @@ describeWithRealDaemon("hostile pool files, for kvp-pool and the real hv_kvp_dae
     TEST_TIMEOUT_MS,
   );
 
+  it("a 100 MB pool: get and check answer in bounded memory (peak RSS, getrusage), and the daemon reads the same records", async () => {
+    const host = await startRealHost();
+    const dir = host.poolDir;
+    const work = tempDir("big");
+    // Peak RSS of a kvp-pool process: getrusage(RUSAGE_SELF).ru_maxrss, as /usr/bin/time -f %M
+    // reports it, read by a preloaded script as the process exits; needs nothing installed.
+    const probe = join(work, "peak-rss.cjs");
+    writeFileSync(
+      probe,
+      'process.on("exit", () => require("node:fs").writeFileSync(process.env.KVP_TEST_RSS_FILE, String(process.resourceUsage().maxRSS)));\n',
+    );
+    const rssFile = join(work, "rss");
+    // Peak RSS includes V8's young-generation slack (up to 3 × 16 MiB of garbage not yet
+    // collected), which depends on allocation rate, not on what is kept. The growth check
+    // runs node with a 1 MiB semi-space so that it measures what the command retains; the
+    // size check runs node as users do.
+    const measured = (args: string[], retainedOnly = false) => {
+      const nodeArgs = ["--require", probe, ...(retainedOnly ? ["--max-semi-space-size=1"] : [])];
+      const result = kvp(dir, args, { nodeArgs, env: { KVP_TEST_RSS_FILE: rssFile } });
+      return { result, peakKiB: Number(readFileSync(rssFile, "utf8")) };
+    };
+
+    // Baseline: the same commands on a one-record pool.
+    writeFileSync(poolFile(dir, 1), rawRecord("first", "1"));
+    const baseline = Math.max(measured(["get", "first"], true).peakKiB, measured(["check"], true).peakKiB);
+
+    // 40,960 records = 100 MiB: one at each end, all-zero (sparse, where the file system
+    // allows) in between, so check has 40,958 findings to make and get must scan to the end.
+    const size = 100 * 1024 * 1024;
+    expect(size % RECORD_BYTES).toBe(0);
+    const fd = openSync(poolFile(dir, 1), "w");
+    try {
+      writeSync(fd, rawRecord("first", "1"), 0, RECORD_BYTES, 0);
+      writeSync(fd, rawRecord("needle", "found it"), 0, RECORD_BYTES, size - RECORD_BYTES);
+    } finally {
+      closeSync(fd);
+    }
+
+    const needle = measured(["get", "needle"]);
+    expect(expectExit(needle.result, 0).stdout).toBe("found it\n");
+    const check = measured(["check"]);
+    expectExit(check.result, 1);
+
+    // Bounded: what these retain stays well below the file's size (reading it whole would
+    // add at least 100 MiB), and even with V8's slack the whole process stays below it.
+    const fileKiB = size / 1024;
+    for (const [what, args, run] of [
+      ["get", ["get", "needle"], needle],
+      ["check", ["check"], check],
+    ] as const) {
+      const retained = measured([...args], true);
+      expect(
+        retained.peakKiB - baseline,
+        `${what}: peak ${retained.peakKiB} KiB, baseline ${baseline} KiB`,
+      ).toBeLessThan(fileKiB / 4);
+      expect(run.peakKiB, `${what}: peak ${run.peakKiB} KiB`).toBeLessThan(fileKiB);
+    }
+    // check lists a bounded number of findings and counts the rest.
+    expect(check.result.stdout).toMatch(
+      /^pool 1: not listed, only counted \(more of the same kind\): 39958 empty-key$/m,
+    );
+    expect(check.result.stdout).toMatch(/40960 record\(s\), 0 error\(s\), 40958 warning\(s\)$/m);
+    expectExit(kvp(dir, ["get", "absent"]), 1);
+
+    // The real daemon reads the same file: the first records, and the needle at the very end.
+    const seen = await host.enumerate(1, 2);
+    expect(seen.records).toEqual(
+      whole([
+        { key: "first", value: "1" },
+        { key: "", value: "" },
+      ]),
+    );
+    expect((await host.get(1, "needle")).status).toBe(HvStatus.OK);
+    expect((await host.get(1, "absent")).status).toBe(HvStatus.CONT);
+  }, 60_000);
+
   it(
-    "a 100 MB pool: get and check answer in bounded memory (peak RSS, getrusage), and the daemon reads the same records",
-    async () => {
-      const host = await startRealHost();
-      const dir = host.poolDir;
-      const work = tempDir("big");
-      // Peak RSS of a kvp-pool process: getrusage(RUSAGE_SELF).ru_maxrss, as /usr/bin/time -f %M
-      // reports it, read by a preloaded script as the process exits; needs nothing installed.
-      const probe = join(work, "peak-rss.cjs");
-      writeFileSync(
-        probe,
-        'process.on("exit", () => require("node:fs").writeFileSync(process.env.KVP_TEST_RSS_FILE, String(process.resourceUsage().maxRSS)));\n',
-      );
-      const rssFile = join(work, "rss");
-      // Peak RSS includes V8's young-generation slack (up to 3 × 16 MiB of garbage not yet
-      // collected), which depends on allocation rate, not on what is kept. The growth check
-      // runs node with a 1 MiB semi-space so that it measures what the command retains; the
-      // size check runs node as users do.
-      const measured = (args: string[], retainedOnly = false) => {
-        const nodeArgs = ["--require", probe, ...(retainedOnly ? ["--max-semi-space-size=1"] : [])];
-        const result = kvp(dir, args, { nodeArgs, env: { KVP_TEST_RSS_FILE: rssFile } });
-        return { result, peakKiB: Number(readFileSync(rssFile, "utf8")) };
-      };
-
-      // Baseline: the same commands on a one-record pool.
-      writeFileSync(poolFile(dir, 1), rawRecord("first", "1"));
-      const baseline = Math.max(measured(["get", "first"], true).peakKiB, measured(["check"], true).peakKiB);
-
-      // 40,960 records = 100 MiB: one at each end, all-zero (sparse, where the file system
-      // allows) in between, so check has 40,958 findings to make and get must scan to the end.
-      const size = 100 * 1024 * 1024;
-      expect(size % RECORD_BYTES).toBe(0);
-      const fd = openSync(poolFile(dir, 1), "w");
-      try {
-        writeSync(fd, rawRecord("first", "1"), 0, RECORD_BYTES, 0);
-        writeSync(fd, rawRecord("needle", "found it"), 0, RECORD_BYTES, size - RECORD_BYTES);
-      } finally {
-        closeSync(fd);
+    "not a pool file at all: a directory, a FIFO or a missing file gives exit 3 and one line, at once",
+    () => {
+      const dir = tempDir("odd");
+      for (const n of [0, 2, 3, 4]) writeFileSync(join(dir, `.kvp_pool_${n}`), "");
+      mkdirSync(join(dir, ".kvp_pool_1"));
+      for (const args of [["list", "--pool", "1"], ["get", "k"], ["check"], ["set", "k", "v"]]) {
+        const result = expectExit(kvp(dir, args), 3);
+        expect(`${result.stderr}${result.stdout}`).toMatch(/not a regular file \(a directory\)|EISDIR/);
       }
-
-      const needle = measured(["get", "needle"]);
-      expect(expectExit(needle.result, 0).stdout).toBe("found it\n");
-      const check = measured(["check"]);
-      expectExit(check.result, 1);
-
-      // Bounded: what these retain stays well below the file's size (reading it whole would
-      // add at least 100 MiB), and even with V8's slack the whole process stays below it.
-      const fileKiB = size / 1024;
-      for (const [what, args, run] of [
-        ["get", ["get", "needle"], needle],
-        ["check", ["check"], check],
-      ] as const) {
-        const retained = measured([...args], true);
-        expect(retained.peakKiB - baseline, `${what}: peak ${retained.peakKiB} KiB, baseline ${baseline} KiB`).toBeLessThan(fileKiB / 4);
-        expect(run.peakKiB, `${what}: peak ${run.peakKiB} KiB`).toBeLessThan(fileKiB);
+      rmSync(join(dir, ".kvp_pool_1"), { recursive: true });
+      // Opening a FIFO waits for a writer: kvp-pool must not (it used to hang here for good).
+      expect(spawnSync("mkfifo", [join(dir, ".kvp_pool_1")]).status).toBe(0);
+      for (const args of [["list", "--pool", "1"], ["get", "k"], ["check"], ["set", "k", "v"]]) {
+        const result = expectExit(kvp(dir, args), 3);
+        expect(`${result.stderr}${result.stdout}`).toMatch(/not a regular file \(a FIFO\)/);
       }
-      // check lists a bounded number of findings and counts the rest.
-      expect(check.result.stdout).toMatch(/^pool 1: not listed, only counted \(more of the same kind\): 39958 empty-key$/m);
-      expect(check.result.stdout).toMatch(/40960 record\(s\), 0 error\(s\), 40958 warning\(s\)$/m);
-      expectExit(kvp(dir, ["get", "absent"]), 1);
-
-      // The real daemon reads the same file: the first records, and the needle at the very end.
-      const seen = await host.enumerate(1, 2);
-      expect(seen.records).toEqual(whole([{ key: "first", value: "1" }, { key: "", value: "" }]));
-      expect((await host.get(1, "needle")).status).toBe(HvStatus.OK);
-      expect((await host.get(1, "absent")).status).toBe(HvStatus.CONT);
+      rmSync(join(dir, ".kvp_pool_1"));
+      for (const args of [
+        ["list", "--pool", "1"],
+        ["get", "k"],
+      ]) {
+        const result = expectExit(kvp(dir, args), 3);
+        expect(result.stderr).toMatch(/^kvp-pool: \S*\.kvp_pool_1 does not exist: hv_kvp_daemon seems absent/);
+      }
     },
-    60_000,
+    TEST_TIMEOUT_MS,
   );
-
-  it("not a pool file at all: a directory, a FIFO or a missing file gives exit 3 and one line, at once", () => {
-    const dir = tempDir("odd");
-    for (const n of [0, 2, 3, 4]) writeFileSync(join(dir, `.kvp_pool_${n}`), "");
-    mkdirSync(join(dir, ".kvp_pool_1"));
-    for (const args of [["list", "--pool", "1"], ["get", "k"], ["check"], ["set", "k", "v"]]) {
-      const result = expectExit(kvp(dir, args), 3);
-      expect(`${result.stderr}${result.stdout}`).toMatch(/not a regular file \(a directory\)|EISDIR/);
-    }
-    rmSync(join(dir, ".kvp_pool_1"), { recursive: true });
-    // Opening a FIFO waits for a writer: kvp-pool must not (it used to hang here for good).
-    expect(spawnSync("mkfifo", [join(dir, ".kvp_pool_1")]).status).toBe(0);
-    for (const args of [["list", "--pool", "1"], ["get", "k"], ["check"], ["set", "k", "v"]]) {
-      const result = expectExit(kvp(dir, args), 3);
-      expect(`${result.stderr}${result.stdout}`).toMatch(/not a regular file \(a FIFO\)/);
-    }
-    rmSync(join(dir, ".kvp_pool_1"));
-    for (const args of [["list", "--pool", "1"], ["get", "k"]]) {
-      const result = expectExit(kvp(dir, args), 3);
-      expect(result.stderr).toMatch(/^kvp-pool: \S*\.kvp_pool_1 does not exist: hv_kvp_daemon seems absent/);
-    }
-  }, TEST_TIMEOUT_MS);
 });

@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RECORD_BYTES, decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
-import { type HostRecord, type SimulatedHost, type SimulatedHostOptions, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
+import {
+  type HostRecord,
+  type SimulatedHost,
+  type SimulatedHostOptions,
+  startSimulatedHost,
+} from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
 import { afterEach, describe, expect } from "vitest";
 
@@ -148,7 +153,9 @@ export async function listJsonAsync(dir: string, pool: number | string): Promise
 }
 
 /** Key and value only, for comparisons. */
-export function pairs(records: readonly { readonly key: string; readonly value: string }[]): { key: string; value: string }[] {
+export function pairs(
+  records: readonly { readonly key: string; readonly value: string }[],
+): { key: string; value: string }[] {
   return records.map((r) => ({ key: r.key, value: r.value }));
 }
 
@@ -171,7 +178,10 @@ export function poolFile(dir: string, pool: number): string {
  * Asserts a pool file is made of whole records (at most a trailing fragment, whose size is
  * returned), each with both fields NUL-terminated and valid UTF-8.
  */
-export function expectWholeRecords(bytes: Uint8Array): { records: ReturnType<typeof decodePool>["records"]; fragment: number } {
+export function expectWholeRecords(bytes: Uint8Array): {
+  records: ReturnType<typeof decodePool>["records"];
+  fragment: number;
+} {
   const fragment = bytes.length % RECORD_BYTES;
   const { records } = decodePool(bytes.subarray(0, bytes.length - fragment));
   for (const r of records) {

@@ -57,7 +57,12 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
         lock.release();
         const seen = await enumeration.promise;
         expect(seen.status).toBe(HvStatus.CONT);
-        expect(seen.records).toEqual(whole([{ key: "a", value: "1" }, { key: "b", value: "2" }]));
+        expect(seen.records).toEqual(
+          whole([
+            { key: "a", value: "1" },
+            { key: "b", value: "2" },
+          ]),
+        );
       } finally {
         closeSync(fd);
       }
@@ -77,11 +82,16 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
       // The daemon re-reads pool 1 under its lock for the host's ENUMERATE, and stalls there.
       writeFileSync(stallFile, "");
       const enumeration = track(host.enumerate(1));
-      await waitFor(() => daemon.output.includes(`stalling in fopen(${poolFile(dir, 1)})`), "the daemon to stall in its lock");
+      await waitFor(
+        () => daemon.output.includes(`stalling in fopen(${poolFile(dir, 1)})`),
+        "the daemon to stall in its lock",
+      );
 
       const holder = new RegExp(`held by pid ${daemon.pid} \\(hv_kvp_daemon\\) with a POSIX fcntl lock`);
       const set = expectExit(await kvpAsync(dir, ["set", "--timeout", "300", "during", "2"]), 3);
-      expect(set.stderr).toMatch(/^kvp-pool: pool 1 \(guest\) \S*\.kvp_pool_1 is locked: no write lock within 300 ms; /);
+      expect(set.stderr).toMatch(
+        /^kvp-pool: pool 1 \(guest\) \S*\.kvp_pool_1 is locked: no write lock within 300 ms; /,
+      );
       expect(set.stderr).toMatch(holder);
       // Readers are kept out too: the daemon's lock is exclusive even when it only reads.
       const get = expectExit(await kvpAsync(dir, ["--timeout", "300", "get", "before"]), 3);
@@ -114,14 +124,19 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
       expectExit(kvp(dir, ["set", "guest-key", "g"]), 0);
       writeFileSync(stallFile, "");
       const set = track(host.set(0, "host-key", "h"));
-      await waitFor(() => daemon.output.includes(`stalling in fopen(${poolFile(dir, 0)})`), "the daemon to stall in its lock");
+      await waitFor(
+        () => daemon.output.includes(`stalling in fopen(${poolFile(dir, 0)})`),
+        "the daemon to stall in its lock",
+      );
 
       // Pool 1 is not locked: kvp-pool reads and writes it while pool 0 is held.
       expectExit(await kvpAsync(dir, ["--timeout", "300", "set", "guest-key", "g2"]), 0);
       const listed = await kvpAsync(dir, ["--timeout", "300", "list", "--json"]);
       // Every other pool listed, pool 0 reported as locked: exit 3, one line naming the daemon.
       expect(listed.status).toBe(3);
-      expect(listed.stderr).toMatch(new RegExp(`^kvp-pool: pool 0 \\(external\\) .* is locked: .*held by pid ${daemon.pid} \\(hv_kvp_daemon\\)`));
+      expect(listed.stderr).toMatch(
+        new RegExp(`^kvp-pool: pool 0 \\(external\\) .* is locked: .*held by pid ${daemon.pid} \\(hv_kvp_daemon\\)`),
+      );
       const records = JSON.parse(listed.stdout) as { pool: number; key: string; value: string }[];
       expect(records.filter((r) => r.pool === 1).map((r) => [r.key, r.value])).toEqual([["guest-key", "g2"]]);
       expect(records.some((r) => r.pool === 0)).toBe(false);

@@ -55,13 +55,21 @@ describe("ClusterModel", () => {
       [WEB02, "Virtual Machine"],
     ]);
     for (const s of systems) expect(s.resourceUri).toBe(`${CLUSTER_RESOURCE_URI}/Msvm_ComputerSystem`);
-    expect(cluster.vms.map(({ vm, node }) => `${vm.name}@${node.hostName}`)).toEqual(["web01@HV01", "db01@HV01", "web02@HV02"]);
+    expect(cluster.vms.map(({ vm, node }) => `${vm.name}@${node.hostName}`)).toEqual([
+      "web01@HV01",
+      "db01@HV01",
+      "web02@HV02",
+    ]);
   });
 
   it("has one management service scoped to the cluster name", () => {
     const service = cluster.managementService();
     expect(service.resourceUri).toBe(`${CLUSTER_RESOURCE_URI}/Msvm_VirtualSystemManagementService`);
-    expect([text(service, "Name"), text(service, "SystemName"), text(service, "CreationClassName")]).toEqual(["vmms", "HVCLU01", "Msvm_VirtualSystemManagementService"]);
+    expect([text(service, "Name"), text(service, "SystemName"), text(service, "CreationClassName")]).toEqual([
+      "vmms",
+      "HVCLU01",
+      "Msvm_VirtualSystemManagementService",
+    ]);
     // Each node keeps its own, scoped to the node.
     expect(text(hv02.managementService(), "SystemName")).toBe("HV02");
   });
@@ -72,7 +80,9 @@ describe("ClusterModel", () => {
     expect(cluster.node("hv01")).toBe(hv01);
     expect(cluster.isNodeName("hv02")).toBe(true);
     expect(cluster.isNodeName("HVCLU01")).toBe(false);
-    const outcome = hv02.invokeKvpMethod("AddKvpItems", target(WEB02), [encodeKvpItem({ name: "Role", data: "web", source: "host" })]);
+    const outcome = hv02.invokeKvpMethod("AddKvpItems", target(WEB02), [
+      encodeKvpItem({ name: "Role", data: "web", source: "host" }),
+    ]);
     if (outcome.kind !== "job") throw new Error("expected a job");
     const found = cluster.findJob(outcome.job.instanceId.toLowerCase());
     expect(found?.node).toBe(hv02);
@@ -83,7 +93,9 @@ describe("ClusterModel", () => {
   it("moves a node's instance into the cluster namespace", () => {
     const vm = hv01.findVm(WEB01)!;
     expect(hv01.computerSystem(vm).resourceUri).toBe(`${V2_RESOURCE_URI}/Msvm_ComputerSystem`);
-    expect(cluster.toCluster(hv01.kvpSettingData(vm)).resourceUri).toBe(`${CLUSTER_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`);
+    expect(cluster.toCluster(hv01.kvpSettingData(vm)).resourceUri).toBe(
+      `${CLUSTER_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`,
+    );
   });
 
   it("migrates a VM's configuration with its host items; its jobs stay where they ran", () => {
@@ -107,7 +119,10 @@ describe("ClusterModel", () => {
     expect(cluster.findJob(outcome.job.instanceId)?.node).toBe(hv01);
     // The new node now takes its methods; the old one no longer knows it.
     expect(hv02.invokeKvpMethod("ModifyKvpItems", target(WEB01), [host]).kind).toBe("job");
-    expect(hv01.invokeKvpMethod("ModifyKvpItems", target(WEB01), [host])).toMatchObject({ kind: "rejected", returnValue: 32773 });
+    expect(hv01.invokeKvpMethod("ModifyKvpItems", target(WEB01), [host])).toMatchObject({
+      kind: "rejected",
+      returnValue: 32773,
+    });
     // Back and forth, and a move to where it is changes nothing.
     expect(cluster.migrateVm(WEB01, "HV02").from).toBe(hv02);
     cluster.migrateVm(WEB01, "hv01");
@@ -116,7 +131,9 @@ describe("ClusterModel", () => {
 
   it("refuses unknown VMs and nodes in a migration", () => {
     expect(failure(() => cluster.migrateVm(WEB01, "hv03"))).toMatch(/"hv03" is not a node of cluster HVCLU01/);
-    expect(failure(() => cluster.migrateVm("99999999-9999-4999-8999-999999999999", "hv02"))).toMatch(/no VM of cluster HVCLU01/);
+    expect(failure(() => cluster.migrateVm("99999999-9999-4999-8999-999999999999", "hv02"))).toMatch(
+      /no VM of cluster HVCLU01/,
+    );
   });
 
   it.each([
@@ -132,6 +149,8 @@ describe("ClusterModel", () => {
   it("refuses a VM GUID on two nodes", () => {
     const other = new HostModel({ hostName: "HV03" });
     other.addVm("copy", WEB01);
-    expect(failure(() => new ClusterModel("HVCLU01", [hv01, other]))).toMatch(/VM GUID 11111111-1111-4111-8111-111111111111 is on two nodes/);
+    expect(failure(() => new ClusterModel("HVCLU01", [hv01, other]))).toMatch(
+      /VM GUID 11111111-1111-4111-8111-111111111111 is on two nodes/,
+    );
   });
 });

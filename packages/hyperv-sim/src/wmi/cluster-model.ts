@@ -36,7 +36,14 @@
 import { WMI_RESOURCE_URI_PREFIX, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
 import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
-import { type HostModel, type JobState, V2_RESOURCE_URI, type VmState, hostComputerSystemOf, managementServiceOf } from "./host-model.js";
+import {
+  type HostModel,
+  type JobState,
+  V2_RESOURCE_URI,
+  type VmState,
+  hostComputerSystemOf,
+  managementServiceOf,
+} from "./host-model.js";
 
 /** The WMI namespace of a Hyper-V failover cluster. */
 export const CLUSTER_NAMESPACE = "root/HyperVCluster/v2";
@@ -60,12 +67,18 @@ export function inNamespace(instance: WsmanInstance, namespaceUri: string): Wsma
  *   (ignoring case; node names must also differ from the cluster's).
  */
 export function assertClusterShape(name: string, nodeNames: readonly string[]): void {
-  if (typeof name !== "string" || name.trim() === "") throw new SimError("invalid-argument", "invalid cluster name: empty");
+  if (typeof name !== "string" || name.trim() === "")
+    throw new SimError("invalid-argument", "invalid cluster name: empty");
   if (nodeNames.length === 0) throw new SimError("invalid-argument", `invalid cluster ${name}: no nodes`);
   const seen = new Set<string>([name.toUpperCase()]);
   for (const node of nodeNames) {
-    if (typeof node !== "string" || node.trim() === "") throw new SimError("invalid-argument", `invalid cluster ${name}: a node name is empty`);
-    if (seen.has(node.toUpperCase())) throw new SimError("invalid-argument", `invalid cluster ${name}: the name ${node} is used twice (cluster and node names must differ)`);
+    if (typeof node !== "string" || node.trim() === "")
+      throw new SimError("invalid-argument", `invalid cluster ${name}: a node name is empty`);
+    if (seen.has(node.toUpperCase()))
+      throw new SimError(
+        "invalid-argument",
+        `invalid cluster ${name}: the name ${node} is used twice (cluster and node names must differ)`,
+      );
     seen.add(node.toUpperCase());
   }
 }
@@ -85,11 +98,15 @@ export class ClusterModel {
     readonly name: string,
     nodes: readonly HostModel[],
   ) {
-    assertClusterShape(name, nodes.map((n) => n.hostName));
+    assertClusterShape(
+      name,
+      nodes.map((n) => n.hostName),
+    );
     const guids = new Set<string>();
     for (const node of nodes) {
       for (const vm of node.vms) {
-        if (guids.has(vm.guid)) throw new SimError("invalid-argument", `invalid cluster ${name}: VM GUID ${vm.guid} is on two nodes`);
+        if (guids.has(vm.guid))
+          throw new SimError("invalid-argument", `invalid cluster ${name}: VM GUID ${vm.guid} is on two nodes`);
         guids.add(vm.guid);
       }
     }
@@ -123,7 +140,10 @@ export class ClusterModel {
 
   /** Msvm_ComputerSystem of the namespace: the cluster first, then every VM of every node. */
   computerSystems(): WsmanInstance[] {
-    return [this.hostComputerSystem(), ...this.vms.map(({ vm, node }) => inNamespace(node.computerSystem(vm), CLUSTER_RESOURCE_URI))];
+    return [
+      this.hostComputerSystem(),
+      ...this.vms.map(({ vm, node }) => inNamespace(node.computerSystem(vm), CLUSTER_RESOURCE_URI)),
+    ];
   }
 
   /** The cluster's one Msvm_VirtualSystemManagementService (Name `vmms`, SystemName the cluster name). */
@@ -142,7 +162,9 @@ export class ClusterModel {
 
   /** `instance` of a node's root/virtualization/v2 as the cluster namespace serves it. */
   toCluster(instance: WsmanInstance): WsmanInstance {
-    return instance.resourceUri.toLowerCase().startsWith(`${V2_RESOURCE_URI.toLowerCase()}/`) ? inNamespace(instance, CLUSTER_RESOURCE_URI) : instance;
+    return instance.resourceUri.toLowerCase().startsWith(`${V2_RESOURCE_URI.toLowerCase()}/`)
+      ? inNamespace(instance, CLUSTER_RESOURCE_URI)
+      : instance;
   }
 
   /**
@@ -154,10 +176,18 @@ export class ClusterModel {
    */
   migrateVm(guid: string, toNode: string): { readonly vm: VmState; readonly from: HostModel; readonly to: HostModel } {
     const to = this.node(toNode);
-    if (to === undefined) throw new SimError("invalid-argument", `invalid node: ${JSON.stringify(toNode)} is not a node of cluster ${this.name}`);
+    if (to === undefined)
+      throw new SimError(
+        "invalid-argument",
+        `invalid node: ${JSON.stringify(toNode)} is not a node of cluster ${this.name}`,
+      );
     const from = this.ownerOf(guid);
     const vm = from?.findVm(guid);
-    if (from === undefined || vm === undefined) throw new SimError("invalid-argument", `invalid VM: no VM of cluster ${this.name} has GUID ${JSON.stringify(guid)}`);
+    if (from === undefined || vm === undefined)
+      throw new SimError(
+        "invalid-argument",
+        `invalid VM: no VM of cluster ${this.name} has GUID ${JSON.stringify(guid)}`,
+      );
     if (from !== to) to.adoptVm(from.removeVm(vm.guid)!);
     return { vm, from, to };
   }

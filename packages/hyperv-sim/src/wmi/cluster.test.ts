@@ -1,6 +1,15 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeKvpItem, decodePool, decodeWmiErrors, encodeKvpItem, encodePool, pathToEpr, poolFileName, wqlString } from "@hyperv-kvp/kvp-core";
+import {
+  decodeKvpItem,
+  decodePool,
+  decodeWmiErrors,
+  encodeKvpItem,
+  encodePool,
+  pathToEpr,
+  poolFileName,
+  wqlString,
+} from "@hyperv-kvp/kvp-core";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
@@ -66,7 +75,12 @@ describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_d
       users: { Administrator: PASSWORD },
     });
     const client = (endpoint: string, kind: "basic" | "ntlm" = "basic") =>
-      new WsmanClient({ endpoint, ca: cert.cert, timeoutMs: 10_000, auth: { kind, user: "Administrator", password: PASSWORD } });
+      new WsmanClient({
+        endpoint,
+        ca: cert.cert,
+        timeoutMs: 10_000,
+        auth: { kind, user: "Administrator", password: PASSWORD },
+      });
     viaCluster = client(cluster.clusterEndpoint, "ntlm");
     viaHv01 = client(cluster.endpointOf("hv01"));
     viaHv02 = client(cluster.endpointOf("HV02"));
@@ -86,9 +100,19 @@ describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_d
     return new Map(decodePool(new Uint8Array(readFileSync(file))).records.map((r) => [r.key, r.value]));
   }
 
-  function invoke(client: WsmanClient, namespaceUri: string, method: string, vmGuid: string, items: string[], systemName = "HVCLU01") {
+  function invoke(
+    client: WsmanClient,
+    namespaceUri: string,
+    method: string,
+    vmGuid: string,
+    items: string[],
+    systemName = "HVCLU01",
+  ) {
     const namespace = namespaceUri === CLU ? CLUSTER_NAMESPACE : V2_NAMESPACE;
-    return client.invoke(`${namespaceUri}/Msvm_VirtualSystemManagementService`, method, serviceSelectors(systemName), { TargetSystem: vmEpr(namespace, vmGuid), DataItems: items });
+    return client.invoke(`${namespaceUri}/Msvm_VirtualSystemManagementService`, method, serviceSelectors(systemName), {
+      TargetSystem: vmEpr(namespace, vmGuid),
+      DataItems: items,
+    });
   }
 
   async function finished(client: WsmanClient, namespaceUri: string, jobId: string): Promise<WsmanInstance> {
@@ -126,64 +150,127 @@ describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_d
     // The cluster is the one hosting system there; the nodes' own are not listed.
     const all = await viaCluster.enumerate(`${CLU}/*`, "SELECT * FROM Msvm_ComputerSystem");
     expect(all.map((s) => text(s, "Name"))).toEqual(["HVCLU01", ...cluster.vms.map((v) => v.guid)]);
-    expect(text(await viaHv01.get(`${CLU}/Msvm_ComputerSystem`, [{ name: "CreationClassName", value: "Msvm_ComputerSystem" }, { name: "Name", value: "hvclu01" }]), "Caption")).toBe(
-      "Hosting Computer System",
-    );
+    expect(
+      text(
+        await viaHv01.get(`${CLU}/Msvm_ComputerSystem`, [
+          { name: "CreationClassName", value: "Msvm_ComputerSystem" },
+          { name: "Name", value: "hvclu01" },
+        ]),
+        "Caption",
+      ),
+    ).toBe("Hosting Computer System");
     // A node's own namespace shows only what it runs.
-    expect((await viaHv01.enumerate(`${V2}/*`, VMS_QUERY)).map((v) => text(v, "ElementName")).sort()).toEqual(["db01", "web01"]);
-    expect((await viaHv02.enumerate(`${V2}/*`, "SELECT * FROM Msvm_ComputerSystem")).map((v) => text(v, "Name"))).toEqual(["HV02", guid("web02")]);
+    expect((await viaHv01.enumerate(`${V2}/*`, VMS_QUERY)).map((v) => text(v, "ElementName")).sort()).toEqual([
+      "db01",
+      "web01",
+    ]);
+    expect(
+      (await viaHv02.enumerate(`${V2}/*`, "SELECT * FROM Msvm_ComputerSystem")).map((v) => text(v, "Name")),
+    ).toEqual(["HV02", guid("web02")]);
   });
 
   it("has one management service scoped to the cluster; each node keeps its own", async () => {
-    const [service, ...more] = await viaCluster.enumerate(`${CLU}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService");
+    const [service, ...more] = await viaCluster.enumerate(
+      `${CLU}/*`,
+      "SELECT * FROM Msvm_VirtualSystemManagementService",
+    );
     expect(more).toEqual([]);
     expect([text(service!, "Name"), text(service!, "SystemName")]).toEqual(["vmms", "HVCLU01"]);
     expect(service!.resourceUri).toBe(`${CLU}/Msvm_VirtualSystemManagementService`);
-    expect(await viaCluster.enumerate(`${CLU}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService WHERE SystemName='HV01'")).toEqual([]);
+    expect(
+      await viaCluster.enumerate(
+        `${CLU}/*`,
+        "SELECT * FROM Msvm_VirtualSystemManagementService WHERE SystemName='HV01'",
+      ),
+    ).toEqual([]);
     const [own] = await viaHv02.enumerate(`${V2}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService");
     expect(text(own!, "SystemName")).toBe("HV02");
   });
 
   it("AddKvpItems through the cluster reaches the owning node's guest; the job is polled through the cluster", async () => {
     // Asked on HV01's endpoint (the cluster name's owner) for a VM that runs on HV02.
-    const result = await invoke(viaCluster, CLU, "AddKvpItems", guid("web02"), [item("Role", "web"), item("Owner", "ops ✓")]);
+    const result = await invoke(viaCluster, CLU, "AddKvpItems", guid("web02"), [
+      item("Role", "web"),
+      item("Owner", "ops ✓"),
+    ]);
     expect(result.returnValue).toBe(4096);
     expect(result.job?.resourceUri).toBe(`${CLU}/Msvm_ConcreteJob`);
     const job = await finished(viaCluster, CLU, result.jobInstanceId!);
     expect([text(job, "JobState"), text(job, "ErrorCode")]).toEqual(["7", "0"]);
     expect(job.resourceUri).toBe(`${CLU}/Msvm_ConcreteJob`);
-    expect(pool("web02", 0)).toEqual(new Map([["Role", "web"], ["Owner", "ops ✓"]]));
+    expect(pool("web02", 0)).toEqual(
+      new Map([
+        ["Role", "web"],
+        ["Owner", "ops ✓"],
+      ]),
+    );
     expect(pool("web01", 0)).toEqual(new Map());
     expect(await hostItems(viaCluster, CLU, guid("web02"))).toEqual(["Role=web", "Owner=ops ✓"]);
     // The job lives on the node that ran it.
-    expect(text(await viaHv02.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: result.jobInstanceId! }]), "JobState")).toBe("7");
-    await expect(viaHv01.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: result.jobInstanceId! }])).rejects.toSatisfy((e) => isWsmanError(e, "fault"));
+    expect(
+      text(
+        await viaHv02.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: result.jobInstanceId! }]),
+        "JobState",
+      ),
+    ).toBe("7");
+    await expect(
+      viaHv01.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: result.jobInstanceId! }]),
+    ).rejects.toSatisfy((e) => isWsmanError(e, "fault"));
   });
 
   it("reads what the guest of a VM on another node reports, through the cluster", async () => {
-    writeFileSync(join(cluster.vms.find((v) => v.name === "web02")!.poolDir, poolFileName(1)), encodePool([{ key: "AppVersion", value: "2.0" }]));
-    const [component, ...more] = await viaCluster.enumerate(`${CLU}/*`, `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName=${wqlString(guid("web02"))}`);
+    writeFileSync(
+      join(cluster.vms.find((v) => v.name === "web02")!.poolDir, poolFileName(1)),
+      encodePool([{ key: "AppVersion", value: "2.0" }]),
+    );
+    const [component, ...more] = await viaCluster.enumerate(
+      `${CLU}/*`,
+      `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName=${wqlString(guid("web02"))}`,
+    );
     expect(more).toEqual([]);
     expect(component!.resourceUri).toBe(`${CLU}/Msvm_KvpExchangeComponent`);
-    expect(valueAsArray(component!.properties.get("GuestExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["AppVersion"]);
-    expect(valueAsArray(component!.properties.get("GuestIntrinsicExchangeItems")).map((x) => decodeKvpItem(x).name)).toContain("IntegrationServicesVersion");
+    expect(valueAsArray(component!.properties.get("GuestExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual([
+      "AppVersion",
+    ]);
+    expect(
+      valueAsArray(component!.properties.get("GuestIntrinsicExchangeItems")).map((x) => decodeKvpItem(x).name),
+    ).toContain("IntegrationServicesVersion");
   });
 
   it("a failing job ends in Exception and its GetErrorEx is answered through the cluster", async () => {
     const result = await invoke(viaCluster, CLU, "AddKvpItems", guid("web02"), [item("Role", "again")]);
     const job = await finished(viaCluster, CLU, result.jobInstanceId!);
     expect([text(job, "JobState"), text(job, "ErrorCode")]).toEqual(["10", "32773"]);
-    const errors = await viaCluster.invoke(`${CLU}/Msvm_ConcreteJob`, "GetErrorEx", [{ name: "InstanceID", value: result.jobInstanceId! }], {});
-    expect(decodeWmiErrors(valueAsArray(errors.outputs.get("Errors") as string))[0]).toMatchObject({ cimStatusCode: 11 });
+    const errors = await viaCluster.invoke(
+      `${CLU}/Msvm_ConcreteJob`,
+      "GetErrorEx",
+      [{ name: "InstanceID", value: result.jobInstanceId! }],
+      {},
+    );
+    expect(decodeWmiErrors(valueAsArray(errors.outputs.get("Errors") as string))[0]).toMatchObject({
+      cimStatusCode: 11,
+    });
     expect(pool("web02", 0).get("Role")).toBe("web");
   });
 
   it("refuses a node's service selectors, unknown VMs and jobs, and unsupported queries", async () => {
-    await expect(invoke(viaCluster, CLU, "AddKvpItems", guid("web01"), [item("x")], "HV01")).rejects.toSatisfy((e) => isWsmanError(e, "fault") && /InvalidSelectors/.test(String(e.fault?.subcode)));
-    expect((await invoke(viaCluster, CLU, "AddKvpItems", "99999999-9999-4999-8999-999999999999", [item("x")])).returnValue).toBe(32773);
-    await expect(viaCluster.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: "nope" }])).rejects.toSatisfy((e) => isWsmanError(e, "fault"));
-    for (const query of ["SELECT * FROM Msvm_ComputerSystem WHERE ElementName LIKE 'w%'", "SELECT * FROM Msvm_ComputerSystem WHERE NoSuchProperty='x'", "SELECT * FROM Win32_Process"]) {
-      await expect(viaCluster.enumerate(`${CLU}/*`, query)).rejects.toSatisfy((e) => isWsmanError(e, "fault") && /CannotProcessFilter/.test(String(e.fault?.subcode)));
+    await expect(invoke(viaCluster, CLU, "AddKvpItems", guid("web01"), [item("x")], "HV01")).rejects.toSatisfy(
+      (e) => isWsmanError(e, "fault") && /InvalidSelectors/.test(String(e.fault?.subcode)),
+    );
+    expect(
+      (await invoke(viaCluster, CLU, "AddKvpItems", "99999999-9999-4999-8999-999999999999", [item("x")])).returnValue,
+    ).toBe(32773);
+    await expect(viaCluster.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: "nope" }])).rejects.toSatisfy(
+      (e) => isWsmanError(e, "fault"),
+    );
+    for (const query of [
+      "SELECT * FROM Msvm_ComputerSystem WHERE ElementName LIKE 'w%'",
+      "SELECT * FROM Msvm_ComputerSystem WHERE NoSuchProperty='x'",
+      "SELECT * FROM Win32_Process",
+    ]) {
+      await expect(viaCluster.enumerate(`${CLU}/*`, query)).rejects.toSatisfy(
+        (e) => isWsmanError(e, "fault") && /CannotProcessFilter/.test(String(e.fault?.subcode)),
+      );
     }
   });
 
@@ -202,7 +289,9 @@ describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_d
     expect(found.map((v) => text(v, "Name"))).toEqual([web01]);
     expect(await hostItems(viaCluster, CLU, web01)).toEqual(["Role=web"]);
     // The old node's own namespace no longer lists it, and refuses to write to it; the new node's does.
-    expect(await viaHv01.enumerate(`${V2}/*`, `SELECT * FROM Msvm_ComputerSystem WHERE Name=${wqlString(web01)}`)).toEqual([]);
+    expect(
+      await viaHv01.enumerate(`${V2}/*`, `SELECT * FROM Msvm_ComputerSystem WHERE Name=${wqlString(web01)}`),
+    ).toEqual([]);
     expect((await invoke(viaHv01, V2, "ModifyKvpItems", web01, [item("Role", "x")], "HV01")).returnValue).toBe(32773);
     expect(await hostItems(viaHv02, V2, web01)).toEqual(["Role=web"]);
 
@@ -210,10 +299,20 @@ describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_d
     const after = await invoke(viaCluster, CLU, "ModifyKvpItems", web01, [item("Role", "web-v2")]);
     expect(text(await finished(viaCluster, CLU, after.jobInstanceId!), "JobState")).toBe("7");
     expect(pool("web01", 0)).toEqual(new Map([["Role", "web-v2"]]));
-    expect(text(await viaHv02.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: after.jobInstanceId! }]), "JobState")).toBe("7");
+    expect(
+      text(
+        await viaHv02.get(`${V2}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: after.jobInstanceId! }]),
+        "JobState",
+      ),
+    ).toBe("7");
     // The guest learns its new host (pool 3); the job that ran before the move is still readable.
     expect(pool("web01", 3).get("PhysicalHostName")).toBe("HV02");
-    expect(text(await viaCluster.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: before.jobInstanceId! }]), "JobState")).toBe("7");
+    expect(
+      text(
+        await viaCluster.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: before.jobInstanceId! }]),
+        "JobState",
+      ),
+    ).toBe("7");
   });
 });
 
@@ -224,13 +323,25 @@ describe("startWmiCluster refuses a bad shape", () => {
     [{ name: "HV01", nodes: [{ name: "hv01", vms: [] }] }, /HV01|hv01 is used twice/],
     [{ name: "clu", nodes: [] }, /no nodes/],
   ])("%j", async (shape, message) => {
-    await expect(startWmiCluster({ ...common, ...shape })).rejects.toSatisfy((e) => isSimError(e, "invalid-argument") && message.test(e.message));
+    await expect(startWmiCluster({ ...common, ...shape })).rejects.toSatisfy(
+      (e) => isSimError(e, "invalid-argument") && message.test(e.message),
+    );
   });
 
   it("refuses one VM GUID on two nodes, stopping what it started", async () => {
     const vm = { name: "x", guid: "44444444-4444-4444-8444-444444444444" };
-    await expect(startWmiCluster({ ...common, name: "clu", nodes: [{ name: "a", vms: [vm] }, { name: "b", vms: [vm] }] })).rejects.toSatisfy(
-      (e) => isSimError(e, "invalid-argument") && /44444444-4444-4444-8444-444444444444 is already used/.test(e.message),
+    await expect(
+      startWmiCluster({
+        ...common,
+        name: "clu",
+        nodes: [
+          { name: "a", vms: [vm] },
+          { name: "b", vms: [vm] },
+        ],
+      }),
+    ).rejects.toSatisfy(
+      (e) =>
+        isSimError(e, "invalid-argument") && /44444444-4444-4444-8444-444444444444 is already used/.test(e.message),
     );
   });
 });
@@ -248,13 +359,22 @@ describe("a live migration while a job runs (model daemon)", () => {
       users: { u: "p" },
       jobDelayMs: 300,
     });
-    const client = new WsmanClient({ endpoint: cluster.clusterEndpoint, allowUnencrypted: true, auth: { kind: "basic", user: "u", password: "p" } });
+    const client = new WsmanClient({
+      endpoint: cluster.clusterEndpoint,
+      allowUnencrypted: true,
+      auth: { kind: "basic", user: "u", password: "p" },
+    });
     try {
       const vm = cluster.vms[0]!;
-      const result = await client.invoke(`${CLU}/Msvm_VirtualSystemManagementService`, "AddKvpItems", serviceSelectors("clu"), {
-        TargetSystem: vmEpr(CLUSTER_NAMESPACE, vm.guid),
-        DataItems: [item("Role", "web")],
-      });
+      const result = await client.invoke(
+        `${CLU}/Msvm_VirtualSystemManagementService`,
+        "AddKvpItems",
+        serviceSelectors("clu"),
+        {
+          TargetSystem: vmEpr(CLUSTER_NAMESPACE, vm.guid),
+          DataItems: [item("Role", "web")],
+        },
+      );
       expect(result.returnValue).toBe(4096);
       const jobId = result.jobInstanceId!;
       const readJob = () => client.get(`${CLU}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: jobId }]);
@@ -267,7 +387,9 @@ describe("a live migration while a job runs (model daemon)", () => {
       await cluster.settle();
       expect(text(await readJob(), "JobState")).toBe("7");
       // The guest that kept running across the move received the item; its host items moved with it.
-      expect((await vm.host.enumerate(0)).records).toContainEqual(expect.objectContaining({ key: "Role", value: "web" }));
+      expect((await vm.host.enumerate(0)).records).toContainEqual(
+        expect.objectContaining({ key: "Role", value: "web" }),
+      );
       expect(cluster.model.node("b")!.findVm(vm.guid)).toBeDefined();
       expect(cluster.model.node("a")!.findVm(vm.guid)).toBeUndefined();
     } finally {

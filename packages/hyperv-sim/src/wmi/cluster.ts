@@ -12,12 +12,33 @@
  * cluster-model.ts.
  */
 import { type WsmanEpr, type WsmanSelector, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
-import type { ParameterInput, WsmanFaultInit, WsmanHandler, WsmanHandlerResult, WsmanInstance, WsmanParameter } from "@hyperv-kvp/wsman";
+import type {
+  ParameterInput,
+  WsmanFaultInit,
+  WsmanHandler,
+  WsmanHandlerResult,
+  WsmanInstance,
+  WsmanParameter,
+} from "@hyperv-kvp/wsman";
 import { SimError, isSimError } from "../errors.js";
 import { CLUSTER_RESOURCE_URI, ClusterModel, assertClusterShape } from "./cluster-model.js";
 import { GuestRegistry } from "./guest-registry.js";
-import { type HostModel, type HostModelOptions, RETURN_VALUES, V2_RESOURCE_URI, WMI_CLASSES, matchesConditions } from "./host-model.js";
-import { type WmiHost, type WmiHostOptions, type WmiHostVm, type WmiVmInit, classOfResourceUri, startWmiHost } from "./wmi-server.js";
+import {
+  type HostModel,
+  type HostModelOptions,
+  RETURN_VALUES,
+  V2_RESOURCE_URI,
+  WMI_CLASSES,
+  matchesConditions,
+} from "./host-model.js";
+import {
+  type WmiHost,
+  type WmiHostOptions,
+  type WmiHostVm,
+  type WmiVmInit,
+  classOfResourceUri,
+  startWmiHost,
+} from "./wmi-server.js";
 import { type WqlCondition, parseWqlStatement } from "./wql.js";
 
 /** One node of a cluster to start. */
@@ -86,10 +107,16 @@ export interface WmiCluster {
   close(): Promise<void>;
 }
 
-const NOT_FOUND = "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
+const NOT_FOUND =
+  "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
 const KVP_METHODS: readonly string[] = ["AddKvpItems", "ModifyKvpItems", "RemoveKvpItems"];
 
-function fault(subcode: string, reason: string, detail?: string, code: WsmanFaultInit["code"] = "s:Sender"): WsmanHandlerResult {
+function fault(
+  subcode: string,
+  reason: string,
+  detail?: string,
+  code: WsmanFaultInit["code"] = "s:Sender",
+): WsmanHandlerResult {
   return { kind: "fault", fault: { code, subcode, reason, ...(detail === undefined ? {} : { detail }) } };
 }
 
@@ -105,37 +132,52 @@ function isEpr(value: WsmanParameter | undefined): value is WsmanEpr {
 /** `epr` with its resource URI moved from the namespace at `from` to the one at `to` (others unchanged). */
 function moveEpr(epr: WsmanEpr, from: string, to: string): WsmanEpr {
   const prefix = `${from.toLowerCase()}/`;
-  return epr.resourceUri.toLowerCase().startsWith(prefix) ? { ...epr, resourceUri: `${to}/${epr.resourceUri.slice(prefix.length)}` } : epr;
+  return epr.resourceUri.toLowerCase().startsWith(prefix)
+    ? { ...epr, resourceUri: `${to}/${epr.resourceUri.slice(prefix.length)}` }
+    : epr;
 }
 
 function entriesOf<V>(input: ParameterInput<V> | undefined): [string, V][] {
   if (input === undefined) return [];
-  return input instanceof Map ? [...(input as ReadonlyMap<string, V>)] : Object.entries(input as Readonly<Record<string, V>>);
+  return input instanceof Map
+    ? [...(input as ReadonlyMap<string, V>)]
+    : Object.entries(input as Readonly<Record<string, V>>);
 }
 
 /**
  * The WS-Management handler of root/HyperVCluster/v2 over `cluster`, forwarding to each
  * node's root/virtualization/v2 handler (`v2HandlerOf`) what that node owns.
  */
-export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: HostModel) => WsmanHandler): WsmanHandler {
+export function createClusterHandler(
+  cluster: ClusterModel,
+  v2HandlerOf: (node: HostModel) => WsmanHandler,
+): WsmanHandler {
   /** The service selectors, when given, must name the cluster's vmms. */
   const wrongService = (selectors: readonly WsmanSelector[]): boolean => {
     const name = selector(selectors, "Name");
     const system = selector(selectors, "SystemName");
-    return (name !== undefined && !equalsIgnoreCase(name, "vmms")) || (system !== undefined && !equalsIgnoreCase(system, cluster.name));
+    return (
+      (name !== undefined && !equalsIgnoreCase(name, "vmms")) ||
+      (system !== undefined && !equalsIgnoreCase(system, cluster.name))
+    );
   };
 
   return async (request, context) => {
     const uriClass = classOfResourceUri(request.resourceUri, CLUSTER_RESOURCE_URI);
     if (uriClass === undefined) {
-      return fault("a:DestinationUnreachable", `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/HyperVCluster/v2.`);
+      return fault(
+        "a:DestinationUnreachable",
+        `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/HyperVCluster/v2.`,
+      );
     }
     const ask = <R extends Parameters<WsmanHandler>[0]>(node: HostModel, forwarded: R): Promise<WsmanHandlerResult> =>
       Promise.resolve(v2HandlerOf(node)({ ...forwarded, resourceUri: `${V2_RESOURCE_URI}/${uriClass}` }, context));
-    const inCluster = (result: WsmanHandlerResult): WsmanHandlerResult => (result.kind === "get" ? { kind: "get", instance: cluster.toCluster(result.instance) } : result);
+    const inCluster = (result: WsmanHandlerResult): WsmanHandlerResult =>
+      result.kind === "get" ? { kind: "get", instance: cluster.toCluster(result.instance) } : result;
 
     if (request.kind === "enumerate") {
-      if (request.filter === undefined && uriClass === "*") return fault("w:CannotProcessFilter", "An enumeration of root/HyperVCluster/v2/* needs a WQL filter.");
+      if (request.filter === undefined && uriClass === "*")
+        return fault("w:CannotProcessFilter", "An enumeration of root/HyperVCluster/v2/* needs a WQL filter.");
       // Every node answers for its own VMs; one refusal (bad WQL, unknown class) is everyone's.
       const answers = await Promise.all(cluster.nodes.map((node) => ask(node, request)));
       const refused = answers.find((a) => a.kind !== "enumerate");
@@ -148,7 +190,12 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
           className = query.kind === "select" ? query.className : "";
           conditions = query.kind === "select" ? query.conditions : [];
         } catch (error) {
-          if (isSimError(error)) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+          if (isSimError(error))
+            return fault(
+              "w:CannotProcessFilter",
+              "The WS-Management service cannot process the filter.",
+              error.message,
+            );
           throw error;
         }
       }
@@ -163,7 +210,8 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
           items = [cluster.managementService()].filter((i) => matchesConditions(i, conditions));
         }
       } catch (error) {
-        if (isSimError(error, "invalid-argument")) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+        if (isSimError(error, "invalid-argument"))
+          return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
         throw error;
       }
       return { kind: "enumerate", items: items.map((i) => cluster.toCluster(i)) };
@@ -182,7 +230,9 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
         return owner === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : inCluster(await ask(owner, request));
       }
       if (isClass(WMI_CLASSES.managementService)) {
-        return wrongService(request.selectors) ? fault("w:InvalidSelectors", NOT_FOUND) : { kind: "get", instance: cluster.managementService() };
+        return wrongService(request.selectors)
+          ? fault("w:InvalidSelectors", NOT_FOUND)
+          : { kind: "get", instance: cluster.managementService() };
       }
       return fault("a:ActionNotSupported", `Get of ${uriClass} is not supported by this simulator.`);
     }
@@ -193,7 +243,10 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
       return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : ask(found.node, request);
     }
     if (!isClass(WMI_CLASSES.managementService) || !KVP_METHODS.includes(request.method)) {
-      return fault("a:ActionNotSupported", `Method ${request.method} of ${uriClass} is not supported by this simulator.`);
+      return fault(
+        "a:ActionNotSupported",
+        `Method ${request.method} of ${uriClass} is not supported by this simulator.`,
+      );
     }
     if (wrongService(request.selectors)) return fault("w:InvalidSelectors", NOT_FOUND);
     const target = request.parameters.get("TargetSystem");
@@ -213,7 +266,10 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
     parameters.set("TargetSystem", moveEpr(target, CLUSTER_RESOURCE_URI, V2_RESOURCE_URI));
     const answer = await ask(owner, { ...request, parameters, selectors: [] });
     if (answer.kind !== "invoke") return answer;
-    const outputs = entriesOf(answer.outputs).map(([name, value]): [string, WsmanParameter] => [name, isEpr(value) ? moveEpr(value, V2_RESOURCE_URI, CLUSTER_RESOURCE_URI) : value]);
+    const outputs = entriesOf(answer.outputs).map(([name, value]): [string, WsmanParameter] => [
+      name,
+      isEpr(value) ? moveEpr(value, V2_RESOURCE_URI, CLUSTER_RESOURCE_URI) : value,
+    ]);
     return { ...answer, outputs: new Map(outputs) };
   };
 }
@@ -228,12 +284,17 @@ export function createClusterHandler(cluster: ClusterModel, v2HandlerOf: (node: 
 export async function startWmiCluster(options: WmiClusterOptions): Promise<WmiCluster> {
   const { name, nodes: inits, model: modelOptions, ...hostOptions } = options;
   // Before any daemon starts; the VMs' GUIDs are checked as the nodes start them.
-  assertClusterShape(name, inits.map((n) => n.name));
+  assertClusterShape(
+    name,
+    inits.map((n) => n.name),
+  );
   const guests = new GuestRegistry();
   const hosts: WmiHost[] = [];
   let handler: WsmanHandler | undefined;
   const clusterRoute: WsmanHandler = (request, context) =>
-    handler === undefined ? fault("w:InternalError", "The cluster is still starting.", undefined, "s:Receiver") : handler(request, context);
+    handler === undefined
+      ? fault("w:InternalError", "The cluster is still starting.", undefined, "s:Receiver")
+      : handler(request, context);
 
   try {
     for (const init of inits) {
@@ -248,7 +309,10 @@ export async function startWmiCluster(options: WmiClusterOptions): Promise<WmiCl
         }),
       );
     }
-    const model = new ClusterModel(name, hosts.map((h) => h.model));
+    const model = new ClusterModel(
+      name,
+      hosts.map((h) => h.model),
+    );
     const hostOf = (node: HostModel): WmiHost => hosts[model.nodes.indexOf(node)]!;
     handler = createClusterHandler(model, (node) => hostOf(node).v2Handler);
     const nodes: WmiClusterNode[] = hosts.map((host) => ({ name: host.model.hostName, endpoint: host.endpoint, host }));
@@ -262,7 +326,11 @@ export async function startWmiCluster(options: WmiClusterOptions): Promise<WmiCl
       },
       endpointOf(node) {
         const found = model.node(node);
-        if (found === undefined) throw new SimError("invalid-argument", `invalid node: ${JSON.stringify(node)} is not a node of cluster ${name}`);
+        if (found === undefined)
+          throw new SimError(
+            "invalid-argument",
+            `invalid node: ${JSON.stringify(node)} is not a node of cluster ${name}`,
+          );
         return hostOf(found).endpoint;
       },
       ownerOf(guid) {
@@ -272,7 +340,12 @@ export async function startWmiCluster(options: WmiClusterOptions): Promise<WmiCl
         const { vm, from, to } = model.migrateVm(guid, toNode);
         if (from === to || options.sendHostFacts === false) return;
         await guests.run(vm.guid, (host) =>
-          host.sendHostFacts({ VirtualMachineName: vm.name, VirtualMachineId: vm.guid, HostName: to.hostName, PhysicalHostName: to.hostName }),
+          host.sendHostFacts({
+            VirtualMachineName: vm.name,
+            VirtualMachineId: vm.guid,
+            HostName: to.hostName,
+            PhysicalHostName: to.hostName,
+          }),
         );
       },
       async settle() {

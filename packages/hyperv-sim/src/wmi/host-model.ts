@@ -56,7 +56,12 @@ export const WMI_CLASSES = Object.freeze({
 export type KvpMethod = "AddKvpItems" | "ModifyKvpItems" | "RemoveKvpItems";
 
 /** Return values used here (kvp-core's RETURN_CODES names them all). */
-export const RETURN_VALUES = Object.freeze({ completed: 0, jobStarted: 4096, failed: 32768, invalidParameter: 32773 } as const);
+export const RETURN_VALUES = Object.freeze({
+  completed: 0,
+  jobStarted: 4096,
+  failed: 32768,
+  invalidParameter: 32773,
+} as const);
 
 /** JobState values used here. */
 export const JOB_STATE = Object.freeze({ running: 4, completed: 7, exception: 10 } as const);
@@ -128,7 +133,12 @@ export type MethodOutcome =
    * {@link HostModel.finishJob}. When validation failed, `operations` is empty and
    * `failure` holds the job's error, to be passed to finishJob.
    */
-  | { readonly kind: "job"; readonly job: JobState; readonly operations: readonly KvpOperation[]; readonly failure?: JobFailure };
+  | {
+      readonly kind: "job";
+      readonly job: JobState;
+      readonly operations: readonly KvpOperation[];
+      readonly failure?: JobFailure;
+    };
 
 /** Why a job ended in Exception. */
 export interface JobFailure {
@@ -147,7 +157,9 @@ const METHOD_CAPTIONS: Readonly<Record<KvpMethod, string>> = {
 };
 
 /** Builds a property map in order; numbers become their decimal text, as WS-Management carries them. */
-function props(entries: readonly (readonly [string, string | number | readonly string[] | null])[]): Map<string, WsmanValue> {
+function props(
+  entries: readonly (readonly [string, string | number | readonly string[] | null])[],
+): Map<string, WsmanValue> {
   return new Map(entries.map(([k, v]) => [k, typeof v === "number" ? String(v) : v]));
 }
 
@@ -177,7 +189,8 @@ export class HostModel {
    * @throws {SimError} `invalid-argument` for an empty name, a malformed or repeated GUID.
    */
   addVm(name: string, guid?: string): VmState {
-    if (typeof name !== "string" || name.trim() === "") throw new SimError("invalid-argument", "invalid VM name: empty");
+    if (typeof name !== "string" || name.trim() === "")
+      throw new SimError("invalid-argument", "invalid VM name: empty");
     const id = (guid ?? this.newGuid()).toUpperCase();
     if (!UPPER_GUID.test(id)) throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(id)}`);
     if (this.findVm(id) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${id} is already used`);
@@ -212,8 +225,10 @@ export class HostModel {
    * @throws {SimError} `invalid-argument` for a malformed GUID or one already used here.
    */
   adoptVm(vm: VmState): VmState {
-    if (!UPPER_GUID.test(vm.guid)) throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(vm.guid)}`);
-    if (this.findVm(vm.guid) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${vm.guid} is already used`);
+    if (!UPPER_GUID.test(vm.guid))
+      throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(vm.guid)}`);
+    if (this.findVm(vm.guid) !== undefined)
+      throw new SimError("invalid-argument", `invalid VM GUID: ${vm.guid} is already used`);
     this.vmList.push(vm);
     return vm;
   }
@@ -225,13 +240,19 @@ export class HostModel {
    * @param dataItems DataItems: embedded Msvm_KvpExchangeDataItem CIM-XML strings.
    */
   invokeKvpMethod(method: KvpMethod, target: CimInstancePath | undefined, dataItems: readonly string[]): MethodOutcome {
-    const reject = (reason: string): MethodOutcome => ({ kind: "rejected", returnValue: RETURN_VALUES.invalidParameter, reason });
+    const reject = (reason: string): MethodOutcome => ({
+      kind: "rejected",
+      returnValue: RETURN_VALUES.invalidParameter,
+      reason,
+    });
     if (target === undefined) return reject("TargetSystem is missing");
-    if (!equalsIgnoreCase(target.className, WMI_CLASSES.computerSystem)) return reject(`TargetSystem is a ${target.className}, not a Msvm_ComputerSystem`);
+    if (!equalsIgnoreCase(target.className, WMI_CLASSES.computerSystem))
+      return reject(`TargetSystem is a ${target.className}, not a Msvm_ComputerSystem`);
     const nameKey = target.keys.find((k) => equalsIgnoreCase(k.name, "Name"));
     const vm = nameKey !== undefined && typeof nameKey.value === "string" ? this.findVm(nameKey.value) : undefined;
     if (vm === undefined) return reject("TargetSystem names no virtual machine of this host");
-    if (dataItems.length > MAX_KVP_ITEMS_PER_CALL) return reject(`${dataItems.length} DataItems (at most ${MAX_KVP_ITEMS_PER_CALL} per call)`);
+    if (dataItems.length > MAX_KVP_ITEMS_PER_CALL)
+      return reject(`${dataItems.length} DataItems (at most ${MAX_KVP_ITEMS_PER_CALL} per call)`);
     const items: KvpItem[] = [];
     for (const [i, xml] of dataItems.entries()) {
       let item: KvpItem;
@@ -240,7 +261,8 @@ export class HostModel {
       } catch (error) {
         return reject(`DataItems[${i}]: ${(error as Error).message}`);
       }
-      if (item.source !== "host" && item.source !== "host-only") return reject(`DataItems[${i}]: Source ${item.source} cannot be written by the host`);
+      if (item.source !== "host" && item.source !== "host-only")
+        return reject(`DataItems[${i}]: Source ${item.source} cannot be written by the host`);
       if (item.name === "") return reject(`DataItems[${i}]: empty Name`);
       items.push(item);
     }
@@ -269,12 +291,25 @@ export class HostModel {
       const exists = store.has(item.name);
       let failure: JobFailure | undefined;
       if (method === "AddKvpItems" && exists) {
-        failure = { errorCode: RETURN_VALUES.invalidParameter, cimStatusCode: 11, description: `The ${label} already exists on virtual machine ${JSON.stringify(vm.name)}; use ModifyKvpItems to change it.` };
+        failure = {
+          errorCode: RETURN_VALUES.invalidParameter,
+          cimStatusCode: 11,
+          description: `The ${label} already exists on virtual machine ${JSON.stringify(vm.name)}; use ModifyKvpItems to change it.`,
+        };
       } else if (method !== "AddKvpItems" && !exists) {
-        failure = { errorCode: RETURN_VALUES.invalidParameter, cimStatusCode: 6, description: `The ${label} does not exist on virtual machine ${JSON.stringify(vm.name)}.` };
+        failure = {
+          errorCode: RETURN_VALUES.invalidParameter,
+          cimStatusCode: 6,
+          description: `The ${label} does not exist on virtual machine ${JSON.stringify(vm.name)}.`,
+        };
       }
       if (failure !== undefined) {
-        return { kind: "job", job, operations: [], failure: { ...failure, description: `${failure.description} No item of this call was applied.` } };
+        return {
+          kind: "job",
+          job,
+          operations: [],
+          failure: { ...failure, description: `${failure.description} No item of this call was applied.` },
+        };
       }
       if (method === "RemoveKvpItems") {
         store.delete(item.name);
@@ -359,7 +394,11 @@ export class HostModel {
    * Msvm_KvpExchangeComponent of one VM. `guest` and `intrinsic` are what ENUMERATE of
    * pools 1 and 2 returned (empty when the daemon is not running).
    */
-  kvpComponent(vm: VmState, guest: readonly { key: string; value: string }[] = [], intrinsic: readonly { key: string; value: string }[] = []): WsmanInstance {
+  kvpComponent(
+    vm: VmState,
+    guest: readonly { key: string; value: string }[] = [],
+    intrinsic: readonly { key: string; value: string }[] = [],
+  ): WsmanInstance {
     const status = vm.running ? COMPONENT_STATUS.ok : COMPONENT_STATUS.noContact;
     return instance(
       WMI_CLASSES.kvpComponent,
@@ -373,8 +412,18 @@ export class HostModel {
         // What a guest wrote is passed on whatever it holds: a character XML 1.0 cannot carry
         // (a control character, say) becomes a character reference, as a serializer that does
         // not check writes it, rather than failing the whole enumeration (real WMI: UNVERIFIED).
-        ["GuestExchangeItems", guest.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "guest" }, { invalidXmlChars: "reference" }))],
-        ["GuestIntrinsicExchangeItems", intrinsic.map((r) => encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }, { invalidXmlChars: "reference" }))],
+        [
+          "GuestExchangeItems",
+          guest.map((r) =>
+            encodeKvpItem({ name: r.key, data: r.value, source: "guest" }, { invalidXmlChars: "reference" }),
+          ),
+        ],
+        [
+          "GuestIntrinsicExchangeItems",
+          intrinsic.map((r) =>
+            encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }, { invalidXmlChars: "reference" }),
+          ),
+        ],
         ["HealthState", 5],
         ["OperationalStatus", [String(status)]],
         ["StatusDescriptions", [status === COMPONENT_STATUS.ok ? "OK" : "No Contact"]],
@@ -386,7 +435,8 @@ export class HostModel {
 
   /** Msvm_KvpExchangeComponentSettingData of one VM: the host's stores. */
   kvpSettingData(vm: VmState): WsmanInstance {
-    const encode = (store: Map<string, string>, source: "host" | "host-only") => [...store].map(([name, data]) => encodeKvpItem({ name, data, source }));
+    const encode = (store: Map<string, string>, source: "host" | "host-only") =>
+      [...store].map(([name, data]) => encodeKvpItem({ name, data, source }));
     return instance(
       WMI_CLASSES.kvpSettingData,
       props([
@@ -435,21 +485,36 @@ export class HostModel {
       for (const k of query.sourceKeys) {
         const canonical = expected.find((e) => equalsIgnoreCase(e, k.property));
         if (canonical === undefined || keys.has(canonical)) {
-          throw new SimError("invalid-argument", `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`);
+          throw new SimError(
+            "invalid-argument",
+            `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`,
+          );
         }
         keys.set(canonical, k.value);
       }
-      if (keys.size !== expected.length) throw new SimError("invalid-argument", `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`);
+      if (keys.size !== expected.length)
+        throw new SimError(
+          "invalid-argument",
+          `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`,
+        );
       return keys;
     };
     const is = equalsIgnoreCase;
-    if (is(query.sourceClass, WMI_CLASSES.computerSystem) && is(query.assocClass, SETTINGS_DEFINE_STATE) && is(query.resultClass, WMI_CLASSES.settingData)) {
+    if (
+      is(query.sourceClass, WMI_CLASSES.computerSystem) &&
+      is(query.assocClass, SETTINGS_DEFINE_STATE) &&
+      is(query.resultClass, WMI_CLASSES.settingData)
+    ) {
       const keys = keysOf(["CreationClassName", "Name"]);
       if (!is(keys.get("CreationClassName")!, WMI_CLASSES.computerSystem)) return [];
       const vm = this.findVm(keys.get("Name")!);
       return vm === undefined ? [] : [this.virtualSystemSettingData(vm)];
     }
-    if (is(query.sourceClass, WMI_CLASSES.settingData) && is(query.assocClass, SETTING_DATA_COMPONENT) && is(query.resultClass, WMI_CLASSES.kvpSettingData)) {
+    if (
+      is(query.sourceClass, WMI_CLASSES.settingData) &&
+      is(query.assocClass, SETTING_DATA_COMPONENT) &&
+      is(query.resultClass, WMI_CLASSES.kvpSettingData)
+    ) {
       const id = keysOf(["InstanceID"]).get("InstanceID")!;
       const vm = this.vmList.find((v) => is(this.settingsInstanceId(v), id));
       return vm === undefined ? [] : [this.kvpSettingData(vm)];
@@ -469,7 +534,12 @@ export class HostModel {
   /** Msvm_ConcreteJob of one job. */
   concreteJob(job: JobState): WsmanInstance {
     const caption = METHOD_CAPTIONS[job.method];
-    const status = job.state === JOB_STATE.running ? "Job is running" : job.state === JOB_STATE.completed ? "Job completed successfully" : "Job failed";
+    const status =
+      job.state === JOB_STATE.running
+        ? "Job is running"
+        : job.state === JOB_STATE.completed
+          ? "Job completed successfully"
+          : "Job failed";
     return instance(
       WMI_CLASSES.concreteJob,
       props([
@@ -567,11 +637,18 @@ export function matchesConditions(target: WsmanInstance, conditions: readonly Wq
   let all = true;
   for (const condition of conditions) {
     const entry = [...target.properties].find(([name]) => equalsIgnoreCase(name, condition.property));
-    if (entry === undefined) throw new SimError("invalid-argument", `invalid WQL query: ${target.className} has no property ${condition.property}`);
+    if (entry === undefined)
+      throw new SimError(
+        "invalid-argument",
+        `invalid WQL query: ${target.className} has no property ${condition.property}`,
+      );
     const value = entry[1];
-    if (Array.isArray(value)) throw new SimError("invalid-argument", `invalid WQL query: ${entry[0]} is an array and cannot be compared with =`);
+    if (Array.isArray(value))
+      throw new SimError(
+        "invalid-argument",
+        `invalid WQL query: ${entry[0]} is an array and cannot be compared with =`,
+      );
     if (typeof value !== "string" || !equalsIgnoreCase(value, condition.value)) all = false;
   }
   return all;
 }
-

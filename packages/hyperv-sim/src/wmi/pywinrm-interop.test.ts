@@ -6,7 +6,12 @@
 // KVP_ALLOW_NO_PYWINRM=1 (then it is skipped with a banner saying what was not tested).
 import { execFile, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type WsmanServerEvent, parseEnumerateResponse, parseGetResponse, parseInvokeResponse } from "@hyperv-kvp/wsman";
+import {
+  type WsmanServerEvent,
+  parseEnumerateResponse,
+  parseGetResponse,
+  parseInvokeResponse,
+} from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 
@@ -82,13 +87,25 @@ describe("pywinrm (python3-winrm) against the simulator's sealed HTTP", () => {
   let host: WmiHost;
   const events: WsmanServerEvent[] = [];
   beforeAll(async () => {
-    host = await startWmiHost({ vms: ["web01", "db01"], daemon: "model", sealedHttp: true, users: { [USER]: PASSWORD } });
+    host = await startWmiHost({
+      vms: ["web01", "db01"],
+      daemon: "model",
+      sealedHttp: true,
+      users: { [USER]: PASSWORD },
+    });
     host.server.onEvent((e) => events.push(e));
   });
   afterAll(async () => {
     await host?.close();
   });
-  const base = () => ({ endpoint: host.endpoint, user: USER, password: PASSWORD, vm: host.vms[0]!.guid, key: "interop-key", value: "sealed by pywinrm" });
+  const base = () => ({
+    endpoint: host.endpoint,
+    user: USER,
+    password: PASSWORD,
+    vm: host.vms[0]!.guid,
+    key: "interop-key",
+    value: "sealed by pywinrm",
+  });
 
   it("Enumerate (optimized, and with Pull), Get and Invoke AddKvpItems over NTLM-sealed HTTP, on one connection", async () => {
     expect(host.server.mode).toBe("sealed-http");
@@ -109,7 +126,10 @@ describe("pywinrm (python3-winrm) against the simulator's sealed HTTP", () => {
     // The same answers through our parsers: pywinrm unsealed exactly what the server sealed.
     expect(parseEnumerateResponse(answers[0]!).items.map((i) => i.properties.get("Name"))).toEqual(guids);
     expect(parseGetResponse(answers.at(-3)!).properties.get("ElementName")).toBe("web01");
-    expect(parseInvokeResponse(answers.at(-2)!, "AddKvpItems")).toMatchObject({ returnValue: 4096, jobInstanceId: facts.jobInstanceId });
+    expect(parseInvokeResponse(answers.at(-2)!, "AddKvpItems")).toMatchObject({
+      returnValue: 4096,
+      jobInstanceId: facts.jobInstanceId,
+    });
     // The item reached the guest's pool 0 through the job.
     await host.settle();
     const pool0 = await host.vms[0]!.host.enumerate(0);
@@ -132,6 +152,9 @@ describe("pywinrm (python3-winrm) against the simulator's sealed HTTP", () => {
     events.length = 0;
     const { facts } = await runClient({ ...base(), password: "not-it", encryption: "always" });
     expect(facts.error?.type).toBe("InvalidCredentialsError");
-    expect(events).toContainEqual({ kind: "auth-failure", failure: { scheme: "ntlm", reason: "wrong-password", user: USER } });
+    expect(events).toContainEqual({
+      kind: "auth-failure",
+      failure: { scheme: "ntlm", reason: "wrong-password", user: USER },
+    });
   }, 60_000);
 });

@@ -1,6 +1,16 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CimInstancePath, decodeKvpItem, decodePool, decodeWmiErrors, encodeKvpItem, encodePool, poolFileName, pathToEpr, wqlString } from "@hyperv-kvp/kvp-core";
+import {
+  type CimInstancePath,
+  decodeKvpItem,
+  decodePool,
+  decodeWmiErrors,
+  encodeKvpItem,
+  encodePool,
+  poolFileName,
+  pathToEpr,
+  wqlString,
+} from "@hyperv-kvp/kvp-core";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
@@ -19,7 +29,6 @@ const SERVICE_SELECTORS = [
   { name: "SystemCreationClassName", value: "Msvm_ComputerSystem" },
   { name: "SystemName", value: "HV-HOST01" },
 ];
-
 
 function vmPath(guid: string): CimInstancePath {
   return {
@@ -45,7 +54,12 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
 
   beforeAll(async () => {
     cert = makeSelfSignedCertificate();
-    host = await startWmiHost({ vms: ["web01", "dup", "dup"], daemon: "real", https: { key: cert.key, cert: cert.cert }, users: { Administrator: PASSWORD } });
+    host = await startWmiHost({
+      vms: ["web01", "dup", "dup"],
+      daemon: "real",
+      https: { key: cert.key, cert: cert.cert },
+      users: { Administrator: PASSWORD },
+    });
     const common = { endpoint: host.endpoint, ca: cert.cert, timeoutMs: 10_000 };
     basic = new WsmanClient({ ...common, auth: { kind: "basic", user: "Administrator", password: PASSWORD } });
     ntlm = new WsmanClient({ ...common, auth: { kind: "ntlm", user: "administrator", password: PASSWORD } });
@@ -62,7 +76,10 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
   });
 
   async function invoke(client: WsmanClient, method: string, guid: string, items: string[]) {
-    return client.invoke(SERVICE, method, SERVICE_SELECTORS, { TargetSystem: pathToEpr(vmPath(guid)), DataItems: items });
+    return client.invoke(SERVICE, method, SERVICE_SELECTORS, {
+      TargetSystem: pathToEpr(vmPath(guid)),
+      DataItems: items,
+    });
   }
 
   async function finished(client: WsmanClient, jobId: string): Promise<WsmanInstance> {
@@ -82,13 +99,21 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
   const item = (name: string, data = "") => encodeKvpItem({ name, data, source: "host" });
 
   it("finds VMs by name with WQL (NTLM); two VMs may share a name", async () => {
-    const [vm, ...more] = await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, `SELECT * FROM Msvm_ComputerSystem WHERE ElementName=${wqlString("web01")}`);
+    const [vm, ...more] = await ntlm.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      `SELECT * FROM Msvm_ComputerSystem WHERE ElementName=${wqlString("web01")}`,
+    );
     expect(more).toEqual([]);
     expect(text(vm!, "Name")).toBe(web01);
     expect(text(vm!, "EnabledState")).toBe("2");
-    const dups = await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_ComputerSystem WHERE ElementName='dup'");
+    const dups = await ntlm.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      "SELECT * FROM Msvm_ComputerSystem WHERE ElementName='dup'",
+    );
     expect(dups.map((d) => text(d, "Name")).sort()).toEqual([host.vms[1]!.guid, host.vms[2]!.guid].sort());
-    expect(await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, `SELECT * FROM Msvm_ComputerSystem WHERE ElementName="nope"`)).toEqual([]);
+    expect(
+      await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, `SELECT * FROM Msvm_ComputerSystem WHERE ElementName="nope"`),
+    ).toEqual([]);
   });
 
   it("AddKvpItems of 2 items reaches the guest's .kvp_pool_0 through the daemon (Basic)", async () => {
@@ -96,9 +121,20 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
     expect(result.returnValue).toBe(4096);
     const job = await finished(basic, result.jobInstanceId!);
     expect(text(job, "JobState")).toBe("7");
-    expect(pool0()).toEqual(new Map([["Role", "web"], ["Owner", "ops team ✓"]]));
-    const [setting] = await basic.enumerate(`${V2_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`, `SELECT * FROM Msvm_KvpExchangeComponentSettingData WHERE InstanceID=${wqlString(`Microsoft:${web01}\\KvpExchangeComponentSettingData`)}`);
-    expect(valueAsArray(setting!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role", "Owner"]);
+    expect(pool0()).toEqual(
+      new Map([
+        ["Role", "web"],
+        ["Owner", "ops team ✓"],
+      ]),
+    );
+    const [setting] = await basic.enumerate(
+      `${V2_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`,
+      `SELECT * FROM Msvm_KvpExchangeComponentSettingData WHERE InstanceID=${wqlString(`Microsoft:${web01}\\KvpExchangeComponentSettingData`)}`,
+    );
+    expect(valueAsArray(setting!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual([
+      "Role",
+      "Owner",
+    ]);
     // The route a real host offers (spec §6): VM → realized Msvm_VirtualSystemSettingData → KVP setting data.
     const [settings, ...more] = await basic.enumerate(
       `${V2_RESOURCE_URI}/*`,
@@ -110,17 +146,34 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
       `${V2_RESOURCE_URI}/*`,
       `ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID=${wqlString(text(settings!, "InstanceID"))}} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData`,
     );
-    expect(valueAsArray(viaAssoc!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role", "Owner"]);
+    expect(valueAsArray(viaAssoc!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual([
+      "Role",
+      "Owner",
+    ]);
   });
 
   it("shows what the guest writes to pool 1 in GuestExchangeItems, read through the daemon", async () => {
-    writeFileSync(join(host.vms[0]!.poolDir, poolFileName(1)), encodePool([{ key: "AppVersion", value: "1.2.3" }, { key: "Ready", value: "yes" }]));
-    const [component, ...more] = await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName="${web01}"`);
+    writeFileSync(
+      join(host.vms[0]!.poolDir, poolFileName(1)),
+      encodePool([
+        { key: "AppVersion", value: "1.2.3" },
+        { key: "Ready", value: "yes" },
+      ]),
+    );
+    const [component, ...more] = await ntlm.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName="${web01}"`,
+    );
     expect(more).toEqual([]);
     expect(valueAsArray(component!.properties.get("OperationalStatus"))).toEqual(["2"]);
     const guest = valueAsArray(component!.properties.get("GuestExchangeItems")).map((x) => decodeKvpItem(x));
-    expect(guest.map((g) => [g.name, g.data, g.source])).toEqual([["AppVersion", "1.2.3", "guest"], ["Ready", "yes", "guest"]]);
-    const intrinsic = valueAsArray(component!.properties.get("GuestIntrinsicExchangeItems")).map((x) => decodeKvpItem(x));
+    expect(guest.map((g) => [g.name, g.data, g.source])).toEqual([
+      ["AppVersion", "1.2.3", "guest"],
+      ["Ready", "yes", "guest"],
+    ]);
+    const intrinsic = valueAsArray(component!.properties.get("GuestIntrinsicExchangeItems")).map((x) =>
+      decodeKvpItem(x),
+    );
     expect(intrinsic.map((i) => i.name)).toContain("IntegrationServicesVersion");
   });
 
@@ -140,9 +193,16 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
     expect(text(job, "JobState")).toBe("10");
     expect(text(job, "ErrorCode")).toBe("32773");
     expect(text(job, "ErrorDescription")).toMatch(/KVP item "Role" already exists on virtual machine "web01"/);
-    const errors = await basic.invoke(`${V2_RESOURCE_URI}/Msvm_ConcreteJob`, "GetErrorEx", [{ name: "InstanceID", value: result.jobInstanceId! }], {});
+    const errors = await basic.invoke(
+      `${V2_RESOURCE_URI}/Msvm_ConcreteJob`,
+      "GetErrorEx",
+      [{ name: "InstanceID", value: result.jobInstanceId! }],
+      {},
+    );
     expect(errors.returnValue).toBe(0);
-    expect(decodeWmiErrors(valueAsArray(errors.outputs.get("Errors") as string))[0]).toMatchObject({ cimStatusCode: 11 });
+    expect(decodeWmiErrors(valueAsArray(errors.outputs.get("Errors") as string))[0]).toMatchObject({
+      cimStatusCode: 11,
+    });
     expect(pool0()).toEqual(new Map([["Role", "db"]]));
   });
 
@@ -156,14 +216,24 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
   }, 20_000);
 
   it("an unknown VM → 32773; an unknown job → fault", async () => {
-    expect((await invoke(basic, "AddKvpItems", "99999999-9999-4999-8999-999999999999", [item("a")])).returnValue).toBe(32773);
-    await expect(basic.get(`${V2_RESOURCE_URI}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: "nope" }])).rejects.toSatisfy((e) => isWsmanError(e, "fault"));
+    expect((await invoke(basic, "AddKvpItems", "99999999-9999-4999-8999-999999999999", [item("a")])).returnValue).toBe(
+      32773,
+    );
+    await expect(
+      basic.get(`${V2_RESOURCE_URI}/Msvm_ConcreteJob`, [{ name: "InstanceID", value: "nope" }]),
+    ).rejects.toSatisfy((e) => isWsmanError(e, "fault"));
   });
 
   it.each(["basic", "ntlm"] as const)("a wrong password over %s → 401 (unauthorized)", async (kind) => {
-    const client = new WsmanClient({ endpoint: host.endpoint, ca: cert.cert, auth: { kind, user: "Administrator", password: "wrong" } });
+    const client = new WsmanClient({
+      endpoint: host.endpoint,
+      ca: cert.cert,
+      auth: { kind, user: "Administrator", password: "wrong" },
+    });
     try {
-      await expect(client.enumerate(`${V2_RESOURCE_URI}/Msvm_ComputerSystem`, "")).rejects.toSatisfy((e) => isWsmanError(e, "unauthorized"));
+      await expect(client.enumerate(`${V2_RESOURCE_URI}/Msvm_ComputerSystem`, "")).rejects.toSatisfy((e) =>
+        isWsmanError(e, "unauthorized"),
+      );
     } finally {
       client.close();
     }
@@ -180,19 +250,28 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
     "ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName='Msvm_ComputerSystem',Name='x'} WHERE AssocClass=Msvm_SystemDevice ResultClass=Msvm_KvpExchangeComponent",
     "ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID='x'} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_ResourceAllocationSettingData",
   ])("unsupported WQL is a WS-Man fault, not a crash: %s", async (query) => {
-    await expect(ntlm.enumerate(`${V2_RESOURCE_URI}/*`, query)).rejects.toSatisfy((e) => isWsmanError(e, "fault") && /CannotProcessFilter/.test(String(e.fault?.subcode)));
-    expect(await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService")).toHaveLength(1);
+    await expect(ntlm.enumerate(`${V2_RESOURCE_URI}/*`, query)).rejects.toSatisfy(
+      (e) => isWsmanError(e, "fault") && /CannotProcessFilter/.test(String(e.fault?.subcode)),
+    );
+    expect(
+      await ntlm.enumerate(`${V2_RESOURCE_URI}/*`, "SELECT * FROM Msvm_VirtualSystemManagementService"),
+    ).toHaveLength(1);
   });
 
   it("a VM whose daemon stopped reports OperationalStatus 12 (No contact)", async () => {
     const guid = host.vms[2]!.guid;
     await host.stopVm(guid);
-    const [component] = await basic.enumerate(`${V2_RESOURCE_URI}/*`, `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName='${guid}'`);
+    const [component] = await basic.enumerate(
+      `${V2_RESOURCE_URI}/*`,
+      `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName='${guid}'`,
+    );
     expect(valueAsArray(component!.properties.get("OperationalStatus"))).toEqual(["12"]);
     expect(component!.properties.get("GuestIntrinsicExchangeItems")).toBeUndefined();
   });
 
   it("refuses plain HTTP unless allowed", async () => {
-    await expect(startWmiHost({ vms: [], users: { a: "b" } })).rejects.toSatisfy((e) => isWsmanError(e, "unencrypted-refused"));
+    await expect(startWmiHost({ vms: [], users: { a: "b" } })).rejects.toSatisfy((e) =>
+      isWsmanError(e, "unencrypted-refused"),
+    );
   });
 });

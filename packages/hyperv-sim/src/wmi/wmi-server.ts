@@ -24,7 +24,18 @@ import {
 } from "@hyperv-kvp/wsman";
 import { SimError, isSimError } from "../errors.js";
 import { GuestRegistry } from "./guest-registry.js";
-import { type HostModel, type HostModelOptions, type JobFailure, type KvpMethod, HostModel as Model, RETURN_VALUES, V2_RESOURCE_URI, type VmState, WMI_CLASSES, matchesConditions } from "./host-model.js";
+import {
+  type HostModel,
+  type HostModelOptions,
+  type JobFailure,
+  type KvpMethod,
+  HostModel as Model,
+  RETURN_VALUES,
+  V2_RESOURCE_URI,
+  type VmState,
+  WMI_CLASSES,
+  matchesConditions,
+} from "./host-model.js";
 import { parseWqlStatement } from "./wql.js";
 
 /** A VM to start: its name and, optionally, its GUID. */
@@ -117,11 +128,17 @@ export interface GuestAccess {
   run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined>;
 }
 
-function fault(subcode: string, reason: string, detail?: string, code: WsmanFaultInit["code"] = "s:Sender"): WsmanHandlerResult {
+function fault(
+  subcode: string,
+  reason: string,
+  detail?: string,
+  code: WsmanFaultInit["code"] = "s:Sender",
+): WsmanHandlerResult {
   return { kind: "fault", fault: { code, subcode, reason, ...(detail === undefined ? {} : { detail }) } };
 }
 
-const NOT_FOUND = "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
+const NOT_FOUND =
+  "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
 
 /**
  * The class a resource URI names under `namespaceUri` (`…/wmi/<namespace>`; `*` for WQL),
@@ -163,7 +180,10 @@ export function createWmiHandler(
   guest: GuestAccess,
   options: { readonly jobDelayMs?: number; readonly track?: (job: Promise<void>) => void } = {},
 ): WsmanHandler {
-  async function instancesOf(className: string, conditions: Parameters<typeof matchesConditions>[1]): Promise<WsmanInstance[]> {
+  async function instancesOf(
+    className: string,
+    conditions: Parameters<typeof matchesConditions>[1],
+  ): Promise<WsmanInstance[]> {
     switch (className) {
       case WMI_CLASSES.computerSystem:
         return model.computerSystems().filter((i) => matchesConditions(i, conditions));
@@ -173,7 +193,12 @@ export function createWmiHandler(
           // Conditions are checked on the instance without items first, so only the VMs
           // asked for are enumerated.
           if (!matchesConditions(model.kvpComponent(vm), conditions)) continue;
-          const pools = vm.running ? await guest.run(vm.guid, async (host) => ({ guest: await host.enumerate(1), intrinsic: await host.enumerate(2) })) : undefined;
+          const pools = vm.running
+            ? await guest.run(vm.guid, async (host) => ({
+                guest: await host.enumerate(1),
+                intrinsic: await host.enumerate(2),
+              }))
+            : undefined;
           out.push(model.kvpComponent(vm, pools?.guest.records ?? [], pools?.intrinsic.records ?? []));
         }
         return out;
@@ -181,7 +206,9 @@ export function createWmiHandler(
       case WMI_CLASSES.kvpSettingData:
         return model.vms.map((vm) => model.kvpSettingData(vm)).filter((i) => matchesConditions(i, conditions));
       case WMI_CLASSES.settingData:
-        return model.vms.map((vm) => model.virtualSystemSettingData(vm)).filter((i) => matchesConditions(i, conditions));
+        return model.vms
+          .map((vm) => model.virtualSystemSettingData(vm))
+          .filter((i) => matchesConditions(i, conditions));
       case WMI_CLASSES.managementService:
         return [model.managementService()].filter((i) => matchesConditions(i, conditions));
       case WMI_CLASSES.concreteJob:
@@ -191,8 +218,13 @@ export function createWmiHandler(
     }
   }
 
-  async function applyJob(jobId: string, operations: readonly { kind: "set" | "delete"; vmGuid: string; key: string; value?: string }[], failure: JobFailure | undefined): Promise<void> {
-    if (options.jobDelayMs !== undefined && options.jobDelayMs > 0) await new Promise((r) => setTimeout(r, options.jobDelayMs));
+  async function applyJob(
+    jobId: string,
+    operations: readonly { kind: "set" | "delete"; vmGuid: string; key: string; value?: string }[],
+    failure: JobFailure | undefined,
+  ): Promise<void> {
+    if (options.jobDelayMs !== undefined && options.jobDelayMs > 0)
+      await new Promise((r) => setTimeout(r, options.jobDelayMs));
     if (failure !== undefined || operations.length === 0) {
       model.finishJob(jobId, failure);
       return;
@@ -214,7 +246,11 @@ export function createWmiHandler(
         }
       });
     } catch (error) {
-      problem = { errorCode: RETURN_VALUES.failed, cimStatusCode: 1, description: `The guest's KVP service failed: ${(error as Error).message}` };
+      problem = {
+        errorCode: RETURN_VALUES.failed,
+        cimStatusCode: 1,
+        description: `The guest's KVP service failed: ${(error as Error).message}`,
+      };
     }
     model.finishJob(jobId, problem);
   }
@@ -222,7 +258,10 @@ export function createWmiHandler(
   return async (request) => {
     const uriClass = classOfResourceUri(request.resourceUri);
     if (uriClass === undefined) {
-      return fault("a:DestinationUnreachable", `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/virtualization/v2.`);
+      return fault(
+        "a:DestinationUnreachable",
+        `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/virtualization/v2.`,
+      );
     }
 
     if (request.kind === "enumerate") {
@@ -230,7 +269,11 @@ export function createWmiHandler(
       let conditions: Parameters<typeof matchesConditions>[1] = [];
       if (request.filter !== undefined) {
         if (!equalsIgnoreCase(request.filter.dialect, WQL_DIALECT)) {
-          return fault("w:FilterDialectRequestedUnavailable", "The requested filter dialect is not supported.", request.filter.dialect);
+          return fault(
+            "w:FilterDialectRequestedUnavailable",
+            "The requested filter dialect is not supported.",
+            request.filter.dialect,
+          );
         }
         try {
           const query = parseWqlStatement(request.filter.query);
@@ -238,7 +281,12 @@ export function createWmiHandler(
           className = query.className;
           conditions = query.conditions;
         } catch (error) {
-          if (isSimError(error)) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+          if (isSimError(error))
+            return fault(
+              "w:CannotProcessFilter",
+              "The WS-Management service cannot process the filter.",
+              error.message,
+            );
           throw error;
         }
       } else if (uriClass === "*") {
@@ -247,11 +295,17 @@ export function createWmiHandler(
         className = uriClass;
       }
       const canonical = canonicalClass(className);
-      if (canonical === undefined) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", `invalid WQL query: class ${className} is not served by this simulator`);
+      if (canonical === undefined)
+        return fault(
+          "w:CannotProcessFilter",
+          "The WS-Management service cannot process the filter.",
+          `invalid WQL query: class ${className} is not served by this simulator`,
+        );
       try {
         return { kind: "enumerate", items: await instancesOf(canonical, conditions) };
       } catch (error) {
-        if (isSimError(error, "invalid-argument")) return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+        if (isSimError(error, "invalid-argument"))
+          return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
         throw error;
       }
     }
@@ -261,11 +315,15 @@ export function createWmiHandler(
       if (canonical === WMI_CLASSES.concreteJob) {
         const id = selector(request.selectors, "InstanceID");
         const job = id === undefined ? undefined : model.findJob(id);
-        return job === undefined ? fault("w:InvalidSelectors", NOT_FOUND, `no Msvm_ConcreteJob with InstanceID ${JSON.stringify(id ?? "")}`) : { kind: "get", instance: model.concreteJob(job) };
+        return job === undefined
+          ? fault("w:InvalidSelectors", NOT_FOUND, `no Msvm_ConcreteJob with InstanceID ${JSON.stringify(id ?? "")}`)
+          : { kind: "get", instance: model.concreteJob(job) };
       }
       if (canonical === WMI_CLASSES.computerSystem) {
         const name = selector(request.selectors, "Name");
-        const found = model.computerSystems().find((i) => name !== undefined && equalsIgnoreCase(String(i.properties.get("Name")), name));
+        const found = model
+          .computerSystems()
+          .find((i) => name !== undefined && equalsIgnoreCase(String(i.properties.get("Name")), name));
         return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : { kind: "get", instance: found };
       }
       if (canonical === WMI_CLASSES.managementService) return { kind: "get", instance: model.managementService() };
@@ -280,14 +338,22 @@ export function createWmiHandler(
       return { kind: "invoke", returnValue: RETURN_VALUES.completed, outputs: { Errors: model.jobErrors(job) } };
     }
     if (canonical !== WMI_CLASSES.managementService || !isKvpMethod(request.method)) {
-      return fault("a:ActionNotSupported", `Method ${request.method} of ${uriClass} is not supported by this simulator.`);
+      return fault(
+        "a:ActionNotSupported",
+        `Method ${request.method} of ${uriClass} is not supported by this simulator.`,
+      );
     }
     const name = selector(request.selectors, "Name");
     if (name !== undefined && !equalsIgnoreCase(name, "vmms")) return fault("w:InvalidSelectors", NOT_FOUND);
 
     const targetParam = request.parameters.get("TargetSystem");
     let target: CimInstancePath | undefined;
-    if (targetParam !== undefined && targetParam !== null && typeof targetParam === "object" && !Array.isArray(targetParam)) {
+    if (
+      targetParam !== undefined &&
+      targetParam !== null &&
+      typeof targetParam === "object" &&
+      !Array.isArray(targetParam)
+    ) {
       try {
         target = eprToPath(targetParam as WsmanEpr);
       } catch {
@@ -343,13 +409,19 @@ export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
     for (const init of options.vms) {
       const { name, guid } = typeof init === "string" ? { name: init, guid: undefined } : init;
       const state: VmState = model.addVm(name, guid);
-      if (guests.get(state.guid) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${state.guid} is already used`);
+      if (guests.get(state.guid) !== undefined)
+        throw new SimError("invalid-argument", `invalid VM GUID: ${state.guid} is already used`);
       const host = await startSimulatedHost({ ...options.simulatedHost, daemon: options.daemon ?? "auto" });
       const vm: WmiHostVm = { name: state.name, guid: state.guid, poolDir: host.poolDir, daemon: host.daemon, host };
       started.push(vm);
       guests.add(vm);
       if (options.sendHostFacts !== false) {
-        await host.sendHostFacts({ VirtualMachineName: state.name, VirtualMachineId: state.guid, HostName: model.hostName, PhysicalHostName: model.hostName });
+        await host.sendHostFacts({
+          VirtualMachineName: state.name,
+          VirtualMachineId: state.guid,
+          HostName: model.hostName,
+          PhysicalHostName: model.hostName,
+        });
       }
     }
     const v2Handler = createWmiHandler(model, guests, {

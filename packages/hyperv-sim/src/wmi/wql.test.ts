@@ -5,8 +5,19 @@ import { MAX_WQL_CONDITIONS, parseWql, parseWqlStatement } from "./wql.js";
 describe("parseWql", () => {
   it.each([
     ["SELECT * FROM Msvm_ComputerSystem", "Msvm_ComputerSystem", []],
-    ['select * from Msvm_ComputerSystem where ElementName="web01"', "Msvm_ComputerSystem", [{ property: "ElementName", value: "web01" }]],
-    ["SELECT * FROM C WHERE A = 'x' AND B=\"y\"", "C", [{ property: "A", value: "x" }, { property: "B", value: "y" }]],
+    [
+      'select * from Msvm_ComputerSystem where ElementName="web01"',
+      "Msvm_ComputerSystem",
+      [{ property: "ElementName", value: "web01" }],
+    ],
+    [
+      "SELECT * FROM C WHERE A = 'x' AND B=\"y\"",
+      "C",
+      [
+        { property: "A", value: "x" },
+        { property: "B", value: "y" },
+      ],
+    ],
     ['SELECT * FROM C WHERE A="a\\"b\\\\c\\\'d"', "C", [{ property: "A", value: "a\"b\\c'd" }]],
     ["SELECT * FROM C WHERE A='it''s'", undefined, undefined],
     ["SELECT * FROM C WHERE EnabledState = 2", "C", [{ property: "EnabledState", value: "2" }]],
@@ -49,7 +60,9 @@ describe("parseWql", () => {
   });
 
   it("never treats __proto__ specially", () => {
-    expect(parseWql("SELECT * FROM __proto__ WHERE __proto__ = 'x'").conditions).toEqual([{ property: "__proto__", value: "x" }]);
+    expect(parseWql("SELECT * FROM __proto__ WHERE __proto__ = 'x'").conditions).toEqual([
+      { property: "__proto__", value: "x" },
+    ]);
   });
 });
 
@@ -58,7 +71,9 @@ describe("parseWqlStatement", () => {
 
   it("parses the two ASSOCIATORS OF forms kvp-host sends (libvirt's route to the KVP setting data)", () => {
     expect(
-      parseWqlStatement(`ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="${GUID}"} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`),
+      parseWqlStatement(
+        `ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="${GUID}"} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`,
+      ),
     ).toEqual({
       kind: "associators",
       sourceClass: "Msvm_ComputerSystem",
@@ -70,7 +85,9 @@ describe("parseWqlStatement", () => {
       resultClass: "Msvm_VirtualSystemSettingData",
     });
     expect(
-      parseWqlStatement(`associators of { Msvm_VirtualSystemSettingData.InstanceID = "Microsoft:${GUID}" } where ResultClass = Msvm_KvpExchangeComponentSettingData AssocClass = Msvm_VirtualSystemSettingDataComponent`),
+      parseWqlStatement(
+        `associators of { Msvm_VirtualSystemSettingData.InstanceID = "Microsoft:${GUID}" } where ResultClass = Msvm_KvpExchangeComponentSettingData AssocClass = Msvm_VirtualSystemSettingDataComponent`,
+      ),
     ).toEqual({
       kind: "associators",
       sourceClass: "Msvm_VirtualSystemSettingData",
@@ -81,7 +98,11 @@ describe("parseWqlStatement", () => {
   });
 
   it("still parses SELECT", () => {
-    expect(parseWqlStatement("SELECT * FROM C WHERE A='x'")).toEqual({ kind: "select", className: "C", conditions: [{ property: "A", value: "x" }] });
+    expect(parseWqlStatement("SELECT * FROM C WHERE A='x'")).toEqual({
+      kind: "select",
+      className: "C",
+      conditions: [{ property: "A", value: "x" }],
+    });
   });
 
   it.each([

@@ -42,7 +42,9 @@ export interface WqlAssociatorsQuery {
 }
 
 /** Either statement the simulator answers. */
-export type WqlStatement = ({ readonly kind: "select" } & WqlQuery) | ({ readonly kind: "associators" } & WqlAssociatorsQuery);
+export type WqlStatement =
+  | ({ readonly kind: "select" } & WqlQuery)
+  | ({ readonly kind: "associators" } & WqlAssociatorsQuery);
 
 type WqlSymbol = "*" | "=" | "{" | "}" | "." | ",";
 const SYMBOLS: readonly string[] = ["*", "=", "{", "}", ".", ","];
@@ -126,7 +128,8 @@ export function parseWql(query: string): WqlQuery {
 export function parseWqlStatement(query: string): WqlStatement {
   const tokens = tokenizeQuery(query);
   const first = tokens[0];
-  if (first?.kind === "word" && first.text.toUpperCase() === "ASSOCIATORS") return { kind: "associators", ...parseAssociators(tokens) };
+  if (first?.kind === "word" && first.text.toUpperCase() === "ASSOCIATORS")
+    return { kind: "associators", ...parseAssociators(tokens) };
   return { kind: "select", ...parseSelect(tokens) };
 }
 
@@ -136,7 +139,8 @@ function tokenizeQuery(query: string): Token[] {
   return tokenize(query);
 }
 
-const ASSOCIATORS_FORM = "only ASSOCIATORS OF {Class.Key=value[,Key=value]} WHERE AssocClass=Name ResultClass=Name is supported";
+const ASSOCIATORS_FORM =
+  "only ASSOCIATORS OF {Class.Key=value[,Key=value]} WHERE AssocClass=Name ResultClass=Name is supported";
 
 function parseAssociators(tokens: readonly Token[]): WqlAssociatorsQuery {
   let at = 0;
@@ -144,12 +148,14 @@ function parseAssociators(tokens: readonly Token[]): WqlAssociatorsQuery {
   const found = (t: Token | undefined) => (t === undefined ? "the end" : JSON.stringify(t.text));
   const expectWord = (word?: string): string => {
     const t = next();
-    if (t?.kind !== "word" || (word !== undefined && t.text.toUpperCase() !== word)) throw invalid(`expected ${word ?? "a name"}, found ${found(t)} (${ASSOCIATORS_FORM})`);
+    if (t?.kind !== "word" || (word !== undefined && t.text.toUpperCase() !== word))
+      throw invalid(`expected ${word ?? "a name"}, found ${found(t)} (${ASSOCIATORS_FORM})`);
     return t.text;
   };
   const expectSymbol = (symbol: WqlSymbol): void => {
     const t = next();
-    if (t?.kind !== "symbol" || t.text !== symbol) throw invalid(`expected ${symbol}, found ${found(t)} (${ASSOCIATORS_FORM})`);
+    if (t?.kind !== "symbol" || t.text !== symbol)
+      throw invalid(`expected ${symbol}, found ${found(t)} (${ASSOCIATORS_FORM})`);
   };
   expectWord("ASSOCIATORS");
   expectWord("OF");
@@ -161,25 +167,30 @@ function parseAssociators(tokens: readonly Token[]): WqlAssociatorsQuery {
     const property = expectWord();
     expectSymbol("=");
     const value = next();
-    if (value?.kind !== "string" && value?.kind !== "number") throw invalid(`expected a string or number after ${property} = (${ASSOCIATORS_FORM})`);
+    if (value?.kind !== "string" && value?.kind !== "number")
+      throw invalid(`expected a string or number after ${property} = (${ASSOCIATORS_FORM})`);
     sourceKeys.push({ property, value: value.text });
-    if (sourceKeys.length > MAX_WQL_CONDITIONS) throw invalid(`more than ${MAX_WQL_CONDITIONS} keys in the object path`);
+    if (sourceKeys.length > MAX_WQL_CONDITIONS)
+      throw invalid(`more than ${MAX_WQL_CONDITIONS} keys in the object path`);
     const t = next();
     if (t?.kind === "symbol" && t.text === "}") break;
-    if (t?.kind !== "symbol" || t.text !== ",") throw invalid(`expected , or }, found ${found(t)} (${ASSOCIATORS_FORM})`);
+    if (t?.kind !== "symbol" || t.text !== ",")
+      throw invalid(`expected , or }, found ${found(t)} (${ASSOCIATORS_FORM})`);
   }
   expectWord("WHERE");
   const clauses = new Map<string, string>();
   while (at < tokens.length) {
     const clause = expectWord().toUpperCase();
-    if (clause !== "ASSOCCLASS" && clause !== "RESULTCLASS") throw invalid(`unsupported clause ${clause} (${ASSOCIATORS_FORM})`);
+    if (clause !== "ASSOCCLASS" && clause !== "RESULTCLASS")
+      throw invalid(`unsupported clause ${clause} (${ASSOCIATORS_FORM})`);
     if (clauses.has(clause)) throw invalid(`${clause} given twice`);
     expectSymbol("=");
     clauses.set(clause, expectWord());
   }
   const assocClass = clauses.get("ASSOCCLASS");
   const resultClass = clauses.get("RESULTCLASS");
-  if (assocClass === undefined || resultClass === undefined) throw invalid(`AssocClass and ResultClass are both required (${ASSOCIATORS_FORM})`);
+  if (assocClass === undefined || resultClass === undefined)
+    throw invalid(`AssocClass and ResultClass are both required (${ASSOCIATORS_FORM})`);
   return { sourceClass, sourceKeys, assocClass, resultClass };
 }
 
@@ -189,7 +200,9 @@ function parseSelect(tokens: readonly Token[]): WqlQuery {
   const keyword = (word: string): void => {
     const t = next();
     if (t?.kind !== "word" || t.text.toUpperCase() !== word) {
-      throw invalid(`expected ${word}${t === undefined ? " before the end" : `, found ${JSON.stringify(t.text)}`} (only SELECT * FROM Class [WHERE Prop = value [AND …]] is supported)`);
+      throw invalid(
+        `expected ${word}${t === undefined ? " before the end" : `, found ${JSON.stringify(t.text)}`} (only SELECT * FROM Class [WHERE Prop = value [AND …]] is supported)`,
+      );
     }
   };
   keyword("SELECT");
@@ -205,9 +218,11 @@ function parseSelect(tokens: readonly Token[]): WqlQuery {
       const property = next();
       if (property?.kind !== "word") throw invalid("expected a property name in WHERE");
       const eq = next();
-      if (eq?.kind !== "symbol" || eq.text !== "=") throw invalid(`expected = after ${property.text} (only = is supported)`);
+      if (eq?.kind !== "symbol" || eq.text !== "=")
+        throw invalid(`expected = after ${property.text} (only = is supported)`);
       const value = next();
-      if (value?.kind !== "string" && value?.kind !== "number") throw invalid(`expected a string or number after ${property.text} =`);
+      if (value?.kind !== "string" && value?.kind !== "number")
+        throw invalid(`expected a string or number after ${property.text} =`);
       conditions.push({ property: property.text, value: value.text });
       if (conditions.length > MAX_WQL_CONDITIONS) throw invalid(`more than ${MAX_WQL_CONDITIONS} conditions`);
       if (at >= tokens.length) break;

@@ -128,7 +128,8 @@ function checkName(name: string, what: string): string {
 
 // xml:lang is an NMTOKEN in the DTD.
 function checkLang(lang: string, what: string): string {
-  if (typeof lang !== "string" || !/^[A-Za-z0-9._:-]+$/.test(lang)) throw cimError(`${what} xml:lang ${quoteForMessage(String(lang))} is not a language tag`);
+  if (typeof lang !== "string" || !/^[A-Za-z0-9._:-]+$/.test(lang))
+    throw cimError(`${what} xml:lang ${quoteForMessage(String(lang))} is not a language tag`);
   return lang;
 }
 
@@ -176,7 +177,8 @@ function qualifiersXml(qualifiers: readonly CimQualifier[] | undefined, what: st
       booleanAttribute("TRANSLATABLE", q.translatable) +
       (q.lang === undefined ? "" : ` xml:lang="${checkLang(q.lang, qWhat)}"`) +
       ">";
-    if (q.value !== null) out += q.array ? valueArrayXml(type, q.value as readonly unknown[], qWhat) : scalarValueXml(type, q.value, qWhat);
+    if (q.value !== null)
+      out += q.array ? valueArrayXml(type, q.value as readonly unknown[], qWhat) : scalarValueXml(type, q.value, qWhat);
     out += "</QUALIFIER>";
   }
   return out;
@@ -185,7 +187,12 @@ function qualifiersXml(qualifiers: readonly CimQualifier[] | undefined, what: st
 function keyValueXml(key: CimKeyBinding, what: string): string {
   if (key.type === "reference") return valueReferenceXml(key.value, what);
   const type = checkScalarType(key.type, what);
-  const valueType = type === "boolean" ? "boolean" : isCimIntegerType(type) || type === "real32" || type === "real64" ? "numeric" : "string";
+  const valueType =
+    type === "boolean"
+      ? "boolean"
+      : isCimIntegerType(type) || type === "real32" || type === "real64"
+        ? "numeric"
+        : "string";
   return `<KEYVALUE VALUETYPE="${valueType}" TYPE="${type}">${escapeXmlText(formatCimValue(type, key.value, what), what)}</KEYVALUE>`;
 }
 
@@ -258,7 +265,8 @@ function propertyXml(p: CimProperty): string {
           })()) + (p.lang === undefined ? "" : ` xml:lang="${checkLang(p.lang, what)}"`);
   if (p.array) {
     const size = p.arraySize;
-    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw cimError(`${what} has ARRAYSIZE ${size}`);
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
+      throw cimError(`${what} has ARRAYSIZE ${size}`);
     const body = p.value === null ? "" : valueArrayXml(type, p.value, what);
     return `<PROPERTY.ARRAY${head} TYPE="${type}"${size === undefined ? "" : ` ARRAYSIZE="${size}"`}${tail}>${qualifiers}${body}</PROPERTY.ARRAY>`;
   }
@@ -300,7 +308,10 @@ interface ReadContext {
 }
 
 function readError(ctx: ReadContext, element: XmlElement, message: string): KvpError {
-  return new KvpError("invalid-cim", `invalid CIM: ${message} (<${element.name}> at ${describeLocation(ctx.source, element.offset)})`);
+  return new KvpError(
+    "invalid-cim",
+    `invalid CIM: ${message} (<${element.name}> at ${describeLocation(ctx.source, element.offset)})`,
+  );
 }
 
 /** Child elements, refusing non-blank text: CIM-XML containers hold elements only. */
@@ -308,7 +319,8 @@ function elementChildren(ctx: ReadContext, element: XmlElement): XmlElement[] {
   const out: XmlElement[] = [];
   for (const child of element.children) {
     if (typeof child !== "string") out.push(child);
-    else if (!/^[ \t\r\n]*$/.test(child)) throw readError(ctx, element, `text ${quoteForMessage(child)} where only elements belong`);
+    else if (!/^[ \t\r\n]*$/.test(child))
+      throw readError(ctx, element, `text ${quoteForMessage(child)} where only elements belong`);
   }
   return out;
 }
@@ -343,12 +355,19 @@ function readType(ctx: ReadContext, element: XmlElement, what: string): CimScala
   const raw = element.attributes.get("TYPE");
   if (raw === undefined) throw readError(ctx, element, `${what} has no TYPE`);
   const type = raw.toLowerCase();
-  if (!isCimType(type) || type === "reference") throw readError(ctx, element, `${what} has TYPE ${quoteForMessage(raw)}, not a CIM type`);
+  if (!isCimType(type) || type === "reference")
+    throw readError(ctx, element, `${what} has TYPE ${quoteForMessage(raw)}, not a CIM type`);
   return type;
 }
 
 /** Converts text, adding the element's location to a conversion error. */
-function convert<T extends CimScalarType>(ctx: ReadContext, element: XmlElement, type: T, text: string, what: string): CimValueOf<T> {
+function convert<T extends CimScalarType>(
+  ctx: ReadContext,
+  element: XmlElement,
+  type: T,
+  text: string,
+  what: string,
+): CimValueOf<T> {
   try {
     return parseCimValue(type, text, what);
   } catch (error) {
@@ -380,7 +399,11 @@ function readQualifier(ctx: ReadContext, element: XmlElement): CimQualifier | un
     const valueElement = children[0];
     const array = valueElement?.name === "VALUE.ARRAY";
     const value =
-      valueElement === undefined ? null : array ? readValueArray(ctx, valueElement, type, what) : readValue(ctx, valueElement, type, what);
+      valueElement === undefined
+        ? null
+        : array
+          ? readValueArray(ctx, valueElement, type, what)
+          : readValue(ctx, valueElement, type, what);
     const qualifier: Record<string, unknown> = { name, type };
     if (array) qualifier["array"] = true;
     qualifier["value"] = value;
@@ -423,7 +446,8 @@ function inferKeyType(ctx: ReadContext, element: XmlElement, text: string): CimS
   const valueType = element.attributes.get("VALUETYPE")?.toLowerCase() ?? "string";
   if (valueType === "string") return "string";
   if (valueType === "boolean") return "boolean";
-  if (valueType !== "numeric") throw readError(ctx, element, `VALUETYPE ${quoteForMessage(valueType)} is not string, boolean or numeric`);
+  if (valueType !== "numeric")
+    throw readError(ctx, element, `VALUETYPE ${quoteForMessage(valueType)} is not string, boolean or numeric`);
   // Untyped numeric keys (older producers): integers as 64-bit, anything else as real64.
   if (/^[ \t\r\n]*-/.test(text) && /^[ \t\r\n]*-[0-9]+[ \t\r\n]*$/.test(text)) return "sint64";
   return /^[ \t\r\n]*\+?(?:[0-9]+|0[xX][0-9A-Fa-f]+)[ \t\r\n]*$/.test(text) ? "uint64" : "real64";
@@ -437,7 +461,11 @@ function readKeyValue(ctx: ReadContext, element: XmlElement, name: string, what:
   return { name, type, value: convert(ctx, element, type, text, what) } as CimKeyBinding;
 }
 
-function readInstanceName(ctx: ReadContext, element: XmlElement, what: string): { className: string; keys: CimKeyBinding[] } {
+function readInstanceName(
+  ctx: ReadContext,
+  element: XmlElement,
+  what: string,
+): { className: string; keys: CimKeyBinding[] } {
   if (element.name !== "INSTANCENAME") throw readError(ctx, element, `${what}: expected INSTANCENAME`);
   const className = requiredName(ctx, element, "CLASSNAME");
   const children = elementChildren(ctx, element);
@@ -457,7 +485,8 @@ function readInstanceName(ctx: ReadContext, element: XmlElement, what: string): 
     seen.add(upper);
     const values = elementChildren(ctx, child);
     const valueElement = values[0];
-    if (valueElement === undefined || values.length > 1) throw readError(ctx, child, `key ${quoteForMessage(name)} needs exactly one value`);
+    if (valueElement === undefined || values.length > 1)
+      throw readError(ctx, child, `key ${quoteForMessage(name)} needs exactly one value`);
     keys.push(readKeyValue(ctx, valueElement, name, `key ${quoteForMessage(name)} of ${what}`));
   }
   return { className, keys };
@@ -471,7 +500,8 @@ function readInstancePath(ctx: ReadContext, element: XmlElement, what: string): 
       return readInstanceName(ctx, element, what);
     case "LOCALINSTANCEPATH": {
       const [ns, name, extra] = children();
-      if (ns === undefined || name === undefined || extra !== undefined) throw readError(ctx, element, `${what}: expected LOCALNAMESPACEPATH and INSTANCENAME`);
+      if (ns === undefined || name === undefined || extra !== undefined)
+        throw readError(ctx, element, `${what}: expected LOCALNAMESPACEPATH and INSTANCENAME`);
       const namespace = readNamespace(ctx, ns);
       return { namespace, ...readInstanceName(ctx, name, what) };
     }
@@ -481,7 +511,8 @@ function readInstancePath(ctx: ReadContext, element: XmlElement, what: string): 
         throw readError(ctx, element, `${what}: expected NAMESPACEPATH and INSTANCENAME`);
       }
       const [hostElement, local, more] = elementChildren(ctx, nsPath);
-      if (hostElement?.name !== "HOST" || local === undefined || more !== undefined) throw readError(ctx, nsPath, `${what}: expected HOST and LOCALNAMESPACEPATH`);
+      if (hostElement?.name !== "HOST" || local === undefined || more !== undefined)
+        throw readError(ctx, nsPath, `${what}: expected HOST and LOCALNAMESPACEPATH`);
       const host = textOf(ctx, hostElement);
       if (host === "") throw readError(ctx, hostElement, `${what} has an empty HOST`);
       return { host, namespace: readNamespace(ctx, local), ...readInstanceName(ctx, name, what) };
@@ -497,12 +528,17 @@ function readInstancePath(ctx: ReadContext, element: XmlElement, what: string): 
 
 function readReference(ctx: ReadContext, element: XmlElement, what: string): CimInstancePath {
   const [target, extra] = elementChildren(ctx, element);
-  if (target === undefined || extra !== undefined) throw readError(ctx, element, `${what}: VALUE.REFERENCE needs exactly one path`);
+  if (target === undefined || extra !== undefined)
+    throw readError(ctx, element, `${what}: VALUE.REFERENCE needs exactly one path`);
   return readInstancePath(ctx, target, what);
 }
 
 /** Reads the children of a property: qualifiers (anywhere) and at most one value element. */
-function splitPropertyChildren(ctx: ReadContext, element: XmlElement, what: string): { qualifiers: CimQualifier[]; value: XmlElement | undefined } {
+function splitPropertyChildren(
+  ctx: ReadContext,
+  element: XmlElement,
+  what: string,
+): { qualifiers: CimQualifier[]; value: XmlElement | undefined } {
   const qualifiers: CimQualifier[] = [];
   let value: XmlElement | undefined;
   for (const child of elementChildren(ctx, element)) {
@@ -536,7 +572,12 @@ function readProperty(ctx: ReadContext, element: XmlElement): CimProperty {
   } else {
     const type = readType(ctx, element, what);
     if (element.name === "PROPERTY.ARRAY") {
-      property = { ...common, type, array: true, value: value === undefined ? null : readValueArray(ctx, value, type, what) };
+      property = {
+        ...common,
+        type,
+        array: true,
+        value: value === undefined ? null : readValueArray(ctx, value, type, what),
+      };
       const size = element.attributes.get("ARRAYSIZE");
       if (size !== undefined) property["arraySize"] = convertArraySize(ctx, element, size);
     } else {
@@ -545,7 +586,8 @@ function readProperty(ctx: ReadContext, element: XmlElement): CimProperty {
     const embedded = element.attributes.get("EmbeddedObject") ?? element.attributes.get("EMBEDDEDOBJECT");
     if (embedded !== undefined) {
       const lower = embedded.toLowerCase();
-      if (lower !== "object" && lower !== "instance") throw readError(ctx, element, `${what} has EmbeddedObject ${quoteForMessage(embedded)}`);
+      if (lower !== "object" && lower !== "instance")
+        throw readError(ctx, element, `${what} has EmbeddedObject ${quoteForMessage(embedded)}`);
       property["embeddedObject"] = lower;
     }
     const lang = element.attributes.get("xml:lang");
@@ -572,7 +614,11 @@ function convertArraySize(ctx: ReadContext, element: XmlElement, text: string): 
  * from, for locations in messages.
  * @throws {KvpError} `invalid-cim` with the element and its line and column.
  */
-export function instanceFromXmlElement(element: XmlElement, source: string, options: FromCimXmlOptions = {}): CimInstance {
+export function instanceFromXmlElement(
+  element: XmlElement,
+  source: string,
+  options: FromCimXmlOptions = {},
+): CimInstance {
   const ctx: ReadContext = { source, keepQualifiers: options.qualifiers !== "skip" };
   if (element.name !== "INSTANCE") throw readError(ctx, element, `expected INSTANCE as the root element`);
   const className = requiredName(ctx, element, "CLASSNAME");

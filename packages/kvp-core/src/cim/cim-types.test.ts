@@ -58,13 +58,21 @@ describe("parseCimValue: text → value", () => {
     ["uint8", "-1", 'invalid CIM: value "-1" is out of range for uint8 (0 to 255)'],
     ["uint16", "2.0", 'invalid CIM: value "2.0" is not a uint16'],
     ["uint16", "", 'invalid CIM: value "" is not a uint16'],
-    ["sint64", "9223372036854775808", 'invalid CIM: value "9223372036854775808" is out of range for sint64 (-9223372036854775808 to 9223372036854775807)'],
+    [
+      "sint64",
+      "9223372036854775808",
+      'invalid CIM: value "9223372036854775808" is out of range for sint64 (-9223372036854775808 to 9223372036854775807)',
+    ],
     ["uint64", "1".repeat(60), `invalid CIM: value "${"1".repeat(45)}..." is not a uint64`],
     ["real64", "1e400", 'invalid CIM: value "1e400" is out of range for real64'],
     ["real32", "1e39", 'invalid CIM: value "1e39" is out of range for real32'],
     ["real64", "0x10", 'invalid CIM: value "0x10" is not a real64'],
     ["real64", "1,5", 'invalid CIM: value "1,5" is not a real64'],
-    ["datetime", "2024", 'invalid CIM: value "2024" is not a CIM datetime (yyyymmddhhmmss.mmmmmmsutc or ddddddddhhmmss.mmmmmm:000)'],
+    [
+      "datetime",
+      "2024",
+      'invalid CIM: value "2024" is not a CIM datetime (yyyymmddhhmmss.mmmmmmsutc or ddddddddhhmmss.mmmmmm:000)',
+    ],
   ])("%s %j is refused", (type, text, message) => {
     const error = catchKvpError(() => parseCimValue(type, text));
     expect(error.code).toBe("invalid-cim");
@@ -134,7 +142,12 @@ describe("formatCimValue: value → text", () => {
       fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (value) => {
         const text = formatCimReal("real32", value);
         expect(Object.is(Math.fround(Number(text)), value)).toBe(true);
-        const digits = text.replace(/^-/, "").replace(/e.*$/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "");
+        const digits = text
+          .replace(/^-/, "")
+          .replace(/e.*$/, "")
+          .replace(".", "")
+          .replace(/^0+/, "")
+          .replace(/0+$/, "");
         expect(digits.length).toBeLessThanOrEqual(9);
       }),
       { numRuns: 2000 },
@@ -164,14 +177,30 @@ describe("CimDateTime", () => {
 
   it("parses intervals with a view and total", () => {
     const i = CimDateTime.parse("00000001020304.000005:000");
-    expect(i.view()).toEqual({ kind: "interval", days: 1, hours: 2, minutes: 3, seconds: 4, microseconds: 5, totalMicroseconds: 93_784_000_005n });
+    expect(i.view()).toEqual({
+      kind: "interval",
+      days: 1,
+      hours: 2,
+      minutes: 3,
+      seconds: 4,
+      microseconds: 5,
+      totalMicroseconds: 93_784_000_005n,
+    });
     expect(i.toDate()).toBeUndefined();
     expect(CimDateTime.fromMicroseconds(93_784_000_005n).text).toBe("00000001020304.000005:000");
   });
 
   it("keeps asterisks (insignificant digits) and shows them as undefined fields", () => {
     const t = CimDateTime.parse("2024013112****.******+000");
-    expect(t.view()).toMatchObject({ year: 2024, month: 1, day: 31, hour: 12, minute: undefined, second: undefined, microsecond: undefined });
+    expect(t.view()).toMatchObject({
+      year: 2024,
+      month: 1,
+      day: 31,
+      hour: 12,
+      minute: undefined,
+      second: undefined,
+      microsecond: undefined,
+    });
     expect(t.toDate()).toBeUndefined();
     const i = CimDateTime.parse("00000001******.******:000");
     expect(i.view()).toMatchObject({ days: 1, hours: undefined, totalMicroseconds: undefined });
@@ -195,18 +224,25 @@ describe("CimDateTime", () => {
     ["20240101000060.000000+000", "second"],
     ["00000000240000.000000:000", "hours"],
   ])("refuses %s (bad %s)", (text, field) => {
-    expect(catchKvpError(() => CimDateTime.parse(text)).message).toBe(`invalid CIM: datetime "${text}" has an invalid ${field}`);
+    expect(catchKvpError(() => CimDateTime.parse(text)).message).toBe(
+      `invalid CIM: datetime "${text}" has an invalid ${field}`,
+    );
   });
 
-  it.each(["2024*131120000.000000+000", "20240131120000.000000+0600", "20240131120000,000000+000", "20240131120000.000000:001", "20240131120000.000000 000"])(
-    "refuses the malformed %s",
-    (text) => {
-      expect(catchKvpError(() => CimDateTime.parse(text)).code).toBe("invalid-cim");
-    },
-  );
+  it.each([
+    "2024*131120000.000000+000",
+    "20240131120000.000000+0600",
+    "20240131120000,000000+000",
+    "20240131120000.000000:001",
+    "20240131120000.000000 000",
+  ])("refuses the malformed %s", (text) => {
+    expect(catchKvpError(() => CimDateTime.parse(text)).code).toBe("invalid-cim");
+  });
 
   it("refuses offsets, years and intervals out of range", () => {
-    expect(catchKvpError(() => CimDateTime.fromDate(new Date(0), 1000)).message).toBe("invalid CIM: datetime offset 1000 is not whole minutes within ±999");
+    expect(catchKvpError(() => CimDateTime.fromDate(new Date(0), 1000)).message).toBe(
+      "invalid CIM: datetime offset 1000 is not whole minutes within ±999",
+    );
     expect(catchKvpError(() => CimDateTime.fromDate(new Date("+010000-01-01T00:00:00Z"))).message).toBe(
       "invalid CIM: datetime date is invalid or outside years 0 to 9999",
     );

@@ -142,7 +142,8 @@ export function parseCimInteger<T extends CimIntegerType>(type: T, text: string,
   if (match === null) throw cimError(what, `${quoteForMessage(text)} is not a ${type}`);
   const magnitude = match[2] !== undefined ? BigInt(match[2]) : BigInt(`0x${match[3]}`);
   const value = match[1] === "-" ? -magnitude : magnitude;
-  if (value < min || value > max) throw cimError(what, `${quoteForMessage(text)} is out of range for ${type} (${min} to ${max})`);
+  if (value < min || value > max)
+    throw cimError(what, `${quoteForMessage(text)} is out of range for ${type} (${min} to ${max})`);
   return (type === "uint64" || type === "sint64" ? value : Number(value)) as CimValueOf<T>;
 }
 
@@ -252,7 +253,8 @@ export function formatCimValue(type: CimScalarType, value: unknown, what = "valu
       if (typeof value !== "boolean") throw cimError(what, "is not a boolean");
       return value ? "TRUE" : "FALSE";
     case "char16":
-      if (typeof value !== "string" || value.length !== 1) throw cimError(what, "is not one char16 (a string of one UTF-16 unit)");
+      if (typeof value !== "string" || value.length !== 1)
+        throw cimError(what, "is not one char16 (a string of one UTF-16 unit)");
       if (findInvalidXmlChar(value) >= 0) assertXmlText(value, what);
       return value;
     case "real32":
@@ -345,7 +347,10 @@ export class CimDateTime {
    */
   static parse(text: string, what = "datetime"): CimDateTime {
     if (typeof text !== "string" || !DATETIME_TEXT.test(text)) {
-      throw cimError(what, `${quoteForMessage(String(text))} is not a CIM datetime (yyyymmddhhmmss.mmmmmmsutc or ddddddddhhmmss.mmmmmm:000)`);
+      throw cimError(
+        what,
+        `${quoteForMessage(String(text))} is not a CIM datetime (yyyymmddhhmmss.mmmmmmsutc or ddddddddhhmmss.mmmmmm:000)`,
+      );
     }
     const digits = text.slice(0, 14) + text.slice(15, 21);
     const star = digits.indexOf("*");
@@ -358,7 +363,8 @@ export class CimDateTime {
     const bad = (name: string) => cimError(what, `${quoteForMessage(text)} has an invalid ${name}`);
     if (view.kind === "timestamp") {
       if (view.month !== undefined && (view.month < 1 || view.month > 12)) throw bad("month");
-      if (view.day !== undefined && (view.day < 1 || view.day > daysInMonth(view.year, view.month ?? 1))) throw bad("day");
+      if (view.day !== undefined && (view.day < 1 || view.day > daysInMonth(view.year, view.month ?? 1)))
+        throw bad("day");
       if (view.hour !== undefined && view.hour > 23) throw bad("hour");
       if (view.minute !== undefined && view.minute > 59) throw bad("minute");
       if (view.second !== undefined && view.second > 59) throw bad("second");
@@ -381,7 +387,8 @@ export class CimDateTime {
     }
     const shifted = new Date(date.getTime() + utcOffsetMinutes * 60_000);
     const year = shifted.getUTCFullYear();
-    if (Number.isNaN(year) || year < 0 || year > 9999) throw cimError("datetime", "date is invalid or outside years 0 to 9999");
+    if (Number.isNaN(year) || year < 0 || year > 9999)
+      throw cimError("datetime", "date is invalid or outside years 0 to 9999");
     const pad = (n: number, width: number) => String(n).padStart(width, "0");
     const text =
       pad(year, 4) +
@@ -414,7 +421,10 @@ export class CimDateTime {
     const seconds = rest / 1_000_000n;
     const micro = rest % 1_000_000n;
     const pad = (n: bigint, width: number) => n.toString().padStart(width, "0");
-    return new CimDateTime(`${pad(days, 8)}${pad(hours, 2)}${pad(minutes, 2)}${pad(seconds, 2)}.${pad(micro, 6)}:000`, "interval");
+    return new CimDateTime(
+      `${pad(days, 8)}${pad(hours, 2)}${pad(minutes, 2)}${pad(seconds, 2)}.${pad(micro, 6)}:000`,
+      "interval",
+    );
   }
 
   /** The fields of the text; see {@link CimTimestampView} and {@link CimIntervalView}. */

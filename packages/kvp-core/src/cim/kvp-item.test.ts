@@ -43,7 +43,12 @@ const SPEC_AS_PRINTED = `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">
 </INSTANCE>`;
 
 const FQDN: KvpItem = { name: "FullyQualifiedDomainName", data: "web01.example.test", source: "intrinsic" };
-const NULL_INHERITED = ["Caption", "Description", "ElementName"].map((name) => ({ name, type: "string", value: null, propagated: true }));
+const NULL_INHERITED = ["Caption", "Description", "ElementName"].map((name) => ({
+  name,
+  type: "string",
+  value: null,
+  propagated: true,
+}));
 
 describe("encodeKvpItem", () => {
   it("writes spec §7's sample byte for byte", () => {
@@ -68,12 +73,16 @@ describe("encodeKvpItem", () => {
   ])("writes source %s as %d", (source, number) => {
     expect(KVP_SOURCES[source]).toBe(number);
     expect(kvpSourceFromNumber(number)).toBe(source);
-    expect(encodeKvpItem({ name: "k", data: "", source })).toContain(`<PROPERTY NAME="Source" TYPE="uint16"><VALUE>${number}</VALUE></PROPERTY></INSTANCE>`);
+    expect(encodeKvpItem({ name: "k", data: "", source })).toContain(
+      `<PROPERTY NAME="Source" TYPE="uint16"><VALUE>${number}</VALUE></PROPERTY></INSTANCE>`,
+    );
   });
 
   it("escapes text so nothing can break out of VALUE", () => {
     const xml = encodeKvpItem({ name: "a<b>&\"'", data: "</VALUE></PROPERTY>]]><!--\r\n", source: "guest" });
-    expect(xml).toContain('<PROPERTY NAME="Data" TYPE="string"><VALUE>&lt;/VALUE&gt;&lt;/PROPERTY&gt;]]&gt;&lt;!--&#13;\n</VALUE></PROPERTY>');
+    expect(xml).toContain(
+      '<PROPERTY NAME="Data" TYPE="string"><VALUE>&lt;/VALUE&gt;&lt;/PROPERTY&gt;]]&gt;&lt;!--&#13;\n</VALUE></PROPERTY>',
+    );
     expect(xml).toContain(`<PROPERTY NAME="Name" TYPE="string"><VALUE>a&lt;b&gt;&amp;"'</VALUE></PROPERTY>`);
   });
 
@@ -82,13 +91,48 @@ describe("encodeKvpItem", () => {
   });
 
   it.each<[string, KvpItem, string, string]>([
-    ["empty name", { name: "", data: "x", source: "guest" }, "invalid-key", "invalid key: KVP item Name is empty or not a string"],
-    ["control character in data", { name: "Key1", data: "ab\u0007", source: "guest" }, "invalid-text", 'invalid text: Data of KVP item "Key1" has U+0007 at character 2, which XML 1.0 cannot carry'],
-    ["NUL in name", { name: "K\u0000", data: "", source: "guest" }, "invalid-text", 'invalid text: Name of KVP item "K\\u0000" has U+0000 at character 1, which XML 1.0 cannot carry'],
-    ["lone surrogate in data", { name: "k", data: "😀😀\uDE00", source: "host" }, "invalid-text", 'invalid text: Data of KVP item "k" has U+DE00 at character 2, which XML 1.0 cannot carry'],
-    ["unknown source", { name: "k", data: "", source: "pool3" as KvpSource }, "invalid-cim", 'invalid CIM: KVP item "k" has source "pool3" (expected host, guest, intrinsic or host-only)'],
-    ["inherited source name", { name: "k", data: "", source: "toString" as KvpSource }, "invalid-cim", 'invalid CIM: KVP item "k" has source "toString" (expected host, guest, intrinsic or host-only)'],
-    ["data not a string", { name: "k", data: 5 as unknown as string, source: "host" }, "invalid-value", 'invalid value: Data of KVP item "k" is not a string'],
+    [
+      "empty name",
+      { name: "", data: "x", source: "guest" },
+      "invalid-key",
+      "invalid key: KVP item Name is empty or not a string",
+    ],
+    [
+      "control character in data",
+      { name: "Key1", data: "ab\u0007", source: "guest" },
+      "invalid-text",
+      'invalid text: Data of KVP item "Key1" has U+0007 at character 2, which XML 1.0 cannot carry',
+    ],
+    [
+      "NUL in name",
+      { name: "K\u0000", data: "", source: "guest" },
+      "invalid-text",
+      'invalid text: Name of KVP item "K\\u0000" has U+0000 at character 1, which XML 1.0 cannot carry',
+    ],
+    [
+      "lone surrogate in data",
+      { name: "k", data: "😀😀\uDE00", source: "host" },
+      "invalid-text",
+      'invalid text: Data of KVP item "k" has U+DE00 at character 2, which XML 1.0 cannot carry',
+    ],
+    [
+      "unknown source",
+      { name: "k", data: "", source: "pool3" as KvpSource },
+      "invalid-cim",
+      'invalid CIM: KVP item "k" has source "pool3" (expected host, guest, intrinsic or host-only)',
+    ],
+    [
+      "inherited source name",
+      { name: "k", data: "", source: "toString" as KvpSource },
+      "invalid-cim",
+      'invalid CIM: KVP item "k" has source "toString" (expected host, guest, intrinsic or host-only)',
+    ],
+    [
+      "data not a string",
+      { name: "k", data: 5 as unknown as string, source: "host" },
+      "invalid-value",
+      'invalid value: Data of KVP item "k" is not a string',
+    ],
   ])("refuses %s", (_, item, code, message) => {
     const error = catchKvpError(() => encodeKvpItem(item));
     expect(error.code).toBe(code);
@@ -104,10 +148,21 @@ describe("decodeKvpItem: spec §7 and its variations give the same item", () => 
     ["an XML declaration", `<?xml version="1.0" encoding="utf-16"?>${HYPERV_SAMPLE}`],
     ["whitespace and a declaration", ` \n<?xml version="1.0"?>\n${HYPERV_SAMPLE} `],
     ["a BOM", `\uFEFF${HYPERV_SAMPLE}`],
-    ["self-closed NULL properties", HYPERV_SAMPLE.replace(/><\/PROPERTY>/g, (m, offset: number) => (HYPERV_SAMPLE.slice(offset - 7, offset) === "string\"" ? "/>" : m))],
+    [
+      "self-closed NULL properties",
+      HYPERV_SAMPLE.replace(/><\/PROPERTY>/g, (m, offset: number) =>
+        HYPERV_SAMPLE.slice(offset - 7, offset) === 'string"' ? "/>" : m,
+      ),
+    ],
     ["single-quoted attributes", HYPERV_SAMPLE.replace(/"/g, "'")],
-    ["CDATA in Data", HYPERV_SAMPLE.replace("<VALUE>web01.example.test</VALUE>", "<VALUE><![CDATA[web01.example.test]]></VALUE>")],
-    ["split CDATA and text", HYPERV_SAMPLE.replace("<VALUE>web01.example.test</VALUE>", "<VALUE>web01<![CDATA[.example]]>.test</VALUE>")],
+    [
+      "CDATA in Data",
+      HYPERV_SAMPLE.replace("<VALUE>web01.example.test</VALUE>", "<VALUE><![CDATA[web01.example.test]]></VALUE>"),
+    ],
+    [
+      "split CDATA and text",
+      HYPERV_SAMPLE.replace("<VALUE>web01.example.test</VALUE>", "<VALUE>web01<![CDATA[.example]]>.test</VALUE>"),
+    ],
     ["character references", HYPERV_SAMPLE.replace("web01.example.test", "&#119;eb01&#x2E;example.test")],
     ["a comment", HYPERV_SAMPLE.replace("</INSTANCE>", "<!-- from a test --></INSTANCE>")],
     ["Source TYPE uint32", HYPERV_SAMPLE.replace('"Source" TYPE="uint16"', '"Source" TYPE="uint32"')],
@@ -115,8 +170,17 @@ describe("decodeKvpItem: spec §7 and its variations give the same item", () => 
     ["Source TYPE string", HYPERV_SAMPLE.replace('"Source" TYPE="uint16"', '"Source" TYPE="string"')],
     ["Source as 0002", HYPERV_SAMPLE.replace("<VALUE>2</VALUE>", "<VALUE>0002</VALUE>")],
     ["class name in another case", HYPERV_SAMPLE.replace('"Msvm_KvpExchangeDataItem"', '"MSVM_KVPEXCHANGEDATAITEM"')],
-    ["property names in another case", HYPERV_SAMPLE.replace('"Name"', '"NAME"').replace('"Data"', '"data"').replace('"Source"', '"source"')],
-    ["qualifiers", HYPERV_SAMPLE.replace('<PROPERTY NAME="Name" TYPE="string">', '<PROPERTY NAME="Name" TYPE="string"><QUALIFIER NAME="Key" TYPE="boolean"><VALUE>TRUE</VALUE></QUALIFIER>')],
+    [
+      "property names in another case",
+      HYPERV_SAMPLE.replace('"Name"', '"NAME"').replace('"Data"', '"data"').replace('"Source"', '"source"'),
+    ],
+    [
+      "qualifiers",
+      HYPERV_SAMPLE.replace(
+        '<PROPERTY NAME="Name" TYPE="string">',
+        '<PROPERTY NAME="Name" TYPE="string"><QUALIFIER NAME="Key" TYPE="boolean"><VALUE>TRUE</VALUE></QUALIFIER>',
+      ),
+    ],
   ];
 
   it.each(variations)("%s", (_, xml) => {
@@ -135,35 +199,121 @@ describe("decodeKvpItem: spec §7 and its variations give the same item", () => 
       '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Source" TYPE="uint16"><VALUE>1</VALUE></PROPERTY><PROPERTY NAME="InstanceID" TYPE="string"><VALUE>id-1</VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY><PROPERTY NAME="Data" TYPE="string"><VALUE>v</VALUE></PROPERTY></INSTANCE>',
       { name: "k", data: "v", source: "guest" },
     ],
-    ["no Data", '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>0</VALUE></PROPERTY></INSTANCE>', { name: "k", data: "", source: "host" }],
-    ["NULL Data", '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>4</VALUE></PROPERTY></INSTANCE>', { name: "k", data: "", source: "host-only" }],
-    ["empty Name (an all-zero pool record)", '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE></VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE></VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>1</VALUE></PROPERTY></INSTANCE>', { name: "", data: "", source: "guest" }],
-    ["__proto__ as the key", encodeKvpItem({ name: "__proto__", data: "constructor", source: "guest" }), { name: "__proto__", data: "constructor", source: "guest" }],
+    [
+      "no Data",
+      '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>0</VALUE></PROPERTY></INSTANCE>',
+      { name: "k", data: "", source: "host" },
+    ],
+    [
+      "NULL Data",
+      '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>4</VALUE></PROPERTY></INSTANCE>',
+      { name: "k", data: "", source: "host-only" },
+    ],
+    [
+      "empty Name (an all-zero pool record)",
+      '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE></VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE></VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>1</VALUE></PROPERTY></INSTANCE>',
+      { name: "", data: "", source: "guest" },
+    ],
+    [
+      "__proto__ as the key",
+      encodeKvpItem({ name: "__proto__", data: "constructor", source: "guest" }),
+      { name: "__proto__", data: "constructor", source: "guest" },
+    ],
   ])("%s", (_, xml, expected) => {
     const item = decodeKvpItem(xml);
     expect({ name: item.name, data: item.data, source: item.source }).toEqual(expected);
   });
 
   it("uses defaultSource only when Source is missing or NULL", () => {
-    const noSource = '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY></INSTANCE>';
+    const noSource =
+      '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Name" TYPE="string"><VALUE>k</VALUE></PROPERTY></INSTANCE>';
     expect(decodeKvpItem(noSource, { defaultSource: "intrinsic" }).source).toBe("intrinsic");
     expect(decodeKvpItem(HYPERV_SAMPLE.replace(">2<", ">1<"), { defaultSource: "intrinsic" }).source).toBe("guest");
     expect(catchKvpError(() => decodeKvpItem(noSource)).message).toBe("invalid CIM: KVP item has no Source");
   });
 
   it.each<[string, string, string, string]>([
-    ["Source 3", HYPERV_SAMPLE.replace("<VALUE>2</VALUE>", "<VALUE>3</VALUE>"), "invalid-cim", "invalid CIM: KVP item has Source 3 (known: 0 host, 1 guest, 2 intrinsic, 4 host-only)"],
-    ["Source out of range", HYPERV_SAMPLE.replace("<VALUE>2</VALUE>", "<VALUE>70000</VALUE>"), "invalid-cim", 'invalid CIM: property "Source" "70000" is out of range for uint16 (0 to 65535) (<VALUE> at line 1, column 464)'],
-    ["Source not a number", HYPERV_SAMPLE.replace('TYPE="uint16"><VALUE>2', 'TYPE="string"><VALUE>two'), "invalid-cim", 'invalid CIM: KVP item Source "two" is not a uint16'],
-    ["Source boolean", HYPERV_SAMPLE.replace('TYPE="uint16"><VALUE>2', 'TYPE="boolean"><VALUE>true'), "invalid-cim", "invalid CIM: KVP item Source has type boolean, expected uint16"],
-    ["no Name", HYPERV_SAMPLE.replace('<PROPERTY NAME="Name" TYPE="string"><VALUE>FullyQualifiedDomainName</VALUE></PROPERTY>', ""), "invalid-cim", "invalid CIM: KVP item has no Name"],
-    ["Name as an array", HYPERV_SAMPLE.replace('<PROPERTY NAME="Name" TYPE="string"><VALUE>FullyQualifiedDomainName</VALUE></PROPERTY>', '<PROPERTY.ARRAY NAME="Name" TYPE="string"><VALUE.ARRAY><VALUE>a</VALUE></VALUE.ARRAY></PROPERTY.ARRAY>'), "invalid-cim", "invalid CIM: KVP item Name has type string[], expected string"],
-    ["two Names", HYPERV_SAMPLE.replace("</INSTANCE>", '<PROPERTY NAME="name" TYPE="string"><VALUE>evil</VALUE></PROPERTY></INSTANCE>'), "invalid-cim", 'invalid CIM: property "name" appears twice (<PROPERTY> at line 1, column 491)'],
-    ["another class", HYPERV_SAMPLE.replace("Msvm_KvpExchangeDataItem", "Msvm_Error"), "invalid-cim", 'invalid CIM: KVP item has class "Msvm_Error", expected Msvm_KvpExchangeDataItem'],
-    ["a DOCTYPE", `<!DOCTYPE INSTANCE [<!ENTITY x "y">]>${HYPERV_SAMPLE}`, "invalid-xml", "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 1, column 1"],
-    ["an unknown entity", HYPERV_SAMPLE.replace("web01", "&web01;"), "invalid-xml", "invalid XML: entity &web01; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 159"],
-    ["a control character", HYPERV_SAMPLE.replace("web01", "web\u000101"), "invalid-xml", "invalid XML: character U+0001 is not allowed in XML 1.0 at line 1, column 162"],
-    ["truncated", HYPERV_SAMPLE.slice(0, 200), "invalid-xml", "invalid XML: unterminated start tag <PROP> at line 1, column 196"],
+    [
+      "Source 3",
+      HYPERV_SAMPLE.replace("<VALUE>2</VALUE>", "<VALUE>3</VALUE>"),
+      "invalid-cim",
+      "invalid CIM: KVP item has Source 3 (known: 0 host, 1 guest, 2 intrinsic, 4 host-only)",
+    ],
+    [
+      "Source out of range",
+      HYPERV_SAMPLE.replace("<VALUE>2</VALUE>", "<VALUE>70000</VALUE>"),
+      "invalid-cim",
+      'invalid CIM: property "Source" "70000" is out of range for uint16 (0 to 65535) (<VALUE> at line 1, column 464)',
+    ],
+    [
+      "Source not a number",
+      HYPERV_SAMPLE.replace('TYPE="uint16"><VALUE>2', 'TYPE="string"><VALUE>two'),
+      "invalid-cim",
+      'invalid CIM: KVP item Source "two" is not a uint16',
+    ],
+    [
+      "Source boolean",
+      HYPERV_SAMPLE.replace('TYPE="uint16"><VALUE>2', 'TYPE="boolean"><VALUE>true'),
+      "invalid-cim",
+      "invalid CIM: KVP item Source has type boolean, expected uint16",
+    ],
+    [
+      "no Name",
+      HYPERV_SAMPLE.replace(
+        '<PROPERTY NAME="Name" TYPE="string"><VALUE>FullyQualifiedDomainName</VALUE></PROPERTY>',
+        "",
+      ),
+      "invalid-cim",
+      "invalid CIM: KVP item has no Name",
+    ],
+    [
+      "Name as an array",
+      HYPERV_SAMPLE.replace(
+        '<PROPERTY NAME="Name" TYPE="string"><VALUE>FullyQualifiedDomainName</VALUE></PROPERTY>',
+        '<PROPERTY.ARRAY NAME="Name" TYPE="string"><VALUE.ARRAY><VALUE>a</VALUE></VALUE.ARRAY></PROPERTY.ARRAY>',
+      ),
+      "invalid-cim",
+      "invalid CIM: KVP item Name has type string[], expected string",
+    ],
+    [
+      "two Names",
+      HYPERV_SAMPLE.replace(
+        "</INSTANCE>",
+        '<PROPERTY NAME="name" TYPE="string"><VALUE>evil</VALUE></PROPERTY></INSTANCE>',
+      ),
+      "invalid-cim",
+      'invalid CIM: property "name" appears twice (<PROPERTY> at line 1, column 491)',
+    ],
+    [
+      "another class",
+      HYPERV_SAMPLE.replace("Msvm_KvpExchangeDataItem", "Msvm_Error"),
+      "invalid-cim",
+      'invalid CIM: KVP item has class "Msvm_Error", expected Msvm_KvpExchangeDataItem',
+    ],
+    [
+      "a DOCTYPE",
+      `<!DOCTYPE INSTANCE [<!ENTITY x "y">]>${HYPERV_SAMPLE}`,
+      "invalid-xml",
+      "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 1, column 1",
+    ],
+    [
+      "an unknown entity",
+      HYPERV_SAMPLE.replace("web01", "&web01;"),
+      "invalid-xml",
+      "invalid XML: entity &web01; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 159",
+    ],
+    [
+      "a control character",
+      HYPERV_SAMPLE.replace("web01", "web\u000101"),
+      "invalid-xml",
+      "invalid XML: character U+0001 is not allowed in XML 1.0 at line 1, column 162",
+    ],
+    [
+      "truncated",
+      HYPERV_SAMPLE.slice(0, 200),
+      "invalid-xml",
+      "invalid XML: unterminated start tag <PROP> at line 1, column 196",
+    ],
   ])("refuses %s", (_, xml, code, message) => {
     const error = catchKvpError(() => decodeKvpItem(xml));
     expect(error.code).toBe(code);
@@ -213,16 +363,44 @@ describe("round trips and the fast path", () => {
         return { code: error.code, message: error.message };
       }
     };
-    const pieces = fc.constantFrom("<", ">", "&", "&amp;", "&#13;", "\r", "]]>", '"', "'", " ", "/", "PROPAGATED=\"true\" ", "<VALUE>", "</VALUE>", "<PROPERTY NAME=\"Name\" TYPE=\"string\">", "</PROPERTY>", "uint16", "string", "2", "9", "\u0001", "😀", "\uD800");
+    const pieces = fc.constantFrom(
+      "<",
+      ">",
+      "&",
+      "&amp;",
+      "&#13;",
+      "\r",
+      "]]>",
+      '"',
+      "'",
+      " ",
+      "/",
+      'PROPAGATED="true" ',
+      "<VALUE>",
+      "</VALUE>",
+      '<PROPERTY NAME="Name" TYPE="string">',
+      "</PROPERTY>",
+      "uint16",
+      "string",
+      "2",
+      "9",
+      "\u0001",
+      "😀",
+      "\uD800",
+    );
     fc.assert(
-      fc.property(item, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 8 }), pieces), { minLength: 1, maxLength: 3 }), (it, mutations) => {
-        let xml = encodeKvpItem(it);
-        for (const [at, remove, insert] of mutations) {
-          const i = at % (xml.length + 1);
-          xml = xml.slice(0, i) + insert + xml.slice(i + remove);
-        }
-        expect(outcome(() => decodeKvpItem(xml))).toEqual(outcome(() => decodeKvpItemWithParser(xml)));
-      }),
+      fc.property(
+        item,
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 8 }), pieces), { minLength: 1, maxLength: 3 }),
+        (it, mutations) => {
+          let xml = encodeKvpItem(it);
+          for (const [at, remove, insert] of mutations) {
+            const i = at % (xml.length + 1);
+            xml = xml.slice(0, i) + insert + xml.slice(i + remove);
+          }
+          expect(outcome(() => decodeKvpItem(xml))).toEqual(outcome(() => decodeKvpItemWithParser(xml)));
+        },
+      ),
       { numRuns: 1500 },
     );
   });

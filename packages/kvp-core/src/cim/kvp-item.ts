@@ -127,15 +127,25 @@ export interface EncodeKvpItemOptions {
  */
 export function encodeKvpItem(item: KvpItem, options: EncodeKvpItemOptions = {}): string {
   const { name, data, source } = item;
-  if (typeof name !== "string" || name === "") throw new KvpError("invalid-key", "invalid key: KVP item Name is empty or not a string");
-  const sourceNumber = typeof source === "string" && Object.hasOwn(KVP_SOURCES, source) ? KVP_SOURCES[source] : undefined;
+  if (typeof name !== "string" || name === "")
+    throw new KvpError("invalid-key", "invalid key: KVP item Name is empty or not a string");
+  const sourceNumber =
+    typeof source === "string" && Object.hasOwn(KVP_SOURCES, source) ? KVP_SOURCES[source] : undefined;
   if (sourceNumber === undefined) {
-    throw new KvpError("invalid-cim", `invalid CIM: KVP item ${quoteForMessage(name)} has source ${quoteForMessage(String(source))} (expected host, guest, intrinsic or host-only)`);
+    throw new KvpError(
+      "invalid-cim",
+      `invalid CIM: KVP item ${quoteForMessage(name)} has source ${quoteForMessage(String(source))} (expected host, guest, intrinsic or host-only)`,
+    );
   }
-  if (typeof data !== "string") throw new KvpError("invalid-value", `invalid value: Data of KVP item ${quoteForMessage(name)} is not a string`);
+  if (typeof data !== "string")
+    throw new KvpError("invalid-value", `invalid value: Data of KVP item ${quoteForMessage(name)} is not a string`);
   const unchecked = options.invalidXmlChars === "reference";
-  const escapedName = unchecked ? escapeXmlTextUnchecked(name) : escapeXmlText(name, `Name of KVP item ${quoteForMessage(name)}`);
-  const escapedData = unchecked ? escapeXmlTextUnchecked(data) : escapeXmlText(data, `Data of KVP item ${quoteForMessage(name)}`);
+  const escapedName = unchecked
+    ? escapeXmlTextUnchecked(name)
+    : escapeXmlText(name, `Name of KVP item ${quoteForMessage(name)}`);
+  const escapedData = unchecked
+    ? escapeXmlTextUnchecked(data)
+    : escapeXmlText(data, `Data of KVP item ${quoteForMessage(name)}`);
   return (
     HEAD +
     CAPTION +
@@ -185,7 +195,8 @@ function sourceOf(property: CimProperty | undefined, defaultSource: KvpSource | 
   let value: number;
   // Tolerated: any integer TYPE (one producer wrote uint32) or a string holding the number.
   if (!property.array && isCimIntegerType(property.type)) value = Number(property.value);
-  else if (!property.array && property.type === "string") value = parseCimInteger("uint16", property.value as string, "KVP item Source");
+  else if (!property.array && property.type === "string")
+    value = parseCimInteger("uint16", property.value as string, "KVP item Source");
   else throw itemError(`Source has type ${property.type}${property.array ? "[]" : ""}, expected uint16`);
   const source = kvpSourceFromNumber(value);
   if (source === undefined) throw itemError(`has Source ${value} (known: 0 host, 1 guest, 2 intrinsic, 4 host-only)`);
@@ -220,7 +231,8 @@ export function kvpItemFromInstance(instance: CimInstance, options: DecodeKvpIte
 // text without markup, then </INSTANCE> at the very end. Anything else, including every
 // error, goes to the full parser, which gives the same result or the located error, so the
 // fast path changes speed, never answers (checked by a property test against the full path).
-const FAST_PROPERTY = /<PROPERTY NAME="([A-Za-z_][A-Za-z0-9_]{0,63})"( PROPAGATED="true")? TYPE="(string|uint16)">(?:<VALUE>([^<]*)<\/VALUE>)?<\/PROPERTY>/y;
+const FAST_PROPERTY =
+  /<PROPERTY NAME="([A-Za-z_][A-Za-z0-9_]{0,63})"( PROPAGATED="true")? TYPE="(string|uint16)">(?:<VALUE>([^<]*)<\/VALUE>)?<\/PROPERTY>/y;
 const FAST_END = "</INSTANCE>";
 const FAST_MAX_PROPERTIES = 16;
 
@@ -275,7 +287,12 @@ function decodeFast(xml: string): DecodedKvpItem | undefined {
       data = value ?? "";
     } else {
       const shared = propagated && value === null ? SHARED_NULL_PROPAGATED.get(propertyName) : undefined;
-      others.push(shared ?? (propagated ? { name: propertyName, type: "string", value, propagated } : { name: propertyName, type: "string", value }));
+      others.push(
+        shared ??
+          (propagated
+            ? { name: propertyName, type: "string", value, propagated }
+            : { name: propertyName, type: "string", value }),
+      );
     }
   }
   if (i + FAST_END.length !== xml.length || name === undefined || sourceNumber === undefined) return undefined;
@@ -322,7 +339,8 @@ export function decodeKvpItemWithParser(xml: string, options: DecodeKvpItemOptio
 export function decodeKvpItems(xmls: readonly unknown[], options: DecodeKvpItemsOptions = {}): KvpItemsResult {
   const maxItems = options.maxItems ?? DEFAULT_MAX_KVP_ITEMS;
   if (!Array.isArray(xmls)) throw new KvpError("invalid-cim", "invalid CIM: KVP items are not an array");
-  if (xmls.length > maxItems) throw new KvpError("limit-exceeded", `too many KVP items: ${xmls.length}, limit ${maxItems}`);
+  if (xmls.length > maxItems)
+    throw new KvpError("limit-exceeded", `too many KVP items: ${xmls.length}, limit ${maxItems}`);
   const items: IndexedKvpItem[] = [];
   const errors: KvpItemError[] = [];
   for (let index = 0; index < xmls.length; index++) {

@@ -36,7 +36,7 @@ const MSVM_ERROR =
   '<INSTANCE CLASSNAME="Msvm_Error">' +
   '<PROPERTY NAME="CIMStatusCode" TYPE="uint32"><VALUE>11</VALUE></PROPERTY>' +
   '<PROPERTY NAME="ErrorType" TYPE="uint16"><VALUE>4</VALUE></PROPERTY>' +
-  '<PROPERTY NAME="Message" TYPE="string"><VALUE>\'web01\' failed to add KVP items: an item with key \'Role\' already exists. (Virtual machine ID 7E7B2B4A)</VALUE></PROPERTY>' +
+  "<PROPERTY NAME=\"Message\" TYPE=\"string\"><VALUE>'web01' failed to add KVP items: an item with key 'Role' already exists. (Virtual machine ID 7E7B2B4A)</VALUE></PROPERTY>" +
   '<PROPERTY.ARRAY NAME="MessageArguments" TYPE="string"><VALUE.ARRAY><VALUE>web01</VALUE><VALUE>Role</VALUE></VALUE.ARRAY></PROPERTY.ARRAY>' +
   '<PROPERTY NAME="MessageID" TYPE="string"><VALUE>12345</VALUE></PROPERTY>' +
   '<PROPERTY NAME="OwningEntity" TYPE="string"><VALUE>Microsoft-Windows-Hyper-V-VMMS</VALUE></PROPERTY>' +
@@ -46,7 +46,9 @@ const MSVM_ERROR =
 
 describe("tables", () => {
   it("has spec §6's numbers", () => {
-    expect(Object.keys(RETURN_CODES).map(Number)).toEqual([0, 4096, 32768, 32769, 32770, 32771, 32772, 32773, 32774, 32775, 32776, 32777, 32778]);
+    expect(Object.keys(RETURN_CODES).map(Number)).toEqual([
+      0, 4096, 32768, 32769, 32770, 32771, 32772, 32773, 32774, 32775, 32776, 32777, 32778,
+    ]);
     expect(Object.keys(JOB_STATES).map(Number)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 32768]);
     expect(KVP_COMPONENT_STATUS[12]).toBe("No contact (no guest service)");
   });
@@ -95,7 +97,11 @@ describe("reading jobs and errors", () => {
   });
 
   it("tolerates numbers with another type", () => {
-    const job = jobFromInstance(fromCimXml('<INSTANCE CLASSNAME="Msvm_ConcreteJob"><PROPERTY NAME="JobState" TYPE="string"><VALUE>7</VALUE></PROPERTY><PROPERTY NAME="ErrorCode" TYPE="uint32"><VALUE>0</VALUE></PROPERTY></INSTANCE>'));
+    const job = jobFromInstance(
+      fromCimXml(
+        '<INSTANCE CLASSNAME="Msvm_ConcreteJob"><PROPERTY NAME="JobState" TYPE="string"><VALUE>7</VALUE></PROPERTY><PROPERTY NAME="ErrorCode" TYPE="uint32"><VALUE>0</VALUE></PROPERTY></INSTANCE>',
+      ),
+    );
     expect(job).toEqual({ jobState: 7, errorCode: 0 });
   });
 
@@ -122,12 +128,17 @@ describe("reading jobs and errors", () => {
       owningEntity: "Microsoft-Windows-Hyper-V-VMMS",
       cimStatusCode: 11,
     });
-    expect(broken?.message).toBe("(unreadable error detail: invalid XML: unterminated start tag <INSTANCE> at line 1, column 1)");
+    expect(broken?.message).toBe(
+      "(unreadable error detail: invalid XML: unterminated start tag <INSTANCE> at line 1, column 1)",
+    );
     expect(notString?.message).toBe("(unreadable error detail: invalid CIM: error entry is not a string)");
   });
 
   it("reads an Msvm_Error embedded as a string property (GetErrorEx's output)", () => {
-    const outer = toCimXml({ className: "__PARAMETERS", properties: [{ name: "Errors", type: "string", array: true, value: [MSVM_ERROR], embeddedObject: "instance" }] });
+    const outer = toCimXml({
+      className: "__PARAMETERS",
+      properties: [{ name: "Errors", type: "string", array: true, value: [MSVM_ERROR], embeddedObject: "instance" }],
+    });
     const errors = fromCimXml(outer).properties[0]!.value as string[];
     expect(errorFromInstance(fromCimXml(errors[0]!)).messageId).toBe("12345");
   });
@@ -145,7 +156,12 @@ describe("describeJobFailure", () => {
   it.each<[string, Parameters<typeof describeJobFailure>[0], WmiError[], string]>([
     ["a bare job", { jobState: 8 }, [], "job ended in state Terminated (8)"],
     ["a running job", { jobState: 4, instanceId: "J1" }, [], 'job "J1" is in state Running (4)'],
-    ["warnings", { jobState: 32768, elementName: "Modify" }, [], 'job "Modify" completed in state Completed with Warnings (32768)'],
+    [
+      "warnings",
+      { jobState: 32768, elementName: "Modify" },
+      [],
+      'job "Modify" completed in state Completed with Warnings (32768)',
+    ],
     [
       "control characters from the host",
       { jobState: 10, caption: "x\u001b[31mred", errorDescription: "line1\nline2\u009b2J" },
@@ -158,12 +174,25 @@ describe("describeJobFailure", () => {
       [{ className: "Msvm_Error", message: "Failed.", messageId: "7", messageArguments: [], recommendedActions: [] }],
       "job ended in state Exception (10): error 32768 (failed): Failed. [message ID 7]",
     ],
-    ["an error without a message", { jobState: 10 }, [{ className: "Msvm_Error", messageArguments: [], recommendedActions: [] }], "job ended in state Exception (10): (no message)"],
+    [
+      "an error without a message",
+      { jobState: 10 },
+      [{ className: "Msvm_Error", messageArguments: [], recommendedActions: [] }],
+      "job ended in state Exception (10): (no message)",
+    ],
   ])("%s", (_, job, errors, text) => {
     expect(describeJobFailure(job, errors)).toBe(text);
   });
 
   it("describes one error on its own", () => {
-    expect(describeWmiError({ className: "Msvm_Error", message: "m", cimStatusCode: 99, messageArguments: [], recommendedActions: [] })).toBe("m [CIM status 99]");
+    expect(
+      describeWmiError({
+        className: "Msvm_Error",
+        message: "m",
+        cimStatusCode: 99,
+        messageArguments: [],
+        recommendedActions: [],
+      }),
+    ).toBe("m [CIM status 99]");
   });
 });

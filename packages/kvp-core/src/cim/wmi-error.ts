@@ -166,7 +166,9 @@ function numberOf(property: CimProperty | undefined): number | undefined {
   if (property.type === "string") {
     try {
       const value = parseCimInteger("sint64", property.value as string);
-      return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+      return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(value)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -202,7 +204,8 @@ function defined<T extends object>(fields: { [K in keyof T]: T[K] | undefined })
 export function jobFromInstance(instance: CimInstance): WmiJob {
   const get = (name: string) => getProperty(instance, name);
   const jobState = numberOf(get("JobState"));
-  if (jobState === undefined) throw new KvpError("invalid-cim", `invalid CIM: ${quoteForMessage(instance.className)} has no JobState`);
+  if (jobState === undefined)
+    throw new KvpError("invalid-cim", `invalid CIM: ${quoteForMessage(instance.className)} has no JobState`);
   return defined<WmiJob>({
     instanceId: textOf(get("InstanceID")),
     caption: textOf(get("Caption")),
@@ -258,7 +261,12 @@ export function decodeWmiErrors(xmls: readonly unknown[], options: FromCimXmlOpt
       return errorFromInstance(fromCimXml(xml, { ...options, qualifiers: "skip" }));
     } catch (error) {
       if (!(error instanceof KvpError)) throw error;
-      return { className: "Msvm_Error", message: `(unreadable error detail: ${error.message})`, messageArguments: [], recommendedActions: [] };
+      return {
+        className: "Msvm_Error",
+        message: `(unreadable error detail: ${error.message})`,
+        messageArguments: [],
+        recommendedActions: [],
+      };
     }
   });
 }
@@ -269,7 +277,10 @@ export function decodeWmiErrors(xmls: readonly unknown[], options: FromCimXmlOpt
  * spaces, runs of spaces shrink to one, and very long text is cut at 2000 characters.
  */
 function forDisplay(text: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/ {2,}/g, " ").trim();
+  const clean = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
+    .replace(/ {2,}/g, " ")
+    .trim();
   return clean.length > 2000 ? `${clean.slice(0, 1997)}...` : clean;
 }
 
@@ -282,10 +293,12 @@ export function describeWmiError(error: WmiError): string {
   if (error.cimStatusCode !== undefined) {
     details.push(`${lookup(CIM_STATUS_CODES, error.cimStatusCode) ?? `CIM status ${error.cimStatusCode}`}`);
   }
-  if (error.errorType !== undefined && error.errorType > 1) details.push(lookup(ERROR_TYPES, error.errorType) ?? `error type ${error.errorType}`);
+  if (error.errorType !== undefined && error.errorType > 1)
+    details.push(lookup(ERROR_TYPES, error.errorType) ?? `error type ${error.errorType}`);
   let line = parts.join("");
   if (details.length > 0) line += ` [${details.join(", ")}]`;
-  if (error.recommendedActions.length > 0) line += `; recommended: ${error.recommendedActions.map(forDisplay).join("; ")}`;
+  if (error.recommendedActions.length > 0)
+    line += `; recommended: ${error.recommendedActions.map(forDisplay).join("; ")}`;
   return line;
 }
 

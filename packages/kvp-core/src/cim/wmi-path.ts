@@ -51,7 +51,8 @@ function readQuoted(text: string, at: number): { value: string; end: number } {
   throw pathError(text, at, "unterminated string");
 }
 
-const NUMBER = /[+-]?(?:0[xX][0-9A-Fa-f]{1,16}|[0-9]{1,20}(?:\.[0-9]{1,30})?(?:[eE][+-]?[0-9]{1,3})?|\.[0-9]{1,30}(?:[eE][+-]?[0-9]{1,3})?)/y;
+const NUMBER =
+  /[+-]?(?:0[xX][0-9A-Fa-f]{1,16}|[0-9]{1,20}(?:\.[0-9]{1,30})?(?:[eE][+-]?[0-9]{1,3})?|\.[0-9]{1,30}(?:[eE][+-]?[0-9]{1,3})?)/y;
 const WORD = /[A-Za-z_\u0080-\uFFEF][A-Za-z0-9_\u0080-\uFFEF]*/y;
 
 function readWord(text: string, at: number): string | undefined {
@@ -75,7 +76,8 @@ function readKeyValue(text: string, at: number, name: string): { key: CimKeyBind
       const digits = number.replace(/^[+-]/, "");
       const magnitude = BigInt(digits);
       const value = negative ? -magnitude : magnitude;
-      if (negative ? value < -(2n ** 63n) : value >= 2n ** 64n) throw pathError(text, at, `number ${number} does not fit 64 bits`);
+      if (negative ? value < -(2n ** 63n) : value >= 2n ** 64n)
+        throw pathError(text, at, `number ${number} does not fit 64 bits`);
       return { key: negative ? { name, type: "sint64", value } : { name, type: "uint64", value }, end };
     }
     return { key: { name, type: "real64", value: Number(number) }, end };
@@ -105,7 +107,8 @@ function skipSpace(text: string, at: number): number {
  */
 export function parseWmiPath(text: string): CimInstancePath {
   if (typeof text !== "string") throw new KvpError("invalid-path", "invalid WMI path: not a string");
-  if (text.length > 65_536) throw new KvpError("limit-exceeded", `WMI path too long: ${text.length} characters, limit 65536`);
+  if (text.length > 65_536)
+    throw new KvpError("limit-exceeded", `WMI path too long: ${text.length} characters, limit 65536`);
   let i = skipSpace(text, 0);
   let host: string | undefined;
   if ((text[i] === "\\" || text[i] === "/") && (text[i + 1] === "\\" || text[i + 1] === "/")) {
@@ -197,7 +200,8 @@ function formatKeyValue(key: CimKeyBinding, options: FormatWmiPathOptions, what:
       formatCimValue(key.type, key.value, what);
       return formatCimReal(key.type, key.value);
     default:
-      if (!isCimIntegerType(key.type)) throw formatError(`${what} has type ${quoteForMessage(String((key as { type: unknown }).type))}`);
+      if (!isCimIntegerType(key.type))
+        throw formatError(`${what} has type ${quoteForMessage(String((key as { type: unknown }).type))}`);
       return formatCimValue(key.type, key.value, what);
   }
 }
@@ -219,10 +223,12 @@ export interface FormatWmiPathOptions {
 export function formatWmiPath(path: CimInstancePath, options: FormatWmiPathOptions = {}): string {
   const sep = options.separator ?? "\\";
   if (sep !== "\\" && sep !== "/") throw formatError(`separator ${quoteForMessage(String(sep))} is not \\ or /`);
-  if (!isCimName(path.className)) throw formatError(`class ${quoteForMessage(String(path.className))} is not a CIM name`);
+  if (!isCimName(path.className))
+    throw formatError(`class ${quoteForMessage(String(path.className))} is not a CIM name`);
   let out = "";
   if (path.host !== undefined) {
-    if (path.host === "" || /[\\/:]/.test(path.host)) throw formatError(`host ${quoteForMessage(path.host)} is not a server name`);
+    if (path.host === "" || /[\\/:]/.test(path.host))
+      throw formatError(`host ${quoteForMessage(path.host)} is not a server name`);
     if (path.namespace === undefined) throw formatError("a host needs a namespace");
     assertXmlText(path.host, "host");
     out += sep + sep + path.host + sep;
@@ -323,7 +329,8 @@ export function wmiPathEquals(a: CimInstancePath, b: CimInstancePath, options: W
     if (a.host !== undefined && b.host !== undefined && !equalsIgnoreCase(a.host, b.host)) return false;
   }
   if ((a.namespace === undefined) !== (b.namespace === undefined)) return false;
-  if (a.namespace !== undefined && b.namespace !== undefined && !equalsIgnoreCase(a.namespace, b.namespace)) return false;
+  if (a.namespace !== undefined && b.namespace !== undefined && !equalsIgnoreCase(a.namespace, b.namespace))
+    return false;
   if (!equalsIgnoreCase(a.className, b.className) || a.keys.length !== b.keys.length) return false;
   return a.keys.every((ka) => {
     const kb = b.keys.find((k) => equalsIgnoreCase(k.name, ka.name));
@@ -378,14 +385,22 @@ function selectorText(key: CimKeyBinding, what: string): string {
  * @throws {KvpError} `invalid-path` for a path without a namespace or with an unnamed key.
  */
 export function pathToEpr(path: CimInstancePath, options: PathToEprOptions = {}): WsmanEpr {
-  if (path.namespace === undefined) throw formatError(`${path.className} has no namespace, which the resource URI needs`);
+  if (path.namespace === undefined)
+    throw formatError(`${path.className} has no namespace, which the resource URI needs`);
   // formatWmiPath validates names, namespace and values in one place.
   formatWmiPath({ namespace: path.namespace, className: path.className, keys: path.keys });
   const selectors = path.keys.map((key): WsmanSelector => {
     if (key.name === "") throw formatError("a selector needs a key name (the unnamed short form has none)");
-    return { name: key.name, value: key.type === "reference" ? pathToEpr(key.value, options) : selectorText(key, `key ${key.name}`) };
+    return {
+      name: key.name,
+      value: key.type === "reference" ? pathToEpr(key.value, options) : selectorText(key, `key ${key.name}`),
+    };
   });
-  return { address: options.address ?? WSA_ANONYMOUS, resourceUri: `${WMI_RESOURCE_URI_PREFIX}${path.namespace}/${path.className}`, selectors };
+  return {
+    address: options.address ?? WSA_ANONYMOUS,
+    resourceUri: `${WMI_RESOURCE_URI_PREFIX}${path.namespace}/${path.className}`,
+    selectors,
+  };
 }
 
 /**
@@ -420,7 +435,8 @@ function eprToPathAt(epr: WsmanEpr, depth: number): CimInstancePath {
       namespace = selector.value.replace(/\\/g, "/");
       continue;
     }
-    if (!isCimName(selector.name)) throw formatError(`selector ${quoteForMessage(String(selector.name))} is not a CIM name`);
+    if (!isCimName(selector.name))
+      throw formatError(`selector ${quoteForMessage(String(selector.name))} is not a CIM name`);
     if (seen.has(selector.name.toUpperCase())) throw formatError(`selector ${selector.name} given twice`);
     seen.add(selector.name.toUpperCase());
     keys.push(

@@ -10,7 +10,11 @@ import { catchKvpError } from "../../test-support/errors.js";
 /** The tree as plain data: [name, attributes, ...children]. */
 type Plain = [string, Record<string, string>, ...(Plain | string)[]];
 function plain(element: XmlElement): Plain {
-  return [element.name, Object.fromEntries(element.attributes), ...element.children.map((c) => (typeof c === "string" ? c : plain(c)))];
+  return [
+    element.name,
+    Object.fromEntries(element.attributes),
+    ...element.children.map((c) => (typeof c === "string" ? c : plain(c))),
+  ];
 }
 
 /** What `fn` returns, or the KvpError it throws (anything else is rethrown). */
@@ -27,9 +31,17 @@ describe("parseXml: what it reads", () => {
   it.each<[string, string, Plain]>([
     ["one element", "<a/>", ["a", {}]],
     ["attributes in either quote", `<a x="1" y='2'/>`, ["a", { x: "1", y: "2" }]],
-    ["text, entities and character references", "<a>&lt;&gt;&amp;&quot;&apos;&#65;&#x1F600;</a>", ["a", {}, `<>&"'A😀`]],
+    [
+      "text, entities and character references",
+      "<a>&lt;&gt;&amp;&quot;&apos;&#65;&#x1F600;</a>",
+      ["a", {}, `<>&"'A😀`],
+    ],
     ["CDATA is literal and joins adjacent text", "<a>x<![CDATA[&amp;<b>]]>y</a>", ["a", {}, "x&amp;<b>y"]],
-    ["comments and PIs vanish", "<?xml version='1.0' encoding='UTF-8'?><!-- c --><?pi x?><a><!--z-->t<?p?></a><!-- after -->", ["a", {}, "t"]],
+    [
+      "comments and PIs vanish",
+      "<?xml version='1.0' encoding='UTF-8'?><!-- c --><?pi x?><a><!--z-->t<?p?></a><!-- after -->",
+      ["a", {}, "t"],
+    ],
     ["CRLF and CR become LF; &#13; stays CR", "<a>1\r\n2\r3&#13;</a>", ["a", {}, "1\n2\n3\r"]],
     ["attribute whitespace normalized, references kept", `<a v="x\ty\nz&#9;&#10;&#13;"/>`, ["a", { v: "x y z\t\n\r" }]],
     ["BOM and whitespace around", "\uFEFF \n<a/>\n ", ["a", {}]],
@@ -40,7 +52,13 @@ describe("parseXml: what it reads", () => {
     [
       "__proto__, constructor and friends are plain names",
       `<__proto__ constructor="1" toString="2"><constructor/><prototype>x</prototype><hasOwnProperty/></__proto__>`,
-      ["__proto__", { constructor: "1", toString: "2" }, ["constructor", {}], ["prototype", {}, "x"], ["hasOwnProperty", {}]],
+      [
+        "__proto__",
+        { constructor: "1", toString: "2" },
+        ["constructor", {}],
+        ["prototype", {}, "x"],
+        ["hasOwnProperty", {}],
+      ],
     ],
     ["non-ASCII names", "<Ünï:名前 ä='ö'/>", ["Ünï:名前", { ä: "ö" }]],
   ])("%s", (_, xml, tree) => {
@@ -68,7 +86,13 @@ describe("parseXml: what it reads", () => {
         .tuple(
           name,
           fc.uniqueArray(fc.tuple(name, xmlString), { maxLength: 3, selector: ([n]) => n }),
-          fc.array(fc.oneof({ weight: 2, arbitrary: xmlString.filter((s) => s !== "") }, { weight: 1, arbitrary: tie("node") }), { maxLength: 3 }),
+          fc.array(
+            fc.oneof(
+              { weight: 2, arbitrary: xmlString.filter((s) => s !== "") },
+              { weight: 1, arbitrary: tie("node") },
+            ),
+            { maxLength: 3 },
+          ),
         )
         .map(([n, attributes, children]) => {
           // Adjacent text merges when parsed: merge it here too.
@@ -100,17 +124,41 @@ describe("parseXml: what it refuses, with a location", () => {
     ["only a declaration", "<?xml version='1.0'?>", "invalid XML: no root element at line 1, column 22"],
     ["text only", "hello", "invalid XML: text before the root element at line 1, column 1"],
     ["unclosed", "<a><b></b>", "invalid XML: element <a> is not closed at line 1, column 1"],
-    ["mismatched end tag", "<a>\n<b></c></a>", "invalid XML: end tag </c> does not match <b> (line 2, column 1) at line 2, column 4"],
+    [
+      "mismatched end tag",
+      "<a>\n<b></c></a>",
+      "invalid XML: end tag </c> does not match <b> (line 2, column 1) at line 2, column 4",
+    ],
     ["stray end tag", "<a/></a>", "invalid XML: end tag </a> without a start tag at line 1, column 5"],
     ["two roots", "<a/><b/>", "invalid XML: a second root element at line 1, column 5"],
     ["text after root", "<a/>x", "invalid XML: text after the root element at line 1, column 5"],
-    ["undefined entity", "<a>&nbsp;</a>", "invalid XML: entity &nbsp; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 4"],
-    ["bare ampersand", "<a>fish & chips</a>", "invalid XML: '&' does not start a reference (write &amp;) at line 1, column 9"],
-    ["reference to NUL", "<a>&#0;</a>", "invalid XML: character reference &#0; is malformed or not an XML 1.0 character at line 1, column 4"],
-    ["reference to a surrogate", "<a x='&#xDFFF;'/>", "invalid XML: character reference &#xDFFF; is malformed or not an XML 1.0 character at line 1, column 7"],
+    [
+      "undefined entity",
+      "<a>&nbsp;</a>",
+      "invalid XML: entity &nbsp; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 4",
+    ],
+    [
+      "bare ampersand",
+      "<a>fish & chips</a>",
+      "invalid XML: '&' does not start a reference (write &amp;) at line 1, column 9",
+    ],
+    [
+      "reference to NUL",
+      "<a>&#0;</a>",
+      "invalid XML: character reference &#0; is malformed or not an XML 1.0 character at line 1, column 4",
+    ],
+    [
+      "reference to a surrogate",
+      "<a x='&#xDFFF;'/>",
+      "invalid XML: character reference &#xDFFF; is malformed or not an XML 1.0 character at line 1, column 7",
+    ],
     ["malformed reference", "<a>&a b;</a>", "invalid XML: malformed reference &a b; at line 1, column 4"],
     ["C0 control", "<a>\u0007</a>", "invalid XML: character U+0007 is not allowed in XML 1.0 at line 1, column 4"],
-    ["lone surrogate", "<a>😀\uD800</a>", "invalid XML: character U+D800 is not allowed in XML 1.0 at line 1, column 5"],
+    [
+      "lone surrogate",
+      "<a>😀\uD800</a>",
+      "invalid XML: character U+D800 is not allowed in XML 1.0 at line 1, column 5",
+    ],
     ["U+FFFF", "<a>\uFFFF</a>", "invalid XML: character U+FFFF is not allowed in XML 1.0 at line 1, column 4"],
     ["< in attribute", `<a b="<"/>`, "invalid XML: '<' in the value of attribute b at line 1, column 7"],
     ["unquoted attribute", "<a b=1/>", "invalid XML: attribute b value is not quoted at line 1, column 6"],
@@ -124,14 +172,46 @@ describe("parseXml: what it refuses, with a location", () => {
     ["-- in comment", "<a><!-- a -- b --></a>", "invalid XML: '--' inside a comment at line 1, column 11"],
     ["unterminated comment", "<a><!-- x</a>", "invalid XML: unterminated comment at line 1, column 4"],
     ["unterminated CDATA", "<a><![CDATA[x</a>", "invalid XML: unterminated CDATA section at line 1, column 4"],
-    ["CDATA outside root", "<![CDATA[x]]><a/>", "invalid XML: CDATA section outside the root element at line 1, column 1"],
-    ["late declaration", "<a/><?xml version='1.0'?>", "invalid XML: XML declaration not at the start of the document at line 1, column 5"],
-    ["malformed declaration", "<?xml version='2.0'?><a/>", "invalid XML: malformed XML declaration at line 1, column 1"],
-    ["quote in a PI (fast-xml-parser would read past it)", "<a><?pi '?>text<?x '?></a>", "invalid XML: quote inside a processing instruction (not supported) at line 1, column 9"],
-    ["DOCTYPE", "<!DOCTYPE a><a/>", "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 1, column 1"],
-    ["ENTITY outside a DOCTYPE", `<a><!ENTITY x "y"></a>`, "invalid XML: markup declaration refused (<!ENTITY, <!ELEMENT and the like belong in a DTD) at line 1, column 4"],
-    ["CRLF counts as one line", "<a>\r\n\r\n  &bad;</a>", "invalid XML: entity &bad; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 3, column 3"],
-    ["columns count characters", "<a>😀😀&x;</a>", "invalid XML: entity &x; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 6"],
+    [
+      "CDATA outside root",
+      "<![CDATA[x]]><a/>",
+      "invalid XML: CDATA section outside the root element at line 1, column 1",
+    ],
+    [
+      "late declaration",
+      "<a/><?xml version='1.0'?>",
+      "invalid XML: XML declaration not at the start of the document at line 1, column 5",
+    ],
+    [
+      "malformed declaration",
+      "<?xml version='2.0'?><a/>",
+      "invalid XML: malformed XML declaration at line 1, column 1",
+    ],
+    [
+      "quote in a PI (fast-xml-parser would read past it)",
+      "<a><?pi '?>text<?x '?></a>",
+      "invalid XML: quote inside a processing instruction (not supported) at line 1, column 9",
+    ],
+    [
+      "DOCTYPE",
+      "<!DOCTYPE a><a/>",
+      "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 1, column 1",
+    ],
+    [
+      "ENTITY outside a DOCTYPE",
+      `<a><!ENTITY x "y"></a>`,
+      "invalid XML: markup declaration refused (<!ENTITY, <!ELEMENT and the like belong in a DTD) at line 1, column 4",
+    ],
+    [
+      "CRLF counts as one line",
+      "<a>\r\n\r\n  &bad;</a>",
+      "invalid XML: entity &bad; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 3, column 3",
+    ],
+    [
+      "columns count characters",
+      "<a>😀😀&x;</a>",
+      "invalid XML: entity &x; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 6",
+    ],
   ])("%s", (_, xml, message) => {
     const error = catchKvpError(() => parseXml(xml));
     expect(error.code).toBe("invalid-xml");
@@ -155,7 +235,11 @@ describe("hostile input", () => {
 <lolz>&lol9;</lolz>`;
 
   it.each([
-    ["billion laughs", billionLaughs, "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 2, column 1"],
+    [
+      "billion laughs",
+      billionLaughs,
+      "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 2, column 1",
+    ],
     [
       "external entity (XXE)",
       `<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>`,
@@ -176,7 +260,11 @@ describe("hostile input", () => {
       `<!-- hi --><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`,
       "invalid XML: DOCTYPE refused (no DTDs, no entity declarations) at line 1, column 12",
     ],
-    ["entity use without declaration", "<a>&xxe;</a>", "invalid XML: entity &xxe; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 4"],
+    [
+      "entity use without declaration",
+      "<a>&xxe;</a>",
+      "invalid XML: entity &xxe; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 4",
+    ],
   ])("%s is refused", (_, xml, message) => {
     const result = outcome(() => parseXml(xml));
     expect(result).toBeInstanceOf(KvpError);
@@ -196,13 +284,20 @@ describe("hostile input", () => {
   });
 
   it("stops large input, many elements and many attributes", () => {
-    expect(DEFAULT_XML_LIMITS).toEqual({ maxInputChars: 1_048_576, maxDepth: 32, maxElements: 65_536, maxAttributes: 32 });
+    expect(DEFAULT_XML_LIMITS).toEqual({
+      maxInputChars: 1_048_576,
+      maxDepth: 32,
+      maxElements: 65_536,
+      maxAttributes: 32,
+    });
     const big = `<a>${"x".repeat(DEFAULT_XML_LIMITS.maxInputChars)}</a>`;
     expect(catchKvpError(() => parseXml(big)).message).toBe("XML too long: 1048583 characters, limit 1048576");
     expect(catchKvpError(() => parseXml("<a>ok</a>", { maxInputChars: 8 })).code).toBe("limit-exceeded");
     const many = `<a>${"<b/>".repeat(100)}</a>`;
     expect(parseXml(many, { maxElements: 101 }).children).toHaveLength(100);
-    expect(catchKvpError(() => parseXml(many, { maxElements: 100 })).message).toBe("XML has too many elements: more than 100 (at line 1, column 400)");
+    expect(catchKvpError(() => parseXml(many, { maxElements: 100 })).message).toBe(
+      "XML has too many elements: more than 100 (at line 1, column 400)",
+    );
     const attributes = `<a ${Array.from({ length: 33 }, (_, i) => `a${i}="${i}"`).join(" ")}/>`;
     const error = catchKvpError(() => parseXml(attributes));
     expect(error.code).toBe("limit-exceeded");
@@ -231,29 +326,71 @@ describe("hostile input", () => {
     ];
     for (const xml of cases) {
       const result = outcome(() => parseXml(xml));
-      expect(result instanceof KvpError || (typeof result === "object" && typeof result.name === "string"), xml.slice(0, 40)).toBe(true);
+      expect(
+        result instanceof KvpError || (typeof result === "object" && typeof result.name === "string"),
+        xml.slice(0, 40),
+      ).toBe(true);
     }
   });
 
   it("garbage in → typed error out (random text)", () => {
-    const alphabet = fc.constantFrom("<", ">", "/", "!", "?", "-", "[", "]", "&", ";", "#", "x", "a", "=", '"', "'", " ", "\n", "\r", "\u0000", "CDATA[", "DOCTYPE", "<!--", "-->", "]]>", "<?xml ", "?>", "&amp;", "&#x41;", "😀", "\uD800");
+    const alphabet = fc.constantFrom(
+      "<",
+      ">",
+      "/",
+      "!",
+      "?",
+      "-",
+      "[",
+      "]",
+      "&",
+      ";",
+      "#",
+      "x",
+      "a",
+      "=",
+      '"',
+      "'",
+      " ",
+      "\n",
+      "\r",
+      "\u0000",
+      "CDATA[",
+      "DOCTYPE",
+      "<!--",
+      "-->",
+      "]]>",
+      "<?xml ",
+      "?>",
+      "&amp;",
+      "&#x41;",
+      "😀",
+      "\uD800",
+    );
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join("")), (text) => {
-        try {
-          checkXml(text);
-          parseXml(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(KvpError);
-          expect(["invalid-xml", "limit-exceeded"]).toContain((error as KvpError).code);
-        }
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join("")),
+        (text) => {
+          try {
+            checkXml(text);
+            parseXml(text);
+          } catch (error) {
+            expect(error).toBeInstanceOf(KvpError);
+            expect(["invalid-xml", "limit-exceeded"]).toContain((error as KvpError).code);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it("garbage in → typed error out (mutated documents)", () => {
     const seed = `<?xml version="1.0"?><INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE>a &amp; b<![CDATA[<x>]]></VALUE></PROPERTY><!-- c --></INSTANCE>`;
-    const mutation = fc.tuple(fc.nat({ max: seed.length }), fc.nat({ max: 5 }), fc.string({ unit: "binary", maxLength: 4 }));
+    const mutation = fc.tuple(
+      fc.nat({ max: seed.length }),
+      fc.nat({ max: 5 }),
+      fc.string({ unit: "binary", maxLength: 4 }),
+    );
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
         let text = seed;

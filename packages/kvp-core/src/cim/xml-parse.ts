@@ -88,7 +88,8 @@ function resolveLimits(limits: XmlLimits | undefined): Required<XmlLimits> {
 }
 
 // XML 1.0 (5th ed.) productions [4] NameStartChar and [4a] NameChar.
-const NAME_START = ":A-Z_a-z\\xC0-\\xD6\\xD8-\\xF6\\xF8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
+const NAME_START =
+  ":A-Z_a-z\\xC0-\\xD6\\xD8-\\xF6\\xF8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}";
 const NAME = new RegExp(`[${NAME_START}][${NAME_START}\\-.0-9\\xB7\\u0300-\\u036F\\u203F\\u2040]*`, "uy");
 const XML_DECLARATION =
   /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>/y;
@@ -204,12 +205,17 @@ export function checkXml(text: string, limits?: XmlLimits): number {
       const target = readName(text, lt + 2);
       if (target === undefined) throw xmlError(text, lt, "malformed processing instruction");
       if (target.toLowerCase() === "xml") {
-        throw xmlError(text, lt, lt === start ? "malformed XML declaration" : "XML declaration not at the start of the document");
+        throw xmlError(
+          text,
+          lt,
+          lt === start ? "malformed XML declaration" : "XML declaration not at the start of the document",
+        );
       }
       const end = text.indexOf("?>", lt + 2 + target.length);
       if (end < 0) throw xmlError(text, lt, "unterminated processing instruction");
       const after = text.charCodeAt(lt + 2 + target.length);
-      if (end !== lt + 2 + target.length && !isSpace(after)) throw xmlError(text, lt, "malformed processing instruction");
+      if (end !== lt + 2 + target.length && !isSpace(after))
+        throw xmlError(text, lt, "malformed processing instruction");
       // fast-xml-parser looks for the end of a PI past quoted text, this check does not: a
       // quote inside a PI could make the two see different documents, so refuse it (CIM-XML
       // has no use for processing instructions).
@@ -250,10 +256,16 @@ export function checkXml(text: string, limits?: XmlLimits): number {
       if (name === undefined) throw xmlError(text, lt, "'<' does not start a tag (write &lt;)");
       if (rootClosed) throw xmlError(text, lt, "a second root element");
       if (++elements > max.maxElements) {
-        throw new KvpError("limit-exceeded", `XML has too many elements: more than ${max.maxElements} (at ${describeLocation(text, lt)})`);
+        throw new KvpError(
+          "limit-exceeded",
+          `XML has too many elements: more than ${max.maxElements} (at ${describeLocation(text, lt)})`,
+        );
       }
       if (open.length + 1 > max.maxDepth) {
-        throw new KvpError("limit-exceeded", `XML nested too deep: more than ${max.maxDepth} levels (at ${describeLocation(text, lt)})`);
+        throw new KvpError(
+          "limit-exceeded",
+          `XML nested too deep: more than ${max.maxDepth} levels (at ${describeLocation(text, lt)})`,
+        );
       }
       let j = lt + 1 + name.length;
       const seen: string[] = [];
@@ -291,7 +303,8 @@ export function checkXml(text: string, limits?: XmlLimits): number {
         const close = text.indexOf(quote, j + 1);
         if (close < 0) throw xmlError(text, j, `unterminated value of attribute ${attribute}`);
         const lessThan = lessThans.next(j + 1);
-        if (lessThan >= 0 && lessThan < close) throw xmlError(text, lessThan, `'<' in the value of attribute ${attribute}`);
+        if (lessThan >= 0 && lessThan < close)
+          throw xmlError(text, lessThan, `'<' in the value of attribute ${attribute}`);
         checkReferences(text, j + 1, close, amps);
         j = close + 1;
       }
@@ -381,7 +394,10 @@ export function parseXml(text: string, limits?: XmlLimits): XmlElement {
   // A second opinion: the parser must have seen exactly the elements checkXml counted,
   // so no document can mean one thing to the gate and another to the parser.
   if (root === undefined || counter.elements !== elements) {
-    throw new KvpError("invalid-xml", `invalid XML: the parser disagreed with the well-formedness check (${counter.elements} of ${elements} elements)`);
+    throw new KvpError(
+      "invalid-xml",
+      `invalid XML: the parser disagreed with the well-formedness check (${counter.elements} of ${elements} elements)`,
+    );
   }
   return root;
 }
@@ -441,7 +457,8 @@ function decodeChecked(raw: string): string {
     const semi = raw.indexOf(";", amp + 1);
     const replacement = semi < 0 ? undefined : referenceText(raw.slice(amp + 1, semi));
     // checkXml has vetted every reference, so this only guards against a parser surprise.
-    if (replacement === undefined) throw new KvpError("invalid-xml", "invalid XML: unexpected reference after the check");
+    if (replacement === undefined)
+      throw new KvpError("invalid-xml", "invalid XML: unexpected reference after the check");
     out += raw.slice(from, amp) + replacement;
     from = semi + 1;
   }

@@ -66,8 +66,15 @@ describe("escapeXmlText / escapeXmlAttribute: exact strings", () => {
     expect(catchKvpError(() => escapeXmlAttribute("x\uD800", "NAME")).message).toBe(
       "invalid text: NAME has U+D800 at character 1, which XML 1.0 cannot carry",
     );
-    expect(isKvpError(catchKvpError(() => assertXmlText("\uFFFE", "t")), "invalid-text")).toBe(true);
-    expect(catchKvpError(() => assertXmlText(5 as unknown as string, "t")).message).toBe("invalid text: t is not a string");
+    expect(
+      isKvpError(
+        catchKvpError(() => assertXmlText("\uFFFE", "t")),
+        "invalid-text",
+      ),
+    ).toBe(true);
+    expect(catchKvpError(() => assertXmlText(5 as unknown as string, "t")).message).toBe(
+      "invalid text: t is not a string",
+    );
   });
 
   it("round-trips any XML string through a parser, as text and as an attribute", () => {

@@ -23,8 +23,11 @@ export function xmllintStatus(): { run: true } | { run: false; reason: string } 
   const probe = spawnSync("xmllint", ["--version"], { encoding: "utf8" });
   if (probe.error === undefined && probe.status === 0) return { run: true };
   const reason = "xmllint not found (install Debian libxml2-utils)";
-  if (process.env["CI"] || process.env["KVP_ALLOW_NO_XMLLINT"] !== "1") throw new Error(`${reason}; set KVP_ALLOW_NO_XMLLINT=1 to skip the DTD tests outside CI`);
-  console.warn(`\n${"!".repeat(78)}\n!! DTD VALIDATION SKIPPED: ${reason} (KVP_ALLOW_NO_XMLLINT=1)\n${"!".repeat(78)}\n`);
+  if (process.env["CI"] || process.env["KVP_ALLOW_NO_XMLLINT"] !== "1")
+    throw new Error(`${reason}; set KVP_ALLOW_NO_XMLLINT=1 to skip the DTD tests outside CI`);
+  console.warn(
+    `\n${"!".repeat(78)}\n!! DTD VALIDATION SKIPPED: ${reason} (KVP_ALLOW_NO_XMLLINT=1)\n${"!".repeat(78)}\n`,
+  );
   return { run: false, reason };
 }
 
@@ -32,7 +35,9 @@ export function xmllintStatus(): { run: true } | { run: false; reason: string } 
  * Validates each document on its own (each is one file) against the DTD, many files per
  * xmllint run for speed. Returns the failures: index of the document and xmllint's words.
  */
-export function validateAgainstDtd(documents: readonly string[]): { index: number; document: string; output: string }[] {
+export function validateAgainstDtd(
+  documents: readonly string[],
+): { index: number; document: string; output: string }[] {
   const dtd = findDtd();
   const dir = mkdtempSync(join(tmpdir(), "kvp-dtd-"));
   const failures: { index: number; document: string; output: string }[] = [];

@@ -19,13 +19,32 @@ export function makeSelfSignedCertificate(): TestCertificate {
   try {
     execFileSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPath, "-out", certPath,
-        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        keyPath,
+        "-out",
+        certPath,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      ],
       { stdio: "pipe" },
     );
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`these tests need the openssl CLI to make a self-signed certificate (node:crypto cannot): ${(error as Error).message}`);
+    throw new Error(
+      `these tests need the openssl CLI to make a self-signed certificate (node:crypto cannot): ${(error as Error).message}`,
+    );
   }
   return {
     key: readFileSync(keyPath, "utf8"),

@@ -30,13 +30,19 @@ export function fakeWmiHandler(options: { readonly jobs?: boolean } = {}): Wsman
   return (request, { user }) => {
     switch (request.kind) {
       case "get":
-        return { kind: "get", instance: fakeComponent(Number(String(request.selectors[0]?.value ?? "0").replace("VM-", ""))) };
+        return {
+          kind: "get",
+          instance: fakeComponent(Number(String(request.selectors[0]?.value ?? "0").replace("VM-", ""))),
+        };
       case "enumerate":
         if (request.filter?.query.includes("Nothing")) return { kind: "enumerate", items: [] };
         return { kind: "enumerate", items: [...FAKE_ITEMS] };
       case "invoke":
         if (request.method === "Fail") {
-          return { kind: "fault", fault: { code: "s:Sender", subcode: "w:InvalidParameter", reason: "bad parameter", detail: `for ${user}` } };
+          return {
+            kind: "fault",
+            fault: { code: "s:Sender", subcode: "w:InvalidParameter", reason: "bad parameter", detail: `for ${user}` },
+          };
         }
         if (!options.jobs) return { kind: "invoke", returnValue: 0 };
         return {
@@ -46,7 +52,12 @@ export function fakeWmiHandler(options: { readonly jobs?: boolean } = {}): Wsman
             Job: {
               address: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
               resourceUri: `${V2}/Msvm_ConcreteJob`,
-              selectors: [{ name: "InstanceID", value: `JOB-${(request.parameters.get("DataItems") as readonly string[] | undefined)?.length}` }],
+              selectors: [
+                {
+                  name: "InstanceID",
+                  value: `JOB-${(request.parameters.get("DataItems") as readonly string[] | undefined)?.length}`,
+                },
+              ],
             },
           },
         };

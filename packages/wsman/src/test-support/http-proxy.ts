@@ -34,7 +34,11 @@ export interface HttpProxy {
   /** The endpoint URL to give the client (same path as the target). */
   readonly endpoint: string;
   /** Every message in the order it crossed, after the hooks. */
-  readonly log: { readonly direction: "request" | "response"; readonly connection: number; readonly message: HttpMessage }[];
+  readonly log: {
+    readonly direction: "request" | "response";
+    readonly connection: number;
+    readonly message: HttpMessage;
+  }[];
   readonly connections: number;
   close(): Promise<void>;
 }
@@ -43,7 +47,8 @@ export interface HttpProxy {
 export function headerOf(head: string, name: string): string | undefined {
   for (const line of head.split("\r\n").slice(1)) {
     const colon = line.indexOf(":");
-    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name.toLowerCase()) return line.slice(colon + 1).trim();
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name.toLowerCase())
+      return line.slice(colon + 1).trim();
   }
   return undefined;
 }
@@ -92,28 +97,34 @@ export async function startHttpProxy(target: string, options: HttpProxyOptions =
     const connectUp = () => {
       up = net.connect(Number(url.port), url.hostname);
       sockets.add(up);
-      up.on("data", splitter((m) => {
-        const out = options.response ? options.response(m, responses, connection) : m;
-        responses++;
-        log.push({ direction: "response", connection, message: out });
-        down.write(serialize(out));
-      }));
+      up.on(
+        "data",
+        splitter((m) => {
+          const out = options.response ? options.response(m, responses, connection) : m;
+          responses++;
+          log.push({ direction: "response", connection, message: out });
+          down.write(serialize(out));
+        }),
+      );
       up.on("close", end);
       up.on("error", end);
     };
     connectUp();
-    down.on("data", splitter((m) => {
-      const index = requests++;
-      const out = options.request ? options.request(m, index, connection) : m;
-      if (options.reconnectBefore?.(index)) {
-        up.removeAllListeners("close");
-        up.removeAllListeners("error");
-        up.destroy();
-        connectUp();
-      }
-      log.push({ direction: "request", connection, message: out });
-      up.write(serialize(out));
-    }));
+    down.on(
+      "data",
+      splitter((m) => {
+        const index = requests++;
+        const out = options.request ? options.request(m, index, connection) : m;
+        if (options.reconnectBefore?.(index)) {
+          up.removeAllListeners("close");
+          up.removeAllListeners("error");
+          up.destroy();
+          connectUp();
+        }
+        log.push({ direction: "request", connection, message: out });
+        up.write(serialize(out));
+      }),
+    );
     down.on("close", end);
     down.on("error", end);
   });

@@ -47,7 +47,11 @@ export interface RunResult {
 }
 
 /** Runs a program to completion without blocking the event loop (a simulated host may be talking). */
-export function runAsync(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+export function runAsync(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -68,14 +72,23 @@ export function runAsync(file: string, args: readonly string[], env: NodeJS.Proc
 
 /** Runs a program to completion; for steps with no simulated host in flight. */
 export function runSync(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): RunResult {
-  const result = spawnSync(file, [...args], { env, encoding: "utf8", timeout: RUN_DEADLINE_MS, stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(file, [...args], {
+    env,
+    encoding: "utf8",
+    timeout: RUN_DEADLINE_MS,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (result.error) throw result.error;
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** True when `name` is a program on PATH (or in /usr/sbin, /sbin). */
 export function hasProgram(name: string): boolean {
-  return spawnSync("sh", ["-c", `command -v "$1"`, "sh", name], { env: { ...process.env, PATH: withSbin(process.env["PATH"]) } }).status === 0;
+  return (
+    spawnSync("sh", ["-c", `command -v "$1"`, "sh", name], {
+      env: { ...process.env, PATH: withSbin(process.env["PATH"]) },
+    }).status === 0
+  );
 }
 
 /** PATH with the sbin directories dpkg looks for its helpers in. */
@@ -98,15 +111,23 @@ export function obtainNode18(): Node18 {
   const given = process.env["KVP_NODE18"];
   if (given) {
     const version = spawnSync(given, ["--version"], { encoding: "utf8" }).stdout?.trim();
-    node18 = version?.startsWith("v18.") ? { ok: true, path: given } : { ok: false, reason: `KVP_NODE18=${given} is not a Node 18 binary (it says ${version || "nothing"})` };
+    node18 = version?.startsWith("v18.")
+      ? { ok: true, path: given }
+      : { ok: false, reason: `KVP_NODE18=${given} is not a Node 18 binary (it says ${version || "nothing"})` };
     return node18;
   }
   const script = join(APP_DIR, "..", "..", "scripts", "fetch-node.mjs");
-  const result = spawnSync(process.execPath, [script, `linux-${process.arch}@18.20.4`], { encoding: "utf8", timeout: 300_000 });
+  const result = spawnSync(process.execPath, [script, `linux-${process.arch}@18.20.4`], {
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   node18 =
     result.status === 0 && result.stdout.trim() !== ""
       ? { ok: true, path: result.stdout.trim() }
-      : { ok: false, reason: `no Node 18 to run the bundle with: ${(result.error?.message ?? result.stderr.trim()) || `node ${script} exited with ${result.status}`}` };
+      : {
+          ok: false,
+          reason: `no Node 18 to run the bundle with: ${(result.error?.message ?? result.stderr.trim()) || `node ${script} exited with ${result.status}`}`,
+        };
   return node18;
 }
 
@@ -128,7 +149,9 @@ export function describeNeeding(title: string, missing: () => string | undefined
       return;
     }
     it(`needs: ${reason}`, () => {
-      throw new Error(`${reason}${process.env["CI"] ? " (CI must run these tests)" : ` (set ${ALLOW_MISSING_ENV}=1 to skip them knowingly)`}`);
+      throw new Error(
+        `${reason}${process.env["CI"] ? " (CI must run these tests)" : ` (set ${ALLOW_MISSING_ENV}=1 to skip them knowingly)`}`,
+      );
     });
   });
 }
@@ -146,7 +169,8 @@ export function describeNeeding(title: string, missing: () => string | undefined
 export function builtPoolBundle(): string {
   const rebuild = `build it: cd apps/pool-tools && node build.mjs (or pnpm build from the root), or run the pool-tools tests in the same vitest run`;
   const map = `${POOL_BUNDLE}.map`;
-  if (!existsSync(POOL_BUNDLE) || !existsSync(map)) throw new Error(`${POOL_BUNDLE} or its source map is missing: ${rebuild}`);
+  if (!existsSync(POOL_BUNDLE) || !existsSync(map))
+    throw new Error(`${POOL_BUNDLE} or its source map is missing: ${rebuild}`);
   const builtAt = statSync(POOL_BUNDLE).mtimeMs;
   const { sources } = JSON.parse(readFileSync(map, "utf8")) as { sources: string[] };
   const newer = sources
@@ -199,7 +223,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `condition` every 20 ms until it holds; fails naming `what` after `deadlineMs`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 10_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  deadlineMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
