@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: "inherit" }).status ?? 1;
 
-if (run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "--output-logs=errors-only"]) !== 0) {
+if (run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "lint:root", "--output-logs=errors-only"]) !== 0) {
   console.error("test: typecheck or lint failed");
   process.exit(1);
 }
