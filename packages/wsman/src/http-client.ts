@@ -7,7 +7,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { WsmanSelector } from "@hyperv-kvp/kvp-core";
+import type { WsmanSelector } from "@hyperv-kvp/kvp-core/cim";
 import { buildBasicAuthorization } from "./basic.js";
 import { WsmanError, isWsmanError } from "./errors.js";
 import { buildClientAuthenticate, buildNegotiateMessage } from "./ntlm.js";

@@ -1,4 +1,4 @@
-import { pathToEpr } from "@hyperv-kvp/kvp-core";
+import { pathToEpr } from "@hyperv-kvp/kvp-core/cim";
 import { describe, expect, it } from "vitest";
 import { isWsmanError } from "./errors.js";
 import {

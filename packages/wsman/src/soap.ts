@@ -12,7 +12,7 @@ import {
   escapeXmlAttribute,
   escapeXmlText,
   toCdata,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import { WsmanError, type WsmanFault } from "./errors.js";
 import {
   ACTIONS,

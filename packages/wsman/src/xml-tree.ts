@@ -3,7 +3,8 @@
  * element and attribute name against the xmlns declarations in scope, on top of the
  * hardened {@link parseXml} (limits, no DTD, no entities).
  */
-import { type XmlElement, type XmlLimits, isKvpError, parseXml } from "@hyperv-kvp/kvp-core";
+import { isKvpError } from "@hyperv-kvp/kvp-core";
+import { type XmlElement, type XmlLimits, parseXml } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanError } from "./errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
