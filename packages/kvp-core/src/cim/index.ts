@@ -13,6 +13,7 @@ export {
   type KvpItem,
   type KvpItemError,
   type KvpItemsResult,
+  KVP_SOURCES,
   type KvpSource,
   MAX_KVP_ITEMS_PER_CALL,
   decodeKvpItem,
@@ -30,6 +31,8 @@ export type {
 export { toCimXml } from "./to-cim-xml.js";
 export { type FromCimXmlOptions, fromCimXml } from "./from-cim-xml.js";
 export {
+  CIM_TYPES,
+  type CimBigIntegerType,
   CimDateTime,
   type CimInstancePath,
   type CimIntervalView,
