@@ -14,7 +14,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { decodeKvpItems, encodeKvpItem, parseXml } from "../packages/kvp-core/dist/index.js";
+import { decodeKvpItems, encodeKvpItem, parseXml } from "../packages/kvp-core/dist/cim/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 // fast-xml-parser is kvp-core's dependency, not the root's: load the copy kvp-core uses.

@@ -1,5 +1,6 @@
-// The project's test command (README: `npm test`): typecheck and lint every package, run
-// every vitest project once, then print one closing line `tests: N passed, N failed, N skipped`.
+// The project's test command (README: `npm test`): typecheck and lint every package, check the
+// public API reports (scripts/api-report.mjs), run every vitest project once, then print one
+// closing line `tests: N passed, N failed, N skipped`.
 // Skipped tests never count as passing: under CI any skip fails the run.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -8,7 +9,10 @@ import { join } from "node:path";
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: "inherit" }).status ?? 1;
 
-if (run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "lint:root", "--output-logs=errors-only"]) !== 0) {
+if (
+  run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "lint:root", "api:check", "--output-logs=errors-only"]) !==
+  0
+) {
   console.error("test: typecheck or lint failed");
   process.exit(1);
 }

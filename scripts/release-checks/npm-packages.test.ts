@@ -28,10 +28,25 @@ const CONSUMER_FILES = join(REPO_ROOT, "scripts/release-checks/npm-consumer");
 /** The Node.js release that has `require()` of ES modules on by default and is pinned here. */
 const NODE_22 = "linux-x64@22.23.3";
 
-/** The published exports map of every library: the entry point and package.json, nothing else. */
-const LIBRARY_EXPORTS = {
-  ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
-  "./package.json": "./package.json",
+/** The published exports map of every library: its entry points and package.json, nothing else. */
+const LIBRARY_EXPORTS: Record<(typeof LIBRARIES)[number], Record<string, unknown>> = {
+  "packages/kvp-core": {
+    ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+    "./cim": { types: "./dist/cim/index.d.ts", default: "./dist/cim/index.js" },
+    "./package.json": "./package.json",
+  },
+  "packages/pool-file": {
+    ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+    "./package.json": "./package.json",
+  },
+  "packages/wsman": {
+    ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+    "./package.json": "./package.json",
+  },
+  "packages/hyperv-sim": {
+    ".": { types: "./dist/index.d.ts", default: "./dist/index.js" },
+    "./package.json": "./package.json",
+  },
 };
 
 function packageName(dir: string): string {
@@ -129,10 +144,10 @@ describe("every npm tarball", () => {
   }
 
   for (const dir of LIBRARIES) {
-    it(`${packageName(dir)}: exports only its entry point, with maps whose sources it ships`, () => {
+    it(`${packageName(dir)}: exports only its entry points, with maps whose sources it ships`, () => {
       const files = readTarball(tarballOf(dir));
       const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
-      expect(pkg.exports).toEqual(LIBRARY_EXPORTS);
+      expect(pkg.exports).toEqual(LIBRARY_EXPORTS[dir]);
       expect(pkg.type).toBe("module");
       expect(pkg.publishConfig).toEqual({ access: "public" });
       expect(pkg.engines).toEqual({ node: ">=20" });
@@ -150,6 +165,18 @@ describe("every npm tarball", () => {
       const sources = [...files.keys()].filter((path) => path.startsWith("src/"));
       expect(sources.filter((path) => path.endsWith(".test.ts"))).toEqual([]);
       expect(sources).toContain("src/index.ts");
+      // Every entry point's module, declaration and source are in the tarball.
+      for (const entry of Object.values(LIBRARY_EXPORTS[dir])) {
+        if (typeof entry === "string") continue;
+        const { types, default: module } = entry as { types: string; default: string };
+        expect(files.has(posix.normalize(types)) && files.has(posix.normalize(module))).toBe(true);
+        expect(sources).toContain(
+          posix
+            .normalize(module)
+            .replace(/^dist\//, "src/")
+            .replace(/\.js$/, ".ts"),
+        );
+      }
     });
   }
 
@@ -201,7 +228,10 @@ describe("every npm tarball", () => {
       "dist/kvp-pool.cjs",
       "package.json",
     ]);
-    expect(files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8")).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
+    const notices = files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8");
+    expect(notices).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
+    // kvp-pool handles pools only: kvp-core's CIM-XML part (/cim) and its XML parser stay out.
+    expect(notices).not.toMatch(/^fast-xml-parser /m);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
     expect(Object.keys(pkg.dependencies)).toEqual(["koffi"]);
     expect(pkg.bin).toEqual({ "kvp-pool": "./dist/kvp-pool.cjs" });
@@ -267,7 +297,8 @@ describe("the libraries, installed with plain npm into a project outside the wor
   it("imports every library from ESM; test support and deep paths do not resolve", () => {
     const { found, refused } = JSON.parse(mustRun(process.execPath, ["esm-imports.mjs"], { cwd: project }));
     expect(found).toEqual({
-      "@hyperv-kvp/kvp-core": { encodePool: "function", decodeKvpItem: "function", RECORD_BYTES: "number" },
+      "@hyperv-kvp/kvp-core": { encodePool: "function", decodeKvpItem: "undefined", RECORD_BYTES: "number" },
+      "@hyperv-kvp/kvp-core/cim": { decodeKvpItem: "function", toCimXml: "function", encodePool: "undefined" },
       "@hyperv-kvp/pool-file": { readPool: "function", setRecords: "function", poolTarget: "function" },
       "@hyperv-kvp/wsman": { WsmanClient: "function", createWsmanServer: "function" },
       "@hyperv-kvp/hyperv-sim": { startSimulatedHost: "function", startWmiHost: "function" },

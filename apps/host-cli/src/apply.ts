@@ -5,14 +5,14 @@
  * (spec §6: UNVERIFIED), so the host is read again and each of its items reported as
  * applied or not, or as unknown when that read fails too.
  */
+import { type KvpRecord } from "@hyperv-kvp/kvp-core";
 import {
-  type KvpRecord,
   type WmiError,
   describeJobFailure,
   describeReturnCode,
   encodeKvpItem,
   isJobSuccessful,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import { HostCliError } from "./cli-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";

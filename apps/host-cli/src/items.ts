@@ -3,7 +3,8 @@
  * embedded CIM-XML tolerantly (an unreadable item becomes a note, never hides the others),
  * and reassembling values a guest stored in parts `K#1/N` … `K#N/N` (kvp-core's chunking).
  */
-import { type KvpSource, decodeKvpItems, reassembleRecords } from "@hyperv-kvp/kvp-core";
+import { reassembleRecords } from "@hyperv-kvp/kvp-core";
+import { type KvpSource, decodeKvpItems } from "@hyperv-kvp/kvp-core/cim";
 import type { HyperVTransport, KvpComponentInfo, KvpSettingDataInfo, VmInfo } from "./transport.js";
 
 /** A source, or every source. */

@@ -6,7 +6,7 @@
  * Hyper-V removes finished jobs after about five minutes (spec §6), well beyond any of this.
  * Clock and sleep are injectable so tests run without waiting.
  */
-import { type WmiJob, isJobFinished } from "@hyperv-kvp/kvp-core";
+import { type WmiJob, isJobFinished } from "@hyperv-kvp/kvp-core/cim";
 import type { HyperVTransport } from "./transport.js";
 
 /** Default deadline for one job, milliseconds: 60 s. */

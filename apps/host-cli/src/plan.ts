@@ -10,16 +10,15 @@ import {
   HOST_MAX_VALUE_UNITS,
   type KvpRecord,
   MAX_KEY_BYTES,
-  MAX_KVP_ITEMS_PER_CALL,
   MAX_VALUE_BYTES,
   encodeUtf8,
-  findInvalidXmlChar,
   findLoneSurrogate,
   isPartOf,
   parseChunkKey,
   splitValue,
   utf16Units,
 } from "@hyperv-kvp/kvp-core";
+import { MAX_KVP_ITEMS_PER_CALL, findInvalidXmlChar } from "@hyperv-kvp/kvp-core/cim";
 import { HostCliError } from "./cli-error.js";
 import type { KvpMethod } from "./transport.js";
 

@@ -5,7 +5,7 @@
  * transport (WS-Management now, local PowerShell later) carries the same bytes, and the
  * logic above it (VM resolution, batching, jobs, chunking) is written and tested once.
  */
-import type { WmiError, WmiJob } from "@hyperv-kvp/kvp-core";
+import type { WmiError, WmiJob } from "@hyperv-kvp/kvp-core/cim";
 
 /** How kvp-host reaches the host. */
 export type TransportKind = "powershell" | "wsman";

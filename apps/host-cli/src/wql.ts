@@ -3,7 +3,7 @@
  * Msvm_ComputerSystem too; VMs are the instances whose Description is "Microsoft Virtual
  * Machine" (the filter libvirt's Hyper-V driver uses). WQL compares strings ignoring case.
  */
-import { wqlString } from "@hyperv-kvp/kvp-core";
+import { wqlString } from "@hyperv-kvp/kvp-core/cim";
 
 /** The condition that selects VMs (not the host) among Msvm_ComputerSystem instances. */
 export const VM_CONDITION = 'Description="Microsoft Virtual Machine"';

@@ -79,7 +79,7 @@ export interface CheckOptions {
    */
   readonly hostReads?: boolean;
   /**
-   * Most findings listed per code (default {@link DEFAULT_MAX_DIAGNOSTICS_PER_CODE};
+   * Most findings listed per code (default 1,000, {@link DEFAULT_MAX_DIAGNOSTICS_PER_CODE};
    * `Infinity` lists all). Past it findings are only counted, in `errors`, `warnings` and
    * `omitted`, so a hostile pool (100 MB of all-zero records is 40,960 "empty key" findings)
    * is checked in bounded memory.

@@ -7,7 +7,7 @@
  *
  * - A value that fits (≤ {@link HOST_MAX_VALUE_UNITS} units and ≤ {@link MAX_VALUE_BYTES}
  *   bytes) is ONE ordinary record `K`.
- * - A longer value is N records `K#1/N`, `K#2/N`, … `K#N/N` (2 ≤ N ≤ {@link MAX_CHUNK_PARTS}),
+ * - A longer value is N records `K#1/N`, `K#2/N`, … `K#N/N` (2 ≤ N ≤ 999, {@link MAX_CHUNK_PARTS}),
  *   and no record `K`. Each part is cut greedily (as long as the limits allow) and only
  *   between code points, so every part is valid UTF-8 and arrives whole: the host's
  *   enumeration is never cut short by a part. The parts concatenated are the value.
@@ -43,7 +43,7 @@ export interface ChunkKey {
   readonly base: string;
   /** Which part, from 1. */
   readonly index: number;
-  /** How many parts the value was split into (2 to {@link MAX_CHUNK_PARTS}). */
+  /** How many parts the value was split into (2 to 999, {@link MAX_CHUNK_PARTS}). */
   readonly total: number;
 }
 
@@ -62,7 +62,7 @@ export function chunkKey(base: string, index: number, total: number): string {
 
 /**
  * Reads a part key `K#i/N`: undefined unless K is not empty, 1 ≤ i ≤ N and
- * 2 ≤ N ≤ {@link MAX_CHUNK_PARTS}, written without leading zeros. Keys that do not parse
+ * 2 ≤ N ≤ 999 ({@link MAX_CHUNK_PARTS}), written without leading zeros. Keys that do not parse
  * are ordinary keys (`K#1/1`, `K#0/2`, `K#3/2` included).
  */
 export function parseChunkKey(key: string): ChunkKey | undefined {
@@ -95,7 +95,7 @@ export function isPartOf(base: string): (key: string) => boolean {
  * @throws {KvpError} `invalid-key` for an empty key, a NUL or lone surrogate in it, a key that
  *   is itself a part key (readers would take it for one), or part keys too long;
  *   `invalid-value` for a NUL or lone surrogate in the value; `limit-exceeded` for a value
- *   that needs more than {@link MAX_CHUNK_PARTS} parts.
+ *   that needs more than 999 ({@link MAX_CHUNK_PARTS}) parts.
  */
 export function splitValue(key: string, value: string): KvpRecord[] {
   assertText("key", key);

@@ -1,12 +1,26 @@
+/**
+ * `@hyperv-kvp/kvp-core`: the KVP record and pool formats as `hv_kvp_daemon` keeps them,
+ * the daemon's pool semantics, long values split into parts, and pool diagnostics. The
+ * CIM-XML that Hyper-V's WMI speaks is the subpath `@hyperv-kvp/kvp-core/cim`, so code that
+ * only handles pools never loads an XML parser.
+ */
 export { KvpError, type KvpErrorCode, isKvpError } from "./errors.js";
-export * from "./layout.js";
+export {
+  HOST_MAX_KEY_UNITS,
+  HOST_MAX_VALUE_UNITS,
+  KEY_FIELD_BYTES,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  RECORD_BYTES,
+  VALUE_FIELD_BYTES,
+  VALUE_FIELD_OFFSET,
+} from "./layout.js";
 export {
   type DecodedPool,
   type DecodedRecord,
   type EncodeRecordOptions,
   type KvpRecord,
   type RecordLimits,
-  assertHostVisible,
   decodePool,
   decodeRecord,
   encodePool,
@@ -26,148 +40,19 @@ export {
 } from "./pool-ops.js";
 export {
   type CheckOptions,
-  DEFAULT_MAX_DIAGNOSTICS_PER_CODE,
   type DiagnosticCode,
   type PoolDiagnostic,
   type PoolReport,
   type Severity,
   PoolChecker,
   checkPool,
-  garbageAfterNul,
 } from "./check-pool.js";
+export { POOLS, type PoolInfo, type PoolNumber, parsePool, poolFileName } from "./pools.js";
 export {
-  GUEST_POOL,
-  POOLS,
-  type PoolInfo,
-  type PoolName,
-  type PoolNumber,
-  parsePool,
-  poolFileName,
-} from "./pools.js";
-export {
-  decodeUtf8,
-  encodeUtf8,
-  findInvalidUtf8,
-  findLoneSurrogate,
-  utf16Units,
-  utf8BoundaryAtOrBefore,
-} from "./utf8.js";
-export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
-export {
-  assertXmlText,
-  escapeXmlAttribute,
-  escapeXmlText,
-  escapeXmlTextUnchecked,
-  findInvalidXmlChar,
-  isXmlChar,
-  toCdata,
-} from "./cim/xml-text.js";
-export {
-  DEFAULT_XML_LIMITS,
-  type XmlElement,
-  type XmlLimits,
-  checkXml,
-  parseXml,
-  xmlLocation,
-} from "./cim/xml-parse.js";
-export {
-  CIM_TYPES,
-  CimDateTime,
-  type CimBigIntegerType,
-  type CimInstancePath,
-  type CimIntegerType,
-  type CimIntervalView,
-  type CimKeyBinding,
-  type CimScalarType,
-  type CimSmallIntegerType,
-  type CimTimestampView,
-  type CimType,
-  type CimTypedValue,
-  type CimValueOf,
-  formatCimReal,
-  formatCimValue,
-  isCimName,
-  isCimType,
-  parseCimValue,
-} from "./cim/cim-types.js";
-export {
-  type CimInstance,
-  type CimProperty,
-  type CimPropertyBase,
-  type CimQualifier,
-  type CimValuePropertyExtras,
-  type FromCimXmlOptions,
-  fromCimXml,
-  getProperty,
-  instancePathToCimXml,
-  toCimXml,
-} from "./cim/cim-instance.js";
-export {
-  DEFAULT_MAX_KVP_ITEMS,
-  type DecodeKvpItemOptions,
-  type DecodeKvpItemsOptions,
-  type DecodedKvpItem,
-  type IndexedKvpItem,
-  KVP_ITEM_CLASS,
-  KVP_SOURCES,
-  type EncodeKvpItemOptions,
-  type KvpItem,
-  type KvpItemError,
-  type KvpItemsResult,
-  type KvpSource,
-  MAX_KVP_ITEMS_PER_CALL,
-  decodeKvpItem,
-  decodeKvpItems,
-  encodeKvpItem,
-  kvpItemFromInstance,
-  kvpItemToInstance,
-  kvpSourceFromNumber,
-} from "./cim/kvp-item.js";
-export {
-  CIM_STATUS_CODES,
-  ERROR_TYPES,
-  JOB_STATES,
-  KVP_COMPONENT_STATUS,
-  PERCEIVED_SEVERITIES,
-  RETURN_CODES,
-  type WmiError,
-  type WmiJob,
-  decodeWmiErrors,
-  decodeWmiJob,
-  describeJobFailure,
-  describeReturnCode,
-  describeWmiError,
-  errorFromInstance,
-  isJobFinished,
-  isJobSuccessful,
-  jobFromInstance,
-  jobStateName,
-} from "./cim/wmi-error.js";
-export {
-  CIM_SCHEMA_URI_PREFIX,
-  type FormatWmiPathOptions,
-  type PathToEprOptions,
-  WMI_RESOURCE_URI_PREFIX,
-  WSA_ANONYMOUS,
-  type WmiPathEqualsOptions,
-  type WsmanEpr,
-  type WsmanSelector,
-  eprToPath,
-  equalsIgnoreCase,
-  formatWmiPath,
-  parseWmiPath,
-  pathToEpr,
-  wmiPathEquals,
-  wqlString,
-} from "./cim/wmi-path.js";
-export {
-  CHUNK_KEY_SEPARATOR,
   type ChunkKey,
   type ChunkProblem,
   type ChunkProblemReason,
   type LogicalRecord,
-  MAX_CHUNK_BYTES,
-  MAX_CHUNK_PARTS,
   MAX_CHUNK_UNITS,
   type Reassembled,
   type ReassembledRecord,
@@ -179,3 +64,5 @@ export {
   reassembleRecords,
   splitValue,
 } from "./chunking.js";
+export { decodeUtf8, encodeUtf8, findLoneSurrogate, utf16Units, utf8BoundaryAtOrBefore } from "./utf8.js";
+export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";

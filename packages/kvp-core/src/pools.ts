@@ -21,14 +21,8 @@ export const POOLS = [
 /** A pool number, 0–4. */
 export type PoolNumber = (typeof POOLS)[number]["number"];
 
-/** A pool's short name. */
-export type PoolName = (typeof POOLS)[number]["name"];
-
 /** Description of one pool (an element of {@link POOLS}). */
 export type PoolInfo = (typeof POOLS)[number];
-
-/** The pool guest tools write for the host to read (`GuestExchangeItems`). */
-export const GUEST_POOL: PoolNumber = 1;
 
 /** File name of a pool inside the pool directory. */
 export function poolFileName(pool: PoolNumber): string {

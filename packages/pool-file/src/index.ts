@@ -1,6 +1,11 @@
+/**
+ * `@hyperv-kvp/pool-file`: Hyper-V KVP pool files from Node.js on the Linux guest, under the
+ * locks `hv_kvp_daemon` takes: reading, in-place writes, long values as parts, repair,
+ * watching, what the daemon synthesises for pool 2, and the locks themselves.
+ */
 export { PoolFileError, type PoolFileErrorCode, isPoolFileError } from "./errors.js";
-export { DEFAULT_POOL_DIR, POOL_DIR_ENV, poolPath, resolvePoolDir } from "./pool-dir.js";
-export { type PoolTarget, describePool, poolTarget, writeRefusal } from "./pool-target.js";
+export { DEFAULT_POOL_DIR, resolvePoolDir } from "./pool-dir.js";
+export { type PoolTarget, describePool, poolTarget } from "./pool-target.js";
 export { DEFAULT_LOCK_TIMEOUT_MS, type PoolAccessOptions } from "./pool-io.js";
 export {
   type DeleteOptions,
@@ -17,6 +22,13 @@ export {
   setRecords,
 } from "./pool-store.js";
 export {
+  type LogicalKeySelector,
+  type LogicalSetOutcome,
+  type LogicalWriteOptions,
+  removeLogicalKeys,
+  setLogicalValues,
+} from "./pool-update.js";
+export {
   type PoolChange,
   type PoolSnapshot,
   type PoolWatch,
@@ -26,13 +38,14 @@ export {
   snapshotPool,
   watchPool,
 } from "./watch-pool.js";
-export { PAGE_BYTES, type PlannedWrite, planRecordWrite, planShiftWrite, readsTheSame } from "./record-write-plan.js";
-export { type FileLock, type LockMode, type LockOptions, findLockHolder, lockFile, tryLockFile } from "./lock.js";
-export { type AutoPoolOptions, synthesizeAutoPool } from "./auto-pool.js";
+export { AUTO_POOL_KEYS, type AutoPoolItem, type AutoPoolOptions, synthesizeAutoPool } from "./auto-pool.js";
 export {
-  type LogicalKeySelector,
-  type LogicalSetOutcome,
-  type LogicalWriteOptions,
-  removeLogicalKeys,
-  setLogicalValues,
-} from "./pool-update.js";
+  type FileLock,
+  type LockHolder,
+  type LockMode,
+  type LockOptions,
+  findLockHolder,
+  lockFile,
+  tryLockFile,
+} from "./lock.js";
+export { PAGE_BYTES } from "./record-write-plan.js";

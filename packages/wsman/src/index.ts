@@ -1,124 +1,11 @@
+/**
+ * `@hyperv-kvp/wsman`: WS-Management for Hyper-V's WMI. A client (`WsmanClient`) and a server
+ * helper (`createWsmanServer`) over HTTP(S) with Basic or NTLMv2 and NTLM message sealing, the
+ * values and instances they exchange, and the SOAP messages of Get, Enumerate and Invoke for
+ * code that carries them some other way. NTLM, sealing and the SOAP plumbing stay inside.
+ */
 export { type WsmanErrorCode, type WsmanFault, WsmanError, isWsmanError } from "./errors.js";
-export {
-  ACTIONS,
-  NS_ADDRESSING,
-  NS_ENUMERATION,
-  NS_SOAP,
-  NS_TRANSFER,
-  NS_WSMAN,
-  NS_WSMAN_FAULT,
-  NS_XSI,
-  WQL_DIALECT,
-} from "./namespaces.js";
-export { DEFAULT_SOAP_LIMITS } from "./xml-tree.js";
-export {
-  DEFAULT_MAX_ENVELOPE_SIZE,
-  DEFAULT_OPERATION_TIMEOUT_MS,
-  type EmbedStyle,
-  type EnumerationPage,
-  type InvokeResult,
-  type ParameterInput,
-  type ResponseOptions,
-  type WsmanFaultInit,
-  type WsmanInstance,
-  type WsmanParameter,
-  type WsmanProperties,
-  type WsmanRequest,
-  type WsmanRequestCommon,
-  type WsmanRequestOptions,
-  type WsmanValue,
-  buildEnumerateRequest,
-  buildEnumerateResponse,
-  buildFault,
-  buildGetRequest,
-  buildGetResponse,
-  buildInvokeRequest,
-  buildInvokeResponse,
-  buildPullRequest,
-  buildPullResponse,
-  buildReleaseRequest,
-  buildReleaseResponse,
-  describeFault,
-  instanceXml,
-  parseEmptyResponse,
-  parseEnumerateResponse,
-  parseFault,
-  parseGetResponse,
-  parseInvokeResponse,
-  parsePullResponse,
-  parseRequest,
-  valueAsArray,
-} from "./soap.js";
-export { md4 } from "./md4.js";
-export { Rc4, rc4 } from "./rc4.js";
-export {
-  AV_FLAG_MIC,
-  AV_IDS,
-  type AuthenticateMessage,
-  type AvPair,
-  type ChallengeMessage,
-  type ClientAuthenticateInit,
-  DEFAULT_CLIENT_FLAGS,
-  DEFAULT_VERSION,
-  MAX_NTLM_MESSAGE_BYTES,
-  NTLM_FLAGS,
-  type NegotiateMessage,
-  type NtlmSessionKeys,
-  type NtlmVerification,
-  type Ntlmv2Responses,
-  type ServerChallengeInit,
-  buildAuthenticateMessage,
-  buildChallengeMessage,
-  buildClientAuthenticate,
-  buildNegotiateMessage,
-  buildServerChallenge,
-  bytesEqual,
-  computeNtlmv2,
-  decodeAvPairs,
-  deriveSessionKeys,
-  encodeAvPairs,
-  fileTime,
-  hmacMd5,
-  ntHash,
-  ntowfv2,
-  parseAuthenticateMessage,
-  parseChallengeMessage,
-  parseNegotiateMessage,
-  utf16le,
-  verifyAuthenticate,
-} from "./ntlm.js";
-export {
-  NTLM_SEALING_FLAGS,
-  NTLM_SIGNATURE_BYTES,
-  type NtlmRole,
-  NtlmSession,
-  type WrappedMessage,
-  missingSealingFlags,
-} from "./ntlm-session.js";
-export {
-  ENCRYPTED_BOUNDARY,
-  ENCRYPTED_CONTENT_TYPE,
-  type EncryptedPart,
-  MAX_ENCRYPTED_PARTS,
-  MAX_SIGNATURE_BYTES,
-  SOAP_CONTENT_TYPE,
-  SPNEGO_ENCRYPTED_PROTOCOL,
-  decodeEncryptedBody,
-  decodeSoapText,
-  encodeEncryptedBody,
-  encryptedBoundaryOf,
-  isEncryptedContentType,
-  parseHeaderParameters,
-  sealBody,
-  unsealBody,
-} from "./winrm-encryption.js";
-export {
-  buildBasicAuthorization,
-  constantTimeEqual,
-  parseBasicAuthorization,
-  verifyBasicAuthorization,
-} from "./basic.js";
-export { type WsmanAuth, WsmanClient, type WsmanClientOptions, challengeToken } from "./http-client.js";
+export { type WsmanAuth, WsmanClient, type WsmanClientOptions } from "./http/client.js";
 export {
   type AuthFailure,
   type WsmanHandler,
@@ -128,4 +15,33 @@ export {
   type WsmanServerMode,
   type WsmanServerOptions,
   createWsmanServer,
-} from "./http-server.js";
+} from "./http/server.js";
+export {
+  type EmbedStyle,
+  type ParameterInput,
+  type WsmanInstance,
+  type WsmanParameter,
+  type WsmanProperties,
+  type WsmanValue,
+  valueAsArray,
+} from "./soap/values.js";
+export {
+  type WsmanRequest,
+  type WsmanRequestCommon,
+  type WsmanRequestOptions,
+  buildEnumerateRequest,
+  buildGetRequest,
+  buildInvokeRequest,
+} from "./soap/requests.js";
+export {
+  type EnumerationPage,
+  type InvokeResult,
+  buildInvokeResponse,
+  parseEnumerateResponse,
+  parseGetResponse,
+  parseInvokeResponse,
+} from "./soap/responses.js";
+export type { ResponseOptions } from "./soap/envelope.js";
+export type { WsmanFaultInit } from "./soap/faults.js";
+export { WQL_DIALECT } from "./soap/namespaces.js";
+export { DEFAULT_SOAP_LIMITS } from "./soap/xml-tree.js";

@@ -1,20 +1,14 @@
-import {
-  type DecodedKvpItem,
-  type KvpRecord,
-  RECORD_BYTES,
-  decodeKvpItem,
-  decodePool,
-  encodeKvpItem,
-  encodePool,
-  isKvpError,
-} from "@hyperv-kvp/kvp-core";
+import { type KvpRecord, RECORD_BYTES, decodePool, encodePool, isKvpError } from "@hyperv-kvp/kvp-core";
+import { type DecodedKvpItem, decodeKvpItem, encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import { type PoolTarget, isPoolFileError, poolTarget, readPool, setRecords } from "@hyperv-kvp/pool-file";
 import { WsmanClient, type WsmanClientOptions, isWsmanError } from "@hyperv-kvp/wsman";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 // @ts-expect-error test support is never published
 import { realDaemonPolicy } from "@hyperv-kvp/hyperv-sim/test-support";
-// @ts-expect-error only the package's entry point is exported
+// @ts-expect-error only the package's entry points are exported
 import { encodeRecord } from "@hyperv-kvp/kvp-core/dist/record.js";
+// @ts-expect-error the CIM-XML part is kvp-core's subpath /cim, not its main entry point
+import { toCimXml } from "@hyperv-kvp/kvp-core";
 
 const records: KvpRecord[] = [{ key: "Role", value: "web" }];
 export const count: number = encodePool(records).length / RECORD_BYTES;
@@ -38,4 +32,4 @@ export async function simulated(): Promise<SimulatedHost> {
 export function isOurs(error: unknown): boolean {
   return isKvpError(error) || isPoolFileError(error) || isWsmanError(error);
 }
-export { encodeRecord, realDaemonPolicy };
+export { encodeRecord, realDaemonPolicy, toCimXml };

@@ -1,5 +1,5 @@
 // Writes KVP items as CIM-XML with kvp-core and reads them back; prints both as JSON.
-import { decodeKvpItem, encodeKvpItem, fromCimXml, kvpItemToInstance, toCimXml } from "@hyperv-kvp/kvp-core";
+import { decodeKvpItem, encodeKvpItem, fromCimXml, kvpItemToInstance, toCimXml } from "@hyperv-kvp/kvp-core/cim";
 
 const items = [
   { name: "Role", data: "web", source: "host" },

@@ -1,6 +1,8 @@
-// Imports every published library from ESM and prints what it found, as JSON.
+// Imports every published library (and kvp-core's subpath /cim) from ESM and prints what it
+// found, as JSON: decodeKvpItem is asked of both kvp-core entry points, to show where it lives.
 const libraries = {
   "@hyperv-kvp/kvp-core": ["encodePool", "decodeKvpItem", "RECORD_BYTES"],
+  "@hyperv-kvp/kvp-core/cim": ["decodeKvpItem", "toCimXml", "encodePool"],
   "@hyperv-kvp/pool-file": ["readPool", "setRecords", "poolTarget"],
   "@hyperv-kvp/wsman": ["WsmanClient", "createWsmanServer"],
   "@hyperv-kvp/hyperv-sim": ["startSimulatedHost", "startWmiHost"],

@@ -1,4 +1,4 @@
-import { KVP_COMPONENT_STATUS } from "@hyperv-kvp/kvp-core";
+import { KVP_COMPONENT_STATUS } from "@hyperv-kvp/kvp-core/cim";
 import { decodeSourceItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
 import type { HyperVTransport, VmInfo } from "../transport.js";

@@ -7,7 +7,7 @@
  * when it answers again, so a restart of the host or of the guest's daemon loses nothing
  * that is still there afterwards.
  */
-import type { KvpSource } from "@hyperv-kvp/kvp-core";
+import type { KvpSource } from "@hyperv-kvp/kvp-core/cim";
 import { type ItemsRead, type ListedItem, type SourceFilter, readItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
 import type { HyperVTransport, VmInfo } from "../transport.js";

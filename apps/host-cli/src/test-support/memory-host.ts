@@ -22,7 +22,7 @@ import {
   type WmiJob,
   decodeKvpItem,
   encodeKvpItem,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import {
   CallCounter,
   type HyperVTransport,

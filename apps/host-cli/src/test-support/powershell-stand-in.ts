@@ -23,7 +23,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { WMI_RESOURCE_URI_PREFIX, type WsmanSelector, pathToEpr } from "@hyperv-kvp/kvp-core";
+import { WMI_RESOURCE_URI_PREFIX, type WsmanSelector, pathToEpr } from "@hyperv-kvp/kvp-core/cim";
 import { type WsmanInstance, WsmanClient, type WsmanParameter, isWsmanError } from "@hyperv-kvp/wsman";
 import {
   BRIDGE_NAME,

@@ -1,4 +1,4 @@
-import { decodeKvpItems, encodeKvpItem, jobFromInstance } from "@hyperv-kvp/kvp-core";
+import { decodeKvpItems, encodeKvpItem, jobFromInstance } from "@hyperv-kvp/kvp-core/cim";
 import { describe, expect, it } from "vitest";
 import { toCimInstance } from "./powershell.js";
 import {

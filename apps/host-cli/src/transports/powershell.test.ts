@@ -15,7 +15,8 @@ import {
   startWmiHost,
 } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { type KvpRecord, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
+import { type KvpRecord, decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanClient, isWsmanError } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isHostCliError } from "../cli-error.js";

@@ -20,7 +20,7 @@ import {
   decodeWmiErrors,
   errorFromInstance,
   jobFromInstance,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import {
   CallCounter,
   type HyperVTransport,

@@ -7,7 +7,8 @@ import {
   startWmiCluster,
 } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
-import { type WsmanSelector, decodePool, encodeKvpItem, poolFileName } from "@hyperv-kvp/kvp-core";
+import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { type WsmanSelector, encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import {
   type InvokeResult,
   type ParameterInput,

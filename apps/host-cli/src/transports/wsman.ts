@@ -28,7 +28,7 @@ import {
   jobFromInstance,
   pathToEpr,
   wqlString,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import {
   type InvokeResult,
   type ParameterInput,

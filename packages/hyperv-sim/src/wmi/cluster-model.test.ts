@@ -1,4 +1,4 @@
-import { type CimInstancePath, encodeKvpItem } from "@hyperv-kvp/kvp-core";
+import { type CimInstancePath, encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";

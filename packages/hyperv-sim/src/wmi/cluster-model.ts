@@ -33,7 +33,7 @@
  * - A live migration keeps the VM's GUID, name and host items (HostExchangeItems and
  *   HostOnlyItems are part of its configuration); jobs stay with the node that ran them.
  */
-import { WMI_RESOURCE_URI_PREFIX, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
+import { WMI_RESOURCE_URI_PREFIX, equalsIgnoreCase } from "@hyperv-kvp/kvp-core/cim";
 import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
 import {

@@ -1,15 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  decodeKvpItem,
-  decodePool,
-  decodeWmiErrors,
-  encodeKvpItem,
-  encodePool,
-  pathToEpr,
-  poolFileName,
-  wqlString,
-} from "@hyperv-kvp/kvp-core";
+import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { decodeKvpItem, decodeWmiErrors, encodeKvpItem, pathToEpr, wqlString } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";

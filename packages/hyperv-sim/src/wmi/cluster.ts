@@ -11,7 +11,7 @@
  * What is documented about root\HyperVCluster\v2 and what this simulator assumes is listed in
  * cluster-model.ts.
  */
-import { type WsmanEpr, type WsmanSelector, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
+import { type WsmanEpr, type WsmanSelector, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core/cim";
 import type {
   ParameterInput,
   WsmanFaultInit,

@@ -6,7 +6,7 @@ import {
   encodeKvpItem,
   jobFromInstance,
   type KvpItem,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import { type WsmanInstance, valueAsArray } from "@hyperv-kvp/wsman";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";

@@ -24,7 +24,7 @@ import {
   encodeKvpItem,
   equalsIgnoreCase,
   toCimXml,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
 import type { WqlAssociatorsQuery, WqlCondition } from "./wql.js";

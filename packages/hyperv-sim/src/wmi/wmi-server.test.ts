@@ -1,16 +1,14 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import {
   type CimInstancePath,
   decodeKvpItem,
-  decodePool,
   decodeWmiErrors,
   encodeKvpItem,
-  encodePool,
-  poolFileName,
   pathToEpr,
   wqlString,
-} from "@hyperv-kvp/kvp-core";
+} from "@hyperv-kvp/kvp-core/cim";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";

@@ -11,7 +11,13 @@
 import { HvStatus } from "../device-message.js";
 import type { DaemonKind } from "../daemon-channel.js";
 import { type SimulatedHost, type SimulatedHostOptions, startSimulatedHost } from "../simulated-host.js";
-import { type CimInstancePath, WSA_ANONYMOUS, type WsmanEpr, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core";
+import {
+  type CimInstancePath,
+  WSA_ANONYMOUS,
+  type WsmanEpr,
+  eprToPath,
+  equalsIgnoreCase,
+} from "@hyperv-kvp/kvp-core/cim";
 import {
   type WsmanFaultInit,
   type WsmanHandler,

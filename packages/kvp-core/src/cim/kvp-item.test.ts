@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KvpError } from "../errors.js";
-import { fromCimXml, toCimXml } from "./cim-instance.js";
+import { fromCimXml } from "./from-cim-xml.js";
+import { toCimXml } from "./to-cim-xml.js";
 import {
   DEFAULT_MAX_KVP_ITEMS,
   KVP_SOURCES,

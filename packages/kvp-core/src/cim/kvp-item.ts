@@ -5,7 +5,8 @@
  * GuestExchangeItems/HostExchangeItems array with per-item errors.
  */
 import { KvpError } from "../errors.js";
-import { type CimInstance, type CimProperty, getProperty, instanceFromXmlElement } from "./cim-instance.js";
+import { type CimInstance, type CimProperty, getProperty } from "./cim-instance.js";
+import { instanceFromXmlElement } from "./from-cim-xml.js";
 import { isCimIntegerType, parseCimInteger, quoteForMessage } from "./cim-types.js";
 import { DEFAULT_XML_LIMITS, type XmlLimits, parseXml } from "./xml-parse.js";
 import { decodeXmlReferences, escapeXmlText, escapeXmlTextUnchecked, findInvalidXmlChar } from "./xml-text.js";
@@ -71,7 +72,7 @@ export interface DecodeKvpItemOptions {
 
 /** Options of {@link decodeKvpItems}. */
 export interface DecodeKvpItemsOptions extends DecodeKvpItemOptions {
-  /** Most items in one array; default {@link DEFAULT_MAX_KVP_ITEMS}. */
+  /** Most items in one array; default 65,536 ({@link DEFAULT_MAX_KVP_ITEMS}). */
   readonly maxItems?: number;
 }
 

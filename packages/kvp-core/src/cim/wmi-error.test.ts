@@ -1,7 +1,8 @@
 /// <reference types="node" />
 import { describe, expect, it } from "vitest";
 import type { KvpError } from "../errors.js";
-import { fromCimXml, toCimXml } from "./cim-instance.js";
+import { fromCimXml } from "./from-cim-xml.js";
+import { toCimXml } from "./to-cim-xml.js";
 import {
   JOB_STATES,
   KVP_COMPONENT_STATUS,

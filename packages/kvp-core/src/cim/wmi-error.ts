@@ -4,7 +4,8 @@
  * readable sentence. Numbers and names from the ground-truth spec §6 and DMTF's CIM_Error.
  */
 import { KvpError } from "../errors.js";
-import { type CimInstance, type CimProperty, type FromCimXmlOptions, fromCimXml, getProperty } from "./cim-instance.js";
+import { type CimInstance, type CimProperty, getProperty } from "./cim-instance.js";
+import { type FromCimXmlOptions, fromCimXml } from "./from-cim-xml.js";
 import { isCimIntegerType, parseCimInteger, quoteForMessage } from "./cim-types.js";
 
 /** Return values of Msvm_VirtualSystemManagementService methods (spec §6). */

@@ -4,8 +4,8 @@
  * filter containing "Nothing" finds none), and Invoke: `Fail` answers a SOAP fault naming the
  * user, anything else returns 0 or, with `jobs`, 4096 and a Job reference.
  */
-import type { WsmanHandler } from "../http-server.js";
-import type { WsmanInstance } from "../soap.js";
+import type { WsmanHandler } from "../http/server.js";
+import type { WsmanInstance } from "../soap/values.js";
 
 export const V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2";
 

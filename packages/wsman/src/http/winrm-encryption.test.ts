@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isWsmanError } from "./errors.js";
-import { NtlmSession } from "./ntlm-session.js";
-import { hex, unhex } from "./test-support/hex.js";
+import { isWsmanError } from "../errors.js";
+import { NtlmSession } from "../auth/ntlm-session.js";
+import { hex, unhex } from "../test-support/hex.js";
 import {
   ENCRYPTED_CONTENT_TYPE,
   MAX_ENCRYPTED_PARTS,
@@ -15,7 +15,7 @@ import {
   sealBody,
   unsealBody,
 } from "./winrm-encryption.js";
-import { caught } from "./test-support/caught.js";
+import { caught } from "../test-support/caught.js";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));

@@ -1,6 +1,6 @@
 /** HTTP Basic authentication (RFC 7617) for WinRM's Basic mode, both sides. */
 import { timingSafeEqual } from "node:crypto";
-import { WsmanError } from "./errors.js";
+import { WsmanError } from "../errors.js";
 
 /**
  * The `Authorization` header value for `user` and `password` (UTF-8, as WinRM accepts).

@@ -7,28 +7,27 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { WsmanSelector } from "@hyperv-kvp/kvp-core";
-import { buildBasicAuthorization } from "./basic.js";
-import { WsmanError, isWsmanError } from "./errors.js";
-import { buildClientAuthenticate, buildNegotiateMessage } from "./ntlm.js";
-import { NtlmSession, missingSealingFlags } from "./ntlm-session.js";
+import type { WsmanSelector } from "@hyperv-kvp/kvp-core/cim";
+import { buildBasicAuthorization } from "../auth/basic.js";
+import { WsmanError, isWsmanError } from "../errors.js";
+import { buildClientAuthenticate, buildNegotiateMessage } from "../auth/ntlm.js";
+import { NtlmSession, missingSealingFlags } from "../auth/ntlm-session.js";
+import { describeFault, parseFault } from "../soap/faults.js";
 import {
-  type InvokeResult,
-  type ParameterInput,
-  type WsmanInstance,
-  type WsmanParameter,
   buildEnumerateRequest,
   buildGetRequest,
   buildInvokeRequest,
   buildPullRequest,
   buildReleaseRequest,
-  describeFault,
+} from "../soap/requests.js";
+import {
+  type InvokeResult,
   parseEnumerateResponse,
-  parseFault,
   parseGetResponse,
   parseInvokeResponse,
   parsePullResponse,
-} from "./soap.js";
+} from "../soap/responses.js";
+import type { ParameterInput, WsmanInstance, WsmanParameter } from "../soap/values.js";
 import {
   ENCRYPTED_CONTENT_TYPE,
   SOAP_CONTENT_TYPE,

@@ -4,9 +4,9 @@
 // never send.
 import http from "node:http";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { isWsmanError } from "./errors.js";
-import { WsmanClient, challengeToken } from "./http-client.js";
-import { type WsmanServer, type WsmanServerEvent, type WsmanServerOptions, createWsmanServer } from "./http-server.js";
+import { isWsmanError } from "../errors.js";
+import { WsmanClient, challengeToken } from "./client.js";
+import { type WsmanServer, type WsmanServerEvent, type WsmanServerOptions, createWsmanServer } from "./server.js";
 import {
   NTLM_FLAGS,
   buildChallengeMessage,
@@ -14,12 +14,14 @@ import {
   buildNegotiateMessage,
   buildServerChallenge,
   verifyAuthenticate,
-} from "./ntlm.js";
-import { NtlmSession } from "./ntlm-session.js";
-import { buildGetRequest, buildGetResponse, parseFault, parseGetResponse } from "./soap.js";
-import { rejection } from "./test-support/caught.js";
-import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "./test-support/fake-wmi.js";
-import { type HttpMessage, type HttpProxy, headerOf, startHttpProxy } from "./test-support/http-proxy.js";
+} from "../auth/ntlm.js";
+import { NtlmSession } from "../auth/ntlm-session.js";
+import { parseFault } from "../soap/faults.js";
+import { buildGetRequest } from "../soap/requests.js";
+import { buildGetResponse, parseGetResponse } from "../soap/responses.js";
+import { rejection } from "../test-support/caught.js";
+import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "../test-support/fake-wmi.js";
+import { type HttpMessage, type HttpProxy, headerOf, startHttpProxy } from "../test-support/http-proxy.js";
 import {
   ENCRYPTED_CONTENT_TYPE,
   SOAP_CONTENT_TYPE,

@@ -3,8 +3,9 @@
  * element and attribute name against the xmlns declarations in scope, on top of the
  * hardened {@link parseXml} (limits, no DTD, no entities).
  */
-import { type XmlElement, type XmlLimits, isKvpError, parseXml } from "@hyperv-kvp/kvp-core";
-import { WsmanError } from "./errors.js";
+import { isKvpError } from "@hyperv-kvp/kvp-core";
+import { type XmlElement, type XmlLimits, parseXml } from "@hyperv-kvp/kvp-core/cim";
+import { WsmanError } from "../errors.js";
 import { NS_XML, NS_XMLNS } from "./namespaces.js";
 
 /** An element with resolved names. */
@@ -31,13 +32,18 @@ export const DEFAULT_SOAP_LIMITS: Readonly<Required<XmlLimits>> = Object.freeze(
   maxAttributes: 32,
 });
 
+/** The error for a message that is not what WS-Management says it must be. */
+export function invalidMessage(message: string): WsmanError {
+  return new WsmanError("invalid-message", `invalid SOAP message: ${message}`);
+}
+
 /**
  * Parses `text` and resolves namespaces.
  * @throws {WsmanError} `invalid-message` for XML that is not well formed or uses an
  *   undeclared prefix; `limit-exceeded` past a limit.
  */
 export function parseNsXml(text: string, limits: XmlLimits = DEFAULT_SOAP_LIMITS): NsElement {
-  if (typeof text !== "string") throw new WsmanError("invalid-message", "invalid SOAP message: not a string");
+  if (typeof text !== "string") throw invalidMessage("not a string");
   let root: XmlElement;
   try {
     root = parseXml(text, limits);
@@ -73,8 +79,7 @@ function split(qname: string, scope: ReadonlyMap<string, string>, isElement: boo
   const prefix = qname.slice(0, colon);
   if (prefix === "xmlns") return [NS_XMLNS, qname.slice(colon + 1)];
   const ns = scope.get(prefix);
-  if (ns === undefined)
-    throw new WsmanError("invalid-message", `invalid SOAP message: prefix ${prefix}: is not declared (in ${qname})`);
+  if (ns === undefined) throw invalidMessage(`prefix ${prefix}: is not declared (in ${qname})`);
   return [ns, qname.slice(colon + 1)];
 }
 
@@ -87,11 +92,6 @@ export function elementsOf(element: NsElement): NsElement[] {
 export function childOf(element: NsElement, ns: string, local: string): NsElement | undefined {
   for (const c of element.children) if (typeof c !== "string" && c.ns === ns && c.local === local) return c;
   return undefined;
-}
-
-/** All child elements with namespace `ns` and local name `local`. */
-export function childrenOf(element: NsElement, ns: string, local: string): NsElement[] {
-  return elementsOf(element).filter((c) => c.ns === ns && c.local === local);
 }
 
 /** The text directly inside `element` (text and CDATA, child elements skipped). */

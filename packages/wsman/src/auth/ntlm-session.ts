@@ -5,7 +5,7 @@
  * with 128-bit keys, with or without key exchange. No IO here; the state is the two RC4
  * streams and the two sequence numbers, which is why this is a small class.
  */
-import { WsmanError } from "./errors.js";
+import { WsmanError } from "../errors.js";
 import { NTLM_FLAGS, type NtlmSessionKeys, bytesEqual, deriveSessionKeys, hmacMd5 } from "./ntlm.js";
 import { Rc4 } from "./rc4.js";
 

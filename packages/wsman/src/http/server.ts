@@ -8,24 +8,20 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { parseBasicAuthorization, verifyBasicAuthorization } from "./basic.js";
-import { WsmanError, isWsmanError } from "./errors.js";
-import { buildServerChallenge, verifyAuthenticate } from "./ntlm.js";
-import { NtlmSession, missingSealingFlags } from "./ntlm-session.js";
+import { parseBasicAuthorization, verifyBasicAuthorization } from "../auth/basic.js";
+import { WsmanError, isWsmanError } from "../errors.js";
+import { buildServerChallenge, verifyAuthenticate } from "../auth/ntlm.js";
+import { NtlmSession, missingSealingFlags } from "../auth/ntlm-session.js";
+import { type WsmanFaultInit, buildFault } from "../soap/faults.js";
+import { type WsmanRequest, parseRequest } from "../soap/requests.js";
 import {
-  type ParameterInput,
-  type WsmanFaultInit,
-  type WsmanInstance,
-  type WsmanParameter,
-  type WsmanRequest,
   buildEnumerateResponse,
-  buildFault,
   buildGetResponse,
   buildInvokeResponse,
   buildPullResponse,
   buildReleaseResponse,
-  parseRequest,
-} from "./soap.js";
+} from "../soap/responses.js";
+import type { ParameterInput, WsmanInstance, WsmanParameter } from "../soap/values.js";
 import {
   ENCRYPTED_CONTENT_TYPE,
   SOAP_CONTENT_TYPE,

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isWsmanError } from "./errors.js";
-import { WsmanClient, challengeToken } from "./http-client.js";
-import { type AuthFailure, type WsmanHandler, type WsmanServer, createWsmanServer } from "./http-server.js";
-import { rejection } from "./test-support/caught.js";
-import { type TestCertificate, makeSelfSignedCertificate } from "./test-support/certificate.js";
-import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "./test-support/fake-wmi.js";
+import { isWsmanError } from "../errors.js";
+import { WsmanClient, challengeToken } from "./client.js";
+import { type AuthFailure, type WsmanHandler, type WsmanServer, createWsmanServer } from "./server.js";
+import { rejection } from "../test-support/caught.js";
+import { type TestCertificate, makeSelfSignedCertificate } from "../test-support/certificate.js";
+import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "../test-support/fake-wmi.js";
 
 const USERS = { Administrator: "Pa55w.rd" };
 const ITEMS = FAKE_ITEMS;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isWsmanError } from "./errors.js";
+import { isWsmanError } from "../errors.js";
 import {
   AV_IDS,
   NTLM_FLAGS,
@@ -20,7 +20,7 @@ import {
   verifyAuthenticate,
 } from "./ntlm.js";
 import { rc4 } from "./rc4.js";
-import { hex, unhex } from "./test-support/hex.js";
+import { hex, unhex } from "../test-support/hex.js";
 
 // MS-NLMP 4.2.4 (NTLMv2 authentication): User "User", Domain "Domain", Password "Password",
 // ServerChallenge 0123456789abcdef, ClientChallenge aaaaaaaaaaaaaaaa, Time 0,

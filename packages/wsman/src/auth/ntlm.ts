@@ -4,8 +4,8 @@
  * from node:crypto (they are in OpenSSL 3's default provider); MD4 and RC4 are our own.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { concatBytes as concat } from "./bytes.js";
-import { WsmanError } from "./errors.js";
+import { concatBytes as concat } from "../bytes.js";
+import { WsmanError } from "../errors.js";
 import { md4 } from "./md4.js";
 import { rc4 } from "./rc4.js";
 

@@ -14,9 +14,9 @@
  *   <uint32 LE signature length><signature><sealed bytes>
  * and the body ends with `--Encrypted Boundary--\r\n`.
  */
-import { concatBytes } from "./bytes.js";
-import { WsmanError } from "./errors.js";
-import type { NtlmSession } from "./ntlm-session.js";
+import { concatBytes } from "../bytes.js";
+import { WsmanError } from "../errors.js";
+import type { NtlmSession } from "../auth/ntlm-session.js";
 
 /** The protocol parameter of NTLM/Kerberos (SPNEGO) encrypted messages. */
 export const SPNEGO_ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { isWsmanError } from "./errors.js";
+import { isWsmanError } from "../errors.js";
 import { NTLM_FLAGS, deriveSessionKeys } from "./ntlm.js";
 import { NTLM_SEALING_FLAGS, NtlmSession, missingSealingFlags } from "./ntlm-session.js";
-import { hex, unhex } from "./test-support/hex.js";
-import { caught } from "./test-support/caught.js";
+import { hex, unhex } from "../test-support/hex.js";
+import { caught } from "../test-support/caught.js";
 
 // MS-NLMP 4.2.4.4 (GSS_WrapEx examples, NTLMv2): RandomSessionKey 55…55 (the exported session
 // key, with key exchange), the negotiated flags of the 4.2.4.3 AUTHENTICATE_MESSAGE, SeqNum 0,
