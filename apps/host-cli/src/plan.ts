@@ -21,7 +21,7 @@ import {
   utf16Units,
 } from "@hyperv-kvp/kvp-core";
 import { HostCliError } from "./cli-error.js";
-import type { KvpMethod } from "./transport.js";
+import type { KvpMethod } from "./hyperv-wmi.js";
 
 /** Options of {@link prepareRecords}. */
 export interface PrepareOptions {
