@@ -1,6 +1,7 @@
 /**
  * Hyper-V's WMI as kvp-host uses it, written once over any {@link CimClient}: which classes
- * hold what (the ground truth's "Host side: WMI" section), how to get from a VM to its KVP
+ * hold what (Msvm_KvpExchangeComponent the guest's items, Msvm_KvpExchangeComponentSettingData
+ * the host's, Msvm_VirtualSystemManagementService the methods), how to get from a VM to its KVP
  * items, the management service and its three KVP methods, jobs and their errors; the
  * namespace every request goes to (one host's, or a failover cluster's); what is cached for
  * the life of a command (the service's path, each VM's realized settings, each job's path);

@@ -234,12 +234,15 @@ describe("kvp-host main", () => {
     ["unreadable", 3],
     ["host-error", 3],
     ["closed", 3],
-  ] as const)("a transport failure is its message and an exit code by its code alone: %s exits %i", async (code, exit) => {
-    const r = await run(["vms"], { connectError: new TransportError(code, `the ${code} message`) });
-    expect(r.code).toBe(exit);
-    expect(r.stderr).toBe(`kvp-host: the ${code} message\n`);
-    expect(r.stdout).toBe("");
-  });
+  ] as const)(
+    "a transport failure is its message and an exit code by its code alone: %s exits %i",
+    async (code, exit) => {
+      const r = await run(["vms"], { connectError: new TransportError(code, `the ${code} message`) });
+      expect(r.code).toBe(exit);
+      expect(r.stderr).toBe(`kvp-host: the ${code} message\n`);
+      expect(r.stdout).toBe("");
+    },
+  );
 
   it("a transport failure in the middle of a command is reported the same way", async () => {
     const host = await startSimHost();

@@ -1,6 +1,6 @@
 /**
- * {@link CimClient} over WS-Management (WinRM) with @hyperv-kvp/wsman's WsmanClient, as the
- * ground truth's WS-Management section describes: the resource URI of a class is
+ * {@link CimClient} over WS-Management (WinRM) with @hyperv-kvp/wsman's WsmanClient, as WMI's
+ * WS-Management plugin and libvirt's Hyper-V driver address it: the resource URI of a class is
  * `http://schemas.microsoft.com/wbem/wsman/1/wmi/<namespace>/<Class>`; a WQL query, a class
  * and an association are all Enumerates of `…/<namespace>/*` with a WQL filter (`SELECT * FROM
  * Class`, `ASSOCIATORS OF {path} WHERE AssocClass=… ResultClass=…`); Get and Invoke address an
