@@ -250,11 +250,17 @@ function Assert-AllowedInvoke {
     param([hashtable]$Path, [string]$Method, $Arguments)
     $null = Assert-AllowedNamespace -Namespace $Path.Namespace
     $name = "$($Path.ClassName).$Method"
-    if (-not $AllowedMethods.Contains($name)) {
+    # Exact case, as kvp-host writes the names ([ordered] dictionaries ignore case).
+    $signature = $null
+    foreach ($allowed in $AllowedMethods.Keys) {
+        if ($allowed -ceq $name) {
+            $signature = [string]$AllowedMethods[$allowed]
+        }
+    }
+    if ($null -eq $signature) {
         throw (New-InvalidRequest -Message "method $name is not allowed")
     }
     $parameters = [System.Collections.Generic.List[object]]::new()
-    $signature = [string]$AllowedMethods[$name]
     if ($signature.Length -gt 0) {
         foreach ($entry in $signature.Split(',')) {
             $parts = $entry.Split(':')
