@@ -6,8 +6,9 @@
 //
 // It writes $KVP_STAND_IN_REPORT: {"args": [...], "path": the -File argument, "script": that
 // file's bytes in base64 (null without -File)}, then speaks just enough of the bridge
-// protocol (apps/host-cli/src/transports/powershell-protocol.ts) for one command: the hello
-// line, an empty result to every request, and an exit when its standard input ends.
+// protocol (version 2, apps/host-cli/src/transports/powershell-protocol.ts) for `vms`: the
+// hello line, an empty list of instances to every request, and an exit when its standard
+// input ends.
 "use strict";
 const { readFileSync, writeFileSync } = require("node:fs");
 
@@ -19,7 +20,7 @@ const script = path === null ? null : readFileSync(path).toString("base64");
 writeFileSync(process.env.KVP_STAND_IN_REPORT, JSON.stringify({ args, path, script }));
 
 const send = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
-send({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "stand-in", psEdition: "", pid: process.pid });
+send({ bridge: "kvp-host-bridge", protocol: 2, psVersion: "stand-in", psEdition: "", pid: process.pid });
 let pending = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => {

@@ -1,10 +1,13 @@
-// CALL-COUNT benchmark of `kvp-host set` on the IN-MEMORY TEST DOUBLE host
-// (src/test-support/memory-host.ts), not on Hyper-V and not on the simulator: it counts the
-// WMI operations kvp-host makes for 1, 128 and 1,000 new items, against a naive baseline that
-// makes one AddKvpItems call per item (as Microsoft's samples do). Wall time printed here is
-// in-process and says nothing about a real host; the wall-time figure against
-// `hyperv-sim serve` comes with --sim. Run: node bench/set-bench.mjs (or pnpm --filter
-// @hyperv-kvp/host-cli bench). The TypeScript sources are bundled in memory with esbuild.
+// CALL-COUNT benchmark of `kvp-host set` against packages/hyperv-sim's WMI host IN THIS
+// PROCESS (its in-process client: SOAP without HTTP; each guest the simulator's TypeScript
+// model of hv_kvp_daemon; every job finished before the next request), not on Hyper-V: it
+// counts the calls kvp-host's Hyper-V logic makes through its CIM client for 1, 128 and 1,000
+// new items — the same count whichever transport carries them — against a naive baseline
+// that makes one AddKvpItems call per item (as Microsoft's samples do). Wall time printed
+// here says nothing about a real host; the wall-time figure comes with --sim. Run: node
+// bench/set-bench.mjs (or pnpm --filter @hyperv-kvp/host-cli bench) after `pnpm exec turbo
+// run build` (the simulator runs from its built dist); kvp-host's TypeScript sources are
+// bundled in memory with esbuild.
 //
 // --sim: ALSO measures wall time and calls against packages/hyperv-sim's WMI host (its BUILT
 // dist: run `pnpm exec turbo run build` first), in this process, over loopback HTTPS with NTLM
@@ -22,8 +25,8 @@ const bundled = await build({
       'export { writeItems } from "./src/commands/write.ts";',
       'export { batchesOf } from "./src/plan.ts";',
       'export { resolveVm } from "./src/resolve-vm.ts";',
-      'export { MemoryHostTestDouble } from "./src/test-support/memory-host.ts";',
-      'export { WsmanTransport } from "./src/transports/wsman.ts";',
+      'export { HyperVWmi } from "./src/hyperv-wmi.ts";',
+      'export { WsmanCimClient } from "./src/transports/wsman.ts";',
       'export { WsmanClient } from "@hyperv-kvp/wsman";',
     ].join("\n"),
     resolveDir: appDir,
@@ -36,42 +39,51 @@ const bundled = await build({
   conditions: ["@hyperv-kvp/source"],
   logLevel: "warning",
 });
-const { applyBatches, writeItems, batchesOf, resolveVm, MemoryHostTestDouble, WsmanTransport, WsmanClient } =
-  await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`);
+const { applyBatches, writeItems, batchesOf, resolveVm, HyperVWmi, WsmanCimClient, WsmanClient } = await import(
+  `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`
+);
+// The simulator from its BUILT dist (it finds its C shim beside itself): run a build first.
+const { startInProcessWmiHost, startWmiHost } = await import("@hyperv-kvp/hyperv-sim");
 
-const VM = "11111111-2222-3333-4444-555555555555";
 const noWait = { sleep: async () => {} };
+const sizes = [1, 128, 1000];
 
-function freshHost() {
-  const host = new MemoryHostTestDouble({ jobPolls: 0 });
-  host.addVm(VM, "bench");
-  return host;
-}
-
+const inProcess = await startInProcessWmiHost({
+  vms: sizes.flatMap((n) => [`batched-${n}`, `naive-${n}`]),
+  daemon: "model",
+  sendHostFacts: false,
+});
+const connect = () => new HyperVWmi(new WsmanCimClient(inProcess.client({ beforeRequest: () => inProcess.settle() })));
 const rows = [];
-for (const n of [1, 128, 1000]) {
-  const records = Array.from({ length: n }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` }));
-  const batched = freshHost();
-  let start = performance.now();
-  await writeItems(batched, "bench", records, { mode: "upsert", ...noWait });
-  const batchedMs = performance.now() - start;
+try {
+  for (const n of sizes) {
+    const records = Array.from({ length: n }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` }));
+    const batched = connect();
+    let start = performance.now();
+    await writeItems(batched, `batched-${n}`, records, { mode: "upsert", ...noWait });
+    const batchedMs = performance.now() - start;
 
-  const naive = freshHost();
-  start = performance.now();
-  const vm = await resolveVm(naive, "bench");
-  for (const record of records) await applyBatches(naive, vm, batchesOf("AddKvpItems", [record], 1), noWait);
-  const naiveMs = performance.now() - start;
-  rows.push({
-    items: n,
-    kvpHost: batched.calls.snapshot(),
-    kvpHostTotal: batched.calls.total,
-    naiveTotal: naive.calls.total,
-    kvpHostMs: +batchedMs.toFixed(1),
-    naiveMs: +naiveMs.toFixed(1),
-  });
+    const naive = connect();
+    start = performance.now();
+    const vm = await resolveVm(naive, `naive-${n}`);
+    for (const record of records) await applyBatches(naive, vm, batchesOf("AddKvpItems", [record], 1), noWait);
+    const naiveMs = performance.now() - start;
+    rows.push({
+      items: n,
+      kvpHost: batched.calls.snapshot(),
+      kvpHostTotal: batched.calls.total,
+      naiveTotal: naive.calls.total,
+      kvpHostMs: +batchedMs.toFixed(1),
+      naiveMs: +naiveMs.toFixed(1),
+    });
+  }
+} finally {
+  await inProcess.close();
 }
 
-console.log("kvp-host set: WMI calls on the in-memory test double (synchronous jobs); not a real host\n");
+console.log(
+  "kvp-host set: calls through the CIM client, against hyperv-sim in process (every job finished before it is read); not a real host\n",
+);
 for (const r of rows) {
   const detail = Object.entries(r.kvpHost)
     .map(([k, v]) => `${v} × ${k}`)
@@ -89,7 +101,6 @@ async function simBench() {
   const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
-  const { startWmiHost } = await import("@hyperv-kvp/hyperv-sim");
   const dir = mkdtempSync(join(tmpdir(), "kvp-host-bench-"));
   execFileSync(
     "openssl",
@@ -115,7 +126,6 @@ async function simBench() {
     { stdio: "pipe" },
   );
   const cert = readFileSync(join(dir, "cert.pem"), "utf8");
-  const sizes = [1, 128, 1000];
   const password = "bench-Pa55";
   const host = await startWmiHost({
     vms: sizes.flatMap((n) => [`batched-${n}`, `naive-${n}`]),
@@ -124,13 +134,15 @@ async function simBench() {
     users: { Administrator: password },
   });
   const connect = () =>
-    new WsmanTransport(
-      new WsmanClient({
-        endpoint: host.endpoint,
-        ca: cert,
-        auth: { kind: "ntlm", user: "Administrator", password },
-        timeoutMs: 60_000,
-      }),
+    new HyperVWmi(
+      new WsmanCimClient(
+        new WsmanClient({
+          endpoint: host.endpoint,
+          ca: cert,
+          auth: { kind: "ntlm", user: "Administrator", password },
+          timeoutMs: 60_000,
+        }),
+      ),
     );
   const simRows = [];
   try {

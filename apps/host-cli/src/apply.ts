@@ -16,7 +16,7 @@ import {
 import { HostCliError } from "./cli-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";
-import type { HyperVTransport, KvpMethod, VmInfo } from "./transport.js";
+import type { HyperVWmi, KvpMethod, VmInfo } from "./hyperv-wmi.js";
 
 /** Options of {@link applyBatches}. */
 export interface ApplyOptions extends JobWaitOptions {
@@ -50,7 +50,7 @@ function appliedIn(method: KvpMethod, item: KvpRecord, stored: ReadonlyMap<strin
  *   which items are applied, not applied or unknown; `details` holds the same as lists.
  */
 export async function applyBatches(
-  transport: HyperVTransport,
+  wmi: HyperVWmi,
   vm: VmInfo,
   batches: readonly Batch[],
   options: ApplyOptions = {},
@@ -62,14 +62,14 @@ export async function applyBatches(
     const keys = batch.items.map((item) => item.key);
     const what = `cannot ${VERB[batch.method]} ${keys.length === 1 ? "the item" : `${keys.length} items`} ${listKeys(keys)} ${source === "host-only" ? "(host-only) " : ""}of VM ${JSON.stringify(vm.name)} (${vm.id})`;
     let failure: { code: "refused" | "job-failed" | "job-timeout"; reason: string } | undefined;
-    const result = await transport.invokeKvpMethod(batch.method, vm.id, dataItemsOf(batch, source));
+    const result = await wmi.invokeKvpMethod(batch.method, vm.id, dataItemsOf(batch, source));
     if (result.returnValue === 4096) {
       if (result.jobId === undefined) {
         throw new HostCliError("io", `${what}: ${batch.method} started a job (4096) but returned no job reference`);
       }
       let waited: Awaited<ReturnType<typeof waitForJob>>;
       try {
-        waited = await waitForJob(transport, result.jobId, options);
+        waited = await waitForJob(wmi, result.jobId, options);
       } catch (error) {
         // The call was accepted, so its items may be applied: losing the job (host restarted,
         // connection dropped, job gone) is reported like a failed job, with what the host
@@ -83,7 +83,7 @@ export async function applyBatches(
           reason: `${describeJobFailure(waited.job)} after ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s; it may still complete`,
         };
       } else if (!isJobSuccessful(waited.job.jobState)) {
-        const errors: WmiError[] = await transport.getJobErrors(result.jobId).catch(() => []);
+        const errors: WmiError[] = await wmi.getJobErrors(result.jobId).catch(() => []);
         failure = { code: "job-failed", reason: describeJobFailure(waited.job, errors) };
       }
     } else if (result.returnValue !== 0) {

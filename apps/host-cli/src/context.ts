@@ -1,7 +1,7 @@
 /** What commands touch outside themselves, injectable so tests run kvp-host in process. */
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
-import { type HyperVTransport, type TransportKind, defaultTransportKind } from "./transport.js";
-import type { HyperVNamespace } from "./transports/wsman.js";
+import { type HyperVNamespace, HyperVWmi } from "./hyperv-wmi.js";
+import { type TransportKind, defaultTransportKind } from "./transport.js";
 
 /**
  * How to reach the host: WS-Management with client options, or the local PowerShell bridge
@@ -31,8 +31,12 @@ export interface CliContext {
   readonly readFile: (path: string) => Promise<string>;
   /** Asks for a password without echo; undefined when there is no terminal to ask on. */
   readonly promptPassword: ((prompt: string) => Promise<string>) | undefined;
-  /** Opens the transport to the host (or, with the cluster namespace, to the failover cluster). */
-  readonly connect: (request: ConnectRequest) => Promise<HyperVTransport>;
+  /**
+   * Opens the host's WMI (or, with the cluster namespace, the failover cluster's) through the
+   * transport the request names.
+   * @throws {TransportError} when the transport cannot be opened.
+   */
+  readonly connect: (request: ConnectRequest) => Promise<HyperVWmi>;
   /** Clock and sleep for job polling; defaults Date.now and a timer. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -66,17 +70,24 @@ export function processContext(): CliContext {
     platform: process.platform,
     connect: async (request) => {
       if (request.kind === "powershell") {
-        const { openPowerShellTransport } = await import("./transports/powershell.js");
-        return openPowerShellTransport({
-          namespace: request.namespace,
+        const { openPowerShellClient } = await import("./transports/powershell.js");
+        const client = await openPowerShellClient({
           pwsh: request.pwsh,
           requestTimeoutMs: request.timeoutMs,
           ...(request.command === undefined ? {} : { command: request.command }),
         });
+        return new HyperVWmi(client, { namespace: request.namespace });
       }
       const { WsmanClient } = await import("@hyperv-kvp/wsman");
-      const { WsmanTransport } = await import("./transports/wsman.js");
-      return new WsmanTransport(new WsmanClient(request.options), { namespace: request.namespace });
+      const { WsmanCimClient, fromWsmanError } = await import("./transports/wsman.js");
+      let client: InstanceType<typeof WsmanClient>;
+      try {
+        client = new WsmanClient(request.options);
+      } catch (error) {
+        // Options WsmanClient cannot use (an endpoint that is not a URL): a usage error.
+        throw fromWsmanError(error);
+      }
+      return new HyperVWmi(new WsmanCimClient(client), { namespace: request.namespace });
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { reassembleRecords } from "@hyperv-kvp/kvp-core";
 import { type KvpSource, decodeKvpItems } from "@hyperv-kvp/kvp-core/cim";
-import type { HyperVTransport, KvpComponentInfo, KvpSettingDataInfo, VmInfo } from "./transport.js";
+import type { HyperVWmi, KvpComponentInfo, KvpSettingDataInfo, VmInfo } from "./hyperv-wmi.js";
 
 /** A source, or every source. */
 export type SourceFilter = KvpSource | "all";
@@ -80,7 +80,7 @@ export function decodeSourceItems(
  * data (host, host-only) are fetched only when a source needs them.
  */
 export async function readItems(
-  transport: HyperVTransport,
+  wmi: HyperVWmi,
   vm: VmInfo,
   filter: SourceFilter,
   options: ReadItemsOptions = {},
@@ -90,14 +90,14 @@ export async function readItems(
   let settings: KvpSettingDataInfo | undefined;
   const notes: string[] = [];
   if (sources.includes("guest") || sources.includes("intrinsic")) {
-    component = await transport.getKvpComponent(vm.id);
+    component = await wmi.getKvpComponent(vm.id);
     if (component === undefined)
       notes.push(
         `VM ${JSON.stringify(vm.name)} has no KVP exchange component: guest items are unavailable (is it running?)`,
       );
   }
   if (sources.includes("host") || sources.includes("host-only")) {
-    settings = await transport.getKvpSettingData(vm.id);
+    settings = await wmi.getKvpSettingData(vm.id);
     if (settings === undefined)
       notes.push(`VM ${JSON.stringify(vm.name)} has no KVP setting data: host items are unavailable`);
   }

@@ -7,7 +7,7 @@
  * Clock and sleep are injectable so tests run without waiting.
  */
 import { type WmiJob, isJobFinished } from "@hyperv-kvp/kvp-core/cim";
-import type { HyperVTransport } from "./transport.js";
+import type { HyperVWmi } from "./hyperv-wmi.js";
 
 /** Default deadline for one job, milliseconds: 60 s. */
 export const DEFAULT_JOB_TIMEOUT_MS = 60_000;
@@ -56,11 +56,7 @@ export function timerSleep(ms: number): Promise<void> {
  *   when the deadline passes without the job read again (a connection failure is not a job
  *   failure: the caller says what that means for the items).
  */
-export async function waitForJob(
-  transport: HyperVTransport,
-  jobId: string,
-  options: JobWaitOptions = {},
-): Promise<JobWaitResult> {
+export async function waitForJob(wmi: HyperVWmi, jobId: string, options: JobWaitOptions = {}): Promise<JobWaitResult> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? timerSleep;
   const start = now();
@@ -72,7 +68,7 @@ export async function waitForJob(
   for (;;) {
     let job: WmiJob;
     try {
-      job = await transport.getJob(jobId);
+      job = await wmi.getJob(jobId);
     } catch (error) {
       if (!options.retryable?.(error) || deadline - now() <= 0) throw error;
       options.onRetry?.(error);

@@ -3,13 +3,14 @@ import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import type { CliContext, ConnectRequest } from "./context.js";
 import { main } from "./main.js";
-import type { MemoryHostTestDouble } from "./test-support/memory-host.js";
-import { WEB01, sampleHost } from "./test-support/fixtures.js";
+import { TransportError } from "./transport-error.js";
+import { type SimHost, WEB01, startSimHost } from "./test-support/sim-host.js";
 
-function run(
+/** Runs kvp-host in process against a fresh sample host (or `options.host`), closed afterwards. */
+async function run(
   args: string[],
   options: {
-    host?: MemoryHostTestDouble;
+    host?: SimHost;
     env?: Record<string, string>;
     files?: Record<string, string>;
     prompt?: boolean;
@@ -25,7 +26,7 @@ function run(
   let stderr = "";
   const connected: WsmanClientOptions[] = [];
   const requests: ConnectRequest[] = [];
-  const host = options.host ?? sampleHost();
+  const host = options.host ?? (await startSimHost());
   const ctx: CliContext = {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
@@ -41,16 +42,21 @@ function run(
       if (options.connectError) throw options.connectError;
       if (request.kind === "wsman") connected.push(request.options);
       requests.push(request);
-      return host;
+      return host.wmi;
     },
     sleep: async () => {},
     ...options.watch,
     ...options.platform,
   };
-  return main(
-    ["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args],
-    ctx,
-  ).then((code) => ({ code, stdout, stderr, connected, requests, host }));
+  try {
+    const code = await main(
+      ["node", "kvp-host", ...(options.connection ?? ["--host", "hv01", "--user", "CORP\\admin"]), ...args],
+      ctx,
+    );
+    return { code, stdout, stderr, connected, requests, host };
+  } finally {
+    await host.close();
+  }
 }
 
 describe("kvp-host main", () => {
@@ -64,7 +70,7 @@ describe("kvp-host main", () => {
       auth: { kind: "ntlm", user: "admin", domain: "CORP", password: "pw" },
       timeoutMs: 60_000,
     });
-    expect(r.host.closed).toBe(true);
+    expect(r.host.client.closed).toBe(true);
   });
 
   it("get prints the value; an absent key exits 1 with a message", async () => {
@@ -88,7 +94,7 @@ describe("kvp-host main", () => {
     });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: ["a", "b", "c"], methodCalls: 1 });
-    expect(r.host.vms[0]!.host.get("b")).toBe("x=y");
+    expect(r.host.hostItems(WEB01).get("b")).toBe("x=y");
   });
 
   it("exit codes: ambiguous 2, unknown VM 1, add conflict 4, refused call 4, long value 2", async () => {
@@ -101,7 +107,11 @@ describe("kvp-host main", () => {
   });
 
   it("a failed job prints the partial report and, with --json, the details", async () => {
-    const host = sampleHost({ inject: () => ({ jobState: 10, errorDescription: "Nope." }) });
+    const host = await startSimHost();
+    host.sim.model.interceptKvpMethod = () => ({
+      kind: "fail",
+      failure: { errorCode: 32768, description: "Nope.", cimStatusCode: 1 },
+    });
     const r = await run(["set", "web01", "a=1", "--json"], { host });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('kvp-host: cannot add the item "a" of VM "web01"');
@@ -138,7 +148,7 @@ describe("kvp-host main", () => {
   });
 
   it("watch prints NDJSON changes and ends with exit 0 on SIGINT", async () => {
-    const host = sampleHost();
+    const host = await startSimHost();
     const signals = new EventEmitter();
     let reads = 0;
     const r = await run(["watch", "web01", "--json", "--interval", "0.5"], {
@@ -147,7 +157,13 @@ describe("kvp-host main", () => {
         signals,
         watchSleep: async (ms) => {
           expect(ms).toBe(500);
-          if (reads++ === 0) host.vms[0]!.component!.guest.push({ name: "state", data: "up", source: "guest" });
+          if (reads++ === 0)
+            host.setGuestItems(WEB01, [
+              { key: "ReadyState", value: "ready" },
+              { key: "report#1/2", value: "first-" },
+              { key: "report#2/2", value: "second" },
+              { key: "state", value: "up" },
+            ]);
           else signals.emit("SIGINT");
         },
       },
@@ -161,7 +177,7 @@ describe("kvp-host main", () => {
     ).toEqual([{ time: expect.any(String), type: "added", source: "guest", key: "state", value: "up" }]);
     expect(r.stderr).toContain('kvp-host: watching guest items of VM "web01"');
     expect(signals.listenerCount("SIGINT")).toBe(0);
-    expect(r.host.closed).toBe(true);
+    expect(r.host.client.closed).toBe(true);
     expect((await run(["watch", "web01", "--interval", "0"])).code).toBe(2);
   });
 
@@ -195,11 +211,10 @@ describe("kvp-host main", () => {
   });
 
   it("a PowerShell bridge failure exits 3 with its one-line message", async () => {
-    const { PowerShellBridgeError } = await import("./transports/powershell-protocol.js");
     const r = await run(["--transport", "powershell", "vms"], {
       connection: [],
-      connectError: new PowerShellBridgeError(
-        "powershell-missing",
+      connectError: new TransportError(
+        "unavailable",
         "PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)",
       ),
     });
@@ -207,6 +222,36 @@ describe("kvp-host main", () => {
     expect(r.stderr).toBe(
       "kvp-host: PowerShell not found: powershell.exe (spawn powershell.exe ENOENT); install it, or reach the host over WS-Management (--host or --endpoint)\n",
     );
+  });
+
+  it.each([
+    ["config", 2],
+    ["unreachable", 3],
+    ["tls", 3],
+    ["unauthorized", 3],
+    ["timeout", 3],
+    ["lost", 3],
+    ["unreadable", 3],
+    ["host-error", 3],
+    ["closed", 3],
+  ] as const)(
+    "a transport failure is its message and an exit code by its code alone: %s exits %i",
+    async (code, exit) => {
+      const r = await run(["vms"], { connectError: new TransportError(code, `the ${code} message`) });
+      expect(r.code).toBe(exit);
+      expect(r.stderr).toBe(`kvp-host: the ${code} message\n`);
+      expect(r.stdout).toBe("");
+    },
+  );
+
+  it("a transport failure in the middle of a command is reported the same way", async () => {
+    const host = await startSimHost();
+    host.client.intercept = (call) => {
+      if (call.op === "enumerate") throw new TransportError("unreachable", "connect ECONNREFUSED 127.0.0.1:5986");
+    };
+    const r = await run(["list", "web01", "--source", "host"], { host });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe("kvp-host: connect ECONNREFUSED 127.0.0.1:5986\n");
   });
 
   it("watch says it stopped when a signal ended it", async () => {

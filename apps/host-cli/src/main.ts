@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { type KvpRecord, isKvpError } from "@hyperv-kvp/kvp-core";
-import { isWsmanError } from "@hyperv-kvp/wsman";
 import { EXIT, HostCliError, exitCodeOf } from "./cli-error.js";
 import { get } from "./commands/get.js";
 import { list } from "./commands/list.js";
@@ -11,6 +10,7 @@ import { DEFAULT_WATCH_INTERVAL_MS, watchItems } from "./commands/watch.js";
 import { removeItems, writeItems } from "./commands/write.js";
 import { type ConnectionArgs, PASSWORD_ENV, clientOptionsOf, timeoutMsOf } from "./connection.js";
 import { type CliContext, type ConnectRequest, processContext } from "./context.js";
+import { HYPERV_NAMESPACES, type HyperVWmi } from "./hyperv-wmi.js";
 import type { SourceFilter } from "./items.js";
 import { DEFAULT_JOB_TIMEOUT_MS, type JobWaitOptions } from "./jobs.js";
 import {
@@ -23,9 +23,8 @@ import {
   formatWrite,
   printable,
 } from "./print.js";
-import { type HyperVTransport, chooseTransportKind } from "./transport.js";
-import { isPowerShellBridgeError } from "./transports/powershell-protocol.js";
-import { HYPERV_NAMESPACES } from "./transports/wsman.js";
+import { chooseTransportKind } from "./transport.js";
+import { isTransientTransportError, isTransportError } from "./transport-error.js";
 import { VERSION } from "./version.js";
 
 const TOOL = "kvp-host";
@@ -127,13 +126,11 @@ function report(error: unknown, ctx: CliContext, json: boolean): number {
       );
     return exitCodeOf(error.code);
   }
-  if (isWsmanError(error)) {
+  if (isTransportError(error)) {
+    // The host could not be reached, started, authenticated or read, whichever the transport;
+    // only options that cannot work are the user's to fix.
     ctx.stderr.write(`${TOOL}: ${error.message}\n`);
-    return error.code === "invalid-argument" || error.code === "unencrypted-refused" ? EXIT.usage : EXIT.io;
-  }
-  if (isPowerShellBridgeError(error)) {
-    ctx.stderr.write(`${TOOL}: ${error.message}\n`);
-    return EXIT.io;
+    return error.code === "config" ? EXIT.usage : EXIT.io;
   }
   if (isKvpError(error)) {
     // Data from the host we cannot read (user input is validated before anything is sent).
@@ -293,12 +290,12 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
   };
 
   /** Connects, runs `body`, closes. */
-  const withHost = async <T>(body: (transport: HyperVTransport) => Promise<T>): Promise<T> => {
-    const transport = await ctx.connect(await connectRequest());
+  const withHost = async <T>(body: (wmi: HyperVWmi) => Promise<T>): Promise<T> => {
+    const wmi = await ctx.connect(await connectRequest());
     try {
-      return await body(transport);
+      return await body(wmi);
     } finally {
-      transport.close();
+      wmi.close();
     }
   };
   const json = (data: unknown) => ctx.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
@@ -310,9 +307,7 @@ function buildProgram(ctx: CliContext, state: { json: boolean }) {
     timeoutMs: parseJobTimeout(jobTimeout),
     // A job outlives a dropped connection or a restarting WinRM: keep polling to the deadline.
     // (A PowerShell bridge that timed out or died is restarted by the next call.)
-    retryable: (error) =>
-      (isWsmanError(error) && (error.code === "connection-failed" || error.code === "timeout")) ||
-      (isPowerShellBridgeError(error) && (error.code === "timeout" || error.code === "exited")),
+    retryable: isTransientTransportError,
     onRetry: (error) => {
       if (retryNoted) return;
       retryNoted = true;

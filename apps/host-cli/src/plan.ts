@@ -20,7 +20,7 @@ import {
 } from "@hyperv-kvp/kvp-core";
 import { MAX_KVP_ITEMS_PER_CALL, findInvalidXmlChar } from "@hyperv-kvp/kvp-core/cim";
 import { HostCliError } from "./cli-error.js";
-import type { KvpMethod } from "./transport.js";
+import type { KvpMethod } from "./hyperv-wmi.js";
 
 /** Options of {@link prepareRecords}. */
 export interface PrepareOptions {

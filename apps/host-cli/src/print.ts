@@ -3,7 +3,7 @@ import type { ListResult } from "./commands/list.js";
 import type { StatusResult } from "./commands/status.js";
 import type { HostWatchEvent } from "./commands/watch.js";
 import type { RemoveReport, WriteReport } from "./commands/write.js";
-import type { VmInfo } from "./transport.js";
+import type { VmInfo } from "./hyperv-wmi.js";
 
 /** Msvm_ComputerSystem EnabledState values Hyper-V uses. */
 export const VM_STATES: Readonly<Record<number, string>> = Object.freeze({

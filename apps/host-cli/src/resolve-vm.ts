@@ -4,7 +4,7 @@
  * VMs is an error that lists them; the user then gives the GUID.
  */
 import { HostCliError } from "./cli-error.js";
-import type { HyperVTransport, VmInfo } from "./transport.js";
+import type { HyperVWmi, VmInfo } from "./hyperv-wmi.js";
 import { normalizeGuid, vmByIdQuery, vmsByNameQuery } from "./wql.js";
 
 /**
@@ -13,14 +13,14 @@ import { normalizeGuid, vmByIdQuery, vmsByNameQuery } from "./wql.js";
  * @throws {HostCliError} `not-found` when no VM matches; `ambiguous` when a display name
  *   matches several VMs (the message lists each with its GUID).
  */
-export async function resolveVm(transport: HyperVTransport, ref: string): Promise<VmInfo> {
+export async function resolveVm(wmi: HyperVWmi, ref: string): Promise<VmInfo> {
   if (ref.trim() === "") throw new HostCliError("usage", "VM: empty name", "kvp-host vms");
   const guid = normalizeGuid(ref);
   if (guid !== undefined) {
-    const byId = await transport.queryVms(vmByIdQuery(guid));
+    const byId = await wmi.queryVms(vmByIdQuery(guid));
     if (byId.length > 0) return byId[0]!;
   }
-  const byName = await transport.queryVms(vmsByNameQuery(ref));
+  const byName = await wmi.queryVms(vmsByNameQuery(ref));
   if (byName.length === 1) return byName[0]!;
   if (byName.length === 0) {
     throw new HostCliError(

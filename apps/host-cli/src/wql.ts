@@ -1,5 +1,5 @@
 /**
- * The WQL kvp-host sends to find VMs. Hyper-V lists the host itself as an
+ * The WQL kvp-host sends: to find VMs, and a VM's KVP component. Hyper-V lists the host itself as an
  * Msvm_ComputerSystem too; VMs are the instances whose Description is "Microsoft Virtual
  * Machine" (the filter libvirt's Hyper-V driver uses). WQL compares strings ignoring case.
  */
@@ -21,6 +21,11 @@ export function vmsByNameQuery(name: string): string {
 /** The VM whose Name (GUID) is `id`. */
 export function vmByIdQuery(id: string): string {
   return `${allVmsQuery()} AND Name=${wqlString(id)}`;
+}
+
+/** The VM's KVP component: its SystemName is the VM's GUID (Msvm_ComputerSystem.Name). */
+export function componentQuery(vmId: string): string {
+  return `SELECT * FROM Msvm_KvpExchangeComponent WHERE SystemName=${wqlString(vmId)}`;
 }
 
 const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;

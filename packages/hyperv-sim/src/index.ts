@@ -67,6 +67,8 @@ export {
   type JobFailure,
   type JobState,
   type KvpMethod,
+  type KvpMethodCall,
+  type KvpMethodFault,
   type KvpOperation,
   type MethodOutcome,
   RETURN_VALUES,
@@ -77,17 +79,19 @@ export {
   matchesConditions,
 } from "./wmi/host-model.js";
 export {
-  type GuestAccess,
+  type InProcessWmiHost,
+  type InProcessWmiHostOptions,
   type WmiHost,
   type WmiHostOptions,
-  type WmiHostVm,
   type WmiVmInit,
   createWmiHandler,
+  startInProcessWmiHost,
   startWmiHost,
 } from "./wmi/wmi-server.js";
+export { type InProcessClientOptions, InProcessWsmanClient } from "./wmi/in-process-client.js";
 export { hostComputerSystemOf, managementServiceOf } from "./wmi/host-model.js";
 export { type WmiNamespaceRoute, classOfResourceUri } from "./wmi/wmi-server.js";
-export { GuestRegistry } from "./wmi/guest-registry.js";
+export { type GuestAccess, GuestRegistry, type WmiHostVm } from "./wmi/guest-registry.js";
 export {
   CLUSTER_NAMESPACE,
   CLUSTER_RESOURCE_URI,

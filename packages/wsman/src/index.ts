@@ -32,16 +32,19 @@ export {
   buildEnumerateRequest,
   buildGetRequest,
   buildInvokeRequest,
+  parseRequest,
 } from "./soap/requests.js";
 export {
   type EnumerationPage,
   type InvokeResult,
+  buildEnumerateResponse,
+  buildGetResponse,
   buildInvokeResponse,
   parseEnumerateResponse,
   parseGetResponse,
   parseInvokeResponse,
 } from "./soap/responses.js";
 export type { ResponseOptions } from "./soap/envelope.js";
-export type { WsmanFaultInit } from "./soap/faults.js";
+export { type WsmanFaultInit, buildFault } from "./soap/faults.js";
 export { WQL_DIALECT } from "./soap/namespaces.js";
 export { DEFAULT_SOAP_LIMITS } from "./soap/xml-tree.js";

@@ -2,7 +2,7 @@ import { HostCliError } from "../cli-error.js";
 import { type ListedItem, type SourceFilter, readItems } from "../items.js";
 import { shorten } from "../plan.js";
 import { resolveVm } from "../resolve-vm.js";
-import type { HyperVTransport, VmInfo } from "../transport.js";
+import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
 
 /** Options of {@link get}. */
 export interface GetOptions {
@@ -23,15 +23,10 @@ export interface GetResult {
  * The first item with `key` (exact case) of the VM `vmRef` names; a chunked value reassembled.
  * @throws {HostCliError} `not-found` when no searched source has the key.
  */
-export async function get(
-  transport: HyperVTransport,
-  vmRef: string,
-  key: string,
-  options: GetOptions = {},
-): Promise<GetResult> {
-  const vm = await resolveVm(transport, vmRef);
+export async function get(wmi: HyperVWmi, vmRef: string, key: string, options: GetOptions = {}): Promise<GetResult> {
+  const vm = await resolveVm(wmi, vmRef);
   const source = options.source ?? "all";
-  const read = await readItems(transport, vm, source, options.raw ? { raw: true } : {});
+  const read = await readItems(wmi, vm, source, options.raw ? { raw: true } : {});
   const item = read.items.find((i) => i.key === key);
   if (item === undefined) {
     throw new HostCliError(

@@ -1,6 +1,6 @@
 import { type ListedItem, type SourceFilter, readItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
-import type { HyperVTransport, VmInfo } from "../transport.js";
+import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
 
 /** Options of {@link list}. */
 export interface ListOptions {
@@ -18,8 +18,8 @@ export interface ListResult {
 }
 
 /** The KVP items of the VM `vmRef` names, source by source (guest, intrinsic, host, host-only). */
-export async function list(transport: HyperVTransport, vmRef: string, options: ListOptions = {}): Promise<ListResult> {
-  const vm = await resolveVm(transport, vmRef);
-  const read = await readItems(transport, vm, options.source ?? "all", options.raw ? { raw: true } : {});
+export async function list(wmi: HyperVWmi, vmRef: string, options: ListOptions = {}): Promise<ListResult> {
+  const vm = await resolveVm(wmi, vmRef);
+  const read = await readItems(wmi, vm, options.source ?? "all", options.raw ? { raw: true } : {});
   return { vm, items: read.items, notes: read.notes };
 }

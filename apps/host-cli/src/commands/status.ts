@@ -1,7 +1,7 @@
 import { KVP_COMPONENT_STATUS } from "@hyperv-kvp/kvp-core/cim";
 import { decodeSourceItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
-import type { HyperVTransport, VmInfo } from "../transport.js";
+import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
 
 /** Intrinsic items worth showing in a status line, when the guest reports them. */
 export const STATUS_INTRINSIC_KEYS = [
@@ -31,9 +31,9 @@ export interface StatusResult {
 }
 
 /** The health of the KVP integration service of the VM `vmRef` names. */
-export async function status(transport: HyperVTransport, vmRef: string): Promise<StatusResult> {
-  const vm = await resolveVm(transport, vmRef);
-  const component = await transport.getKvpComponent(vm.id);
+export async function status(wmi: HyperVWmi, vmRef: string): Promise<StatusResult> {
+  const vm = await resolveVm(wmi, vmRef);
+  const component = await wmi.getKvpComponent(vm.id);
   if (component === undefined) {
     return {
       vm,

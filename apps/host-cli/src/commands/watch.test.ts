@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import type { KvpRecord } from "@hyperv-kvp/kvp-core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ListedItem } from "../items.js";
-import { WEB01, sampleHost } from "../test-support/fixtures.js";
-import type { MemoryHostTestDouble } from "../test-support/memory-host.js";
+import { type SimHost, WEB01, startSimHost } from "../test-support/sim-host.js";
+import { TransportError } from "../transport-error.js";
 import { type HostWatchEvent, diffItems, watchItems } from "./watch.js";
 
 const T = "2026-11-21T00:00:00.000Z";
@@ -40,12 +41,19 @@ describe("diffItems", () => {
   });
 });
 
+let host: SimHost;
+beforeEach(async () => {
+  host = await startSimHost();
+});
+afterEach(async () => {
+  await host.close();
+});
+
 /**
- * Runs watchItems on `host`, calling `steps[i]` before read i+1 (a step may mutate the host
- * or throw-inject); stops after the last step.
+ * Runs watchItems on the sample host, calling `steps[i]` before read i+1 (a step may change
+ * what the guest wrote, or make the host fail); stops after the last step.
  */
 async function watchWith(
-  host: MemoryHostTestDouble,
   steps: (() => void)[],
   options: { source?: "guest" | "host" | "all"; initial?: boolean } = {},
 ) {
@@ -55,7 +63,7 @@ async function watchWith(
   const controller = new AbortController();
   let step = 0;
   let ready: { id: string; count: number } | undefined;
-  await watchItems(host, "web01", {
+  await watchItems(host.wmi, "web01", {
     ...options,
     intervalMs: 1000,
     signal: controller.signal,
@@ -74,32 +82,20 @@ async function watchWith(
   return { events, notes, pauses, ready };
 }
 
-function guestOf(host: MemoryHostTestDouble) {
-  return host.vms.find((vm) => vm.id === WEB01)!.component!;
-}
+/** What web01's guest wrote to pool 1 at the start. */
+const GUEST: readonly KvpRecord[] = [
+  { key: "ReadyState", value: "ready" },
+  { key: "report#1/2", value: "first-" },
+  { key: "report#2/2", value: "second" },
+];
 
 describe("watchItems", () => {
   it("reports guest changes between reads, reassembling chunked reports, and stops on abort", async () => {
-    const host = sampleHost();
-    const r = await watchWith(host, [
-      () => guestOf(host).guest.push({ name: "status", data: "booting", source: "guest" }),
-      () => {
-        const g = guestOf(host).guest;
-        g.splice(
-          g.findIndex((i) => i.name === "status"),
-          1,
-          { name: "status", data: "up", source: "guest" },
-        );
-        g.splice(0, 1); // ReadyState
-      },
-      () => {
-        const g = guestOf(host).guest;
-        g.splice(
-          g.findIndex((i) => i.name === "report#2/2"),
-          1,
-          { name: "report#2/2", data: "SECOND", source: "guest" },
-        );
-      },
+    const r = await watchWith([
+      () => host.setGuestItems(WEB01, [...GUEST, { key: "status", value: "booting" }]),
+      () => host.setGuestItems(WEB01, [...GUEST.slice(1), { key: "status", value: "up" }]),
+      () =>
+        host.setGuestItems(WEB01, [GUEST[1]!, { key: "report#2/2", value: "SECOND" }, { key: "status", value: "up" }]),
     ]);
     expect(r.ready).toEqual({ id: WEB01, count: 2 });
     expect(r.events.map(({ time: _, ...e }) => e)).toEqual([
@@ -110,12 +106,11 @@ describe("watchItems", () => {
     ]);
     expect(r.notes).toEqual([]);
     // Only the component is read for guest items: one query per poll after resolving the VM.
-    expect(host.calls.of("query Msvm_KvpExchangeComponent")).toBe(4);
-    expect(host.calls.of("query Msvm_KvpExchangeComponentSettingData")).toBe(0);
+    expect(host.wmi.calls.snapshot()).toEqual({ "query Msvm_ComputerSystem": 1, "query Msvm_KvpExchangeComponent": 4 });
   });
 
   it("--initial reports the items present first", async () => {
-    const r = await watchWith(sampleHost(), [], { initial: true });
+    const r = await watchWith([], { initial: true });
     expect(r.events.map((e) => [e.type, e.key, e.value])).toEqual([
       ["present", "ReadyState", "ready"],
       ["present", "report", "first-second"],
@@ -123,18 +118,16 @@ describe("watchItems", () => {
   });
 
   it("a host that stops answering is one note, retried with back-off; changes made meanwhile are reported after", async () => {
-    const host = sampleHost();
-    const real = host.getKvpComponent.bind(host);
     let down = false;
-    host.getKvpComponent = async (id) => {
-      if (down) throw new Error("connection refused by 127.0.0.1:5986\nsecond line");
-      return real(id);
+    host.client.intercept = (call) => {
+      if (down && call.subject === "Msvm_KvpExchangeComponent")
+        throw new TransportError("unreachable", "connection refused by 127.0.0.1:5986\nsecond line");
     };
-    const r = await watchWith(host, [
+    const r = await watchWith([
       () => {
         down = true;
       },
-      () => guestOf(host).guest.push({ name: "while-down", data: "1", source: "guest" }),
+      () => host.setGuestItems(WEB01, [...GUEST, { key: "while-down", value: "1" }]),
       () => {},
       () => {
         down = false;
@@ -150,16 +143,14 @@ describe("watchItems", () => {
   });
 
   it("a component that vanishes (VM off) is a note, not every item removed; items come back as they were", async () => {
-    const host = sampleHost();
-    const vm = host.vms.find((v) => v.id === WEB01)!;
-    const component = vm.component;
-    const r = await watchWith(host, [
+    const vm = host.sim.model.findVm(WEB01)!;
+    const r = await watchWith([
       () => {
-        vm.component = undefined;
+        vm.kvpComponent = false;
       },
       () => {},
       () => {
-        vm.component = component;
+        vm.kvpComponent = true;
       },
     ]);
     expect(r.events).toEqual([]);
@@ -168,15 +159,12 @@ describe("watchItems", () => {
 
   it("a VM that does not exist fails before watching", async () => {
     await expect(
-      watchItems(sampleHost(), "nope", { signal: new AbortController().signal, onEvent: () => {}, onNote: () => {} }),
+      watchItems(host.wmi, "nope", { signal: new AbortController().signal, onEvent: () => {}, onNote: () => {} }),
     ).rejects.toMatchObject({ code: "not-found" });
   });
 
   it("--source host watches the host items through the setting data", async () => {
-    const host = sampleHost();
-    const r = await watchWith(host, [() => host.vms.find((v) => v.id === WEB01)!.host.set("role", "db")], {
-      source: "host",
-    });
+    const r = await watchWith([() => host.hostItems(WEB01).set("role", "db")], { source: "host" });
     expect(r.events.map(({ time: _, ...e }) => e)).toEqual([
       { type: "changed", source: "host", key: "role", value: "db", previous: "web" },
     ]);

@@ -10,7 +10,7 @@
 import type { KvpSource } from "@hyperv-kvp/kvp-core/cim";
 import { type ItemsRead, type ListedItem, type SourceFilter, readItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
-import type { HyperVTransport, VmInfo } from "../transport.js";
+import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
 
 /** Default pause between reads, milliseconds. */
 export const DEFAULT_WATCH_INTERVAL_MS = 2_000;
@@ -123,13 +123,13 @@ function reasonOf(error: unknown): string {
  * cannot be reached fail the command (thrown); after that, failures to read are notes and
  * watching goes on.
  */
-export async function watchItems(transport: HyperVTransport, vmRef: string, options: WatchOptions): Promise<void> {
+export async function watchItems(wmi: HyperVWmi, vmRef: string, options: WatchOptions): Promise<void> {
   const source = options.source ?? "guest";
   const interval = options.intervalMs ?? DEFAULT_WATCH_INTERVAL_MS;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? abortableSleep;
   const readOptions = options.raw ? { raw: true } : {};
-  const vm = await resolveVm(transport, vmRef);
+  const vm = await resolveVm(wmi, vmRef);
 
   // Notes repeat on every read while their cause lasts: say each once until it goes away.
   let shownNotes = new Set<string>();
@@ -139,7 +139,7 @@ export async function watchItems(transport: HyperVTransport, vmRef: string, opti
     shownNotes = current;
   };
 
-  const first = await readItems(transport, vm, source, readOptions);
+  const first = await readItems(wmi, vm, source, readOptions);
   noteAll(first);
   let items = first.items;
   if (options.initial) {
@@ -159,7 +159,7 @@ export async function watchItems(transport: HyperVTransport, vmRef: string, opti
     if (options.signal.aborted) break;
     let read: ItemsRead;
     try {
-      read = await readItems(transport, vm, source, readOptions);
+      read = await readItems(wmi, vm, source, readOptions);
     } catch (error) {
       const reason = reasonOf(error);
       if (failing === undefined) options.onNote(`cannot read VM ${JSON.stringify(vm.name)}: ${reason}; retrying`);

@@ -5,7 +5,7 @@ import { decodeSourceItems } from "../items.js";
 import type { JobWaitOptions } from "../jobs.js";
 import { planRemove, planWrite, prepareRecords } from "../plan.js";
 import { resolveVm } from "../resolve-vm.js";
-import type { HyperVTransport, VmInfo } from "../transport.js";
+import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
 
 /** Options of {@link writeItems}. */
 export interface WriteOptions extends JobWaitOptions {
@@ -34,11 +34,11 @@ export interface WriteReport {
  * @throws {HostCliError} `io` when the VM has no KVP setting data.
  */
 export async function readStored(
-  transport: HyperVTransport,
+  wmi: HyperVWmi,
   vm: VmInfo,
   source: "host" | "host-only",
 ): Promise<Map<string, string>> {
-  const settings = await transport.getKvpSettingData(vm.id);
+  const settings = await wmi.getKvpSettingData(vm.id);
   if (settings === undefined)
     throw new HostCliError(
       "io",
@@ -52,13 +52,8 @@ export async function readStored(
   return stored;
 }
 
-function applyOptions(
-  transport: HyperVTransport,
-  vm: VmInfo,
-  source: "host" | "host-only",
-  options: JobWaitOptions,
-): ApplyOptions {
-  return { ...options, source, reread: () => readStored(transport, vm, source) };
+function applyOptions(wmi: HyperVWmi, vm: VmInfo, source: "host" | "host-only", options: JobWaitOptions): ApplyOptions {
+  return { ...options, source, reread: () => readStored(wmi, vm, source) };
 }
 
 /**
@@ -68,7 +63,7 @@ function applyOptions(
  *   `add` finds a key present; the errors of {@link applyBatches}.
  */
 export async function writeItems(
-  transport: HyperVTransport,
+  wmi: HyperVWmi,
   vmRef: string,
   records: readonly KvpRecord[],
   options: WriteOptions,
@@ -84,10 +79,10 @@ export async function writeItems(
     ...(options.chunk ? { chunk: true } : {}),
     ...(options.hostOnly ? { hostOnly: true } : {}),
   });
-  const vm = await resolveVm(transport, vmRef);
-  const stored = await readStored(transport, vm, source);
+  const vm = await resolveVm(wmi, vmRef);
+  const stored = await readStored(wmi, vm, source);
   const plan = planWrite(stored, prepared, { mode: options.mode, vm });
-  const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
+  const methodCalls = await applyBatches(wmi, vm, plan.batches, applyOptions(wmi, vm, source, options));
   return {
     vm,
     source,
@@ -113,14 +108,14 @@ export interface RemoveReport {
  * @throws {HostCliError} `not-found` when a key is not stored (then nothing is removed).
  */
 export async function removeItems(
-  transport: HyperVTransport,
+  wmi: HyperVWmi,
   vmRef: string,
   keys: readonly string[],
   options: JobWaitOptions & { readonly hostOnly?: boolean } = {},
 ): Promise<RemoveReport> {
   const source = options.hostOnly ? "host-only" : "host";
-  const vm = await resolveVm(transport, vmRef);
-  const stored = await readStored(transport, vm, source);
+  const vm = await resolveVm(wmi, vmRef);
+  const stored = await readStored(wmi, vm, source);
   const plan = planRemove(stored, keys);
   if (plan.missing.length > 0) {
     const names = plan.missing.map((k) => JSON.stringify(k)).join(", ");
@@ -131,6 +126,6 @@ export async function removeItems(
       { missing: plan.missing },
     );
   }
-  const methodCalls = await applyBatches(transport, vm, plan.batches, applyOptions(transport, vm, source, options));
+  const methodCalls = await applyBatches(wmi, vm, plan.batches, applyOptions(wmi, vm, source, options));
   return { vm, source, removed: plan.remove, methodCalls };
 }

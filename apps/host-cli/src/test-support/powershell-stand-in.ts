@@ -1,18 +1,16 @@
 /**
  * TEST STAND-IN for `powershell/kvp-host-bridge.ps1`: a separate Node process that speaks the
  * bridge's JSON-lines protocol (`src/transports/powershell-protocol.ts`) on standard input and
- * output, and does each request with the WS-Management calls the CIM cmdlets make over WinRM,
- * against a WS-Management endpoint (hyperv-sim's startWmiHost in the tests):
- * - `query` — Get-CimInstance -Query: Enumerate `…/<namespace>/*` with the WQL filter;
- * - `get` — Get-CimInstance -InputObject of a key-only instance: Get with the keys as selectors;
- * - `invokeKvp` — the service once per namespace (Get-CimInstance -ClassName, an Enumerate),
- *   the VM (a Get), then Invoke-CimMethod: Invoke with the service's keys as selectors,
- *   TargetSystem as the VM's endpoint reference and DataItems repeated;
- * - `jobErrors` — the job (a Get), then Invoke-CimMethod GetErrorEx.
+ * output, checks every request against the same allow-list as the script
+ * (`src/transports/bridge-allow-list.ts`), and does each with the WS-Management call the CIM
+ * cmdlets make over WinRM, through kvp-host's own WS-Management CIM client, against a
+ * WS-Management endpoint (hyperv-sim's startWmiHost in the tests): one call per request, as
+ * the script makes one cmdlet call.
+ *
  * It writes the JSON shapes the script writes: integers of the properties kvp-host reads as
  * numbers, booleans as booleans, every other value as text (WS-Management carries no types,
- * so the stand-in knows which properties are integers and booleans by name), embedded
- * instances in Errors as the CIM-XML strings WS-Management delivers.
+ * so the stand-in knows which properties are integers and booleans by name), references as
+ * `{"path": …}`, embedded instances in Errors as the CIM-XML strings WS-Management delivers.
  *
  * It cannot tell how the real CIM cmdlets, WMI or PowerShell behave: it tests kvp-host's side
  * of the protocol on the simulator, not the script.
@@ -23,20 +21,24 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { WMI_RESOURCE_URI_PREFIX, type WsmanSelector, pathToEpr } from "@hyperv-kvp/kvp-core/cim";
-import { type WsmanInstance, WsmanClient, type WsmanParameter, isWsmanError } from "@hyperv-kvp/wsman";
+import type { CimInstance, CimInstancePath } from "@hyperv-kvp/kvp-core/cim";
+import { WsmanClient } from "@hyperv-kvp/wsman";
+import { isTransportError } from "../transport-error.js";
+import type { CimArgument, CimClient, CimOutput } from "../transport.js";
+import { refusalOf } from "../transports/bridge-allow-list.js";
 import {
   BRIDGE_NAME,
-  BRIDGE_NAMESPACES,
   type BridgeAnswer,
+  type BridgeArgument,
   type BridgeFailure,
   type BridgeHello,
-  type BridgeInstance,
-  type BridgeValue,
-  type InvokeKvpResult,
-  type JobErrorsResult,
+  type BridgePath,
+  type BridgeRequestBody,
   PROTOCOL_VERSION,
+  readPath,
+  toBridgePath,
 } from "../transports/powershell-protocol.js";
+import { WsmanCimClient } from "../transports/wsman.js";
 
 /** Integer properties of the classes kvp-host reads (uint16/uint32 in the Msvm MOFs). */
 const INTEGER_PROPERTIES = new Set([
@@ -54,10 +56,8 @@ const INTEGER_PROPERTIES = new Set([
 ]);
 /** Boolean properties of those classes. */
 const BOOLEAN_PROPERTIES = new Set(["DisableHostKVPItems", "DeleteOnCompletion"]);
-const KVP_METHODS = new Set(["AddKvpItems", "ModifyKvpItems", "RemoveKvpItems"]);
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
-const SERVICE_CLASS = "Msvm_VirtualSystemManagementService";
-const SERVICE_KEYS = ["CreationClassName", "Name", "SystemCreationClassName", "SystemName"] as const;
+
+type JsonValue = null | string | number | boolean | JsonValue[] | { [name: string]: JsonValue };
 
 class StandInFailure extends Error {
   constructor(
@@ -68,66 +68,118 @@ class StandInFailure extends Error {
   }
 }
 
-function typed(name: string, text: string): BridgeValue {
+function typed(name: string, text: string | null): JsonValue {
+  if (text === null) return null;
   if (INTEGER_PROPERTIES.has(name) && /^-?\d{1,15}$/.test(text)) return Number(text);
   if (BOOLEAN_PROPERTIES.has(name) && /^(true|false)$/i.test(text)) return text.toLowerCase() === "true";
   return text;
 }
 
-/** A WS-Management instance in the shape Get-CimInstance's objects take in the script's JSON. */
-function toBridgeInstance(instance: WsmanInstance): BridgeInstance {
-  const properties: Record<string, BridgeValue> = {};
-  for (const [name, value] of instance.properties) {
-    // Own data properties only, whatever the name (a "__proto__" stays a property).
-    Object.defineProperty(properties, name, {
-      value: value === null ? null : typeof value === "string" ? typed(name, value) : value.map((v) => typed(name, v)),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+/** An own data property, whatever the name (a "__proto__" stays a property). */
+function define(target: Record<string, JsonValue>, name: string, value: JsonValue): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A reference as the CIM cmdlets give it: an instance holding the keys. */
+function referenceJson(path: CimInstancePath): JsonValue {
+  const properties: Record<string, JsonValue> = {};
+  for (const key of path.keys) define(properties, key.name, typed(key.name, String(key.value)));
+  return { className: path.className, properties };
+}
+
+/** A seam instance in the shape Get-CimInstance's objects take in the script's JSON. */
+function instanceJson(instance: CimInstance): JsonValue {
+  const properties: Record<string, JsonValue> = {};
+  for (const p of instance.properties) {
+    if (p.type === "reference") define(properties, p.name, p.value === null ? null : referenceJson(p.value));
+    else if (p.array)
+      define(properties, p.name, p.value === null ? null : p.value.map((v) => typed(p.name, v as string)));
+    else define(properties, p.name, typed(p.name, p.value as string | null));
   }
   return { className: instance.className, properties };
+}
+
+function outputJson(value: CimOutput): JsonValue {
+  if (value === null || typeof value === "string") return value;
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "string" ? v : instanceJson(v as CimInstance)));
+  return "keys" in value ? referenceJson(value as CimInstancePath) : instanceJson(value as CimInstance);
 }
 
 function field(request: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(request, name) ? request[name] : undefined;
 }
 
-function stringField(request: Record<string, unknown>, name: string): string {
+function text(request: Record<string, unknown>, name: string): string {
   const value = field(request, name);
   if (typeof value !== "string")
     throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a string`);
   return value;
 }
 
-function identifierField(request: Record<string, unknown>, name: string): string {
-  const value = stringField(request, name);
-  if (!IDENTIFIER.test(value))
-    throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a CIM identifier`);
-  return value;
+function bridgePath(value: unknown, name: string): BridgePath {
+  try {
+    const path = readPath(value, `'${name}'`);
+    if (path.namespace === undefined) throw new Error("no namespace");
+    return toBridgePath(path);
+  } catch {
+    throw new StandInFailure("invalid-request", `invalid request: '${name}' must be a path`);
+  }
 }
 
-function namespaceField(request: Record<string, unknown>): string {
-  const value = stringField(request, "namespace").replaceAll("\\", "/");
-  const found = BRIDGE_NAMESPACES.find((ns) => ns.toLowerCase() === value.toLowerCase());
-  if (found === undefined)
-    throw new StandInFailure("invalid-request", `invalid request: namespace '${value}' is not one kvp-host uses`);
-  return found;
+function argumentsOf(value: unknown): Record<string, BridgeArgument> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new StandInFailure("invalid-request", "invalid request: 'arguments' must be an object");
+  const out: Record<string, BridgeArgument> = {};
+  for (const [name, argument] of Object.entries(value as Record<string, unknown>)) {
+    const read: BridgeArgument =
+      typeof argument === "string"
+        ? argument
+        : Array.isArray(argument) && argument.every((a) => typeof a === "string")
+          ? (argument as string[])
+          : { path: bridgePath(field((argument ?? {}) as Record<string, unknown>, "path"), name) };
+    Object.defineProperty(out, name, { value: read, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
-function uriOf(namespace: string, className: string): string {
-  return `${WMI_RESOURCE_URI_PREFIX}${namespace}/${className}`;
+/** A request line's body, its shape checked as the script checks it. */
+function bodyOf(request: Record<string, unknown>): BridgeRequestBody {
+  switch (text(request, "op")) {
+    case "query":
+      return { op: "query", namespace: text(request, "namespace"), wql: text(request, "wql") };
+    case "enumerate":
+      return field(request, "source") === undefined
+        ? { op: "enumerate", namespace: text(request, "namespace"), className: text(request, "className") }
+        : {
+            op: "enumerate",
+            source: bridgePath(field(request, "source"), "source"),
+            assocClass: text(request, "assocClass"),
+            resultClass: text(request, "resultClass"),
+          };
+    case "get":
+      return { op: "get", path: bridgePath(field(request, "path"), "path") };
+    case "invoke":
+      return {
+        op: "invoke",
+        path: bridgePath(field(request, "path"), "path"),
+        method: text(request, "method"),
+        arguments: argumentsOf(field(request, "arguments")),
+      };
+    default:
+      throw new StandInFailure("invalid-request", "invalid request: unknown op");
+  }
 }
 
-/** One bridge: a WS-Management client and the service instances it looked up. */
+function seamPath(path: BridgePath): CimInstancePath {
+  return readPath(path);
+}
+
+/** One bridge: kvp-host's WS-Management CIM client. */
 class StandIn {
-  private readonly services = new Map<string, WsmanSelector[]>();
-
-  constructor(private readonly client: WsmanClient) {}
+  constructor(private readonly client: CimClient) {}
 
   async handle(line: string): Promise<BridgeAnswer> {
     let id: number | null = null;
-    const extraCalls: string[] = [];
     try {
       let request: unknown;
       try {
@@ -137,143 +189,85 @@ class StandIn {
       }
       if (typeof request !== "object" || request === null || Array.isArray(request))
         throw new StandInFailure("invalid-request", "invalid request: not a JSON object");
-      const body = request as Record<string, unknown>;
-      const candidate = field(body, "id");
+      const fields = request as Record<string, unknown>;
+      const candidate = field(fields, "id");
       if (typeof candidate !== "number" || !Number.isSafeInteger(candidate) || candidate < 0) {
         throw new StandInFailure("invalid-request", "invalid request: 'id' must be a non-negative integer");
       }
       id = candidate;
-      const result = await this.run(body, stringField(body, "op"), extraCalls);
-      return { id, ok: true, result, ...(extraCalls.length > 0 ? { extraCalls } : {}) };
+      const body = bodyOf(fields);
+      // Checked before anything reaches WS-Management, as the script checks before any cmdlet.
+      const refusal = refusalOf(body);
+      if (refusal !== undefined) throw new StandInFailure("invalid-request", refusal);
+      return { id, ok: true, result: await this.run(body) };
     } catch (error) {
-      return { id, ok: false, error: failureOf(error), ...(extraCalls.length > 0 ? { extraCalls } : {}) };
+      return { id, ok: false, error: failureOf(error) };
     }
   }
 
-  private async run(request: Record<string, unknown>, op: string, extraCalls: string[]): Promise<unknown> {
-    switch (op) {
-      case "query": {
-        const namespace = namespaceField(request);
-        const found = await this.client.enumerate(
-          `${WMI_RESOURCE_URI_PREFIX}${namespace}/*`,
-          stringField(request, "wql"),
-        );
-        return found.map(toBridgeInstance);
+  private async run(body: BridgeRequestBody): Promise<JsonValue> {
+    switch (body.op) {
+      case "query":
+        return (await this.client.query(body.namespace, body.wql)).map(instanceJson);
+      case "enumerate": {
+        const found =
+          "className" in body
+            ? await this.client.enumerate({ namespace: body.namespace, className: body.className })
+            : await this.client.enumerate({
+                source: seamPath(body.source),
+                assocClass: body.assocClass,
+                resultClass: body.resultClass,
+              });
+        return found.map(instanceJson);
       }
-      case "get": {
-        const namespace = namespaceField(request);
-        const className = identifierField(request, "className");
-        const keys = field(request, "keys");
-        if (typeof keys !== "object" || keys === null || Array.isArray(keys))
-          throw new StandInFailure("invalid-request", "invalid request: 'keys' must be an object of strings");
-        const selectors = Object.entries(keys as Record<string, unknown>).map(([name, value]) => {
-          if (!IDENTIFIER.test(name) || typeof value !== "string")
-            throw new StandInFailure("invalid-request", "invalid request: 'keys' must map CIM identifiers to strings");
-          return { name, value };
-        });
-        if (selectors.length === 0) throw new StandInFailure("invalid-request", "invalid request: 'keys' is empty");
-        return toBridgeInstance(await this.client.get(uriOf(namespace, className), selectors));
+      case "get":
+        return instanceJson(await this.client.get(seamPath(body.path)));
+      case "invoke": {
+        const args = new Map<string, CimArgument>();
+        for (const [name, value] of Object.entries(body.arguments))
+          args.set(
+            name,
+            typeof value === "string" || Array.isArray(value) ? value : seamPath((value as { path: BridgePath }).path),
+          );
+        const result = await this.client.invoke(seamPath(body.path), body.method, args);
+        const outputs: Record<string, JsonValue> = {};
+        for (const [name, value] of result.outputs) define(outputs, name, outputJson(value));
+        return { returnValue: result.returnValue, outputs };
       }
-      case "invokeKvp":
-        return this.invokeKvp(request, extraCalls);
-      case "jobErrors": {
-        const namespace = namespaceField(request);
-        const className = identifierField(request, "className");
-        const instanceId = stringField(request, "instanceId");
-        const selectors = [{ name: "InstanceID", value: instanceId }];
-        extraCalls.push(`get ${className}`);
-        await this.client.get(uriOf(namespace, className), selectors);
-        const reply = await this.client.invoke(uriOf(namespace, className), "GetErrorEx", selectors, {});
-        const errors = reply.outputs.get("Errors");
-        const list = typeof errors === "string" ? [errors] : Array.isArray(errors) ? (errors as readonly string[]) : [];
-        const result: JobErrorsResult = { returnValue: reply.returnValue, errors: [...list] };
-        return result;
-      }
-      default:
-        throw new StandInFailure("invalid-request", "invalid request: unknown op");
     }
-  }
-
-  private async invokeKvp(request: Record<string, unknown>, extraCalls: string[]): Promise<InvokeKvpResult> {
-    const namespace = namespaceField(request);
-    const method = stringField(request, "method");
-    if (!KVP_METHODS.has(method))
-      throw new StandInFailure(
-        "invalid-request",
-        "invalid request: method must be one of AddKvpItems, ModifyKvpItems, RemoveKvpItems",
-      );
-    const vmId = stringField(request, "vmId");
-    const dataItems = field(request, "dataItems");
-    if (!Array.isArray(dataItems) || !dataItems.every((item) => typeof item === "string"))
-      throw new StandInFailure("invalid-request", "invalid request: 'dataItems' must be an array of strings");
-    let service = this.services.get(namespace);
-    if (service === undefined) {
-      extraCalls.push(`query ${SERVICE_CLASS}`);
-      const [found] = await this.client.enumerate(
-        `${WMI_RESOURCE_URI_PREFIX}${namespace}/*`,
-        `SELECT * FROM ${SERVICE_CLASS}`,
-      );
-      if (found === undefined)
-        throw new StandInFailure(
-          "not-found",
-          `the host has no ${SERVICE_CLASS} in ${namespace} (is Hyper-V installed?)`,
-        );
-      service = SERVICE_KEYS.map((name) => {
-        const value = found.properties.get(name);
-        if (typeof value !== "string") throw new StandInFailure("internal", `${SERVICE_CLASS} has no ${name}`);
-        return { name, value };
-      });
-      this.services.set(namespace, service);
-    }
-    const vmKeys = [
-      { name: "CreationClassName", value: "Msvm_ComputerSystem" },
-      { name: "Name", value: vmId },
-    ];
-    extraCalls.push("get Msvm_ComputerSystem");
-    await this.client.get(uriOf(namespace, "Msvm_ComputerSystem"), vmKeys);
-    const target = pathToEpr({
-      namespace,
-      className: "Msvm_ComputerSystem",
-      keys: vmKeys.map((k) => ({ ...k, type: "string" as const })),
-    });
-    const parameters = new Map<string, WsmanParameter>([
-      ["TargetSystem", target],
-      ["DataItems", [...(dataItems as string[])]],
-    ]);
-    const reply = await this.client.invoke(uriOf(namespace, SERVICE_CLASS), method, service, parameters);
-    const jobClass = reply.job?.resourceUri.split("/").pop() ?? "Msvm_ConcreteJob";
-    return {
-      returnValue: reply.returnValue,
-      job: reply.jobInstanceId === undefined ? null : { className: jobClass, instanceId: reply.jobInstanceId },
-    };
   }
 }
 
-/** What a WS-Management failure would have been as a CimException. */
+const CIM_EXCEPTION = "Microsoft.Management.Infrastructure.CimException";
+
+/** What a failure would have been as a CimException. */
 function failureOf(error: unknown): BridgeFailure {
   if (error instanceof StandInFailure)
     return { kind: error.kind, message: error.message, exceptionType: "System.InvalidOperationException" };
-  if (isWsmanError(error)) {
-    const cim = "Microsoft.Management.Infrastructure.CimException";
-    if (error.code === "unauthorized")
-      return {
-        kind: "access-denied",
-        message: "Access denied",
-        nativeErrorCode: "AccessDenied",
-        hresult: -2147217405,
-        exceptionType: cim,
-      };
-    if (error.code === "fault" && /InvalidSelectors/i.test(error.fault?.subcode ?? "")) {
-      return {
-        kind: "not-found",
-        message: "Not found",
-        nativeErrorCode: "NotFound",
-        hresult: -2147217406,
-        exceptionType: cim,
-      };
-    }
-    return { kind: "cim", message: error.message, nativeErrorCode: "Failed", hresult: -2147217407, exceptionType: cim };
-  }
+  if (isTransportError(error, "unauthorized"))
+    return {
+      kind: "access-denied",
+      message: "Access denied",
+      nativeErrorCode: "AccessDenied",
+      hresult: -2147217405,
+      exceptionType: CIM_EXCEPTION,
+    };
+  if (isTransportError(error, "host-error") && error.hostError?.kind === "not-found")
+    return {
+      kind: "not-found",
+      message: "Not found",
+      nativeErrorCode: "NotFound",
+      hresult: -2147217406,
+      exceptionType: CIM_EXCEPTION,
+    };
+  if (isTransportError(error))
+    return {
+      kind: "cim",
+      message: error.message,
+      nativeErrorCode: "Failed",
+      hresult: -2147217407,
+      exceptionType: CIM_EXCEPTION,
+    };
   return { kind: "internal", message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -285,12 +279,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const caFile = env["KVP_STAND_IN_CA"];
-  const client = new WsmanClient({
-    endpoint,
-    auth: { kind: "ntlm", user: env["KVP_STAND_IN_USER"] ?? "", password: env["KVP_STAND_IN_PASSWORD"] ?? "" },
-    ...(caFile === undefined ? {} : { ca: readFileSync(caFile, "utf8") }),
-    timeoutMs: 20_000,
-  });
+  const client = new WsmanCimClient(
+    new WsmanClient({
+      endpoint,
+      auth: { kind: "ntlm", user: env["KVP_STAND_IN_USER"] ?? "", password: env["KVP_STAND_IN_PASSWORD"] ?? "" },
+      ...(caFile === undefined ? {} : { ca: readFileSync(caFile, "utf8") }),
+      timeoutMs: 20_000,
+    }),
+  );
   const standIn = new StandIn(client);
   const hello: BridgeHello = {
     bridge: BRIDGE_NAME,

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BRIDGE_TEMP_PREFIX, type SeaAssetSource, bridgeScriptPath, prepareBridgeScript } from "./bridge-script.js";
-import { openPowerShellTransport } from "./powershell.js";
-import { BRIDGE_SCRIPT_NAME, isPowerShellBridgeError } from "./powershell-protocol.js";
+import { openPowerShellClient } from "./powershell.js";
+import { PROTOCOL_VERSION } from "./powershell-protocol.js";
+import { isTransportError } from "../transport-error.js";
+import { BRIDGE_SCRIPT_NAME } from "./powershell-protocol.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const SCRIPT = readFileSync(join(APP_DIR, "powershell", BRIDGE_SCRIPT_NAME));
@@ -85,21 +87,21 @@ describe("prepareBridgeScript", () => {
     await script.dispose();
   });
 
-  it("an executable built without the asset: spawn-failed naming it, nothing left behind", async () => {
+  it("an executable built without the asset: unavailable, naming it, nothing left behind", async () => {
     const error = await rejection(prepareBridgeScript({ sea: fakeSea({}), tempDir: temp }));
-    expect(isPowerShellBridgeError(error, "spawn-failed")).toBe(true);
+    expect(isTransportError(error, "unavailable")).toBe(true);
     expect(error.message).toMatch(
       /^cannot give PowerShell the bridge script: this executable holds no kvp-host-bridge\.ps1 \(Cannot find asset/,
     );
     expect(readdirSync(temp)).toEqual([]);
   });
 
-  it("no temporary directory to write in: spawn-failed naming where", async () => {
+  it("no temporary directory to write in: unavailable, naming where", async () => {
     const missing = join(temp, "no-such-dir");
     const error = await rejection(
       prepareBridgeScript({ sea: fakeSea({ [BRIDGE_SCRIPT_NAME]: SCRIPT }), tempDir: missing }),
     );
-    expect(isPowerShellBridgeError(error, "spawn-failed")).toBe(true);
+    expect(isTransportError(error, "unavailable")).toBe(true);
     expect(error.message).toBe(`cannot give PowerShell the bridge script: no private directory in ${missing} (ENOENT)`);
   });
 
@@ -111,7 +113,7 @@ describe("prepareBridgeScript", () => {
   });
 });
 
-describe("the PowerShell transport inside a single executable", () => {
+describe("the PowerShell client inside a single executable", () => {
   /**
    * A fake PowerShell (`node -e`) given the script's path: its hello carries the script's
    * length and first line, and each request is answered with whether the file still exists.
@@ -125,7 +127,7 @@ describe("the PowerShell transport inside a single executable", () => {
          const send = (v) => process.stdout.write(JSON.stringify(v) + "\\n");
          if (${exitBeforeHello}) { process.stderr.write("cannot start\\n"); process.exit(3); }
          const text = fs.readFileSync(path, "utf8");
-         send({ bridge: "kvp-host-bridge", protocol: 1, psVersion: text.length + "|" + text.split("\\n")[0], psEdition: "Desktop" });
+         send({ bridge: "kvp-host-bridge", protocol: ${PROTOCOL_VERSION}, psVersion: text.length + "|" + text.split("\\n")[0], psEdition: "Desktop" });
          require("node:readline").createInterface({ input: process.stdin }).on("line", (line) =>
            send({ id: JSON.parse(line).id, ok: true, result: [{ className: "Msvm_ComputerSystem", properties: { Name: "VM", ElementName: path + "|" + fs.existsSync(path) } }] }));`,
         path,
@@ -136,12 +138,12 @@ describe("the PowerShell transport inside a single executable", () => {
       requestTimeoutMs: 20_000,
     }) as const;
 
-  it("PowerShell runs the asset's copy, which lives as long as the transport and is removed once the bridge has ended", async () => {
-    const t = await openPowerShellTransport(fakeBridge());
+  it("PowerShell runs the asset's copy, which lives as long as the client and is removed once the bridge has ended", async () => {
+    const t = await openPowerShellClient(fakeBridge());
     const firstLine = SCRIPT.toString("utf8").split("\n")[0];
     expect(t.hello.psVersion).toBe(`${SCRIPT.length}|${firstLine}`);
-    const [vm] = await t.queryVms("SELECT * FROM Msvm_ComputerSystem");
-    const [path, present] = vm!.name.split("|");
+    const [vm] = await t.query("root/virtualization/v2", "SELECT * FROM Msvm_ComputerSystem");
+    const [path, present] = String(vm!.properties.find((p) => p.name === "ElementName")?.value).split("|");
     expect(path!.startsWith(join(temp, BRIDGE_TEMP_PREFIX))).toBe(true);
     expect(present).toBe("true");
     t.close();
@@ -151,18 +153,18 @@ describe("the PowerShell transport inside a single executable", () => {
   });
 
   it("a bridge that fails to start leaves no copy behind", async () => {
-    const error = await rejection(openPowerShellTransport(fakeBridge(true)));
-    expect(error.code).toBe("exited");
+    const error = await rejection(openPowerShellClient(fakeBridge(true)));
+    expect(error.code).toBe("lost");
     expect(readdirSync(temp)).toEqual([]);
   });
 
   it("with a fixed argument list (a stand-in that needs no script) nothing is written", async () => {
     const { args: _, ...rest } = fakeBridge();
-    const t = await openPowerShellTransport({
+    const t = await openPowerShellClient({
       ...rest,
       args: [
         "-e",
-        'process.stdout.write(JSON.stringify({ bridge: "kvp-host-bridge", protocol: 1, psVersion: "x", psEdition: "" }) + "\\n"); process.stdin.resume();',
+        `process.stdout.write(JSON.stringify({ bridge: "kvp-host-bridge", protocol: ${PROTOCOL_VERSION}, psVersion: "x", psEdition: "" }) + "\\n"); process.stdin.resume();`,
       ],
     });
     expect(readdirSync(temp)).toEqual([]);

@@ -22,7 +22,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BRIDGE_SCRIPT_NAME, PowerShellBridgeError } from "./powershell-protocol.js";
+import { TransportError } from "../transport-error.js";
+import { BRIDGE_SCRIPT_NAME } from "./powershell-protocol.js";
 
 /** The prefix of the temporary directory a single executable writes the script into. */
 export const BRIDGE_TEMP_PREFIX = "kvp-host-bridge-";
@@ -100,8 +101,8 @@ function removeTemporary(dir: string): () => Promise<void> {
 }
 
 /** What a failure to write the copy is called: a bridge that could not be started. */
-function cannotWrite(what: string): PowerShellBridgeError {
-  return new PowerShellBridgeError("spawn-failed", `cannot give PowerShell the bridge script: ${what}`);
+function cannotWrite(what: string): TransportError {
+  return new TransportError("unavailable", `cannot give PowerShell the bridge script: ${what}`);
 }
 
 /**
@@ -111,7 +112,7 @@ function cannotWrite(what: string): PowerShellBridgeError {
  * @param options.sea default {@link nodeSea}().
  * @param options.tempDir where the private directory is made; default `os.tmpdir()`.
  * @param options.packagePath default {@link bridgeScriptPath}().
- * @throws {PowerShellBridgeError} `spawn-failed` when the asset is missing or the copy cannot
+ * @throws {TransportError} `unavailable` when the asset is missing or the copy cannot
  *   be written or does not read back the same (nothing is left behind then).
  */
 export async function prepareBridgeScript(
@@ -146,7 +147,7 @@ export async function prepareBridgeScript(
       throw cannotWrite(`${path} does not read back as written (${written.length} of ${bytes.length} bytes)`);
   } catch (error) {
     await dispose().catch(() => undefined);
-    if (error instanceof PowerShellBridgeError) throw error;
+    if (error instanceof TransportError) throw error;
     throw cannotWrite(`cannot write ${path} (${(error as { code?: string }).code ?? String(error)})`);
   }
   return { path, temporary: true, dispose };

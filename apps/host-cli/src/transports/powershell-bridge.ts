@@ -11,12 +11,16 @@
  * Output is hostile until read: lines are bounded ({@link DEFAULT_MAX_LINE_BYTES}), must be
  * UTF-8 and JSON, and are checked by the protocol's readers. Standard error is kept (the last
  * {@link STDERR_TAIL_LINES} lines) to name in errors, and passed to `onStderr` line by line.
+ *
+ * Failures are {@link TransportError}s: `unavailable` (PowerShell missing or not starting),
+ * `lost` (the bridge ended), `timeout`, `unreadable` (a line that is not UTF-8, not JSON, too
+ * long, or not the protocol's), `closed`.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { TransportError } from "../transport-error.js";
 import {
   type BridgeHello,
   type BridgeRequestBody,
-  PowerShellBridgeError,
   type ReadAnswer,
   readAnswer,
   readHello,
@@ -57,7 +61,7 @@ export interface BridgeProcessOptions {
 interface Waiter<T> {
   readonly what: string;
   readonly resolve: (value: T) => void;
-  readonly reject: (error: PowerShellBridgeError) => void;
+  readonly reject: (error: TransportError) => void;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -89,7 +93,7 @@ export class BridgeProcess {
   private readonly stderrTail: string[] = [];
   private hello: Waiter<BridgeHello> | undefined;
   private pending: (Waiter<ReadAnswer> & { readonly id: number }) | undefined;
-  private failure: PowerShellBridgeError | undefined;
+  private failure: TransportError | undefined;
   private closing = false;
   private exitedFlag = false;
   private nextId = 1;
@@ -151,8 +155,8 @@ export class BridgeProcess {
 
   /**
    * Starts the bridge and waits for its hello line.
-   * @throws {PowerShellBridgeError} `powershell-missing`, `spawn-failed`, `exited`, `timeout`,
-   *   `garbled`, `oversize`, `invalid-answer`, `version-mismatch`.
+   * @throws {TransportError} `unavailable` (missing, cannot start, another protocol version),
+   *   `lost` (ended before its hello), `timeout`, `unreadable`.
    */
   static start(options: BridgeProcessOptions): Promise<{ bridge: BridgeProcess; hello: BridgeHello }> {
     return new Promise((resolve, reject) => {
@@ -160,7 +164,7 @@ export class BridgeProcess {
       let bridge: BridgeProcess | undefined;
       const timer = setTimeout(() => {
         bridge?.fail(
-          new PowerShellBridgeError(
+          new TransportError(
             "timeout",
             `the PowerShell bridge (${options.command}) did not start within ${startTimeoutMs / 1000} s${bridge?.stderrSuffix() ?? ""}; it was stopped`,
           ),
@@ -192,7 +196,7 @@ export class BridgeProcess {
   /**
    * Sends one request and resolves with its answer (a failed answer too: the caller decides).
    * `label` names the request in errors.
-   * @throws {PowerShellBridgeError} `exited`, `timeout`, `garbled`, `oversize`, `invalid-answer`, `closed`.
+   * @throws {TransportError} `lost`, `timeout`, `unreadable`, `closed`.
    */
   request(body: BridgeRequestBody, label: string): Promise<ReadAnswer> {
     const run = () => this.send(body, label);
@@ -207,7 +211,7 @@ export class BridgeProcess {
     return new Promise<ReadAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
-          new PowerShellBridgeError(
+          new TransportError(
             "timeout",
             `the PowerShell bridge did not answer ${label} within ${this.requestTimeoutMs / 1000} s${this.stderrSuffix()}; it was stopped`,
           ),
@@ -226,7 +230,7 @@ export class BridgeProcess {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    this.fail(new PowerShellBridgeError("closed", "the PowerShell transport is closed"), false);
+    this.fail(new TransportError("closed", "the PowerShell transport is closed"), false);
     const child = this.child;
     if (child === undefined || this.exitedFlag) return;
     child.stdin.end();
@@ -236,7 +240,7 @@ export class BridgeProcess {
   }
 
   /** Fails what waits and everything after; stops the process unless `stop` is false. */
-  private fail(error: PowerShellBridgeError, stop = true): void {
+  private fail(error: TransportError, stop = true): void {
     if (this.failure !== undefined) return;
     this.failure = error;
     for (const waiter of [this.hello, this.pending]) {
@@ -249,17 +253,17 @@ export class BridgeProcess {
     if (stop && this.child !== undefined && !this.exitedFlag) this.child.kill();
   }
 
-  private spawnError(error: unknown): PowerShellBridgeError {
+  private spawnError(error: unknown): TransportError {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === "ENOENT") {
-      return new PowerShellBridgeError(
-        "powershell-missing",
+      return new TransportError(
+        "unavailable",
         `PowerShell not found: ${this.options.command} (${message}); install it, or ${OVER_WSMAN}`,
       );
     }
-    return new PowerShellBridgeError(
-      "spawn-failed",
+    return new TransportError(
+      "unavailable",
       `cannot start PowerShell (${this.options.command}): ${message}; ${OVER_WSMAN}`,
     );
   }
@@ -271,8 +275,8 @@ export class BridgeProcess {
     if (this.hello !== undefined && this.stderrTail.length === 0) {
       // Not a PowerShell that ran the script at all: say what would work instead.
       this.fail(
-        new PowerShellBridgeError(
-          "exited",
+        new TransportError(
+          "unavailable",
           `${this.options.command} ${how} before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or ${OVER_WSMAN}`,
         ),
         false,
@@ -280,7 +284,7 @@ export class BridgeProcess {
       return;
     }
     const when = waiting === undefined ? "" : ` before answering ${waiting}`;
-    this.fail(new PowerShellBridgeError("exited", `the PowerShell bridge ${how}${when}${this.stderrSuffix()}`), false);
+    this.fail(new TransportError("lost", `the PowerShell bridge ${how}${when}${this.stderrSuffix()}`), false);
   }
 
   private onStdout(chunk: Buffer): void {
@@ -290,8 +294,8 @@ export class BridgeProcess {
       const end = newline === -1 ? chunk.length : newline;
       if (this.bufferedBytes + (end - start) > this.maxLineBytes) {
         this.fail(
-          new PowerShellBridgeError(
-            "oversize",
+          new TransportError(
+            "unreadable",
             `the PowerShell bridge wrote a line longer than ${this.maxLineBytes} bytes${this.waitingFor()}; it was stopped`,
           ),
         );
@@ -322,8 +326,8 @@ export class BridgeProcess {
       text = this.utf8.decode(body);
     } catch {
       this.fail(
-        new PowerShellBridgeError(
-          "garbled",
+        new TransportError(
+          "unreadable",
           `the PowerShell bridge wrote a line that is not UTF-8${this.waitingFor()}${this.stderrSuffix()}; it was stopped`,
         ),
       );
@@ -335,8 +339,8 @@ export class BridgeProcess {
       value = JSON.parse(text);
     } catch {
       this.fail(
-        new PowerShellBridgeError(
-          "garbled",
+        new TransportError(
+          "unreadable",
           `the PowerShell bridge wrote a line that is not JSON${this.waitingFor()}: ${JSON.stringify(printable(text, 120))}${this.stderrSuffix()}; it was stopped`,
         ),
       );
@@ -357,16 +361,14 @@ export class BridgeProcess {
         waiter.resolve(answer);
       } else {
         this.fail(
-          new PowerShellBridgeError(
-            "invalid-answer",
+          new TransportError(
+            "unreadable",
             "invalid answer from the PowerShell bridge: a line no request asked for; it was stopped",
           ),
         );
       }
     } catch (error) {
-      this.fail(
-        error instanceof PowerShellBridgeError ? error : new PowerShellBridgeError("invalid-answer", String(error)),
-      );
+      this.fail(error instanceof TransportError ? error : new TransportError("unreadable", String(error)));
     }
   }
 

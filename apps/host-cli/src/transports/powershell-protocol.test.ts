@@ -1,80 +1,149 @@
-import { decodeKvpItems, encodeKvpItem, jobFromInstance } from "@hyperv-kvp/kvp-core/cim";
-import { describe, expect, it } from "vitest";
-import { toCimInstance } from "./powershell.js";
 import {
-  MAX_EXTRA_CALLS,
+  type CimInstance,
+  type CimInstancePath,
+  decodeKvpItems,
+  encodeKvpItem,
+  jobFromInstance,
+} from "@hyperv-kvp/kvp-core/cim";
+import { describe, expect, it } from "vitest";
+import { isTransportError } from "../transport-error.js";
+import {
   MAX_INSTANCE_DEPTH,
   MAX_INSTANCE_PROPERTIES,
-  PowerShellBridgeError,
-  booleanOf,
-  integerOf,
-  integersOf,
-  isPowerShellBridgeError,
-  propertyOf,
+  MAX_PATH_KEYS,
+  PROTOCOL_VERSION,
+  enumerateRequest,
+  invokeRequest,
   readAnswer,
   readHello,
   readInstance,
   readInstances,
-  readInvokeKvpResult,
-  readJobErrorsResult,
-  stringsOf,
-  textOf,
+  readMethodResult,
+  readPath,
+  toBridgePath,
 } from "./powershell-protocol.js";
 
 function codeOf(read: () => unknown): string | undefined {
   try {
     read();
   } catch (error) {
-    if (isPowerShellBridgeError(error)) return error.code;
+    if (isTransportError(error)) return error.code;
     throw error;
   }
   return undefined;
 }
+
+const VM_PATH: CimInstancePath = {
+  namespace: "root/virtualization/v2",
+  className: "Msvm_ComputerSystem",
+  keys: [
+    { name: "CreationClassName", type: "string", value: "Msvm_ComputerSystem" },
+    { name: "Name", type: "string", value: "GUID" },
+  ],
+};
+
+const text = (instance: CimInstance, name: string) => instance.properties.find((p) => p.name === name)?.value;
 
 describe("readHello", () => {
   it("reads the hello of Windows PowerShell and of pwsh", () => {
     expect(
       readHello({
         bridge: "kvp-host-bridge",
-        protocol: 1,
+        protocol: PROTOCOL_VERSION,
         psVersion: "5.1.22621.4249",
         psEdition: "Desktop",
         pid: 4242,
       }),
     ).toEqual({
       bridge: "kvp-host-bridge",
-      protocol: 1,
+      protocol: 2,
       psVersion: "5.1.22621.4249",
       psEdition: "Desktop",
       pid: 4242,
     });
-    expect(readHello({ bridge: "kvp-host-bridge", protocol: 1 })).toEqual({
+    expect(readHello({ bridge: "kvp-host-bridge", protocol: 2 })).toEqual({
       bridge: "kvp-host-bridge",
-      protocol: 1,
+      protocol: 2,
       psVersion: "",
       psEdition: "",
     });
   });
 
   it.each([
-    ["not an object", [1], "invalid-answer"],
-    ["another program", { bridge: "other", protocol: 1 }, "invalid-answer"],
-    ["no version", { bridge: "kvp-host-bridge" }, "invalid-answer"],
-    ["a version as text", { bridge: "kvp-host-bridge", protocol: "1" }, "invalid-answer"],
-    ["another version", { bridge: "kvp-host-bridge", protocol: 2 }, "version-mismatch"],
+    ["not an object", [1], "unreadable"],
+    ["another program", { bridge: "other", protocol: 2 }, "unreadable"],
+    ["no version", { bridge: "kvp-host-bridge" }, "unreadable"],
+    ["a version as text", { bridge: "kvp-host-bridge", protocol: "2" }, "unreadable"],
+    ["protocol 1 (a bridge of an older release)", { bridge: "kvp-host-bridge", protocol: 1 }, "unavailable"],
+    ["another version", { bridge: "kvp-host-bridge", protocol: 3 }, "unavailable"],
   ])("refuses %s", (_, value, code) => {
     expect(codeOf(() => readHello(value))).toBe(code);
   });
 });
 
-describe("readAnswer", () => {
-  it("reads a result and the extra calls", () => {
-    expect(readAnswer({ id: 3, ok: true, result: [], extraCalls: ["get Msvm_ComputerSystem"] }, 3)).toEqual({
-      ok: true,
-      result: [],
-      extraCalls: ["get Msvm_ComputerSystem"],
+describe("requests", () => {
+  it("write paths with keys by name, enumerations of both kinds, and arguments in their order", () => {
+    expect(toBridgePath(VM_PATH)).toEqual({
+      namespace: "root/virtualization/v2",
+      className: "Msvm_ComputerSystem",
+      keys: { CreationClassName: "Msvm_ComputerSystem", Name: "GUID" },
     });
-    expect(readAnswer({ id: 3, ok: true, result: null }, 3)).toEqual({ ok: true, result: null, extraCalls: [] });
+    expect(
+      enumerateRequest({ namespace: "root/virtualization/v2", className: "Msvm_VirtualSystemManagementService" }),
+    ).toEqual({
+      op: "enumerate",
+      namespace: "root/virtualization/v2",
+      className: "Msvm_VirtualSystemManagementService",
+    });
+    expect(
+      enumerateRequest({
+        source: VM_PATH,
+        assocClass: "Msvm_SettingsDefineState",
+        resultClass: "Msvm_VirtualSystemSettingData",
+      }),
+    ).toEqual({
+      op: "enumerate",
+      source: toBridgePath(VM_PATH),
+      assocClass: "Msvm_SettingsDefineState",
+      resultClass: "Msvm_VirtualSystemSettingData",
+    });
+    const request = invokeRequest(
+      { namespace: "root/virtualization/v2", className: "Msvm_VirtualSystemManagementService", keys: [] },
+      "AddKvpItems",
+      new Map<string, string | string[] | CimInstancePath>([
+        ["TargetSystem", VM_PATH],
+        ["DataItems", ["<INSTANCE/>"]],
+      ]),
+    );
+    expect(JSON.stringify(request)).toBe(
+      '{"op":"invoke","path":{"namespace":"root/virtualization/v2","className":"Msvm_VirtualSystemManagementService","keys":{}},"method":"AddKvpItems","arguments":{"TargetSystem":{"path":{"namespace":"root/virtualization/v2","className":"Msvm_ComputerSystem","keys":{"CreationClassName":"Msvm_ComputerSystem","Name":"GUID"}}},"DataItems":["<INSTANCE/>"]}}',
+    );
+  });
+
+  it("a key named __proto__ stays a key, and a path needs a namespace and text keys", () => {
+    const path = toBridgePath({
+      namespace: "root/virtualization/v2",
+      className: "C",
+      keys: [{ name: "__proto__", type: "string", value: "x" }],
+    });
+    expect(JSON.stringify(path.keys)).toBe('{"__proto__":"x"}');
+    expect(codeOf(() => toBridgePath({ className: "C", keys: [] }))).toBe("config");
+    expect(
+      codeOf(() =>
+        toBridgePath({
+          namespace: "root/virtualization/v2",
+          className: "C",
+          keys: [{ name: "N", type: "uint32", value: 1 }],
+        }),
+      ),
+    ).toBe("config");
+  });
+});
+
+describe("readAnswer", () => {
+  it("reads a result", () => {
+    expect(readAnswer({ id: 3, ok: true, result: [] }, 3)).toEqual({ ok: true, result: [] });
+    expect(readAnswer({ id: 3, ok: true, result: null }, 3)).toEqual({ ok: true, result: null });
   });
 
   it("reads a failure, with an unknown kind as internal", () => {
@@ -102,12 +171,10 @@ describe("readAnswer", () => {
         hresult: -2147217385,
         exceptionType: "X",
       },
-      extraCalls: [],
     });
     expect(readAnswer({ id: null, ok: false, error: { kind: "novel", message: "m", hresult: "0x1" } }, 3)).toEqual({
       ok: false,
       failure: { kind: "internal", message: "m" },
-      extraCalls: [],
     });
   });
 
@@ -118,79 +185,76 @@ describe("readAnswer", () => {
     ["ok as text", { id: 3, ok: "true", result: [] }],
     ["a failure without message", { id: 3, ok: false, error: { kind: "cim" } }],
     ["a failure with another id", { id: 9, ok: false, error: { kind: "cim", message: "m" } }],
-    ["a bad call label", { id: 3, ok: true, result: [], extraCalls: ["rm -rf /"] }],
-    [
-      "too many call labels",
-      { id: 3, ok: true, result: [], extraCalls: Array.from({ length: MAX_EXTRA_CALLS + 1 }, () => "get X") },
-    ],
     ["an array", [{ id: 3, ok: true, result: [] }]],
   ])("refuses %s", (_, value) => {
-    expect(codeOf(() => readAnswer(value, 3))).toBe("invalid-answer");
+    expect(codeOf(() => readAnswer(value, 3))).toBe("unreadable");
   });
 
   it("only reads own properties", () => {
     const inherited = Object.create({ ok: true, result: [] }) as Record<string, unknown>;
     inherited["id"] = 3;
-    expect(codeOf(() => readAnswer(inherited, 3))).toBe("invalid-answer");
+    expect(codeOf(() => readAnswer(inherited, 3))).toBe("unreadable");
   });
 });
 
 describe("instances", () => {
-  it("reads the JSON Windows PowerShell 5.1 writes (\\u003c escapes, one-element arrays as arrays)", () => {
+  it("reads the JSON Windows PowerShell 5.1 writes (\\u003c escapes, one-element arrays as arrays), every value as text", () => {
     const item = encodeKvpItem({ name: "FullyQualifiedDomainName", data: "web01.example.test", source: "intrinsic" });
     // ConvertTo-Json in 5.1 escapes <, >, ' and & as \uXXXX.
     const escaped = JSON.stringify(item).replace(
       /[<>'&]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
-    const line = `{"id":1,"ok":true,"result":[{"className":"Msvm_KvpExchangeComponent","properties":{"Caption":"Key-Value Pair Exchange","GuestIntrinsicExchangeItems":[${escaped}],"GuestExchangeItems":null,"OperationalStatus":[2],"EnabledState":2,"InstallDate":"2024-05-01T10:00:00.0000000+02:00","TimeOfLastStateChange":null}}]}`;
+    const line = `{"id":1,"ok":true,"result":[{"className":"Msvm_KvpExchangeComponent","properties":{"Caption":"Key-Value Pair Exchange","GuestIntrinsicExchangeItems":[${escaped}],"GuestExchangeItems":null,"OperationalStatus":[2],"EnabledState":2,"Healthy":true,"InstallDate":"2024-05-01T10:00:00.0000000+02:00","TimeOfLastStateChange":null}}]}`;
     const answer = readAnswer(JSON.parse(line), 1);
     if (!answer.ok) throw new Error("expected ok");
     const [component] = readInstances(answer.result);
-    expect(decodeKvpItems(stringsOf(propertyOf(component!, "GuestIntrinsicExchangeItems"), "x")).items).toMatchObject([
+    expect(decodeKvpItems(text(component!, "GuestIntrinsicExchangeItems") as string[]).items).toMatchObject([
       { name: "FullyQualifiedDomainName", data: "web01.example.test" },
     ]);
-    expect(stringsOf(propertyOf(component!, "GuestExchangeItems"), "x")).toEqual([]);
-    expect(integersOf(propertyOf(component!, "OperationalStatus"))).toEqual([2]);
+    expect(component!.properties).toContainEqual({ name: "GuestExchangeItems", type: "string", value: null });
+    expect(component!.properties).toContainEqual({
+      name: "OperationalStatus",
+      type: "string",
+      array: true,
+      value: ["2"],
+    });
+    expect(text(component!, "EnabledState")).toBe("2");
+    expect(text(component!, "Healthy")).toBe("true");
   });
 
-  it("reads embedded instances and names properties ignoring case", () => {
+  it("leaves embedded instances inside an instance out, after checking them", () => {
     const instance = readInstance({
       className: "Msvm_Error",
       properties: { Message: "m", Embedded: { className: "Inner", properties: { X: [1, "2"] } } },
     });
-    expect(textOf(propertyOf(instance, "message"))).toBe("m");
-    const inner = propertyOf(instance, "Embedded");
-    expect(inner).toMatchObject({ className: "Inner" });
-    expect(propertyOf(instance, "Missing")).toBeUndefined();
+    expect(instance).toEqual({
+      className: "Msvm_Error",
+      properties: [{ name: "Message", type: "string", value: "m" }],
+    });
+  });
+
+  it("keeps hostile property names as data (no prototype pollution)", () => {
+    const instance = readInstance(
+      JSON.parse('{"className":"C","properties":{"__proto__":"p","constructor":"c","Name":"n"}}') as unknown,
+    );
+    expect(instance.properties.map((p) => p.name)).toEqual(["__proto__", "constructor", "Name"]);
+    expect(({} as Record<string, unknown>)["p"]).toBeUndefined();
   });
 
   it("limits nesting, properties and shapes", () => {
     let deep: unknown = { className: "C", properties: {} };
     for (let i = 0; i <= MAX_INSTANCE_DEPTH; i++) deep = { className: "C", properties: { P: deep } };
-    expect(codeOf(() => readInstance(deep))).toBe("invalid-answer");
+    expect(codeOf(() => readInstance(deep))).toBe("unreadable");
     const many = Object.fromEntries(Array.from({ length: MAX_INSTANCE_PROPERTIES + 1 }, (_, i) => [`P${i}`, i]));
-    expect(codeOf(() => readInstance({ className: "C", properties: many }))).toBe("invalid-answer");
-    expect(codeOf(() => readInstance({ className: "C", properties: { P: [[1]] } }))).toBe("invalid-answer");
+    expect(codeOf(() => readInstance({ className: "C", properties: many }))).toBe("unreadable");
+    expect(codeOf(() => readInstance({ className: "C", properties: { P: [[1]] } }))).toBe("unreadable");
     expect(codeOf(() => readInstance({ className: "C", properties: { P: Number.POSITIVE_INFINITY } }))).toBe(
-      "invalid-answer",
+      "unreadable",
     );
-    expect(codeOf(() => readInstance({ className: 1, properties: {} }))).toBe("invalid-answer");
-    expect(codeOf(() => readInstance({ className: "C", properties: [] }))).toBe("invalid-answer");
-    expect(codeOf(() => readInstances({}))).toBe("invalid-answer");
-  });
-
-  it("reads values tolerantly: a lone string as a one-element array, numbers written as text", () => {
-    expect(stringsOf("a", "x")).toEqual(["a"]);
-    expect(codeOf(() => stringsOf([1] as never, "x"))).toBe("invalid-answer");
-    expect(integersOf(["2", 6, "x", 1.5, " 12 "])).toEqual([2, 6, 12]);
-    expect(integerOf("32768")).toBe(32768);
-    expect(integerOf([2])).toBeUndefined();
-    expect(booleanOf("True")).toBe(true);
-    expect(booleanOf(false)).toBe(false);
-    expect(booleanOf("yes")).toBeUndefined();
-    expect(textOf(7)).toBe("7");
-    expect(textOf(null)).toBeUndefined();
+    expect(codeOf(() => readInstance({ className: 1, properties: {} }))).toBe("unreadable");
+    expect(codeOf(() => readInstance({ className: "C", properties: [] }))).toBe("unreadable");
+    expect(codeOf(() => readInstances({}))).toBe("unreadable");
   });
 
   it("a job instance, numbers or text, reads as a WmiJob", () => {
@@ -202,7 +266,6 @@ describe("instances", () => {
         PercentComplete: 100,
         ErrorDescription: "d",
         DeleteOnCompletion: false,
-        Nested: { className: "X", properties: {} },
       },
       {
         InstanceID: "J",
@@ -211,10 +274,9 @@ describe("instances", () => {
         PercentComplete: "100",
         ErrorDescription: "d",
         DeleteOnCompletion: "false",
-        Nested: null,
       },
     ]) {
-      expect(jobFromInstance(toCimInstance(readInstance({ className: "Msvm_ConcreteJob", properties })))).toEqual({
+      expect(jobFromInstance(readInstance({ className: "Msvm_ConcreteJob", properties }))).toEqual({
         instanceId: "J",
         jobState: 10,
         errorCode: 32768,
@@ -225,32 +287,62 @@ describe("instances", () => {
   });
 });
 
-describe("results", () => {
-  it("invokeKvp", () => {
-    expect(readInvokeKvpResult({ returnValue: 0, job: null })).toEqual({ returnValue: 0, job: null });
-    expect(readInvokeKvpResult({ returnValue: 4096, job: { className: "Msvm_ConcreteJob", instanceId: "J" } })).toEqual(
-      { returnValue: 4096, job: { className: "Msvm_ConcreteJob", instanceId: "J" } },
-    );
-    expect(codeOf(() => readInvokeKvpResult({ returnValue: 4096, job: { instanceId: "J" } }))).toBe("invalid-answer");
-    expect(codeOf(() => readInvokeKvpResult({ job: null }))).toBe("invalid-answer");
+describe("paths", () => {
+  it("reads a path; a namespace with backslashes is written with slashes", () => {
+    expect(readPath({ namespace: "root\\virtualization\\v2", className: "C", keys: { A: "1" } })).toEqual({
+      namespace: "root/virtualization/v2",
+      className: "C",
+      keys: [{ name: "A", type: "string", value: "1" }],
+    });
   });
 
-  it("jobErrors: strings and instances", () => {
-    expect(
-      readJobErrorsResult({ returnValue: 0, errors: ["<INSTANCE/>", { className: "Msvm_Error", properties: {} }] }),
-    ).toEqual({
-      returnValue: 0,
-      errors: ["<INSTANCE/>", { className: "Msvm_Error", properties: new Map() }],
-    });
-    expect(readJobErrorsResult({ returnValue: null, errors: [] })).toEqual({ returnValue: null, errors: [] });
-    expect(codeOf(() => readJobErrorsResult({ returnValue: 0 }))).toBe("invalid-answer");
+  it.each([
+    ["no keys", { namespace: "n", className: "C" }],
+    ["a key that is not text", { namespace: "n", className: "C", keys: { A: 1 } }],
+    ["a key that is not a name", { namespace: "n", className: "C", keys: { "A B": "1" } }],
+    ["a class that is not a name", { namespace: "n", className: "C;D", keys: { A: "1" } }],
+    [
+      "too many keys",
+      {
+        namespace: "n",
+        className: "C",
+        keys: Object.fromEntries(Array.from({ length: MAX_PATH_KEYS + 1 }, (_, i) => [`K${i}`, "v"])),
+      },
+    ],
+  ])("refuses %s", (_, value) => {
+    expect(codeOf(() => readPath(value))).toBe("unreadable");
   });
 });
 
-it("PowerShellBridgeError carries its code and the bridge's failure", () => {
-  const error = new PowerShellBridgeError("host-error", "m", { kind: "cim", message: "x" });
-  expect(isPowerShellBridgeError(error, "host-error")).toBe(true);
-  expect(isPowerShellBridgeError(error, "timeout")).toBe(false);
-  expect(isPowerShellBridgeError(new Error("m"))).toBe(false);
-  expect(error.failure).toEqual({ kind: "cim", message: "x" });
+describe("method results", () => {
+  it("read the ReturnValue and every output: a Job as the instance of its keys, embedded errors as text or instances", () => {
+    const result = readMethodResult({
+      returnValue: 4096,
+      outputs: {
+        Job: { className: "Msvm_ConcreteJob", properties: { InstanceID: "J" } },
+        Errors: ["<INSTANCE/>", { className: "Msvm_Error", properties: { Message: "m" } }, null],
+        Note: 7,
+      },
+    });
+    expect(result.returnValue).toBe(4096);
+    expect(result.outputs.get("Job")).toEqual({
+      className: "Msvm_ConcreteJob",
+      properties: [{ name: "InstanceID", type: "string", value: "J" }],
+    });
+    expect(result.outputs.get("Errors")).toEqual([
+      "<INSTANCE/>",
+      { className: "Msvm_Error", properties: [{ name: "Message", type: "string", value: "m" }] },
+    ]);
+    expect(result.outputs.get("Note")).toBe("7");
+    expect(readMethodResult({ returnValue: 0 })).toEqual({ returnValue: 0, outputs: new Map() });
+  });
+
+  it.each([
+    ["no ReturnValue", { outputs: {} }],
+    ["a ReturnValue as text", { returnValue: "4096" }],
+    ["outputs that are not an object", { returnValue: 0, outputs: [] }],
+    ["not an object", [0]],
+  ])("refuse %s", (_, value) => {
+    expect(codeOf(() => readMethodResult(value))).toBe("unreadable");
+  });
 });

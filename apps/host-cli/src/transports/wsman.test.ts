@@ -20,7 +20,6 @@ import {
   buildGetRequest,
   buildInvokeRequest,
   buildInvokeResponse,
-  isWsmanError,
   parseInvokeResponse,
 } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,18 +28,16 @@ import { get } from "../commands/get.js";
 import { list } from "../commands/list.js";
 import { vms } from "../commands/vms.js";
 import { removeItems, writeItems } from "../commands/write.js";
+import { HYPERV_NAMESPACES, type HyperVNamespace, HyperVWmi } from "../hyperv-wmi.js";
 import { resolveVm } from "../resolve-vm.js";
+import { type TransportErrorCode, isTransportError } from "../transport-error.js";
 import { vmsByNameQuery } from "../wql.js";
-import {
-  HYPERV_NAMESPACES,
-  type HyperVNamespace,
-  V2_ENUMERATION_URI,
-  type WsmanClientLike,
-  WsmanTransport,
-  enumerationUriOf,
-  kvpSettingDataQuery,
-  realizedSettingsQuery,
-} from "./wsman.js";
+import { type WsmanClientLike, WsmanCimClient, enumerationUriOf, fromWsmanError } from "./wsman.js";
+
+/** kvp-host's Hyper-V logic over the WS-Management CIM client over `client`. */
+function wmiOver(client: WsmanClientLike, namespace?: HyperVNamespace): HyperVWmi {
+  return new HyperVWmi(new WsmanCimClient(client), namespace === undefined ? {} : { namespace });
+}
 
 const V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2";
 const CLU = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/HyperVCluster/v2";
@@ -94,12 +91,12 @@ const service = instance("Msvm_VirtualSystemManagementService", {
   SystemName: "HV01",
 });
 
-describe("WsmanTransport requests", () => {
+describe("HyperVWmi over WsmanCimClient: the requests on the wire", () => {
   it("enumerates VMs with WQL at …/v2/*, the string escaped", async () => {
     const { client, sent } = recordingClient({
       enumerate: () => [instance("Msvm_ComputerSystem", { Name: VM, ElementName: 'we"b', EnabledState: "2" })],
     });
-    const t = new WsmanTransport(client);
+    const t = wmiOver(client);
     expect(await t.queryVms(vmsByNameQuery('we"b'))).toEqual([{ id: VM, name: 'we"b', enabledState: 2 }]);
     const call = sent[0] as Extract<Sent, { op: "enumerate" }>;
     const soap = buildEnumerateRequest({ to: TO, resourceUri: call.resourceUri, wql: call.wql, messageId: "uuid:1" });
@@ -132,7 +129,7 @@ describe("WsmanTransport requests", () => {
                 }),
               ],
     });
-    const t = new WsmanTransport(client);
+    const t = wmiOver(client);
     expect(await t.getKvpComponent(VM)).toEqual({
       guestItems: [guest],
       intrinsicItems: [],
@@ -150,9 +147,14 @@ describe("WsmanTransport requests", () => {
       `ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="${VM}"} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`,
       `ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID="Microsoft:${VM}"} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData`,
       // The realized settings' InstanceID is cached: the second read is one query.
-      kvpSettingDataQuery(`Microsoft:${VM}`),
+      `ASSOCIATORS OF {Msvm_VirtualSystemSettingData.InstanceID="Microsoft:${VM}"} WHERE AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData`,
     ]);
-    expect(realizedSettingsQuery(VM)).toBe(sent[1] && (sent[1] as { wql: string }).wql);
+    expect(sent.every((s) => s.resourceUri === `${V2}/*`)).toBe(true);
+    expect(t.calls.snapshot()).toEqual({
+      "query Msvm_KvpExchangeComponent": 1,
+      "enumerate Msvm_VirtualSystemSettingData": 1,
+      "enumerate Msvm_KvpExchangeComponentSettingData": 2,
+    });
   });
 
   it("invokes AddKvpItems on the service with TargetSystem as an EPR and DataItems repeated, escaped", async () => {
@@ -176,7 +178,7 @@ describe("WsmanTransport requests", () => {
         ),
       get: () => instance("Msvm_ConcreteJob", { InstanceID: "JOB-1", JobState: "7", ErrorCode: "0" }),
     });
-    const t = new WsmanTransport(client);
+    const t = wmiOver(client);
     const items = [
       encodeKvpItem({ name: "a&b", data: "<x>", source: "host" }),
       encodeKvpItem({ name: "c", data: "", source: "host" }),
@@ -217,26 +219,77 @@ describe("WsmanTransport requests", () => {
     ).toContain(`<w:ResourceURI s:mustUnderstand="true">${V2}/Msvm_ConcreteJob</w:ResourceURI>`);
     expect(get.selectors).toEqual([{ name: "InstanceID", value: "JOB-1" }]);
     await t.invokeKvpMethod("ModifyKvpItems", VM, items);
+    // The service is looked up once.
+    expect(sent.filter((s) => s.op === "enumerate")).toHaveLength(1);
     expect(t.calls.snapshot()).toEqual({
-      "query Msvm_VirtualSystemManagementService": 1,
+      "enumerate Msvm_VirtualSystemManagementService": 1,
       "invoke AddKvpItems": 1,
       "get Msvm_ConcreteJob": 1,
       "invoke ModifyKvpItems": 1,
     });
-    expect(V2_ENUMERATION_URI).toBe(`${V2}/*`);
+    expect(enumerationUriOf(HYPERV_NAMESPACES.host)).toBe(`${V2}/*`);
   });
 
   it("reads GetErrorEx's embedded Msvm_Error instances", async () => {
     const error =
       '<INSTANCE CLASSNAME="Msvm_Error"><PROPERTY NAME="Message" TYPE="string"><VALUE>The key exists.</VALUE></PROPERTY></INSTANCE>';
-    const { client } = recordingClient({ invoke: () => ({ returnValue: 0, outputs: new Map([["Errors", [error]]]) }) });
-    expect(await new WsmanTransport(client).getJobErrors("JOB-1")).toMatchObject([
+    const { client, sent } = recordingClient({
+      invoke: () => ({ returnValue: 0, outputs: new Map([["Errors", [error, error]]]) }),
+    });
+    expect(await wmiOver(client).getJobErrors("JOB-1")).toMatchObject([
+      { className: "Msvm_Error", message: "The key exists." },
       { className: "Msvm_Error", message: "The key exists." },
     ]);
+    // Without the method's Job reference, the job is addressed as Msvm_ConcreteJob of the namespace.
+    expect(sent[0]).toMatchObject({
+      op: "invoke",
+      resourceUri: `${V2}/Msvm_ConcreteJob`,
+      method: "GetErrorEx",
+      selectors: [{ name: "InstanceID", value: "JOB-1" }],
+    });
   });
 });
 
-describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () => {
+describe("WsmanError as TransportError: the same message, one code set for every transport", () => {
+  it.each([
+    ["connection-failed", "unreachable"],
+    ["timeout", "timeout"],
+    ["unauthorized", "unauthorized"],
+    ["tls-untrusted", "tls"],
+    ["tls-error", "tls"],
+    ["invalid-argument", "config"],
+    ["unencrypted-refused", "config"],
+    ["invalid-message", "unreadable"],
+    ["limit-exceeded", "unreadable"],
+    ["integrity", "unreadable"],
+    ["http-error", "unreadable"],
+  ] as const)("%s is %s", (wsman, code: TransportErrorCode) => {
+    const original = new WsmanError(wsman, `message of ${wsman}`);
+    const error = fromWsmanError(original);
+    expect(isTransportError(error, code)).toBe(true);
+    expect((error as Error).message).toBe(`message of ${wsman}`);
+    expect((error as Error).cause).toBe(original);
+  });
+
+  it.each([
+    ["w:InvalidSelectors", "not-found"],
+    ["w:AccessDenied", "access-denied"],
+    ["w:CannotProcessFilter", "invalid-request"],
+    ["w:InternalError", "failed"],
+  ] as const)("a fault %s is a host-error of kind %s", (subcode, kind) => {
+    const error = fromWsmanError(
+      new WsmanError("fault", "WS-Management fault", { fault: { code: "s:Sender", subcode, reason: "r", detail: "" } }),
+    );
+    expect(isTransportError(error, "host-error") && error.hostError).toEqual({ kind, code: subcode });
+  });
+
+  it("leaves other errors as they are", () => {
+    const other = new Error("x");
+    expect(fromWsmanError(other)).toBe(other);
+  });
+});
+
+describe("HyperVWmi over WsmanCimClient in a cluster's namespace (root/HyperVCluster/v2)", () => {
   const clusterService = instance("Msvm_VirtualSystemManagementService", {
     CreationClassName: "Msvm_VirtualSystemManagementService",
     Name: "vmms",
@@ -250,11 +303,18 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
         wql.includes("Msvm_VirtualSystemManagementService")
           ? [clusterService]
           : [instance("Msvm_ComputerSystem", { Name: VM, ElementName: "web01" })],
-      // A reply without a Job EPR, so the job is read at the namespace's own Msvm_ConcreteJob.
-      invoke: () => ({ returnValue: 4096, jobInstanceId: "JOB-2", outputs: new Map() }),
+      // The Job EPR in the cluster namespace, as a cluster's service returns it.
+      invoke: () => {
+        const job = {
+          address: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
+          resourceUri: `${CLU}/Msvm_ConcreteJob`,
+          selectors: [{ name: "InstanceID", value: "JOB-2" }],
+        };
+        return { returnValue: 4096, job, jobInstanceId: "JOB-2", outputs: new Map([["Job", job]]) };
+      },
       get: () => instance("Msvm_ConcreteJob", { InstanceID: "JOB-2", JobState: "7", ErrorCode: "0" }),
     });
-    const t = new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster });
+    const t = wmiOver(client, HYPERV_NAMESPACES.cluster);
     expect(t.namespace).toBe("root/HyperVCluster/v2");
     await t.queryVms(vmsByNameQuery("web01"));
     expect(
@@ -282,14 +342,19 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
     );
     expect(enumerationUriOf(HYPERV_NAMESPACES.cluster)).toBe(`${CLU}/*`);
     // The default stays the host's own namespace.
-    expect(new WsmanTransport(client).namespace).toBe("root/virtualization/v2");
+    expect(wmiOver(client).namespace).toBe("root/virtualization/v2");
   });
 
   it("refuses a namespace it does not know", () => {
     const { client } = recordingClient({});
-    expect(() => new WsmanTransport(client, { namespace: "root/cimv2" as HyperVNamespace })).toThrow(
-      /invalid namespace "root\/cimv2"/,
-    );
+    let error: unknown;
+    try {
+      wmiOver(client, "root/cimv2" as HyperVNamespace);
+    } catch (e) {
+      error = e;
+    }
+    expect(isTransportError(error, "config")).toBe(true);
+    expect((error as Error).message).toMatch(/invalid namespace "root\/cimv2"/);
   });
 
   it("says, with a cluster's refusal to read KVP classes, that Microsoft does not list them there", async () => {
@@ -301,20 +366,29 @@ describe("WsmanTransport in a cluster's namespace (root/HyperVCluster/v2)", () =
         throw refusal;
       },
     });
-    const error = await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster })
+    const error = await wmiOver(client, HYPERV_NAMESPACES.cluster)
       .getKvpComponent(VM)
       .catch((e: unknown) => e);
-    expect(isWsmanError(error, "fault") && error.fault?.subcode).toBe("w:CannotProcessFilter");
-    expect((error as Error).message).toMatch(
-      /Msvm_KvpExchangeComponent is not among the classes Microsoft documents for root\/HyperVCluster\/v2; read the VM's KVP items from the node that runs it/,
+    expect(isTransportError(error, "host-error") && error.hostError).toEqual({
+      kind: "invalid-request",
+      code: "w:CannotProcessFilter",
+    });
+    expect((error as Error).message).toBe(
+      "WS-Management fault: invalid class (Msvm_KvpExchangeComponent is not among the classes Microsoft documents for root/HyperVCluster/v2; read the VM's KVP items from the node that runs it, in root/virtualization/v2)",
     );
-    // Other refusals, and the host's namespace, pass through as they are.
-    expect(
-      await new WsmanTransport(client, { namespace: HYPERV_NAMESPACES.cluster })
+    // Other refusals, and the host's namespace, keep the fault's message as it is.
+    for (const other of [
+      await wmiOver(client, HYPERV_NAMESPACES.cluster)
         .queryVms("SELECT 1")
         .catch((e: unknown) => e),
-    ).toBe(refusal);
-    expect(await new WsmanTransport(client).getKvpComponent(VM).catch((e: unknown) => e)).toBe(refusal);
+      await wmiOver(client)
+        .getKvpComponent(VM)
+        .catch((e: unknown) => e),
+    ]) {
+      expect(isTransportError(other, "host-error")).toBe(true);
+      expect((other as Error).message).toBe(refusal.message);
+      expect((other as Error).cause).toBe(refusal);
+    }
   });
 });
 
@@ -327,17 +401,17 @@ describe("kvp-host commands through root/HyperVCluster/v2 of a simulated two-nod
   const PASSWORD = "Clu5ter-Pa55!";
   let cert: SelfSignedCertificate;
   let cluster: WmiCluster;
-  const transports: WsmanTransport[] = [];
+  const transports: HyperVWmi[] = [];
   const noWait = { sleep: async () => {} };
 
-  function connect(endpoint: string, namespace: HyperVNamespace): WsmanTransport {
+  function connect(endpoint: string, namespace: HyperVNamespace): HyperVWmi {
     const client = new WsmanClient({
       endpoint,
       ca: cert.cert,
       timeoutMs: 10_000,
       auth: { kind: "ntlm", user: "Administrator", password: PASSWORD },
     });
-    const transport = new WsmanTransport(client, { namespace });
+    const transport = wmiOver(client, namespace);
     transports.push(transport);
     return transport;
   }

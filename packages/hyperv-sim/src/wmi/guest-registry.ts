@@ -5,9 +5,25 @@
  * its running guest (and its queue of pending pool-0 writes) while only its configuration
  * moves from one node's model to another's.
  */
+import type { DaemonKind } from "../daemon-channel.js";
 import { SimError } from "../errors.js";
 import type { SimulatedHost } from "../simulated-host.js";
-import type { GuestAccess, WmiHostVm } from "./wmi-server.js";
+
+/** One running VM: its guest side. */
+export interface WmiHostVm {
+  readonly name: string;
+  readonly guid: string;
+  /** The daemon's pool directory (the guest's /var/lib/hyperv). */
+  readonly poolDir: string;
+  readonly daemon: DaemonKind;
+  readonly host: SimulatedHost;
+}
+
+/** What a VM's guest side offers the WMI handler: serialized access to its simulated host. */
+export interface GuestAccess {
+  /** Runs `task` after every earlier task of this VM; undefined when the VM is stopped. */
+  run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined>;
+}
 
 interface GuestEntry {
   readonly vm: WmiHostVm;

@@ -96,6 +96,12 @@ export interface VmState {
   readonly guid: string;
   /** True while its KVP daemon runs (EnabledState 2, OperationalStatus 2); false gives 3 / 12. */
   running: boolean;
+  /**
+   * Whether WMI lists an Msvm_KvpExchangeComponent for the VM (default true). False models a
+   * VM whose Data Exchange device is absent, which clients must tolerate; when real Hyper-V
+   * omits it (a VM that is off, the integration service not offered) is UNVERIFIED.
+   */
+  kvpComponent: boolean;
   /** Source 0 items (HostExchangeItems), by key, in insertion order. */
   readonly hostItems: Map<string, string>;
   /** Source 4 items (HostOnlyItems), by key. */
@@ -130,8 +136,8 @@ export type MethodOutcome =
   | { readonly kind: "rejected"; readonly returnValue: number; readonly reason: string }
   /**
    * ReturnValue 4096 and a running job. Apply `operations` to the guest, then call
-   * {@link HostModel.finishJob}. When validation failed, `operations` is empty and
-   * `failure` holds the job's error, to be passed to finishJob.
+   * {@link HostModel.finishJob}, with `failure` when there is one: validation failed
+   * (`operations` is then empty), or an injected fault (after the operations it lets apply).
    */
   | {
       readonly kind: "job";
@@ -147,6 +153,24 @@ export interface JobFailure {
   /** CIM status code for the Msvm_Error (DSP0200: 4 invalid parameter, 6 not found, 11 already exists, 1 failed). */
   readonly cimStatusCode: number;
 }
+
+/** One KVP method call as {@link HostModel.interceptKvpMethod} sees it: valid, not yet applied. */
+export interface KvpMethodCall {
+  readonly method: KvpMethod;
+  readonly vm: VmState;
+  /** The decoded DataItems. */
+  readonly items: readonly KvpItem[];
+}
+
+/**
+ * A fault to inject into one KVP method call (see {@link HostModel.interceptKvpMethod}):
+ * - `reject`: the method returns `returnValue` and starts no job (e.g. 32769 access denied);
+ * - `fail`: the job ends in Exception with `failure`, after applying the first `applied`
+ *   items (default 0) as a successful call would, so a partly applied batch can be modelled.
+ */
+export type KvpMethodFault =
+  | { readonly kind: "reject"; readonly returnValue: number }
+  | { readonly kind: "fail"; readonly failure: JobFailure; readonly applied?: number };
 
 const UPPER_GUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
@@ -175,6 +199,12 @@ export class HostModel {
   private readonly maxJobs: number;
   private readonly vmList: VmState[] = [];
   private readonly jobs = new Map<string, JobState>();
+  /**
+   * Consulted for every KVP method call that passes the call's own checks: a fault it
+   * returns replaces the normal outcome (undefined: the call proceeds). For tests of how
+   * clients report failures Hyper-V's documentation does not pin down; unset by default.
+   */
+  interceptKvpMethod: ((call: KvpMethodCall) => KvpMethodFault | undefined) | undefined;
 
   constructor(options: HostModelOptions = {}) {
     this.hostName = options.hostName ?? "HV-HOST01";
@@ -194,7 +224,14 @@ export class HostModel {
     const id = (guid ?? this.newGuid()).toUpperCase();
     if (!UPPER_GUID.test(id)) throw new SimError("invalid-argument", `invalid VM GUID: ${JSON.stringify(id)}`);
     if (this.findVm(id) !== undefined) throw new SimError("invalid-argument", `invalid VM GUID: ${id} is already used`);
-    const vm: VmState = { name, guid: id, running: true, hostItems: new Map(), hostOnlyItems: new Map() };
+    const vm: VmState = {
+      name,
+      guid: id,
+      running: true,
+      kvpComponent: true,
+      hostItems: new Map(),
+      hostOnlyItems: new Map(),
+    };
     this.vmList.push(vm);
     return vm;
   }
@@ -267,6 +304,9 @@ export class HostModel {
       items.push(item);
     }
 
+    const fault = this.interceptKvpMethod?.({ method, vm, items });
+    if (fault?.kind === "reject") return { kind: "rejected", returnValue: fault.returnValue, reason: "injected fault" };
+
     this.pruneJobs();
     const job: JobState = {
       instanceId: this.newGuid().toUpperCase(),
@@ -285,7 +325,8 @@ export class HostModel {
     const host = new Map(vm.hostItems);
     const hostOnly = new Map(vm.hostOnlyItems);
     const operations: KvpOperation[] = [];
-    for (const item of items) {
+    const applying = fault === undefined ? items : items.slice(0, Math.max(0, fault.applied ?? 0));
+    for (const item of applying) {
       const store = item.source === "host" ? host : hostOnly;
       const label = `${item.source === "host" ? "" : "host-only "}KVP item ${JSON.stringify(item.name)}`;
       const exists = store.has(item.name);
@@ -321,7 +362,9 @@ export class HostModel {
     }
     replaceMap(vm.hostItems, host);
     replaceMap(vm.hostOnlyItems, hostOnly);
-    return { kind: "job", job, operations };
+    return fault === undefined
+      ? { kind: "job", job, operations }
+      : { kind: "job", job, operations, failure: fault.failure };
   }
 
   /**

@@ -6,11 +6,12 @@
  * model; KVP method jobs run against the guest's pool 0; KvpExchangeComponent reads pools 1
  * and 2 by ENUMERATE at query time. Further namespaces can be routed to other handlers, and
  * the guests can live in a registry shared with other hosts: cluster.ts builds a failover
- * cluster's nodes that way.
+ * cluster's nodes that way. {@link startInProcessWmiHost} is the same host without the server,
+ * reached through an in-process client (in-process-client.ts).
  */
 import { HvStatus } from "../device-message.js";
 import type { DaemonKind } from "../daemon-channel.js";
-import { type SimulatedHost, type SimulatedHostOptions, startSimulatedHost } from "../simulated-host.js";
+import { type SimulatedHostOptions, startSimulatedHost } from "../simulated-host.js";
 import {
   type CimInstancePath,
   WSA_ANONYMOUS,
@@ -29,7 +30,8 @@ import {
   createWsmanServer,
 } from "@hyperv-kvp/wsman";
 import { SimError, isSimError } from "../errors.js";
-import { GuestRegistry } from "./guest-registry.js";
+import { type GuestAccess, GuestRegistry, type WmiHostVm } from "./guest-registry.js";
+import { type InProcessClientOptions, InProcessWsmanClient } from "./in-process-client.js";
 import {
   type HostModel,
   type HostModelOptions,
@@ -50,29 +52,14 @@ export interface WmiVmInit {
   readonly guid?: string;
 }
 
-/** Options of {@link startWmiHost}. */
-export interface WmiHostOptions {
+/** Options of {@link startInProcessWmiHost}: the VMs and the model, nothing about serving them. */
+export interface InProcessWmiHostOptions {
   /** VMs to start, each with its own daemon and pool directory. */
   readonly vms: readonly (string | WmiVmInit)[];
   /** Which daemon backs each VM (see {@link SimulatedHostOptions.daemon}); default `auto`. */
   readonly daemon?: DaemonKind | "auto";
   /** Passed to each VM's {@link startSimulatedHost} (not `daemon`, `poolDir`). */
   readonly simulatedHost?: Omit<SimulatedHostOptions, "daemon" | "poolDir">;
-  /** PEM key and certificate: serve HTTPS. */
-  readonly https?: { readonly key: string | Uint8Array; readonly cert: string | Uint8Array };
-  /** Serve plain HTTP when `https` is absent, unsealed SOAP and Basic accepted (explicit switch, WinRM's AllowUnencrypted=true). */
-  readonly allowUnencrypted?: boolean;
-  /**
-   * Serve plain HTTP like WinRM's default listener: NTLM only, every message sealed with the
-   * NTLM session (wsman's `sealedHttp`). Excludes `https` and `allowUnencrypted`.
-   */
-  readonly sealedHttp?: boolean;
-  /** User name → password. */
-  readonly users: Readonly<Record<string, string>>;
-  /** Enabled schemes; default Basic and NTLM (NTLM only with `sealedHttp`). */
-  readonly auth?: readonly ("basic" | "ntlm")[];
-  /** TCP port; default 0 (the OS picks). The server listens on 127.0.0.1 only. */
-  readonly port?: number;
   /** Options of the model (host name, clock, GUIDs, job retention). */
   readonly model?: HostModelOptions;
   /** Milliseconds a job stays Running before it is applied; default 0. */
@@ -92,46 +79,71 @@ export interface WmiHostOptions {
   readonly namespaces?: readonly WmiNamespaceRoute[];
 }
 
+/** Options of {@link startWmiHost}: those of {@link startInProcessWmiHost}, and how to serve. */
+export interface WmiHostOptions extends InProcessWmiHostOptions {
+  /** PEM key and certificate: serve HTTPS. */
+  readonly https?: { readonly key: string | Uint8Array; readonly cert: string | Uint8Array };
+  /** Serve plain HTTP when `https` is absent, unsealed SOAP and Basic accepted (explicit switch, WinRM's AllowUnencrypted=true). */
+  readonly allowUnencrypted?: boolean;
+  /**
+   * Serve plain HTTP like WinRM's default listener: NTLM only, every message sealed with the
+   * NTLM session (wsman's `sealedHttp`). Excludes `https` and `allowUnencrypted`.
+   */
+  readonly sealedHttp?: boolean;
+  /** User name → password. */
+  readonly users: Readonly<Record<string, string>>;
+  /** Enabled schemes; default Basic and NTLM (NTLM only with `sealedHttp`). */
+  readonly auth?: readonly ("basic" | "ntlm")[];
+  /** TCP port; default 0 (the OS picks). The server listens on 127.0.0.1 only. */
+  readonly port?: number;
+}
+
 /** A further namespace a host answers: its resource URI prefix (`…/wmi/<namespace>`) and handler. */
 export interface WmiNamespaceRoute {
   readonly resourceUri: string;
   readonly handler: WsmanHandler;
 }
 
-/** One running VM. */
-export interface WmiHostVm {
-  readonly name: string;
-  readonly guid: string;
-  /** The daemon's pool directory (the guest's /var/lib/hyperv). */
-  readonly poolDir: string;
-  readonly daemon: DaemonKind;
-  readonly host: SimulatedHost;
-}
+export type { GuestAccess, WmiHostVm } from "./guest-registry.js";
 
-/** A running WMI host. */
-export interface WmiHost {
-  /** `https://127.0.0.1:PORT/wsman` (or `http://…`). */
-  readonly endpoint: string;
+/** A running simulated host without a server (see {@link startInProcessWmiHost}). */
+export interface InProcessWmiHost {
   readonly model: HostModel;
   /** The VMs this host runs now, in the model's order (a cluster node's change as VMs migrate). */
   readonly vms: readonly WmiHostVm[];
-  readonly server: WsmanServer;
   /** The registry holding this host's guests (shared with the other nodes of a cluster). */
   readonly guests: GuestRegistry;
-  /** Answers root/virtualization/v2 requests for this host (the server's handler without {@link WmiHostOptions.namespaces}). */
+  /** Answers root/virtualization/v2 requests for this host (without {@link InProcessWmiHostOptions.namespaces}). */
   readonly v2Handler: WsmanHandler;
+  /** Answers every namespace this host serves: what its server (if any) hands requests to. */
+  readonly handler: WsmanHandler;
+  /**
+   * A client that reaches {@link handler} in this process, through SOAP but no HTTP (see
+   * in-process-client.ts). Closing it closes nothing of the host.
+   */
+  client(options?: InProcessClientOptions): InProcessWsmanClient;
   /** Stops a VM's daemon: its component then reports OperationalStatus 12 (No contact) and no guest items. */
   stopVm(guid: string): Promise<void>;
-  /** Resolves when every job started so far has finished. */
+  /**
+   * Holds jobs started from now on Running (JobState 4) until {@link resumeJobs}, as a busy
+   * host would: their items are not applied meanwhile.
+   */
+  pauseJobs(): void;
+  /** Lets held jobs, and later ones, run. */
+  resumeJobs(): void;
+  /** Resolves when every job started so far has finished (held jobs only after {@link resumeJobs}). */
   settle(): Promise<void>;
-  /** Stops the server and every daemon (their temporary pool directories are removed). */
+  /** Lets held jobs run, waits for every job, stops every daemon (their temporary pool directories are removed). */
   close(): Promise<void>;
 }
 
-/** What a VM's guest side offers the handler: serialized access to its simulated host. */
-export interface GuestAccess {
-  /** Runs `task` after every earlier task of this VM; undefined when the VM is stopped. */
-  run<T>(guid: string, task: (host: SimulatedHost) => Promise<T>): Promise<T | undefined>;
+/** A running WMI host: an {@link InProcessWmiHost} with a WS-Management server in front. */
+export interface WmiHost extends InProcessWmiHost {
+  /** `https://127.0.0.1:PORT/wsman` (or `http://…`). */
+  readonly endpoint: string;
+  readonly server: WsmanServer;
+  /** Stops the server, then everything {@link InProcessWmiHost.close} stops. */
+  close(): Promise<void>;
 }
 
 function fault(
@@ -184,7 +196,12 @@ function stringsOf(value: WsmanParameter | undefined): string[] | undefined {
 export function createWmiHandler(
   model: HostModel,
   guest: GuestAccess,
-  options: { readonly jobDelayMs?: number; readonly track?: (job: Promise<void>) => void } = {},
+  options: {
+    readonly jobDelayMs?: number;
+    readonly track?: (job: Promise<void>) => void;
+    /** Awaited before a job is applied: holds jobs while a host is paused. */
+    readonly jobGate?: () => Promise<void>;
+  } = {},
 ): WsmanHandler {
   async function instancesOf(
     className: string,
@@ -198,7 +215,7 @@ export function createWmiHandler(
         for (const vm of model.vms) {
           // Conditions are checked on the instance without items first, so only the VMs
           // asked for are enumerated.
-          if (!matchesConditions(model.kvpComponent(vm), conditions)) continue;
+          if (!vm.kvpComponent || !matchesConditions(model.kvpComponent(vm), conditions)) continue;
           const pools = vm.running
             ? await guest.run(vm.guid, async (host) => ({
                 guest: await host.enumerate(1),
@@ -231,7 +248,8 @@ export function createWmiHandler(
   ): Promise<void> {
     if (options.jobDelayMs !== undefined && options.jobDelayMs > 0)
       await new Promise((r) => setTimeout(r, options.jobDelayMs));
-    if (failure !== undefined || operations.length === 0) {
+    await options.jobGate?.();
+    if (operations.length === 0) {
       model.finishJob(jobId, failure);
       return;
     }
@@ -258,7 +276,8 @@ export function createWmiHandler(
         description: `The guest's KVP service failed: ${(error as Error).message}`,
       };
     }
-    model.finishJob(jobId, problem);
+    // An injected failure lets its first operations apply, then fails the job all the same.
+    model.finishJob(jobId, problem ?? failure);
   }
 
   return async (request) => {
@@ -392,21 +411,27 @@ function routeNamespaces(local: WsmanHandler, routes: readonly WmiNamespaceRoute
 }
 
 /**
- * Starts one daemon per VM (sending host facts to pool 3), then the WS-Management server on
- * 127.0.0.1. On failure everything started so far is stopped.
- * @throws {SimError} from {@link startSimulatedHost} (e.g. `daemon-missing`).
- * @throws {WsmanError} `unencrypted-refused` without `https`, `sealedHttp` or `allowUnencrypted`.
+ * Starts one daemon per VM (sending host facts to pool 3) and the WMI handler over them, with
+ * no server: {@link InProcessWmiHost.client} reaches it. On failure everything started so
+ * far is stopped.
+ * @throws {SimError} from {@link startSimulatedHost} (e.g. `daemon-missing`); `invalid-argument`
+ *   for a GUID used twice.
  */
-export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
+export async function startInProcessWmiHost(options: InProcessWmiHostOptions): Promise<InProcessWmiHost> {
   const model = new Model(options.model);
   const guests = options.guests ?? new GuestRegistry();
   // The guests this host started (and so stops on close), wherever they have migrated since.
   const started: WmiHostVm[] = [];
   const pending = new Set<Promise<void>>();
-  let server: WsmanServer | undefined;
+  // While paused, jobs wait for this promise; resuming resolves it.
+  let paused: { readonly gate: Promise<void>; readonly open: () => void } | undefined;
+  const resumeJobs = () => {
+    paused?.open();
+    paused = undefined;
+  };
 
   const closeAll = async () => {
-    await server?.close();
+    resumeJobs();
     await Promise.allSettled([...pending]);
     await Promise.allSettled(started.map((vm) => vm.host.close()));
   };
@@ -436,41 +461,89 @@ export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
         pending.add(job);
         void job.finally(() => pending.delete(job));
       },
+      jobGate: () => paused?.gate ?? Promise.resolve(),
     });
     const handler = routeNamespaces(v2Handler, options.namespaces ?? []);
-    server = createWsmanServer({
-      ...(options.https === undefined ? {} : { https: options.https }),
-      ...(options.allowUnencrypted === undefined ? {} : { allowUnencrypted: options.allowUnencrypted }),
-      ...(options.sealedHttp === undefined ? {} : { sealedHttp: options.sealedHttp }),
-      users: options.users,
-      auth: options.auth ?? (options.sealedHttp ? ["ntlm"] : ["basic", "ntlm"]),
-      handler,
-      computerName: model.hostName,
-    });
-    const endpoint = await server.listen(options.port ?? 0, "127.0.0.1");
-    const running = server;
+    const settle = async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    };
     return {
-      endpoint,
       model,
       get vms() {
         return model.vms.flatMap((state) => guests.get(state.guid) ?? []);
       },
-      server: running,
       guests,
       v2Handler,
+      handler,
+      client: (clientOptions) => new InProcessWsmanClient(handler, clientOptions),
       async stopVm(guid) {
         const state = model.findVm(guid);
         if (state === undefined) return;
         await guests.stop(state.guid);
         state.running = false;
       },
-      async settle() {
-        while (pending.size > 0) await Promise.allSettled([...pending]);
+      pauseJobs() {
+        if (paused !== undefined) return;
+        let open: () => void = () => undefined;
+        const gate = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        paused = { gate, open };
       },
+      resumeJobs,
+      settle,
       close: closeAll,
     };
   } catch (error) {
     await closeAll();
+    throw error;
+  }
+}
+
+/**
+ * Starts an {@link startInProcessWmiHost} host, then its WS-Management server on 127.0.0.1.
+ * On failure everything started so far is stopped.
+ * @throws {SimError} from {@link startSimulatedHost} (e.g. `daemon-missing`).
+ * @throws {WsmanError} `unencrypted-refused` without `https`, `sealedHttp` or `allowUnencrypted`.
+ */
+export async function startWmiHost(options: WmiHostOptions): Promise<WmiHost> {
+  const host = await startInProcessWmiHost(options);
+  let server: WsmanServer | undefined;
+  try {
+    server = createWsmanServer({
+      ...(options.https === undefined ? {} : { https: options.https }),
+      ...(options.allowUnencrypted === undefined ? {} : { allowUnencrypted: options.allowUnencrypted }),
+      ...(options.sealedHttp === undefined ? {} : { sealedHttp: options.sealedHttp }),
+      users: options.users,
+      auth: options.auth ?? (options.sealedHttp ? ["ntlm"] : ["basic", "ntlm"]),
+      handler: host.handler,
+      computerName: host.model.hostName,
+    });
+    const endpoint = await server.listen(options.port ?? 0, "127.0.0.1");
+    const running = server;
+    return {
+      endpoint,
+      server: running,
+      model: host.model,
+      get vms() {
+        return host.vms;
+      },
+      guests: host.guests,
+      v2Handler: host.v2Handler,
+      handler: host.handler,
+      client: (clientOptions) => host.client(clientOptions),
+      stopVm: (guid) => host.stopVm(guid),
+      pauseJobs: () => host.pauseJobs(),
+      resumeJobs: () => host.resumeJobs(),
+      settle: () => host.settle(),
+      async close() {
+        await running.close();
+        await host.close();
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await host.close();
     throw error;
   }
 }

@@ -21,12 +21,13 @@ export {
   encodeKvpItem,
   kvpItemToInstance,
 } from "./kvp-item.js";
-export type {
-  CimInstance,
-  CimProperty,
-  CimPropertyBase,
-  CimQualifier,
-  CimValuePropertyExtras,
+export {
+  type CimInstance,
+  type CimProperty,
+  type CimPropertyBase,
+  type CimQualifier,
+  type CimValuePropertyExtras,
+  getProperty,
 } from "./cim-instance.js";
 export { toCimXml } from "./to-cim-xml.js";
 export { type FromCimXmlOptions, fromCimXml } from "./from-cim-xml.js";
@@ -42,6 +43,7 @@ export {
   type CimType,
   type CimTypedValue,
   type CimValueOf,
+  isCimName,
 } from "./cim-types.js";
 export {
   KVP_COMPONENT_STATUS,
