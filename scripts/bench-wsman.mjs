@@ -1,4 +1,5 @@
-// Benchmark for issue #6: what NTLM message sealing over plain HTTP (a default WinRM's
+// Benchmark of NTLM message sealing (docs/ws-management.md#message-sealing-over-http): what
+// NTLM message sealing over plain HTTP (a default WinRM's
 // transport) costs per WS-Management request, against Basic over HTTPS (the transport before
 // sealing existed), in one process, same operations, alternating between the transports so
 // drift in machine load hits all alike. Two context rows split the cost: NTLM over HTTPS

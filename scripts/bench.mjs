@@ -1,4 +1,4 @@
-// Benchmarks for the figures in issue #2, each run side by side with its baseline in one
+// Benchmarks for the figures in the root README's Figures section, each run side by side with its baseline in one
 // process and reported as a ratio (medians of repeated runs). Run: `pnpm bench` after
 // `npm run setup`. Nothing here is a pass/fail test; it prints numbers.
 //

@@ -27,7 +27,7 @@ function verify(name: string, unitText: string): string {
 }
 
 describe("systemd unit", () => {
-  it("says what the issue asks", () => {
+  it("runs only on Hyper-V, after either distribution's KVP daemon (apps/guest-agent/README.md#systemd)", () => {
     expect(text).toMatch(/^ConditionVirtualization=microsoft$/m);
     expect(text).toMatch(/^After=.*\bhv-kvp-daemon\.service\b/m);
     expect(text).toMatch(/^After=.*\bhypervkvpd\.service\b/m);

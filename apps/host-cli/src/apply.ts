@@ -2,7 +2,8 @@
  * Running a plan's calls in order and saying exactly what happened when one fails: a call
  * that completed (return 0, or its job Completed) is applied; the calls after a failure are
  * not made; for the failing call itself Hyper-V does not say whether part of it was applied
- * (spec §6: UNVERIFIED), so the host is read again and each of its items reported as
+ * (UNVERIFIED: docs/wmi-and-cim.md#unverified-hyper-v-behaviour), so the host is read again
+ * and each of its items reported as
  * applied or not, or as unknown when that read fails too.
  */
 import { type KvpRecord } from "@hyperv-kvp/kvp-core";

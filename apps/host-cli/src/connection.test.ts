@@ -13,7 +13,7 @@ function usageError(f: () => unknown): { code: string; message: string } {
   throw new Error("expected a usage error");
 }
 
-describe("clientOptionsOf: plain HTTP (issue #6)", () => {
+describe("clientOptionsOf: plain HTTP, sealed (docs/ws-management.md#message-sealing-over-http)", () => {
   it("--http with NTLM needs nothing more: the client seals every message", () => {
     const options = clientOptionsOf({ ...base, http: true }, "pw", undefined);
     expect(options).toEqual({

@@ -1,5 +1,5 @@
 /**
- * Reading a VM's KVP items: which WMI array holds which source (spec §6), decoding the
+ * Reading a VM's KVP items: which WMI array holds which source (docs/wmi-and-cim.md#sources), decoding the
  * embedded CIM-XML tolerantly (an unreadable item becomes a note, never hides the others),
  * and reassembling values a guest stored in parts `K#1/N` … `K#N/N` (kvp-core's chunking).
  */

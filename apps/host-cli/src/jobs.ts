@@ -3,7 +3,7 @@
  * fraction of a second, and a job Get is cheap, so polling is steady at 50 ms for the first
  * two seconds (a doubling back-off from the start found a 250 ms job only at 350 ms, which
  * cost a 1,000-item set a quarter of its time); after that it backs off to one second.
- * Hyper-V removes finished jobs after about five minutes (spec §6), well beyond any of this.
+ * Hyper-V removes finished jobs after about five minutes (docs/wmi-and-cim.md#jobs), well beyond any of this.
  * Clock and sleep are injectable so tests run without waiting.
  */
 import { type WmiJob, isJobFinished } from "@hyperv-kvp/kvp-core/cim";

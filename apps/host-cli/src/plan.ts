@@ -1,6 +1,6 @@
 /**
  * Planning host writes, pure: which items go in which AddKvpItems / ModifyKvpItems /
- * RemoveKvpItems call. Hyper-V's semantics (spec §6) shape it: Add fails if any key exists,
+ * RemoveKvpItems call. Hyper-V's semantics (docs/wmi-and-cim.md#writing-items) shape it: Add fails if any key exists,
  * Modify and Remove fail if any key is missing, at most 128 items per call. So an upsert
  * reads the stored keys first, sorts every item into Add or Modify, drops the ones whose value
  * is already stored, and fills each call to 128: ceil(adds/128) + ceil(modifies/128) calls.

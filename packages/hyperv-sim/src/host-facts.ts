@@ -2,7 +2,7 @@ import type { KvpRecord } from "@hyperv-kvp/kvp-core";
 
 /**
  * What a Windows Server 2022 Hyper-V host sends to pool 3 (KVP_POOL_AUTO_EXTERNAL) when the
- * guest's KVP service starts: the sixteen items real hosts send (ground-truth spec §2), in
+ * guest's KVP service starts: the sixteen items real hosts send (docs/pool-files.md#pool-3-host-facts), in
  * their order, with made-up but realistic values (edition 8 = Datacenter, processor
  * architecture 9 = x64). The set varies by host version; nothing should depend on exactly
  * these keys.

@@ -19,7 +19,7 @@ import {
   libc,
 } from "./libc.js";
 
-// Who locks pool files, and how (see the ground-truth spec §4):
+// Who locks pool files, and how (see docs/daemon-and-locks.md#who-locks-pool-files and #our-lock):
 // - hv_kvp_daemon: classic POSIX fcntl F_SETLKW/F_WRLCK on the whole file, for reads and writes.
 // - cloud-init: flock(LOCK_EX) only; azure-init (libazureinit-kvp): flock first, then a blocking
 //   OFD fcntl lock (F_OFD_SETLKW).

@@ -260,7 +260,7 @@ describeNeeding(
       return node.path;
     };
 
-    it("is named and described as the issue asks", () => {
+    it("is named and described as apps/guest-agent/README.md#guest-packages says", () => {
       expect(debV1).toBe(join(out, `kvp-agent_${PACKAGE_VERSION}_${arch()}.deb`));
       const field = (name: string) => runSync("dpkg-deb", ["--field", debV1, name]).stdout.trim();
       expect(field("Package")).toBe("kvp-agent");

@@ -18,7 +18,7 @@ export interface StatusResult {
   readonly component: boolean;
   /** OperationalStatus[0] of the component (2 OK, 3 Degraded, 7 Non-recoverable, 12 No contact, 13 Lost communication). */
   readonly operationalStatus?: number;
-  /** Its meaning (spec §6), or `unknown status N`. */
+  /** Its meaning (docs/wmi-and-cim.md#component-health), or `unknown status N`. */
   readonly health: string;
   /** True only for OperationalStatus 2. */
   readonly ok: boolean;

@@ -206,7 +206,7 @@ describe("HyperVWmi over WsmanCimClient: the requests on the wire", () => {
         `<a:ReferenceParameters><w:ResourceURI>${V2}/Msvm_ComputerSystem</w:ResourceURI><w:SelectorSet><w:Selector Name="CreationClassName">Msvm_ComputerSystem</w:Selector>` +
         `<w:Selector Name="Name">${VM}</w:Selector></w:SelectorSet></a:ReferenceParameters></p:TargetSystem><p:DataItems>`,
     );
-    // The embedded CIM-XML is escaped a second time as element text (spec §7).
+    // The embedded CIM-XML is escaped a second time as element text (docs/ws-management.md#message-shapes).
     expect(soap).toContain('&lt;PROPERTY NAME="Data" TYPE="string"&gt;&lt;VALUE&gt;&amp;lt;x&amp;gt;&lt;/VALUE&gt;');
     expect(soap).toContain("&lt;VALUE&gt;a&amp;amp;b&lt;/VALUE&gt;");
     expect(soap.match(/<p:DataItems>/g)).toHaveLength(2);

@@ -4,7 +4,8 @@
  * instances WS-Management serves. No IO: the guest side (pools 0–3 through the real daemon)
  * is driven by wmi-server.ts from the {@link KvpOperation}s a method call yields.
  *
- * Decisions where Hyper-V's behaviour is UNVERIFIED (spec §6), made explicit here:
+ * Decisions where Hyper-V's behaviour is UNVERIFIED
+ * (docs/wmi-and-cim.md#unverified-hyper-v-behaviour), made explicit here:
  * - A batch is validated as a whole against the stores before anything is applied; if any
  *   item fails (Add of an existing key, Modify/Remove of a missing key, a key twice in one
  *   batch where that makes a later item fail) **nothing** is applied and the job ends in
@@ -514,8 +515,9 @@ export class HostModel {
   }
 
   /**
-   * Answers the two ASSOCIATORS OF queries that lead from a VM to its KVP setting data (spec §6,
-   * libvirt's route): `{Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="GUID"}`
+   * Answers the two ASSOCIATORS OF queries that lead from a VM to its KVP setting data
+   * (docs/wmi-and-cim.md#finding-a-vm-and-its-items, libvirt's route):
+   * `{Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="GUID"}`
    * with AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData, and
    * `{Msvm_VirtualSystemSettingData.InstanceID="Microsoft:GUID"}` with
    * AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData.

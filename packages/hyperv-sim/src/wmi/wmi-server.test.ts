@@ -133,7 +133,8 @@ describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
       "Role",
       "Owner",
     ]);
-    // The route a real host offers (spec §6): VM → realized Msvm_VirtualSystemSettingData → KVP setting data.
+    // The route a real host offers (docs/wmi-and-cim.md#finding-a-vm-and-its-items):
+    // VM → realized Msvm_VirtualSystemSettingData → KVP setting data.
     const [settings, ...more] = await basic.enumerate(
       `${V2_RESOURCE_URI}/*`,
       `ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name=${wqlString(web01)}} WHERE AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData`,

@@ -22,7 +22,10 @@ import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { validateAgainstDtd, xmllintStatus } from "../../test-support/cim/xmllint.js";
 import { catchKvpError } from "../../test-support/errors.js";
 
-/** Spec §7's sample without the added whitespace: what Hyper-V writes. */
+/**
+ * The sample in docs/wmi-and-cim.md#cim-xml-as-hyper-v-writes-it, without its added whitespace:
+ * what Hyper-V writes.
+ */
 const HYPERV_SAMPLE =
   '<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">' +
   '<PROPERTY NAME="Caption" PROPAGATED="true" TYPE="string"></PROPERTY>' +
@@ -33,8 +36,8 @@ const HYPERV_SAMPLE =
   '<PROPERTY NAME="Source" TYPE="uint16"><VALUE>2</VALUE></PROPERTY>' +
   "</INSTANCE>";
 
-/** Spec §7's sample exactly as printed there, with its whitespace. */
-const SPEC_AS_PRINTED = `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">
+/** The same sample exactly as printed in docs/wmi-and-cim.md#cim-xml-as-hyper-v-writes-it, with its whitespace. */
+const SAMPLE_AS_PRINTED = `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem">
   <PROPERTY NAME="Caption" PROPAGATED="true" TYPE="string"></PROPERTY>
   <PROPERTY NAME="Data" TYPE="string"><VALUE>web01.example.test</VALUE></PROPERTY>
   <PROPERTY NAME="Description" PROPAGATED="true" TYPE="string"></PROPERTY>
@@ -52,7 +55,7 @@ const NULL_INHERITED = ["Caption", "Description", "ElementName"].map((name) => (
 }));
 
 describe("encodeKvpItem", () => {
-  it("writes spec §7's sample byte for byte", () => {
+  it("writes Hyper-V's sample item byte for byte", () => {
     expect(encodeKvpItem(FQDN)).toBe(HYPERV_SAMPLE);
   });
 
@@ -141,10 +144,10 @@ describe("encodeKvpItem", () => {
   });
 });
 
-describe("decodeKvpItem: spec §7 and its variations give the same item", () => {
+describe("decodeKvpItem: Hyper-V's sample and its variations give the same item", () => {
   const variations: [string, string][] = [
     ["Hyper-V's own shape", HYPERV_SAMPLE],
-    ["the sample as printed, with whitespace", SPEC_AS_PRINTED],
+    ["the sample as printed, with whitespace", SAMPLE_AS_PRINTED],
     ["surrounding whitespace", `\n  ${HYPERV_SAMPLE}\r\n`],
     ["an XML declaration", `<?xml version="1.0" encoding="utf-16"?>${HYPERV_SAMPLE}`],
     ["whitespace and a declaration", ` \n<?xml version="1.0"?>\n${HYPERV_SAMPLE} `],
@@ -191,7 +194,7 @@ describe("decodeKvpItem: spec §7 and its variations give the same item", () => 
 
   it("keeps the other properties, in order, NULLs included", () => {
     expect(decodeKvpItem(HYPERV_SAMPLE).others).toEqual(NULL_INHERITED);
-    expect(decodeKvpItem(SPEC_AS_PRINTED)).toEqual({ ...FQDN, others: NULL_INHERITED });
+    expect(decodeKvpItem(SAMPLE_AS_PRINTED)).toEqual({ ...FQDN, others: NULL_INHERITED });
   });
 
   it.each<[string, string, KvpItem]>([

@@ -1,6 +1,7 @@
 /**
  * `Msvm_KvpExchangeDataItem`: how every KVP item crosses WMI, as an embedded CIM-XML string.
- * `encodeKvpItem` writes exactly what Hyper-V writes (ground-truth spec §7); `decodeKvpItem`
+ * `encodeKvpItem` writes exactly what Hyper-V writes
+ * (docs/wmi-and-cim.md#cim-xml-as-hyper-v-writes-it); `decodeKvpItem`
  * reads what any producer writes, and `decodeKvpItems` a whole GuestIntrinsicExchangeItems/
  * GuestExchangeItems/HostExchangeItems array with per-item errors.
  */
@@ -14,11 +15,11 @@ import { decodeXmlReferences, escapeXmlText, escapeXmlTextUnchecked, findInvalid
 /** The class of a KVP item. */
 export const KVP_ITEM_CLASS = "Msvm_KvpExchangeDataItem";
 
-/** At most this many items per AddKvpItems/ModifyKvpItems/RemoveKvpItems call (spec §6). */
+/** At most this many items per AddKvpItems/ModifyKvpItems/RemoveKvpItems call (docs/wmi-and-cim.md#writing-items). */
 export const MAX_KVP_ITEMS_PER_CALL = 128;
 
 /**
- * The Source property's values (spec §6): 0 host item (pool 0), 1 guest item (pool 1),
+ * The Source property's values (docs/wmi-and-cim.md#sources): 0 host item (pool 0), 1 guest item (pool 1),
  * 2 guest intrinsic item (pool 2), 4 host-only item (kept in the VM configuration, never sent
  * to the guest). No value 3 is documented.
  */
@@ -118,7 +119,8 @@ export interface EncodeKvpItemOptions {
 }
 
 /**
- * Writes one item exactly as Hyper-V does (spec §7): INSTANCE of Msvm_KvpExchangeDataItem with
+ * Writes one item exactly as Hyper-V does (docs/wmi-and-cim.md#cim-xml-as-hyper-v-writes-it):
+ * INSTANCE of Msvm_KvpExchangeDataItem with
  * Caption, Data, Description, ElementName, Name and Source in that order, the inherited
  * Caption/Description/ElementName as NULL with PROPAGATED="true", Source as uint16, no XML
  * declaration and no whitespace. Valid against the DSP0203 DTD.
@@ -226,7 +228,9 @@ export function kvpItemFromInstance(instance: CimInstance, options: DecodeKvpIte
   return { name, data, source, others };
 }
 
-// The fast path reads the exact shape Hyper-V writes (spec §7) with a few anchored
+// The fast path reads the exact shape Hyper-V writes
+// (docs/wmi-and-cim.md#cim-xml-as-hyper-v-writes-it; why tolerant: docs/wmi-and-cim.md#reading-cim-xml)
+// with a few anchored
 // patterns and no tree. It accepts only a small subset of well-formed XML: a fixed INSTANCE
 // start tag, PROPERTY elements with NAME, optional PROPAGATED="true" and TYPE in that order,
 // text without markup, then </INSTANCE> at the very end. Anything else, including every

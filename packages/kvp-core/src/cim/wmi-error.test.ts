@@ -46,7 +46,7 @@ const MSVM_ERROR =
   "</INSTANCE>";
 
 describe("tables", () => {
-  it("has spec §6's numbers", () => {
+  it("has Hyper-V's documented numbers", () => {
     expect(Object.keys(RETURN_CODES).map(Number)).toEqual([
       0, 4096, 32768, 32769, 32770, 32771, 32772, 32773, 32774, 32775, 32776, 32777, 32778,
     ]);

@@ -1,14 +1,15 @@
 /**
  * What the host says when something fails: method return codes, Msvm_ConcreteJob states and
  * errors, and Msvm_Error instances (CIM_Error) as GetErrorEx returns them, turned into one
- * readable sentence. Numbers and names from the ground-truth spec §6 and DMTF's CIM_Error.
+ * readable sentence. Numbers and names from Microsoft's Hyper-V WMI reference
+ * (docs/wmi-and-cim.md#return-codes, #jobs, #errors) and DMTF's CIM_Error.
  */
 import { KvpError } from "../errors.js";
 import { type CimInstance, type CimProperty, getProperty } from "./cim-instance.js";
 import { type FromCimXmlOptions, fromCimXml } from "./from-cim-xml.js";
 import { isCimIntegerType, parseCimInteger, quoteForMessage } from "./cim-types.js";
 
-/** Return values of Msvm_VirtualSystemManagementService methods (spec §6). */
+/** Return values of Msvm_VirtualSystemManagementService methods (docs/wmi-and-cim.md#return-codes). */
 export const RETURN_CODES: Readonly<Record<number, string>> = Object.freeze({
   0: "completed",
   4096: "job started",
@@ -25,7 +26,10 @@ export const RETURN_CODES: Readonly<Record<number, string>> = Object.freeze({
   32778: "out of memory",
 });
 
-/** Msvm_ConcreteJob JobState values (spec §6); 32768 is what Microsoft's samples treat as completed with warnings. */
+/**
+ * Msvm_ConcreteJob JobState values (docs/wmi-and-cim.md#jobs); 32768 is what Microsoft's samples
+ * treat as completed with warnings.
+ */
 export const JOB_STATES: Readonly<Record<number, string>> = Object.freeze({
   2: "New",
   3: "Starting",
@@ -40,7 +44,7 @@ export const JOB_STATES: Readonly<Record<number, string>> = Object.freeze({
   32768: "Completed with Warnings",
 });
 
-/** Msvm_KvpExchangeComponent OperationalStatus[0] values (spec §6). */
+/** Msvm_KvpExchangeComponent OperationalStatus[0] values (docs/wmi-and-cim.md#component-health). */
 export const KVP_COMPONENT_STATUS: Readonly<Record<number, string>> = Object.freeze({
   2: "OK",
   3: "Degraded",

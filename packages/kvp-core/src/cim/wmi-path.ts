@@ -1,7 +1,8 @@
 /**
  * WMI object paths (`\\HOST\root\virtualization\v2:Msvm_ComputerSystem.CreationClassName=
  * "Msvm_ComputerSystem",Name="…"`), their WS-Management endpoint-reference form (ResourceURI +
- * SelectorSet, spec §8) and WQL string literals. All three map to one {@link CimInstancePath}.
+ * SelectorSet: docs/ws-management.md#message-shapes) and WQL string literals. All three map to
+ * one {@link CimInstancePath}.
  */
 import { KvpError } from "../errors.js";
 import {

@@ -50,7 +50,10 @@ export const AV_FLAG_MIC = 0x00000002;
 const SIGNATURE = [0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00]; // "NTLMSSP\0"
 /** Most bytes an NTLM message may have here (real ones are a few hundred bytes). */
 export const MAX_NTLM_MESSAGE_BYTES = 8192;
-/** Flags a client asks for: what Windows clients send for HTTP (sign/seal for issue #6). */
+/**
+ * Flags a client asks for: what Windows clients send for HTTP (sign and seal:
+ * docs/ws-management.md#message-sealing-over-http).
+ */
 export const DEFAULT_CLIENT_FLAGS =
   NTLM_FLAGS.UNICODE |
   NTLM_FLAGS.REQUEST_TARGET |
@@ -413,7 +416,7 @@ export function parseAuthenticateMessage(bytes: Uint8Array): AuthenticateMessage
 // ---------------------------------------------------------------------------------------
 // Client
 
-/** Keys of an authenticated NTLM session, for signing and sealing (issue #6). */
+/** Keys of an authenticated NTLM session, for signing and sealing (docs/ws-management.md#message-sealing-over-http). */
 export interface NtlmSessionKeys {
   readonly sessionBaseKey: Uint8Array;
   /** KeyExchangeKey for NTLMv2 is the session base key. */

@@ -1,4 +1,5 @@
-// WS-Management over plain HTTP with NTLM message sealing (issue #6): our client against our
+// WS-Management over plain HTTP with NTLM message sealing
+// (docs/ws-management.md#message-sealing-over-http): our client against our
 // server in WinRM's default mode (sealedHttp), with a man in the middle where the wire is the
 // point, and a hand-made server (built from the pure functions) for replies our server would
 // never send.

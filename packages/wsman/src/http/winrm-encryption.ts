@@ -20,7 +20,7 @@ import type { NtlmSession } from "../auth/ntlm-session.js";
 
 /** The protocol parameter of NTLM/Kerberos (SPNEGO) encrypted messages. */
 export const SPNEGO_ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted";
-/** The boundary Windows uses (the spec fixes it). */
+/** The boundary Windows uses (MS-WSMV 2.2.9.1.1 fixes it). */
 export const ENCRYPTED_BOUNDARY = "Encrypted Boundary";
 /** The Content-Type of a sealed request or reply, exactly as Windows and pywinrm write it. */
 export const ENCRYPTED_CONTENT_TYPE = `multipart/encrypted;protocol="${SPNEGO_ENCRYPTED_PROTOCOL}";boundary="${ENCRYPTED_BOUNDARY}"`;
