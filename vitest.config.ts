@@ -9,6 +9,12 @@ export default defineConfig({
   resolve: { conditions: ["@hyperv-kvp/source"] },
   ssr: { resolve: { conditions: ["@hyperv-kvp/source"] } },
   test: {
-    projects: ["packages/*", "apps/*", "scripts/release-checks"],
+    projects: [
+      "packages/*",
+      "apps/*",
+      "scripts/release-checks",
+      // The root scripts' own tests (scripts/check-citations.mjs): pure, milliseconds.
+      { test: { name: "scripts", include: ["scripts/*.test.mjs"] } },
+    ],
   },
 });
