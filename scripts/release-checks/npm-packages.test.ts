@@ -182,8 +182,8 @@ describe("every npm tarball", () => {
 
   it("@hyperv-kvp/hyperv-sim ships its shim source (compiled at run time) and no test support", () => {
     const files = readTarball(tarballOf("packages/hyperv-sim"));
-    expect(files.get("src/shim/hv_kvp_shim.c")?.toString("utf8")).toBe(
-      readFileSync(join(REPO_ROOT, "packages/hyperv-sim/src/shim/hv_kvp_shim.c"), "utf8"),
+    expect(files.get("src/device/shim/hv_kvp_shim.c")?.toString("utf8")).toBe(
+      readFileSync(join(REPO_ROOT, "packages/hyperv-sim/src/device/shim/hv_kvp_shim.c"), "utf8"),
     );
     expect([...files.keys()].filter((path) => path.includes("test-support"))).toEqual([]);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));

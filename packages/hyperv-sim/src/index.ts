@@ -19,7 +19,7 @@ export {
   encodeKvpMessage,
   encodeKvpReply,
   fieldString,
-} from "./device-message.js";
+} from "./device/device-message.js";
 export {
   HOST_KEY_MAX_UNITS,
   HOST_VALUE_MAX_UNITS,
@@ -27,10 +27,10 @@ export {
   type HostRequest,
   toDaemonRequest,
   toHostReply,
-} from "./kernel-relay.js";
-export { MessageFramer } from "./message-framer.js";
-export type { DaemonChannel, DaemonKind } from "./daemon-channel.js";
-export { type BuildShimOptions, COMPILER_ENV, buildShim, isCompilerAvailable } from "./build-shim.js";
+} from "./device/kernel-relay.js";
+export { MessageFramer } from "./device/message-framer.js";
+export type { DaemonChannel, DaemonKind } from "./device/daemon-channel.js";
+export { type BuildShimOptions, COMPILER_ENV, buildShim, isCompilerAvailable } from "./device/build-shim.js";
 export {
   DAEMON_PATH_ENV,
   DEFAULT_DAEMON_PATH,
@@ -43,10 +43,10 @@ export {
   SHIM_STALL_FILE_ENV,
   isDaemonInstalled,
   resolveDaemonPath,
-} from "./real-daemon.js";
-export { DaemonPoolMemory } from "./daemon-pool-memory.js";
-export { ModelDaemon, type ModelDaemonOptions } from "./model-daemon.js";
-export { DEFAULT_HOST_FACTS, hostFacts } from "./host-facts.js";
+} from "./device/real-daemon.js";
+export { DaemonPoolMemory } from "./device/daemon-pool-memory.js";
+export { ModelDaemon, type ModelDaemonOptions } from "./device/model-daemon.js";
+export { DEFAULT_HOST_FACTS, hostFacts } from "./device/host-facts.js";
 export {
   DEFAULT_ENUMERATE_LIMIT,
   type EnumerateResult,
@@ -55,7 +55,7 @@ export {
   SimulatedHost,
   type SimulatedHostOptions,
   startSimulatedHost,
-} from "./simulated-host.js";
+} from "./device/simulated-host.js";
 export { MAX_WQL_CONDITIONS, MAX_WQL_LENGTH, type WqlCondition, type WqlQuery, parseWql } from "./wmi/wql.js";
 export {
   COMPONENT_STATUS,

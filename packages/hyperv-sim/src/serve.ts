@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import type { DaemonKind } from "./daemon-channel.js";
+import type { DaemonKind } from "./device/daemon-channel.js";
 import { SimError } from "./errors.js";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.js";
 import type { WsmanServerEvent } from "@hyperv-kvp/wsman";

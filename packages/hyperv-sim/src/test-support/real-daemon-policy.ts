@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { it } from "vitest";
-import { isDaemonInstalled, resolveDaemonPath } from "../real-daemon.js";
+import { isDaemonInstalled, resolveDaemonPath } from "../device/real-daemon.js";
 
 /** Set to 1 to let the real-daemon tests be skipped (loudly) on a machine without the daemon. */
 export const ALLOW_NO_DAEMON_ENV = "KVP_ALLOW_NO_DAEMON";

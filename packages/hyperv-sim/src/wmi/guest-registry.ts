@@ -5,9 +5,9 @@
  * its running guest (and its queue of pending pool-0 writes) while only its configuration
  * moves from one node's model to another's.
  */
-import type { DaemonKind } from "../daemon-channel.js";
+import type { DaemonKind } from "../device/daemon-channel.js";
 import { SimError } from "../errors.js";
-import type { SimulatedHost } from "../simulated-host.js";
+import type { SimulatedHost } from "../device/simulated-host.js";
 
 /** One running VM: its guest side. */
 export interface WmiHostVm {

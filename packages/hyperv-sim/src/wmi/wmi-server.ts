@@ -9,9 +9,9 @@
  * cluster's nodes that way. {@link startInProcessWmiHost} is the same host without the server,
  * reached through an in-process client (in-process-client.ts).
  */
-import { HvStatus } from "../device-message.js";
-import type { DaemonKind } from "../daemon-channel.js";
-import { type SimulatedHostOptions, startSimulatedHost } from "../simulated-host.js";
+import { HvStatus } from "../device/device-message.js";
+import type { DaemonKind } from "../device/daemon-channel.js";
+import { type SimulatedHostOptions, startSimulatedHost } from "../device/simulated-host.js";
 import {
   type CimInstancePath,
   WSA_ANONYMOUS,

@@ -16,7 +16,7 @@ import {
   encodeKvpReply,
   fieldString,
 } from "./device-message.js";
-import { isSimError } from "./errors.js";
+import { isSimError } from "../errors.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const u32 = (bytes: Uint8Array, at: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);

@@ -15,7 +15,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, lockFile, synthesizeAutoPool } from "@hyperv-k
 import type { DaemonChannel } from "./daemon-channel.js";
 import { DaemonPoolMemory } from "./daemon-pool-memory.js";
 import { HvStatus, KERNEL_VERSION, KvpOp, MESSAGE_BYTES, MessageLayout, decodeKvpMessage } from "./device-message.js";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 
 /** The pool the daemon synthesises instead of reading a file (KVP_POOL_AUTO). */
 const AUTO_POOL = 2;

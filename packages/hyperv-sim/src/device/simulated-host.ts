@@ -2,7 +2,7 @@ import type { KvpRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
 import { isCompilerAvailable } from "./build-shim.js";
 import type { DaemonChannel, DaemonKind } from "./daemon-channel.js";
 import { HvStatus } from "./device-message.js";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 import { hostFacts } from "./host-facts.js";
 import { type HostReply, type HostRequest, toDaemonRequest, toHostReply } from "./kernel-relay.js";
 import { ModelDaemon, type ModelDaemonOptions } from "./model-daemon.js";

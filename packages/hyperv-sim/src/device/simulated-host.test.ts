@@ -17,8 +17,8 @@ import {
   knownMismatches,
   knownRecord,
   rawRecord,
-} from "./test-support/pool-bytes.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+} from "../test-support/pool-bytes.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
 
 // One behaviour suite, run against Debian's real hv_kvp_daemon (under the LD_PRELOAD shim)
 // and against the TypeScript model. Expected bytes below were first observed with the real

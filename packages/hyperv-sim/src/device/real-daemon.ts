@@ -15,7 +15,7 @@ import {
   encodeField,
   encodeKvpMessage,
 } from "./device-message.js";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 import { MessageFramer } from "./message-framer.js";
 
 /** Where Debian's hyperv-daemons installs the daemon. */

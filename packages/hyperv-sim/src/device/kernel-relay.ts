@@ -25,7 +25,7 @@ import {
   encodeField,
   encodeKvpMessage,
 } from "./device-message.js";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 
 /**
  * Longest key a host can put in its VMBus message, in UTF-16 code units: the host's key

@@ -5,7 +5,7 @@
  * UTF-16 on the other side of the device (see kernel-relay.ts).
  */
 import { KEY_FIELD_BYTES, VALUE_FIELD_BYTES, fieldTextLength } from "@hyperv-kvp/kvp-core";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 
 /**
  * Bytes of one message, `sizeof(struct hv_kvp_msg)` on x86_64. Every read and write on the

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SimError } from "./errors.js";
+import { SimError } from "../errors.js";
 
 /** Environment variable naming the C compiler (the usual make convention); default `cc`. */
 export const COMPILER_ENV = "CC";
@@ -22,16 +22,17 @@ const COMPILE_FLAGS = ["-shared", "-fPIC", "-O2", "-Wall"] as const;
 // dlsym lives in libdl before glibc 2.34 and in libc after; naming libdl works for both.
 const LINK_FLAGS = ["-ldl"] as const;
 
-// The C source sits next to this module in src/, and is shipped as src/shim/ beside dist/.
+// The C source sits next to this module in src/device/, and is shipped as src/device/shim/
+// beside dist/ (this module runs from dist/device/ once built).
 const SOURCE_CANDIDATES = [
   new URL("./shim/hv_kvp_shim.c", import.meta.url),
-  new URL("../src/shim/hv_kvp_shim.c", import.meta.url),
+  new URL("../../src/device/shim/hv_kvp_shim.c", import.meta.url),
 ];
 
 const inFlight = new Map<string, Promise<string>>();
 
 /**
- * Compiles the LD_PRELOAD shim (`src/shim/hv_kvp_shim.c`) into a shared object with the
+ * Compiles the LD_PRELOAD shim (`src/device/shim/hv_kvp_shim.c`) into a shared object with the
  * machine's C compiler, once: the result is cached under a name made from a hash of the
  * source, compiler and flags, so a changed shim is rebuilt and an unchanged one is reused
  * across runs. Concurrent builds (parallel test files) are safe: each compiles to its own

@@ -14,11 +14,11 @@ import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { findLockHolder, lockFile, tryLockFile } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildShim } from "./build-shim.js";
-import { isSimError } from "./errors.js";
+import { isSimError } from "../errors.js";
 import { toDaemonRequest } from "./kernel-relay.js";
 import { DAEMON_PATH_ENV, RealDaemon } from "./real-daemon.js";
 import { startSimulatedHost } from "./simulated-host.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
 
 // The lifecycle of the real daemon behind the simulated device: start-up, the daemon dying,
 // timeouts, clean shutdown. Behaviour through the device is in simulated-host.test.ts.
