@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { isSimError } from "./errors.js";
 import { SERVE_USAGE, type ServeInfo, describeServerEvent, parseServeArgs, serve } from "./serve.js";
 import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
-import { V2_RESOURCE_URI } from "./wmi/host-model.js";
+import { V2_RESOURCE_URI } from "./wmi/wmi-classes.js";
 
 describe("parseServeArgs", () => {
   it("defaults to sealed HTTP (neither --https nor --allow-unencrypted), Administrator, one VM web01", () => {

@@ -3,7 +3,9 @@ import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI, ClusterModel, assertClusterShape } from "./cluster-model.js";
-import { HostModel, V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
+import { HostModel } from "./host-model.js";
+import { kvpSettingDataOf, vmComputerSystemOf } from "./instances.js";
+import { V2_NAMESPACE, V2_RESOURCE_URI } from "./wmi-classes.js";
 
 const WEB01 = "11111111-1111-4111-8111-111111111111";
 const DB01 = "22222222-2222-4222-8222-222222222222";
@@ -92,8 +94,8 @@ describe("ClusterModel", () => {
 
   it("moves a node's instance into the cluster namespace", () => {
     const vm = hv01.findVm(WEB01)!;
-    expect(hv01.computerSystem(vm).resourceUri).toBe(`${V2_RESOURCE_URI}/Msvm_ComputerSystem`);
-    expect(cluster.toCluster(hv01.kvpSettingData(vm)).resourceUri).toBe(
+    expect(vmComputerSystemOf(vm).resourceUri).toBe(`${V2_RESOURCE_URI}/Msvm_ComputerSystem`);
+    expect(cluster.toCluster(kvpSettingDataOf(vm)).resourceUri).toBe(
       `${CLUSTER_RESOURCE_URI}/Msvm_KvpExchangeComponentSettingData`,
     );
   });

@@ -36,14 +36,9 @@
 import { WMI_RESOURCE_URI_PREFIX, equalsIgnoreCase } from "@hyperv-kvp/kvp-core/cim";
 import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
-import {
-  type HostModel,
-  type JobState,
-  V2_RESOURCE_URI,
-  type VmState,
-  hostComputerSystemOf,
-  managementServiceOf,
-} from "./host-model.js";
+import type { HostModel, JobState, VmState } from "./host-model.js";
+import { hostComputerSystemOf, managementServiceOf, vmComputerSystemOf } from "./instances.js";
+import { V2_RESOURCE_URI } from "./wmi-classes.js";
 
 /** The WMI namespace of a Hyper-V failover cluster. */
 export const CLUSTER_NAMESPACE = "root/HyperVCluster/v2";
@@ -142,7 +137,7 @@ export class ClusterModel {
   computerSystems(): WsmanInstance[] {
     return [
       this.hostComputerSystem(),
-      ...this.vms.map(({ vm, node }) => inNamespace(node.computerSystem(vm), CLUSTER_RESOURCE_URI)),
+      ...this.vms.map(({ vm }) => inNamespace(vmComputerSystemOf(vm), CLUSTER_RESOURCE_URI)),
     ];
   }
 

@@ -9,7 +9,7 @@ import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-s
 import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
 import { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI } from "./cluster-model.js";
 import { type WmiCluster, startWmiCluster } from "./cluster.js";
-import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
+import { V2_NAMESPACE, V2_RESOURCE_URI } from "./wmi-classes.js";
 
 // A two-node cluster over real loopback HTTPS, with wsman's client, every VM backed by the
 // REAL hv_kvp_daemon: root/HyperVCluster/v2 on either node sees and reaches every VM;

@@ -14,7 +14,6 @@
 import { type WsmanEpr, type WsmanSelector, eprToPath, equalsIgnoreCase } from "@hyperv-kvp/kvp-core/cim";
 import type {
   ParameterInput,
-  WsmanFaultInit,
   WsmanHandler,
   WsmanHandlerResult,
   WsmanInstance,
@@ -23,23 +22,13 @@ import type {
 import { SimError, isSimError } from "../errors.js";
 import { CLUSTER_RESOURCE_URI, ClusterModel, assertClusterShape } from "./cluster-model.js";
 import { GuestRegistry } from "./guest-registry.js";
-import {
-  type HostModel,
-  type HostModelOptions,
-  RETURN_VALUES,
-  V2_RESOURCE_URI,
-  WMI_CLASSES,
-  matchesConditions,
-} from "./host-model.js";
-import {
-  type WmiHost,
-  type WmiHostOptions,
-  type WmiHostVm,
-  type WmiVmInit,
-  classOfResourceUri,
-  startWmiHost,
-} from "./wmi-server.js";
-import { type WqlCondition, parseWqlStatement } from "./wql.js";
+import { FILTER_REFUSED, NOT_FOUND, fault } from "./faults.js";
+import type { WmiHostVm } from "./guest-registry.js";
+import type { HostModel, HostModelOptions } from "./host-model.js";
+import { classOfResourceUri, selectorValue } from "./resource-uri.js";
+import { RETURN_VALUES, V2_RESOURCE_URI, WMI_CLASSES, isKvpMethod } from "./wmi-classes.js";
+import { type WmiHost, type WmiHostOptions, type WmiVmInit, startWmiHost } from "./wmi-server.js";
+import { type WqlCondition, matchesConditions, parseWqlStatement } from "./wql.js";
 
 /** One node of a cluster to start. */
 export interface WmiClusterNodeInit {
@@ -107,24 +96,6 @@ export interface WmiCluster {
   close(): Promise<void>;
 }
 
-const NOT_FOUND =
-  "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
-const KVP_METHODS: readonly string[] = ["AddKvpItems", "ModifyKvpItems", "RemoveKvpItems"];
-
-function fault(
-  subcode: string,
-  reason: string,
-  detail?: string,
-  code: WsmanFaultInit["code"] = "s:Sender",
-): WsmanHandlerResult {
-  return { kind: "fault", fault: { code, subcode, reason, ...(detail === undefined ? {} : { detail }) } };
-}
-
-function selector(selectors: readonly WsmanSelector[], name: string): string | undefined {
-  const found = selectors.find((s) => equalsIgnoreCase(s.name, name))?.value;
-  return typeof found === "string" ? found : undefined;
-}
-
 function isEpr(value: WsmanParameter | undefined): value is WsmanEpr {
   return value !== undefined && value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -154,8 +125,8 @@ export function createClusterHandler(
 ): WsmanHandler {
   /** The service selectors, when given, must name the cluster's vmms. */
   const wrongService = (selectors: readonly WsmanSelector[]): boolean => {
-    const name = selector(selectors, "Name");
-    const system = selector(selectors, "SystemName");
+    const name = selectorValue(selectors, "Name");
+    const system = selectorValue(selectors, "SystemName");
     return (
       (name !== undefined && !equalsIgnoreCase(name, "vmms")) ||
       (system !== undefined && !equalsIgnoreCase(system, cluster.name))
@@ -190,12 +161,7 @@ export function createClusterHandler(
           className = query.kind === "select" ? query.className : "";
           conditions = query.kind === "select" ? query.conditions : [];
         } catch (error) {
-          if (isSimError(error))
-            return fault(
-              "w:CannotProcessFilter",
-              "The WS-Management service cannot process the filter.",
-              error.message,
-            );
+          if (isSimError(error)) return fault("w:CannotProcessFilter", FILTER_REFUSED, error.message);
           throw error;
         }
       }
@@ -210,8 +176,7 @@ export function createClusterHandler(
           items = [cluster.managementService()].filter((i) => matchesConditions(i, conditions));
         }
       } catch (error) {
-        if (isSimError(error, "invalid-argument"))
-          return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
+        if (isSimError(error, "invalid-argument")) return fault("w:CannotProcessFilter", FILTER_REFUSED, error.message);
         throw error;
       }
       return { kind: "enumerate", items: items.map((i) => cluster.toCluster(i)) };
@@ -220,11 +185,11 @@ export function createClusterHandler(
     const isClass = (name: string) => equalsIgnoreCase(uriClass, name);
     if (request.kind === "get") {
       if (isClass(WMI_CLASSES.concreteJob)) {
-        const found = cluster.findJob(selector(request.selectors, "InstanceID") ?? "");
+        const found = cluster.findJob(selectorValue(request.selectors, "InstanceID") ?? "");
         return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : inCluster(await ask(found.node, request));
       }
       if (isClass(WMI_CLASSES.computerSystem)) {
-        const name = selector(request.selectors, "Name") ?? "";
+        const name = selectorValue(request.selectors, "Name") ?? "";
         if (equalsIgnoreCase(name, cluster.name)) return { kind: "get", instance: cluster.hostComputerSystem() };
         const owner = cluster.ownerOf(name);
         return owner === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : inCluster(await ask(owner, request));
@@ -239,10 +204,10 @@ export function createClusterHandler(
 
     // Invoke
     if (isClass(WMI_CLASSES.concreteJob) && request.method === "GetErrorEx") {
-      const found = cluster.findJob(selector(request.selectors, "InstanceID") ?? "");
+      const found = cluster.findJob(selectorValue(request.selectors, "InstanceID") ?? "");
       return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : ask(found.node, request);
     }
-    if (!isClass(WMI_CLASSES.managementService) || !KVP_METHODS.includes(request.method)) {
+    if (!isClass(WMI_CLASSES.managementService) || !isKvpMethod(request.method)) {
       return fault(
         "a:ActionNotSupported",
         `Method ${request.method} of ${uriClass} is not supported by this simulator.`,

@@ -10,15 +10,11 @@ import {
 import { type WsmanInstance, valueAsArray } from "@hyperv-kvp/wsman";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
-import {
-  COMPONENT_STATUS,
-  HostModel,
-  JOB_STATE,
-  type KvpMethod,
-  RETURN_VALUES,
-  V2_NAMESPACE,
-  matchesConditions,
-} from "./host-model.js";
+import { associatorsOf } from "./associators.js";
+import { HostModel } from "./host-model.js";
+import { concreteJobOf, jobErrorsOf, kvpComponentOf, kvpSettingDataOf, vmComputerSystemOf } from "./instances.js";
+import { COMPONENT_STATUS, JOB_STATE, type KvpMethod, RETURN_VALUES, V2_NAMESPACE } from "./wmi-classes.js";
+import { matchesConditions } from "./wql.js";
 
 const GUID_A = "11111111-1111-4111-8111-111111111111";
 const GUID_B = "22222222-2222-4222-8222-222222222222";
@@ -37,7 +33,7 @@ function target(guid: string, className = "Msvm_ComputerSystem"): CimInstancePat
 const item = (name: string, data = "", source: KvpItem["source"] = "host") => encodeKvpItem({ name, data, source });
 
 function jobAsWmi(model: HostModel, id: string) {
-  const instance = model.concreteJob(model.findJob(id)!);
+  const instance = concreteJobOf(model.findJob(id)!);
   const text = (n: string) => instance.properties.get(n) as string;
   return {
     instanceId: text("InstanceID"),
@@ -94,7 +90,7 @@ describe("HostModel", () => {
     expect(model.findJob(outcome.job.instanceId)!.state).toBe(JOB_STATE.running);
     model.finishJob(outcome.job.instanceId);
     expect(jobAsWmi(model, outcome.job.instanceId)).toMatchObject({ jobState: 7, errorCode: 0 });
-    const setting = model.kvpSettingData(model.findVm(GUID_A)!);
+    const setting = kvpSettingDataOf(model.findVm(GUID_A)!);
     expect(valueAsArray(setting.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x))).toMatchObject([
       { name: "Role", data: "web", source: "host" },
     ]);
@@ -117,7 +113,7 @@ describe("HostModel", () => {
       /"Role" already exists on virtual machine "web01".*No item of this call was applied/,
     );
     expect([...model.findVm(GUID_A)!.hostItems]).toEqual([["Role", "web"]]);
-    const errors = decodeWmiErrors(model.jobErrors(model.findJob(id)!));
+    const errors = decodeWmiErrors(jobErrorsOf(model.findJob(id)!));
     expect(errors[0]).toMatchObject({ cimStatusCode: 11, message: job.errorDescription });
     expect(
       describeJobFailure(
@@ -220,12 +216,12 @@ describe("HostModel", () => {
     model.finishJob(runningId, { errorCode: 32768, description: "x", cimStatusCode: 1 });
     model.finishJob(runningId); // a finished job stays as it ended
     expect(model.findJob(runningId)?.state).toBe(JOB_STATE.exception);
-    expect(model.jobErrors(model.findJob(runningId)!)).toHaveLength(1);
+    expect(jobErrorsOf(model.findJob(runningId)!)).toHaveLength(1);
   });
 
   it("serves the component with guest items, and No contact when the daemon is stopped", () => {
     const vm = model.findVm(GUID_A)!;
-    const component = model.kvpComponent(vm, [{ key: "g", value: "1" }], [{ key: "OSName", value: "Debian" }]);
+    const component = kvpComponentOf(vm, [{ key: "g", value: "1" }], [{ key: "OSName", value: "Debian" }]);
     const p = component.properties;
     expect(p.get("SystemName")).toBe(GUID_A);
     expect(p.get("OperationalStatus")).toEqual([String(COMPONENT_STATUS.ok)]);
@@ -239,12 +235,12 @@ describe("HostModel", () => {
       source: "intrinsic",
     });
     vm.running = false;
-    expect(model.kvpComponent(vm).properties.get("OperationalStatus")).toEqual(["12"]);
-    expect(model.computerSystem(vm).properties.get("EnabledState")).toBe("3");
+    expect(kvpComponentOf(vm).properties.get("OperationalStatus")).toEqual(["12"]);
+    expect(vmComputerSystemOf(vm).properties.get("EnabledState")).toBe("3");
   });
 
   it("matchesConditions refuses unknown and array properties", () => {
-    const c: WsmanInstance = model.kvpComponent(model.findVm(GUID_A)!);
+    const c: WsmanInstance = kvpComponentOf(model.findVm(GUID_A)!);
     expect(matchesConditions(c, [{ property: "systemname", value: GUID_A.toLowerCase() }])).toBe(true);
     expect(matchesConditions(c, [{ property: "SystemName", value: GUID_B }])).toBe(false);
     expect(() => matchesConditions(c, [{ property: "Nope", value: "x" }])).toThrow(/has no property Nope/);
@@ -263,7 +259,7 @@ describe("HostModel", () => {
       assocClass: "Msvm_SettingsDefineState",
       resultClass: "Msvm_VirtualSystemSettingData",
     };
-    const [settings, ...more] = model.associators({
+    const [settings, ...more] = associatorsOf(model.vms, {
       ...cs,
       sourceKeys: [
         { property: "CreationClassName", value: "Msvm_ComputerSystem" },
@@ -279,14 +275,14 @@ describe("HostModel", () => {
       assocClass: "Msvm_VirtualSystemSettingDataComponent",
       resultClass: "Msvm_KvpExchangeComponentSettingData",
     };
-    const [data] = model.associators({
+    const [data] = associatorsOf(model.vms, {
       ...kvp,
       sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID_A}` }],
     });
     expect(valueAsArray(data!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role"]);
     // Paths that name no VM give nothing.
     expect(
-      model.associators({
+      associatorsOf(model.vms, {
         ...cs,
         sourceKeys: [
           { property: "CreationClassName", value: "Msvm_ComputerSystem" },
@@ -294,9 +290,9 @@ describe("HostModel", () => {
         ],
       }),
     ).toEqual([]);
-    expect(model.associators({ ...kvp, sourceKeys: [{ property: "InstanceID", value: "Microsoft:nope" }] })).toEqual(
-      [],
-    );
+    expect(
+      associatorsOf(model.vms, { ...kvp, sourceKeys: [{ property: "InstanceID", value: "Microsoft:nope" }] }),
+    ).toEqual([]);
     // Anything else is refused.
     for (const query of [
       { ...cs, sourceKeys: [{ property: "Name", value: GUID_A }] },
@@ -330,7 +326,7 @@ describe("HostModel", () => {
       },
       { ...kvp, sourceKeys: [{ property: "ElementName", value: "web01" }] },
     ]) {
-      expect(() => model.associators(query)).toThrow(/^invalid WQL query: /);
+      expect(() => associatorsOf(model.vms, query)).toThrow(/^invalid WQL query: /);
     }
   });
 
@@ -343,10 +339,14 @@ describe("HostModel", () => {
     expect(other.adoptVm(vm)).toBe(vm);
     expect(other.computerSystems().map((s) => s.properties.get("Name"))).toEqual(["HV02", GUID_A]);
     expect(
-      valueAsArray(other.kvpSettingData(vm).properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name),
+      valueAsArray(kvpSettingDataOf(other.findVm(GUID_A)!).properties.get("HostExchangeItems")).map(
+        (x) => decodeKvpItem(x).name,
+      ),
     ).toEqual(["Role"]);
     expect(
-      valueAsArray(other.kvpSettingData(vm).properties.get("HostOnlyItems")).map((x) => decodeKvpItem(x).name),
+      valueAsArray(kvpSettingDataOf(other.findVm(GUID_A)!).properties.get("HostOnlyItems")).map(
+        (x) => decodeKvpItem(x).name,
+      ),
     ).toEqual(["Secret"]);
     expect(() => other.adoptVm(vm)).toThrow(/already used/);
     expect(() => other.adoptVm({ ...vm, guid: "nope" })).toThrow(/invalid VM GUID/);

@@ -1,8 +1,8 @@
 /**
  * The WMI side of a simulated Hyper-V host as a pure model: VMs, the host's KVP stores,
- * the semantics of AddKvpItems/ModifyKvpItems/RemoveKvpItems, Msvm_ConcreteJob state and the
- * instances WS-Management serves. No IO: the guest side (pools 0–3 through the real daemon)
- * is driven by wmi-server.ts from the {@link KvpOperation}s a method call yields.
+ * the semantics of AddKvpItems/ModifyKvpItems/RemoveKvpItems and Msvm_ConcreteJob state.
+ * No IO: the guest side (pools 0–3 through the real daemon) is driven by method-requests.ts
+ * from the {@link KvpOperation}s a method call yields; instances.ts builds what reads see.
  *
  * Decisions where Hyper-V's behaviour is UNVERIFIED
  * (docs/wmi-and-cim.md#unverified-hyper-v-behaviour), made explicit here:
@@ -16,59 +16,16 @@
  *   and start no job.
  */
 import {
-  type CimInstance,
   type CimInstancePath,
   type KvpItem,
   MAX_KVP_ITEMS_PER_CALL,
-  WMI_RESOURCE_URI_PREFIX,
   decodeKvpItem,
-  encodeKvpItem,
   equalsIgnoreCase,
-  toCimXml,
 } from "@hyperv-kvp/kvp-core/cim";
-import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
+import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
-import type { WqlAssociatorsQuery, WqlCondition } from "./wql.js";
-
-/** The association from a VM's Msvm_ComputerSystem to its realized Msvm_VirtualSystemSettingData. */
-export const SETTINGS_DEFINE_STATE = "Msvm_SettingsDefineState";
-/** The association from Msvm_VirtualSystemSettingData to its component settings (KVP among them). */
-export const SETTING_DATA_COMPONENT = "Msvm_VirtualSystemSettingDataComponent";
-/** VirtualSystemType of the settings a running configuration realizes. */
-export const REALIZED_SYSTEM_TYPE = "Microsoft:Hyper-V:System:Realized";
-
-/** The WMI namespace the simulator serves. */
-export const V2_NAMESPACE = "root/virtualization/v2";
-/** Resource URI prefix of its classes: `…/wmi/root/virtualization/v2`. */
-export const V2_RESOURCE_URI = `${WMI_RESOURCE_URI_PREFIX}${V2_NAMESPACE}`;
-
-/** Classes served, by name. */
-export const WMI_CLASSES = Object.freeze({
-  computerSystem: "Msvm_ComputerSystem",
-  kvpComponent: "Msvm_KvpExchangeComponent",
-  kvpSettingData: "Msvm_KvpExchangeComponentSettingData",
-  settingData: "Msvm_VirtualSystemSettingData",
-  managementService: "Msvm_VirtualSystemManagementService",
-  concreteJob: "Msvm_ConcreteJob",
-  error: "Msvm_Error",
-} as const);
-
-/** The three KVP methods of Msvm_VirtualSystemManagementService. */
-export type KvpMethod = "AddKvpItems" | "ModifyKvpItems" | "RemoveKvpItems";
-
-/** Return values used here (kvp-core's RETURN_CODES names them all). */
-export const RETURN_VALUES = Object.freeze({
-  completed: 0,
-  jobStarted: 4096,
-  failed: 32768,
-  invalidParameter: 32773,
-} as const);
-
-/** JobState values used here. */
-export const JOB_STATE = Object.freeze({ running: 4, completed: 7, exception: 10 } as const);
-
-/** OperationalStatus[0] of Msvm_KvpExchangeComponent: 2 OK, 12 No contact (daemon not running). */
-export const COMPONENT_STATUS = Object.freeze({ ok: 2, noContact: 12 } as const);
+import { hostComputerSystemOf, managementServiceOf, vmComputerSystemOf } from "./instances.js";
+import { JOB_STATE, type KvpMethod, RETURN_VALUES, WMI_CLASSES } from "./wmi-classes.js";
 
 /** Default for {@link HostModelOptions.jobRetentionMs}: finished jobs vanish after 5 minutes, as on Hyper-V. */
 export const DEFAULT_JOB_RETENTION_MS = 5 * 60_000;
@@ -174,19 +131,6 @@ export type KvpMethodFault =
   | { readonly kind: "fail"; readonly failure: JobFailure; readonly applied?: number };
 
 const UPPER_GUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
-
-const METHOD_CAPTIONS: Readonly<Record<KvpMethod, string>> = {
-  AddKvpItems: "Adding KVP items",
-  ModifyKvpItems: "Modifying KVP items",
-  RemoveKvpItems: "Removing KVP items",
-};
-
-/** Builds a property map in order; numbers become their decimal text, as WS-Management carries them. */
-function props(
-  entries: readonly (readonly [string, string | number | readonly string[] | null])[],
-): Map<string, WsmanValue> {
-  return new Map(entries.map(([k, v]) => [k, typeof v === "number" ? String(v) : v]));
-}
 
 /**
  * The simulated host's WMI state. Mutated only through its methods; everything returned is
@@ -410,290 +354,20 @@ export class HostModel {
     }
   }
 
-  // -- instances ------------------------------------------------------------------------
+  // -- what reads of the host itself see ------------------------------------------------
 
   /** Msvm_ComputerSystem: the host itself first (Caption "Hosting Computer System"), then each VM. */
   computerSystems(): WsmanInstance[] {
-    return [hostComputerSystemOf(this.hostName), ...this.vmList.map((vm) => this.computerSystem(vm))];
-  }
-
-  /** Msvm_ComputerSystem of one VM: EnabledState 2 when running, 3 when stopped. */
-  computerSystem(vm: VmState): WsmanInstance {
-    return instance(
-      WMI_CLASSES.computerSystem,
-      props([
-        ["Caption", "Virtual Machine"],
-        ["CreationClassName", WMI_CLASSES.computerSystem],
-        ["Description", "Microsoft Virtual Machine"],
-        ["ElementName", vm.name],
-        ["EnabledState", vm.running ? 2 : 3],
-        ["HealthState", 5],
-        ["Name", vm.guid],
-        ["OperationalStatus", ["2"]],
-      ]),
-    );
-  }
-
-  /**
-   * Msvm_KvpExchangeComponent of one VM. `guest` and `intrinsic` are what ENUMERATE of
-   * pools 1 and 2 returned (empty when the daemon is not running).
-   */
-  kvpComponent(
-    vm: VmState,
-    guest: readonly { key: string; value: string }[] = [],
-    intrinsic: readonly { key: string; value: string }[] = [],
-  ): WsmanInstance {
-    const status = vm.running ? COMPONENT_STATUS.ok : COMPONENT_STATUS.noContact;
-    return instance(
-      WMI_CLASSES.kvpComponent,
-      props([
-        ["Caption", "Key-Value Pair Exchange"],
-        ["CreationClassName", WMI_CLASSES.kvpComponent],
-        ["Description", "Microsoft Key-Value Pair Exchange"],
-        ["DeviceID", `Microsoft:${vm.guid}\\KvpExchange`],
-        ["ElementName", "Key-Value Pair Exchange"],
-        ["EnabledState", vm.running ? 2 : 3],
-        // What a guest wrote is passed on whatever it holds: a character XML 1.0 cannot carry
-        // (a control character, say) becomes a character reference, as a serializer that does
-        // not check writes it, rather than failing the whole enumeration (real WMI: UNVERIFIED).
-        [
-          "GuestExchangeItems",
-          guest.map((r) =>
-            encodeKvpItem({ name: r.key, data: r.value, source: "guest" }, { invalidXmlChars: "reference" }),
-          ),
-        ],
-        [
-          "GuestIntrinsicExchangeItems",
-          intrinsic.map((r) =>
-            encodeKvpItem({ name: r.key, data: r.value, source: "intrinsic" }, { invalidXmlChars: "reference" }),
-          ),
-        ],
-        ["HealthState", 5],
-        ["OperationalStatus", [String(status)]],
-        ["StatusDescriptions", [status === COMPONENT_STATUS.ok ? "OK" : "No Contact"]],
-        ["SystemCreationClassName", WMI_CLASSES.computerSystem],
-        ["SystemName", vm.guid],
-      ]),
-    );
-  }
-
-  /** Msvm_KvpExchangeComponentSettingData of one VM: the host's stores. */
-  kvpSettingData(vm: VmState): WsmanInstance {
-    const encode = (store: Map<string, string>, source: "host" | "host-only") =>
-      [...store].map(([name, data]) => encodeKvpItem({ name, data, source }));
-    return instance(
-      WMI_CLASSES.kvpSettingData,
-      props([
-        ["Caption", "Key-Value Pair Exchange"],
-        ["DisableHostKVPItems", "false"],
-        ["ElementName", "Key-Value Pair Exchange"],
-        ["HostExchangeItems", encode(vm.hostItems, "host")],
-        ["HostOnlyItems", encode(vm.hostOnlyItems, "host-only")],
-        ["InstanceID", `Microsoft:${vm.guid}\\KvpExchangeComponentSettingData`],
-      ]),
-    );
-  }
-
-  /** InstanceID of a VM's realized Msvm_VirtualSystemSettingData: `Microsoft:<GUID>`. */
-  settingsInstanceId(vm: VmState): string {
-    return `Microsoft:${vm.guid}`;
-  }
-
-  /** The realized Msvm_VirtualSystemSettingData of one VM (the KVP setting data hangs off it). */
-  virtualSystemSettingData(vm: VmState): WsmanInstance {
-    return instance(
-      WMI_CLASSES.settingData,
-      props([
-        ["Caption", "Virtual Machine Settings"],
-        ["Description", "Active settings for the virtual machine."],
-        ["ElementName", vm.name],
-        ["InstanceID", this.settingsInstanceId(vm)],
-        ["VirtualSystemIdentifier", vm.guid],
-        ["VirtualSystemType", REALIZED_SYSTEM_TYPE],
-      ]),
-    );
-  }
-
-  /**
-   * Answers the two ASSOCIATORS OF queries that lead from a VM to its KVP setting data
-   * (docs/wmi-and-cim.md#finding-a-vm-and-its-items, libvirt's route):
-   * `{Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="GUID"}`
-   * with AssocClass=Msvm_SettingsDefineState ResultClass=Msvm_VirtualSystemSettingData, and
-   * `{Msvm_VirtualSystemSettingData.InstanceID="Microsoft:GUID"}` with
-   * AssocClass=Msvm_VirtualSystemSettingDataComponent ResultClass=Msvm_KvpExchangeComponentSettingData.
-   * Names compare ignoring case; an object path naming no VM gives no instances.
-   * @throws {SimError} `invalid-argument` for any other association, or a path whose keys are not exactly the class's keys.
-   */
-  associators(query: WqlAssociatorsQuery): WsmanInstance[] {
-    const keysOf = (expected: readonly string[]): Map<string, string> => {
-      const keys = new Map<string, string>();
-      for (const k of query.sourceKeys) {
-        const canonical = expected.find((e) => equalsIgnoreCase(e, k.property));
-        if (canonical === undefined || keys.has(canonical)) {
-          throw new SimError(
-            "invalid-argument",
-            `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`,
-          );
-        }
-        keys.set(canonical, k.value);
-      }
-      if (keys.size !== expected.length)
-        throw new SimError(
-          "invalid-argument",
-          `invalid WQL query: the object path of ${query.sourceClass} must bind exactly ${expected.join(", ")}`,
-        );
-      return keys;
-    };
-    const is = equalsIgnoreCase;
-    if (
-      is(query.sourceClass, WMI_CLASSES.computerSystem) &&
-      is(query.assocClass, SETTINGS_DEFINE_STATE) &&
-      is(query.resultClass, WMI_CLASSES.settingData)
-    ) {
-      const keys = keysOf(["CreationClassName", "Name"]);
-      if (!is(keys.get("CreationClassName")!, WMI_CLASSES.computerSystem)) return [];
-      const vm = this.findVm(keys.get("Name")!);
-      return vm === undefined ? [] : [this.virtualSystemSettingData(vm)];
-    }
-    if (
-      is(query.sourceClass, WMI_CLASSES.settingData) &&
-      is(query.assocClass, SETTING_DATA_COMPONENT) &&
-      is(query.resultClass, WMI_CLASSES.kvpSettingData)
-    ) {
-      const id = keysOf(["InstanceID"]).get("InstanceID")!;
-      const vm = this.vmList.find((v) => is(this.settingsInstanceId(v), id));
-      return vm === undefined ? [] : [this.kvpSettingData(vm)];
-    }
-    throw new SimError(
-      "invalid-argument",
-      `invalid WQL query: ASSOCIATORS OF ${query.sourceClass} with AssocClass=${query.assocClass} ResultClass=${query.resultClass} is not served by this simulator ` +
-        `(only ${SETTINGS_DEFINE_STATE} from Msvm_ComputerSystem to ${WMI_CLASSES.settingData}, and ${SETTING_DATA_COMPONENT} from it to ${WMI_CLASSES.kvpSettingData})`,
-    );
+    return [hostComputerSystemOf(this.hostName), ...this.vmList.map(vmComputerSystemOf)];
   }
 
   /** The one Msvm_VirtualSystemManagementService (Name `vmms`, SystemName the host's name). */
   managementService(): WsmanInstance {
     return managementServiceOf(this.hostName);
   }
-
-  /** Msvm_ConcreteJob of one job. */
-  concreteJob(job: JobState): WsmanInstance {
-    const caption = METHOD_CAPTIONS[job.method];
-    const status =
-      job.state === JOB_STATE.running
-        ? "Job is running"
-        : job.state === JOB_STATE.completed
-          ? "Job completed successfully"
-          : "Job failed";
-    return instance(
-      WMI_CLASSES.concreteJob,
-      props([
-        ["Caption", caption],
-        ["Description", `${caption} on virtual machine ${JSON.stringify(job.vmName)}`],
-        ["ElementName", caption],
-        ["ErrorCode", job.errorCode],
-        ["ErrorDescription", job.errorDescription],
-        ["ErrorSummaryDescription", job.errorDescription],
-        ["InstanceID", job.instanceId],
-        ["JobState", job.state],
-        ["JobStatus", status],
-        ["PercentComplete", job.state === JOB_STATE.running ? 0 : 100],
-      ]),
-    );
-  }
-
-  /**
-   * GetErrorEx's Errors: one embedded Msvm_Error per failure of the job (none unless it
-   * ended in Exception), as CIM-XML strings.
-   */
-  jobErrors(job: JobState): string[] {
-    if (job.state !== JOB_STATE.exception) return [];
-    const error: CimInstance = {
-      className: WMI_CLASSES.error,
-      properties: [
-        { name: "CIMStatusCode", type: "uint32", value: job.cimStatusCode },
-        { name: "ErrorSource", type: "string", value: job.vmName },
-        { name: "ErrorType", type: "uint16", value: 4 },
-        { name: "Message", type: "string", value: job.errorDescription },
-        { name: "MessageArguments", type: "string", array: true, value: [job.vmName] },
-        { name: "MessageID", type: "string", value: `HVSIM${job.cimStatusCode}` },
-        { name: "OwningEntity", type: "string", value: "Microsoft-Windows-Hyper-V-VMMS" },
-        { name: "PerceivedSeverity", type: "uint16", value: 5 },
-      ],
-    };
-    return [toCimXml(error)];
-  }
-}
-
-/**
- * The Msvm_ComputerSystem of a hosting system named `name` (a host, or a cluster in
- * root/HyperVCluster/v2), in root/virtualization/v2.
- */
-export function hostComputerSystemOf(name: string): WsmanInstance {
-  return instance(
-    WMI_CLASSES.computerSystem,
-    props([
-      ["Caption", "Hosting Computer System"],
-      ["CreationClassName", WMI_CLASSES.computerSystem],
-      ["Description", "Microsoft Hosting Computer System"],
-      ["ElementName", name],
-      ["EnabledState", 2],
-      ["HealthState", 5],
-      ["Name", name],
-      ["OperationalStatus", ["2"]],
-    ]),
-  );
-}
-
-/**
- * The Msvm_VirtualSystemManagementService scoped to the system `systemName` (Name `vmms`,
- * the key properties the transport reads back as selectors), in root/virtualization/v2.
- */
-export function managementServiceOf(systemName: string): WsmanInstance {
-  return instance(
-    WMI_CLASSES.managementService,
-    props([
-      ["Caption", "Hyper-V Virtual System Management Service"],
-      ["CreationClassName", WMI_CLASSES.managementService],
-      ["ElementName", "Msvm_VirtualSystemManagementService"],
-      ["EnabledState", 2],
-      ["Name", "vmms"],
-      ["SystemCreationClassName", WMI_CLASSES.computerSystem],
-      ["SystemName", systemName],
-    ]),
-  );
 }
 
 function replaceMap<K, V>(target: Map<K, V>, source: Map<K, V>): void {
   target.clear();
   for (const [k, v] of source) target.set(k, v);
-}
-
-function instance(className: string, properties: Map<string, WsmanValue>): WsmanInstance {
-  return { resourceUri: `${V2_RESOURCE_URI}/${className}`, className, properties };
-}
-
-/**
- * Whether `instance` satisfies every condition: scalar properties compared as text ignoring
- * case (as WMI compares strings); a NULL property matches nothing.
- * @throws {SimError} `invalid-argument` for a property the class does not have or an array property.
- */
-export function matchesConditions(target: WsmanInstance, conditions: readonly WqlCondition[]): boolean {
-  let all = true;
-  for (const condition of conditions) {
-    const entry = [...target.properties].find(([name]) => equalsIgnoreCase(name, condition.property));
-    if (entry === undefined)
-      throw new SimError(
-        "invalid-argument",
-        `invalid WQL query: ${target.className} has no property ${condition.property}`,
-      );
-    const value = entry[1];
-    if (Array.isArray(value))
-      throw new SimError(
-        "invalid-argument",
-        `invalid WQL query: ${entry[0]} is an array and cannot be compared with =`,
-      );
-    if (typeof value !== "string" || !equalsIgnoreCase(value, condition.value)) all = false;
-  }
-  return all;
 }

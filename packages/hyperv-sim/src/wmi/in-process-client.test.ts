@@ -10,7 +10,7 @@ import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hy
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
 import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
-import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
+import { V2_NAMESPACE, V2_RESOURCE_URI } from "./wmi-classes.js";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 
 // The in-process client against the same host as a WsmanClient over loopback HTTPS: what one

@@ -12,7 +12,7 @@ import {
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
-import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
+import { V2_NAMESPACE, V2_RESOURCE_URI } from "./wmi-classes.js";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
 

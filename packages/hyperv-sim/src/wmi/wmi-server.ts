@@ -7,44 +7,17 @@
  * and 2 by ENUMERATE at query time. Further namespaces can be routed to other handlers, and
  * the guests can live in a registry shared with other hosts: cluster.ts builds a failover
  * cluster's nodes that way. {@link startInProcessWmiHost} is the same host without the server,
- * reached through an in-process client (in-process-client.ts).
+ * reached through an in-process client (in-process-client.ts). What answers the requests is
+ * wmi-handler.ts; this module starts the VMs, the handler and the server around them.
  */
-import { HvStatus } from "../device/device-message.js";
+import { type WsmanHandler, type WsmanServer, createWsmanServer } from "@hyperv-kvp/wsman";
 import type { DaemonKind } from "../device/daemon-channel.js";
 import { type SimulatedHostOptions, startSimulatedHost } from "../device/simulated-host.js";
-import {
-  type CimInstancePath,
-  WSA_ANONYMOUS,
-  type WsmanEpr,
-  eprToPath,
-  equalsIgnoreCase,
-} from "@hyperv-kvp/kvp-core/cim";
-import {
-  type WsmanFaultInit,
-  type WsmanHandler,
-  type WsmanHandlerResult,
-  type WsmanInstance,
-  type WsmanParameter,
-  type WsmanServer,
-  WQL_DIALECT,
-  createWsmanServer,
-} from "@hyperv-kvp/wsman";
-import { SimError, isSimError } from "../errors.js";
-import { type GuestAccess, GuestRegistry, type WmiHostVm } from "./guest-registry.js";
+import { SimError } from "../errors.js";
+import { GuestRegistry, type WmiHostVm } from "./guest-registry.js";
+import { HostModel, type HostModelOptions, type VmState } from "./host-model.js";
 import { type InProcessClientOptions, InProcessWsmanClient } from "./in-process-client.js";
-import {
-  type HostModel,
-  type HostModelOptions,
-  type JobFailure,
-  type KvpMethod,
-  HostModel as Model,
-  RETURN_VALUES,
-  V2_RESOURCE_URI,
-  type VmState,
-  WMI_CLASSES,
-  matchesConditions,
-} from "./host-model.js";
-import { parseWqlStatement } from "./wql.js";
+import { createWmiHandler } from "./wmi-handler.js";
 
 /** A VM to start: its name and, optionally, its GUID. */
 export interface WmiVmInit {
@@ -104,8 +77,6 @@ export interface WmiNamespaceRoute {
   readonly handler: WsmanHandler;
 }
 
-export type { GuestAccess, WmiHostVm } from "./guest-registry.js";
-
 /** A running simulated host without a server (see {@link startInProcessWmiHost}). */
 export interface InProcessWmiHost {
   readonly model: HostModel;
@@ -146,260 +117,6 @@ export interface WmiHost extends InProcessWmiHost {
   close(): Promise<void>;
 }
 
-function fault(
-  subcode: string,
-  reason: string,
-  detail?: string,
-  code: WsmanFaultInit["code"] = "s:Sender",
-): WsmanHandlerResult {
-  return { kind: "fault", fault: { code, subcode, reason, ...(detail === undefined ? {} : { detail }) } };
-}
-
-const NOT_FOUND =
-  "The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors.";
-
-/**
- * The class a resource URI names under `namespaceUri` (`…/wmi/<namespace>`; `*` for WQL),
- * compared ignoring case, or undefined for a URI outside it or no class name.
- */
-export function classOfResourceUri(resourceUri: string, namespaceUri: string = V2_RESOURCE_URI): string | undefined {
-  const prefix = `${namespaceUri}/`;
-  if (!resourceUri.toLowerCase().startsWith(prefix.toLowerCase())) return undefined;
-  const rest = resourceUri.slice(prefix.length);
-  return /^(\*|[A-Za-z_][A-Za-z0-9_]*)$/.test(rest) ? rest : undefined;
-}
-
-function canonicalClass(name: string): string | undefined {
-  return Object.values(WMI_CLASSES).find((c) => c !== WMI_CLASSES.error && equalsIgnoreCase(c, name));
-}
-
-function selector(selectors: readonly { name: string; value: string | WsmanEpr }[], name: string): string | undefined {
-  const found = selectors.find((s) => equalsIgnoreCase(s.name, name))?.value;
-  return typeof found === "string" ? found : undefined;
-}
-
-function isKvpMethod(method: string): method is KvpMethod {
-  return method === "AddKvpItems" || method === "ModifyKvpItems" || method === "RemoveKvpItems";
-}
-
-function stringsOf(value: WsmanParameter | undefined): string[] | undefined {
-  if (value === undefined || value === null) return [];
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return [...(value as readonly string[])];
-  return undefined;
-}
-
-/**
- * The WS-Management handler over a model and the VMs' guest sides. Jobs are applied in the
- * background through `guest`; `track` receives each job's promise (for {@link WmiHost.settle}).
- */
-export function createWmiHandler(
-  model: HostModel,
-  guest: GuestAccess,
-  options: {
-    readonly jobDelayMs?: number;
-    readonly track?: (job: Promise<void>) => void;
-    /** Awaited before a job is applied: holds jobs while a host is paused. */
-    readonly jobGate?: () => Promise<void>;
-  } = {},
-): WsmanHandler {
-  async function instancesOf(
-    className: string,
-    conditions: Parameters<typeof matchesConditions>[1],
-  ): Promise<WsmanInstance[]> {
-    switch (className) {
-      case WMI_CLASSES.computerSystem:
-        return model.computerSystems().filter((i) => matchesConditions(i, conditions));
-      case WMI_CLASSES.kvpComponent: {
-        const out: WsmanInstance[] = [];
-        for (const vm of model.vms) {
-          // Conditions are checked on the instance without items first, so only the VMs
-          // asked for are enumerated.
-          if (!vm.kvpComponent || !matchesConditions(model.kvpComponent(vm), conditions)) continue;
-          const pools = vm.running
-            ? await guest.run(vm.guid, async (host) => ({
-                guest: await host.enumerate(1),
-                intrinsic: await host.enumerate(2),
-              }))
-            : undefined;
-          out.push(model.kvpComponent(vm, pools?.guest.records ?? [], pools?.intrinsic.records ?? []));
-        }
-        return out;
-      }
-      case WMI_CLASSES.kvpSettingData:
-        return model.vms.map((vm) => model.kvpSettingData(vm)).filter((i) => matchesConditions(i, conditions));
-      case WMI_CLASSES.settingData:
-        return model.vms
-          .map((vm) => model.virtualSystemSettingData(vm))
-          .filter((i) => matchesConditions(i, conditions));
-      case WMI_CLASSES.managementService:
-        return [model.managementService()].filter((i) => matchesConditions(i, conditions));
-      case WMI_CLASSES.concreteJob:
-        return model.jobList.map((j) => model.concreteJob(j)).filter((i) => matchesConditions(i, conditions));
-      default:
-        return [];
-    }
-  }
-
-  async function applyJob(
-    jobId: string,
-    operations: readonly { kind: "set" | "delete"; vmGuid: string; key: string; value?: string }[],
-    failure: JobFailure | undefined,
-  ): Promise<void> {
-    if (options.jobDelayMs !== undefined && options.jobDelayMs > 0)
-      await new Promise((r) => setTimeout(r, options.jobDelayMs));
-    await options.jobGate?.();
-    if (operations.length === 0) {
-      model.finishJob(jobId, failure);
-      return;
-    }
-    const vmGuid = operations[0]!.vmGuid;
-    let problem: JobFailure | undefined;
-    try {
-      await guest.run(vmGuid, async (host) => {
-        for (const op of operations) {
-          const status = op.kind === "set" ? await host.set(0, op.key, op.value ?? "") : await host.delete(0, op.key);
-          if (status !== HvStatus.OK) {
-            problem = {
-              errorCode: RETURN_VALUES.failed,
-              cimStatusCode: 1,
-              description: `The guest's KVP service refused to ${op.kind === "set" ? "set" : "delete"} item ${JSON.stringify(op.key)} (status 0x${status.toString(16).padStart(8, "0")}); earlier items of this call were applied.`,
-            };
-            return;
-          }
-        }
-      });
-    } catch (error) {
-      problem = {
-        errorCode: RETURN_VALUES.failed,
-        cimStatusCode: 1,
-        description: `The guest's KVP service failed: ${(error as Error).message}`,
-      };
-    }
-    // An injected failure lets its first operations apply, then fails the job all the same.
-    model.finishJob(jobId, problem ?? failure);
-  }
-
-  return async (request) => {
-    const uriClass = classOfResourceUri(request.resourceUri);
-    if (uriClass === undefined) {
-      return fault(
-        "a:DestinationUnreachable",
-        `The WS-Management service cannot process the request because the resource URI ${request.resourceUri} is not a class of root/virtualization/v2.`,
-      );
-    }
-
-    if (request.kind === "enumerate") {
-      let className: string;
-      let conditions: Parameters<typeof matchesConditions>[1] = [];
-      if (request.filter !== undefined) {
-        if (!equalsIgnoreCase(request.filter.dialect, WQL_DIALECT)) {
-          return fault(
-            "w:FilterDialectRequestedUnavailable",
-            "The requested filter dialect is not supported.",
-            request.filter.dialect,
-          );
-        }
-        try {
-          const query = parseWqlStatement(request.filter.query);
-          if (query.kind === "associators") return { kind: "enumerate", items: model.associators(query) };
-          className = query.className;
-          conditions = query.conditions;
-        } catch (error) {
-          if (isSimError(error))
-            return fault(
-              "w:CannotProcessFilter",
-              "The WS-Management service cannot process the filter.",
-              error.message,
-            );
-          throw error;
-        }
-      } else if (uriClass === "*") {
-        return fault("w:CannotProcessFilter", "An enumeration of root/virtualization/v2/* needs a WQL filter.");
-      } else {
-        className = uriClass;
-      }
-      const canonical = canonicalClass(className);
-      if (canonical === undefined)
-        return fault(
-          "w:CannotProcessFilter",
-          "The WS-Management service cannot process the filter.",
-          `invalid WQL query: class ${className} is not served by this simulator`,
-        );
-      try {
-        return { kind: "enumerate", items: await instancesOf(canonical, conditions) };
-      } catch (error) {
-        if (isSimError(error, "invalid-argument"))
-          return fault("w:CannotProcessFilter", "The WS-Management service cannot process the filter.", error.message);
-        throw error;
-      }
-    }
-
-    const canonical = canonicalClass(uriClass);
-    if (request.kind === "get") {
-      if (canonical === WMI_CLASSES.concreteJob) {
-        const id = selector(request.selectors, "InstanceID");
-        const job = id === undefined ? undefined : model.findJob(id);
-        return job === undefined
-          ? fault("w:InvalidSelectors", NOT_FOUND, `no Msvm_ConcreteJob with InstanceID ${JSON.stringify(id ?? "")}`)
-          : { kind: "get", instance: model.concreteJob(job) };
-      }
-      if (canonical === WMI_CLASSES.computerSystem) {
-        const name = selector(request.selectors, "Name");
-        const found = model
-          .computerSystems()
-          .find((i) => name !== undefined && equalsIgnoreCase(String(i.properties.get("Name")), name));
-        return found === undefined ? fault("w:InvalidSelectors", NOT_FOUND) : { kind: "get", instance: found };
-      }
-      if (canonical === WMI_CLASSES.managementService) return { kind: "get", instance: model.managementService() };
-      return fault("a:ActionNotSupported", `Get of ${uriClass} is not supported by this simulator.`);
-    }
-
-    // Invoke
-    if (canonical === WMI_CLASSES.concreteJob && request.method === "GetErrorEx") {
-      const id = selector(request.selectors, "InstanceID");
-      const job = id === undefined ? undefined : model.findJob(id);
-      if (job === undefined) return fault("w:InvalidSelectors", NOT_FOUND);
-      return { kind: "invoke", returnValue: RETURN_VALUES.completed, outputs: { Errors: model.jobErrors(job) } };
-    }
-    if (canonical !== WMI_CLASSES.managementService || !isKvpMethod(request.method)) {
-      return fault(
-        "a:ActionNotSupported",
-        `Method ${request.method} of ${uriClass} is not supported by this simulator.`,
-      );
-    }
-    const name = selector(request.selectors, "Name");
-    if (name !== undefined && !equalsIgnoreCase(name, "vmms")) return fault("w:InvalidSelectors", NOT_FOUND);
-
-    const targetParam = request.parameters.get("TargetSystem");
-    let target: CimInstancePath | undefined;
-    if (
-      targetParam !== undefined &&
-      targetParam !== null &&
-      typeof targetParam === "object" &&
-      !Array.isArray(targetParam)
-    ) {
-      try {
-        target = eprToPath(targetParam as WsmanEpr);
-      } catch {
-        target = undefined;
-      }
-    }
-    const items = stringsOf(request.parameters.get("DataItems"));
-    if (items === undefined) return { kind: "invoke", returnValue: RETURN_VALUES.invalidParameter };
-    const outcome = model.invokeKvpMethod(request.method, target, items);
-    if (outcome.kind === "rejected") return { kind: "invoke", returnValue: outcome.returnValue };
-    const done = applyJob(outcome.job.instanceId, outcome.operations, outcome.failure);
-    options.track?.(done);
-    const job: WsmanEpr = {
-      address: WSA_ANONYMOUS,
-      resourceUri: `${V2_RESOURCE_URI}/${WMI_CLASSES.concreteJob}`,
-      selectors: [{ name: "InstanceID", value: outcome.job.instanceId }],
-    };
-    return { kind: "invoke", returnValue: RETURN_VALUES.jobStarted, outputs: { Job: job } };
-  };
-}
-
 /** `local` for root/virtualization/v2 (and anything unknown), each route's handler for its namespace. */
 function routeNamespaces(local: WsmanHandler, routes: readonly WmiNamespaceRoute[]): WsmanHandler {
   if (routes.length === 0) return local;
@@ -418,7 +135,7 @@ function routeNamespaces(local: WsmanHandler, routes: readonly WmiNamespaceRoute
  *   for a GUID used twice.
  */
 export async function startInProcessWmiHost(options: InProcessWmiHostOptions): Promise<InProcessWmiHost> {
-  const model = new Model(options.model);
+  const model = new HostModel(options.model);
   const guests = options.guests ?? new GuestRegistry();
   // The guests this host started (and so stops on close), wherever they have migrated since.
   const started: WmiHostVm[] = [];

@@ -6,8 +6,11 @@
  * Literals are strings in double or single quotes (backslash escapes `\\`, `\"`, `\'`) or
  * decimal integers. Anything else (OR, NOT, LIKE, Role, ClassDefsOnly, property lists, …) is
  * refused with a {@link SimError} `invalid-argument`, which the server turns into a
- * WS-Management fault. Which associations are answered is the server's business.
+ * WS-Management fault. Which associations are answered is associators.ts's business;
+ * {@link matchesConditions} evaluates a WHERE clause against an instance.
  */
+import { equalsIgnoreCase } from "@hyperv-kvp/kvp-core/cim";
+import type { WsmanInstance } from "@hyperv-kvp/wsman";
 import { SimError } from "../errors.js";
 
 /** Longest query accepted, characters. */
@@ -230,4 +233,29 @@ function parseSelect(tokens: readonly Token[]): WqlQuery {
     }
   }
   return { className: cls.text, conditions };
+}
+
+/**
+ * Whether `instance` satisfies every condition: scalar properties compared as text ignoring
+ * case (as WMI compares strings); a NULL property matches nothing.
+ * @throws {SimError} `invalid-argument` for a property the class does not have or an array property.
+ */
+export function matchesConditions(target: WsmanInstance, conditions: readonly WqlCondition[]): boolean {
+  let all = true;
+  for (const condition of conditions) {
+    const entry = [...target.properties].find(([name]) => equalsIgnoreCase(name, condition.property));
+    if (entry === undefined)
+      throw new SimError(
+        "invalid-argument",
+        `invalid WQL query: ${target.className} has no property ${condition.property}`,
+      );
+    const value = entry[1];
+    if (Array.isArray(value))
+      throw new SimError(
+        "invalid-argument",
+        `invalid WQL query: ${entry[0]} is an array and cannot be compared with =`,
+      );
+    if (typeof value !== "string" || !equalsIgnoreCase(value, condition.value)) all = false;
+  }
+  return all;
 }
