@@ -7,13 +7,11 @@ import {
   jobFromInstance,
   type KvpItem,
 } from "@hyperv-kvp/kvp-core/cim";
-import { type WsmanInstance, valueAsArray } from "@hyperv-kvp/wsman";
+import { valueAsArray } from "@hyperv-kvp/wsman";
 import { beforeEach, describe, expect, it } from "vitest";
-import { isSimError } from "../errors.js";
-import { associatorsOf } from "./associators.js";
 import { HostModel } from "./host-model.js";
-import { concreteJobOf, jobErrorsOf, kvpComponentOf, kvpSettingDataOf, vmComputerSystemOf } from "./instances.js";
-import { COMPONENT_STATUS, JOB_STATE, type KvpMethod, RETURN_VALUES, V2_NAMESPACE } from "./wmi-classes.js";
+import { concreteJobOf, jobErrorsOf, kvpSettingDataOf } from "./instances.js";
+import { JOB_STATE, type KvpMethod, RETURN_VALUES, V2_NAMESPACE } from "./wmi-classes.js";
 import { matchesConditions } from "./wql.js";
 
 const GUID_A = "11111111-1111-4111-8111-111111111111";
@@ -217,117 +215,6 @@ describe("HostModel", () => {
     model.finishJob(runningId); // a finished job stays as it ended
     expect(model.findJob(runningId)?.state).toBe(JOB_STATE.exception);
     expect(jobErrorsOf(model.findJob(runningId)!)).toHaveLength(1);
-  });
-
-  it("serves the component with guest items, and No contact when the daemon is stopped", () => {
-    const vm = model.findVm(GUID_A)!;
-    const component = kvpComponentOf(vm, [{ key: "g", value: "1" }], [{ key: "OSName", value: "Debian" }]);
-    const p = component.properties;
-    expect(p.get("SystemName")).toBe(GUID_A);
-    expect(p.get("OperationalStatus")).toEqual([String(COMPONENT_STATUS.ok)]);
-    expect(decodeKvpItem((p.get("GuestExchangeItems") as string[])[0]!)).toMatchObject({
-      name: "g",
-      data: "1",
-      source: "guest",
-    });
-    expect(decodeKvpItem((p.get("GuestIntrinsicExchangeItems") as string[])[0]!)).toMatchObject({
-      name: "OSName",
-      source: "intrinsic",
-    });
-    vm.running = false;
-    expect(kvpComponentOf(vm).properties.get("OperationalStatus")).toEqual(["12"]);
-    expect(vmComputerSystemOf(vm).properties.get("EnabledState")).toBe("3");
-  });
-
-  it("matchesConditions refuses unknown and array properties", () => {
-    const c: WsmanInstance = kvpComponentOf(model.findVm(GUID_A)!);
-    expect(matchesConditions(c, [{ property: "systemname", value: GUID_A.toLowerCase() }])).toBe(true);
-    expect(matchesConditions(c, [{ property: "SystemName", value: GUID_B }])).toBe(false);
-    expect(() => matchesConditions(c, [{ property: "Nope", value: "x" }])).toThrow(/has no property Nope/);
-    expect(() => matchesConditions(c, [{ property: "GuestExchangeItems", value: "x" }])).toThrow(/array/);
-    try {
-      matchesConditions(c, [{ property: "__proto__", value: "x" }]);
-    } catch (error) {
-      expect(isSimError(error, "invalid-argument")).toBe(true);
-    }
-  });
-
-  it("answers the ASSOCIATORS OF route from a VM to its KVP setting data, and nothing else", () => {
-    model.invokeKvpMethod("AddKvpItems", target(GUID_A), [item("Role", "web")]);
-    const cs = {
-      sourceClass: "msvm_computersystem",
-      assocClass: "Msvm_SettingsDefineState",
-      resultClass: "Msvm_VirtualSystemSettingData",
-    };
-    const [settings, ...more] = associatorsOf(model.vms, {
-      ...cs,
-      sourceKeys: [
-        { property: "CreationClassName", value: "Msvm_ComputerSystem" },
-        { property: "name", value: GUID_A.toLowerCase() },
-      ],
-    });
-    expect(more).toEqual([]);
-    expect(settings!.className).toBe("Msvm_VirtualSystemSettingData");
-    expect(settings!.properties.get("InstanceID")).toBe(`Microsoft:${GUID_A}`);
-    expect(settings!.properties.get("VirtualSystemType")).toBe("Microsoft:Hyper-V:System:Realized");
-    const kvp = {
-      sourceClass: "Msvm_VirtualSystemSettingData",
-      assocClass: "Msvm_VirtualSystemSettingDataComponent",
-      resultClass: "Msvm_KvpExchangeComponentSettingData",
-    };
-    const [data] = associatorsOf(model.vms, {
-      ...kvp,
-      sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID_A}` }],
-    });
-    expect(valueAsArray(data!.properties.get("HostExchangeItems")).map((x) => decodeKvpItem(x).name)).toEqual(["Role"]);
-    // Paths that name no VM give nothing.
-    expect(
-      associatorsOf(model.vms, {
-        ...cs,
-        sourceKeys: [
-          { property: "CreationClassName", value: "Msvm_ComputerSystem" },
-          { property: "Name", value: "HV-HOST01" },
-        ],
-      }),
-    ).toEqual([]);
-    expect(
-      associatorsOf(model.vms, { ...kvp, sourceKeys: [{ property: "InstanceID", value: "Microsoft:nope" }] }),
-    ).toEqual([]);
-    // Anything else is refused.
-    for (const query of [
-      { ...cs, sourceKeys: [{ property: "Name", value: GUID_A }] },
-      {
-        ...cs,
-        sourceKeys: [
-          { property: "Name", value: GUID_A },
-          { property: "Name", value: GUID_A },
-        ],
-      },
-      {
-        ...cs,
-        sourceKeys: [
-          { property: "CreationClassName", value: "Msvm_ComputerSystem" },
-          { property: "Name", value: GUID_A },
-          { property: "X", value: "1" },
-        ],
-      },
-      {
-        ...cs,
-        resultClass: "Msvm_KvpExchangeComponentSettingData",
-        sourceKeys: [
-          { property: "CreationClassName", value: "Msvm_ComputerSystem" },
-          { property: "Name", value: GUID_A },
-        ],
-      },
-      {
-        ...kvp,
-        assocClass: "Msvm_SettingsDefineState",
-        sourceKeys: [{ property: "InstanceID", value: `Microsoft:${GUID_A}` }],
-      },
-      { ...kvp, sourceKeys: [{ property: "ElementName", value: "web01" }] },
-    ]) {
-      expect(() => associatorsOf(model.vms, query)).toThrow(/^invalid WQL query: /);
-    }
   });
 
   it("removeVm and adoptVm move a VM with its host items; adoptVm refuses a GUID in use", () => {

@@ -1,6 +1,11 @@
+import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
-import { MAX_WQL_CONDITIONS, parseWql, parseWqlStatement } from "./wql.js";
+import { V2_RESOURCE_URI } from "./wmi-classes.js";
+import { MAX_WQL_CONDITIONS, matchesConditions, parseWql, parseWqlStatement } from "./wql.js";
+
+const GUID_A = "11111111-1111-4111-8111-111111111111";
+const GUID_B = "22222222-2222-4222-8222-222222222222";
 
 describe("parseWql", () => {
   it.each([
@@ -124,5 +129,27 @@ describe("parseWqlStatement", () => {
     `ASSOCIATORS OF {C.${Array.from({ length: MAX_WQL_CONDITIONS + 1 }, (_, i) => `K${i}='1'`).join(",")}} WHERE AssocClass=A ResultClass=R`,
   ])("refuses %j", (query) => {
     expect(() => parseWqlStatement(query)).toThrow(/^invalid WQL query: /);
+  });
+});
+
+describe("matchesConditions", () => {
+  it("compares properties ignoring case, refuses unknown and array properties", () => {
+    const c: WsmanInstance = {
+      resourceUri: `${V2_RESOURCE_URI}/Msvm_KvpExchangeComponent`,
+      className: "Msvm_KvpExchangeComponent",
+      properties: new Map<string, WsmanValue>([
+        ["SystemName", GUID_A],
+        ["GuestExchangeItems", []],
+      ]),
+    };
+    expect(matchesConditions(c, [{ property: "systemname", value: GUID_A.toLowerCase() }])).toBe(true);
+    expect(matchesConditions(c, [{ property: "SystemName", value: GUID_B }])).toBe(false);
+    expect(() => matchesConditions(c, [{ property: "Nope", value: "x" }])).toThrow(/has no property Nope/);
+    expect(() => matchesConditions(c, [{ property: "GuestExchangeItems", value: "x" }])).toThrow(/array/);
+    try {
+      matchesConditions(c, [{ property: "__proto__", value: "x" }]);
+    } catch (error) {
+      expect(isSimError(error, "invalid-argument")).toBe(true);
+    }
   });
 });
