@@ -11,6 +11,8 @@ export const KIT_EXIT = {
   notFound: 1,
   /** A wrong command line: commander's argument errors and {@link CliError} `usage`. */
   usage: 2,
+  /** The world outside failed: files, locks, a host that cannot be reached. */
+  io: 3,
   /** An error no table knows: a bug, reported as `tool: internal error: …`. */
   internal: 3,
 } as const;

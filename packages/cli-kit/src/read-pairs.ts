@@ -122,7 +122,9 @@ export async function readPairsInput(file: string, from: PairsSource, hint?: str
     else if (from.readFile) input = await from.readFile(file);
     else input = await (await import("node:fs/promises")).readFile(file);
   } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
+    // A system error (ENOENT, EACCES, EISDIR) is the user's to fix; anything else is a bug.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== "string") throw error;
     throw usage(`cannot read --from-file ${JSON.stringify(file)}: ${code}`, hint);
   }
   return parsePairs(decodeText(input, source), source, hint);
