@@ -21,7 +21,8 @@ export type ErrorRule = (error: unknown) => CliFailure | undefined;
 
 /**
  * A row for an error class with a string `code`: `exitCodes` maps codes to exit codes,
- * `otherwise` is the exit code of the rest.
+ * `otherwise` is the exit code of the rest. A string `hint` and an object `details` on the
+ * error are kept (the `(see: …)` line, the `--json` error's extra fields).
  * @param recognise the class's type guard (e.g. pool-file's `isPoolFileError`).
  * @param prefix put before the message (e.g. "unreadable answer from the host: ").
  */
@@ -34,7 +35,14 @@ export function errorsByCode<E extends Error & { readonly code: string }>(
   return (error) => {
     if (!recognise(error)) return undefined;
     const exitCode = (exitCodes as Readonly<Record<string, number | undefined>>)[error.code] ?? otherwise;
-    return { code: error.code, message: `${prefix}${error.message}`, exitCode };
+    const { hint, details } = error as { hint?: unknown; details?: unknown };
+    return {
+      code: error.code,
+      message: `${prefix}${error.message}`,
+      exitCode,
+      ...(typeof hint === "string" ? { hint } : {}),
+      ...(typeof details === "object" && details !== null ? { details: details as Record<string, unknown> } : {}),
+    };
   };
 }
 

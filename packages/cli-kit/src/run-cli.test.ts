@@ -8,6 +8,8 @@ class StoreError extends Error {
   constructor(
     readonly code: "locked" | "missing",
     message: string,
+    readonly hint?: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -139,9 +141,10 @@ describe("runCli", () => {
       });
       expect(notFound.stderr).toBe("demo: no key\n");
       const locked = await run(["go", "--json"], () => {
-        throw new StoreError("locked", "held");
+        throw new StoreError("locked", "held", "demo --help", { holder: 42 });
       });
-      expect(parse(locked.stdout)).toEqual({ error: { code: "locked", message: "held", exitCode: 3 } });
+      expect(parse(locked.stdout)).toEqual({ error: { holder: 42, code: "locked", message: "held", exitCode: 3 } });
+      expect(locked.stderr).toBe("demo: held\n(see: demo --help)\n");
     });
 
     it("for argument errors and bugs", async () => {
