@@ -203,6 +203,21 @@ describe("runCli", () => {
       }
     });
 
+    it("gives commands the signal the caller passes instead, and leaves the process's signals alone", async () => {
+      const signals = new EventEmitter();
+      const controller = new AbortController();
+      let given: AbortSignal | undefined;
+      await run(
+        ["go"],
+        (r) => {
+          given = r.signal;
+        },
+        { signals, signal: controller.signal },
+      );
+      expect(given).toBe(controller.signal);
+      expect(signals.listenerCount("SIGINT")).toBe(0);
+    });
+
     it("listens only when a command asks for the signal, so Ctrl-C keeps ending other commands", async () => {
       const signals = new EventEmitter();
       let listening = -1;

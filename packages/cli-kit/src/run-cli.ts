@@ -21,6 +21,11 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Where SIGINT/SIGTERM are heard; default `process`. */
   readonly signals?: SignalSource;
+  /**
+   * Stops the command instead of SIGINT/SIGTERM: when given, the commands get this signal and
+   * the process's signals are left alone (a test, or a program embedding the CLI).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What the run loop gives each command, beside the app's own context. */
@@ -84,7 +89,7 @@ const NOT_ERRORS = new Set(["commander.helpDisplayed", "commander.help", "comman
 export async function runCli<C>(spec: CliSpec<C>, argv: readonly string[], io: CliIo): Promise<number> {
   const { tool } = spec;
   let exitCode: number = KIT_EXIT.ok;
-  const stop = stopOnSignals(io.signals);
+  const stop = io.signal ? { signal: () => io.signal!, release() {} } : stopOnSignals(io.signals);
   const program = new Command(tool)
     .description(spec.description)
     .version(spec.version, "-V, --version", "print the version")
