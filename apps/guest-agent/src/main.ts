@@ -19,7 +19,7 @@ const EXAMPLES = `
 Examples:
   kvp-agent run                          the service (systemd runs this)
   kvp-agent once                         harvest and report once, for boot scripts
-  kvp-agent wait cloudstack-vm-userdata --timeout 120
+  kvp-agent wait cloudstack-vm-userdata --timeout 2m
   kvp-agent report provisioning done     pool 1: kvp-agent/report/provisioning = done
   kvp-agent status --json
   kvp-agent config check
