@@ -29,7 +29,7 @@ import { buildSea } from "../lib/sea.mjs";
 import { type Platform, WINESERVER, cleanEnv, linuxPlatform, run, start, until, winePlatform } from "./platforms.js";
 import { REPO_ROOT, artifact, releaseVersion } from "./support.js";
 
-const HYPERV_SIM = join(REPO_ROOT, "packages/hyperv-sim/dist/bin.js");
+const HYPERV_SIM = join(REPO_ROOT, "packages/hyperv-sim/dist/hyperv-sim.mjs");
 const KVP_POOL = join(REPO_ROOT, "apps/pool-tools/dist/kvp-pool.cjs");
 const BRIDGE_SCRIPT = join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1");
 const STAND_IN = join(import.meta.dirname, "powershell-stand-in.cjs");

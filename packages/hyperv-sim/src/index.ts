@@ -109,5 +109,5 @@ export {
   createClusterHandler,
   startWmiCluster,
 } from "./wmi/cluster.js";
-export { SERVE_USAGE, type ServeHandle, type ServeInfo, type ServeOptions, parseServeArgs, serve } from "./serve.js";
+export { type ServeHandle, type ServeInfo, type ServeOptions, type ServeVmInfo, serve } from "./serve.js";
 export { type SelfSignedCertificate, makeSelfSignedCertificate } from "./self-signed-certificate.js";
