@@ -225,7 +225,7 @@ describe.each(TARGETS)("$name", (target) => {
     });
 
     it("watch sees what the guest writes meanwhile, and Ctrl-C (SIGINT) stops it cleanly", async () => {
-      const watch = start(platform, exe, [...connection, "watch", "web01", "--json", "--interval", "0.2"], env);
+      const watch = start(platform, exe, [...connection, "watch", "web01", "--json", "--interval", "200ms"], env);
       try {
         await until(() => watch.stderr().includes("kvp-host: watching guest items"), "the watch to start");
         const key = `watched-${listener.serveArgs.length}`;
@@ -264,7 +264,7 @@ describe.each(TARGETS)("$name", (target) => {
   });
 
   it("--host means WS-Management on every platform: port 5985 of a closed address is a connection failure (3), not a usage error", async () => {
-    const r = await run(platform, exe, ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20", "vms"], {
+    const r = await run(platform, exe, ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20s", "vms"], {
       KVP_HOST_PASSWORD: "x",
     });
     expect(r.stderr).toMatch(/^kvp-host: .*127\.0\.0\.9/);

@@ -136,7 +136,16 @@ export function hostSession(run: CliRun, program: Command, ctx: CliContext): Hos
     run,
     ctx,
     async withHost(body) {
-      const wmi = await ctx.connect(await connectRequest());
+      const request = await connectRequest();
+      // Starting PowerShell and its CIM module takes seconds: say what the wait is for.
+      const starting =
+        request.kind === "powershell" ? run.progress(`starting ${request.pwsh ? "pwsh" : "PowerShell"}…`) : undefined;
+      let wmi: HyperVWmi;
+      try {
+        wmi = await ctx.connect(request);
+      } finally {
+        starting?.done();
+      }
       try {
         return await body(wmi);
       } finally {

@@ -18,6 +18,8 @@ async function run(
     connectError?: Error;
     /** Replaces the default `--host hv01 --user CORP\admin`. */
     connection?: string[];
+    /** stderr is a terminal (progress lines are drawn). */
+    stderrIsTTY?: boolean;
     /** What differs on a platform: the transport without --host, the help's shells. */
     platform?: Pick<CliContext, "platform" | "defaultTransport">;
   } = {},
@@ -29,7 +31,7 @@ async function run(
   const host = options.host ?? (await startSimHost());
   const ctx: CliContext = {
     stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
+    stderr: { write: (s: string) => (stderr += s), ...(options.stderrIsTTY ? { isTTY: true } : {}) },
     env: options.env ?? { KVP_HOST_PASSWORD: "pw" },
     readStdin: async () => "",
     readFile: async (path) => {
@@ -164,6 +166,13 @@ describe("kvp-host main", () => {
     });
     const absent = await run(["get", "web01", "nope", "--json"]);
     expect(JSON.parse(absent.stdout).error).toMatchObject({ code: "not-found", exitCode: 1 });
+  });
+
+  it("says it is starting PowerShell while the bridge starts, on a terminal only, and erases the line", async () => {
+    const tty = await run(["--transport", "powershell", "vms"], { connection: [], stderrIsTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toBe("\r\u001b[2Kkvp-host: starting PowerShell…\r\u001b[2K");
+    expect((await run(["--transport", "powershell", "vms"], { connection: [] })).stderr).toBe("");
   });
 
   it("status prints the service health", async () => {
