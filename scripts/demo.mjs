@@ -6,7 +6,7 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseServeArgs, serve, startSimulatedHost } from "../packages/hyperv-sim/dist/index.js";
+import { serve, startSimulatedHost } from "../packages/hyperv-sim/dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(root, "apps/pool-tools/dist/kvp-pool.cjs");
@@ -34,7 +34,11 @@ function run(args, env) {
  * reports back, all through the real daemon behind the simulated host.
  */
 async function hostToGuest() {
-  const sim = await serve(parseServeArgs(["--vms", "r-1-VM", "--daemon", want]), { write() {} });
+  // What `hyperv-sim serve --vms r-1-VM --daemon …` starts: sealed HTTP with NTLM, as WinRM ships.
+  const sim = await serve(
+    { port: 0, https: false, allowUnencrypted: false, user: "Administrator", vms: ["r-1-VM"], daemon: want },
+    { write() {} },
+  );
   const vm = sim.info.vms[0];
   const agentWork = join(vm.poolDir, "..", "agent-act1");
   let agent;

@@ -1,6 +1,9 @@
 import { defineProject } from "vitest/config";
+import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 export default defineProject({
+  // src/cli/version.ts: the version the bundle gets from build-cli.mjs.
+  define: { __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))) },
   resolve: { conditions: ["@hyperv-kvp/source"] },
   ssr: { resolve: { conditions: ["@hyperv-kvp/source"] } },
   test: { name: "hyperv-sim", include: ["src/**/*.test.ts"] },

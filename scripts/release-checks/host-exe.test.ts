@@ -29,7 +29,7 @@ import { buildSea } from "../lib/sea.mjs";
 import { type Platform, WINESERVER, cleanEnv, linuxPlatform, run, start, until, winePlatform } from "./platforms.js";
 import { REPO_ROOT, artifact, releaseVersion } from "./support.js";
 
-const HYPERV_SIM = join(REPO_ROOT, "packages/hyperv-sim/dist/bin.js");
+const HYPERV_SIM = join(REPO_ROOT, "packages/hyperv-sim/dist/hyperv-sim.mjs");
 const KVP_POOL = join(REPO_ROOT, "apps/pool-tools/dist/kvp-pool.cjs");
 const BRIDGE_SCRIPT = join(REPO_ROOT, "apps/host-cli/powershell/kvp-host-bridge.ps1");
 const STAND_IN = join(import.meta.dirname, "powershell-stand-in.cjs");
@@ -225,7 +225,7 @@ describe.each(TARGETS)("$name", (target) => {
     });
 
     it("watch sees what the guest writes meanwhile, and Ctrl-C (SIGINT) stops it cleanly", async () => {
-      const watch = start(platform, exe, [...connection, "watch", "web01", "--json", "--interval", "0.2"], env);
+      const watch = start(platform, exe, [...connection, "watch", "web01", "--json", "--interval", "200ms"], env);
       try {
         await until(() => watch.stderr().includes("kvp-host: watching guest items"), "the watch to start");
         const key = `watched-${listener.serveArgs.length}`;
@@ -264,9 +264,14 @@ describe.each(TARGETS)("$name", (target) => {
   });
 
   it("--host means WS-Management on every platform: port 5985 of a closed address is a connection failure (3), not a usage error", async () => {
-    const r = await run(platform, exe, ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20", "vms"], {
-      KVP_HOST_PASSWORD: "x",
-    });
+    const r = await run(
+      platform,
+      exe,
+      ["--host", "127.0.0.9", "--http", "--user", "admin", "--timeout", "20s", "vms"],
+      {
+        KVP_HOST_PASSWORD: "x",
+      },
+    );
     expect(r.stderr).toMatch(/^kvp-host: .*127\.0\.0\.9/);
     expect(r.code).toBe(3);
   });

@@ -187,7 +187,7 @@ describe("every npm tarball", () => {
     );
     expect([...files.keys()].filter((path) => path.includes("test-support"))).toEqual([]);
     const pkg = JSON.parse(files.get("package.json")!.toString("utf8"));
-    expect(pkg.bin).toEqual({ "hyperv-sim": "./dist/bin.js" });
+    expect(pkg.bin).toEqual({ "hyperv-sim": "./dist/hyperv-sim.mjs" });
     expect(Object.keys(pkg.dependencies).sort()).toEqual([
       "@hyperv-kvp/kvp-core",
       "@hyperv-kvp/pool-file",

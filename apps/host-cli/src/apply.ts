@@ -14,7 +14,7 @@ import {
   encodeKvpItem,
   isJobSuccessful,
 } from "@hyperv-kvp/kvp-core/cim";
-import { HostCliError } from "./cli-error.js";
+import { HostCliError } from "./host-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";
 import type { HyperVWmi, KvpMethod, VmInfo } from "./hyperv-wmi.js";

@@ -3,7 +3,8 @@
  * password). The password never comes from the command line: KVP_HOST_PASSWORD or a prompt.
  */
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
-import { HostCliError } from "./cli-error.js";
+import type { DurationSpec } from "@hyperv-kvp/cli-kit";
+import { HostCliError } from "./host-error.js";
 
 /** The environment variable that holds the password. */
 export const PASSWORD_ENV = "KVP_HOST_PASSWORD";
@@ -20,7 +21,8 @@ export interface ConnectionArgs {
   readonly insecure?: boolean;
   readonly http?: boolean;
   readonly allowUnencrypted?: boolean;
-  readonly timeout?: string;
+  /** `--timeout`, already read as a duration; default {@link DEFAULT_TIMEOUT_SECONDS}. */
+  readonly timeoutMs?: number;
 }
 
 function usage(message: string): HostCliError {
@@ -36,14 +38,14 @@ export function endpointOf(args: ConnectionArgs): string {
   return args.http ? `http://${host}:5985/wsman` : `https://${host}:5986/wsman`;
 }
 
-/** `--timeout` seconds as milliseconds. */
-export function timeoutMsOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(text);
-  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
-    throw usage(`invalid --timeout ${JSON.stringify(text)}: seconds, more than 0`);
-  return Math.round(seconds * 1000);
-}
+/** How `--timeout` is read: a duration; a bare number is seconds (deprecated). At most a day. */
+export const TIMEOUT_SPEC: DurationSpec = {
+  option: "--timeout",
+  bareUnit: "s",
+  minMs: 1,
+  maxMs: 86_400_000,
+  hint: "kvp-host --help",
+};
 
 /**
  * The WsmanClient options for `args`, with the password and CA text the caller obtained.
@@ -78,7 +80,7 @@ export function clientOptionsOf(args: ConnectionArgs, password: string, ca: stri
   return {
     endpoint,
     auth,
-    timeoutMs: timeoutMsOf(args.timeout),
+    timeoutMs: args.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
     ...(ca === undefined ? {} : { ca }),
     ...(args.insecure ? { insecure: true } : {}),
     // Over HTTP with NTLM this turns sealing off, for hosts configured AllowUnencrypted=true.

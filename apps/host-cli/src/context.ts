@@ -1,4 +1,5 @@
 /** What commands touch outside themselves, injectable so tests run kvp-host in process. */
+import { type CliIo, processIo } from "@hyperv-kvp/cli-kit";
 import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { type HyperVNamespace, HyperVWmi } from "./hyperv-wmi.js";
 import { type TransportKind, defaultTransportKind } from "./transport.js";
@@ -21,14 +22,12 @@ export type ConnectRequest =
       readonly timeoutMs: number;
     };
 
-export interface CliContext {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly env: Record<string, string | undefined>;
-  /** Reads standard input to the end (for `--from-file -`). */
-  readonly readStdin: () => Promise<string>;
-  /** Reads a file as UTF-8 (`--from-file`, `--ca`). */
-  readonly readFile: (path: string) => Promise<string>;
+/** What kvp-host touches outside itself (beyond the kit's streams, environment and signals). */
+export interface CliContext extends CliIo {
+  /** Reads standard input to the end (for `--from-file -`); a string counts as decoded. */
+  readonly readStdin: () => Promise<string | Uint8Array>;
+  /** Reads a file (`--from-file`, `--ca`); a string counts as decoded. */
+  readonly readFile: (path: string) => Promise<string | Uint8Array>;
   /** Asks for a password without echo; undefined when there is no terminal to ask on. */
   readonly promptPassword: ((prompt: string) => Promise<string>) | undefined;
   /**
@@ -44,11 +43,6 @@ export interface CliContext {
   readonly defaultTransport?: TransportKind;
   /** The platform whose shells the help's examples are written for: `win32` PowerShell and cmd, else sh (the default). */
   readonly platform?: string;
-  /** Where `watch` listens for SIGINT/SIGTERM; default `process`. */
-  readonly signals?: {
-    once(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
-    off(signal: "SIGINT" | "SIGTERM", listener: () => void): unknown;
-  };
   /** The pause between `watch` reads (ends early when the signal aborts); default a timer. */
   readonly watchSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -56,15 +50,13 @@ export interface CliContext {
 /** The real process: streams, environment, files, a TTY prompt, WS-Management. */
 export function processContext(): CliContext {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
+    ...processIo(),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
+      return Buffer.concat(chunks);
     },
-    readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
+    readFile: async (path) => (await import("node:fs/promises")).readFile(path),
     promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
     defaultTransport: defaultTransportKind(process.platform),
     platform: process.platform,

@@ -116,3 +116,24 @@ describe("which transport failures job polling rides out", () => {
     expect(isTransientTransportError(new Error("connect ECONNREFUSED"))).toBe(false);
   });
 });
+
+describe("waitForJob's progress", () => {
+  it("ticks with the time waited after each unfinished read, and ends once however the wait ends", async () => {
+    const jobId = await heldJob();
+    const events: (number | "end")[] = [];
+    const progress = { tick: (ms: number) => events.push(ms), end: () => events.push("end") };
+    const c = clock();
+    const result = await waitForJob(host.wmi, jobId, { timeoutMs: 120, now: c.now, sleep: c.sleep, progress });
+    expect(result.finished).toBe(false);
+    expect(events).toEqual([0, 50, 100, "end"]);
+
+    events.length = 0;
+    host.client.intercept = (call) => {
+      if (call.op === "get") throw new TransportError("unauthorized", "access denied");
+    };
+    await expect(waitForJob(host.wmi, jobId, { now: c.now, sleep: c.sleep, progress })).rejects.toThrow(
+      "access denied",
+    );
+    expect(events).toEqual(["end"]);
+  });
+});

@@ -34,6 +34,11 @@ export interface JobWaitOptions {
   readonly retryable?: (error: unknown) => boolean;
   /** Told of each failure that is retried. */
   readonly onRetry?: (error: unknown) => void;
+  /**
+   * Told how long the wait has lasted after each read of an unfinished job (`tick`), and once
+   * when the wait ends however it ends (`end`): the CLI's progress line.
+   */
+  readonly progress?: { tick(elapsedMs: number): void; end(): void };
 }
 
 /** How a wait ended: the last state read, and whether the job had finished by then. */
@@ -65,23 +70,32 @@ export async function waitForJob(wmi: HyperVWmi, jobId: string, options: JobWait
   // Failures back off on their own, so a blip does not slow the polling that follows it.
   let retryPause = FIRST_POLL_INTERVAL_MS;
   let polls = 0;
-  for (;;) {
-    let job: WmiJob;
-    try {
-      job = await wmi.getJob(jobId);
-    } catch (error) {
-      if (!options.retryable?.(error) || deadline - now() <= 0) throw error;
-      options.onRetry?.(error);
-      await sleep(Math.min(retryPause, Math.max(deadline - now(), 0)));
-      retryPause = Math.min(retryPause * 2, MAX_POLL_INTERVAL_MS);
-      continue;
+  try {
+    return await poll();
+  } finally {
+    options.progress?.end();
+  }
+
+  async function poll(): Promise<JobWaitResult> {
+    for (;;) {
+      let job: WmiJob;
+      try {
+        job = await wmi.getJob(jobId);
+      } catch (error) {
+        if (!options.retryable?.(error) || deadline - now() <= 0) throw error;
+        options.onRetry?.(error);
+        await sleep(Math.min(retryPause, Math.max(deadline - now(), 0)));
+        retryPause = Math.min(retryPause * 2, MAX_POLL_INTERVAL_MS);
+        continue;
+      }
+      retryPause = FIRST_POLL_INTERVAL_MS;
+      polls++;
+      if (isJobFinished(job.jobState)) return { job, finished: true, polls };
+      const left = deadline - now();
+      if (left <= 0) return { job, finished: false, polls };
+      options.progress?.tick(now() - start);
+      await sleep(Math.min(interval, left));
+      if (now() - start >= STEADY_POLLING_MS) interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
     }
-    retryPause = FIRST_POLL_INTERVAL_MS;
-    polls++;
-    if (isJobFinished(job.jobState)) return { job, finished: true, polls };
-    const left = deadline - now();
-    if (left <= 0) return { job, finished: false, polls };
-    await sleep(Math.min(interval, left));
-    if (now() - start >= STEADY_POLLING_MS) interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
   }
 }

@@ -18,6 +18,8 @@ async function run(
     connectError?: Error;
     /** Replaces the default `--host hv01 --user CORP\admin`. */
     connection?: string[];
+    /** stderr is a terminal (progress lines are drawn). */
+    stderrIsTTY?: boolean;
     /** What differs on a platform: the transport without --host, the help's shells. */
     platform?: Pick<CliContext, "platform" | "defaultTransport">;
   } = {},
@@ -29,7 +31,7 @@ async function run(
   const host = options.host ?? (await startSimHost());
   const ctx: CliContext = {
     stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
+    stderr: { write: (s: string) => (stderr += s), ...(options.stderrIsTTY ? { isTTY: true } : {}) },
     env: options.env ?? { KVP_HOST_PASSWORD: "pw" },
     readStdin: async () => "",
     readFile: async (path) => {
@@ -140,6 +142,37 @@ describe("kvp-host main", () => {
       auth: { kind: "basic" },
       timeoutMs: 5000,
     });
+    // A bare number keeps its old meaning, seconds, for now, and says how to write it.
+    expect(r.stderr).toMatch(/^kvp-host: note: --timeout 5 without a unit is read as seconds; write 5s /);
+  });
+
+  it("delete is remove's other name (kvp-pool's word)", async () => {
+    const r = await run(["delete", "web01", "role", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ removed: ["role"] });
+    expect(r.host.hostItems(WEB01).has("role")).toBe(false);
+  });
+
+  it("with --json every failure prints an error object: a missing password, a dead host, a missing key", async () => {
+    const none = await run(["vms", "--json"], { env: {} });
+    expect(none.code).toBe(2);
+    expect(JSON.parse(none.stdout).error).toMatchObject({ code: "usage", exitCode: 2 });
+    const dead = await run(["vms", "--json"], {
+      connectError: new TransportError("unreachable", "cannot connect to hv01:5986: ECONNREFUSED"),
+    });
+    expect(dead.code).toBe(3);
+    expect(JSON.parse(dead.stdout)).toEqual({
+      error: { code: "unreachable", message: "cannot connect to hv01:5986: ECONNREFUSED", exitCode: 3 },
+    });
+    const absent = await run(["get", "web01", "nope", "--json"]);
+    expect(JSON.parse(absent.stdout).error).toMatchObject({ code: "not-found", exitCode: 1 });
+  });
+
+  it("says it is starting PowerShell while the bridge starts, on a terminal only, and erases the line", async () => {
+    const tty = await run(["--transport", "powershell", "vms"], { connection: [], stderrIsTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toBe("\r\u001b[2Kkvp-host: starting PowerShell…\r\u001b[2K");
+    expect((await run(["--transport", "powershell", "vms"], { connection: [] })).stderr).toBe("");
   });
 
   it("status prints the service health", async () => {
@@ -151,7 +184,7 @@ describe("kvp-host main", () => {
     const host = await startSimHost();
     const signals = new EventEmitter();
     let reads = 0;
-    const r = await run(["watch", "web01", "--json", "--interval", "0.5"], {
+    const r = await run(["watch", "web01", "--json", "--interval", "500ms"], {
       host,
       watch: {
         signals,
@@ -179,6 +212,7 @@ describe("kvp-host main", () => {
     expect(signals.listenerCount("SIGINT")).toBe(0);
     expect(r.host.client.closed).toBe(true);
     expect((await run(["watch", "web01", "--interval", "0"])).code).toBe(2);
+    expect((await run(["watch", "web01", "--interval", "50ms"])).code).toBe(2);
   });
 
   it("--cluster talks to root/HyperVCluster/v2; without it, root/virtualization/v2", async () => {
@@ -189,7 +223,7 @@ describe("kvp-host main", () => {
   });
 
   it("--transport powershell needs no host, user or password; --pwsh and $KVP_HOST_POWERSHELL choose the executable", async () => {
-    const r = await run(["--transport", "powershell", "--pwsh", "--cluster", "--timeout", "7", "vms"], {
+    const r = await run(["--transport", "powershell", "--pwsh", "--cluster", "--timeout", "7s", "vms"], {
       connection: [],
       env: { KVP_HOST_POWERSHELL: "/opt/pwsh/pwsh" },
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isHostCliError } from "./cli-error.js";
+import { isHostCliError } from "./host-error.js";
 import { planRemove, planWrite, prepareRecords } from "./plan.js";
 
 const items = (n: number, prefix = "k") =>

@@ -19,7 +19,7 @@ import {
   utf16Units,
 } from "@hyperv-kvp/kvp-core";
 import { MAX_KVP_ITEMS_PER_CALL, findInvalidXmlChar } from "@hyperv-kvp/kvp-core/cim";
-import { HostCliError } from "./cli-error.js";
+import { HostCliError } from "./host-error.js";
 import type { KvpMethod } from "./hyperv-wmi.js";
 
 /** Options of {@link prepareRecords}. */

@@ -1,4 +1,5 @@
 /** Human output: aligned tables and one-line reports. `--json` bypasses all of this. */
+import { printable } from "@hyperv-kvp/cli-kit";
 import type { ListResult } from "./commands/list.js";
 import type { StatusResult } from "./commands/status.js";
 import type { HostWatchEvent } from "./commands/watch.js";
@@ -20,13 +21,6 @@ export const VM_STATES: Readonly<Record<number, string>> = Object.freeze({
   32776: "Pausing",
   32777: "Resuming",
 });
-
-/** Text from the host made safe for one table cell: control characters shown escaped. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) =>
-    ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
 
 /** Rows under headers, columns padded to the widest cell (code points), two spaces apart; the last column is not padded. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -3,7 +3,7 @@
  * (ElementName). Display names are not unique in Hyper-V, so a name that matches several
  * VMs is an error that lists them; the user then gives the GUID.
  */
-import { HostCliError } from "./cli-error.js";
+import { HostCliError } from "./host-error.js";
 import type { HyperVWmi, VmInfo } from "./hyperv-wmi.js";
 import { normalizeGuid, vmByIdQuery, vmsByNameQuery } from "./wql.js";
 

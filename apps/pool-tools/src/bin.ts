@@ -1,22 +1,6 @@
 #!/usr/bin/env node
 // The kvp-pool command: a launcher only; everything is in main.ts.
+import { launch } from "@hyperv-kvp/cli-kit";
 import { main } from "./main.js";
 
-// A reader that stops early (`| head`) closes the pipe: that is not an error of ours, so end
-// quietly instead of dying on an unhandled EPIPE with a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-}
-
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`kvp-pool: internal error: ${String(error)}\n`);
-    process.exitCode = 3;
-  },
-);
+launch((argv) => main(argv));

@@ -247,6 +247,13 @@ describe("kvp-pool delete", () => {
     expect((await runCli(["--dir", dir, "delete", "a", "--all"])).code).toBe(0);
     expect(records(dir, 1)).toEqual([["b", "2"]]);
   });
+
+  it("answers to remove as well, kvp-host's word for it", async () => {
+    const dir = pools({ 1: [{ key: "a", value: "1" }] });
+    expect((await runCli(["--dir", dir, "remove", "a", "--json"])).stdout).toMatch(/"key": "a"/);
+    expect(records(dir, 1)).toEqual([]);
+    expect((await runCli(["delete", "--help"])).stdout).toMatch(/^Usage: kvp-pool delete\|remove /);
+  });
 });
 
 describe("kvp-pool check", () => {
@@ -311,6 +318,26 @@ describe("kvp-pool check", () => {
 });
 
 describe("errors", () => {
+  it("with --json, a failure is also one error object on stdout, with kvp-pool's exit code", async () => {
+    const dir = pools();
+    const absent = await runCli(["--dir", dir, "get", "nope", "--json"]);
+    expect(absent.code).toBe(1);
+    expect(JSON.parse(absent.stdout)).toEqual({
+      error: { code: "not-found", message: expect.stringMatching(/^no key "nope" in pool 1/), exitCode: 1 },
+    });
+    const refused = await runCli(["--dir", dir, "set", "k", "v", "--pool", "0", "--json"]);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: "refused", exitCode: 2 });
+  });
+
+  it("reads --from-file as PowerShell writes it: UTF-16 with a BOM, the BOM not part of the first key", async () => {
+    const dir = pools();
+    const file = join(dir, "facts.env");
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("role=web\r\n", "utf16le")]));
+    expect((await runCli(["--dir", dir, "set", "--from-file", file])).code).toBe(0);
+    expect(records(dir, 1)).toEqual([["role", "web"]]);
+  });
+
   it("an unexpected error is one line, without a stack trace", async () => {
     const dir = pools();
     let stderr = "";

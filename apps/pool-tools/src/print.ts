@@ -1,30 +1,10 @@
+import { printable } from "@hyperv-kvp/cli-kit";
 import type { PoolDiagnostic } from "@hyperv-kvp/kvp-core";
 import { MAX_CHUNK_NOTES } from "./commands/chunk-notes.js";
 import type { PoolCheck } from "./commands/check.js";
 import type { GotRecord } from "./commands/get.js";
 import type { ListResult } from "./commands/list.js";
 import type { WatchEvent } from "./commands/watch.js";
-
-/**
- * Text for people: control characters and backslashes escaped, so one record is one line
- * and nothing a pool holds can move the terminal's cursor. `--json` gives the exact text.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\\\u2028\u2029]/g, (c) => {
-    switch (c) {
-      case "\\":
-        return "\\\\";
-      case "\n":
-        return "\\n";
-      case "\r":
-        return "\\r";
-      case "\t":
-        return "\\t";
-      default:
-        return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-    }
-  });
-}
 
 /** `list` for people: a heading per pool, then `key = value` lines. */
 export function formatList(result: ListResult): string {

@@ -61,7 +61,6 @@ export {
   type ServeInfo,
   type ServeOptions,
   type ServeVmInfo,
-  parseServeArgs,
   serve,
 } from "./serve.js";
 export { type SelfSignedCertificate, makeSelfSignedCertificate } from "./self-signed-certificate.js";

@@ -3,12 +3,11 @@
  * 127.0.0.1, prints one JSON line describing it, and serves until stopped. By default it
  * listens as a Windows host does out of the box: plain HTTP, NTLM only, every message sealed
  * (WinRM's AllowUnencrypted=false). The command is a function over options and injectable
- * streams; bin.ts owns the process (signals, exit codes).
+ * streams; the command line (src/cli/) owns the process (options, signals, exit codes).
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import type { DaemonKind } from "./device/daemon-channel.js";
-import { SimError } from "./errors.js";
 import { makeSelfSignedCertificate } from "./self-signed-certificate.js";
 import type { WsmanServerEvent } from "@hyperv-kvp/wsman";
 import { type WmiCluster, startWmiCluster } from "./wmi/cluster.js";
@@ -16,7 +15,7 @@ import { CLUSTER_NAMESPACE } from "./wmi/cluster-model.js";
 import { type WmiHost, startWmiHost } from "./wmi/wmi-server.js";
 
 /**
- * Options of {@link serve}, as parsed from the command line. With neither `https` nor
+ * Options of {@link serve} (the command line's `serve` options). With neither `https` nor
  * `allowUnencrypted` the host serves plain HTTP like a default WinRM: NTLM only, every
  * message sealed.
  */
@@ -78,120 +77,6 @@ export interface ServeInfo {
     readonly nodes: readonly { readonly name: string; readonly endpoint: string }[];
   };
   readonly pid: number;
-}
-
-/** The usage text. */
-export const SERVE_USAGE = [
-  "usage: hyperv-sim serve [--port N] [--https | --allow-unencrypted] [--user U --password P] [--vms NAME,... | --cluster NAME --node NODE:VM,... ...] [--daemon real|model|auto]",
-  "  (default)            plain HTTP like a default WinRM: NTLM only, every message sealed",
-  "  --https              HTTPS with Basic and NTLM and a fresh self-signed certificate (caFile)",
-  "  --allow-unencrypted  plain HTTP that also accepts unsealed messages and Basic (WinRM's AllowUnencrypted)",
-  "  --cluster NAME       a failover cluster (root/HyperVCluster/v2 on every node) of the --node given, e.g.",
-  "                       --cluster HVCLU01 --node HV01:web01,db01 --node HV02:web02; with --port N node i listens on N+i;",
-  "                       lines `migrate VM NODE` on a piped stdin live-migrate a VM (by name or GUID)",
-  "       hyperv-sim --version | --help",
-].join("\n");
-
-/**
- * Parses the arguments after `serve`.
- * @throws {SimError} `invalid-argument` with a one-line reason.
- */
-export function parseServeArgs(args: readonly string[]): ServeOptions {
-  let port = 0;
-  let https = false;
-  let allowUnencrypted = false;
-  let user = "Administrator";
-  let password: string | undefined;
-  let vms: string[] = ["web01"];
-  let daemon: DaemonKind | "auto" = "auto";
-  let vmsGiven = false;
-  let clusterName: string | undefined;
-  const nodes: { name: string; vms: string[] }[] = [];
-  const bad = (reason: string) => new SimError("invalid-argument", `${reason}\n${SERVE_USAGE}`);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw bad(`${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case "--port": {
-        const v = value();
-        if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw bad(`invalid port: ${v}`);
-        port = Number(v);
-        break;
-      }
-      case "--https":
-        https = true;
-        break;
-      case "--allow-unencrypted":
-        allowUnencrypted = true;
-        break;
-      case "--user":
-        user = value();
-        if (user === "") throw bad("invalid user: empty");
-        break;
-      case "--password":
-        password = value();
-        break;
-      case "--cluster":
-        clusterName = value().trim();
-        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(clusterName))
-          throw bad(`invalid --cluster: ${JSON.stringify(clusterName)} (a network name: letters, digits, hyphens)`);
-        break;
-      case "--node": {
-        const v = value();
-        const colon = v.indexOf(":");
-        const name = (colon < 0 ? v : v.slice(0, colon)).trim();
-        const nodeVms =
-          colon < 0
-            ? []
-            : v
-                .slice(colon + 1)
-                .split(",")
-                .map((x) => x.trim());
-        if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(name))
-          throw bad(`invalid --node: ${JSON.stringify(v)} (NODE:VM,VM...)`);
-        if (nodeVms.some((x) => x === "")) throw bad(`invalid --node ${JSON.stringify(v)}: empty VM name`);
-        nodes.push({ name, vms: nodeVms });
-        break;
-      }
-      case "--vms":
-        vmsGiven = true;
-        vms = value()
-          .split(",")
-          .map((v) => v.trim());
-        if (vms.some((v) => v === "")) throw bad("invalid --vms: empty VM name");
-        break;
-      case "--daemon": {
-        const v = value();
-        if (v !== "real" && v !== "model" && v !== "auto") throw bad(`invalid --daemon: ${v}`);
-        daemon = v;
-        break;
-      }
-      default:
-        throw bad(`unknown option: ${arg}`);
-    }
-  }
-  if (https && allowUnencrypted) throw bad("--https and --allow-unencrypted exclude each other");
-  if (nodes.length > 0 && clusterName === undefined) throw bad("--node needs --cluster NAME");
-  if (clusterName !== undefined && nodes.length === 0) throw bad("--cluster needs at least one --node NODE:VM,...");
-  if (clusterName !== undefined && vmsGiven)
-    throw bad("--vms and --cluster exclude each other: give each node's VMs with --node");
-  if (clusterName !== undefined && port !== 0 && port + nodes.length - 1 > 65535)
-    throw bad(`invalid port: ${port} leaves no room for ${nodes.length} nodes`);
-  const cluster = clusterName === undefined ? undefined : { name: clusterName, nodes };
-  return {
-    port,
-    https,
-    allowUnencrypted,
-    user,
-    ...(password === undefined ? {} : { password }),
-    vms,
-    daemon,
-    ...(cluster ? { cluster } : {}),
-  };
 }
 
 /** A running `serve`: what it printed, and how to stop it. */

@@ -1,3 +1,5 @@
+import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import type { AgentCli } from "../context.js";
 import { join } from "node:path";
 import type { AgentConfig } from "../config.js";
 import { DECODED_ENV_DIR, MAX_DECODED_ENV_KEY, decodedEnvFileName } from "../decoded-env.js";
@@ -58,3 +60,23 @@ export function configWarnings(config: AgentConfig): string[] {
   }
   return warnings;
 }
+
+/** `kvp-agent config check`: exit 2 for a bad config. */
+export const configCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
+  program
+    .command("config")
+    .description("config file commands")
+    .command("check")
+    .description("validate the config file and print the effective settings")
+    .option("--json", "print them as JSON")
+    .action((opts) => {
+      const result = configCheck(common());
+      if (opts.json) run.json(result);
+      else {
+        ctx.stdout.write(
+          `${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`,
+        );
+        ctx.stdout.write(`decoded env files: ${result.decodedEnvDir}/KEY.env\n`);
+      }
+      for (const warning of result.warnings) run.warn(warning);
+    });

@@ -1,3 +1,5 @@
+import { type CliCommand, KIT_EXIT } from "@hyperv-kvp/cli-kit";
+import type { AgentCli } from "../context.js";
 import { poolTarget } from "@hyperv-kvp/pool-file";
 import { AgentError } from "../agent-error.js";
 import { removeLogicalKeys, writeLogicalValues } from "../guest-pool.js";
@@ -32,3 +34,22 @@ export async function report(key: string, value: string | undefined, options: Co
   await writeLogicalValues(target, new Map([[logical, value]]), { timeoutMs: config.lockTimeoutMs });
   return { key: logical, action: "set" };
 }
+
+/** `kvp-agent report`: exit 1 when `--remove` found nothing. */
+export const reportCommand: CliCommand<AgentCli> = (program, { run, common }) =>
+  program
+    .command("report")
+    .description("tell the host KEY=VALUE through pool 1, as kvp-agent/report/KEY (long values are chunked)")
+    .argument("<key>", "the key, below kvp-agent/report/")
+    .argument("[value]", "the value (omit with --remove)")
+    .option("--remove", "remove the report instead")
+    .option("--json", "print what was done as JSON")
+    .action(async (key, value, opts) => {
+      const hint = `${run.tool} report --help`;
+      if (opts.remove && value !== undefined) throw new AgentError("usage", "give VALUE or --remove, not both", hint);
+      if (!opts.remove && value === undefined)
+        throw new AgentError("usage", `missing VALUE for ${JSON.stringify(key)} (use "" for empty)`, hint);
+      const result = await report(key, opts.remove ? undefined : value, common());
+      if (opts.json) run.json(result);
+      if (result.action === "removed" && result.removed === 0) run.setExitCode(KIT_EXIT.notFound);
+    });

@@ -1,3 +1,5 @@
+import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import type { AgentCli } from "../context.js";
 import { Agent, type AgentState } from "../agent.js";
 import type { HookSpec } from "../config.js";
 import type { HookEvent } from "../hooks.js";
@@ -42,3 +44,12 @@ export async function run(options: RunOptions): Promise<AgentState> {
   log.info("stopping");
   return agent.stop();
 }
+
+/** `kvp-agent run`: the service, until SIGTERM/SIGINT (exit 0). */
+export const runCommand: CliCommand<AgentCli> = (program, { run: cli, common }) =>
+  program
+    .command("run")
+    .description("run as a service in the foreground until SIGTERM (reports status stopping, then stopped; exit 0)")
+    .action(async () => {
+      await run({ ...common(), signal: cli.signal });
+    });

@@ -1,3 +1,5 @@
+import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import type { AgentCli } from "../context.js";
 import { poolTarget } from "@hyperv-kvp/pool-file";
 import type { AgentState } from "../agent.js";
 import { AgentError } from "../agent-error.js";
@@ -88,3 +90,15 @@ export function formatStatus(result: StatusResult): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** `kvp-agent status`. */
+export const statusCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
+  program
+    .command("status")
+    .description("show the agent's state file and what it reported to the host")
+    .option("--json", "print it as JSON")
+    .action(async (opts) => {
+      const result = await status(common());
+      if (opts.json) run.json(result);
+      else ctx.stdout.write(formatStatus(result));
+    });

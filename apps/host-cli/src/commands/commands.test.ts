@@ -1,6 +1,6 @@
 // The commands against hyperv-sim's WMI host in this process (test-support/sim-host.ts).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type HostCliError, isHostCliError } from "../cli-error.js";
+import { type HostCliError, isHostCliError } from "../host-error.js";
 import { waitForJob } from "../jobs.js";
 import { resolveVm } from "../resolve-vm.js";
 import { DUP_A, DUP_B, type SimHost, WEB01, startSimHost } from "../test-support/sim-host.js";

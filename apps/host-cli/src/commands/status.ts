@@ -1,3 +1,6 @@
+import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import type { HostCli } from "../host-session.js";
+import { formatStatus } from "../print.js";
 import { KVP_COMPONENT_STATUS } from "@hyperv-kvp/kvp-core/cim";
 import { decodeSourceItems } from "../items.js";
 import { resolveVm } from "../resolve-vm.js";
@@ -71,3 +74,16 @@ export async function status(wmi: HyperVWmi, vmRef: string): Promise<StatusResul
     intrinsic,
   };
 }
+
+/** `kvp-host status`. */
+export const statusCommand: CliCommand<HostCli> = (program, { run, ctx, withHost }) =>
+  program
+    .command("status")
+    .description("health of VM's KVP (Data Exchange) integration service")
+    .argument("<vm>", "VM name or GUID")
+    .option("--json", "print the status as JSON")
+    .action(async (vm, opts) => {
+      const result = await withHost((t) => status(t, vm));
+      if (opts.json) run.json(result);
+      else ctx.stdout.write(formatStatus(result));
+    });

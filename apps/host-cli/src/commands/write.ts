@@ -1,6 +1,9 @@
+import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import type { HostCli } from "../host-session.js";
+import { formatRemove, formatWrite } from "../print.js";
 import type { KvpRecord } from "@hyperv-kvp/kvp-core";
 import { type ApplyOptions, applyBatches } from "../apply.js";
-import { HostCliError } from "../cli-error.js";
+import { HostCliError } from "../host-error.js";
 import { decodeSourceItems } from "../items.js";
 import type { JobWaitOptions } from "../jobs.js";
 import { planRemove, planWrite, prepareRecords } from "../plan.js";
@@ -129,3 +132,68 @@ export async function removeItems(
   const methodCalls = await applyBatches(wmi, vm, plan.batches, applyOptions(wmi, vm, source, options));
   return { vm, source, removed: plan.remove, methodCalls };
 }
+
+const JOB_TIMEOUT_HELP = "longest wait for each job: 30s, 2m (default 60s; a bare number is seconds, deprecated)";
+
+function writeCommand(name: "set" | "add", description: string): CliCommand<HostCli> {
+  return (program, { run, ctx, withHost, jobOptions, readRecords }) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<vm>", "VM name or GUID")
+      .argument("[pairs...]", "KEY=VALUE items")
+      .option(
+        "--from-file <file>",
+        "KEY=VALUE lines or a JSON object ('-' reads stdin; UTF-8, or UTF-16 with a BOM as PowerShell writes)",
+      )
+      .option("--host-only", "write HostOnlyItems (kept in the VM configuration, never sent to the guest)")
+      .option(
+        "--chunk",
+        "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N",
+      )
+      .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
+      .option("--json", "print what was done as JSON")
+      .action(async (vm, pairs, opts) => {
+        const records = await readRecords(pairs, opts.fromFile, name);
+        const result = await withHost((t) =>
+          writeItems(t, vm, records, {
+            mode: name === "set" ? "upsert" : "add",
+            ...(opts.chunk ? { chunk: true } : {}),
+            ...(opts.hostOnly ? { hostOnly: true } : {}),
+            ...jobOptions(opts.jobTimeout),
+          }),
+        );
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatWrite(result));
+      });
+}
+
+/** `kvp-host set`: upsert. */
+export const setCommand = writeCommand("set", "add or modify host items of VM (upsert), at most 128 per call");
+
+/** `kvp-host add`: fails (exit 4, nothing written) if any key exists. */
+export const addCommand = writeCommand(
+  "add",
+  "add host items to VM; fails if any key exists (nothing is written then)",
+);
+
+/** `kvp-host remove` (also `delete`, kvp-pool's word): exit 1, nothing removed, if a key is absent. */
+export const removeCommand: CliCommand<HostCli> = (program, { run, ctx, withHost, jobOptions }) =>
+  program
+    .command("remove")
+    .alias("delete")
+    .description(
+      "remove host items of VM, with every part KEY#i/N of a chunked KEY; exit 1 (nothing removed) if a key is absent",
+    )
+    .argument("<vm>", "VM name or GUID")
+    .argument("<keys...>", "keys to remove")
+    .option("--host-only", "remove HostOnlyItems")
+    .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
+    .option("--json", "print what was removed as JSON")
+    .action(async (vm, keys, opts) => {
+      const result = await withHost((t) =>
+        removeItems(t, vm, keys, { ...(opts.hostOnly ? { hostOnly: true } : {}), ...jobOptions(opts.jobTimeout) }),
+      );
+      if (opts.json) run.json(result);
+      else ctx.stdout.write(formatRemove(result));
+    });

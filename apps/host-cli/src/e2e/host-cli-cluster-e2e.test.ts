@@ -29,7 +29,7 @@ describe("kvp-host --cluster (built bundle) against a two-node simulated cluster
   const vm = (name: string) => cluster.vms.find((v) => v.name === name)!;
   const pool0 = (name: string) => poolOf(vm(name).poolDir, 0);
   const kvpHost = (endpoint: string, args: readonly string[]) =>
-    run(["--endpoint", endpoint, "--user", USER, "--ca", cert.certPath, "--timeout", "10", ...args]);
+    run(["--endpoint", endpoint, "--user", USER, "--ca", cert.certPath, "--timeout", "10s", ...args]);
 
   beforeAll(async () => {
     cert = makeSelfSignedCertificate();

@@ -66,7 +66,7 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
           "--user",
           USER,
           "--timeout",
-          "10",
+          "10s",
           ...(options.ca === false ? [] : ["--ca", cert.certPath]),
           ...args,
         ],

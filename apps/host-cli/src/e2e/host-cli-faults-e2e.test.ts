@@ -26,7 +26,16 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
 
   let cert: SelfSignedCertificate;
   const started: WmiHost[] = [];
-  const args = (endpoint: string) => ["--endpoint", endpoint, "--user", USER, "--timeout", "10", "--ca", cert.certPath];
+  const args = (endpoint: string) => [
+    "--endpoint",
+    endpoint,
+    "--user",
+    USER,
+    "--timeout",
+    "10s",
+    "--ca",
+    cert.certPath,
+  ];
   const env = { KVP_HOST_PASSWORD: PASSWORD };
   const startHost = async (options: { port?: number; guid?: string; jobDelayMs?: number } = {}) => {
     const host = await startWmiHost({
@@ -140,7 +149,7 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     let stderr = "";
     const child: ChildProcess = spawn(
       process.execPath,
-      [KVP_HOST, ...args(host.endpoint), "watch", "web01", "--json", "--interval", "0.2"],
+      [KVP_HOST, ...args(host.endpoint), "watch", "web01", "--json", "--interval", "200ms"],
       { env: { ...process.env, ...env } },
     );
     child.stdout!.on("data", (d) => (stdout += d));

@@ -20,7 +20,7 @@ describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like 
   let host: WmiHost;
   const events: WsmanServerEvent[] = [];
   const kvpHost = (args: readonly string[], password?: string) =>
-    run(["--endpoint", host.endpoint, "--user", USER, "--timeout", "10", ...args], password);
+    run(["--endpoint", host.endpoint, "--user", USER, "--timeout", "10s", ...args], password);
 
   beforeAll(async () => {
     host = await startWmiHost({ vms: ["web01"], daemon: "real", sealedHttp: true, users: { [USER]: PASSWORD } });

@@ -19,7 +19,7 @@ import { type KvpRecord, decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanClient } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHostCliError } from "../cli-error.js";
+import { isHostCliError } from "../host-error.js";
 import { list } from "../commands/list.js";
 import { status } from "../commands/status.js";
 import { vms } from "../commands/vms.js";

@@ -23,7 +23,7 @@ import {
   parseInvokeResponse,
 } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHostCliError } from "../cli-error.js";
+import { isHostCliError } from "../host-error.js";
 import { get } from "../commands/get.js";
 import { list } from "../commands/list.js";
 import { vms } from "../commands/vms.js";

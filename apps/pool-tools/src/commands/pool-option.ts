@@ -1,5 +1,5 @@
+import { CliError } from "@hyperv-kvp/cli-kit";
 import { POOLS, type PoolInfo, isKvpError, parsePool } from "@hyperv-kvp/kvp-core";
-import { CliError } from "../cli-error.js";
 
 /** Options every command takes. */
 export interface CommonOptions {
@@ -8,6 +8,9 @@ export interface CommonOptions {
   /** Longest lock wait in ms (`--timeout`). */
   readonly timeoutMs?: number;
 }
+
+/** `--pool`'s help text. */
+export const POOL_HELP = "pool number or name: 0|external, 1|guest, 2|auto, 3|auto-external, 4|auto-internal";
 
 /**
  * Parses `--pool`: a number or a name.

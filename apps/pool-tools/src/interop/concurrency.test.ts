@@ -53,7 +53,7 @@ describeWithRealDaemon("kvp-pool writers racing each other and the real hv_kvp_d
       for (let r = 0; r < ROUNDS; r++) {
         if (w === 0) {
           for (let k = 0; k < SINGLE_SET_KEYS; k++) {
-            expectExit(await kvpAsync(dir, ["--timeout", "20000", "set", key(w, k), valueFor(w, k, r)]), 0);
+            expectExit(await kvpAsync(dir, ["--timeout", "20s", "set", key(w, k), valueFor(w, k, r)]), 0);
           }
           continue;
         }
@@ -62,7 +62,7 @@ describeWithRealDaemon("kvp-pool writers racing each other and the real hv_kvp_d
           Array.from({ length: KEYS_PER_WRITER }, (_, k) => [key(w, k), valueFor(w, k, r)]),
         );
         expectExit(
-          await kvpAsync(dir, ["--timeout", "20000", "set", "--from-file", "-"], { input: JSON.stringify(batch) }),
+          await kvpAsync(dir, ["--timeout", "20s", "set", "--from-file", "-"], { input: JSON.stringify(batch) }),
           0,
         );
       }

@@ -119,7 +119,7 @@ async function startBehindLock(dir: string, args: readonly string[], delayMs: nu
   const fd = openSync(poolFile(dir, 1), constants.O_RDWR);
   try {
     const lock = await lockFile(fd, "write", { timeoutMs: 5000 });
-    const run = startKvp(dir, ["--timeout", "20000", ...args]);
+    const run = startKvp(dir, ["--timeout", "20s", ...args]);
     try {
       // Long enough for node to start and reach its lock wait; not critical either way.
       await sleep(120);
@@ -210,7 +210,7 @@ describeWithRealDaemon("kvp-pool killed mid-write beside the real hv_kvp_daemon"
       const gated = iteration % 3 !== 2;
       const run = gated
         ? await startBehindLock(dir, args, random() * KILL_WINDOW_MS)
-        : startKvp(dir, ["--timeout", "20000", ...args]);
+        : startKvp(dir, ["--timeout", "20s", ...args]);
       if (!gated) await sleep(random() * 200);
       run.child.kill("SIGKILL");
       const result = await run.done;

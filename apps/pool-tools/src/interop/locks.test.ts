@@ -88,16 +88,16 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
       );
 
       const holder = new RegExp(`held by pid ${daemon.pid} \\(hv_kvp_daemon\\) with a POSIX fcntl lock`);
-      const set = expectExit(await kvpAsync(dir, ["set", "--timeout", "300", "during", "2"]), 3);
+      const set = expectExit(await kvpAsync(dir, ["set", "--timeout", "300ms", "during", "2"]), 3);
       expect(set.stderr).toMatch(
         /^kvp-pool: pool 1 \(guest\) \S*\.kvp_pool_1 is locked: no write lock within 300 ms; /,
       );
       expect(set.stderr).toMatch(holder);
       // Readers are kept out too: the daemon's lock is exclusive even when it only reads.
-      const get = expectExit(await kvpAsync(dir, ["--timeout", "300", "get", "before"]), 3);
+      const get = expectExit(await kvpAsync(dir, ["--timeout", "300ms", "get", "before"]), 3);
       expect(get.stderr).toMatch(/^kvp-pool: pool 1 \(guest\) .* is locked: no read lock within 300 ms; /);
       expect(get.stderr).toMatch(holder);
-      const check = expectExit(await kvpAsync(dir, ["check", "--timeout", "300"]), 3);
+      const check = expectExit(await kvpAsync(dir, ["check", "--timeout", "300ms"]), 3);
       expect(check.stdout).toMatch(holder);
       expect(enumeration.settled()).toBe(false);
 
@@ -105,7 +105,7 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
       rmSync(stallFile);
       const seen = await enumeration.promise;
       expect(seen.records).toEqual(whole([{ key: "before", value: "1" }]));
-      expectExit(await kvpAsync(dir, ["set", "--timeout", "300", "after", "3"]), 0);
+      expectExit(await kvpAsync(dir, ["set", "--timeout", "300ms", "after", "3"]), 0);
       expect(pairs(listJson(dir, 1))).toEqual([
         { key: "before", value: "1" },
         { key: "after", value: "3" },
@@ -130,8 +130,8 @@ describeWithRealDaemon("pool locks between kvp-pool and the real hv_kvp_daemon",
       );
 
       // Pool 1 is not locked: kvp-pool reads and writes it while pool 0 is held.
-      expectExit(await kvpAsync(dir, ["--timeout", "300", "set", "guest-key", "g2"]), 0);
-      const listed = await kvpAsync(dir, ["--timeout", "300", "list", "--json"]);
+      expectExit(await kvpAsync(dir, ["--timeout", "300ms", "set", "guest-key", "g2"]), 0);
+      const listed = await kvpAsync(dir, ["--timeout", "300ms", "list", "--json"]);
       // Every other pool listed, pool 0 reported as locked: exit 3, one line naming the daemon.
       expect(listed.status).toBe(3);
       expect(listed.stderr).toMatch(

@@ -1,24 +1,5 @@
 /**
- * Exit codes of kvp-host, documented in the README. One table, so every command agrees.
- */
-export const EXIT = {
-  /** Done. */
-  ok: 0,
-  /** The VM or the key does not exist. */
-  notFound: 1,
-  /** The command line is wrong: bad option, ambiguous VM name, a value the guest cannot receive whole. */
-  usage: 2,
-  /** The host could not be reached or read: connection, TLS, authentication, timeout, a reply we cannot read. */
-  io: 3,
-  /** The host refused the change: a method's error return code, a failed or unfinished job, a key that already exists for `add`. */
-  refused: 4,
-} as const;
-
-/** Exit code values. */
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-/**
- * Why a command stopped short:
+ * Why a command stopped short (main.ts's error table maps each code to an exit code):
  * - `usage`: the command line is wrong (exit 2), with a hint to the help that fixes it;
  * - `ambiguous`: a VM name matches several VMs (exit 2); the message lists them;
  * - `not-found`: no such VM or key (exit 1);
@@ -57,22 +38,4 @@ export class HostCliError extends Error {
 /** True when `error` is a {@link HostCliError}, optionally of the given code. */
 export function isHostCliError(error: unknown, code?: HostCliErrorCode): error is HostCliError {
   return error instanceof HostCliError && (code === undefined || error.code === code);
-}
-
-/** The exit code of a {@link HostCliError} code. */
-export function exitCodeOf(code: HostCliErrorCode): ExitCode {
-  switch (code) {
-    case "usage":
-    case "ambiguous":
-      return EXIT.usage;
-    case "not-found":
-      return EXIT.notFound;
-    case "refused":
-    case "job-failed":
-    case "job-timeout":
-      return EXIT.refused;
-    case "job-lost":
-    case "io":
-      return EXIT.io;
-  }
 }
