@@ -18,7 +18,7 @@ import { isSimError } from "./errors.js";
 import { toDaemonRequest } from "./kernel-relay.js";
 import { DAEMON_PATH_ENV, RealDaemon } from "./real-daemon.js";
 import { startSimulatedHost } from "./simulated-host.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 
 // The lifecycle of the real daemon behind the simulated device: start-up, the daemon dying,
 // timeouts, clean shutdown. Behaviour through the device is in simulated-host.test.ts.
@@ -73,7 +73,7 @@ describe("RealDaemon without the daemon installed", () => {
 });
 
 describe("RealDaemon lifecycle", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   const started: RealDaemon[] = [];
   const start = async (options: Parameters<typeof RealDaemon.start>[0] = {}) => {

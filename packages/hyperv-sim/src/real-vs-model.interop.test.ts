@@ -7,8 +7,8 @@ import { KvpOp, MESSAGE_BYTES, MessageLayout, REG_SZ, encodeField, encodeKvpMess
 import { ModelDaemon } from "./model-daemon.js";
 import { RealDaemon } from "./real-daemon.js";
 import { SimulatedHost } from "./simulated-host.js";
-import { concatBytes, knownMismatches, rawRecord } from "./test-support/pool-bytes.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+import { concatBytes, knownMismatches, rawRecord } from "@hyperv-kvp/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 
 // The model's promise is "same observable behaviour": the same sequence against both must
 // leave the five pool files identical byte for byte, and every reply identical too, except
@@ -19,7 +19,7 @@ const policy = realDaemonPolicy();
 const encoder = new TextEncoder();
 
 describe("ModelDaemon against the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let real: RealDaemon;
   let model: ModelDaemon;

@@ -2,10 +2,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { WsmanClient } from "@hyperv-kvp/wsman";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "./errors.js";
 import { SERVE_USAGE, type ServeInfo, describeServerEvent, parseServeArgs, serve } from "./serve.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { V2_RESOURCE_URI } from "./wmi/host-model.js";
 
 describe("parseServeArgs", () => {
@@ -75,20 +76,19 @@ describe("parseServeArgs", () => {
     ["--cluster", "C", "--node", ":a"],
     ["--cluster", "C", "--port", "65535", "--node", "A:a", "--node", "B:b"],
   ])("refuses %j", (...args) => {
-    let caught: unknown;
-    try {
-      parseServeArgs(args);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isSimError(caught, "invalid-argument")).toBe(true);
+    expect(
+      isSimError(
+        thrown(() => parseServeArgs(args)),
+        "invalid-argument",
+      ),
+    ).toBe(true);
   });
 });
 
 const policy = realDaemonPolicy();
 
 describe("serve (real daemon)", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   it("prints one JSON line, serves sealed HTTP with a generated password, and cleans up on close", async () => {
     let printed = "";

@@ -17,8 +17,8 @@ import {
   knownMismatches,
   knownRecord,
   rawRecord,
-} from "./test-support/pool-bytes.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "./test-support/real-daemon-policy.js";
+} from "@hyperv-kvp/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 
 // One behaviour suite, run against Debian's real hv_kvp_daemon (under the LD_PRELOAD shim)
 // and against the TypeScript model. Expected bytes below were first observed with the real
@@ -45,7 +45,7 @@ const AUTO_POOL_KEYS = [
 describe.each(["real", "model"] as const satisfies readonly DaemonKind[])(
   "SimulatedHost over the %s daemon",
   (kind) => {
-    if (kind === "real" && standInForMissingDaemon(policy)) return;
+    if (kind === "real" && standInForMissingTools(policy)) return;
 
     let host: SimulatedHost;
     const poolFile = (pool: number) => join(host.poolDir, poolFileName(pool as 0));

@@ -6,7 +6,7 @@ import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hy
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI } from "./cluster-model.js";
 import { type WmiCluster, startWmiCluster } from "./cluster.js";
 import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
@@ -45,7 +45,7 @@ function vmEpr(namespace: string, guid: string) {
 }
 
 describe("a two-node cluster over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   let cluster: WmiCluster;

@@ -8,6 +8,7 @@ import {
   type KvpItem,
 } from "@hyperv-kvp/kvp-core/cim";
 import { type WsmanInstance, valueAsArray } from "@hyperv-kvp/wsman";
+import { thrown } from "@hyperv-kvp/test-support";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import {
@@ -249,11 +250,12 @@ describe("HostModel", () => {
     expect(matchesConditions(c, [{ property: "SystemName", value: GUID_B }])).toBe(false);
     expect(() => matchesConditions(c, [{ property: "Nope", value: "x" }])).toThrow(/has no property Nope/);
     expect(() => matchesConditions(c, [{ property: "GuestExchangeItems", value: "x" }])).toThrow(/array/);
-    try {
-      matchesConditions(c, [{ property: "__proto__", value: "x" }]);
-    } catch (error) {
-      expect(isSimError(error, "invalid-argument")).toBe(true);
-    }
+    expect(
+      isSimError(
+        thrown(() => matchesConditions(c, [{ property: "__proto__", value: "x" }])),
+        "invalid-argument",
+      ),
+    ).toBe(true);
   });
 
   it("answers the ASSOCIATORS OF route from a VM to its KVP setting data, and nothing else", () => {

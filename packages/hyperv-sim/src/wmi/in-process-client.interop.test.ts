@@ -9,7 +9,7 @@ import {
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
-import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 
@@ -43,7 +43,7 @@ const item = (name: string, data = "") => encodeKvpItem({ name, data, source: "h
 const text = (i: WsmanInstance, name: string) => i.properties.get(name) as string;
 
 describe("InProcessWsmanClient vs WsmanClient over HTTPS, one simulated host (real hv_kvp_daemon)", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   let host: WmiHost;

@@ -4,7 +4,7 @@
 // (test-support/pywinrm-client.py). Needs /usr/bin/python3 (or $KVP_PYWINRM_PYTHON) with
 // python3-winrm: in CI the suite fails without it; elsewhere too, unless
 // KVP_ALLOW_NO_PYWINRM=1 (then it is skipped with a banner saying what was not tested).
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import {
   type WsmanServerEvent,
@@ -12,39 +12,14 @@ import {
   parseGetResponse,
   parseInvokeResponse,
 } from "@hyperv-kvp/wsman";
+import { PYWINRM, pywinrmPython, standInForMissingTools, toolPolicy } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 
-// Debian's python, which sees Debian's packages (a pyenv or venv python on PATH may not).
-const PYTHON = process.env["KVP_PYWINRM_PYTHON"] ?? "/usr/bin/python3";
+const PYTHON = pywinrmPython();
 const SCRIPT = fileURLToPath(new URL("../../test-support/pywinrm-client.py", import.meta.url));
-const ALLOW_NO_PYWINRM_ENV = "KVP_ALLOW_NO_PYWINRM";
 const USER = "Administrator";
 const PASSWORD = "Interop-Pa55";
-
-type Policy = { readonly run: true } | { readonly run: false; readonly fail: boolean; readonly reason: string };
-
-/** Like the real-daemon policy: never skip silently. */
-function pywinrmPolicy(): Policy {
-  const probe = spawnSync(PYTHON, ["-c", "import winrm, requests_ntlm, ntlm_auth"], { stdio: "ignore" });
-  if (probe.status === 0) return { run: true };
-  const missing = `pywinrm is not importable by ${PYTHON} (apt-get install python3-winrm)`;
-  const allowed = !process.env["CI"] && process.env[ALLOW_NO_PYWINRM_ENV] === "1";
-  if (allowed) {
-    console.warn(
-      [
-        "",
-        "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
-        `!!! SKIPPING the pywinrm interop tests: ${missing}.`,
-        "!!! NTLM sealing was only checked between our own client and server and against the MS-NLMP vectors.",
-        "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
-        "",
-      ].join("\n"),
-    );
-  }
-  const hint = process.env["CI"] ? "CI must run them" : `set ${ALLOW_NO_PYWINRM_ENV}=1 to skip them knowingly`;
-  return { run: false, fail: !allowed, reason: `${missing}; the pywinrm interop tests cannot run (${hint})` };
-}
 
 interface ClientRun {
   readonly facts: {
@@ -70,19 +45,10 @@ function runClient(args: Record<string, string>): Promise<ClientRun> {
   });
 }
 
-const policy = pywinrmPolicy();
+const policy = toolPolicy([PYWINRM]);
 
 describe("pywinrm (python3-winrm) against the simulator's sealed HTTP", () => {
-  if (!policy.run) {
-    if (policy.fail) {
-      it("needs python3-winrm", () => {
-        throw new Error(policy.reason);
-      });
-    } else {
-      it.skip(`SKIPPED: ${policy.reason}`, () => undefined);
-    }
-    return;
-  }
+  if (standInForMissingTools(policy)) return;
 
   let host: WmiHost;
   const events: WsmanServerEvent[] = [];

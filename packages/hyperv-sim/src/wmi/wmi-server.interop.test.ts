@@ -11,7 +11,7 @@ import {
 } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanClient, type WsmanInstance, isWsmanError, valueAsArray } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { realDaemonPolicy, standInForMissingDaemon } from "../test-support/real-daemon-policy.js";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { V2_NAMESPACE, V2_RESOURCE_URI } from "./host-model.js";
 import { type WmiHost, startWmiHost } from "./wmi-server.js";
 import { type SelfSignedCertificate, makeSelfSignedCertificate } from "../self-signed-certificate.js";
@@ -42,7 +42,7 @@ function vmPath(guid: string): CimInstancePath {
 const text = (i: WsmanInstance, name: string) => i.properties.get(name) as string;
 
 describe("WMI over WS-Management, VMs backed by the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   let host: WmiHost;

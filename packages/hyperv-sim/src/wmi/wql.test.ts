@@ -1,3 +1,4 @@
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import { MAX_WQL_CONDITIONS, parseWql, parseWqlStatement } from "./wql.js";
@@ -49,14 +50,9 @@ describe("parseWql", () => {
     `SELECT * FROM C WHERE ${"A".repeat(5000)} = 'x'`,
     `SELECT * FROM C WHERE ${Array.from({ length: MAX_WQL_CONDITIONS + 1 }, (_, i) => `P${i} = '1'`).join(" AND ")}`,
   ])("refuses %j", (query) => {
-    let caught: unknown;
-    try {
-      parseWql(query);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isSimError(caught, "invalid-argument")).toBe(true);
-    expect((caught as Error).message).toMatch(/^invalid WQL query: /);
+    const error = thrown(() => parseWql(query));
+    expect(isSimError(error, "invalid-argument")).toBe(true);
+    expect((error as Error).message).toMatch(/^invalid WQL query: /);
   });
 
   it("never treats __proto__ specially", () => {
