@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isWsmanError } from "../errors.js";
 import { WsmanClient, challengeToken } from "./client.js";
 import { type AuthFailure, type WsmanHandler, type WsmanServer, createWsmanServer } from "./server.js";
-import { rejection } from "../test-support/caught.js";
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { type TestCertificate, makeSelfSignedCertificate } from "../test-support/certificate.js";
 import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "../test-support/fake-wmi.js";
 
@@ -32,8 +32,6 @@ async function start(
   return { server, endpoint: await server.listen() };
 }
 
-const caught = rejection;
-
 beforeAll(() => {
   cert = makeSelfSignedCertificate();
 });
@@ -50,7 +48,9 @@ describe("HTTPS", () => {
       auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
       timeoutMs: 5000,
     });
-    const error = await caught(client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-1" }]));
+    const error = await thrownAsync(
+      client.get(`${V2}/Msvm_KvpExchangeComponent`, [{ name: "SystemName", value: "VM-1" }]),
+    );
     expect(isWsmanError(error, "tls-untrusted")).toBe(true);
     expect(String((error as Error).message)).toMatch(/--ca FILE.*--insecure/);
     client.close();
@@ -87,7 +87,7 @@ describe("HTTPS", () => {
       { DataItems: ["a", "b", "c"] },
     );
     expect(result).toMatchObject({ returnValue: 4096, jobInstanceId: "JOB-3" });
-    const fault = await caught(client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
+    const fault = await thrownAsync(client.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
     expect(isWsmanError(fault, "fault")).toBe(true);
     expect((fault as { fault: unknown }).fault).toMatchObject({
       subcode: "w:InvalidParameter",
@@ -106,7 +106,7 @@ describe("HTTPS", () => {
       pageSize: 1,
       maxItems: 2,
     });
-    expect(await caught(client.enumerate(`${V2}/*`, "SELECT * FROM X"))).toMatchObject({ code: "limit-exceeded" });
+    expect(await thrownAsync(client.enumerate(`${V2}/*`, "SELECT * FROM X"))).toMatchObject({ code: "limit-exceeded" });
     client.close();
   });
 
@@ -146,7 +146,7 @@ describe("HTTPS", () => {
         ["mallory", USERS.Administrator, "unknown-user"],
       ] as const) {
         const client = new WsmanClient({ endpoint, auth: { kind, user, password }, ca: cert.cert });
-        const error = await caught(client.get(`${V2}/X`, []));
+        const error = await thrownAsync(client.get(`${V2}/X`, []));
         expect(isWsmanError(error, "unauthorized")).toBe(true);
         expect((error as Error).message).toContain(user);
         expect(failures.at(-1)).toMatchObject({ scheme: kind, reason, user });
@@ -162,7 +162,7 @@ describe("HTTPS", () => {
       auth: { kind: "ntlm", user: "Administrator", password: USERS.Administrator },
       ca: cert.cert,
     });
-    expect(await caught(client.get(`${V2}/X`, []))).toMatchObject({ code: "unauthorized" });
+    expect(await thrownAsync(client.get(`${V2}/X`, []))).toMatchObject({ code: "unauthorized" });
     client.close();
   });
 });
@@ -205,7 +205,7 @@ describe("failures", () => {
     const { server, endpoint } = await start("https");
     await server.close();
     const client = new WsmanClient({ endpoint, auth: { kind: "basic", user: "a", password: "b" }, ca: cert.cert });
-    const error = await caught(client.get(`${V2}/X`, []));
+    const error = await thrownAsync(client.get(`${V2}/X`, []));
     expect(isWsmanError(error, "connection-failed")).toBe(true);
     expect((error as Error).message).toContain(endpoint);
     expect((error as Error).message).toContain("connection refused");
@@ -219,7 +219,7 @@ describe("failures", () => {
       ca: cert.cert,
       timeoutMs: 200,
     });
-    expect(await caught(client.get(`${V2}/X`, []))).toMatchObject({ code: "timeout" });
+    expect(await thrownAsync(client.get(`${V2}/X`, []))).toMatchObject({ code: "timeout" });
     client.close();
   });
 
@@ -234,7 +234,7 @@ describe("failures", () => {
       auth: { kind: "basic", user: "Administrator", password: USERS.Administrator },
       ca: cert.cert,
     });
-    const error = await caught(client.get(`${V2}/X`, []));
+    const error = await thrownAsync(client.get(`${V2}/X`, []));
     expect(error).toMatchObject({
       code: "fault",
       fault: { code: "s:Receiver", subcode: "w:InternalError", detail: "boom" },
