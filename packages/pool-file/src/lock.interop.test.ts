@@ -1,7 +1,8 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { C_COMPILER, standInForMissingTools, toolPolicy } from "@hyperv-kvp/test-support/tools";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
 import { F_OFD_SETLK, F_WRLCK, LOCK_EX, LOCK_NB, LOCK_UN, SEEK_SET, libc } from "./libc.js";
@@ -9,7 +10,8 @@ import { type FileLock, findLockHolder, lockFile, parseProcLocks, tryLockFile } 
 
 // Real locks on real files, against real other processes: a small C program compiled here
 // locks the way hv_kvp_daemon does (classic fcntl F_SETLKW, F_WRLCK, whole file) or the way
-// cloud-init does (flock). Needs Linux and a C compiler (`cc`); skipped without one.
+// cloud-init does (flock). Needs Linux and a C compiler (`cc`): without one, the tests against
+// other processes fail (@hyperv-kvp/test-support/tools says how to skip them knowingly).
 
 const HELPER_SOURCE = String.raw`
 #include <fcntl.h>
@@ -52,7 +54,7 @@ int main(int argc, char **argv) {
 /** comm of the helper: its file name (at most 15 characters). */
 const HELPER_NAME = "kvplockhelper";
 
-const haveCc = process.platform === "linux" && spawnSync("cc", ["--version"], { stdio: "ignore" }).status === 0;
+const ccPolicy = toolPolicy([C_COMPILER]);
 
 let dir: string;
 let helperPath: string;
@@ -63,7 +65,7 @@ const locks: FileLock[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "kvp-lock-test-"));
-  if (haveCc) {
+  if (process.platform === "linux" && ccPolicy.run) {
     writeFileSync(join(dir, "helper.c"), HELPER_SOURCE);
     helperPath = join(dir, HELPER_NAME);
     execFileSync("cc", ["-O1", "-o", helperPath, join(dir, "helper.c")], { stdio: "pipe" });
@@ -273,7 +275,9 @@ describe.runIf(process.platform === "linux")("locks within one process (OFD sema
   });
 });
 
-describe.runIf(haveCc)("locks against other processes", () => {
+describe.runIf(process.platform === "linux")("locks against other processes", () => {
+  if (standInForMissingTools(ccPolicy)) return;
+
   it("a classic fcntl lock (as hv_kvp_daemon takes) blocks us; the timeout names its pid and command", async () => {
     const daemon = startHelper("fcntl");
     await daemon.until("locked");
