@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, wr
 import { join } from "node:path";
 import { RECORD_BYTES, encodeRecord } from "@hyperv-kvp/kvp-core";
 import { HvStatus, type SimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { concatBytes, rawRecord } from "@hyperv-kvp/hyperv-sim/test-support";
+import { concatBytes, rawRecord } from "@hyperv-kvp/test-support";
 import { expect, it } from "vitest";
 import {
   type RunResult,
