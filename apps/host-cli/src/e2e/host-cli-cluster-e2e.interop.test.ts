@@ -11,7 +11,7 @@ import {
   makeSelfSignedCertificate,
   startWmiCluster,
 } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, poolOf, runNode } from "./support.js";
 
@@ -22,7 +22,7 @@ const policy = realDaemonPolicy();
 const run = (args: readonly string[]) => runNode(KVP_HOST, args, { KVP_HOST_PASSWORD: PASSWORD });
 
 describe("kvp-host --cluster (built bundle) against a two-node simulated cluster with the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   let cluster: WmiCluster;

@@ -11,7 +11,7 @@ import {
   makeSelfSignedCertificate,
   startWmiHost,
 } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, KVP_POOL, type Run, runNode } from "./support.js";
@@ -32,7 +32,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   let host: WmiHost;

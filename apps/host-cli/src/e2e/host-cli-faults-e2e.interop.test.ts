@@ -11,7 +11,7 @@ import {
   makeSelfSignedCertificate,
   startWmiHost,
 } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, KVP_POOL, poolOf, runNode, until } from "./support.js";
 
@@ -22,7 +22,7 @@ const policy = realDaemonPolicy();
 const run = runNode;
 
 describe("kvp-host (built bundle): hard cases against hyperv-sim with the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let cert: SelfSignedCertificate;
   const started: WmiHost[] = [];

@@ -15,7 +15,7 @@ import {
   makeSelfSignedCertificate,
   startWmiHost,
 } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, type Run, poolOf, runNode } from "./support.js";
 import { bundleStandIn } from "../test-support/bundle-stand-in.js";
@@ -26,7 +26,7 @@ const PASSWORD = "Ps-E2e-Pa55!";
 const policy = realDaemonPolicy();
 
 describe("kvp-host --transport powershell (built bundle) through the bridge stand-in, against hyperv-sim with the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let dir: string;
   let cert: SelfSignedCertificate;

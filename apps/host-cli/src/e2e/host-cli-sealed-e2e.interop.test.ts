@@ -3,7 +3,7 @@
 // requests and Basic refused), each VM backed by the REAL hv_kvp_daemon. kvp-host must work
 // against it without anyone enabling Basic or AllowUnencrypted.
 import { type WmiHost, startWmiHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import type { WsmanServerEvent } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KVP_HOST, poolOf, runNode } from "./support.js";
@@ -15,7 +15,7 @@ const policy = realDaemonPolicy();
 const run = (args: readonly string[], password = PASSWORD) => runNode(KVP_HOST, args, { KVP_HOST_PASSWORD: password });
 
 describe("kvp-host (built bundle) over sealed HTTP against a default-WinRM-like simulated host with the real hv_kvp_daemon", () => {
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   let host: WmiHost;
   const events: WsmanServerEvent[] = [];
