@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { poolFileName } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { lockFile, poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -102,7 +102,7 @@ async function hostView(host: SimulatedHost): Promise<Map<string, string>> {
 
 describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
   const policy = realDaemonPolicy();
-  if (standInForMissingDaemon(policy)) return;
+  if (standInForMissingTools(policy)) return;
 
   it("host SET → files, decoded fields, hook; status and hook result back to the host; survives restarts, garbage and locks", {
     timeout: 60_000,

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { splitValue } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -121,7 +121,7 @@ describeNeeding(
 
     describe("against the real hv_kvp_daemon", () => {
       const policy = realDaemonPolicy();
-      if (standInForMissingDaemon(policy)) return;
+      if (standInForMissingTools(policy)) return;
 
       let host: SimulatedHost | undefined;
       let work: string;
