@@ -19,7 +19,7 @@ import { thrownAsync } from "@hyperv-kvp/test-support";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { WsmanClient } from "@hyperv-kvp/wsman";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isHostCliError } from "../cli-error.js";
+import { HostCliError, isHostCliError } from "../cli-error.js";
 import { list } from "../commands/list.js";
 import { status } from "../commands/status.js";
 import { vms } from "../commands/vms.js";
@@ -151,10 +151,7 @@ describe("HyperVWmi through the PowerShell stand-in vs through WS-Management, ag
 
   it("add of an existing key is refused the same way, before any call", async () => {
     const outcome = async (t: HyperVWmi, vm: string) => {
-      const error = await thrownAsync(
-        writeItems(t, vm, [{ key: "bulk1", value: "x" }], { mode: "add" }),
-        TransportError,
-      );
+      const error = await thrownAsync(writeItems(t, vm, [{ key: "bulk1", value: "x" }], { mode: "add" }), HostCliError);
       expect(isHostCliError(error, "refused")).toBe(true);
       return error.message.replace(vm, "VM").replace(guidOf(vm), "GUID");
     };
