@@ -2,6 +2,7 @@
 // (no node:*), so kvp-core's tests, typechecked without Node types, can use it; the policy
 // for tests that need real tools is the "./tools" subpath.
 export { type ErrorClass, thrown, thrownAsync } from "./thrown.js";
+export { waitFor } from "./wait-for.js";
 export {
   type ExpectedPool,
   type FieldBytes,

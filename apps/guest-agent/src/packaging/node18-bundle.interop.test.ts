@@ -14,6 +14,7 @@ import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { splitValue } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOT_ID_PATH } from "../context.js";
 import { REPORT_KEYS, hookReportKey } from "../reporter.js";
@@ -30,7 +31,6 @@ import {
   removeTempDirs,
   runAsync,
   tempDir,
-  waitFor,
 } from "./test-support/packaging-support.js";
 
 const NODE18_VERSION = "v18.20.4";

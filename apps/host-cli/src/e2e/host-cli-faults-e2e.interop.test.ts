@@ -12,8 +12,9 @@ import {
   startWmiHost,
 } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KVP_HOST, KVP_POOL, poolOf, runNode, until } from "./support.js";
+import { KVP_HOST, KVP_POOL, poolOf, runNode } from "./support.js";
 
 const USER = "Administrator";
 const PASSWORD = "Fault-Pa55w0rd!";
@@ -105,7 +106,7 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     const first = await startHost({ guid, jobDelayMs: 3_000 });
     const port = Number(new URL(first.endpoint).port);
     const child = run(KVP_HOST, [...args(first.endpoint), "set", "web01", "a=1", "b=2", "--json"], env);
-    await until(() => first.model.jobList.length === 1, "the job to start");
+    await waitFor(() => first.model.jobList.length === 1, "the job to start", 15_000);
     await first.close();
     // While it is down kvp-host keeps polling (connection refused); the new host has never heard of the job.
     const second = await startHost({ port, guid });
@@ -147,13 +148,13 @@ describe("kvp-host (built bundle): hard cases against hyperv-sim with the real h
     child.stderr!.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     try {
-      await until(() => stderr.includes("watching guest items"), "the watch to start");
+      await waitFor(() => stderr.includes("watching guest items"), "the watch to start", 15_000);
       expect((await run(KVP_POOL, ["--dir", dir, "set", "phase", "booting"])).code).toBe(0);
-      await until(() => stdout.includes('"booting"'), "the added item");
+      await waitFor(() => stdout.includes('"booting"'), "the added item", 15_000);
       expect((await run(KVP_POOL, ["--dir", dir, "set", "phase", "ready"])).code).toBe(0);
-      await until(() => stdout.includes('"ready"'), "the changed item");
+      await waitFor(() => stdout.includes('"ready"'), "the changed item", 15_000);
       expect((await run(KVP_POOL, ["--dir", dir, "delete", "phase"])).code).toBe(0);
-      await until(() => stdout.includes('"removed"'), "the removed item");
+      await waitFor(() => stdout.includes('"removed"'), "the removed item", 15_000);
     } finally {
       child.kill("SIGTERM");
     }

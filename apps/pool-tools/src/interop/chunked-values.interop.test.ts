@@ -7,6 +7,7 @@
 // shim; runs the built bundle dist/kvp-pool.cjs. See interop-support.ts.
 import { HOST_MAX_VALUE_UNITS, splitValue } from "@hyperv-kvp/kvp-core";
 import { HvStatus } from "@hyperv-kvp/hyperv-sim";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { expect, it } from "vitest";
 import {
   describeWithRealDaemon,
@@ -16,7 +17,6 @@ import {
   readPoolBytes,
   startKvp,
   startRealHost,
-  waitFor,
   whole,
 } from "./interop-support.js";
 

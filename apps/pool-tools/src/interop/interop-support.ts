@@ -238,15 +238,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every 5 ms until it holds; fails with `what` after `deadlineMs`. */
-export async function waitFor(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 /**
  * A small deterministic PRNG (mulberry32), so randomised tests draw the same data on every
  * run; only the timing of kills varies.

@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HvStatus, RealDaemon, type SimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { type LockMode, lockFile } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { expect, it } from "vitest";
 import {
   describeWithRealDaemon,
@@ -18,7 +19,6 @@ import {
   sleep,
   startRealHost,
   tempDir,
-  waitFor,
   whole,
 } from "./interop-support.js";
 
