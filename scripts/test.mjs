@@ -1,6 +1,7 @@
 // The project's test command (README: `npm test`): typecheck and lint every package, check the
-// public API reports (scripts/api-report.mjs), run every vitest project once, then print one
-// closing line `tests: N passed, N failed, N skipped`.
+// public API reports (scripts/api-report.mjs), run every vitest project once (unit, interop and
+// release: vitest.config.ts), then print one closing line `tests: N passed, N failed, N skipped`.
+// `pnpm test:unit` is the quick subset that needs no tool beyond Node (vitest.unit.config.ts).
 // Skipped tests never count as passing: under CI any skip fails the run.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -1,4 +1,4 @@
-import { defineProject } from "vitest/config";
+import { configDefaults, defineProject } from "vitest/config";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 export default defineProject({
@@ -9,6 +9,8 @@ export default defineProject({
   test: {
     name: "guest-agent",
     include: ["src/**/*.test.ts"],
+    // The interop tests are a project of their own: vitest.interop.config.ts.
+    exclude: [...configDefaults.exclude, "**/*.interop.test.ts"],
     // Builds dist/kvp-agent.cjs, which the end-to-end tests run as a child process.
     globalSetup: ["./src/build-bundle.global-setup.ts"],
     testTimeout: 30_000,

@@ -1,4 +1,4 @@
-import { defineProject } from "vitest/config";
+import { configDefaults, defineProject } from "vitest/config";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 export default defineProject({
@@ -9,6 +9,8 @@ export default defineProject({
   test: {
     name: "host-cli",
     include: ["src/**/*.test.ts"],
+    // The interop tests are a project of their own: vitest.interop.config.ts.
+    exclude: [...configDefaults.exclude, "**/*.interop.test.ts"],
     // Builds dist/kvp-host.cjs (and pool-tools' kvp-pool.cjs), which src/e2e/ runs as child processes.
     globalSetup: ["./src/e2e/build-bundles.global-setup.ts"],
   },

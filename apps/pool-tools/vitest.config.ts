@@ -1,4 +1,4 @@
-import { defineProject } from "vitest/config";
+import { configDefaults, defineProject } from "vitest/config";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 export default defineProject({
@@ -9,6 +9,8 @@ export default defineProject({
   test: {
     name: "pool-tools",
     include: ["src/**/*.test.ts"],
+    // The interop tests are a project of their own: vitest.interop.config.ts.
+    exclude: [...configDefaults.exclude, "**/*.interop.test.ts"],
     // Builds dist/kvp-pool.cjs, which bundle.test.ts and src/interop/ run as child processes.
     globalSetup: ["./src/build-bundle.global-setup.ts"],
   },

@@ -1,4 +1,4 @@
-import { defineProject } from "vitest/config";
+import { configDefaults, defineProject } from "vitest/config";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
 export default defineProject({
@@ -6,5 +6,10 @@ export default defineProject({
   define: { __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))) },
   resolve: { conditions: ["@hyperv-kvp/source"] },
   ssr: { resolve: { conditions: ["@hyperv-kvp/source"] } },
-  test: { name: "hyperv-sim", include: ["src/**/*.test.ts"] },
+  test: {
+    name: "hyperv-sim",
+    include: ["src/**/*.test.ts"],
+    // The interop tests are a project of their own: vitest.interop.config.ts.
+    exclude: [...configDefaults.exclude, "**/*.interop.test.ts"],
+  },
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { thrown } from "@hyperv-kvp/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAgentError } from "./agent-error.js";
 import { MAX_CONFIG_BYTES, loadConfig, validateConfig } from "./config.js";
@@ -90,12 +91,7 @@ describe("validateConfig", () => {
     [[], "c.json: must be a JSON object"],
     [null, "c.json: must be a JSON object"],
   ])("%j → %s", (input, message) => {
-    let error: unknown;
-    try {
-      validateConfig(input, "c.json");
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() => validateConfig(input, "c.json"));
     expect(isAgentError(error, "config")).toBe(true);
     expect((error as Error).message.startsWith(message)).toBe(true);
   });

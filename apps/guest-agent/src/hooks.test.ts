@@ -3,6 +3,7 @@
 // test left it alive.
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HookSpec } from "./config.js";
 import { processContext } from "./context.js";
@@ -17,7 +18,7 @@ import {
   runHook,
 } from "./hooks.js";
 import { createLogger } from "./logger.js";
-import { tempDir, waitFor } from "./test-support.js";
+import { tempDir } from "./test-support.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

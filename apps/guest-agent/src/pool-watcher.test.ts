@@ -4,9 +4,10 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writ
 import { join } from "node:path";
 import { encodePool, type KvpRecord, type PoolNumber, poolFileName } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
-import { tempDir, waitFor, writePools } from "./test-support.js";
+import { tempDir, writePools } from "./test-support.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

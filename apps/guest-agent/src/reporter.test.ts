@@ -12,6 +12,7 @@ import {
   removeLogicalKeys,
   setRecords,
 } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { Agent } from "./agent.js";
 import { validateConfig } from "./config.js";
@@ -25,7 +26,7 @@ import {
   readPool1,
   seedPool1,
 } from "./test-support/foreign-records.js";
-import { tempDir, testContext, waitFor } from "./test-support.js";
+import { tempDir, testContext } from "./test-support.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(async () => {

@@ -45,12 +45,3 @@ export function readJson(path: string): unknown {
     return undefined;
   }
 }
-
-/** Polls `condition` every 5 ms until it holds; fails with `what` after `deadlineMs`. */
-export async function waitFor(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,17 +1,10 @@
 import { WsmanClient } from "@hyperv-kvp/wsman";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
+import { HostCliError } from "./host-error.js";
 import { type ConnectionArgs, clientOptionsOf, endpointOf } from "./connection.js";
 
 const base: ConnectionArgs = { host: "hv01", user: "admin" };
-
-function usageError(f: () => unknown): { code: string; message: string } {
-  try {
-    f();
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error("expected a usage error");
-}
 
 describe("clientOptionsOf: plain HTTP, sealed (docs/ws-management.md#message-sealing-over-http)", () => {
   it("--http with NTLM needs nothing more: the client seals every message", () => {
@@ -38,7 +31,7 @@ describe("clientOptionsOf: plain HTTP, sealed (docs/ws-management.md#message-sea
   });
 
   it("--http --auth basic still needs --allow-unencrypted", () => {
-    const error = usageError(() => clientOptionsOf({ ...base, http: true, auth: "basic" }, "pw", undefined));
+    const error = thrown(() => clientOptionsOf({ ...base, http: true, auth: "basic" }, "pw", undefined), HostCliError);
     expect(error.code).toBe("usage");
     expect(error.message).toMatch(/Basic over plain HTTP .*--allow-unencrypted/);
     expect(
@@ -71,7 +64,7 @@ describe("clientOptionsOf: the rest of the command line", () => {
     ["--http with --endpoint", { endpoint: "http://x/wsman", user: "admin", http: true }, /--http goes with --host/],
     ["--insecure with --ca", { ...base, insecure: true }, /--ca or --insecure/],
   ])("refuses %s", (_name, args, message) => {
-    const error = usageError(() => clientOptionsOf(args, "pw", args.insecure ? "CA" : undefined));
+    const error = thrown(() => clientOptionsOf(args, "pw", args.insecure ? "CA" : undefined), HostCliError);
     expect(error.code).toBe("usage");
     expect(error.message).toMatch(message);
   });

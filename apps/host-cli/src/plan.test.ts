@@ -1,3 +1,4 @@
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isHostCliError } from "./host-error.js";
 import { planRemove, planWrite, prepareRecords } from "./plan.js";
@@ -28,12 +29,12 @@ describe("prepareRecords", () => {
     ["a value over 2047 bytes", { key: "k", value: "é".repeat(1000) + "€".repeat(20) }],
     ["a control character", { key: "k", value: "a\u0001b" }],
   ])("refuses %s (usage)", (_, record) => {
-    try {
-      prepareRecords([record]);
-      expect.unreachable();
-    } catch (error) {
-      expect(isHostCliError(error, "usage")).toBe(true);
-    }
+    expect(
+      isHostCliError(
+        thrown(() => prepareRecords([record])),
+        "usage",
+      ),
+    ).toBe(true);
   });
 
   it("accepts exactly 1022 units, and host-only values beyond", () => {
@@ -95,13 +96,9 @@ describe("planWrite", () => {
 
   it("add mode refuses a stored key (or a stored part of it)", () => {
     for (const stored of [new Map([["k1", "x"]]), new Map([["k1#1/2", "x"]])]) {
-      try {
-        planWrite(stored, prepareRecords(items(3)), { mode: "add" });
-        expect.unreachable();
-      } catch (error) {
-        expect(isHostCliError(error, "refused")).toBe(true);
-        expect((error as Error).message).toContain('"k1" already exists');
-      }
+      const error = thrown(() => planWrite(stored, prepareRecords(items(3)), { mode: "add" }));
+      expect(isHostCliError(error, "refused")).toBe(true);
+      expect((error as Error).message).toContain('"k1" already exists');
     }
   });
 });

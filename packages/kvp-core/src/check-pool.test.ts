@@ -11,7 +11,7 @@ import {
 } from "./check-pool.js";
 import { RECORD_BYTES, VALUE_FIELD_OFFSET } from "./layout.js";
 import { encodeRecord } from "./record.js";
-import { concat, hex, rawRecord, repeatByte } from "../test-support/bytes.js";
+import { concatBytes, fromHex, rawRecord, repeatByte } from "@hyperv-kvp/test-support";
 import { readSample } from "../test-support/samples.js";
 
 const GRIN = "\u{1F600}";
@@ -102,7 +102,7 @@ describe("garbageAfterNul", () => {
     { name: "a field inside a larger array", bytes: "ff ff 00 ff 41 00 ff", start: 2, size: 4, text: 0, count: 2 },
     { name: "a field running past the array", bytes: "61 00 ff", start: 0, size: 10, text: 1, count: 1 },
   ])("$name → $count", ({ bytes, start, size, text, count }) => {
-    expect(garbageAfterNul(hex(bytes), start, size, text)).toBe(count);
+    expect(garbageAfterNul(fromHex(bytes), start, size, text)).toBe(count);
   });
 
   it("counts a shortened value's leftover tail", () => {
@@ -118,7 +118,7 @@ describe("garbageAfterNul", () => {
 
 describe("checkPool: each diagnostic", () => {
   it("trailing-fragment: index and offset where the next record would start", () => {
-    const report = checkPool(concat(readSample("testpool"), repeatByte(0x41, 77)));
+    const report = checkPool(concatBytes(readSample("testpool"), repeatByte(0x41, 77)));
     expect(report.records).toBe(2);
     expect(report.trailingBytes).toBe(77);
     expect(report.diagnostics).toEqual([
@@ -144,7 +144,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("unterminated-key (and the host truncation that comes with 512 units)", () => {
-    const report = checkPool(concat(rec("ok"), rawRecord(repeatByte(0x6b, 512), "v")));
+    const report = checkPool(concatBytes(rec("ok"), rawRecord(repeatByte(0x6b, 512), "v")));
     expect(report.diagnostics).toEqual([
       {
         code: "unterminated-key",
@@ -167,7 +167,9 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("unterminated-value, located at the value field", () => {
-    const report = checkPool(concat(rec("a"), rec("b"), rawRecord("k", repeatByte(0x76, 2048))), { hostReads: false });
+    const report = checkPool(concatBytes(rec("a"), rec("b"), rawRecord("k", repeatByte(0x76, 2048))), {
+      hostReads: false,
+    });
     expect(report.diagnostics).toEqual([
       {
         code: "unterminated-value",
@@ -181,7 +183,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("invalid-utf8 in a key: offset of the bad byte, then hidden-from-host for the records after it", () => {
-    const pool = concat(rec("first"), rawRecord(hex("61 62 ff 63 64"), "v"), rec("third"), rec("fourth"));
+    const pool = concatBytes(rec("first"), rawRecord(fromHex("61 62 ff 63 64"), "v"), rec("third"), rec("fourth"));
     const report = checkPool(pool);
     expect(report.diagnostics).toEqual([
       {
@@ -213,26 +215,26 @@ describe("checkPool: each diagnostic", () => {
     { name: "stray continuation", value: "c3 a9 a9", bad: 2, byte: "0xa9" },
     { name: "sequence cut by the NUL", value: "41 42 e2 82", bad: 2, byte: "0xe2" },
   ])("invalid-utf8 in a value ($name): offset points at the bad byte", ({ value, bad, byte }) => {
-    const report = checkPool(concat(rec("a"), rawRecord("k", hex(value))));
+    const report = checkPool(concatBytes(rec("a"), rawRecord("k", fromHex(value))));
     expect(brief(report.diagnostics)).toEqual([
       { code: "invalid-utf8", severity: "error", index: 1, offset: at(1, VALUE_FIELD_OFFSET + bad), key: "k" },
     ]);
     expect(report.diagnostics[0]!.message).toBe(`value is not valid UTF-8 (byte ${byte})` + MSG.hostStops);
-    const bytes = concat(rec("a"), rawRecord("k", hex(value)));
+    const bytes = concatBytes(rec("a"), rawRecord("k", fromHex(value)));
     expect(bytes[report.diagnostics[0]!.offset]!.toString(16)).toBe(byte.slice(2));
     expect(report.visibleToHost).toBe(1);
   });
 
   it("invalid-utf8 in both fields: one finding, at the key", () => {
-    const report = checkPool(rawRecord(hex("6b ff"), hex("ff")));
+    const report = checkPool(rawRecord(fromHex("6b ff"), fromHex("ff")));
     expect(brief(report.diagnostics)).toEqual([
       { code: "invalid-utf8", severity: "error", index: 0, offset: 1, key: "k\uFFFD" },
     ]);
   });
 
   it("hidden-from-host counts every record after the first invalid one, whatever follows", () => {
-    const bad = rawRecord(hex("ff"));
-    const report = checkPool(concat(bad, rec("a"), bad, rec("b"), repeatByte(1, 10)));
+    const bad = rawRecord(fromHex("ff"));
+    const report = checkPool(concatBytes(bad, rec("a"), bad, rec("b"), repeatByte(1, 10)));
     const codes = report.diagnostics.map((d) => [d.code, d.index, d.offset, d.count]);
     expect(codes).toEqual([
       ["invalid-utf8", 0, 0, undefined],
@@ -251,7 +253,7 @@ describe("checkPool: each diagnostic", () => {
     const value = new Uint8Array(1100).fill(0x61);
     value[1050] = 0xff;
     const bad = rawRecord("k", value);
-    const report = checkPool(concat(bad, rec("after")));
+    const report = checkPool(concatBytes(bad, rec("after")));
     expect(report.diagnostics.map((d) => [d.code, d.severity, d.offset])).toEqual([
       ["host-truncated-value", "warning", VALUE_FIELD_OFFSET],
       ["invalid-utf8", "warning", VALUE_FIELD_OFFSET + 1050],
@@ -260,7 +262,7 @@ describe("checkPool: each diagnostic", () => {
     // One byte earlier, the kernel meets it before the cut and the host stops there.
     const early = new Uint8Array(1100).fill(0x61);
     early[1000] = 0xff;
-    const stopped = checkPool(concat(rawRecord("k", early), rec("after")));
+    const stopped = checkPool(concatBytes(rawRecord("k", early), rec("after")));
     expect(stopped.diagnostics.map((d) => [d.code, d.severity])).toEqual([
       ["invalid-utf8", "error"],
       ["hidden-from-host", "error"],
@@ -269,13 +271,13 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("no hidden-from-host when the invalid record is the last one", () => {
-    const report = checkPool(concat(rec("a"), rec("b"), rawRecord("c", hex("ff"))));
+    const report = checkPool(concatBytes(rec("a"), rec("b"), rawRecord("c", fromHex("ff"))));
     expect(report.diagnostics.map((d) => d.code)).toEqual(["invalid-utf8"]);
     expect(report.visibleToHost).toBe(2);
   });
 
   it("hostReads false: invalid UTF-8 is still an error, but nothing is said about the host", () => {
-    const report = checkPool(concat(rawRecord("a", hex("ff")), rec("b")), { hostReads: false });
+    const report = checkPool(concatBytes(rawRecord("a", fromHex("ff")), rec("b")), { hostReads: false });
     expect(report.diagnostics).toEqual([
       {
         code: "invalid-utf8",
@@ -289,7 +291,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("empty-key, for a key with a value and for an all-zero record", () => {
-    const report = checkPool(concat(rec("a"), rawRecord("", "value"), new Uint8Array(RECORD_BYTES)));
+    const report = checkPool(concatBytes(rec("a"), rawRecord("", "value"), new Uint8Array(RECORD_BYTES)));
     expect(report.diagnostics).toEqual([
       { code: "empty-key", severity: "warning", index: 1, offset: at(1), key: "", message: MSG.emptyKey },
       { code: "empty-key", severity: "warning", index: 2, offset: at(2), key: "", message: MSG.emptyRecord },
@@ -300,14 +302,14 @@ describe("checkPool: each diagnostic", () => {
 
   it("empty keys are not reported as duplicates of each other", () => {
     const zero = new Uint8Array(RECORD_BYTES);
-    expect(checkPool(concat(zero, zero)).diagnostics.map((d) => [d.code, d.index])).toEqual([
+    expect(checkPool(concatBytes(zero, zero)).diagnostics.map((d) => [d.code, d.index])).toEqual([
       ["empty-key", 0],
       ["empty-key", 1],
     ]);
   });
 
   it("duplicate-key with firstIndex", () => {
-    const report = checkPool(concat(rec("A"), rec("B"), rec("A", "other")));
+    const report = checkPool(concatBytes(rec("A"), rec("B"), rec("A", "other")));
     expect(report.diagnostics).toEqual([
       {
         code: "duplicate-key",
@@ -322,7 +324,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("duplicate-key-case with firstIndex, and exact duplicates of a case variant", () => {
-    const report = checkPool(concat(rec("Host"), rec("host"), rec("HOST"), rec("host"), rec("other")));
+    const report = checkPool(concatBytes(rec("Host"), rec("host"), rec("HOST"), rec("host"), rec("other")));
     expect(brief(report.diagnostics)).toEqual([
       { code: "duplicate-key-case", severity: "warning", index: 1, offset: at(1), key: "host", firstIndex: 0 },
       { code: "duplicate-key-case", severity: "warning", index: 2, offset: at(2), key: "HOST", firstIndex: 0 },
@@ -334,7 +336,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("a valid key with an invalid value still counts for duplicates", () => {
-    const report = checkPool(concat(rawRecord("k", hex("ff")), rec("K"), rec("k")));
+    const report = checkPool(concatBytes(rawRecord("k", fromHex("ff")), rec("K"), rec("k")));
     expect(brief(report.diagnostics)).toEqual([
       { code: "invalid-utf8", severity: "error", index: 0, offset: 512, key: "k" },
       { code: "duplicate-key-case", severity: "warning", index: 1, offset: at(1), key: "K", firstIndex: 0 },
@@ -344,7 +346,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("keys with invalid UTF-8 are never duplicates (their text is only an approximation)", () => {
-    const report = checkPool(concat(rawRecord(hex("61 ff")), rawRecord(hex("61 fe")), rec("a\uFFFD")));
+    const report = checkPool(concatBytes(rawRecord(fromHex("61 ff")), rawRecord(fromHex("61 fe")), rec("a\uFFFD")));
     expect(report.diagnostics.map((d) => d.code)).toEqual(["invalid-utf8", "hidden-from-host", "invalid-utf8"]);
   });
 
@@ -402,7 +404,7 @@ describe("checkPool: each diagnostic", () => {
   });
 
   it("diagnostics come sorted by offset, with errors and warnings counted", () => {
-    const pool = concat(rawRecord("k", repeatByte(0x76, 2048)), rawRecord(""), rec("k"), repeatByte(9, 3));
+    const pool = concatBytes(rawRecord("k", repeatByte(0x76, 2048)), rawRecord(""), rec("k"), repeatByte(9, 3));
     const report = checkPool(pool);
     const offsets = report.diagnostics.map((d) => d.offset);
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
@@ -419,14 +421,14 @@ describe("checkPool: each diagnostic", () => {
 
 /** A pool with one of almost everything, and a trailing fragment of 77 bytes. */
 function messyPool(): Uint8Array {
-  return concat(
+  return concatBytes(
     rec("Hostname", "x"), // 0
     rec("hostname", "y"), // 1 duplicate-key-case of 0
     rawRecord(repeatByte(0x6b, 512), "v"), // 2 unterminated-key + host-truncated-key
-    rawRecord("a", hex("61 ff")), // 3 invalid-utf8 → 4..8 hidden from the host
+    rawRecord("a", fromHex("61 ff")), // 3 invalid-utf8 → 4..8 hidden from the host
     new Uint8Array(RECORD_BYTES), // 4 empty-key (all zero)
     rec("Hostname", "z"), // 5 duplicate-key of 0
-    rawRecord(hex("6b 00 41 42 00 43"), hex("76 00 ff")), // 6 garbage: key 3, value 1
+    rawRecord(fromHex("6b 00 41 42 00 43"), fromHex("76 00 ff")), // 6 garbage: key 3, value 1
     rawRecord("v", repeatByte(0x76, 2048)), // 7 unterminated-value + host-truncated-value
     rec("long", "x".repeat(1023)), // 8 host-truncated-value
     repeatByte(0x5a, 77),
@@ -522,11 +524,11 @@ describe("checkPool: properties", () => {
     fc.string({ unit: "binary", maxLength: 12 }).map((s) => new TextEncoder().encode(s)),
     fc.uint8Array({ maxLength: 6 }),
     fc.integer({ min: 1, max: 900 }).map((n) => new Uint8Array(n)),
-    fc.constantFrom(hex("ff"), hex("c0 80"), hex("ed a0 80"), hex("e2 82")),
+    fc.constantFrom(fromHex("ff"), fromHex("c0 80"), fromHex("ed a0 80"), fromHex("e2 82")),
   );
   const anyPool = fc.oneof(
     fc.uint8Array({ maxLength: 3 * RECORD_BYTES + 100 }),
-    fc.array(segment, { maxLength: 60 }).map((parts) => concat(...parts)),
+    fc.array(segment, { maxLength: 60 }).map((parts) => concatBytes(...parts)),
   );
 
   it("never throws on arbitrary bytes, and its report is self-consistent", () => {

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import {
   type ChunkProblemReason,
@@ -14,17 +15,6 @@ import { type KvpErrorCode, KvpError } from "./errors.js";
 import { HOST_MAX_VALUE_UNITS, MAX_VALUE_BYTES } from "./layout.js";
 import type { KvpRecord } from "./record.js";
 import { encodeUtf8, findInvalidUtf8, findLoneSurrogate } from "./utf8.js";
-
-/** Runs `fn`, expects a KvpError, and returns it so the caller can check code and message. */
-function kvpErrorOf(fn: () => unknown): KvpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KvpError) return error;
-    throw error;
-  }
-  throw new Error("expected a KvpError");
-}
 
 /** Part lengths in UTF-16 units and their keys: the shape of a split, exactly. */
 function shape(records: readonly KvpRecord[]): [string, number][] {
@@ -169,7 +159,7 @@ describe("splitValue: errors", () => {
     },
   ];
   it.each(cases)("$name", ({ key, value, code, message }) => {
-    const error = kvpErrorOf(() => splitValue(key, value));
+    const error = thrown(() => splitValue(key, value), KvpError);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
   });

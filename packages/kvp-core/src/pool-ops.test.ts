@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deleteRecords, findRecord, keyMatcher, upsertRecord } from "./pool-ops.js";
 import { type KvpRecord, decodePool, encodePool, encodeRecord } from "./record.js";
-import { concat, hex, rawRecord } from "../test-support/bytes.js";
+import { concatBytes, fromHex, rawRecord } from "@hyperv-kvp/test-support";
 
 const r = (key: string, value = "v"): KvpRecord => ({ key, value });
 const rec = (key: string, value = "v") => encodeRecord({ key, value });
@@ -32,20 +32,20 @@ describe("findRecord", () => {
   });
 
   it("finds an empty key (an all-zero record) only when asked for it", () => {
-    const pool = decodePool(concat(new Uint8Array(2560), encodePool([r("k")])));
+    const pool = decodePool(concatBytes(new Uint8Array(2560), encodePool([r("k")])));
     expect(findRecord(pool.records, "")).toBe(0);
     expect(findRecord(pool.records, "k")).toBe(1);
   });
 
   it("compares the text before the NUL, not the garbage after it", () => {
-    const pool = decodePool(concat(rawRecord(hex("6b 00 41 42"), "v")));
+    const pool = decodePool(concatBytes(rawRecord(fromHex("6b 00 41 42"), "v")));
     expect(findRecord(pool.records, "k")).toBe(0);
     expect(findRecord(pool.records, "k\0AB")).toBe(-1);
   });
 
   it("never matches a record whose key bytes are not valid UTF-8", () => {
     // "a\xff" decodes to "a\uFFFD"; the daemon compares bytes, so that text must not match.
-    const pool = decodePool(concat(rawRecord(hex("61 ff"), "bad"), encodePool([r("a\uFFFD", "good")])));
+    const pool = decodePool(concatBytes(rawRecord(fromHex("61 ff"), "bad"), encodePool([r("a\uFFFD", "good")])));
     expect(pool.records[0]!.key).toBe("a\uFFFD");
     expect(pool.records[0]!.keyValidUtf8).toBe(false);
     expect(findRecord(pool.records, "a\uFFFD")).toBe(1);
@@ -55,7 +55,7 @@ describe("findRecord", () => {
   });
 
   it("still matches a record whose key is valid but whose value is not (the daemon matches keys only)", () => {
-    const pool = decodePool(concat(rec("x"), rawRecord("k", hex("76 ff"))));
+    const pool = decodePool(concatBytes(rec("x"), rawRecord("k", fromHex("76 ff"))));
     expect(pool.records[1]!.validUtf8).toBe(false);
     expect(pool.records[1]!.keyValidUtf8).toBe(true);
     expect(findRecord(pool.records, "k")).toBe(1);
@@ -131,7 +131,7 @@ describe("upsertRecord", () => {
   });
 
   it("replaces the broken value of a record whose key is valid", () => {
-    const pool = decodePool(concat(rec("a"), rawRecord("k", hex("76 ff"))));
+    const pool = decodePool(concatBytes(rec("a"), rawRecord("k", fromHex("76 ff"))));
     const { records, edit } = upsertRecord(pool.records, r("k", "fixed"));
     expect(edit).toMatchObject({ kind: "modify", index: 1 });
     expect(records[1]).toEqual(r("k", "fixed"));
@@ -196,14 +196,16 @@ describe("deleteRecords", () => {
   });
 
   it("deletes a record whose key is valid even if its value is not", () => {
-    const pool = decodePool(concat(rawRecord("k", hex("ff")), rec("other")));
+    const pool = decodePool(concatBytes(rawRecord("k", fromHex("ff")), rec("other")));
     const { records: kept, removed } = deleteRecords(pool.records, "k");
     expect(removed).toEqual([0]);
     expect(kept.map((x) => x.key)).toEqual(["other"]);
   });
 
   it("never deletes a record whose key is invalid UTF-8", () => {
-    const pool = decodePool(concat(rawRecord(hex("61 ff")), encodePool([r("a\uFFFD")]), rawRecord(hex("61 ff"))));
+    const pool = decodePool(
+      concatBytes(rawRecord(fromHex("61 ff")), encodePool([r("a\uFFFD")]), rawRecord(fromHex("61 ff"))),
+    );
     const { records: kept, removed } = deleteRecords(pool.records, "a\uFFFD", { all: true });
     expect(removed).toEqual([1]);
     expect(kept.map((x) => x.index)).toEqual([0, 2]);

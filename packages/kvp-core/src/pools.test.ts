@@ -1,3 +1,4 @@
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { KvpError } from "./errors.js";
 import { POOLS, parsePool, poolFileName } from "./pools.js";
@@ -65,14 +66,8 @@ describe("parsePool", () => {
     { input: "KVP_POOL", shown: "KVP_POOL" },
     { input: ".kvp_pool_1", shown: ".kvp_pool_1" },
   ])("rejects $input with invalid-pool, listing the valid names", ({ input, shown }) => {
-    let error: unknown;
-    try {
-      parsePool(input);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(KvpError);
-    expect((error as KvpError).code).toBe("invalid-pool");
-    expect((error as KvpError).message).toBe(`invalid pool: ${JSON.stringify(shown)} (use one of ${names})`);
+    const error = thrown(() => parsePool(input), KvpError);
+    expect(error.code).toBe("invalid-pool");
+    expect(error.message).toBe(`invalid pool: ${JSON.stringify(shown)} (use one of ${names})`);
   });
 });

@@ -24,14 +24,13 @@ import {
   isHostVisible,
   validateRecord,
 } from "./record.js";
-import { concat, hex, rawRecord, repeatByte, utf8 } from "../test-support/bytes.js";
+import { concatBytes, fromHex, rawRecord, repeatByte, thrown, utf8 } from "@hyperv-kvp/test-support";
 import { readSample } from "../test-support/samples.js";
 import { findInvalidUtf8, findLoneSurrogate } from "./utf8.js";
-import { catchKvpError } from "../test-support/errors.js";
 
 /** The record a correct encoder writes: key at 0, value at 512, NULs everywhere else. */
 function expectedRecord(keyHex: string, valueHex: string): Uint8Array {
-  return rawRecord(hex(keyHex), hex(valueHex));
+  return rawRecord(fromHex(keyHex), fromHex(valueHex));
 }
 
 const EURO = "\u20ac"; // 3 UTF-8 bytes, 1 UTF-16 unit
@@ -85,11 +84,11 @@ describe("encodeRecord: exact bytes", () => {
     expect(bytes.length).toBe(2560);
     expect(bytes).toEqual(expectedRecord(key, value));
     // Spelled out: the key starts at 0, the value at 512, and every other byte is NUL.
-    const keyLength = hex(key).length;
-    const valueLength = hex(value).length;
-    expect(bytes.subarray(0, keyLength)).toEqual(hex(key));
+    const keyLength = fromHex(key).length;
+    const valueLength = fromHex(value).length;
+    expect(bytes.subarray(0, keyLength)).toEqual(fromHex(key));
     expect(bytes.subarray(keyLength, 512).every((b) => b === 0)).toBe(true);
-    expect(bytes.subarray(512, 512 + valueLength)).toEqual(hex(value));
+    expect(bytes.subarray(512, 512 + valueLength)).toEqual(fromHex(value));
     expect(bytes.subarray(512 + valueLength).every((b) => b === 0)).toBe(true);
   });
 
@@ -100,8 +99,8 @@ describe("encodeRecord: exact bytes", () => {
       offset: 0,
       key: record.key,
       value: record.value,
-      keyBytes: hex(key).length,
-      valueBytes: hex(value).length,
+      keyBytes: fromHex(key).length,
+      valueBytes: fromHex(value).length,
       keyTerminated: true,
       valueTerminated: true,
       validUtf8: true,
@@ -314,17 +313,20 @@ describe("encodeRecord: limits", () => {
     ];
 
   it.each(rejected)("rejects $name", ({ record, options, code, message }) => {
-    const error = catchKvpError(() => encodeRecord(record, options));
+    const error = thrown(() => encodeRecord(record, options), KvpError);
     expect(error.code).toBe(code);
     expect(error.message).toBe(message);
     expect(error.name).toBe("KvpError");
     expect(isKvpError(error, code as KvpError["code"])).toBe(true);
     // validateRecord is the same check, without the bytes.
-    expect(catchKvpError(() => validateRecord(record, options)).message).toBe(message);
+    expect(thrown(() => validateRecord(record, options), KvpError).message).toBe(message);
   });
 
   it("validateRecord returns the UTF-8 bytes it checked", () => {
-    expect(validateRecord({ key: E_ACUTE, value: GRIN })).toEqual({ key: hex("c3 a9"), value: hex("f0 9f 98 80") });
+    expect(validateRecord({ key: E_ACUTE, value: GRIN })).toEqual({
+      key: fromHex("c3 a9"),
+      value: fromHex("f0 9f 98 80"),
+    });
   });
 });
 
@@ -399,15 +401,15 @@ describe('encodeRecord: limits "host"', () => {
 
   it.each(cases)("$name", ({ record, error }) => {
     if (error) {
-      const thrown = catchKvpError(() => encodeRecord(record, host));
-      expect({ code: thrown.code, message: thrown.message }).toEqual(error);
+      const failure = thrown(() => encodeRecord(record, host), KvpError);
+      expect({ code: failure.code, message: failure.message }).toEqual(error);
       // Only the host limits are broken unless the message names bytes: then "wire" fails too.
       // isHostVisible looks at UTF-16 units only, not at whether the record can be stored.
       expect(isHostVisible(record)).toBe(!error.message.includes("UTF-16"));
       if (error.message.includes("UTF-16")) {
         expect(decodeRecord(encodeRecord(record)).key).toBe(record.key);
         expect(decodeRecord(encodeRecord(record, { limits: "wire" })).value).toBe(record.value);
-        expect(catchKvpError(() => assertHostVisible(record)).message).toBe(error.message);
+        expect(thrown(() => assertHostVisible(record), KvpError).message).toBe(error.message);
       }
     } else {
       const decoded = decodeRecord(encodeRecord(record, host));
@@ -590,7 +592,7 @@ describe("decodeRecord: malformed and unusual fields", () => {
   it.each(invalid)(
     "invalid UTF-8: $name → validUtf8 false, U+FFFD in the text",
     ({ key, value, text, lengths, keyValid }) => {
-      const decoded = decodeRecord(rawRecord(hex(key), hex(value)));
+      const decoded = decodeRecord(rawRecord(fromHex(key), fromHex(value)));
       expect(decoded.validUtf8).toBe(false);
       expect(decoded.keyValidUtf8).toBe(keyValid);
       expect([decoded.key, decoded.value]).toEqual(text);
@@ -600,21 +602,21 @@ describe("decodeRecord: malformed and unusual fields", () => {
   );
 
   it("invalid UTF-8 after the NUL (in the garbage) does not matter", () => {
-    const decoded = decodeRecord(rawRecord(hex("6b 00 ff fe"), hex("76 00 c0 80")));
+    const decoded = decodeRecord(rawRecord(fromHex("6b 00 ff fe"), fromHex("76 00 c0 80")));
     expect([decoded.key, decoded.value, decoded.validUtf8, decoded.keyValidUtf8]).toEqual(["k", "v", true, true]);
   });
 
   it("keeps a leading BOM in key and value (not stripped)", () => {
-    const decoded = decodeRecord(rawRecord(hex("ef bb bf 4b"), hex("ef bb bf ef bb bf 76")));
+    const decoded = decodeRecord(rawRecord(fromHex("ef bb bf 4b"), fromHex("ef bb bf ef bb bf 76")));
     expect(decoded.key).toBe("\uFEFFK");
     expect(decoded.value).toBe("\uFEFF\uFEFFv");
     expect([decoded.keyBytes, decoded.valueBytes, decoded.validUtf8]).toEqual([4, 7, true]);
     // Decoding twice gives the same answer (no decoder state carried between calls).
-    expect(decodeRecord(rawRecord(hex("ef bb bf 4b"))).key).toBe("\uFEFFK");
+    expect(decodeRecord(rawRecord(fromHex("ef bb bf 4b"))).key).toBe("\uFEFFK");
   });
 
   it("keeps a leading BOM even when the rest of the field is invalid UTF-8", () => {
-    const decoded = decodeRecord(rawRecord(hex("ef bb bf ff")));
+    const decoded = decodeRecord(rawRecord(fromHex("ef bb bf ff")));
     expect(decoded.key).toBe("\uFEFF\uFFFD");
     expect(decoded.validUtf8).toBe(false);
   });
@@ -626,7 +628,7 @@ describe("decodeRecord: malformed and unusual fields", () => {
   });
 
   it("decodes ASCII control characters and DEL as themselves", () => {
-    const decoded = decodeRecord(rawRecord(hex("01 09 0a 1f 7f")));
+    const decoded = decodeRecord(rawRecord(fromHex("01 09 0a 1f 7f")));
     expect(decoded.key).toBe("\x01\t\n\x1f\x7f");
     expect(decoded.validUtf8).toBe(true);
   });
@@ -678,7 +680,7 @@ describe("decodeRecord: malformed and unusual fields", () => {
   ];
 
   it.each(truncated)("truncated: $name", ({ bytes, offset, message }) => {
-    const error = catchKvpError(() => decodeRecord(bytes, offset));
+    const error = thrown(() => decodeRecord(bytes, offset), KvpError);
     expect(error.code).toBe("truncated");
     expect(error.message).toBe(message);
   });
@@ -693,14 +695,14 @@ describe("fieldTextLength", () => {
     { bytes: "00 61 62 00", start: 1, size: 3, length: 2 },
     { bytes: "61 00 62 63", start: 2, size: 2, length: 2 },
   ])("$bytes from $start, size $size → $length", ({ bytes, start, size, length }) => {
-    expect(fieldTextLength(hex(bytes), start, size)).toBe(length);
+    expect(fieldTextLength(fromHex(bytes), start, size)).toBe(length);
   });
 });
 
 describe("decodePool / encodePool", () => {
   it("counts a trailing fragment and decodes the whole records before it", () => {
     const file = readSample("testpool");
-    const pool = decodePool(concat(file, repeatByte(0x41, 100)));
+    const pool = decodePool(concatBytes(file, repeatByte(0x41, 100)));
     expect(pool.records.map((r) => [r.key, r.value])).toEqual([
       ["IpAddress", "10.0.75.128"],
       ["42", "Answer to the Ultimate Question of Life, the Universe, and Everything"],
@@ -734,15 +736,17 @@ describe("decodePool / encodePool", () => {
   });
 
   it("encodePool applies the same checks as encodeRecord, with the options", () => {
-    const error = catchKvpError(() =>
-      encodePool([
-        { key: "ok", value: "v" },
-        { key: "bad\0", value: "v" },
-      ]),
+    const error = thrown(
+      () =>
+        encodePool([
+          { key: "ok", value: "v" },
+          { key: "bad\0", value: "v" },
+        ]),
+      KvpError,
     );
     expect(error.code).toBe("invalid-key");
     expect(error.message).toBe("record 1: invalid key: contains NUL at character 3 (a field ends at its first NUL)");
-    expect(catchKvpError(() => encodePool([{ key: "k".repeat(255), value: "" }], { limits: "host" })).code).toBe(
+    expect(thrown(() => encodePool([{ key: "k".repeat(255), value: "" }], { limits: "host" }), KvpError).code).toBe(
       "invalid-key",
     );
     expect(encodePool([{ key: "k".repeat(255), value: "" }]).length).toBe(RECORD_BYTES);
@@ -802,18 +806,18 @@ function poolishBytes(length: fc.Arbitrary<number>): fc.Arbitrary<Uint8Array> {
     fc.uint8Array({ maxLength: 8 }),
     fc.integer({ min: 1, max: 700 }).map((n) => new Uint8Array(n)),
     fc.constantFrom(
-      hex("ef bb bf"),
-      hex("c0 80"),
-      hex("ed a0 80"),
-      hex("f4 90 80 80"),
-      hex("e2 82"),
-      hex("80"),
-      hex("ff"),
+      fromHex("ef bb bf"),
+      fromHex("c0 80"),
+      fromHex("ed a0 80"),
+      fromHex("f4 90 80 80"),
+      fromHex("e2 82"),
+      fromHex("80"),
+      fromHex("ff"),
     ),
   );
   return fc.tuple(fc.array(segment, { maxLength: 80 }), length).map(([parts, n]) => {
     const out = new Uint8Array(n);
-    const all = concat(...parts);
+    const all = concatBytes(...parts);
     out.set(all.subarray(0, n));
     return out;
   });
@@ -884,7 +888,7 @@ describe("properties", () => {
         (before, unit, after, field, options) => {
           const bad = before + String.fromCharCode(unit) + after;
           const record = field === "key" ? { key: bad, value: "v" } : { key: "k", value: bad };
-          const error = catchKvpError(() => encodeRecord(record, options));
+          const error = thrown(() => encodeRecord(record, options), KvpError);
           expect(error.code).toBe(field === "key" ? "invalid-key" : "invalid-value");
           const hexUnit = unit.toString(16).toUpperCase();
           expect(error.message).toBe(

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { concat, hex, utf8 } from "../test-support/bytes.js";
+import { concatBytes, fromHex, utf8 } from "@hyperv-kvp/test-support";
 import {
   decodeUtf8,
   encodeUtf8,
@@ -54,12 +54,12 @@ const utf8ish: fc.Arbitrary<Uint8Array> = fc
           "bf",
           "e2 82",
           "f0 9f 98",
-        ].map(hex),
+        ].map(fromHex),
       ),
     ),
     { maxLength: 12 },
   )
-  .map((parts) => concat(...parts));
+  .map((parts) => concatBytes(...parts));
 
 describe("findInvalidUtf8", () => {
   const cases: { name: string; bytes: string; at: number }[] = [
@@ -102,7 +102,7 @@ describe("findInvalidUtf8", () => {
   ];
 
   it.each(cases)("$name: $bytes → $at", ({ bytes, at }) => {
-    const input = hex(bytes);
+    const input = fromHex(bytes);
     expect(findInvalidUtf8(input)).toBe(at);
     expect(isValidUtf8(input)).toBe(at < 0);
   });
@@ -146,7 +146,7 @@ describe("decodeUtf8", () => {
     { name: "encoded surrogate → U+FFFD per byte", bytes: "ed a0 80", text: "\uFFFD\uFFFD\uFFFD", valid: false },
     { name: "BOM then invalid", bytes: "ef bb bf ff", text: "\uFEFF\uFFFD", valid: false },
   ])("$name", ({ bytes, text, valid }) => {
-    expect(decodeUtf8(hex(bytes))).toEqual({ text, valid });
+    expect(decodeUtf8(fromHex(bytes))).toEqual({ text, valid });
   });
 
   it("agrees with findInvalidUtf8 and is lossless on valid input", () => {

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RECORD_BYTES, decodePool, encodePool, encodeRecord } from "@hyperv-kvp/kvp-core";
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
 import { checkPoolFile, deleteRecord, getRecord, readPool, repairPool, setRecords } from "./pool-store.js";
@@ -19,30 +20,21 @@ const file = () => join(dir, ".kvp_pool_1");
 const write = (records: { key: string; value: string }[]) => writeFileSync(file(), encodePool(records));
 const contents = () => decodePool(readFileSync(file())).records.map((r) => [r.key, r.value]);
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
-
 describe("what is not a pool file", () => {
   it("refuses a FIFO at once instead of waiting for a writer forever", async () => {
     expect(spawnSync("mkfifo", [file()]).status).toBe(0);
-    const error = await rejection(readPool(guest()));
+    const error = await thrownAsync(readPool(guest()));
     expect(isPoolFileError(error, "io")).toBe(true);
     expect((error as Error).message).toMatch(/\.kvp_pool_1: not a regular file \(a FIFO\)$/);
-    expect(isPoolFileError(await rejection(setRecords(guest(), [{ key: "a", value: "1" }])), "io")).toBe(true);
+    expect(isPoolFileError(await thrownAsync(setRecords(guest(), [{ key: "a", value: "1" }])), "io")).toBe(true);
   });
 
   it("refuses a directory, for reading and for writing", async () => {
     mkdirSync(file());
-    expect(((await rejection(getRecord(guest(), "a"))) as Error).message).toMatch(
+    expect(((await thrownAsync(getRecord(guest(), "a"))) as Error).message).toMatch(
       /not a regular file \(a directory\)$/,
     );
-    expect(((await rejection(deleteRecord(guest(), "a"))) as Error).message).toMatch(/EISDIR/);
+    expect(((await thrownAsync(deleteRecord(guest(), "a"))) as Error).message).toMatch(/EISDIR/);
   });
 });
 
@@ -70,10 +62,10 @@ describe("reading", () => {
   });
 
   it("says the daemon seems absent when the directory or file is missing", async () => {
-    const missingDir = await rejection(readPool(poolTarget(1, join(dir, "nope"))));
+    const missingDir = await thrownAsync(readPool(poolTarget(1, join(dir, "nope"))));
     expect(isPoolFileError(missingDir, "daemon-absent")).toBe(true);
     expect((missingDir as Error).message).toMatch(/nope does not exist: hv_kvp_daemon seems absent/);
-    const missingFile = await rejection(readPool(guest()));
+    const missingFile = await thrownAsync(readPool(guest()));
     expect(isPoolFileError(missingFile, "daemon-absent")).toBe(true);
     expect((missingFile as Error).message).toContain(".kvp_pool_1 does not exist");
   });
@@ -142,7 +134,7 @@ describe("setRecords", () => {
   it("refuses what the host would get truncated on pool 1 unless wire limits are asked", async () => {
     write([]);
     const long = { key: "k", value: "x".repeat(1023) };
-    const error = await rejection(setRecords(guest(), [long]));
+    const error = await thrownAsync(setRecords(guest(), [long]));
     expect(isPoolFileError(error, "invalid")).toBe(true);
     expect((error as Error).message).toMatch(/1023 UTF-16 units, limit 1022/);
     expect(contents()).toEqual([]);
@@ -152,7 +144,7 @@ describe("setRecords", () => {
 
   it("validates the whole batch before writing anything", async () => {
     write([{ key: "a", value: "1" }]);
-    const error = await rejection(
+    const error = await thrownAsync(
       setRecords(guest(), [
         { key: "a", value: "2" },
         { key: "bad\0key", value: "" },
@@ -164,7 +156,7 @@ describe("setRecords", () => {
 
   it("refuses daemon-owned pools unless forced, saying why", async () => {
     writeFileSync(join(dir, ".kvp_pool_0"), new Uint8Array(0));
-    const error = await rejection(setRecords(poolTarget(0, dir), [{ key: "a", value: "1" }]));
+    const error = await thrownAsync(setRecords(poolTarget(0, dir), [{ key: "a", value: "1" }]));
     expect(isPoolFileError(error, "refused")).toBe(true);
     expect((error as Error).message).toMatch(/written by hv_kvp_daemon/);
     await setRecords(poolTarget(0, dir), [{ key: "a", value: "1" }], { force: true });
@@ -172,7 +164,7 @@ describe("setRecords", () => {
   });
 
   it("does not create a missing pool 1 file unless asked", async () => {
-    const error = await rejection(setRecords(guest(), [{ key: "a", value: "1" }]));
+    const error = await thrownAsync(setRecords(guest(), [{ key: "a", value: "1" }]));
     expect(isPoolFileError(error, "daemon-absent")).toBe(true);
     await setRecords(guest(), [{ key: "a", value: "1" }], { create: true });
     expect(contents()).toEqual([["a", "1"]]);
@@ -194,7 +186,7 @@ describe("setRecords", () => {
     if (process.getuid?.() === 0) return; // root can write anyway; covered where tests run unprivileged
     write([]);
     chmodSync(file(), 0o444);
-    const error = await rejection(setRecords(guest(), [{ key: "a", value: "1" }]));
+    const error = await thrownAsync(setRecords(guest(), [{ key: "a", value: "1" }]));
     expect(isPoolFileError(error, "io")).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
   reassembleRecords,
   splitValue,
 } from "@hyperv-kvp/kvp-core";
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
 import { removeLogicalKeys, setLogicalValues } from "./pool-update.js";
@@ -26,15 +27,6 @@ const file = (n = 1) => join(dir, `.kvp_pool_${n}`);
 const write = (records: KvpRecord[], n = 1) => writeFileSync(file(n), encodePool(records, { limits: "wire" }));
 const stored = () => decodePool(readFileSync(file())).records.map((r) => [r.key, r.value] as [string, string]);
 const r = (key: string, value: string): KvpRecord => ({ key, value });
-
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 // 2500 two-byte characters: 1022 + 1022 + 456 units, three parts.
 const LONG = "ü".repeat(2500);
@@ -212,7 +204,7 @@ describe("setLogicalValues", () => {
   it.each(invalid)("refuses $name before touching the file", async ({ key, value, message }) => {
     write([r("k#1/2", "x"), r("k#2/2", "y")]);
     const before = readFileSync(file());
-    const error = await rejection(setLogicalValues(guest(), [r("ok", "1"), r(key, value)]));
+    const error = await thrownAsync(setLogicalValues(guest(), [r("ok", "1"), r(key, value)]));
     expect(isPoolFileError(error, "invalid")).toBe(true);
     expect((error as Error).message).toMatch(message);
     expect(readFileSync(file())).toEqual(before);
@@ -221,13 +213,13 @@ describe("setLogicalValues", () => {
   it("refuses a daemon-owned pool unless forced, and writes parts there with force", async () => {
     write([], 0);
     const pool0 = poolTarget(0, dir);
-    expect(isPoolFileError(await rejection(setLogicalValues(pool0, [r("k", LONG)])), "refused")).toBe(true);
+    expect(isPoolFileError(await thrownAsync(setLogicalValues(pool0, [r("k", LONG)])), "refused")).toBe(true);
     await setLogicalValues(pool0, [r("k", LONG)], { force: true });
     expect(decodePool(readFileSync(file(0))).records.map((x) => x.key)).toEqual(["k#1/3", "k#2/3", "k#3/3"]);
   });
 
   it("creates the pool file only when asked", async () => {
-    expect(isPoolFileError(await rejection(setLogicalValues(guest(), [r("k", "v")])), "daemon-absent")).toBe(true);
+    expect(isPoolFileError(await thrownAsync(setLogicalValues(guest(), [r("k", "v")])), "daemon-absent")).toBe(true);
     await setLogicalValues(guest(), [r("k", "v")], { create: true });
     expect(stored()).toEqual([["k", "v"]]);
   });
@@ -291,6 +283,6 @@ describe("removeLogicalKeys", () => {
 
   it("refuses a daemon-owned pool unless forced", async () => {
     write([r("k", "v")], 0);
-    expect(isPoolFileError(await rejection(removeLogicalKeys(poolTarget(0, dir), ["k"])), "refused")).toBe(true);
+    expect(isPoolFileError(await thrownAsync(removeLogicalKeys(poolTarget(0, dir), ["k"])), "refused")).toBe(true);
   });
 });

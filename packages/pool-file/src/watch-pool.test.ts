@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ChunkProblem, type DecodedRecord, decodePool, encodePool } from "@hyperv-kvp/kvp-core";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PoolFileError } from "./errors.js";
 import { deleteRecord, setRecords } from "./pool-store.js";
@@ -222,10 +223,10 @@ describe("watchPool with a callback that throws", () => {
     try {
       await isReady;
       await setRecords(poolTarget(1, dir), [{ key: "a", value: "1" }]);
-      await until(() => uncaught.length === 1);
+      await waitFor(() => uncaught.length === 1, "the uncaught error");
       expect((uncaught[0] as Error).message).toBe("nobody listens");
       await setRecords(poolTarget(1, dir), [{ key: "b", value: "2" }]);
-      await until(() => batches.length === 2);
+      await waitFor(() => batches.length === 2, "the second batch");
       expect(batches).toEqual([
         [{ type: "added", key: "a", value: "1", index: 0 }],
         [{ type: "added", key: "b", value: "2", index: 1 }],
@@ -238,15 +239,6 @@ describe("watchPool with a callback that throws", () => {
     }
   });
 });
-
-/** Waits until `condition` holds, polling, with a deadline (a hang guard, not a measurement). */
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("watchPool with reassemble", () => {
   const guest = () => poolTarget(1, dir);
@@ -263,7 +255,7 @@ describe("watchPool with reassemble", () => {
       await c.isReady;
       // As the daemon applies a host's parts: one SET at a time.
       await set("big#1/3", "AA");
-      await until(() => c.problems.length === 1);
+      await waitFor(() => c.problems.length === 1, "the first problem");
       await set("big#2/3", "BB");
       await set("big#3/3", "C");
       await c.next(1);
@@ -272,7 +264,7 @@ describe("watchPool with reassemble", () => {
 
       // A part goes missing: "big" keeps its value, said once as a problem, never as a change.
       await del("big#2/3");
-      await until(() => c.problems.length === 2);
+      await waitFor(() => c.problems.length === 2, "the second problem");
       await set("a", "2");
       await c.next(2);
       expect(c.batches[1]).toEqual([{ type: "changed", key: "a", value: "2", previous: "1", index: 0 }]);
@@ -292,7 +284,7 @@ describe("watchPool with reassemble", () => {
 
       // Parts removed one by one: held, then removed once the last is gone.
       await del("big#1/2");
-      await until(() => c.problems.length === 3);
+      await waitFor(() => c.problems.length === 3, "the third problem");
       await del("big#2/2");
       await c.next(4);
       expect(c.batches[3]).toEqual([{ type: "removed", key: "big", previous: long, index: 1 }]);

@@ -4,10 +4,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 import { isAgentError } from "../agent-error.js";
 import { REPORT_KEYS } from "../reporter.js";
-import { readJson, tempDir, testContext, waitFor, writePools } from "../test-support.js";
+import { readJson, tempDir, testContext, writePools } from "../test-support.js";
 import { main } from "../main.js";
 import { configCheck } from "./config-check.js";
 import { once } from "./once.js";

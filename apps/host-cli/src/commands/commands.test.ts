@@ -1,6 +1,7 @@
 // The commands against hyperv-sim's WMI host in this process (test-support/sim-host.ts).
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type HostCliError, isHostCliError } from "../host-error.js";
+import { HostCliError } from "../host-error.js";
 import { waitForJob } from "../jobs.js";
 import { resolveVm } from "../resolve-vm.js";
 import { DUP_A, DUP_B, type SimHost, WEB01, startSimHost } from "../test-support/sim-host.js";
@@ -20,16 +21,6 @@ afterEach(async () => {
   await host.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<HostCliError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHostCliError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a HostCliError");
-}
-
 describe("VM resolution", () => {
   it("finds by name, by GUID in any case and with braces", async () => {
     const { wmi } = host;
@@ -39,14 +30,14 @@ describe("VM resolution", () => {
   });
 
   it("an ambiguous name lists the candidates", async () => {
-    const error = await failure(resolveVm(host.wmi, "dup"));
+    const error = await thrownAsync(resolveVm(host.wmi, "dup"), HostCliError);
     expect(error.code).toBe("ambiguous");
     expect(error.message).toContain(DUP_A);
     expect(error.message).toContain(DUP_B);
   });
 
   it("an unknown name is not-found", async () => {
-    expect((await failure(resolveVm(host.wmi, "nope"))).code).toBe("not-found");
+    expect((await thrownAsync(resolveVm(host.wmi, "nope"), HostCliError)).code).toBe("not-found");
   });
 
   it("vms lists every VM (not the host), sorted", async () => {
@@ -80,7 +71,9 @@ describe("list and get", () => {
 
   it("get finds a reassembled key; an absent key is not-found", async () => {
     expect((await get(host.wmi, "web01", "report")).item).toMatchObject({ value: "first-second", parts: 2 });
-    expect((await failure(get(host.wmi, "web01", "role", { source: "guest" }))).code).toBe("not-found");
+    expect((await thrownAsync(get(host.wmi, "web01", "role", { source: "guest" }), HostCliError)).code).toBe(
+      "not-found",
+    );
   });
 
   it("a VM without a component gives a note, not a failure", async () => {
@@ -159,7 +152,12 @@ describe("set (upsert)", () => {
 
   it("refuses a value the guest cannot receive whole, before connecting further", async () => {
     expect(
-      (await failure(writeItems(host.wmi, "web01", [{ key: "k", value: "x".repeat(1100) }], { mode: "upsert" }))).code,
+      (
+        await thrownAsync(
+          writeItems(host.wmi, "web01", [{ key: "k", value: "x".repeat(1100) }], { mode: "upsert" }),
+          HostCliError,
+        )
+      ).code,
     ).toBe("usage");
     expect(host.wmi.calls.total).toBe(0);
   });
@@ -197,7 +195,10 @@ describe("set (upsert)", () => {
         ? { kind: "fail", failure: { errorCode: 32768, description: "Disk full.", cimStatusCode: 1 } }
         : undefined;
     const records = Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: "v" }));
-    const error = await failure(writeItems(host.wmi, "web01", records, { mode: "upsert", ...noWait }));
+    const error = await thrownAsync(
+      writeItems(host.wmi, "web01", records, { mode: "upsert", ...noWait }),
+      HostCliError,
+    );
     expect(error.code).toBe("job-failed");
     expect(error.message).toContain('cannot add 128 items "k128", "k129"');
     expect(error.message).toContain('of VM "web01"');
@@ -218,14 +219,20 @@ describe("set (upsert)", () => {
       failure: { errorCode: 32773, description: 'The KVP item "k2" does not exist.', cimStatusCode: 6 },
     });
     const records = [0, 1, 2, 3].map((i) => ({ key: `k${i}`, value: "new" }));
-    const error = await failure(writeItems(host.wmi, "web01", records, { mode: "upsert", ...noWait }));
+    const error = await thrownAsync(
+      writeItems(host.wmi, "web01", records, { mode: "upsert", ...noWait }),
+      HostCliError,
+    );
     expect(error.message).toContain('The KVP item "k2" does not exist.');
     expect(error.details).toMatchObject({ applied: ["k0", "k1"], notApplied: ["k2", "k3"], unknown: [] });
   });
 
   it("an error return code is refused, naming its meaning", async () => {
     host.sim.model.interceptKvpMethod = () => ({ kind: "reject", returnValue: 32769 });
-    const error = await failure(writeItems(host.wmi, "web01", [{ key: "a", value: "1" }], { mode: "upsert" }));
+    const error = await thrownAsync(
+      writeItems(host.wmi, "web01", [{ key: "a", value: "1" }], { mode: "upsert" }),
+      HostCliError,
+    );
     expect(error.code).toBe("refused");
     expect(error.message).toContain("AddKvpItems returned 32769 (access denied)");
   });
@@ -233,7 +240,7 @@ describe("set (upsert)", () => {
 
 describe("add, remove, status", () => {
   it("add refuses an existing key and writes nothing", async () => {
-    const error = await failure(
+    const error = await thrownAsync(
       writeItems(
         host.wmi,
         "web01",
@@ -243,6 +250,7 @@ describe("add, remove, status", () => {
         ],
         { mode: "add" },
       ),
+      HostCliError,
     );
     expect(error.code).toBe("refused");
     expect(host.wmi.calls.of("invoke AddKvpItems")).toBe(0);
@@ -255,7 +263,7 @@ describe("add, remove, status", () => {
       chunk: true,
       ...noWait,
     });
-    expect((await failure(removeItems(host.wmi, "web01", ["doc", "nope"]))).code).toBe("not-found");
+    expect((await thrownAsync(removeItems(host.wmi, "web01", ["doc", "nope"]), HostCliError)).code).toBe("not-found");
     const report = await removeItems(host.wmi, "web01", ["doc", "role"], noWait);
     expect(report.removed).toEqual(["doc#1/3", "doc#2/3", "doc#3/3", "role"]);
     expect(host.hostItems(WEB01).size).toBe(0);
@@ -298,7 +306,7 @@ describe("waitForJob", () => {
   it("a job still running at the deadline fails the write as job-timeout", async () => {
     let now = 0;
     host.pauseJobs();
-    const error = await failure(
+    const error = await thrownAsync(
       writeItems(host.wmi, "web01", [{ key: "a", value: "1" }], {
         mode: "upsert",
         timeoutMs: 1000,
@@ -307,6 +315,7 @@ describe("waitForJob", () => {
           now += ms;
         },
       }),
+      HostCliError,
     );
     expect(error.code).toBe("job-timeout");
     expect(error.message).toContain("it may still complete");
@@ -316,8 +325,9 @@ describe("waitForJob", () => {
     host.client.intercept = (call) => {
       if (call.op === "get") throw new Error("connect ECONNREFUSED 127.0.0.1:5986");
     };
-    const error = await failure(
+    const error = await thrownAsync(
       writeItems(host.wmi, "web01", [{ key: "a", value: "1" }], { mode: "upsert", ...noWait }),
+      HostCliError,
     );
     expect(error.code).toBe("job-lost");
     expect(error.message).toContain("lost track of its job");

@@ -44,15 +44,6 @@ export function runNode(
   });
 }
 
-/** Resolves once `check()` is true, polling every 20 ms; throws naming `what` after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Key → value of a guest's pool file `n` in `dir` (first of duplicates wins, as readers do). */
 export function poolOf(dir: string, n: 0 | 1): Map<string, string> {
   const map = new Map<string, string>();

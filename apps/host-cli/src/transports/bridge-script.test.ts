@@ -5,11 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BRIDGE_TEMP_PREFIX, type SeaAssetSource, bridgeScriptPath, prepareBridgeScript } from "./bridge-script.js";
 import { openPowerShellClient } from "./powershell.js";
 import { PROTOCOL_VERSION } from "./powershell-protocol.js";
-import { isTransportError } from "../transport-error.js";
+import { TransportError, isTransportError } from "../transport-error.js";
 import { BRIDGE_SCRIPT_NAME } from "./powershell-protocol.js";
 
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
@@ -32,15 +33,6 @@ function fakeSea(assets: Record<string, Uint8Array>, isSea = true): SeaAssetSour
       return bytes.slice().buffer;
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error("expected a rejection");
 }
 
 let temp: string;
@@ -88,7 +80,7 @@ describe("prepareBridgeScript", () => {
   });
 
   it("an executable built without the asset: unavailable, naming it, nothing left behind", async () => {
-    const error = await rejection(prepareBridgeScript({ sea: fakeSea({}), tempDir: temp }));
+    const error = await thrownAsync(prepareBridgeScript({ sea: fakeSea({}), tempDir: temp }), TransportError);
     expect(isTransportError(error, "unavailable")).toBe(true);
     expect(error.message).toMatch(
       /^cannot give PowerShell the bridge script: this executable holds no kvp-host-bridge\.ps1 \(Cannot find asset/,
@@ -98,8 +90,9 @@ describe("prepareBridgeScript", () => {
 
   it("no temporary directory to write in: unavailable, naming where", async () => {
     const missing = join(temp, "no-such-dir");
-    const error = await rejection(
+    const error = await thrownAsync(
       prepareBridgeScript({ sea: fakeSea({ [BRIDGE_SCRIPT_NAME]: SCRIPT }), tempDir: missing }),
+      TransportError,
     );
     expect(isTransportError(error, "unavailable")).toBe(true);
     expect(error.message).toBe(`cannot give PowerShell the bridge script: no private directory in ${missing} (ENOENT)`);
@@ -153,7 +146,7 @@ describe("the PowerShell client inside a single executable", () => {
   });
 
   it("a bridge that fails to start leaves no copy behind", async () => {
-    const error = await rejection(openPowerShellClient(fakeBridge(true)));
+    const error = await thrownAsync(openPowerShellClient(fakeBridge(true)), TransportError);
     expect(error.code).toBe("lost");
     expect(readdirSync(temp)).toEqual([]);
   });

@@ -5,8 +5,9 @@ import {
   encodeKvpItem,
   jobFromInstance,
 } from "@hyperv-kvp/kvp-core/cim";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
-import { isTransportError } from "../transport-error.js";
+import { TransportError } from "../transport-error.js";
 import {
   MAX_INSTANCE_DEPTH,
   MAX_INSTANCE_PROPERTIES,
@@ -22,16 +23,6 @@ import {
   readPath,
   toBridgePath,
 } from "./powershell-protocol.js";
-
-function codeOf(read: () => unknown): string | undefined {
-  try {
-    read();
-  } catch (error) {
-    if (isTransportError(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 const VM_PATH: CimInstancePath = {
   namespace: "root/virtualization/v2",
@@ -77,7 +68,7 @@ describe("readHello", () => {
     ["protocol 1 (a bridge of an older release)", { bridge: "kvp-host-bridge", protocol: 1 }, "unavailable"],
     ["another version", { bridge: "kvp-host-bridge", protocol: 3 }, "unavailable"],
   ])("refuses %s", (_, value, code) => {
-    expect(codeOf(() => readHello(value))).toBe(code);
+    expect(thrown(() => readHello(value), TransportError).code).toBe(code);
   });
 });
 
@@ -127,15 +118,17 @@ describe("requests", () => {
       keys: [{ name: "__proto__", type: "string", value: "x" }],
     });
     expect(JSON.stringify(path.keys)).toBe('{"__proto__":"x"}');
-    expect(codeOf(() => toBridgePath({ className: "C", keys: [] }))).toBe("config");
+    expect(thrown(() => toBridgePath({ className: "C", keys: [] }), TransportError).code).toBe("config");
     expect(
-      codeOf(() =>
-        toBridgePath({
-          namespace: "root/virtualization/v2",
-          className: "C",
-          keys: [{ name: "N", type: "uint32", value: 1 }],
-        }),
-      ),
+      thrown(
+        () =>
+          toBridgePath({
+            namespace: "root/virtualization/v2",
+            className: "C",
+            keys: [{ name: "N", type: "uint32", value: 1 }],
+          }),
+        TransportError,
+      ).code,
     ).toBe("config");
   });
 });
@@ -187,13 +180,13 @@ describe("readAnswer", () => {
     ["a failure with another id", { id: 9, ok: false, error: { kind: "cim", message: "m" } }],
     ["an array", [{ id: 3, ok: true, result: [] }]],
   ])("refuses %s", (_, value) => {
-    expect(codeOf(() => readAnswer(value, 3))).toBe("unreadable");
+    expect(thrown(() => readAnswer(value, 3), TransportError).code).toBe("unreadable");
   });
 
   it("only reads own properties", () => {
     const inherited = Object.create({ ok: true, result: [] }) as Record<string, unknown>;
     inherited["id"] = 3;
-    expect(codeOf(() => readAnswer(inherited, 3))).toBe("unreadable");
+    expect(thrown(() => readAnswer(inherited, 3), TransportError).code).toBe("unreadable");
   });
 });
 
@@ -245,16 +238,18 @@ describe("instances", () => {
   it("limits nesting, properties and shapes", () => {
     let deep: unknown = { className: "C", properties: {} };
     for (let i = 0; i <= MAX_INSTANCE_DEPTH; i++) deep = { className: "C", properties: { P: deep } };
-    expect(codeOf(() => readInstance(deep))).toBe("unreadable");
+    expect(thrown(() => readInstance(deep), TransportError).code).toBe("unreadable");
     const many = Object.fromEntries(Array.from({ length: MAX_INSTANCE_PROPERTIES + 1 }, (_, i) => [`P${i}`, i]));
-    expect(codeOf(() => readInstance({ className: "C", properties: many }))).toBe("unreadable");
-    expect(codeOf(() => readInstance({ className: "C", properties: { P: [[1]] } }))).toBe("unreadable");
-    expect(codeOf(() => readInstance({ className: "C", properties: { P: Number.POSITIVE_INFINITY } }))).toBe(
+    expect(thrown(() => readInstance({ className: "C", properties: many }), TransportError).code).toBe("unreadable");
+    expect(thrown(() => readInstance({ className: "C", properties: { P: [[1]] } }), TransportError).code).toBe(
       "unreadable",
     );
-    expect(codeOf(() => readInstance({ className: 1, properties: {} }))).toBe("unreadable");
-    expect(codeOf(() => readInstance({ className: "C", properties: [] }))).toBe("unreadable");
-    expect(codeOf(() => readInstances({}))).toBe("unreadable");
+    expect(
+      thrown(() => readInstance({ className: "C", properties: { P: Number.POSITIVE_INFINITY } }), TransportError).code,
+    ).toBe("unreadable");
+    expect(thrown(() => readInstance({ className: 1, properties: {} }), TransportError).code).toBe("unreadable");
+    expect(thrown(() => readInstance({ className: "C", properties: [] }), TransportError).code).toBe("unreadable");
+    expect(thrown(() => readInstances({}), TransportError).code).toBe("unreadable");
   });
 
   it("a job instance, numbers or text, reads as a WmiJob", () => {
@@ -310,7 +305,7 @@ describe("paths", () => {
       },
     ],
   ])("refuses %s", (_, value) => {
-    expect(codeOf(() => readPath(value))).toBe("unreadable");
+    expect(thrown(() => readPath(value), TransportError).code).toBe("unreadable");
   });
 });
 
@@ -343,6 +338,6 @@ describe("method results", () => {
     ["outputs that are not an object", { returnValue: 0, outputs: [] }],
     ["not an object", [0]],
   ])("refuse %s", (_, value) => {
-    expect(codeOf(() => readMethodResult(value))).toBe("unreadable");
+    expect(thrown(() => readMethodResult(value), TransportError).code).toBe("unreadable");
   });
 });

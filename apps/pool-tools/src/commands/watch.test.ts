@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PoolInfo, encodePool, parsePool } from "@hyperv-kvp/kvp-core";
 import { deleteRecord, poolTarget, setLogicalValues, setRecords } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatEvent } from "../print.js";
 import { type WatchEvent, watch } from "./watch.js";
@@ -27,15 +28,6 @@ const NOW = new Date("2026-11-21T07:01:02.345Z");
 const set = (key: string, value: string) => setRecords(poolTarget(1, dir), [{ key, value }]);
 const del = (key: string) => deleteRecord(poolTarget(1, dir), key);
 
-/** Waits until `condition` holds, polling, with a deadline (a hang guard, not a measurement). */
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Starts watching pool 1 and collects what it reports. */
 async function start(raw = false) {
   const events: WatchEvent[] = [];
@@ -56,7 +48,7 @@ async function start(raw = false) {
       ready = true;
     },
   });
-  await until(() => ready, "the first read");
+  await waitFor(() => ready, "the first read");
   return { events, notes, problems, done };
 }
 
@@ -72,13 +64,13 @@ describe("kvp-pool watch", () => {
   it("reports a chunked value as its key, once, when its parts are whole; never a part or a half-written value", async () => {
     const w = await start();
     await set("report#1/3", "AA");
-    await until(() => w.notes.length === 1, "the note on the missing parts");
+    await waitFor(() => w.notes.length === 1, "the note on the missing parts");
     expect(w.notes).toEqual([
       'pool 1: "report" is split into 3 parts but part(s) 2, 3 are missing (record 0); until its parts are whole or all gone, watch reports no change of "report"',
     ]);
     await set("report#2/3", "BB");
     await set("report#3/3", "C");
-    await until(() => w.events.length === 1, "the reassembled value");
+    await waitFor(() => w.events.length === 1, "the reassembled value");
     expect(w.events).toEqual([
       {
         time: NOW.toISOString(),
@@ -94,18 +86,18 @@ describe("kvp-pool watch", () => {
 
     // Rewritten under one lock as a plain value, then as a new split: one change each.
     await setLogicalValues(poolTarget(1, dir), [{ key: "report", value: "short" }]);
-    await until(() => w.events.length === 2, "the plain value");
+    await waitFor(() => w.events.length === 2, "the plain value");
     const long = "é".repeat(1500);
     await setLogicalValues(poolTarget(1, dir), [{ key: "report", value: long }]);
-    await until(() => w.events.length === 3, "the new split");
+    await waitFor(() => w.events.length === 3, "the new split");
 
     // Removed part by part (as a host removes items one at a time): held, then one removal.
     await del("report#2/2");
-    await until(() => w.notes.length === 2, "the note on the missing part");
+    await waitFor(() => w.notes.length === 2, "the note on the missing part");
     await set("other", "1");
-    await until(() => w.events.length === 4, "the unrelated change");
+    await waitFor(() => w.events.length === 4, "the unrelated change");
     await del("report#1/2");
-    await until(() => w.events.length === 5, "the removal");
+    await waitFor(() => w.events.length === 5, "the removal");
     expect(w.events.map(row)).toEqual([
       ["added", "report", "AABBC", null, 3],
       ["changed", "report", "short", "AABBC", null],
@@ -122,9 +114,9 @@ describe("kvp-pool watch", () => {
   it("with raw reports the stored records, each part a key of its own, without notes", async () => {
     const w = await start(true);
     await setRecords(poolTarget(1, dir), [{ key: "report#1/2", value: "A" }]);
-    await until(() => w.events.length === 1, "the first part");
+    await waitFor(() => w.events.length === 1, "the first part");
     await setRecords(poolTarget(1, dir), [{ key: "report#2/2", value: "B" }]);
-    await until(() => w.events.length === 2, "the second part");
+    await waitFor(() => w.events.length === 2, "the second part");
     expect(w.events.map(row)).toEqual([
       ["added", "report#1/2", "A", null, null],
       ["added", "report#2/2", "B", null, null],
@@ -135,18 +127,18 @@ describe("kvp-pool watch", () => {
   it("says once what it does with parts beside a plain record, and follows the plain record", async () => {
     const w = await start();
     await set("k", "plain");
-    await until(() => w.events.length === 1, "the plain record");
+    await waitFor(() => w.events.length === 1, "the plain record");
     await setRecords(poolTarget(1, dir), [
       { key: "k#1/2", value: "A" },
       { key: "k#2/2", value: "B" },
     ]);
-    await until(() => w.notes.length === 1, "the note");
+    await waitFor(() => w.notes.length === 1, "the note");
     expect(w.notes).toEqual([
       'pool 1: "k" is stored both as a plain record and in parts (records 1, 2); watch follows the plain record, as lookups do',
     ]);
     // The plain record goes: now the parts are the value.
     await del("k");
-    await until(() => w.events.length === 2, "the reassembled value");
+    await waitFor(() => w.events.length === 2, "the reassembled value");
     expect(w.events.map(row)).toEqual([
       ["added", "k", "plain", null, null],
       ["changed", "k", "AB", "plain", 2],

@@ -3,7 +3,8 @@
 // it, against pool files that Debian's real /usr/sbin/hv_kvp_daemon serves to a simulated
 // Hyper-V host (@hyperv-kvp/hyperv-sim, daemon "real", under its LD_PRELOAD shim).
 // Needs: hv_kvp_daemon (apt-get install hyperv-daemons) and cc (for the shim). Without them
-// the tests fail, never skip, unless KVP_ALLOW_NO_DAEMON=1 is set outside CI.
+// the tests fail, never skip, unless KVP_ALLOW_NO_DAEMON=1 (KVP_ALLOW_NO_CC=1 for cc) is set
+// outside CI (@hyperv-kvp/test-support/tools).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,7 @@ import {
   type SimulatedHostOptions,
   startSimulatedHost,
 } from "@hyperv-kvp/hyperv-sim";
-import { realDaemonPolicy, standInForMissingDaemon } from "@hyperv-kvp/hyperv-sim/test-support";
+import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { afterEach, describe, expect } from "vitest";
 
 /** The built CLI. */
@@ -222,7 +223,7 @@ export async function startRealHost(options: Omit<SimulatedHostOptions, "daemon"
 export function describeWithRealDaemon(title: string, body: () => void): void {
   describe(title, () => {
     const policy = realDaemonPolicy();
-    if (standInForMissingDaemon(policy)) return;
+    if (standInForMissingTools(policy)) return;
     afterEach(async () => {
       killStragglers();
       // Hosts first (they stop their daemons), then the directories.
@@ -235,15 +236,6 @@ export function describeWithRealDaemon(title: string, body: () => void): void {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 5 ms until it holds; fails with `what` after `deadlineMs`. */
-export async function waitFor(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /**

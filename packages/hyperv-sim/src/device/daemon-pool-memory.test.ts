@@ -8,7 +8,7 @@ import {
   knownMismatches,
   knownRecord,
   rawRecord,
-} from "../test-support/pool-bytes.js";
+} from "@hyperv-kvp/test-support";
 
 const encoder = new TextEncoder();
 /** A message-style string: UTF-8 and a NUL; its size is what the kernel would send. */

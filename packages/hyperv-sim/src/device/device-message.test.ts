@@ -1,4 +1,5 @@
 import { KEY_FIELD_BYTES, VALUE_FIELD_BYTES } from "@hyperv-kvp/kvp-core";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import {
   type ExchangeData,
@@ -181,14 +182,11 @@ describe("decodeKvpMessage / decodeKvpReply", () => {
   });
 
   it("rejects fields of the wrong size and numbers that do not fit", () => {
-    const bad = (message: KvpMessage) => {
-      try {
-        encodeKvpMessage(message);
-      } catch (error) {
-        return isSimError(error, "invalid-argument");
-      }
-      return false;
-    };
+    const bad = (message: KvpMessage) =>
+      isSimError(
+        thrown(() => encodeKvpMessage(message)),
+        "invalid-argument",
+      );
     const data = exchange("k", "v");
     expect(
       bad({ operation: KvpOp.SET, pool: 0, body: { kind: "exchange", data: { ...data, key: new Uint8Array(10) } } }),

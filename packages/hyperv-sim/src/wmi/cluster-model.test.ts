@@ -1,5 +1,6 @@
 import { type CimInstancePath, encodeKvpItem } from "@hyperv-kvp/kvp-core/cim";
 import type { WsmanInstance } from "@hyperv-kvp/wsman";
+import { thrown } from "@hyperv-kvp/test-support";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import { CLUSTER_NAMESPACE, CLUSTER_RESOURCE_URI, ClusterModel, assertClusterShape } from "./cluster-model.js";
@@ -24,14 +25,11 @@ function target(guid: string): CimInstancePath {
   };
 }
 
+/** The message of the invalid-argument SimError `run` throws. */
 function failure(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (isSimError(error, "invalid-argument")) return error.message;
-    throw error;
-  }
-  throw new Error("expected a SimError");
+  const error = thrown(run);
+  if (!isSimError(error, "invalid-argument")) throw error;
+  return error.message;
 }
 
 describe("ClusterModel", () => {

@@ -1,4 +1,5 @@
 import type { WsmanInstance, WsmanValue } from "@hyperv-kvp/wsman";
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isSimError } from "../errors.js";
 import { V2_RESOURCE_URI } from "./wmi-classes.js";
@@ -54,14 +55,9 @@ describe("parseWql", () => {
     `SELECT * FROM C WHERE ${"A".repeat(5000)} = 'x'`,
     `SELECT * FROM C WHERE ${Array.from({ length: MAX_WQL_CONDITIONS + 1 }, (_, i) => `P${i} = '1'`).join(" AND ")}`,
   ])("refuses %j", (query) => {
-    let caught: unknown;
-    try {
-      parseWql(query);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isSimError(caught, "invalid-argument")).toBe(true);
-    expect((caught as Error).message).toMatch(/^invalid WQL query: /);
+    const error = thrown(() => parseWql(query));
+    expect(isSimError(error, "invalid-argument")).toBe(true);
+    expect((error as Error).message).toMatch(/^invalid WQL query: /);
   });
 
   it("never treats __proto__ specially", () => {
@@ -146,10 +142,11 @@ describe("matchesConditions", () => {
     expect(matchesConditions(c, [{ property: "SystemName", value: GUID_B }])).toBe(false);
     expect(() => matchesConditions(c, [{ property: "Nope", value: "x" }])).toThrow(/has no property Nope/);
     expect(() => matchesConditions(c, [{ property: "GuestExchangeItems", value: "x" }])).toThrow(/array/);
-    try {
-      matchesConditions(c, [{ property: "__proto__", value: "x" }]);
-    } catch (error) {
-      expect(isSimError(error, "invalid-argument")).toBe(true);
-    }
+    expect(
+      isSimError(
+        thrown(() => matchesConditions(c, [{ property: "__proto__", value: "x" }])),
+        "invalid-argument",
+      ),
+    ).toBe(true);
   });
 });

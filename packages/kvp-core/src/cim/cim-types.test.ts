@@ -12,7 +12,8 @@ import {
   parseCimValue,
 } from "./cim-types.js";
 import { scalarType, valuesOf } from "../../test-support/cim/arbitraries.js";
-import { catchKvpError } from "../../test-support/errors.js";
+import { thrown } from "@hyperv-kvp/test-support";
+import { KvpError } from "../errors.js";
 
 describe("parseCimValue: text → value", () => {
   it.each<[CimScalarType, string, unknown]>([
@@ -74,7 +75,7 @@ describe("parseCimValue: text → value", () => {
       'invalid CIM: value "2024" is not a CIM datetime (yyyymmddhhmmss.mmmmmmsutc or ddddddddhhmmss.mmmmmm:000)',
     ],
   ])("%s %j is refused", (type, text, message) => {
-    const error = catchKvpError(() => parseCimValue(type, text));
+    const error = thrown(() => parseCimValue(type, text), KvpError);
     expect(error.code).toBe("invalid-cim");
     expect(error.message).toBe(message);
   });
@@ -120,7 +121,7 @@ describe("formatCimValue: value → text", () => {
     ["datetime", "20240131120000.000000+060", "invalid-cim", "invalid CIM: value is not a CimDateTime"],
     ["boolean", "TRUE", "invalid-cim", "invalid CIM: value is not a boolean"],
   ])("%s %s is refused", (type, value, code, message) => {
-    const error = catchKvpError(() => formatCimValue(type, value));
+    const error = thrown(() => formatCimValue(type, value), KvpError);
     expect(error.code).toBe(code);
     expect(error.message).toBe(message);
   });
@@ -224,7 +225,7 @@ describe("CimDateTime", () => {
     ["20240101000060.000000+000", "second"],
     ["00000000240000.000000:000", "hours"],
   ])("refuses %s (bad %s)", (text, field) => {
-    expect(catchKvpError(() => CimDateTime.parse(text)).message).toBe(
+    expect(thrown(() => CimDateTime.parse(text), KvpError).message).toBe(
       `invalid CIM: datetime "${text}" has an invalid ${field}`,
     );
   });
@@ -236,17 +237,17 @@ describe("CimDateTime", () => {
     "20240131120000.000000:001",
     "20240131120000.000000 000",
   ])("refuses the malformed %s", (text) => {
-    expect(catchKvpError(() => CimDateTime.parse(text)).code).toBe("invalid-cim");
+    expect(thrown(() => CimDateTime.parse(text), KvpError).code).toBe("invalid-cim");
   });
 
   it("refuses offsets, years and intervals out of range", () => {
-    expect(catchKvpError(() => CimDateTime.fromDate(new Date(0), 1000)).message).toBe(
+    expect(thrown(() => CimDateTime.fromDate(new Date(0), 1000), KvpError).message).toBe(
       "invalid CIM: datetime offset 1000 is not whole minutes within ±999",
     );
-    expect(catchKvpError(() => CimDateTime.fromDate(new Date("+010000-01-01T00:00:00Z"))).message).toBe(
+    expect(thrown(() => CimDateTime.fromDate(new Date("+010000-01-01T00:00:00Z")), KvpError).message).toBe(
       "invalid CIM: datetime date is invalid or outside years 0 to 9999",
     );
-    expect(catchKvpError(() => CimDateTime.fromMicroseconds(-1n)).code).toBe("invalid-cim");
+    expect(thrown(() => CimDateTime.fromMicroseconds(-1n), KvpError).code).toBe("invalid-cim");
   });
 });
 

@@ -5,7 +5,8 @@ import { fromCimXml } from "./from-cim-xml.js";
 import { toCimXml } from "./to-cim-xml.js";
 import { instance } from "../../test-support/cim/arbitraries.js";
 import { EVERYTHING, EVERYTHING_XML } from "../../test-support/cim/everything.js";
-import { catchKvpError } from "../../test-support/errors.js";
+import { thrown } from "@hyperv-kvp/test-support";
+import { KvpError } from "../errors.js";
 
 describe("fromCimXml: exact text", () => {
   it("reads it back to the same model", () => {
@@ -153,16 +154,16 @@ describe("fromCimXml: tolerant reading", () => {
       'invalid CIM: property "r" has key "K" twice (<KEYBINDING> at line 1, column 155)',
     ],
   ])("refuses %s", (_, xml, message) => {
-    const error = catchKvpError(() => fromCimXml(xml));
+    const error = thrown(() => fromCimXml(xml), KvpError);
     expect(error.code).toBe("invalid-cim");
     expect(error.message).toBe(message);
   });
 
   it("passes XML errors through with their codes", () => {
-    expect(catchKvpError(() => fromCimXml("<INSTANCE CLASSNAME='X'>")).code).toBe("invalid-xml");
-    expect(catchKvpError(() => fromCimXml("<INSTANCE CLASSNAME='X'/>", { limits: { maxInputChars: 10 } })).code).toBe(
-      "limit-exceeded",
-    );
+    expect(thrown(() => fromCimXml("<INSTANCE CLASSNAME='X'>"), KvpError).code).toBe("invalid-xml");
+    expect(
+      thrown(() => fromCimXml("<INSTANCE CLASSNAME='X'/>", { limits: { maxInputChars: 10 } }), KvpError).code,
+    ).toBe("limit-exceeded");
   });
 });
 

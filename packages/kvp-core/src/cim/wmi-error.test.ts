@@ -1,6 +1,7 @@
 /// <reference types="node" />
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
-import type { KvpError } from "../errors.js";
+import { KvpError } from "../errors.js";
 import { fromCimXml } from "./from-cim-xml.js";
 import { toCimXml } from "./to-cim-xml.js";
 import {
@@ -107,13 +108,9 @@ describe("reading jobs and errors", () => {
   });
 
   it("refuses a job without JobState", () => {
-    try {
-      decodeWmiJob('<INSTANCE CLASSNAME="Msvm_ConcreteJob"></INSTANCE>');
-      expect.unreachable();
-    } catch (error) {
-      expect((error as KvpError).code).toBe("invalid-cim");
-      expect((error as KvpError).message).toBe('invalid CIM: "Msvm_ConcreteJob" has no JobState');
-    }
+    const error = thrown(() => decodeWmiJob('<INSTANCE CLASSNAME="Msvm_ConcreteJob"></INSTANCE>'), KvpError);
+    expect(error.code).toBe("invalid-cim");
+    expect(error.message).toBe('invalid CIM: "Msvm_ConcreteJob" has no JobState');
   });
 
   it("reads Msvm_Error instances, keeping unreadable ones as explanations", () => {

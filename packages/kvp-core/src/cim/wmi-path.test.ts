@@ -14,7 +14,8 @@ import {
   wmiPathEquals,
   wqlString,
 } from "./wmi-path.js";
-import { catchKvpError } from "../../test-support/errors.js";
+import { thrown } from "@hyperv-kvp/test-support";
+import { KvpError } from "../errors.js";
 
 const GUID = "7E7B2B4A-0C5E-4C3B-9D7A-1234567890AB";
 const VM: CimInstancePath = {
@@ -129,13 +130,13 @@ describe("parseWmiPath", () => {
     ["root/:C=@", 'invalid WMI path: namespace segment "" is not a name at character 0 of "root/:C=@"'],
     ["C.=1", 'invalid WMI path: expected a key name at character 2 of "C.=1"'],
   ])("refuses %j", (text, message) => {
-    const error = catchKvpError(() => parseWmiPath(text));
+    const error = thrown(() => parseWmiPath(text), KvpError);
     expect(error.code).toBe("invalid-path");
     expect(error.message).toBe(message);
   });
 
   it("refuses very long text", () => {
-    expect(catchKvpError(() => parseWmiPath(`C.K="${"x".repeat(70_000)}"`)).code).toBe("limit-exceeded");
+    expect(thrown(() => parseWmiPath(`C.K="${"x".repeat(70_000)}"`), KvpError).code).toBe("limit-exceeded");
   });
 });
 
@@ -233,7 +234,7 @@ describe("formatWmiPath", () => {
       "invalid CIM: key K 300 is out of range for uint8",
     ],
   ])("refuses %s", (_, path, code, message) => {
-    const error = catchKvpError(() => formatWmiPath(path));
+    const error = thrown(() => formatWmiPath(path), KvpError);
     expect(error.code).toBe(code);
     expect(error.message).toBe(message);
   });
@@ -434,7 +435,7 @@ describe("endpoint references", () => {
       "invalid WMI path: selector n given twice",
     ],
   ])("refuses %s", (_, fn, message) => {
-    const error = catchKvpError(fn);
+    const error = thrown(fn, KvpError);
     expect(error.code).toBe("invalid-path");
     expect(error.message).toBe(message);
   });
@@ -442,7 +443,7 @@ describe("endpoint references", () => {
   it("stops deeply nested EPRs", () => {
     let epr: WsmanEpr = VM_EPR;
     for (let i = 0; i < 20; i++) epr = { ...VM_EPR, selectors: [{ name: "R", value: epr }] };
-    expect(catchKvpError(() => eprToPath(epr)).message).toBe(
+    expect(thrown(() => eprToPath(epr), KvpError).message).toBe(
       "invalid WMI path: endpoint references nested more than 8 deep",
     );
   });
@@ -486,7 +487,7 @@ describe("wqlString", () => {
   });
 
   it("refuses characters XML cannot carry", () => {
-    const error = catchKvpError(() => wqlString("vm\u0000"));
+    const error = thrown(() => wqlString("vm\u0000"), KvpError);
     expect(error.code).toBe("invalid-text");
     expect(error.message).toBe("invalid text: WQL string has U+0000 at character 2, which XML 1.0 cannot carry");
   });

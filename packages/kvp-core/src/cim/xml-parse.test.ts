@@ -5,7 +5,7 @@ import { KvpError } from "../errors.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { DEFAULT_XML_LIMITS, type XmlElement, checkXml, parseXml, xmlLocation } from "./xml-parse.js";
 import { escapeXmlAttribute, escapeXmlText } from "./xml-text.js";
-import { catchKvpError } from "../../test-support/errors.js";
+import { thrown } from "@hyperv-kvp/test-support";
 
 /** The tree as plain data: [name, attributes, ...children]. */
 type Plain = [string, Record<string, string>, ...(Plain | string)[]];
@@ -213,13 +213,13 @@ describe("parseXml: what it refuses, with a location", () => {
       "invalid XML: entity &x; is not accepted (only &lt; &gt; &amp; &quot; &apos; and character references are) at line 1, column 6",
     ],
   ])("%s", (_, xml, message) => {
-    const error = catchKvpError(() => parseXml(xml));
+    const error = thrown(() => parseXml(xml), KvpError);
     expect(error.code).toBe("invalid-xml");
     expect(error.message).toBe(message);
   });
 
   it("refuses non-strings", () => {
-    expect(catchKvpError(() => parseXml(42 as unknown as string)).message).toBe("invalid XML: not a string");
+    expect(thrown(() => parseXml(42 as unknown as string), KvpError).message).toBe("invalid XML: not a string");
   });
 });
 
@@ -279,7 +279,7 @@ describe("hostile input", () => {
     expect((result as KvpError).message).toBe("XML nested too deep: more than 32 levels (at line 1, column 97)");
     const ok = "<a>".repeat(32) + "</a>".repeat(32);
     expect(parseXml(ok).name).toBe("a");
-    expect(catchKvpError(() => parseXml(ok, { maxDepth: 31 })).code).toBe("limit-exceeded");
+    expect(thrown(() => parseXml(ok, { maxDepth: 31 }), KvpError).code).toBe("limit-exceeded");
     expect(parseXml("<a>".repeat(150) + "</a>".repeat(150), { maxDepth: 150 }).name).toBe("a");
   });
 
@@ -291,15 +291,15 @@ describe("hostile input", () => {
       maxAttributes: 32,
     });
     const big = `<a>${"x".repeat(DEFAULT_XML_LIMITS.maxInputChars)}</a>`;
-    expect(catchKvpError(() => parseXml(big)).message).toBe("XML too long: 1048583 characters, limit 1048576");
-    expect(catchKvpError(() => parseXml("<a>ok</a>", { maxInputChars: 8 })).code).toBe("limit-exceeded");
+    expect(thrown(() => parseXml(big), KvpError).message).toBe("XML too long: 1048583 characters, limit 1048576");
+    expect(thrown(() => parseXml("<a>ok</a>", { maxInputChars: 8 }), KvpError).code).toBe("limit-exceeded");
     const many = `<a>${"<b/>".repeat(100)}</a>`;
     expect(parseXml(many, { maxElements: 101 }).children).toHaveLength(100);
-    expect(catchKvpError(() => parseXml(many, { maxElements: 100 })).message).toBe(
+    expect(thrown(() => parseXml(many, { maxElements: 100 }), KvpError).message).toBe(
       "XML has too many elements: more than 100 (at line 1, column 400)",
     );
     const attributes = `<a ${Array.from({ length: 33 }, (_, i) => `a${i}="${i}"`).join(" ")}/>`;
-    const error = catchKvpError(() => parseXml(attributes));
+    const error = thrown(() => parseXml(attributes), KvpError);
     expect(error.code).toBe("limit-exceeded");
     expect(error.message).toMatch(/^XML element <a> has too many attributes: more than 32 \(at line 1, column \d+\)$/);
   });

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isKvpError } from "../errors.js";
+import { KvpError, isKvpError } from "../errors.js";
 import { xmlString } from "../../test-support/cim/arbitraries.js";
 import { parseXml } from "./xml-parse.js";
 import {
@@ -15,7 +15,7 @@ import {
   referenceText,
   toCdata,
 } from "./xml-text.js";
-import { catchKvpError } from "../../test-support/errors.js";
+import { thrown } from "@hyperv-kvp/test-support";
 
 describe("findInvalidXmlChar", () => {
   it.each([
@@ -60,19 +60,19 @@ describe("escapeXmlText / escapeXmlAttribute: exact strings", () => {
   });
 
   it("rejects what XML 1.0 cannot carry, naming what and where", () => {
-    const e = catchKvpError(() => escapeXmlText("ab😀c\u0001", 'Data of KVP item "k"'));
+    const e = thrown(() => escapeXmlText("ab😀c\u0001", 'Data of KVP item "k"'), KvpError);
     expect(e.code).toBe("invalid-text");
     expect(e.message).toBe('invalid text: Data of KVP item "k" has U+0001 at character 4, which XML 1.0 cannot carry');
-    expect(catchKvpError(() => escapeXmlAttribute("x\uD800", "NAME")).message).toBe(
+    expect(thrown(() => escapeXmlAttribute("x\uD800", "NAME"), KvpError).message).toBe(
       "invalid text: NAME has U+D800 at character 1, which XML 1.0 cannot carry",
     );
     expect(
       isKvpError(
-        catchKvpError(() => assertXmlText("\uFFFE", "t")),
+        thrown(() => assertXmlText("\uFFFE", "t"), KvpError),
         "invalid-text",
       ),
     ).toBe(true);
-    expect(catchKvpError(() => assertXmlText(5 as unknown as string, "t")).message).toBe(
+    expect(thrown(() => assertXmlText(5 as unknown as string, "t"), KvpError).message).toBe(
       "invalid text: t is not a string",
     );
   });

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import type { CimInstance, CimProperty, CimQualifier } from "../../src/cim/cim-instance.js";
 import { CimDateTime, type CimInstancePath, type CimKeyBinding, type CimScalarType } from "../../src/cim/cim-types.js";
+import type { KvpItem, KvpSource } from "../../src/cim/kvp-item.js";
 import { findInvalidXmlChar } from "../../src/cim/xml-text.js";
 
 /** Characters that stress escaping and end-of-line handling, plus astral and edge code points. */
@@ -258,3 +259,10 @@ export const instance: fc.Arbitrary<CimInstance> = fc
   .chain(({ names, ...rest }) =>
     fc.tuple(...names.map(property)).map((properties) => ({ ...rest, properties }) as CimInstance),
   );
+
+/** KVP items with names and data that stress escaping (names never empty). */
+export const kvpItem: fc.Arbitrary<KvpItem> = fc.record({
+  name: xmlString.filter((s) => s !== ""),
+  data: xmlString,
+  source: fc.constantFrom<KvpSource>("host", "guest", "intrinsic", "host-only"),
+});

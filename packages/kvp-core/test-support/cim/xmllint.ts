@@ -1,7 +1,8 @@
 /// <reference types="node" />
 // Test support only (excluded from the build): validates documents against DMTF's CIM-XML
 // DTD with xmllint (Debian libxml2-utils). The DTD is kept in the repository, with DMTF's
-// notice: test-support/fixtures/DSP0203_2.4.0.dtd.
+// notice: test-support/fixtures/DSP0203_2.4.0.dtd. Whether xmllint is there is the shared
+// tool policy's question (@hyperv-kvp/test-support/tools, XMLLINT).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,22 +14,6 @@ const DTD_NAME = "DSP0203_2.4.0.dtd";
 /** Absolute path of the DTD (test-support/fixtures, see its NOTICE.md). */
 export function findDtd(): string {
   return fileURLToPath(new URL(`../fixtures/${DTD_NAME}`, import.meta.url));
-}
-
-/**
- * Whether the DTD tests can run. Missing xmllint fails in CI and by default; a developer
- * without libxml2-utils may set KVP_ALLOW_NO_XMLLINT=1 to skip them, with a loud banner.
- */
-export function xmllintStatus(): { run: true } | { run: false; reason: string } {
-  const probe = spawnSync("xmllint", ["--version"], { encoding: "utf8" });
-  if (probe.error === undefined && probe.status === 0) return { run: true };
-  const reason = "xmllint not found (install Debian libxml2-utils)";
-  if (process.env["CI"] || process.env["KVP_ALLOW_NO_XMLLINT"] !== "1")
-    throw new Error(`${reason}; set KVP_ALLOW_NO_XMLLINT=1 to skip the DTD tests outside CI`);
-  console.warn(
-    `\n${"!".repeat(78)}\n!! DTD VALIDATION SKIPPED: ${reason} (KVP_ALLOW_NO_XMLLINT=1)\n${"!".repeat(78)}\n`,
-  );
-  return { run: false, reason };
 }
 
 /**

@@ -20,7 +20,7 @@ import { NtlmSession } from "../auth/ntlm-session.js";
 import { parseFault } from "../soap/faults.js";
 import { buildGetRequest } from "../soap/requests.js";
 import { buildGetResponse, parseGetResponse } from "../soap/responses.js";
-import { rejection } from "../test-support/caught.js";
+import { thrownAsync } from "@hyperv-kvp/test-support";
 import { FAKE_ITEMS, V2, fakeComponent, fakeWmiHandler } from "../test-support/fake-wmi.js";
 import { type HttpMessage, type HttpProxy, headerOf, startHttpProxy } from "../test-support/http-proxy.js";
 import {
@@ -76,8 +76,6 @@ async function proxy(target: string, hooks: Parameters<typeof startHttpProxy>[1]
   return p;
 }
 
-const caught = rejection;
-
 const isSealed = (m: HttpMessage) => isEncryptedContentType(headerOf(m.head, "content-type"));
 const get = (c: WsmanClient, i: number) => c.get(KVP, [{ name: "SystemName", value: `VM-${i}` }]);
 
@@ -93,7 +91,7 @@ describe("sealed HTTP: our client and server", () => {
       (await c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "AddKvpItems", [], { DataItems: ["x"] }))
         .returnValue,
     ).toBe(0);
-    const fault = await caught(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
+    const fault = await thrownAsync(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}));
     expect(fault).toMatchObject({ code: "fault", fault: { subcode: "w:InvalidParameter", detail: `for ${USER}` } });
     expect(server.connectionCount).toBe(1);
     // A new connection authenticates again, with a new session.
@@ -109,7 +107,7 @@ describe("sealed HTTP: our client and server", () => {
     expect(await get(c, 3)).toEqual(component(3));
     expect(await c.enumerate(`${V2}/*`, "SELECT * FROM Msvm_KvpExchangeComponent")).toHaveLength(5);
     // A fault is a sealed answer like any other: the session goes on without a new handshake.
-    expect(await caught(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}))).toMatchObject({
+    expect(await thrownAsync(c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "Fail", [], {}))).toMatchObject({
       code: "fault",
     });
     expect(await get(c, 4)).toEqual(component(4));
@@ -147,7 +145,7 @@ describe("sealed HTTP: our client and server", () => {
     const { endpoint, events } = await startServer();
     const c = client(endpoint, { allowUnencrypted: true });
     expect(c.sealed).toBe(false);
-    const error = await caught(get(c, 1));
+    const error = await thrownAsync(get(c, 1));
     expect(error).toMatchObject({
       code: "fault",
       fault: { subcode: "w:AccessDenied", reason: expect.stringMatching(/refuses unencrypted messages/) },
@@ -161,7 +159,7 @@ describe("sealed HTTP: our client and server", () => {
       expect.objectContaining({ code: "unencrypted-refused" }),
     );
     const c = client(endpoint, { auth: { kind: "basic", user: USER, password: PASSWORD }, allowUnencrypted: true });
-    const error = await caught(get(c, 1));
+    const error = await thrownAsync(get(c, 1));
     expect(isWsmanError(error, "unauthorized")).toBe(true);
     expect(events).toContainEqual({
       kind: "auth-failure",
@@ -180,7 +178,7 @@ describe("sealed HTTP: our client and server", () => {
     "%s: the client gets a 401 and says NTLM cannot tell; the server's events can",
     async (_name, user, password, reason) => {
       const { endpoint, events } = await startServer();
-      const error = await caught(get(client(endpoint, { auth: { kind: "ntlm", user, password } }), 1));
+      const error = await thrownAsync(get(client(endpoint, { auth: { kind: "ntlm", user, password } }), 1));
       expect(isWsmanError(error, "unauthorized")).toBe(true);
       expect((error as Error).message).toContain(user);
       expect((error as Error).message).toMatch(/wrong password or unknown user \(NTLM answers both with the same 401/);
@@ -265,7 +263,7 @@ describe("sealed HTTP: replies altered on the way are refused by the client", ()
     const p = await proxy(endpoint, { response: flipSealedReply(1) });
     const c = client(p.endpoint);
     expect(await get(c, 1)).toEqual(component(1));
-    const error = await caught(get(c, 2));
+    const error = await thrownAsync(get(c, 2));
     expect(isWsmanError(error, "integrity")).toBe(true);
     expect((error as Error).message).toMatch(/altered in transit/);
     expect(await get(c, 3)).toEqual(component(3));
@@ -286,7 +284,7 @@ describe("sealed HTTP: replies altered on the way are refused by the client", ()
     });
     const c = client(p.endpoint);
     await get(c, 1);
-    const error = await caught(get(c, 1));
+    const error = await thrownAsync(get(c, 1));
     expect(error).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/sequence number 0 where 1 was expected: it was replayed, reordered or dropped/),
@@ -308,7 +306,7 @@ describe("sealed HTTP: replies altered on the way are refused by the client", ()
             }
           : m,
     });
-    expect(await caught(get(client(p.endpoint), 1))).toMatchObject({
+    expect(await thrownAsync(get(client(p.endpoint), 1))).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/Length=\d+ but carries/),
     });
@@ -432,7 +430,7 @@ describe("sealed HTTP: requests altered, replayed or reordered are refused by th
     });
     const c = client(p.endpoint);
     await get(c, 1);
-    const error = await caught(get(c, 2));
+    const error = await thrownAsync(get(c, 2));
     expect(error).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/refused our sealed request \(HTTP 400\).*altered/),
@@ -517,7 +515,7 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
       sealBody(session, soap(1));
       return { status: 200, headers: { "Content-Type": ENCRYPTED_CONTENT_TYPE }, body: sealBody(session, soap(2)) };
     });
-    expect(await caught(get(client(endpoint), 1))).toMatchObject({
+    expect(await thrownAsync(get(client(endpoint), 1))).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/sequence number 1 where 0 was expected/),
     });
@@ -529,7 +527,7 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
       headers: { "Content-Type": SOAP_CONTENT_TYPE },
       body: soap(1),
     }));
-    expect(await caught(get(client(endpoint), 1))).toMatchObject({
+    expect(await thrownAsync(get(client(endpoint), 1))).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/without sealing its reply/),
     });
@@ -566,7 +564,7 @@ describe("sealed HTTP: a server misbehaving in ways ours never does", () => {
       NTLM_FLAGS.N128 |
       NTLM_FLAGS.SIGN;
     const endpoint = await fakeServer(() => ({ status: 200, headers: {}, body: new Uint8Array(0) }), flags);
-    const error = await caught(get(client(endpoint), 1));
+    const error = await thrownAsync(get(client(endpoint), 1));
     expect(error).toMatchObject({
       code: "unencrypted-refused",
       message: expect.stringMatching(/did not agree to NTLM sealing \(no SEAL\)/),

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isWsmanError } from "../errors.js";
 import { NtlmSession } from "../auth/ntlm-session.js";
-import { hex, unhex } from "../test-support/hex.js";
+import { fromHex, thrown, toHex } from "@hyperv-kvp/test-support";
 import {
   ENCRYPTED_CONTENT_TYPE,
   MAX_ENCRYPTED_PARTS,
@@ -15,12 +15,11 @@ import {
   sealBody,
   unsealBody,
 } from "./winrm-encryption.js";
-import { caught } from "../test-support/caught.js";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
-const SIGNATURE = unhex("010000007fb38ec5c55d497600000000");
-const SEALED = unhex("54e50165bf1936dc996020c1811b0f06fb5f");
+const SIGNATURE = fromHex("010000007fb38ec5c55d497600000000");
+const SEALED = fromHex("54e50165bf1936dc996020c1811b0f06fb5f");
 
 describe("the multipart/encrypted layout (MS-WSMV 2.2.9.1.1, as pywinrm and Windows write it)", () => {
   it("writes the exact Content-Type", () => {
@@ -39,7 +38,7 @@ describe("the multipart/encrypted layout (MS-WSMV 2.2.9.1.1, as pywinrm and Wind
       "\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=18\r\n" +
       "--Encrypted Boundary\r\n" +
       "\tContent-Type: application/octet-stream\r\n" +
-      latin1(unhex("10000000")) +
+      latin1(fromHex("10000000")) +
       latin1(SIGNATURE) +
       latin1(SEALED) +
       "--Encrypted Boundary--\r\n";
@@ -51,11 +50,11 @@ describe("the multipart/encrypted layout (MS-WSMV 2.2.9.1.1, as pywinrm and Wind
 
   it("carries the MS-NLMP 4.2.4.4 message through a session: seal, then unseal on the other side", () => {
     const key = { exportedSessionKey: new Uint8Array(16).fill(0x55), flags: 0xe2888235 };
-    const plaintext = unhex("50006c00610069006e007400650078007400");
+    const plaintext = fromHex("50006c00610069006e007400650078007400");
     const body = sealBody(new NtlmSession(key, "client"), plaintext, "text/plain;charset=UTF-16");
     const [part] = decodeEncryptedBody(body, ENCRYPTED_CONTENT_TYPE);
-    expect(hex(part!.signature)).toBe(hex(SIGNATURE));
-    expect(hex(part!.sealed)).toBe(hex(SEALED));
+    expect(toHex(part!.signature)).toBe(toHex(SIGNATURE));
+    expect(toHex(part!.sealed)).toBe(toHex(SEALED));
     const opened = unsealBody(new NtlmSession(key, "server"), body, ENCRYPTED_CONTENT_TYPE);
     expect(opened.originalType).toBe("text/plain;charset=UTF-16");
     expect(decodeSoapText(opened.message, opened.originalType)).toBe("Plaintext");
@@ -64,7 +63,7 @@ describe("the multipart/encrypted layout (MS-WSMV 2.2.9.1.1, as pywinrm and Wind
 
 describe("reading what servers send, tolerantly", () => {
   const content = (s: string) => bytes(s);
-  const binary = latin1(unhex("10000000")) + latin1(SIGNATURE) + latin1(SEALED);
+  const binary = latin1(fromHex("10000000")) + latin1(SIGNATURE) + latin1(SEALED);
 
   it.each([
     [
@@ -90,8 +89,8 @@ describe("reading what servers send, tolerantly", () => {
       content(text),
       'Multipart/Encrypted; protocol="application/HTTP-SPNEGO-session-encrypted"; boundary="Encrypted Boundary"',
     );
-    expect(hex(part!.sealed)).toBe(hex(SEALED));
-    expect(hex(part!.signature)).toBe(hex(SIGNATURE));
+    expect(toHex(part!.sealed)).toBe(toHex(SEALED));
+    expect(toHex(part!.signature)).toBe(toHex(SIGNATURE));
     expect(part!.originalLength).toBe(18);
     expect(part!.originalType.toLowerCase()).toBe("application/soap+xml;charset=utf-8");
   });
@@ -154,7 +153,7 @@ describe("reading what servers send, tolerantly", () => {
       decodeSoapText(new Uint8Array(Buffer.from("\ufeff<a/>", "utf16le")), "application/soap+xml;charset=UTF-16"),
     ).toBe("<a/>");
     expect(decodeSoapText(new Uint8Array(Buffer.from("<a/>")), "application/soap+xml")).toBe("<a/>");
-    expect(caught(() => decodeSoapText(new Uint8Array(1), "application/soap+xml;charset=EBCDIC"))).toMatchObject({
+    expect(thrown(() => decodeSoapText(new Uint8Array(1), "application/soap+xml;charset=EBCDIC"))).toMatchObject({
       code: "invalid-message",
     });
   });
@@ -183,15 +182,15 @@ describe("hostile encrypted bodies", () => {
     ["truncated in the signature", good.slice(0, good.indexOf("octet-stream\r\n") + 20)],
     ["truncated in the headers", good.slice(0, 60)],
     ["a header line without a colon", good.replace("\tOriginalContent:", "\tOriginalContent")],
-    ["a huge signature length", good.replace(latin1(unhex("10000000")), latin1(unhex("ffffff7f")))],
+    ["a huge signature length", good.replace(latin1(fromHex("10000000")), latin1(fromHex("ffffff7f")))],
   ])("refuses %s with invalid-message", (_name, text) => {
-    expect(caught(() => decodeEncryptedBody(bytes(text), ENCRYPTED_CONTENT_TYPE))).toMatchObject({
+    expect(thrown(() => decodeEncryptedBody(bytes(text), ENCRYPTED_CONTENT_TYPE))).toMatchObject({
       code: "invalid-message",
     });
   });
 
   it("refuses a Content-Type that is not SPNEGO-encrypted", () => {
-    expect(caught(() => decodeEncryptedBody(bytes(good), "application/soap+xml"))).toMatchObject({
+    expect(thrown(() => decodeEncryptedBody(bytes(good), "application/soap+xml"))).toMatchObject({
       code: "invalid-message",
     });
   });
@@ -201,7 +200,7 @@ describe("hostile encrypted bodies", () => {
     ["Length smaller than the data", good.replace("Length=18", "Length=10")],
     ["data cut off", good.replace(latin1(SEALED), latin1(SEALED.subarray(0, 9)))],
   ])("%s is an integrity failure", (_name, text) => {
-    expect(caught(() => decodeEncryptedBody(bytes(text), ENCRYPTED_CONTENT_TYPE))).toMatchObject({
+    expect(thrown(() => decodeEncryptedBody(bytes(text), ENCRYPTED_CONTENT_TYPE))).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/Length=\d+ but carries \d+ sealed bytes/),
     });
@@ -212,7 +211,7 @@ describe("hostile encrypted bodies", () => {
       [19, 18],
       [10, 18],
     ] as const) {
-      const error = caught(() =>
+      const error = thrown(() =>
         decodeEncryptedBody(bytes(good.replace("Length=18", `Length=${length}`)), ENCRYPTED_CONTENT_TYPE),
       );
       expect(error).toMatchObject({
@@ -238,7 +237,7 @@ describe("hostile encrypted bodies", () => {
     const contentType = `multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="${boundary}"`;
     // (The search is the engine's string search, tens of milliseconds here where the old
     // byte-by-byte one took about a second; no timing is asserted, by house rule.)
-    const error = caught(() => decodeEncryptedBody(body, contentType));
+    const error = thrown(() => decodeEncryptedBody(body, contentType));
     expect(error).toMatchObject({
       code: "integrity",
       message: expect.stringMatching(/Length=99999999 but carries \d+ sealed bytes/),
@@ -248,12 +247,12 @@ describe("hostile encrypted bodies", () => {
   it("refuses more than MAX_ENCRYPTED_PARTS parts", () => {
     const part = { originalType: "t", originalLength: 0, signature: new Uint8Array(0), sealed: new Uint8Array(0) };
     const body = encodeEncryptedBody(Array.from({ length: MAX_ENCRYPTED_PARTS + 1 }, () => part));
-    expect(caught(() => decodeEncryptedBody(body, ENCRYPTED_CONTENT_TYPE))).toMatchObject({ code: "limit-exceeded" });
+    expect(thrown(() => decodeEncryptedBody(body, ENCRYPTED_CONTENT_TYPE))).toMatchObject({ code: "limit-exceeded" });
   });
 
   it("refuses to write a header with a line break", () => {
     expect(
-      caught(() =>
+      thrown(() =>
         encodeEncryptedBody([
           { originalType: "a\r\nX: y", originalLength: 0, signature: SIGNATURE, sealed: new Uint8Array(0) },
         ]),

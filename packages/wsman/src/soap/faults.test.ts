@@ -1,3 +1,4 @@
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isWsmanError } from "../errors.js";
 import { buildFault, parseFault } from "./faults.js";
@@ -29,12 +30,7 @@ describe("faults", () => {
       parseEmptyResponse,
       (x: string) => parseInvokeResponse(x),
     ]) {
-      let error: unknown;
-      try {
-        parse(faultXml);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => parse(faultXml));
       expect(isWsmanError(error, "fault")).toBe(true);
       if (isWsmanError(error)) {
         expect(error.fault).toEqual({

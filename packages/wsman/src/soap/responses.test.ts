@@ -1,3 +1,4 @@
+import { thrown } from "@hyperv-kvp/test-support";
 import { describe, expect, it } from "vitest";
 import { isWsmanError } from "../errors.js";
 import { parseRequest } from "./requests.js";
@@ -40,12 +41,7 @@ describe("hostile input gives typed errors", () => {
       (x: string) => parseInvokeResponse(x),
       parseRequest,
     ]) {
-      let error: unknown;
-      try {
-        parse(xml);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => parse(xml));
       expect(isWsmanError(error), `${String(error)}`).toBe(true);
     }
   });

@@ -15,7 +15,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlink
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, it } from "vitest";
+import { describeNeeding as describeNeedingTools } from "@hyperv-kvp/test-support/tools";
 
 /** apps/guest-agent. */
 export const APP_DIR = fileURLToPath(new URL("../../../", import.meta.url));
@@ -132,28 +132,12 @@ export function obtainNode18(): Node18 {
 }
 
 /**
- * A describe block that runs only when `missing()` returns nothing; otherwise it holds one
- * failing test naming what is missing (always in CI), or outside CI with
- * KVP_ALLOW_NO_PACKAGING=1 one loudly skipped test. Never a silent skip.
+ * A describe block that runs only when `missing()` returns nothing; otherwise the shared tool
+ * policy (@hyperv-kvp/test-support/tools) fails it, or with KVP_ALLOW_NO_PACKAGING=1 outside
+ * CI skips it loudly. Never a silent skip.
  */
 export function describeNeeding(title: string, missing: () => string | undefined, body: () => void): void {
-  describe(title, () => {
-    const reason = missing();
-    if (reason === undefined) {
-      body();
-      return;
-    }
-    if (!process.env["CI"] && process.env[ALLOW_MISSING_ENV] === "1") {
-      console.warn(`\n!!! SKIPPING "${title}": ${reason}\n`);
-      it.skip(`SKIPPED: ${reason}`, () => undefined);
-      return;
-    }
-    it(`needs: ${reason}`, () => {
-      throw new Error(
-        `${reason}${process.env["CI"] ? " (CI must run these tests)" : ` (set ${ALLOW_MISSING_ENV}=1 to skip them knowingly)`}`,
-      );
-    });
-  });
+  describeNeedingTools(title, [{ name: "the packaging tools", allowMissingEnv: ALLOW_MISSING_ENV, missing }], body);
 }
 
 /**
@@ -220,17 +204,4 @@ export function tree(root: string, skip: (relPath: string) => boolean = () => fa
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 20 ms until it holds; fails naming `what` after `deadlineMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  deadlineMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
