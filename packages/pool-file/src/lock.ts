@@ -109,7 +109,7 @@ export async function lockFile(fd: number, mode: LockMode, options: LockOptions 
   try {
     for (;;) {
       // Once we have the flock we keep it while waiting for the fcntl lock, as azure-init does.
-      if (!flock.settled) settleFlock(fd, flock, options.describe);
+      if (mode === "write" && !flock.held) settleFlock(fd, flock, options.describe);
       if (flock.settled && tryFcntl(fd, mode, options.describe))
         return heldLock(fd, mode, flock.held, options.describe);
       const remaining = deadline - performance.now();
@@ -147,11 +147,15 @@ interface FlockState {
   held: boolean;
 }
 
+/**
+ * Tries for the flock. Once found held only by readers, a writer goes on without it but still
+ * takes it if it comes free while the fcntl lock is awaited; /proc is searched only until then.
+ */
 function settleFlock(fd: number, state: FlockState, describe: string | undefined): void {
   if (tryFlock(fd, "write", describe)) {
     state.held = true;
     state.settled = true;
-  } else if (flockHeldOnlyByReaders(fd)) {
+  } else if (!state.settled && flockHeldOnlyByReaders(fd)) {
     state.settled = true;
   }
 }
@@ -160,8 +164,10 @@ function settleFlock(fd: number, state: FlockState, describe: string | undefined
  * Who holds a lock on `fd`'s file that would keep us from taking `mode`, for messages. The
  * fcntl family is asked first (F_OFD_GETLK names classic holders such as hv_kvp_daemon by
  * pid); OFD and flock holders are looked up by the file's device and inode in `/proc/locks`
- * and, for OFD locks (which newer kernels list with pid -1), in `/proc/PID/fdinfo`. Locks held
- * through `fd` itself are not reported. Best effort: processes we may not inspect stay unnamed.
+ * and, for OFD locks (which newer kernels list with pid -1), in `/proc/PID/fdinfo`. As in
+ * {@link lockFile}, a flock matters only to `write`, and not when held only through
+ * descriptors that cannot write the file. Locks held through `fd` itself are not reported.
+ * Best effort: processes we may not inspect stay unnamed.
  * @returns the holder (possibly without pid), or undefined when nothing conflicts.
  * @throws {PoolFileError} `io` when the descriptor cannot be examined.
  */
