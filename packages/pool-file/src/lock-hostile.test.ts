@@ -15,7 +15,9 @@ import { poolTarget } from "./pool-target.js";
 // `nobody`, so it can only open the 0644 pool read-only, as a real unprivileged user.
 // Nothing here measures time: a generous lock timeout only keeps a regression from hanging.
 
-const HANG_GUARD_MS = 20_000;
+const HANG_GUARD_MS = 10_000;
+/** Longer than {@link HANG_GUARD_MS}, so that a regression fails with the lock error naming the holder. */
+const TEST_TIMEOUT_MS = 30_000;
 const KOFFI = createRequire(import.meta.url).resolve("koffi");
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -113,7 +115,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 const guard = { timeoutMs: HANG_GUARD_MS };
 
-describe("a flock another user holds on a read-only descriptor", () => {
+describe("a flock another user holds on a read-only descriptor", { timeout: TEST_TIMEOUT_MS }, () => {
   it.each(["flock-ex", "flock-sh"] as const)("(%s) does not stall reads", async (what) => {
     await hold(what, "ro");
     expect((await readPool(guest(), guard)).records.map((r) => r.key)).toEqual(["a", "b"]);
@@ -128,7 +130,9 @@ describe("a flock another user holds on a read-only descriptor", () => {
   });
 });
 
-describe("a flock held through a descriptor open for writing (cloud-init's appends)", () => {
+describe("a flock held through a descriptor open for writing (cloud-init's appends)", {
+  timeout: TEST_TIMEOUT_MS,
+}, () => {
   it("still keeps our writers out, and never our readers", async () => {
     const cloudInit = await hold("flock-ex", "rw");
     const error = await rejection(setRecords(guest(), [{ key: "c", value: "3" }], { timeoutMs: 100 }));
@@ -140,7 +144,7 @@ describe("a flock held through a descriptor open for writing (cloud-init's appen
   });
 });
 
-describe("an fcntl read lock another user holds", () => {
+describe("an fcntl read lock another user holds", { timeout: TEST_TIMEOUT_MS }, () => {
   it("does not stall reads", async () => {
     await hold("fcntl-rd", "ro");
     expect((await readPool(guest(), guard)).records.map((r) => r.key)).toEqual(["a", "b"]);
