@@ -24,7 +24,7 @@ describe("a symbolic link where pool 1 belongs", () => {
     expect(code).toBe(3);
     expect(stdout).toBe("");
     expect(stderr).toBe(
-      `kvp-pool: refusing pool 1 (guest) ${pool1()}: ${pool1()} is a symbolic link, and pool files are never opened through one (the daemon creates them as regular files)\n`,
+      `kvp-pool: pool 1 (guest) ${pool1()} is a symbolic link: refusing to open a pool file through one (the daemon creates them as regular files)\n`,
     );
     expect(readFileSync(victim, "utf8")).toBe("important\n");
   });

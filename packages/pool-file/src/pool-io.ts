@@ -165,7 +165,7 @@ function openError(target: PoolTarget, error: unknown): PoolFileError {
   if (code === "ELOOP" && isSymlink(target.path)) {
     return new PoolFileError(
       "unsafe",
-      `refusing ${describePool(target)}: ${target.path} is a symbolic link, and pool files are never opened through one (the daemon creates them as regular files)`,
+      `${describePool(target)} is a symbolic link: refusing to open a pool file through one (the daemon creates them as regular files)`,
       { cause: error },
     );
   }
