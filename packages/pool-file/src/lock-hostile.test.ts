@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -127,6 +127,27 @@ describe("a flock another user holds on a read-only descriptor", { timeout: TEST
     await setRecords(guest(), [{ key: "c", value: "3" }], guard);
     await deleteRecord(guest(), "a", guard);
     expect(keys()).toEqual(["b=2", "c=3"]);
+  });
+});
+
+describe("a flock passed on to another process, its locker gone", { timeout: TEST_TIMEOUT_MS }, () => {
+  it("is still known to be held read-only, and does not stall writes", async () => {
+    // /proc/locks keeps naming the exited locker; the descriptor lives on in its child.
+    const started = spawnSync(
+      "bash",
+      ["-c", 'exec 8<"$1"; flock --exclusive 8 || exit 1; sleep 1000 >/dev/null 2>&1 & echo $!', "bash", file()],
+      { encoding: "utf8", ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}) },
+    );
+    expect(started.status, started.stderr).toBe(0);
+    const pid = Number(started.stdout.trim());
+    holders.push({
+      pid,
+      async stop() {
+        process.kill(pid, "SIGKILL");
+      },
+    });
+    await setRecords(guest(), [{ key: "c", value: "3" }], guard);
+    expect(keys()).toEqual(["a=1", "b=2", "c=3"]);
   });
 });
 

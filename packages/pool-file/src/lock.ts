@@ -1,5 +1,5 @@
 import { type BigIntStats, fstatSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
-import { PoolFileError } from "./errors.js";
+import { PoolFileError, errnoCode } from "./errors.js";
 import {
   EACCES,
   EAGAIN,
@@ -361,9 +361,24 @@ function flockHeldOnlyByReaders(fd: number): boolean {
   // The lockers /proc/locks names first; a flock belongs to a description, which may since
   // have passed to another process (inherited, sent), so then every process is searched.
   const pids = [...new Set(listed.map((l) => l.pid))];
+  if (pids.some((pid) => !mayInspect(pid))) return false;
   let holders = flockDescriptors(file, fd, pids);
-  if (!pids.every((pid) => holders.some((h) => h.pid === pid))) holders = flockDescriptors(file, fd, undefined);
+  if (!pids.every((pid) => holders.some((h) => h.pid === pid))) {
+    // Only root sees every process's descriptors; anyone else could miss a writer.
+    if (process.geteuid?.() !== 0) return false;
+    holders = flockDescriptors(file, fd, undefined);
+  }
   return holders.length > 0 && holders.every((h) => !h.writable);
+}
+
+/** Whether `/proc/PID/fd` can be read, or the process is gone (a stale pid hides nothing). */
+function mayInspect(pid: number): boolean {
+  try {
+    readdirSync(`/proc/${pid}/fd`);
+    return true;
+  } catch (error) {
+    return errnoCode(error) === "ENOENT";
+  }
 }
 
 /**
