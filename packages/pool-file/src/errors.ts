@@ -6,10 +6,21 @@
  * - `refused`: the operation is not allowed without an explicit force (a daemon-owned pool);
  * - `invalid`: the request itself is wrong (bad key or value, bad pool);
  * - `io`: the operating system refused (permissions, disk full, a directory where a file is);
+ * - `unsafe`: the pool is not opened because someone other than root could choose what it is:
+ *   the pool file is a symbolic link, or (when running as root) its directory is not root's or
+ *   is writable by group or others. Nothing was read or written;
  * - `callback`: a function the caller gave (such as a watch's `onChange`) threw; the thrown
  *   value is the `cause`. Not a problem of the pool: the caller's own code failed.
  */
-export type PoolFileErrorCode = "locked" | "daemon-absent" | "not-found" | "refused" | "invalid" | "io" | "callback";
+export type PoolFileErrorCode =
+  | "locked"
+  | "daemon-absent"
+  | "not-found"
+  | "refused"
+  | "invalid"
+  | "io"
+  | "unsafe"
+  | "callback";
 
 /** The one error class of pool-file. */
 export class PoolFileError extends Error {

@@ -312,11 +312,11 @@ describe.runIf(process.platform === "linux")("locks against other processes", ()
     await daemon.until("locked");
   });
 
-  it("a flock holder in another process (as cloud-init) blocks us", async () => {
+  it("a flock holder in another process (as cloud-init, open for writing) blocks our writers", async () => {
     const cloudInit = startHelper("flock");
     await cloudInit.until("locked");
     const fd = open("r+");
-    const message = await expectLocked(lockFile(fd, "read", { timeoutMs: 100 }));
+    const message = await expectLocked(lockFile(fd, "write", { timeoutMs: 100 }));
     expect(message).toContain(`held by pid ${cloudInit.pid} (${HELPER_NAME}) with a flock`);
     expect(findLockHolder(fd, "write")).toEqual({ kind: "flock", pid: cloudInit.pid, command: HELPER_NAME });
   });

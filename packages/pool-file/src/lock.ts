@@ -1,5 +1,5 @@
 import { type BigIntStats, fstatSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
-import { PoolFileError } from "./errors.js";
+import { PoolFileError, errnoCode } from "./errors.js";
 import {
   EACCES,
   EAGAIN,
@@ -21,14 +21,23 @@ import {
 
 // Who locks pool files, and how (see docs/daemon-and-locks.md#who-locks-pool-files and #our-lock):
 // - hv_kvp_daemon: classic POSIX fcntl F_SETLKW/F_WRLCK on the whole file, for reads and writes.
-// - cloud-init: flock(LOCK_EX) only; azure-init (libazureinit-kvp): flock first, then a blocking
-//   OFD fcntl lock (F_OFD_SETLKW).
-// On Linux the two families never see each other, so we take both, in azure-init's order:
-// flock, then fcntl. The same order on both sides rules out the deadlock where each holds the
-// lock the other is waiting for (azure-init's fcntl wait has no deadline, so it would keep its
-// flock until we gave up). The fcntl lock is an OFD lock rather than a classic one: it still
-// conflicts with the daemon's classic lock, but it belongs to our descriptor, so Node or a
-// library closing another descriptor of the same file cannot silently drop it.
+// - cloud-init: flock(LOCK_EX) only, around appends to pool 1; azure-init (libazureinit-kvp):
+//   flock first, then a blocking OFD fcntl lock (F_OFD_SETLKW).
+// On Linux the two families never see each other. The fcntl lock is what excludes the daemon
+// (and azure-init, and our own processes); it is an OFD lock rather than a classic one: it
+// still conflicts with the daemon's classic lock, but it belongs to our descriptor, so Node or
+// a library closing another descriptor of the same file cannot silently drop it.
+//
+// The flock is only for writers, and only against writers: cloud-init appends to pool 1 under
+// flock alone, and a write of ours racing that append could lose it. Pool files are
+// world-readable, so any local user can also take a flock, through a read-only descriptor, and
+// hold it forever (docs/daemon-and-locks.md#locks-other-users-can-take). So:
+// - readers take no flock: the fcntl read lock alone keeps every writer that changes records
+//   in place out, and a half-done append reads as a trailing fragment, which readers ignore;
+// - writers take flock(LOCK_EX) first (azure-init's order: the same order on both sides rules
+//   out the deadlock where each holds what the other waits for), but do not wait for a flock
+//   held only through descriptors that cannot write the file: such a holder writes nothing we
+//   could race. A holder that cannot be seen counts as a writer.
 //
 // We never wait inside the kernel: F_OFD_SETLKW on the main thread would freeze the event loop,
 // and on a worker thread it cannot be cancelled. Instead the non-blocking forms are polled with
@@ -42,7 +51,7 @@ export interface FileLock {
   /** The mode it was taken in. */
   readonly mode: LockMode;
   /**
-   * Drops the fcntl lock, then the flock. Idempotent. Call it before closing the descriptor:
+   * Drops the fcntl lock, then the flock if one was taken. Idempotent. Call it before closing the descriptor:
    * a closed descriptor number may already name another file.
    * @throws {PoolFileError} `io` when the kernel refuses to unlock (both are still attempted).
    */
@@ -79,10 +88,11 @@ const FIRST_DELAY_MS = 1;
 const MAX_DELAY_MS = 25;
 
 /**
- * Takes the daemon-compatible lock on `fd` for `mode`: a whole-file `flock` (LOCK_SH/LOCK_EX)
- * and then a whole-file open-file-description fcntl lock (F_RDLCK/F_WRLCK), waiting without
- * blocking the event loop until both are held or the deadline passes. A write lock needs `fd`
- * open for writing, a read lock open for reading.
+ * Takes the daemon-compatible lock on `fd` for `mode`, waiting without blocking the event loop
+ * until it is held or the deadline passes. To read: a whole-file open-file-description fcntl
+ * read lock (F_RDLCK). To write: a whole-file `flock(LOCK_EX)`, unless only descriptors that
+ * cannot write the file hold a flock on it, then a whole-file OFD fcntl write lock (F_WRLCK).
+ * A write lock needs `fd` open for writing, a read lock open for reading.
  * @throws {PoolFileError} `locked` when the deadline passes (naming the holder where the
  *   kernel tells), `invalid` for a bad timeout, `io` for other system errors. Rejects with
  *   `signal.reason` when aborted. Nothing stays locked after a failure.
@@ -94,54 +104,79 @@ export async function lockFile(fd: number, mode: LockMode, options: LockOptions 
   }
   options.signal?.throwIfAborted();
   const deadline = performance.now() + timeoutMs;
-  let haveFlock = false;
+  const flock: FlockState = { settled: mode === "read", held: false };
   let delay = FIRST_DELAY_MS;
   try {
     for (;;) {
       // Once we have the flock we keep it while waiting for the fcntl lock, as azure-init does.
-      if (!haveFlock) haveFlock = tryFlock(fd, mode, options.describe);
-      if (haveFlock && tryFcntl(fd, mode, options.describe)) return heldLock(fd, mode, options.describe);
+      if (mode === "write" && !flock.held) settleFlock(fd, flock, options.describe);
+      if (flock.settled && tryFcntl(fd, mode, options.describe))
+        return heldLock(fd, mode, flock.held, options.describe);
       const remaining = deadline - performance.now();
-      if (remaining <= 0) throw lockedError(fd, mode, haveFlock ? "fcntl" : "flock", timeoutMs, options.describe);
+      if (remaining <= 0) throw lockedError(fd, mode, flock.settled ? "fcntl" : "flock", timeoutMs, options.describe);
       await pause(Math.min(delay, Math.ceil(remaining)), options.signal);
       delay = Math.min(delay * 2, MAX_DELAY_MS);
     }
   } catch (error) {
-    if (haveFlock) libc().flock(fd, LOCK_UN);
+    if (flock.held) libc().flock(fd, LOCK_UN);
     throw error;
   }
 }
 
 /**
  * One attempt at the lock {@link lockFile} takes, for synchronous callers: the lock, or
- * undefined when someone else holds either part (nothing is left held then).
+ * undefined when someone else holds a conflicting part (nothing is left held then).
  * @throws {PoolFileError} `io` for system errors other than "held by someone else".
  */
 export function tryLockFile(fd: number, mode: LockMode): FileLock | undefined {
-  if (!tryFlock(fd, mode, undefined)) return undefined;
+  const flock: FlockState = { settled: mode === "read", held: false };
+  if (!flock.settled) settleFlock(fd, flock, undefined);
+  if (!flock.settled) return undefined;
   let haveFcntl = false;
   try {
     haveFcntl = tryFcntl(fd, mode, undefined);
   } finally {
-    if (!haveFcntl) libc().flock(fd, LOCK_UN);
+    if (!haveFcntl && flock.held) libc().flock(fd, LOCK_UN);
   }
-  return haveFcntl ? heldLock(fd, mode, undefined) : undefined;
+  return haveFcntl ? heldLock(fd, mode, flock.held, undefined) : undefined;
+}
+
+/** A writer's flock: `settled` once taken (`held`) or found held only by readers. */
+interface FlockState {
+  settled: boolean;
+  held: boolean;
+}
+
+/**
+ * Tries for the flock. Once found held only by readers, a writer goes on without it but still
+ * takes it if it comes free while the fcntl lock is awaited; /proc is searched only until then.
+ */
+function settleFlock(fd: number, state: FlockState, describe: string | undefined): void {
+  if (tryFlock(fd, "write", describe)) {
+    state.held = true;
+    state.settled = true;
+  } else if (!state.settled && flockHeldOnlyByReaders(fd)) {
+    state.settled = true;
+  }
 }
 
 /**
  * Who holds a lock on `fd`'s file that would keep us from taking `mode`, for messages. The
  * fcntl family is asked first (F_OFD_GETLK names classic holders such as hv_kvp_daemon by
  * pid); OFD and flock holders are looked up by the file's device and inode in `/proc/locks`
- * and, for OFD locks (which newer kernels list with pid -1), in `/proc/PID/fdinfo`. Locks held
- * through `fd` itself are not reported. Best effort: processes we may not inspect stay unnamed.
+ * and, for OFD locks (which newer kernels list with pid -1), in `/proc/PID/fdinfo`. As in
+ * {@link lockFile}, a flock matters only to `write`, and not when held only through
+ * descriptors that cannot write the file. Locks held through `fd` itself are not reported.
+ * Best effort: processes we may not inspect stay unnamed.
  * @returns the holder (possibly without pid), or undefined when nothing conflicts.
  * @throws {PoolFileError} `io` when the descriptor cannot be examined.
  */
 export function findLockHolder(fd: number, mode: LockMode): LockHolder | undefined {
-  return findFcntlHolder(fd, mode) ?? findFlockHolder(fd, mode);
+  if (mode === "read") return findFcntlHolder(fd, mode);
+  return findFcntlHolder(fd, mode) ?? (flockHeldOnlyByReaders(fd) ? undefined : findFlockHolder(fd, mode));
 }
 
-function heldLock(fd: number, mode: LockMode, describe: string | undefined): FileLock {
+function heldLock(fd: number, mode: LockMode, haveFlock: boolean, describe: string | undefined): FileLock {
   let released = false;
   return {
     mode,
@@ -151,7 +186,7 @@ function heldLock(fd: number, mode: LockMode, describe: string | undefined): Fil
       const c = libc();
       // Reverse order of taking: a waiter that needs both then finds the fcntl lock free first.
       const fcntlErrno = c.fcntlLock(fd, F_OFD_SETLK, wholeFile(F_UNLCK)).errno;
-      const flockErrno = c.flock(fd, LOCK_UN);
+      const flockErrno = haveFlock ? c.flock(fd, LOCK_UN) : 0;
       const errno = fcntlErrno || flockErrno;
       if (errno !== 0) {
         throw new PoolFileError("io", `cannot unlock ${describeFd(fd, describe)}: ${errnoName(errno)}`);
@@ -212,16 +247,53 @@ function lockedError(
     // The message is the point here; a failed diagnosis must not replace it.
   }
   const kind = { posix: "POSIX fcntl lock", ofd: "OFD fcntl lock", flock: "flock" } as const;
+  const owner = holder?.pid === undefined ? undefined : processOwner(holder.pid);
   const who =
     holder === undefined
       ? "the holder could not be identified"
       : holder.pid === undefined
         ? `held with a ${kind[holder.kind]} by a process that could not be identified`
-        : `held by pid ${holder.pid}${holder.command === undefined ? "" : ` (${holder.command})`} with a ${kind[holder.kind]}`;
+        : `held by pid ${holder.pid}${holder.command === undefined ? "" : ` (${holder.command})`} with a ${kind[holder.kind]}${owner === undefined ? "" : `, as user ${owner.name}`}`;
+  // Any user who can read a pool can take an fcntl read lock on it; nothing but its holder
+  // ends it (docs/daemon-and-locks.md#locks-other-users-can-take).
+  const note =
+    mode === "write" &&
+    waitingFor === "fcntl" &&
+    owner !== undefined &&
+    owner.uid !== 0 &&
+    owner.uid !== process.geteuid?.()
+      ? `; a read lock, which any user who can read the file may take, keeps every writer out, hv_kvp_daemon included`
+      : "";
   return new PoolFileError(
     "locked",
-    `${describeFd(fd, describe)} is locked: no ${mode} lock within ${timeoutMs} ms; ${who}`,
+    `${describeFd(fd, describe)} is locked: no ${mode} lock within ${timeoutMs} ms; ${who}${note}`,
   );
+}
+
+/** The effective user of `pid` (its id, and its name from `/etc/passwd` or else the id), when readable. */
+function processOwner(pid: number): { readonly uid: number; readonly name: string } | undefined {
+  let uid: number;
+  try {
+    // "Uid:\treal\teffective\tsaved\tfs"
+    const match = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    if (!match) return undefined;
+    uid = Number(match[1]);
+  } catch {
+    return undefined;
+  }
+  let name = String(uid);
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [user, , id] = line.split(":");
+      if (id === String(uid) && user) {
+        name = user;
+        break;
+      }
+    }
+  } catch {
+    // The id alone still says who.
+  }
+  return { uid, name };
 }
 
 /** `describe`, or the descriptor's path as the kernel knows it. */
@@ -266,6 +338,73 @@ function findFlockHolder(fd: number, mode: LockMode): LockHolder | undefined {
   const first = candidates.find((l) => l.pid !== process.pid) ?? candidates[0];
   if (first === undefined) return undefined;
   return first.pid > 0 ? withCommand("flock", first.pid) : { kind: "flock" };
+}
+
+/** The access mode bits of open flags (`O_ACCMODE`); 0 is `O_RDONLY`. */
+const O_ACCMODE = 0o3;
+
+/**
+ * True when someone holds a flock on `fd`'s file, but only through descriptors that cannot
+ * write it (all an unprivileged user can open on a 0644 pool), so a writer need not wait for
+ * it. False when nothing holds one (try again), when a holder's descriptor can write, or when a
+ * holder cannot be seen (outside our pid namespace, or not ours to inspect without root).
+ */
+function flockHeldOnlyByReaders(fd: number): boolean {
+  let file: FileId;
+  try {
+    file = fileId(fd);
+  } catch {
+    return false;
+  }
+  const listed = readProcLocks().filter((l) => l.family === "FLOCK" && sameFile(l, file));
+  if (listed.length === 0 || listed.some((l) => l.pid <= 0)) return false;
+  // The lockers /proc/locks names first; a flock belongs to a description, which may since
+  // have passed to another process (inherited, sent), so then every process is searched.
+  const pids = [...new Set(listed.map((l) => l.pid))];
+  if (pids.some((pid) => !mayInspect(pid))) return false;
+  let holders = flockDescriptors(file, fd, pids);
+  if (!pids.every((pid) => holders.some((h) => h.pid === pid))) {
+    // Only root sees every process's descriptors; anyone else could miss a writer.
+    if (process.geteuid?.() !== 0) return false;
+    holders = flockDescriptors(file, fd, undefined);
+  }
+  return holders.length > 0 && holders.every((h) => !h.writable);
+}
+
+/** Whether `/proc/PID/fd` can be read, or the process is gone (a stale pid hides nothing). */
+function mayInspect(pid: number): boolean {
+  try {
+    readdirSync(`/proc/${pid}/fd`);
+    return true;
+  } catch (error) {
+    return errnoCode(error) === "ENOENT";
+  }
+}
+
+/**
+ * Descriptors of `file` that hold a flock on it, in `pids` (or every process we may inspect),
+ * skipping `ownFd` of this process, each with whether it is open for writing.
+ */
+function flockDescriptors(
+  file: FileId,
+  ownFd: number,
+  pids: readonly number[] | undefined,
+): { readonly pid: number; readonly writable: boolean }[] {
+  const found: { pid: number; writable: boolean }[] = [];
+  forEachDescriptorOf(file, ownFd, pids, (pid, fd) => {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
+    } catch {
+      return false;
+    }
+    if (!parseProcLocks(text).some((l) => l.family === "FLOCK" && !l.waiting)) return false;
+    const flags = /^flags:\s*([0-7]+)/m.exec(text);
+    // Unknown flags: count it as a writer, the safe side.
+    found.push({ pid, writable: flags === null || (Number.parseInt(flags[1]!, 8) & O_ACCMODE) !== 0 });
+    return false;
+  });
+  return found;
 }
 
 function withCommand(kind: LockHolder["kind"], pid: number): LockHolder {
@@ -375,14 +514,36 @@ function readFdLocks(pid: number, fd: number | string): ProcLock[] {
  * skipping `ownFd` of this process. Reads only processes we may inspect (ours, or all as root).
  */
 function findDescriptorHolder(file: FileId, ownFd: number, wanted: (l: ProcLock) => boolean): number | undefined {
-  let pids: string[];
+  let holder: number | undefined;
+  forEachDescriptorOf(file, ownFd, undefined, (pid, fd) => {
+    if (!readFdLocks(pid, fd).some(wanted)) return false;
+    holder = pid;
+    return true;
+  });
+  return holder;
+}
+
+/**
+ * Calls `visit` for each descriptor of `file` in `pids` (or every process we may inspect),
+ * skipping `ownFd` of this process, until it returns true.
+ */
+function forEachDescriptorOf(
+  file: FileId,
+  ownFd: number,
+  pids: readonly number[] | undefined,
+  visit: (pid: number, fd: string) => boolean,
+): void {
+  let candidates: readonly number[];
   try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+    candidates =
+      pids ??
+      readdirSync("/proc")
+        .filter((name) => /^\d+$/.test(name))
+        .map(Number);
   } catch {
-    return undefined;
+    return;
   }
-  for (const pidText of pids) {
-    const pid = Number(pidText);
+  for (const pid of candidates) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -399,10 +560,9 @@ function findDescriptorHolder(file: FileId, ownFd: number, wanted: (l: ProcLock)
         continue;
       }
       if (stat === undefined || stat.ino !== file.inode || stat.dev !== file.dev) continue;
-      if (readFdLocks(pid, fd).some(wanted)) return pid;
+      if (visit(pid, fd)) return;
     }
   }
-  return undefined;
 }
 
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */

@@ -1,4 +1,15 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import {
+  type Stats,
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { RECORD_BYTES } from "@hyperv-kvp/kvp-core";
 import { PoolFileError, errnoCode } from "./errors.js";
 import { type LockMode, lockFile } from "./lock.js";
@@ -31,9 +42,12 @@ export interface LockedPool {
  * Opens `target`, takes the daemon-compatible lock for `mode`, runs `fn`, then unlocks and
  * closes, whatever happens. The file is opened read-only to read and read-write to write,
  * never truncated and never replaced: the daemon keeps its own descriptor to this inode.
- * @param create create a missing file (mode 0644, as the daemon does); the directory is never created.
- * @throws {PoolFileError} `daemon-absent` when the directory or file is missing, `locked`
- *   when the lock wait times out, `io` for other system errors.
+ * The file is never opened through a symbolic link, and must be a regular file.
+ * @param create create a missing file (mode 0644, as the daemon does; never through a link);
+ *   the directory is never created.
+ * @throws {PoolFileError} `daemon-absent` when the directory or file is missing, `unsafe` for
+ *   a symbolic link or (as root) a directory another user can change, `locked` when the lock
+ *   wait times out, `io` for other system errors (a FIFO, device or directory included).
  */
 export async function withLockedPool<T>(
   target: PoolTarget,
@@ -60,16 +74,19 @@ export async function withLockedPool<T>(
 }
 
 function openPool(target: PoolTarget, mode: LockMode, create: boolean): number {
+  checkPoolDir(target);
+  // O_NOFOLLOW: a pool file is a regular file the daemon creates; a link in its place could
+  // point root's read or write anywhere (docs/daemon-and-locks.md#opening-a-pool-file).
   // O_NONBLOCK: opening a FIFO put where a pool belongs would otherwise wait for a writer
   // forever, before any lock deadline applies. It changes nothing for a regular file.
-  const flags =
-    (mode === "read" ? constants.O_RDONLY : constants.O_RDWR | (create ? constants.O_CREAT : 0)) | constants.O_NONBLOCK;
-  let fd: number;
+  const flags = (mode === "read" ? constants.O_RDONLY : constants.O_RDWR) | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  let fd: number | undefined;
   try {
-    fd = openSync(target.path, flags, 0o644);
+    fd = openSync(target.path, flags);
   } catch (error) {
-    throw openError(target, error);
+    if (!(create && mode === "write" && errnoCode(error) === "ENOENT")) throw openError(target, error);
   }
+  if (fd === undefined) fd = createPool(target, flags);
   let kind: string;
   try {
     kind = fileKind(fd);
@@ -86,6 +103,52 @@ function openPool(target: PoolTarget, mode: LockMode, create: boolean): number {
   return fd;
 }
 
+/**
+ * Creates a missing pool file (mode 0644, as the daemon does) only where nothing exists:
+ * O_EXCL never creates through a link. When something appeared since the first open found
+ * nothing (the daemon starting, say), that is opened instead, under the same rules.
+ */
+function createPool(target: PoolTarget, flags: number): number {
+  try {
+    return openSync(target.path, flags | constants.O_CREAT | constants.O_EXCL, 0o644);
+  } catch (error) {
+    if (errnoCode(error) !== "EEXIST") throw openError(target, error);
+  }
+  try {
+    return openSync(target.path, flags);
+  } catch (error) {
+    throw openError(target, error);
+  }
+}
+
+/**
+ * As root, refuses a pool directory that someone else could change: whoever can create and
+ * rename entries there can swap the pool file for a hard link or a new file between two of
+ * root's operations. The daemon's directory is root's, mode 0755
+ * (docs/daemon-and-locks.md#opening-a-pool-file). Other users only risk their own files.
+ */
+function checkPoolDir(target: PoolTarget): void {
+  if (process.geteuid?.() !== 0) return;
+  let stat: Stats | undefined;
+  try {
+    stat = statSync(target.dir, { throwIfNoEntry: false });
+  } catch {
+    return; // the open that follows reports what is wrong with the directory
+  }
+  if (stat === undefined || !stat.isDirectory()) return;
+  const problem =
+    stat.uid !== 0
+      ? `is owned by uid ${stat.uid}, not root`
+      : (stat.mode & 0o022) !== 0
+        ? `is writable by ${(stat.mode & 0o020) !== 0 ? "its group" : "others"} (mode ${(stat.mode & 0o7777).toString(8).padStart(4, "0")})`
+        : undefined;
+  if (problem === undefined) return;
+  throw new PoolFileError(
+    "unsafe",
+    `refusing ${describePool(target)}: its directory ${target.dir} ${problem}, so another user could replace the pool file; as root, pools are used only in a directory only root can change`,
+  );
+}
+
 /** What `fd` is: "file" for a regular file, else a word for messages. */
 function fileKind(fd: number): string {
   const stat = fstatSync(fd);
@@ -99,6 +162,13 @@ function fileKind(fd: number): string {
 
 function openError(target: PoolTarget, error: unknown): PoolFileError {
   const code = errnoCode(error);
+  if (code === "ELOOP" && isSymlink(target.path)) {
+    return new PoolFileError(
+      "unsafe",
+      `${describePool(target)} is a symbolic link: refusing to open a pool file through one (the daemon creates them as regular files)`,
+      { cause: error },
+    );
+  }
   if (code === "ENOENT") {
     const what = dirExists(target.dir) ? `${target.path} does not exist` : `${target.dir} does not exist`;
     return new PoolFileError(
@@ -117,6 +187,14 @@ function openError(target: PoolTarget, error: unknown): PoolFileError {
     );
   }
   return new PoolFileError("io", `cannot open ${describePool(target)}: ${code ?? String(error)}`, { cause: error });
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function dirExists(dir: string): boolean {
