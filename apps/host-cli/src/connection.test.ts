@@ -72,6 +72,15 @@ describe("clientOptionsOf: the rest of the command line", () => {
   it("builds endpoints and timeouts", () => {
     expect(endpointOf({ host: "fe80::1" })).toBe("https://[fe80::1]:5986/wsman");
     expect(endpointOf({ host: "hv01", http: true })).toBe("http://hv01:5985/wsman");
+    // One colon is a port, as a host is typed everywhere; an IPv6 address has two or more.
+    expect(endpointOf({ host: "hv01:15986" })).toBe("https://hv01:15986/wsman");
+    expect(endpointOf({ host: "127.0.0.1:8080", http: true })).toBe("http://127.0.0.1:8080/wsman");
+    expect(endpointOf({ host: "[fe80::1]" })).toBe("https://[fe80::1]:5986/wsman");
+    expect(endpointOf({ host: "[fe80::1]:443" })).toBe("https://[fe80::1]:443/wsman");
+    expect(endpointOf({ host: "::1", http: true })).toBe("http://[::1]:5985/wsman");
+    for (const host of ["hv01:0", "hv01:65536", "hv01:https", ":5986", "[fe80::1]:x"]) {
+      expect(thrown(() => endpointOf({ host }), HostCliError).code).toBe("usage");
+    }
     expect(clientOptionsOf(base, "pw", undefined).timeoutMs).toBe(60_000);
     expect(clientOptionsOf({ ...base, timeoutMs: 2500 }, "pw", undefined).timeoutMs).toBe(2500);
   });

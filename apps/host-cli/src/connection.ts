@@ -34,8 +34,34 @@ export function endpointOf(args: ConnectionArgs): string {
   if (args.endpoint !== undefined && args.host !== undefined) throw usage("give --host or --endpoint, not both");
   if (args.endpoint !== undefined) return args.endpoint;
   if (args.host === undefined || args.host === "") throw usage("no host: give --host H (or --endpoint URL)");
-  const host = args.host.includes(":") && !args.host.startsWith("[") ? `[${args.host}]` : args.host;
-  return args.http ? `http://${host}:5985/wsman` : `https://${host}:5986/wsman`;
+  const scheme = args.http ? "http" : "https";
+  return `${scheme}://${hostAndPort(args.host, args.http ? 5985 : 5986)}/wsman`;
+}
+
+/**
+ * `--host` as the URL's authority: `NAME`, `NAME:PORT`, an IPv6 address (`fe80::1`, written
+ * bare or in brackets) or `[IPv6]:PORT`. One colon is a port, as everywhere else a host is
+ * typed; an IPv6 address always has two or more.
+ */
+function hostAndPort(host: string, defaultPort: number): string {
+  const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(host);
+  if (bracketed) return `${bracketed[1]}:${portOf(bracketed[2], defaultPort, host)}`;
+  if (host.startsWith("[")) throw usage(`--host ${host}: write an IPv6 address as [ADDRESS] or [ADDRESS]:PORT`);
+  const colons = host.split(":").length - 1;
+  if (colons >= 2) return `[${host}]:${defaultPort}`;
+  if (colons === 1) {
+    const [name, port] = host.split(":") as [string, string];
+    if (name === "") throw usage(`--host ${host}: no host name before the port`);
+    return `${name}:${portOf(port, defaultPort, host)}`;
+  }
+  return `${host}:${defaultPort}`;
+}
+
+function portOf(text: string | undefined, defaultPort: number, host: string): number {
+  if (text === undefined) return defaultPort;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw usage(`--host ${host}: the port must be a number from 1 to 65535`);
+  return port;
 }
 
 /** How `--timeout` is read: a duration; a bare number is seconds (deprecated). At most a day. */

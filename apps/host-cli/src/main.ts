@@ -113,7 +113,7 @@ export function main(argv: readonly string[], ctx: CliContext = processContext()
         "Read and write Hyper-V KVP items of VMs from the host: over WS-Management (WinRM), or on the Hyper-V host itself through PowerShell.",
       configure: (program) =>
         program
-          .option("--host <host>", "Hyper-V host name or address (https://HOST:5986/wsman)")
+          .option("--host <host>", "Hyper-V host name or address, HOST[:PORT] (https://HOST:5986/wsman)")
           .option("--endpoint <url>", "WS-Management endpoint URL instead of --host")
           .option(
             "--user <user>",
