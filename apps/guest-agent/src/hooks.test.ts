@@ -485,14 +485,10 @@ describe("listHookDir", () => {
     for (const name of [
       "20-second",
       "10-first",
-      "a.sh",
-      ".hidden",
-      "backup~",
-      "x.dpkg-old",
-      "y.rpmsave",
-      "z.swp",
-      "bad name",
+      "under_score",
+      "UPPER",
       "-dash",
+      "99",
       "n".repeat(65),
       "n".repeat(64),
     ]) {
@@ -503,8 +499,18 @@ describe("listHookDir", () => {
     symlinkSync(join(hooks, "10-first"), join(hooks, "link"));
     symlinkSync(join(hooks, "missing"), join(hooks, "dangling"));
     const found = listHookDir(hooks, 1234);
-    expect(found.map((h) => h.name)).toEqual(["10-first", "20-second", "a.sh", "link", "n".repeat(64)]);
-    expect(found[0]).toEqual({
+    // ASCII order, as run-parts sorts in the C locale.
+    expect(found.map((h) => h.name)).toEqual([
+      "-dash",
+      "10-first",
+      "20-second",
+      "99",
+      "UPPER",
+      "link",
+      "n".repeat(64),
+      "under_score",
+    ]);
+    expect(found[1]).toEqual({
       name: "10-first",
       command: [join(hooks, "10-first")],
       keys: ["*"],
@@ -513,6 +519,36 @@ describe("listHookDir", () => {
       timeoutMs: 1234,
       source: "dir",
     });
+  });
+
+  // run-parts' default rule (no --lsbsysinit, no --regex): names made only of ASCII letters,
+  // digits, '_' and '-'. Anything with a dot is a leftover or a disabled script, never a hook.
+  it.each([
+    "a.sh",
+    "x.disabled",
+    "y.bak",
+    "z.orig",
+    "w.ucf-dist",
+    "v.ucf-old",
+    "u.dpkg-old",
+    "t.dpkg-dist",
+    "s.rpmsave",
+    "r.rpmnew",
+    "q.swp",
+    "backup~",
+    "#autosave#",
+    ".hidden",
+    "bad name",
+    "tab\tname",
+    "ünï",
+    "new\nline",
+  ])("skips %j, as run-parts does", (name) => {
+    const { dir } = setup();
+    const hooks = join(dir, "hooks.d");
+    mkdirSync(hooks);
+    script(hooks, name, "exit 0", 0o755, dir);
+    script(hooks, "10-kept", "exit 0", 0o755, dir);
+    expect(listHookDir(hooks, 1000).map((h) => h.name)).toEqual(["10-kept"]);
   });
 
   it("a missing directory means no hooks", () => {

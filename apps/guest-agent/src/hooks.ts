@@ -42,9 +42,18 @@ export const MAX_HOOK_OUTPUT_BYTES = 16 * 1024;
 export const HOOK_KILL_GRACE_MS = 2000;
 
 /**
- * Executables in the hooks directory, sorted by name (run-parts order), each run for every
- * change of pool 0. Hidden files, editor backups and package-manager leftovers are skipped,
- * as run-parts skips them. A missing directory means no hooks.
+ * run-parts' default naming rule (Debian's debianutils, without `--lsbsysinit` or `--regex`):
+ * a name made only of ASCII letters, digits, `_` and `-`. Every file with a dot (`x.sh`,
+ * `x.disabled`, `x.bak`, `x.orig`, `x.dpkg-old`, `x.ucf-dist`), `~` or anything else is
+ * skipped: that is how an admin disables a hook, and where package managers leave copies.
+ */
+export const RUN_PARTS_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Executables in the hooks directory, sorted by name (run-parts order: bytes, as the C
+ * locale sorts), each run for every change of pool 0. Only names run-parts would run
+ * ({@link RUN_PARTS_NAME}) of at most {@link MAX_HOOK_NAME} characters (the name is part of
+ * the hook's pool-1 key). A missing directory means no hooks.
  */
 export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
   let names: string[];
@@ -54,13 +63,8 @@ export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
     return [];
   }
   const hooks: HookSpec[] = [];
-  for (const name of names.sort()) {
-    if (
-      !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ||
-      name.length > MAX_HOOK_NAME ||
-      /(~|\.dpkg-[a-z]+|\.rpm[a-z]+|\.swp)$/.test(name)
-    )
-      continue;
+  // Names that pass are ASCII, so sorting by UTF-16 units is sorting by bytes.
+  for (const name of names.filter((n) => RUN_PARTS_NAME.test(n) && n.length <= MAX_HOOK_NAME).sort()) {
     const path = join(dir, name);
     try {
       if (!statSync(path).isFile()) continue;
