@@ -9,7 +9,7 @@ import {
   readPool,
   resolvePoolDir,
 } from "@hyperv-kvp/pool-file";
-import type { AgentConfig, HookSpec } from "./config.js";
+import { type AgentConfig, type HookSpec, fileModeWarning } from "./config.js";
 import type { AgentContext } from "./context.js";
 import {
   DECODED_ENV_DIR,
@@ -147,6 +147,8 @@ export class Agent {
       hooks: () => [...this.config.hooks, ...listHookDir(this.config.hooksDir, this.config.hookTimeoutMs)],
       onResult: (result) => this.hookDone(result),
     });
+    const modeWarning = fileModeWarning(this.config.fileMode);
+    if (modeWarning !== undefined) this.log.warning(modeWarning);
     ensureStateDir(this.config.stateDir);
     for (const pool of HOST_POOLS) {
       const before = readStringMap(statePath(this.config.stateDir, pool === 0 ? "host" : "facts"));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { thrown } from "@hyperv-kvp/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAgentError } from "./agent-error.js";
-import { MAX_CONFIG_BYTES, loadConfig, validateConfig } from "./config.js";
+import { MAX_CONFIG_BYTES, fileModeWarning, loadConfig, validateConfig } from "./config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-agent-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +77,9 @@ describe("validateConfig", () => {
     [{ hooks: [{ name: "a b", command: ["x"] }] }, "c.json: hooks[0].name: letters, digits"],
     [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, json, base64, raw"],
     [{ fileMode: 600 }, 'c.json: fileMode: must be an octal string such as "0600"'],
+    [{ fileMode: "0666" }, "c.json: fileMode: 0666 is world-writable"],
+    [{ fileMode: "0602" }, "c.json: fileMode: 0602 is world-writable"],
+    [{ fileMode: "777" }, "c.json: fileMode: 0777 is world-writable"],
     [{ stateDri: "/x" }, "c.json: stateDri: unknown field (check its spelling)"],
     [{ log: { level: "loud" } }, "c.json: log.level: must be one of error, warning, info, debug"],
     [
@@ -94,6 +97,27 @@ describe("validateConfig", () => {
     const error = thrown(() => validateConfig(input, "c.json"));
     expect(isAgentError(error, "config")).toBe(true);
     expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+});
+
+describe("fileMode", () => {
+  it.each([
+    ["0600", 0o600],
+    ["0640", 0o640],
+    ["0644", 0o644],
+    ["400", 0o400],
+  ])("%s is accepted without a warning", (text, mode) => {
+    expect(validateConfig({ fileMode: text }, "c.json").fileMode).toBe(mode);
+    expect(fileModeWarning(mode)).toBeUndefined();
+  });
+
+  it.each([
+    ["0660", 0o660],
+    ["0620", 0o620],
+    ["0670", 0o670],
+  ])("%s is accepted with a warning: group members could rewrite what root sources", (text, mode) => {
+    expect(validateConfig({ fileMode: text }, "c.json").fileMode).toBe(mode);
+    expect(fileModeWarning(mode)).toMatch(new RegExp(`^fileMode ${text} is group-writable: `));
   });
 });
 

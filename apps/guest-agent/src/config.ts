@@ -74,6 +74,11 @@ export const ConfigSchema = v.strictObject({
     v.pipe(
       v.string('must be an octal string such as "0600"'),
       v.regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0600"'),
+      v.check(
+        (text) => (Number.parseInt(text, 8) & 0o002) === 0,
+        (issue) =>
+          `${octal(Number.parseInt(String(issue.input), 8))} is world-writable: any local user could rewrite host.env and the decoded env files, which root scripts source; use 0600, or 0640/0644 for readers`,
+      ),
     ),
   ),
   env: v.optional(
@@ -229,6 +234,22 @@ export interface LoadConfigOptions {
    * system installed under another root). Default false: a named file must exist.
    */
   readonly optional?: boolean;
+}
+
+/** A mode as `config check` and the messages write it: `0640`. */
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, "0")}`;
+}
+
+/**
+ * Why a valid `fileMode` is still risky, or undefined. The state files are root's and root
+ * scripts source them (`host.env`, `decoded/KEY.env`), so whoever can write them chooses
+ * what root runs: world-writable is refused by the schema; group-writable is allowed (an
+ * admin group may be meant) but said, by `config check` and at every start.
+ */
+export function fileModeWarning(mode: number): string | undefined {
+  if ((mode & 0o020) === 0) return undefined;
+  return `fileMode ${octal(mode)} is group-writable: members of the state files' group could rewrite host.env and the decoded env files, which root scripts source; 0640 lets them read`;
 }
 
 /**

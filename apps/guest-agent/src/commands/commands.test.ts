@@ -409,6 +409,16 @@ describe("report, wait, status, config check", () => {
     });
   });
 
+  it("config check and the agent's start warn about a group-writable fileMode", async () => {
+    const s = setup({ fileMode: "0660" });
+    const result = configCheck({ ...s.options, ctx: testContext() });
+    expect(result.warnings).toEqual([expect.stringMatching(/^fileMode 0660 is group-writable: /)]);
+    writePools(s.pools, { 0: [], 3: [] });
+    const ctx = testContext();
+    await once({ ...s.options, ctx });
+    expect(ctx.err()).toContain(`kvp-agent: warning: ${result.warnings[0]}\n`);
+  });
+
   it("config check warns about decoded env files that cannot be as the config reads", async () => {
     const s = setup({
       decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" },

@@ -1,7 +1,7 @@
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
 import { join } from "node:path";
-import type { AgentConfig } from "../config.js";
+import { type AgentConfig, fileModeWarning } from "../config.js";
 import { DECODED_ENV_DIR, MAX_DECODED_ENV_KEY, decodedEnvFileName } from "../decoded-env.js";
 import { type CommonOptions, loadFor } from "./common.js";
 
@@ -52,6 +52,8 @@ export function configWarnings(config: AgentConfig): string[] {
       );
     }
   }
+  const mode = fileModeWarning(config.fileMode);
+  if (mode !== undefined) warnings.push(mode);
   const prefix = config.decodedEnvPrefix;
   if (prefix !== "" && !/[a-z]/.test(prefix)) {
     warnings.push(
