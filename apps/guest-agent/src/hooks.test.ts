@@ -357,6 +357,13 @@ describe("runHook", () => {
     expect(logged).toBeLessThanOrEqual(MAX_HOOK_OUTPUT_BYTES / "flood\n".length + 1);
   });
 
+  it("relays output with terminal controls escaped, one log line per output line", async () => {
+    const { dir, lines, log } = setup();
+    const path = script(dir, "h", "printf 'red \\033[31mtext\\r\\033]0;title\\007\\n'");
+    await runHook(hook("esc", [path]), added, options(log));
+    expect(lines).toContain("kvp-agent: info: hook esc: red \\u001b[31mtext\\r\\u001b]0;title\\u0007\n");
+  });
+
   it("keeps a character whose UTF-8 bytes arrive in two writes whole", async () => {
     const { dir, lines, log } = setup();
     // "é" is C3 A9: the pause makes the pipe deliver the two bytes in separate chunks.

@@ -31,3 +31,12 @@ it("detects journald from JOURNAL_STREAM", () => {
   expect(underJournald({ JOURNAL_STREAM: "8:123" })).toBe(true);
   expect(underJournald({})).toBe(false);
 });
+
+it("escapes what could act on a terminal or split the entry: CR, ESC sequences, C1, bidi, backslashes", () => {
+  for (const journald of [false, true]) {
+    const { log, out } = capture(journald, true);
+    log.warning(`pool 0 key a\rb\u001b[2J\u009b31m\u202eevil\\n = ${log.value("x\ny\u0007")}`);
+    const body = 'pool 0 key a\\rb\\u001b[2J\\u009b31m\\u202eevil\\\\n = "x\\ny\\u0007"';
+    expect(out()).toBe(journald ? `<4>${body}\n` : `kvp-agent: warning: ${body}\n`);
+  }
+});

@@ -1,14 +1,19 @@
+import { printable } from "@hyperv-kvp/cli-kit";
 import { LOG_LEVELS, type LogLevel } from "./config.js";
 
-/** The agent's log: one line per message, on stderr, which journald collects under systemd. */
+/**
+ * The agent's log: one line per message, on stderr, which journald collects under systemd.
+ * Every message is escaped with cli-kit's `printable` (`\n`, `\r`, `\u001b`…, `\\`).
+ */
 export interface Logger {
   error(message: string): void;
   warning(message: string): void;
   info(message: string): void;
   debug(message: string): void;
   /**
-   * A host value as logs may show it: itself when the config allows (`log.values`), else
-   * `<N chars>`; user data carries secrets and logs travel further than state files.
+   * A host value as logs may show it: itself in double quotes when the config allows
+   * (`log.values`; escaped like every message), else `<N chars>`; user data carries secrets
+   * and logs travel further than state files.
    */
   value(text: string): string;
 }
@@ -39,8 +44,10 @@ export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const line = (level: LogLevel) => (message: string) => {
     if (LOG_LEVELS.indexOf(level) > threshold) return;
-    // One entry per line: a newline inside a message (hook output) would split it.
-    const text = message.replace(/\r?\n/g, "\\n");
+    // Messages carry host keys, decode errors quoting host data and hooks' output: escaped
+    // here, once for every message, so a newline cannot forge an entry and an ESC sequence
+    // or CR cannot act on the terminal that shows the log.
+    const text = printable(message);
     options.stream.write(options.journald ? `<${PRIORITY[level]}>${text}\n` : `kvp-agent: ${level}: ${text}\n`);
   };
   return {
@@ -48,6 +55,6 @@ export function createLogger(options: LoggerOptions): Logger {
     warning: line("warning"),
     info: line("info"),
     debug: line("debug"),
-    value: (text) => (options.logValues ? JSON.stringify(text) : `<${text.length} chars>`),
+    value: (text) => (options.logValues ? `"${text}"` : `<${text.length} chars>`),
   };
 }

@@ -398,6 +398,61 @@ describe("report, wait, status, config check", () => {
     expect(isAgentError(error, "timeout")).toBe(true);
   });
 
+  it("status for people escapes host text (keys, values, errors, hook keys)", () => {
+    const evil = "k\u001b[2J\r\nfake: line\u202e";
+    const shown = "k\\u001b[2J\\r\\nfake: line\\u202e";
+    const hookResult = {
+      hook: "h",
+      event: "added" as const,
+      key: evil,
+      pool: 0 as const,
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      startedAt: "2030-01-01T00:00:00.000Z",
+      durationMs: 5,
+      outputDropped: 0,
+    };
+    const result = {
+      agent: {
+        status: "degraded" as const,
+        problems: [`problem with ${evil}`],
+        pid: 1,
+        version: "1",
+        bootId: "b",
+        startedAt: "s",
+        updatedAt: "u",
+        harvestedAt: null,
+        items: 1,
+        facts: 0,
+        decodeErrors: { [evil]: `bad ${evil}` },
+        envSkipped: [evil],
+        decodedEnv: [
+          { key: evil, file: null, reason: "not a plain file name", variables: [], skipped: [] },
+          {
+            key: "ok",
+            file: "/run/kvp-agent/decoded/ok.env",
+            variables: ["a"],
+            skipped: [{ field: evil, reason: "not a shell variable name" }],
+          },
+        ],
+        hooks: { h: hookResult },
+      },
+      running: false,
+      reported: { [`kvp-agent/report/${evil}`]: evil },
+    };
+    const text = formatStatus(result);
+    // Only the line ends are real control characters.
+    expect(text.replace(/\n/g, "")).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(text).toContain(`decode error: ${shown}: bad ${shown}\n`);
+    expect(text).toContain(`not in host.env (not variable names): ${shown}\n`);
+    expect(text).toContain(`decoded env: ${shown}: no file`);
+    expect(text).toContain(`problem: problem with ${shown}\n`);
+    expect(text).toContain(`hook h: added ${shown}: exit 0`);
+    expect(text).toContain(`  kvp-agent/report/${shown} = ${shown}\n`);
+    expect(text).not.toContain("\nfake: line");
+  });
+
   it("config check reports the effective settings", () => {
     const s = setup();
     const result = configCheck({ ...s.options, ctx: testContext() });

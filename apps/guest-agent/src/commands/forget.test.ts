@@ -144,6 +144,12 @@ describe("forget", () => {
     });
   });
 
+  it("prints removed keys escaped: any local root writer can name a kvp-agent/ key", () => {
+    expect(formatForget({ pool: "/p", removed: 1, keys: ["kvp-agent/x\u001b[2J\ny"] })).toBe(
+      "removed 1 record(s) from /p: kvp-agent/x\\u001b[2J\\ny\n",
+    );
+  });
+
   it("warns when a running agent would write its records again", async () => {
     const s = setup();
     writePools(s.pools, { 1: [{ key: REPORT_KEYS.status, value: "ready" }] });

@@ -1,4 +1,4 @@
-import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import { type CliCommand, printable } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
 import { isAbsolute, join, resolve } from "node:path";
 import { type DecodedRecord, logicalKeyOf } from "@hyperv-kvp/kvp-core";
@@ -77,7 +77,7 @@ function underRoot(root: string, path: string): string {
 export function formatForget(result: ForgetResult): string {
   if (result.note !== undefined) return "";
   if (result.removed === 0) return `no ${REPORT_PREFIX}* records in ${result.pool}\n`;
-  return `removed ${result.removed} record(s) from ${result.pool}: ${result.keys.join(", ")}\n`;
+  return `${printable(`removed ${result.removed} record(s) from ${result.pool}: ${result.keys.join(", ")}`)}\n`;
 }
 
 /** `kvp-agent forget`: no pool (no KVP daemon) is a note and exit 0. */

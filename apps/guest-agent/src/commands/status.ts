@@ -1,4 +1,4 @@
-import type { CliCommand } from "@hyperv-kvp/cli-kit";
+import { type CliCommand, printable } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
 import { poolTarget } from "@hyperv-kvp/pool-file";
 import type { AgentState } from "../agent.js";
@@ -44,7 +44,7 @@ export async function status(options: CommonOptions): Promise<StatusResult> {
   return { agent, running: isRunning(agent), reported, ...(reportError ? { reportError } : {}) };
 }
 
-/** `status` for people. */
+/** `status` for people: one line per fact, every line escaped with `printable`. */
 export function formatStatus(result: StatusResult): string {
   const lines: string[] = [];
   const a = result.agent;
@@ -88,7 +88,9 @@ export function formatStatus(result: StatusResult): string {
   } else {
     lines.push(`pool 1 unreadable: ${result.reportError}`);
   }
-  return `${lines.join("\n")}\n`;
+  // Keys, values, decode errors and problems come from the host (or pool 1's other writers):
+  // each line escaped, so none can add lines or send a terminal control sequences.
+  return `${lines.map(printable).join("\n")}\n`;
 }
 
 /** `kvp-agent status`. */
