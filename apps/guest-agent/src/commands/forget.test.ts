@@ -1,6 +1,6 @@
 // `kvp-agent forget` against temporary pool directories (no daemon): what it removes, what it
 // keeps, the lock it waits for, a missing pool, another root.
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type KvpRecord, decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError, lockFile } from "@hyperv-kvp/pool-file";
@@ -193,6 +193,68 @@ describe("forget", () => {
       }
       expect(pool1(rootPools)).toEqual([[FOREIGN[0]!.key, FOREIGN[0]!.value]]);
       expect(pool1(s.pools)).toEqual([[REPORT_KEYS.status, "machine's"]]);
+    });
+
+    /** A root whose config names `poolDir`, and outside it a pool 1 with an agent record that must stay. */
+    function rootAndOutside(poolDir?: string) {
+      const s = setup();
+      const root = join(s.dir, "root");
+      mkdirSync(join(root, "etc/kvp-agent"), { recursive: true });
+      if (poolDir !== undefined) writeFileSync(join(root, "etc/kvp-agent/config.json"), JSON.stringify({ poolDir }));
+      writePools(s.pools, { 1: [{ key: REPORT_KEYS.status, value: "outside" }] });
+      const outsideKept = () => expect(pool1(s.pools)).toEqual([[REPORT_KEYS.status, "outside"]]);
+      return { s, root, outsideKept };
+    }
+
+    it.each(["/var/../../pools", "../pools", "/../pools"])(
+      "a configured poolDir whose .. leads out of the root (%s) is a config error; nothing outside is touched",
+      async (poolDir) => {
+        const { root, outsideKept } = rootAndOutside(poolDir);
+        const ctx = testContext();
+        expect(await main(["node", "kvp-agent", "forget", "--root", root], { ctx })).toBe(2);
+        expect(ctx.err()).toMatch(/^kvp-agent: .*leads out of /);
+        outsideKept();
+      },
+    );
+
+    it("a link inside the root that leads out of it is refused (exit 3); nothing outside is touched", async () => {
+      const { root, outsideKept } = rootAndOutside();
+      mkdirSync(join(root, "var/lib"), { recursive: true });
+      symlinkSync("../../../pools", join(root, "var/lib/hyperv"));
+      const ctx = testContext();
+      expect(await main(["node", "kvp-agent", "forget", "--root", root], { ctx })).toBe(3);
+      expect(ctx.err()).toMatch(/^kvp-agent: .*var\/lib\/hyperv.* leads out of /);
+      outsideKept();
+    });
+
+    it("an absolute link inside the root means a path of the root, as in a chroot", async () => {
+      const { s, root, outsideKept } = rootAndOutside();
+      mkdirSync(join(root, "var/lib"), { recursive: true });
+      mkdirSync(join(root, "srv/kvp"), { recursive: true });
+      writePools(join(root, "srv/kvp"), { 1: [{ key: REPORT_KEYS.status, value: "root's" }] });
+      symlinkSync("/srv/kvp", join(root, "var/lib/hyperv"));
+      const result = await forget({ root, ctx: testContext() });
+      expect(result).toMatchObject({ pool: join(root, "srv/kvp", poolFileName(1)), removed: 1 });
+      // An absolute link to this machine's pools is the root's path of that name, absent here.
+      symlinkSync(s.pools, join(root, "var/lib/other"));
+      writeFileSync(join(root, "etc/kvp-agent/config.json"), JSON.stringify({ poolDir: "/var/lib/other" }));
+      expect((await forget({ root, ctx: testContext() })).note).toMatch(/nothing to forget/);
+      outsideKept();
+    });
+
+    it("reads the root's config through links the same way, never a config outside the root", async () => {
+      const { s, root, outsideKept } = rootAndOutside();
+      const outsideEtc = join(s.dir, "outside-etc");
+      mkdirSync(join(outsideEtc, "kvp-agent"), { recursive: true });
+      writeFileSync(join(outsideEtc, "kvp-agent/config.json"), JSON.stringify({ poolDir: "/../pools" }));
+      mkdirSync(join(root, "var/lib/hyperv"), { recursive: true });
+      writePools(join(root, "var/lib/hyperv"), { 1: [{ key: REPORT_KEYS.status, value: "root's" }] });
+      const etc = join(root, "etc");
+      rmSync(etc, { recursive: true });
+      symlinkSync(outsideEtc, etc);
+      const result = await forget({ root, ctx: testContext() });
+      expect(result).toMatchObject({ pool: join(root, "var/lib/hyperv", poolFileName(1)), removed: 1 });
+      outsideKept();
     });
 
     it("without a config in the root uses the defaults under the root; a bad one is a config error", async () => {

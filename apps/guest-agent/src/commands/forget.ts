@@ -1,8 +1,10 @@
 import { type CliCommand, printable } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
-import { isAbsolute, join, resolve } from "node:path";
+import { lstatSync, readlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type DecodedRecord, logicalKeyOf } from "@hyperv-kvp/kvp-core";
 import { DEFAULT_POOL_DIR, isPoolFileError, poolTarget, removeLogicalKeys } from "@hyperv-kvp/pool-file";
+import { AgentError } from "../agent-error.js";
 import { DEFAULT_CONFIG_PATH } from "../config.js";
 import { REPORT_PREFIX, isAgentKey } from "../reporter.js";
 import { type CommonOptions, isRunning, loadFor, readAgentState } from "./common.js";
@@ -14,7 +16,8 @@ export interface ForgetOptions extends CommonOptions {
    * .deb's prerm passes as $DPKG_ROOT): its config `ROOT/etc/kvp-agent/config.json` (absent:
    * defaults) unless `configPath` names one, and its pool directory `ROOT` + the config's
    * `poolDir` (default /var/lib/hyperv) unless `poolDir` names one. `$KVP_POOL_DIR` is
-   * ignored: it names this machine's pools.
+   * ignored: it names this machine's pools. Both paths are resolved within ROOT and never
+   * leave it (see {@link pathUnderRoot}).
    */
   readonly root?: string;
 }
@@ -44,12 +47,12 @@ export interface ForgetResult {
  */
 export async function forget(options: ForgetOptions): Promise<ForgetResult> {
   const root = options.root === undefined || options.root === "" ? undefined : resolve(options.root);
-  const configPath = options.configPath ?? (root === undefined ? undefined : join(root, DEFAULT_CONFIG_PATH));
+  const configPath = options.configPath ?? (root === undefined ? undefined : pathUnderRoot(root, DEFAULT_CONFIG_PATH));
   const { config } = loadFor(options, configPath, { optional: root !== undefined && options.configPath === undefined });
   const target =
     root === undefined
       ? poolTarget(1, config.poolDir)
-      : poolTarget(1, options.poolDir ?? underRoot(root, config.poolDir ?? DEFAULT_POOL_DIR));
+      : poolTarget(1, options.poolDir ?? pathUnderRoot(root, config.poolDir ?? DEFAULT_POOL_DIR, "poolDir"));
   // Under another root, a state file's pid is no process of this machine.
   const state = root === undefined ? readAgentState(config.stateDir) : null;
   const running =
@@ -68,9 +71,59 @@ export async function forget(options: ForgetOptions): Promise<ForgetResult> {
   return { pool: target.path, removed: removed.length, keys, ...running };
 }
 
-/** `path` (absolute on the installed system) as seen from this machine: below `root`. */
-function underRoot(root: string, path: string): string {
-  return join(root, isAbsolute(path) ? path : `/${path}`);
+/** Most links followed while resolving one path under a root, as the kernel's ELOOP limit. */
+const MAX_LINKS = 40;
+
+/**
+ * `path` of the system installed under `root` (absolute there; a relative one is taken from
+ * its `/`) as this machine reaches it, confined to `root`: each component is resolved as a
+ * chroot at `root` would resolve it, so an absolute link target starts again at `root`
+ * (`/var/run -> /run` is `ROOT/run`), and a `..` that would climb above `root`, in the path
+ * or in a link, is refused rather than followed out. Components that do not exist are taken
+ * as written. A root is root's to write (a .deb's build root), so nothing swaps a component
+ * between this check and the use.
+ * @param what how the message names the path's origin, e.g. `poolDir`.
+ * @throws {AgentError} `config` when the path's own `..` leads out, `io` when a link does.
+ */
+function pathUnderRoot(root: string, path: string, what = "path"): string {
+  const parts: string[] = [];
+  let pending = components(path);
+  let links = 0;
+  let via: string | undefined;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === "..") {
+      if (parts.length === 0) {
+        throw via === undefined
+          ? new AgentError("config", `--root ${root}: ${what} ${JSON.stringify(path)} leads out of ${root} (..)`)
+          : new AgentError("io", `--root ${root}: ${via} is a link that leads out of ${root}; not followed`);
+      }
+      parts.pop();
+      continue;
+    }
+    const here = join(root, ...parts, part);
+    let link: string | undefined;
+    try {
+      if (lstatSync(here).isSymbolicLink()) link = readlinkSync(here);
+    } catch {
+      // Missing (or unreadable): taken as written; the pool code says what is missing.
+    }
+    if (link === undefined) {
+      parts.push(part);
+      continue;
+    }
+    if (++links > MAX_LINKS)
+      throw new AgentError("io", `--root ${root}: too many links resolving ${JSON.stringify(path)}`);
+    via = here;
+    if (link.startsWith("/")) parts.length = 0;
+    pending = [...components(link), ...pending];
+  }
+  return join(root, ...parts);
+}
+
+/** The names of a path, without empty ones and `.`. */
+function components(path: string): string[] {
+  return path.split("/").filter((p) => p !== "" && p !== ".");
 }
 
 /** `forget` for people. */
