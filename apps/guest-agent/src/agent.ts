@@ -25,7 +25,15 @@ import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks
 import type { Logger } from "./logger.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
-import { ensureStateDir, mapToJson, readStringMap, renderEnvFile, statePath, writeFileAtomic } from "./state-files.js";
+import {
+  ensureStateDir,
+  mapToJson,
+  readStringMap,
+  removeStaleTempFiles,
+  renderEnvFile,
+  statePath,
+  writeFileAtomic,
+} from "./state-files.js";
 import { VERSION } from "./version.js";
 
 /** Debounce of pool file events, in ms: the daemon writes a pool in one go, under its lock. */
@@ -150,6 +158,9 @@ export class Agent {
     const modeWarning = fileModeWarning(this.config.fileMode);
     if (modeWarning !== undefined) this.log.warning(modeWarning);
     ensureStateDir(this.config.stateDir);
+    const stale = removeStaleTempFiles(this.config.stateDir);
+    if (stale.length > 0)
+      this.log.info(`removed ${stale.length} temporary file(s) a stopped agent left in ${this.config.stateDir}`);
     for (const pool of HOST_POOLS) {
       const before = readStringMap(statePath(this.config.stateDir, pool === 0 ? "host" : "facts"));
       if (before) this.previous[pool] = before;

@@ -3,6 +3,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -13,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { isEnvName, readStringMap, renderEnvFile, writeFileAtomic } from "./state-files.js";
+import { isEnvName, readStringMap, removeStaleTempFiles, renderEnvFile, writeFileAtomic } from "./state-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-agent-state-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,4 +81,51 @@ it("a previous state file that is garbage reads as nothing", () => {
   writeFileSync(file, '{"a":1}');
   expect(readStringMap(file)).toBeUndefined();
   expect(readStringMap(join(dir, "absent.json"))).toBeUndefined();
+});
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ["-e", ""]).pid ?? 0;
+}
+
+it("removeStaleTempFiles removes a killed writer's temp files of our own naming, and nothing else", () => {
+  const state = mkdtempSync(join(dir, "stale-"));
+  const decoded = join(state, "decoded");
+  mkdirSync(decoded);
+  const dead = deadPid();
+  const stale = [
+    `host.json.tmp-${dead}`,
+    `agent-status.json.tmp-${dead}`,
+    `host.env.tmp-${dead}`,
+    // This process is the one starting: nothing of its own is being written yet.
+    `host-facts.json.tmp-${process.pid}`,
+    `decoded/userdata.env.tmp-${dead}`,
+  ];
+  const kept = [
+    "host.json",
+    "decoded/userdata.env",
+    // A live writer (another agent process, `once`) is mid-write.
+    `host.json.tmp-${process.ppid}`,
+    // Not our names.
+    `notes.tmp-${dead}`,
+    `host.json.tmp-x${dead}`,
+    `decoded/userdata.txt.tmp-${dead}`,
+  ];
+  for (const name of [...stale, ...kept]) writeFileSync(join(state, name), "x");
+  mkdirSync(join(state, `host-decoded.json.tmp-${dead}`));
+  kept.push(`host-decoded.json.tmp-${dead}`);
+  expect(removeStaleTempFiles(state).sort()).toEqual(stale.sort());
+  for (const name of stale) expect(existsSync(join(state, name))).toBe(false);
+  for (const name of kept) expect(existsSync(join(state, name))).toBe(true);
+});
+
+it("removeStaleTempFiles does not follow a decoded directory that is a link, and a missing state directory is nothing", () => {
+  const state = mkdtempSync(join(dir, "stale-link-"));
+  const elsewhere = mkdtempSync(join(dir, "elsewhere-"));
+  const victim = join(elsewhere, `x.env.tmp-${deadPid()}`);
+  writeFileSync(victim, "x");
+  symlinkSync(elsewhere, join(state, "decoded"));
+  expect(removeStaleTempFiles(state)).toEqual([]);
+  expect(existsSync(victim)).toBe(true);
+  expect(removeStaleTempFiles(join(dir, "absent"))).toEqual([]);
 });

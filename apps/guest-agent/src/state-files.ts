@@ -1,4 +1,16 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 /** File names in the state directory. */
@@ -15,6 +27,65 @@ export const STATE_FILES = {
   status: "agent-status.json",
 } as const;
 
+/** writeFileAtomic's temp files are `NAME.tmp-PID`: the writer's pid tells a stale one (see {@link removeStaleTempFiles}). */
+const TEMP_SUFFIX = ".tmp-";
+
+/** The decoded env files' directory in the state directory (decoded-env.ts's DECODED_ENV_DIR). */
+const DECODED_DIR = "decoded";
+
+/**
+ * Removes the temp files a killed agent left (`kill -9`, power loss on a persistent state
+ * directory): they hold host data, maybe secrets, that nothing would ever clean. Only our
+ * naming, `NAME.tmp-PID` with NAME one of {@link STATE_FILES} in `dir` or a `*.env` in its
+ * `decoded/` (not followed when it is a link), only files, and only when process PID is gone
+ * or is this one (called at start-up, before this process writes): a live `once` or another
+ * agent may be mid-write. A reused pid keeps its file until a later start. Never throws.
+ * @returns the removed files, relative to `dir`.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  const ours = new Set<string>(Object.values(STATE_FILES));
+  const sweep = (sub: string, isOurs: (name: string) => boolean) => {
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, sub));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const at = name.lastIndexOf(TEMP_SUFFIX);
+      const pid = name.slice(at + TEMP_SUFFIX.length);
+      if (at <= 0 || !/^[1-9][0-9]*$/.test(pid) || !isOurs(name.slice(0, at)) || writerAlive(Number(pid))) continue;
+      const path = join(dir, sub, name);
+      try {
+        if (lstatSync(path).isDirectory()) continue;
+        unlinkSync(path);
+        removed.push(sub === "" ? name : `${sub}/${name}`);
+      } catch {
+        // Gone already, or not ours to remove: nothing to do.
+      }
+    }
+  };
+  sweep("", (name) => ours.has(name));
+  try {
+    if (lstatSync(join(dir, DECODED_DIR)).isDirectory()) sweep(DECODED_DIR, (name) => name.endsWith(".env"));
+  } catch {
+    // No decoded directory.
+  }
+  return removed;
+}
+
+/** True when process `pid` runs and is not this one (EPERM: it runs, as another user). */
+function writerAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Writes a file so readers see the old content or the new, never a mix: a temporary file in
  * the same directory, created with `mode` (never wider, whatever the umask says later),
@@ -23,7 +94,7 @@ export const STATE_FILES = {
  * a crash the agent rewrites everything from the pools anyway.
  */
 export function writeFileAtomic(path: string, text: string, mode: number): void {
-  const temp = `${path}.tmp-${process.pid}`;
+  const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
   // would keep its mode, or write host secrets wherever the link points. Only a new file.
   rmSync(temp, { force: true });

@@ -1,5 +1,6 @@
 // Command tests: each command function runs in process against temporary pool and state
 // directories (pool files written here, no daemon), with a fixed boot id and clock.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePool, encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
@@ -462,6 +463,18 @@ describe("report, wait, status, config check", () => {
       decodedEnvDir: join(s.state, "decoded"),
       warnings: [],
     });
+  });
+
+  it("the agent removes a killed agent's temp files at start and says so", async () => {
+    const s = setup();
+    writePools(s.pools, { 0: [], 3: [] });
+    mkdirSync(s.state, { recursive: true });
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid ?? 0;
+    writeFileSync(join(s.state, `host.json.tmp-${dead}`), "secret");
+    const ctx = testContext();
+    await once({ ...s.options, ctx });
+    expect(readdirSync(s.state).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    expect(ctx.err()).toContain(`removed 1 temporary file(s) a stopped agent left in ${s.state}`);
   });
 
   it("config check and the agent's start warn about a group-writable fileMode", async () => {
