@@ -34,7 +34,14 @@ import {
   statePath,
   writeFileAtomic,
 } from "./state-files.js";
+import { CoalescingWriter } from "./state-writer.js";
 import { VERSION } from "./version.js";
+
+/**
+ * Least time between two writes of agent-status.json for hook results, in ms: a hook result
+ * is also in pool 1 at once; the state file may lag this much behind a burst of them.
+ */
+export const STATUS_WRITE_INTERVAL_MS = 1000;
 
 /** Debounce of pool file events, in ms: the daemon writes a pool in one go, under its lock. */
 export const WATCH_DEBOUNCE_MS = 5;
@@ -117,6 +124,11 @@ export class Agent {
   /** What was last said in the log about each key's decoded env file, so it is said once. */
   private decodedEnvSaid = new Map<string, string>();
   private readonly hookResults: Record<string, HookResult> = {};
+  /** Writes agent-status.json for hook results, at most once per {@link STATUS_WRITE_INTERVAL_MS}. */
+  private readonly statusWriter = new CoalescingWriter({
+    write: () => this.writeState(),
+    intervalMs: STATUS_WRITE_INTERVAL_MS,
+  });
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
@@ -211,8 +223,9 @@ export class Agent {
       if (this.harvesting) await this.harvesting;
       await this.hooks.idle();
       await this.reporter.flush();
-      if (!this.harvesting) return;
+      if (!this.harvesting) break;
     }
+    this.statusWriter.flush();
   }
 
   /**
@@ -227,6 +240,8 @@ export class Agent {
     await this.hooks.stop();
     if (this.harvesting) await this.harvesting;
     this.setStatus(final);
+    // setStatus wrote the final state: nothing is written after it.
+    this.statusWriter.close();
     await this.reporter.flush();
     this.reporter.close();
     return this.state();
@@ -400,6 +415,7 @@ export class Agent {
     const summary = {
       event: result.event,
       key: result.key,
+      ...(result.changes > 1 ? { changes: result.changes } : {}),
       exit: result.exitCode,
       ...(result.signal ? { signal: result.signal } : {}),
       ...(result.timedOut ? { timedOut: true } : {}),
@@ -408,7 +424,7 @@ export class Agent {
       ms: result.durationMs,
     };
     this.reporter.set({ [hookReportKey(result.hook)]: JSON.stringify(summary) });
-    this.writeState();
+    this.statusWriter.request();
     void this.reporter.flush();
   }
 

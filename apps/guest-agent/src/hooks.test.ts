@@ -13,6 +13,7 @@ import {
   type HookResult,
   hookMatches,
   listHookDir,
+  MAX_CHANGES_ENV_BYTES,
   MAX_HOOK_OUTPUT_BYTES,
   type RunHookOptions,
   runHook,
@@ -189,7 +190,16 @@ describe("runHook", () => {
         args: [],
         stdin,
         cwd: "/",
-        env: { ...env, OTHER: "kept", KVP_HOOK: "dump-hook", KVP_STATE_DIR: "/run/st", KVP_POOL_DIR: "/pools/x" },
+        env: {
+          ...env,
+          OTHER: "kept",
+          KVP_HOOK: "dump-hook",
+          KVP_STATE_DIR: "/run/st",
+          KVP_POOL_DIR: "/pools/x",
+          // A run for one event lists just it.
+          KVP_CHANGES: JSON.stringify([{ event: event.type, key: event.key, pool: event.pool }]),
+          KVP_CHANGE_COUNT: "1",
+        },
       });
     },
   );
@@ -396,17 +406,21 @@ describe("hookMatches", () => {
 });
 
 describe("HookQueue", () => {
-  /** A hook appending "start NAME EVENT KEY" and, after a pause, "end NAME" to `seq`; exits `code`. */
+  /** A hook appending "start NAME EVENT KEY CHANGES" and, after a pause, "end NAME" to `seq`; exits `code`. */
   function seqHook(dir: string, name: string, code: number, extra: Partial<HookSpec> = {}): HookSpec {
     const path = script(
       dir,
       name,
-      `echo "start ${name} $KVP_EVENT $KVP_KEY" >> "${dir}/seq"; sleep 0.03; echo "end ${name}" >> "${dir}/seq"; exit ${code}`,
+      `echo "start ${name} $KVP_EVENT $KVP_KEY $KVP_CHANGES" >> "${dir}/seq"; sleep 0.03; echo "end ${name}" >> "${dir}/seq"; exit ${code}`,
     );
     return hook(name, [path], extra);
   }
 
-  it("runs matching hooks one at a time in event order; a failing hook does not stop later ones", async () => {
+  /** KVP_CHANGES as the hook receives it. */
+  const changes = (...list: [string, string, number?][]) =>
+    JSON.stringify(list.map(([event, key, pool]) => ({ event, key, pool: pool ?? 0 })));
+
+  it("runs hooks one at a time, each once for the keys it wants; a failing hook does not stop later ones", async () => {
     const { dir, lines, log } = setup();
     const hooks = [
       seqHook(dir, "fails", 3, { keys: ["user*"] }),
@@ -422,26 +436,155 @@ describe("HookQueue", () => {
       { pool: 3, type: "added", key: "HostName", value: "h" },
       { pool: 0, type: "removed", key: "user2", previous: "2" },
     ]);
-    // Pushed while the first batch runs: queued behind it.
+    // Pushed while "fails" runs: a new pending run for it, merged into the pending one of "users".
     queue.push([{ pool: 0, type: "changed", key: "user3", value: "3", previous: "x" }]);
     await queue.idle();
-    const expected = [
-      ["fails", "added", "user1"],
-      ["users", "added", "user1"],
-      ["facts", "added", "HostName"],
-      ["fails", "removed", "user2"],
-      ["removals", "removed", "user2"],
-      ["fails", "changed", "user3"],
-      ["users", "changed", "user3"],
+    const expected: [string, string, string, string][] = [
+      ["fails", "removed", "user2", changes(["added", "user1"], ["removed", "user2"])],
+      ["users", "changed", "user3", changes(["added", "user1"], ["changed", "user3"])],
+      ["removals", "removed", "user2", changes(["removed", "user2"])],
+      ["facts", "added", "HostName", changes(["added", "HostName", 3])],
+      ["fails", "changed", "user3", changes(["changed", "user3"])],
     ];
     expect(readFileSync(join(dir, "seq"), "utf8")).toBe(
-      expected.map(([n, e, k]) => `start ${n} ${e} ${k}\nend ${n}\n`).join(""),
+      expected.map(([n, e, k, c]) => `start ${n} ${e} ${k} ${c}\nend ${n}\n`).join(""),
     );
-    expect(results.map((r) => [r.hook, r.event, r.key, r.exitCode])).toEqual(
-      expected.map(([n, e, k]) => [n, e, k, n === "fails" ? 3 : 0]),
+    expect(results.map((r) => [r.hook, r.event, r.key, r.changes, r.exitCode])).toEqual(
+      expected.map(([n, e, k, c]) => [n, e, k, JSON.parse(c).length, n === "fails" ? 3 : 0]),
     );
-    expect(lines.filter((l) => l.includes("warning: hook fails"))).toHaveLength(3);
-    expect(lines).toContain("kvp-agent: warning: hook fails (added user1) exited with 3\n");
+    expect(lines.filter((l) => l.includes("warning: hook fails"))).toHaveLength(2);
+    expect(lines).toContain("kvp-agent: warning: hook fails (removed user2 and 1 more) exited with 3\n");
+    expect(lines).toContain("kvp-agent: warning: hook fails (changed user3) exited with 3\n");
+  });
+
+  /** A hook that writes its KVP_* environment and stdin as JSON lines to `runs`, then waits for `gate` to exist. */
+  function gatedHook(dir: string, extra: Partial<HookSpec> = {}): HookSpec {
+    const path = join(dir, "gated.cjs");
+    writeFileSync(
+      path,
+      `const fs = require("node:fs");
+       const env = {}; for (const [k, v] of Object.entries(process.env)) if (k.startsWith("KVP_")) env[k] = v;
+       fs.appendFileSync(process.argv[2], JSON.stringify({ env, stdin: fs.readFileSync(0, "utf8") }) + "\\n");
+       const wait = () => (fs.existsSync(process.argv[3]) ? process.exit(0) : setTimeout(wait, 5));
+       wait();`,
+    );
+    return hook("gated", [process.execPath, path, join(dir, "runs"), join(dir, "gate")], extra);
+  }
+  const runsOf = (dir: string) =>
+    readFileSync(join(dir, "runs"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { env: Record<string, string>; stdin: string });
+
+  it("a busy hook has one pending run, whatever the host's rate: events merge per key, the run sees the latest", async () => {
+    const { dir, log } = setup();
+    let started = 0;
+    const results: HookResult[] = [];
+    const gated = gatedHook(dir);
+    const queue = new HookQueue({
+      ...options(log),
+      hooks: () => [gated],
+      onResult: (r) => results.push(r),
+      onStart: () => started++,
+    });
+    queue.push([{ pool: 0, type: "added", key: "k0", value: "a" }]);
+    await waitFor(() => started === 1, "the first run to start");
+    // 50 keys changing 2,000 times each while the hook is busy.
+    for (let round = 1; round <= 2000; round++) {
+      queue.push(
+        Array.from(
+          { length: 50 },
+          (_, i): HookEvent => ({
+            pool: 0,
+            type: "changed",
+            key: `k${i}`,
+            value: `v${round}`,
+            previous: round === 1 ? "a" : `v${round - 1}`,
+          }),
+        ),
+      );
+      expect(queue.size).toBeLessThanOrEqual(50);
+    }
+    queue.push([{ pool: 0, type: "added", key: "new", value: "n" }]);
+    expect(queue.size).toBe(51);
+    writeFileSync(join(dir, "gate"), "");
+    await queue.idle();
+    expect(started).toBe(2);
+    const [, second] = runsOf(dir);
+    const list = JSON.parse(second!.env["KVP_CHANGES"]!) as { event: string; key: string; pool: number }[];
+    expect(list).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => ({ event: "changed", key: `k${i}`, pool: 0 })),
+      { event: "added", key: "new", pool: 0 },
+    ]);
+    expect(second!.env).toMatchObject({ KVP_CHANGE_COUNT: "51", KVP_EVENT: "added", KVP_KEY: "new", KVP_VALUE: "n" });
+    expect(results.map((r) => r.changes)).toEqual([1, 51]);
+  });
+
+  it("a pending key's old value is the one at the hook's last run; a key that came back or came and went is no change", async () => {
+    const { dir, log } = setup();
+    let started = 0;
+    const gated = gatedHook(dir);
+    const queue = new HookQueue({
+      ...options(log),
+      hooks: () => [gated],
+      onResult: () => undefined,
+      onStart: () => started++,
+    });
+    queue.push([{ pool: 0, type: "added", key: "first", value: "1" }]);
+    await waitFor(() => started === 1, "the first run to start");
+    queue.push([
+      { pool: 0, type: "changed", key: "k", value: "b", previous: "a" },
+      { pool: 0, type: "added", key: "brief", value: "x" },
+      { pool: 0, type: "changed", key: "same", value: "2", previous: "1" },
+    ]);
+    queue.push([
+      { pool: 0, type: "changed", key: "k", value: "c", previous: "b" },
+      { pool: 0, type: "removed", key: "brief", previous: "x" },
+      { pool: 0, type: "changed", key: "same", value: "1", previous: "2" },
+    ]);
+    writeFileSync(join(dir, "gate"), "");
+    await queue.idle();
+    const [, second] = runsOf(dir);
+    expect(second).toEqual({
+      env: expect.objectContaining({
+        KVP_CHANGES: changes(["changed", "k"]),
+        KVP_EVENT: "changed",
+        KVP_KEY: "k",
+        KVP_VALUE: "c",
+        KVP_OLD_VALUE: "a",
+      }),
+      stdin: "c",
+    });
+    // Only no-changes pending: no run at all.
+    queue.push([{ pool: 0, type: "added", key: "x", value: "1" }]);
+    await waitFor(() => started === 3, "the third run to start");
+    queue.push([{ pool: 0, type: "changed", key: "x", value: "2", previous: "1" }]);
+    queue.push([{ pool: 0, type: "changed", key: "x", value: "1", previous: "2" }]);
+    await queue.idle();
+    expect(started).toBe(3);
+  });
+
+  it("the hook's events apply to the net change: added then changed is an added with the latest value", async () => {
+    const { dir, log } = setup();
+    let started = 0;
+    const gated = gatedHook(dir, { events: ["added"] });
+    const queue = new HookQueue({
+      ...options(log),
+      hooks: () => [gated],
+      onResult: () => undefined,
+      onStart: () => started++,
+    });
+    queue.push([{ pool: 0, type: "added", key: "a", value: "1" }]);
+    await waitFor(() => started === 1, "the first run to start");
+    queue.push([
+      { pool: 0, type: "added", key: "b", value: "1" },
+      { pool: 0, type: "changed", key: "a", value: "2", previous: "1" },
+    ]);
+    queue.push([{ pool: 0, type: "changed", key: "b", value: "2", previous: "1" }]);
+    writeFileSync(join(dir, "gate"), "");
+    await queue.idle();
+    const [, second] = runsOf(dir);
+    expect(second!.env).toMatchObject({ KVP_CHANGES: changes(["added", "b"]), KVP_KEY: "b", KVP_VALUE: "2" });
   });
 
   it("asks for the hooks at every push (the hooks directory may change)", async () => {
@@ -460,7 +603,7 @@ describe("HookQueue", () => {
     expect(results).toEqual(["first a", "second b"]);
   });
 
-  it("stop drops queued runs, stops the running hook and ignores later pushes", async () => {
+  it("stop drops the pending run, stops the running hook and ignores later pushes", async () => {
     const { dir, log } = setup();
     const path = script(dir, "slow", `echo "$KVP_KEY" >> "${dir}/seq"; sleep 30`);
     const results: HookResult[] = [];
@@ -471,16 +614,39 @@ describe("HookQueue", () => {
       onResult: (r) => results.push(r),
       onStart: () => started++,
     });
-    queue.push([
-      { pool: 0, type: "added", key: "a", value: "" },
-      { pool: 0, type: "added", key: "b", value: "" },
-    ]);
+    queue.push([{ pool: 0, type: "added", key: "a", value: "" }]);
     await waitFor(() => started === 1, "the first hook to start");
+    queue.push([{ pool: 0, type: "added", key: "b", value: "" }]);
     await queue.stop();
     queue.push([{ pool: 0, type: "added", key: "c", value: "" }]);
     await queue.idle();
     expect(results.map((r) => [r.key, r.signal, r.timedOut])).toEqual([["a", "SIGTERM", false]]);
     expect(started).toBe(1);
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe("runHook's KVP_CHANGES", () => {
+  it("lists every change, oldest first; past MAX_CHANGES_ENV_BYTES the newest that fit, with the full count", async () => {
+    const { dir, log } = setup();
+    const out = join(dir, "out.json");
+    const many: HookEvent[] = Array.from({ length: 5000 }, (_, i) => ({
+      pool: 0,
+      type: "added",
+      key: `key-${String(i).padStart(5, "0")}-${"x".repeat(20)}`,
+      value: "v",
+    }));
+    const last = many[many.length - 1]!;
+    const result = await runHook(hook("many", [...dumper(dir), out]), last, options(log), many);
+    expect(result).toMatchObject({ exitCode: 0, changes: 5000, key: last.key });
+    const env = (JSON.parse(readFileSync(out, "utf8")) as { env: Record<string, string> }).env;
+    expect(env["KVP_CHANGE_COUNT"]).toBe("5000");
+    expect(Buffer.byteLength(env["KVP_CHANGES"]!)).toBeLessThanOrEqual(MAX_CHANGES_ENV_BYTES);
+    const listed = JSON.parse(env["KVP_CHANGES"]!) as { key: string }[];
+    expect(listed.map((c) => c.key)).toEqual(many.slice(-listed.length).map((e) => e.key));
+    // As many as fit: one more would not.
+    const oneMore = many.slice(-(listed.length + 1)).map((e) => ({ event: e.type, key: e.key, pool: e.pool }));
+    expect(Buffer.byteLength(JSON.stringify(oneMore))).toBeGreaterThan(MAX_CHANGES_ENV_BYTES);
   });
 });
 

@@ -23,6 +23,8 @@ export interface HookResult {
   readonly event: HookEventType;
   readonly key: string;
   readonly pool: 0 | 3;
+  /** Keys the run covered (its `KVP_CHANGES`); `event` and `key` are the last of them. */
+  readonly changes: number;
   /** Exit status, or null when killed or never started. */
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -37,6 +39,13 @@ export interface HookResult {
 
 /** Output of one hook run kept for the log, in bytes; the rest is counted, not kept. */
 export const MAX_HOOK_OUTPUT_BYTES = 16 * 1024;
+
+/**
+ * Most bytes of `KVP_CHANGES`, well below Linux's 128 KiB limit on one environment string
+ * (MAX_ARG_STRLEN): past it, the oldest changes are left out of the list (`KVP_CHANGE_COUNT`
+ * still counts them), so a run over a huge pool still starts.
+ */
+export const MAX_CHANGES_ENV_BYTES = 64 * 1024;
 
 /** Time a hook gets between SIGTERM and SIGKILL after its timeout, in ms. */
 export const HOOK_KILL_GRACE_MS = 2000;
@@ -113,14 +122,23 @@ export interface RunHookOptions {
 }
 
 /**
- * Runs one hook for one event, without a shell: `command[0]` with the rest as arguments,
- * the value on stdin, and in the environment KVP_EVENT, KVP_KEY, KVP_VALUE, KVP_OLD_VALUE,
- * KVP_POOL, KVP_HOOK, KVP_STATE_DIR, KVP_POOL_DIR, and KVP_DECODED_ENV when the key has a
- * decoded env file (`decoded/KEY.env`) at the hook's start. Output (stdout and stderr) goes to the log line by line.
- * After `timeoutMs` the hook's process group gets SIGTERM, then SIGKILL. Never throws: a
- * hook that cannot start is a result with `error`.
+ * Runs one hook once, without a shell: `command[0]` with the rest as arguments. `changes`
+ * are the keys it runs for, oldest first (default: just `event`); `event` is the last of
+ * them. The environment has KVP_CHANGES (the changes as a JSON array of
+ * `{"event","key","pool"}`, at most {@link MAX_CHANGES_ENV_BYTES}: the newest that fit) and
+ * KVP_CHANGE_COUNT, and for `event` KVP_EVENT, KVP_KEY, KVP_VALUE, KVP_OLD_VALUE, KVP_POOL,
+ * and KVP_DECODED_ENV when its key has a decoded env file (`decoded/KEY.env`) at the hook's
+ * start; also KVP_HOOK, KVP_STATE_DIR, KVP_POOL_DIR. `event`'s value goes on stdin. Output
+ * (stdout and stderr) goes to the log line by line. After `timeoutMs` the hook's process
+ * group gets SIGTERM, then SIGKILL. Never throws: a hook that cannot start is a result
+ * with `error`.
  */
-export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOptions): Promise<HookResult> {
+export function runHook(
+  hook: HookSpec,
+  event: HookEvent,
+  options: RunHookOptions,
+  changes: readonly HookEvent[] = [event],
+): Promise<HookResult> {
   const started = options.now();
   const t0 = performance.now();
   const env: Record<string, string> = {};
@@ -134,6 +152,8 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
     KVP_HOOK: hook.name,
     KVP_STATE_DIR: options.stateDir,
     ...(options.poolDir !== undefined ? { KVP_POOL_DIR: options.poolDir } : {}),
+    KVP_CHANGES: changesJson(changes),
+    KVP_CHANGE_COUNT: String(changes.length),
   });
   const decodedEnv = options.decodedEnvFile?.(event);
   if (decodedEnv !== undefined) env["KVP_DECODED_ENV"] = decodedEnv;
@@ -163,6 +183,7 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
         event: event.type,
         key: event.key,
         pool: event.pool,
+        changes: changes.length,
         exitCode: null,
         signal: null,
         timedOut: false,
@@ -237,6 +258,7 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
         event: event.type,
         key: event.key,
         pool: event.pool,
+        changes: changes.length,
         // Node reports a spawn failure's negative errno as the code; the hook never ran.
         exitCode: spawnError !== undefined ? null : code,
         signal,
@@ -250,53 +272,118 @@ export function runHook(hook: HookSpec, event: HookEvent, options: RunHookOption
   });
 }
 
+/**
+ * `changes` as KVP_CHANGES: a JSON array of `{"event","key","pool"}`, oldest first; when
+ * the whole list is longer than {@link MAX_CHANGES_ENV_BYTES}, the newest that fit.
+ */
+function changesJson(changes: readonly HookEvent[]): string {
+  const items: string[] = [];
+  let bytes = 2;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const c = changes[i]!;
+    const item = JSON.stringify({ event: c.type, key: c.key, pool: c.pool });
+    bytes += Buffer.byteLength(item) + 1;
+    if (bytes > MAX_CHANGES_ENV_BYTES) break;
+    items.push(item);
+  }
+  return `[${items.reverse().join(",")}]`;
+}
+
 /** Options of {@link HookQueue}. */
 export interface HookQueueOptions extends Omit<RunHookOptions, "signal"> {
-  /** The hooks to consider, asked again for each batch (the hooks directory may change). */
+  /** The hooks to consider, asked again at every push (the hooks directory may change). */
   readonly hooks: () => readonly HookSpec[];
   /** Called with each finished run. */
   readonly onResult: (result: HookResult) => void;
 }
 
+/** One key's change since a hook's last run: its value then (undefined: absent) and the latest event. */
+interface PendingChange {
+  readonly before: string | undefined;
+  latest: HookEvent;
+}
+
+/** A hook's pending run: the changes since its last run, one per pool and key, in first-change order. */
+interface PendingRun {
+  hook: HookSpec;
+  readonly changes: Map<string, PendingChange>;
+}
+
 /**
- * Runs hooks one at a time in event order: for each event, every matching hook in order
- * (config hooks, then the directory's). A failing hook is logged and reported, never fatal.
+ * Runs hooks one at a time. Each hook has at most one run in progress and one pending: the
+ * events for a hook that is pending already merge into its pending run, one entry per key
+ * (the value at its last run and the latest event), so the queue holds at most one entry per
+ * hook and host key however fast the host changes keys, and a slow hook runs once for all
+ * that changed meanwhile, seeing the latest state. A key that changed and changed back, or
+ * came and went, is no change. Hooks run in the order they became pending (config hooks,
+ * then the directory's, for one batch of events). A failing hook is logged and reported,
+ * never fatal.
  */
 export class HookQueue {
-  private readonly queue: { hook: HookSpec; event: HookEvent }[] = [];
+  /** Pending runs by hook name, in the order they run (a Map keeps insertion order). */
+  private readonly pending = new Map<string, PendingRun>();
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
   constructor(private readonly options: HookQueueOptions) {}
 
-  /** Queues the runs for `events`. */
+  /** Changes waiting in pending runs, over every hook: at most hooks × keys. */
+  get size(): number {
+    let n = 0;
+    for (const run of this.pending.values()) n += run.changes.size;
+    return n;
+  }
+
+  /** Adds `events` to the pending runs of the hooks that want their pool and key. */
   push(events: readonly HookEvent[]): void {
     if (events.length === 0 || this.abort.signal.aborted) return;
-    const hooks = this.options.hooks();
-    for (const event of events)
-      for (const hook of hooks) if (hookMatches(hook, event)) this.queue.push({ hook, event });
+    for (const hook of this.options.hooks()) {
+      for (const event of events) {
+        // The event type is checked on the net change, when the run starts.
+        if (!hook.pools.includes(event.pool) || !hook.keys.some((p) => matchesPattern(p, event.key))) continue;
+        let run = this.pending.get(hook.name);
+        if (run === undefined) {
+          run = { hook, changes: new Map() };
+          this.pending.set(hook.name, run);
+        }
+        run.hook = hook;
+        const id = `${event.pool}/${event.key}`;
+        const known = run.changes.get(id);
+        if (known === undefined) run.changes.set(id, { before: event.previous, latest: event });
+        else known.latest = event;
+      }
+    }
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
   }
 
-  /** Settles when the queue is empty and no hook runs. */
+  /** Settles when nothing is pending and no hook runs. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
 
-  /** Drops queued runs and stops the running one (SIGTERM, SIGKILL after the grace). */
+  /** Drops pending runs and stops the running one (SIGTERM, SIGKILL after the grace). */
   async stop(): Promise<void> {
-    this.queue.length = 0;
+    this.pending.clear();
     this.abort.abort();
     await this.idle();
   }
 
   private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-      const { hook, event } = next;
-      this.options.log.debug(`hook ${hook.name}: ${event.type} ${event.key}`);
-      const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal });
+    for (;;) {
+      const next = this.pending.entries().next();
+      if (next.done) return;
+      const [name, run] = next.value;
+      this.pending.delete(name);
+      const { hook } = run;
+      const changes = netChanges(run).filter((event) => hook.events.includes(event.type));
+      const event = changes[changes.length - 1];
+      if (event === undefined) continue;
+      this.options.log.debug(
+        `hook ${hook.name}: ${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}`,
+      );
+      const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal }, changes);
       const how = result.error
         ? `could not start: ${result.error}`
         : result.timedOut
@@ -306,8 +393,29 @@ export class HookQueue {
             : result.signal
               ? `killed by ${result.signal}`
               : `exited with ${result.exitCode}`;
-      if (how) this.options.log.warning(`hook ${hook.name} (${event.type} ${event.key}) ${how}`);
+      if (how)
+        this.options.log.warning(
+          `hook ${hook.name} (${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}) ${how}`,
+        );
       this.options.onResult(result);
     }
   }
+}
+
+/**
+ * A pending run's changes as events from the state at the hook's last run to the latest:
+ * `added`, `changed` or `removed` with the value then as `previous`; keys whose value is
+ * what it was (or that came and went) are left out.
+ */
+function netChanges(run: PendingRun): HookEvent[] {
+  const events: HookEvent[] = [];
+  for (const { before, latest } of run.changes.values()) {
+    const after = latest.type === "removed" ? undefined : latest.value;
+    if (before === after) continue;
+    const { pool, key } = latest;
+    if (before === undefined) events.push({ pool, type: "added", key, value: after! });
+    else if (after === undefined) events.push({ pool, type: "removed", key, previous: before });
+    else events.push({ pool, type: "changed", key, value: after, previous: before });
+  }
+  return events;
 }

@@ -30,8 +30,9 @@ function setup(config: Record<string, unknown> = {}) {
   const state = join(dir, "state");
   const hookOut = join(dir, "hook.out");
   const configPath = join(dir, "config.json");
-  // The hook appends "event|key|old|stdin|pool" per run: no shell in the agent, but sh is the program here.
-  const hookScript = 'printf "%s|%s|%s|%s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "$KVP_OLD_VALUE" "$(cat)" "$KVP_POOL" >> "$0"';
+  // The hook appends "event|key|old|stdin|pool|changes" per run: no shell in the agent, but sh is the program here.
+  const hookScript =
+    'printf "%s|%s|%s|%s|%s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "$KVP_OLD_VALUE" "$(cat)" "$KVP_POOL" "$KVP_CHANGES" >> "$0"';
   writeFileSync(
     configPath,
     JSON.stringify({
@@ -91,9 +92,9 @@ describe("once", () => {
     for (const f of ["host.json", "host.env", "host-decoded.json", "host-facts.json", "agent-status.json"]) {
       expect(statSync(join(s.state, f)).mode & 0o777, f).toBe(0o600);
     }
-    expect(readFileSync(s.hookOut, "utf8")).toBe(
-      "added|userdata||role=web;zone=eu|0\nadded|role||it's $x|0\nadded|user-name||n|0\n",
-    );
+    // One run for the keys the hook wants, in pool order; KVP_KEY and stdin are the last one's.
+    const listed = ["userdata", "role", "user-name"].map((key) => ({ event: "added", key, pool: 0 }));
+    expect(readFileSync(s.hookOut, "utf8")).toBe(`added|user-name||n|0|${JSON.stringify(listed)}\n`);
     const reported = new Map(pool1(s.pools) as [string, string][]);
     expect(reported.get("other-writer")).toBe("keep me");
     expect(reported.has("kvp-agent/report/old")).toBe(false);
@@ -245,7 +246,8 @@ describe("decoded env files", () => {
     let ready = false;
     const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
     await waitFor(() => ready, "first harvest");
-    await hookRuns(2);
+    // The first harvest's two keys are one run; KVP_DECODED_ENV is its last key's file.
+    await hookRuns(1);
     const file = (k: string) => join(s.state, "decoded", `${k}.env`);
     const lines = (k: string) =>
       existsSync(file(k)) ? readFileSync(file(k), "utf8").split("\n").slice(1, -1) : undefined;
@@ -255,23 +257,22 @@ describe("decoded env files", () => {
     await setRecords(poolTarget(0, s.pools), [{ key: "userdata", value: "a=2;PATH=x" }], { force: true });
     await waitFor(() => lines("userdata")?.[0] === "cs_a='2'", "changed payload rewritten");
     expect(lines("userdata")).toEqual(["cs_a='2'", "cs_PATH='x'"]);
-    await hookRuns(3);
+    await hookRuns(2);
 
     // A payload that no longer decodes leaves no stale file that still looks current.
     await setRecords(poolTarget(0, s.pools), [{ key: "vm-config", value: "{broken" }], { force: true });
     await waitFor(() => lines("vm-config") === undefined, "undecodable payload's file removed");
-    await hookRuns(4);
+    await hookRuns(3);
 
     // The host removes the key (the daemon rewrites the pool without it).
     writeFileSync(join(s.pools, poolFileName(0)), encodePool([{ key: "vm-config", value: "{broken" }]));
     await waitFor(() => lines("userdata") === undefined, "removed key's file deleted");
     expect(readdirSync(join(s.state, "decoded"))).toEqual([]);
-    await hookRuns(5);
+    await hookRuns(4);
     controller.abort();
     await running;
     expect(readFileSync(hookEnv, "utf8")).toBe(
       [
-        `added userdata|${file("userdata")}`,
         `added vm-config|${file("vm-config")}`,
         `changed userdata|${file("userdata")}`,
         "changed vm-config|unset",
@@ -291,6 +292,13 @@ describe("run", () => {
     let ready = false;
     const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
     await waitFor(() => ready, "first harvest");
+    // Each change waits for the hook's run: one arriving while it runs would merge into the next.
+    const hookRuns = (n: number) =>
+      waitFor(
+        () => existsSync(s.hookOut) && readFileSync(s.hookOut, "utf8").split("\n").length === n + 1,
+        `${n} hook runs`,
+      );
+    await hookRuns(1);
     const target = poolTarget(0, s.pools);
     await setRecords(target, [{ key: "userdata", value: "a=2" }], { force: true });
     await waitFor(
@@ -299,12 +307,14 @@ describe("run", () => {
           undefined && JSON.stringify(readJson(join(s.state, "host-decoded.json"))).includes('"2"'),
       "changed value decoded",
     );
+    await hookRuns(2);
     // A rewrite by truncate + write, as the daemon does it.
     writeFileSync(join(s.pools, poolFileName(0)), new Uint8Array(0));
     await waitFor(() => JSON.stringify(readJson(join(s.state, "host.json"))) === "{}", "removal harvested");
-    await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").length === 4, "three hook runs");
+    await hookRuns(3);
+    const one = (event: string) => JSON.stringify([{ event, key: "userdata", pool: 0 }]);
     expect(readFileSync(s.hookOut, "utf8")).toBe(
-      "added|userdata||a=1|0\nchanged|userdata|a=1|a=2|0\nremoved|userdata|a=2||0\n",
+      `added|userdata||a=1|0|${one("added")}\nchanged|userdata|a=1|a=2|0|${one("changed")}\nremoved|userdata|a=2||0|${one("removed")}\n`,
     );
     await waitFor(
       () => new Map(pool1(s.pools) as [string, string][]).get(REPORT_KEYS.status) === "ready",
@@ -407,6 +417,7 @@ describe("report, wait, status, config check", () => {
       event: "added" as const,
       key: evil,
       pool: 0 as const,
+      changes: 1,
       exitCode: 0,
       signal: null,
       timedOut: false,
@@ -437,7 +448,7 @@ describe("report, wait, status, config check", () => {
             skipped: [{ field: evil, reason: "not a shell variable name" }],
           },
         ],
-        hooks: { h: hookResult },
+        hooks: { h: hookResult, many: { ...hookResult, hook: "many", key: "last", changes: 3 } },
       },
       running: false,
       reported: { [`kvp-agent/report/${evil}`]: evil },
@@ -450,6 +461,7 @@ describe("report, wait, status, config check", () => {
     expect(text).toContain(`decoded env: ${shown}: no file`);
     expect(text).toContain(`problem: problem with ${shown}\n`);
     expect(text).toContain(`hook h: added ${shown}: exit 0`);
+    expect(text).toContain("hook many: added last and 2 more key(s): exit 0");
     expect(text).toContain(`  kvp-agent/report/${shown} = ${shown}\n`);
     expect(text).not.toContain("\nfake: line");
   });

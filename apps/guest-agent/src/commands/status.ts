@@ -76,7 +76,9 @@ export function formatStatus(result: StatusResult): string {
           : h.signal
             ? `killed by ${h.signal}`
             : `exit ${h.exitCode}`;
-      lines.push(`hook ${h.hook}: ${h.event} ${h.key}: ${how} at ${h.startedAt} (${h.durationMs} ms)`);
+      // A state file of an earlier version has no `changes`.
+      const more = (h.changes ?? 1) > 1 ? ` and ${h.changes - 1} more key(s)` : "";
+      lines.push(`hook ${h.hook}: ${h.event} ${h.key}${more}: ${how} at ${h.startedAt} (${h.durationMs} ms)`);
     }
   } else {
     lines.push("status: no state file (the agent has not run this boot)");
