@@ -33,16 +33,26 @@ const config = join(work, "config.json");
 writeFileSync(
   config,
   JSON.stringify({
-    hooks: [{ name: "slow", command: ["/bin/sh", "-c", `echo run >> "$0"; sleep ${HOOK_SECONDS}`, runs], keys: ["*"] }],
+    // --hook-seconds -1: no hook, for what the harvest alone costs.
+    hooks:
+      HOOK_SECONDS < 0
+        ? []
+        : [{ name: "slow", command: ["/bin/sh", "-c", `echo run >> "$0"; sleep ${HOOK_SECONDS}`, runs], keys: ["*"] }],
     hooksDir: join(work, "hooks.d"),
     hookTimeoutSeconds: HOOK_SECONDS + 30,
   }),
 );
 writeFileSync(runs, "");
 
-const agent = spawn(process.execPath, [BUNDLE, "--config", config, "--dir", pools, "--state-dir", state, "run"], {
-  stdio: ["ignore", "ignore", "pipe"],
-});
+// --node-args "--max-old-space-size=40": tells a leak (the agent dies) from a lazy GC (it stays bounded).
+const nodeArgs = option("node-args", "").split(" ").filter(Boolean);
+const agent = spawn(
+  process.execPath,
+  [...nodeArgs, BUNDLE, "--config", config, "--dir", pools, "--state-dir", state, "run"],
+  {
+    stdio: ["ignore", "ignore", "pipe"],
+  },
+);
 let log = "";
 agent.stderr.setEncoding("utf8").on("data", (s) => {
   log = (log + s).slice(-4000);
@@ -103,6 +113,8 @@ try {
           end: fmt(end.rss),
           max: fmt(Math.max(...samples, end.rss)),
           peak: fmt(end.hwm),
+          // Every 5 s.
+          series: samples.filter((_, i) => i % 5 === 4).map(fmt),
         },
         node: process.version,
       },
