@@ -21,7 +21,7 @@ import {
   syncDecodedEnvDir,
 } from "./decoded-env.js";
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
-import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks.js";
+import { HookDir, type HookEvent, HookQueue, type HookResult } from "./hooks.js";
 import type { Logger } from "./logger.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
@@ -151,6 +151,7 @@ export class Agent {
         this.refreshStatus();
       },
     });
+    const hookDir = new HookDir(this.config.hooksDir, this.config.hookTimeoutMs, this.log);
     this.hooks = new HookQueue({
       spawn: this.ctx.spawn,
       env: this.ctx.env,
@@ -164,7 +165,7 @@ export class Agent {
         const path = event.pool === 0 ? decodedEnvPath(this.config.stateDir, event.key) : undefined;
         return path !== undefined && existsSync(path) ? path : undefined;
       },
-      hooks: () => [...this.config.hooks, ...listHookDir(this.config.hooksDir, this.config.hookTimeoutMs)],
+      hooks: () => [...this.config.hooks, ...hookDir.list()],
       onResult: (result) => this.hookDone(result),
     });
     const modeWarning = fileModeWarning(this.config.fileMode);

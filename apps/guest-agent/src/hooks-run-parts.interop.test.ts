@@ -57,6 +57,8 @@ describeNeeding("hooks.d, as run-parts picks", [RUN_PARTS], () => {
   it("picks exactly what `run-parts --test` runs, in its order", () => {
     const dir = join(work, "hooks.d");
     mkdirSync(dir);
+    // Not writable by group or others, whatever the umask: the agent would run nothing from it.
+    chmodSync(dir, 0o755);
     for (const name of NAMES) {
       writeFileSync(join(dir, name), "#!/bin/sh\nexit 0\n");
       chmodSync(join(dir, name), 0o755);

@@ -1,7 +1,7 @@
 // Unit tests of the hook runner: real child processes (sh and node) in a temporary directory,
 // a logger that keeps its lines. Every process a hook starts is killed in afterEach if a
 // test left it alive.
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import type { HookSpec } from "./config.js";
 import { processContext } from "./context.js";
 import {
   type HookEvent,
+  HookDir,
   HookQueue,
   type HookResult,
   hookMatches,
@@ -655,6 +656,7 @@ describe("listHookDir", () => {
     const { dir } = setup();
     const hooks = join(dir, "hooks.d");
     mkdirSync(hooks);
+    chmodSync(hooks, 0o755);
     for (const name of [
       "20-second",
       "10-first",
@@ -719,9 +721,75 @@ describe("listHookDir", () => {
     const { dir } = setup();
     const hooks = join(dir, "hooks.d");
     mkdirSync(hooks);
+    chmodSync(hooks, 0o755);
     script(hooks, name, "exit 0", 0o755, dir);
     script(hooks, "10-kept", "exit 0", 0o755, dir);
     expect(listHookDir(hooks, 1000).map((h) => h.name)).toEqual(["10-kept"]);
+  });
+
+  /**
+   * A hook file owned by another user: as root, chowned to one; otherwise the agent is told
+   * it runs as another uid than the test, so the test's files are someone else's.
+   */
+  function othersFile(path: string): number {
+    const uid = process.getuid!();
+    if (uid !== 0) return uid + 1;
+    chownSync(path, 12345, 12345);
+    return 0;
+  }
+
+  it("skips, and says why, hook files another user could change: writable by group or others, or owned by another user", () => {
+    const { dir } = setup();
+    const hooks = join(dir, "hooks.d");
+    mkdirSync(hooks, { mode: 0o755 });
+    chmodSync(hooks, 0o755);
+    script(hooks, "10-ok", "exit 0", 0o755, dir);
+    script(hooks, "20-group-writable", "exit 0", 0o775, dir);
+    script(hooks, "30-world-writable", "exit 0", 0o757, dir);
+    const uid = othersFile(script(hooks, "40-others", "exit 0", 0o755, dir));
+    // A link is judged by the file it leads to.
+    symlinkSync(join(hooks, "30-world-writable"), join(hooks, "50-link"));
+    const said: string[] = [];
+    expect(listHookDir(hooks, 1000, { uid, onSkip: (m) => said.push(m) }).map((h) => h.name)).toEqual(["10-ok"]);
+    expect(said).toEqual([
+      `hooks directory ${hooks}: 20-group-writable is writable by its group: not run (another user could choose what it runs)`,
+      `hooks directory ${hooks}: 30-world-writable is writable by others: not run (another user could choose what it runs)`,
+      expect.stringMatching(
+        /^hooks directory .*: 40-others is owned by uid \d+: not run \(another user could choose what it runs\)$/,
+      ),
+      `hooks directory ${hooks}: 50-link is writable by others: not run (another user could choose what it runs)`,
+    ]);
+  });
+
+  it("runs nothing from a hooks directory another user could change", () => {
+    const { dir } = setup();
+    const hooks = join(dir, "hooks.d");
+    mkdirSync(hooks);
+    script(hooks, "10-ok", "exit 0", 0o755, dir);
+    chmodSync(hooks, 0o777);
+    const said: string[] = [];
+    expect(listHookDir(hooks, 1000, { onSkip: (m) => said.push(m) })).toEqual([]);
+    expect(said).toEqual([
+      `hooks directory ${hooks} is writable by others: none of its hooks run (another user could add one)`,
+    ]);
+  });
+
+  it("HookDir says each reason once while it lasts", () => {
+    const { dir, lines, log } = setup();
+    const hooks = join(dir, "hooks.d");
+    mkdirSync(hooks, { mode: 0o755 });
+    chmodSync(hooks, 0o755);
+    const path = script(hooks, "10-loose", "exit 0", 0o777, dir);
+    const hookDir = new HookDir(hooks, 1000, log);
+    expect(hookDir.list()).toEqual([]);
+    expect(hookDir.list()).toEqual([]);
+    const warned = () => lines.filter((l) => l.includes("10-loose is writable"));
+    expect(warned()).toHaveLength(1);
+    chmodSync(path, 0o755);
+    expect(hookDir.list().map((h) => h.name)).toEqual(["10-loose"]);
+    chmodSync(path, 0o777);
+    hookDir.list();
+    expect(warned()).toHaveLength(2);
   });
 
   it("a missing directory means no hooks", () => {

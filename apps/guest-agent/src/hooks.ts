@@ -1,4 +1,4 @@
-import { constants, accessSync, readdirSync, statSync } from "node:fs";
+import { type Stats, constants, accessSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { type HookEventType, type HookSpec, MAX_HOOK_NAME, matchesPattern } from "./config.js";
@@ -58,15 +58,45 @@ export const HOOK_KILL_GRACE_MS = 2000;
  */
 export const RUN_PARTS_NAME = /^[A-Za-z0-9_-]+$/;
 
+/** Options of {@link listHookDir}. */
+export interface ListHookDirOptions {
+  /** The user the agent runs as (default: this process's): files of root or of this user may run. */
+  readonly uid?: number;
+  /** Told why a file, or the whole directory, is not run. */
+  readonly onSkip?: (message: string) => void;
+}
+
+/**
+ * Why a file another user could change must not run as the agent's user (root), or
+ * undefined: owned by someone else than root or that user, or writable by its group or
+ * others (as sudo judges sudoers.d; run-parts itself does not check).
+ */
+function writableByOthers(stats: Stats, uid: number): string | undefined {
+  if (stats.uid !== 0 && stats.uid !== uid) return `owned by uid ${stats.uid}`;
+  if ((stats.mode & 0o002) !== 0) return "writable by others";
+  if ((stats.mode & 0o020) !== 0) return "writable by its group";
+  return undefined;
+}
+
 /**
  * Executables in the hooks directory, sorted by name (run-parts order: bytes, as the C
  * locale sorts), each run for every change of pool 0. Only names run-parts would run
  * ({@link RUN_PARTS_NAME}) of at most {@link MAX_HOOK_NAME} characters (the name is part of
- * the hook's pool-1 key). A missing directory means no hooks.
+ * the hook's pool-1 key). The agent runs as root: a file (a link: the file it leads to)
+ * that another user could change is not run, and nothing runs from a directory another user
+ * could add files to; `onSkip` says which and why. A missing directory means no hooks.
  */
-export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
+export function listHookDir(dir: string, timeoutMs: number, options: ListHookDirOptions = {}): HookSpec[] {
+  const uid = options.uid ?? process.getuid?.() ?? 0;
   let names: string[];
   try {
+    const stats = statSync(dir);
+    if (!stats.isDirectory()) return [];
+    const why = writableByOthers(stats, uid);
+    if (why !== undefined) {
+      options.onSkip?.(`hooks directory ${dir} is ${why}: none of its hooks run (another user could add one)`);
+      return [];
+    }
     names = readdirSync(dir);
   } catch {
     return [];
@@ -75,10 +105,17 @@ export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
   // Names that pass are ASCII, so sorting by UTF-16 units is sorting by bytes.
   for (const name of names.filter((n) => RUN_PARTS_NAME.test(n) && n.length <= MAX_HOOK_NAME).sort()) {
     const path = join(dir, name);
+    let stats: Stats;
     try {
-      if (!statSync(path).isFile()) continue;
+      stats = statSync(path);
+      if (!stats.isFile()) continue;
       accessSync(path, constants.X_OK);
     } catch {
+      continue;
+    }
+    const why = writableByOthers(stats, uid);
+    if (why !== undefined) {
+      options.onSkip?.(`hooks directory ${dir}: ${name} is ${why}: not run (another user could choose what it runs)`);
       continue;
     }
     hooks.push({
@@ -92,6 +129,30 @@ export function listHookDir(dir: string, timeoutMs: number): HookSpec[] {
     });
   }
   return hooks;
+}
+
+/**
+ * The hooks directory as the agent reads it at every batch of changes: {@link listHookDir},
+ * with each reason a file is skipped logged once while it lasts (said again after it was
+ * fixed and came back).
+ */
+export class HookDir {
+  private said = new Set<string>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The directory's hooks now. */
+  list(): HookSpec[] {
+    const now = new Set<string>();
+    const hooks = listHookDir(this.dir, this.timeoutMs, { onSkip: (message) => now.add(message) });
+    for (const message of now) if (!this.said.has(message)) this.log.warning(message);
+    this.said = now;
+    return hooks;
+  }
 }
 
 /** True when `hook` wants `event`. */
