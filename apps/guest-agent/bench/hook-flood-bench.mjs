@@ -37,7 +37,13 @@ writeFileSync(
     hooks:
       HOOK_SECONDS < 0
         ? []
-        : [{ name: "slow", command: ["/bin/sh", "-c", `echo run >> "$0"; sleep ${HOOK_SECONDS}`, runs], keys: ["*"] }],
+        : [
+            {
+              name: "slow",
+              command: ["/bin/sh", "-c", `echo run >> "$0"; sleep ${HOOK_SECONDS}`, runs],
+              keys: [option("hook-keys", "*")],
+            },
+          ],
     hooksDir: join(work, "hooks.d"),
     hookTimeoutSeconds: HOOK_SECONDS + 30,
   }),

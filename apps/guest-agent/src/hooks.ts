@@ -438,7 +438,8 @@ export class HookQueue {
       const [name, run] = next.value;
       this.pending.delete(name);
       const { hook } = run;
-      const changes = netChanges(run).filter((event) => hook.events.includes(event.type));
+      // The keys and pools were checked at push; the event type is the net change's.
+      const changes = netChanges(run).filter((event) => hookMatches(hook, event));
       const event = changes[changes.length - 1];
       if (event === undefined) continue;
       this.options.log.debug(
