@@ -84,7 +84,7 @@ try {
   let writes = 0;
   const t0 = performance.now();
   let nextSample = t0 + 1000;
-  while (performance.now() - t0 < SECONDS * 1000) {
+  while (performance.now() - t0 < SECONDS * 1000 && agent.exitCode === null && agent.signalCode === null) {
     const tick = performance.now();
     writes++;
     await setRecords(
@@ -92,7 +92,7 @@ try {
       Array.from({ length: KEYS }, (_, k) => ({ key: `key-${k}`, value: `value-${writes}` })),
       { force: true },
     );
-    if (performance.now() >= nextSample) {
+    if (performance.now() >= nextSample && agent.exitCode === null) {
       samples.push(rssMB().rss);
       nextSample += 1000;
     }
@@ -100,14 +100,20 @@ try {
     if (wait > 0) await sleep(wait);
   }
   const elapsed = (performance.now() - t0) / 1000;
-  const end = rssMB();
-  agent.kill("SIGTERM");
-  await new Promise((r) => agent.once("close", r));
+  // An agent that died (out of memory under --node-args "--max-old-space-size=…") says so.
+  const died = agent.exitCode !== null || agent.signalCode !== null;
+  const end = died ? { rss: Number.NaN, hwm: Number.NaN } : rssMB();
+  if (!died) {
+    const closed = new Promise((r) => agent.once("close", r));
+    agent.kill("SIGTERM");
+    await closed;
+  }
   const fmt = (x) => Number(x.toFixed(1));
   console.log(
     JSON.stringify(
       {
         seconds: fmt(elapsed),
+        ...(died ? { agentDied: { code: agent.exitCode, signal: agent.signalCode, log: log.slice(-300) } } : {}),
         keys: KEYS,
         poolWritesPerSecond: fmt(writes / elapsed),
         keyChanges: writes * KEYS,
@@ -117,7 +123,7 @@ try {
           start: fmt(start.rss),
           after10s: fmt(samples[9] ?? Number.NaN),
           end: fmt(end.rss),
-          max: fmt(Math.max(...samples, end.rss)),
+          max: fmt(Math.max(...samples, ...(died ? [] : [end.rss]))),
           peak: fmt(end.hwm),
           // Every 5 s.
           series: samples.filter((_, i) => i % 5 === 4).map(fmt),
