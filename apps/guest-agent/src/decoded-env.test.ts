@@ -21,7 +21,6 @@ import {
   decodedEnvFileName,
   dirModeFor,
   planDecodedEnv,
-  shellNameProblem,
   syncDecodedEnvDir,
 } from "./decoded-env.js";
 import { decodeValue } from "./decoders.js";
@@ -157,6 +156,27 @@ describe("planDecodedEnv", () => {
     expect(p.skipped[7]!.reason).toBe("special to zsh");
   });
 
+  it("leaves out zsh's module parameters and the proxy variables tools read, in any case", () => {
+    const p = plan(
+      "pairs",
+      "history=x;options=x;dirstack=x;functions=x;mapfile=x;http_proxy=http://evil;https_proxy=x;no_proxy=*;Ftp_Proxy=x;HTTPS_PROXY=x;npm_config_script_shell=/tmp/x;proxy_vm=2",
+    );
+    expect(p.variables).toEqual(["proxy_vm"]);
+    expect(Object.fromEntries(p.skipped.map((s) => [s.field, s.reason]))).toEqual({
+      history: "special to zsh",
+      options: "special to zsh",
+      dirstack: "special to zsh",
+      functions: "special to zsh",
+      mapfile: "special to zsh",
+      http_proxy: expect.stringMatching(/proxy/),
+      https_proxy: expect.stringMatching(/proxy/),
+      no_proxy: expect.stringMatching(/proxy/),
+      Ftp_Proxy: expect.stringMatching(/proxy/),
+      HTTPS_PROXY: expect.stringMatching(/lower-case/),
+      npm_config_script_shell: expect.stringMatching(/npm/),
+    });
+  });
+
   it("applies the rules to the name with its prefix", () => {
     const lower = plan("pairs", "PATH=x;eth0ip=y", "cs_");
     expect(lower.variables).toEqual(["cs_PATH", "cs_eth0ip"]);
@@ -227,21 +247,6 @@ describe("names", () => {
     ["", undefined],
   ])("file name of %j is %j", (key, name) => {
     expect(decodedEnvFileName(key)).toBe(name);
-  });
-
-  it.each([
-    ["eth0ip", undefined],
-    ["__proto__", undefined],
-    ["Name", undefined],
-    ["HOME", /lower-case/],
-    ["A1_B", /lower-case/],
-    ["status", /zsh/],
-    ["a-b", /not a shell variable name/],
-    ["9a", /not a shell variable name/],
-    ["", /not a shell variable name/],
-  ])("shell name %j", (name, problem) => {
-    if (problem === undefined) expect(shellNameProblem(name)).toBeUndefined();
-    else expect(shellNameProblem(name)).toMatch(problem);
   });
 
   it.each([
