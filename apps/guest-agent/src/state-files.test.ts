@@ -114,6 +114,20 @@ it("whatever the prefix, host.env never names a system, shell or tool variable",
   }
 });
 
+it("leaves out a value holding a NUL, which no shell variable can hold and which upsets the shells' quoting", () => {
+  // Pool values end at their first NUL, so none reaches here from a pool; any other caller's might.
+  const { text, skipped } = renderEnvFile(
+    new Map([
+      ["a", "x\0'; touch pwned; '"],
+      ["b", "ok"],
+    ]),
+    "kvp_",
+  );
+  expect(skipped).toEqual(["a"]);
+  expect(text).not.toContain("kvp_a");
+  expect(text).toContain("kvp_b='ok'\n");
+});
+
 it("writes atomically with the given mode, whatever the umask", () => {
   const file = join(dir, "host.json");
   const old = process.umask(0);

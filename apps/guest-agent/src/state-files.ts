@@ -92,7 +92,8 @@ export function quoteEnvValue(value: string): string {
 
 /**
  * host.env's text and the keys left out: those whose `prefix + key` fails shellNameProblem
- * (not a variable name, or a name of the system, of kvp-agent, of zsh or of a tool). The
+ * (not a variable name, or a name of the system, of kvp-agent, of zsh or of a tool), and
+ * those whose value holds a NUL (pool values end at their first NUL; others may not). The
  * config refuses a prefix that could let a key through to such names (envPrefixProblem);
  * each name is checked here too, whatever prefix a caller passes.
  */
@@ -101,7 +102,8 @@ export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string
   const skipped: string[] = [];
   for (const [key, value] of items) {
     const name = prefix + key;
-    if (shellNameProblem(name) !== undefined) {
+    // A NUL ends a shell variable, and dash and bash drop it and misread the quote after it.
+    if (shellNameProblem(name) !== undefined || value.includes("\0")) {
       skipped.push(key);
       continue;
     }
