@@ -73,19 +73,24 @@ describeNeeding("env files sourced by zsh", [ZSH], () => {
       no_proxy: "*",
       eth0ip: "10.1.1.1",
       quote: "it's $(touch pwned-1) `touch pwned-2`",
+      quotes: "'''$(touch pwned-3)''",
       lines: "a\nb\r\n'",
       type: "router",
     };
     const plan = planDecodedEnv("userdata", decodeValue("json", JSON.stringify(fields)), "")!;
-    expect(plan.variables).toEqual(["eth0ip", "quote", "lines", "type"]);
+    expect(plan.variables).toEqual(["eth0ip", "quote", "quotes", "lines", "type"]);
     const file = join(cwd, "userdata.env");
     writeFileSync(file, plan.text!);
-    const script = `. "$1" || exit 9; shift; for NAME in "$@"; do printf '%s\\0' "\${(P)NAME}"; done`;
-    const result = zsh(script, [file, ...plan.variables], cwd);
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    expect(result.stdout.split("\0").slice(0, -1)).toEqual(plan.variables.map((name) => fields[name]));
-    expect(existsSync(join(cwd, "pwned-1")) || existsSync(join(cwd, "pwned-2"))).toBe(false);
+    // RC_QUOTES makes '' a quote inside single quotes: the '\'' escapes must still hold.
+    for (const options of ["", "setopt rc_quotes; "]) {
+      const script = `${options}. "$1" || exit 9; shift; for NAME in "$@"; do printf '%s\\0' "\${(P)NAME}"; done`;
+      const result = zsh(script, [file, ...plan.variables], cwd);
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      expect(result.stdout.split("\0").slice(0, -1)).toEqual(plan.variables.map((name) => fields[name]));
+    }
+    for (const mark of ["pwned-1", "pwned-2", "pwned-3", "pwned-prompt"])
+      expect(existsSync(join(cwd, mark))).toBe(false);
   });
 
   it("`set -a; . host.env` of hostile keys under the default prefix assigns nothing outside it and runs nothing", () => {
