@@ -24,8 +24,18 @@ const SOURCE_READS = [
   /\bgetenv\(\s*"([^"]+)"/g,
 ];
 
-/** The shell scripts the packages install and run: the launchers and the maintainer scripts. */
-const SHELL_DIRS = ["apps/guest-agent/packaging/deb"];
+/** Where programs, launchers and scripts live: the sources, the packaging, the scripts. */
+const TOPS = ["apps", "packages", "scripts"];
+
+/** What a file is, by its name or its first line: a program's source, a shell script, or neither. */
+function kindOf(file: string, text: string): "source" | "shell" | undefined {
+  if (/\.(ts|mts|cts|js|mjs|cjs|c)$/.test(file)) return "source";
+  if (/\.(sh|bash)$/.test(file)) return "shell";
+  const first = text.slice(0, text.indexOf("\n") + 1);
+  if (/^#!.*\bnode\b/.test(first)) return "source";
+  if (/^#!.*\b(sh|bash|dash)\b/.test(first)) return "shell";
+  return undefined;
+}
 
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
@@ -44,25 +54,22 @@ function toolkitReads(): Map<string, Set<string>> {
     set.add(relative(ROOT, file));
     reads.set(name, set);
   };
-  for (const top of ["apps", "packages", "scripts"]) {
+  for (const top of TOPS) {
     for (const file of files(join(ROOT, top))) {
-      if (!/\.(ts|mts|cts|js|mjs|cjs|c)$/.test(file)) continue;
       const text = readFileSync(file, "utf8");
-      for (const pattern of SOURCE_READS) for (const m of text.matchAll(pattern)) note(m[1]!, file);
-    }
-  }
-  for (const dir of SHELL_DIRS) {
-    for (const file of files(join(ROOT, dir))) {
-      const text = readFileSync(file, "utf8");
-      if (!text.startsWith("#!/bin/sh")) continue;
-      // Comments, then single-quoted text, expand nothing (dpkg-query's '${Version}' is a
-      // format, not a read).
-      const code = text.replace(/(^|\s)#.*$/gm, "$1").replace(/'[^']*'/g, "''");
-      for (const m of code.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) {
-        const name = m[1]!;
-        // A name the script assigns itself is its own variable, not the caller's environment.
-        if (new RegExp(`(^|[\\s;(&|])${name}=`, "m").test(code)) continue;
-        note(name, file);
+      const kind = kindOf(file, text);
+      if (kind === "source") {
+        for (const pattern of SOURCE_READS) for (const m of text.matchAll(pattern)) note(m[1]!, file);
+      } else if (kind === "shell") {
+        // Comments, then single-quoted text, expand nothing (dpkg-query's '${Version}' is a
+        // format, not a read).
+        const code = text.replace(/(^|\s)#.*$/gm, "$1").replace(/'[^']*'/g, "''");
+        for (const m of code.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+          const name = m[1]!;
+          // A name the script assigns (or loops over) is its own variable, not the caller's.
+          if (new RegExp(`(^|[\\s;(&|])(${name}=|for ${name} |read (-r )?${name})`, "m").test(code)) continue;
+          note(name, file);
+        }
       }
     }
   }
@@ -79,6 +86,8 @@ describe("the toolkit's own environment variables and the names the host chooses
       "KVP_POOL_DIR",
       "KVP_DEBUG",
       "KVP_HOST_PASSWORD",
+      // the example hook (a node script without an extension), a maintainer script
+      "KVP_STATE_DIR",
       "DPKG_ROOT",
     ])
       expect([...reads.keys()]).toContain(name);
