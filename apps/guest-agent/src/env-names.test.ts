@@ -37,6 +37,9 @@ describe("shellNameProblem: which names a host may have assigned in a file root'
     ["Https_Proxy", /proxy/],
     ["kvp_http_proxy", /proxy/],
     ["npm_config_script_shell", /npm/],
+    ["npm_execpath", /npm/],
+    ["yarn_registry", /yarn/],
+    ["pnpm_config_store_dir", /pnpm/],
     ["Npm_Config_prefix", /npm/],
   ])("%j", (name, problem) => {
     if (problem === undefined) expect(shellNameProblem(name)).toBeUndefined();
@@ -64,8 +67,11 @@ describe("envPrefixProblem: the host.env prefix keeps every name the host choose
     // Prefixes from which a host key could spell a name zsh or a tool gives a meaning.
     ["h", /could complete it into "h\w+", special to zsh/],
     ["dir", /"dirstack".*zsh/],
-    ["npm_", /npm_config_/],
-    ["npm_config_x", /npm_config_/],
+    ["npm_", /npm_…/],
+    ["np", /npm_…/],
+    ["npm_config_x", /npm_…/],
+    ["yarn", /yarn_…/],
+    ["Pnpm_", /pnpm_…/],
   ])("%j", (prefix, problem) => {
     if (problem === undefined) expect(envPrefixProblem(prefix)).toBeUndefined();
     else expect(envPrefixProblem(prefix)).toMatch(problem);

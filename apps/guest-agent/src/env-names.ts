@@ -7,7 +7,7 @@
 //   have none is a test (toolkit-env.test.ts scans every variable the repository reads).
 // - The few lower-case names that do mean something are left out: zsh's own parameters
 //   (checked against zsh itself, env-files-zsh.interop.test.ts), and the lower-case
-//   variables common tools read (`*_proxy`, `npm_config_*`).
+//   variables common tools read (`*_proxy`, `npm_*`, `pnpm_*`, `yarn_*`).
 // - host.env's prefix must itself hold a lower-case letter, so every host.env name does,
 //   whatever the host's key.
 
@@ -98,9 +98,17 @@ export const ZSH_SPECIAL_NAMES: ReadonlySet<string> = new Set([
 const TOOL_NAME_PATTERNS: readonly { readonly pattern: RegExp; readonly reason: string }[] = [
   // curl, wget, apt, git, Python and Node clients: `<scheme>_proxy`, `no_proxy`, in either case.
   { pattern: /_proxy$/i, reason: "a proxy variable (http_proxy, no_proxy…) that curl, wget, apt and others read" },
-  // npm, pnpm and yarn take any `npm_config_<setting>` (script-shell, prefix, registry…).
-  { pattern: /^npm_config_/i, reason: "an npm_config_ variable that npm, pnpm and yarn read as settings" },
+  // The package managers' name spaces: any `npm_config_<setting>` (script-shell, prefix,
+  // registry…) is a setting to npm, pnpm and yarn; `npm_execpath` and `npm_node_execpath`
+  // name the programs run-scripts start; yarn 1 reads `yarn_*`, pnpm `pnpm_config_*`.
+  {
+    pattern: /^(npm|pnpm|yarn)_/i,
+    reason: "in the name space of npm, pnpm and yarn (npm_config_*, npm_execpath…), which read it as settings",
+  },
 ];
+
+/** Name spaces of {@link TOOL_NAME_PATTERNS} that a prefix must not start or be part of. */
+const TOOL_NAME_SPACES = ["npm_", "pnpm_", "yarn_"];
 
 /**
  * Why `name` may not be assigned in a file that root's scripts source with the host choosing
@@ -109,7 +117,7 @@ const TOOL_NAME_PATTERNS: readonly { readonly pattern: RegExp; readonly reason: 
  * would choose the programs the script runs next, `PS4` is expanded, command substitutions
  * included, under `set -x`, `LD_PRELOAD` loads code into every program, `KVP_AGENT_NODE`
  * chooses the node the launcher runs); it must not be one of {@link ZSH_SPECIAL_NAMES}, a
- * proxy variable or an npm setting, in any case.
+ * proxy variable or in a package manager's name space (`npm_…`, `pnpm_…`, `yarn_…`), in any case.
  */
 export function shellNameProblem(name: string): string | undefined {
   if (!isEnvName(name)) return "not a shell variable name";
@@ -125,7 +133,7 @@ export function shellNameProblem(name: string): string | undefined {
  * be non-empty (else the host names any variable), start a variable name, hold a lower-case
  * letter (so every name it starts does, and none is the system's or the toolkit's: `KVP_`,
  * the old default, is the toolkit's own name space), and leave no host key able to complete
- * it into a zsh parameter or a tool's setting (`h` + `istory`, `npm_` + `config_…`). Each
+ * it into a zsh parameter or a tool's setting (`h` + `istory`, `np` + `m_config_…`). Each
  * name is checked again as it is written (shellNameProblem), which also leaves out `…_proxy`.
  */
 export function envPrefixProblem(prefix: string): string | undefined {
@@ -138,7 +146,9 @@ export function envPrefixProblem(prefix: string): string | undefined {
       return `a host key could complete it into ${JSON.stringify(special)}, special to zsh`;
   }
   const lower = prefix.toLowerCase();
-  if (lower.startsWith("npm_config_") || "npm_config_".startsWith(lower))
-    return "a host key could complete it into an npm_config_ variable, which npm, pnpm and yarn read as settings";
+  for (const space of TOOL_NAME_SPACES) {
+    if (lower.startsWith(space) || space.startsWith(lower))
+      return `a host key could complete it into a ${space}… variable, which npm, pnpm and yarn read as settings`;
+  }
   return undefined;
 }
