@@ -35,6 +35,19 @@ function zsh(script: string, args: readonly string[], cwd: string) {
   });
 }
 
+/** The environment zsh ends with after `set -a; . file` (no file: before), tracing one command. */
+function dumpEnvironment(file: string | undefined, cwd: string): Map<string, string> {
+  const source = file === undefined ? "" : `set -a; . "${file}" || exit 9; set +a; `;
+  const result = zsh(`${source}set -x; : traced; set +x; /usr/bin/env -0`, [], cwd);
+  expect(result.status, result.stderr).toBe(0);
+  return new Map(
+    result.stdout
+      .split("\0")
+      .slice(0, -1)
+      .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)] as const),
+  );
+}
+
 describeNeeding("env files sourced by zsh", [ZSH], () => {
   it("every lower-case parameter zsh treats as special, with every module it has loaded, is refused", () => {
     // Each module loaded (zsh/parameter, zsh/mapfile, zsh/system, zsh/terminfo, zsh/zleparameter…),
@@ -89,6 +102,11 @@ describeNeeding("env files sourced by zsh", [ZSH], () => {
       expect(result.status).toBe(0);
       expect(result.stdout.split("\0").slice(0, -1)).toEqual(plan.variables.map((name) => fields[name]));
     }
+    // Exported, the file changes the environment by exactly its planned names.
+    const before = dumpEnvironment(undefined, cwd);
+    const after = dumpEnvironment(file, cwd);
+    const changed = [...after].filter(([name, value]) => before.get(name) !== value).map(([name]) => name);
+    expect(changed.sort()).toEqual([...plan.variables].sort());
     for (const mark of ["pwned-1", "pwned-2", "pwned-3", "pwned-prompt"])
       expect(existsSync(join(cwd, mark))).toBe(false);
   });
@@ -111,19 +129,8 @@ describeNeeding("env files sourced by zsh", [ZSH], () => {
     ]);
     const file = join(cwd, "host.env");
     writeFileSync(file, renderEnvFile(keys, prefix).text);
-    const dump = (source: boolean) => {
-      const script = `${source ? `set -a; . "${file}" || exit 9; set +a; ` : ""}set -x; : traced; set +x; /usr/bin/env -0`;
-      const result = zsh(script, [], cwd);
-      expect(result.status, result.stderr).toBe(0);
-      return new Map(
-        result.stdout
-          .split("\0")
-          .slice(0, -1)
-          .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)] as const),
-      );
-    };
-    const before = dump(false);
-    const after = dump(true);
+    const before = dumpEnvironment(undefined, cwd);
+    const after = dumpEnvironment(file, cwd);
     const changed = [...after].filter(([name, value]) => before.get(name) !== value).map(([name]) => name);
     for (const name of changed) {
       expect(name.startsWith(prefix), name).toBe(true);
