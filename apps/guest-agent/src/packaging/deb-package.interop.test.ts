@@ -503,6 +503,23 @@ describeNeeding(
       expect(statSync(join(root, "etc/kvp-agent/hooks.d/10-admin")).mode & 0o777).toBe(0o755);
       const again = once();
       expect(again.status, again.stderr).toBe(0);
+
+      // A config this version refuses (the old default env.prefix) is named in the output of
+      // the install, which still succeeds; the admin's file stays as it is.
+      const refused = '{ "env": { "prefix": "KVP_" } }\n';
+      writeFileSync(join(root, "etc/kvp-agent/config.json"), refused);
+      try {
+        const reinstall = dpkg(["--install", debV2]);
+        expect(reinstall.status, reinstall.stderr).toBe(0);
+        expect(reinstall.stderr).toContain('env.prefix: "KVP_" has no lower-case letter');
+        expect(reinstall.stderr).toContain(
+          `kvp-agent: the agent will not start until ${join(root, "etc/kvp-agent/config.json")} is fixed (kvp-agent config check)\n`,
+        );
+        expect(readFileSync(join(root, "etc/kvp-agent/config.json"), "utf8")).toBe(refused);
+        expect(installedVersion().stdout).toBe(`install ok installed ${UPGRADE_VERSION}`);
+      } finally {
+        writeFileSync(join(root, "etc/kvp-agent/config.json"), admins["etc/kvp-agent/config.json"]);
+      }
     });
 
     it("remove forgets the agent's pool-1 records and keeps config, hooks and enablement; purge removes them and the state", () => {
