@@ -48,7 +48,7 @@ export interface AgentState {
   readonly facts: number;
   /** Keys whose decoder failed, with why. */
   readonly decodeErrors: Record<string, string>;
-  /** Pool-0 keys left out of host.env (not valid variable names with the prefix). */
+  /** Pool-0 keys left out of host.env (prefix + key is no variable name the host may set: see shellNameProblem). */
   readonly envSkipped: string[];
   /** The decoded env files (`decoded/KEY.env`), one entry per key whose decoder yields fields. */
   readonly decodedEnv: DecodedEnvStatus[];

@@ -5,7 +5,8 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Decoded } from "./decoders.js";
-import { isEnvName, quoteEnvValue, writeFileAtomic } from "./state-files.js";
+import { shellNameProblem } from "./env-names.js";
+import { quoteEnvValue, writeFileAtomic } from "./state-files.js";
 
 /** Sub-directory of the state directory holding the decoded env files. */
 export const DECODED_ENV_DIR = "decoded";
@@ -18,31 +19,6 @@ export const DECODED_ENV_SUFFIX = ".env";
  * bytes (NAME_MAX); 200 leaves room for `.env` and writeFileAtomic's `.tmp-PID` suffix.
  */
 export const MAX_DECODED_ENV_KEY = 200;
-
-/**
- * Lower-case names that zsh ties to its own settings (`path` is `$PATH`, `fpath` runs
- * functions from where it points) or keeps read-only: assigning them from host data would
- * change what a script sourcing the file runs next. POSIX sh, dash and bash give no
- * lower-case name a meaning.
- */
-export const ZSH_SPECIAL_NAMES: ReadonlySet<string> = new Set([
-  "argv",
-  "cdpath",
-  "fignore",
-  "fpath",
-  "histchars",
-  "mailpath",
-  "manpath",
-  "module_path",
-  "path",
-  "pipestatus",
-  "prompt",
-  "psvar",
-  "status",
-  "watch",
-  "zsh_eval_context",
-  "zsh_scheduled_events",
-]);
 
 /** A field of a decoded payload left out of its env file, and why (for the log and `status`). */
 export interface SkippedField {
@@ -75,21 +51,6 @@ export interface DecodedEnvPlan {
 export function decodedEnvFileName(key: string): string | undefined {
   if (key.length > MAX_DECODED_ENV_KEY || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(key)) return undefined;
   return `${key}${DECODED_ENV_SUFFIX}`;
-}
-
-/**
- * Why `name` may not be assigned in a file that root's boot scripts source, or undefined
- * when it may. It must be a portable variable name; it must hold a lower-case letter,
- * because names without one belong to the system (POSIX leaves lower-case names to
- * applications): `PATH` would choose the programs the script runs next, `PS4` is expanded,
- * command substitutions included, under `set -x`, `IFS` re-splits every word, `LD_PRELOAD`
- * loads code into every program; and it must not be one of {@link ZSH_SPECIAL_NAMES}.
- */
-export function shellNameProblem(name: string): string | undefined {
-  if (!isEnvName(name)) return "not a shell variable name";
-  if (!/[a-z]/.test(name)) return "no lower-case letter: such names belong to the system (PATH, IFS, PS4, LD_PRELOAD…)";
-  if (ZSH_SPECIAL_NAMES.has(name)) return "special to zsh";
-  return undefined;
 }
 
 /** A lone UTF-16 surrogate: JSON's `\ud800` escapes make them, UTF-8 cannot carry them. */

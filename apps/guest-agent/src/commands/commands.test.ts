@@ -85,7 +85,7 @@ describe("once", () => {
       userdata: { decoder: "pairs", ok: true, value: { role: "web", zone: "eu" } },
       broken: { decoder: "json", ok: false, error: expect.stringMatching(/JSON/) },
     });
-    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("KVP_role='it'\\''s $x'\n");
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_role='it'\\''s $x'\n");
     expect(readFileSync(join(s.state, "host.env"), "utf8")).not.toContain("user-name");
     for (const f of ["host.json", "host.env", "host-decoded.json", "host-facts.json", "agent-status.json"]) {
       expect(statSync(join(s.state, f)).mode & 0o777, f).toBe(0o600);
@@ -430,5 +430,17 @@ describe("report, wait, status, config check", () => {
     ).toBe(0);
     expect(ctx.out()).toContain(`decoded env files: ${join(s.state, "decoded")}/KEY.env\n`);
     expect(ctx.err()).toBe(result.warnings.map((w) => `kvp-agent: warning: ${w}\n`).join(""));
+  });
+  it("config check and the agent refuse an env.prefix that lets the host name the toolkit's or the system's variables", async () => {
+    for (const prefix of ["", "KVP_", "LD_"]) {
+      const s = setup({ env: { prefix } });
+      for (const command of [["config", "check"], ["once"]]) {
+        const ctx = testContext();
+        const argv = ["node", "kvp-agent", "--config", s.options.configPath, "--state-dir", s.state, ...command];
+        expect(await main(argv, { ctx }), `${JSON.stringify(prefix)} ${command.join(" ")}`).toBe(2);
+        expect(ctx.err()).toMatch(/^kvp-agent: .*env\.prefix: /);
+      }
+      expect(existsSync(join(s.state, "host.env"))).toBe(false);
+    }
   });
 });

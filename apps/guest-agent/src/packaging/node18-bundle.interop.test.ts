@@ -187,7 +187,7 @@ describeNeeding(
           Role: "web",
         });
         // The user-data key is no variable name: host.json has it, host.env leaves it out.
-        expect(readState("env").split("\n").slice(1)).toEqual(["KVP_Role='web'", ""]);
+        expect(readState("env").split("\n").slice(1)).toEqual(["kvp_Role='web'", ""]);
         expect(JSON.parse(readState("decoded"))).toEqual({
           [USERDATA_KEY]: {
             decoder: "pairs",
