@@ -167,11 +167,10 @@ describe("the CloudStack recipe end to end (real hv_kvp_daemon)", () => {
 
     // What the system VM's scripts then do with the file.
     expect(spawnSync("grep", ["-Po", "type=\\K[a-zA-Z]*", cmdline], { encoding: "utf8" }).stdout).toBe("router\n");
-    const sourced = spawnSync(
-      "/bin/sh",
-      ["-c", 'for i in $(cat "$0"); do case $i in authorized_key=*) echo "${i#*=}" | base64 -d;; esac; done', cmdline],
-      { encoding: "utf8" },
-    );
+    // Word-split, as their parse_cmd_line does, and the key base64-decoded.
+    const splitKey =
+      'for i in $(cat "$0"); do case $i in authorized_key=*) printf %s "$i" | cut -d= -f2 | base64 -d;; esac; done';
+    const sourced = spawnSync("/bin/sh", ["-c", splitKey, cmdline], { encoding: "utf8" });
     expect(sourced.stdout).toBe(sshKey);
 
     // The hook ran once, for the whole value, and the host sees its result.
