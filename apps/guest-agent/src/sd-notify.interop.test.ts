@@ -3,7 +3,7 @@
 // one), and each datagram is recorded with whether the state files existed when it arrived.
 // Needs python3; without it the tests fail, unless KVP_ALLOW_NO_PYTHON3=1 outside CI.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,8 +76,23 @@ function setup() {
     encodePool([{ key: "cloudstack-vm-userdata", value: " type=router name=r-1-VM" }]),
   );
   for (const pool of [1, 2, 3, 4] as const) writeFileSync(join(pools, poolFileName(pool)), new Uint8Array(0));
-  writeFileSync(join(work, "config.json"), JSON.stringify({ decoders: { "cloudstack-vm-userdata": "cmdline" } }));
-  return { work, pools, state, args: ["--config", join(work, "config.json"), "--dir", pools, "--state-dir", state] };
+  // A hook that records whether it inherited NOTIFY_SOCKET (it must not: it is not the agent).
+  const hookEnv = join(work, "hook-env");
+  writeFileSync(
+    join(work, "config.json"),
+    JSON.stringify({
+      decoders: { "cloudstack-vm-userdata": "cmdline" },
+      hooks: [{ name: "env", command: ["/bin/sh", "-c", 'printf %s "${NOTIFY_SOCKET-unset}" > "$0"', hookEnv] }],
+      hooksDir: join(work, "hooks.d"),
+    }),
+  );
+  return {
+    work,
+    pools,
+    state,
+    hookEnv,
+    args: ["--config", join(work, "config.json"), "--dir", pools, "--state-dir", state],
+  };
 }
 
 function startAgent(args: readonly string[], notifySocket: string) {
@@ -122,6 +137,9 @@ describeNeeding("kvp-agent run tells systemd it is ready (sd_notify protocol)", 
     expect(ready.hostJson).toBe(true);
     expect(ready.message).toMatch(/^READY=1\nSTATUS=.*1 host item.*\n$/);
     expect(received().filter((d) => d.message.includes("READY=1"))).toHaveLength(1);
+
+    await waitFor(() => existsSync(s.hookEnv), "the hook's run");
+    expect(readFileSync(s.hookEnv, "utf8")).toBe("unset");
 
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(0);
