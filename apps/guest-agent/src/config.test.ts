@@ -86,7 +86,7 @@ describe("validateConfig", () => {
       "c.json: hooks[0].command: must be an array of strings (program, then arguments; no shell)",
     ],
     [{ hooks: [{ name: "a b", command: ["x"] }] }, "c.json: hooks[0].name: letters, digits"],
-    [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, json, base64, raw"],
+    [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, cmdline, json, base64, raw"],
     [{ fileMode: 600 }, 'c.json: fileMode: must be an octal string such as "0600"'],
     [{ stateDri: "/x" }, "c.json: stateDri: unknown field (check its spelling)"],
     [{ log: { level: "loud" } }, "c.json: log.level: must be one of error, warning, info, debug"],

@@ -13,7 +13,7 @@ export const DEFAULT_STATE_DIR = "/run/kvp-agent";
 export const DEFAULT_HOOKS_DIR = "/etc/kvp-agent/hooks.d";
 
 /** How a key's value is decoded; see decoders.ts. */
-export const DECODERS = ["pairs", "json", "base64", "raw"] as const;
+export const DECODERS = ["pairs", "cmdline", "json", "base64", "raw"] as const;
 
 /** A decoder name. */
 export type DecoderName = (typeof DECODERS)[number];

@@ -29,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), "kvp-agent-decoded-env-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The plan of `key` = `raw` under `decoder`, which must give one. */
-function plan(decoder: "pairs" | "json", raw: string, prefix = "", key = "userdata"): DecodedEnvPlan {
+function plan(decoder: "pairs" | "json" | "cmdline", raw: string, prefix = "", key = "userdata"): DecodedEnvPlan {
   const result = planDecodedEnv(key, decodeValue(decoder, raw), prefix);
   if (result === undefined) throw new Error("no plan");
   return result;
@@ -268,11 +268,26 @@ describe("planDecodedEnv", () => {
     });
   });
 
+  it("cmdline: every argument as a field, a bare name as true, quoted values without their quotes", () => {
+    const result = plan(
+      "cmdline",
+      ' type=router name=r-1-VM "msg=a b" disable_rp_filter ETH0=x eth-1=y',
+      "",
+      "cloudstack-vm-userdata",
+    );
+    expect(result.text).toBe(
+      "# Written by kvp-agent from Hyper-V KVP pool 0 key cloudstack-vm-userdata (decoder cmdline); do not edit (rewritten at every change).\n" +
+        "type='router'\nname='r-1-VM'\nmsg='a b'\ndisable_rp_filter='true'\n",
+    );
+    expect(result.skipped.map((s) => s.field)).toEqual(["ETH0", "eth-1"]);
+  });
+
   it("raw, base64 and failed decodes get no plan at all", () => {
     expect(planDecodedEnv("k", decodeValue("raw", "a=1"), "")).toBeUndefined();
     expect(planDecodedEnv("k", decodeValue("base64", "aGk="), "")).toBeUndefined();
     expect(planDecodedEnv("k", decodeValue("pairs", "oops"), "")).toBeUndefined();
     expect(planDecodedEnv("k", decodeValue("json", "{"), "")).toBeUndefined();
+    expect(planDecodedEnv("k", decodeValue("cmdline", "a=\0"), "")).toBeUndefined();
   });
 
   it("an empty payload gives a file with only the header", () => {

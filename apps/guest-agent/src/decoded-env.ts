@@ -4,7 +4,7 @@
 // Rendering is pure (planDecodedEnv); syncDecodedEnvDir does the file IO.
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Decoded } from "./decoders.js";
+import { type Decoded, decoderYieldsFields } from "./decoders.js";
 import { shellNameProblem } from "./env-names.js";
 import { quoteEnvValue, writeFileAtomic } from "./state-files.js";
 
@@ -80,7 +80,7 @@ function shownName(name: string): string {
 /**
  * Plans the decoded env file of pool-0 key `key` from its decoded value, or returns undefined
  * when its decoder yields no fields (`raw`, `base64`, a failed decode): those keys get no file.
- * - `pairs`: every pair; `json`: every top-level member of an object whose value is a
+ * - `pairs`: every pair; `cmdline`: every argument (a bare name is `true`); `json`: every top-level member of an object whose value is a
  *   string, number (as JavaScript prints it: `1.50` → `1.5`) or boolean (`true`/`false`);
  *   nested objects, arrays and null are left out, as is a top-level array or scalar.
  * - Each field becomes `PREFIX + name='value'`, quoted as in host.env ({@link quoteEnvValue}):
@@ -90,7 +90,7 @@ function shownName(name: string): string {
  * @param prefix put before every field name (config `env.decodedPrefix`, default empty).
  */
 export function planDecodedEnv(key: string, decoded: Decoded, prefix: string): DecodedEnvPlan | undefined {
-  if (!decoded.ok || (decoded.decoder !== "pairs" && decoded.decoder !== "json")) return undefined;
+  if (!decoded.ok || !decoderYieldsFields(decoded.decoder)) return undefined;
   const file = decodedEnvFileName(key) ?? null;
   const value = decoded.value;
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);

@@ -411,13 +411,16 @@ describe("report, wait, status, config check", () => {
 
   it("config check warns about decoded env files that cannot be as the config reads", async () => {
     const s = setup({
-      decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" },
+      decoders: { "vm/config": "pairs", "vm/cmdline": "cmdline", "vm/*": "json", "vm/raw": "raw", ok: "json" },
       env: { decodedPrefix: "CS_" },
     });
     const result = configCheck({ ...s.options, ctx: testContext() });
     expect(result.warnings).toEqual([
       expect.stringMatching(
         /^decoders\["vm\/config"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/,
+      ),
+      expect.stringMatching(
+        /^decoders\["vm\/cmdline"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/,
       ),
       expect.stringMatching(/^env\.decodedPrefix "CS_" has no lower-case letter/),
     ]);
