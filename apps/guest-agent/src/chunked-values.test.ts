@@ -63,7 +63,7 @@ describe("chunked values in the agent", () => {
     expect(state.items).toBe(3);
     expect(readJson(join(s.state, "host.json"))).toEqual({ before: "1", userdata, after: "2" });
     const env = readFileSync(join(s.state, "host.env"), "utf8");
-    expect(env).toContain(`KVP_userdata='${userdata}'`);
+    expect(env).toContain(`kvp_userdata='${userdata}'`);
     expect(env).not.toMatch(/userdata#/);
     expect(env).not.toContain("partial");
     const decoded = readJson(join(s.state, "host-decoded.json")) as Record<string, { ok: boolean; value: unknown }>;

@@ -86,8 +86,8 @@ describe("the toolkit's own environment variables and the names the host chooses
       "KVP_POOL_DIR",
       "KVP_DEBUG",
       "KVP_HOST_PASSWORD",
-      // the example hook (a node script without an extension), a maintainer script
-      "KVP_STATE_DIR",
+      // the CloudStack hook (a shell script without an extension), a maintainer script
+      "KVP_EVENT",
       "DPKG_ROOT",
     ])
       expect([...reads.keys()]).toContain(name);
