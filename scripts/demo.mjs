@@ -19,6 +19,18 @@ const step = (title) => console.log(`\n${bold(`── ${title}`)}`);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A system VM's boot arguments as CloudStack's management server passes them in
+ * cloudstack-vm-userdata: kernel-command-line arguments, one line, with a leading space
+ * (apps/guest-agent/README.md#cloudstack).
+ */
+const BOOT_ARGS =
+  " template=domP type=router name=r-1-VM eth0ip=10.1.1.1 eth0mask=255.255.255.0 gateway=10.1.1.254 dns1=8.8.8.8 zone=1 pod=1";
+/** A router's, with the base64 of an SSH key the size of a 4096-bit RSA one: longer than one KVP item. */
+const ROUTER_ARGS = `${BOOT_ARGS} authorized_key=${Buffer.from(`ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQ${"Cx".repeat(350)} root@cloud-mgmt`).toString("base64")}`;
+/** The CloudStack recipe shipped with kvp-agent. */
+const recipe = join(root, "apps/guest-agent/packaging/examples/cloudstack");
+
 /** Runs a command without blocking this process's event loop (the simulated host lives in it). */
 function run(args, env) {
   return new Promise((resolve) => {
@@ -48,7 +60,10 @@ async function hostToGuest() {
     );
     const kvpHost = async (...args) => {
       console.log(
-        `$ kvp-host ${args.map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a)).join(" ")}`,
+        `$ kvp-host ${args
+          .map((a) => (a.length > 160 ? `${a.slice(0, 120)}…${a.slice(-16)}` : a))
+          .map((a) => (/[\s;"'$=]/.test(a) && !a.startsWith("--") ? `'${a}'` : a))
+          .join(" ")}`,
       );
       const r = await run([hostCli, "--endpoint", sim.info.endpoint, "--user", sim.info.user, ...args], {
         KVP_HOST_PASSWORD: sim.info.password,
@@ -60,7 +75,10 @@ async function hostToGuest() {
 
     step("The guest agent starts in the VM (kvp-agent run), watching its pools");
     mkdirSync(agentWork, { recursive: true });
-    writeFileSync(join(agentWork, "config.json"), JSON.stringify({ decoders: { "cloudstack-vm-userdata": "pairs" } }));
+    // The CloudStack recipe: the cmdline decoder, and its hook writing var/cache/cloud/cmdline under agentWork.
+    const recipeConfig = JSON.parse(readFileSync(join(recipe, "config.json"), "utf8"));
+    recipeConfig.hooks[0].command = [join(recipe, "kvp-cloudstack-hook"), agentWork];
+    writeFileSync(join(agentWork, "config.json"), JSON.stringify(recipeConfig));
     agent = spawn(
       process.execPath,
       [
@@ -90,14 +108,20 @@ async function hostToGuest() {
     await waitFor("the agent's start", () => readFileSync(join(agentWork, "state", "host.json"), "utf8").length > 0);
     await kvpHost("vms");
 
-    step("The administrator sends CloudStack-style user data (AddKvpItems, one call)");
-    await kvpHost("set", vm.name, "cloudstack-vm-userdata=type=router;name=r-1;eth0ip=10.1.1.1;template=systemvm");
-    await waitFor(
-      "the harvest",
-      () => JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"]?.ok === true,
+    step(
+      `CloudStack sends a router its boot arguments (${ROUTER_ARGS.length} characters: more than one item, so in parts; AddKvpItems)`,
+    );
+    await kvpHost("set", vm.name, `cloudstack-vm-userdata=${ROUTER_ARGS}`);
+    await kvpHost("set", "--chunk", vm.name, `cloudstack-vm-userdata=${ROUTER_ARGS}`);
+    const cmdline = join(agentWork, "var", "cache", "cloud", "cmdline");
+    await waitFor("the recipe's hook", () => readFileSync(cmdline, "utf8") === `${ROUTER_ARGS.trim()}\n`);
+    const { authorized_key: key, ...fields } = JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"]
+      .value;
+    console.log(
+      `in the VM, /run/kvp-agent/host-decoded.json (decoder cmdline): ${JSON.stringify({ ...fields, authorized_key: `${key.slice(0, 24)}… (${key.length} characters)` })}`,
     );
     console.log(
-      `in the VM, /run/kvp-agent/host-decoded.json: ${JSON.stringify(JSON.parse(readFileSync(decodedFile, "utf8"))["cloudstack-vm-userdata"].value)}`,
+      `in the VM, /var/cache/cloud/cmdline (the recipe's hook, once the value was whole): ${readFileSync(cmdline, "utf8").length} bytes, one line, as the system VM's boot scripts read it`,
     );
 
     step("The agent's report comes back to the host (GuestExchangeItems)");
@@ -183,14 +207,14 @@ try {
       : `Simulated Hyper-V host driving the TypeScript model of hv_kvp_daemon (install hyperv-daemons for the real one); guest pools in ${dir}`,
   );
 
-  step("1. The host sends its facts (pool 3) and a VM's user data (pool 0), as AddKvpItems does");
+  step("1. The host sends its facts (pool 3) and a system VM's boot arguments (pool 0), as AddKvpItems does");
   await host.sendHostFacts({ VirtualMachineName: "r-1-VM" });
-  await host.set(0, "cloudstack-vm-userdata", "type=router;name=r-1;eth0ip=10.1.1.1;template=systemvm");
+  await host.set(0, "cloudstack-vm-userdata", BOOT_ARGS);
   await host.set(0, "Environment", "staging");
   kvpPool("list", "--pool", "external");
   kvpPool("get", "VirtualMachineName", "--pool", "auto-external");
 
-  step("2. A boot script reads the user data: exact text, no sleep, no sed");
+  step("2. A boot script reads the boot arguments: exact text, no sleep, no sed, no NULs");
   kvpPool("get", "cloudstack-vm-userdata", "--pool", "external");
 
   step("3. The guest reports back through pool 1; the host enumerates GuestExchangeItems");
@@ -209,7 +233,7 @@ try {
   chmodSync(hook, 0o755);
   writeFileSync(
     join(work, "config.json"),
-    JSON.stringify({ decoders: { "cloudstack-vm-userdata": "pairs" }, hooksDir: join(work, "hooks.d") }, null, 2),
+    JSON.stringify({ decoders: { "cloudstack-vm-userdata": "cmdline" }, hooksDir: join(work, "hooks.d") }, null, 2),
   );
   kvpAgent(work, "once");
   const decoded = JSON.parse(readFileSync(join(work, "state", "host-decoded.json"), "utf8"));
@@ -222,7 +246,7 @@ try {
   kvpPool("list", "--pool", "auto");
 
   step("6. The host shortens a value: the daemon leaves the old tail after the NUL");
-  await host.set(0, "cloudstack-vm-userdata", "type=router");
+  await host.set(0, "cloudstack-vm-userdata", " type=router");
   kvpPool("get", "cloudstack-vm-userdata", "--pool", "external");
   kvpPool("check", "--pool", "external", "--verbose");
 

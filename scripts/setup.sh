@@ -34,6 +34,8 @@ if [ "$mode" = "--for-tests" ]; then
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
   # systemd-analyze verifies kvp-agent's unit file.
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  # zsh sources kvp-agent's env files in their tests (it gives lower-case names a meaning).
+  command -v zsh >/dev/null || missing+=(zsh)
   # dpkg installs kvp-agent's .deb; deb-systemd-helper enables its unit.
   command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
   # dpkg-parsechangelog reads the changelog the .deb ships.

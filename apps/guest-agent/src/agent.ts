@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
+import type { ChunkProblemReason, DecodedRecord, PoolNumber } from "@hyperv-kvp/kvp-core";
 import {
   type PoolTarget,
   describePool,
@@ -8,6 +8,7 @@ import {
   poolTarget,
   readPool,
   resolvePoolDir,
+  snapshotPool,
 } from "@hyperv-kvp/pool-file";
 import { type AgentConfig, type HookSpec, fileModeWarning } from "./config.js";
 import type { AgentContext } from "./context.js";
@@ -63,12 +64,26 @@ export interface AgentState {
   readonly facts: number;
   /** Keys whose decoder failed, with why. */
   readonly decodeErrors: Record<string, string>;
-  /** Pool-0 keys left out of host.env (not valid variable names with the prefix). */
+  /** Pool-0 keys left out of host.env (prefix + key is no variable name the host may set: see shellNameProblem). */
   readonly envSkipped: string[];
   /** The decoded env files (`decoded/KEY.env`), one entry per key whose decoder yields fields. */
   readonly decodedEnv: DecodedEnvStatus[];
   /** Last result of each hook. */
   readonly hooks: Record<string, HookResult>;
+  /**
+   * Chunked values (`KEY#1/N` … `KEY#N/N`) whose parts are not whole (a part missing, two
+   * splits mixed, a part not valid UTF-8) or carry stray copies: never shown as a value.
+   */
+  readonly chunks: ChunkNote[];
+}
+
+/** A chunked value the agent could not (or not entirely) reassemble, as `status` shows it. */
+export interface ChunkNote {
+  readonly pool: 0 | 3;
+  /** The logical key. */
+  readonly key: string;
+  readonly reason: ChunkProblemReason;
+  readonly message: string;
 }
 
 /** One key's decoded env file, as `status` shows it. */
@@ -129,6 +144,8 @@ export class Agent {
     write: () => this.writeState(),
     intervalMs: STATUS_WRITE_INTERVAL_MS,
   });
+  /** Chunk problems of the last read of each pool. */
+  private readonly chunkNotes: Record<0 | 3, ChunkNote[]> = { 0: [], 3: [] };
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
@@ -265,6 +282,7 @@ export class Agent {
       envSkipped: this.envSkipped,
       decodedEnv: this.decodedEnv,
       hooks: this.hookResults,
+      chunks: [...this.chunkNotes[0], ...this.chunkNotes[3]],
     };
   }
 
@@ -290,10 +308,10 @@ export class Agent {
       if (!pools.has(pool)) continue;
       const records = await this.readHostPool(pool);
       if (records === undefined) continue;
-      const items = firstByKey(records);
       const before = this.seen[pool];
-      if (before !== undefined && sameMap(before, items)) continue;
       const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
+      const items = this.logicalItems(pool, records, baseline);
+      if (before !== undefined && sameMap(before, items)) continue;
       try {
         this.materialise(pool, items);
       } catch (error) {
@@ -322,6 +340,37 @@ export class Agent {
     }
     this.refreshStatus();
     void this.reporter.flush();
+  }
+
+  /**
+   * A pool's items by logical key (kvp-core's chunking convention, through pool-file's
+   * snapshotPool, as `kvp-pool get` and `watch` read them): a complete group `K#1/N` …
+   * `K#N/N` is the one key `K`; parts that are not whole are never a value, and a `K` they
+   * leave without one keeps its value of `baseline` until they are whole or gone. Problems are
+   * noted for `status`, and logged when they change.
+   */
+  private logicalItems(
+    pool: 0 | 3,
+    records: readonly DecodedRecord[],
+    baseline: ReadonlyMap<string, string>,
+  ): Map<string, string> {
+    const snapshot = snapshotPool(records, { reassemble: true });
+    const items = new Map<string, string>();
+    for (const [key, entry] of snapshot.entries) items.set(key, entry.value);
+    for (const key of snapshot.held) {
+      const kept = baseline.get(key);
+      if (kept !== undefined) items.set(key, kept);
+    }
+    const said = new Set(this.chunkNotes[pool].map((n) => `${n.reason}\u0000${n.key}`));
+    this.chunkNotes[pool] = snapshot.problems.map((p) => {
+      const keeps = snapshot.held.has(p.key) && baseline.has(p.key) ? "; its last whole value is kept" : "";
+      return { pool, key: p.key, reason: p.reason, message: `${chunkMessage(p.reason, p.message)}${keeps}` };
+    });
+    for (const note of this.chunkNotes[pool]) {
+      if (!said.has(`${note.reason}\u0000${note.key}`))
+        this.log.warning(`pool ${pool} key ${note.key}: chunked value: ${note.message}`);
+    }
+    return items;
   }
 
   /** Reads a host pool; on failure records the problem (logged once) and returns undefined. */
@@ -470,10 +519,22 @@ function usable(record: DecodedRecord): boolean {
   return record.keyTerminated && record.valueTerminated && record.validUtf8 && record.key !== "";
 }
 
-function firstByKey(records: readonly DecodedRecord[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const r of records) if (!map.has(r.key)) map.set(r.key, r.value);
-  return map;
+/**
+ * What a chunk problem means for the agent: kvp-core's sentence says what a lister shows
+ * ("shown as stored"); the agent shows such parts nowhere.
+ */
+function chunkMessage(reason: ChunkProblemReason, message: string): string {
+  const why = message.replace(/[;,] (?:the parts are |later copies are )?shown as stored$/, "");
+  switch (reason) {
+    case "incomplete":
+    case "conflicting-totals":
+    case "invalid-utf8":
+      return `not whole, so no value yet: ${why}`;
+    case "plain-beside-parts":
+      return `${why}; the parts are ignored`;
+    case "duplicate-part":
+      return `${why}; later copies are ignored`;
+  }
 }
 
 function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 export const EXAMPLE_CONFIG = {
   stateDir: "/run/kvp-agent",
   fileMode: "0600",
-  env: { prefix: "KVP_" },
+  env: { prefix: "kvp_" },
   decoders: { "cloudstack-vm-userdata": "pairs", "vm-config": "json", "ssh-key-*": "base64" },
   hooksDir: "/etc/kvp-agent/hooks.d",
   hooks: [
@@ -37,7 +37,7 @@ describe("validateConfig", () => {
     expect(c).toMatchObject({
       stateDir: "/run/kvp-agent",
       fileMode: 0o600,
-      envPrefix: "KVP_",
+      envPrefix: "kvp_",
       hooks: [],
       hookTimeoutMs: 30_000,
       logValues: false,
@@ -45,6 +45,17 @@ describe("validateConfig", () => {
     });
     expect(c.poolDir).toBeUndefined();
     expect(c.decodedEnvPrefix).toBe("");
+  });
+
+  it("env.prefix: refuses an empty prefix and one the toolkit, shells, loader or tools share", () => {
+    expect(validateConfig({ env: { prefix: "host_" } }, "x").envPrefix).toBe("host_");
+    expect(() => validateConfig({ env: { prefix: "" } }, "c.json")).toThrow(/^c\.json: env\.prefix: must not be empty/);
+    // The old default: the toolkit's own name space (KVP_AGENT_NODE, KVP_POOL_DIR).
+    expect(() => validateConfig({ env: { prefix: "KVP_" } }, "c.json")).toThrow(
+      /^c\.json: env\.prefix: "KVP_" has no lower-case letter/,
+    );
+    for (const prefix of ["LD_", "BASH_", "PS", "PATH", "1x", "a-", "h", "npm_"])
+      expect(() => validateConfig({ env: { prefix } }, "c.json"), prefix).toThrow(/^c\.json: env\.prefix: /);
   });
 
   it("env.decodedPrefix: empty or the start of a variable name", () => {
@@ -75,7 +86,7 @@ describe("validateConfig", () => {
       "c.json: hooks[0].command: must be an array of strings (program, then arguments; no shell)",
     ],
     [{ hooks: [{ name: "a b", command: ["x"] }] }, "c.json: hooks[0].name: letters, digits"],
-    [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, json, base64, raw"],
+    [{ decoders: { k: "yaml" } }, "c.json: decoders.k: must be one of pairs, cmdline, json, base64, raw"],
     [{ fileMode: 600 }, 'c.json: fileMode: must be an octal string such as "0600"'],
     [{ fileMode: "0666" }, "c.json: fileMode: 0666 is world-writable"],
     [{ fileMode: "0602" }, "c.json: fileMode: 0602 is world-writable"],
@@ -128,7 +139,7 @@ describe("loadConfig", () => {
     expect(loadConfig(join(dir, "absent.json"), {}, { optional: true })).toMatchObject({
       found: false,
       path: join(dir, "absent.json"),
-      config: { envPrefix: "KVP_" },
+      config: { envPrefix: "kvp_" },
     });
   });
 

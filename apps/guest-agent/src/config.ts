@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, readSync } from "node:fs";
 import * as v from "valibot";
 import { AgentError } from "./agent-error.js";
+import { DEFAULT_ENV_PREFIX, envPrefixProblem } from "./env-names.js";
 
 /** Where `kvp-agent` looks for its config unless `--config` names another file. */
 export const DEFAULT_CONFIG_PATH = "/etc/kvp-agent/config.json";
@@ -12,7 +13,7 @@ export const DEFAULT_STATE_DIR = "/run/kvp-agent";
 export const DEFAULT_HOOKS_DIR = "/etc/kvp-agent/hooks.d";
 
 /** How a key's value is decoded; see decoders.ts. */
-export const DECODERS = ["pairs", "json", "base64", "raw"] as const;
+export const DECODERS = ["pairs", "cmdline", "json", "base64", "raw"] as const;
 
 /** A decoder name. */
 export type DecoderName = (typeof DECODERS)[number];
@@ -83,10 +84,14 @@ export const ConfigSchema = v.strictObject({
   ),
   env: v.optional(
     v.strictObject({
+      // Every host.env name is this prefix + a key the host chose: see envPrefixProblem.
       prefix: v.optional(
         v.pipe(
           v.string("must be a string"),
-          v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"),
+          v.check(
+            (prefix) => envPrefixProblem(prefix) === undefined,
+            (issue) => envPrefixProblem(String(issue.input)) ?? "invalid",
+          ),
         ),
       ),
       decodedPrefix: v.optional(
@@ -141,7 +146,7 @@ export interface AgentConfig {
   readonly stateDir: string;
   /** Mode of the files the agent writes (default 0600: host data carries secrets). */
   readonly fileMode: number;
-  /** Prefix of host.env variable names (default `KVP_`). */
+  /** Prefix of host.env variable names (default `kvp_`; never empty, always with a lower-case letter). */
   readonly envPrefix: string;
   /** Prefix of the variable names in the decoded env files `decoded/KEY.env` (default empty: `$eth0ip`). */
   readonly decodedEnvPrefix: string;
@@ -206,7 +211,7 @@ export function validateConfig(input: unknown, source: string, overrides: Config
     poolDir: overrides.poolDir ?? file.poolDir,
     stateDir: overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR,
     fileMode: file.fileMode === undefined ? 0o600 : Number.parseInt(file.fileMode, 8),
-    envPrefix: file.env?.prefix ?? "KVP_",
+    envPrefix: file.env?.prefix ?? DEFAULT_ENV_PREFIX,
     decodedEnvPrefix: file.env?.decodedPrefix ?? "",
     decoders: Object.entries(file.decoders ?? {}).map(([pattern, decoder]) => ({ pattern, decoder })),
     hooksDir: file.hooksDir ?? DEFAULT_HOOKS_DIR,

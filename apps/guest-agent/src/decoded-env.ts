@@ -4,8 +4,9 @@
 // Rendering is pure (planDecodedEnv); syncDecodedEnvDir does the file IO.
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Decoded } from "./decoders.js";
-import { isEnvName, quoteEnvValue, writeFileAtomic } from "./state-files.js";
+import { type Decoded, decoderYieldsFields } from "./decoders.js";
+import { shellNameProblem } from "./env-names.js";
+import { quoteEnvValue, writeFileAtomic } from "./state-files.js";
 
 /** Sub-directory of the state directory holding the decoded env files. */
 export const DECODED_ENV_DIR = "decoded";
@@ -18,31 +19,6 @@ export const DECODED_ENV_SUFFIX = ".env";
  * bytes (NAME_MAX); 200 leaves room for `.env` and writeFileAtomic's `.tmp-PID` suffix.
  */
 export const MAX_DECODED_ENV_KEY = 200;
-
-/**
- * Lower-case names that zsh ties to its own settings (`path` is `$PATH`, `fpath` runs
- * functions from where it points) or keeps read-only: assigning them from host data would
- * change what a script sourcing the file runs next. POSIX sh, dash and bash give no
- * lower-case name a meaning.
- */
-export const ZSH_SPECIAL_NAMES: ReadonlySet<string> = new Set([
-  "argv",
-  "cdpath",
-  "fignore",
-  "fpath",
-  "histchars",
-  "mailpath",
-  "manpath",
-  "module_path",
-  "path",
-  "pipestatus",
-  "prompt",
-  "psvar",
-  "status",
-  "watch",
-  "zsh_eval_context",
-  "zsh_scheduled_events",
-]);
 
 /** A field of a decoded payload left out of its env file, and why (for the log and `status`). */
 export interface SkippedField {
@@ -77,21 +53,6 @@ export function decodedEnvFileName(key: string): string | undefined {
   return `${key}${DECODED_ENV_SUFFIX}`;
 }
 
-/**
- * Why `name` may not be assigned in a file that root's boot scripts source, or undefined
- * when it may. It must be a portable variable name; it must hold a lower-case letter,
- * because names without one belong to the system (POSIX leaves lower-case names to
- * applications): `PATH` would choose the programs the script runs next, `PS4` is expanded,
- * command substitutions included, under `set -x`, `IFS` re-splits every word, `LD_PRELOAD`
- * loads code into every program; and it must not be one of {@link ZSH_SPECIAL_NAMES}.
- */
-export function shellNameProblem(name: string): string | undefined {
-  if (!isEnvName(name)) return "not a shell variable name";
-  if (!/[a-z]/.test(name)) return "no lower-case letter: such names belong to the system (PATH, IFS, PS4, LD_PRELOAD…)";
-  if (ZSH_SPECIAL_NAMES.has(name)) return "special to zsh";
-  return undefined;
-}
-
 /** A lone UTF-16 surrogate: JSON's `\ud800` escapes make them, UTF-8 cannot carry them. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -119,7 +80,7 @@ function shownName(name: string): string {
 /**
  * Plans the decoded env file of pool-0 key `key` from its decoded value, or returns undefined
  * when its decoder yields no fields (`raw`, `base64`, a failed decode): those keys get no file.
- * - `pairs`: every pair; `json`: every top-level member of an object whose value is a
+ * - `pairs`: every pair; `cmdline`: every argument (a bare name is `true`); `json`: every top-level member of an object whose value is a
  *   string, number (as JavaScript prints it: `1.50` → `1.5`) or boolean (`true`/`false`);
  *   nested objects, arrays and null are left out, as is a top-level array or scalar.
  * - Each field becomes `PREFIX + name='value'`, quoted as in host.env ({@link quoteEnvValue}):
@@ -129,7 +90,7 @@ function shownName(name: string): string {
  * @param prefix put before every field name (config `env.decodedPrefix`, default empty).
  */
 export function planDecodedEnv(key: string, decoded: Decoded, prefix: string): DecodedEnvPlan | undefined {
-  if (!decoded.ok || (decoded.decoder !== "pairs" && decoded.decoder !== "json")) return undefined;
+  if (!decoded.ok || !decoderYieldsFields(decoded.decoder)) return undefined;
   const file = decodedEnvFileName(key) ?? null;
   const value = decoded.value;
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);

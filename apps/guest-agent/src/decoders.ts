@@ -1,3 +1,4 @@
+import { parseCmdline } from "./cmdline.js";
 import { type DecoderName, matchesPattern } from "./config.js";
 
 /** A decoded value: the structured payload, or why it could not be decoded. */
@@ -13,11 +14,19 @@ export function decoderFor(
   return rules.find((rule) => matchesPattern(rule.pattern, key))?.decoder;
 }
 
+/** Whether `decoder` yields named fields (an object), which get a decoded env file. */
+export function decoderYieldsFields(decoder: DecoderName): boolean {
+  return decoder === "pairs" || decoder === "cmdline" || decoder === "json";
+}
+
 /**
  * Decodes one host value. Never throws: a value the host sent wrongly is reported, and the
  * raw value is kept by the caller either way.
  * - `pairs`: `key=value;key=value` (the CloudStack convention) → an object of strings;
  *   empty segments are skipped, a segment without `=` fails, a repeated name keeps the last.
+ * - `cmdline`: kernel-command-line arguments (CloudStack's boot arguments: ` type=router
+ *   name=r-1-VM msg="a b" quiet`) → an object of strings, `true` for a bare name; the
+ *   kernel's own rules (see parseCmdline); a NUL fails.
  * - `json`: any JSON text.
  * - `base64`: standard or URL-safe alphabet, padding optional, whitespace ignored → the
  *   UTF-8 text it encodes (binary payloads fail: the state files hold text).
@@ -35,6 +44,7 @@ const DECODE: Record<DecoderName, (raw: string) => unknown> = {
   raw: (raw) => raw,
   json: decodeJson,
   pairs: decodePairs,
+  cmdline: parseCmdline,
   base64: decodeBase64Text,
 };
 

@@ -27,7 +27,7 @@ Examples:
 
 State files (in --state-dir, default /run/kvp-agent): host.json, host-decoded.json,
 host-facts.json, host.env, agent-status.json, and decoded/KEY.env for each key decoded as
-pairs or json: one NAME='value' line per field, for a shell's ". FILE" (hooks get its path
+pairs, cmdline or json: one NAME='value' line per field, for a shell's ". FILE" (hooks get its path
 in KVP_DECODED_ENV). Config: /etc/kvp-agent/config.json.
 Durations (wait --timeout): 500ms, 30s, 2m; a bare number is seconds (deprecated).
 With --json, a failure also prints {"error":{"code","message","exitCode"}} on stdout.

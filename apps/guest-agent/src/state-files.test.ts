@@ -14,7 +14,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { isEnvName, readStringMap, removeStaleTempFiles, renderEnvFile, writeFileAtomic } from "./state-files.js";
+import { validateConfig } from "./config.js";
+import { readStringMap, removeStaleTempFiles, renderEnvFile, writeFileAtomic } from "./state-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-agent-state-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,21 +26,107 @@ it("host.env round-trips every value through `sh -c '. file'`", () => {
   const items = new Map(TRICKY.map((v, i) => [`K${i}`, v]));
   items.set("not-a-name", "x");
   items.set("1starts_with_digit", "x");
-  const { text, skipped } = renderEnvFile(items, "KVP_");
+  const { text, skipped } = renderEnvFile(items, "kvp_");
   expect(skipped).toEqual(["not-a-name"]);
-  expect(renderEnvFile(items, "").skipped).toEqual(["not-a-name", "1starts_with_digit"]);
   const file = join(dir, "host.env");
   writeFileSync(file, text);
-  const script = `. "${file}"; ${TRICKY.map((_, i) => `printf '%s\\0' "$KVP_K${i}"`).join("; ")}`;
+  const script = `. "${file}"; ${TRICKY.map((_, i) => `printf '%s\\0' "$kvp_K${i}"`).join("; ")}`;
   const result = spawnSync("sh", ["-c", script], { encoding: "utf8", env: {} });
   expect(result.stderr).toBe("");
   expect(result.stdout.split("\0").slice(0, -1)).toEqual(TRICKY);
 });
 
-it("names", () => {
-  expect(isEnvName("KVP_a1")).toBe(true);
-  expect(isEnvName("a-b")).toBe(false);
-  expect(isEnvName("")).toBe(false);
+/** Host keys that name the toolkit's, the shells', the loader's and tools' own variables. */
+const HOSTILE_KEYS = new Map([
+  ["AGENT_NODE", "/bin/rm"],
+  ["POOL_NODE", "/bin/rm"],
+  ["POOL_DIR", "/tmp/elsewhere"],
+  ["DEBUG", "1"],
+  ["DECODED_ENV", "/tmp/evil.env"],
+  ["PATH", "/tmp/evil"],
+  ["LD_PRELOAD", "/tmp/evil.so"],
+  ["PS4", "$(touch pwned-ps4)"],
+  ["BASH_ENV", "/tmp/evil.sh"],
+  ["ENV", "/tmp/evil.sh"],
+  ["IFS", "/"],
+  ["NODE_OPTIONS", "--require /tmp/evil.js"],
+  ["http_proxy", "http://evil:3128"],
+  ["HTTPS_PROXY", "http://evil:3128"],
+  ["history", "x"],
+  ["options", "x"],
+  ["role", "web"],
+]);
+
+/** The environment `shell` ends with after `set -a; . file` (`file` absent: before), and its stderr. */
+function environmentAfter(shell: readonly string[], file: string | undefined, cwd: string) {
+  const source = file === undefined ? "" : `set -a; . "${file}" || exit 9; set +a; `;
+  // set -x: PS4 is expanded, command substitutions included, before every traced command.
+  const script = `${source}set -x; : traced; set +x; /usr/bin/env -0`;
+  const result = spawnSync(shell[0]!, [...shell.slice(1), "-c", script], {
+    encoding: "utf8",
+    env: { PATH: "/usr/bin:/bin", HOME: cwd },
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  expect(result.status, result.stderr).toBe(0);
+  const env = new Map<string, string>();
+  for (const entry of result.stdout.split("\0").slice(0, -1)) {
+    const at = entry.indexOf("=");
+    env.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return env;
+}
+
+it.each([["/bin/sh"], ["/bin/bash", "--norc", "--noprofile"]])(
+  "with %s, `set -a; . host.env` of hostile keys under the default prefix assigns nothing outside it and runs nothing",
+  (...shell) => {
+    const prefix = validateConfig({}, "default").envPrefix;
+    const cwd = mkdtempSync(join(dir, "hostile-"));
+    const { text } = renderEnvFile(HOSTILE_KEYS, prefix);
+    const file = join(cwd, "host.env");
+    writeFileSync(file, text);
+    const before = environmentAfter(shell, undefined, cwd);
+    const after = environmentAfter(shell, file, cwd);
+    const changed = [...after].filter(([name, value]) => before.get(name) !== value).map(([name]) => name);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const name of changed) {
+      expect(name.startsWith(prefix), name).toBe(true);
+      expect(name, "a name the host chose must have a lower-case letter").toMatch(/[a-z]/);
+    }
+    expect(after.get(`${prefix}role`)).toBe("web");
+    expect(existsSync(join(cwd, "pwned-ps4"))).toBe(false);
+  },
+);
+
+it("whatever the prefix, host.env never names a system, shell or tool variable", () => {
+  for (const prefix of ["", "KVP_", "LD_", "h"]) {
+    const { text, skipped } = renderEnvFile(HOSTILE_KEYS, prefix);
+    const names = text
+      .split("\n")
+      .filter((line) => /^[A-Za-z_]/.test(line))
+      .map((line) => line.slice(0, line.indexOf("=")));
+    for (const name of names) expect(name, `prefix ${JSON.stringify(prefix)}`).toMatch(/[a-z]/);
+    expect(names).not.toContain("PATH");
+    expect(names).not.toContain("LD_PRELOAD");
+    expect(names).not.toContain("KVP_AGENT_NODE");
+    expect(names).not.toContain("history");
+    expect(names).not.toContain("http_proxy");
+    if (prefix !== "h") expect(skipped).toEqual(expect.arrayContaining(["PS4", "AGENT_NODE", "PATH"]));
+  }
+});
+
+it("leaves out a value holding a NUL, which no shell variable can hold and which upsets the shells' quoting", () => {
+  // Pool values end at their first NUL, so none reaches here from a pool; any other caller's might.
+  const { text, skipped } = renderEnvFile(
+    new Map([
+      ["a", "x\0'; touch pwned; '"],
+      ["b", "ok"],
+    ]),
+    "kvp_",
+  );
+  expect(skipped).toEqual(["a"]);
+  expect(text).not.toContain("kvp_a");
+  expect(text).toContain("kvp_b='ok'\n");
 });
 
 it("writes atomically with the given mode, whatever the umask", () => {

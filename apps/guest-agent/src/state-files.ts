@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { shellNameProblem } from "./env-names.js";
 
 /** File names in the state directory. */
 export const STATE_FILES = {
@@ -21,7 +22,7 @@ export const STATE_FILES = {
   decoded: "host-decoded.json",
   /** Pool 3 host facts: `{ key: value }`. */
   facts: "host-facts.json",
-  /** Pool 0 items as `PREFIX_KEY='value'` lines for systemd EnvironmentFile= or shell `.`. */
+  /** Pool 0 items as `PREFIXKEY='value'` lines (default `kvp_KEY`) for systemd EnvironmentFile= or shell `.`. */
   env: "host.env",
   /** The agent's own status, read by `kvp-agent status`. */
   status: "agent-status.json",
@@ -151,11 +152,6 @@ export function mapToJson(map: ReadonlyMap<string, unknown>): string {
   return `${JSON.stringify(Object.fromEntries(map), null, 2)}\n`;
 }
 
-/** True when `name` is a portable environment variable name (POSIX shells and systemd accept it). */
-export function isEnvName(name: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-}
-
 /**
  * Quotes a value for both `source` in a POSIX shell and systemd's EnvironmentFile=: single
  * quotes, in which neither expands anything, and a quote itself as `'\''` (close, escaped
@@ -165,13 +161,20 @@ export function quoteEnvValue(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
-/** host.env's text and the keys left out because `prefix + key` is not a valid name. */
+/**
+ * host.env's text and the keys left out: those whose `prefix + key` fails shellNameProblem
+ * (not a variable name, or a name of the system, of kvp-agent, of zsh or of a tool), and
+ * those whose value holds a NUL (pool values end at their first NUL; others may not). The
+ * config refuses a prefix that could let a key through to such names (envPrefixProblem);
+ * each name is checked here too, whatever prefix a caller passes.
+ */
 export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string): { text: string; skipped: string[] } {
   const lines = ["# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change)."];
   const skipped: string[] = [];
   for (const [key, value] of items) {
     const name = prefix + key;
-    if (!isEnvName(name)) {
+    // A NUL ends a shell variable, and dash and bash drop it and misread the quote after it.
+    if (shellNameProblem(name) !== undefined || value.includes("\0")) {
       skipped.push(key);
       continue;
     }

@@ -18,3 +18,11 @@ describe("systemd unit", () => {
     expect(text).toMatch(/^RestartPreventExitStatus=2$/m);
   });
 });
+
+describe("readiness", () => {
+  it("is Type=notify: units ordered after the agent start once its first harvest is done (apps/guest-agent/README.md#systemd)", () => {
+    expect(text).toMatch(/^Type=notify$/m);
+    // The agent's own process sends READY=1 (no helper process), so the default NotifyAccess=main is enough.
+    expect(text).not.toMatch(/^NotifyAccess=/m);
+  });
+});

@@ -22,14 +22,21 @@ const KOFFI = createRequire(import.meta.url).resolve("koffi");
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
-// argv: koffi path, what (flock-ex | flock-sh | fcntl-rd), access (ro | rw), file.
+// argv: koffi path, what (flock-ex | flock-sh | fcntl-rd), access (ro | rw), file, and the
+// uid to become ("" to stay). It loads koffi first and only then drops to that uid, so the
+// unprivileged locker needs no access to the checkout (CI's clone sits in a 0700 directory).
 const HOLDER_SOURCE = String.raw`
-const [koffiPath, what, access, file] = process.argv.slice(1);
+const [koffiPath, what, access, file, uid] = process.argv.slice(1);
 const koffi = require(koffiPath);
 const fs = require("node:fs");
 const lib = koffi.load(null);
 const flock = lib.func("int flock(int fd, int operation)");
 const fcntl = lib.func("fcntl", "int", ["int", "int", "..."]);
+if (uid !== "") {
+  process.setgroups([]);
+  process.setgid(Number(uid));
+  process.setuid(Number(uid));
+}
 const fd = fs.openSync(file, access === "rw" ? fs.constants.O_RDWR : fs.constants.O_RDONLY);
 let rc;
 if (what === "flock-ex") rc = flock(fd, 2);
@@ -77,11 +84,15 @@ const keys = () => decodePool(readFileSync(file())).records.map((r) => `${r.key}
 
 /** Starts a process holding `what` on the pool file, through a descriptor opened `access`; resolves once it holds it. */
 async function hold(what: "flock-ex" | "flock-sh" | "fcntl-rd", access: "ro" | "rw"): Promise<Holder> {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    ["-e", HOLDER_SOURCE, KOFFI, what, access, file()],
-    asRoot && access === "ro" ? { uid: NOBODY, gid: NOBODY } : {},
-  );
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [
+    "-e",
+    HOLDER_SOURCE,
+    KOFFI,
+    what,
+    access,
+    file(),
+    asRoot && access === "ro" ? String(NOBODY) : "",
+  ]);
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const holder: Holder = {
     pid: child.pid!,

@@ -87,7 +87,7 @@ describe("once", () => {
       userdata: { decoder: "pairs", ok: true, value: { role: "web", zone: "eu" } },
       broken: { decoder: "json", ok: false, error: expect.stringMatching(/JSON/) },
     });
-    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("KVP_role='it'\\''s $x'\n");
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_role='it'\\''s $x'\n");
     expect(readFileSync(join(s.state, "host.env"), "utf8")).not.toContain("user-name");
     for (const f of ["host.json", "host.env", "host-decoded.json", "host-facts.json", "agent-status.json"]) {
       expect(statSync(join(s.state, f)).mode & 0o777, f).toBe(0o600);
@@ -449,6 +449,7 @@ describe("report, wait, status, config check", () => {
           },
         ],
         hooks: { h: hookResult, many: { ...hookResult, hook: "many", key: "last", changes: 3 } },
+        chunks: [{ pool: 0 as const, key: evil, reason: "incomplete" as const, message: `part 1 of ${evil}` }],
       },
       running: false,
       reported: { [`kvp-agent/report/${evil}`]: evil },
@@ -462,6 +463,7 @@ describe("report, wait, status, config check", () => {
     expect(text).toContain(`problem: problem with ${shown}\n`);
     expect(text).toContain(`hook h: added ${shown}: exit 0`);
     expect(text).toContain("hook many: added last and 2 more key(s): exit 0");
+    expect(text).toContain(`part 1 of ${shown}`);
     expect(text).toContain(`  kvp-agent/report/${shown} = ${shown}\n`);
     expect(text).not.toContain("\nfake: line");
   });
@@ -501,13 +503,16 @@ describe("report, wait, status, config check", () => {
 
   it("config check warns about decoded env files that cannot be as the config reads", async () => {
     const s = setup({
-      decoders: { "vm/config": "pairs", "vm/*": "json", "vm/raw": "raw", ok: "json" },
+      decoders: { "vm/config": "pairs", "vm/cmdline": "cmdline", "vm/*": "json", "vm/raw": "raw", ok: "json" },
       env: { decodedPrefix: "CS_" },
     });
     const result = configCheck({ ...s.options, ctx: testContext() });
     expect(result.warnings).toEqual([
       expect.stringMatching(
         /^decoders\["vm\/config"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/,
+      ),
+      expect.stringMatching(
+        /^decoders\["vm\/cmdline"\]: the key is not a plain file name .* gets no decoded\/KEY\.env file$/,
       ),
       expect.stringMatching(/^env\.decodedPrefix "CS_" has no lower-case letter/),
     ]);
@@ -520,5 +525,17 @@ describe("report, wait, status, config check", () => {
     ).toBe(0);
     expect(ctx.out()).toContain(`decoded env files: ${join(s.state, "decoded")}/KEY.env\n`);
     expect(ctx.err()).toBe(result.warnings.map((w) => `kvp-agent: warning: ${w}\n`).join(""));
+  });
+  it("config check and the agent refuse an env.prefix that lets the host name the toolkit's or the system's variables", async () => {
+    for (const prefix of ["", "KVP_", "LD_"]) {
+      const s = setup({ env: { prefix } });
+      for (const command of [["config", "check"], ["once"]]) {
+        const ctx = testContext();
+        const argv = ["node", "kvp-agent", "--config", s.options.configPath, "--state-dir", s.state, ...command];
+        expect(await main(argv, { ctx }), `${JSON.stringify(prefix)} ${command.join(" ")}`).toBe(2);
+        expect(ctx.err()).toMatch(/^kvp-agent: .*env\.prefix: /);
+      }
+      expect(existsSync(join(s.state, "host.env"))).toBe(false);
+    }
   });
 });

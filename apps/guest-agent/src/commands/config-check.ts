@@ -3,6 +3,7 @@ import type { AgentCli } from "../context.js";
 import { join } from "node:path";
 import { type AgentConfig, fileModeWarning } from "../config.js";
 import { DECODED_ENV_DIR, MAX_DECODED_ENV_KEY, decodedEnvFileName } from "../decoded-env.js";
+import { decoderYieldsFields } from "../decoders.js";
 import { type CommonOptions, loadFor } from "./common.js";
 
 /** What `kvp-agent config check` found. */
@@ -35,18 +36,14 @@ export function configCheck(options: CommonOptions): ConfigCheckResult {
 }
 
 /**
- * Valid settings that will not work as they read: a `pairs`/`json` decoder for an exact key
+ * Valid settings that will not work as they read: a `pairs`/`cmdline`/`json` decoder for an exact key
  * that can have no decoded env file, and a decoded-env prefix that lets no upper-case field
  * through (such names are refused as the system's: see shellNameProblem).
  */
 export function configWarnings(config: AgentConfig): string[] {
   const warnings: string[] = [];
   for (const { pattern, decoder } of config.decoders) {
-    if (
-      (decoder === "pairs" || decoder === "json") &&
-      !pattern.includes("*") &&
-      decodedEnvFileName(pattern) === undefined
-    ) {
+    if (decoderYieldsFields(decoder) && !pattern.includes("*") && decodedEnvFileName(pattern) === undefined) {
       warnings.push(
         `decoders[${JSON.stringify(pattern)}]: the key is not a plain file name (letters, digits, '.', '_', '-', at most ${MAX_DECODED_ENV_KEY}): it is decoded into host-decoded.json but gets no ${DECODED_ENV_DIR}/KEY.env file`,
       );

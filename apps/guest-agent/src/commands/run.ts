@@ -3,6 +3,7 @@ import type { AgentCli } from "../context.js";
 import { Agent, type AgentState } from "../agent.js";
 import type { HookSpec } from "../config.js";
 import type { HookEvent } from "../hooks.js";
+import { systemdNotifier, withoutNotifySocket } from "../sd-notify.js";
 import { type CommonOptions, loadFor, loggerFor } from "./common.js";
 
 /** Options of {@link run}. */
@@ -18,15 +19,18 @@ export interface RunOptions extends CommonOptions {
 /**
  * `kvp-agent run`: the foreground service. Harvests, then re-harvests on every change of
  * the pools until `signal` aborts; then reports `stopping`/`stopped` and returns the final
- * state. Missing pools, held locks and garbage are waited out, never fatal.
+ * state. Missing pools, held locks and garbage are waited out, never fatal. Under systemd
+ * (`Type=notify`, $NOTIFY_SOCKET) it sends `READY=1` once the first harvest has written the
+ * state files, and `STOPPING=1` at the stop; hooks do not inherit $NOTIFY_SOCKET.
  * @throws {AgentError} `config` for a bad config (before anything is touched).
  */
 export async function run(options: RunOptions): Promise<AgentState> {
   const loaded = loadFor(options);
   const log = loggerFor(loaded, options.ctx);
+  const systemd = systemdNotifier(options.ctx.env, log);
   const agent = new Agent({
     config: loaded.config,
-    ctx: options.ctx,
+    ctx: { ...options.ctx, env: withoutNotifySocket(options.ctx.env) },
     log,
     ...(options.onHookStart ? { onHookStart: options.onHookStart } : {}),
   });
@@ -39,10 +43,19 @@ export async function run(options: RunOptions): Promise<AgentState> {
   });
   agent.start();
   const state = await agent.harvest();
+  systemd.notify({ READY: "1", STATUS: readyStatus(state) });
   options.onReady?.(state);
   await stopped;
   log.info("stopping");
+  systemd.notify({ STOPPING: "1", STATUS: "stopping" });
   return agent.stop();
+}
+
+/** systemd's STATUS= after the first harvest: what `systemctl status` shows. */
+function readyStatus(state: AgentState): string {
+  const counts = `${state.items} host item${state.items === 1 ? "" : "s"}, ${state.facts} host fact${state.facts === 1 ? "" : "s"}`;
+  if (state.problems.length === 0) return `${state.status}: ${counts}`;
+  return `${state.status}: ${counts}; ${state.problems.length} problem${state.problems.length === 1 ? "" : "s"} (kvp-agent status)`;
 }
 
 /** `kvp-agent run`: the service, until SIGTERM/SIGINT (exit 0). */

@@ -56,6 +56,9 @@ export function formatStatus(result: StatusResult): string {
     lines.push(`last harvest: ${a.harvestedAt ?? "never"}: ${a.items} item(s), ${a.facts} fact(s)`);
     for (const p of a.problems) lines.push(`problem: ${p}`);
     for (const [key, error] of Object.entries(a.decodeErrors)) lines.push(`decode error: ${key}: ${error}`);
+    // A state file written by an earlier version has no chunks.
+    for (const c of a.chunks ?? [])
+      lines.push(`chunked value ${c.key}${c.pool === 3 ? " (pool 3)" : ""}: ${c.message}`);
     if (a.envSkipped.length > 0) lines.push(`not in host.env (not variable names): ${a.envSkipped.join(", ")}`);
     // A state file written by an earlier version has no decodedEnv.
     for (const d of a.decodedEnv ?? []) {

@@ -1,6 +1,6 @@
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
-import { isPoolFileError, poolTarget, readPool } from "@hyperv-kvp/pool-file";
+import { isPoolFileError, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
 import { AgentError } from "../agent-error.js";
 import { watchPoolDir } from "../pool-watcher.js";
 import { type CommonOptions, loadFor } from "./common.js";
@@ -24,7 +24,8 @@ export interface WaitResult {
 }
 
 /**
- * `kvp-agent wait KEY`: resolves with KEY's value as soon as the host has sent it, reading
+ * `kvp-agent wait KEY`: resolves with KEY's value as soon as the host has sent it (a chunked
+ * value `KEY#1/N` … `KEY#N/N` once every part is there, reassembled), reading
  * the pool itself (the agent need not run). Watches the pool directory rather than polling;
  * a missing directory or a held lock are waited out.
  * @throws {AgentError} `timeout` when `timeoutMs` passes first.
@@ -58,7 +59,9 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
           again = false;
           try {
             const { records } = await readPool(target, { timeoutMs: config.lockTimeoutMs });
-            const found = records.find((r) => r.key === key && r.keyTerminated && r.valueTerminated);
+            // By logical key, as the agent materialises it: a chunked value once it is whole.
+            const usable = records.filter((r) => r.keyTerminated && r.valueTerminated && r.validUtf8);
+            const found = snapshotPool(usable, { reassemble: true }).entries.get(key);
             if (found) finish({ value: found.value });
           } catch (error) {
             // Missing pools and held locks are what waiting is for; anything else too: retry.

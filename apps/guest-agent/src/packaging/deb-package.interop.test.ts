@@ -237,11 +237,17 @@ describeNeeding(
         `${showField("Status")} ${showField("Version")}`,
         "kvp-agent",
       ]);
-    const kvpAgent = (args: readonly string[], env: Record<string, string> = {}) =>
-      runSync(join(root, "usr/bin/kvp-agent"), args, { ...process.env, ...env });
-    const kvpPool = (args: readonly string[], env: Record<string, string> = {}) =>
-      runSync(join(root, "usr/bin/kvp-pool"), ["--dir", pools, ...args], { ...process.env, ...env });
-    const once = (env: Record<string, string> = {}) =>
+    // Through the launcher; or with `node` given, that node on the installed bundle, as root
+    // runs another node (its launcher takes none from the environment).
+    const kvpAgent = (args: readonly string[], env: Record<string, string> = {}, node?: string) =>
+      node === undefined
+        ? runSync(join(root, "usr/bin/kvp-agent"), args, { ...process.env, ...env })
+        : runSync(node, [join(root, LIB, "kvp-agent.cjs"), ...args], { ...process.env, ...env });
+    const kvpPool = (args: readonly string[], env: Record<string, string> = {}, node?: string) =>
+      node === undefined
+        ? runSync(join(root, "usr/bin/kvp-pool"), ["--dir", pools, ...args], { ...process.env, ...env })
+        : runSync(node, [join(root, LIB, "kvp-pool.cjs"), "--dir", pools, ...args], { ...process.env, ...env });
+    const once = (node?: string) =>
       kvpAgent(
         [
           "once",
@@ -252,7 +258,8 @@ describeNeeding(
           "--state-dir",
           join(root, "run/kvp-agent"),
         ],
-        env,
+        {},
+        node,
       );
     const node18 = () => {
       const node = obtainNode18();
@@ -400,9 +407,9 @@ describeNeeding(
       writePool(pools, 1, [FOREIGN]);
       for (const pool of [2, 4]) writePool(pools, pool, []);
 
-      for (const env of [{}, { KVP_AGENT_NODE: node18() }]) {
-        const result = once(env);
-        expect(result.status, `${JSON.stringify(env)}: ${result.stderr}`).toBe(0);
+      for (const node of [undefined, node18()]) {
+        const result = once(node);
+        expect(result.status, `${node ?? "launcher"}: ${result.stderr}`).toBe(0);
         expect(result.stdout).toBe("stopped: 1 item(s), 1 fact(s)\n");
         expect(JSON.parse(readFileSync(join(root, "run/kvp-agent", STATE_FILES.host), "utf8"))).toEqual({
           Role: "web",
@@ -426,35 +433,42 @@ describeNeeding(
       // The pools `once` above left: the host's Role, the facts, the foreign and the agent's pool-1 records.
       const records = pool1();
       expect(agentKeys()).toContain(REPORT_KEYS.status);
-      for (const env of [{}, { KVP_POOL_NODE: node18() }]) {
-        const what = JSON.stringify(env);
-        const got = kvpPool(["get", "Role", "--pool", "external"], env);
+      for (const node of [undefined, node18()]) {
+        const what = node ?? "launcher";
+        const got = kvpPool(["get", "Role", "--pool", "external"], {}, node);
         expect(got.status, `${what}: ${got.stderr}`).toBe(0);
         expect(got.stdout).toBe("web\n");
-        expect(kvpPool(["get", REPORT_KEYS.version], env).stdout).toBe(`${VERSION}\n`);
-        const listed = kvpPool(["list", "--pool", "guest", "--json"], env);
+        expect(kvpPool(["get", REPORT_KEYS.version], {}, node).stdout).toBe(`${VERSION}\n`);
+        const listed = kvpPool(["list", "--pool", "guest", "--json"], {}, node);
         expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);
         expect((JSON.parse(listed.stdout) as { key: string; value: string }[]).map((r) => [r.key, r.value])).toEqual(
           records,
         );
-        const facts = kvpPool(["list", "--pool", "auto-external"], env);
+        const facts = kvpPool(["list", "--pool", "auto-external"], {}, node);
         expect(facts.status, `${what}: ${facts.stderr}`).toBe(0);
         expect(facts.stdout).toBe("# pool 3 (auto-external)\nHostName = hv-01\n");
 
         // A write takes the daemon-compatible locks through the installed koffi.
-        const set = kvpPool(["set", "debug/probe", "seen"], env);
+        const set = kvpPool(["set", "debug/probe", "seen"], {}, node);
         expect(set.status, `${what}: ${set.stderr}`).toBe(0);
         expect(pool1()).toEqual([...records, ["debug/probe", "seen"]]);
-        expect(kvpPool(["check"], env).status).toBe(0);
-        const deleted = kvpPool(["delete", "debug/probe"], env);
+        expect(kvpPool(["check"], {}, node).status).toBe(0);
+        const deleted = kvpPool(["delete", "debug/probe"], {}, node);
         expect(deleted.status, `${what}: ${deleted.stderr}`).toBe(0);
         expect(pool1()).toEqual(records);
-        const gone = kvpPool(["get", "debug/probe"], env);
+        const gone = kvpPool(["get", "debug/probe"], {}, node);
         expect(gone.status).toBe(1);
         expect(gone.stderr).toMatch(/^kvp-pool: /);
       }
-      // The launcher runs the node KVP_POOL_NODE names (so the loop above did run Node 18).
-      expect(kvpPool(["--help"], { KVP_POOL_NODE: join(work, "no-such-node") }).status).toBe(127);
+      // The launchers run the node KVP_*_NODE names for other users only: as root (these tests
+      // run as root) they run /usr/bin/node and say so (launchers.test.ts has both sides).
+      const noSuchNode = join(work, "no-such-node");
+      const asRoot = process.getuid?.() === 0;
+      const pool = kvpPool(["--help"], { KVP_POOL_NODE: noSuchNode });
+      expect(pool.status, pool.stderr).toBe(asRoot ? 0 : 127);
+      const agent = kvpAgent(["--help"], { KVP_AGENT_NODE: noSuchNode });
+      expect(agent.status, agent.stderr).toBe(asRoot ? 0 : 127);
+      if (asRoot) expect(agent.stderr).toMatch(/^kvp-agent: KVP_AGENT_NODE ignored: run as root/);
       // The installed kvp-pool bundle takes koffi from beside it too: one copy for both.
       const probe =
         'const r = require("node:module").createRequire(process.argv[1]); console.log(r.resolve("koffi"), r("koffi").version)';
@@ -489,6 +503,23 @@ describeNeeding(
       expect(statSync(join(root, "etc/kvp-agent/hooks.d/10-admin")).mode & 0o777).toBe(0o755);
       const again = once();
       expect(again.status, again.stderr).toBe(0);
+
+      // A config this version refuses (the old default env.prefix) is named in the output of
+      // the install, which still succeeds; the admin's file stays as it is.
+      const refused = '{ "env": { "prefix": "KVP_" } }\n';
+      writeFileSync(join(root, "etc/kvp-agent/config.json"), refused);
+      try {
+        const reinstall = dpkg(["--install", debV2]);
+        expect(reinstall.status, reinstall.stderr).toBe(0);
+        expect(reinstall.stderr).toContain('env.prefix: "KVP_" has no lower-case letter');
+        expect(reinstall.stderr).toContain(
+          `kvp-agent: the agent will not start until ${join(root, "etc/kvp-agent/config.json")} is fixed (kvp-agent config check)\n`,
+        );
+        expect(readFileSync(join(root, "etc/kvp-agent/config.json"), "utf8")).toBe(refused);
+        expect(installedVersion().stdout).toBe(`install ok installed ${UPGRADE_VERSION}`);
+      } finally {
+        writeFileSync(join(root, "etc/kvp-agent/config.json"), admins["etc/kvp-agent/config.json"]);
+      }
     });
 
     it("remove forgets the agent's pool-1 records and keeps config, hooks and enablement; purge removes them and the state", () => {

@@ -1,6 +1,6 @@
 // The one-file bundles the .deb ships, on Debian 12's Node (18.20.4): the agent's end-to-end
 // scenario with the BUILT dist/kvp-agent.cjs run by Node 18, against a simulated Hyper-V host
-// in front of the REAL hv_kvp_daemon, with the CloudStack example (packaging/examples/cloudstack)
+// in front of the REAL hv_kvp_daemon, with the CloudStack recipe (packaging/examples/cloudstack)
 // as config and hook; and the BUILT kvp-pool bundle (apps/pool-tools/dist/kvp-pool.cjs) run
 // by Node 18 against the same daemon: what it sets in pool 1 the host enumerates, what the
 // host sends it gets, lists, checks and watches. The machine's own Node runs the same bundles
@@ -35,6 +35,8 @@ import {
 
 const NODE18_VERSION = "v18.20.4";
 const USERDATA_KEY = "cloudstack-vm-userdata";
+/** Real-shaped boot arguments (leading space and all), one of them quoted with shell syntax in it. */
+const BOOT_ARGS = ` template=domP type=router name=r-1-VM zone=1 eth0ip=10.1.1.1 note="it's $(touch pwned)" disable_rp_filter=true`;
 
 afterAll(removeTempDirs);
 
@@ -176,23 +178,31 @@ describeNeeding(
       it("once: the host's user data becomes host.json/host.env and decoded/KEY.env, the hook configures the VM, the host sees the status; forget clears it", async () => {
         const h = await startHost();
         await h.sendHostFacts();
-        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)");
+        await h.set(0, USERDATA_KEY, BOOT_ARGS);
         await h.set(0, "Role", "web");
 
         const result = expectExit(await runAsync(node18(), agentArgs("once", h)), 0);
         expect(result.stdout).toMatch(/^stopped: 2 item\(s\), \d+ fact\(s\)\n$/);
 
         expect(JSON.parse(readState("host"))).toEqual({
-          [USERDATA_KEY]: "type=router;name=r-1-VM;zone=z1;eth0ip=10.1.1.1;note=it's $(touch pwned)",
+          [USERDATA_KEY]: BOOT_ARGS,
           Role: "web",
         });
         // The user-data key is no variable name: host.json has it, host.env leaves it out.
-        expect(readState("env").split("\n").slice(1)).toEqual(["KVP_Role='web'", ""]);
+        expect(readState("env").split("\n").slice(1)).toEqual(["kvp_Role='web'", ""]);
         expect(JSON.parse(readState("decoded"))).toEqual({
           [USERDATA_KEY]: {
-            decoder: "pairs",
+            decoder: "cmdline",
             ok: true,
-            value: { type: "router", name: "r-1-VM", zone: "z1", eth0ip: "10.1.1.1", note: "it's $(touch pwned)" },
+            value: {
+              template: "domP",
+              type: "router",
+              name: "r-1-VM",
+              zone: "1",
+              eth0ip: "10.1.1.1",
+              note: "it's $(touch pwned)",
+              disable_rp_filter: "true",
+            },
           },
         });
         // What a boot script in the template does: source the decoded file and use the fields.
@@ -211,8 +221,8 @@ describeNeeding(
         expect(sourced.stderr).toBe("");
         expect(sourced.stdout).toBe("router|r-1-VM|10.1.1.1|it's $(touch pwned)");
         expect(existsSync(join(work, "pwned"))).toBe(false);
-        expect(readFileSync(join(vmRoot, "etc/hostname"), "utf8")).toBe("r-1-VM\n");
-        expect(readFileSync(join(vmRoot, "etc/cloudstack/role"), "utf8")).toBe("router\n");
+        // The hook wrote the system VM's cmdline: the arguments as one line, as its scripts read them.
+        expect(readFileSync(join(vmRoot, "var/cache/cloud/cmdline"), "utf8")).toBe(`${BOOT_ARGS.trim()}\n`);
 
         const seen = await pool1(h);
         expect([...seen.keys()].sort()).toEqual(
@@ -246,7 +256,7 @@ describeNeeding(
       it("run: a change the host makes reaches the hook; SIGTERM reports stopped and exits 0", async () => {
         const h = await startHost();
         await h.sendHostFacts();
-        await h.set(0, USERDATA_KEY, "type=router;name=r-1-VM");
+        await h.set(0, USERDATA_KEY, " type=router name=r-1-VM");
         const child = spawn(node18(), agentArgs("run", h), { stdio: ["ignore", "pipe", "pipe"] });
         let stderr = "";
         child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
@@ -254,13 +264,13 @@ describeNeeding(
           child.once("exit", (code, signal) => resolve({ code, signal })),
         );
         try {
-          const hostname = () =>
-            existsSync(join(vmRoot, "etc/hostname")) ? readFileSync(join(vmRoot, "etc/hostname"), "utf8") : "";
-          await waitFor(() => hostname() === "r-1-VM\n", "the hook's first run");
+          const cmdline = join(vmRoot, "var/cache/cloud/cmdline");
+          const written = () => (existsSync(cmdline) ? readFileSync(cmdline, "utf8") : "");
+          await waitFor(() => written() === "type=router name=r-1-VM\n", "the hook's first run");
           await waitFor(async () => (await pool1(h)).get(REPORT_KEYS.status) === "ready", "status ready in pool 1");
 
-          await h.set(0, USERDATA_KEY, "type=router;name=r-2-VM");
-          await waitFor(() => hostname() === "r-2-VM\n", "the hook's run for the change");
+          await h.set(0, USERDATA_KEY, " type=router name=r-2-VM");
+          await waitFor(() => written() === "type=router name=r-2-VM\n", "the hook's run for the change");
           await waitFor(
             async () =>
               (JSON.parse((await pool1(h)).get(hookReportKey("cloudstack")) ?? "{}") as { event?: string }).event ===
