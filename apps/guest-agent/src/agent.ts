@@ -6,11 +6,10 @@ import {
   describePool,
   isPoolFileError,
   poolTarget,
-  readPool,
   resolvePoolDir,
   snapshotPool,
 } from "@hyperv-kvp/pool-file";
-import type { AgentConfig, HookSpec } from "./config.js";
+import type { AgentConfig, DecoderName, HookSpec } from "./config.js";
 import type { AgentContext } from "./context.js";
 import {
   DECODED_ENV_DIR,
@@ -24,9 +23,17 @@ import {
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
 import { type HookEvent, HookQueue, type HookResult, listHookDir } from "./hooks.js";
 import type { Logger } from "./logger.js";
+import { PoolMirror } from "./pool-mirror.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
-import { ensureStateDir, mapToJson, readStringMap, renderEnvFile, statePath, writeFileAtomic } from "./state-files.js";
+import {
+  ensureStateDir,
+  readStringMap,
+  statePath,
+  writeEnvFile,
+  writeFileAtomic,
+  writeJsonMap,
+} from "./state-files.js";
 import { VERSION } from "./version.js";
 
 /** Debounce of pool file events, in ms: the daemon writes a pool in one go, under its lock. */
@@ -90,6 +97,22 @@ export interface AgentOptions {
   readonly log: Logger;
   /** Called when a hook's process starts (benchmarks, tests). */
   readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
+  /**
+   * How long after their last write host.json and host.env may be written again, given how
+   * long that write took, in ms (tests). Default {@link wholeFileDelayMs}.
+   */
+  readonly wholeFileDelayMs?: (lastWriteMs: number) => number;
+}
+
+/**
+ * The default pause between two writes of the files that hold the whole of pool 0 (host.json,
+ * host.env), from how long the last one took: none while that is under 20 ms (pools of a
+ * few MB), else 49 times as long (at most a minute), so rewriting them takes at most 2 % of
+ * the agent's time however often the host changes a key (see
+ * apps/guest-agent/README.md#state-files-mode-0600-by-default-written-by-temp-file--rename).
+ */
+export function wholeFileDelayMs(lastWriteMs: number): number {
+  return lastWriteMs < 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
 }
 
 /** Pools the agent reads: host items and host facts. */
@@ -126,6 +149,21 @@ export class Agent {
   private readonly hookResults: Record<string, HookResult> = {};
   /** Chunk problems of the last read of each pool. */
   private readonly chunkNotes: Record<0 | 3, ChunkNote[]> = { 0: [], 3: [] };
+  /** Each host pool as last read: a read decodes only the records that changed. */
+  private readonly mirrors: Record<0 | 3, PoolMirror>;
+  /** Per pool-0 key: its decoder (null: none), and the last decoding of its value. */
+  private readonly decoderOf = new Map<string, DecoderName | null>();
+  private decodedCache = new Map<string, { value: string; result: Decoded }>();
+  /** host-decoded.json as last written (entries compared by identity). */
+  private decodedWritten: Map<string, Decoded> | undefined;
+  /** The decoded env files this process wrote, with their text. */
+  private readonly decodedEnvWritten = new Map<string, string>();
+  private readonly wholeFileDelay: (lastWriteMs: number) => number;
+  /** host.json/host.env: out of date since this pool-0 content, written when the timer fires. */
+  private wholeFilesDue: Map<string, string> | undefined;
+  private wholeFilesTimer: NodeJS.Timeout | undefined;
+  private wholeFilesWrittenAt = 0;
+  private wholeFilesCostMs = 0;
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
@@ -137,6 +175,8 @@ export class Agent {
     this.log = options.log;
     const dir = this.config.poolDir;
     this.targets = { 0: poolTarget(0, dir), 1: poolTarget(1, dir), 3: poolTarget(3, dir) };
+    this.mirrors = { 0: new PoolMirror(this.targets[0]), 3: new PoolMirror(this.targets[3]) };
+    this.wholeFileDelay = options.wholeFileDelayMs ?? wholeFileDelayMs;
     this.bootId = this.ctx.bootId();
     this.startedAt = this.ctx.now().toISOString();
     this.reporter = new Reporter(this.targets[1], {
@@ -213,6 +253,7 @@ export class Agent {
   async idle(): Promise<void> {
     for (;;) {
       if (this.harvesting) await this.harvesting;
+      this.writeWholeFiles();
       await this.hooks.idle();
       await this.reporter.flush();
       if (!this.harvesting) return;
@@ -230,6 +271,8 @@ export class Agent {
     await this.reporter.flush();
     await this.hooks.stop();
     if (this.harvesting) await this.harvesting;
+    // What the host sent last is in the files when the agent is gone.
+    this.writeWholeFiles();
     this.setStatus(final);
     await this.reporter.flush();
     this.reporter.close();
@@ -277,14 +320,18 @@ export class Agent {
     let changed = false;
     for (const pool of HOST_POOLS) {
       if (!pools.has(pool)) continue;
-      const records = await this.readHostPool(pool);
-      if (records === undefined) continue;
+      const changedBytes = await this.readHostPool(pool);
+      if (changedBytes === undefined) continue;
       const before = this.seen[pool];
+      const failing = this.problems.has(100 + pool);
+      // Nothing stored changed (the pool rewritten as it was, the safety net): nothing to do,
+      // unless the last write of the state files failed (retried at every read).
+      if (!changedBytes && before !== undefined && !failing) continue;
       const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
-      const items = this.logicalItems(pool, records, baseline);
-      if (before !== undefined && sameMap(before, items)) continue;
+      const items = this.logicalItems(pool, baseline);
+      if (before !== undefined && !failing && sameMap(before, items)) continue;
       try {
-        this.materialise(pool, items);
+        this.materialise(pool, items, before === undefined);
       } catch (error) {
         // Our own directory failed (full, read-only): say so, keep going, retry at the next change.
         this.problems.set(100 + pool, {
@@ -320,11 +367,17 @@ export class Agent {
    * leave without one keeps its value of `baseline` until they are whole or gone. Problems are
    * noted for `status`, and logged when they change.
    */
-  private logicalItems(
-    pool: 0 | 3,
-    records: readonly DecodedRecord[],
-    baseline: ReadonlyMap<string, string>,
-  ): Map<string, string> {
+  private logicalItems(pool: 0 | 3, baseline: ReadonlyMap<string, string>): Map<string, string> {
+    const mirror = this.mirrors[pool];
+    const records = mirror.records.filter(usable);
+    const bad = mirror.records.length - records.length;
+    if (bad > 0) this.log.debug(`${describePool(this.targets[pool])}: ${bad} malformed record(s) ignored`);
+    if (!mirror.hasParts && this.chunkNotes[pool].length === 0) {
+      // No chunked value: every key is its own (first record of a key wins).
+      const items = new Map<string, string>();
+      for (const r of records) if (!items.has(r.key)) items.set(r.key, r.value);
+      return items;
+    }
     const snapshot = snapshotPool(records, { reassemble: true });
     const items = new Map<string, string>();
     for (const [key, entry] of snapshot.entries) items.set(key, entry.value);
@@ -344,18 +397,20 @@ export class Agent {
     return items;
   }
 
-  /** Reads a host pool; on failure records the problem (logged once) and returns undefined. */
-  private async readHostPool(pool: 0 | 3): Promise<DecodedRecord[] | undefined> {
+  /**
+   * Reads a host pool into its mirror; on failure records the problem (logged once) and
+   * returns undefined.
+   * @returns whether a stored record changed since the last read.
+   */
+  private async readHostPool(pool: 0 | 3): Promise<boolean | undefined> {
     const target = this.targets[pool];
     try {
-      const content = await readPool(target, { timeoutMs: this.config.lockTimeoutMs });
+      const changed = await this.mirrors[pool].refresh({ timeoutMs: this.config.lockTimeoutMs });
       if (this.problems.has(pool)) {
         this.log.info(`${describePool(target)} is readable again`);
         this.problems.delete(pool);
       }
-      const bad = content.records.filter((r) => !usable(r)).length;
-      if (bad > 0) this.log.debug(`${describePool(target)}: ${bad} malformed record(s) ignored`);
-      return content.records.filter(usable);
+      return changed;
     } catch (error) {
       const code = isPoolFileError(error) ? error.code : "io";
       const message =
@@ -369,41 +424,103 @@ export class Agent {
     }
   }
 
-  private materialise(pool: 0 | 3, items: Map<string, string>): void {
+  /**
+   * Writes the state files of `items` whose content changed: pool 3's file; for pool 0 the
+   * decodings (a key's value decoded again only when it changed), the decoded env files
+   * whose text changed, host-decoded.json when a decoding changed, and host.json/host.env
+   * now (`first`, or while cheap) or a little later ({@link wholeFileDelayMs}).
+   */
+  private materialise(pool: 0 | 3, items: Map<string, string>, first: boolean): void {
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
     if (pool === 3) {
-      writeFileAtomic(statePath(dir, "facts"), mapToJson(items), mode);
+      writeJsonMap(statePath(dir, "facts"), items, mode);
       return;
     }
     const decoded = new Map<string, Decoded>();
+    const cache = new Map<string, { value: string; result: Decoded }>();
     // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
     const errors: Record<string, string> = Object.create(null) as Record<string, string>;
+    if (this.decoderOf.size > 2 * items.size + 1024) this.decoderOf.clear(); // keys long gone
     for (const [key, value] of items) {
-      const decoder = decoderFor(key, this.config.decoders);
-      if (decoder === undefined) continue;
-      const result = decodeValue(decoder, value);
+      let decoder = this.decoderOf.get(key);
+      if (decoder === undefined) {
+        decoder = decoderFor(key, this.config.decoders) ?? null;
+        this.decoderOf.set(key, decoder);
+      }
+      if (decoder === null) continue;
+      const last = this.decodedCache.get(key);
+      const result = last !== undefined && last.value === value ? last.result : decodeValue(decoder, value);
+      cache.set(key, last !== undefined && last.result === result ? last : { value, result });
       decoded.set(key, result);
       if (!result.ok) errors[key] = result.error;
     }
+    this.decodedCache = cache;
     for (const [key, error] of Object.entries(errors)) {
       if (this.decodeErrors[key] !== error)
         this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
     }
     this.decodeErrors = errors;
-    const env = renderEnvFile(items, this.config.envPrefix);
-    this.envSkipped = env.skipped;
     const plans: DecodedEnvPlan[] = [];
     for (const [key, result] of decoded) {
       const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
       if (plan !== undefined) plans.push(plan);
     }
     // host.json last: a reader that waits for it finds the others already current.
-    syncDecodedEnvDir(dir, plans, mode);
+    syncDecodedEnvDir(dir, plans, mode, this.decodedEnvWritten);
     this.noteDecodedEnv(plans);
-    writeFileAtomic(statePath(dir, "decoded"), mapToJson(decoded), mode);
-    writeFileAtomic(statePath(dir, "env"), env.text, mode);
-    writeFileAtomic(statePath(dir, "host"), mapToJson(items), mode);
+    if (this.decodedWritten === undefined || !sameMap(this.decodedWritten, decoded)) {
+      this.decodedWritten = undefined; // until written
+      writeJsonMap(statePath(dir, "decoded"), decoded, mode);
+      this.decodedWritten = decoded;
+    }
+    this.wholeFilesDue = items;
+    if (first) this.writeWholeFiles();
+    else this.scheduleWholeFiles();
+  }
+
+  /** Writes host.json/host.env now, or sets a timer for when the pause after the last write is over. */
+  private scheduleWholeFiles(): void {
+    if (this.wholeFilesTimer !== undefined) return;
+    const wait = this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs) - performance.now();
+    if (wait <= 0) {
+      this.writeWholeFiles();
+      return;
+    }
+    this.wholeFilesTimer = setTimeout(() => {
+      this.wholeFilesTimer = undefined;
+      try {
+        this.writeWholeFiles();
+        this.problems.delete(100);
+      } catch (error) {
+        this.problems.set(100, {
+          code: "state",
+          message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
+        });
+        this.log.error(this.problems.get(100)!.message);
+      }
+      this.refreshStatus();
+    }, wait);
+  }
+
+  /**
+   * Writes host.env, then host.json, of the pool-0 content they are behind on (nothing when
+   * they are current).
+   * @throws Error from the writes; they are then still due.
+   */
+  private writeWholeFiles(): void {
+    clearTimeout(this.wholeFilesTimer);
+    this.wholeFilesTimer = undefined;
+    const items = this.wholeFilesDue;
+    if (items === undefined) return;
+    const dir = this.config.stateDir;
+    const mode = this.config.fileMode;
+    const start = performance.now();
+    this.envSkipped = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
+    writeJsonMap(statePath(dir, "host"), items, mode);
+    this.wholeFilesDue = undefined;
+    this.wholeFilesWrittenAt = performance.now();
+    this.wholeFilesCostMs = this.wholeFilesWrittenAt - start;
   }
 
   /** Records the decoded env files for `status`; logs a key's left-out fields when they change. */
@@ -507,7 +624,8 @@ function chunkMessage(reason: ChunkProblemReason, message: string): string {
   }
 }
 
-function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+/** Same keys, each with the same value (strings by content, objects by identity); order aside. */
+function sameMap<T>(a: ReadonlyMap<string, T>, b: ReadonlyMap<string, T>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;

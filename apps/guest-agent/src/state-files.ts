@@ -23,23 +23,52 @@ export const STATE_FILES = {
  * a crash the agent rewrites everything from the pools anyway.
  */
 export function writeFileAtomic(path: string, text: string, mode: number): void {
+  writePiecesAtomic(path, [text], mode);
+}
+
+/** Pieces are gathered up to this many UTF-16 units per write: few calls, no copy of a whole file. */
+const WRITE_BATCH_UNITS = 1 << 20;
+
+/**
+ * {@link writeFileAtomic} with the text given in pieces, written as they come (gathered into
+ * writes of about a megabyte): a file the size of a pool never exists as one string in memory.
+ * @returns the bytes written.
+ */
+export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: number): number {
   const temp = `${path}.tmp-${process.pid}`;
   // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
   // would keep its mode, or write host secrets wherever the link points. Only a new file.
   rmSync(temp, { force: true });
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let written = 0;
   try {
     try {
-      writeFileSync(fd, text);
+      let batch = "";
+      for (const piece of pieces) {
+        batch += piece;
+        if (batch.length >= WRITE_BATCH_UNITS) {
+          written += writeText(fd, batch);
+          batch = "";
+        }
+      }
+      written += writeText(fd, batch);
     } finally {
       closeSync(fd);
     }
     renameSync(temp, path);
+    return written;
   } catch (error) {
     // Also after a failed write (disk full): no partial copy of host data stays behind.
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+function writeText(fd: number, text: string): number {
+  if (text === "") return 0;
+  const bytes = Buffer.from(text, "utf8");
+  writeFileSync(fd, bytes);
+  return bytes.length;
 }
 
 /**
@@ -80,6 +109,36 @@ export function mapToJson(map: ReadonlyMap<string, unknown>): string {
   return `${JSON.stringify(Object.fromEntries(map), null, 2)}\n`;
 }
 
+/**
+ * Writes {@link mapToJson}'s text (the same bytes) atomically, in pieces: one entry at a time.
+ * @returns the bytes written.
+ */
+export function writeJsonMap(path: string, map: ReadonlyMap<string, unknown>, mode: number): number {
+  return writePiecesAtomic(path, jsonMapPieces(map), mode);
+}
+
+/** Keys an object lists first, in ascending order, as JSON.stringify of an object does: array indexes. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+
+function* jsonMapPieces(map: ReadonlyMap<string, unknown>): Generator<string> {
+  if (map.size === 0) {
+    yield "{}\n";
+    return;
+  }
+  const indexes = [...map.keys()].filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+  const keys = indexes.length === 0 ? map.keys() : [...indexes, ...[...map.keys()].filter((k) => !isArrayIndex(k))];
+  let first = true;
+  for (const key of keys) {
+    const value = JSON.stringify(map.get(key), null, 2);
+    // Nested lines one level deeper; JSON text has no raw newline inside a string.
+    yield `${first ? "{\n" : ",\n"}  ${JSON.stringify(key)}: ${value.includes("\n") ? value.replace(/\n/g, "\n  ") : value}`;
+    first = false;
+  }
+  yield "\n}\n";
+}
+
 /** True when `name` is a portable environment variable name (POSIX shells and systemd accept it). */
 export function isEnvName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
@@ -96,15 +155,30 @@ export function quoteEnvValue(value: string): string {
 
 /** host.env's text and the keys left out because `prefix + key` is not a valid name. */
 export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string): { text: string; skipped: string[] } {
-  const lines = ["# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change)."];
   const skipped: string[] = [];
+  const text = [...envFilePieces(items, prefix, skipped)].join("");
+  return { text, skipped };
+}
+
+/**
+ * Writes {@link renderEnvFile}'s text (the same bytes) atomically, in pieces: one line at a time.
+ * @returns the keys left out, as renderEnvFile.
+ */
+export function writeEnvFile(path: string, items: ReadonlyMap<string, string>, prefix: string, mode: number): string[] {
+  const skipped: string[] = [];
+  writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode);
+  return skipped;
+}
+
+/** host.env's lines, each with its newline; the keys left out are pushed to `skipped`. */
+function* envFilePieces(items: ReadonlyMap<string, string>, prefix: string, skipped: string[]): Generator<string> {
+  yield "# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change).\n";
   for (const [key, value] of items) {
     const name = prefix + key;
     if (!isEnvName(name)) {
       skipped.push(key);
       continue;
     }
-    lines.push(`${name}=${quoteEnvValue(value)}`);
+    yield `${name}=${quoteEnvValue(value)}\n`;
   }
-  return { text: `${lines.join("\n")}\n`, skipped };
 }
