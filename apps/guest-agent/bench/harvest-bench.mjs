@@ -82,6 +82,14 @@ const agent = spawn(
 );
 let agentLog = "";
 agent.stderr.setEncoding("utf8").on("data", (s) => {
+  if (process.env.BENCH_TIMING)
+    process.stderr.write(
+      s
+        .split("\n")
+        .filter((l) => l.startsWith("TIMING"))
+        .map((l) => `${l}\n`)
+        .join(""),
+    );
   agentLog = (agentLog + s).slice(-20_000);
 });
 

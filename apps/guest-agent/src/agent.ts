@@ -149,6 +149,8 @@ export class Agent {
   private readonly hookResults: Record<string, HookResult> = {};
   /** Chunk problems of the last read of each pool. */
   private readonly chunkNotes: Record<0 | 3, ChunkNote[]> = { 0: [], 3: [] };
+  /** Per host pool: how many usable records have each key (for {@link applyChanges}); undefined: not known. */
+  private readonly keyCounts: Partial<Record<0 | 3, Map<string, number>>> = {};
   /** Each host pool as last read: a read decodes only the records that changed. */
   private readonly mirrors: Record<0 | 3, PoolMirror>;
   /** Per pool-0 key: its decoder (null: none), and the last decoding of its value. */
@@ -327,30 +329,46 @@ export class Agent {
       // Nothing stored changed (the pool rewritten as it was, the safety net): nothing to do,
       // unless the last write of the state files failed (retried at every read).
       if (!changedBytes && before !== undefined && !failing) continue;
+      const mirror = this.mirrors[pool];
+      if (
+        before !== undefined &&
+        !failing &&
+        !mirror.hasParts &&
+        this.chunkNotes[pool].length === 0 &&
+        this.keyCounts[pool] !== undefined &&
+        mirror.lastChanges.length <= Math.max(64, mirror.records.length / 8)
+      ) {
+        // A few records changed in a pool without chunked values: only their keys are looked at.
+        const { events, keys } = this.applyChanges(pool, before);
+        if (events.length === 0) continue;
+        try {
+          this.materialise(pool, before, false, keys);
+        } catch (error) {
+          // Back to what was written, so the next (full) read finds these changes again.
+          for (const e of events) {
+            if (e.previous === undefined) before.delete(e.key);
+            else before.set(e.key, e.previous);
+          }
+          this.stateProblem(pool, error);
+          continue;
+        }
+        changed = true;
+        this.pushEvents(pool, events);
+        continue;
+      }
       const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
       const items = this.logicalItems(pool, baseline);
       if (before !== undefined && !failing && sameMap(before, items)) continue;
       try {
         this.materialise(pool, items, before === undefined);
       } catch (error) {
-        // Our own directory failed (full, read-only): say so, keep going, retry at the next change.
-        this.problems.set(100 + pool, {
-          code: "state",
-          message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
-        });
-        this.log.error(this.problems.get(100 + pool)!.message);
+        this.stateProblem(pool, error);
         continue;
       }
       this.problems.delete(100 + pool);
       this.seen[pool] = items;
       changed = true;
-      const events = diffItems(pool, baseline, items);
-      if (events.length > 0) {
-        this.log.info(
-          `pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`,
-        );
-      }
-      this.hooks.push(events);
+      this.pushEvents(pool, diffItems(pool, baseline, items));
     }
     if (changed) {
       this.harvestedAt = this.ctx.now().toISOString();
@@ -358,6 +376,27 @@ export class Agent {
     }
     this.refreshStatus();
     void this.reporter.flush();
+  }
+
+  /**
+   * Our own directory failed (full, read-only): say so, keep going; the next read retries
+   * (a full one, against the items last written).
+   */
+  private stateProblem(pool: 0 | 3, error: unknown): void {
+    this.problems.set(100 + pool, {
+      code: "state",
+      message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
+    });
+    this.log.error(this.problems.get(100 + pool)!.message);
+  }
+
+  private pushEvents(pool: 0 | 3, events: HookEvent[]): void {
+    if (events.length > 0) {
+      this.log.info(
+        `pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`,
+      );
+    }
+    this.hooks.push(events);
   }
 
   /**
@@ -372,6 +411,9 @@ export class Agent {
     const records = mirror.records.filter(usable);
     const bad = mirror.records.length - records.length;
     if (bad > 0) this.log.debug(`${describePool(this.targets[pool])}: ${bad} malformed record(s) ignored`);
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+    this.keyCounts[pool] = counts;
     if (!mirror.hasParts && this.chunkNotes[pool].length === 0) {
       // No chunked value: every key is its own (first record of a key wins).
       const items = new Map<string, string>();
@@ -430,46 +472,62 @@ export class Agent {
    * whose text changed, host-decoded.json when a decoding changed, and host.json/host.env
    * now (`first`, or while cheap) or a little later ({@link wholeFileDelayMs}).
    */
-  private materialise(pool: 0 | 3, items: Map<string, string>, first: boolean): void {
+  private materialise(
+    pool: 0 | 3,
+    items: Map<string, string>,
+    first: boolean,
+    changedKeys?: ReadonlySet<string>,
+  ): void {
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
     if (pool === 3) {
       writeJsonMap(statePath(dir, "facts"), items, mode);
       return;
     }
-    const decoded = new Map<string, Decoded>();
-    const cache = new Map<string, { value: string; result: Decoded }>();
-    // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
-    const errors: Record<string, string> = Object.create(null) as Record<string, string>;
+    const decoded = changedKeys === undefined ? new Map<string, Decoded>() : new Map(this.decodedWritten);
+    const cache = changedKeys === undefined ? new Map<string, { value: string; result: Decoded }>() : this.decodedCache;
     if (this.decoderOf.size > 2 * items.size + 1024) this.decoderOf.clear(); // keys long gone
-    for (const [key, value] of items) {
+    for (const key of changedKeys ?? items.keys()) {
       let decoder = this.decoderOf.get(key);
       if (decoder === undefined) {
         decoder = decoderFor(key, this.config.decoders) ?? null;
         this.decoderOf.set(key, decoder);
       }
       if (decoder === null) continue;
+      const value = items.get(key);
+      if (value === undefined) {
+        decoded.delete(key);
+        cache.delete(key);
+        continue;
+      }
       const last = this.decodedCache.get(key);
       const result = last !== undefined && last.value === value ? last.result : decodeValue(decoder, value);
       cache.set(key, last !== undefined && last.result === result ? last : { value, result });
       decoded.set(key, result);
-      if (!result.ok) errors[key] = result.error;
     }
     this.decodedCache = cache;
-    for (const [key, error] of Object.entries(errors)) {
-      if (this.decodeErrors[key] !== error)
-        this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
+    const decodedSame = this.decodedWritten !== undefined && sameMap(this.decodedWritten, decoded);
+    if (!(decodedSame && changedKeys !== undefined)) {
+      // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
+      const errors: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [key, result] of decoded) if (!result.ok) errors[key] = result.error;
+      for (const [key, error] of Object.entries(errors)) {
+        if (this.decodeErrors[key] !== error)
+          this.log.warning(
+            `pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`,
+          );
+      }
+      this.decodeErrors = errors;
+      const plans: DecodedEnvPlan[] = [];
+      for (const [key, result] of decoded) {
+        const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
+        if (plan !== undefined) plans.push(plan);
+      }
+      // host.json last: a reader that waits for it finds the others already current.
+      syncDecodedEnvDir(dir, plans, mode, this.decodedEnvWritten);
+      this.noteDecodedEnv(plans);
     }
-    this.decodeErrors = errors;
-    const plans: DecodedEnvPlan[] = [];
-    for (const [key, result] of decoded) {
-      const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
-      if (plan !== undefined) plans.push(plan);
-    }
-    // host.json last: a reader that waits for it finds the others already current.
-    syncDecodedEnvDir(dir, plans, mode, this.decodedEnvWritten);
-    this.noteDecodedEnv(plans);
-    if (this.decodedWritten === undefined || !sameMap(this.decodedWritten, decoded)) {
+    if (!decodedSame) {
       this.decodedWritten = undefined; // until written
       writeJsonMap(statePath(dir, "decoded"), decoded, mode);
       this.decodedWritten = decoded;
@@ -477,6 +535,60 @@ export class Agent {
     this.wholeFilesDue = items;
     if (first) this.writeWholeFiles();
     else this.scheduleWholeFiles();
+  }
+
+  /**
+   * Applies the records the last read changed to `items` (a pool without chunked values,
+   * read before): only the keys of those records are looked at, so a change costs what
+   * changed, not the pool. The first usable record of a key wins, as in a full read.
+   * @returns the events, and the keys whose value changed.
+   */
+  private applyChanges(pool: 0 | 3, items: Map<string, string>): { events: HookEvent[]; keys: Set<string> } {
+    const mirror = this.mirrors[pool];
+    const counts = this.keyCounts[pool]!;
+    const touched = new Set<string>();
+    const latest = new Map<string, DecodedRecord>();
+    for (const { before, after } of mirror.lastChanges) {
+      if (before !== undefined && usable(before)) {
+        const n = (counts.get(before.key) ?? 0) - 1;
+        if (n > 0) counts.set(before.key, n);
+        else counts.delete(before.key);
+        touched.add(before.key);
+      }
+      if (after !== undefined && usable(after)) {
+        counts.set(after.key, (counts.get(after.key) ?? 0) + 1);
+        touched.add(after.key);
+        latest.set(after.key, after);
+      }
+    }
+    const events: HookEvent[] = [];
+    const removed: HookEvent[] = [];
+    const keys = new Set<string>();
+    for (const key of touched) {
+      const n = counts.get(key) ?? 0;
+      // The one record with the key is a changed one, or (duplicates) the first in the pool.
+      const value =
+        n === 0
+          ? undefined
+          : n === 1 && latest.has(key)
+            ? latest.get(key)!.value
+            : mirror.records.find((r) => r.key === key && usable(r))?.value;
+      const previous = items.get(key);
+      if (value === previous) continue;
+      keys.add(key);
+      if (value === undefined) {
+        items.delete(key);
+        removed.push({ pool, type: "removed", key, previous: previous! });
+      } else {
+        items.set(key, value);
+        events.push(
+          previous === undefined
+            ? { pool, type: "added", key, value }
+            : { pool, type: "changed", key, value, previous },
+        );
+      }
+    }
+    return { events: [...events, ...removed], keys };
   }
 
   /** Writes host.json/host.env now, or sets a timer for when the pause after the last write is over. */

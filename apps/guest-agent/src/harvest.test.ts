@@ -114,6 +114,89 @@ describe("incremental harvest", () => {
   });
 });
 
+describe("changes applied key by key", () => {
+  it("give what a full read gives: duplicate keys (first wins), renames, removals, additions", async () => {
+    const s = setup();
+    const file = join(s.pools, poolFileName(0));
+    const host = () => readJson(join(s.state, "host.json")) as Record<string, string> | undefined;
+    writePools(s.pools, {
+      0: [
+        { key: "a", value: "x=1" },
+        { key: "b", value: "y=2" },
+        { key: "a", value: "x=3" },
+        { key: "c", value: "4" },
+      ],
+      3: [],
+    });
+    await s.start();
+    expect(host()).toEqual({ a: "x=1", b: "y=2", c: "4" });
+    const steps: [{ key: string; value: string }[], Record<string, string>][] = [
+      // The first a goes: the second one is the value now.
+      [
+        [
+          { key: "b", value: "y=2" },
+          { key: "b", value: "y=2" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "4" },
+        ],
+        { a: "x=3", b: "y=2", c: "4" },
+      ],
+      // b renamed to d in place (its duplicate stays), c changed, e added.
+      [
+        [
+          { key: "d", value: "y=2" },
+          { key: "b", value: "y=2" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "5" },
+          { key: "e", value: "6" },
+        ],
+        { a: "x=3", b: "y=2", c: "5", d: "y=2", e: "6" },
+      ],
+      // Every b gone, a duplicate of a before the other.
+      [
+        [
+          { key: "d", value: "y=2" },
+          { key: "a", value: "x=0" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "5" },
+          { key: "e", value: "6" },
+        ],
+        { a: "x=0", c: "5", d: "y=2", e: "6" },
+      ],
+      [[], {}],
+    ];
+    for (const [records, expected] of steps) {
+      writeFileSync(file, encodePool(records));
+      await waitFor(
+        () => JSON.stringify(host()) !== undefined && sameEntries(host()!, expected),
+        JSON.stringify(expected),
+      );
+    }
+    // Events in change order: a full read would give them in pool order, removals last.
+    await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean).length === 13, "hooks");
+    expect(readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean)).toEqual([
+      "a=x=1",
+      "b=y=2",
+      "c=4",
+      "a=x=3",
+      "d=y=2",
+      "c=5",
+      "e=6",
+      "a=x=0",
+      "b=",
+      "d=",
+      "a=",
+      "c=",
+      "e=",
+    ]);
+  });
+});
+
+/** Same keys and values, in any order. */
+function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+}
+
 describe("whole-pool files are written in pieces", () => {
   it("writeJsonMap and writeEnvFile write what mapToJson and renderEnvFile make", () => {
     const { dir, cleanup } = tempDir("pieces");

@@ -31,13 +31,20 @@ it("decodes only the records whose stored bytes changed, and says whether anythi
   expect(mirror.records[5]).not.toBe(before);
   expect(mirror.records[5]).toMatchObject({ key: "k5", value: "new", index: 5 });
   expect(mirror.records[300]).toBe(untouched); // not decoded again
+  expect(mirror.lastChanges).toEqual([{ index: 5, before, after: mirror.records[5] }]);
 
   writeFileSync(file, encodePool(records(600, { 5: "new" })));
   expect(await mirror.refresh()).toBe(false);
+  expect(mirror.lastChanges).toEqual([]);
 
   writeFileSync(file, encodePool(records(10)));
   expect(await mirror.refresh()).toBe(true);
   expect(mirror.records.map((r) => r.value)).toEqual(records(10).map((r) => r.value));
+  // Record 5 back to its first value; 590 records gone.
+  expect(mirror.lastChanges.map((c) => [c.index, c.before?.value, c.after?.value])).toEqual([
+    [5, "new", "v5"],
+    ...Array.from({ length: 590 }, (_, i) => [10 + i, `v${10 + i}`, undefined]),
+  ]);
 
   writeFileSync(file, encodePool(records(700, { 650: "late" })));
   expect(await mirror.refresh()).toBe(true);

@@ -1,6 +1,13 @@
 import { type DecodedRecord, RECORD_BYTES, decodeRecord, parseChunkKey } from "@hyperv-kvp/kvp-core";
 import { type PoolAccessOptions, type PoolTarget, scanPool } from "@hyperv-kvp/pool-file";
 
+/** One record a read changed: `before` undefined for a new one, `after` undefined for one gone. */
+export interface MirrorChange {
+  readonly index: number;
+  readonly before: DecodedRecord | undefined;
+  readonly after: DecodedRecord | undefined;
+}
+
 /**
  * A pool as last read, kept so the next read decodes only what changed. The daemon rewrites
  * the whole file for one change, so file events say nothing about which record changed: each
@@ -18,6 +25,8 @@ export class PoolMirror {
   /** False before the first successful read (and after a failed one). */
   private read = false;
   private decoded: DecodedRecord[] = [];
+  /** What the last read changed, in index order (records dropped at the end last). */
+  private changes: MirrorChange[] = [];
   /** How many records of the last read have a key of the form `K#i/N`. */
   private parts = 0;
 
@@ -35,6 +44,11 @@ export class PoolMirror {
     return this.parts > 0;
   }
 
+  /** The records the last read changed: their index, and the record before and after. */
+  get lastChanges(): readonly MirrorChange[] {
+    return this.changes;
+  }
+
   /**
    * Reads the pool again.
    * @returns true when a stored record changed since the last read (always at the first).
@@ -43,11 +57,13 @@ export class PoolMirror {
   async refresh(options: PoolAccessOptions = {}): Promise<boolean> {
     const oldCount = this.decoded.length;
     let changed = !this.read;
+    this.changes = [];
+    const dropped: MirrorChange[] = [];
     try {
       const { records: count } = await scanPool(
         this.target,
         (bytes, firstIndex, total) => {
-          if (firstIndex === 0) this.resize(total);
+          if (firstIndex === 0) dropped.push(...this.resize(total));
           const n = bytes.length / RECORD_BYTES;
           const start = firstIndex * RECORD_BYTES;
           const known = Math.max(0, Math.min(n, oldCount - firstIndex));
@@ -65,12 +81,14 @@ export class PoolMirror {
             const next = decodeRecord(bytes, at, index);
             if (isPart(next)) this.parts++;
             this.decoded[index] = next;
+            this.changes.push({ index, before: previous, after: next });
             changed = true;
           }
         },
         options,
       );
-      if (count === 0) this.resize(0);
+      if (count === 0) dropped.push(...this.resize(0));
+      this.changes.push(...dropped);
       this.read = true;
       return changed || count !== oldCount;
     } catch (error) {
@@ -78,24 +96,34 @@ export class PoolMirror {
       this.raw = Buffer.alloc(0);
       this.decoded = [];
       this.parts = 0;
+      this.changes = [];
       this.read = false;
       throw error;
     }
   }
 
-  /** Makes room for `count` records, keeping the first ones; drops the records past `count`. */
-  private resize(count: number): void {
+  /**
+   * Makes room for `count` records, keeping the first ones; drops the records past `count`.
+   * @returns the records dropped.
+   */
+  private resize(count: number): MirrorChange[] {
     const bytes = count * RECORD_BYTES;
-    for (let i = count; i < this.decoded.length; i++) if (isPart(this.decoded[i]!)) this.parts--;
+    const dropped: MirrorChange[] = [];
+    for (let i = count; i < this.decoded.length; i++) {
+      const before = this.decoded[i]!;
+      if (isPart(before)) this.parts--;
+      dropped.push({ index: i, before, after: undefined });
+    }
     this.decoded.length = Math.min(this.decoded.length, count);
     const capacity = this.buffer.length;
     if (bytes > capacity || bytes < capacity / 2) {
       // Some room to grow: a pool gains records one at a time, and each would copy it all.
-      const next = bytes === 0 ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(bytes + Math.floor(count / 8) * RECORD_BYTES);
+      const next = bytes === 0 ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(bytes + 256 * RECORD_BYTES);
       this.buffer.copy(next, 0, 0, Math.min(this.raw.length, bytes));
       this.buffer = next;
     }
     this.raw = this.buffer.subarray(0, bytes);
+    return dropped;
   }
 }
 
