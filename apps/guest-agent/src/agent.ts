@@ -115,6 +115,9 @@ export function wholeFileDelayMs(lastWriteMs: number): number {
   return lastWriteMs < 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
 }
 
+/** Most keys stored more than once that a change applied key by key looks up in the pool. */
+const MAX_KEY_LOOKUPS = 16;
+
 /** Pools the agent reads: host items and host facts. */
 const HOST_POOLS = [0, 3] as const;
 
@@ -339,22 +342,25 @@ export class Agent {
         mirror.lastChanges.length <= Math.max(64, mirror.records.length / 8)
       ) {
         // A few records changed in a pool without chunked values: only their keys are looked at.
-        const { events, keys } = this.applyChanges(pool, before);
-        if (events.length === 0) continue;
-        try {
-          this.materialise(pool, before, false, keys);
-        } catch (error) {
-          // Back to what was written, so the next (full) read finds these changes again.
-          for (const e of events) {
-            if (e.previous === undefined) before.delete(e.key);
-            else before.set(e.key, e.previous);
+        const applied = this.applyChanges(pool, before);
+        if (applied !== undefined) {
+          const { events, keys } = applied;
+          if (events.length === 0) continue;
+          try {
+            this.materialise(pool, before, false, keys);
+          } catch (error) {
+            // Back to what was written, so the next (full) read finds these changes again.
+            for (const e of events) {
+              if (e.previous === undefined) before.delete(e.key);
+              else before.set(e.key, e.previous);
+            }
+            this.stateProblem(pool, error);
+            continue;
           }
-          this.stateProblem(pool, error);
+          changed = true;
+          this.pushEvents(pool, events);
           continue;
         }
-        changed = true;
-        this.pushEvents(pool, events);
-        continue;
       }
       const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
       const items = this.logicalItems(pool, baseline);
@@ -541,9 +547,13 @@ export class Agent {
    * Applies the records the last read changed to `items` (a pool without chunked values,
    * read before): only the keys of those records are looked at, so a change costs what
    * changed, not the pool. The first usable record of a key wins, as in a full read.
-   * @returns the events, and the keys whose value changed.
+   * @returns the events, and the keys whose value changed; undefined (nothing changed) when a
+   *   full read is cheaper.
    */
-  private applyChanges(pool: 0 | 3, items: Map<string, string>): { events: HookEvent[]; keys: Set<string> } {
+  private applyChanges(
+    pool: 0 | 3,
+    items: Map<string, string>,
+  ): { events: HookEvent[]; keys: Set<string> } | undefined {
     const mirror = this.mirrors[pool];
     const counts = this.keyCounts[pool]!;
     const touched = new Set<string>();
@@ -561,6 +571,14 @@ export class Agent {
         latest.set(after.key, after);
       }
     }
+    // A key stored more than once is looked up in the pool: a few are fine, many would make
+    // the change cost the pool times the change (a full read is then cheaper).
+    let lookups = 0;
+    for (const key of touched) {
+      const n = counts.get(key) ?? 0;
+      if (n > 1 || (n === 1 && !latest.has(key))) lookups++;
+    }
+    if (lookups > MAX_KEY_LOOKUPS) return undefined;
     const events: HookEvent[] = [];
     const removed: HookEvent[] = [];
     const keys = new Set<string>();

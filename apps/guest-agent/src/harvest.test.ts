@@ -192,6 +192,24 @@ describe("changes applied key by key", () => {
   });
 });
 
+describe("changes applied key by key, many duplicated keys", () => {
+  it("fall back to a full read with the same result", async () => {
+    const s = setup();
+    const file = join(s.pools, poolFileName(0));
+    const host = () => readJson(join(s.state, "host.json")) as Record<string, string> | undefined;
+    const pool = (tag: string) =>
+      Array.from({ length: 40 }, (_, i) => [
+        { key: `k${i}`, value: `${tag}${i}` },
+        { key: `k${i}`, value: `dup${i}` },
+      ]).flat();
+    writePools(s.pools, { 0: pool("a"), 3: [] });
+    await s.start();
+    writeFileSync(file, encodePool(pool("b")));
+    const expected = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, `b${i}`]));
+    await waitFor(() => host() !== undefined && sameEntries(host()!, expected), "second content");
+  });
+});
+
 /** Same keys and values, in any order. */
 function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
   return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
