@@ -99,20 +99,21 @@ export interface AgentOptions {
   readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
   /**
    * How long after their last write host.json and host.env may be written again, given how
-   * long that write took, in ms (tests). Default {@link wholeFileDelayMs}.
+   * long that write took (ms) and how many bytes it wrote (tests). Default {@link wholeFileDelayMs}.
    */
-  readonly wholeFileDelayMs?: (lastWriteMs: number) => number;
+  readonly wholeFileDelayMs?: (lastWriteMs: number, lastWriteBytes: number) => number;
 }
 
 /**
  * The default pause between two writes of the files that hold the whole of pool 0 (host.json,
- * host.env), from how long the last one took: none while that is under 20 ms (pools of a
- * few MB), else 49 times as long (at most a minute), so rewriting them takes at most 2 % of
- * the agent's time however often the host changes a key (see
+ * host.env), from the last write: none while they are under 1 MiB together (a slow write of
+ * small files is the machine's hiccup, not their cost), else 49 times as long as that write
+ * took (at most a minute), so rewriting them takes at most 2 % of the agent's time however
+ * often the host changes a key (see
  * apps/guest-agent/README.md#state-files-mode-0600-by-default-written-by-temp-file--rename).
  */
-export function wholeFileDelayMs(lastWriteMs: number): number {
-  return lastWriteMs < 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
+export function wholeFileDelayMs(lastWriteMs: number, lastWriteBytes: number): number {
+  return lastWriteBytes < 1 << 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
 }
 
 /** Most keys stored more than once that a change applied key by key looks up in the pool. */
@@ -163,12 +164,13 @@ export class Agent {
   private decodedWritten: Map<string, Decoded> | undefined;
   /** The decoded env files this process wrote, with their text. */
   private readonly decodedEnvWritten = new Map<string, string>();
-  private readonly wholeFileDelay: (lastWriteMs: number) => number;
+  private readonly wholeFileDelay: (lastWriteMs: number, lastWriteBytes: number) => number;
   /** host.json/host.env: out of date since this pool-0 content, written when the timer fires. */
   private wholeFilesDue: Map<string, string> | undefined;
   private wholeFilesTimer: NodeJS.Timeout | undefined;
   private wholeFilesWrittenAt = 0;
   private wholeFilesCostMs = 0;
+  private wholeFilesBytes = 0;
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
@@ -258,7 +260,7 @@ export class Agent {
   async idle(): Promise<void> {
     for (;;) {
       if (this.harvesting) await this.harvesting;
-      this.writeWholeFiles();
+      this.flushWholeFiles();
       await this.hooks.idle();
       await this.reporter.flush();
       if (!this.harvesting) return;
@@ -277,7 +279,7 @@ export class Agent {
     await this.hooks.stop();
     if (this.harvesting) await this.harvesting;
     // What the host sent last is in the files when the agent is gone.
-    this.writeWholeFiles();
+    this.flushWholeFiles();
     this.setStatus(final);
     await this.reporter.flush();
     this.reporter.close();
@@ -612,25 +614,27 @@ export class Agent {
   /** Writes host.json/host.env now, or sets a timer for when the pause after the last write is over. */
   private scheduleWholeFiles(): void {
     if (this.wholeFilesTimer !== undefined) return;
-    const wait = this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs) - performance.now();
+    const wait =
+      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - performance.now();
     if (wait <= 0) {
       this.writeWholeFiles();
       return;
     }
     this.wholeFilesTimer = setTimeout(() => {
       this.wholeFilesTimer = undefined;
-      try {
-        this.writeWholeFiles();
-        this.problems.delete(100);
-      } catch (error) {
-        this.problems.set(100, {
-          code: "state",
-          message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
-        });
-        this.log.error(this.problems.get(100)!.message);
-      }
+      this.flushWholeFiles();
       this.refreshStatus();
     }, wait);
+  }
+
+  /** {@link writeWholeFiles}, a failure recorded as pool 0's state problem (retried at the next read). */
+  private flushWholeFiles(): void {
+    if (this.wholeFilesDue === undefined) return;
+    try {
+      this.writeWholeFiles();
+    } catch (error) {
+      this.stateProblem(0, error);
+    }
   }
 
   /**
@@ -646,8 +650,9 @@ export class Agent {
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
     const start = performance.now();
-    this.envSkipped = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
-    writeJsonMap(statePath(dir, "host"), items, mode);
+    const env = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
+    this.envSkipped = env.skipped;
+    this.wholeFilesBytes = env.bytes + writeJsonMap(statePath(dir, "host"), items, mode);
     this.wholeFilesDue = undefined;
     this.wholeFilesWrittenAt = performance.now();
     this.wholeFilesCostMs = this.wholeFilesWrittenAt - start;

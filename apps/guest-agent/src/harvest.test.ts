@@ -233,7 +233,8 @@ describe("whole-pool files are written in pieces", () => {
     expect(writeJsonMap(join(dir, "empty.json"), new Map(), 0o600)).toBeGreaterThan(0);
     expect(readFileSync(join(dir, "empty.json"), "utf8")).toBe(mapToJson(new Map()));
     const env = join(dir, "m.env");
-    const skipped = writeEnvFile(env, map, "KVP_", 0o600);
+    const { skipped, bytes } = writeEnvFile(env, map, "KVP_", 0o600);
+    expect(bytes).toBe(statSync(env).size);
     const expected = renderEnvFile(map, "KVP_");
     expect(readFileSync(env, "utf8")).toBe(expected.text);
     expect(skipped).toEqual(expected.skipped);

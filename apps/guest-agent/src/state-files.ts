@@ -162,12 +162,17 @@ export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string
 
 /**
  * Writes {@link renderEnvFile}'s text (the same bytes) atomically, in pieces: one line at a time.
- * @returns the keys left out, as renderEnvFile.
+ * @returns the keys left out, as renderEnvFile, and the bytes written.
  */
-export function writeEnvFile(path: string, items: ReadonlyMap<string, string>, prefix: string, mode: number): string[] {
+export function writeEnvFile(
+  path: string,
+  items: ReadonlyMap<string, string>,
+  prefix: string,
+  mode: number,
+): { skipped: string[]; bytes: number } {
   const skipped: string[] = [];
-  writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode);
-  return skipped;
+  const bytes = writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode);
+  return { skipped, bytes };
 }
 
 /** host.env's lines, each with its newline; the keys left out are pushed to `skipped`. */
