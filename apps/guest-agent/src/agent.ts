@@ -375,6 +375,8 @@ export class Agent {
       }
       this.problems.delete(100 + pool);
       this.seen[pool] = items;
+      // The previous run's content was only the first harvest's baseline: its memory goes.
+      delete this.previous[pool];
       changed = true;
       this.pushEvents(pool, diffItems(pool, baseline, items));
     }
