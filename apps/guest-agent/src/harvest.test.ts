@@ -72,7 +72,7 @@ describe("incremental harvest", () => {
 
     await setRecords(poolTarget(0, s.pools), [{ key: "c", value: "4" }], { force: true });
     await waitFor(() => (readJson(files.host) as Record<string, string> | undefined)?.["c"] === "4", "c harvested");
-    await waitFor(() => readFileSync(files.env, "utf8").includes("KVP_c='4'"), "host.env");
+    await waitFor(() => readFileSync(files.env, "utf8").includes("kvp_c='4'"), "host.env");
     expect(ino(files.aEnv)).toBe(before["aEnv"]);
     expect(ino(files.bEnv)).toBe(before["bEnv"]);
     expect(ino(files.decoded)).toBe(before["decoded"]);
@@ -110,7 +110,7 @@ describe("incremental harvest", () => {
     expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=1" });
     await agent.stop();
     expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=2" });
-    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("KVP_a='x=2'");
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_a='x=2'");
   });
 });
 
@@ -233,9 +233,9 @@ describe("whole-pool files are written in pieces", () => {
     expect(writeJsonMap(join(dir, "empty.json"), new Map(), 0o600)).toBeGreaterThan(0);
     expect(readFileSync(join(dir, "empty.json"), "utf8")).toBe(mapToJson(new Map()));
     const env = join(dir, "m.env");
-    const { skipped, bytes } = writeEnvFile(env, map, "KVP_", 0o600);
+    const { skipped, bytes } = writeEnvFile(env, map, "kvp_", 0o600);
     expect(bytes).toBe(statSync(env).size);
-    const expected = renderEnvFile(map, "KVP_");
+    const expected = renderEnvFile(map, "kvp_");
     expect(readFileSync(env, "utf8")).toBe(expected.text);
     expect(skipped).toEqual(expected.skipped);
     expect(statSync(env).mode & 0o777).toBe(0o600);
