@@ -6,11 +6,10 @@ import {
   describePool,
   isPoolFileError,
   poolTarget,
-  readPool,
   resolvePoolDir,
   snapshotPool,
 } from "@hyperv-kvp/pool-file";
-import { type AgentConfig, type HookSpec, fileModeWarning } from "./config.js";
+import { type AgentConfig, type DecoderName, type HookSpec, fileModeWarning } from "./config.js";
 import type { AgentContext } from "./context.js";
 import {
   DECODED_ENV_DIR,
@@ -24,16 +23,17 @@ import {
 import { type Decoded, decodeValue, decoderFor } from "./decoders.js";
 import { HookDir, type HookEvent, HookQueue, type HookResult } from "./hooks.js";
 import type { Logger } from "./logger.js";
+import { PoolMirror } from "./pool-mirror.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
 import {
   ensureStateDir,
-  mapToJson,
   readStringMap,
   removeStaleTempFiles,
-  renderEnvFile,
   statePath,
+  writeEnvFile,
   writeFileAtomic,
+  writeJsonMap,
 } from "./state-files.js";
 import { CoalescingWriter } from "./state-writer.js";
 import { VERSION } from "./version.js";
@@ -105,7 +105,27 @@ export interface AgentOptions {
   readonly log: Logger;
   /** Called when a hook's process starts (benchmarks, tests). */
   readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
+  /**
+   * How long after their last write host.json and host.env may be written again, given how
+   * long that write took (ms) and how many bytes it wrote (tests). Default {@link wholeFileDelayMs}.
+   */
+  readonly wholeFileDelayMs?: (lastWriteMs: number, lastWriteBytes: number) => number;
 }
+
+/**
+ * The default pause between two writes of the files that hold the whole of pool 0 (host.json,
+ * host.env), from the last write: none while they are under 1 MiB together (a slow write of
+ * small files is the machine's hiccup, not their cost), else 49 times as long as that write
+ * took (at most a minute), so rewriting them takes at most 2 % of the agent's time however
+ * often the host changes a key (see
+ * apps/guest-agent/README.md#state-files-mode-0600-by-default-written-by-temp-file--rename).
+ */
+export function wholeFileDelayMs(lastWriteMs: number, lastWriteBytes: number): number {
+  return lastWriteBytes < 1 << 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
+}
+
+/** Most keys stored more than once that a change applied key by key looks up in the pool. */
+const MAX_KEY_LOOKUPS = 16;
 
 /** Pools the agent reads: host items and host facts. */
 const HOST_POOLS = [0, 3] as const;
@@ -146,6 +166,24 @@ export class Agent {
   });
   /** Chunk problems of the last read of each pool. */
   private readonly chunkNotes: Record<0 | 3, ChunkNote[]> = { 0: [], 3: [] };
+  /** Per host pool: how many usable records have each key (for {@link applyChanges}); undefined: not known. */
+  private readonly keyCounts: Partial<Record<0 | 3, Map<string, number>>> = {};
+  /** Each host pool as last read: a read decodes only the records that changed. */
+  private readonly mirrors: Record<0 | 3, PoolMirror>;
+  /** Per pool-0 key: its decoder (null: none), and the last decoding of its value. */
+  private readonly decoderOf = new Map<string, DecoderName | null>();
+  private decodedCache = new Map<string, { value: string; result: Decoded }>();
+  /** host-decoded.json as last written (entries compared by identity). */
+  private decodedWritten: Map<string, Decoded> | undefined;
+  /** The decoded env files this process wrote, with their text. */
+  private readonly decodedEnvWritten = new Map<string, string>();
+  private readonly wholeFileDelay: (lastWriteMs: number, lastWriteBytes: number) => number;
+  /** host.json/host.env: out of date since this pool-0 content, written when the timer fires. */
+  private wholeFilesDue: Map<string, string> | undefined;
+  private wholeFilesTimer: NodeJS.Timeout | undefined;
+  private wholeFilesWrittenAt = 0;
+  private wholeFilesCostMs = 0;
+  private wholeFilesBytes = 0;
   private watch: PoolDirWatch | undefined;
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
@@ -157,6 +195,8 @@ export class Agent {
     this.log = options.log;
     const dir = this.config.poolDir;
     this.targets = { 0: poolTarget(0, dir), 1: poolTarget(1, dir), 3: poolTarget(3, dir) };
+    this.mirrors = { 0: new PoolMirror(this.targets[0]), 3: new PoolMirror(this.targets[3]) };
+    this.wholeFileDelay = options.wholeFileDelayMs ?? wholeFileDelayMs;
     this.bootId = this.ctx.bootId();
     this.startedAt = this.ctx.now().toISOString();
     this.reporter = new Reporter(this.targets[1], {
@@ -239,6 +279,7 @@ export class Agent {
   async idle(): Promise<void> {
     for (;;) {
       if (this.harvesting) await this.harvesting;
+      this.flushWholeFiles();
       await this.hooks.idle();
       await this.reporter.flush();
       if (!this.harvesting) break;
@@ -257,6 +298,8 @@ export class Agent {
     await this.reporter.flush();
     await this.hooks.stop();
     if (this.harvesting) await this.harvesting;
+    // What the host sent last is in the files when the agent is gone.
+    this.flushWholeFiles();
     this.setStatus(final);
     // setStatus wrote the final state: nothing is written after it.
     this.statusWriter.close();
@@ -306,33 +349,58 @@ export class Agent {
     let changed = false;
     for (const pool of HOST_POOLS) {
       if (!pools.has(pool)) continue;
-      const records = await this.readHostPool(pool);
-      if (records === undefined) continue;
+      const changedBytes = await this.readHostPool(pool);
+      if (changedBytes === undefined) continue;
       const before = this.seen[pool];
+      const failing = this.problems.has(100 + pool);
+      // Nothing stored changed (the pool rewritten as it was, the safety net): nothing to do,
+      // unless the last write of the state files failed (retried at every read).
+      if (!changedBytes && before !== undefined && !failing) continue;
+      const mirror = this.mirrors[pool];
+      if (
+        before !== undefined &&
+        !failing &&
+        !mirror.hasParts &&
+        this.chunkNotes[pool].length === 0 &&
+        this.keyCounts[pool] !== undefined &&
+        mirror.lastChanges.length <= Math.max(64, mirror.records.length / 8)
+      ) {
+        // A few records changed in a pool without chunked values: only their keys are looked at.
+        const applied = this.applyChanges(pool, before);
+        if (applied !== undefined) {
+          const { events, keys } = applied;
+          if (events.length === 0) continue;
+          try {
+            this.materialise(pool, before, false, keys);
+          } catch (error) {
+            // Back to what was written, so the next (full) read finds these changes again.
+            for (const e of events) {
+              if (e.previous === undefined) before.delete(e.key);
+              else before.set(e.key, e.previous);
+            }
+            this.stateProblem(pool, error);
+            continue;
+          }
+          changed = true;
+          this.pushEvents(pool, events);
+          continue;
+        }
+      }
       const baseline = before ?? this.previous[pool] ?? new Map<string, string>();
-      const items = this.logicalItems(pool, records, baseline);
-      if (before !== undefined && sameMap(before, items)) continue;
+      const items = this.logicalItems(pool, baseline);
+      if (before !== undefined && !failing && sameMap(before, items)) continue;
       try {
-        this.materialise(pool, items);
+        this.materialise(pool, items, before === undefined);
       } catch (error) {
-        // Our own directory failed (full, read-only): say so, keep going, retry at the next change.
-        this.problems.set(100 + pool, {
-          code: "state",
-          message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
-        });
-        this.log.error(this.problems.get(100 + pool)!.message);
+        this.stateProblem(pool, error);
         continue;
       }
       this.problems.delete(100 + pool);
       this.seen[pool] = items;
+      // The previous run's content was only the first harvest's baseline: its memory goes.
+      delete this.previous[pool];
       changed = true;
-      const events = diffItems(pool, baseline, items);
-      if (events.length > 0) {
-        this.log.info(
-          `pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`,
-        );
-      }
-      this.hooks.push(events);
+      this.pushEvents(pool, diffItems(pool, baseline, items));
     }
     if (changed) {
       this.harvestedAt = this.ctx.now().toISOString();
@@ -343,17 +411,47 @@ export class Agent {
   }
 
   /**
+   * Our own directory failed (full, read-only): say so, keep going; the next read retries
+   * (a full one, against the items last written).
+   */
+  private stateProblem(pool: 0 | 3, error: unknown): void {
+    this.problems.set(100 + pool, {
+      code: "state",
+      message: `cannot write state files in ${this.config.stateDir}: ${(error as Error).message}`,
+    });
+    this.log.error(this.problems.get(100 + pool)!.message);
+  }
+
+  private pushEvents(pool: 0 | 3, events: HookEvent[]): void {
+    if (events.length > 0) {
+      this.log.info(
+        `pool ${pool}: ${events.map((e) => `${e.type} ${e.key}${e.value === undefined ? "" : ` = ${this.log.value(e.value)}`}`).join(", ")}`,
+      );
+    }
+    this.hooks.push(events);
+  }
+
+  /**
    * A pool's items by logical key (kvp-core's chunking convention, through pool-file's
    * snapshotPool, as `kvp-pool get` and `watch` read them): a complete group `K#1/N` …
    * `K#N/N` is the one key `K`; parts that are not whole are never a value, and a `K` they
    * leave without one keeps its value of `baseline` until they are whole or gone. Problems are
    * noted for `status`, and logged when they change.
    */
-  private logicalItems(
-    pool: 0 | 3,
-    records: readonly DecodedRecord[],
-    baseline: ReadonlyMap<string, string>,
-  ): Map<string, string> {
+  private logicalItems(pool: 0 | 3, baseline: ReadonlyMap<string, string>): Map<string, string> {
+    const mirror = this.mirrors[pool];
+    const records = mirror.records.filter(usable);
+    const bad = mirror.records.length - records.length;
+    if (bad > 0) this.log.debug(`${describePool(this.targets[pool])}: ${bad} malformed record(s) ignored`);
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+    this.keyCounts[pool] = counts;
+    if (!mirror.hasParts && this.chunkNotes[pool].length === 0) {
+      // No chunked value: every key is its own (first record of a key wins).
+      const items = new Map<string, string>();
+      for (const r of records) if (!items.has(r.key)) items.set(r.key, r.value);
+      return items;
+    }
     const snapshot = snapshotPool(records, { reassemble: true });
     const items = new Map<string, string>();
     for (const [key, entry] of snapshot.entries) items.set(key, entry.value);
@@ -373,18 +471,20 @@ export class Agent {
     return items;
   }
 
-  /** Reads a host pool; on failure records the problem (logged once) and returns undefined. */
-  private async readHostPool(pool: 0 | 3): Promise<DecodedRecord[] | undefined> {
+  /**
+   * Reads a host pool into its mirror; on failure records the problem (logged once) and
+   * returns undefined.
+   * @returns whether a stored record changed since the last read.
+   */
+  private async readHostPool(pool: 0 | 3): Promise<boolean | undefined> {
     const target = this.targets[pool];
     try {
-      const content = await readPool(target, { timeoutMs: this.config.lockTimeoutMs });
+      const changed = await this.mirrors[pool].refresh({ timeoutMs: this.config.lockTimeoutMs });
       if (this.problems.has(pool)) {
         this.log.info(`${describePool(target)} is readable again`);
         this.problems.delete(pool);
       }
-      const bad = content.records.filter((r) => !usable(r)).length;
-      if (bad > 0) this.log.debug(`${describePool(target)}: ${bad} malformed record(s) ignored`);
-      return content.records.filter(usable);
+      return changed;
     } catch (error) {
       const code = isPoolFileError(error) ? error.code : "io";
       const message =
@@ -398,41 +498,188 @@ export class Agent {
     }
   }
 
-  private materialise(pool: 0 | 3, items: Map<string, string>): void {
+  /**
+   * Writes the state files of `items` whose content changed: pool 3's file; for pool 0 the
+   * decodings (a key's value decoded again only when it changed), the decoded env files
+   * whose text changed, host-decoded.json when a decoding changed, and host.json/host.env
+   * now (`first`, or while cheap) or a little later ({@link wholeFileDelayMs}).
+   */
+  private materialise(
+    pool: 0 | 3,
+    items: Map<string, string>,
+    first: boolean,
+    changedKeys?: ReadonlySet<string>,
+  ): void {
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
     if (pool === 3) {
-      writeFileAtomic(statePath(dir, "facts"), mapToJson(items), mode);
+      writeJsonMap(statePath(dir, "facts"), items, mode);
       return;
     }
-    const decoded = new Map<string, Decoded>();
-    // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
-    const errors: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const [key, value] of items) {
-      const decoder = decoderFor(key, this.config.decoders);
-      if (decoder === undefined) continue;
-      const result = decodeValue(decoder, value);
+    const decoded = changedKeys === undefined ? new Map<string, Decoded>() : new Map(this.decodedWritten);
+    const cache = changedKeys === undefined ? new Map<string, { value: string; result: Decoded }>() : this.decodedCache;
+    if (this.decoderOf.size > 2 * items.size + 1024) this.decoderOf.clear(); // keys long gone
+    for (const key of changedKeys ?? items.keys()) {
+      let decoder = this.decoderOf.get(key);
+      if (decoder === undefined) {
+        decoder = decoderFor(key, this.config.decoders) ?? null;
+        this.decoderOf.set(key, decoder);
+      }
+      if (decoder === null) continue;
+      const value = items.get(key);
+      if (value === undefined) {
+        decoded.delete(key);
+        cache.delete(key);
+        continue;
+      }
+      const last = this.decodedCache.get(key);
+      const result = last !== undefined && last.value === value ? last.result : decodeValue(decoder, value);
+      cache.set(key, last !== undefined && last.result === result ? last : { value, result });
       decoded.set(key, result);
-      if (!result.ok) errors[key] = result.error;
     }
-    for (const [key, error] of Object.entries(errors)) {
-      if (this.decodeErrors[key] !== error)
-        this.log.warning(`pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`);
+    this.decodedCache = cache;
+    const decodedSame = this.decodedWritten !== undefined && sameMap(this.decodedWritten, decoded);
+    if (!(decodedSame && changedKeys !== undefined)) {
+      // Keys come from the host: with a prototype, `errors["__proto__"] = …` would be lost.
+      const errors: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [key, result] of decoded) if (!result.ok) errors[key] = result.error;
+      for (const [key, error] of Object.entries(errors)) {
+        if (this.decodeErrors[key] !== error)
+          this.log.warning(
+            `pool 0 key ${key}: cannot decode as ${decoded.get(key)?.decoder}: ${error}; raw value kept`,
+          );
+      }
+      this.decodeErrors = errors;
+      const plans: DecodedEnvPlan[] = [];
+      for (const [key, result] of decoded) {
+        const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
+        if (plan !== undefined) plans.push(plan);
+      }
+      // host.json last: a reader that waits for it finds the others already current.
+      syncDecodedEnvDir(dir, plans, mode, this.decodedEnvWritten);
+      this.noteDecodedEnv(plans);
     }
-    this.decodeErrors = errors;
-    const env = renderEnvFile(items, this.config.envPrefix);
+    if (!decodedSame) {
+      this.decodedWritten = undefined; // until written
+      writeJsonMap(statePath(dir, "decoded"), decoded, mode);
+      this.decodedWritten = decoded;
+    }
+    this.wholeFilesDue = items;
+    if (first) this.writeWholeFiles();
+    else this.scheduleWholeFiles();
+  }
+
+  /**
+   * Applies the records the last read changed to `items` (a pool without chunked values,
+   * read before): only the keys of those records are looked at, so a change costs what
+   * changed, not the pool. The first usable record of a key wins, as in a full read.
+   * @returns the events, and the keys whose value changed; undefined (nothing changed) when a
+   *   full read is cheaper.
+   */
+  private applyChanges(
+    pool: 0 | 3,
+    items: Map<string, string>,
+  ): { events: HookEvent[]; keys: Set<string> } | undefined {
+    const mirror = this.mirrors[pool];
+    const counts = this.keyCounts[pool]!;
+    const touched = new Set<string>();
+    const latest = new Map<string, DecodedRecord>();
+    for (const { before, after } of mirror.lastChanges) {
+      if (before !== undefined && usable(before)) {
+        const n = (counts.get(before.key) ?? 0) - 1;
+        if (n > 0) counts.set(before.key, n);
+        else counts.delete(before.key);
+        touched.add(before.key);
+      }
+      if (after !== undefined && usable(after)) {
+        counts.set(after.key, (counts.get(after.key) ?? 0) + 1);
+        touched.add(after.key);
+        latest.set(after.key, after);
+      }
+    }
+    // A key stored more than once is looked up in the pool: a few are fine, many would make
+    // the change cost the pool times the change (a full read is then cheaper).
+    let lookups = 0;
+    for (const key of touched) {
+      const n = counts.get(key) ?? 0;
+      if (n > 1 || (n === 1 && !latest.has(key))) lookups++;
+    }
+    if (lookups > MAX_KEY_LOOKUPS) return undefined;
+    const events: HookEvent[] = [];
+    const removed: HookEvent[] = [];
+    const keys = new Set<string>();
+    for (const key of touched) {
+      const n = counts.get(key) ?? 0;
+      // The one record with the key is a changed one, or (duplicates) the first in the pool.
+      const value =
+        n === 0
+          ? undefined
+          : n === 1 && latest.has(key)
+            ? latest.get(key)!.value
+            : mirror.records.find((r) => r.key === key && usable(r))?.value;
+      const previous = items.get(key);
+      if (value === previous) continue;
+      keys.add(key);
+      if (value === undefined) {
+        items.delete(key);
+        removed.push({ pool, type: "removed", key, previous: previous! });
+      } else {
+        items.set(key, value);
+        events.push(
+          previous === undefined
+            ? { pool, type: "added", key, value }
+            : { pool, type: "changed", key, value, previous },
+        );
+      }
+    }
+    return { events: [...events, ...removed], keys };
+  }
+
+  /** Writes host.json/host.env now, or sets a timer for when the pause after the last write is over. */
+  private scheduleWholeFiles(): void {
+    if (this.wholeFilesTimer !== undefined) return;
+    const wait =
+      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - performance.now();
+    if (wait <= 0) {
+      this.writeWholeFiles();
+      return;
+    }
+    this.wholeFilesTimer = setTimeout(() => {
+      this.wholeFilesTimer = undefined;
+      this.flushWholeFiles();
+      this.refreshStatus();
+    }, wait);
+  }
+
+  /** {@link writeWholeFiles}, a failure recorded as pool 0's state problem (retried at the next read). */
+  private flushWholeFiles(): void {
+    if (this.wholeFilesDue === undefined) return;
+    try {
+      this.writeWholeFiles();
+    } catch (error) {
+      this.stateProblem(0, error);
+    }
+  }
+
+  /**
+   * Writes host.env, then host.json, of the pool-0 content they are behind on (nothing when
+   * they are current).
+   * @throws Error from the writes; they are then still due.
+   */
+  private writeWholeFiles(): void {
+    clearTimeout(this.wholeFilesTimer);
+    this.wholeFilesTimer = undefined;
+    const items = this.wholeFilesDue;
+    if (items === undefined) return;
+    const dir = this.config.stateDir;
+    const mode = this.config.fileMode;
+    const start = performance.now();
+    const env = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
     this.envSkipped = env.skipped;
-    const plans: DecodedEnvPlan[] = [];
-    for (const [key, result] of decoded) {
-      const plan = planDecodedEnv(key, result, this.config.decodedEnvPrefix);
-      if (plan !== undefined) plans.push(plan);
-    }
-    // host.json last: a reader that waits for it finds the others already current.
-    syncDecodedEnvDir(dir, plans, mode);
-    this.noteDecodedEnv(plans);
-    writeFileAtomic(statePath(dir, "decoded"), mapToJson(decoded), mode);
-    writeFileAtomic(statePath(dir, "env"), env.text, mode);
-    writeFileAtomic(statePath(dir, "host"), mapToJson(items), mode);
+    this.wholeFilesBytes = env.bytes + writeJsonMap(statePath(dir, "host"), items, mode);
+    this.wholeFilesDue = undefined;
+    this.wholeFilesWrittenAt = performance.now();
+    this.wholeFilesCostMs = this.wholeFilesWrittenAt - start;
   }
 
   /** Records the decoded env files for `status`; logs a key's left-out fields when they change. */
@@ -537,7 +784,8 @@ function chunkMessage(reason: ChunkProblemReason, message: string): string {
   }
 }
 
-function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+/** Same keys, each with the same value (strings by content, objects by identity); order aside. */
+function sameMap<T>(a: ReadonlyMap<string, T>, b: ReadonlyMap<string, T>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;

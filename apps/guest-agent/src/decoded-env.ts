@@ -2,7 +2,7 @@
 // pool-0 key whose decoder yields fields (`pairs`, or `json` with an object at the top), so a
 // boot script can `. /run/kvp-agent/decoded/cloudstack-vm-userdata.env` and use `$eth0ip`.
 // Rendering is pure (planDecodedEnv); syncDecodedEnvDir does the file IO.
-import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Decoded, decoderYieldsFields } from "./decoders.js";
 import { shellNameProblem } from "./env-names.js";
@@ -139,19 +139,31 @@ export function describeSkipped(skipped: readonly SkippedField[]): string[] {
  * (see writeFileAtomic), then every other `*.env` file there removed, so a key the host
  * removed (or whose payload no longer decodes) leaves no stale file behind. The directory is
  * created with `mode` plus search permission where `mode` grants read (0600 → 0700).
+ * `written` (file name → text), when given, is what this process wrote last: a file with the
+ * same text that still exists is not written again; it is updated with what is written.
  * @throws Error when `decoded` is not a real directory (a planted symlink is refused, never
  *   followed), or from the writes; files already written stay (the next harvest retries).
  */
-export function syncDecodedEnvDir(stateDir: string, plans: readonly DecodedEnvPlan[], mode: number): void {
+export function syncDecodedEnvDir(
+  stateDir: string,
+  plans: readonly DecodedEnvPlan[],
+  mode: number,
+  written?: Map<string, string>,
+): void {
   const dir = join(stateDir, DECODED_ENV_DIR);
   mkdirSync(dir, { mode: dirModeFor(mode), recursive: true });
   if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
   const wanted = new Set<string>();
   for (const plan of plans) {
     if (plan.file === null || plan.text === undefined) continue;
-    writeFileAtomic(join(dir, plan.file), plan.text, mode);
     wanted.add(plan.file);
+    const path = join(dir, plan.file);
+    if (written?.get(plan.file) === plan.text && existsSync(path)) continue;
+    written?.delete(plan.file); // until the write succeeds
+    writeFileAtomic(path, plan.text, mode);
+    written?.set(plan.file, plan.text);
   }
+  if (written) for (const name of written.keys()) if (!wanted.has(name)) written.delete(name);
   for (const name of readdirSync(dir)) {
     if (!name.endsWith(DECODED_ENV_SUFFIX) || wanted.has(name)) continue;
     const path = join(dir, name);

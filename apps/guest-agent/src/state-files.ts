@@ -95,23 +95,52 @@ function writerAlive(pid: number): boolean {
  * a crash the agent rewrites everything from the pools anyway.
  */
 export function writeFileAtomic(path: string, text: string, mode: number): void {
+  writePiecesAtomic(path, [text], mode);
+}
+
+/** Pieces are gathered up to this many UTF-16 units per write: few calls, no copy of a whole file. */
+const WRITE_BATCH_UNITS = 1 << 20;
+
+/**
+ * {@link writeFileAtomic} with the text given in pieces, written as they come (gathered into
+ * writes of about a megabyte): a file the size of a pool never exists as one string in memory.
+ * @returns the bytes written.
+ */
+export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: number): number {
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
   // would keep its mode, or write host secrets wherever the link points. Only a new file.
   rmSync(temp, { force: true });
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let written = 0;
   try {
     try {
-      writeFileSync(fd, text);
+      let batch = "";
+      for (const piece of pieces) {
+        batch += piece;
+        if (batch.length >= WRITE_BATCH_UNITS) {
+          written += writeText(fd, batch);
+          batch = "";
+        }
+      }
+      written += writeText(fd, batch);
     } finally {
       closeSync(fd);
     }
     renameSync(temp, path);
+    return written;
   } catch (error) {
     // Also after a failed write (disk full): no partial copy of host data stays behind.
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+function writeText(fd: number, text: string): number {
+  if (text === "") return 0;
+  const bytes = Buffer.from(text, "utf8");
+  writeFileSync(fd, bytes);
+  return bytes.length;
 }
 
 /**
@@ -153,6 +182,36 @@ export function mapToJson(map: ReadonlyMap<string, unknown>): string {
 }
 
 /**
+ * Writes {@link mapToJson}'s text (the same bytes) atomically, in pieces: one entry at a time.
+ * @returns the bytes written.
+ */
+export function writeJsonMap(path: string, map: ReadonlyMap<string, unknown>, mode: number): number {
+  return writePiecesAtomic(path, jsonMapPieces(map), mode);
+}
+
+/** Keys an object lists first, in ascending order, as JSON.stringify of an object does: array indexes. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+
+function* jsonMapPieces(map: ReadonlyMap<string, unknown>): Generator<string> {
+  if (map.size === 0) {
+    yield "{}\n";
+    return;
+  }
+  const indexes = [...map.keys()].filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+  const keys = indexes.length === 0 ? map.keys() : [...indexes, ...[...map.keys()].filter((k) => !isArrayIndex(k))];
+  let first = true;
+  for (const key of keys) {
+    const value = JSON.stringify(map.get(key), null, 2);
+    // Nested lines one level deeper; JSON text has no raw newline inside a string.
+    yield `${first ? "{\n" : ",\n"}  ${JSON.stringify(key)}: ${value.includes("\n") ? value.replace(/\n/g, "\n  ") : value}`;
+    first = false;
+  }
+  yield "\n}\n";
+}
+
+/**
  * Quotes a value for both `source` in a POSIX shell and systemd's EnvironmentFile=: single
  * quotes, in which neither expands anything, and a quote itself as `'\''` (close, escaped
  * quote, reopen), which both parse the same way. Newlines stay inside the quotes.
@@ -169,8 +228,29 @@ export function quoteEnvValue(value: string): string {
  * each name is checked here too, whatever prefix a caller passes.
  */
 export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string): { text: string; skipped: string[] } {
-  const lines = ["# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change)."];
   const skipped: string[] = [];
+  const text = [...envFilePieces(items, prefix, skipped)].join("");
+  return { text, skipped };
+}
+
+/**
+ * Writes {@link renderEnvFile}'s text (the same bytes) atomically, in pieces: one line at a time.
+ * @returns the keys left out, as renderEnvFile, and the bytes written.
+ */
+export function writeEnvFile(
+  path: string,
+  items: ReadonlyMap<string, string>,
+  prefix: string,
+  mode: number,
+): { skipped: string[]; bytes: number } {
+  const skipped: string[] = [];
+  const bytes = writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode);
+  return { skipped, bytes };
+}
+
+/** host.env's lines, each with its newline; the keys left out are pushed to `skipped`. */
+function* envFilePieces(items: ReadonlyMap<string, string>, prefix: string, skipped: string[]): Generator<string> {
+  yield "# Written by kvp-agent from Hyper-V KVP pool 0; do not edit (rewritten at every change).\n";
   for (const [key, value] of items) {
     const name = prefix + key;
     // A NUL ends a shell variable, and dash and bash drop it and misread the quote after it.
@@ -178,7 +258,6 @@ export function renderEnvFile(items: ReadonlyMap<string, string>, prefix: string
       skipped.push(key);
       continue;
     }
-    lines.push(`${name}=${quoteEnvValue(value)}`);
+    yield `${name}=${quoteEnvValue(value)}\n`;
   }
-  return { text: `${lines.join("\n")}\n`, skipped };
 }

@@ -19,6 +19,7 @@ export {
   getRecord,
   readPool,
   repairPool,
+  scanPool,
   setRecords,
 } from "./pool-store.js";
 export {

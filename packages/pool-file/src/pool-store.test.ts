@@ -6,7 +6,7 @@ import { RECORD_BYTES, decodePool, encodePool, encodeRecord } from "@hyperv-kvp/
 import { thrownAsync } from "@hyperv-kvp/test-support";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
-import { checkPoolFile, deleteRecord, getRecord, readPool, repairPool, setRecords } from "./pool-store.js";
+import { checkPoolFile, deleteRecord, getRecord, readPool, repairPool, scanPool, setRecords } from "./pool-store.js";
 import { poolTarget } from "./pool-target.js";
 
 let dir: string;
@@ -77,6 +77,27 @@ describe("reading", () => {
     expect(content.records).toHaveLength(1000);
     expect(content.records[999]).toMatchObject({ key: "k999", value: "v999", index: 999, offset: 999 * RECORD_BYTES });
     expect((await getRecord(guest(), "k700"))?.index).toBe(700);
+  });
+});
+
+describe("scanPool", () => {
+  it("hands over the stored bytes in chunks, in file order, with the record count; the trailing fragment is counted, not visited", async () => {
+    const records = Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+    const bytes = encodePool(records);
+    writeFileSync(file(), Buffer.concat([bytes, Buffer.alloc(10, 1)]));
+    const seen: Buffer[] = [];
+    const calls: [number, number, number][] = [];
+    const result = await scanPool(guest(), (chunk, first, count) => {
+      calls.push([first, chunk.length / RECORD_BYTES, count]);
+      seen.push(Buffer.from(chunk)); // the buffer is reused: copy
+    });
+    expect(result).toEqual({ records: 600, trailingBytes: 10 });
+    expect(calls).toEqual([
+      [0, 256, 600],
+      [256, 256, 600],
+      [512, 88, 600],
+    ]);
+    expect(Buffer.concat(seen).equals(Buffer.from(bytes))).toBe(true);
   });
 });
 

@@ -77,6 +77,30 @@ export function forEachRecord(
 }
 
 /**
+ * Calls `visit` with a pool's whole records as stored bytes, in file order, in chunks of at
+ * most 256 records, under one read lock: for readers that keep their own copy and decode
+ * only what changed. `bytes` (a multiple of `RECORD_BYTES`) is valid only during its call
+ * (the next chunk is read into the same buffer): copy what you keep. `records` is the
+ * pool's count of whole records, the same in every call.
+ * @returns the pool's count of whole records and the bytes after the last one.
+ * @throws {PoolFileError} see {@link withLockedPool}.
+ */
+export function scanPool(
+  target: PoolTarget,
+  visit: (bytes: Uint8Array, firstIndex: number, records: number) => void,
+  options: PoolAccessOptions = {},
+): Promise<{ records: number; trailingBytes: number }> {
+  return withLockedPool(target, "read", options, (pool) => {
+    const records = Math.floor(pool.size / RECORD_BYTES);
+    scanChunks(pool, (bytes, first) => {
+      visit(bytes, first, records);
+      return true;
+    });
+    return { records, trailingBytes: pool.size % RECORD_BYTES };
+  });
+}
+
+/**
  * The first record with `key` (first match wins, as in the daemon), or undefined.
  * @throws {PoolFileError} see {@link withLockedPool}.
  */

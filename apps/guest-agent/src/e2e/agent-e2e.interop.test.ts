@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { poolFileName } from "@hyperv-kvp/kvp-core";
+import { poolFileName, splitValue } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { lockFile, poolTarget, setRecords } from "@hyperv-kvp/pool-file";
@@ -284,6 +284,61 @@ describe("kvp-agent end to end (real hv_kvp_daemon)", () => {
       keys: expect.arrayContaining(["kvp-agent/status", "kvp-agent/report/big"]),
     });
     expect([...(await hostView(host)).entries()]).toEqual([["other-writer", "kept"]]);
+  });
+
+  it("a value the host sends in parts, one SET each, is one key when whole: one hook run, decoded, never a part", {
+    timeout: 60_000,
+  }, async () => {
+    const work = mkdtempSync(join(tmpdir(), "kvp-agent-e2e-chunks-"));
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    const poolDir = join(work, "pools");
+    const state = join(work, "state");
+    const hookOut = join(work, "hook.out");
+    const config = join(work, "config.json");
+    const script = 'v="$(cat)"; printf "%s|%s|%s\\n" "$KVP_EVENT" "$KVP_KEY" "${#v}" >> "$0"';
+    writeFileSync(
+      config,
+      JSON.stringify({
+        decoders: { [USERDATA]: "pairs" },
+        hooks: [{ name: "userdata", command: ["/bin/sh", "-c", script, hookOut], keys: [`${USERDATA}*`] }],
+        hooksDir: join(work, "hooks.d"),
+      }),
+    );
+    const host = await startSimulatedHost({ daemon: "real", poolDir });
+    cleanups.push(() => host.close());
+    await host.sendHostFacts({ VirtualMachineName: "e2e-vm" });
+    const agent = startAgent(["--config", config, "--dir", poolDir, "--state-dir", state]);
+    await until(
+      () => hostView(host),
+      (m) => m.get("kvp-agent/status") === "ready",
+      "status ready in pool 1",
+    );
+    // Longer than one item: parts KEY#1/N … KEY#N/N, as `kvp-host set --chunk` sends them.
+    const value = Array.from({ length: 80 }, (_, i) => `field${i}=${"v".repeat(30)}${i}`).join(";");
+    const parts = splitValue(USERDATA, value);
+    expect(parts.length).toBeGreaterThan(1);
+    const status = () => readJson(join(state, "agent-status.json")) as { chunks?: { key: string }[] } | undefined;
+    for (const [i, part] of parts.entries()) {
+      await host.set(0, part.key, part.value);
+      if (i < parts.length - 1)
+        await until(status, (st) => JSON.stringify(st?.chunks ?? []).includes(`part(s) ${i + 2}`), `part ${i + 1}`);
+    }
+    await until(
+      () => readJson(join(state, "host.json")),
+      (j) => j?.[USERDATA] === value,
+      "whole value in host.json",
+    );
+    expect(Object.keys(readJson(join(state, "host.json")) ?? {})).toEqual([USERDATA]);
+    expect(readJson(join(state, "host-decoded.json"))?.[USERDATA]).toMatchObject({ ok: true });
+    expect(readFileSync(join(state, "decoded", `${USERDATA}.env`), "utf8")).toContain("field79=");
+    await until(
+      () => (existsSync(hookOut) ? readFileSync(hookOut, "utf8") : ""),
+      (t) => t !== "",
+      "hook",
+    );
+    agent.child.kill("SIGTERM");
+    await agent.exited;
+    expect(readFileSync(hookOut, "utf8")).toBe(`added|${USERDATA}|${value.length}\n`);
   });
 });
 

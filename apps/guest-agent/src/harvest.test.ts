@@ -1,0 +1,243 @@
+// What a harvest after a change costs: only the state files whose content changed are
+// written; the files that hold the whole pool (host.json, host.env) can be written later
+// than the per-key ones when writing them is costly, never left stale at stop.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
+import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
+import { waitFor } from "@hyperv-kvp/test-support";
+import { afterEach, describe, expect, it } from "vitest";
+import { Agent } from "./agent.js";
+import { validateConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { mapToJson, renderEnvFile, writeEnvFile, writeJsonMap } from "./state-files.js";
+import { readJson, tempDir, testContext, writePools } from "./test-support.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function setup(wholeFileDelayMs?: (lastWriteMs: number) => number) {
+  const { dir, cleanup } = tempDir("harvest");
+  cleanups.push(cleanup);
+  const pools = join(dir, "pools");
+  const state = join(dir, "state");
+  const hookOut = join(dir, "hook.out");
+  writeFileSync(hookOut, "");
+  mkdirSync(pools);
+  const config = validateConfig(
+    {
+      decoders: { a: "pairs", b: "pairs" },
+      hooks: [{ name: "h", command: ["/bin/sh", "-c", 'printf "%s=%s\\n" "$KVP_KEY" "$KVP_VALUE" >> "$0"', hookOut] }],
+      hooksDir: join(dir, "hooks.d"),
+      safetyNetSeconds: 3600,
+    },
+    "test",
+    { poolDir: pools, stateDir: state },
+  );
+  const ctx = testContext();
+  const log = createLogger({ stream: ctx.stderr, level: "info", logValues: false, journald: false });
+  const start = async () => {
+    const agent = new Agent({ config, ctx, log, ...(wholeFileDelayMs ? { wholeFileDelayMs } : {}) });
+    cleanups.push(() => agent.stop());
+    agent.start();
+    await agent.harvest();
+    return agent;
+  };
+  return { pools, state, hookOut, ctx, start };
+}
+
+const ino = (path: string) => statSync(path).ino;
+
+describe("incremental harvest", () => {
+  it("a single-key change rewrites only the state files whose content changed", async () => {
+    const s = setup();
+    const items = [
+      { key: "a", value: "x=1" },
+      { key: "b", value: "y=2" },
+      { key: "c", value: "3" },
+    ];
+    writePools(s.pools, { 0: items, 3: [{ key: "HostName", value: "hv01" }] });
+    await s.start();
+    const files = {
+      aEnv: join(s.state, "decoded", "a.env"),
+      bEnv: join(s.state, "decoded", "b.env"),
+      decoded: join(s.state, "host-decoded.json"),
+      facts: join(s.state, "host-facts.json"),
+      host: join(s.state, "host.json"),
+      env: join(s.state, "host.env"),
+    };
+    const before = Object.fromEntries(Object.entries(files).map(([k, p]) => [k, ino(p)]));
+
+    await setRecords(poolTarget(0, s.pools), [{ key: "c", value: "4" }], { force: true });
+    await waitFor(() => (readJson(files.host) as Record<string, string> | undefined)?.["c"] === "4", "c harvested");
+    await waitFor(() => readFileSync(files.env, "utf8").includes("kvp_c='4'"), "host.env");
+    expect(ino(files.aEnv)).toBe(before["aEnv"]);
+    expect(ino(files.bEnv)).toBe(before["bEnv"]);
+    expect(ino(files.decoded)).toBe(before["decoded"]);
+    expect(ino(files.facts)).toBe(before["facts"]);
+
+    await setRecords(poolTarget(0, s.pools), [{ key: "a", value: "x=9" }], { force: true });
+    await waitFor(() => readFileSync(files.aEnv, "utf8").includes("x='9'"), "a.env rewritten");
+    expect(ino(files.bEnv)).toBe(before["bEnv"]);
+    await waitFor(() => JSON.stringify(readJson(files.decoded)).includes('"9"'), "host-decoded.json rewritten");
+
+    // The pool rewritten as it was (the daemon does that) and a fact changed: pool 0's files stay.
+    const host = ino(files.host);
+    const env = ino(files.env);
+    const aEnv = ino(files.aEnv);
+    writeFileSync(
+      join(s.pools, poolFileName(0)),
+      encodePool([{ key: "a", value: "x=9" }, items[1]!, { key: "c", value: "4" }]),
+    );
+    writeFileSync(join(s.pools, poolFileName(3)), encodePool([{ key: "HostName", value: "hv02" }]));
+    await waitFor(() => (readJson(files.facts) as Record<string, string> | undefined)?.["HostName"] === "hv02", "fact");
+    expect([ino(files.host), ino(files.env), ino(files.aEnv)]).toEqual([host, env, aEnv]);
+  });
+
+  it("host.json and host.env may trail the per-key files and hooks when writing them is costly; stop writes them", async () => {
+    // A policy that defers every later write of the whole-pool files by a minute.
+    const s = setup(() => 60_000);
+    writePools(s.pools, { 0: [{ key: "a", value: "x=1" }], 3: [{ key: "HostName", value: "hv01" }] });
+    const agent = await s.start();
+    // The first harvest is never deferred: units after the agent find the files current.
+    expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=1" });
+
+    await setRecords(poolTarget(0, s.pools), [{ key: "a", value: "x=2" }], { force: true });
+    await waitFor(() => readFileSync(s.hookOut, "utf8").includes("a=x=2"), "hook ran for the change");
+    expect(readFileSync(join(s.state, "decoded", "a.env"), "utf8")).toContain("x='2'");
+    expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=1" });
+    await agent.stop();
+    expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=2" });
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_a='x=2'");
+  });
+});
+
+describe("changes applied key by key", () => {
+  it("give what a full read gives: duplicate keys (first wins), renames, removals, additions", async () => {
+    const s = setup();
+    const file = join(s.pools, poolFileName(0));
+    const host = () => readJson(join(s.state, "host.json")) as Record<string, string> | undefined;
+    writePools(s.pools, {
+      0: [
+        { key: "a", value: "x=1" },
+        { key: "b", value: "y=2" },
+        { key: "a", value: "x=3" },
+        { key: "c", value: "4" },
+      ],
+      3: [],
+    });
+    await s.start();
+    expect(host()).toEqual({ a: "x=1", b: "y=2", c: "4" });
+    const steps: [{ key: string; value: string }[], Record<string, string>][] = [
+      // The first a goes: the second one is the value now.
+      [
+        [
+          { key: "b", value: "y=2" },
+          { key: "b", value: "y=2" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "4" },
+        ],
+        { a: "x=3", b: "y=2", c: "4" },
+      ],
+      // b renamed to d in place (its duplicate stays), c changed, e added.
+      [
+        [
+          { key: "d", value: "y=2" },
+          { key: "b", value: "y=2" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "5" },
+          { key: "e", value: "6" },
+        ],
+        { a: "x=3", b: "y=2", c: "5", d: "y=2", e: "6" },
+      ],
+      // Every b gone, a duplicate of a before the other.
+      [
+        [
+          { key: "d", value: "y=2" },
+          { key: "a", value: "x=0" },
+          { key: "a", value: "x=3" },
+          { key: "c", value: "5" },
+          { key: "e", value: "6" },
+        ],
+        { a: "x=0", c: "5", d: "y=2", e: "6" },
+      ],
+      [[], {}],
+    ];
+    for (const [records, expected] of steps) {
+      writeFileSync(file, encodePool(records));
+      await waitFor(
+        () => JSON.stringify(host()) !== undefined && sameEntries(host()!, expected),
+        JSON.stringify(expected),
+      );
+    }
+    // Events in change order: a full read would give them in pool order, removals last.
+    await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean).length === 13, "hooks");
+    expect(readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean)).toEqual([
+      "a=x=1",
+      "b=y=2",
+      "c=4",
+      "a=x=3",
+      "d=y=2",
+      "c=5",
+      "e=6",
+      "a=x=0",
+      "b=",
+      "d=",
+      "a=",
+      "c=",
+      "e=",
+    ]);
+  });
+});
+
+describe("changes applied key by key, many duplicated keys", () => {
+  it("fall back to a full read with the same result", async () => {
+    const s = setup();
+    const file = join(s.pools, poolFileName(0));
+    const host = () => readJson(join(s.state, "host.json")) as Record<string, string> | undefined;
+    const pool = (tag: string) =>
+      Array.from({ length: 40 }, (_, i) => [
+        { key: `k${i}`, value: `${tag}${i}` },
+        { key: `k${i}`, value: `dup${i}` },
+      ]).flat();
+    writePools(s.pools, { 0: pool("a"), 3: [] });
+    await s.start();
+    writeFileSync(file, encodePool(pool("b")));
+    const expected = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, `b${i}`]));
+    await waitFor(() => host() !== undefined && sameEntries(host()!, expected), "second content");
+  });
+});
+
+/** Same keys and values, in any order. */
+function sameEntries(a: Record<string, string>, b: Record<string, string>): boolean {
+  return JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+}
+
+describe("whole-pool files are written in pieces", () => {
+  it("writeJsonMap and writeEnvFile write what mapToJson and renderEnvFile make", () => {
+    const { dir, cleanup } = tempDir("pieces");
+    cleanups.push(cleanup);
+    const map = new Map<string, string>([
+      ["__proto__", "p"],
+      ['é\n"q"', "it's $(x)\u2028"],
+      ["not a name", "v"],
+      ["10", "ten"],
+      ["5", "five"],
+      ...Array.from({ length: 3000 }, (_, i) => [`k${i}`, "v".repeat(i % 700)] as [string, string]),
+    ]);
+    const json = join(dir, "m.json");
+    writeJsonMap(json, map, 0o600);
+    expect(readFileSync(json, "utf8")).toBe(mapToJson(map));
+    expect(writeJsonMap(join(dir, "empty.json"), new Map(), 0o600)).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, "empty.json"), "utf8")).toBe(mapToJson(new Map()));
+    const env = join(dir, "m.env");
+    const { skipped, bytes } = writeEnvFile(env, map, "kvp_", 0o600);
+    expect(bytes).toBe(statSync(env).size);
+    const expected = renderEnvFile(map, "kvp_");
+    expect(readFileSync(env, "utf8")).toBe(expected.text);
+    expect(skipped).toEqual(expected.skipped);
+    expect(statSync(env).mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,58 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodePool } from "@hyperv-kvp/kvp-core";
+import { poolTarget } from "@hyperv-kvp/pool-file";
+import { afterEach, expect, it } from "vitest";
+import { PoolMirror } from "./pool-mirror.js";
+import { tempDir } from "./test-support.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+const records = (n: number, changed: Record<number, string> = {}) =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: changed[i] ?? `v${i}` }));
+
+it("decodes only the records whose stored bytes changed, and says whether anything did", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  writeFileSync(file, encodePool(records(600)));
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records.map((r) => [r.key, r.value])).toEqual(records(600).map((r) => [r.key, r.value]));
+  const untouched = mirror.records[300];
+  const before = mirror.records[5];
+
+  // The daemon rewrites the whole file for one change: one record differs.
+  writeFileSync(file, encodePool(records(600, { 5: "new" })));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[5]).not.toBe(before);
+  expect(mirror.records[5]).toMatchObject({ key: "k5", value: "new", index: 5 });
+  expect(mirror.records[300]).toBe(untouched); // not decoded again
+  expect(mirror.lastChanges).toEqual([{ index: 5, before, after: mirror.records[5] }]);
+
+  writeFileSync(file, encodePool(records(600, { 5: "new" })));
+  expect(await mirror.refresh()).toBe(false);
+  expect(mirror.lastChanges).toEqual([]);
+
+  writeFileSync(file, encodePool(records(10)));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records.map((r) => r.value)).toEqual(records(10).map((r) => r.value));
+  // Record 5 back to its first value; 590 records gone.
+  expect(mirror.lastChanges.map((c) => [c.index, c.before?.value, c.after?.value])).toEqual([
+    [5, "new", "v5"],
+    ...Array.from({ length: 590 }, (_, i) => [10 + i, `v${10 + i}`, undefined]),
+  ]);
+
+  writeFileSync(file, encodePool(records(700, { 650: "late" })));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records).toHaveLength(700);
+  expect(mirror.records[650]).toMatchObject({ key: "k650", value: "late", index: 650 });
+  expect(mirror.records[9]).toMatchObject({ key: "k9", value: "v9", index: 9 });
+
+  writeFileSync(file, new Uint8Array(0));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records).toEqual([]);
+});
