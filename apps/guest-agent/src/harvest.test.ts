@@ -29,7 +29,13 @@ function setup(wholeFileDelayMs?: (lastWriteMs: number) => number) {
   const config = validateConfig(
     {
       decoders: { a: "pairs", b: "pairs" },
-      hooks: [{ name: "h", command: ["/bin/sh", "-c", 'printf "%s=%s\\n" "$KVP_KEY" "$KVP_VALUE" >> "$0"', hookOut] }],
+      // One line per run: the keys it covers (KVP_CHANGES), then the last one's key=value.
+      hooks: [
+        {
+          name: "h",
+          command: ["/bin/sh", "-c", 'printf "%s %s=%s\\n" "$KVP_CHANGES" "$KVP_KEY" "$KVP_VALUE" >> "$0"', hookOut],
+        },
+      ],
       hooksDir: join(dir, "hooks.d"),
       safetyNetSeconds: 3600,
     },
@@ -165,29 +171,26 @@ describe("changes applied key by key", () => {
       ],
       [[], {}],
     ];
-    for (const [records, expected] of steps) {
+    const runs = () => readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean);
+    await waitFor(() => runs().length === 1, "the first harvest's hook run");
+    for (const [i, [records, expected]] of steps.entries()) {
       writeFileSync(file, encodePool(records));
       await waitFor(
         () => JSON.stringify(host()) !== undefined && sameEntries(host()!, expected),
         JSON.stringify(expected),
       );
+      // Each step's run starts before the next step, which would otherwise merge into it.
+      await waitFor(() => runs().length === i + 2, `the hook run of step ${i + 1}`);
     }
     // Events in change order: a full read would give them in pool order, removals last.
-    await waitFor(() => readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean).length === 13, "hooks");
-    expect(readFileSync(s.hookOut, "utf8").split("\n").filter(Boolean)).toEqual([
-      "a=x=1",
-      "b=y=2",
-      "c=4",
-      "a=x=3",
-      "d=y=2",
-      "c=5",
-      "e=6",
-      "a=x=0",
-      "b=",
-      "d=",
-      "a=",
-      "c=",
-      "e=",
+    const run = (last: string, ...changes: [string, string][]) =>
+      `${JSON.stringify(changes.map(([event, key]) => ({ event, key, pool: 0 })))} ${last}`;
+    expect(runs()).toEqual([
+      run("c=4", ["added", "a"], ["added", "b"], ["added", "c"]),
+      run("a=x=3", ["changed", "a"]),
+      run("e=6", ["added", "d"], ["changed", "c"], ["added", "e"]),
+      run("b=", ["changed", "a"], ["removed", "b"]),
+      run("e=", ["removed", "d"], ["removed", "a"], ["removed", "c"], ["removed", "e"]),
     ]);
   });
 });
