@@ -45,18 +45,33 @@ export interface WsmanFault {
   readonly wsmanFaultCode?: string;
 }
 
-/** The one error class of @hyperv-kvp/wsman; `code` says which kind of failure it is. */
+/**
+ * The one error class of @hyperv-kvp/wsman; `code` says which kind of failure it is.
+ *
+ * `message` is written by this library alone and never contains text the server sent: that
+ * text (a fault's reason and detail, an HTTP error body) is in {@link serverText}, raw (not
+ * escaped: escaping belongs to whoever prints it, who knows where it goes) and cut to
+ * {@link WsmanError.MAX_SERVER_TEXT} characters. A program that shows it to a person must
+ * make it safe first: it may hold terminal control sequences (`ESC]0;…BEL`, `ESC[2J`), C1
+ * controls and bidi overrides, and an unsealed error reply can be written by anyone on the path.
+ */
 export class WsmanError extends Error {
+  /** The most characters of server text {@link serverText} keeps. */
+  static readonly MAX_SERVER_TEXT = 4096;
   override readonly name = "WsmanError";
-  /** The SOAP fault, for code `fault`. */
+  /** The SOAP fault, for code `fault` (its strings are the server's, raw). */
   readonly fault?: WsmanFault;
+  /** What the server said about the failure, raw and untrusted (see the class doc). */
+  readonly serverText?: string;
   constructor(
     readonly code: WsmanErrorCode,
     message: string,
-    options: { fault?: WsmanFault; cause?: unknown } = {},
+    options: { fault?: WsmanFault; serverText?: string; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.fault !== undefined) this.fault = options.fault;
+    if (options.serverText !== undefined && options.serverText !== "")
+      this.serverText = options.serverText.slice(0, WsmanError.MAX_SERVER_TEXT);
   }
 }
 

@@ -12,7 +12,7 @@ import { buildBasicAuthorization } from "../auth/basic.js";
 import { WsmanError, isWsmanError } from "../errors.js";
 import { buildClientAuthenticate, buildNegotiateMessage } from "../auth/ntlm.js";
 import { NtlmSession, missingSealingFlags } from "../auth/ntlm-session.js";
-import { describeFault, parseFault } from "../soap/faults.js";
+import { faultError, parseFault } from "../soap/faults.js";
 import {
   buildEnumerateRequest,
   buildGetRequest,
@@ -64,12 +64,21 @@ export interface WsmanClientOptions {
    * for Basic over `http:`; with NTLM over `http:` it turns sealing off. No effect on `https:`.
    */
   readonly allowUnencrypted?: boolean;
-  /** Per HTTP exchange, milliseconds; default 60,000. Also sent as wsman:OperationTimeout. */
+  /**
+   * Deadline of each HTTP exchange (request sent to whole response read, NTLM handshake legs
+   * included), milliseconds; default 60,000. A server that keeps the socket busy with a byte
+   * now and then does not extend it. Also sent as wsman:OperationTimeout.
+   */
   readonly timeoutMs?: number;
   /** Most instances one {@link WsmanClient.enumerate} collects; default 100,000. */
   readonly maxItems?: number;
   /** Largest response body, bytes; default 8 MiB. */
   readonly maxResponseBytes?: number;
+  /**
+   * Most response bytes one {@link WsmanClient.enumerate} reads over all its pages; default
+   * {@link WsmanClient.DEFAULT_MAX_ENUMERATION_BYTES} (64 MiB). Past it: `limit-exceeded`.
+   */
+  readonly maxEnumerationBytes?: number;
   /** Items asked for per Enumerate/Pull; default 100. */
   readonly pageSize?: number;
 }
@@ -111,7 +120,12 @@ const CONNECT_CODES: Readonly<Record<string, string>> = {
 
 /** A WS-Management client for WMI: Get, WQL enumeration, Invoke. Calls may overlap; they are sent one at a time. */
 export class WsmanClient {
+  /** The default of {@link WsmanClientOptions.maxEnumerationBytes}: 64 MiB. */
+  static readonly DEFAULT_MAX_ENUMERATION_BYTES = 64 * 1024 * 1024;
   private readonly url: URL;
+  private readonly maxEnumerationBytes: number;
+  private largestResponse = 0;
+  private lastEnumeration = 0;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
   private readonly maxItems: number;
@@ -126,18 +140,30 @@ export class WsmanClient {
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
-   * @throws {WsmanError} `invalid-argument` for a bad endpoint; `unencrypted-refused` for
-   *   Basic over `http:` without `allowUnencrypted`.
+   * @throws {WsmanError} `invalid-argument` for a bad endpoint (one with a user name or
+   *   password in it too: Node would send them as a cleartext Basic header on every request);
+   *   `unencrypted-refused` for Basic over `http:` without `allowUnencrypted`.
    */
   constructor(private readonly options: WsmanClientOptions) {
     let url: URL;
     try {
       url = new URL(options.endpoint);
     } catch {
-      throw new WsmanError("invalid-argument", `invalid endpoint: ${JSON.stringify(options.endpoint)} is not a URL`);
+      throw new WsmanError(
+        "invalid-argument",
+        `invalid endpoint: ${JSON.stringify(withoutUserinfo(options.endpoint))} is not a URL`,
+      );
+    }
+    if (url.username !== "" || url.password !== "") {
+      url.username = "";
+      url.password = "";
+      throw new WsmanError(
+        "invalid-argument",
+        `invalid endpoint: refusing a user name or password in the endpoint URL (${url.href}): it would travel as a cleartext Basic header and show in messages; give the credentials as auth instead`,
+      );
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new WsmanError("invalid-argument", `invalid endpoint: ${options.endpoint} is not http(s)`);
+      throw new WsmanError("invalid-argument", `invalid endpoint: ${url.href} is not http(s)`);
     }
     if (url.protocol === "http:" && options.auth.kind === "basic" && !options.allowUnencrypted) {
       throw new WsmanError(
@@ -151,6 +177,7 @@ export class WsmanClient {
     this.maxItems = options.maxItems ?? 100_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
     this.pageSize = options.pageSize ?? 100;
+    this.maxEnumerationBytes = options.maxEnumerationBytes ?? WsmanClient.DEFAULT_MAX_ENUMERATION_BYTES;
     const common = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
     if (url.protocol === "https:") {
       const ca =
@@ -174,6 +201,19 @@ export class WsmanClient {
     return this.sealing;
   }
 
+  /**
+   * Diagnostics: the most body bytes one exchange of this client has read (the socket chunk
+   * that crossed a limit included: at most the limit plus one chunk).
+   */
+  get largestResponseBytes(): number {
+    return this.largestResponse;
+  }
+
+  /** Diagnostics: the response body bytes the latest {@link enumerate} read over all its pages. */
+  get enumerationBytes(): number {
+    return this.lastEnumeration;
+  }
+
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
@@ -192,15 +232,24 @@ export class WsmanClient {
 
   /**
    * Every instance a WQL query returns: Enumerate then Pull until EndOfSequence, at most
-   * `maxItems` (past that the enumeration is released and `limit-exceeded` thrown).
+   * `maxItems` instances and `maxEnumerationBytes` of responses (past either the enumeration
+   * is released and `limit-exceeded` thrown; a page that would cross the byte bound is cut off
+   * as it arrives, so no more than the bound plus one socket chunk is ever read).
    * @param resourceUri usually `…/wmi/root/virtualization/v2/*`.
    * @throws {WsmanError}
    */
   async enumerate(resourceUri: string, wql: string): Promise<WsmanInstance[]> {
     const common = this.common(resourceUri);
-    let page = parseEnumerateResponse(
-      await this.send(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })),
-    );
+    const budget: ReadBudget = { left: this.maxEnumerationBytes, total: this.maxEnumerationBytes, read: 0 };
+    this.lastEnumeration = 0;
+    const fetch = async (body: string): Promise<string> => {
+      try {
+        return await this.send(body, budget);
+      } finally {
+        this.lastEnumeration = budget.read;
+      }
+    };
+    let page = parseEnumerateResponse(await fetch(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })));
     const items = [...page.items];
     // Empty pages count too, so a server that never ends cannot keep us pulling forever.
     let pulls = 0;
@@ -210,7 +259,7 @@ export class WsmanClient {
         throw new WsmanError("limit-exceeded", `enumeration returned more than ${this.maxItems} instances`);
       }
       page = parsePullResponse(
-        await this.send(buildPullRequest({ ...common, context: page.context, maxElements: this.pageSize })),
+        await fetch(buildPullRequest({ ...common, context: page.context, maxElements: this.pageSize })),
       );
       items.push(...page.items);
     }
@@ -242,40 +291,42 @@ export class WsmanClient {
    * challenge, and both logins fail as if the password were wrong), and sealed messages must
    * arrive in the order of their sequence numbers.
    */
-  private send(body: string): Promise<string> {
-    const run = () => this.sendNow(body);
+  private send(body: string, budget?: ReadBudget): Promise<string> {
+    const run = () => this.sendNow(body, budget);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async sendNow(body: string): Promise<string> {
+  private async sendNow(body: string, budget: ReadBudget | undefined): Promise<string> {
     const payload = new TextEncoder().encode(body);
-    if (this.sealing) return this.sendSealed(payload);
+    if (this.sealing) return this.sendSealed(payload, budget);
     let reply: HttpReply;
     if (this.options.auth.kind === "basic") {
       reply = await this.exchange(
         payload,
         SOAP_CONTENT_TYPE,
         buildBasicAuthorization(this.options.auth.user, this.options.auth.password),
+        budget,
       );
     } else if (this.ntlmAuthenticated) {
-      reply = await this.exchange(payload, SOAP_CONTENT_TYPE, undefined);
+      reply = await this.exchange(payload, SOAP_CONTENT_TYPE, undefined, budget);
       // The kept-alive connection was closed: authenticate the new one.
-      if (reply.status === 401) reply = await this.ntlmHandshake(payload);
+      if (reply.status === 401) reply = await this.ntlmHandshake(payload, budget);
     } else {
-      reply = await this.ntlmHandshake(payload);
+      reply = await this.ntlmHandshake(payload, budget);
     }
     return this.check({ ...reply, body: reply.body.toString("utf8") });
   }
 
-  private async ntlmHandshake(payload: Uint8Array): Promise<HttpReply> {
+  private async ntlmHandshake(payload: Uint8Array, budget: ReadBudget | undefined): Promise<HttpReply> {
     this.ntlmAuthenticated = false;
     const negotiate = buildNegotiateMessage();
     const first = await this.exchange(
       EMPTY,
       SOAP_CONTENT_TYPE,
       `Negotiate ${Buffer.from(negotiate).toString("base64")}`,
+      budget,
     );
     if (first.status !== 401) return first;
     const { message } = this.authenticateMessage(negotiate, first);
@@ -283,6 +334,7 @@ export class WsmanClient {
       payload,
       SOAP_CONTENT_TYPE,
       `Negotiate ${Buffer.from(message).toString("base64")}`,
+      budget,
     );
     if (reply.status !== 401) this.ntlmAuthenticated = true;
     return reply;
@@ -312,15 +364,16 @@ export class WsmanClient {
    * AUTHENTICATE carries the first sealed request (the NEGOTIATE goes with an empty body),
    * all on one TCP connection. The reply is unsealed and verified.
    */
-  private async sendSealed(payload: Uint8Array): Promise<string> {
+  private async sendSealed(payload: Uint8Array, budget: ReadBudget | undefined): Promise<string> {
     let result: SoapReply & { readonly sealed: boolean };
     try {
-      result = await this.exchangeSealed(payload);
+      result = await this.exchangeSealed(payload, budget);
     } catch (error) {
       // Sequence numbers and RC4 streams are now unknown to one side: start over on a new
-      // connection next time.
+      // connection next time (a reply cut off by a limit or deadline leaves them unknown too).
       this.session = undefined;
-      if (isWsmanError(error, "integrity")) this.agent.destroy();
+      if (isWsmanError(error, "integrity") || isWsmanError(error, "limit-exceeded") || isWsmanError(error, "timeout"))
+        this.agent.destroy();
       throw error;
     }
     // Only a sealed answer proves the server's streams are still in step with ours.
@@ -328,10 +381,13 @@ export class WsmanClient {
     return this.check(result);
   }
 
-  private async exchangeSealed(payload: Uint8Array): Promise<SoapReply & { readonly sealed: boolean }> {
+  private async exchangeSealed(
+    payload: Uint8Array,
+    budget: ReadBudget | undefined,
+  ): Promise<SoapReply & { readonly sealed: boolean }> {
     if (this.session !== undefined) {
       const session = this.session;
-      const reply = await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, undefined);
+      const reply = await this.exchange(sealBody(session, payload), ENCRYPTED_CONTENT_TYPE, undefined, budget);
       // A 401 here means the kept-alive connection was replaced: authenticate the new one.
       if (!(reply.status === 401 && !isEncryptedContentType(reply.headers["content-type"])))
         return this.openSealed(reply, session);
@@ -342,6 +398,7 @@ export class WsmanClient {
       EMPTY,
       SOAP_CONTENT_TYPE,
       `Negotiate ${Buffer.from(negotiate).toString("base64")}`,
+      budget,
     );
     if (first.status !== 401) {
       throw new WsmanError(
@@ -364,6 +421,7 @@ export class WsmanClient {
         sealBody(session, payload),
         ENCRYPTED_CONTENT_TYPE,
         `Negotiate ${Buffer.from(message).toString("base64")}`,
+        budget,
       ),
       session,
     );
@@ -398,8 +456,8 @@ export class WsmanClient {
       const fault = parseFault(text);
       throw new WsmanError(
         "integrity",
-        `${this.url.href} refused our sealed request (HTTP 400)${fault === undefined ? (text ? `: ${text.slice(0, 200)}` : "") : `: ${fault.reason}`}; was it altered on the way?`,
-        fault === undefined ? {} : { fault },
+        `${this.url.href} refused our sealed request (HTTP 400); was it altered on the way?`,
+        fault === undefined ? { serverText: text } : { fault, serverText: fault.reason },
       );
     }
     return { status: reply.status, headers: reply.headers, body: text, sealed: false };
@@ -417,18 +475,26 @@ export class WsmanClient {
       );
     }
     const fault = parseFault(reply.body);
-    if (fault !== undefined) throw new WsmanError("fault", `WS-Management fault: ${describeFault(fault)}`, { fault });
+    if (fault !== undefined) throw faultError(fault);
     const hint =
       reply.status === 500 && this.url.protocol === "http:" && !this.sealing
         ? " (a WinRM that refuses unencrypted traffic answers 500 to unsealed messages: with NTLM, drop allowUnencrypted so messages are sealed)"
         : "";
-    throw new WsmanError(
-      "http-error",
-      `${this.url.href} answered HTTP ${reply.status}${reply.body ? `: ${reply.body.slice(0, 200)}` : ""}${hint}`,
-    );
+    throw new WsmanError("http-error", `${this.url.href} answered HTTP ${reply.status}${hint}`, {
+      serverText: reply.body,
+    });
   }
 
-  private exchange(payload: Uint8Array, contentType: string, authorization: string | undefined): Promise<HttpReply> {
+  /**
+   * One HTTP exchange under a deadline of `timeoutMs` from sending to the last byte of the
+   * answer, reading at most `maxResponseBytes` (and what is left of `budget`).
+   */
+  private exchange(
+    payload: Uint8Array,
+    contentType: string,
+    authorization: string | undefined,
+    budget?: ReadBudget,
+  ): Promise<HttpReply> {
     const headers: http.OutgoingHttpHeaders = {
       "Content-Type": contentType,
       "Content-Length": payload.length,
@@ -437,31 +503,53 @@ export class WsmanClient {
     if (authorization !== undefined) headers["Authorization"] = authorization;
     const transport = this.url.protocol === "https:" ? https : http;
     return new Promise<HttpReply>((resolve, reject) => {
+      let settled = false;
+      const done = (result: HttpReply | WsmanError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (result instanceof WsmanError) reject(result);
+        else resolve(result);
+      };
       const req = transport.request(this.url, { method: "POST", agent: this.agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (chunk: Buffer) => {
+          if (settled) return;
           size += chunk.length;
-          if (size > this.maxResponseBytes) {
-            req.destroy(
-              new WsmanError(
-                "limit-exceeded",
-                `response from ${this.url.href} larger than ${this.maxResponseBytes} bytes`,
-              ),
-            );
+          this.largestResponse = Math.max(this.largestResponse, size);
+          if (budget !== undefined) budget.read += chunk.length;
+          const overTotal = budget !== undefined && size > budget.left;
+          if (size > this.maxResponseBytes || overTotal) {
+            const error = overTotal
+              ? new WsmanError(
+                  "limit-exceeded",
+                  `enumeration from ${this.url.href} larger than ${budget!.total} bytes in total (more than ${budget!.total} bytes over its pages)`,
+                )
+              : new WsmanError(
+                  "limit-exceeded",
+                  `response from ${this.url.href} larger than ${this.maxResponseBytes} bytes`,
+                );
+            req.destroy(error);
+            done(error);
             return;
           }
           chunks.push(chunk);
         });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on("error", (e) => reject(this.mapError(e)));
+        res.on("end", () => {
+          if (budget !== undefined) budget.left -= size;
+          done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on("error", (e) => done(this.mapError(e)));
+        res.on("aborted", () => done(this.mapError(Object.assign(new Error("aborted"), { code: "ECONNRESET" }))));
       });
-      req.setTimeout(this.timeoutMs, () => {
-        req.destroy(new WsmanError("timeout", `no answer from ${this.url.href} within ${this.timeoutMs} ms`));
-      });
-      req.on("error", (e) => reject(this.mapError(e)));
+      // A deadline, not an idle timeout: a byte every few seconds must not keep us waiting.
+      const deadline = setTimeout(() => {
+        const error = new WsmanError("timeout", `no complete answer from ${this.url.href} within ${this.timeoutMs} ms`);
+        req.destroy(error);
+        done(error);
+      }, this.timeoutMs);
+      req.on("error", (e) => done(this.mapError(e)));
       req.end(payload);
     });
   }
@@ -489,6 +577,18 @@ export class WsmanClient {
       cause: error,
     });
   }
+}
+
+/** What is left to read of an enumeration's byte bound, and what its exchanges read. */
+interface ReadBudget {
+  left: number;
+  readonly total: number;
+  read: number;
+}
+
+/** `endpoint` with any `user:password@` cut out, for messages about an endpoint that is not a URL. */
+function withoutUserinfo(endpoint: string): string {
+  return endpoint.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, "$1…@");
 }
 
 /** The NTLM token of a `WWW-Authenticate: Negotiate <base64>` (or `NTLM <base64>`) header. */

@@ -40,7 +40,9 @@ describe("faults", () => {
           detail: "Name is wrong",
           wsmanFaultCode: "2150858843",
         });
-        expect(error.message).toContain("w:InvalidSelectors");
+        // Server text travels in serverText, never in the message (see WsmanError's doc).
+        expect(error.message).toBe("WS-Management fault");
+        expect(error.serverText).toContain("w:InvalidSelectors");
       }
     }
   });

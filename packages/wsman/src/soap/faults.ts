@@ -74,6 +74,14 @@ export function describeFault(fault: WsmanFault): string {
   return parts.join(" ").replace(/ :/, ":");
 }
 
+/**
+ * The error for a fault the server answered: our words in the message, the fault's own text
+ * (reason, subcode, detail) in {@link WsmanError.serverText} for the caller to make printable.
+ */
+export function faultError(fault: WsmanFault): WsmanError {
+  return new WsmanError("fault", "WS-Management fault", { fault, serverText: describeFault(fault) });
+}
+
 /** The fault in a response envelope, or undefined when it is not a fault (or not SOAP at all). */
 export function parseFault(xml: string, limits?: XmlLimits): WsmanFault | undefined {
   try {

@@ -5,7 +5,7 @@
 import type { WsmanEpr, XmlLimits } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanError } from "../errors.js";
 import { ENVELOPE_OPEN, type ResponseOptions, readEnvelope, responseHeader } from "./envelope.js";
-import { describeFault, readFault } from "./faults.js";
+import { faultError, readFault } from "./faults.js";
 import { ACTIONS, NS_ENUMERATION, NS_WSMAN } from "./namespaces.js";
 import {
   type EmbedStyle,
@@ -99,7 +99,7 @@ export function buildInvokeResponse(
 function readResponse(xml: string, limits: XmlLimits | undefined): NsElement {
   const { body } = readEnvelope(xml, limits);
   const fault = readFault(body);
-  if (fault !== undefined) throw new WsmanError("fault", `WS-Management fault: ${describeFault(fault)}`, { fault });
+  if (fault !== undefined) throw faultError(fault);
   return body;
 }
 
