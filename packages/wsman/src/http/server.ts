@@ -100,8 +100,18 @@ export interface WsmanServerOptions {
   /** Enabled schemes. */
   readonly auth: readonly ("basic" | "ntlm")[];
   readonly handler: WsmanHandler;
-  /** Largest request body, bytes; default 4 MiB. */
+  /** Largest request body of an authenticated request, bytes; default 4 MiB. */
   readonly maxRequestBytes?: number;
+  /**
+   * Largest body a request that fails authentication may have and still keep its connection,
+   * bytes; default 64 KiB. Authentication is decided from the headers before any body is read:
+   * a refused request gets its 401 at once, its body (up to this size, declared by
+   * Content-Length) is read and dropped; a longer or chunked one gets `Connection: close`
+   * and is never read.
+   */
+  readonly maxUnauthenticatedBytes?: number;
+  /** Most TCP connections open at once (more are dropped as they arrive); default 100. */
+  readonly maxConnections?: number;
   /** Open enumeration contexts kept; default 1,000 (the oldest is dropped). */
   readonly maxEnumerations?: number;
   /** NetBIOS name in NTLM challenges; default `WSMAN`. */
@@ -185,6 +195,7 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       ? (options.users as ReadonlyMap<string, string>)
       : new Map(Object.entries(options.users));
   const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+  const maxUnauthenticatedBytes = options.maxUnauthenticatedBytes ?? 64 * 1024;
   const maxEnumerations = options.maxEnumerations ?? 1000;
   const connections = new WeakMap<Socket, ConnectionState>();
   const enumerations = new Map<string, { items: readonly WsmanInstance[]; offset: number; user: string }>();
@@ -427,20 +438,57 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
     );
   }
 
-  /** Answers one complete request (authenticated, unsealed as needed). */
+  /**
+   * Answers one request: refused from its headers when it does not authenticate (its body
+   * drained when short, else left unread and the connection closed), else read (up to
+   * `maxRequestBytes`) and answered.
+   */
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse, state: ConnectionState): Promise<void> {
+    const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
+    const short = declared !== undefined && Number.isSafeInteger(declared) && declared <= maxUnauthenticatedBytes;
+    // Decided before authenticating, as the 401 may be written by authenticate itself.
+    if (!short) res.setHeader("Connection", "close");
+    if (req.method !== "POST") {
+      res.writeHead(405, { Allow: "POST", "Content-Length": 0 }).end();
+      discard(req, short);
+      return;
+    }
+    const user = authenticate(req, res, state);
+    if (user === undefined) {
+      discard(req, short);
+      return;
+    }
+    if (!res.headersSent) res.removeHeader("Connection");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    await new Promise<void>((resolve, reject) => {
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxRequestBytes) tooBig = true;
+        else chunks.push(chunk);
+      });
+      req.on("end", resolve);
+      req.on("error", reject);
+    });
+    await handle(req, res, state, user, Buffer.concat(chunks), tooBig);
+  }
+
+  /** Drops a refused request's body: read and forgotten when short, else the connection closes unread. */
+  function discard(req: http.IncomingMessage, short: boolean): void {
+    if (short) req.resume();
+    else req.socket.destroySoon();
+  }
+
+  /** Answers one complete, authenticated request (unsealed as needed). */
   async function handle(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     state: ConnectionState,
+    user: string,
     body: Buffer,
     tooBig: boolean,
   ): Promise<void> {
-    if (req.method !== "POST") {
-      res.writeHead(405, { Allow: "POST", "Content-Length": 0 }).end();
-      return;
-    }
-    const user = authenticate(req, res, state);
-    if (user === undefined) return;
     const contentType = req.headers["content-type"];
     const sealed = isEncryptedContentType(contentType);
     if (tooBig) {
@@ -536,23 +584,15 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       state = { queue: Promise.resolve() };
       connections.set(socket, state);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxRequestBytes) tooBig = true;
-      else chunks.push(chunk);
-    });
-    req.on("end", () => {
-      const s = state;
-      s.queue = s.queue
-        .then(() => handle(req, res, s, Buffer.concat(chunks), tooBig))
-        .catch((error: unknown) => {
-          if (!res.headersSent)
-            write(res, fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) }), undefined);
-        });
-    });
+    // Requests of a connection are served in order (the NTLM handshake and the sealing stream
+    // are per connection); a body is read only once its request has authenticated.
+    const s = state;
+    s.queue = s.queue
+      .then(() => serve(req, res, s))
+      .catch((error: unknown) => {
+        if (!res.headersSent)
+          write(res, fault({ code: "s:Receiver", subcode: "w:InternalError", reason: String(error) }), undefined);
+      });
   };
 
   const server =
@@ -560,6 +600,7 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       ? http.createServer(listener)
       : https.createServer({ key: toBuffer(options.https.key), cert: toBuffer(options.https.cert) }, listener);
   server.keepAliveTimeout = 30_000;
+  server.maxConnections = options.maxConnections ?? 100;
   server.on(options.https === undefined ? "connection" : "secureConnection", () => {
     connectionCount++;
   });
