@@ -85,3 +85,23 @@ describe("clientOptionsOf: the rest of the command line", () => {
     expect(clientOptionsOf({ ...base, timeoutMs: 2500 }, "pw", undefined).timeoutMs).toBe(2500);
   });
 });
+
+describe("a user name or password in --endpoint or --host is refused, never printed", () => {
+  it.each([
+    "http://admin:S3cret!@hv01:5985/wsman",
+    "https://CORP%5Cadmin:S3cret!@hv01/wsman",
+    "https://admin@hv01:5986/wsman",
+    "HTTP://:S3cret!@hv01/wsman",
+  ])("--endpoint %s", (endpoint) => {
+    const error = thrown(() => clientOptionsOf({ endpoint, user: "admin" }, "pw", undefined), HostCliError);
+    expect(error.code).toBe("usage");
+    expect(error.message).toMatch(/--endpoint must not carry a user name or password/);
+    expect(error.message).not.toContain("S3cret");
+  });
+
+  it("--host admin:S3cret!@hv01", () => {
+    const error = thrown(() => endpointOf({ host: "admin:S3cret!@hv01" }), HostCliError);
+    expect(error.code).toBe("usage");
+    expect(error.message).not.toContain("S3cret");
+  });
+});

@@ -32,8 +32,20 @@ function usage(message: string): HostCliError {
 /** The endpoint URL: `--endpoint`, else `https://HOST:5986/wsman` (`http://HOST:5985/wsman` with `--http`). */
 export function endpointOf(args: ConnectionArgs): string {
   if (args.endpoint !== undefined && args.host !== undefined) throw usage("give --host or --endpoint, not both");
-  if (args.endpoint !== undefined) return args.endpoint;
+  if (args.endpoint !== undefined) {
+    // Node would turn user:password@ into a cleartext Basic header on every request (sealed
+    // ones too), and the URL is printed in messages: refuse it, without echoing it.
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(args.endpoint))
+      throw usage(
+        `--endpoint must not carry a user name or password (USER:PASSWORD@ in the URL): give the user with --user and the password in ${PASSWORD_ENV} or at the prompt`,
+      );
+    return args.endpoint;
+  }
   if (args.host === undefined || args.host === "") throw usage("no host: give --host H (or --endpoint URL)");
+  if (args.host.includes("@"))
+    throw usage(
+      `--host must not carry a user name or password (USER@ or USER:PASSWORD@): give the user with --user and the password in ${PASSWORD_ENV} or at the prompt`,
+    );
   const scheme = args.http ? "http" : "https";
   return `${scheme}://${hostAndPort(args.host, args.http ? 5985 : 5986)}/wsman`;
 }
