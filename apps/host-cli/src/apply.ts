@@ -18,6 +18,7 @@ import { HostCliError } from "./host-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";
 import type { HyperVWmi, KvpMethod, VmInfo } from "./hyperv-wmi.js";
+import { quoted } from "./host-text.js";
 
 /** Options of {@link applyBatches}. */
 export interface ApplyOptions extends JobWaitOptions {
@@ -61,7 +62,7 @@ export async function applyBatches(
   for (let i = 0; i < batches.length; i++) {
     const batch = batches[i]!;
     const keys = batch.items.map((item) => item.key);
-    const what = `cannot ${VERB[batch.method]} ${keys.length === 1 ? "the item" : `${keys.length} items`} ${listKeys(keys)} ${source === "host-only" ? "(host-only) " : ""}of VM ${JSON.stringify(vm.name)} (${vm.id})`;
+    const what = `cannot ${VERB[batch.method]} ${keys.length === 1 ? "the item" : `${keys.length} items`} ${listKeys(keys)} ${source === "host-only" ? "(host-only) " : ""}of VM ${quoted(vm.name)} (${vm.id})`;
     let failure: { code: "refused" | "job-failed" | "job-timeout"; reason: string } | undefined;
     const result = await wmi.invokeKvpMethod(batch.method, vm.id, dataItemsOf(batch, source));
     if (result.returnValue === 4096) {

@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { WsmanClientOptions } from "@hyperv-kvp/wsman";
+import { WsmanError, type WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import type { CliContext, ConnectRequest } from "./context.js";
 import { main } from "./main.js";
 import { TransportError } from "./transport-error.js";
+import { fromWsmanError } from "./transports/wsman.js";
 import { type SimHost, WEB01, startSimHost } from "./test-support/sim-host.js";
 
 /** Runs kvp-host in process against a fresh sample host (or `options.host`), closed afterwards. */
@@ -286,6 +287,27 @@ describe("kvp-host main", () => {
     const r = await run(["list", "web01", "--source", "host"], { host });
     expect(r.code).toBe(3);
     expect(r.stderr).toBe("kvp-host: connect ECONNREFUSED 127.0.0.1:5986\n");
+  });
+
+  it("text the host sent is escaped and cut short on stderr, whichever transport carried it", async () => {
+    const raw = `\u001b]0;owned\u0007\u001b[2J\u009b31m\u202e${"y".repeat(3_000_000)}`;
+    const viaWsman = fromWsmanError(
+      new WsmanError("http-error", "https://hv01:5986/wsman answered HTTP 500", { serverText: raw }),
+    );
+    const fault = fromWsmanError(
+      new WsmanError("fault", "WS-Management fault", {
+        fault: { code: "s:Receiver", subcode: "w:InternalError", reason: raw, detail: "" },
+        serverText: raw,
+      }),
+    );
+    for (const error of [viaWsman, fault, new TransportError("host-error", `the bridge said: ${raw}`)]) {
+      const r = await run(["vms"], { connectError: error as Error });
+      expect(r.code).toBe(3);
+      expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(r.stderr).toContain("\\u001b]0;owned\\u0007\\u001b[2J\\u009b31m\\u202e");
+      expect(r.stderr.length).toBeLessThan(1_500);
+      expect(r.stderr).toMatch(/… \(\d+ more\)/);
+    }
   });
 
   it("watch says it stopped when a signal ended it", async () => {

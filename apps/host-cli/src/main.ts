@@ -10,6 +10,7 @@ import { addCommand, removeCommand, setCommand } from "./commands/write.js";
 import { type CliContext, processContext } from "./context.js";
 import { type HostCliErrorCode, isHostCliError } from "./host-error.js";
 import { POWERSHELL_ENV, hostSession } from "./host-session.js";
+import { quotingHost } from "./host-text.js";
 import { isTransportError } from "./transport-error.js";
 import { VERSION } from "./version.js";
 
@@ -96,8 +97,10 @@ export const HOST_ERRORS: readonly ErrorRule[] = [
     } satisfies Record<HostCliErrorCode, number>,
     3,
   ),
-  errorsByCode(isTransportError, { config: 2 }, 3),
-  errorsByCode(isKvpError, {}, 3, "unreadable answer from the host: "),
+  // Transport and kvp-core messages may quote what the host sent: escaped and cut here, at
+  // the edge (see host-text.ts).
+  quotingHost(errorsByCode(isTransportError, { config: 2 }, 3)),
+  quotingHost(errorsByCode(isKvpError, {}, 3, "unreadable answer from the host: ")),
 ];
 
 /**

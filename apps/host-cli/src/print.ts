@@ -5,6 +5,7 @@ import type { StatusResult } from "./commands/status.js";
 import type { HostWatchEvent } from "./commands/watch.js";
 import type { RemoveReport, WriteReport } from "./commands/write.js";
 import type { VmInfo } from "./hyperv-wmi.js";
+import { quoted } from "./host-text.js";
 
 /** Msvm_ComputerSystem EnabledState values Hyper-V uses. */
 export const VM_STATES: Readonly<Record<number, string>> = Object.freeze({
@@ -47,7 +48,7 @@ export function formatVms(vms: readonly VmInfo[]): string {
 }
 
 export function formatList(result: ListResult): string {
-  if (result.items.length === 0) return `(no items on VM ${JSON.stringify(result.vm.name)})\n`;
+  if (result.items.length === 0) return `(no items on VM ${quoted(result.vm.name)})\n`;
   return formatTable(
     ["SOURCE", "KEY", "VALUE"],
     result.items.map((i) => [
@@ -65,11 +66,11 @@ export function formatWrite(report: WriteReport): string {
     report.removed.length > 0 ? `${report.removed.length} stale parts removed` : "",
     report.unchanged.length > 0 ? `${report.unchanged.length} unchanged` : "",
   ].filter((p) => p !== "");
-  return `${report.source} items of ${JSON.stringify(report.vm.name)}: ${parts.join(", ") || "nothing to do"} (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
+  return `${report.source} items of ${quoted(report.vm.name)}: ${parts.join(", ") || "nothing to do"} (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
 }
 
 export function formatRemove(report: RemoveReport): string {
-  return `${report.source} items of ${JSON.stringify(report.vm.name)}: ${report.removed.length} removed (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
+  return `${report.source} items of ${quoted(report.vm.name)}: ${report.removed.length} removed (${report.methodCalls} call${report.methodCalls === 1 ? "" : "s"})\n`;
 }
 
 export function formatStatus(s: StatusResult): string {

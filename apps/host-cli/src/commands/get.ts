@@ -5,6 +5,7 @@ import { type ListedItem, type SourceFilter, readItems } from "../items.js";
 import { shorten } from "../plan.js";
 import { resolveVm } from "../resolve-vm.js";
 import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
+import { quoted } from "../host-text.js";
 
 /** Options of {@link get}. */
 export interface GetOptions {
@@ -33,7 +34,7 @@ export async function get(wmi: HyperVWmi, vmRef: string, key: string, options: G
   if (item === undefined) {
     throw new HostCliError(
       "not-found",
-      `VM ${JSON.stringify(vm.name)} has no item ${shorten(key)}${source === "all" ? "" : ` in ${source}`}`,
+      `VM ${quoted(vm.name)} has no item ${shorten(key)}${source === "all" ? "" : ` in ${source}`}`,
       undefined,
       {
         notes: read.notes,

@@ -9,6 +9,7 @@ import type { JobWaitOptions } from "../jobs.js";
 import { planRemove, planWrite, prepareRecords } from "../plan.js";
 import { resolveVm } from "../resolve-vm.js";
 import type { HyperVWmi, VmInfo } from "../hyperv-wmi.js";
+import { quoted } from "../host-text.js";
 
 /** Options of {@link writeItems}. */
 export interface WriteOptions extends JobWaitOptions {
@@ -45,7 +46,7 @@ export async function readStored(
   if (settings === undefined)
     throw new HostCliError(
       "io",
-      `VM ${JSON.stringify(vm.name)} (${vm.id}) has no KVP setting data (Msvm_KvpExchangeComponentSettingData)`,
+      `VM ${quoted(vm.name)} (${vm.id}) has no KVP setting data (Msvm_KvpExchangeComponentSettingData)`,
     );
   const read = decodeSourceItems(source, source === "host" ? settings.hostItems : settings.hostOnlyItems, {
     raw: true,
@@ -124,7 +125,7 @@ export async function removeItems(
     const names = plan.missing.map((k) => JSON.stringify(k)).join(", ");
     throw new HostCliError(
       "not-found",
-      `VM ${JSON.stringify(vm.name)} has no ${source} item ${names}; nothing removed`,
+      `VM ${quoted(vm.name)} has no ${source} item ${names}; nothing removed`,
       undefined,
       { missing: plan.missing },
     );

@@ -127,11 +127,16 @@ function faultKind(subcode: string): HostErrorKind {
   return "failed";
 }
 
-/** A WsmanError as a {@link TransportError} with the same message; anything else as it is. */
+/**
+ * A WsmanError as a {@link TransportError} with the same message, followed by what the server
+ * said ({@link WsmanError.serverText}, raw: main.ts's error table escapes and cuts it when it
+ * prints); anything else as it is.
+ */
 export function fromWsmanError(error: unknown): unknown {
   if (!isWsmanError(error)) return error;
   const code = CODES[error.code] ?? "unreadable";
-  return new TransportError(code, error.message, {
+  const message = error.serverText === undefined ? error.message : `${error.message}: ${error.serverText}`;
+  return new TransportError(code, message, {
     cause: error,
     ...(code === "host-error"
       ? {
