@@ -18,7 +18,7 @@ import { HostCliError } from "./host-error.js";
 import { type JobWaitOptions, waitForJob } from "./jobs.js";
 import { type Batch, listKeys } from "./plan.js";
 import type { HyperVWmi, KvpMethod, VmInfo } from "./hyperv-wmi.js";
-import { quoted } from "./host-text.js";
+import { hostText, quoted } from "./host-text.js";
 
 /** Options of {@link applyBatches}. */
 export interface ApplyOptions extends JobWaitOptions {
@@ -100,8 +100,9 @@ export async function applyBatches(
   return batches.length;
 }
 
+/** A transport error's message (which may quote the host) for a HostCliError, printed as it is: escaped and cut here. */
 function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  return hostText((error instanceof Error ? error.message : String(error)).split("\n")[0]!);
 }
 
 async function partialFailure(
