@@ -38,20 +38,7 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kvp-host-ps-e2e-"));
     await bundleStandIn(join(dir, "stand-in.cjs"));
-    // Stands where powershell.exe would: refuses to run unless handed the shipped script with -File.
     const wrapper = join(dir, "fake-powershell");
-    writeFileSync(
-      wrapper,
-      [
-        "#!/bin/sh",
-        "for last; do :; done",
-        '[ "$1" = "-NoLogo" ] && [ -f "$last" ] || { echo "fake-powershell: not the bridge invocation: $*" >&2; exit 9; }',
-        `printf '%s\\n' "$*" > "${join(dir, "invocation")}"`,
-        `exec "${process.execPath}" "${join(dir, "stand-in.cjs")}"`,
-        "",
-      ].join("\n"),
-    );
-    chmodSync(wrapper, 0o755);
     cert = makeSelfSignedCertificate();
     host = await startWmiHost({
       vms: ["web01"],
@@ -59,16 +46,25 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
       https: { key: cert.key, cert: cert.cert },
       users: { [USER]: PASSWORD },
     });
-    env = {
-      ...process.env,
-      KVP_HOST_POWERSHELL: wrapper,
-      KVP_STAND_IN_ENDPOINT: host.endpoint,
-      KVP_STAND_IN_USER: USER,
-      KVP_STAND_IN_PASSWORD: PASSWORD,
-      KVP_STAND_IN_CA: cert.certPath,
-    };
-    // The bridge needs no password from kvp-host: it runs as the user on the host.
-    delete env.KVP_HOST_PASSWORD;
+    // Stands where powershell.exe would: refuses to run unless handed the shipped script with
+    // -File; records the environment kvp-host gave it. kvp-host passes the bridge only an
+    // allow-list of variables, so the stand-in's own settings are written in here.
+    writeFileSync(
+      wrapper,
+      [
+        "#!/bin/sh",
+        "for last; do :; done",
+        '[ "$1" = "-NoLogo" ] && [ -f "$last" ] || { echo "fake-powershell: not the bridge invocation: $*" >&2; exit 9; }',
+        `printf '%s\\n' "$*" > "${join(dir, "invocation")}"`,
+        `env > "${join(dir, "environment")}"`,
+        `export KVP_STAND_IN_ENDPOINT='${host.endpoint}' KVP_STAND_IN_USER='${USER}' KVP_STAND_IN_PASSWORD='${PASSWORD}' KVP_STAND_IN_CA='${cert.certPath}'`,
+        `exec "${process.execPath}" "${join(dir, "stand-in.cjs")}"`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(wrapper, 0o755);
+    // A password in the environment must not reach the bridge (it needs none: it runs as the user).
+    env = { ...process.env, KVP_HOST_POWERSHELL: wrapper, KVP_HOST_PASSWORD: "Not-For-The-Bridge!" };
   }, 60_000);
 
   afterAll(async () => {
@@ -88,6 +84,9 @@ describe("kvp-host --transport powershell (built bundle) through the bridge stan
     expect(readFileSync(join(dir, "invocation"), "utf8").trim()).toBe(
       `-NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${SHIPPED_SCRIPT}`,
     );
+    const environment = readFileSync(join(dir, "environment"), "utf8");
+    expect(environment).not.toContain("Not-For-The-Bridge!");
+    expect(environment).not.toContain("KVP_HOST_POWERSHELL");
   });
 
   it("set and get go through the bridge into the guest's pool 0, values with quotes and non-ASCII intact", async () => {

@@ -588,6 +588,7 @@ describe("how the bridge is started", () => {
       Path: "C:\\Windows",
     });
   });
+  // The allow-list and the executable's path: powershell-executable.test.ts.
 
   it("defaults to PowerShell on Windows and WS-Management elsewhere", () => {
     expect(defaultTransportKind("win32")).toBe("powershell");

@@ -10,6 +10,7 @@
  * UNVERIFIED on a real host: tested against a stand-in process that speaks the protocol on
  * top of the simulator; the script itself is only parse-checked.
  */
+import { statSync } from "node:fs";
 import type { CimInstance, CimInstancePath } from "@hyperv-kvp/kvp-core/cim";
 import { TransportError } from "../transport-error.js";
 import {
@@ -21,6 +22,7 @@ import {
 } from "../transport.js";
 import { type BridgeScript, type SeaAssetSource, prepareBridgeScript } from "./bridge-script.js";
 import { BridgeProcess, type BridgeProcessOptions } from "./powershell-bridge.js";
+import { powershellExecutable } from "./powershell-executable.js";
 import {
   type BridgeFailure,
   type BridgeHello,
@@ -46,7 +48,11 @@ export type { BridgeHello } from "./powershell-protocol.js";
 export interface PowerShellClientOptions {
   /** Start `pwsh` (PowerShell 7) instead of Windows PowerShell's `powershell.exe`. Default false. */
   readonly pwsh?: boolean;
-  /** The executable; default `pwsh` with {@link pwsh}, else `powershell.exe` (found on PATH). */
+  /**
+   * The executable, used as given; default {@link powershellExecutable}'s: on Windows
+   * `%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe`, `pwsh` from an absolute
+   * directory of PATH (looked up by us, never the current directory).
+   */
   readonly command?: string;
   /**
    * Its whole argument list, or a function of the bridge script's path that makes it; default
@@ -78,16 +84,73 @@ export function bridgeArguments(scriptPath: string): string[] {
 }
 
 /**
- * The bridge's environment: `env` without PSModulePath, so a Windows PowerShell started from
- * a pwsh 7 session does not look for its modules (CimCmdlets) among pwsh's, and each edition
- * computes its own default.
+ * What the bridge's environment may hold (names compared ignoring case): what Windows
+ * PowerShell and pwsh need to start and to run the CIM cmdlets — the Windows directory
+ * (SystemRoot, windir, SystemDrive: without SystemRoot, .NET and Winsock fail), the temporary
+ * directory, the user's profile folders (PowerShell's caches and CIM's session state), the
+ * program folders, PATH and PATHEXT (pwsh finds its own parts), the computer, user and
+ * processor names .NET reads; on Linux and macOS (pwsh) HOME, TMPDIR, USER, LOGNAME and the
+ * locale. Nothing else: not KVP_HOST_PASSWORD (the bridge runs as the user, it needs no
+ * password), not other programs' secrets, not NODE_OPTIONS or the like. PSModulePath is
+ * left out on purpose, so a Windows PowerShell started from a pwsh 7 session does not look
+ * for its modules (CimCmdlets) among pwsh's: each edition computes its own default.
  */
+export const BRIDGE_ENVIRONMENT: readonly string[] = [
+  "SystemRoot",
+  "windir",
+  "SystemDrive",
+  "ComSpec",
+  "TEMP",
+  "TMP",
+  "USERPROFILE",
+  "HOMEDRIVE",
+  "HOMEPATH",
+  "APPDATA",
+  "LOCALAPPDATA",
+  "ProgramData",
+  "ALLUSERSPROFILE",
+  "PUBLIC",
+  "ProgramFiles",
+  "ProgramFiles(x86)",
+  "ProgramW6432",
+  "CommonProgramFiles",
+  "CommonProgramFiles(x86)",
+  "CommonProgramW6432",
+  "PATH",
+  "PATHEXT",
+  "COMPUTERNAME",
+  "USERNAME",
+  "USERDOMAIN",
+  "OS",
+  "NUMBER_OF_PROCESSORS",
+  "PROCESSOR_ARCHITECTURE",
+  "HOME",
+  "TMPDIR",
+  "USER",
+  "LOGNAME",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+];
+
+const BRIDGE_ENVIRONMENT_NAMES = new Set(BRIDGE_ENVIRONMENT.map((n) => n.toLowerCase()));
+
+/** The bridge's environment: the names of {@link BRIDGE_ENVIRONMENT} that `env` has, nothing else. */
 export function bridgeEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env)) if (name.toLowerCase() !== "psmodulepath") out[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && BRIDGE_ENVIRONMENT_NAMES.has(name.toLowerCase())) out[name] = value;
   return out;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function hex32(n: number): string {
@@ -141,7 +204,16 @@ export class PowerShellCimClient implements CimClient {
    *   when it ends before its hello (with its last stderr lines); `timeout`; `unreadable`.
    */
   static async start(options: PowerShellClientOptions = {}): Promise<PowerShellCimClient> {
-    const command = options.command ?? (options.pwsh ? "pwsh" : "powershell.exe");
+    const wanted = options.pwsh ? "pwsh" : "powershell.exe";
+    const command =
+      options.command ??
+      powershellExecutable({ platform: process.platform, env: process.env, pwsh: options.pwsh === true, exists: isFile });
+    if (command === undefined) {
+      throw new TransportError(
+        "unavailable",
+        `PowerShell not found: no ${wanted} in an absolute directory of PATH; install it, name it in $KVP_HOST_POWERSHELL, or reach the host over WS-Management (--host or --endpoint)`,
+      );
+    }
     const fixedArgs = Array.isArray(options.args) ? (options.args as readonly string[]) : undefined;
     const script =
       fixedArgs !== undefined
