@@ -36,5 +36,5 @@ export function quotingHost(rule: ErrorRule): ErrorRule {
  * transport messages, which the error table escapes as a whole.
  */
 export function quoted(name: string): string {
-  return `"${hostText(name, 200).replace(/"/g, '\\u0022')}"`;
+  return `"${hostText(name, 200).replace(/"/g, "\\u0022")}"`;
 }

@@ -29,7 +29,12 @@ describe("the PowerShell executable: from the system directory, never the curren
     );
     expect(powershellExecutable({ platform: "win32", env: { Path: ".;tools" }, pwsh: true, exists })).toBeUndefined();
     expect(
-      powershellExecutable({ platform: "linux", env: { PATH: "bin:/usr/local/bin:/opt/microsoft/powershell/7" }, pwsh: true, exists: files("bin/pwsh", "/opt/microsoft/powershell/7/pwsh") }),
+      powershellExecutable({
+        platform: "linux",
+        env: { PATH: "bin:/usr/local/bin:/opt/microsoft/powershell/7" },
+        pwsh: true,
+        exists: files("bin/pwsh", "/opt/microsoft/powershell/7/pwsh"),
+      }),
     ).toBe("/opt/microsoft/powershell/7/pwsh");
   });
 

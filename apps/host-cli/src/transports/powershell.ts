@@ -207,7 +207,12 @@ export class PowerShellCimClient implements CimClient {
     const wanted = options.pwsh ? "pwsh" : "powershell.exe";
     const command =
       options.command ??
-      powershellExecutable({ platform: process.platform, env: process.env, pwsh: options.pwsh === true, exists: isFile });
+      powershellExecutable({
+        platform: process.platform,
+        env: process.env,
+        pwsh: options.pwsh === true,
+        exists: isFile,
+      });
     if (command === undefined) {
       throw new TransportError(
         "unavailable",

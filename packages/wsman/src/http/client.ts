@@ -249,7 +249,9 @@ export class WsmanClient {
         this.lastEnumeration = budget.read;
       }
     };
-    let page = parseEnumerateResponse(await fetch(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })));
+    let page = parseEnumerateResponse(
+      await fetch(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })),
+    );
     const items = [...page.items];
     // Empty pages count too, so a server that never ends cannot keep us pulling forever.
     let pulls = 0;
