@@ -200,6 +200,21 @@ describe("sealed HTTP: our client and server", () => {
     expect(statuses).toEqual([401, 200, 401, 401, 200, 200]);
   });
 
+  it("a new connection behind the client's back, met by a full-size request (128 items), is authenticated again too", async () => {
+    // The server refuses the sealed request from its headers; the body (a few hundred KB, as
+    // a full AddKvpItems call) is drained, not kept, so the 401 reaches the client.
+    const { server, endpoint } = await startServer();
+    const c = client(endpoint);
+    expect(await get(c, 1)).toEqual(component(1));
+    // As when the server's keep-alive timeout closes an idle connection.
+    server.server.closeAllConnections();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const items = Array.from({ length: 128 }, (_, i) => `${i}:${"v".repeat(2500)}`);
+    const result = await c.invoke(`${V2}/Msvm_VirtualSystemManagementService`, "AddKvpItems", [], { DataItems: items });
+    expect(result.returnValue).toBe(0);
+    expect(server.connectionCount).toBe(2);
+  });
+
   it("concurrent calls on one client go one at a time: one handshake, every answer to its caller, no failed login", async () => {
     const { server, endpoint, events } = await startServer();
     const p = await proxy(endpoint);

@@ -104,10 +104,12 @@ export interface WsmanServerOptions {
   readonly maxRequestBytes?: number;
   /**
    * Largest body a request that fails authentication may have and still keep its connection,
-   * bytes; default 64 KiB. Authentication is decided from the headers before any body is read:
+   * bytes; default 1 MiB. Authentication is decided from the headers before any body is read:
    * a refused request gets its 401 at once, its body (up to this size, declared by
-   * Content-Length) is read and dropped; a longer or chunked one gets `Connection: close`
-   * and is never read.
+   * Content-Length) is read and dropped as it arrives, never kept; a longer or chunked one
+   * gets `Connection: close` and is never read. The default leaves room for a client whose
+   * kept-alive connection was closed to send its next request (a full AddKvpItems call is a
+   * few hundred KB) and still read the 401 that tells it to authenticate again.
    */
   readonly maxUnauthenticatedBytes?: number;
   /** Most TCP connections open at once (more are dropped as they arrive); default 100. */
@@ -195,7 +197,7 @@ export function createWsmanServer(options: WsmanServerOptions): WsmanServer {
       ? (options.users as ReadonlyMap<string, string>)
       : new Map(Object.entries(options.users));
   const maxRequestBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
-  const maxUnauthenticatedBytes = options.maxUnauthenticatedBytes ?? 64 * 1024;
+  const maxUnauthenticatedBytes = options.maxUnauthenticatedBytes ?? 1024 * 1024;
   const maxEnumerations = options.maxEnumerations ?? 1000;
   const connections = new WeakMap<Socket, ConnectionState>();
   const enumerations = new Map<string, { items: readonly WsmanInstance[]; offset: number; user: string }>();
