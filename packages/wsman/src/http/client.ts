@@ -458,7 +458,7 @@ export class WsmanClient {
       const fault = parseFault(text);
       throw new WsmanError(
         "integrity",
-        `${this.url.href} refused our sealed request (HTTP 400); was it altered on the way?`,
+        `${this.url.href} refused our sealed request (HTTP 400: was it altered on the way?)`,
         fault === undefined ? { serverText: text } : { fault, serverText: fault.reason },
       );
     }
