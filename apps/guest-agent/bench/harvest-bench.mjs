@@ -122,12 +122,16 @@ try {
     const s = statusOf();
     if (s?.status === "ready" && s.items === RECORDS) break;
     if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}\n${agentLog}`);
-    if (performance.now() - t0 > 300_000) throw new Error(`no first harvest in 300 s\n${agentLog}`);
+    if (performance.now() - t0 > 300_000) throw new Error(`no first harvest in 300 s\n${agentLog.slice(-2000)}`);
     await sleep(20);
   }
   const firstHarvestMs = performance.now() - t0;
   await sleep(2000); // anything the first harvest deferred
   const afterFirst = { hwm: kb("VmHWM"), rss: kb("VmRSS"), wchar: wchar() };
+  // On stderr at once: these hold even when a later step fails.
+  console.error(
+    `first harvest: ${Math.round(firstHarvestMs)} ms, peak RSS ${mb(afterFirst.hwm)} MB (${(afterFirst.hwm / poolBytes).toFixed(2)}x the ${mb(poolBytes)} MB pool)`,
+  );
 
   const fd = openSync(join(poolDir, ".kvp_pool_0"), "r+");
   const cpu0 = ticks();
@@ -150,8 +154,10 @@ try {
   const settle0 = performance.now();
   for (;;) {
     const text = readFileSync(join(state, "host.env"), "utf8");
-    if (text.includes(`KVP_${last}='${recordValue(Number(last.slice(1)), CHANGES % 10)}'`)) break;
-    if (performance.now() - settle0 > 60_000) throw new Error(`last change not in host.env after 60 s\n${agentLog}`);
+    if (text.includes(`kvp_${last}='${recordValue(Number(last.slice(1)), CHANGES % 10)}'`)) break;
+    // host.json/host.env may wait up to a minute after their last write (wholeFileDelayMs).
+    if (performance.now() - settle0 > 150_000)
+      throw new Error(`last change not in host.env after 150 s\n${agentLog.slice(-2000)}`);
     await sleep(50);
   }
   const settledMs = performance.now() - settle0;

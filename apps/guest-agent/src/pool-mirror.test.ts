@@ -56,3 +56,20 @@ it("decodes only the records whose stored bytes changed, and says whether anythi
   expect(await mirror.refresh()).toBe(true);
   expect(mirror.records).toEqual([]);
 });
+
+it("keeps a small fixed-size entry per record besides the decoded records, not a copy of the file", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  // 1000 records of 2560 bytes: a copy of the file would be 2.5 MB.
+  writeFileSync(file, encodePool(records(1000)));
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  expect(mirror.keptBytes).toBeGreaterThan(0);
+  expect(mirror.keptBytes).toBeLessThanOrEqual(64 * 1000);
+  // A change is still seen by its bytes, and the entries stay per record as the pool grows.
+  writeFileSync(file, encodePool(records(1300, { 999: "changed" })));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.lastChanges.map((c) => c.index)).toEqual([999, ...Array.from({ length: 300 }, (_, i) => 1000 + i)]);
+  expect(mirror.keptBytes).toBeLessThanOrEqual(64 * 1300);
+});

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type DecodedRecord, RECORD_BYTES, decodeRecord, parseChunkKey } from "@hyperv-kvp/kvp-core";
 import { type PoolAccessOptions, type PoolTarget, scanPool } from "@hyperv-kvp/pool-file";
 
@@ -8,20 +9,30 @@ export interface MirrorChange {
   readonly after: DecodedRecord | undefined;
 }
 
+/** Bytes of one digest (SHA-256). */
+const DIGEST_BYTES = 32;
+
 /**
  * A pool as last read, kept so the next read decodes only what changed. The daemon rewrites
  * the whole file for one change, so file events say nothing about which record changed: each
- * read goes through the file once, in chunks, under the read lock (pool-file's scanPool),
- * compares the stored bytes with the copy kept from the last read, and decodes only the
- * records that differ. Memory: one copy of the file plus the decoded records, whatever the
- * number of reads; CPU per read: a read and a compare of the file, plus decoding the changes.
+ * read goes through the file once, in chunks, under the read lock (pool-file's scanPool), and
+ * compares each chunk's digest, then (a chunk that differs) each record's, with those of the
+ * last read; only the records that differ are decoded again. A digest, not a copy of the
+ * stored bytes: a record is 2560 bytes however short its key and value, so a copy of a pool
+ * of short values was many times the values themselves. SHA-256, since the host writes the
+ * bytes: it cannot make a changed record look unchanged. Memory: the decoded records plus 32
+ * bytes per record (and per chunk of 256), whatever the number of reads; CPU per read: a read
+ * and a digest of the file, plus digests of the records of chunks that changed and decoding
+ * the changes.
  */
 export class PoolMirror {
   private readonly target: PoolTarget;
-  /** Room for the stored records; `raw` is the part the last read filled. */
-  private buffer: Buffer = Buffer.alloc(0);
-  /** The stored records of the last read, back to back. */
-  private raw: Buffer = Buffer.alloc(0);
+  /** Digest of each record of the last read, back to back (room for more past `count`). */
+  private recordDigests: Buffer = Buffer.alloc(0);
+  /** Digest of each chunk scanPool passed in the last read, in order. */
+  private chunkDigests: Buffer[] = [];
+  /** Records of the last read (the part of recordDigests in use). */
+  private count = 0;
   /** False before the first successful read (and after a failed one). */
   private read = false;
   private decoded: DecodedRecord[] = [];
@@ -44,6 +55,11 @@ export class PoolMirror {
     return this.parts > 0;
   }
 
+  /** Bytes the mirror keeps to tell a changed record, besides the decoded records. */
+  get keptBytes(): number {
+    return this.recordDigests.length + this.chunkDigests.length * DIGEST_BYTES;
+  }
+
   /** The records the last read changed: their index, and the record before and after. */
   get lastChanges(): readonly MirrorChange[] {
     return this.changes;
@@ -55,27 +71,31 @@ export class PoolMirror {
    * @throws {PoolFileError} from scanPool; the last read is then kept as it was.
    */
   async refresh(options: PoolAccessOptions = {}): Promise<boolean> {
-    const oldCount = this.decoded.length;
+    const oldCount = this.count;
     let changed = !this.read;
     this.changes = [];
     const dropped: MirrorChange[] = [];
+    let chunks = 0;
     try {
       const { records: count } = await scanPool(
         this.target,
         (bytes, firstIndex, total) => {
-          if (firstIndex === 0) dropped.push(...this.resize(total));
+          if (firstIndex === 0) dropped.push(...this.resize(total, oldCount));
           const n = bytes.length / RECORD_BYTES;
-          const start = firstIndex * RECORD_BYTES;
           const known = Math.max(0, Math.min(n, oldCount - firstIndex));
-          // Whole chunk unchanged (the usual case): one compare.
-          if (known === n && Buffer.compare(bytes, this.raw.subarray(start, start + bytes.length)) === 0) return;
+          const digest = sha256(bytes);
+          const chunk = chunks++;
+          // Whole chunk unchanged (the usual case): one digest. (A chunk of another length
+          // has another digest.)
+          if (known === n && this.chunkDigests[chunk]?.equals(digest)) return;
+          this.chunkDigests[chunk] = digest;
           for (let j = 0; j < n; j++) {
             const at = j * RECORD_BYTES;
-            const record = bytes.subarray(at, at + RECORD_BYTES);
-            const kept = this.raw.subarray(start + at, start + at + RECORD_BYTES);
-            if (j < known && Buffer.compare(record, kept) === 0) continue;
-            kept.set(record);
             const index = firstIndex + j;
+            const kept = this.recordDigests.subarray(index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
+            const recordDigest = sha256(bytes.subarray(at, at + RECORD_BYTES));
+            if (j < known && recordDigest.equals(kept)) continue;
+            kept.set(recordDigest);
             const previous = this.decoded[index];
             if (previous !== undefined && isPart(previous)) this.parts--;
             const next = decodeRecord(bytes, at, index);
@@ -87,13 +107,16 @@ export class PoolMirror {
         },
         options,
       );
-      if (count === 0) dropped.push(...this.resize(0));
+      if (count === 0) dropped.push(...this.resize(0, oldCount));
+      this.chunkDigests.length = chunks;
       this.changes.push(...dropped);
       this.read = true;
       return changed || count !== oldCount;
     } catch (error) {
       // A read that failed half-way (an IO error) leaves a mix: start over at the next one.
-      this.raw = Buffer.alloc(0);
+      this.recordDigests = Buffer.alloc(0);
+      this.chunkDigests = [];
+      this.count = 0;
       this.decoded = [];
       this.parts = 0;
       this.changes = [];
@@ -103,11 +126,11 @@ export class PoolMirror {
   }
 
   /**
-   * Makes room for `count` records, keeping the first ones; drops the records past `count`.
+   * Makes room for the digests of `count` records, keeping those of the first ones; drops the
+   * records past `count`.
    * @returns the records dropped.
    */
-  private resize(count: number): MirrorChange[] {
-    const bytes = count * RECORD_BYTES;
+  private resize(count: number, oldCount: number): MirrorChange[] {
     const dropped: MirrorChange[] = [];
     for (let i = count; i < this.decoded.length; i++) {
       const before = this.decoded[i]!;
@@ -115,16 +138,21 @@ export class PoolMirror {
       dropped.push({ index: i, before, after: undefined });
     }
     this.decoded.length = Math.min(this.decoded.length, count);
-    const capacity = this.buffer.length;
+    const bytes = count * DIGEST_BYTES;
+    const capacity = this.recordDigests.length;
     if (bytes > capacity || bytes < capacity / 2) {
-      // Some room to grow: a pool gains records one at a time, and each would copy it all.
-      const next = bytes === 0 ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(bytes + 256 * RECORD_BYTES);
-      this.buffer.copy(next, 0, 0, Math.min(this.raw.length, bytes));
-      this.buffer = next;
+      // Some room to grow: a pool gains records one at a time, and each would copy them all.
+      const next = bytes === 0 ? Buffer.alloc(0) : Buffer.alloc(bytes + 256 * DIGEST_BYTES);
+      this.recordDigests.copy(next, 0, 0, Math.min(oldCount, count) * DIGEST_BYTES);
+      this.recordDigests = next;
     }
-    this.raw = this.buffer.subarray(0, bytes);
+    this.count = count;
     return dropped;
   }
+}
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash("sha256").update(bytes).digest();
 }
 
 function isPart(record: DecodedRecord): boolean {
