@@ -2,7 +2,7 @@
 // (`kvp-agent run`, the built bundle) against pool files written here directly (no daemon:
 // the figures are the agent's own). `pnpm exec turbo run build` first.
 //   node bench/harvest-bench.mjs [--bundle dist/kvp-agent.cjs] [--records 40960]
-//        [--value-bytes 2000] [--changes 20] [--interval-ms 1000]
+//        [--value-bytes 2000] [--changes 20] [--interval-ms 1000] [--node-args "ARGS"]
 // Writes pool 0 with --records records (key `kNNNNN`, an ASCII value of --value-bytes; the
 // defaults fill a 100 MiB pool file with 80 MiB of values), starts the agent, waits for its
 // first harvest, then changes ONE byte of one record's value per --interval-ms, --changes
@@ -75,9 +75,11 @@ for (const p of [1, 2, 3, 4]) writeFileSync(join(poolDir, `.kvp_pool_${p}`), "")
 const poolBytes = statSync(join(poolDir, ".kvp_pool_0")).size;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// --node-args "--max-semi-space-size=1": node options for the agent (the launcher's, or trials).
+const nodeArgs = arg("node-args", "").split(" ").filter(Boolean);
 const agent = spawn(
   process.execPath,
-  [BUNDLE, "--config", join(work, "config.json"), "--dir", poolDir, "--state-dir", state, "run"],
+  [...nodeArgs, BUNDLE, "--config", join(work, "config.json"), "--dir", poolDir, "--state-dir", state, "run"],
   { stdio: ["ignore", "ignore", "pipe"] },
 );
 let agentLog = "";
