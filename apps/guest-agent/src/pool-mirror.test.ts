@@ -73,3 +73,25 @@ it("keeps a small fixed-size entry per record besides the decoded records, not a
   expect(mirror.lastChanges.map((c) => c.index)).toEqual([999, ...Array.from({ length: 300 }, (_, i) => 1000 + i)]);
   expect(mirror.keptBytes).toBeLessThanOrEqual(64 * 1300);
 });
+
+it("tells a change by what a decoding reads: bytes after a field's NUL are no change, its NUL is", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  const bytes = Buffer.from(encodePool(records(300)));
+  writeFileSync(file, bytes);
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  const value = 290 * 2560 + 512; // record 290's value field: "v290", then NULs
+  bytes[value + 100] = 0x41; // past the NUL: a decoding never reads it
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(false);
+  bytes.fill(0x42, value + 4, value + 2048); // the NUL and all after it: an unterminated value
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.lastChanges.map((c) => [c.index, c.after?.valueTerminated])).toEqual([[290, false]]);
+  bytes.fill(0, value + 4, value + 2048);
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ value: "v290", valueTerminated: true });
+});

@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { type DecodedRecord, RECORD_BYTES, decodeRecord, parseChunkKey } from "@hyperv-kvp/kvp-core";
+import {
+  type DecodedRecord,
+  KEY_FIELD_BYTES,
+  RECORD_BYTES,
+  VALUE_FIELD_BYTES,
+  VALUE_FIELD_OFFSET,
+  decodeRecord,
+  fieldTextLength,
+  parseChunkKey,
+} from "@hyperv-kvp/kvp-core";
 import { type PoolAccessOptions, type PoolTarget, scanPool } from "@hyperv-kvp/pool-file";
 
 /** One record a read changed: `before` undefined for a new one, `after` undefined for one gone. */
@@ -20,10 +29,11 @@ const DIGEST_BYTES = 32;
  * last read; only the records that differ are decoded again. A digest, not a copy of the
  * stored bytes: a record is 2560 bytes however short its key and value, so a copy of a pool
  * of short values was many times the values themselves. SHA-256, since the host writes the
- * bytes: it cannot make a changed record look unchanged. Memory: the decoded records plus 32
- * bytes per record (and per chunk of 256), whatever the number of reads; CPU per read: a read
- * and a digest of the file, plus digests of the records of chunks that changed and decoding
- * the changes.
+ * bytes: it cannot make a changed record look unchanged. A digest covers what a decoding
+ * reads (each field's text and NUL), not the padding after it. Memory: the decoded records
+ * plus 32 bytes per record (and per chunk of 256), whatever the number of reads; CPU per read:
+ * a read of the file and a digest of its keys and values, plus digests of the records of
+ * chunks that changed and decoding the changes.
  */
 export class PoolMirror {
   private readonly target: PoolTarget;
@@ -83,7 +93,7 @@ export class PoolMirror {
           if (firstIndex === 0) dropped.push(...this.resize(total, oldCount));
           const n = bytes.length / RECORD_BYTES;
           const known = Math.max(0, Math.min(n, oldCount - firstIndex));
-          const digest = sha256(bytes);
+          const digest = digestRecords(bytes, 0, n);
           const chunk = chunks++;
           // Whole chunk unchanged (the usual case): one digest. (A chunk of another length
           // has another digest.)
@@ -93,7 +103,7 @@ export class PoolMirror {
             const at = j * RECORD_BYTES;
             const index = firstIndex + j;
             const kept = this.recordDigests.subarray(index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
-            const recordDigest = sha256(bytes.subarray(at, at + RECORD_BYTES));
+            const recordDigest = digestRecords(bytes, j, 1);
             if (j < known && recordDigest.equals(kept)) continue;
             kept.set(recordDigest);
             const previous = this.decoded[index];
@@ -151,8 +161,23 @@ export class PoolMirror {
   }
 }
 
-function sha256(bytes: Uint8Array): Buffer {
-  return createHash("sha256").update(bytes).digest();
+/**
+ * SHA-256 of what a decoding of records `first` … `first + count - 1` of `bytes` reads: of each
+ * field, its text and its NUL (the whole field when it has none), not the bytes after the NUL.
+ * (A record of short values is mostly NUL padding, not worth hashing.) Each field so taken ends
+ * where a decoding finds its end, so different records never hash the same bytes.
+ */
+function digestRecords(bytes: Uint8Array, first: number, count: number): Buffer {
+  const hash = createHash("sha256");
+  for (let i = first; i < first + count; i++) {
+    const key = i * RECORD_BYTES;
+    const value = key + VALUE_FIELD_OFFSET;
+    hash.update(bytes.subarray(key, key + Math.min(fieldTextLength(bytes, key, KEY_FIELD_BYTES) + 1, KEY_FIELD_BYTES)));
+    hash.update(
+      bytes.subarray(value, value + Math.min(fieldTextLength(bytes, value, VALUE_FIELD_BYTES) + 1, VALUE_FIELD_BYTES)),
+    );
+  }
+  return hash.digest();
 }
 
 function isPart(record: DecodedRecord): boolean {
