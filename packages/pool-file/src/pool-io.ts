@@ -238,9 +238,11 @@ export function scanChunks(
   // scan left the garbage collector megabytes of them to free late). A scan started from a
   // visitor (scans are synchronous: only so) gets its own.
   const shared = !scanBusy;
-  const buffer = shared
-    ? (scanBuffer ??= new Uint8Array(SCAN_CHUNK_RECORDS * RECORD_BYTES))
-    : new Uint8Array(Math.min(SCAN_CHUNK_RECORDS, total - fromIndex) * RECORD_BYTES);
+  if (shared) scanBuffer ??= new Uint8Array(SCAN_CHUNK_RECORDS * RECORD_BYTES);
+  const buffer =
+    shared && scanBuffer !== undefined
+      ? scanBuffer
+      : new Uint8Array(Math.min(SCAN_CHUNK_RECORDS, total - fromIndex) * RECORD_BYTES);
   if (shared) scanBusy = true;
   try {
     for (let index = fromIndex; index < total; index += SCAN_CHUNK_RECORDS) {
