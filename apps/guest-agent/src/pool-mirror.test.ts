@@ -56,3 +56,70 @@ it("decodes only the records whose stored bytes changed, and says whether anythi
   expect(await mirror.refresh()).toBe(true);
   expect(mirror.records).toEqual([]);
 });
+
+it("keeps at most a small entry per record besides the decoded records, not a copy of the file", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  // 1000 records of 2560 bytes: a copy of the file would be 2.5 MB.
+  writeFileSync(file, encodePool(records(1000)));
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  expect(mirror.keptBytes).toBeLessThanOrEqual(64 * 1000);
+  // A change is still seen by its bytes, and the entries stay per record as the pool grows.
+  writeFileSync(file, encodePool(records(1300, { 999: "changed" })));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.lastChanges.map((c) => c.index)).toEqual([999, ...Array.from({ length: 300 }, (_, i) => 1000 + i)]);
+  expect(mirror.keptBytes).toBeLessThanOrEqual(64 * 1300);
+});
+
+it("tells a change by what a decoding reads: bytes after a field's NUL are no change, its NUL is", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  const bytes = Buffer.from(encodePool(records(300)));
+  writeFileSync(file, bytes);
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  const value = 290 * 2560 + 512; // record 290's value field: "v290", then NULs
+  bytes[value + 100] = 0x41; // past the NUL: a decoding never reads it
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(false);
+  bytes.fill(0x42, value + 4, value + 2048); // the NUL and all after it: an unterminated value
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.lastChanges.map((c) => [c.index, c.after?.valueTerminated])).toEqual([[290, false]]);
+  bytes.fill(0, value + 4, value + 2048);
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ value: "v290", valueTerminated: true });
+});
+
+it("a record whose decoding does not give its bytes back (broken UTF-8, a BOM) is compared by its bytes", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  const bytes = Buffer.from(encodePool(records(3)));
+  const value = (i: number) => i * 2560 + 512;
+  bytes.set([0xff, 0x41], value(0)); // "\uFFFDA"
+  bytes.set([0xef, 0xbb, 0xbf, 0x42], value(1)); // a BOM, then "B"
+  writeFileSync(file, bytes);
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  expect(mirror.records[0]).toMatchObject({ validUtf8: false });
+  // The same bytes again: no change, though decoding them does not give them back.
+  expect(await mirror.refresh()).toBe(false);
+  // Other broken bytes that decode to the same text: a change all the same.
+  bytes.set([0xfe], value(0));
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.lastChanges.map((c) => c.index)).toEqual([0]);
+  expect(mirror.records[0]!.value).toBe(mirror.lastChanges[0]!.before!.value);
+  expect(mirror.keptBytes).toBeLessThanOrEqual(2 * 64);
+  // Mended: compared by its text again.
+  bytes.set([0x43], value(0));
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[0]).toMatchObject({ value: "CA", validUtf8: true });
+  expect(await mirror.refresh()).toBe(false);
+});

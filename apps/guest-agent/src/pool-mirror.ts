@@ -1,4 +1,14 @@
-import { type DecodedRecord, RECORD_BYTES, decodeRecord, parseChunkKey } from "@hyperv-kvp/kvp-core";
+import { createHash } from "node:crypto";
+import {
+  type DecodedRecord,
+  KEY_FIELD_BYTES,
+  RECORD_BYTES,
+  VALUE_FIELD_BYTES,
+  VALUE_FIELD_OFFSET,
+  decodeRecord,
+  fieldTextLength,
+  parseChunkKey,
+} from "@hyperv-kvp/kvp-core";
 import { type PoolAccessOptions, type PoolTarget, scanPool } from "@hyperv-kvp/pool-file";
 
 /** One record a read changed: `before` undefined for a new one, `after` undefined for one gone. */
@@ -8,20 +18,32 @@ export interface MirrorChange {
   readonly after: DecodedRecord | undefined;
 }
 
+/** Bytes of one digest (SHA-256). */
+const DIGEST_BYTES = 32;
+
+const encoder = new TextEncoder();
+/** Room for a field's text encoded again: the longest field. */
+const scratch = new Uint8Array(Math.max(KEY_FIELD_BYTES, VALUE_FIELD_BYTES));
+
 /**
  * A pool as last read, kept so the next read decodes only what changed. The daemon rewrites
  * the whole file for one change, so file events say nothing about which record changed: each
- * read goes through the file once, in chunks, under the read lock (pool-file's scanPool),
- * compares the stored bytes with the copy kept from the last read, and decodes only the
- * records that differ. Memory: one copy of the file plus the decoded records, whatever the
- * number of reads; CPU per read: a read and a compare of the file, plus decoding the changes.
+ * read goes through the file once, in chunks, under the read lock (pool-file's scanPool), and
+ * compares each record's stored text with the record as last decoded (its key and value
+ * encoded again, byte for byte); only the records that differ are decoded again. No copy of
+ * the stored bytes: a record is 2560 bytes however short its key and value, so a copy of a
+ * pool of short values was many times the values themselves, and one of long values doubled
+ * them. A record whose decoding does not give its bytes back (not valid UTF-8, a leading BOM)
+ * is compared by a SHA-256 digest of what a decoding reads instead (the host writes the bytes:
+ * it cannot make a changed record look unchanged). Only what a decoding reads counts: each
+ * field's text and NUL, not the padding after it. Memory: the decoded records (plus 32 bytes
+ * per record that does not round-trip), whatever the number of reads; CPU per read: a read of
+ * the file and a compare of its keys and values, plus decoding the changes.
  */
 export class PoolMirror {
   private readonly target: PoolTarget;
-  /** Room for the stored records; `raw` is the part the last read filled. */
-  private buffer: Buffer = Buffer.alloc(0);
-  /** The stored records of the last read, back to back. */
-  private raw: Buffer = Buffer.alloc(0);
+  /** Digests of the records whose decoding does not give their bytes back, by index. */
+  private digests = new Map<number, Buffer>();
   /** False before the first successful read (and after a failed one). */
   private read = false;
   private decoded: DecodedRecord[] = [];
@@ -42,6 +64,11 @@ export class PoolMirror {
   /** True when a record of the last read has a key of the form `K#i/N` (a part of a chunked value). */
   get hasParts(): boolean {
     return this.parts > 0;
+  }
+
+  /** Bytes the mirror keeps to tell a changed record, besides the decoded records. */
+  get keptBytes(): number {
+    return this.digests.size * DIGEST_BYTES;
   }
 
   /** The records the last read changed: their index, and the record before and after. */
@@ -65,22 +92,21 @@ export class PoolMirror {
         (bytes, firstIndex, total) => {
           if (firstIndex === 0) dropped.push(...this.resize(total));
           const n = bytes.length / RECORD_BYTES;
-          const start = firstIndex * RECORD_BYTES;
-          const known = Math.max(0, Math.min(n, oldCount - firstIndex));
-          // Whole chunk unchanged (the usual case): one compare.
-          if (known === n && Buffer.compare(bytes, this.raw.subarray(start, start + bytes.length)) === 0) return;
           for (let j = 0; j < n; j++) {
             const at = j * RECORD_BYTES;
-            const record = bytes.subarray(at, at + RECORD_BYTES);
-            const kept = this.raw.subarray(start + at, start + at + RECORD_BYTES);
-            if (j < known && Buffer.compare(record, kept) === 0) continue;
-            kept.set(record);
             const index = firstIndex + j;
-            const previous = this.decoded[index];
+            const previous = index < oldCount ? this.decoded[index] : undefined;
+            if (previous !== undefined) {
+              const digest = this.digests.get(index);
+              if (digest === undefined ? sameAsDecoded(bytes, at, previous) : digest.equals(digestRecord(bytes, at)))
+                continue;
+            }
             if (previous !== undefined && isPart(previous)) this.parts--;
             const next = decodeRecord(bytes, at, index);
             if (isPart(next)) this.parts++;
             this.decoded[index] = next;
+            if (sameAsDecoded(bytes, at, next)) this.digests.delete(index);
+            else this.digests.set(index, digestRecord(bytes, at));
             this.changes.push({ index, before: previous, after: next });
             changed = true;
           }
@@ -93,7 +119,7 @@ export class PoolMirror {
       return changed || count !== oldCount;
     } catch (error) {
       // A read that failed half-way (an IO error) leaves a mix: start over at the next one.
-      this.raw = Buffer.alloc(0);
+      this.digests = new Map();
       this.decoded = [];
       this.parts = 0;
       this.changes = [];
@@ -103,28 +129,57 @@ export class PoolMirror {
   }
 
   /**
-   * Makes room for `count` records, keeping the first ones; drops the records past `count`.
+   * Drops the records past `count`.
    * @returns the records dropped.
    */
   private resize(count: number): MirrorChange[] {
-    const bytes = count * RECORD_BYTES;
     const dropped: MirrorChange[] = [];
     for (let i = count; i < this.decoded.length; i++) {
       const before = this.decoded[i]!;
       if (isPart(before)) this.parts--;
+      this.digests.delete(i);
       dropped.push({ index: i, before, after: undefined });
     }
     this.decoded.length = Math.min(this.decoded.length, count);
-    const capacity = this.buffer.length;
-    if (bytes > capacity || bytes < capacity / 2) {
-      // Some room to grow: a pool gains records one at a time, and each would copy it all.
-      const next = bytes === 0 ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(bytes + 256 * RECORD_BYTES);
-      this.buffer.copy(next, 0, 0, Math.min(this.raw.length, bytes));
-      this.buffer = next;
-    }
-    this.raw = this.buffer.subarray(0, bytes);
     return dropped;
   }
+}
+
+/** True when the record at `at` of `bytes` holds exactly the key and value `record` was decoded from. */
+function sameAsDecoded(bytes: Uint8Array, at: number, record: DecodedRecord): boolean {
+  const value = at + VALUE_FIELD_OFFSET;
+  return (
+    fieldTextLength(bytes, at, KEY_FIELD_BYTES) === record.keyBytes &&
+    fieldTextLength(bytes, value, VALUE_FIELD_BYTES) === record.valueBytes &&
+    sameText(bytes, at, record.keyBytes, record.key) &&
+    sameText(bytes, value, record.valueBytes, record.value)
+  );
+}
+
+/** True when `text` encoded as UTF-8 is the `length` bytes at `start` of `bytes`. */
+function sameText(bytes: Uint8Array, start: number, length: number, text: string): boolean {
+  // Quick refusal: UTF-8 takes at least one byte per UTF-16 unit, at most three.
+  if (text.length > length || text.length * 3 < length) return false;
+  const { read, written } = encoder.encodeInto(text, scratch);
+  return (
+    read === text.length &&
+    written === length &&
+    Buffer.compare(scratch.subarray(0, length), bytes.subarray(start, start + length)) === 0
+  );
+}
+
+/**
+ * SHA-256 of what a decoding of the record at `at` reads: of each field, its text and its NUL
+ * (the whole field when it has none), not the bytes after the NUL.
+ */
+function digestRecord(bytes: Uint8Array, at: number): Buffer {
+  const value = at + VALUE_FIELD_OFFSET;
+  return createHash("sha256")
+    .update(bytes.subarray(at, at + Math.min(fieldTextLength(bytes, at, KEY_FIELD_BYTES) + 1, KEY_FIELD_BYTES)))
+    .update(
+      bytes.subarray(value, value + Math.min(fieldTextLength(bytes, value, VALUE_FIELD_BYTES) + 1, VALUE_FIELD_BYTES)),
+    )
+    .digest();
 }
 
 function isPart(record: DecodedRecord): boolean {

@@ -15,7 +15,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { validateConfig } from "./config.js";
-import { readStringMap, removeStaleTempFiles, renderEnvFile, writeFileAtomic } from "./state-files.js";
+import {
+  mapToJson,
+  readStringMap,
+  removeStaleTempFiles,
+  renderEnvFile,
+  writeEnvFile,
+  writeFileAtomic,
+  writeJsonMap,
+} from "./state-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-agent-state-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -215,4 +223,19 @@ it("removeStaleTempFiles does not follow a decoded directory that is a link, and
   expect(removeStaleTempFiles(state)).toEqual([]);
   expect(existsSync(victim)).toBe(true);
   expect(removeStaleTempFiles(join(dir, "absent"))).toEqual([]);
+});
+
+it("host.json and host.env written in pieces are the same bytes as their whole text, over many megabytes of multi-byte text", () => {
+  const items = new Map<string, string>();
+  // Pieces of every size around the writes' megabyte, UTF-8 of 1 to 4 bytes a character.
+  for (let i = 0; i < 300; i++)
+    items.set(`k${i}`, "aé中😀".repeat((i * 7919) % 3000) + (i % 50 === 0 ? "x".repeat(1 << 20) : ""));
+  const json = join(dir, "big.json");
+  const env = join(dir, "big.env");
+  const jsonBytes = writeJsonMap(json, items, 0o600);
+  const written = writeEnvFile(env, items, "kvp_", 0o600);
+  expect(readFileSync(json, "utf8")).toBe(mapToJson(items));
+  expect(jsonBytes).toBe(Buffer.byteLength(mapToJson(items)));
+  expect(readFileSync(env, "utf8")).toBe(renderEnvFile(items, "kvp_").text);
+  expect(written.bytes).toBe(statSync(env).size);
 });

@@ -98,12 +98,17 @@ export function writeFileAtomic(path: string, text: string, mode: number): void 
   writePiecesAtomic(path, [text], mode);
 }
 
-/** Pieces are gathered up to this many UTF-16 units per write: few calls, no copy of a whole file. */
-const WRITE_BATCH_UNITS = 1 << 20;
+/** Pieces are encoded into this many bytes before each write: few calls, no copy of a whole file. */
+const WRITE_BUFFER_BYTES = 1 << 20;
+
+/** writePiecesAtomic's buffer, from its first call (the calls are synchronous: one at a time). */
+let writeBuffer: Buffer | undefined;
 
 /**
- * {@link writeFileAtomic} with the text given in pieces, written as they come (gathered into
- * writes of about a megabyte): a file the size of a pool never exists as one string in memory.
+ * {@link writeFileAtomic} with the text given in pieces, written as they come, each encoded
+ * straight into one buffer that is written when full: a file the size of a pool never exists
+ * as one string in memory, and writing one leaves the garbage collector no joined strings
+ * and encoded copies to free.
  * @returns the bytes written.
  */
 export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: number): number {
@@ -115,15 +120,21 @@ export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: 
   let written = 0;
   try {
     try {
-      let batch = "";
+      writeBuffer ??= Buffer.allocUnsafeSlow(WRITE_BUFFER_BYTES);
+      const out = writeBuffer;
+      let used = 0;
+      const flush = () => {
+        if (used > 0) writeFileSync(fd, out.subarray(0, used));
+        written += used;
+        used = 0;
+      };
       for (const piece of pieces) {
-        batch += piece;
-        if (batch.length >= WRITE_BATCH_UNITS) {
-          written += writeText(fd, batch);
-          batch = "";
-        }
+        // At most 3 bytes of UTF-8 per UTF-16 unit: a piece that may not fit waits for room.
+        if (piece.length * 3 > out.length - used) flush();
+        if (piece.length * 3 > out.length) written += writeText(fd, piece);
+        else used += out.write(piece, used, "utf8");
       }
-      written += writeText(fd, batch);
+      flush();
     } finally {
       closeSync(fd);
     }

@@ -233,14 +233,31 @@ export function scanChunks(
   fromIndex = 0,
 ): void {
   const total = Math.floor(pool.size / RECORD_BYTES);
-  let buffer: Uint8Array | undefined;
-  for (let index = fromIndex; index < total; index += SCAN_CHUNK_RECORDS) {
-    const count = Math.min(SCAN_CHUNK_RECORDS, total - index);
-    buffer ??= new Uint8Array(Math.min(SCAN_CHUNK_RECORDS, total - fromIndex) * RECORD_BYTES);
-    const bytes = readInto(pool, index * RECORD_BYTES, buffer.subarray(0, count * RECORD_BYTES));
-    if (visit(bytes.subarray(0, Math.floor(bytes.length / RECORD_BYTES) * RECORD_BYTES), index) === false) return;
+  if (fromIndex >= total) return;
+  // The same memory for every scan (a watcher scans at each change of the pool; a buffer per
+  // scan left the garbage collector megabytes of them to free late). A scan started from a
+  // visitor (scans are synchronous: only so) gets its own.
+  const shared = !scanBusy;
+  if (shared) scanBuffer ??= new Uint8Array(SCAN_CHUNK_RECORDS * RECORD_BYTES);
+  const buffer =
+    shared && scanBuffer !== undefined
+      ? scanBuffer
+      : new Uint8Array(Math.min(SCAN_CHUNK_RECORDS, total - fromIndex) * RECORD_BYTES);
+  if (shared) scanBusy = true;
+  try {
+    for (let index = fromIndex; index < total; index += SCAN_CHUNK_RECORDS) {
+      const count = Math.min(SCAN_CHUNK_RECORDS, total - index);
+      const bytes = readInto(pool, index * RECORD_BYTES, buffer.subarray(0, count * RECORD_BYTES));
+      if (visit(bytes.subarray(0, Math.floor(bytes.length / RECORD_BYTES) * RECORD_BYTES), index) === false) return;
+    }
+  } finally {
+    if (shared) scanBusy = false;
   }
 }
+
+/** scanChunks' memory, one chunk of records, from the first scan on; busy while a scan uses it. */
+let scanBuffer: Uint8Array | undefined;
+let scanBusy = false;
 
 /** Applies planned writes in order, each with one `pwrite`. */
 export function applyWrites(pool: LockedPool, writes: readonly PlannedWrite[]): void {

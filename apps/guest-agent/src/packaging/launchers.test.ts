@@ -79,3 +79,12 @@ describe.each(LAUNCHERS)("/usr/bin/$launcher", ({ launcher, variable, bundle }) 
     expect(result.stderr).toBe("");
   });
 });
+
+it("/usr/bin/kvp-agent caps node's young generation (a host changing keys fast grew it, and RSS, by 16 MB and more)", () => {
+  const l = layout("kvp-agent", "kvp-agent.cjs", "0");
+  const root = join(l.run, "../..");
+  writeFileSync(join(root, "lib/kvp-agent/kvp-agent.cjs"), 'console.log(process.execArgv.join(" "))\n');
+  const result = spawnSync("/bin/sh", [l.run, "run"], { encoding: "utf8", env: { PATH: `${l.tools}:/usr/bin:/bin` } });
+  expect(result.stdout).toBe("--max-semi-space-size=1\n");
+  expect(result.status).toBe(0);
+});
