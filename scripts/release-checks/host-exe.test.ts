@@ -277,30 +277,44 @@ describe.each(TARGETS)("$name", (target) => {
   });
 
   it("the PowerShell bridge script it hands over is byte for byte the repository's kvp-host-bridge.ps1, removed afterwards", async () => {
+    // kvp-host hands PowerShell only an allow-list of variables, so the stand-in learns where
+    // to write its report from its own place (the Windows program) or from its wrapper.
     let standIn: string;
+    let report: string;
     if (platform.windows) {
       // A Windows program, so the executable starts it the Windows way under Wine.
       standIn = join(work, "powershell-stand-in.exe");
+      report = `${standIn}.report.json`;
       await buildSea({ bundle: STAND_IN, target: "win-x64", out: standIn });
     } else {
       standIn = join(work, "powershell-stand-in");
-      writeFileSync(standIn, `#!/bin/sh\nexec '${process.execPath}' '${STAND_IN}' "$@"\n`);
+      report = join(work, "stand-in-report.json");
+      writeFileSync(
+        standIn,
+        `#!/bin/sh\nKVP_STAND_IN_REPORT='${report}' exec '${process.execPath}' '${STAND_IN}' "$@"\n`,
+      );
       chmodSync(standIn, 0o755);
     }
-    const report = join(work, "stand-in-report.json");
     const temp = join(work, "tmp");
     mkdirSync(temp);
     // Windows' default transport is PowerShell; elsewhere it is asked for.
     const args = platform.windows ? ["vms"] : ["--transport", "powershell", "vms"];
     const r = await run(platform, exe, args, {
       KVP_HOST_POWERSHELL: platform.pathFor(standIn),
-      KVP_STAND_IN_REPORT: platform.pathFor(report),
+      KVP_HOST_PASSWORD: "not for the bridge",
       TMPDIR: temp,
     });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("(no VMs)\n");
     expect(r.code).toBe(0);
-    const seen = JSON.parse(readFileSync(report, "utf8")) as { args: string[]; path: string; script: string };
+    const seen = JSON.parse(readFileSync(report, "utf8")) as {
+      args: string[];
+      path: string;
+      script: string;
+      env: string[];
+    };
+    // The password (and anything else not on the bridge's allow-list) stays with kvp-host.
+    expect(seen.env.map((name) => name.toUpperCase())).not.toContain("KVP_HOST_PASSWORD");
     expect(seen.args).toEqual([
       "-NoLogo",
       "-NoProfile",
@@ -326,8 +340,9 @@ describe.each(TARGETS)("$name", (target) => {
     it("without --host or --endpoint it uses PowerShell, and Wine's stub powershell.exe fails clearly (3)", async () => {
       const r = await run(platform, exe, ["vms"]);
       expect(r.code).toBe(3);
+      // Windows PowerShell is named by its full path in the system directory, never looked up.
       expect(r.stderr).toBe(
-        "kvp-host: powershell.exe exited with code 0 before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); " +
+        "kvp-host: C:\\windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe exited with code 0 before the bridge's hello, with nothing on stderr: it did not run the bridge script (Wine's stub powershell.exe does that); " +
           "kvp-host needs Windows PowerShell 5.1 or PowerShell 7 (--pwsh), or another executable in $KVP_HOST_POWERSHELL, or reach the host over WS-Management (--host or --endpoint)\n",
       );
     });

@@ -4,8 +4,11 @@
 // Windows single executable (so Wine runs it as a Windows program) and runs it with node on
 // Linux.
 //
-// It writes $KVP_STAND_IN_REPORT: {"args": [...], "path": the -File argument, "script": that
-// file's bytes in base64 (null without -File)}, then speaks just enough of the bridge
+// It writes its report: {"args": [...], "path": the -File argument, "script": that file's
+// bytes in base64 (null without -File), "env": the names of the variables it was given}, to
+// $KVP_STAND_IN_REPORT, else beside itself (EXE.report.json): kvp-host hands PowerShell only
+// an allow-list of variables, so on Windows the report's place cannot come through the
+// environment, and on Linux the wrapper script sets it. Then it speaks just enough of the bridge
 // protocol (version 2, apps/host-cli/src/transports/powershell-protocol.ts) for `vms`: the
 // hello line, an empty list of instances to every request, and an exit when its standard
 // input ends.
@@ -17,7 +20,8 @@ const args = process.argv.slice(2);
 const at = args.indexOf("-File");
 const path = at === -1 ? null : (args[at + 1] ?? null);
 const script = path === null ? null : readFileSync(path).toString("base64");
-writeFileSync(process.env.KVP_STAND_IN_REPORT, JSON.stringify({ args, path, script }));
+const report = process.env.KVP_STAND_IN_REPORT ?? `${process.execPath}.report.json`;
+writeFileSync(report, JSON.stringify({ args, path, script, env: Object.keys(process.env) }));
 
 const send = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 send({ bridge: "kvp-host-bridge", protocol: 2, psVersion: "stand-in", psEdition: "", pid: process.pid });

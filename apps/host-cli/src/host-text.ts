@@ -6,7 +6,7 @@
  * twice would print `\\u001b`). Error messages are cut to {@link MAX_HOST_TEXT} characters
  * first: a host can answer megabytes of reason.
  */
-import { type ErrorRule, printable } from "@hyperv-kvp/cli-kit";
+import { type ErrorRule, printable, printableProse } from "@hyperv-kvp/cli-kit";
 
 /** The most characters of an error message that quotes the host. */
 export const MAX_HOST_TEXT = 1000;
@@ -25,7 +25,8 @@ export function hostText(text: string, max = MAX_HOST_TEXT): string {
 export function quotingHost(rule: ErrorRule): ErrorRule {
   return (error) => {
     const failure = rule(error);
-    return failure === undefined ? undefined : { ...failure, message: hostText(failure.message) };
+    // Prose: escaped as hostText escapes, but a Windows path in it keeps its single backslashes.
+    return failure === undefined ? undefined : { ...failure, message: printableProse(capped(failure.message)) };
   };
 }
 

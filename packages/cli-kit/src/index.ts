@@ -7,7 +7,7 @@ export {
   formatDuration,
   parseDuration,
 } from "./duration.js";
-export { printable } from "./printable.js";
+export { printable, printableProse } from "./printable.js";
 export { type Progress, startProgress } from "./progress.js";
 export {
   type Pair,

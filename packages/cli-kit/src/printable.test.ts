@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { printable } from "./printable.js";
+import { printable, printableProse } from "./printable.js";
 
 describe("printable", () => {
   it.each([
@@ -21,5 +21,16 @@ describe("printable", () => {
 
   it("shows a real newline and a typed backslash-n differently", () => {
     expect(printable("a\nb")).not.toBe(printable("a\\nb"));
+  });
+});
+
+describe("printableProse", () => {
+  it("escapes what printable escapes, but keeps a Windows path's backslashes", () => {
+    const hostile = "C:\\Windows\\System32 \u001b]0;title\u0007\u001b[2J \u202egnp.exe \u0085 a\nb";
+    expect(printableProse(hostile)).toBe(
+      "C:\\Windows\\System32 \\u001b]0;title\\u0007\\u001b[2J \\u202egnp.exe \\u0085 a\\nb",
+    );
+    expect(printable(hostile)).toContain("C:\\\\Windows");
+    expect(printableProse("plain text")).toBe("plain text");
   });
 });
