@@ -97,6 +97,8 @@ console.log(`\n${JSON.stringify(rows)}`);
 if (process.argv.includes("--sim")) await simBench();
 
 async function simBench() {
+  // openssl makes the certificate; no process start is timed here, so NODE_EXTRA_CA_CERTS (which
+  // slows every node start on these machines) does not touch the figures.
   const { execFileSync } = await import("node:child_process");
   const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
