@@ -3,6 +3,7 @@
 // the figures are the agent's own). `pnpm exec turbo run build` first.
 //   env -u NODE_EXTRA_CA_CERTS node bench/harvest-bench.mjs [--bundle dist/kvp-agent.cjs] [--records 40960]
 //        [--value-bytes 2000] [--changes 20] [--interval-ms 1000] [--node-args "ARGS"]
+//        [--host-files-max-bytes N]
 // Writes pool 0 with --records records (key `kNNNNN`, an ASCII value of --value-bytes; the
 // defaults fill a 100 MiB pool file with 80 MiB of values), starts the agent, waits for its
 // first harvest, then changes ONE byte of one record's value per --interval-ms, --changes
@@ -12,6 +13,9 @@
 //     the first harvest, and per single-key change;
 //   - CPU (utime+stime of /proc/PID/stat) over the changes, as % of the wall time;
 //   - first harvest time; the state directory's size.
+// host.json and host.env hold the whole pool: past the config's hostFilesMaxBytes (default
+// 4 MiB; the default pool is past it) the agent does not write them. --host-files-max-bytes
+// 1073741824 measures an agent that does (paced: see the README's "What a change costs").
 // --bundle runs another build (e.g. main's, from a separate worktree) for a before/after.
 import { spawn } from "node:child_process";
 import {
@@ -49,7 +53,15 @@ const work = mkdtempSync(join(tmpdir(), "kvp-harvest-bench-"));
 const poolDir = join(work, "pools");
 const state = join(work, "state");
 mkdirSync(poolDir);
-writeFileSync(join(work, "config.json"), JSON.stringify({ hooksDir: join(work, "hooks.d"), safetyNetSeconds: 3600 }));
+const HOST_FILES_MAX = arg("host-files-max-bytes");
+writeFileSync(
+  join(work, "config.json"),
+  JSON.stringify({
+    hooksDir: join(work, "hooks.d"),
+    safetyNetSeconds: 3600,
+    ...(HOST_FILES_MAX ? { hostFilesMaxBytes: Number(HOST_FILES_MAX) } : {}),
+  }),
+);
 
 const recordValue = (i, variant) => {
   const head = `v${i}-${variant}-`;
@@ -153,9 +165,11 @@ try {
   const wallS = (performance.now() - c0) / 1000;
   const cpuS = (ticks() - cpu0) / CLK;
   const changeBytes = wchar() - w0;
-  // Wait for the state files to show the last change (a deferred write included).
+  // Wait for the state files to show the last change (a deferred write included), when the
+  // agent writes host.env at all.
   const settle0 = performance.now();
-  for (;;) {
+  const hostFilesOff = statusOf()?.hostFilesOff ?? null;
+  for (; hostFilesOff === null; ) {
     const text = readFileSync(join(state, "host.env"), "utf8");
     if (text.includes(`kvp_${last}='${recordValue(Number(last.slice(1)), CHANGES % 10)}'`)) break;
     // host.json/host.env may wait up to a minute after their last write (wholeFileDelayMs).
@@ -180,7 +194,7 @@ try {
       cpuPercent: ((100 * cpuS) / wallS).toFixed(1),
       writtenPerChangeKB: (changeBytes / CHANGES / 1024).toFixed(1),
       writtenTotalMB: mb(changeBytes),
-      lastChangeInHostEnvAfterMs: Math.round(settledMs),
+      lastChangeInHostEnvAfterMs: hostFilesOff === null ? Math.round(settledMs) : "host.env not written (past hostFilesMaxBytes)",
     },
     end: { peakRssMB: mb(kb("VmHWM")), rssMB: mb(kb("VmRSS")), stateDirMB: mb(dirBytes(state)) },
     node: process.version,

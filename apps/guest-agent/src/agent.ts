@@ -29,6 +29,7 @@ import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./report
 import {
   ensureStateDir,
   readStringMap,
+  removeStateFile,
   removeStaleTempFiles,
   statePath,
   writeEnvFile,
@@ -68,6 +69,8 @@ export interface AgentState {
   readonly envSkipped: string[];
   /** The decoded env files (`decoded/KEY.env`), one entry per key whose decoder yields fields. */
   readonly decodedEnv: DecodedEnvStatus[];
+  /** Why host.json and host.env are not written (pool 0 past `hostFilesMaxBytes`); null: they are. */
+  readonly hostFilesOff: string | null;
   /** Last result of each hook. */
   readonly hooks: Record<string, HookResult>;
   /**
@@ -124,6 +127,19 @@ export function wholeFileDelayMs(lastWriteMs: number, lastWriteBytes: number): n
   return lastWriteBytes < 1 << 20 ? 0 : Math.min(49 * lastWriteMs, 60_000);
 }
 
+/**
+ * Characters of `items`' keys and values, counted until they pass `limit` (then a number past
+ * it): a lower bound of host.json's and of host.env's size, and cheap to count on a big pool.
+ */
+export function hostFilesCharacters(items: ReadonlyMap<string, string>, limit: number): number {
+  let total = 0;
+  for (const [key, value] of items) {
+    total += key.length + value.length;
+    if (total > limit) break;
+  }
+  return total;
+}
+
 /** Most keys stored more than once that a change applied key by key looks up in the pool. */
 const MAX_KEY_LOOKUPS = 16;
 
@@ -155,6 +171,8 @@ export class Agent {
   private harvestedAt: string | null = null;
   private decodeErrors: Record<string, string> = {};
   private envSkipped: string[] = [];
+  /** See {@link AgentState.hostFilesOff}. */
+  private hostFilesOff: string | null = null;
   private decodedEnv: DecodedEnvStatus[] = [];
   /** What was last said in the log about each key's decoded env file, so it is said once. */
   private decodedEnvSaid = new Map<string, string>();
@@ -324,6 +342,7 @@ export class Agent {
       decodeErrors: this.decodeErrors,
       envSkipped: this.envSkipped,
       decodedEnv: this.decodedEnv,
+      hostFilesOff: this.hostFilesOff,
       hooks: this.hookResults,
       chunks: [...this.chunkNotes[0], ...this.chunkNotes[3]],
     };
@@ -673,6 +692,29 @@ export class Agent {
     if (items === undefined) return;
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
+    const max = this.config.hostFilesMaxBytes;
+    if (max === 0 || hostFilesCharacters(items, max) > max) {
+      // Stale files would be worse than none: a reader would act on values the host changed.
+      removeStateFile(statePath(dir, "env"));
+      removeStateFile(statePath(dir, "host"));
+      this.envSkipped = [];
+      this.wholeFilesBytes = 0;
+      this.wholeFilesDue = undefined;
+      if (this.hostFilesOff === null) {
+        this.hostFilesOff =
+          max === 0
+            ? "hostFilesMaxBytes is 0: host.json and host.env are not written"
+            : `pool 0's keys and values come to more than hostFilesMaxBytes (${max} characters): host.json and host.env are not written (removed) until they are back under it; read keys with \`kvp-agent wait KEY\` or \`kvp-pool get KEY\`, decoded/KEY.env, or a hook's KVP_VALUE`;
+        this.log.warning(this.hostFilesOff);
+      }
+      return;
+    }
+    if (this.hostFilesOff !== null) {
+      this.hostFilesOff = null;
+      this.log.info(
+        `pool 0 is back under hostFilesMaxBytes (${max} characters): host.json and host.env are written again`,
+      );
+    }
     const start = performance.now();
     const env = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
     this.envSkipped = env.skipped;

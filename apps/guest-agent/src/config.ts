@@ -42,6 +42,8 @@ const seconds = (max: number) =>
     v.minValue(0.001, "must be > 0"),
     v.maxValue(max, `must be ≤ ${max}`),
   );
+/** Default of `hostFilesMaxBytes`: far above what CloudStack or cloud-init send, far below a full pool. */
+export const DEFAULT_HOST_FILES_MAX_BYTES = 4 << 20;
 const nonEmpty = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const keyPattern = v.pipe(
   v.string("must be a string"),
@@ -118,6 +120,15 @@ export const ConfigSchema = v.strictObject({
       values: v.optional(v.boolean("must be true or false")),
     }),
   ),
+  // Bytes are counted as characters of pool 0's keys and values (see hostFilesCharacters).
+  hostFilesMaxBytes: v.optional(
+    v.pipe(
+      v.number("must be a number of bytes"),
+      v.integer("must be a whole number of bytes"),
+      v.check((n) => n === 0 || n >= 64 << 10, "must be 0 (never write them) or ≥ 65536 (64 KiB)"),
+      v.maxValue(1 << 30, "must be ≤ 1073741824 (1 GiB)"),
+    ),
+  ),
   safetyNetSeconds: v.optional(seconds(86_400)),
   lockTimeoutSeconds: v.optional(seconds(600)),
 });
@@ -159,6 +170,12 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** Log host values as they are (default false: redacted to their length). */
   readonly logValues: boolean;
+  /**
+   * Largest pool 0 (its keys' and values' characters) that host.json and host.env are written
+   * for (default {@link DEFAULT_HOST_FILES_MAX_BYTES}); past it they are removed, so that a
+   * one-key change writes bytes in proportion to the change, not to the pool. 0: never written.
+   */
+  readonly hostFilesMaxBytes: number;
   /** Re-check interval when nothing changes, in ms (default 60 s): a safety net only. */
   readonly safetyNetMs: number;
   /** Longest wait for a pool lock, in ms (default 5 s). */
@@ -219,6 +236,7 @@ export function validateConfig(input: unknown, source: string, overrides: Config
     hookTimeoutMs,
     logLevel: file.log?.level ?? "info",
     logValues: file.log?.values ?? false,
+    hostFilesMaxBytes: file.hostFilesMaxBytes ?? DEFAULT_HOST_FILES_MAX_BYTES,
     safetyNetMs: Math.round((file.safetyNetSeconds ?? 60) * 1000),
     lockTimeoutMs: Math.round((file.lockTimeoutSeconds ?? 5) * 1000),
   };

@@ -1,13 +1,13 @@
 // What a harvest after a change costs: only the state files whose content changed are
 // written; the files that hold the whole pool (host.json, host.env) can be written later
 // than the per-key ones when writing them is costly, never left stale at stop.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { waitFor } from "@hyperv-kvp/test-support";
 import { afterEach, describe, expect, it } from "vitest";
-import { Agent } from "./agent.js";
+import { Agent, hostFilesCharacters } from "./agent.js";
 import { validateConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { mapToJson, renderEnvFile, writeEnvFile, writeJsonMap } from "./state-files.js";
@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(wholeFileDelayMs?: (lastWriteMs: number) => number) {
+function setup(wholeFileDelayMs?: (lastWriteMs: number) => number, extra: Record<string, unknown> = {}) {
   const { dir, cleanup } = tempDir("harvest");
   cleanups.push(cleanup);
   const pools = join(dir, "pools");
@@ -38,6 +38,7 @@ function setup(wholeFileDelayMs?: (lastWriteMs: number) => number) {
       ],
       hooksDir: join(dir, "hooks.d"),
       safetyNetSeconds: 3600,
+      ...extra,
     },
     "test",
     { poolDir: pools, stateDir: state },
@@ -51,7 +52,7 @@ function setup(wholeFileDelayMs?: (lastWriteMs: number) => number) {
     await agent.harvest();
     return agent;
   };
-  return { pools, state, hookOut, ctx, start };
+  return { pools, state, hookOut, ctx, start, config };
 }
 
 const ino = (path: string) => statSync(path).ino;
@@ -117,6 +118,80 @@ describe("incremental harvest", () => {
     await agent.stop();
     expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=2" });
     expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_a='x=2'");
+  });
+});
+
+describe("a pool 0 past hostFilesMaxBytes", () => {
+  it("gets no host.json or host.env (none stale either), and a one-key change writes about that key", async () => {
+    const s = setup(undefined, { hostFilesMaxBytes: 65536 });
+    const small = [
+      { key: "a", value: "x=1" },
+      { key: "c", value: "3" },
+    ];
+    writePools(s.pools, { 0: small, 3: [] });
+    const agent = await s.start();
+    expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=1", c: "3" });
+    expect(agent.state().hostFilesOff).toBeNull();
+
+    // 40 values of 2000 characters: 80,000 characters, past 65,536.
+    const big = [...small, ...Array.from({ length: 40 }, (_, i) => ({ key: `big${i}`, value: "v".repeat(2000) }))];
+    writePools(s.pools, { 0: big });
+    await waitFor(() => !existsSync(join(s.state, "host.json")), "host.json removed");
+    expect(existsSync(join(s.state, "host.env"))).toBe(false);
+    expect(agent.state().hostFilesOff).toMatch(/more than hostFilesMaxBytes \(65536 characters\)/);
+    expect(s.ctx.err()).toContain("host.json and host.env are not written");
+    expect(readJson(join(s.state, "agent-status.json"))).toMatchObject({ items: 42 });
+
+    // A one-key change: its decoded file and its hook, and no whole-pool file.
+    await setRecords(poolTarget(0, s.pools), [{ key: "a", value: "x=2" }], { force: true });
+    await waitFor(() => readFileSync(s.hookOut, "utf8").includes("a=x=2"), "hook ran for the change");
+    expect(readFileSync(join(s.state, "decoded", "a.env"), "utf8")).toContain("x='2'");
+    expect(existsSync(join(s.state, "host.json"))).toBe(false);
+    await agent.idle();
+    expect(existsSync(join(s.state, "host.json"))).toBe(false);
+
+    // Back under the limit: written again.
+    writePools(s.pools, { 0: small });
+    await waitFor(() => existsSync(join(s.state, "host.json")), "host.json written again");
+    expect(readJson(join(s.state, "host.json"))).toEqual({ a: "x=1", c: "3" });
+    expect(readFileSync(join(s.state, "host.env"), "utf8")).toContain("kvp_c='3'");
+    expect(agent.state().hostFilesOff).toBeNull();
+    expect(s.ctx.err()).toContain("host.json and host.env are written again");
+  });
+
+  it("hostFilesMaxBytes 0: never written, even for an empty pool", async () => {
+    const s = setup(undefined, { hostFilesMaxBytes: 0 });
+    writePools(s.pools, { 0: [], 3: [] });
+    const agent = await s.start();
+    expect(existsSync(join(s.state, "host.json"))).toBe(false);
+    expect(existsSync(join(s.state, "host.env"))).toBe(false);
+    expect(agent.state().hostFilesOff).toBe("hostFilesMaxBytes is 0: host.json and host.env are not written");
+    await setRecords(poolTarget(0, s.pools), [{ key: "a", value: "x=2" }], { force: true });
+    await waitFor(() => readFileSync(s.hookOut, "utf8").includes("a=x=2"), "hook ran for the change");
+    expect(readFileSync(join(s.state, "decoded", "a.env"), "utf8")).toContain("x='2'");
+    expect(existsSync(join(s.state, "host.json"))).toBe(false);
+  });
+
+  it("hostFilesCharacters counts keys and values, and stops once past the limit", () => {
+    const items = new Map([
+      ["ab", "cdé"],
+      ["x", ""],
+    ]);
+    expect(hostFilesCharacters(items, 100)).toBe(6);
+    const many = new Map(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, "v".repeat(100)]));
+    const counted = hostFilesCharacters(many, 1000);
+    expect(counted).toBeGreaterThan(1000);
+    expect(counted).toBeLessThan(1200);
+  });
+
+  it("the limit is a config field with bounds", () => {
+    expect(validateConfig({}, "t").hostFilesMaxBytes).toBe(4 << 20);
+    expect(() => validateConfig({ hostFilesMaxBytes: 1000 }, "t")).toThrow(
+      /hostFilesMaxBytes: must be 0 \(never write them\) or ≥ 65536/,
+    );
+    expect(validateConfig({ hostFilesMaxBytes: 0 }, "t").hostFilesMaxBytes).toBe(0);
+    expect(() => validateConfig({ hostFilesMaxBytes: 2 ** 31 }, "t")).toThrow(/must be ≤ 1073741824/);
+    expect(() => validateConfig({ hostFilesMaxBytes: 70000.5 }, "t")).toThrow(/whole number/);
   });
 });
 

@@ -93,6 +93,42 @@ it("tells a change by what a decoding reads: bytes after a field's NUL are no ch
   writeFileSync(file, bytes);
   expect(await mirror.refresh()).toBe(true);
   expect(mirror.records[290]).toMatchObject({ value: "v290", valueTerminated: true });
+  bytes[value + 2] = 0; // a NUL earlier: "v2", though the bytes up to the old NUL are still there
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ value: "v2" });
+  bytes[value + 2] = 0x39; // and back: "v290"
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ value: "v290" });
+  bytes[290 * 2560 + 3] = 0x31; // one byte of the key: "k291"
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ key: "k291" });
+  bytes[290 * 2560 + 3] = 0x30;
+  bytes[290 * 2560 + 4] = 0x78; // the key's NUL taken away: "k290x"
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[290]).toMatchObject({ key: "k290x" });
+});
+
+it("a full field (no NUL) is unchanged while its bytes are, and changed by a NUL put in", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  const bytes = Buffer.from(encodePool(records(3)));
+  const value = 1 * 2560 + 512;
+  bytes.fill(0x61, value, value + 2048); // record 1's value: 2048 × "a", unterminated
+  writeFileSync(file, bytes);
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  expect(mirror.records[1]).toMatchObject({ value: "a".repeat(2048), valueTerminated: false });
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(false);
+  bytes[value + 2047] = 0;
+  writeFileSync(file, bytes);
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[1]).toMatchObject({ value: "a".repeat(2047), valueTerminated: true });
 });
 
 it("a record whose decoding does not give its bytes back (broken UTF-8, a BOM) is compared by its bytes", async () => {
@@ -122,4 +158,23 @@ it("a record whose decoding does not give its bytes back (broken UTF-8, a BOM) i
   expect(await mirror.refresh()).toBe(true);
   expect(mirror.records[0]).toMatchObject({ value: "CA", validUtf8: true });
   expect(await mirror.refresh()).toBe(false);
+});
+
+it("compares non-ASCII text by its UTF-8 bytes: the same text is no change, a longer one is", async () => {
+  const { dir, cleanup } = tempDir("mirror");
+  cleanups.push(cleanup);
+  const file = join(dir, ".kvp_pool_0");
+  const text = "é中😀".repeat(170); // 1530 bytes, 510 UTF-16 units
+  writeFileSync(file, encodePool([{ key: "k", value: text }]));
+  const mirror = new PoolMirror(poolTarget(0, dir));
+  await mirror.refresh();
+  writeFileSync(file, encodePool([{ key: "k", value: text }]));
+  expect(await mirror.refresh()).toBe(false);
+  // The stored bytes are the first 1530 of a longer text: the NUL moved, a change.
+  writeFileSync(file, encodePool([{ key: "k", value: `${text}😀` }]));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[0]?.value).toBe(`${text}😀`);
+  writeFileSync(file, encodePool([{ key: "k", value: `${text.slice(0, -2)}😁` }]));
+  expect(await mirror.refresh()).toBe(true);
+  expect(mirror.records[0]?.value).toBe(`${text.slice(0, -2)}😁`);
 });

@@ -167,6 +167,11 @@ export function statePath(dir: string, name: keyof typeof STATE_FILES): string {
   return join(dir, STATE_FILES[name]);
 }
 
+/** Removes a state file; one that is not there is fine. */
+export function removeStateFile(path: string): void {
+  rmSync(path, { force: true });
+}
+
 /**
  * Reads a `{ key: string }` JSON file written by the agent; anything else (missing, garbage,
  * non-string values) reads as undefined, since a previous run's state is only a hint.

@@ -448,6 +448,7 @@ describe("report, wait, status, config check", () => {
             skipped: [{ field: evil, reason: "not a shell variable name" }],
           },
         ],
+        hostFilesOff: null,
         hooks: { h: hookResult, many: { ...hookResult, hook: "many", key: "last", changes: 3 } },
         chunks: [{ pool: 0 as const, key: evil, reason: "incomplete" as const, message: `part 1 of ${evil}` }],
       },
