@@ -61,11 +61,13 @@ function stripProgramFor(arch) {
  * @param {string} options.target `<platform>-<arch>`
  * @param {string} options.out the executable to write
  * @param {Record<string, string>} [options.assets] SEA assets: name → file
+ * @param {string[]} [options.execArgv] node options the executable always starts with (the SEA
+ *   config's `execArgv`, Node ≥ 22.20; `process.execArgv` shows them)
  * @param {string} [options.nodeVersion] default {@link SEA_NODE_VERSION}
  * @returns {Promise<{ path: string, bytes: number, node: string }>}
  * @throws {SeaError | import("./node-builds.mjs").NodeBuildError}
  */
-export async function buildSea({ bundle, target, out, assets = {}, nodeVersion = SEA_NODE_VERSION }) {
+export async function buildSea({ bundle, target, out, assets = {}, execArgv = [], nodeVersion = SEA_NODE_VERSION }) {
   const { platform, arch } = parseNodeSpec(`${target}@${nodeVersion}`);
   if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
     throw new SeaError(
@@ -86,6 +88,7 @@ export async function buildSea({ bundle, target, out, assets = {}, nodeVersion =
       useSnapshot: false,
       useCodeCache: false,
       assets: Object.fromEntries(Object.entries(assets).map(([name, file]) => [name, resolve(file)])),
+      ...(execArgv.length > 0 ? { execArgv } : {}),
     };
     writeFileSync(join(work, "sea-config.json"), JSON.stringify(config, null, 2));
     const prepare = spawnSync(builder, ["--experimental-sea-config", "sea-config.json"], {

@@ -185,6 +185,22 @@ describe("kvp-agent rpm (system nodejs): older build, upgrade, run, erase", () =
     );
   });
 
+  it("a config this version refuses is named by %post; the install still succeeds and the file stays", async () => {
+    const refused = '{ "env": { "prefix": "KVP_" } }\n';
+    await inRoot(theRoot(), ["sh", "-c", 'printf "%s" "$1" > /etc/kvp-agent/config.json', "sh", refused]);
+    try {
+      const again = await rpmWithPackage(["--upgrade", "--replacepkgs"], artifact(RELEASE_RPM));
+      expect(again.status, describeResult("rpm -U --replacepkgs (release)", again)).toBe(0);
+      expect(again.stderr).toContain('env.prefix: "KVP_" has no lower-case letter');
+      expect(again.stderr).toContain(
+        "kvp-agent: the agent will not start until /etc/kvp-agent/config.json is fixed (kvp-agent config check)\n",
+      );
+      expect(theRoot().read("/etc/kvp-agent/config.json")).toBe(refused);
+    } finally {
+      await inRoot(theRoot(), ["sh", "-c", 'printf "%s" "$1" > /etc/kvp-agent/config.json', "sh", adminConfig]);
+    }
+  });
+
   it("its installed programs work against the root's hv_kvp_daemon under the root's node 18", async () => {
     await exerciseInstalledPrograms(theRoot(), theHost(), "rpm-nodejs", VERSION);
   });

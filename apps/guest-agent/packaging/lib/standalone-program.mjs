@@ -40,6 +40,13 @@ export async function bundleMultiCall(bundles, out) {
 }
 
 /**
+ * Node options the executable starts with: the young generation capped as /usr/bin/kvp-agent
+ * caps it for the node package (packaging/deb/kvp-agent says why). kvp-pool gets it too (one
+ * executable); a one-shot command does not notice.
+ */
+export const STANDALONE_NODE_ARGS = ["--max-semi-space-size=1"];
+
+/**
  * Builds the single executable for `target` from `bundles`.
  * @param {{ agent: string, pool: string }} bundles
  * @param {import("./targets.mjs").Target} target
@@ -51,7 +58,7 @@ export async function buildStandaloneExecutable(bundles, target, out) {
   try {
     const bundle = join(work, "kvp-agent-standalone.cjs");
     await bundleMultiCall(bundles, bundle);
-    return await buildSea({ bundle, target: `linux-${target.node}`, out });
+    return await buildSea({ bundle, target: `linux-${target.node}`, out, execArgv: STANDALONE_NODE_ARGS });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -94,6 +101,26 @@ export function checkStandaloneRuns(stage, wrap = []) {
       throw new Error(`the staged kvp-pool read back ${JSON.stringify(got)}, not "standalone"`);
     if (readFileSync(join(pools, ".kvp_pool_1")).length !== 2560)
       throw new Error("the staged kvp-pool did not write one record to pool 1");
+    // Last (it writes its own records to pool 1): the service's start line names node's options: the executable's own must be there.
+    const state = join(pools, "state");
+    writeFileSync(join(pools, "config.json"), "{}\n");
+    const [agentFile, ...agentPre] = [...wrap, join(stage, LAYOUT.bin, "kvp-agent")];
+    const service = spawnSync(
+      agentFile,
+      [...agentPre, "--dir", pools, "--state-dir", state, "--config", join(pools, "config.json"), "run"],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+        // It runs until stopped: SIGTERM ends it as systemd does.
+        timeout: wrap.length > 0 ? 30_000 : 5_000,
+        killSignal: "SIGTERM",
+      },
+    );
+    const starting = service.stderr.split("\n").find((line) => line.includes("starting: "));
+    if (starting === undefined || !STANDALONE_NODE_ARGS.every((arg) => starting.includes(arg)))
+      throw new Error(
+        `the staged kvp-agent run did not start with node's options ${STANDALONE_NODE_ARGS.join(" ")}: ${starting ?? service.stderr.trim()}`,
+      );
   } finally {
     rmSync(pools, { recursive: true, force: true });
   }

@@ -35,7 +35,7 @@ export async function run(options: RunOptions): Promise<AgentState> {
     ...(options.onHookStart ? { onHookStart: options.onHookStart } : {}),
   });
   log.info(
-    `starting: pools ${agent.poolDir}, state ${loaded.config.stateDir}, config ${loaded.found ? loaded.path : `${loaded.path} (absent: defaults)`}`,
+    `starting: pools ${agent.poolDir}, state ${loaded.config.stateDir}, config ${loaded.found ? loaded.path : `${loaded.path} (absent: defaults)`}, ${nodeDescription()}`,
   );
   const stopped = new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();
@@ -66,3 +66,8 @@ export const runCommand: CliCommand<AgentCli> = (program, { run: cli, common }) 
     .action(async () => {
       await run({ ...common(), signal: cli.signal });
     });
+
+/** The node that runs the agent, with its options (the launcher's or a single executable's). */
+function nodeDescription(): string {
+  return ["node", process.version, ...process.execArgv].join(" ");
+}
