@@ -5,6 +5,8 @@ import { getCommand } from "./commands/get.js";
 import { listCommand } from "./commands/list.js";
 import { statusCommand } from "./commands/status.js";
 import { vmsCommand } from "./commands/vms.js";
+import { cloudInitCommand } from "./commands/cloud-init.js";
+import { waitCommand } from "./commands/wait.js";
 import { watchCommand } from "./commands/watch.js";
 import { addCommand, removeCommand, setCommand } from "./commands/write.js";
 import { type CliContext, processContext } from "./context.js";
@@ -68,7 +70,7 @@ VM is a name or a GUID; a name several VMs share is an error that lists their GU
 Writes go in batches of at most 128 items per call; set adds new keys and modifies stored ones.
 Durations (--timeout, --job-timeout, --interval): 500ms, 30s, 2m; a bare number is seconds (deprecated).
 With --json, a failure also prints {"error":{"code","message","exitCode"}} on stdout.
-Exit codes: 0 ok, 1 VM or key not found, 2 usage (incl. ambiguous VM name, value too long),
+Exit codes: 0 ok, 1 VM or key not found, or wait/--wait timed out, 2 usage (incl. ambiguous VM name, value too long),
 3 connection/authentication/IO, 4 the host refused or a job failed or timed out.`;
 
 /** The help's examples for `platform`'s shells (PowerShell and cmd on win32, sh elsewhere), and the notes. */
@@ -94,6 +96,7 @@ export const HOST_ERRORS: readonly ErrorRule[] = [
       "job-timeout": 4,
       "job-lost": 3,
       io: 3,
+      "not-ready": 1,
     } satisfies Record<HostCliErrorCode, number>,
     3,
   ),
@@ -162,6 +165,8 @@ export function main(argv: readonly string[], ctx: CliContext = processContext()
         removeCommand,
         statusCommand,
         watchCommand,
+        waitCommand,
+        cloudInitCommand,
       ],
       errors: HOST_ERRORS,
     },
