@@ -408,7 +408,12 @@ describe("kvp-host --help examples", () => {
       const r = await run(line.split(" ").slice(1), {
         platform: WINDOWS,
         connection: [],
-        files: { "facts.env": "site=lab\n", "user-data.json": '{"cloud-config": "#cloud-config"}' },
+        files: {
+          "facts.env": "site=lab\n",
+          "user-data.json": '{"cloud-config": "#cloud-config"}',
+          "meta-data": "instance-id: web01-1\n",
+          "user-data": "#cloud-config\n",
+        },
         watch: { signals, watchSleep: async () => void signals.emit("SIGINT") },
       });
       expect(r.code, `${line}\n${r.stderr}`).not.toBe(2);
