@@ -56,7 +56,9 @@ const host = await startWmiHost({
 });
 const poolDir = host.vms[0].poolDir;
 const hostPool = () =>
-  new Map(decodePool(new Uint8Array(readFileSync(join(poolDir, poolFileName(0))))).records.map((r) => [r.key, r.value]));
+  new Map(
+    decodePool(new Uint8Array(readFileSync(join(poolDir, poolFileName(0))))).records.map((r) => [r.key, r.value]),
+  );
 
 try {
   for (const interval of intervals) {

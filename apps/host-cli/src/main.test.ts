@@ -435,7 +435,7 @@ describe("kvp-host --help examples", () => {
  * A clock that only `watchSleep` moves, and what the guest writes during each pause: the
  * `watch` option of {@link run} for `wait` and `--wait`.
  */
-function guestSteps(host: SimHost, steps: (() => void)[]) {
+function guestSteps(steps: (() => void)[]) {
   let clock = 0;
   let step = 0;
   const pauses: number[] = [];
@@ -471,7 +471,7 @@ describe("kvp-host wait and --wait", () => {
 
   it("wait reads every --interval until the guest writes the value", async () => {
     const host = await startSimHost();
-    const g = guestSteps(host, [() => {}, () => host.setGuestItems(WEB01, READY)]);
+    const g = guestSteps([() => {}, () => host.setGuestItems(WEB01, READY)]);
     const r = await run(["wait", "web01", "kvp-agent/status=ready", "--interval", "500ms"], { host, watch: g.watch });
     expect(r).toMatchObject({ code: 0, stdout: "ready\n" });
     expect(g.pauses).toEqual([500, 500]);
@@ -479,7 +479,7 @@ describe("kvp-host wait and --wait", () => {
 
   it("wait exits 1 at --wait-timeout saying what the guest shows; --json prints the error object", async () => {
     const host = await startSimHost();
-    const g = guestSteps(host, []);
+    const g = guestSteps([]);
     const r = await run(["wait", "web01", "ReadyState=configured", "--wait-timeout", "5s", "--json"], {
       host,
       watch: g.watch,
@@ -507,7 +507,7 @@ describe("kvp-host wait and --wait", () => {
 
   it("set --wait writes, prints the report, then waits for the guest's answer", async () => {
     const host = await startSimHost();
-    const g = guestSteps(host, [() => host.setGuestItems(WEB01, READY)]);
+    const g = guestSteps([() => host.setGuestItems(WEB01, READY)]);
     const r = await run(["set", "web01", "role=db", "--wait", "kvp-agent/status=ready", "--wait", "ReadyState"], {
       host,
       watch: g.watch,
@@ -532,7 +532,7 @@ describe("kvp-host wait and --wait", () => {
 
   it("set --wait that times out exits 1 and says the set itself succeeded", async () => {
     const host = await startSimHost();
-    const g = guestSteps(host, []);
+    const g = guestSteps([]);
     const r = await run(["set", "web01", "a=1", "--wait", "done", "--wait-timeout", "3s", "--json"], {
       host,
       watch: g.watch,
@@ -550,7 +550,11 @@ describe("kvp-host wait and --wait", () => {
   });
 
   it("--wait-timeout or --interval without --wait, or --wait with --host-only, is a usage error; nothing is written", async () => {
-    for (const extra of [["--wait-timeout", "1m"], ["--interval", "1s"], ["--wait", "k", "--host-only"]]) {
+    for (const extra of [
+      ["--wait-timeout", "1m"],
+      ["--interval", "1s"],
+      ["--wait", "k", "--host-only"],
+    ]) {
       const r = await run(["set", "web01", "a=1", ...extra]);
       expect(r.code, extra.join(" ")).toBe(2);
       expect(r.host.hostItems(WEB01).has("a"), extra.join(" ")).toBe(false);
@@ -592,7 +596,12 @@ describe("kvp-host cloud-init", () => {
   it("a second seed replaces the first whole: a document not given is removed, parts and all", async () => {
     const host = await startSimHost();
     // The first seed, sent by an earlier run.
-    await sendCloudInit(host.connect().wmi, "web01", { "meta-data": META, "user-data": USER }, { sleep: async () => {} });
+    await sendCloudInit(
+      host.connect().wmi,
+      "web01",
+      { "meta-data": META, "user-data": USER },
+      { sleep: async () => {} },
+    );
     expect([...host.hostItems(WEB01).keys()].filter((k) => k.startsWith("cloud-init/user-data#"))).toHaveLength(
       Math.ceil(USER.length / 1022),
     );
@@ -608,7 +617,7 @@ describe("kvp-host cloud-init", () => {
 
   it("cloud-init --wait returns once the guest reports", async () => {
     const host = await startSimHost();
-    const g = guestSteps(host, [() => host.setGuestItems(WEB01, READY)]);
+    const g = guestSteps([() => host.setGuestItems(WEB01, READY)]);
     const r = await run(["cloud-init", "web01", "--instance-id", "i-1", "--wait", "kvp-agent/status=ready"], {
       host,
       watch: g.watch,
@@ -625,7 +634,10 @@ describe("kvp-host cloud-init", () => {
     [["--instance-id", " "], "invalid --instance-id: empty"],
     [["--meta-data", "missing"], 'cannot read --meta-data "missing": ENOENT'],
     [["--meta-data", "m", "--user-data", "big"], '"big": user-data too large: 65537 bytes (at most 65536)'],
-    [["--meta-data", "m", "--user-data", "latin1"], '"latin1": invalid user-data: not UTF-8 (invalid byte at offset 14)'],
+    [
+      ["--meta-data", "m", "--user-data", "latin1"],
+      '"latin1": invalid user-data: not UTF-8 (invalid byte at offset 14)',
+    ],
     [["--meta-data", "m", "--user-data", "utf16"], "UTF-16"],
     [["--meta-data", "m", "--network-config", "nul"], "contains NUL"],
   ])("refuses %j: exit 2, nothing sent", async (args, message) => {

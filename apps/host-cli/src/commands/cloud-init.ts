@@ -24,14 +24,7 @@ import type { HyperVWmi } from "../hyperv-wmi.js";
 import type { JobWaitOptions } from "../jobs.js";
 import { formatWaited, formatWrite } from "../print.js";
 import { WAIT_INTERVAL_HELP, WAIT_TIMEOUT_HELP } from "./wait.js";
-import {
-  WAIT_HELP,
-  type WriteReport,
-  collect,
-  waitOptionsOf,
-  writeItems,
-  writeThenWait,
-} from "./write.js";
+import { WAIT_HELP, type WriteReport, collect, waitOptionsOf, writeItems, writeThenWait } from "./write.js";
 
 /** The documents of one seed, as text; meta-data is required. */
 export type CloudInitSeed = Partial<Record<CloudInitDocumentName, string>> & { readonly "meta-data": string };

@@ -115,18 +115,20 @@ describe("waitForItems", () => {
       [
         () => host.setGuestItems(WEB01, [{ key: "a", value: "1" }]),
         () => host.setGuestItems(WEB01, [{ key: "b", value: "2" }]),
-        () => host.setGuestItems(WEB01, [{ key: "a", value: "1" }, { key: "b", value: "2" }]),
+        () =>
+          host.setGuestItems(WEB01, [
+            { key: "a", value: "1" },
+            { key: "b", value: "2" },
+          ]),
       ],
     );
     expect((await w.result).reads).toBe(4);
   });
 
   it("times out with what the guest showed, the last read falling on the deadline", async () => {
-    const w = waitWith(
-      [{ key: "ReadyState", value: "configured" }, { key: "absent" }, { key: "report" }],
-      [],
-      { timeoutMs: 2500 },
-    );
+    const w = waitWith([{ key: "ReadyState", value: "configured" }, { key: "absent" }, { key: "report" }], [], {
+      timeoutMs: 2500,
+    });
     const error = await thrownAsync(w.result, HostCliError);
     expect(error.code).toBe("not-ready");
     expect(error.message).toBe(

@@ -142,9 +142,12 @@ export async function waitForItems(
   });
   const shown = missing.map((c) => {
     const item = seen.get(c.key);
-    return item === undefined ? `${shorten(c.key)} absent` : `${shorten(c.key)}=${JSON.stringify(printable(item.value))}`;
+    return item === undefined
+      ? `${shorten(c.key)} absent`
+      : `${shorten(c.key)}=${JSON.stringify(printable(item.value))}`;
   });
-  const why = outcome === "timeout" ? `after ${formatDuration(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS)}` : "interrupted";
+  const why =
+    outcome === "timeout" ? `after ${formatDuration(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS)}` : "interrupted";
   throw new HostCliError(
     "not-ready",
     `VM ${quoted(found.name)} did not show ${missing.map(describeCondition).join(", ")} (${why}; guest shows ${shown.join(", ")})`,

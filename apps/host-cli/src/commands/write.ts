@@ -198,8 +198,7 @@ export async function writeThenWait<R extends { readonly vm: VmInfo }>(
 function writeCommand(name: "set" | "add", description: string): CliCommand<HostCli> {
   return (program, cli) => {
     const { run, ctx, withHost, jobOptions, readRecords } = cli;
-    return (
-    program
+    return program
       .command(name)
       .description(description)
       .argument("<vm>", "VM name or GUID")
@@ -222,7 +221,11 @@ function writeCommand(name: "set" | "add", description: string): CliCommand<Host
         const records = await readRecords(pairs, opts.fromFile, name);
         const wait = waitOptionsOf(cli, opts, name);
         if (wait !== undefined && opts.hostOnly)
-          throw new HostCliError("usage", "--wait goes with items the guest receives, not --host-only", `${run.tool} ${name} --help`);
+          throw new HostCliError(
+            "usage",
+            "--wait goes with items the guest receives, not --host-only",
+            `${run.tool} ${name} --help`,
+          );
         const result = await withHost((t) =>
           writeThenWait(
             cli,
@@ -244,8 +247,7 @@ function writeCommand(name: "set" | "add", description: string): CliCommand<Host
         if (opts.json) run.json(result);
         else if (result.waited === undefined) ctx.stdout.write(formatWrite(result));
         else ctx.stdout.write(formatWaited(result.waited));
-      })
-    );
+      });
   };
 }
 
@@ -261,7 +263,8 @@ export function waitOptionsOf(
 ): { conditions: WaitCondition[]; timeoutMs: number; intervalMs: number } | undefined {
   const hint = `${cli.run.tool} ${command} --help`;
   if (opts.wait === undefined) {
-    const stray = opts.waitTimeout !== undefined ? "--wait-timeout" : opts.interval !== undefined ? "--interval" : undefined;
+    const stray =
+      opts.waitTimeout !== undefined ? "--wait-timeout" : opts.interval !== undefined ? "--interval" : undefined;
     if (stray !== undefined) throw new HostCliError("usage", `${stray} goes with --wait`, hint);
     return undefined;
   }

@@ -118,7 +118,9 @@ describe("kvp-host wait, set --wait and cloud-init (built bundle) through the re
       "meta-data in the guest's pool 0",
       30_000,
     );
-    const parts = [...poolOf(web01().poolDir, 0).keys()].filter((k) => k.startsWith(`${CLOUD_INIT_KEYS["user-data"]}#`));
+    const parts = [...poolOf(web01().poolDir, 0).keys()].filter((k) =>
+      k.startsWith(`${CLOUD_INIT_KEYS["user-data"]}#`),
+    );
     expect(parts.length).toBeGreaterThan(1);
     const g = await runNode(KVP_POOL, ["--dir", web01().poolDir, "get", CLOUD_INIT_KEYS["user-data"], "--pool", "0"]);
     expect(g.code).toBe(0);
