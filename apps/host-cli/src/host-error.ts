@@ -8,7 +8,9 @@
  * - `job-timeout`: a job did not finish before the deadline (exit 4; it may still finish);
  * - `job-lost`: a job could not be read to its end — host restarted, connection lost — (exit 3:
  *   the host, not the change, failed; the message says which items the host shows applied);
- * - `io`: the transport failed or answered something we cannot read (exit 3).
+ * - `io`: the transport failed or answered something we cannot read (exit 3);
+ * - `not-ready`: `wait` (or `set --wait`) reached its deadline, or was interrupted, before the
+ *   guest showed what was awaited (exit 1; for `set --wait` the write itself succeeded).
  */
 export type HostCliErrorCode =
   | "usage"
@@ -18,7 +20,8 @@ export type HostCliErrorCode =
   | "job-failed"
   | "job-timeout"
   | "job-lost"
-  | "io";
+  | "io"
+  | "not-ready";
 
 /** The one error class of kvp-host; `code` says which kind of failure it is. */
 export class HostCliError extends Error {

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { WsmanError, type WsmanClientOptions } from "@hyperv-kvp/wsman";
 import { describe, expect, it } from "vitest";
 import type { CliContext, ConnectRequest } from "./context.js";
+import { sendCloudInit } from "./commands/cloud-init.js";
 import { main } from "./main.js";
 import { TransportError } from "./transport-error.js";
 import { fromWsmanError } from "./transports/wsman.js";
@@ -13,9 +14,9 @@ async function run(
   options: {
     host?: SimHost;
     env?: Record<string, string>;
-    files?: Record<string, string>;
+    files?: Record<string, string | Uint8Array>;
     prompt?: boolean;
-    watch?: Pick<CliContext, "signals" | "watchSleep">;
+    watch?: Pick<CliContext, "signals" | "watchSleep" | "now">;
     connectError?: Error;
     /** Replaces the default `--host hv01 --user CORP\admin`. */
     connection?: string[];
@@ -407,7 +408,12 @@ describe("kvp-host --help examples", () => {
       const r = await run(line.split(" ").slice(1), {
         platform: WINDOWS,
         connection: [],
-        files: { "facts.env": "site=lab\n", "user-data.json": '{"cloud-config": "#cloud-config"}' },
+        files: {
+          "facts.env": "site=lab\n",
+          "user-data.json": '{"cloud-config": "#cloud-config"}',
+          "meta-data": "instance-id: web01-1\n",
+          "user-data": "#cloud-config\n",
+        },
         watch: { signals, watchSleep: async () => void signals.emit("SIGINT") },
       });
       expect(r.code, `${line}\n${r.stderr}`).not.toBe(2);
@@ -422,5 +428,240 @@ describe("kvp-host --help examples", () => {
     expect(text).toContain("kvp-host --host hv01 --user 'CORP\\admin' vms");
     expect(text).not.toContain("$env:");
     expect(await help({})).toBe(text);
+  });
+});
+
+/**
+ * A clock that only `watchSleep` moves, and what the guest writes during each pause: the
+ * `watch` option of {@link run} for `wait` and `--wait`.
+ */
+function guestSteps(steps: (() => void)[]) {
+  let clock = 0;
+  let step = 0;
+  const pauses: number[] = [];
+  return {
+    pauses,
+    watch: {
+      now: () => clock,
+      watchSleep: async (ms: number) => {
+        pauses.push(ms);
+        clock += ms;
+        steps[step++]?.();
+      },
+    },
+  };
+}
+
+const READY = [
+  { key: "ReadyState", value: "ready" },
+  { key: "kvp-agent/status", value: "ready" },
+];
+
+describe("kvp-host wait and --wait", () => {
+  it("wait prints the values once the guest shows them; exit 0", async () => {
+    const r = await run(["wait", "web01", "ReadyState=ready", "report"]);
+    expect(r).toMatchObject({ code: 0, stdout: "ready\nfirst-second\n", stderr: "" });
+    const json = await run(["wait", "web01", "report", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      vm: { id: WEB01 },
+      items: [{ source: "guest", key: "report", value: "first-second", parts: 2 }],
+      reads: 1,
+    });
+  });
+
+  it("wait reads every --interval until the guest writes the value", async () => {
+    const host = await startSimHost();
+    const g = guestSteps([() => {}, () => host.setGuestItems(WEB01, READY)]);
+    const r = await run(["wait", "web01", "kvp-agent/status=ready", "--interval", "500ms"], { host, watch: g.watch });
+    expect(r).toMatchObject({ code: 0, stdout: "ready\n" });
+    expect(g.pauses).toEqual([500, 500]);
+  });
+
+  it("wait exits 1 at --wait-timeout saying what the guest shows; --json prints the error object", async () => {
+    const host = await startSimHost();
+    const g = guestSteps([]);
+    const r = await run(["wait", "web01", "ReadyState=configured", "--wait-timeout", "5s", "--json"], {
+      host,
+      watch: g.watch,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kvp-host: VM "web01" did not show "ReadyState"="configured" (after 5s; guest shows "ReadyState"="ready")\n',
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: "not-ready", exitCode: 1 } });
+    expect(g.pauses).toEqual([2000, 2000, 1000]);
+  });
+
+  it("wait: usage errors exit 2 before connecting", async () => {
+    for (const args of [
+      ["wait", "web01"],
+      ["wait", "web01", "=x"],
+      ["wait", "web01", "k", "--wait-timeout", "soon"],
+      ["wait", "web01", "k", "--interval", "10ms"],
+    ]) {
+      const r = await run(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.requests, args.join(" ")).toEqual([]);
+    }
+  });
+
+  it("set --wait writes, prints the report, then waits for the guest's answer", async () => {
+    const host = await startSimHost();
+    const g = guestSteps([() => host.setGuestItems(WEB01, READY)]);
+    const r = await run(["set", "web01", "role=db", "--wait", "kvp-agent/status=ready", "--wait", "ReadyState"], {
+      host,
+      watch: g.watch,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'host items of "web01": 1 modified (1 call)\nguest of "web01": "kvp-agent/status"="ready", "ReadyState"="ready" (2 reads)\n',
+    );
+    expect(r.host.hostItems(WEB01).get("role")).toBe("db");
+  });
+
+  it("set --wait --json: the write's report with what the guest showed under waited", async () => {
+    const host = await startSimHost();
+    host.setGuestItems(WEB01, READY);
+    const r = await run(["set", "web01", "a=1", "--wait", "kvp-agent/status=ready", "--json"], { host });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      added: ["a"],
+      waited: { items: [{ key: "kvp-agent/status", value: "ready" }], reads: 1 },
+    });
+  });
+
+  it("set --wait that times out exits 1 and says the set itself succeeded", async () => {
+    const host = await startSimHost();
+    const g = guestSteps([]);
+    const r = await run(["set", "web01", "a=1", "--wait", "done", "--wait-timeout", "3s", "--json"], {
+      host,
+      watch: g.watch,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kvp-host: the set succeeded, but VM "web01" did not show "done" (after 3s; guest shows "done" absent)\n',
+    );
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: "not-ready",
+      write: { added: ["a"] },
+      missing: [{ key: "done" }],
+    });
+    expect(r.host.hostItems(WEB01).get("a")).toBe("1");
+  });
+
+  it("--wait-timeout or --interval without --wait, or --wait with --host-only, is a usage error; nothing is written", async () => {
+    for (const extra of [
+      ["--wait-timeout", "1m"],
+      ["--interval", "1s"],
+      ["--wait", "k", "--host-only"],
+    ]) {
+      const r = await run(["set", "web01", "a=1", ...extra]);
+      expect(r.code, extra.join(" ")).toBe(2);
+      expect(r.host.hostItems(WEB01).has("a"), extra.join(" ")).toBe(false);
+    }
+  });
+});
+
+describe("kvp-host cloud-init", () => {
+  const META = "instance-id: web01-0001\nlocal-hostname: web01\n";
+  const USER = `#cloud-config\nruncmd:\n${Array.from({ length: 200 }, (_, i) => `  - echo line ${i}\n`).join("")}`;
+  const NET = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n";
+
+  it("sends the documents as chunked host items, meta-data last, in one call", async () => {
+    const host = await startSimHost();
+    const sizes: string[][] = [];
+    host.sim.model.interceptKvpMethod = ({ method, items }) => {
+      sizes.push([method, ...items.map((i) => i.name)]);
+      return undefined;
+    };
+    const r = await run(
+      ["cloud-init", "web01", "--meta-data", "m", "--user-data", "u", "--network-config", "n", "--json"],
+      { host, files: { m: META, u: USER, n: NET } },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const parts = Math.ceil(USER.length / 1022);
+    expect(parts).toBeGreaterThan(1);
+    const userKeys = Array.from({ length: parts }, (_, i) => `cloud-init/user-data#${i + 1}/${parts}`);
+    expect(sizes).toEqual([["AddKvpItems", ...userKeys, "cloud-init/network-config", "cloud-init/meta-data"]]);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      documents: ["user-data", "network-config", "meta-data"],
+      methodCalls: 1,
+    });
+    const items = host.hostItems(WEB01);
+    expect(items.get("cloud-init/meta-data")).toBe(META);
+    expect(userKeys.map((k) => items.get(k)).join("")).toBe(USER);
+  });
+
+  it("a second seed replaces the first whole: a document not given is removed, parts and all", async () => {
+    const host = await startSimHost();
+    // The first seed, sent by an earlier run.
+    await sendCloudInit(
+      host.connect().wmi,
+      "web01",
+      { "meta-data": META, "user-data": USER },
+      { sleep: async () => {} },
+    );
+    expect([...host.hostItems(WEB01).keys()].filter((k) => k.startsWith("cloud-init/user-data#"))).toHaveLength(
+      Math.ceil(USER.length / 1022),
+    );
+    const r = await run(["cloud-init", "web01", "--instance-id", "web01-0002", "--hostname", "web01"], { host });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^host items of "web01": 1 modified, \d+ stale parts removed \(2 calls\)\n$/);
+    const keys = [...host.hostItems(WEB01).keys()].filter((k) => k.startsWith("cloud-init/"));
+    expect(keys).toEqual(["cloud-init/meta-data"]);
+    expect(host.hostItems(WEB01).get("cloud-init/meta-data")).toBe(
+      'instance-id: "web01-0002"\nlocal-hostname: "web01"\n',
+    );
+  });
+
+  it("cloud-init --wait returns once the guest reports", async () => {
+    const host = await startSimHost();
+    const g = guestSteps([() => host.setGuestItems(WEB01, READY)]);
+    const r = await run(["cloud-init", "web01", "--instance-id", "i-1", "--wait", "kvp-agent/status=ready"], {
+      host,
+      watch: g.watch,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[1]).toBe('guest of "web01": "kvp-agent/status"="ready" (2 reads)');
+  });
+
+  it.each([
+    [["--user-data", "u"], "meta-data is required"],
+    [["--meta-data", "nometa"], "no instance-id"],
+    [["--meta-data", "m", "--instance-id", "x"], "not both"],
+    [["--hostname", "h", "--meta-data", "m"], "--hostname goes with --instance-id"],
+    [["--instance-id", " "], "invalid --instance-id: empty"],
+    [["--meta-data", "missing"], 'cannot read --meta-data "missing": ENOENT'],
+    [["--meta-data", "m", "--user-data", "big"], '"big": user-data too large: 65537 bytes (at most 65536)'],
+    [
+      ["--meta-data", "m", "--user-data", "latin1"],
+      '"latin1": invalid user-data: not UTF-8 (invalid byte at offset 14)',
+    ],
+    [["--meta-data", "m", "--user-data", "utf16"], "UTF-16"],
+    [["--meta-data", "m", "--network-config", "nul"], "contains NUL"],
+  ])("refuses %j: exit 2, nothing sent", async (args, message) => {
+    const r = await run(["cloud-init", "web01", ...args], {
+      files: {
+        m: META,
+        u: USER,
+        nometa: "local-hostname: web01\n",
+        big: "a".repeat(65_537),
+        latin1: new Uint8Array([...new TextEncoder().encode("#cloud-config\n"), 0xe9, 0x0a]),
+        utf16: new Uint8Array([0xff, 0xfe, 0x23, 0x00]),
+        nul: "version: 2\0",
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.requests).toEqual([]);
+  });
+
+  it("a byte-order mark is dropped (cloud-init would not see #cloud-config behind it)", async () => {
+    const r = await run(["cloud-init", "web01", "--instance-id", "i-1", "--user-data", "u"], {
+      files: { u: new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("#cloud-config\n")]) },
+    });
+    expect(r.code).toBe(0);
+    expect(r.host.hostItems(WEB01).get("cloud-init/user-data")).toBe("#cloud-config\n");
   });
 });

@@ -5,6 +5,8 @@ import { getCommand } from "./commands/get.js";
 import { listCommand } from "./commands/list.js";
 import { statusCommand } from "./commands/status.js";
 import { vmsCommand } from "./commands/vms.js";
+import { cloudInitCommand } from "./commands/cloud-init.js";
+import { waitCommand } from "./commands/wait.js";
 import { watchCommand } from "./commands/watch.js";
 import { addCommand, removeCommand, setCommand } from "./commands/write.js";
 import { type CliContext, processContext } from "./context.js";
@@ -30,6 +32,10 @@ Examples:
   kvp-host --host hv01 --user admin status web01
   kvp-host --host hvclu01 --user 'CORP\\admin' --cluster set web01 role=web   (VM on any node)
   kvp-host --host hv01 --user admin watch web01 --json   (NDJSON, Ctrl-C stops)
+  kvp-host --host hv01 --user admin wait web01 kvp-agent/status=ready --wait-timeout 5m
+  kvp-host --host hv01 --user admin set web01 role=db --wait app/role-applied=db
+  kvp-host --host hv01 --user admin cloud-init web01 --meta-data meta-data --user-data user-data \
+      --network-config network-config --wait kvp-agent/status=ready
 `;
 
 /**
@@ -58,17 +64,21 @@ From any machine, over WS-Management (--host or --endpoint). The password, unles
   kvp-host --host hv01 --user admin status web01
   kvp-host --host hvclu01 --user CORP\\admin --cluster set web01 role=web
   kvp-host --host hv01 --user admin watch web01 --json
+  kvp-host --host hv01 --user admin wait web01 kvp-agent/status=ready --wait-timeout 5m
+  kvp-host --host hv01 --user admin set web01 role=db --wait app/role-applied=db
+  kvp-host --host hv01 --user admin cloud-init web01 --meta-data meta-data --user-data user-data --wait kvp-agent/status=ready
 --from-file reads KEY=VALUE lines or a JSON object of strings ({"cloud-config": "…"}); --chunk
 stores long values as parts; --cluster finds the VM on any node; watch --json prints NDJSON
-until Ctrl-C.
+until Ctrl-C; wait and --wait return when the guest's items show KEY=VALUE (exit 1 at --wait-timeout,
+default 10m); cloud-init sends cloud-init's NoCloud documents.
 `;
 
 const HELP_NOTES = `
 VM is a name or a GUID; a name several VMs share is an error that lists their GUIDs.
 Writes go in batches of at most 128 items per call; set adds new keys and modifies stored ones.
-Durations (--timeout, --job-timeout, --interval): 500ms, 30s, 2m; a bare number is seconds (deprecated).
+Durations (--timeout, --job-timeout, --interval, --wait-timeout): 500ms, 30s, 2m; a bare number is seconds (deprecated).
 With --json, a failure also prints {"error":{"code","message","exitCode"}} on stdout.
-Exit codes: 0 ok, 1 VM or key not found, 2 usage (incl. ambiguous VM name, value too long),
+Exit codes: 0 ok, 1 VM or key not found, or wait/--wait timed out, 2 usage (incl. ambiguous VM name, value too long),
 3 connection/authentication/IO, 4 the host refused or a job failed or timed out.`;
 
 /** The help's examples for `platform`'s shells (PowerShell and cmd on win32, sh elsewhere), and the notes. */
@@ -94,6 +104,7 @@ export const HOST_ERRORS: readonly ErrorRule[] = [
       "job-timeout": 4,
       "job-lost": 3,
       io: 3,
+      "not-ready": 1,
     } satisfies Record<HostCliErrorCode, number>,
     3,
   ),
@@ -162,6 +173,8 @@ export function main(argv: readonly string[], ctx: CliContext = processContext()
         removeCommand,
         statusCommand,
         watchCommand,
+        waitCommand,
+        cloudInitCommand,
       ],
       errors: HOST_ERRORS,
     },

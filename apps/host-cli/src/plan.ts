@@ -148,12 +148,15 @@ export interface PlanWriteOptions {
   readonly mode: "upsert" | "add";
   /** The VM written to, named in errors. */
   readonly vm?: { readonly id: string; readonly name: string };
+  /** Logical keys to remove, with every stored part, when stored (a document no longer sent). */
+  readonly remove?: readonly string[];
 }
 
 /**
  * Plans writing `prepared` over the `stored` items (key → value, as the host holds them).
  * Writing logical key K replaces whatever form K had: stored parts `K#i/N` the new records
- * do not overwrite, or a plain `K` when K is now chunked, are removed after the writes.
+ * do not overwrite, or a plain `K` when K is now chunked, are removed after the writes, and
+ * so is every stored form of the logical keys in `options.remove`.
  * @throws {HostCliError} `refused` in `add` mode when a key (or a part of it) is stored.
  */
 export function planWrite(
@@ -185,7 +188,7 @@ export function planWrite(
     else modifies.push(record);
   }
   const removes: KvpRecord[] = [];
-  for (const base of prepared.logicalKeys) {
+  for (const base of [...prepared.logicalKeys, ...(options.remove ?? [])]) {
     const belongs = isPartOf(base);
     for (const key of stored.keys()) if (belongs(key) && !writing.has(key)) removes.push({ key, value: "" });
   }

@@ -2,6 +2,7 @@
 import { printable } from "@hyperv-kvp/cli-kit";
 import type { ListResult } from "./commands/list.js";
 import type { StatusResult } from "./commands/status.js";
+import type { WaitResult } from "./commands/wait.js";
 import type { HostWatchEvent } from "./commands/watch.js";
 import type { RemoveReport, WriteReport } from "./commands/write.js";
 import type { VmInfo } from "./hyperv-wmi.js";
@@ -84,6 +85,12 @@ export function formatStatus(s: StatusResult): string {
   for (const [k, v] of Object.entries(s.intrinsic)) rows.push([k, printable(v)]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
+
+/** What the guest showed when a `--wait` was met: `guest of "web01": "k"="v", … (N reads)`. */
+export function formatWaited(result: WaitResult): string {
+  const shown = result.items.map((i) => `${JSON.stringify(printable(i.key))}=${JSON.stringify(printable(i.value))}`);
+  return `guest of ${quoted(result.vm.name)}: ${shown.join(", ")} (${result.reads} read${result.reads === 1 ? "" : "s"})\n`;
 }
 
 /** One `watch` change for people: time, what happened, source, key, value (and the value before). */

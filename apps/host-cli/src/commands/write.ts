@@ -1,6 +1,15 @@
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import type { HostCli } from "../host-session.js";
-import { formatRemove, formatWrite } from "../print.js";
+import { formatRemove, formatWaited, formatWrite } from "../print.js";
+import {
+  WAIT_INTERVAL_HELP,
+  WAIT_TIMEOUT_HELP,
+  type WaitCondition,
+  type WaitResult,
+  parseConditions,
+  waitAsCommand,
+  waitTimingOf,
+} from "./wait.js";
 import type { KvpRecord } from "@hyperv-kvp/kvp-core";
 import { type ApplyOptions, applyBatches } from "../apply.js";
 import { HostCliError } from "../host-error.js";
@@ -19,6 +28,8 @@ export interface WriteOptions extends JobWaitOptions {
   readonly chunk?: boolean;
   /** Write HostOnlyItems (kept in the VM configuration, never sent to the guest). */
   readonly hostOnly?: boolean;
+  /** Logical keys to remove (with every part) when stored: what the write replaces as a whole. */
+  readonly remove?: readonly string[];
 }
 
 /** What a write did. Keys are stored keys (parts `K#i/N` of chunked values included). */
@@ -85,7 +96,11 @@ export async function writeItems(
   });
   const vm = await resolveVm(wmi, vmRef);
   const stored = await readStored(wmi, vm, source);
-  const plan = planWrite(stored, prepared, { mode: options.mode, vm });
+  const plan = planWrite(stored, prepared, {
+    mode: options.mode,
+    vm,
+    ...(options.remove === undefined ? {} : { remove: options.remove }),
+  });
   const methodCalls = await applyBatches(wmi, vm, plan.batches, applyOptions(wmi, vm, source, options));
   return {
     vm,
@@ -136,9 +151,54 @@ export async function removeItems(
 
 const JOB_TIMEOUT_HELP = "longest wait for each job: 30s, 2m (default 60s; a bare number is seconds, deprecated)";
 
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The help of `--wait`. */
+export const WAIT_HELP =
+  "then wait until the guest's items show KEY (with VALUE, when given), e.g. kvp-agent/status=ready; repeatable, all must hold; exit 1 at --wait-timeout";
+
+/** What `set --wait` (and `cloud-init --wait`) did: the write, then what the guest showed. */
+export type WriteAndWaitReport<R> = R & { readonly waited?: WaitResult };
+
+/**
+ * Runs `write`, then, with conditions, waits for the guest as `kvp-host wait` does. The write's
+ * report is printed (`print`) before the wait starts, for people; with `--json` the caller
+ * prints both at the end. A wait that fails says that the write itself succeeded.
+ * @throws {HostCliError} `not-ready` when the guest did not show the conditions in time (exit
+ *   1), its details holding the write's report under `write`; the errors of `write`.
+ */
+export async function writeThenWait<R extends { readonly vm: VmInfo }>(
+  cli: HostCli,
+  wmi: HyperVWmi,
+  write: () => Promise<R>,
+  wait: { conditions: readonly WaitCondition[]; timeoutMs: number; intervalMs: number } | undefined,
+  print: (report: R) => void,
+  what: string,
+): Promise<WriteAndWaitReport<R>> {
+  const report = await write();
+  if (wait === undefined) return report;
+  print(report);
+  try {
+    const waited = await waitAsCommand(cli, wmi, report.vm.id, wait.conditions, wait);
+    return { ...report, waited };
+  } catch (error) {
+    if (error instanceof HostCliError)
+      throw new HostCliError(error.code, `${what} succeeded, but ${error.message}`, error.hint, {
+        ...error.details,
+        write: report,
+      });
+    cli.run.note(`${what} succeeded; waiting for the guest failed:`);
+    throw error;
+  }
+}
+
 function writeCommand(name: "set" | "add", description: string): CliCommand<HostCli> {
-  return (program, { run, ctx, withHost, jobOptions, readRecords }) =>
-    program
+  return (program, cli) => {
+    const { run, ctx, withHost, jobOptions, readRecords } = cli;
+    return program
       .command(name)
       .description(description)
       .argument("<vm>", "VM name or GUID")
@@ -153,20 +213,62 @@ function writeCommand(name: "set" | "add", description: string): CliCommand<Host
         "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N",
       )
       .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
-      .option("--json", "print what was done as JSON")
+      .option("--wait <KEY[=VALUE]>", WAIT_HELP, collect)
+      .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
+      .option("--interval <duration>", WAIT_INTERVAL_HELP)
+      .option("--json", "print what was done as JSON (with --wait: and what the guest showed, under waited)")
       .action(async (vm, pairs, opts) => {
         const records = await readRecords(pairs, opts.fromFile, name);
+        const wait = waitOptionsOf(cli, opts, name);
+        if (wait !== undefined && opts.hostOnly)
+          throw new HostCliError(
+            "usage",
+            "--wait goes with items the guest receives, not --host-only",
+            `${run.tool} ${name} --help`,
+          );
         const result = await withHost((t) =>
-          writeItems(t, vm, records, {
-            mode: name === "set" ? "upsert" : "add",
-            ...(opts.chunk ? { chunk: true } : {}),
-            ...(opts.hostOnly ? { hostOnly: true } : {}),
-            ...jobOptions(opts.jobTimeout),
-          }),
+          writeThenWait(
+            cli,
+            t,
+            () =>
+              writeItems(t, vm, records, {
+                mode: name === "set" ? "upsert" : "add",
+                ...(opts.chunk ? { chunk: true } : {}),
+                ...(opts.hostOnly ? { hostOnly: true } : {}),
+                ...jobOptions(opts.jobTimeout),
+              }),
+            wait,
+            (report) => {
+              if (!opts.json) ctx.stdout.write(formatWrite(report));
+            },
+            `the ${name}`,
+          ),
         );
         if (opts.json) run.json(result);
-        else ctx.stdout.write(formatWrite(result));
+        else if (result.waited === undefined) ctx.stdout.write(formatWrite(result));
+        else ctx.stdout.write(formatWaited(result.waited));
       });
+  };
+}
+
+/**
+ * `--wait`, `--wait-timeout` and `--interval` of a writing command, read before anything is
+ * written (a typo must not leave a write done and the wait never started).
+ * @throws {HostCliError} `usage` for `--wait-timeout` or `--interval` without `--wait`.
+ */
+export function waitOptionsOf(
+  cli: HostCli,
+  opts: { wait?: string[]; waitTimeout?: string; interval?: string },
+  command: string,
+): { conditions: WaitCondition[]; timeoutMs: number; intervalMs: number } | undefined {
+  const hint = `${cli.run.tool} ${command} --help`;
+  if (opts.wait === undefined) {
+    const stray =
+      opts.waitTimeout !== undefined ? "--wait-timeout" : opts.interval !== undefined ? "--interval" : undefined;
+    if (stray !== undefined) throw new HostCliError("usage", `${stray} goes with --wait`, hint);
+    return undefined;
+  }
+  return { conditions: parseConditions(opts.wait, hint), ...waitTimingOf(cli, opts, command) };
 }
 
 /** `kvp-host set`: upsert. */
