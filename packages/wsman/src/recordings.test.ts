@@ -11,12 +11,15 @@ import {
   type AvPair,
   DEFAULT_CLIENT_FLAGS,
   NTLM_FLAGS,
+  buildClientAuthenticate,
+  buildNegotiateMessage,
   decodeAvPairs,
   parseAuthenticateMessage,
   parseChallengeMessage,
   parseNegotiateMessage,
   verifyAuthenticate,
 } from "./auth/ntlm.js";
+import { missingSealingFlags } from "./auth/ntlm-session.js";
 import { type WsmanFault, isWsmanError } from "./errors.js";
 import { WsmanClient } from "./http/client.js";
 import { parseEnumerateResponse, parseGetResponse, parseInvokeResponse, parsePullResponse } from "./soap/responses.js";
@@ -24,6 +27,8 @@ import { parseEnumerateResponse, parseGetResponse, parseInvokeResponse, parsePul
 const DIR = new URL("../test/recordings/", import.meta.url);
 const text = (path: string) => readFileSync(new URL(path, DIR), "utf8");
 const bytes = (path: string) => new Uint8Array(readFileSync(new URL(path, DIR)));
+/** A message kept as the base64 an HTTP header carries. */
+const base64 = (path: string) => new Uint8Array(Buffer.from(text(path).trim(), "base64"));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const utf16 = (b: Uint8Array) => Buffer.from(b).toString("utf16le");
 
@@ -286,5 +291,37 @@ describe("NTLM messages recorded against Windows", () => {
     expect(flags[0]! & AV_FLAG_MIC).toBe(AV_FLAG_MIC);
     expect(name(pairs, AV_IDS.TargetName)).toBe("HOST/192.168.121.229");
     expect(name(pairs, AV_IDS.NbComputerName)).toBe("WIN-MJ44NRDC217");
+  });
+
+  it("a Windows Server 2012 CHALLENGE: our client answers it, with a MIC, and the answer verifies", () => {
+    const challenge = base64("rubyntlm/type2-server-2012.b64");
+    const parsed = parseChallengeMessage(challenge);
+    expect(parsed.flags >>> 0).toBe(0xe28a8235);
+    expect(parsed.targetName).toBe("SERVER");
+    expect(hex(parsed.version ?? new Uint8Array())).toBe("0602f0230000000f"); // 6.2.9200 rev 15
+    expect(name(parsed.targetInfo, AV_IDS.DnsComputerName)).toBe("server");
+    expect(parsed.targetInfo.some((p) => p.id === AV_IDS.Timestamp)).toBe(true);
+    const negotiate = buildNegotiateMessage();
+    const { message, keys } = buildClientAuthenticate({ user: "kvp", password: "secret", negotiate, challenge });
+    expect(missingSealingFlags(keys.flags)).toEqual([]);
+    expect(parseAuthenticateMessage(message).mic).toBeDefined();
+    const verified = verifyAuthenticate({
+      negotiate,
+      challenge,
+      authenticate: message,
+      users: new Map([["kvp", "secret"]]),
+    });
+    expect(verified.ok).toBe(true);
+  });
+
+  it("a Windows Server 2008 R2 CHALLENGE to a client that asked for little: sealing is refused, not downgraded", () => {
+    const parsed = parseChallengeMessage(base64("rubyntlm/type2-vagrant-2008r2.b64"));
+    expect(parsed.flags >>> 0).toBe(0x028a8205);
+    expect(parsed.targetName).toBe("VAGRANT-2008R2");
+    expect(hex(parsed.version ?? new Uint8Array())).toBe("0601b11d0000000f"); // 6.1.7601 rev 15
+    expect(name(parsed.targetInfo, AV_IDS.NbDomainName)).toBe("VAGRANT-2008R2");
+    expect(name(parsed.targetInfo, AV_IDS.DnsComputerName)).toBe("vagrant-2008R2");
+    // The flags a session would run with: what we ask for that this server granted.
+    expect(missingSealingFlags(parsed.flags & DEFAULT_CLIENT_FLAGS)).toEqual(["SEAL", "128"]);
   });
 });
