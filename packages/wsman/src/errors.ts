@@ -43,6 +43,13 @@ export interface WsmanFault {
   readonly detail: string;
   /** The `Code` attribute of WSManFault (a Windows error number) when present. */
   readonly wsmanFaultCode?: string;
+  /**
+   * `error_Code` of an `MSFT_WmiError` detail (an HRESULT in decimal, e.g. `2150859173` for
+   * 0x803381A5), which WinRM sends instead of a WSManFault for some failures; when present.
+   */
+  readonly wmiErrorCode?: string;
+  /** `w:FaultDetail`, a URI refining the subcode (`…/faultDetail/UnexpectedSelectors`); when present. */
+  readonly faultDetail?: string;
 }
 
 /**

@@ -22,6 +22,9 @@ export {
   type WsmanInstance,
   type WsmanParameter,
   type WsmanProperties,
+  type WsmanReference,
+  type WsmanReferences,
+  type WsmanSkippedItem,
   type WsmanValue,
   valueAsArray,
 } from "./soap/values.js";

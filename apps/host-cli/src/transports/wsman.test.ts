@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { HYPERV_NAMESPACES, type HyperVNamespace, HyperVWmi } from "../hyperv-wmi.js";
 import { type TransportErrorCode, isTransportError } from "../transport-error.js";
 import { vmsByNameQuery } from "../wql.js";
-import { type WsmanClientLike, WsmanCimClient, enumerationUriOf, fromWsmanError } from "./wsman.js";
+import { type WsmanClientLike, WsmanCimClient, enumerationUriOf, fromWsmanError, toCimInstance } from "./wsman.js";
 
 /** kvp-host's Hyper-V logic over the WS-Management CIM client over `client`. */
 function wmiOver(client: WsmanClientLike, namespace?: HyperVNamespace): HyperVWmi {
@@ -368,5 +368,37 @@ describe("HyperVWmi over WsmanCimClient in a cluster's namespace (root/HyperVClu
       expect((other as Error).message).toBe(refusal.message);
       expect((other as Error).cause).toBe(refusal);
     }
+  });
+});
+
+describe("toCimInstance", () => {
+  it("turns an association's endpoint references into CIM references", () => {
+    const vm = {
+      namespace: "root/virtualization/v2",
+      className: "Msvm_ComputerSystem",
+      keys: [{ name: "Name", type: "string" as const, value: VM }],
+    };
+    const epr = { address: "a", resourceUri: `${V2}/Msvm_ComputerSystem`, selectors: [{ name: "Name", value: VM }] };
+    const cim = toCimInstance({
+      resourceUri: `${V2}/Msvm_SystemDevice`,
+      className: "Msvm_SystemDevice",
+      properties: new Map([["Note", "x"]]),
+      references: new Map([
+        ["GroupComponent", [{ epr, path: vm }]],
+        // Neither an array of references nor one without a path can be a CIM REF property.
+        [
+          "Many",
+          [
+            { epr, path: vm },
+            { epr, path: vm },
+          ],
+        ],
+        ["Elsewhere", [{ epr }]],
+      ]),
+    });
+    expect(cim.properties).toEqual([
+      { name: "Note", type: "string", value: "x" },
+      { name: "GroupComponent", type: "reference", value: vm },
+    ]);
   });
 });

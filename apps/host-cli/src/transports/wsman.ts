@@ -82,6 +82,12 @@ export function toCimInstance(instance: WsmanInstance): CimInstance {
     if (value === null || typeof value === "string") properties.push({ name, type: "string", value });
     else properties.push({ name, type: "string", array: true, value: [...value] });
   }
+  // A reference (an association's GroupComponent/PartComponent) is a CIM REF; CIM instances
+  // hold no arrays of them, and one whose EPR names no WMI class has no path to give.
+  for (const [name, refs] of instance.references ?? []) {
+    const [only] = refs;
+    if (refs.length === 1 && only?.path !== undefined) properties.push({ name, type: "reference", value: only.path });
+  }
   return { className: instance.className, properties };
 }
 
@@ -91,7 +97,21 @@ function isEpr(value: WsmanParameter): value is WsmanEpr {
 
 /** An output of Invoke as a seam value: an endpoint reference becomes a path. */
 function toOutput(name: string, value: WsmanParameter): CimOutput {
-  if (!isEpr(value)) return value === null || typeof value === "string" ? value : [...value];
+  if (value === null || typeof value === "string") return value;
+  if (Array.isArray(value)) {
+    const items: string[] = [];
+    for (const item of value as readonly unknown[]) {
+      // No method kvp-host calls returns an array of references.
+      if (typeof item !== "string")
+        throw new TransportError(
+          "unreadable",
+          `the output ${name} is an array of references, which kvp-host does not read`,
+        );
+      items.push(item);
+    }
+    return items;
+  }
+  if (!isEpr(value)) throw new TransportError("unreadable", `the output ${name} cannot be read`);
   try {
     return eprToPath(value);
   } catch (error) {

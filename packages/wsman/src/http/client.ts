@@ -21,13 +21,14 @@ import {
   buildReleaseRequest,
 } from "../soap/requests.js";
 import {
+  type EnumerationPage,
   type InvokeResult,
   parseEnumerateResponse,
   parseGetResponse,
   parseInvokeResponse,
   parsePullResponse,
 } from "../soap/responses.js";
-import type { ParameterInput, WsmanInstance, WsmanParameter } from "../soap/values.js";
+import type { ParameterInput, WsmanInstance, WsmanParameter, WsmanSkippedItem } from "../soap/values.js";
 import {
   ENCRYPTED_CONTENT_TYPE,
   SOAP_CONTENT_TYPE,
@@ -126,6 +127,7 @@ export class WsmanClient {
   private readonly maxEnumerationBytes: number;
   private largestResponse = 0;
   private lastEnumeration = 0;
+  private lastSkipped: WsmanSkippedItem[] = [];
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
   private readonly maxItems: number;
@@ -214,6 +216,15 @@ export class WsmanClient {
     return this.lastEnumeration;
   }
 
+  /**
+   * The items the latest {@link enumerate} left out because they could not be read (each
+   * costs itself, never the enumeration), with why; empty when every item was read. `index`
+   * counts over the whole enumeration.
+   */
+  get enumerationSkipped(): readonly WsmanSkippedItem[] {
+    return this.lastSkipped;
+  }
+
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
@@ -242,6 +253,14 @@ export class WsmanClient {
     const common = this.common(resourceUri);
     const budget: ReadBudget = { left: this.maxEnumerationBytes, total: this.maxEnumerationBytes, read: 0 };
     this.lastEnumeration = 0;
+    const skipped: WsmanSkippedItem[] = [];
+    this.lastSkipped = skipped;
+    let seen = 0;
+    const collect = (p: EnumerationPage) => {
+      for (const s of p.skipped ?? []) skipped.push({ ...s, index: seen + s.index });
+      seen += p.items.length + (p.skipped?.length ?? 0);
+      items.push(...p.items);
+    };
     const fetch = async (body: string): Promise<string> => {
       try {
         return await this.send(body, budget);
@@ -252,7 +271,8 @@ export class WsmanClient {
     let page = parseEnumerateResponse(
       await fetch(buildEnumerateRequest({ ...common, wql, maxElements: this.pageSize })),
     );
-    const items = [...page.items];
+    const items: WsmanInstance[] = [];
+    collect(page);
     // Empty pages count too, so a server that never ends cannot keep us pulling forever.
     let pulls = 0;
     while (!page.endOfSequence && page.context !== undefined) {
@@ -263,7 +283,7 @@ export class WsmanClient {
       page = parsePullResponse(
         await fetch(buildPullRequest({ ...common, context: page.context, maxElements: this.pageSize })),
       );
-      items.push(...page.items);
+      collect(page);
     }
     if (items.length > this.maxItems)
       throw new WsmanError("limit-exceeded", `enumeration returned more than ${this.maxItems} instances`);

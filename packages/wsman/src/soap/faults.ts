@@ -5,9 +5,9 @@
 import type { XmlLimits } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanError, type WsmanFault } from "../errors.js";
 import { ENVELOPE_OPEN, type ResponseOptions, readEnvelope, responseHeader } from "./envelope.js";
-import { ACTIONS, NS_SOAP, NS_WSMAN_FAULT } from "./namespaces.js";
+import { ACTIONS, NS_SOAP, NS_WSMAN, NS_WSMAN_FAULT } from "./namespaces.js";
 import { xmlAttribute, xmlText } from "./values.js";
-import { type NsElement, childOf, deepTextOf, textOf } from "./xml-tree.js";
+import { type NsElement, childOf, deepTextOf, elementsOf, textOf } from "./xml-tree.js";
 
 /** What a server fault says; code and subcode are prefixed QNames with prefix s, a, n or w. */
 export interface WsmanFaultInit {
@@ -63,6 +63,15 @@ export function readFault(body: NsElement): WsmanFault | undefined {
     detail: detail === undefined ? "" : deepTextOf(detail).replace(/\s+/g, " ").trim(),
   };
   if (faultCode !== undefined) result.wsmanFaultCode = faultCode;
+  if (detail !== undefined) {
+    const refinement = childOf(detail, NS_WSMAN, "FaultDetail");
+    if (refinement !== undefined) result.faultDetail = textOf(refinement).trim();
+    // WinRM's CIM error: an MSFT_WmiError instance, in whichever resource URI namespace.
+    const wmiError = elementsOf(detail).find((e) => e.local === "MSFT_WmiError");
+    const wmiCode = wmiError === undefined ? undefined : elementsOf(wmiError).find((e) => e.local === "error_Code");
+    if (wmiCode !== undefined && /^\s*[0-9]{1,10}\s*$/.test(textOf(wmiCode)))
+      result.wmiErrorCode = textOf(wmiCode).trim();
+  }
   return result;
 }
 

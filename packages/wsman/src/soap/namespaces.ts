@@ -12,6 +12,8 @@ export const NS_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer";
 export const NS_WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd";
 /** XML Schema instance (xsi:nil). */
 export const NS_XSI = "http://www.w3.org/2001/XMLSchema-instance";
+/** DMTF WS-CIM common types: `cim:Location` and the datetime wrappers. */
+export const NS_WSCIM_COMMON = "http://schemas.dmtf.org/wbem/wscim/1/common";
 /** Microsoft's WSManFault detail element. */
 export const NS_WSMAN_FAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault";
 /** The `xml:` prefix, bound by definition. */

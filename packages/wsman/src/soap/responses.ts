@@ -3,15 +3,16 @@
  * method replies; the client parses them, a fault in any of them becoming a `fault` error.
  */
 import type { WsmanEpr, XmlLimits } from "@hyperv-kvp/kvp-core/cim";
-import { WsmanError } from "../errors.js";
+import { WsmanError, isWsmanError } from "../errors.js";
 import { ENVELOPE_OPEN, type ResponseOptions, readEnvelope, responseHeader } from "./envelope.js";
 import { faultError, readFault } from "./faults.js";
-import { ACTIONS, NS_ENUMERATION, NS_WSMAN } from "./namespaces.js";
+import { ACTIONS, NS_ADDRESSING, NS_ENUMERATION, NS_WSMAN } from "./namespaces.js";
 import {
   type EmbedStyle,
   type ParameterInput,
   type WsmanInstance,
   type WsmanParameter,
+  type WsmanSkippedItem,
   assertName,
   entriesOf,
   instanceXml,
@@ -35,6 +36,11 @@ export interface EnumerationPage {
   readonly context?: string;
   readonly items: readonly WsmanInstance[];
   readonly endOfSequence: boolean;
+  /**
+   * Items of the page that could not be read, left out of {@link items} (one unreadable
+   * instance costs itself, not the page); absent or empty when every item was read.
+   */
+  readonly skipped?: readonly WsmanSkippedItem[];
 }
 
 function itemsXml(page: EnumerationPage, prefix: "n" | "w", style: EmbedStyle | undefined): string {
@@ -114,6 +120,26 @@ export function parseGetResponse(xml: string, limits?: XmlLimits): WsmanInstance
   return readInstance(instance);
 }
 
+/**
+ * One item of a page: an instance, or the instance of a `w:Item` (EnumerationMode
+ * EnumerateObjectAndEPR puts the EPR beside it, which the instance's own references already
+ * name); a string says why it could not be read.
+ */
+function readItem(element: NsElement): WsmanInstance | string {
+  let target = element;
+  if (element.ns === NS_WSMAN && element.local === "Item") {
+    const [first] = elementsOf(element).filter((e) => !(e.ns === NS_ADDRESSING && e.local === "EndpointReference"));
+    if (first === undefined) return "a w:Item without an instance";
+    target = first;
+  }
+  try {
+    return readInstance(target);
+  } catch (error) {
+    if (isWsmanError(error, "invalid-message")) return error.message;
+    throw error;
+  }
+}
+
 function readPage(container: NsElement, itemsNs: string): EnumerationPage {
   const context = childOf(container, NS_ENUMERATION, "EnumerationContext");
   const items =
@@ -122,10 +148,18 @@ function readPage(container: NsElement, itemsNs: string): EnumerationPage {
   const end =
     childOf(container, NS_ENUMERATION, "EndOfSequence") !== undefined ||
     childOf(container, NS_WSMAN, "EndOfSequence") !== undefined;
-  const page: { context?: string; items: WsmanInstance[]; endOfSequence: boolean } = {
-    items: items === undefined ? [] : elementsOf(items).map(readInstance),
+  const page: { context?: string; items: WsmanInstance[]; endOfSequence: boolean; skipped?: WsmanSkippedItem[] } = {
+    items: [],
     endOfSequence: end,
   };
+  const skipped: WsmanSkippedItem[] = [];
+  const elements = items === undefined ? [] : elementsOf(items);
+  for (const [index, element] of elements.entries()) {
+    const item = readItem(element);
+    if (typeof item === "string") skipped.push({ index, className: element.local, message: item });
+    else page.items.push(item);
+  }
+  if (skipped.length > 0) page.skipped = skipped;
   const contextText = context === undefined ? "" : textOf(context).trim();
   if (contextText !== "") page.context = contextText;
   if (!page.endOfSequence && page.context === undefined)

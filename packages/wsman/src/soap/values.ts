@@ -4,14 +4,16 @@
  * written as elements and read back.
  */
 import {
+  type CimInstancePath,
   type WsmanEpr,
   type WsmanSelector,
+  eprToPath,
   escapeXmlAttribute,
   escapeXmlText,
   toCdata,
 } from "@hyperv-kvp/kvp-core/cim";
 import { WsmanError } from "../errors.js";
-import { NS_ADDRESSING, NS_WSMAN, NS_XSI } from "./namespaces.js";
+import { NS_ADDRESSING, NS_WSCIM_COMMON, NS_WSMAN, NS_XSI } from "./namespaces.js";
 import { type NsElement, childOf, elementsOf, invalidMessage, textOf } from "./xml-tree.js";
 
 /**
@@ -21,11 +23,30 @@ import { type NsElement, childOf, elementsOf, invalidMessage, textOf } from "./x
  */
 export type WsmanValue = string | readonly string[] | null;
 
-/** A method parameter or output: a value, or an endpoint reference (a CIM REF). */
-export type WsmanParameter = WsmanValue | WsmanEpr;
+/**
+ * A method parameter or output: a value, an endpoint reference (a CIM REF), or an array of
+ * them (a REF array, repeated elements each holding an EPR).
+ */
+export type WsmanParameter = WsmanValue | WsmanEpr | readonly WsmanEpr[];
 
 /** Properties in document order; a Map so no property name can reach a prototype. */
 export type WsmanProperties = ReadonlyMap<string, WsmanValue>;
+
+/**
+ * A reference-valued property (a CIM REF) as WS-Management carries it: an endpoint reference,
+ * and the WMI instance path it names.
+ */
+export interface WsmanReference {
+  readonly epr: WsmanEpr;
+  /**
+   * The instance path the EPR names (kvp-core's `eprToPath`: WMI and DMTF class URIs, every
+   * selector a string key); absent when the EPR names something else.
+   */
+  readonly path?: CimInstancePath;
+}
+
+/** Reference-valued properties by name; each a list, one element for a scalar REF. */
+export type WsmanReferences = ReadonlyMap<string, readonly WsmanReference[]>;
 
 /** A WMI instance as WS-Management carries it: `<p:Class xmlns:p="ResourceURI">`. */
 export interface WsmanInstance {
@@ -33,7 +54,28 @@ export interface WsmanInstance {
   readonly resourceUri: string;
   /** The class name, the local name of the instance element. */
   readonly className: string;
+  /** The properties that hold values (text, arrays, nil); references are in {@link references}. */
   readonly properties: WsmanProperties;
+  /**
+   * Properties whose value is an endpoint reference, as association classes have
+   * (`Msvm_SystemDevice`'s GroupComponent and PartComponent); absent or empty when none.
+   */
+  readonly references?: WsmanReferences;
+  /**
+   * The instance's own address (`cim:Location`), which WinRM writes as the last child of an
+   * instance in Get and Pull replies (docs/ws-management.md#instances-and-references).
+   */
+  readonly location?: WsmanReference;
+}
+
+/** An item of an enumeration page that could not be read: left out, with why. */
+export interface WsmanSkippedItem {
+  /** Its position among the page's items, from 0. */
+  readonly index: number;
+  /** Its element's local name (normally the class name). */
+  readonly className: string;
+  /** Why it could not be read (this library's words; the server's text is not quoted). */
+  readonly message: string;
 }
 
 /** `value` as an array: null and undefined become `[]`, a string `[value]`. */
@@ -56,6 +98,22 @@ export function entriesOf<V>(input: ParameterInput<V>): [string, V][] {
 /** Whether a parameter is an endpoint reference rather than a value. */
 export function isEpr(value: WsmanParameter): value is WsmanEpr {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Whether a parameter is a non-empty array of endpoint references (a REF array). */
+export function isEprArray(value: WsmanParameter): value is readonly WsmanEpr[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => v !== null && typeof v === "object");
+}
+
+/** The reference an EPR makes: the EPR and, when it names a WMI or CIM class, its path. */
+export function referenceOf(epr: WsmanEpr): WsmanReference {
+  try {
+    return { epr, path: eprToPath(epr) };
+  } catch {
+    // Not a class URI kvp-core reads (or selectors that are not CIM names): still a
+    // reference, only without a path.
+    return { epr };
+  }
 }
 
 /** `value` escaped as element text; `what` names it in the error when XML cannot carry it. */
@@ -113,8 +171,9 @@ export function valueElements(prefix: string, name: string, value: WsmanParamete
   if (value === null) return `<${tag} xsi:nil="true"/>`;
   if (typeof value === "string") return `<${tag}>${embedText(value, name, style)}</${tag}>`;
   if (isEpr(value)) return `<${tag}>${eprXml(value)}</${tag}>`;
+  if (isEprArray(value)) return value.map((epr) => `<${tag}>${eprXml(epr)}</${tag}>`).join("");
   let out = "";
-  for (const item of value as readonly string[]) {
+  for (const item of value as readonly unknown[]) {
     if (typeof item !== "string")
       throw new WsmanError("invalid-argument", `invalid value of ${name}: array items must be strings`);
     out += `<${tag}>${embedText(item, name, style)}</${tag}>`;
@@ -130,6 +189,12 @@ export function instanceXml(instance: WsmanInstance, style: EmbedStyle = "escape
   assertName(instance.className, "class name");
   let body = "";
   for (const [name, value] of instance.properties) body += valueElements("p", name, value, style);
+  for (const [name, refs] of instance.references ?? []) {
+    if (refs.length > 0)
+      body += valueElements("p", name, refs.length === 1 ? refs[0]!.epr : refs.map((r) => r.epr), style);
+  }
+  if (instance.location !== undefined)
+    body += `<cim:Location xmlns:cim="${NS_WSCIM_COMMON}">${eprXml(instance.location.epr)}</cim:Location>`;
   return `<p:${instance.className} xmlns:p="${xmlAttribute(instance.resourceUri, "resource URI")}">${body}</p:${instance.className}>`;
 }
 
@@ -183,26 +248,65 @@ export function readParameters(element: NsElement): Map<string, WsmanParameter> 
       out.set(child.local, value);
       continue;
     }
-    const previous = out.get(child.local) ?? null;
-    if (isEpr(previous as WsmanParameter) || (value !== null && typeof value === "object")) {
-      throw invalidMessage(`${child.local} repeats an endpoint reference (arrays of references are not supported)`);
-    }
-    // A nil inside an array cannot be told from a missing item; arrays keep their strings.
-    const items =
-      previous === null ? [] : typeof previous === "string" ? [previous] : [...(previous as readonly string[])];
-    if (value !== null) items.push(value);
-    out.set(child.local, items);
+    out.set(child.local, appendValue(child.local, out.get(child.local) ?? null, value));
   }
   return out;
 }
 
-/** An instance element `<p:Class xmlns:p="ResourceURI">`; references inside it are refused. */
+/** `previous` with one more repeated element's value: an array of text or of references. */
+function appendValue(name: string, previous: WsmanParameter, value: string | WsmanEpr | null): WsmanParameter {
+  const refs = isEpr(previous) ? [previous] : isEprArray(previous) ? [...previous] : undefined;
+  if (refs !== undefined) {
+    // A nil among references cannot be told from a missing item, as among text.
+    if (value === null) return refs;
+    if (typeof value === "string") throw invalidMessage(`${name} mixes references and text`);
+    refs.push(value);
+    return refs;
+  }
+  if (value !== null && typeof value === "object") {
+    if (previous === null || (Array.isArray(previous) && previous.length === 0)) return [value];
+    throw invalidMessage(`${name} mixes references and text`);
+  }
+  // A nil inside an array cannot be told from a missing item; arrays keep their strings.
+  const items =
+    previous === null ? [] : typeof previous === "string" ? [previous] : [...(previous as readonly string[])];
+  if (value !== null) items.push(value);
+  return items;
+}
+
+/**
+ * An instance element `<p:Class xmlns:p="ResourceURI">`: values in `properties`, references
+ * in `references`, `cim:Location` in `location`.
+ * @throws {WsmanError} `invalid-message` for a property that is neither (unknown child
+ *   elements, references mixed with text, references nested more than 8 deep).
+ */
 export function readInstance(element: NsElement): WsmanInstance {
   const properties = new Map<string, WsmanValue>();
-  for (const [name, value] of readParameters(element)) {
-    if (isEpr(value))
-      throw invalidMessage(`property ${name} of ${element.local} is a reference (not supported in instances)`);
-    properties.set(name, value as WsmanValue);
+  const references = new Map<string, WsmanReference[]>();
+  let location: WsmanReference | undefined;
+  const values = new Map<string, WsmanParameter>();
+  for (const child of elementsOf(element)) {
+    if (child.ns === NS_WSCIM_COMMON && child.local === "Location") {
+      location = referenceOf(readEpr(child));
+      continue;
+    }
+    const value = readValue(child);
+    values.set(
+      child.local,
+      values.has(child.local) ? appendValue(child.local, values.get(child.local) ?? null, value) : value,
+    );
   }
-  return { resourceUri: element.ns, className: element.local, properties };
+  for (const [name, value] of values) {
+    if (isEpr(value)) references.set(name, [referenceOf(value)]);
+    else if (isEprArray(value)) references.set(name, value.map(referenceOf));
+    else properties.set(name, value as WsmanValue);
+  }
+  const instance: { -readonly [K in keyof WsmanInstance]: WsmanInstance[K] } = {
+    resourceUri: element.ns,
+    className: element.local,
+    properties,
+  };
+  if (references.size > 0) instance.references = references;
+  if (location !== undefined) instance.location = location;
+  return instance;
 }
