@@ -100,6 +100,17 @@ describe("scanPool", () => {
     expect(Buffer.concat(seen).equals(Buffer.from(bytes))).toBe(true);
   });
 
+  it("reads no further once the visitor returns false", async () => {
+    write(Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    const firsts: number[] = [];
+    const result = await scanPool(guest(), (_chunk, first) => {
+      firsts.push(first);
+      return first < 256;
+    });
+    expect(firsts).toEqual([0, 256]);
+    expect(result.records).toBe(600);
+  });
+
   it("reads every scan into the same memory: a reader scanning many times a second allocates nothing per scan", async () => {
     write(Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
     const memory = new Set<ArrayBufferLike>();

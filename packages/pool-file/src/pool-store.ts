@@ -81,21 +81,20 @@ export function forEachRecord(
  * most 256 records, under one read lock: for readers that keep their own copy and decode
  * only what changed. `bytes` (a multiple of `RECORD_BYTES`) is valid only during its call
  * (the next chunk is read into the same buffer): copy what you keep. `records` is the
- * pool's count of whole records, the same in every call.
+ * pool's count of whole records, the same in every call. A visitor that has what it wants
+ * returns false: nothing more is read (a lookup whose answer is near the start of a big pool
+ * reads one chunk, not the file).
  * @returns the pool's count of whole records and the bytes after the last one.
  * @throws {PoolFileError} see {@link withLockedPool}.
  */
 export function scanPool(
   target: PoolTarget,
-  visit: (bytes: Uint8Array, firstIndex: number, records: number) => void,
+  visit: (bytes: Uint8Array, firstIndex: number, records: number) => boolean | undefined | void,
   options: PoolAccessOptions = {},
 ): Promise<{ records: number; trailingBytes: number }> {
   return withLockedPool(target, "read", options, (pool) => {
     const records = Math.floor(pool.size / RECORD_BYTES);
-    scanChunks(pool, (bytes, first) => {
-      visit(bytes, first, records);
-      return true;
-    });
+    scanChunks(pool, (bytes, first) => visit(bytes, first, records) !== false);
     return { records, trailingBytes: pool.size % RECORD_BYTES };
   });
 }

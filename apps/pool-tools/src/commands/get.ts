@@ -1,5 +1,14 @@
-import { type DecodedRecord, type PoolInfo, keyMatcher, parseChunkKey, reassembleRecords } from "@hyperv-kvp/kvp-core";
-import { forEachRecord, getRecord, poolTarget } from "@hyperv-kvp/pool-file";
+import {
+  type DecodedRecord,
+  KEY_FIELD_BYTES,
+  type PoolInfo,
+  RECORD_BYTES,
+  decodeRecord,
+  keyMatcher,
+  parseChunkKey,
+  reassembleRecords,
+} from "@hyperv-kvp/kvp-core";
+import { getRecord, poolTarget, scanPool } from "@hyperv-kvp/pool-file";
 import { type CliCommand, CliError } from "@hyperv-kvp/cli-kit";
 import type { PoolCli } from "../context.js";
 import { formatValue } from "../print.js";
@@ -43,15 +52,27 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
     return stored(record);
   }
   const matches = keyMatcher(key, match);
-  // Only the records of this key (plain copies and parts) are kept: a huge pool is searched
-  // in bounded memory.
+  // Only the records of this key (plain copies and parts) are decoded and kept: a huge pool
+  // is searched in bounded memory, and at the cost of comparing keys. A plain record with the
+  // key, before any part of it, is the answer (reassembleRecords: the plain record wins over
+  // parts, and it comes first): nothing after it is read.
   const relevant: DecodedRecord[] = [];
-  await forEachRecord(
+  const keyBytes = options.ignoreCase ? undefined : encoder.encode(key);
+  let partSeen = false;
+  await scanPool(
     target,
-    (record) => {
-      const part = parseChunkKey(record.key);
-      if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record))
-        relevant.push(record);
+    (bytes, first) => {
+      for (let at = 0; at < bytes.length; at += RECORD_BYTES) {
+        if (keyBytes !== undefined && !keyMayBe(bytes, at, keyBytes)) continue;
+        const record = decodeRecord(bytes, at, first + at / RECORD_BYTES);
+        const part = parseChunkKey(record.key);
+        if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record)) {
+          relevant.push(record);
+          if (part) partSeen = true;
+          else if (!partSeen) return false;
+        }
+      }
+      return true;
     },
     access,
   );
@@ -71,6 +92,21 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
   const why = problems.filter((p) => matches({ key: p.key, value: "" })).map((p) => `; ${p.message}`);
   const part = parseChunkKey(key) ? " (that names one part of a chunked value: get --raw reads it as stored)" : "";
   throw new CliError("not-found", `no key ${JSON.stringify(key)} ${where}${why.join("")}${part}`);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * False when the key field at `at` can be neither `key` nor a part `key#i/N`: its first bytes
+ * are not `key`'s, or what follows them is neither the field's end nor `#`. Cheap: a decoding
+ * of every record's key and value was most of a lookup's time in a big pool.
+ */
+function keyMayBe(bytes: Uint8Array, at: number, key: Uint8Array): boolean {
+  if (key.length > KEY_FIELD_BYTES) return false;
+  for (let i = 0; i < key.length; i++) if (bytes[at + i] !== key[i]) return false;
+  if (key.length === KEY_FIELD_BYTES) return true;
+  const next = bytes[at + key.length];
+  return next === 0 || next === 0x23; // NUL: the key ends; "#": a part's suffix
 }
 
 function stored(record: DecodedRecord): GotRecord {
