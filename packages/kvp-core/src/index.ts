@@ -64,5 +64,11 @@ export {
   reassembleRecords,
   splitValue,
 } from "./chunking.js";
+export {
+  CLOUD_INIT_KEYS,
+  type CloudInitDocument,
+  MAX_CLOUD_INIT_DOCUMENT_BYTES,
+  cloudInitDocumentProblem,
+} from "./cloud-init.js";
 export { decodeUtf8, encodeUtf8, findLoneSurrogate, utf16Units, utf8BoundaryAtOrBefore } from "./utf8.js";
 export { type KernelUtf16Result, kernelUtf16ToUtf8, kernelUtf8ToUtf16 } from "./kernel-text.js";
