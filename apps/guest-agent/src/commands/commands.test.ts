@@ -293,7 +293,9 @@ describe("run", () => {
     const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
     await waitFor(() => ready, "first harvest");
     // The start line names the node that runs it and its options (a launcher's, a single executable's).
-    expect(ctx.err()).toContain(`config ${s.options.configPath}, node ${[process.version, ...process.execArgv].join(" ")}\n`);
+    expect(ctx.err()).toContain(
+      `config ${s.options.configPath}, node ${[process.version, ...process.execArgv].join(" ")}\n`,
+    );
     // Each change waits for the hook's run: one arriving while it runs would merge into the next.
     const hookRuns = (n: number) =>
       waitFor(
@@ -453,6 +455,7 @@ describe("report, wait, status, config check", () => {
         hostFilesOff: null,
         hooks: { h: hookResult, many: { ...hookResult, hook: "many", key: "last", changes: 3 } },
         chunks: [{ pool: 0 as const, key: evil, reason: "incomplete" as const, message: `part 1 of ${evil}` }],
+        cloudInit: null,
       },
       running: false,
       reported: { [`kvp-agent/report/${evil}`]: evil },
