@@ -42,6 +42,14 @@ describeNeeding("systemd unit, as systemd-analyze verify reads it", [SYSTEMD_ANA
     expect(verify("kvp-agent.service", text)).toBe("");
   });
 
+  it("the cloud-init seed step passes systemd-analyze verify with nothing on stderr", () => {
+    const seed = readFileSync(
+      fileURLToPath(new URL("../systemd/kvp-agent-cloud-init-seed.service", import.meta.url)),
+      "utf8",
+    );
+    expect(verify("kvp-agent-cloud-init-seed.service", seed)).toBe("");
+  });
+
   it("would notice a broken unit (the check reads stderr, not the exit code)", () => {
     expect(verify("broken.service", text.replace(/^\[Service\]$/m, "[Service]\nNoSuchSetting=1"))).toMatch(
       /NoSuchSetting/,
