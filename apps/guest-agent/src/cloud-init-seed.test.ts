@@ -226,3 +226,20 @@ describe("kvp-agent cloud-init-seed and the agent", () => {
     expect(readFileSync(join(seedDir, "meta-data"), "utf8")).toBe(META);
   });
 });
+
+describe("status", () => {
+  it("shows the seed's last sync", async () => {
+    const { formatStatus } = await import("./commands/status.js");
+    const { dir, cleanup } = tempDir("seed-status");
+    cleanups.push(cleanup);
+    const pools = join(dir, "pools");
+    mkdirSync(pools);
+    writePools(pools, { 0: [{ key: CLOUD_INIT_KEYS["meta-data"], value: META }], 3: [] });
+    const seedDir = join(dir, "seed");
+    const configPath = join(dir, "config.json");
+    writeFileSync(configPath, JSON.stringify({ cloudInit: { enabled: true, seedDir } }));
+    const state = await once({ ctx: testContext(), configPath, poolDir: pools, stateDir: join(dir, "state") });
+    const text = formatStatus({ agent: state, running: false, reported: {} });
+    expect(text).toContain(`cloud-init seed ${seedDir}: written\n`);
+  });
+});
