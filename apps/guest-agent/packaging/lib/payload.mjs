@@ -134,6 +134,7 @@ export function stagePayload(options) {
     title,
     rule: "=".repeat(title.length),
     unitpath: `/${unitDir}/${UNIT}`,
+    unitdir: `/${unitDir}`,
     docdir: `/${docDir}`,
   });
   writeStaged(at(`${docDir}/${format === "deb" ? "README.Debian" : "README"}`), readme, 0o644);
