@@ -62,7 +62,7 @@ describe("planSeed", () => {
 });
 
 describe("NoCloudSeed", () => {
-  it("writes the documents 0600 in a 0700 directory it creates, rewrites only what changed, removes what the host removed", () => {
+  it("writes the documents 0600 in a 0700 directory it creates, rewrites only what changed, removes a document the host removed, keeps the seed when the host removes all", () => {
     const seedDir = join(work(), "var/lib/cloud/seed/nocloud");
     const seed = new NoCloudSeed(seedDir);
     const first = seed.sync(items({ "meta-data": META, "user-data": USER, "network-config": NET }));
@@ -93,9 +93,10 @@ describe("NoCloudSeed", () => {
     expect(next).toMatchObject({ state: "written", written: ["user-data"], removed: ["network-config"] });
     expect(modeOf(join(seedDir, "user-data"))).toBe(0o600);
     expect(readdirSync(seedDir).sort()).toEqual(["meta-data", "user-data"]);
-    // The host withdrew the seed it sent: its files go.
-    expect(seed.sync(new Map())).toMatchObject({ state: "absent", removed: ["meta-data", "user-data"] });
-    expect(readdirSync(seedDir)).toEqual([]);
+    // The host removed its items (the VM is provisioned): the last seed stays, so cloud-init
+    // keeps its instance at the next boot.
+    expect(seed.sync(new Map())).toMatchObject({ state: "absent", written: [], removed: [] });
+    expect(readdirSync(seedDir).sort()).toEqual(["meta-data", "user-data"]);
   });
 
   it("leaves a seed it did not write alone when the host sends none", () => {

@@ -131,15 +131,15 @@ function readSeedFile(path: string): { text: string; mode: number } | undefined 
 }
 
 /**
- * Keeps a NoCloud seed directory equal to what the host sent in pool 0 (see {@link planSeed}):
+ * Keeps a NoCloud seed directory equal to what the host sends in pool 0 (see {@link planSeed}):
  * a document written (temp file + rename, {@link SEED_FILE_MODE}) only when its content or
- * mode differs, a document the host removed is removed. When the host sends no meta-data the
- * directory is left as it is (an image's own seed stays), unless this writer wrote a seed
- * there before: the host has withdrawn it, so its files go.
+ * mode differs, a document the host removed beside its meta-data is removed. While the host
+ * sends no meta-data the directory is left as it is: an image's own seed stays, and so does
+ * the last seed the host sent after it removes its items once the VM is provisioned (without
+ * it, cloud-init would find no datasource at the next boot, take the instance for a new one
+ * and run its per-instance configuration again).
  */
 export class NoCloudSeed {
-  private wrote = false;
-
   constructor(readonly dir: string) {}
 
   /**
@@ -150,9 +150,9 @@ export class NoCloudSeed {
     const plan = planSeed(items);
     const base = { seedDir: this.dir, written: [] as CloudInitDocument[], removed: [] as CloudInitDocument[] };
     if (plan.kind === "refused") return { ...base, state: "refused", refused: plan.refused };
-    if (plan.kind === "absent" && !this.wrote) return { ...base, state: "absent", refused: [] };
+    if (plan.kind === "absent") return { ...base, state: "absent", refused: [] };
     ensureSeedDir(this.dir);
-    const documents = plan.kind === "seed" ? plan.documents : new Map<CloudInitDocument, string>();
+    const documents = plan.documents;
     const removals = [...SEED_DOCUMENTS].reverse().filter((d) => !documents.has(d));
     try {
       for (const document of removals) {
@@ -185,7 +185,6 @@ export class NoCloudSeed {
         },
       );
     }
-    this.wrote = plan.kind === "seed";
-    return { ...base, state: plan.kind === "seed" ? "written" : "absent", refused: [] };
+    return { ...base, state: "written", refused: [] };
   }
 }
