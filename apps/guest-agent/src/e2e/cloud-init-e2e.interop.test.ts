@@ -59,7 +59,7 @@ async function sendDocuments(host: SimulatedHost, documents: Record<keyof typeof
 describe("NoCloud seed from KVP, read by the real cloud-init (real hv_kvp_daemon)", () => {
   if (standInForMissingTools(toolPolicy([REAL_DAEMON, C_COMPILER, CLOUD_INIT]))) return;
 
-  it("host items → seed → cloud-init init --local / init → query shows the host's instance-id, hostname and user-data, write_files applied → the guest reports back", {
+  it("host items → seed → cloud-init init --local / init → query shows the host's instance-id, hostname and user-data, write_files applied → the running agent follows a new instance-id → the guest reports back", {
     timeout: 120_000,
   }, async () => {
     const work = mkdtempSync(join(tmpdir(), "kvp-agent-cloud-init-"));
@@ -130,6 +130,22 @@ for what in instance_id local_hostname userdata; do cloud-init query "$what" > "
     expect(query("userdata")).toBe(`${userData}\n`);
     expect(readFileSync(applied, "utf8")).toBe("written by cloud-init from KVP user-data\n");
     expect(statSync(applied).mode & 0o777).toBe(0o640);
+
+    // Later, the running agent keeps the seed current: a new instance-id from the host.
+    const agent = spawn(process.execPath, [BUNDLE, ...args, "run"], {
+      stdio: "ignore",
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+    });
+    cleanups.push(() => agent.exitCode === null && agent.signalCode === null && agent.kill("SIGKILL"));
+    const metaData2 = "instance-id: iid-kvp-e2e-2\nlocal-hostname: kvp-seeded-vm\n";
+    expect(await host.set(0, CLOUD_INIT_KEYS["meta-data"], metaData2)).toBe(0);
+    const deadline = Date.now() + 20_000;
+    while (readFileSync(join(root.seedDir, "meta-data"), "utf8") !== metaData2) {
+      if (Date.now() > deadline) throw new Error("the running agent did not rewrite meta-data");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(readFileSync(join(root.seedDir, "user-data"), "utf8")).toBe(userData);
+    agent.kill("SIGTERM");
 
     // The guest answers; the host sees it in pool 1.
     const reported = await runBundle([...args, "report", "cloud-init", "done"]);
