@@ -194,7 +194,8 @@ try {
       cpuPercent: ((100 * cpuS) / wallS).toFixed(1),
       writtenPerChangeKB: (changeBytes / CHANGES / 1024).toFixed(1),
       writtenTotalMB: mb(changeBytes),
-      lastChangeInHostEnvAfterMs: hostFilesOff === null ? Math.round(settledMs) : "host.env not written (past hostFilesMaxBytes)",
+      lastChangeInHostEnvAfterMs:
+        hostFilesOff === null ? Math.round(settledMs) : "host.env not written (past hostFilesMaxBytes)",
     },
     end: { peakRssMB: mb(kb("VmHWM")), rssMB: mb(kb("VmRSS")), stateDirMB: mb(dirBytes(state)) },
     node: process.version,

@@ -108,7 +108,10 @@ export function stagePayload(options) {
       ["/etc/kvp-agent/config.json", "the config (absent: defaults); config.example.json beside it has every setting"],
       ["/etc/kvp-agent/hooks.d/", "hook executables, run for every pool-0 change"],
       ["/run/kvp-agent/", "the state files"],
-      ["/var/lib/cloud/seed/nocloud/", "the NoCloud seed written from the host's cloud-init/* items (config cloudInit)"],
+      [
+        "/var/lib/cloud/seed/nocloud/",
+        "the NoCloud seed written from the host's cloud-init/* items (config cloudInit)",
+      ],
       ["/var/lib/hyperv/.kvp_pool_*", "the KVP daemon's pool files"],
     ],
     "kvp-pool": [["/var/lib/hyperv/.kvp_pool_*", "the KVP daemon's pool files"]],

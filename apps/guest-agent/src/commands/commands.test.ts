@@ -293,7 +293,9 @@ describe("run", () => {
     const running = run({ ...s.options, ctx, signal: controller.signal, onReady: () => (ready = true) });
     await waitFor(() => ready, "first harvest");
     // The start line names the node that runs it and its options (a launcher's, a single executable's).
-    expect(ctx.err()).toContain(`config ${s.options.configPath}, node ${[process.version, ...process.execArgv].join(" ")}\n`);
+    expect(ctx.err()).toContain(
+      `config ${s.options.configPath}, node ${[process.version, ...process.execArgv].join(" ")}\n`,
+    );
     // Each change waits for the hook's run: one arriving while it runs would merge into the next.
     const hookRuns = (n: number) =>
       waitFor(
