@@ -34,6 +34,9 @@ if [ "$mode" = "--for-tests" ]; then
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
   # systemd-analyze verifies kvp-agent's unit file.
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  # cloud-init (Debian's 22.4) reads the NoCloud seed kvp-agent writes, in its interop test,
+  # run only inside unshare's namespaces (plainly, as root, it reconfigures this machine).
+  command -v cloud-init >/dev/null || missing+=(cloud-init)
   # zsh sources kvp-agent's env files in their tests (it gives lower-case names a meaning).
   command -v zsh >/dev/null || missing+=(zsh)
   # dpkg installs kvp-agent's .deb; deb-systemd-helper enables its unit.
@@ -60,6 +63,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
+      # Installed for a test, not to configure this machine at its next boot: the marker
+      # turns cloud-init's boot stages off (its test runs it by hand, in namespaces).
+      touch /etc/cloud/cloud-init.disabled
+      say "cloud-init installed for the tests and disabled at boot (/etc/cloud/cloud-init.disabled)"
+    fi
   else
     say "missing: ${missing[*]} — install them (apt-get install ${missing[*]}) and run again"
     exit 1

@@ -9,6 +9,8 @@ import {
   resolvePoolDir,
   snapshotPool,
 } from "@hyperv-kvp/pool-file";
+import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
+import { NoCloudSeed, type SeedOutcome } from "./cloud-init-seed.js";
 import { type AgentConfig, type DecoderName, type HookSpec, fileModeWarning } from "./config.js";
 import type { AgentContext } from "./context.js";
 import {
@@ -78,6 +80,8 @@ export interface AgentState {
    * splits mixed, a part not valid UTF-8) or carry stray copies: never shown as a value.
    */
   readonly chunks: ChunkNote[];
+  /** The NoCloud seed's last sync (config `cloudInit`); null when that is off or nothing was synced yet. */
+  readonly cloudInit: SeedOutcome | null;
 }
 
 /** A chunked value the agent could not (or not entirely) reassemble, as `status` shows it. */
@@ -206,6 +210,10 @@ export class Agent {
   private harvesting: Promise<void> | undefined;
   private pendingPools = new Set<PoolNumber>();
   private stopped = false;
+  private readonly seed: NoCloudSeed | undefined;
+  private seedOutcome: SeedOutcome | null = null;
+  /** The cloud-init documents last synced (null: a sync failed, try again at the next read). */
+  private seedSynced: string | null = null;
 
   constructor(options: AgentOptions) {
     this.config = options.config;
@@ -215,6 +223,7 @@ export class Agent {
     this.targets = { 0: poolTarget(0, dir), 1: poolTarget(1, dir), 3: poolTarget(3, dir) };
     this.mirrors = { 0: new PoolMirror(this.targets[0]), 3: new PoolMirror(this.targets[3]) };
     this.wholeFileDelay = options.wholeFileDelayMs ?? wholeFileDelayMs;
+    this.seed = this.config.cloudInit ? new NoCloudSeed(this.config.cloudInit.seedDir) : undefined;
     this.bootId = this.ctx.bootId();
     this.startedAt = this.ctx.now().toISOString();
     this.reporter = new Reporter(this.targets[1], {
@@ -345,6 +354,7 @@ export class Agent {
       hostFilesOff: this.hostFilesOff,
       hooks: this.hookResults,
       chunks: [...this.chunkNotes[0], ...this.chunkNotes[3]],
+      cloudInit: this.seedOutcome,
     };
   }
 
@@ -586,6 +596,37 @@ export class Agent {
     this.wholeFilesDue = items;
     if (first) this.writeWholeFiles();
     else this.scheduleWholeFiles();
+    this.syncSeed(items);
+  }
+
+  /**
+   * Keeps the NoCloud seed equal to pool 0's `cloud-init/*` items (config `cloudInit`), when
+   * they changed or the last sync failed. Never throws: a refused document or an unsafe seed
+   * directory is logged (once) and is a problem in `status`.
+   */
+  private syncSeed(items: ReadonlyMap<string, string>): void {
+    if (this.seed === undefined) return;
+    const documents = JSON.stringify(Object.values(CLOUD_INIT_KEYS).map((key) => items.get(key) ?? null));
+    if (documents === this.seedSynced) return;
+    const said = this.problems.get(200)?.message;
+    let problem: string | undefined;
+    try {
+      const outcome = this.seed.sync(items);
+      this.seedOutcome = outcome;
+      if (outcome.state === "refused")
+        problem = `cloud-init seed not written: ${outcome.refused.map((r) => `${r.document} ${r.problem}`).join("; ")}`;
+      const changes = [...outcome.written.map((d) => `wrote ${d}`), ...outcome.removed.map((d) => `removed ${d}`)];
+      if (changes.length > 0) this.log.info(`cloud-init seed ${outcome.seedDir}: ${changes.join(", ")}`);
+      this.seedSynced = documents;
+    } catch (error) {
+      problem = (error as Error).message;
+      this.seedSynced = null;
+    }
+    if (problem === undefined) this.problems.delete(200);
+    else {
+      this.problems.set(200, { code: "cloud-init", message: problem });
+      if (problem !== said) this.log.warning(problem);
+    }
   }
 
   /**

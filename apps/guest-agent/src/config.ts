@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, readSync } from "node:fs";
 import * as v from "valibot";
 import { AgentError } from "./agent-error.js";
+import { DEFAULT_FIRST_BOOT_WAIT_SECONDS, DEFAULT_SEED_DIR } from "./cloud-init-seed.js";
 import { DEFAULT_ENV_PREFIX, envPrefixProblem } from "./env-names.js";
 
 /** Where `kvp-agent` looks for its config unless `--config` names another file. */
@@ -32,6 +33,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Longest hook name: it becomes part of a pool-1 key, which the host cuts at 254 units. */
 export const MAX_HOOK_NAME = 64;
+
+/**
+ * Longest `cloudInit.firstBootWaitSeconds`: the wait holds up the boot (cloud-init's first
+ * stage waits for it), so it stays well inside systemd's default start timeout of 90 s.
+ */
+export const MAX_FIRST_BOOT_WAIT_SECONDS = 80;
 
 /** Longest config file read, in bytes: the config is small; a huge file is a mistake. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -129,6 +136,25 @@ export const ConfigSchema = v.strictObject({
       v.maxValue(1 << 30, "must be ≤ 1073741824 (1 GiB)"),
     ),
   ),
+  cloudInit: v.optional(
+    v.strictObject({
+      enabled: v.optional(v.boolean("must be true or false")),
+      seedDir: v.optional(
+        v.pipe(
+          nonEmpty,
+          v.startsWith("/", "must be an absolute path"),
+          v.check((p) => !p.split("/").includes(".."), "must not hold .."),
+        ),
+      ),
+      firstBootWaitSeconds: v.optional(
+        v.pipe(
+          v.number("must be a number of seconds"),
+          v.minValue(0, "must be ≥ 0"),
+          v.maxValue(MAX_FIRST_BOOT_WAIT_SECONDS, `must be ≤ ${MAX_FIRST_BOOT_WAIT_SECONDS}`),
+        ),
+      ),
+    }),
+  ),
   safetyNetSeconds: v.optional(seconds(86_400)),
   lockTimeoutSeconds: v.optional(seconds(600)),
 });
@@ -178,8 +204,18 @@ export interface AgentConfig {
   readonly hostFilesMaxBytes: number;
   /** Re-check interval when nothing changes, in ms (default 60 s): a safety net only. */
   readonly safetyNetMs: number;
+  /** The NoCloud seed from pool 0's `cloud-init/*` items; null: off (the default). */
+  readonly cloudInit: CloudInitConfig | null;
   /** Longest wait for a pool lock, in ms (default 5 s). */
   readonly lockTimeoutMs: number;
+}
+
+/** `cloudInit` with its defaults. */
+export interface CloudInitConfig {
+  /** The NoCloud seed directory (default {@link DEFAULT_SEED_DIR}). */
+  readonly seedDir: string;
+  /** How long `kvp-agent cloud-init-seed` waits for the host's meta-data at first boot, in ms (default 30 s). */
+  readonly firstBootWaitMs: number;
 }
 
 /** Settings from the command line, which win over the file. */
@@ -238,6 +274,15 @@ export function validateConfig(input: unknown, source: string, overrides: Config
     logValues: file.log?.values ?? false,
     hostFilesMaxBytes: file.hostFilesMaxBytes ?? DEFAULT_HOST_FILES_MAX_BYTES,
     safetyNetMs: Math.round((file.safetyNetSeconds ?? 60) * 1000),
+    cloudInit:
+      file.cloudInit?.enabled === true
+        ? {
+            seedDir: file.cloudInit.seedDir ?? DEFAULT_SEED_DIR,
+            firstBootWaitMs: Math.round(
+              (file.cloudInit.firstBootWaitSeconds ?? DEFAULT_FIRST_BOOT_WAIT_SECONDS) * 1000,
+            ),
+          }
+        : null,
     lockTimeoutMs: Math.round((file.lockTimeoutSeconds ?? 5) * 1000),
   };
 }

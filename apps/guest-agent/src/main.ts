@@ -3,6 +3,7 @@ import { isKvpError } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError } from "@hyperv-kvp/pool-file";
 import { type AgentErrorCode, isAgentError } from "./agent-error.js";
 import type { CommonOptions } from "./commands/common.js";
+import { cloudInitSeedCommand } from "./commands/cloud-init-seed.js";
 import { configCommand } from "./commands/config-check.js";
 import { forgetCommand } from "./commands/forget.js";
 import { onceCommand } from "./commands/once.js";
@@ -23,6 +24,7 @@ Examples:
   kvp-agent report provisioning done     pool 1: kvp-agent/report/provisioning = done
   kvp-agent status --json
   kvp-agent config check
+  kvp-agent cloud-init-seed              write the NoCloud seed from the host's cloud-init/* items (boot step)
   kvp-agent forget                       remove the agent's kvp-agent/* records from pool 1
 
 State files (in --state-dir, default /run/kvp-agent): host.json, host-decoded.json,
@@ -86,7 +88,16 @@ export function main(argv: readonly string[], options: MainOptions = {}): Promis
           };
         },
       }),
-      commands: [runCommand, onceCommand, statusCommand, reportCommand, waitCommand, configCommand, forgetCommand],
+      commands: [
+        runCommand,
+        onceCommand,
+        statusCommand,
+        reportCommand,
+        waitCommand,
+        configCommand,
+        forgetCommand,
+        cloudInitSeedCommand,
+      ],
       errors: AGENT_ERRORS,
     },
     argv,

@@ -639,7 +639,7 @@ describe("kvp-host cloud-init", () => {
       '"latin1": invalid user-data: not UTF-8 (invalid byte at offset 14)',
     ],
     [["--meta-data", "m", "--user-data", "utf16"], "UTF-16"],
-    [["--meta-data", "m", "--network-config", "nul"], "contains NUL"],
+    [["--meta-data", "m", "--network-config", "nul"], "holds a NUL character"],
   ])("refuses %j: exit 2, nothing sent", async (args, message) => {
     const r = await run(["cloud-init", "web01", ...args], {
       files: {

@@ -78,30 +78,43 @@ function tooLarge(name: CloudInitDocumentName, bytes: number): KvpError {
 }
 
 /**
- * Checks a document as text: at most {@link MAX_CLOUD_INIT_DOCUMENT_BYTES} bytes of UTF-8, no
- * NUL (a pool field ends at its first NUL), no lone surrogate; meta-data must name its
- * instance ({@link hasInstanceId}), since cloud-init decides from the instance-id whether
- * this is a new instance and runs its once-per-instance modules.
- * @throws {KvpError} `invalid-value` or `limit-exceeded`, with a one-line message.
+ * Why a document cannot be sent or written as a NoCloud seed file, or undefined when it can:
+ * larger than {@link MAX_CLOUD_INIT_DOCUMENT_BYTES}, holding a NUL (a pool field ends at its
+ * first NUL) or a lone surrogate (text that is not valid UTF-8 once written), or, for
+ * meta-data, no instance-id ({@link hasInstanceId}): cloud-init decides from it whether this
+ * is a new instance and runs its once-per-instance modules. The host (`kvp-host cloud-init`)
+ * and the guest agent (its NoCloud seed) refuse by this one rule.
  */
-export function checkCloudInitDocument(name: CloudInitDocumentName, text: string): void {
-  if (text.includes("\0")) throw new KvpError("invalid-value", `invalid ${name}: contains NUL`);
+export function cloudInitDocumentProblem(name: CloudInitDocumentName, text: string): string | undefined {
+  // 3 bytes per UTF-16 unit at most: only a long text needs encoding to be measured.
+  const bytes = text.length * 3 > MAX_CLOUD_INIT_DOCUMENT_BYTES ? encodeUtf8(text).length : text.length;
+  if (bytes > MAX_CLOUD_INIT_DOCUMENT_BYTES) return `larger than ${MAX_CLOUD_INIT_DOCUMENT_BYTES} bytes (${bytes})`;
+  if (text.includes("\0")) return "holds a NUL character";
   const lone = findLoneSurrogate(text);
-  if (lone >= 0) throw new KvpError("invalid-value", `invalid ${name}: lone surrogate at UTF-16 index ${lone}`);
-  const bytes = encodeUtf8(text).length;
-  if (bytes > MAX_CLOUD_INIT_DOCUMENT_BYTES) throw tooLarge(name, bytes);
-  if (name === "meta-data" && !hasInstanceId(text)) {
-    throw new KvpError(
-      "invalid-value",
-      "invalid meta-data: no instance-id (cloud-init needs one, e.g. `instance-id: web01-0001`)",
-    );
-  }
+  if (lone >= 0) return `not valid Unicode (a lone surrogate at ${lone})`;
+  if (name === "meta-data" && !hasInstanceId(text)) return "has no instance-id";
+  return undefined;
 }
 
-// A top-level `instance-id:` with a value, in YAML block style or in a one-line flow/JSON
-// mapping (`{"instance-id": "x"}`), quoted or not. Not a YAML parser: it only catches the
-// common slip of a meta-data without the key; cloud-init itself judges the rest.
-const INSTANCE_ID = /(?:^|[{,]\s*)(["']?)instance-id\1[ \t]*:[ \t]*[^\s#]/m;
+/**
+ * {@link cloudInitDocumentProblem} as an error.
+ * @throws {KvpError} `limit-exceeded` for a document over {@link MAX_CLOUD_INIT_DOCUMENT_BYTES},
+ *   `invalid-value` for the rest, with a one-line message.
+ */
+export function checkCloudInitDocument(name: CloudInitDocumentName, text: string): void {
+  const problem = cloudInitDocumentProblem(name, text);
+  if (problem === undefined) return;
+  if (problem.startsWith("larger than")) throw tooLarge(name, encodeUtf8(text).length);
+  const hint = problem === "has no instance-id" ? " (cloud-init needs one, e.g. `instance-id: web01-0001`)" : "";
+  throw new KvpError("invalid-value", `invalid ${name}: ${problem}${hint}`);
+}
+
+// A top-level `instance-id:` key with a value (at a line's start: an indented one belongs to
+// another mapping), in YAML block style (`instance-id: i-1`) or flow/JSON style
+// (`{"instance-id": "i-1"}`), quoted or not. Not a YAML parser: it only
+// refuses a meta-data that cannot name an instance, which NoCloud would reject anyway;
+// cloud-init itself judges the rest.
+const INSTANCE_ID = /(?:^|[{,]\s*)(["']?)instance-id\1[ \t]*:[ \t]*["']?[^\s"',}#]/m;
 
 /** Whether meta-data text names an instance: a top-level `instance-id` with a value. */
 export function hasInstanceId(metaData: string): boolean {

@@ -71,6 +71,7 @@ export {
   MAX_CLOUD_INIT_DOCUMENT_BYTES,
   MAX_CLOUD_INIT_DOCUMENT_PARTS,
   checkCloudInitDocument,
+  cloudInitDocumentProblem,
   decodeCloudInitDocument,
   hasInstanceId,
 } from "./cloud-init.js";

@@ -86,6 +86,24 @@ export const OPENSSL: Tool = {
 };
 
 /**
+ * Debian's cloud-init (22.4 here), run by the NoCloud seed's test only inside its own mount and
+ * UTS namespaces (`unshare -m -u`, so root: CI runs as root): run plainly as root it would
+ * reconfigure this machine (hostname, users, sudoers, network).
+ */
+export const CLOUD_INIT: Tool = {
+  name: "the real cloud-init (run isolated under unshare, as root)",
+  allowMissingEnv: "KVP_ALLOW_NO_CLOUD_INIT",
+  missing: () =>
+    !runs("cloud-init", ["--version"])
+      ? "cloud-init not found (apt-get install --no-install-recommends cloud-init)"
+      : !runs("unshare", ["--version"])
+        ? "unshare not found (apt-get install util-linux)"
+        : process.getuid?.() !== 0
+          ? "not root: cloud-init runs in a mount namespace of its own (unshare -m), which needs root"
+          : undefined,
+};
+
+/**
  * What the tests needing `tools` do here: run when every tool is usable; otherwise fail with
  * the first missing one, unless its `allowMissingEnv` is 1 outside CI (then skip, and print a
  * banner now).

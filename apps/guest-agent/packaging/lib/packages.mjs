@@ -4,7 +4,7 @@
 // Node inside a single executable, in both formats and as a tarball.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { debianVersion, rpmVersion } from "../../../../scripts/lib/versions.mjs";
 import { debianChangelog, rpmChangelog } from "./changelog.mjs";
 import { buildDeb } from "./deb.mjs";
@@ -18,6 +18,7 @@ import {
   MAINTAINER,
   NODE_PACKAGE,
   PACKAGING_DIR,
+  SEED_DROP_IN,
   STANDALONE_PACKAGE,
   description,
   summary,
@@ -212,7 +213,14 @@ export function packageRpm(options) {
         },
         files: filesSection(
           stage,
-          [`/${LAYOUT.lib}`, `/${LAYOUT.etc}`, `/${payload.docDir}`, `/${payload.licenseDir}`],
+          [
+            `/${LAYOUT.lib}`,
+            `/${LAYOUT.etc}`,
+            `/${payload.docDir}`,
+            `/${payload.licenseDir}`,
+            // cloud-init's package owns no such directory: the drop-in's goes with ours.
+            `/${LAYOUT.unitDir}/${dirname(SEED_DROP_IN)}`,
+          ],
           {
             [`/${LAYOUT.etc}/config.example.json`]: "%config(noreplace)",
             ...Object.fromEntries(listDocs(stage, payload.docDir).map((path) => [path, "%doc"])),

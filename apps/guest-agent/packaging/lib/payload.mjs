@@ -9,7 +9,17 @@ import { copyrightText } from "./copyright.mjs";
 import { isMusl, readElf } from "./elf.mjs";
 import { stageKoffi } from "./koffi.mjs";
 import { manPage } from "./manpages.mjs";
-import { AGENT_BUNDLE, APP_DIR, LAYOUT, PACKAGING_DIR, POOL_BUNDLE, POOL_TOOLS_DIR, UNIT } from "./project.mjs";
+import {
+  AGENT_BUNDLE,
+  APP_DIR,
+  LAYOUT,
+  PACKAGING_DIR,
+  POOL_BUNDLE,
+  POOL_TOOLS_DIR,
+  SEED_DROP_IN,
+  SEED_UNIT,
+  UNIT,
+} from "./project.mjs";
 import { installFile, listTree, makeDir, shippedBundle, symlinkStaged, writeGzipped, writeStaged } from "./stage.mjs";
 import { renderTemplate } from "./template.mjs";
 
@@ -78,6 +88,10 @@ export function stagePayload(options) {
 
   // The service and its configuration.
   installFile(join(APP_DIR, "systemd", UNIT), at(`${unitDir}/${UNIT}`), 0o644);
+  // The cloud-init seed step: a static unit that cloud-init-local.service pulls in through the
+  // drop-in, so neither needs enabling (a no-op until the config enables cloudInit).
+  installFile(join(APP_DIR, "systemd", SEED_UNIT), at(`${unitDir}/${SEED_UNIT}`), 0o644);
+  installFile(join(APP_DIR, "systemd", SEED_DROP_IN), at(`${unitDir}/${SEED_DROP_IN}`), 0o644);
   // The same bytes in both forms' RPMs: a swap from one to the other replaces nothing here.
   if (format === "rpm")
     writeStaged(
@@ -94,6 +108,10 @@ export function stagePayload(options) {
       ["/etc/kvp-agent/config.json", "the config (absent: defaults); config.example.json beside it has every setting"],
       ["/etc/kvp-agent/hooks.d/", "hook executables, run for every pool-0 change"],
       ["/run/kvp-agent/", "the state files"],
+      [
+        "/var/lib/cloud/seed/nocloud/",
+        "the NoCloud seed written from the host's cloud-init/* items (config cloudInit)",
+      ],
       ["/var/lib/hyperv/.kvp_pool_*", "the KVP daemon's pool files"],
     ],
     "kvp-pool": [["/var/lib/hyperv/.kvp_pool_*", "the KVP daemon's pool files"]],
@@ -120,6 +138,7 @@ export function stagePayload(options) {
     title,
     rule: "=".repeat(title.length),
     unitpath: `/${unitDir}/${UNIT}`,
+    unitdir: `/${unitDir}`,
     docdir: `/${docDir}`,
   });
   writeStaged(at(`${docDir}/${format === "deb" ? "README.Debian" : "README"}`), readme, 0o644);

@@ -54,6 +54,12 @@ export const LAYOUT = Object.freeze({
 /** The unit's file name. */
 export const UNIT = "kvp-agent.service";
 
+/** The cloud-init seed step's unit, static (no [Install]): {@link SEED_DROP_IN} pulls it in. */
+export const SEED_UNIT = "kvp-agent-cloud-init-seed.service";
+
+/** The drop-in, relative to the unit directory, that orders cloud-init-local.service after {@link SEED_UNIT}. */
+export const SEED_DROP_IN = "cloud-init-local.service.d/50-kvp-agent-cloud-init-seed.conf";
+
 /** The one-line summary (Debian's Description first line, RPM's Summary). */
 export function summary(form) {
   return form === "standalone"

@@ -455,6 +455,7 @@ describe("report, wait, status, config check", () => {
         hostFilesOff: null,
         hooks: { h: hookResult, many: { ...hookResult, hook: "many", key: "last", changes: 3 } },
         chunks: [{ pool: 0 as const, key: evil, reason: "incomplete" as const, message: `part 1 of ${evil}` }],
+        cloudInit: null,
       },
       running: false,
       reported: { [`kvp-agent/report/${evil}`]: evil },

@@ -59,6 +59,8 @@ export function formatStatus(result: StatusResult): string {
     // A state file written by an earlier version has no chunks.
     for (const c of a.chunks ?? [])
       lines.push(`chunked value ${c.key}${c.pool === 3 ? " (pool 3)" : ""}: ${c.message}`);
+    // A state file written by an earlier version has no cloudInit.
+    if (a.cloudInit) lines.push(`cloud-init seed ${a.cloudInit.seedDir}: ${a.cloudInit.state}`);
     // A state file written by an earlier version has no hostFilesOff.
     if (a.hostFilesOff) lines.push(`host.json/host.env: ${a.hostFilesOff}`);
     if (a.envSkipped.length > 0) lines.push(`not in host.env (not variable names): ${a.envSkipped.join(", ")}`);
