@@ -248,6 +248,25 @@ describe("deleteRecord", () => {
     expect(statSync(file()).size).toBe(4 * RECORD_BYTES);
   });
 
+  it("moves every later record up, byte for byte, past plans that cannot be gathered into one write", async () => {
+    // Short values (plans that go forward: gathered), long values that cross a page end
+    // (plans that write the second page first, or a cut value first: written on their own),
+    // over more records than one gathered write holds.
+    const records = Array.from({ length: 700 }, (_, i) => ({
+      key: `k${i}`,
+      value: i % 7 === 3 ? `${"é".repeat(600 + (i % 5))}${i}` : i % 11 === 5 ? "x".repeat(1900 + (i % 100)) : `v${i}`,
+    }));
+    write(records);
+    const before = readFileSync(file());
+    await deleteRecord(guest(), "k2");
+    const after = readFileSync(file());
+    expect(after.length).toBe(699 * RECORD_BYTES);
+    // Records before the removed one untouched; each later one is its old bytes, one slot up
+    // (the daemon's padding after each NUL included: nothing is re-encoded).
+    expect(after.subarray(0, 2 * RECORD_BYTES).equals(before.subarray(0, 2 * RECORD_BYTES))).toBe(true);
+    expect(after.subarray(2 * RECORD_BYTES).equals(before.subarray(3 * RECORD_BYTES))).toBe(true);
+  });
+
   it("deletes all matches with all", async () => {
     five();
     await deleteRecord(guest(), "b", { all: true });
