@@ -98,21 +98,12 @@ export async function list(options: ListOptions): Promise<ListResult> {
       const target = poolTarget(pool, options.dir);
       const content = await readPool(target, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
       if (options.raw) {
-        for (const r of content.records) {
-          records.push({
-            ...base,
-            index: r.index,
-            key: r.key,
-            value: r.value,
-            ...(r.validUtf8 ? {} : { validUtf8: false }),
-          });
-        }
+        for (const r of content.records) records.push(listed(pool, r.index, r.key, r.value, r.validUtf8));
       } else {
         const logical = reassembleRecords(content.records);
         for (const r of logical.records) {
           if (r.record) {
-            const { index, validUtf8 } = r.record;
-            records.push({ ...base, index, key: r.key, value: r.value, ...(validUtf8 ? {} : { validUtf8: false }) });
+            records.push(listed(pool, r.record.index, r.key, r.value, r.record.validUtf8));
           } else {
             records.push({
               ...base,
@@ -168,3 +159,19 @@ export const listCommand: CliCommand<PoolCli> = (program, { run, ctx, globals })
       for (const f of result.failures) ctx.stderr.write(`${run.tool}: ${f.message}\n`);
       if (result.failures.length > 0) run.setExitCode(KIT_EXIT.io);
     });
+
+/**
+ * One listed stored record. Built property by property, not by spreading optional parts in:
+ * a 10,000-record list spent more time copying spread objects than decoding the pool.
+ */
+function listed(pool: PoolInfo, index: number, key: string, value: string, validUtf8: boolean): ListedRecord {
+  const record: { -readonly [K in keyof ListedRecord]: ListedRecord[K] } = {
+    pool: pool.number,
+    poolName: pool.name,
+    index,
+    key,
+    value,
+  };
+  if (!validUtf8) record.validUtf8 = false;
+  return record;
+}
