@@ -26,6 +26,7 @@ export {
   encodePool,
   encodeRecord,
   fieldTextLength,
+  mayHoldLogicalKey,
   isHostVisible,
   validateRecord,
 } from "./record.js";

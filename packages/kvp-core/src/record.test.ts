@@ -21,6 +21,7 @@ import {
   encodePool,
   encodeRecord,
   fieldTextLength,
+  mayHoldLogicalKey,
   isHostVisible,
   validateRecord,
 } from "./record.js";
@@ -696,6 +697,52 @@ describe("fieldTextLength", () => {
     { bytes: "61 00 62 63", start: 2, size: 2, length: 2 },
   ])("$bytes from $start, size $size → $length", ({ bytes, start, size, length }) => {
     expect(fieldTextLength(fromHex(bytes), start, size)).toBe(length);
+  });
+});
+
+describe("mayHoldLogicalKey", () => {
+  // The key's bytes, then NULs (encodeRecord refuses an empty key, which a pool can hold).
+  const keyField = (key: string) => {
+    const bytes = new Uint8Array(RECORD_BYTES);
+    bytes.set(utf8(key));
+    return bytes;
+  };
+  it.each([
+    ["k", "k", true],
+    ["k#1/2", "k", true],
+    ["k#", "k", true], // "#" follows: decoding decides (not a part)
+    ["kk", "k", false],
+    ["K", "k", false],
+    ["", "k", false],
+    ["k", "", false],
+    ["", "", true],
+    ["#1/2", "", true],
+    ["k#1/2", "k#1/2", true],
+    ["k#1/2#1/3", "k#1/2", true],
+    ["k#1/20", "k#1/2", false],
+  ])("record key %j, looking for %j: %s", (stored, key, expected) => {
+    expect(mayHoldLogicalKey(keyField(stored), 0, utf8(key))).toBe(expected);
+  });
+
+  it("a key filling the whole field has no NUL after it", () => {
+    const full = "x".repeat(KEY_FIELD_BYTES);
+    const bytes = new Uint8Array(RECORD_BYTES);
+    bytes.set(utf8(full));
+    expect(mayHoldLogicalKey(bytes, 0, utf8(full))).toBe(true);
+    expect(mayHoldLogicalKey(bytes, 0, utf8(full.slice(1)))).toBe(false);
+    expect(mayHoldLogicalKey(bytes, 0, utf8(`${full}y`))).toBe(false);
+  });
+
+  it("never says false of a record that holds the key or one of its parts (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.integer({ min: 1, max: 9 }), (base, n) => {
+        const key = base.replace(/\0/g, "");
+        for (const stored of [key, `${key}#1/${n}`, `${key}#${n}/${n}`]) {
+          if (utf8(stored).length >= KEY_FIELD_BYTES) continue;
+          expect(mayHoldLogicalKey(keyField(stored), 0, utf8(key))).toBe(true);
+        }
+      }),
+    );
   });
 });
 

@@ -184,6 +184,20 @@ function decodeAt(bytes: Uint8Array, start: number, index: number, reportedOffse
   };
 }
 
+/**
+ * False when the record at `offset` can be neither the stored key `key` (UTF-8 bytes) nor a
+ * part `key#i/N` of its chunked value: its key field does not start with `key`, or what follows
+ * is neither the field's end (a NUL, or none left) nor `#`. A byte test, so a writer or reader
+ * looking for a few keys in a big pool decodes only the records that may be theirs.
+ */
+export function mayHoldLogicalKey(bytes: Uint8Array, offset: number, key: Uint8Array): boolean {
+  if (key.length > KEY_FIELD_BYTES) return false;
+  for (let i = 0; i < key.length; i++) if (bytes[offset + i] !== key[i]) return false;
+  if (key.length === KEY_FIELD_BYTES) return true;
+  const next = bytes[offset + key.length];
+  return next === 0 || next === 0x23; // NUL: the key ends there; "#": a part's suffix
+}
+
 /** Length of a field's text: up to its first NUL, or the whole field when there is none. */
 export function fieldTextLength(bytes: Uint8Array, start: number, size: number): number {
   const nul = bytes.subarray(start, start + size).indexOf(0);

@@ -15,7 +15,9 @@ import {
   encodeRecord,
   fieldTextLength,
   isKvpError,
+  encodeUtf8,
   logicalKeyOf,
+  mayHoldLogicalKey,
   splitValue,
 } from "@hyperv-kvp/kvp-core";
 import { PoolFileError } from "./errors.js";
@@ -93,8 +95,12 @@ export async function setLogicalValues(
     // of the logical keys being set (removed).
     const firstIndexOf = new Map<string, number>();
     const stale = new Set<number>();
+    // A few keys (the usual set): records that cannot hold them are passed over by their bytes,
+    // not decoded (decoding every key of a big pool was most of a one-key set's time).
+    const wanted = latest.size <= FEW_KEYS ? [...latest.keys()].map((key) => encodeUtf8(key)) : undefined;
     scanChunks(pool, (bytes, first) => {
       for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
+        if (wanted !== undefined && !wanted.some((key) => mayHoldLogicalKey(bytes, i * RECORD_BYTES, key))) continue;
         const key = keyText(bytes, i);
         // `latest.has(key)`: with split false a key of the form `K#i/N` is set as it is, and
         // its existing record must be found (modified in place), not duplicated.
@@ -191,6 +197,9 @@ export async function removeLogicalKeys(
 }
 
 /** The key of record `i` of a chunk, or undefined when it is not valid UTF-8 (it belongs to no key we write). */
+/** Most keys of one set that are looked for by their bytes (see setLogicalValues); past it, every key is decoded. */
+const FEW_KEYS = 8;
+
 function keyText(bytes: Uint8Array, i: number): string | undefined {
   const field = bytes.subarray(i * RECORD_BYTES, i * RECORD_BYTES + KEY_FIELD_BYTES);
   const { text, valid } = decodeUtf8(field.subarray(0, fieldTextLength(field, 0, KEY_FIELD_BYTES)));

@@ -1,10 +1,10 @@
 import {
   type DecodedRecord,
-  KEY_FIELD_BYTES,
   type PoolInfo,
   RECORD_BYTES,
   decodeRecord,
   keyMatcher,
+  mayHoldLogicalKey,
   parseChunkKey,
   reassembleRecords,
 } from "@hyperv-kvp/kvp-core";
@@ -63,7 +63,7 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
     target,
     (bytes, first) => {
       for (let at = 0; at < bytes.length; at += RECORD_BYTES) {
-        if (keyBytes !== undefined && !keyMayBe(bytes, at, keyBytes)) continue;
+        if (keyBytes !== undefined && !mayHoldLogicalKey(bytes, at, keyBytes)) continue;
         const record = decodeRecord(bytes, at, first + at / RECORD_BYTES);
         const part = parseChunkKey(record.key);
         if (part ? matches({ key: part.base, value: "", keyValidUtf8: record.keyValidUtf8 }) : matches(record)) {
@@ -95,19 +95,6 @@ export async function get(key: string, options: GetOptions): Promise<GotRecord> 
 }
 
 const encoder = new TextEncoder();
-
-/**
- * False when the key field at `at` can be neither `key` nor a part `key#i/N`: its first bytes
- * are not `key`'s, or what follows them is neither the field's end nor `#`. Cheap: a decoding
- * of every record's key and value was most of a lookup's time in a big pool.
- */
-function keyMayBe(bytes: Uint8Array, at: number, key: Uint8Array): boolean {
-  if (key.length > KEY_FIELD_BYTES) return false;
-  for (let i = 0; i < key.length; i++) if (bytes[at + i] !== key[i]) return false;
-  if (key.length === KEY_FIELD_BYTES) return true;
-  const next = bytes[at + key.length];
-  return next === 0 || next === 0x23; // NUL: the key ends; "#": a part's suffix
-}
 
 function stored(record: DecodedRecord): GotRecord {
   return {
