@@ -17,14 +17,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { poolFileName, splitValue } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { lockFile, poolTarget, setRecords } from "@hyperv-kvp/pool-file";
 import { afterEach, describe, expect, it } from "vitest";
+import { KVP_AGENT, type Run, startBundle } from "./support.js";
 
-const BUNDLE = fileURLToPath(new URL("../../dist/kvp-agent.cjs", import.meta.url));
 const USERDATA = "cloudstack-vm-userdata";
 
 interface Agent {
@@ -39,7 +38,7 @@ afterEach(async () => {
 });
 
 function startAgent(args: readonly string[]): Agent {
-  const child = spawn(process.execPath, [BUNDLE, ...args, "run"], {
+  const child = spawn(process.execPath, [KVP_AGENT, ...args, "run"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
   });
@@ -54,19 +53,10 @@ function startAgent(args: readonly string[]): Agent {
 }
 
 /** Runs the bundle to completion (asynchronously: the simulated host lives in this process). */
-function runBundle(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runBundle(args: readonly string[]): Promise<Run> {
+  const agent = startBundle(KVP_AGENT, args);
+  cleanups.push(agent.stop);
+  return agent.done;
 }
 
 async function until<T>(
@@ -348,7 +338,7 @@ describe("kvp-agent --version (built bundle)", () => {
       version: string;
     };
     for (const flag of ["--version", "-V"]) {
-      expect(spawnSync(process.execPath, [BUNDLE, flag], { encoding: "utf8" })).toMatchObject({
+      expect(spawnSync(process.execPath, [KVP_AGENT, flag], { encoding: "utf8" })).toMatchObject({
         status: 0,
         stdout: `${version}\n`,
         stderr: "",

@@ -7,11 +7,9 @@
 // user-data passes `cloud-init schema`; and `kvp-agent report` tells the host, which sees it
 // in its ENUMERATE of pool 1. Needs hv_kvp_daemon, cc, cloud-init, unshare and root: missing
 // one fails the test (KVP_ALLOW_NO_DAEMON / KVP_ALLOW_NO_CLOUD_INIT skip it outside CI).
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CLOUD_INIT_KEYS, splitValue } from "@hyperv-kvp/kvp-core";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import {
@@ -22,29 +20,19 @@ import {
   toolPolicy,
 } from "@hyperv-kvp/test-support/tools";
 import { afterEach, describe, expect, it } from "vitest";
-import { isolatedRoot, runIsolatedCloudInit } from "../test-support/isolated-cloud-init.js";
-
-const BUNDLE = fileURLToPath(new URL("../../dist/kvp-agent.cjs", import.meta.url));
+import { bootIsolatedCloudInit, isolatedRoot, runIsolatedCloudInit } from "../test-support/isolated-cloud-init.js";
+import { KVP_AGENT, type Run, startBundle } from "./support.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function runBundle(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
-    });
-    cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the built agent to completion; a test that fails first leaves nothing running. */
+function runAgent(args: readonly string[]): Promise<Run> {
+  const agent = startBundle(KVP_AGENT, args);
+  cleanups.push(agent.stop);
+  return agent.done;
 }
 
 /** Sends each document as the host would: one item, or its parts (kvp-core's chunking), meta-data last. */
@@ -78,7 +66,7 @@ describe("NoCloud seed from KVP, read by the real cloud-init (real hv_kvp_daemon
     expect(host.daemon).toBe("real");
 
     // First boot: the boot step starts before the host has sent anything, and waits.
-    const seeding = runBundle([...args, "cloud-init-seed", "--json"]);
+    const seeding = runAgent([...args, "cloud-init-seed", "--json"]);
 
     const applied = join(root.out, "applied-from-kvp.txt");
     // Long enough to be sent as several parts: the seed must hold the whole document.
@@ -105,7 +93,7 @@ describe("NoCloud seed from KVP, read by the real cloud-init (real hv_kvp_daemon
     expect(statSync(join(root.seedDir, "user-data")).mode & 0o777).toBe(0o600);
 
     // The real consumer. Schema first: the user-data is a valid cloud-config.
-    const schema = runIsolatedCloudInit(root, [
+    const schema = await runIsolatedCloudInit(root, [
       "cloud-init",
       "schema",
       "--config-file",
@@ -114,16 +102,9 @@ describe("NoCloud seed from KVP, read by the real cloud-init (real hv_kvp_daemon
     expect(schema.status, schema.stderr).toBe(0);
     expect(schema.stdout).toMatch(/Valid cloud-config/);
     expect(existsSync(applied)).toBe(false);
-    // One run, one /run: init --local, init, then query what they found (each to a file in out/).
-    const stages = runIsolatedCloudInit(root, [
-      "sh",
-      "-c",
-      `cloud-init init --local || exit 11
-cloud-init init || exit 12
-for what in instance_id local_hostname userdata; do cloud-init query "$what" > "$ROOT/out/query-$what" || exit 13; done`,
-    ]);
+    // One run, one /run: init --local, init, then query what they found.
+    const { query, ...stages } = await bootIsolatedCloudInit(root);
     expect(stages.status, `${stages.stdout}\n${stages.stderr}`).toBe(0);
-    const query = (what: string) => readFileSync(join(root.out, `query-${what}`), "utf8");
     expect(query("instance_id").trim()).toBe("iid-kvp-e2e-1");
     expect(query("local_hostname").trim()).toBe("kvp-seeded-vm");
     // query prints the document and a newline of its own.
@@ -132,11 +113,8 @@ for what in instance_id local_hostname userdata; do cloud-init query "$what" > "
     expect(statSync(applied).mode & 0o777).toBe(0o640);
 
     // Later, the running agent keeps the seed current: a new instance-id from the host.
-    const agent = spawn(process.execPath, [BUNDLE, ...args, "run"], {
-      stdio: "ignore",
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
-    });
-    cleanups.push(() => agent.exitCode === null && agent.signalCode === null && agent.kill("SIGKILL"));
+    const agent = startBundle(KVP_AGENT, [...args, "run"]);
+    cleanups.push(agent.stop);
     const metaData2 = "instance-id: iid-kvp-e2e-2\nlocal-hostname: kvp-seeded-vm\n";
     expect(await host.set(0, CLOUD_INIT_KEYS["meta-data"], metaData2)).toBe(0);
     const deadline = Date.now() + 20_000;
@@ -145,10 +123,10 @@ for what in instance_id local_hostname userdata; do cloud-init query "$what" > "
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(readFileSync(join(root.seedDir, "user-data"), "utf8")).toBe(userData);
-    agent.kill("SIGTERM");
+    agent.stop("SIGTERM");
 
     // The guest answers; the host sees it in pool 1.
-    const reported = await runBundle([...args, "report", "cloud-init", "done"]);
+    const reported = await runAgent([...args, "report", "cloud-init", "done"]);
     expect(reported.code, reported.stderr).toBe(0);
     const pool1 = await host.enumerate(1);
     expect(pool1.complete).toBe(true);
@@ -167,7 +145,7 @@ for what in instance_id local_hostname userdata; do cloud-init query "$what" > "
     const host = await startSimulatedHost({ daemon: "real", poolDir });
     cleanups.push(() => host.close());
     expect(await host.set(0, "unrelated", "x")).toBe(0);
-    const result = await runBundle(["--config", config, "--dir", poolDir, "cloud-init-seed", "--json"]);
+    const result = await runAgent(["--config", config, "--dir", poolDir, "cloud-init-seed", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ state: "absent", written: [] });
     expect(result.stderr).toMatch(

@@ -6,8 +6,8 @@
 // a fresh tmpfs, and then / itself is remounted read-only: anything cloud-init would write
 // outside those fails instead of changing the machine. Its cloud.cfg runs only what the test
 // checks (NoCloud, write_files) with network config off.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The minimal cloud.cfg: NoCloud only, no hostname, users or network changes, one module. */
@@ -56,18 +56,58 @@ mount -t tmpfs tmpfs /run
 mount -o remount,bind,ro /
 "$@"`;
 
+/** How an isolated cloud-init run ended. */
+export interface IsolatedRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 /**
  * Runs `argv` (e.g. `["cloud-init", "init", "--local"]`) isolated as the file's header says.
+ * Asynchronous: a simulated host serving from the test's own process (WMI, the daemon's
+ * device) must go on answering while cloud-init runs.
  * @returns its exit status and output.
  */
-export function runIsolatedCloudInit(
+export function runIsolatedCloudInit(root: IsolatedRoot, argv: readonly string[]): Promise<IsolatedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "unshare",
+      ["--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", SCRIPT, "isolated", ...argv],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ROOT: root.root },
+        timeout: 120_000,
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.once("error", reject);
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** What `cloud-init query` can be asked for here: the seed's instance-id, hostname and user-data. */
+export type CloudInitQuery = "instance_id" | "local_hostname" | "userdata";
+
+/**
+ * A first boot's two stages, as systemd runs them (`init --local`, then `init`), in one
+ * isolated run (one /run, which both stages and `query` share), then `cloud-init query` of
+ * each of `queries`, each to a file in `out/`.
+ * @returns how the run ended and, when it succeeded, what each query printed.
+ */
+export async function bootIsolatedCloudInit(
   root: IsolatedRoot,
-  argv: readonly string[],
-): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    "unshare",
-    ["--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", SCRIPT, "isolated", ...argv],
-    { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ROOT: root.root }, timeout: 120_000 },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  queries: readonly CloudInitQuery[] = ["instance_id", "local_hostname", "userdata"],
+): Promise<IsolatedRun & { readonly query: (what: CloudInitQuery) => string }> {
+  const run = await runIsolatedCloudInit(root, [
+    "sh",
+    "-c",
+    `cloud-init init --local || exit 11
+cloud-init init || exit 12
+for what in ${queries.join(" ")}; do cloud-init query "$what" > "$ROOT/out/query-$what" || exit 13; done`,
+  ]);
+  return { ...run, query: (what) => readFileSync(join(root.out, `query-${what}`), "utf8") };
 }
