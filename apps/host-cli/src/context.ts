@@ -71,7 +71,7 @@ export function processContext(): CliContext {
         return new HyperVWmi(client, { namespace: request.namespace });
       }
       const { WsmanClient } = await import("@hyperv-kvp/wsman");
-      const { WsmanCimClient, fromWsmanError } = await import("./transports/wsman.js");
+      const { WsmanCimClient, fromWsmanError, skippedItemsWarning } = await import("./transports/wsman.js");
       let client: InstanceType<typeof WsmanClient>;
       try {
         client = new WsmanClient(request.options);
@@ -79,7 +79,9 @@ export function processContext(): CliContext {
         // Options WsmanClient cannot use (an endpoint that is not a URL): a usage error.
         throw fromWsmanError(error);
       }
-      return new HyperVWmi(new WsmanCimClient(client), { namespace: request.namespace });
+      const onSkipped = (skipped: Parameters<typeof skippedItemsWarning>[0]) =>
+        process.stderr.write(`kvp-host: ${skippedItemsWarning(skipped)}\n`);
+      return new HyperVWmi(new WsmanCimClient(client, { onSkipped }), { namespace: request.namespace });
     },
   };
 }

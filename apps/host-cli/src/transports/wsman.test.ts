@@ -16,7 +16,14 @@ import { describe, expect, it } from "vitest";
 import { HYPERV_NAMESPACES, type HyperVNamespace, HyperVWmi } from "../hyperv-wmi.js";
 import { type TransportErrorCode, isTransportError } from "../transport-error.js";
 import { vmsByNameQuery } from "../wql.js";
-import { type WsmanClientLike, WsmanCimClient, enumerationUriOf, fromWsmanError, toCimInstance } from "./wsman.js";
+import {
+  type WsmanClientLike,
+  WsmanCimClient,
+  enumerationUriOf,
+  fromWsmanError,
+  skippedItemsWarning,
+  toCimInstance,
+} from "./wsman.js";
 
 /** kvp-host's Hyper-V logic over the WS-Management CIM client over `client`. */
 function wmiOver(client: WsmanClientLike, namespace?: HyperVNamespace): HyperVWmi {
@@ -400,5 +407,36 @@ describe("toCimInstance", () => {
       { name: "Note", type: "string", value: "x" },
       { name: "GroupComponent", type: "reference", value: vm },
     ]);
+  });
+});
+
+describe("items an enumeration left out", () => {
+  it("are told to onSkipped after the answer, and the warning names them, escaped", async () => {
+    const skipped = [
+      { index: 1, className: "Msvm_Kvp\u001b[2J", message: "property Data: not a string" },
+      { index: 4, className: "Msvm_KvpExchangeDataItem", message: "a reference it cannot read" },
+    ];
+    const client: WsmanClientLike = {
+      enumerate: async () => [instance("Msvm_ComputerSystem", { Name: VM })],
+      get: async () => {
+        throw new Error("not used");
+      },
+      invoke: async () => {
+        throw new Error("not used");
+      },
+      close: () => {},
+      enumerationSkipped: skipped,
+    };
+    const told: (typeof skipped)[] = [];
+    const cim = new WsmanCimClient(client, { onSkipped: (s) => told.push([...s]) });
+    expect(await cim.query("root/virtualization/v2", "SELECT * FROM Msvm_ComputerSystem")).toHaveLength(1);
+    expect(told).toEqual([skipped]);
+    expect(skippedItemsWarning(skipped)).toBe(
+      "warning: 2 item(s) of Msvm_Kvp\\u001b[2J, Msvm_KvpExchangeDataItem in the host's answer could not be read and are left out (property Data: not a string)",
+    );
+    // Nothing left out: nothing told.
+    const quiet = new WsmanCimClient({ ...client, enumerationSkipped: [] }, { onSkipped: (s) => told.push([...s]) });
+    await quiet.query("root/virtualization/v2", "SELECT * FROM Msvm_ComputerSystem");
+    expect(told).toHaveLength(1);
   });
 });

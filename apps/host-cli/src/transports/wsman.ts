@@ -23,8 +23,10 @@ import {
   type ParameterInput,
   type WsmanInstance,
   type WsmanParameter,
+  type WsmanSkippedItem,
   isWsmanError,
 } from "@hyperv-kvp/wsman";
+import { printable } from "@hyperv-kvp/cli-kit";
 import { type HostErrorKind, TransportError, type TransportErrorCode } from "../transport-error.js";
 import type { CimArgument, CimClient, CimEnumeration, CimMethodResult, CimOutput } from "../transport.js";
 
@@ -39,7 +41,18 @@ export type WsmanClientLike = {
     parameters: ParameterInput<WsmanParameter>,
   ): Promise<InvokeResult>;
   close(): void;
+  /** The items the latest enumerate left out because they could not be read (WsmanClient's). */
+  readonly enumerationSkipped?: readonly WsmanSkippedItem[];
 };
+
+/** Options of {@link WsmanCimClient}. */
+export interface WsmanCimClientOptions {
+  /**
+   * Told of the items an enumeration left out because they could not be read (an item costs
+   * itself, never the answer): kvp-host says so on stderr rather than show less in silence.
+   */
+  readonly onSkipped?: (skipped: readonly WsmanSkippedItem[]) => void;
+}
 
 /** Resource URI of `className` in `namespace` (`…/wmi/root/virtualization/v2/Msvm_ComputerSystem`). */
 export function resourceUriOf(namespace: string, className: string): string {
@@ -171,7 +184,17 @@ export function fromWsmanError(error: unknown): unknown {
 
 /** {@link CimClient} over WS-Management (see the module doc). */
 export class WsmanCimClient implements CimClient {
-  constructor(private readonly client: WsmanClientLike) {}
+  constructor(
+    private readonly client: WsmanClientLike,
+    private readonly options: WsmanCimClientOptions = {},
+  ) {}
+
+  private async enumerateOf(resourceUri: string, wql: string): Promise<CimInstance[]> {
+    const found = await this.call(() => this.client.enumerate(resourceUri, wql));
+    const skipped = this.client.enumerationSkipped ?? [];
+    if (skipped.length > 0) this.options.onSkipped?.(skipped);
+    return found.map(toCimInstance);
+  }
 
   private async call<T>(run: () => Promise<T>): Promise<T> {
     try {
@@ -181,15 +204,12 @@ export class WsmanCimClient implements CimClient {
     }
   }
 
-  async query(namespace: string, wql: string): Promise<CimInstance[]> {
-    const found = await this.call(() => this.client.enumerate(enumerationUriOf(namespace), wql));
-    return found.map(toCimInstance);
+  query(namespace: string, wql: string): Promise<CimInstance[]> {
+    return this.enumerateOf(enumerationUriOf(namespace), wql);
   }
 
-  async enumerate(what: CimEnumeration): Promise<CimInstance[]> {
-    const namespace = namespaceOf(what);
-    const found = await this.call(() => this.client.enumerate(enumerationUriOf(namespace), enumerationWql(what)));
-    return found.map(toCimInstance);
+  enumerate(what: CimEnumeration): Promise<CimInstance[]> {
+    return this.enumerateOf(enumerationUriOf(namespaceOf(what)), enumerationWql(what));
   }
 
   async get(path: CimInstancePath): Promise<CimInstance> {
@@ -230,4 +250,13 @@ export class WsmanCimClient implements CimClient {
       throw new TransportError("config", `cannot address ${path.className}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * The warning kvp-host prints for items an enumeration left out: how many, of which class
+ * (a name from the server: escaped), and the first one's reason (this library's words).
+ */
+export function skippedItemsWarning(skipped: readonly WsmanSkippedItem[]): string {
+  const classes = [...new Set(skipped.map((s) => printable(s.className)))].join(", ");
+  return `warning: ${skipped.length} item(s) of ${classes} in the host's answer could not be read and are left out (${printable(skipped[0]!.message)})`;
 }
