@@ -19,7 +19,6 @@ export function encodeUtf8(text: string): Uint8Array {
  * valid; invalid sequences come back as U+FFFD so the text can still be shown.
  */
 export function decodeUtf8(bytes: Uint8Array): { text: string; valid: boolean } {
-  if (isAscii(bytes)) return { text: latin1(bytes), valid: true };
   try {
     return { text: strictDecoder.decode(bytes), valid: true };
   } catch {
@@ -105,18 +104,3 @@ export function utf16Units(text: string): number {
   return text.length;
 }
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
-
-function latin1(bytes: Uint8Array): string {
-  // Short ASCII fields are the common case; building the string directly avoids the
-  // decoder's per-call overhead, which dominates on a 10,000-record pool.
-  if (bytes.length <= 64) {
-    let s = "";
-    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  return strictDecoder.decode(bytes);
-}
