@@ -44,7 +44,8 @@ let m;
 const load = () => (m ??= require(${JSON.stringify(`node:${name}`)}));
 const keys = ${JSON.stringify(keys)};
 module.exports = new Proxy({}, {
-  get: (_, k) => load()[k],
+  // esbuild's helper asks for __esModule before anything is used; no built-in has it.
+  get: (_, k) => (k === "__esModule" && m === undefined ? undefined : load()[k]),
   has: (_, k) => k in load(),
   ownKeys: () => (m === undefined ? [...keys] : Reflect.ownKeys(m)),
   getOwnPropertyDescriptor: (_, k) =>
