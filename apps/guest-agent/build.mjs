@@ -5,6 +5,7 @@
 // own package, which ships beside the bundle.
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -27,6 +28,9 @@ const result = await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // `kvp-agent once` spawns only when there are hooks, and hashes only records that do not
+  // decode back to their bytes (src/pool-mirror.ts): both built-ins load on first use.
+  plugins: [lazyBuiltins(["child_process", "crypto"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   logLevel: "warning",

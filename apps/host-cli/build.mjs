@@ -3,6 +3,7 @@
 // matters to scripts that call kvp-host once per VM.
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -30,6 +31,9 @@ const result = await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: '"use strict";const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // `kvp-host --help` and a wsman command never spawn: node:child_process (and the stream and
+  // net modules it loads) waits for the PowerShell transport's first use.
+  plugins: [lazyBuiltins(["child_process"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   logLevel: "warning",

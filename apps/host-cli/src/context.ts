@@ -57,7 +57,11 @@ export function processContext(): CliContext {
       return Buffer.concat(chunks);
     },
     readFile: async (path) => (await import("node:fs/promises")).readFile(path),
-    promptPassword: process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined,
+    // A getter: creating process.stdin costs milliseconds (fs streams for a file, net for a
+    // pipe), which every run would pay, `--help` included, though only a password prompt needs it.
+    get promptPassword() {
+      return process.stdin.isTTY && process.stderr.isTTY ? promptHidden : undefined;
+    },
     defaultTransport: defaultTransportKind(process.platform),
     platform: process.platform,
     connect: async (request) => {

@@ -195,14 +195,52 @@ export interface LaunchOptions {
  * pipe, and sets the exit code. `main` is the app's `runCli` call.
  */
 export function launch(main: (argv: readonly string[]) => Promise<number>, options: LaunchOptions = {}): void {
-  endQuietlyOnBrokenPipe([process.stdout, process.stderr], () => process.exit(process.exitCode ?? 0));
+  const end = () => process.exit(process.exitCode ?? 0);
+  whenCreated("stdout", (stream) => endQuietlyOnBrokenPipe([stream], end));
+  whenCreated("stderr", (stream) => endQuietlyOnBrokenPipe([stream], end));
   void main(process.argv).then((code) => {
     process.exitCode = code;
     if (options.exitWhenDone) process.exit(code);
   });
 }
 
-/** The real process's streams, environment and signals. */
+/**
+ * Runs `use` on process.stdout or process.stderr when something first reads it, rather than
+ * reading it now. Node creates each stream on first read, and that costs milliseconds: a pipe
+ * loads node:net, a file the stream modules. `kvp-host --help` never writes to stderr, and
+ * would pay for it on every run; so the launcher guards each stream as it is created, by
+ * whoever creates it (Node's own warnings included).
+ */
+function whenCreated(name: "stdout" | "stderr", use: (stream: NodeJS.WriteStream) => void): void {
+  const own = Object.getOwnPropertyDescriptor(process, name);
+  const create = own?.get;
+  if (own === undefined || create === undefined || own.configurable !== true) {
+    use(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: own.enumerable ?? true,
+    get() {
+      Object.defineProperty(process, name, own);
+      const stream = create.call(process) as NodeJS.WriteStream;
+      use(stream);
+      return stream;
+    },
+  });
+}
+
+/** process.stdout or process.stderr as a {@link CliStream}, the stream created on first use (see whenCreated). */
+function processStream(name: "stdout" | "stderr"): CliStream {
+  return {
+    write: (text) => process[name].write(text),
+    get isTTY() {
+      return process[name].isTTY;
+    },
+  };
+}
+
+/** The real process's streams (each created on first use), environment and signals. */
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+  return { stdout: processStream("stdout"), stderr: processStream("stderr"), env: process.env, signals: process };
 }

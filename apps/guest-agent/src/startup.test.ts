@@ -1,0 +1,65 @@
+// What `kvp-agent once` loads, checked on the BUILT bundle (built by the global setup): a boot
+// script runs it, where each module loaded for nothing costs milliseconds. node:child_process
+// (hooks) and node:crypto (digests of records that do not decode back to their bytes) load on
+// first use; the second test shows that a hook still runs. Timing itself is not tested.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodePool } from "@hyperv-kvp/kvp-core";
+import { afterAll, describe, expect, it } from "vitest";
+
+const bundle = fileURLToPath(new URL("../dist/kvp-agent.cjs", import.meta.url));
+const root = mkdtempSync(join(tmpdir(), "kvp-agent-startup-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A pool directory, a config naming `hooksDir`, and a run of `once` that lists the built-ins it loaded. */
+function once(name: string, hooks: Record<string, string>): { modules: string[]; status: number | null; dir: string } {
+  const dir = join(root, name);
+  const pools = join(dir, "pools");
+  const hooksDir = join(dir, "hooks.d");
+  mkdirSync(pools, { recursive: true });
+  mkdirSync(hooksDir);
+  for (const p of [0, 1, 2, 3, 4])
+    writeFileSync(join(pools, `.kvp_pool_${p}`), p === 0 ? encodePool([{ key: "role", value: "web" }]) : "");
+  for (const [file, text] of Object.entries(hooks)) writeFileSync(join(hooksDir, file), text, { mode: 0o755 });
+  const config = join(dir, "config.json");
+  writeFileSync(config, JSON.stringify({ hooksDir }));
+  const hook = join(dir, "list-builtins.cjs");
+  const list = join(dir, "builtins.txt");
+  writeFileSync(
+    hook,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
+  );
+  const run = spawnSync(
+    process.execPath,
+    ["--require", hook, bundle, "--dir", pools, "--state-dir", join(dir, "state"), "--config", config, "once"],
+    { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", timeout: 30_000 },
+  );
+  const modules = readFileSync(list, "utf8")
+    .split("\n")
+    .filter((m) => m.startsWith("NativeModule "))
+    .map((m) => m.slice("NativeModule ".length));
+  return { modules, status: run.status, dir };
+}
+
+describe("kvp-agent once start-up", () => {
+  it("harvests without loading child_process or crypto when there are no hooks", () => {
+    const { modules, status, dir } = once("no-hooks", {});
+    expect(status).toBe(0);
+    expect(readFileSync(join(dir, "state", "host.env"), "utf8")).toContain("web");
+    for (const name of ["child_process", "crypto"]) expect(modules, name).not.toContain(name);
+    // The check above must be able to fail: the hook does see what a run loads.
+    expect(modules).toContain("os");
+  });
+
+  it("still runs a hook, loading child_process then", () => {
+    const { modules, status, dir } = once("a-hook", {
+      "10-mark": '#!/bin/sh\nprintf %s "$KVP_KEY" > "$KVP_STATE_DIR/../hook-ran"\n',
+    });
+    expect(status).toBe(0);
+    expect(readFileSync(join(dir, "hook-ran"), "utf8")).toBe("role");
+    expect(modules).toContain("child_process");
+  });
+});

@@ -1,0 +1,60 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { lazyBuiltins } from "./lib/lazy-builtins.mjs";
+
+const dir = mkdtempSync(join(tmpdir(), "lazy-builtins-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Bundles `source` as the CLIs are bundled (CommonJS, the plugin on), runs it, returns its JSON output. */
+async function runBundled(source) {
+  const outfile = join(dir, `bundle-${Math.random().toString(36).slice(2)}.cjs`);
+  await build({
+    stdin: { contents: source, loader: "js", resolveDir: dir },
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node18",
+    plugins: [lazyBuiltins(["child_process", "crypto"])],
+    logLevel: "error",
+  });
+  return JSON.parse(execFileSync(process.execPath, [outfile], { encoding: "utf8" }));
+}
+
+const LOADED = `const loaded = (name) => process.moduleLoadList.includes("NativeModule " + name);`;
+
+describe("lazyBuiltins", () => {
+  it("loads nothing until an export is read, then the real module", async () => {
+    const out = await runBundled(`
+      import { execFileSync } from "node:child_process";
+      import { createHash } from "crypto";
+      ${LOADED}
+      const before = [loaded("child_process"), loaded("crypto")];
+      const child = execFileSync(process.execPath, ["-e", "process.stdout.write('ok')"], { encoding: "utf8" });
+      const hash = createHash("sha256").update("abc").digest("hex").slice(0, 8);
+      console.log(JSON.stringify({ before, after: [loaded("child_process"), loaded("crypto")], child, hash }));
+    `);
+    expect(out).toEqual({ before: [false, false], after: [true, true], child: "ok", hash: "ba7816bf" });
+  });
+
+  it("serves default and namespace imports, and CommonJS require, the real module's exports", async () => {
+    const out = await runBundled(`
+      import cp from "node:child_process";
+      import * as ns from "node:child_process";
+      ${LOADED}
+      const before = loaded("child_process");
+      const real = process.getBuiltinModule?.("node:child_process") ?? eval("require")("node:child_process");
+      const required = require("child_process");
+      console.log(JSON.stringify({
+        before,
+        same: cp.spawn === real.spawn && ns.spawn === real.spawn && required.spawn === real.spawn,
+        keys: Object.keys(ns).includes("spawnSync"),
+      }));
+    `);
+    expect(out).toEqual({ before: false, same: true, keys: true });
+  });
+});

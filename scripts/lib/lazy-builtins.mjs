@@ -1,0 +1,58 @@
+// An esbuild plugin for CLI bundles: Node built-ins that cost milliseconds to load
+// (node:child_process pulls in stream, net and dgram; node:crypto its own stream layer) but
+// that a run seldom uses are loaded on first use instead of when the bundle starts.
+// commander requires node:child_process at load for executable subcommands, which our CLIs
+// do not have: without this, `--help` alone paid for it.
+//
+// How: each import of such a built-in gets a proxy that requires the real module on the first
+// read of one of its exports. esbuild reads an ESM import of a CommonJS module through a copy
+// that forwards each export (its __toESM helper: it lists the keys and the prototype, then
+// reads a key only when the code does), so the proxy answers those questions from the key
+// list taken at build time and loads nothing until an export is read.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The plugin: `names` are the built-ins to defer, without `node:` (`["child_process"]`).
+ * Every import of them in the bundle, ours and our dependencies', gets the lazy proxy.
+ */
+export function lazyBuiltins(names) {
+  const filter = new RegExp(`^(node:)?(${names.join("|")})$`);
+  return {
+    name: "lazy-builtins",
+    setup(build) {
+      build.onResolve({ filter }, (args) =>
+        // The proxy's own require is of the real module, which stays outside the bundle.
+        args.namespace === "lazy-builtin"
+          ? { path: args.path, external: true }
+          : { path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" },
+      );
+      build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+        contents: lazyModuleSource(args.path),
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/** CommonJS whose exports are `node:<name>`'s, that module required on the first read of one. */
+function lazyModuleSource(name) {
+  const keys = Object.keys(require(`node:${name}`));
+  return `"use strict";
+let m;
+const load = () => (m ??= require(${JSON.stringify(`node:${name}`)}));
+const keys = ${JSON.stringify(keys)};
+module.exports = new Proxy({}, {
+  // esbuild's helper asks for __esModule before anything is used; no built-in has it.
+  get: (_, k) => (k === "__esModule" && m === undefined ? undefined : load()[k]),
+  has: (_, k) => k in load(),
+  ownKeys: () => (m === undefined ? [...keys] : Reflect.ownKeys(m)),
+  getOwnPropertyDescriptor: (_, k) =>
+    m === undefined && keys.includes(k)
+      ? { configurable: true, enumerable: true, get: () => load()[k] }
+      : Reflect.getOwnPropertyDescriptor(load(), k) && { ...Reflect.getOwnPropertyDescriptor(m, k), configurable: true },
+  getPrototypeOf: () => Object.prototype,
+});
+`;
+}
