@@ -5,6 +5,7 @@
 // its native binary relative to its own package.
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -31,7 +32,8 @@ const result = await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess()],
+  // commander requires node:child_process at load; kvp-pool never spawns (see the plugin).
+  plugins: [lazyBuiltins(["child_process"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   logLevel: "warning",
@@ -39,22 +41,3 @@ const result = await build({
 
 // Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
 writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-pool", bundledPackages(result.metafile, process.cwd())));
-
-/**
- * commander loads node:child_process at start-up for executable subcommands, which kvp-pool
- * does not use; that costs ~4 ms per run. Resolve it to a proxy that loads it on first use.
- */
-function lazyChildProcess() {
-  return {
-    name: "lazy-child-process",
-    setup(b) {
-      b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-        args.importer.includes("commander") ? { path: "lazy-child-process", namespace: "lazy" } : undefined,
-      );
-      b.onLoad({ filter: /.*/, namespace: "lazy" }, () => ({
-        contents: 'let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require("node:child_process"))[k] });',
-        loader: "js",
-      }));
-    },
-  };
-}

@@ -2,12 +2,12 @@
 // script runs it, where each module loaded for nothing costs milliseconds. node:child_process
 // (hooks) and node:crypto (digests of records that do not decode back to their bytes) load on
 // first use; the second test shows that a hook still runs. Timing itself is not tested.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodePool } from "@hyperv-kvp/kvp-core";
+import { runListingBuiltins } from "@hyperv-kvp/test-support/builtins";
 import { afterAll, describe, expect, it } from "vitest";
 
 const bundle = fileURLToPath(new URL("../dist/kvp-agent.cjs", import.meta.url));
@@ -26,22 +26,16 @@ function once(name: string, hooks: Record<string, string>): { modules: string[];
   for (const [file, text] of Object.entries(hooks)) writeFileSync(join(hooksDir, file), text, { mode: 0o755 });
   const config = join(dir, "config.json");
   writeFileSync(config, JSON.stringify({ hooksDir }));
-  const hook = join(dir, "list-builtins.cjs");
-  const list = join(dir, "builtins.txt");
-  writeFileSync(
-    hook,
-    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
-  );
-  const run = spawnSync(
-    process.execPath,
-    ["--require", hook, bundle, "--dir", pools, "--state-dir", join(dir, "state"), "--config", config, "once"],
-    { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", timeout: 30_000 },
-  );
-  const modules = readFileSync(list, "utf8")
-    .split("\n")
-    .filter((m) => m.startsWith("NativeModule "))
-    .map((m) => m.slice("NativeModule ".length));
-  return { modules, status: run.status, dir };
+  const { modules, status } = runListingBuiltins(bundle, [
+    "--dir",
+    pools,
+    "--state-dir",
+    join(dir, "state"),
+    "--config",
+    config,
+    "once",
+  ]);
+  return { modules, status, dir };
 }
 
 describe("kvp-agent once start-up", () => {

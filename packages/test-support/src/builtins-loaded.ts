@@ -1,0 +1,51 @@
+// Which of Node's built-in modules a program loads: start-up tests of the CLI bundles check
+// that a command does not load what it does not use (each costs milliseconds on every run).
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** What {@link runListingBuiltins} saw. */
+export interface BuiltinsRun {
+  /** Built-in modules loaded by exit (`process.moduleLoadList`'s `NativeModule` entries). */
+  readonly modules: string[];
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node --require HOOK script ...args` with a hook that lists the built-ins loaded by
+ * exit. stdout goes to a file and stderr to a pipe, as in a script that captures errors: a
+ * created stderr stream on a pipe loads node:net, which a test can then see.
+ */
+export function runListingBuiltins(script: string, args: readonly string[]): BuiltinsRun {
+  const dir = mkdtempSync(join(tmpdir(), "kvp-builtins-"));
+  try {
+    const hook = join(dir, "list-builtins.cjs");
+    const list = join(dir, "builtins.txt");
+    writeFileSync(
+      hook,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
+    );
+    const out = join(dir, "stdout.txt");
+    const fd = openSync(out, "w");
+    let run: ReturnType<typeof spawnSync>;
+    try {
+      run = spawnSync(process.execPath, ["--require", hook, script, ...args], {
+        stdio: ["ignore", fd, "pipe"],
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const modules = readFileSync(list, "utf8")
+      .split("\n")
+      .filter((m) => m.startsWith("NativeModule "))
+      .map((m) => m.slice("NativeModule ".length));
+    return { modules, status: run.status, stdout: readFileSync(out, "utf8"), stderr: String(run.stderr) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
