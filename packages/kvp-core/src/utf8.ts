@@ -103,4 +103,3 @@ export function utf8BoundaryAtOrBefore(bytes: Uint8Array, maxBytes: number): num
 export function utf16Units(text: string): number {
   return text.length;
 }
-
