@@ -250,14 +250,19 @@ export async function deleteRecord(
 }
 
 /**
- * Removes the records `shouldRemove` picks, keeping the order of the rest: later records
+ * Removes the records `shouldRemove` picks (of those `mayRemove`, a byte test, lets through:
+ * the others are not decoded), keeping the order of the rest: later records
  * move up one by one in page-safe writes, then the file is cut to size (dropping any
  * trailing fragment). Nothing before the first removed record is written. A writer killed
  * part-way leaves a record twice (the first copy is where lookups look) or a record with an
  * empty key, never a key with a value that was not its own (see planShiftWrite).
  * Module-internal (not in index.ts): shared with pool-update.ts.
  */
-export function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRecord) => boolean): DecodedRecord[] {
+export function removeRecords(
+  pool: LockedPool,
+  shouldRemove: (record: DecodedRecord) => boolean,
+  mayRemove?: (bytes: Uint8Array, offset: number) => boolean,
+): DecodedRecord[] {
   const removed: DecodedRecord[] = [];
   // Originals of the positions from the write cursor up to the record being read: the
   // content each write replaces, needed to plan page-safe writes.
@@ -267,8 +272,9 @@ export function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRe
   scanChunks(pool, (bytes, first) => {
     for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
       const raw = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
-      const record = decodeRecord(raw, 0, first + i);
-      const remove = shouldRemove(record);
+      // Decoded only when it may go: the rest are moved as bytes.
+      const record = mayRemove === undefined || mayRemove(raw, 0) ? decodeRecord(raw, 0, first + i) : undefined;
+      const remove = record !== undefined && shouldRemove(record);
       if (writeIndex < 0) {
         if (!remove) continue;
         writeIndex = first + i;
@@ -276,7 +282,7 @@ export function removeRecords(pool: LockedPool, shouldRemove: (record: DecodedRe
       // A copy: scanChunks reuses its buffer, and pending outlives the chunk.
       pending.push(raw.slice());
       if (remove) {
-        removed.push({ ...record, offset: (first + i) * RECORD_BYTES });
+        removed.push({ ...record!, offset: (first + i) * RECORD_BYTES });
         continue;
       }
       const offset = writeIndex * RECORD_BYTES;

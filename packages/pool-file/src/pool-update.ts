@@ -192,14 +192,20 @@ export async function removeLogicalKeys(
   } else {
     const wanted = new Set(keys);
     matches = (record) => record.keyValidUtf8 && wanted.has(logicalKeyOf(record.key));
+    // A few keys: records that cannot hold them are moved without being decoded.
+    if (wanted.size <= FEW_KEYS) {
+      const bytesOf = [...wanted].map((key) => encodeUtf8(key));
+      const mayRemove = (bytes: Uint8Array, at: number) => bytesOf.some((key) => mayHoldLogicalKey(bytes, at, key));
+      return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches, mayRemove));
+    }
   }
   return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches));
 }
 
-/** The key of record `i` of a chunk, or undefined when it is not valid UTF-8 (it belongs to no key we write). */
-/** Most keys of one set that are looked for by their bytes (see setLogicalValues); past it, every key is decoded. */
+/** Most keys of one set or removal that are looked for by their bytes; past it, every key is decoded. */
 const FEW_KEYS = 8;
 
+/** The key of record `i` of a chunk, or undefined when it is not valid UTF-8 (it belongs to no key we write). */
 function keyText(bytes: Uint8Array, i: number): string | undefined {
   const field = bytes.subarray(i * RECORD_BYTES, i * RECORD_BYTES + KEY_FIELD_BYTES);
   const { text, valid } = decodeUtf8(field.subarray(0, fieldTextLength(field, 0, KEY_FIELD_BYTES)));
