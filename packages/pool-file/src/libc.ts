@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
+import { dirname, join } from "node:path";
 import { PoolFileError } from "./errors.js";
 
 // The few libc calls Node does not offer: fcntl/flock locks (for the daemon-compatible pool
@@ -135,6 +137,53 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = (() => {
   return names;
 })();
 
+/** How koffi was loaded: its native module directly, or through koffi's own loader; undefined before. */
+let koffiLoad: "direct" | "koffi" | undefined;
+
+/** How this process loaded koffi (tests: the direct path must stay the one taken). */
+export function koffiLoadPath(): "direct" | "koffi" | undefined {
+  return koffiLoad;
+}
+
+/** The glibc dynamic loader of each CPU: present on a glibc system, absent on musl (Alpine). */
+const GLIBC_LOADER: Readonly<Record<string, string>> = {
+  x64: "/lib64/ld-linux-x86-64.so.2",
+  arm64: "/lib/ld-linux-aarch64.so.1",
+};
+
+/**
+ * koffi, by its native module where koffi's own loader finds it on glibc (the platform
+ * package's `linux_<cpu>/koffi.node`, resolved from koffi as Node would), else through that
+ * loader. The loader reads node's ELF headers to choose between its glibc and musl builds and
+ * probes a list of places: ~3 ms of the ~7 ms koffi costs, at every start of kvp-pool and
+ * kvp-agent. Anything unexpected (musl, another layout, a native module of another version)
+ * takes the loader's way, which stays the authority; what is lost is only its deprecated
+ * aliases, which nothing here uses.
+ */
+function requireKoffi(req: NodeJS.Require): Koffi {
+  try {
+    const loader = GLIBC_LOADER[process.arch];
+    if (loader !== undefined && existsSync(loader)) {
+      const koffiMain = req.resolve("koffi");
+      const version = (
+        JSON.parse(readFileSync(join(dirname(koffiMain), "package.json"), "utf8")) as { version?: unknown }
+      ).version;
+      const platformMain = createRequire(koffiMain).resolve(`@koromix/koffi-linux-${process.arch}`);
+      const native = createRequire(platformMain)(`./linux_${process.arch}/koffi.node`) as Partial<Koffi> & {
+        version?: unknown;
+      };
+      if (native.version === version && typeof native.load === "function" && typeof native.struct === "function") {
+        koffiLoad = "direct";
+        return native as Koffi;
+      }
+    }
+  } catch {
+    // Fall through to koffi's own loader, which says what is wrong if it fails too.
+  }
+  koffiLoad = "koffi";
+  return req("koffi") as Koffi;
+}
+
 function loadLibc(): Libc {
   if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
     throw new PoolFileError(
@@ -147,7 +196,7 @@ function loadLibc(): Libc {
   try {
     // createRequire rather than a static import: this is the lazy part (see above), and a
     // synchronous load keeps tryLockFile and synthesizeAutoPool synchronous.
-    koffi = createRequire(import.meta.url)("koffi") as Koffi;
+    koffi = requireKoffi(createRequire(import.meta.url));
     // The symbols of the running process: Node is linked against the C library, so this finds
     // glibc's or musl's functions without guessing a file name.
     lib = koffi.load(null);
