@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from "node:fs";
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { KIT_EXIT } from "./cli-error.js";
 import { type DurationSpec, parseDuration } from "./duration.js";
@@ -98,6 +99,13 @@ export async function runCli<C>(spec: CliSpec<C>, argv: readonly string[], io: C
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // commander would ask process.stdout itself, creating the stream (see processStream).
+      // No width off a terminal: commander then wraps at 80, as it does by itself (its types
+      // say number; its own default returns undefined the same way).
+      getOutHelpWidth: () => (io.stdout.isTTY ? io.stdout.columns : undefined) as number,
+      getErrHelpWidth: () => (io.stderr.isTTY ? io.stderr.columns : undefined) as number,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
       outputError: (s, write) => write(s.startsWith("error: ") ? `${tool}: ${s.slice(7)}` : s),
     });
   spec.configure?.(program);
@@ -230,14 +238,51 @@ function whenCreated(name: "stdout" | "stderr", use: (stream: NodeJS.WriteStream
   });
 }
 
-/** process.stdout or process.stderr as a {@link CliStream}, the stream created on first use (see whenCreated). */
+/**
+ * process.stdout or process.stderr as a {@link CliStream}. On Linux a write goes straight to
+ * the descriptor (write(2), as Node's own stdio does there: synchronously), so no stream is
+ * created at all: a stream on a pipe loads node:net, on a file the stream modules, which cost
+ * a one-shot command like `value=$(kvp-pool get KEY)` milliseconds for one line. A broken pipe
+ * ends the program quietly, as the stream's guard would (see launch); a descriptor that would
+ * block (left non-blocking by whoever opened it) hands this write and the later ones to the
+ * stream, which knows how to wait. On Windows, where Node writes pipes asynchronously, the
+ * stream (created on first use, see whenCreated) writes everything, so nothing is reordered.
+ */
 function processStream(name: "stdout" | "stderr"): CliStream {
+  const fd = name === "stdout" ? 1 : 2;
+  let direct = process.platform !== "win32";
   return {
-    write: (text) => process[name].write(text),
+    write: (text) => {
+      if (direct) {
+        const bytes = Buffer.from(text, "utf8");
+        let done = 0;
+        try {
+          while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+          return true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === "EPIPE") process.exit(process.exitCode ?? 0);
+          direct = false;
+          return process[name].write(bytes.subarray(done));
+        }
+      }
+      return process[name].write(text);
+    },
+    // A terminal is a character device: anything else is answered without the stream.
     get isTTY() {
-      return process[name].isTTY;
+      return isCharacterDevice(fd) && process[name].isTTY === true;
+    },
+    get columns() {
+      return process[name].columns;
     },
   };
+}
+
+function isCharacterDevice(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }
 
 /** The real process's streams (each created on first use), environment and signals. */

@@ -3,6 +3,8 @@ export interface CliStream {
   write(text: string): unknown;
   /** True on a terminal: progress lines are drawn only then. */
   readonly isTTY?: boolean;
+  /** The terminal's width, when it is one (help is wrapped to it). */
+  readonly columns?: number;
 }
 
 /** The streams a program's output may break on when its reader goes away. */

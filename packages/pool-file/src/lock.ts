@@ -88,6 +88,14 @@ const FIRST_DELAY_MS = 1;
 const MAX_DELAY_MS = 25;
 
 /**
+ * A monotonic clock in ms. Not `performance.now()`: Node loads perf_hooks on the global's first
+ * use, ~1 ms of every kvp-pool command that takes a lock.
+ */
+function monotonicMs(): number {
+  return process.uptime() * 1000;
+}
+
+/**
  * Takes the daemon-compatible lock on `fd` for `mode`, waiting without blocking the event loop
  * until it is held or the deadline passes. To read: a whole-file open-file-description fcntl
  * read lock (F_RDLCK). To write: a whole-file `flock(LOCK_EX)`, unless only descriptors that
@@ -103,7 +111,7 @@ export async function lockFile(fd: number, mode: LockMode, options: LockOptions 
     throw new PoolFileError("invalid", `invalid lock timeout: ${timeoutMs} (want milliseconds >= 0)`);
   }
   options.signal?.throwIfAborted();
-  const deadline = performance.now() + timeoutMs;
+  const deadline = monotonicMs() + timeoutMs;
   const flock: FlockState = { settled: mode === "read", held: false };
   let delay = FIRST_DELAY_MS;
   try {
@@ -112,7 +120,7 @@ export async function lockFile(fd: number, mode: LockMode, options: LockOptions 
       if (mode === "write" && !flock.held) settleFlock(fd, flock, options.describe);
       if (flock.settled && tryFcntl(fd, mode, options.describe))
         return heldLock(fd, mode, flock.held, options.describe);
-      const remaining = deadline - performance.now();
+      const remaining = deadline - monotonicMs();
       if (remaining <= 0) throw lockedError(fd, mode, flock.settled ? "fcntl" : "flock", timeoutMs, options.describe);
       await pause(Math.min(delay, Math.ceil(remaining)), options.signal);
       delay = Math.min(delay * 2, MAX_DELAY_MS);
