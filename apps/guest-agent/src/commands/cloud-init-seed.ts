@@ -2,10 +2,10 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
-import { type PoolTarget, isPoolFileError, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
+import { type PoolTarget, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
 import { NoCloudSeed, type RefusedDocument } from "../cloud-init-seed.js";
 import type { AgentCli } from "../context.js";
-import { watchPoolDir } from "../pool-watcher.js";
+import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor, loggerFor } from "./common.js";
 
 /** Options of {@link cloudInitSeed}. */
@@ -57,59 +57,27 @@ async function readSeedItems(target: PoolTarget, lockTimeoutMs: number): Promise
  * whose parts are stored whole), watching the pool directory, for at most `waitMs`.
  * @returns the last read (empty when the pools never appeared).
  */
-function waitForSeed(
+async function waitForSeed(
   target: PoolTarget,
   waitMs: number,
   lockTimeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<SeedRead> {
-  return new Promise((resolve) => {
-    let last: SeedRead = { items: new Map(), incomplete: [] };
-    let done = false;
-    let checking = false;
-    let again = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      watch.close();
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", finish);
-      resolve(last);
-    };
-    const check = async () => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        do {
-          again = false;
-          try {
-            last = await readSeedItems(target, lockTimeoutMs);
-            if (last.items.has(CLOUD_INIT_KEYS["meta-data"]) && last.incomplete.length === 0) finish();
-          } catch (error) {
-            // No pools yet (the daemon starts later) or a held lock: what the wait is for.
-            if (isPoolFileError(error, "daemon-absent")) watch.rearm();
-          }
-        } while (again && !done);
-      } finally {
-        checking = false;
-        if (waitMs === 0) finish();
-      }
-    };
-    const watch = watchPoolDir({
-      dir: target.dir,
-      pools: [0],
-      debounceMs: 5,
-      safetyNetMs: 1000,
-      onChange: () => void check(),
-    });
-    // Without a wait, the first read (whatever it found) is the answer.
-    const timer = waitMs > 0 ? setTimeout(finish, waitMs) : undefined;
-    signal?.addEventListener("abort", finish, { once: true });
-    void check();
+  let last: SeedRead = { items: new Map(), incomplete: [] };
+  const found = (read: SeedRead) => read.items.has(CLOUD_INIT_KEYS["meta-data"]) && read.incomplete.length === 0;
+  // Without a wait, the first read (whatever it found) is the answer; else the last one read.
+  await readUntil({
+    dir: target.dir,
+    pool: 0,
+    safetyNetMs: 1000,
+    timeoutMs: waitMs,
+    ...(signal ? { signal } : {}),
+    read: async () => {
+      last = await readSeedItems(target, lockTimeoutMs);
+      return found(last) ? last : undefined;
+    },
   });
+  return last;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import type { AgentCli } from "../context.js";
-import { isPoolFileError, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
+import { poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
 import { AgentError } from "../agent-error.js";
-import { watchPoolDir } from "../pool-watcher.js";
+import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor } from "./common.js";
 
 /** Options of {@link wait}. */
@@ -35,68 +35,27 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
   const pool = options.pool ?? 0;
   const target = poolTarget(pool, config.poolDir);
   const start = performance.now();
-  return new Promise<WaitResult>((resolve, reject) => {
-    let done = false;
-    let checking = false;
-    let again = false;
-    const finish = (outcome: { value: string } | { error: Error }) => {
-      if (done) return;
-      done = true;
-      watch.close();
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      if ("error" in outcome) reject(outcome.error);
-      else resolve({ key, value: outcome.value, pool, waitedMs: Math.round(performance.now() - start) });
-    };
-    const check = async () => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        do {
-          again = false;
-          try {
-            const { records } = await readPool(target, { timeoutMs: config.lockTimeoutMs });
-            // By logical key, as the agent materialises it: a chunked value once it is whole.
-            const usable = records.filter((r) => r.keyTerminated && r.valueTerminated && r.validUtf8);
-            const found = snapshotPool(usable, { reassemble: true }).entries.get(key);
-            if (found) finish({ value: found.value });
-          } catch (error) {
-            // Missing pools and held locks are what waiting is for; anything else too: retry.
-            if (isPoolFileError(error, "daemon-absent")) watch.rearm();
-          }
-        } while (again && !done);
-      } finally {
-        checking = false;
-      }
-    };
-    const watch = watchPoolDir({
-      dir: target.dir,
-      pools: [pool],
-      debounceMs: 5,
-      safetyNetMs: Math.min(config.safetyNetMs, 10_000),
-      onChange: () => void check(),
-    });
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              finish({
-                error: new AgentError(
-                  "timeout",
-                  `timed out after ${options.timeoutMs! / 1000} s: the host has not sent ${JSON.stringify(key)} (pool ${pool})`,
-                ),
-              }),
-            options.timeoutMs,
-          );
-    const onAbort = () =>
-      finish({ error: new AgentError("timeout", `interrupted while waiting for ${JSON.stringify(key)}`) });
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    void check();
+  const outcome = await readUntil({
+    dir: target.dir,
+    pool,
+    safetyNetMs: Math.min(config.safetyNetMs, 10_000),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.signal ? { signal: options.signal } : {}),
+    read: async () => {
+      const { records } = await readPool(target, { timeoutMs: config.lockTimeoutMs });
+      // By logical key, as the agent materialises it: a chunked value once it is whole.
+      const usable = records.filter((r) => r.keyTerminated && r.valueTerminated && r.validUtf8);
+      return snapshotPool(usable, { reassemble: true }).entries.get(key)?.value;
+    },
   });
+  if (outcome.kind === "found")
+    return { key, value: outcome.value, pool, waitedMs: Math.round(performance.now() - start) };
+  throw new AgentError(
+    "timeout",
+    outcome.kind === "aborted"
+      ? `interrupted while waiting for ${JSON.stringify(key)}`
+      : `timed out after ${options.timeoutMs! / 1000} s: the host has not sent ${JSON.stringify(key)} (pool ${pool})`,
+  );
 }
 
 /** `kvp-agent wait`: exit 1 when `--timeout` passes first. */
