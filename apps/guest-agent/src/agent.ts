@@ -10,7 +10,7 @@ import {
   snapshotPool,
 } from "@hyperv-kvp/pool-file";
 import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
-import { NoCloudSeed, type SeedOutcome } from "./cloud-init-seed.js";
+import { NoCloudSeed, type SeedOutcome, describeRefused, describeSeedChanges } from "./cloud-init-seed.js";
 import { type AgentConfig, type DecoderName, type HookSpec, fileModeWarning } from "./config.js";
 import type { AgentContext } from "./context.js";
 import {
@@ -613,10 +613,9 @@ export class Agent {
     try {
       const outcome = this.seed.sync(items);
       this.seedOutcome = outcome;
-      if (outcome.state === "refused")
-        problem = `cloud-init seed not written: ${outcome.refused.map((r) => `${r.document} ${r.problem}`).join("; ")}`;
-      const changes = [...outcome.written.map((d) => `wrote ${d}`), ...outcome.removed.map((d) => `removed ${d}`)];
-      if (changes.length > 0) this.log.info(`cloud-init seed ${outcome.seedDir}: ${changes.join(", ")}`);
+      if (outcome.state === "refused") problem = describeRefused(outcome.refused);
+      const changes = describeSeedChanges(outcome);
+      if (changes !== "") this.log.info(`cloud-init seed ${outcome.seedDir}: ${changes}`);
       this.seedSynced = documents;
     } catch (error) {
       problem = (error as Error).message;

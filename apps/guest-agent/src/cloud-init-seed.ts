@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
+  CLOUD_INIT_DOCUMENTS,
   CLOUD_INIT_KEYS,
   type CloudInitDocumentName,
   MAX_CLOUD_INIT_DOCUMENT_BYTES,
@@ -20,12 +21,6 @@ export const SEED_FILE_MODE = 0o600;
 
 /** Mode of the seed directory the agent creates. */
 export const SEED_DIR_MODE = 0o700;
-
-/**
- * The NoCloud files in the order they are written: meta-data last, so a seed interrupted
- * half-way is not one cloud-init takes as whole (NoCloud needs meta-data), and removed first.
- */
-export const SEED_DOCUMENTS: readonly CloudInitDocumentName[] = ["user-data", "network-config", "meta-data"];
 
 /** A document the seed could not take, and why. */
 export interface RefusedDocument {
@@ -50,7 +45,7 @@ export function planSeed(items: ReadonlyMap<string, string>): SeedPlan {
   if (!items.has(CLOUD_INIT_KEYS["meta-data"])) return { kind: "absent" };
   const documents = new Map<CloudInitDocumentName, string>();
   const refused: RefusedDocument[] = [];
-  for (const document of SEED_DOCUMENTS) {
+  for (const document of CLOUD_INIT_DOCUMENTS) {
     const text = items.get(CLOUD_INIT_KEYS[document]);
     if (text === undefined) continue;
     const problem = cloudInitDocumentProblem(document, text);
@@ -153,7 +148,9 @@ export class NoCloudSeed {
     if (plan.kind === "absent") return { ...base, state: "absent", refused: [] };
     ensureSeedDir(this.dir);
     const documents = plan.documents;
-    const removals = [...SEED_DOCUMENTS].reverse().filter((d) => !documents.has(d));
+    // Written meta-data last (kvp-core's order), so a seed interrupted half-way is not one
+    // cloud-init takes as whole (NoCloud needs meta-data); removed meta-data first.
+    const removals = [...CLOUD_INIT_DOCUMENTS].reverse().filter((d) => !documents.has(d));
     try {
       for (const document of removals) {
         const path = join(this.dir, document);
@@ -165,7 +162,7 @@ export class NoCloudSeed {
         rmSync(path, { force: true });
         base.removed.push(document);
       }
-      for (const document of SEED_DOCUMENTS) {
+      for (const document of CLOUD_INIT_DOCUMENTS) {
         const text = documents.get(document);
         if (text === undefined) continue;
         const path = join(this.dir, document);
@@ -187,4 +184,17 @@ export class NoCloudSeed {
     }
     return { ...base, state: "written", refused: [] };
   }
+}
+
+/** The refused documents, for the log and `status`: `cloud-init seed not written: user-data …`. */
+export function describeRefused(refused: readonly RefusedDocument[]): string {
+  return `cloud-init seed not written: ${refused.map((r) => `${r.document} ${r.problem}`).join("; ")}`;
+}
+
+/** What a sync changed, for the log: `wrote user-data, removed network-config` (empty: nothing). */
+export function describeSeedChanges(outcome: {
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
+}): string {
+  return [...outcome.written.map((d) => `wrote ${d}`), ...outcome.removed.map((d) => `removed ${d}`)].join(", ");
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
 import { type PoolTarget, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
-import { NoCloudSeed, type RefusedDocument } from "../cloud-init-seed.js";
+import { NoCloudSeed, type RefusedDocument, describeRefused, describeSeedChanges } from "../cloud-init-seed.js";
 import type { AgentCli } from "../context.js";
 import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor, loggerFor } from "./common.js";
@@ -133,11 +133,9 @@ export function describeSeedResult(result: CloudInitSeedResult): string {
     case "incomplete":
       return `cloud-init document(s) ${result.incomplete.join(", ")} not whole after ${seconds} (parts missing): no seed written`;
     case "refused":
-      return `cloud-init seed not written: ${result.refused.map((r) => `${r.document} ${r.problem}`).join("; ")}`;
-    case "written": {
-      const changes = [...result.written.map((d) => `wrote ${d}`), ...result.removed.map((d) => `removed ${d}`)];
-      return `cloud-init seed in ${result.seedDir} is the host's (${changes.length > 0 ? changes.join(", ") : "unchanged"}) after ${seconds}`;
-    }
+      return describeRefused(result.refused);
+    case "written":
+      return `cloud-init seed in ${result.seedDir} is the host's (${describeSeedChanges(result) || "unchanged"}) after ${seconds}`;
   }
 }
 
