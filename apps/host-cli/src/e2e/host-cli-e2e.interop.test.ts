@@ -2,22 +2,22 @@
 // WMI host (WS-Management over loopback HTTPS, self-signed certificate) whose VMs are backed
 // by the REAL hv_kvp_daemon. What kvp-host writes must land in the guest's pool files; what a
 // guest writes (with the real kvp-pool bundle) must come back through kvp-host.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import {
-  type SelfSignedCertificate,
-  type WmiHost,
-  makeSelfSignedCertificate,
-  startWmiHost,
-} from "@hyperv-kvp/hyperv-sim";
+import type { WmiHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
-import { decodePool, poolFileName } from "@hyperv-kvp/kvp-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KVP_HOST, KVP_POOL, type Run, runNode } from "./support.js";
+import {
+  type HttpsHost,
+  KVP_HOST,
+  KVP_POOL,
+  type KvpHostRunOptions,
+  poolOf,
+  runNode,
+  startHttpsHost,
+} from "./support.js";
 
-const USER = "Administrator";
-const PASSWORD = "E2e-Pa55w0rd!";
 const policy = realDaemonPolicy();
 
 const run = runNode;
@@ -34,49 +34,18 @@ async function closedPort(): Promise<number> {
 describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv_kvp_daemon", () => {
   if (standInForMissingTools(policy)) return;
 
-  let cert: SelfSignedCertificate;
-  let host: WmiHost;
-  let kvpHost: (
-    args: readonly string[],
-    options?: { password?: string; ca?: boolean; endpoint?: string },
-  ) => Promise<Run>;
-  const web01 = () => host.vms[0]!;
-  const pool = (n: 0 | 1) =>
-    new Map(
-      decodePool(new Uint8Array(readFileSync(join(web01().poolDir, poolFileName(n))))).records.map((r) => [
-        r.key,
-        r.value,
-      ]),
-    );
+  let sim: HttpsHost;
+  const host = (): WmiHost => sim.host;
+  const kvpHost = (args: readonly string[], options?: KvpHostRunOptions) => sim.kvpHost(args, options);
+  const web01 = () => host().vms[0]!;
+  const pool = (n: 0 | 1) => poolOf(web01().poolDir, n);
 
   beforeAll(async () => {
-    cert = makeSelfSignedCertificate();
-    host = await startWmiHost({
-      vms: ["web01", "dup", "dup"],
-      daemon: "real",
-      https: { key: cert.key, cert: cert.cert },
-      users: { [USER]: PASSWORD },
-    });
-    kvpHost = (args, options = {}) =>
-      run(
-        KVP_HOST,
-        [
-          "--endpoint",
-          options.endpoint ?? host.endpoint,
-          "--user",
-          USER,
-          "--timeout",
-          "10s",
-          ...(options.ca === false ? [] : ["--ca", cert.certPath]),
-          ...args,
-        ],
-        { KVP_HOST_PASSWORD: options.password ?? PASSWORD },
-      );
+    sim = await startHttpsHost(["web01", "dup", "dup"]);
   }, 30_000);
 
   afterAll(async () => {
-    await host?.close();
-    if (cert !== undefined) rmSync(cert.dir, { recursive: true, force: true });
+    await sim?.close();
   });
 
   it("vms --json lists the VMs (not the host itself)", async () => {
@@ -86,7 +55,7 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
     const vms = JSON.parse(r.stdout) as { id: string; name: string; enabledState: number }[];
     const rows = (list: [string, string, number][]) => list.map((row) => row.join(" ")).sort();
     expect(rows(vms.map((v) => [v.name, v.id, v.enabledState]))).toEqual(
-      rows(host.vms.map((v) => [v.name, v.guid, 2])),
+      rows(host().vms.map((v) => [v.name, v.guid, 2])),
     );
   });
 
@@ -111,11 +80,11 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
   });
 
   it("set again with one changed value makes one ModifyKvpItems call and leaves the other alone", async () => {
-    const jobsBefore = host.model.jobList.length;
+    const jobsBefore = host().model.jobList.length;
     const r = await kvpHost(["set", "web01", "Role=web", "Note=y", "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ added: [], modified: ["Note"], unchanged: ["Role"], methodCalls: 1 });
-    const jobs = host.model.jobList.slice(jobsBefore);
+    const jobs = host().model.jobList.slice(jobsBefore);
     expect(jobs.map((j) => [j.method, j.state])).toEqual([["ModifyKvpItems", 7]]);
     expect(pool(0)).toEqual(
       new Map([
@@ -168,16 +137,20 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
   });
 
   it("129 items from --from-file in one set: 2 AddKvpItems calls, all in the guest", async () => {
-    const file = join(cert.dir, "items.env");
+    const file = join(sim.cert.dir, "items.env");
     writeFileSync(file, Array.from({ length: 129 }, (_, i) => `bulk${i}=value ${i}\n`).join(""));
-    const jobsBefore = host.model.jobList.length;
+    const jobsBefore = host().model.jobList.length;
     const r = await kvpHost(["set", "web01", "--from-file", file, "--json"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { added: string[]; methodCalls: number };
     expect(report.added).toHaveLength(129);
     expect(report.methodCalls).toBe(2);
-    expect(host.model.jobList.slice(jobsBefore).map((j) => j.method)).toEqual(["AddKvpItems", "AddKvpItems"]);
+    expect(
+      host()
+        .model.jobList.slice(jobsBefore)
+        .map((j) => j.method),
+    ).toEqual(["AddKvpItems", "AddKvpItems"]);
     const guest = pool(0);
     for (let i = 0; i < 129; i++) expect(guest.get(`bulk${i}`)).toBe(`value ${i}`);
   });
@@ -218,8 +191,8 @@ describe("kvp-host (built bundle) against hyperv-sim's WMI host with the real hv
   it("two VMs with the same name exit 2 listing both GUIDs", async () => {
     const r = await kvpHost(["get", "dup", "Role"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(host.vms[1]!.guid);
-    expect(r.stderr).toContain(host.vms[2]!.guid);
+    expect(r.stderr).toContain(host().vms[1]!.guid);
+    expect(r.stderr).toContain(host().vms[2]!.guid);
   });
 
   it("a host that is down (closed port) exits 3", async () => {

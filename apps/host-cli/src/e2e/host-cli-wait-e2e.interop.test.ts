@@ -3,37 +3,22 @@
 // WMI host over loopback HTTPS whose VM is backed by the REAL hv_kvp_daemon; the guest answers
 // with the real kvp-pool bundle writing pool 1, as the guest agent or a hook would.
 // Needs the real daemon and a C compiler (docs/device-protocol.md#tests-that-need-the-real-daemon).
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type SelfSignedCertificate,
-  type WmiHost,
-  makeSelfSignedCertificate,
-  startWmiHost,
-} from "@hyperv-kvp/hyperv-sim";
 import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
 import { waitFor } from "@hyperv-kvp/test-support";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KVP_HOST, KVP_POOL, type Run, poolOf, runNode } from "./support.js";
+import { type HttpsHost, KVP_POOL, type Run, poolOf, runNode, startHttpsHost } from "./support.js";
 
-const USER = "Administrator";
-const PASSWORD = "E2e-Pa55w0rd!";
 const policy = realDaemonPolicy();
 
 describe("kvp-host wait, set --wait and cloud-init (built bundle) through the real hv_kvp_daemon", () => {
   if (standInForMissingTools(policy)) return;
 
-  let cert: SelfSignedCertificate;
-  let host: WmiHost;
-  const web01 = () => host.vms[0]!;
-  const kvpHost = (args: readonly string[]): Promise<Run> =>
-    runNode(
-      KVP_HOST,
-      ["--endpoint", host.endpoint, "--user", USER, "--timeout", "10s", "--ca", cert.certPath, ...args],
-      { KVP_HOST_PASSWORD: PASSWORD },
-      60_000,
-    );
+  let sim: HttpsHost;
+  const web01 = () => sim.host.vms[0]!;
+  const kvpHost = (args: readonly string[]): Promise<Run> => sim.kvpHost(args, { timeoutMs: 60_000 });
   /** What the guest writes to pool 1, with the real kvp-pool. */
   const guestSet = async (key: string, value: string) => {
     const w = await runNode(KVP_POOL, ["--dir", web01().poolDir, "set", key, value]);
@@ -51,18 +36,11 @@ describe("kvp-host wait, set --wait and cloud-init (built bundle) through the re
   };
 
   beforeAll(async () => {
-    cert = makeSelfSignedCertificate();
-    host = await startWmiHost({
-      vms: ["web01"],
-      daemon: "real",
-      https: { key: cert.key, cert: cert.cert },
-      users: { [USER]: PASSWORD },
-    });
+    sim = await startHttpsHost(["web01"]);
   }, 30_000);
 
   afterAll(async () => {
-    await host?.close();
-    if (cert !== undefined) rmSync(cert.dir, { recursive: true, force: true });
+    await sim?.close();
   });
 
   it("set --wait writes through the daemon, then returns once the guest writes the awaited value", async () => {
@@ -96,7 +74,7 @@ describe("kvp-host wait, set --wait and cloud-init (built bundle) through the re
   });
 
   it("cloud-init sends the documents chunked into the guest's pool 0, where kvp-pool reassembles them", async () => {
-    const dir = cert.dir;
+    const dir = sim.cert.dir;
     const userData = `#cloud-config\nwrite_files:\n${Array.from({ length: 120 }, (_, i) => `  - path: /etc/demo/${i}\n    content: "file ${i} é"\n`).join("")}`;
     writeFileSync(join(dir, "meta-data"), "instance-id: web01-0001\nlocal-hostname: web01\n");
     writeFileSync(join(dir, "user-data"), userData);
