@@ -4,6 +4,7 @@ import type { CliCommand } from "@hyperv-kvp/cli-kit";
 import { CLOUD_INIT_KEYS } from "@hyperv-kvp/kvp-core";
 import { type PoolTarget, poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
 import { NoCloudSeed, type RefusedDocument, describeRefused, describeSeedChanges } from "../cloud-init-seed.js";
+import type { LoadedConfig } from "../config.js";
 import type { AgentCli } from "../context.js";
 import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor, loggerFor } from "./common.js";
@@ -88,8 +89,10 @@ async function waitForSeed(
  * nothing boots on (state `absent`).
  * @throws {AgentError} `config` for a bad config; `io` for an unsafe seed directory or a failed write.
  */
-export async function cloudInitSeed(options: CloudInitSeedOptions): Promise<CloudInitSeedResult> {
-  const loaded = loadFor(options);
+export async function cloudInitSeed(
+  options: CloudInitSeedOptions,
+  loaded: LoadedConfig = loadFor(options),
+): Promise<CloudInitSeedResult> {
   const none = { written: [], removed: [], refused: [], incomplete: [] };
   const settings = loaded.config.cloudInit;
   if (settings === null) return { state: "disabled", seedDir: null, waitedMs: 0, ...none };
@@ -161,12 +164,13 @@ export const cloudInitSeedCommand: CliCommand<AgentCli> = (program, { run, commo
               hint: `${run.tool} cloud-init-seed --help`,
             });
       const options = common();
-      const result = await cloudInitSeed({
-        ...options,
-        signal: run.signal,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      });
-      const log = loggerFor(loadFor(options), options.ctx);
+      // One read of the config for the seed and the log line.
+      const loaded = loadFor(options);
+      const result = await cloudInitSeed(
+        { ...options, signal: run.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+        loaded,
+      );
+      const log = loggerFor(loaded, options.ctx);
       const line = describeSeedResult(result);
       if (result.state === "refused" || result.state === "incomplete") log.warning(line);
       else log.info(line);
