@@ -1,0 +1,75 @@
+// Writes a program's bundle as its launcher: a few kilobytes of code (cli-kit's
+// compile-cache.ts) that run the bundle, carried as a string literal, through a V8 code cache.
+// Why a string and one file: Node skips over a string literal without parsing what is in it,
+// and the file users run, ship and package stays the one they always had (npm's bin, the
+// .deb's /usr/lib/kvp-agent/*.cjs, the single executables' input). See compile-cache.ts.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { build } from "esbuild";
+
+/**
+ * The command names in a program's `--help` (the first word of each line of its Commands
+ * section, and each alias after a `|`).
+ * @param {string} help
+ * @returns {string[]}
+ */
+export function commandsInHelp(help) {
+  const section = /\nCommands:\n((?: {2}\S.*\n?| {3,}.*\n?)*)/.exec(help)?.[1] ?? "";
+  const names = [];
+  for (const line of section.split("\n")) {
+    const match = /^ {2}([a-z][a-z0-9-]*(?:\|[a-z][a-z0-9-]*)*)/.exec(line);
+    if (match) names.push(...match[1].split("|"));
+  }
+  return names;
+}
+
+/**
+ * Writes `outfile` (mode 0755, with a `#!/usr/bin/env node` line): the launcher, running
+ * `bundle` through the code cache under the name `program`.
+ * @param {{ bundle: string, outfile: string, program: string, appDir: string, target: string }} options
+ *   bundle: the program's CommonJS bundle (its text); appDir: where `@hyperv-kvp/cli-kit`
+ *   resolves from; target: esbuild's target for the launcher (the bundle's own)
+ * @returns {Promise<{ commands: string[], sourceId: string }>}
+ */
+export async function writeCachedLauncher({ bundle, outfile, program, appDir, target }) {
+  const commands = helpCommands(bundle, outfile);
+  if (commands.length === 0) throw new Error(`${program}: no commands found in its --help`);
+  const sourceId = createHash("sha256").update(bundle).digest("hex").slice(0, 16);
+  const result = await build({
+    stdin: {
+      contents: `import { runCached } from "@hyperv-kvp/cli-kit/compile-cache";
+runCached({ source: __KVP_BUNDLE__, sourceId: ${JSON.stringify(sourceId)}, filename: __filename, program: ${JSON.stringify(program)}, commands: ${JSON.stringify(commands)} });`,
+      resolveDir: appDir,
+      loader: "js",
+    },
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target,
+    minify: true,
+    conditions: ["@hyperv-kvp/source"],
+    // Without the #! line: Node strips it from a main module, vm.Script would not.
+    define: { __KVP_BUNDLE__: JSON.stringify(bundle.replace(/^#!.*\n/, "")) },
+    banner: { js: "#!/usr/bin/env node" },
+    write: false,
+    logLevel: "warning",
+  });
+  writeFileSync(outfile, result.outputFiles[0].text);
+  chmodSync(outfile, 0o755);
+  return { commands, sourceId };
+}
+
+/** Runs the bundle (from a file beside `outfile`, where its `require`s resolve) with `--help`. */
+function helpCommands(bundle, outfile) {
+  const file = join(dirname(outfile), `.help-${process.pid}.cjs`);
+  writeFileSync(file, bundle);
+  try {
+    const run = spawnSync(process.execPath, [file, "--help"], { encoding: "utf8", env: { ...process.env, COLUMNS: "200" } });
+    if (run.status !== 0) throw new Error(`the bundle's --help failed (${run.status}): ${run.stderr}`);
+    return commandsInHelp(run.stdout);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
