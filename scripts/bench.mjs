@@ -105,10 +105,15 @@ try {
   const agentState = join(dir, "agent-state");
   const agentConfig = join(dir, "agent.json");
   writeFileSync(agentConfig, JSON.stringify({ hooksDir: join(dir, "no-hooks.d") }));
-  const node = (args, extraEnv = {}) => () => {
-    const r = spawnSync(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] });
-    if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
-  };
+  const node =
+    (args, extraEnv = {}) =>
+    () => {
+      const r = spawnSync(process.execPath, args, {
+        env: { ...env, ...extraEnv },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
+    };
   const restoreBig = () => writeFileSync(poolFile, bigBytes);
   const commands = [
     { figure: "kvp-pool get KEY, small pool", run: node([cli, "--dir", small, "get", "bench-key-00003"]), target: 1.3 },

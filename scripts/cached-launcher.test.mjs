@@ -1,5 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +40,13 @@ beforeEach(async () => {
   const app = mkdtempSync(join(dir, "app-"));
   writeFileSync(join(app, "beside.cjs"), 'module.exports = "found";');
   launcher = join(app, "demo.cjs");
-  await writeCachedLauncher({ bundle: BUNDLE, outfile: launcher, program: "demo", appDir: join(root, "apps/pool-tools"), target: "node18" });
+  await writeCachedLauncher({
+    bundle: BUNDLE,
+    outfile: launcher,
+    program: "demo",
+    appDir: join(root, "apps/pool-tools"),
+    target: "node18",
+  });
   cache = join(mkdtempSync(join(dir, "cache-")), "compile-cache");
 });
 

@@ -47,7 +47,13 @@ const result = await build({
 const bundle = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
 const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
 if (map) writeFileSync(map.path, map.contents);
-await writeCachedLauncher({ bundle: bundle.text, outfile: bundle.path, program: "kvp-pool", appDir: process.cwd(), target: "node18" });
+await writeCachedLauncher({
+  bundle: bundle.text,
+  outfile: bundle.path,
+  program: "kvp-pool",
+  appDir: process.cwd(),
+  target: "node18",
+});
 
 // Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
 writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-pool", bundledPackages(result.metafile, process.cwd())));

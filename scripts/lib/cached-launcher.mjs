@@ -66,7 +66,10 @@ function helpCommands(bundle, outfile) {
   const file = join(dirname(outfile), `.help-${process.pid}.cjs`);
   writeFileSync(file, bundle);
   try {
-    const run = spawnSync(process.execPath, [file, "--help"], { encoding: "utf8", env: { ...process.env, COLUMNS: "200" } });
+    const run = spawnSync(process.execPath, [file, "--help"], {
+      encoding: "utf8",
+      env: { ...process.env, COLUMNS: "200" },
+    });
     if (run.status !== 0) throw new Error(`the bundle's --help failed (${run.status}): ${run.stderr}`);
     return commandsInHelp(run.stdout);
   } finally {

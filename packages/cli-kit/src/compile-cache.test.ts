@@ -10,6 +10,14 @@ describe("compileCacheDir", () => {
     expect(compileCacheDir({}, undefined)).toBeUndefined();
   });
 
+  it("is in the profile's local application data on Windows", () => {
+    expect(compileCacheDir({ LOCALAPPDATA: "C:\\Users\\a\\AppData\\Local", HOME: "/h" }, undefined, "win32")).toMatch(
+      /AppData.Local.hyperv-kvp.compile-cache$/,
+    );
+    expect(compileCacheDir({ HOME: "/h" }, undefined, "win32")).toBeUndefined();
+    expect(ownedAndPrivate({ uid: 0, mode: 0o40777 }, undefined, "win32")).toBe(true);
+  });
+
   it("is off or elsewhere when asked", () => {
     expect(compileCacheDir({ HOME: "/h", KVP_COMPILE_CACHE: "off" }, 0)).toBeUndefined();
     expect(compileCacheDir({ HOME: "/h", NODE_DISABLE_COMPILE_CACHE: "1" }, 0)).toBeUndefined();
@@ -49,6 +57,6 @@ describe("ownedAndPrivate", () => {
     expect(ownedAndPrivate({ uid: 1000, mode: 0o40770 }, 1000)).toBe(false);
     expect(ownedAndPrivate({ uid: 1000, mode: 0o100602 }, 1000)).toBe(false);
     expect(ownedAndPrivate({ uid: 0, mode: 0o40700 }, 1000)).toBe(false);
-    expect(ownedAndPrivate({ uid: 0, mode: 0o40700 }, undefined)).toBe(false);
+    expect(ownedAndPrivate({ uid: 0, mode: 0o40700 }, undefined, "linux")).toBe(false);
   });
 });

@@ -13,7 +13,8 @@
 // cache someone else could write would run their code as whoever starts the program: a
 // directory or file not owned by this user, or writable by group or others, is not used.
 // KVP_COMPILE_CACHE=off (or Node's NODE_DISABLE_COMPILE_CACHE=1) turns it off;
-// KVP_COMPILE_CACHE=DIR puts it in DIR.
+// KVP_COMPILE_CACHE=DIR puts it in DIR. On Windows it is in %LOCALAPPDATA%\hyperv-kvp, whose
+// ACL (the profile's) keeps others out; there are no owners and modes to check there.
 //
 // One file per program copy and command (`kvp-pool-<where>.<build>.get.v8`): V8 caches the
 // functions a run compiled, so a cache written by `--help` would leave `get` compiling its own
@@ -50,10 +51,16 @@ export interface CachedProgram {
 }
 
 /** Where the cache goes for this process, or undefined when there is none (turned off, no home). */
-export function compileCacheDir(env: NodeJS.ProcessEnv, uid: number | undefined): string | undefined {
+export function compileCacheDir(
+  env: NodeJS.ProcessEnv,
+  uid: number | undefined,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
   const setting = env.KVP_COMPILE_CACHE;
   if (setting === "off" || env.NODE_DISABLE_COMPILE_CACHE === "1") return undefined;
   if (setting !== undefined && setting !== "") return setting;
+  // Windows: the profile's local application data, which its ACL keeps to the user.
+  if (platform === "win32") return env.LOCALAPPDATA ? join(env.LOCALAPPDATA, "hyperv-kvp", "compile-cache") : undefined;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "hyperv-kvp", "compile-cache");
   if (env.HOME) return join(env.HOME, ".cache", "hyperv-kvp", "compile-cache");
   return uid === 0 ? "/var/cache/hyperv-kvp/compile-cache" : undefined;
@@ -87,8 +94,16 @@ export function cachePrefix(program: string, filename: string): string {
   return `${program}-${fnv1a(filename)}`;
 }
 
-/** True when `stat` belongs to `uid` and nobody else may write it (no group or other write bit). */
-export function ownedAndPrivate(stat: { uid: number; mode: number }, uid: number | undefined): boolean {
+/**
+ * True when `stat` belongs to `uid` and nobody else may write it (no group or other write bit).
+ * On Windows (no uid, no mode bits) the directory's place decides: see compileCacheDir.
+ */
+export function ownedAndPrivate(
+  stat: { uid: number; mode: number },
+  uid: number | undefined,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  if (platform === "win32") return true;
   return uid !== undefined && stat.uid === uid && (stat.mode & 0o022) === 0;
 }
 
