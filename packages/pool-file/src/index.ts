@@ -24,6 +24,7 @@ export {
 } from "./pool-store.js";
 export {
   type LogicalKeySelector,
+  type LogicalKeysWhere,
   type LogicalSetOutcome,
   type LogicalWriteOptions,
   removeLogicalKeys,

@@ -279,8 +279,8 @@ export function removeRecords(
         if (!remove) continue;
         writeIndex = first + i;
       }
-      // A copy: scanChunks reuses its buffer, and pending outlives the chunk.
-      pending.push(raw.slice());
+      // A view while the chunk lasts; copied below if it outlives the chunk.
+      pending.push(raw);
       if (remove) {
         removed.push({ ...record!, offset: (first + i) * RECORD_BYTES });
         continue;
@@ -294,6 +294,9 @@ export function removeRecords(
       }
       writeIndex++;
     }
+    // scanChunks reuses its buffer: what is still pending is copied out of it (with one record
+    // removed, one record; a copy of every record moved was a fifth of a delete's time).
+    for (let p = 0; p < pending.length; p++) pending[p] = pending[p]!.slice();
     return true;
   });
   run.flush();

@@ -167,9 +167,23 @@ export async function setLogicalValues(
 /**
  * Which logical keys {@link removeLogicalKeys} removes: a list of keys, or a predicate called
  * with each record's logical key (its key without a part label `#i/N`) and the record, e.g.
- * `(key) => key.startsWith("kvp-agent/")` to remove everything an agent wrote.
+ * `(key) => key.startsWith("kvp-agent/")` to remove everything an agent wrote, or a few keys
+ * with a predicate ({@link LogicalKeysWhere}).
  */
-export type LogicalKeySelector = readonly string[] | ((logicalKey: string, record: DecodedRecord) => boolean);
+export type LogicalKeySelector =
+  | readonly string[]
+  | ((logicalKey: string, record: DecodedRecord) => boolean)
+  | LogicalKeysWhere;
+
+/**
+ * The records of a few logical keys that a predicate accepts, e.g. only the first plain record
+ * of a key with all its parts, as `kvp-pool delete` removes. Records of other keys are passed
+ * over by their bytes, not decoded; a key not valid UTF-8 is never matched.
+ */
+export interface LogicalKeysWhere {
+  readonly keys: readonly string[];
+  readonly where: (logicalKey: string, record: DecodedRecord) => boolean;
+}
 
 /**
  * Removes logical keys with all their records (the plain `K`, every part `K#i/N` of any
@@ -186,18 +200,23 @@ export async function removeLogicalKeys(
   options: LogicalWriteOptions = {},
 ): Promise<DecodedRecord[]> {
   assertWritable(target, options);
-  let matches: (record: DecodedRecord) => boolean;
   if (typeof keys === "function") {
-    matches = (record) => keys(logicalKeyOf(record.key), record);
-  } else {
-    const wanted = new Set(keys);
-    matches = (record) => record.keyValidUtf8 && wanted.has(logicalKeyOf(record.key));
-    // A few keys: records that cannot hold them are moved without being decoded.
-    if (wanted.size <= FEW_KEYS) {
-      const bytesOf = [...wanted].map((key) => encodeUtf8(key));
-      const mayRemove = (bytes: Uint8Array, at: number) => bytesOf.some((key) => mayHoldLogicalKey(bytes, at, key));
-      return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches, mayRemove));
-    }
+    return withLockedPool(target, "write", options, (pool) =>
+      removeRecords(pool, (record) => keys(logicalKeyOf(record.key), record)),
+    );
+  }
+  const { keys: list, where } = "where" in keys ? keys : { keys, where: undefined };
+  const wanted = new Set(list);
+  const matches = (record: DecodedRecord) => {
+    if (!record.keyValidUtf8) return false;
+    const logicalKey = logicalKeyOf(record.key);
+    return wanted.has(logicalKey) && (where === undefined || where(logicalKey, record));
+  };
+  // A few keys: records that cannot hold them are moved without being decoded.
+  if (wanted.size <= FEW_KEYS) {
+    const bytesOf = [...wanted].map((key) => encodeUtf8(key));
+    const mayRemove = (bytes: Uint8Array, at: number) => bytesOf.some((key) => mayHoldLogicalKey(bytes, at, key));
+    return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches, mayRemove));
   }
   return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches));
 }

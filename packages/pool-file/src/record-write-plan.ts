@@ -34,15 +34,18 @@ export function planRecordWrite(
   const split = pageBytes - (offset % pageBytes);
   if (split >= RECORD_BYTES) return [{ offset, bytes: after }];
 
-  const headChanged = !equalBytes(before.subarray(0, split), after.subarray(0, split));
-  const tailChanged = !equalBytes(before.subarray(split), after.subarray(split));
+  // Compared in place, without copies: a delete plans a write for every record it moves.
+  const headChanged = !equalRange(before, after, 0, split);
+  const tailChanged = !equalRange(before, after, split, RECORD_BYTES);
   const head: PlannedWrite = { offset, bytes: after.subarray(0, split) };
   const tail: PlannedWrite = { offset: offset + split, bytes: after.subarray(split) };
   if (!headChanged) return [tail];
   if (!tailChanged) return [head];
 
-  if (readsTheSame(concat(before.subarray(0, split), after.subarray(split)), before)) return [tail, head];
-  if (readsTheSame(concat(after.subarray(0, split), before.subarray(split)), after)) return [head, tail];
+  // The tail first is safe if the record with only its tail new still reads as `before`;
+  // the head first, if the one with only its head new reads as `after`.
+  if (splicedReadsAs(before, after, split, before)) return [tail, head];
+  if (splicedReadsAs(after, before, split, after)) return [head, tail];
   if (split <= KEY_FIELD_BYTES) {
     // Key alone in the first page, value alone in the second: each field is written whole,
     // value first, so the one intermediate is the old key with the new value. In a delete's
@@ -98,10 +101,45 @@ export function planShiftWrite(
 
 /** Whether two records read as the same key and value (text up to each field's first NUL). */
 export function readsTheSame(a: Uint8Array, b: Uint8Array): boolean {
+  return splicedReadsAs(a, a, RECORD_BYTES, b);
+}
+
+/**
+ * Whether the record made of `head`'s bytes before `split` and `tail`'s from it reads as
+ * `reference` does: the same key and value, each up to its field's first NUL. A field without
+ * a NUL reads as nothing definite and never matches. Works on the three records in place.
+ */
+function splicedReadsAs(head: Uint8Array, tail: Uint8Array, split: number, reference: Uint8Array): boolean {
   return (
-    equalBytes(fieldText(a, 0, KEY_FIELD_BYTES), fieldText(b, 0, KEY_FIELD_BYTES)) &&
-    equalBytes(fieldText(a, VALUE_FIELD_OFFSET, RECORD_BYTES), fieldText(b, VALUE_FIELD_OFFSET, RECORD_BYTES))
+    splicedFieldReadsAs(head, tail, split, reference, 0, KEY_FIELD_BYTES) &&
+    splicedFieldReadsAs(head, tail, split, reference, VALUE_FIELD_OFFSET, RECORD_BYTES)
   );
+}
+
+function splicedFieldReadsAs(
+  head: Uint8Array,
+  tail: Uint8Array,
+  split: number,
+  reference: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  const referenceEnd = nulIn(reference, start, end);
+  if (referenceEnd < 0) return false;
+  let textEnd = split > start ? nulIn(head, start, Math.min(end, split)) : -1;
+  if (textEnd < 0 && split < end) textEnd = nulIn(tail, Math.max(start, split), end);
+  if (textEnd !== referenceEnd) return false;
+  const inHead = Math.min(textEnd, split);
+  return (
+    (inHead <= start || equalRange(head, reference, start, inHead)) &&
+    (textEnd <= split || equalRange(tail, reference, Math.max(start, split), textEnd))
+  );
+}
+
+/** Index of the first NUL of `bytes` in [start, end), or -1. */
+function nulIn(bytes: Uint8Array, start: number, end: number): number {
+  const at = bytes.indexOf(0, start);
+  return at >= 0 && at < end ? at : -1;
 }
 
 function fieldText(record: Uint8Array, start: number, end: number): Uint8Array | undefined {
@@ -125,9 +163,10 @@ function equalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+/** `compare` of Buffer's prototype, which takes ranges: memcmp of a range without a view of it. */
+const compareRanges = Buffer.prototype.compare;
+
+/** Whether `a` and `b` hold the same bytes in [start, end) (both at least `end` long). */
+function equalRange(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  return compareRanges.call(a, b, start, end, start, end) === 0;
 }

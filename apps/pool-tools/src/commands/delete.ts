@@ -38,17 +38,15 @@ export async function del(key: string, options: DeleteCommandOptions): Promise<D
     const fold = options.ignoreCase ? (text: string) => text.toLowerCase() : (text: string) => text;
     const wanted = fold(key);
     let plain = 0;
-    removed = await removeLogicalKeys(
-      target,
-      (logicalKey, record) => {
-        if (!record.keyValidUtf8 || fold(logicalKey) !== wanted) return false;
-        if (record.key !== logicalKey) return true; // a part: all go, whatever the split
-        // Plain records: the first, as the daemon deletes, or every one with --all.
-        plain++;
-        return options.all === true || plain === 1;
-      },
-      access,
-    );
+    const where = (logicalKey: string, record: DecodedRecord) => {
+      if (!record.keyValidUtf8 || fold(logicalKey) !== wanted) return false;
+      if (record.key !== logicalKey) return true; // a part: all go, whatever the split
+      // Plain records: the first, as the daemon deletes, or every one with --all.
+      plain++;
+      return options.all === true || plain === 1;
+    };
+    // Exact case: the key itself, so records of other keys are passed over by their bytes.
+    removed = await removeLogicalKeys(target, options.ignoreCase ? where : { keys: [key], where }, access);
   }
   if (removed.length === 0) {
     const part =
