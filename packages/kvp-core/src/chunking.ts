@@ -66,6 +66,8 @@ export function chunkKey(base: string, index: number, total: number): string {
  * are ordinary keys (`K#1/1`, `K#0/2`, `K#3/2` included).
  */
 export function parseChunkKey(key: string): ChunkKey | undefined {
+  // Most keys have no "#": one search instead of a regular expression per key of a pool.
+  if (!key.includes("#")) return undefined;
   const match = CHUNK_KEY.exec(key);
   if (!match) return undefined;
   const index = Number(match[2]);
@@ -260,12 +262,12 @@ type Utf8Flags = { readonly validUtf8?: boolean; readonly keyValidUtf8?: boolean
  */
 export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): Reassembled<T> {
   const groups = new Map<string, Group>();
-  const plainKeys = new Set<string>();
+  const plainPositions: number[] = [];
   records.forEach((record, position) => {
     if ((record as Utf8Flags).keyValidUtf8 === false) return;
     const chunk = parseChunkKey(record.key);
     if (!chunk) {
-      plainKeys.add(record.key);
+      plainPositions.push(position);
       return;
     }
     let group = groups.get(chunk.base);
@@ -282,6 +284,12 @@ export function reassembleRecords<T extends KvpRecord>(records: readonly T[]): R
     if (parts.has(chunk.index)) group.duplicates.push(position);
     else parts.set(chunk.index, position);
   });
+
+  // No parts (most pools): the records as they are, without hashing every key.
+  if (groups.size === 0) {
+    return { records: records.map((record) => ({ key: record.key, value: record.value, record })), problems: [] };
+  }
+  const plainKeys = new Set(plainPositions.map((p) => records[p]!.key));
 
   // Input position of a complete group's first stored record → its reassembled record;
   // other positions of the group → skipped.
