@@ -20,7 +20,17 @@
 // and the workspace built (hyperv-sim's and kvp-pool's bundles). scripts/setup.sh --for-tests
 // installs and builds all of it.
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -155,6 +165,33 @@ describe.each(TARGETS)("$name", (target) => {
     } else {
       expect(help.stdout).toContain("export KVP_HOST_PASSWORD=…");
     }
+  });
+
+  it("starts from the compile cache its first run left in the user's own place (Windows: %LOCALAPPDATA%)", async () => {
+    // Linux: a home of the check's own, so ~/.cache is the default place and not the tester's.
+    const home = join(platform.workDir, "home");
+    const env: Record<string, string> = platform.windows ? {} : { HOME: home, XDG_CACHE_HOME: "" };
+    const cacheDir = () => {
+      if (!platform.windows) return join(home, ".cache", "hyperv-kvp", "compile-cache");
+      const users = join(platform.workDir, "wine-prefix", "drive_c", "users");
+      const found = readdirSync(users)
+        .map((user) => join(users, user, "AppData", "Local", "hyperv-kvp", "compile-cache"))
+        .filter((dir) => existsSync(dir));
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+    const first = await run(platform, exe, ["--version"], env);
+    expect(first.code).toBe(0);
+    const dir = cacheDir();
+    const caches = readdirSync(dir).filter((name) => /^kvp-host-[0-9a-f]{8}\.[0-9a-f]{8}\.none\.v8$/.test(name));
+    expect(caches).toHaveLength(1);
+    const before = statSync(join(dir, caches[0]!));
+    expect(before.size).toBeGreaterThan(10_000);
+    const second = await run(platform, exe, ["--version"], env);
+    expect(second.stdout).toBe(first.stdout);
+    // Read and accepted: a refused or unreadable cache would be written again.
+    const after = statSync(join(dir, caches[0]!));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
   describe.each(LISTENERS)("against hyperv-sim serve (real hv_kvp_daemon), $name", (listener) => {
