@@ -157,6 +157,18 @@ describe("the cached launcher", () => {
     expect(out.stderr).toBe("");
   });
 
+  it("refuses a bundle with a dynamic import(), which vm.Script cannot run on Node 18 and 20", async () => {
+    await expect(
+      writeCachedLauncher({
+        bundle: `${BUNDLE}const later = () => import("node:fs/promises");\n`,
+        outfile: launcher,
+        program: "demo",
+        appDir: join(root, "apps/pool-tools"),
+        target: "node18",
+      }),
+    ).rejects.toThrow(/dynamic import\(\)/);
+  });
+
   it("removes its caches of an earlier build when it writes one, and leaves other programs' alone", async () => {
     run(["show", "k"]);
     mkdirSync(cache, { recursive: true });

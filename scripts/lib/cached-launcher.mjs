@@ -34,6 +34,14 @@ export function commandsInHelp(help) {
  * @returns {Promise<{ commands: string[], sourceId: string }>}
  */
 export async function writeCachedLauncher({ bundle, outfile, program, appDir, target }) {
+  // vm.Script has no loader for import() on Node 18 and 20 (it throws
+  // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING when the line runs, not before): the bundle must
+  // have none left (esbuild: supported: { "dynamic-import": false }).
+  if (/\bimport\s*\(/.test(bundle)) {
+    throw new Error(
+      `${program}: the bundle has a dynamic import(), which its launcher cannot run on Node 18 or 20; build it with supported: { "dynamic-import": false }`,
+    );
+  }
   const commands = helpCommands(bundle, outfile);
   if (commands.length === 0) throw new Error(`${program}: no commands found in its --help`);
   const sourceId = createHash("sha256").update(bundle).digest("hex").slice(0, 16);

@@ -1,7 +1,7 @@
 // Runs the built kvp-pool bundle as a child process, as users run it: stdin, signals, exit
 // codes and streaming output. Needs `node build.mjs` (the root test command builds first).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +52,10 @@ describe("the kvp-pool bundle", () => {
     const dir = pools();
     expect(run(dir, ["set", "--from-file", "-"], "a=1\nb=ü\n").status).toBe(0);
     expect(run(dir, ["get", "b"])).toMatchObject({ status: 0, stdout: "ü\n", stderr: "" });
+    // A file, not stdin: read through a module the bundle loads on first use.
+    writeFileSync(join(dir, "pairs.env"), "c=3\n");
+    expect(run(dir, ["set", "--from-file", join(dir, "pairs.env")])).toMatchObject({ status: 0, stderr: "" });
+    expect(run(dir, ["get", "c"])).toMatchObject({ status: 0, stdout: "3\n" });
     const absent = run(dir, ["get", "zz"]);
     expect(absent.status).toBe(1);
     expect(absent.stderr).toMatch(/^kvp-pool: no key "zz"/);
