@@ -356,6 +356,8 @@ export interface HookQueueOptions extends Omit<RunHookOptions, "signal"> {
   readonly hooks: () => readonly HookSpec[];
   /** Called with each finished run. */
   readonly onResult: (result: HookResult) => void;
+  /** Called (and awaited) before each run starts: the agent makes its state visible first. */
+  readonly beforeRun?: () => void | Promise<void>;
 }
 
 /** One key's change since a hook's last run: its value then (undefined: absent) and the latest event. */
@@ -445,6 +447,7 @@ export class HookQueue {
       this.options.log.debug(
         `hook ${hook.name}: ${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}`,
       );
+      await this.options.beforeRun?.();
       const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal }, changes);
       const how = result.error
         ? `could not start: ${result.error}`
