@@ -41,6 +41,7 @@ import {
 } from "./state-files.js";
 import { CoalescingWriter } from "./state-writer.js";
 import { VERSION } from "./version.js";
+import { monotonicMs } from "./clock.js";
 
 /**
  * Least time between two writes of agent-status.json for hook results, in ms: a hook result
@@ -729,7 +730,7 @@ export class Agent {
   private scheduleWholeFiles(): void {
     if (this.wholeFilesTimer !== undefined) return;
     const wait =
-      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - performance.now();
+      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - monotonicMs();
     if (wait <= 0) {
       this.writeWholeFiles();
       return;
@@ -786,14 +787,14 @@ export class Agent {
         `pool 0 is back under hostFilesMaxBytes (${max} characters): host.json and host.env are written again`,
       );
     }
-    const start = performance.now();
+    const start = monotonicMs();
     const envPath = statePath(dir, "env");
     const env = writeEnvFile(envPath, items, this.config.envPrefix, mode, this.firstWrite(envPath));
     this.envSkipped = env.skipped;
     const hostPath = statePath(dir, "host");
     this.wholeFilesBytes = env.bytes + writeJsonMap(hostPath, items, mode, this.firstWrite(hostPath));
     this.wholeFilesDue = undefined;
-    this.wholeFilesWrittenAt = performance.now();
+    this.wholeFilesWrittenAt = monotonicMs();
     this.wholeFilesCostMs = this.wholeFilesWrittenAt - start;
   }
 

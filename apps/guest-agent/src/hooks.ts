@@ -4,6 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import { type HookEventType, type HookSpec, MAX_HOOK_NAME, matchesPattern } from "./config.js";
 import type { SpawnFn } from "./context.js";
 import type { Logger } from "./logger.js";
+import { monotonicMs } from "./clock.js";
 
 /** One key's change, as hooks receive it. */
 export interface HookEvent {
@@ -201,7 +202,7 @@ export function runHook(
   changes: readonly HookEvent[] = [event],
 ): Promise<HookResult> {
   const started = options.now();
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined && !k.startsWith("KVP_")) env[k] = v;
   Object.assign(env, {
@@ -250,7 +251,7 @@ export function runHook(
         timedOut: false,
         error: (error as NodeJS.ErrnoException).code ?? (error as Error).message,
         startedAt: started.toISOString(),
-        durationMs: Math.round(performance.now() - t0),
+        durationMs: Math.round(monotonicMs() - t0),
         outputDropped: 0,
       });
       return;
@@ -326,7 +327,7 @@ export function runHook(
         timedOut,
         ...(spawnError !== undefined ? { error: spawnError } : {}),
         startedAt: started.toISOString(),
-        durationMs: Math.round(performance.now() - t0),
+        durationMs: Math.round(monotonicMs() - t0),
         outputDropped: dropped,
       });
     });

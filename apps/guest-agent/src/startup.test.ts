@@ -1,7 +1,8 @@
 // What `kvp-agent once` loads, checked on the BUILT bundle (built by the global setup): a boot
 // script runs it, where each module loaded for nothing costs milliseconds. node:child_process
 // (hooks) and node:crypto (digests of records that do not decode back to their bytes) load on
-// first use; the second test shows that a hook still runs. Timing itself is not tested.
+// first use, and perf_hooks not at all (src/clock.ts); the second test shows that a hook still
+// runs. Timing itself is not tested.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,11 +40,11 @@ function once(name: string, hooks: Record<string, string>): { modules: string[];
 }
 
 describe("kvp-agent once start-up", () => {
-  it("harvests without loading child_process or crypto when there are no hooks", () => {
+  it("harvests without loading child_process, crypto or perf_hooks when there are no hooks", () => {
     const { modules, status, dir } = once("no-hooks", {});
     expect(status).toBe(0);
     expect(readFileSync(join(dir, "state", "host.env"), "utf8")).toContain("web");
-    for (const name of ["child_process", "crypto"]) expect(modules, name).not.toContain(name);
+    for (const name of ["child_process", "crypto", "perf_hooks"]) expect(modules, name).not.toContain(name);
     // The check above must be able to fail: the hook does see what a run loads.
     expect(modules).toContain("os");
   });
