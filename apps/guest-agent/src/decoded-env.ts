@@ -2,11 +2,11 @@
 // pool-0 key whose decoder yields fields (`pairs`, or `json` with an object at the top), so a
 // boot script can `. /run/kvp-agent/decoded/cloudstack-vm-userdata.env` and use `$eth0ip`.
 // Rendering is pure (planDecodedEnv); syncDecodedEnvDir does the file IO.
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Decoded, decoderYieldsFields } from "./decoders.js";
 import { shellNameProblem } from "./env-names.js";
-import { quoteEnvValue, writeFileAtomic } from "./state-files.js";
+import { quoteEnvValue, removeFile, writeFileAtomic } from "./state-files.js";
 
 /** Sub-directory of the state directory holding the decoded env files. */
 export const DECODED_ENV_DIR = "decoded";
@@ -172,7 +172,7 @@ export function syncDecodedEnvDir(
     const path = join(dir, name);
     // Files and links only (a link is removed, not followed); a directory is not ours to remove.
     if (lstatSync(path).isDirectory()) continue;
-    rmSync(path, { force: true });
+    removeFile(path);
   }
 }
 

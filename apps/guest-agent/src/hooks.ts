@@ -387,7 +387,9 @@ export class HookQueue {
   /** Pending runs by hook name, in the order they run (a Map keeps insertion order). */
   private readonly pending = new Map<string, PendingRun>();
   private running: Promise<void> | undefined;
-  private readonly abort = new AbortController();
+  private stopped = false;
+  /** Kills the running hook at stop; made for the first run (AbortController loads a module: `once` without hooks has no use for it). */
+  private abort: AbortController | undefined;
 
   constructor(private readonly options: HookQueueOptions) {}
 
@@ -400,7 +402,7 @@ export class HookQueue {
 
   /** Adds `events` to the pending runs of the hooks that want their pool and key. */
   push(events: readonly HookEvent[]): void {
-    if (events.length === 0 || this.abort.signal.aborted) return;
+    if (events.length === 0 || this.stopped) return;
     for (const hook of this.options.hooks()) {
       for (const event of events) {
         // The event type is checked on the net change, when the run starts.
@@ -430,7 +432,8 @@ export class HookQueue {
   /** Drops pending runs and stops the running one (SIGTERM, SIGKILL after the grace). */
   async stop(): Promise<void> {
     this.pending.clear();
-    this.abort.abort();
+    this.stopped = true;
+    this.abort?.abort();
     await this.idle();
   }
 
@@ -449,7 +452,12 @@ export class HookQueue {
         `hook ${hook.name}: ${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}`,
       );
       await this.options.beforeRun?.();
-      const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal }, changes);
+      const result = await runHook(
+        hook,
+        event,
+        { ...this.options, signal: (this.abort ??= new AbortController()).signal },
+        changes,
+      );
       const how = result.error
         ? `could not start: ${result.error}`
         : result.timedOut

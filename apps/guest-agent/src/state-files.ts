@@ -9,7 +9,6 @@ import {
   readSync,
   readdirSync,
   renameSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -140,7 +139,7 @@ export function writePiecesAtomic(
   const create = (): number => {
     // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
     // would keep its mode, or write host secrets wherever the link points. Only a new file.
-    rmSync(temp, { force: true });
+    removeFile(temp);
     const created = openSync(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -191,7 +190,7 @@ export function writePiecesAtomic(
     return written;
   } catch (error) {
     // Also after a failed write (disk full): no partial copy of host data stays behind.
-    if (fd !== undefined) rmSync(temp, { force: true });
+    if (fd !== undefined) removeFile(temp);
     throw error;
   }
 }
@@ -277,7 +276,20 @@ export function statePath(dir: string, name: keyof typeof STATE_FILES): string {
 
 /** Removes a state file; one that is not there is fine. */
 export function removeStateFile(path: string): void {
-  rmSync(path, { force: true });
+  removeFile(path);
+}
+
+/**
+ * Removes a file or a link (not followed); one that is not there is fine, a directory is an
+ * error. What `rmSync(path, { force: true })` does, without the module rmSync loads on its
+ * first call (a millisecond or more of every `kvp-agent once`).
+ */
+export function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 /**
