@@ -214,20 +214,13 @@ function openIfKeepable(path: string, mode: number): { fd: number; size: number 
     st.nlink === 1 &&
     st.uid === process.geteuid?.() &&
     st.gid === process.getegid?.() &&
-    (st.mode & 0o7777) === (mode & ~currentUmask())
+    // process.umask() without an argument sets the mask back after reading it; no thread of
+    // ours creates files meanwhile.
+    (st.mode & 0o7777) === (mode & ~process.umask())
   )
     return { fd, size: st.size };
   closeSync(fd);
   return undefined;
-}
-
-/** The process umask, read once: the agent never changes it. */
-let umask: number | undefined;
-function currentUmask(): number {
-  // process.umask() without an argument sets the mask back after reading it; no thread of
-  // ours creates files meanwhile.
-  umask ??= process.umask();
-  return umask;
 }
 
 /** Scratch space for comparisons and copies, grown on demand. */
