@@ -452,12 +452,9 @@ export class HookQueue {
         `hook ${hook.name}: ${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}`,
       );
       await this.options.beforeRun?.();
-      const result = await runHook(
-        hook,
-        event,
-        { ...this.options, signal: (this.abort ??= new AbortController()).signal },
-        changes,
-      );
+      if (this.stopped) return; // stopped while the agent wrote its state: the run is dropped
+      this.abort ??= new AbortController();
+      const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal }, changes);
       const how = result.error
         ? `could not start: ${result.error}`
         : result.timedOut
