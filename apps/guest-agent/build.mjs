@@ -29,9 +29,10 @@ const result = await build({
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
   banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // `kvp-agent once` spawns only when there are hooks, and hashes only records that do not
-  // decode back to their bytes (src/pool-mirror.ts): both built-ins load on first use.
-  plugins: [lazyBuiltins(["child_process", "crypto"])],
+  // `kvp-agent once` spawns (and decodes a hook's output) only when there are hooks, and hashes
+  // only records that do not decode back to their bytes (src/pool-mirror.ts): these built-ins
+  // load on first use.
+  plugins: [lazyBuiltins(["child_process", "crypto", "string_decoder"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the string the launcher carries. vm.Script, which runs it, has no

@@ -29,6 +29,7 @@ import { PoolMirror } from "./pool-mirror.js";
 import { type PoolDirWatch, watchPoolDir } from "./pool-watcher.js";
 import { type AgentStatus, REPORT_KEYS, Reporter, hookReportKey } from "./reporter.js";
 import {
+  type AtomicWriteOptions,
   ensureStateDir,
   readStringMap,
   removeStateFile,
@@ -40,6 +41,7 @@ import {
 } from "./state-files.js";
 import { CoalescingWriter } from "./state-writer.js";
 import { VERSION } from "./version.js";
+import { monotonicMs } from "./clock.js";
 
 /**
  * Least time between two writes of agent-status.json for hook results, in ms: a hook result
@@ -112,6 +114,13 @@ export interface AgentOptions {
   readonly log: Logger;
   /** Called when a hook's process starts (benchmarks, tests). */
   readonly onHookStart?: (hook: HookSpec, event: HookEvent) => void;
+  /**
+   * One harvest, then {@link Agent.stop} (`kvp-agent once`): pool 1 and agent-status.json are
+   * written when a hook is about to run and at the end, not for the `starting`, `ready` and
+   * `stopping` a run without hooks passes through within milliseconds (the host and `status`
+   * could never act on them). Default false: every status is written as it comes (`run`).
+   */
+  readonly oneShot?: boolean;
   /**
    * How long after their last write host.json and host.env may be written again, given how
    * long that write took (ms) and how many bytes it wrote (tests). Default {@link wholeFileDelayMs}.
@@ -214,6 +223,12 @@ export class Agent {
   private seedOutcome: SeedOutcome | null = null;
   /** The cloud-init documents last synced (null: a sync failed, try again at the next read). */
   private seedSynced: string | null = null;
+  /** See {@link AgentOptions.oneShot}. */
+  private readonly oneShot: boolean;
+  /** True while a one-shot run writes nothing to pool 1 or agent-status.json. */
+  private quiet: boolean;
+  /** State files this process has written (or found current): see {@link firstWrite}. */
+  private readonly writtenHere = new Set<string>();
 
   constructor(options: AgentOptions) {
     this.config = options.config;
@@ -223,6 +238,8 @@ export class Agent {
     this.targets = { 0: poolTarget(0, dir), 1: poolTarget(1, dir), 3: poolTarget(3, dir) };
     this.mirrors = { 0: new PoolMirror(this.targets[0]), 3: new PoolMirror(this.targets[3]) };
     this.wholeFileDelay = options.wholeFileDelayMs ?? wholeFileDelayMs;
+    this.oneShot = options.oneShot ?? false;
+    this.quiet = this.oneShot;
     this.seed = this.config.cloudInit ? new NoCloudSeed(this.config.cloudInit.seedDir) : undefined;
     this.bootId = this.ctx.bootId();
     this.startedAt = this.ctx.now().toISOString();
@@ -251,6 +268,7 @@ export class Agent {
       },
       hooks: () => [...this.config.hooks, ...hookDir.list()],
       onResult: (result) => this.hookDone(result),
+      beforeRun: () => this.speak(),
     });
     const modeWarning = fileModeWarning(this.config.fileMode);
     if (modeWarning !== undefined) this.log.warning(modeWarning);
@@ -281,7 +299,7 @@ export class Agent {
       [REPORT_KEYS.version]: VERSION,
       [REPORT_KEYS.bootId]: this.bootId,
     });
-    await this.reporter.flush();
+    if (!this.quiet) await this.reporter.flush();
     // Through the queue, so a watch started before cannot harvest at the same time.
     this.queueHarvest(new Set(HOST_POOLS));
     while (this.harvesting) await this.harvesting;
@@ -308,7 +326,7 @@ export class Agent {
       if (this.harvesting) await this.harvesting;
       this.flushWholeFiles();
       await this.hooks.idle();
-      await this.reporter.flush();
+      if (!this.quiet) await this.reporter.flush();
       if (!this.harvesting) break;
     }
     this.statusWriter.flush();
@@ -316,17 +334,21 @@ export class Agent {
 
   /**
    * Stops: no more harvests, hooks stopped (the running one gets SIGTERM), status
-   * `stopping` then `stopped` (or `final`) reported.
+   * `stopping` then `stopped` (or `final`) reported; with `oneShot`, which stops once idle,
+   * only `final`.
    */
   async stop(final: AgentStatus = "stopped"): Promise<AgentState> {
     this.stopped = true;
     this.watch?.close();
-    this.setStatus("stopping");
-    await this.reporter.flush();
+    if (!this.oneShot) {
+      this.setStatus("stopping");
+      await this.reporter.flush();
+    }
     await this.hooks.stop();
     if (this.harvesting) await this.harvesting;
     // What the host sent last is in the files when the agent is gone.
     this.flushWholeFiles();
+    this.quiet = false;
     this.setStatus(final);
     // setStatus wrote the final state: nothing is written after it.
     this.statusWriter.close();
@@ -436,7 +458,15 @@ export class Agent {
       this.reporter.set({ [REPORT_KEYS.harvestedAt]: this.harvestedAt });
     }
     this.refreshStatus();
-    void this.reporter.flush();
+    if (!this.quiet) void this.reporter.flush();
+  }
+
+  /** Ends the quiet of a one-shot run: the status so far goes to agent-status.json and pool 1. */
+  private async speak(): Promise<void> {
+    if (!this.quiet) return;
+    this.quiet = false;
+    this.writeState();
+    await this.reporter.flush();
   }
 
   /**
@@ -542,7 +572,8 @@ export class Agent {
     const dir = this.config.stateDir;
     const mode = this.config.fileMode;
     if (pool === 3) {
-      writeJsonMap(statePath(dir, "facts"), items, mode);
+      const path = statePath(dir, "facts");
+      writeJsonMap(path, items, mode, this.firstWrite(path));
       return;
     }
     const decoded = changedKeys === undefined ? new Map<string, Decoded>() : new Map(this.decodedWritten);
@@ -590,7 +621,8 @@ export class Agent {
     }
     if (!decodedSame) {
       this.decodedWritten = undefined; // until written
-      writeJsonMap(statePath(dir, "decoded"), decoded, mode);
+      const path = statePath(dir, "decoded");
+      writeJsonMap(path, decoded, mode, this.firstWrite(path));
       this.decodedWritten = decoded;
     }
     this.wholeFilesDue = items;
@@ -698,7 +730,7 @@ export class Agent {
   private scheduleWholeFiles(): void {
     if (this.wholeFilesTimer !== undefined) return;
     const wait =
-      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - performance.now();
+      this.wholeFilesWrittenAt + this.wholeFileDelay(this.wholeFilesCostMs, this.wholeFilesBytes) - monotonicMs();
     if (wait <= 0) {
       this.writeWholeFiles();
       return;
@@ -755,13 +787,26 @@ export class Agent {
         `pool 0 is back under hostFilesMaxBytes (${max} characters): host.json and host.env are written again`,
       );
     }
-    const start = performance.now();
-    const env = writeEnvFile(statePath(dir, "env"), items, this.config.envPrefix, mode);
+    const start = monotonicMs();
+    const envPath = statePath(dir, "env");
+    const env = writeEnvFile(envPath, items, this.config.envPrefix, mode, this.firstWrite(envPath));
     this.envSkipped = env.skipped;
-    this.wholeFilesBytes = env.bytes + writeJsonMap(statePath(dir, "host"), items, mode);
+    const hostPath = statePath(dir, "host");
+    this.wholeFilesBytes = env.bytes + writeJsonMap(hostPath, items, mode, this.firstWrite(hostPath));
     this.wholeFilesDue = undefined;
-    this.wholeFilesWrittenAt = performance.now();
+    this.wholeFilesWrittenAt = monotonicMs();
     this.wholeFilesCostMs = this.wholeFilesWrittenAt - start;
+  }
+
+  /**
+   * How to write state file `path`: compared first when this process has not written it yet
+   * (an earlier run of this boot, `once` after `once`, may have left these very bytes: then
+   * nothing is written); afterwards the agent writes a file only for content it knows changed.
+   */
+  private firstWrite(path: string): AtomicWriteOptions {
+    if (this.writtenHere.has(path)) return {};
+    this.writtenHere.add(path);
+    return { unlessSame: true };
   }
 
   /** Records the decoded env files for `status`; logs a key's left-out fields when they change. */
@@ -831,6 +876,7 @@ export class Agent {
   }
 
   private writeState(): void {
+    if (this.quiet) return;
     try {
       writeFileAtomic(
         statePath(this.config.stateDir, "status"),

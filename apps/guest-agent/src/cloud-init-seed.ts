@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   CLOUD_INIT_DOCUMENTS,
@@ -8,7 +8,7 @@ import {
   cloudInitDocumentProblem,
 } from "@hyperv-kvp/kvp-core";
 import { AgentError } from "./agent-error.js";
-import { writeFileAtomic } from "./state-files.js";
+import { removeFile, writeFileAtomic } from "./state-files.js";
 
 /** Where cloud-init's NoCloud datasource looks for a seed on the root filesystem. */
 export const DEFAULT_SEED_DIR = "/var/lib/cloud/seed/nocloud";
@@ -159,7 +159,7 @@ export class NoCloudSeed {
         } catch {
           continue;
         }
-        rmSync(path, { force: true });
+        removeFile(path);
         base.removed.push(document);
       }
       for (const document of CLOUD_INIT_DOCUMENTS) {

@@ -2,11 +2,11 @@
 // pool-0 key whose decoder yields fields (`pairs`, or `json` with an object at the top), so a
 // boot script can `. /run/kvp-agent/decoded/cloudstack-vm-userdata.env` and use `$eth0ip`.
 // Rendering is pure (planDecodedEnv); syncDecodedEnvDir does the file IO.
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Decoded, decoderYieldsFields } from "./decoders.js";
 import { shellNameProblem } from "./env-names.js";
-import { quoteEnvValue, writeFileAtomic } from "./state-files.js";
+import { quoteEnvValue, removeFile, writeFileAtomic } from "./state-files.js";
 
 /** Sub-directory of the state directory holding the decoded env files. */
 export const DECODED_ENV_DIR = "decoded";
@@ -140,7 +140,8 @@ export function describeSkipped(skipped: readonly SkippedField[]): string[] {
  * removed (or whose payload no longer decodes) leaves no stale file behind. The directory is
  * created with `mode` plus search permission where `mode` grants read (0600 → 0700).
  * `written` (file name → text), when given, is what this process wrote last: a file with the
- * same text that still exists is not written again; it is updated with what is written.
+ * same text that still exists is not written again; it is updated with what is written. A
+ * file not in it is compared first and left alone when it holds the text already.
  * @throws Error when `decoded` is not a real directory (a planted symlink is refused, never
  *   followed), or from the writes; files already written stay (the next harvest retries).
  */
@@ -159,8 +160,10 @@ export function syncDecodedEnvDir(
     wanted.add(plan.file);
     const path = join(dir, plan.file);
     if (written?.get(plan.file) === plan.text && existsSync(path)) continue;
+    // A file this process has not written may hold this text already (an earlier run's).
+    const unlessSame = written?.has(plan.file) !== true;
     written?.delete(plan.file); // until the write succeeds
-    writeFileAtomic(path, plan.text, mode);
+    writeFileAtomic(path, plan.text, mode, { unlessSame });
     written?.set(plan.file, plan.text);
   }
   if (written) for (const name of written.keys()) if (!wanted.has(name)) written.delete(name);
@@ -169,7 +172,7 @@ export function syncDecodedEnvDir(
     const path = join(dir, name);
     // Files and links only (a link is removed, not followed); a directory is not ours to remove.
     if (lstatSync(path).isDirectory()) continue;
-    rmSync(path, { force: true });
+    removeFile(path);
   }
 }
 

@@ -4,6 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import { type HookEventType, type HookSpec, MAX_HOOK_NAME, matchesPattern } from "./config.js";
 import type { SpawnFn } from "./context.js";
 import type { Logger } from "./logger.js";
+import { monotonicMs } from "./clock.js";
 
 /** One key's change, as hooks receive it. */
 export interface HookEvent {
@@ -201,7 +202,7 @@ export function runHook(
   changes: readonly HookEvent[] = [event],
 ): Promise<HookResult> {
   const started = options.now();
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined && !k.startsWith("KVP_")) env[k] = v;
   Object.assign(env, {
@@ -250,7 +251,7 @@ export function runHook(
         timedOut: false,
         error: (error as NodeJS.ErrnoException).code ?? (error as Error).message,
         startedAt: started.toISOString(),
-        durationMs: Math.round(performance.now() - t0),
+        durationMs: Math.round(monotonicMs() - t0),
         outputDropped: 0,
       });
       return;
@@ -326,7 +327,7 @@ export function runHook(
         timedOut,
         ...(spawnError !== undefined ? { error: spawnError } : {}),
         startedAt: started.toISOString(),
-        durationMs: Math.round(performance.now() - t0),
+        durationMs: Math.round(monotonicMs() - t0),
         outputDropped: dropped,
       });
     });
@@ -356,6 +357,8 @@ export interface HookQueueOptions extends Omit<RunHookOptions, "signal"> {
   readonly hooks: () => readonly HookSpec[];
   /** Called with each finished run. */
   readonly onResult: (result: HookResult) => void;
+  /** Called (and awaited) before each run starts: the agent makes its state visible first. */
+  readonly beforeRun?: () => void | Promise<void>;
 }
 
 /** One key's change since a hook's last run: its value then (undefined: absent) and the latest event. */
@@ -384,7 +387,9 @@ export class HookQueue {
   /** Pending runs by hook name, in the order they run (a Map keeps insertion order). */
   private readonly pending = new Map<string, PendingRun>();
   private running: Promise<void> | undefined;
-  private readonly abort = new AbortController();
+  private stopped = false;
+  /** Kills the running hook at stop; made for the first run (AbortController loads a module: `once` without hooks has no use for it). */
+  private abort: AbortController | undefined;
 
   constructor(private readonly options: HookQueueOptions) {}
 
@@ -397,7 +402,7 @@ export class HookQueue {
 
   /** Adds `events` to the pending runs of the hooks that want their pool and key. */
   push(events: readonly HookEvent[]): void {
-    if (events.length === 0 || this.abort.signal.aborted) return;
+    if (events.length === 0 || this.stopped) return;
     for (const hook of this.options.hooks()) {
       for (const event of events) {
         // The event type is checked on the net change, when the run starts.
@@ -427,7 +432,8 @@ export class HookQueue {
   /** Drops pending runs and stops the running one (SIGTERM, SIGKILL after the grace). */
   async stop(): Promise<void> {
     this.pending.clear();
-    this.abort.abort();
+    this.stopped = true;
+    this.abort?.abort();
     await this.idle();
   }
 
@@ -445,6 +451,9 @@ export class HookQueue {
       this.options.log.debug(
         `hook ${hook.name}: ${event.type} ${event.key}${changes.length > 1 ? ` and ${changes.length - 1} more` : ""}`,
       );
+      await this.options.beforeRun?.();
+      if (this.stopped) return; // stopped while the agent wrote its state: the run is dropped
+      this.abort ??= new AbortController();
       const result = await runHook(hook, event, { ...this.options, signal: this.abort.signal }, changes);
       const how = result.error
         ? `could not start: ${result.error}`

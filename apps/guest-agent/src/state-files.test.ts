@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { validateConfig } from "./config.js";
 import {
   mapToJson,
@@ -238,4 +238,66 @@ it("host.json and host.env written in pieces are the same bytes as their whole t
   expect(jsonBytes).toBe(Buffer.byteLength(mapToJson(items)));
   expect(readFileSync(env, "utf8")).toBe(renderEnvFile(items, "kvp_").text);
   expect(written.bytes).toBe(statSync(env).size);
+});
+
+/** Inode and mtime: what tells a file left alone from one replaced by temp file + rename. */
+function identity(file: string): string {
+  const st = statSync(file, { bigint: true });
+  return `${st.ino}/${st.mtimeNs}`;
+}
+
+describe("unlessSame", () => {
+  it("leaves a file that holds the bytes already as it is, and replaces one that differs", () => {
+    const file = join(dir, "same.json");
+    writeFileAtomic(file, '{"a":"1"}\n', 0o600);
+    const before = identity(file);
+    writeFileAtomic(file, '{"a":"1"}\n', 0o600, { unlessSame: true });
+    expect(identity(file)).toBe(before);
+    // Without the option the same bytes are written again: the check above can fail.
+    writeFileAtomic(file, '{"a":"1"}\n', 0o600);
+    const rewritten = identity(file);
+    expect(rewritten).not.toBe(before);
+    // Longer, shorter and changed content each replace the file.
+    for (const text of ['{"a":"1"}\n\n', '{"a":"1"}', '{"a":"2"}\n', ""]) {
+      const was = identity(file);
+      writeFileAtomic(file, text, 0o600, { unlessSame: true });
+      expect(readFileSync(file, "utf8")).toBe(text);
+      expect(identity(file), JSON.stringify(text)).not.toBe(was);
+    }
+    expect(existsSync(`${file}.tmp-${process.pid}`)).toBe(false);
+  });
+
+  it("replaces a file with the same bytes but another mode, and a link instead of following it", () => {
+    const file = join(dir, "mode.env");
+    writeFileAtomic(file, "x\n", 0o600);
+    chmodSync(file, 0o644);
+    writeFileAtomic(file, "x\n", 0o600, { unlessSame: true });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const victim = join(dir, "mode-victim");
+    writeFileSync(victim, "x\n");
+    rmSync(file);
+    symlinkSync(victim, file);
+    writeFileAtomic(file, "x\n", 0o600, { unlessSame: true });
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(statSync(victim).mode & 0o777).not.toBe(0o600);
+  });
+
+  it("over megabytes, keeps an equal file and writes one that differs near its end with every byte right", () => {
+    const items = new Map<string, string>();
+    for (let i = 0; i < 40; i++) items.set(`k${i}`, "aé中😀".repeat(20_000 + i));
+    const json = join(dir, "big-same.json");
+    writeJsonMap(json, items, 0o600);
+    const before = identity(json);
+    expect(writeJsonMap(json, items, 0o600, { unlessSame: true })).toBe(statSync(json).size);
+    expect(identity(json)).toBe(before);
+    items.set("k39", `${items.get("k39")}!`);
+    writeJsonMap(json, items, 0o600, { unlessSame: true });
+    expect(identity(json)).not.toBe(before);
+    expect(readFileSync(json, "utf8")).toBe(mapToJson(items));
+    const env = join(dir, "big-same.env");
+    writeEnvFile(env, items, "kvp_", 0o600);
+    const envBefore = identity(env);
+    expect(writeEnvFile(env, items, "kvp_", 0o600, { unlessSame: true }).bytes).toBe(statSync(env).size);
+    expect(identity(env)).toBe(envBefore);
+  });
 });

@@ -1,13 +1,14 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   readdirSync,
   renameSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -87,6 +88,17 @@ function writerAlive(pid: number): boolean {
   }
 }
 
+/** Options of the atomic writes. */
+export interface AtomicWriteOptions {
+  /**
+   * Leave the file alone when it already holds exactly these bytes, with the mode and owner a
+   * new file would get: no temp file, no rename, the inode and mtime kept. For a writer that
+   * does not know what is there (its first write of the file); one that wrote the file itself
+   * and knows its content changed would only pay for the comparison.
+   */
+  readonly unlessSame?: boolean;
+}
+
 /**
  * Writes a file so readers see the old content or the new, never a mix: a temporary file in
  * the same directory, created with `mode` (never wider, whatever the umask says later),
@@ -94,8 +106,8 @@ function writerAlive(pid: number): boolean {
  * keeps locking the old inode). No fsync: the state directory is on tmpfs (/run), and after
  * a crash the agent rewrites everything from the pools anyway.
  */
-export function writeFileAtomic(path: string, text: string, mode: number): void {
-  writePiecesAtomic(path, [text], mode);
+export function writeFileAtomic(path: string, text: string, mode: number, options: AtomicWriteOptions = {}): void {
+  writePiecesAtomic(path, [text], mode, options);
 }
 
 /** Pieces are encoded into this many bytes before each write: few calls, no copy of a whole file. */
@@ -108,15 +120,44 @@ let writeBuffer: Buffer | undefined;
  * {@link writeFileAtomic} with the text given in pieces, written as they come, each encoded
  * straight into one buffer that is written when full: a file the size of a pool never exists
  * as one string in memory, and writing one leaves the garbage collector no joined strings
- * and encoded copies to free.
- * @returns the bytes written.
+ * and encoded copies to free. With `unlessSame`, each full buffer is first compared with the
+ * file's bytes at that offset; the temp file is created at the first difference, and the
+ * equal bytes before it copied from the file.
+ * @returns the bytes of the content (whether written or already there).
  */
-export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: number): number {
+export function writePiecesAtomic(
+  path: string,
+  pieces: Iterable<string>,
+  mode: number,
+  options: AtomicWriteOptions = {},
+): number {
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
-  // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
-  // would keep its mode, or write host secrets wherever the link points. Only a new file.
-  rmSync(temp, { force: true });
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const old = options.unlessSame ? openIfKeepable(path, mode) : undefined;
+  /** Bytes of the content so far that are the old file's bytes too (while no temp file exists). */
+  let same = 0;
+  let fd: number | undefined;
+  const create = (): number => {
+    // A leftover (a crash, a reused pid) or a planted symlink must not be reused: opening it
+    // would keep its mode, or write host secrets wherever the link points. Only a new file.
+    removeFile(temp);
+    const created = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      mode,
+    );
+    fd = created;
+    if (old !== undefined) copyPrefix(old.fd, created, same);
+    return created;
+  };
+  /** Writes `bytes` (the content's next bytes), or finds them already there. */
+  const emit = (bytes: Uint8Array): void => {
+    if (bytes.length === 0) return;
+    if (fd === undefined && old !== undefined && same + bytes.length <= old.size && hasBytesAt(old.fd, same, bytes)) {
+      same += bytes.length;
+      return;
+    }
+    writeFileSync(fd ?? create(), bytes);
+  };
   let written = 0;
   try {
     try {
@@ -124,34 +165,93 @@ export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode: 
       const out = writeBuffer;
       let used = 0;
       const flush = () => {
-        if (used > 0) writeFileSync(fd, out.subarray(0, used));
+        emit(out.subarray(0, used));
         written += used;
         used = 0;
       };
       for (const piece of pieces) {
         // At most 3 bytes of UTF-8 per UTF-16 unit: a piece that may not fit waits for room.
         if (piece.length * 3 > out.length - used) flush();
-        if (piece.length * 3 > out.length) written += writeText(fd, piece);
-        else used += out.write(piece, used, "utf8");
+        if (piece.length * 3 > out.length) {
+          const bytes = Buffer.from(piece, "utf8");
+          emit(bytes);
+          written += bytes.length;
+        } else used += out.write(piece, used, "utf8");
       }
       flush();
+      // Every byte found in the old file, and the old file no longer: nothing to write.
+      if (fd === undefined && old !== undefined && same === old.size) return written;
+      if (fd === undefined) create();
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
+      if (old !== undefined) closeSync(old.fd);
     }
     renameSync(temp, path);
     return written;
   } catch (error) {
     // Also after a failed write (disk full): no partial copy of host data stays behind.
-    rmSync(temp, { force: true });
+    if (fd !== undefined) removeFile(temp);
     throw error;
   }
 }
 
-function writeText(fd: number, text: string): number {
-  if (text === "") return 0;
-  const bytes = Buffer.from(text, "utf8");
-  writeFileSync(fd, bytes);
-  return bytes.length;
+/**
+ * The file at `path`, open for reading, when keeping it could stand for a new write: a regular
+ * file (not a link: O_NOFOLLOW), one link, owned by this process's user and group, with the
+ * permission bits a new file of `mode` gets under the current umask. Anything else (missing
+ * included) is undefined: the caller writes.
+ */
+function openIfKeepable(path: string, mode: number): { fd: number; size: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  const st = fstatSync(fd);
+  if (
+    st.isFile() &&
+    st.nlink === 1 &&
+    st.uid === process.geteuid?.() &&
+    st.gid === process.getegid?.() &&
+    // process.umask() without an argument sets the mask back after reading it; no thread of
+    // ours creates files meanwhile.
+    (st.mode & 0o7777) === (mode & ~process.umask())
+  )
+    return { fd, size: st.size };
+  closeSync(fd);
+  return undefined;
+}
+
+/** Scratch space for comparisons and copies, grown on demand. */
+let compareBuffer: Buffer | undefined;
+function scratch(bytes: number): Buffer {
+  if (compareBuffer === undefined || compareBuffer.length < bytes)
+    compareBuffer = Buffer.allocUnsafeSlow(Math.min(Math.max(bytes, 4096), WRITE_BUFFER_BYTES));
+  return compareBuffer;
+}
+
+/** True when file `fd` holds `bytes` at `position`. */
+function hasBytesAt(fd: number, position: number, bytes: Uint8Array): boolean {
+  for (let done = 0; done < bytes.length; ) {
+    const want = Math.min(bytes.length - done, WRITE_BUFFER_BYTES);
+    const buf = scratch(want);
+    const got = readSync(fd, buf, 0, want, position + done);
+    if (got === 0 || !buf.subarray(0, got).equals(bytes.subarray(done, done + got))) return false;
+    done += got;
+  }
+  return true;
+}
+
+/** Copies the first `length` bytes of file `from` to file `to` (at its current offset). */
+function copyPrefix(from: number, to: number, length: number): void {
+  for (let done = 0; done < length; ) {
+    const buf = scratch(Math.min(length - done, WRITE_BUFFER_BYTES));
+    const got = readSync(from, buf, 0, Math.min(length - done, buf.length), done);
+    if (got === 0) throw new Error("the file being replaced shrank while it was copied");
+    writeFileSync(to, buf.subarray(0, got));
+    done += got;
+  }
 }
 
 /**
@@ -169,7 +269,20 @@ export function statePath(dir: string, name: keyof typeof STATE_FILES): string {
 
 /** Removes a state file; one that is not there is fine. */
 export function removeStateFile(path: string): void {
-  rmSync(path, { force: true });
+  removeFile(path);
+}
+
+/**
+ * Removes a file or a link (not followed); one that is not there is fine, a directory is an
+ * error. What `rmSync(path, { force: true })` does, without the module rmSync loads on its
+ * first call (a millisecond or more of every `kvp-agent once`).
+ */
+export function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 /**
@@ -201,8 +314,13 @@ export function mapToJson(map: ReadonlyMap<string, unknown>): string {
  * Writes {@link mapToJson}'s text (the same bytes) atomically, in pieces: one entry at a time.
  * @returns the bytes written.
  */
-export function writeJsonMap(path: string, map: ReadonlyMap<string, unknown>, mode: number): number {
-  return writePiecesAtomic(path, jsonMapPieces(map), mode);
+export function writeJsonMap(
+  path: string,
+  map: ReadonlyMap<string, unknown>,
+  mode: number,
+  options: AtomicWriteOptions = {},
+): number {
+  return writePiecesAtomic(path, jsonMapPieces(map), mode, options);
 }
 
 /** Keys an object lists first, in ascending order, as JSON.stringify of an object does: array indexes. */
@@ -258,9 +376,10 @@ export function writeEnvFile(
   items: ReadonlyMap<string, string>,
   prefix: string,
   mode: number,
+  options: AtomicWriteOptions = {},
 ): { skipped: string[]; bytes: number } {
   const skipped: string[] = [];
-  const bytes = writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode);
+  const bytes = writePiecesAtomic(path, envFilePieces(items, prefix, skipped), mode, options);
   return { skipped, bytes };
 }
 

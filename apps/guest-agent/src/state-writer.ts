@@ -1,10 +1,12 @@
+import { monotonicMs } from "./clock.js";
+
 /** Options of {@link CoalescingWriter}. */
 export interface CoalescingWriterOptions {
   /** Writes the current content (it reads the latest state itself); its errors are its own. */
   readonly write: () => void;
   /** Least time between two writes, in ms. */
   readonly intervalMs: number;
-  /** Clock in ms (default `performance.now`). */
+  /** Clock in ms (default monotonicMs). */
   readonly now?: () => number;
   /** Timer (default `setTimeout`, unref'd: a pending write never keeps the process alive). */
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
@@ -29,7 +31,7 @@ export class CoalescingWriter {
   private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly options: CoalescingWriterOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? (() => monotonicMs());
     this.setTimer =
       options.setTimer ??
       ((fn, ms) => {

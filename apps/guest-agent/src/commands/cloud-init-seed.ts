@@ -8,6 +8,7 @@ import type { LoadedConfig } from "../config.js";
 import type { AgentCli } from "../context.js";
 import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor, loggerFor } from "./common.js";
+import { monotonicMs } from "../clock.js";
 
 /** Options of {@link cloudInitSeed}. */
 export interface CloudInitSeedOptions extends CommonOptions {
@@ -103,14 +104,14 @@ export async function cloudInitSeed(
     seeded = false;
   }
   const waitMs = options.timeoutMs ?? (seeded ? 0 : settings.firstBootWaitMs);
-  const start = performance.now();
+  const start = monotonicMs();
   const read = await waitForSeed(
     poolTarget(0, loaded.config.poolDir),
     waitMs,
     loaded.config.lockTimeoutMs,
     options.signal,
   );
-  const waitedMs = Math.round(performance.now() - start);
+  const waitedMs = Math.round(monotonicMs() - start);
   if (read.incomplete.length > 0)
     return { state: "incomplete", seedDir: settings.seedDir, waitedMs, ...none, incomplete: read.incomplete };
   const outcome = new NoCloudSeed(settings.seedDir).sync(read.items);

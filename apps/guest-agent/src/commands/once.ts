@@ -6,12 +6,18 @@ import { type CommonOptions, loadFor, loggerFor } from "./common.js";
 /**
  * `kvp-agent once`: one harvest (state files, hooks run to completion), one report, then
  * status `stopped` (no agent keeps watching). For boot scripts and images without the service.
+ * Pool 1 and agent-status.json get `ready` only when a hook runs (see AgentOptions.oneShot).
  * @returns the final state; its `problems` say what was missing.
  * @throws {AgentError} `config` for a bad config.
  */
 export async function once(options: CommonOptions): Promise<AgentState> {
   const loaded = loadFor(options);
-  const agent = new Agent({ config: loaded.config, ctx: options.ctx, log: loggerFor(loaded, options.ctx) });
+  const agent = new Agent({
+    config: loaded.config,
+    ctx: options.ctx,
+    log: loggerFor(loaded, options.ctx),
+    oneShot: true,
+  });
   const harvested = await agent.harvest();
   await agent.idle();
   const final = await agent.stop();

@@ -4,6 +4,7 @@ import { poolTarget, readPool, snapshotPool } from "@hyperv-kvp/pool-file";
 import { AgentError } from "../agent-error.js";
 import { readUntil } from "../pool-wait.js";
 import { type CommonOptions, loadFor } from "./common.js";
+import { monotonicMs } from "../clock.js";
 
 /** Options of {@link wait}. */
 export interface WaitOptions extends CommonOptions {
@@ -34,7 +35,7 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
   const { config } = loadFor(options);
   const pool = options.pool ?? 0;
   const target = poolTarget(pool, config.poolDir);
-  const start = performance.now();
+  const start = monotonicMs();
   const outcome = await readUntil({
     dir: target.dir,
     pool,
@@ -48,8 +49,7 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
       return snapshotPool(usable, { reassemble: true }).entries.get(key)?.value;
     },
   });
-  if (outcome.kind === "found")
-    return { key, value: outcome.value, pool, waitedMs: Math.round(performance.now() - start) };
+  if (outcome.kind === "found") return { key, value: outcome.value, pool, waitedMs: Math.round(monotonicMs() - start) };
   throw new AgentError(
     "timeout",
     outcome.kind === "aborted"
