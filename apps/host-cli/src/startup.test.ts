@@ -24,4 +24,13 @@ describe("kvp-host --help start-up", () => {
     // The checks above must be able to fail: the hook does see what a run loads.
     expect(modules).toContain("process"); // commander's require("node:process"), not loaded by node itself
   });
+
+  it("prints the help to /dev/null without creating the stdout stream (a script that discards it)", () => {
+    const { modules, status } = runListingBuiltins(bundle, ["--help"], { stdout: "null" });
+    expect(status).toBe(0);
+    // /dev/null is a character device, as a terminal is: asking process.stdout whether it is
+    // one would create a SyncWriteStream and load the stream modules.
+    for (const name of ["internal/fs/sync_write_stream", "stream", "tty"]) expect(modules, name).not.toContain(name);
+    expect(modules).toContain("process");
+  });
 });

@@ -267,9 +267,9 @@ function processStream(name: "stdout" | "stderr"): CliStream {
       }
       return process[name].write(text);
     },
-    // A terminal is a character device: anything else is answered without the stream.
+    // Only a descriptor that may be a terminal gets its stream asked (and created).
     get isTTY() {
-      return isCharacterDevice(fd) && process[name].isTTY === true;
+      return mayBeTerminal(fd) && process[name].isTTY === true;
     },
     get columns() {
       return process[name].columns;
@@ -277,12 +277,28 @@ function processStream(name: "stdout" | "stderr"): CliStream {
   };
 }
 
-function isCharacterDevice(fd: number): boolean {
+/** Linux's major device number of /dev/null, /dev/zero, /dev/full, /dev/urandom (`mem`, devices.txt). */
+const LINUX_MEMORY_DEVICES = 1;
+
+/**
+ * False when `fd` cannot be a terminal, found with one fstat: a terminal is a character
+ * device, and on Linux never one of the memory devices. Output sent to /dev/null (a script
+ * that discards it, `stdio: "ignore"`) is a character device too, and asking its stream would
+ * create one: the stream modules, milliseconds, for a question whose answer is no.
+ */
+function mayBeTerminal(fd: number): boolean {
   try {
-    return fstatSync(fd).isCharacterDevice();
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice()) return false;
+    return !(process.platform === "linux" && linuxMajor(stat.rdev) === LINUX_MEMORY_DEVICES);
   } catch {
     return false;
   }
+}
+
+/** The major number of a Linux device number, as glibc's gnu_dev_major reads it (bits 8-19 and 44-63). */
+function linuxMajor(rdev: number): number {
+  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 }
 
 /** The real process's streams (each created on first use), environment and signals. */

@@ -14,12 +14,25 @@ export interface BuiltinsRun {
   readonly stderr: string;
 }
 
+/** How {@link runListingBuiltins} runs the program. */
+export interface BuiltinsRunOptions {
+  /**
+   * Where stdout goes: `file` (default; {@link BuiltinsRun.stdout} holds it) or `null`,
+   * /dev/null, as a script that discards the output has it (stdout is then "").
+   */
+  readonly stdout?: "file" | "null";
+}
+
 /**
  * Runs `node --require HOOK script ...args` with a hook that lists the built-ins loaded by
- * exit. stdout goes to a file and stderr to a pipe, as in a script that captures errors: a
- * created stderr stream on a pipe loads node:net, which a test can then see.
+ * exit. stdout goes to a file (or /dev/null) and stderr to a pipe, as in a script that
+ * captures errors: a created stderr stream on a pipe loads node:net, which a test can then see.
  */
-export function runListingBuiltins(script: string, args: readonly string[]): BuiltinsRun {
+export function runListingBuiltins(
+  script: string,
+  args: readonly string[],
+  options: BuiltinsRunOptions = {},
+): BuiltinsRun {
   const dir = mkdtempSync(join(tmpdir(), "kvp-builtins-"));
   try {
     const hook = join(dir, "list-builtins.cjs");
@@ -29,7 +42,8 @@ export function runListingBuiltins(script: string, args: readonly string[]): Bui
       `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
     );
     const out = join(dir, "stdout.txt");
-    const fd = openSync(out, "w");
+    const toNull = options.stdout === "null";
+    const fd = openSync(toNull ? "/dev/null" : out, "w");
     let run: ReturnType<typeof spawnSync>;
     try {
       run = spawnSync(process.execPath, ["--require", hook, script, ...args], {
@@ -44,7 +58,7 @@ export function runListingBuiltins(script: string, args: readonly string[]): Bui
       .split("\n")
       .filter((m) => m.startsWith("NativeModule "))
       .map((m) => m.slice("NativeModule ".length));
-    return { modules, status: run.status, stdout: readFileSync(out, "utf8"), stderr: String(run.stderr) };
+    return { modules, status: run.status, stdout: toNull ? "" : readFileSync(out, "utf8"), stderr: String(run.stderr) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
