@@ -197,13 +197,12 @@ interface LockAddon {
 }
 
 /**
- * The lock calls through the kvp-lock addon at `file`, or undefined where it does not load: not
- * glibc (the addon is built against glibc; musl takes koffi's musl build), no such file, a file
- * for another CPU, or not our addon.
+ * The lock calls through the kvp-lock addon at `file`, or undefined where it does not load: musl
+ * (the addon is built against glibc; musl takes koffi's musl build), no such file, a file for
+ * another CPU, or not our addon.
  */
 export function loadLockAddon(file: string): LockCalls | undefined {
-  const loader = GLIBC_LOADER[process.arch];
-  if (loader === undefined || !existsSync(loader)) return undefined;
+  if (looksLikeMusl()) return undefined;
   // process.dlopen rather than require: no module resolution, and the same call works inside
   // a single executable, whose require sees only Node's built-ins.
   const module = { exports: {} as Partial<LockAddon> };
@@ -252,6 +251,23 @@ const GLIBC_LOADER: Readonly<Record<string, string>> = {
   x64: "/lib64/ld-linux-x86-64.so.2",
   arm64: "/lib/ld-linux-aarch64.so.1",
 };
+
+/** The musl dynamic loader of each CPU: present on a musl system (Alpine). */
+const MUSL_LOADER: Readonly<Record<string, string>> = {
+  x64: "/lib/ld-musl-x86_64.so.1",
+  arm64: "/lib/ld-musl-aarch64.so.1",
+};
+
+/**
+ * Whether this is a musl system: its loader is there and glibc's is not (a glibc system may
+ * have musl's installed beside its own). Not "glibc's loader is absent": under qemu-user with
+ * a glibc sysroot (-L, how arm64 is tested here) neither loader is visible at its path.
+ */
+export function looksLikeMusl(exists: (path: string) => boolean = existsSync): boolean {
+  const glibc = GLIBC_LOADER[process.arch];
+  const musl = MUSL_LOADER[process.arch];
+  return musl !== undefined && exists(musl) && !(glibc !== undefined && exists(glibc));
+}
 
 /**
  * koffi, by its native module where koffi's own loader finds it on glibc (the platform

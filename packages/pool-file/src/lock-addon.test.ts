@@ -31,6 +31,7 @@ import {
   loadKoffiLibc,
   loadLockAddon,
   lockCallsPath,
+  looksLikeMusl,
 } from "./libc.js";
 
 const EBADF = 9;
@@ -209,6 +210,21 @@ describeNeeding("the kvp-lock addon", [GCC], () => {
     const notAddon = join(dir, "not-an-addon.node");
     writeFileSync(notAddon, "not ELF");
     expect(loadLockAddon(notAddon)).toBeUndefined();
+  });
+});
+
+describe("looksLikeMusl: musl systems take koffi's musl build for the lock calls", () => {
+  it.each([
+    ["glibc's loader only", ["glibc"], false],
+    ["musl's loader only (Alpine)", ["musl"], true],
+    ["both (a glibc system with musl installed)", ["glibc", "musl"], false],
+    ["neither (qemu-user with a glibc sysroot)", [], false],
+  ])("%s", (_what, present, musl) => {
+    const exists = (path: string) => present.some((kind) => path.includes(kind === "glibc" ? "ld-linux-" : "ld-musl-"));
+    expect(looksLikeMusl(exists)).toBe(musl);
+  });
+  it("is false on this machine", () => {
+    expect(looksLikeMusl()).toBe(false);
   });
 });
 
