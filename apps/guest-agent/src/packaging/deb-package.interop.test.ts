@@ -8,7 +8,7 @@
 // machine's Node and under Node 18, against pool files in the root's own /var/lib/hyperv, so
 // the test sees prerm's `kvp-agent forget --root` clear the agent's pool-1 records on remove
 // and purge (not on upgrade) and leave this machine's /var/lib/hyperv alone. The installed
-// /usr/bin/kvp-pool, whose bundle shares that koffi, lists, gets, sets and deletes records
+// /usr/bin/kvp-pool, whose bundle shares that koffi and the kvp-lock addon, lists, gets, sets and deletes records
 // in the same pools under both Nodes; remove takes it away with the rest. Needs dpkg,
 // dpkg-deb, deb-systemd-helper, a nodejs Debian package, Node 18 and kvp-pool's built bundle:
 // missing, the tests fail (see test-support/packaging-support.ts).
@@ -74,6 +74,7 @@ const OWN_ENTRIES = [
   "usr/lib/",
   `${LIB}/`,
   `${LIB}/kvp-agent.cjs`,
+  `${LIB}/kvp-lock.linux-${process.arch}.node`,
   `${LIB}/kvp-pool.cjs`,
   `${LIB}/node_modules/`,
   `${LIB}/node_modules/@koromix/`,
@@ -385,6 +386,9 @@ describeNeeding(
           readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)),
         ),
       ).toBe(true);
+      // The kvp-lock addon (the lock calls without koffi) is the build's, beside the bundles.
+      const addon = `kvp-lock.linux-${process.arch}.node`;
+      expect(readFileSync(join(root, LIB, addon)).equals(readFileSync(join(APP_DIR, "dist", addon)))).toBe(true);
       // The bundles as built, less the shebang (the launchers pick the node) and the
       // sourceMappingURL (the map is not shipped).
       expect(readFileSync(join(root, LIB, "kvp-agent.cjs"), "utf8")).toBe(asShipped(BUNDLE));
