@@ -97,8 +97,10 @@ export type CanonicalNameResult =
 /** The libc calls pool-file needs; errors come back as errno values, never as exceptions. */
 export interface Libc {
   /**
-   * `fcntl(fd, cmd, &lock)` for the lock commands.
+   * `fcntl(fd, cmd, &lock)` for the lock commands that do not wait: {@link F_GETLK},
+   * {@link F_SETLK}, {@link F_OFD_GETLK}, {@link F_OFD_SETLK}.
    * @returns errno (0 on success) and the struct as the kernel left it (GETLK fills it in).
+   * @throws {TypeError} for another command, through the kvp-lock addon (a bug of the caller).
    */
   fcntlLock(fd: number, cmd: number, lock: FlockFields): { readonly errno: number; readonly lock: FlockFields };
   /** `flock(fd, operation)`; returns errno, 0 on success. */
