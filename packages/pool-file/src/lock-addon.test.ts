@@ -3,7 +3,7 @@
 // same answer (errno and struct flock), errors included as errno values, never exceptions.
 // The addon is the one the global setup built into dist/, which libc() loads from the sources.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCC, describeNeeding } from "@hyperv-kvp/test-support/tools";
@@ -36,6 +36,8 @@ import {
 
 const EBADF = 9;
 const EINVAL = 22;
+const ELF_MACHINE_X86_64 = 62;
+const ELF_MACHINE_AARCH64 = 183;
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-lock-addon-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -205,8 +207,14 @@ describeNeeding("the kvp-lock addon", [GCC], () => {
       expect(() => calls.fcntlLock(0, cmd, whole(F_RDLCK))).toThrow(/cmd must be F_GETLK, F_SETLK/);
   });
 
-  it("does not load from a missing file, nor from a file that is not the addon", () => {
+  it("does not load from a missing file, a file for another CPU, nor a file that is not the addon", () => {
     expect(loadLockAddon(join(dir, "absent.node"))).toBeUndefined();
+    // The addon itself, but for the other CPU as far as its ELF header says (e_machine at 18).
+    const otherCpu = join(dir, "other-cpu.node");
+    const bytes = readFileSync(defaultLockAddonPath());
+    bytes.writeUInt16LE(bytes.readUInt16LE(18) === ELF_MACHINE_X86_64 ? ELF_MACHINE_AARCH64 : ELF_MACHINE_X86_64, 18);
+    writeFileSync(otherCpu, bytes);
+    expect(loadLockAddon(otherCpu)).toBeUndefined();
     const notAddon = join(dir, "not-an-addon.node");
     writeFileSync(notAddon, "not ELF");
     expect(loadLockAddon(notAddon)).toBeUndefined();
