@@ -9,7 +9,7 @@
 // compiler for the machine's own CPU the build fails in CI, and elsewhere warns and goes on:
 // pool-file then takes the locks through koffi, as correct, only slower to start.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,14 +59,21 @@ export function buildLockAddons(outDir, { log = (line) => process.stderr.write(`
   for (const target of LOCK_ADDON_TARGETS) {
     const native = process.platform === "linux" && target.arch === process.arch;
     const compiler = native ? "gcc" : target.crossCompiler;
-    if (!runs(compiler)) {
+    const out = resolve(outDir, lockAddonName(target.arch));
+    const missing = !runs(compiler)
+      ? `${compiler} not found (apt-get install gcc)`
+      : !existsSync(join(include, "node_api.h"))
+        ? `Node's headers (node_api.h) are not in ${include} (official Node builds have them; Debian's nodejs: libnode-dev)`
+        : undefined;
+    if (missing !== undefined) {
+      // Never leave an addon of an older build behind as if it were this one's.
+      rmSync(out, { force: true });
       if (!native) continue; // Built where the release builds, with setup.sh --for-release.
-      const message = `${compiler} not found: cannot build the pool lock addon ${lockAddonName(target.arch)} (apt-get install gcc)`;
+      const message = `cannot build the pool lock addon ${lockAddonName(target.arch)}: ${missing}`;
       if (env["CI"]) throw new AddonBuildError(`${message}; CI must build it`);
       log(`warning: ${message}; pool-file takes its locks through koffi (slower start)`);
       continue;
     }
-    const out = resolve(outDir, lockAddonName(target.arch));
     mkdirSync(dirname(out), { recursive: true });
     // Written aside, then renamed: a test run may build while another process has the old
     // file loaded, or builds it too; a rename swaps the whole file at once.
