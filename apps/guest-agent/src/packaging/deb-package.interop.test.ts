@@ -436,15 +436,19 @@ describeNeeding(
       );
     });
 
-    it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, with the shared koffi", () => {
+    it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, the lock through the installed addon", () => {
       // The pools `once` above left: the host's Role, the facts, the foreign and the agent's pool-1 records.
       const records = pool1();
       expect(agentKeys()).toContain(REPORT_KEYS.status);
       for (const node of [undefined, node18()]) {
         const what = node ?? "launcher";
-        const got = kvpPool(["get", "Role", "--pool", "external"], {}, node);
+        // LD_DEBUG=files: the dynamic loader's account of what the run opened. The pool lock goes
+        // through the installed kvp-lock addon beside the bundle; koffi is never loaded.
+        const got = kvpPool(["get", "Role", "--pool", "external"], { LD_DEBUG: "files" }, node);
         expect(got.status, `${what}: ${got.stderr}`).toBe(0);
         expect(got.stdout).toBe("web\n");
+        const opened = [...got.stderr.matchAll(/opening file=(\S+\.node) \[0\]; direct_opencount/g)].map((m) => m[1]);
+        expect(opened, what).toEqual([join(root, LIB, `kvp-lock.linux-${process.arch}.node`)]);
         expect(kvpPool(["get", REPORT_KEYS.version], {}, node).stdout).toBe(`${VERSION}\n`);
         const listed = kvpPool(["list", "--pool", "guest", "--json"], {}, node);
         expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);
