@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // their dependencies (the CLI's end-to-end tests run its built bundle, built by turbo).
 //
 // Each package has two projects: `<name>` (its vitest.config.ts: unit tests, which need
-// nothing but Node) and `<name>:interop` (its vitest.interop.config.ts: the
+// nothing but Node, and gcc for pool-file's lock addon) and `<name>:interop` (its vitest.interop.config.ts: the
 // *.interop.test.ts files, against real programs: hv_kvp_daemon, cc, pywinrm, xmllint,
 // openssl, dpkg; see packages/test-support/src/tools.ts). `pnpm test:unit` runs the unit
 // projects alone (vitest.unit.config.ts).

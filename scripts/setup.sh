@@ -23,6 +23,11 @@ if [ "$mode" = "--for-release" ] || [ "$mode" = "--for-tests" ]; then
   command -v dpkg-deb >/dev/null || missing+=(dpkg)
   command -v rpmbuild >/dev/null || missing+=(rpm)
   command -v aarch64-linux-gnu-strip >/dev/null || missing+=(binutils-aarch64-linux-gnu)
+  # gcc builds pool-file's kvp-lock addon (the pool lock without koffi) for this CPU, the cross
+  # compiler and arm64's C headers for arm64: the packages for both CPUs ship it.
+  command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+  command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+  [ -e /usr/aarch64-linux-gnu/include/fcntl.h ] || missing+=(libc6-dev-arm64-cross)
 fi
 if [ "$mode" = "--for-tests" ]; then
   # The real hv_kvp_daemon is the authority the interop tests compare against; cc builds

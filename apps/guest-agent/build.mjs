@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
 import { writeCachedLauncher } from "../../scripts/lib/cached-launcher.mjs";
+import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
 import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
@@ -60,3 +61,8 @@ writeFileSync(
   "dist/THIRD-PARTY-NOTICES.txt",
   noticesText("kvp-agent", bundledPackages(result.metafile, process.cwd())),
 );
+
+// pool-file's lock calls load the kvp-lock addon from beside the file that holds their code:
+// here the bundle, so the addon is built next to it (packages/pool-file/src/libc.ts says why).
+// Without it the bundle takes the locks through koffi, correct but slower to start.
+buildLockAddons("dist");

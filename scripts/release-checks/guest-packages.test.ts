@@ -336,11 +336,11 @@ describe("the guest .rpms", () => {
           expect(query(rpm, ["--conflicts"])).toBe("kvp-agent\n");
           expect(query(rpm, ["--provides"]).split("\n")).toContain(`kvp-agent = ${rpmVersion(VERSION)}-1`);
         }
-        // Nothing offered to other packages from the private directory (koffi.node).
+        // Nothing offered to other packages from the private directory (koffi.node, the kvp-lock addon).
         expect(
           query(rpm, ["--provides"])
             .split("\n")
-            .filter((p) => /koffi/.test(p)),
+            .filter((p) => /koffi|kvp-lock/.test(p)),
         ).toEqual([]);
         expect(query(rpm, ["--configfiles"])).toBe("/etc/kvp-agent/config.example.json\n");
         expect(query(rpm, ["--changelog"]).split("\n")[0]).toMatch(
@@ -393,6 +393,8 @@ describe("the kvp-agent packages' programs, on Node 18 (Debian 12's nodejs)", ()
       expect(spawnSync("tar", ["-xzf", "-", "-C", fromRpm], { input: archive.stdout }).status).toBe(0);
       const lib = files(join(fromDeb, "usr/lib/kvp-agent"));
       expect(lib).toEqual(files(join(fromRpm, "usr/lib/kvp-agent")));
+      // The kvp-lock addon beside the bundles: the pool lock without koffi.
+      expect(lib).toContain(`kvp-lock.linux-${cpu.node}.node`);
       for (const rel of lib)
         expect(sha256(join(fromRpm, "usr/lib/kvp-agent", rel)), rel).toBe(
           sha256(join(fromDeb, "usr/lib/kvp-agent", rel)),
@@ -512,6 +514,8 @@ describe("the Node-free tarballs and the program in them", () => {
       expect(spawnSync("tar", ["-xzf", "-", "-C", fromRpm], { input: archive.stdout }).status).toBe(0);
       const lib = files(join(fromTar, "usr/lib/kvp-agent"));
       expect(lib).toContain("kvp-agent-standalone");
+      // The kvp-lock addon beside the executable: the pool lock without koffi.
+      expect(lib).toContain(`kvp-lock.linux-${cpu.node}.node`);
       for (const rel of lib) {
         const digest = sha256(join(fromTar, "usr/lib/kvp-agent", rel));
         expect(sha256(join(fromDeb, "usr/lib/kvp-agent", rel)), rel).toBe(digest);

@@ -219,15 +219,19 @@ describe("every npm tarball", () => {
     expect(files.get("dist/kvp-host.cjs")!.toString("utf8")).not.toContain("sourceMappingURL");
   });
 
-  it("@hyperv-kvp/pool-tools is its bundle, depending on koffi alone (its native part)", () => {
+  it("@hyperv-kvp/pool-tools is its bundle and the kvp-lock addon for each CPU, depending on koffi alone (its other native part)", () => {
     const files = readTarball(tarballOf("apps/pool-tools"));
     expect([...files.keys()].sort()).toEqual([
       "LICENSE",
       "README.md",
       "dist/THIRD-PARTY-NOTICES.txt",
+      "dist/kvp-lock.linux-arm64.node",
+      "dist/kvp-lock.linux-x64.node",
       "dist/kvp-pool.cjs",
       "package.json",
     ]);
+    expect(elfMachine(files.get("dist/kvp-lock.linux-x64.node")!)).toBe(ELF_MACHINE.x64);
+    expect(elfMachine(files.get("dist/kvp-lock.linux-arm64.node")!)).toBe(ELF_MACHINE.arm64);
     const notices = files.get("dist/THIRD-PARTY-NOTICES.txt")!.toString("utf8");
     expect(notices).toMatch(/^commander \d+\.\d+\.\d+ \(MIT\)$/m);
     // kvp-pool handles pools only: kvp-core's CIM-XML part (/cim) and its XML parser stay out.
@@ -236,6 +240,17 @@ describe("every npm tarball", () => {
     expect(Object.keys(pkg.dependencies)).toEqual(["koffi"]);
     expect(pkg.bin).toEqual({ "kvp-pool": "./dist/kvp-pool.cjs" });
     expect(files.get("dist/kvp-pool.cjs")!.toString("utf8")).not.toContain("sourceMappingURL");
+  });
+
+  it("@hyperv-kvp/pool-file carries the kvp-lock addon for each CPU beside its modules (dist/libc.js loads it from there)", () => {
+    const files = readTarball(tarballOf("packages/pool-file"));
+    expect([...files.keys()].filter((path) => path.endsWith(".node")).sort()).toEqual([
+      "dist/kvp-lock.linux-arm64.node",
+      "dist/kvp-lock.linux-x64.node",
+    ]);
+    expect(files.has("dist/libc.js")).toBe(true);
+    expect(elfMachine(files.get("dist/kvp-lock.linux-x64.node")!)).toBe(ELF_MACHINE.x64);
+    expect(elfMachine(files.get("dist/kvp-lock.linux-arm64.node")!)).toBe(ELF_MACHINE.arm64);
   });
 
   it("the tarball check refuses what must not be published (the guard itself works)", () => {
@@ -566,4 +581,12 @@ function firstLine(child: ChildProcess, stderr: () => string): Promise<ServeInfo
       reject(new Error(`hyperv-sim serve exited with ${code} before serving; stderr: ${stderr()}`)),
     );
   });
+}
+
+/** ELF e_machine of the CPUs the kvp-lock addon is built for. */
+const ELF_MACHINE = { x64: 62, arm64: 183 } as const;
+
+/** e_machine of an ELF file (little-endian), or undefined when it is not ELF. */
+function elfMachine(bytes: Buffer): number | undefined {
+  return bytes.length >= 20 && bytes.toString("latin1", 0, 4) === "\x7fELF" ? bytes.readUInt16LE(18) : undefined;
 }

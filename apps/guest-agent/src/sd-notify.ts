@@ -1,6 +1,6 @@
 // systemd's readiness protocol (sd_notify): `Type=notify` units send `READY=1` in a datagram
 // to the unix socket named by $NOTIFY_SOCKET. Node has no unix datagram sockets, so the one
-// `sendto` goes through koffi, which pool-file already loads for its locks: the agent's own
+// `sendto` goes through koffi (pool-file's lock calls go through its own addon instead): the agent's own
 // (main) process sends, so the unit needs no `NotifyAccess=all`. Spawning `systemd-notify
 // --ready` instead would need it, and systemd may not be able to tell which unit a message
 // came from once that short-lived helper has exited (its cgroup is looked up after the

@@ -2,12 +2,17 @@
 // scripts call kvp-pool once per key, so each built-in loaded for nothing costs milliseconds
 // every time. commander's node:child_process loads on first use (never, here), stderr is
 // created only when written. Timing itself is not tested.
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runListingBuiltins } from "@hyperv-kvp/test-support/builtins";
+import { GCC, describeNeeding } from "@hyperv-kvp/test-support/tools";
 import { afterAll, describe, expect, it } from "vitest";
 import { makePoolDir } from "./test-support.js";
 
 const bundle = fileURLToPath(new URL("../dist/kvp-pool.cjs", import.meta.url));
+/** The kvp-lock addon the build puts beside the bundle for this CPU (pool-file's libc.ts). */
+const addon = fileURLToPath(new URL(`../dist/kvp-lock.linux-${process.arch}.node`, import.meta.url));
 const pools = makePoolDir({ 1: [{ key: "role", value: "web" }] });
 afterAll(() => pools.cleanup());
 
@@ -31,5 +36,27 @@ describe("kvp-pool start-up", () => {
     const run = runListingBuiltins(bundle, ["--dir", pools.dir, "get", "absent"]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^kvp-pool: no key "absent"/);
+  });
+});
+
+// koffi costs ~4-5 ms to load; the pool lock's calls go through the kvp-lock addon the build
+// puts beside the bundle, and nothing else `get` and `set` do needs koffi.
+describeNeeding("kvp-pool start-up with the kvp-lock addon", [GCC], () => {
+  it("get and set take the pool lock through the addon beside the bundle and never load koffi", () => {
+    expect(existsSync(addon), `${addon} (built by build.mjs)`).toBe(true);
+    for (const args of [
+      ["--dir", pools.dir, "set", "size", "large"],
+      ["--dir", pools.dir, "get", "role"],
+    ]) {
+      const run = runListingBuiltins(bundle, args);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.addons.map((path) => basename(path))).toEqual([basename(addon)]);
+    }
+  });
+
+  it("list, which synthesises pool 2 through koffi, does load koffi: the check above can fail", () => {
+    const run = runListingBuiltins(bundle, ["--dir", pools.dir, "list"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.addons.map((path) => basename(path))).toEqual(expect.arrayContaining(["koffi.node", basename(addon)]));
   });
 });

@@ -2,16 +2,22 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PoolFileError } from "./errors.js";
 
 // The few libc calls Node does not offer: fcntl/flock locks (for the daemon-compatible pool
 // lock) and the interface, host-name and resolver calls hv_kvp_daemon uses for pool 2.
-// koffi costs about 9 ms to load, which every CLI start would pay, so nothing here touches it
-// until `libc()` is first called. Only Linux on 64-bit x86 and ARM is supported: the constants
-// and struct layouts below are theirs (both use the generic LP64 layouts).
+// The lock calls, which every kvp-pool command and `kvp-agent once` make, go through kvp-lock,
+// our own Node-API addon (native/kvp-lock.c): it loads in a fraction of a millisecond, where
+// koffi costs ~4-5 ms of a start. koffi stays for the rest, and for the lock calls wherever the
+// addon does not load (musl, a missing file, another CPU); nothing here touches koffi until a
+// call needs it. Only Linux on 64-bit x86 and ARM is supported: the constants and struct
+// layouts below are theirs (both use the generic LP64 layouts).
 
 /** `fcntl` command: test for a conflicting classic (process-owned) POSIX lock. */
 export const F_GETLK = 5;
+/** `fcntl` command: take or drop a classic POSIX lock without waiting (hv_kvp_daemon waits: F_SETLKW). */
+export const F_SETLK = 6;
 /** `fcntl` command: test for a conflicting lock as an open-file-description (OFD) lock would. */
 export const F_OFD_GETLK = 36;
 /** `fcntl` command: take or drop an OFD lock without waiting (EAGAIN/EACCES when held). */
@@ -91,8 +97,10 @@ export type CanonicalNameResult =
 /** The libc calls pool-file needs; errors come back as errno values, never as exceptions. */
 export interface Libc {
   /**
-   * `fcntl(fd, cmd, &lock)` for the lock commands.
+   * `fcntl(fd, cmd, &lock)` for the lock commands that do not wait: {@link F_GETLK},
+   * {@link F_SETLK}, {@link F_OFD_GETLK}, {@link F_OFD_SETLK}.
    * @returns errno (0 on success) and the struct as the kernel left it (GETLK fills it in).
+   * @throws {TypeError} for another command, through the kvp-lock addon (a bug of the caller).
    */
   fcntlLock(fd: number, cmd: number, lock: FlockFields): { readonly errno: number; readonly lock: FlockFields };
   /** `flock(fd, operation)`; returns errno, 0 on success. */
@@ -114,15 +122,110 @@ export interface Libc {
 
 type Koffi = typeof import("koffi").default;
 
+/** The lock calls of {@link Libc}: the ones the kvp-lock addon makes without koffi. */
+export type LockCalls = Pick<Libc, "fcntlLock" | "flock">;
+
 let loaded: Libc | undefined;
 
 /**
- * The libc bindings, loading koffi and libc on first use and caching them.
- * @throws {PoolFileError} `io` when not on Linux x86_64/arm64 or when koffi cannot load.
+ * The libc bindings, cached: the lock calls through the kvp-lock addon where it loads, else
+ * through koffi; the other calls through koffi, which loads on the first call that needs it.
+ * @throws {PoolFileError} `io` when not on Linux x86_64/arm64; the calls that need koffi throw
+ *   it too when koffi cannot load.
  */
 export function libc(): Libc {
-  loaded ??= loadLibc();
+  loaded ??= composeLibc(defaultLockAddonPath());
   return loaded;
+}
+
+/**
+ * What {@link libc} returns, with the addon looked for at `addonPath` (tests: the fallback).
+ * @throws {PoolFileError} `io` when not on Linux x86_64/arm64.
+ */
+export function composeLibc(addonPath: string): Libc {
+  if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
+    throw new PoolFileError(
+      "io",
+      `file locks and interface queries need Linux on x86_64 or arm64 (this is ${process.platform}/${process.arch})`,
+    );
+  }
+  let viaKoffi: Libc | undefined;
+  const koffiLibc = (): Libc => {
+    viaKoffi ??= loadKoffiLibc();
+    return viaKoffi;
+  };
+  const locks = loadLockAddon(addonPath);
+  lockCallsLoad = locks === undefined ? "koffi" : "addon";
+  return {
+    fcntlLock: locks?.fcntlLock ?? ((fd, cmd, lock) => koffiLibc().fcntlLock(fd, cmd, lock)),
+    flock: locks?.flock ?? ((fd, operation) => koffiLibc().flock(fd, operation)),
+    getifaddrs: () => koffiLibc().getifaddrs(),
+    inetNtop: (family, address) => koffiLibc().inetNtop(family, address),
+    gethostname: (length) => koffiLibc().gethostname(length),
+    getCanonicalName: (node, hints) => koffiLibc().getCanonicalName(node, hints),
+  };
+}
+
+/** How the lock calls were loaded: the kvp-lock addon or koffi; undefined before the first libc(). */
+let lockCallsLoad: "addon" | "koffi" | undefined;
+
+/** How this process makes the lock calls (tests: the addon must be the way taken where it is built). */
+export function lockCallsPath(): "addon" | "koffi" | undefined {
+  return lockCallsLoad;
+}
+
+/** The addon's file name on this CPU (native/build-addon.mjs's lockAddonName). */
+export const LOCK_ADDON_NAME = `kvp-lock.linux-${process.arch}.node`;
+
+/**
+ * Where the kvp-lock addon is looked for: beside the JavaScript file that holds this code. That
+ * file is pool-file's dist/libc.js when pool-file is used as a library, or an app's bundle
+ * (kvp-pool.cjs, kvp-agent.cjs, the standalone executable), which inlines this module: each
+ * ships the addon next to itself, so finding it needs no resolution through node_modules (which
+ * a single executable cannot do). From the TypeScript sources (the workspace's tests) this file
+ * is src/libc.ts, and the addon is the build's, in ../dist/.
+ */
+export function defaultLockAddonPath(): string {
+  const here = import.meta.url;
+  return fileURLToPath(new URL(`${here.endsWith(".ts") ? "../dist/" : "./"}${LOCK_ADDON_NAME}`, here));
+}
+
+/** What native/kvp-lock.c exports. */
+interface LockAddon {
+  /** fcntl(fd, cmd, &lock) with the fields l_type, l_whence, l_start, l_len, l_pid; rewrites them; errno. */
+  fcntlLock(fd: number, cmd: number, fields: Float64Array): number;
+  /** flock(fd, operation); errno. */
+  flock(fd: number, operation: number): number;
+}
+
+/**
+ * The lock calls through the kvp-lock addon at `file`, or undefined where it does not load: musl
+ * (the addon is built against glibc; musl takes koffi's musl build), no such file, a file for
+ * another CPU, or not our addon.
+ */
+export function loadLockAddon(file: string): LockCalls | undefined {
+  if (looksLikeMusl()) return undefined;
+  // process.dlopen rather than require: no module resolution, and the same call works inside
+  // a single executable, whose require sees only Node's built-ins.
+  const module = { exports: {} as Partial<LockAddon> };
+  try {
+    process.dlopen(module, file);
+  } catch {
+    return undefined;
+  }
+  const addon = module.exports;
+  if (typeof addon.fcntlLock !== "function" || typeof addon.flock !== "function") return undefined;
+  const fcntlLock = addon.fcntlLock;
+  const flock = addon.flock;
+  return {
+    fcntlLock(fd, cmd, lock) {
+      const fields = Float64Array.of(lock.l_type, lock.l_whence, lock.l_start, lock.l_len, lock.l_pid);
+      const errno = fcntlLock(fd, cmd, fields);
+      const [l_type = 0, l_whence = 0, l_start = 0, l_len = 0, l_pid = 0] = fields;
+      return { errno, lock: { l_type, l_whence, l_start, l_len, l_pid } };
+    },
+    flock: (fd, operation) => flock(fd, operation),
+  };
 }
 
 /** Name of an errno value (`EAGAIN`), or `errno N` for one Node does not know. */
@@ -150,6 +253,23 @@ const GLIBC_LOADER: Readonly<Record<string, string>> = {
   x64: "/lib64/ld-linux-x86-64.so.2",
   arm64: "/lib/ld-linux-aarch64.so.1",
 };
+
+/** The musl dynamic loader of each CPU: present on a musl system (Alpine). */
+const MUSL_LOADER: Readonly<Record<string, string>> = {
+  x64: "/lib/ld-musl-x86_64.so.1",
+  arm64: "/lib/ld-musl-aarch64.so.1",
+};
+
+/**
+ * Whether this is a musl system: its loader is there and glibc's is not (a glibc system may
+ * have musl's installed beside its own). Not "glibc's loader is absent": under qemu-user with
+ * a glibc sysroot (-L, how arm64 is tested here) neither loader is visible at its path.
+ */
+export function looksLikeMusl(exists: (path: string) => boolean = existsSync): boolean {
+  const glibc = GLIBC_LOADER[process.arch];
+  const musl = MUSL_LOADER[process.arch];
+  return musl !== undefined && exists(musl) && !(glibc !== undefined && exists(glibc));
+}
 
 /**
  * koffi, by its native module where koffi's own loader finds it on glibc (the platform
@@ -184,13 +304,12 @@ function requireKoffi(req: NodeJS.Require): Koffi {
   return req("koffi") as Koffi;
 }
 
-function loadLibc(): Libc {
-  if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
-    throw new PoolFileError(
-      "io",
-      `file locks and interface queries need Linux on x86_64 or arm64 (this is ${process.platform}/${process.arch})`,
-    );
-  }
+/**
+ * Every call of {@link Libc} through koffi, loading it (tests compare the addon's lock calls
+ * with these).
+ * @throws {PoolFileError} `io` when koffi cannot load.
+ */
+export function loadKoffiLibc(): Libc {
   let koffi: Koffi;
   let lib: ReturnType<Koffi["load"]>;
   try {

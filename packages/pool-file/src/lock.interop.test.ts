@@ -2,10 +2,20 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:c
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { C_COMPILER, standInForMissingTools, toolPolicy } from "@hyperv-kvp/test-support/tools";
+import { C_COMPILER, GCC, standInForMissingTools, toolPolicy } from "@hyperv-kvp/test-support/tools";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isPoolFileError } from "./errors.js";
-import { F_OFD_SETLK, F_WRLCK, LOCK_EX, LOCK_NB, LOCK_UN, SEEK_SET, libc } from "./libc.js";
+import {
+  F_OFD_SETLK,
+  F_WRLCK,
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_UN,
+  SEEK_SET,
+  koffiLoadPath,
+  libc,
+  lockCallsPath,
+} from "./libc.js";
 import { type FileLock, findLockHolder, lockFile, parseProcLocks, tryLockFile } from "./lock.js";
 
 // Real locks on real files, against real other processes: a small C program compiled here
@@ -360,5 +370,15 @@ describe.runIf(process.platform === "linux")("locks against other processes", ()
     const probe = open("r");
     expect(libc().flock(probe, LOCK_EX | LOCK_NB)).toBe(0);
     expect(libc().flock(probe, LOCK_UN)).toBe(0);
+  });
+});
+
+// Last: what the tests above went through. The global setup builds the kvp-lock addon into
+// dist/, where the sources find it; the locks must have been taken through it, koffi unloaded.
+describe("the lock calls of these tests", () => {
+  if (standInForMissingTools(toolPolicy([GCC]))) return;
+  it("went through the kvp-lock addon, and koffi never loaded", () => {
+    expect(lockCallsPath()).toBe("addon");
+    expect(koffiLoadPath()).toBeUndefined();
   });
 });

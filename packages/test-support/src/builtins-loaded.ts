@@ -9,6 +9,11 @@ import { join } from "node:path";
 export interface BuiltinsRun {
   /** Built-in modules loaded by exit (`process.moduleLoadList`'s `NativeModule` entries). */
   readonly modules: string[];
+  /**
+   * Node addons (`.node` files) mapped into the process at exit, from /proc/self/maps: what
+   * native code it loaded, however it was loaded (require, process.dlopen). Empty off Linux.
+   */
+  readonly addons: string[];
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -37,9 +42,19 @@ export function runListingBuiltins(
   try {
     const hook = join(dir, "list-builtins.cjs");
     const list = join(dir, "builtins.txt");
+    const maps = join(dir, "maps.txt");
     writeFileSync(
       hook,
-      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`,
+      [
+        'process.on("exit", () => {',
+        '  const fs = require("node:fs");',
+        `  fs.writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n"));`,
+        // Read, not copied: procfs files have no size for copyFileSync to copy.
+        `  let mapped = ""; try { mapped = fs.readFileSync("/proc/self/maps", "utf8"); } catch {}`,
+        `  fs.writeFileSync(${JSON.stringify(maps)}, mapped);`,
+        "});",
+        "",
+      ].join("\n"),
     );
     const out = join(dir, "stdout.txt");
     const toNull = options.stdout === "null";
@@ -58,7 +73,15 @@ export function runListingBuiltins(
       .split("\n")
       .filter((m) => m.startsWith("NativeModule "))
       .map((m) => m.slice("NativeModule ".length));
-    return { modules, status: run.status, stdout: toNull ? "" : readFileSync(out, "utf8"), stderr: String(run.stderr) };
+    const addons = [
+      ...new Set(
+        readFileSync(maps, "utf8")
+          .split("\n")
+          .map((line) => line.split(/\s+/).slice(5).join(" "))
+          .filter((path) => path.endsWith(".node")),
+      ),
+    ];
+    return { modules, addons, status: run.status, stdout: toNull ? "" : readFileSync(out, "utf8"), stderr: String(run.stderr) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -55,6 +55,16 @@ export const C_COMPILER: Tool = {
     runs(process.env["CC"] ?? "cc", ["--version"]) ? undefined : "no C compiler (cc) (apt-get install gcc)",
 };
 
+/**
+ * gcc, which builds pool-file's kvp-lock addon (packages/pool-file/native/build-addon.mjs): the
+ * tests that check the lock calls go through it need the addon built.
+ */
+export const GCC: Tool = {
+  name: "gcc (it builds the kvp-lock addon)",
+  allowMissingEnv: "KVP_ALLOW_NO_GCC",
+  missing: () => (runs("gcc", ["--version"]) ? undefined : "gcc not found (apt-get install gcc libc6-dev)"),
+};
+
 /** The Python that has Debian's python3-winrm ($KVP_PYWINRM_PYTHON, else /usr/bin/python3). */
 export function pywinrmPython(): string {
   // Debian's python, which sees Debian's packages (a pyenv or venv python on PATH may not).

@@ -1,9 +1,10 @@
 // The files every guest package installs, staged once per package: the programs (two
-// bundles with their launchers, or the single executable with two links), koffi for the
-// target CPU, the unit, /etc/kvp-agent, man pages and docs. The builders differ only in
+// bundles with their launchers, or the single executable with two links), the kvp-lock addon
+// and koffi for the target CPU, the unit, /etc/kvp-agent, man pages and docs. The builders differ only in
 // where the unit and the docs go and how the tree is then packed.
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { lockAddonName } from "../../../../packages/pool-file/native/build-addon.mjs";
 import { mergeNotices, noticesText, parseNotices } from "../../../../scripts/lib/third-party-notices.mjs";
 import { copyrightText } from "./copyright.mjs";
 import { isMusl, readElf } from "./elf.mjs";
@@ -40,6 +41,32 @@ export function builtBundles() {
       throw new Error(`${bundle} is missing: build it (node build.mjs in ${dir}) or leave out --no-build`);
   }
   return { agent: AGENT_BUNDLE, pool: POOL_BUNDLE };
+}
+
+/**
+ * The kvp-lock addon for `target` (pool-file's lock calls without koffi), as the bundles'
+ * builds wrote it beside them: both programs load it from beside themselves, and the packages
+ * put it beside them in the same directory.
+ * @param {import("./targets.mjs").Target} target
+ * @returns {string}
+ * @throws {Error} naming how to build a missing one (the other CPU's needs its cross compiler).
+ */
+export function builtLockAddon(target) {
+  const name = lockAddonName(target.node);
+  const files = [AGENT_BUNDLE, POOL_BUNDLE].map((bundle) => join(dirname(bundle), name));
+  for (const file of files) {
+    if (!existsSync(file)) {
+      const compiler =
+        target.node === process.arch ? "gcc" : `${target.cpuName}'s cross compiler (scripts/setup.sh --for-release)`;
+      throw new Error(
+        `${file} is missing: the bundles' builds write it with ${compiler}; build them again (node build.mjs, or leave out --no-build; turbo may replay a build cached without it: turbo run build --force)`,
+      );
+    }
+  }
+  const [agentAddon, poolAddon] = files.map((file) => readFileSync(file));
+  if (agentAddon === undefined || poolAddon === undefined || !agentAddon.equals(poolAddon))
+    throw new Error(`${files.join(" and ")} differ: build both bundles again (node build.mjs in each app)`);
+  return files[0];
 }
 
 /**
@@ -84,6 +111,9 @@ export function stagePayload(options) {
     for (const name of ["kvp-agent", "kvp-pool"])
       symlinkStaged(at(`${LAYOUT.bin}/${name}`), `../lib/kvp-agent/${STANDALONE_EXECUTABLE}`);
   }
+  // Beside the programs: they load it from beside the file that holds their code (the
+  // bundles, or the executable, whose code is the same bundles).
+  installFile(builtLockAddon(target), at(`${lib}/${lockAddonName(target.node)}`), 0o644);
   const koffiBinary = stageKoffi(at(`${lib}/node_modules`), target, options.koffi);
 
   // The service and its configuration.

@@ -58,7 +58,7 @@ export function specText(spec, stage) {
 %global _build_id_links none
 %global _binary_payload ${spec.payload}
 %global _buildhost hyperv-kvp-build
-# koffi.node is a private module of this package, not a library for others to link.
+# koffi.node and kvp-lock.linux-*.node are private modules of this package, not libraries for others to link.
 %global __provides_exclude_from ^/usr/lib/kvp-agent/.*$
 
 Name: ${spec.name}

@@ -65,10 +65,42 @@ export async function buildStandaloneExecutable(bundles, target, out) {
 }
 
 /**
+ * `kvp-pool get` of the staged tree takes the pool lock through the kvp-lock addon beside the
+ * executable and never loads koffi (koffi's ~4-5 ms is what the addon saves at every start).
+ * The dynamic loader's own account (LD_DEBUG=files, on stderr) says which shared objects the
+ * program opened, under qemu-user too.
+ * @param {string} stage
+ * @param {string[]} wrap
+ * @param {string} pools a pool directory holding the record `build-check`
+ * @throws {Error} naming what was loaded instead.
+ */
+function checkLockAddonLoaded(stage, wrap, pools) {
+  const [file, ...pre] = [...wrap, join(stage, LAYOUT.bin, "kvp-pool")];
+  const result = spawnSync(file, [...pre, "--dir", pools, "get", "build-check"], {
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", LD_DEBUG: "files" },
+    timeout: 120_000,
+  });
+  if (result.error || result.status !== 0)
+    throw new Error(`the staged kvp-pool get under LD_DEBUG=files failed: ${result.error?.message ?? result.stderr}`);
+  // "opening file=…" is written once a dlopen has succeeded (a missing file gets no such line).
+  const addons = [...result.stderr.matchAll(/opening file=(\S+\.node) \[0\]; direct_opencount/g)].map(
+    (m) => m[1] ?? "",
+  );
+  if (
+    !addons.some((path) => /\/kvp-lock\.linux-[a-z0-9]+\.node$/.test(path)) ||
+    addons.some((path) => /koffi/.test(path))
+  )
+    throw new Error(
+      `the staged kvp-pool get must take the lock through the kvp-lock addon beside the executable, without koffi; it loaded: ${addons.join(", ") || "no addon"}`,
+    );
+}
+
+/**
  * Runs the executable of a staged tree as users do, through /usr/bin/kvp-agent and
  * /usr/bin/kvp-pool: both print their help, and kvp-pool writes and reads a record in
- * scratch pool files, which takes the daemon-compatible lock through the koffi beside the
- * executable. `wrap` runs it under an emulator (qemu-aarch64 -L SYSROOT) for another CPU.
+ * scratch pool files, which takes the daemon-compatible lock through the kvp-lock addon beside
+ * the executable (and loads no koffi for it). `wrap` runs it under an emulator (qemu-aarch64 -L SYSROOT) for another CPU.
  * @param {string} stage
  * @param {string[]} [wrap] a command to run the executable under
  * @throws {Error} with the program's output when a step fails.
@@ -101,6 +133,7 @@ export function checkStandaloneRuns(stage, wrap = []) {
       throw new Error(`the staged kvp-pool read back ${JSON.stringify(got)}, not "standalone"`);
     if (readFileSync(join(pools, ".kvp_pool_1")).length !== 2560)
       throw new Error("the staged kvp-pool did not write one record to pool 1");
+    checkLockAddonLoaded(stage, wrap, pools);
     // Last (it writes its own records to pool 1): the service's start line names node's options: the executable's own must be there.
     const state = join(pools, "state");
     writeFileSync(join(pools, "config.json"), "{}\n");

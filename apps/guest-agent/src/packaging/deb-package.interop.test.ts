@@ -8,7 +8,7 @@
 // machine's Node and under Node 18, against pool files in the root's own /var/lib/hyperv, so
 // the test sees prerm's `kvp-agent forget --root` clear the agent's pool-1 records on remove
 // and purge (not on upgrade) and leave this machine's /var/lib/hyperv alone. The installed
-// /usr/bin/kvp-pool, whose bundle shares that koffi, lists, gets, sets and deletes records
+// /usr/bin/kvp-pool, whose bundle shares that koffi and the kvp-lock addon, lists, gets, sets and deletes records
 // in the same pools under both Nodes; remove takes it away with the rest. Needs dpkg,
 // dpkg-deb, deb-systemd-helper, a nodejs Debian package, Node 18 and kvp-pool's built bundle:
 // missing, the tests fail (see test-support/packaging-support.ts).
@@ -74,6 +74,7 @@ const OWN_ENTRIES = [
   "usr/lib/",
   `${LIB}/`,
   `${LIB}/kvp-agent.cjs`,
+  `${LIB}/kvp-lock.linux-${process.arch}.node`,
   `${LIB}/kvp-pool.cjs`,
   `${LIB}/node_modules/`,
   `${LIB}/node_modules/@koromix/`,
@@ -385,6 +386,9 @@ describeNeeding(
           readFileSync(join(koffiPlatformDir(), `linux_${process.arch}/koffi.node`)),
         ),
       ).toBe(true);
+      // The kvp-lock addon (the lock calls without koffi) is the build's, beside the bundles.
+      const addon = `kvp-lock.linux-${process.arch}.node`;
+      expect(readFileSync(join(root, LIB, addon)).equals(readFileSync(join(APP_DIR, "dist", addon)))).toBe(true);
       // The bundles as built, less the shebang (the launchers pick the node) and the
       // sourceMappingURL (the map is not shipped).
       expect(readFileSync(join(root, LIB, "kvp-agent.cjs"), "utf8")).toBe(asShipped(BUNDLE));
@@ -432,15 +436,19 @@ describeNeeding(
       );
     });
 
-    it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, with the shared koffi", () => {
+    it("runs the installed `kvp-pool` on the root's pools, under the machine's Node and under Node 18, the lock through the installed addon", () => {
       // The pools `once` above left: the host's Role, the facts, the foreign and the agent's pool-1 records.
       const records = pool1();
       expect(agentKeys()).toContain(REPORT_KEYS.status);
       for (const node of [undefined, node18()]) {
         const what = node ?? "launcher";
-        const got = kvpPool(["get", "Role", "--pool", "external"], {}, node);
+        // LD_DEBUG=files: the dynamic loader's account of what the run opened. The pool lock goes
+        // through the installed kvp-lock addon beside the bundle; koffi is never loaded.
+        const got = kvpPool(["get", "Role", "--pool", "external"], { LD_DEBUG: "files" }, node);
         expect(got.status, `${what}: ${got.stderr}`).toBe(0);
         expect(got.stdout).toBe("web\n");
+        const opened = [...got.stderr.matchAll(/opening file=(\S+\.node) \[0\]; direct_opencount/g)].map((m) => m[1]);
+        expect(opened, what).toEqual([join(root, LIB, `kvp-lock.linux-${process.arch}.node`)]);
         expect(kvpPool(["get", REPORT_KEYS.version], {}, node).stdout).toBe(`${VERSION}\n`);
         const listed = kvpPool(["list", "--pool", "guest", "--json"], {}, node);
         expect(listed.status, `${what}: ${listed.stderr}`).toBe(0);

@@ -9,7 +9,8 @@
 // test-support/packaging-support.ts).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { constants as osConstants } from "node:os";
+import { dirname, join } from "node:path";
 import { type SimulatedHost, startSimulatedHost } from "@hyperv-kvp/hyperv-sim";
 import { realDaemonPolicy, standInForMissingTools } from "@hyperv-kvp/test-support/tools";
 import { splitValue } from "@hyperv-kvp/kvp-core";
@@ -118,6 +119,20 @@ describeNeeding(
           koffi: koffiVersion,
           pid: true,
         });
+      }
+    });
+
+    it("loads the kvp-lock addon (Node-API, built once for every Node) from beside each bundle, and its calls answer", async () => {
+      // flock on a descriptor that is not open: EBADF as an errno value, not an exception.
+      const probe = [
+        "const m = { exports: {} };",
+        "process.dlopen(m, process.argv[1]);",
+        "console.log(JSON.stringify({ node: process.version, flock: m.exports.flock(-1, 8) }));",
+      ].join("\n");
+      for (const bundle of [BUNDLE, builtPoolBundle()]) {
+        const addon = join(dirname(bundle), `kvp-lock.linux-${process.arch}.node`);
+        const result = expectExit(await runAsync(node18(), ["-e", probe, addon]), 0);
+        expect(JSON.parse(result.stdout), bundle).toEqual({ node: NODE18_VERSION, flock: osConstants.errno.EBADF });
       }
     });
 
