@@ -81,7 +81,13 @@ export function runListingBuiltins(
           .filter((path) => path.endsWith(".node")),
       ),
     ];
-    return { modules, addons, status: run.status, stdout: toNull ? "" : readFileSync(out, "utf8"), stderr: String(run.stderr) };
+    return {
+      modules,
+      addons,
+      status: run.status,
+      stdout: toNull ? "" : readFileSync(out, "utf8"),
+      stderr: String(run.stderr),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
