@@ -3,7 +3,7 @@
 // matters to scripts that call kvp-host once per VM.
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
-import { writeCachedLauncher } from "../../scripts/lib/cached-launcher.mjs";
+import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
@@ -46,16 +46,7 @@ const result = await build({
 
 // dist/kvp-host.cjs is the launcher carrying the bundle (scripts/lib/cached-launcher.mjs): one
 // file, as before, whose starts after the first read the bundle's compiled code from a cache.
-const bundle = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
-const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
-if (map) writeFileSync(map.path, map.contents);
-await writeCachedLauncher({
-  bundle: bundle.text,
-  outfile: bundle.path,
-  program: "kvp-host",
-  appDir: process.cwd(),
-  target: "node20",
-});
+await writeBuiltProgram(result, { program: "kvp-host", target: "node20" });
 
 // Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
 writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-host", bundledPackages(result.metafile, process.cwd())));

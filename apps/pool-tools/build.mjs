@@ -5,7 +5,7 @@
 // its native binary relative to its own package.
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
-import { writeCachedLauncher } from "../../scripts/lib/cached-launcher.mjs";
+import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
 import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
@@ -47,16 +47,7 @@ const result = await build({
 
 // dist/kvp-pool.cjs is the launcher carrying the bundle (scripts/lib/cached-launcher.mjs): one
 // file, as before, whose starts after the first read the bundle's compiled code from a cache.
-const bundle = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
-const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
-if (map) writeFileSync(map.path, map.contents);
-await writeCachedLauncher({
-  bundle: bundle.text,
-  outfile: bundle.path,
-  program: "kvp-pool",
-  appDir: process.cwd(),
-  target: "node18",
-});
+await writeBuiltProgram(result, { program: "kvp-pool", target: "node18" });
 
 // Each package the bundle inlines travels with its licence notice (npm tarball, .deb, .rpm).
 writeFileSync("dist/THIRD-PARTY-NOTICES.txt", noticesText("kvp-pool", bundledPackages(result.metafile, process.cwd())));

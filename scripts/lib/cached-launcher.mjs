@@ -84,3 +84,16 @@ function helpCommands(bundle, outfile) {
     rmSync(file, { force: true });
   }
 }
+
+/**
+ * Writes what an app's esbuild run (`write: false`) produced: its source map as it is, its
+ * bundle as the launcher (see {@link writeCachedLauncher}) under the bundle's own name.
+ * @param {import("esbuild").BuildResult} result
+ * @param {{ program: string, target: string }} options
+ */
+export async function writeBuiltProgram(result, { program, target }) {
+  const bundle = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
+  const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
+  if (map) writeFileSync(map.path, map.contents);
+  await writeCachedLauncher({ bundle: bundle.text, outfile: bundle.path, program, appDir: process.cwd(), target });
+}
