@@ -4,7 +4,7 @@
 // The addon is the one the global setup built into dist/, which libc() loads from the sources.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCC, describeNeeding } from "@hyperv-kvp/test-support/tools";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -34,8 +34,7 @@ import {
   looksLikeMusl,
 } from "./libc.js";
 
-const EBADF = 9;
-const EINVAL = 22;
+const { EBADF, EINVAL } = osConstants.errno;
 const ELF_MACHINE_X86_64 = 62;
 const ELF_MACHINE_AARCH64 = 183;
 
