@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { commandsInHelp, writeCachedLauncher } from "./lib/cached-launcher.mjs";
+import { commandsInHelp, writeBuiltProgram, writeCachedLauncher } from "./lib/cached-launcher.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cached-launcher-"));
@@ -186,5 +186,17 @@ describe("the cached launcher", () => {
     expect(now).not.toContain(old);
     expect(now.filter((f) => f.startsWith("demo-"))).toHaveLength(1);
     expect(now).toContain("other-0000aaaa.11112222.show.v8");
+  });
+
+  it("writes a build's launcher and map into a dist/ that does not exist yet, as in a fresh clone", async () => {
+    const dist = join(mkdtempSync(join(dir, "clone-")), "dist");
+    const map = '{"version":3,"sources":[],"mappings":""}';
+    const output = (path, text) => ({ path, text, contents: new TextEncoder().encode(text) });
+    await writeBuiltProgram(
+      { outputFiles: [output(join(dist, "demo.cjs.map"), map), output(join(dist, "demo.cjs"), BUNDLE)] },
+      { program: "demo", target: "node18", appDir: join(root, "apps/pool-tools") },
+    );
+    expect(readFileSync(join(dist, "demo.cjs.map"), "utf8")).toBe(map);
+    expect(readFileSync(join(dist, "demo.cjs"), "utf8")).toContain("Script");
   });
 });

@@ -5,7 +5,7 @@
 // .deb's /usr/lib/kvp-agent/*.cjs, the single executables' input). See compile-cache.ts.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 
@@ -89,11 +89,14 @@ function helpCommands(bundle, outfile) {
  * Writes what an app's esbuild run (`write: false`) produced: its source map as it is, its
  * bundle as the launcher (see {@link writeCachedLauncher}) under the bundle's own name.
  * @param {import("esbuild").BuildResult} result
- * @param {{ program: string, target: string }} options
+ * @param {{ program: string, target: string, appDir?: string }} options  appDir: the app's
+ *   directory (the build's working directory unless given).
  */
-export async function writeBuiltProgram(result, { program, target }) {
+export async function writeBuiltProgram(result, { program, target, appDir = process.cwd() }) {
   const bundle = result.outputFiles.find((f) => f.path.endsWith(".cjs"));
   const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
+  // With write: false esbuild creates no directory, and a fresh clone has no dist/.
+  mkdirSync(dirname(bundle.path), { recursive: true });
   if (map) writeFileSync(map.path, map.contents);
-  await writeCachedLauncher({ bundle: bundle.text, outfile: bundle.path, program, appDir: process.cwd(), target });
+  await writeCachedLauncher({ bundle: bundle.text, outfile: bundle.path, program, appDir, target });
 }
