@@ -191,11 +191,17 @@ function decodeAt(bytes: Uint8Array, start: number, index: number, reportedOffse
  * looking for a few keys in a big pool decodes only the records that may be theirs.
  */
 export function mayHoldLogicalKey(bytes: Uint8Array, offset: number, key: Uint8Array): boolean {
-  if (key.length > KEY_FIELD_BYTES) return false;
-  for (let i = 0; i < key.length; i++) if (bytes[offset + i] !== key[i]) return false;
-  if (key.length === KEY_FIELD_BYTES) return true;
-  const next = bytes[offset + key.length];
-  return next === 0 || next === 0x23; // NUL: the key ends there; "#": a part's suffix
+  const length = key.length;
+  if (length > KEY_FIELD_BYTES) return false;
+  // The byte after the key first, then the key from its end: the keys of one pool often share
+  // a prefix and a length (`bench-key-00017`, `kvp-agent/…`), so a scan looking for one key
+  // among thousands tells most records apart at the first or second byte it reads.
+  if (length < KEY_FIELD_BYTES) {
+    const next = bytes[offset + length];
+    if (next !== 0 && next !== 0x23) return false; // NUL: the key ends there; "#": a part's suffix
+  }
+  for (let i = length - 1; i >= 0; i--) if (bytes[offset + i] !== key[i]) return false;
+  return true;
 }
 
 /** Length of a field's text: up to its first NUL, or the whole field when there is none. */

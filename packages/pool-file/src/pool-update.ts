@@ -95,18 +95,20 @@ export async function setLogicalValues(
     // of the logical keys being set (removed).
     const firstIndexOf = new Map<string, number>();
     const stale = new Set<number>();
-    // A few keys (the usual set): records that cannot hold them are passed over by their bytes,
-    // not decoded (decoding every key of a big pool was most of a one-key set's time).
+    // A few keys (the usual set): only the records that may hold them are found, by their
+    // bytes, and decoded (decoding every key of a big pool was most of a one-key set's time).
     const wanted = latest.size <= FEW_KEYS ? [...latest.keys()].map((key) => encodeUtf8(key)) : undefined;
+    const look = (bytes: Uint8Array, first: number, i: number) => {
+      const key = keyText(bytes, i);
+      // `latest.has(key)`: with split false a key of the form `K#i/N` is set as it is, and
+      // its existing record must be found (modified in place), not duplicated.
+      if (key === undefined || !(latest.has(logicalKeyOf(key)) || latest.has(key))) return;
+      if (newKeys.has(key) && !firstIndexOf.has(key)) firstIndexOf.set(key, first + i);
+      else if (options.split !== false || !newKeys.has(key)) stale.add(first + i);
+    };
     scanChunks(pool, (bytes, first) => {
       for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
-        if (wanted !== undefined && !wanted.some((key) => mayHoldLogicalKey(bytes, i * RECORD_BYTES, key))) continue;
-        const key = keyText(bytes, i);
-        // `latest.has(key)`: with split false a key of the form `K#i/N` is set as it is, and
-        // its existing record must be found (modified in place), not duplicated.
-        if (key === undefined || !(latest.has(logicalKeyOf(key)) || latest.has(key))) continue;
-        if (newKeys.has(key) && !firstIndexOf.has(key)) firstIndexOf.set(key, first + i);
-        else if (options.split !== false || !newKeys.has(key)) stale.add(first + i);
+        if (wanted === undefined || mayHoldAny(bytes, i * RECORD_BYTES, wanted)) look(bytes, first, i);
       }
       return true;
     });
@@ -215,10 +217,20 @@ export async function removeLogicalKeys(
   // A few keys: records that cannot hold them are moved without being decoded.
   if (wanted.size <= FEW_KEYS) {
     const bytesOf = [...wanted].map((key) => encodeUtf8(key));
-    const mayRemove = (bytes: Uint8Array, at: number) => bytesOf.some((key) => mayHoldLogicalKey(bytes, at, key));
+    const mayRemove = (bytes: Uint8Array, at: number) => mayHoldAny(bytes, at, bytesOf);
     return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches, mayRemove));
   }
   return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches));
+}
+
+/**
+ * Whether the record at `offset` may hold one of `keys` (kvp-core's `mayHoldLogicalKey`), in a
+ * plain loop: called for every record of a pool, a closure per call (`keys.some(…)`) cost more
+ * than the comparisons.
+ */
+function mayHoldAny(bytes: Uint8Array, offset: number, keys: readonly Uint8Array[]): boolean {
+  for (let k = 0; k < keys.length; k++) if (mayHoldLogicalKey(bytes, offset, keys[k]!)) return true;
+  return false;
 }
 
 /** Most keys of one set or removal that are looked for by their bytes; past it, every key is decoded. */
