@@ -27,6 +27,7 @@ export {
   encodeRecord,
   fieldTextLength,
   mayHoldLogicalKey,
+  recordsThatMayHold,
   isHostVisible,
   validateRecord,
 } from "./record.js";

@@ -22,6 +22,7 @@ import {
   encodeRecord,
   fieldTextLength,
   mayHoldLogicalKey,
+  recordsThatMayHold,
   isHostVisible,
   validateRecord,
 } from "./record.js";
@@ -743,6 +744,60 @@ describe("mayHoldLogicalKey", () => {
         }
       }),
     );
+  });
+});
+
+describe("recordsThatMayHold", () => {
+  // Records built from the keys' own bytes in every place: at a record's start followed by NUL,
+  // "#", another byte or nothing, inside key fields and values, filling the key field.
+  const KEYS = ["k", "kk", "key", "k#1", "é", ""];
+  const piece = fc.constantFrom(...KEYS, "#", "\0", "x", "#1/2", "\0garbage", "k".repeat(200));
+  const field = (size: number) =>
+    fc.array(piece, { maxLength: 12 }).map((parts) => {
+      const bytes = new Uint8Array(size);
+      bytes.set(utf8(parts.join("")).subarray(0, size));
+      return bytes;
+    });
+  const chunk = fc
+    .array(fc.tuple(field(KEY_FIELD_BYTES), field(RECORD_BYTES - KEY_FIELD_BYTES)), { maxLength: 10 })
+    .chain((records) =>
+      // Now and then a fragment after the whole records, which is never looked at.
+      fc.nat({ max: 3 }).map((fragment) => {
+        const bytes = new Uint8Array(records.length * RECORD_BYTES + fragment);
+        records.forEach(([key, value], i) => {
+          bytes.set(key, i * RECORD_BYTES);
+          bytes.set(value, i * RECORD_BYTES + KEY_FIELD_BYTES);
+        });
+        return bytes;
+      }),
+    );
+  const keys = fc.subarray([...KEYS, "k".repeat(KEY_FIELD_BYTES), "k".repeat(KEY_FIELD_BYTES + 1)], {
+    minLength: 1,
+  });
+
+  it("finds exactly the records mayHoldLogicalKey accepts for some key, each once, in order (property)", () => {
+    fc.assert(
+      fc.property(chunk, keys, (bytes, wanted) => {
+        const encoded = wanted.map(utf8);
+        const expected: number[] = [];
+        for (let i = 0; i < Math.floor(bytes.length / RECORD_BYTES); i++) {
+          if (encoded.some((key) => mayHoldLogicalKey(bytes, i * RECORD_BYTES, key))) expected.push(i);
+        }
+        expect(recordsThatMayHold(bytes, encoded)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("finds a key at a record's start, not its bytes inside a value or another key", () => {
+    const bytes = new Uint8Array(4 * RECORD_BYTES);
+    bytes.set(utf8("other"), 0);
+    bytes.set(utf8("key"), KEY_FIELD_BYTES);
+    bytes.set(utf8("xkey"), RECORD_BYTES);
+    bytes.set(utf8("key#2/3"), 2 * RECORD_BYTES);
+    bytes.set(utf8("key"), 3 * RECORD_BYTES);
+    expect(recordsThatMayHold(bytes, [utf8("key")])).toEqual([2, 3]);
+    expect(recordsThatMayHold(bytes.subarray(RECORD_BYTES), [utf8("key")])).toEqual([1, 2]);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   encodeUtf8,
   logicalKeyOf,
   mayHoldLogicalKey,
+  recordsThatMayHold,
   splitValue,
 } from "@hyperv-kvp/kvp-core";
 import { PoolFileError } from "./errors.js";
@@ -107,9 +108,8 @@ export async function setLogicalValues(
       else if (options.split !== false || !newKeys.has(key)) stale.add(first + i);
     };
     scanChunks(pool, (bytes, first) => {
-      for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
-        if (wanted === undefined || mayHoldAny(bytes, i * RECORD_BYTES, wanted)) look(bytes, first, i);
-      }
+      if (wanted !== undefined) for (const i of recordsThatMayHold(bytes, wanted)) look(bytes, first, i);
+      else for (let i = 0; i < bytes.length / RECORD_BYTES; i++) look(bytes, first, i);
       return true;
     });
 
