@@ -944,7 +944,8 @@ describe("properties", () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // 300 records of up to 2 KB of random text: seconds on a loaded 2-core machine, not a timing check.
+  }, 60_000);
 
   it("decodeRecord never throws on 2560 arbitrary bytes and describes them faithfully", () => {
     const anyRecord = fc.oneof(
