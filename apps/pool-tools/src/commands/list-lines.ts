@@ -104,6 +104,13 @@ function appendDecodedLine(bytes: Uint8Array, start: number, out: ListOutput, st
   return true;
 }
 
+/**
+ * 1 for the bytes a field's text shows as they are (ASCII from space to `~`, but the backslash,
+ * and `#`, which may mark a part): one look-up per byte in the loop that copies them.
+ */
+const COPIED_AS_IS = new Uint8Array(256);
+for (let b = 0x20; b < DEL; b++) COPIED_AS_IS[b] = b === BACKSLASH || b === HASH ? 0 : 1;
+
 /** {@link appendAsciiField}'s answer for a key with a `#`, when asked to stop there. */
 const HAS_HASH = -2;
 /** {@link appendAsciiField}'s answer for a field with a byte past ASCII. */
@@ -126,13 +133,12 @@ function appendAsciiField(
   const end = start + size;
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
-    if (b === 0) break;
-    if (b > 0x20 && b < DEL && b !== BACKSLASH && b !== HASH) {
+    if (COPIED_AS_IS[b] === 1) {
       out[o++] = b;
       continue;
     }
-    if (b === 0x20) out[o++] = b;
-    else if (b === HASH) {
+    if (b === 0) break;
+    if (b === HASH) {
       if (stopAtHash) return HAS_HASH;
       out[o++] = b;
     } else if (b > DEL) return NOT_ASCII;
