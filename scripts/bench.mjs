@@ -7,7 +7,8 @@
 //   commands kvp-pool get (small pool; 10,000 records), list, set, delete (10,000 records),
 //            kvp-agent once (small pools) and kvp-host --help, each vs `node -e ""`
 //            (BENCH_RUNS=20 runs each, medians), with the compile cache a first run leaves;
-//            and kvp-pool get without it (what the first run after an install pays)
+//            and kvp-pool get without it (what the first run after an install pays).
+//            BENCH_ONLY=WORD keeps the command rows whose name holds WORD (e.g. list)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -149,7 +150,10 @@ try {
   ];
   const runNode = node(["-e", ""]);
   const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-  for (const c of commands) {
+  // BENCH_ONLY=list (a word of the rows' names, case ignored) measures only the rows it names:
+  // one row's ratio in a minute, beside the same on main.
+  const only = process.env.BENCH_ONLY?.toLowerCase();
+  for (const c of commands.filter((c) => !only || c.figure.toLowerCase().includes(only))) {
     c.before?.();
     c.run();
     const base = [];

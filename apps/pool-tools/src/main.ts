@@ -4,7 +4,7 @@ import { isPoolFileError } from "@hyperv-kvp/pool-file";
 import { checkCommand } from "./commands/check.js";
 import { deleteCommand } from "./commands/delete.js";
 import { getCommand } from "./commands/get.js";
-import { listCommand } from "./commands/list.js";
+import { listCommand } from "./commands/list-command.js";
 import type { CommonOptions } from "./commands/pool-option.js";
 import { setCommand } from "./commands/set.js";
 import { watchCommand } from "./commands/watch.js";

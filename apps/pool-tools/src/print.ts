@@ -3,24 +3,32 @@ import type { PoolDiagnostic } from "@hyperv-kvp/kvp-core";
 import { MAX_CHUNK_NOTES } from "./commands/chunk-notes.js";
 import type { PoolCheck } from "./commands/check.js";
 import type { GotRecord } from "./commands/get.js";
-import type { ListResult } from "./commands/list.js";
+import type { ListResult, ListedRecord } from "./commands/list.js";
 import type { WatchEvent } from "./commands/watch.js";
 
 /** `list` for people: a heading per pool, then `key = value` lines. */
-export function formatList(result: ListResult): string {
+export function formatList(result: Pick<ListResult, "records">): string {
   const lines: string[] = [];
   let current = -1;
   for (const r of result.records) {
     if (r.pool !== current) {
       current = r.pool;
-      lines.push(
-        `${lines.length > 0 ? "\n" : ""}# pool ${r.pool} (${r.poolName})${r.synthesized ? ", synthesised by the daemon" : ""}`,
-      );
+      lines.push(`${lines.length > 0 ? "\n" : ""}${formatListHeading(r.pool, r.poolName, r.synthesized === true)}`);
     }
-    const flag = r.validUtf8 === false ? "   (invalid UTF-8)" : r.parts !== undefined ? `   (${r.parts} parts)` : "";
-    lines.push(`${printable(r.key)} = ${printable(r.value)}${flag}`);
+    lines.push(formatListLine(r));
   }
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** The heading of a pool in `list` for people, without its newline. */
+export function formatListHeading(pool: number, poolName: string, synthesized: boolean): string {
+  return `# pool ${pool} (${poolName})${synthesized ? ", synthesised by the daemon" : ""}`;
+}
+
+/** One `key = value` line of `list` for people, without its newline, flagged as needed. */
+export function formatListLine(r: Pick<ListedRecord, "key" | "value" | "validUtf8" | "parts">): string {
+  const flag = r.validUtf8 === false ? "   (invalid UTF-8)" : r.parts !== undefined ? `   (${r.parts} parts)` : "";
+  return `${printable(r.key)} = ${printable(r.value)}${flag}`;
 }
 
 /** `get` for people: the value (reassembled, when it was chunked) and a newline. */

@@ -1,10 +1,7 @@
-import { type CliCommand, KIT_EXIT } from "@hyperv-kvp/cli-kit";
-import type { PoolCli } from "../context.js";
-import { formatList } from "../print.js";
 import { type KvpRecord, type PoolInfo, reassembleRecords } from "@hyperv-kvp/kvp-core";
 import { isPoolFileError, poolTarget, readPool, synthesizeAutoPool } from "@hyperv-kvp/pool-file";
 import { chunkNotes } from "./chunk-notes.js";
-import { ALL_POOLS, type CommonOptions, POOL_HELP, parsePoolOption } from "./pool-option.js";
+import { ALL_POOLS, type CommonOptions } from "./pool-option.js";
 
 /** One listed record. */
 export interface ListedRecord {
@@ -116,11 +113,7 @@ export async function list(options: ListOptions): Promise<ListResult> {
         }
         chunkProblems.push(...chunkNotes(pool.number, logical.problems));
       }
-      if (content.trailingBytes > 0) {
-        notes.push(
-          `pool ${pool.number}: ${content.trailingBytes} trailing bytes after the last whole record were ignored (kvp-pool check --pool ${pool.number})`,
-        );
-      }
+      if (content.trailingBytes > 0) notes.push(trailingBytesNote(pool.number, content.trailingBytes));
     } catch (error) {
       if (!isPoolFileError(error)) throw error;
       failures.push({ ...base, code: error.code, message: error.message });
@@ -129,36 +122,10 @@ export async function list(options: ListOptions): Promise<ListResult> {
   return { records, failures, notes, chunkNotes: chunkProblems };
 }
 
-/** `kvp-pool list`: exit 3 when a pool could not be read (the others are still listed). */
-export const listCommand: CliCommand<PoolCli> = (program, { run, ctx, globals }) =>
-  program
-    .command("list")
-    .description("list records in file order (every pool unless --pool); chunked values reassembled")
-    .option("--pool <pool>", POOL_HELP)
-    .option("--raw", "show the stored records as they are: parts KEY#i/N are not reassembled")
-    .option("--json", "JSON array of {pool, poolName, index, key, value}, plus parts: N for a reassembled value")
-    .addHelpText(
-      "after",
-      "\nPool 2 (auto) is synthesised by the daemon; list shows what it would send for this machine.\n" +
-        "A value stored as parts KEY#1/N … KEY#N/N is listed once as KEY, where its first part is;\n" +
-        "parts that cannot be reassembled (one missing, two splits mixed) are listed as stored, with a note.\n" +
-        "A pool that cannot be read (pool 2: synthesised) is one line on stderr; the others are still\n" +
-        "listed, and the exit code is 3.",
-    )
-    .action(async (opts) => {
-      const result = await list({
-        ...globals(),
-        ...(opts.pool ? { pool: parsePoolOption(opts.pool, "list") } : {}),
-        ...(opts.raw ? { raw: true } : {}),
-        ...(ctx.synthesizeAutoPool ? { synthesizeAutoPool: ctx.synthesizeAutoPool } : {}),
-      });
-      if (opts.json) run.json(result.records);
-      else ctx.stdout.write(formatList(result));
-      if (!opts.json) for (const note of result.notes) run.note(note);
-      for (const note of result.chunkNotes) run.note(note);
-      for (const f of result.failures) ctx.stderr.write(`${run.tool}: ${f.message}\n`);
-      if (result.failures.length > 0) run.setExitCode(KIT_EXIT.io);
-    });
+/** The note for bytes after a pool's last whole record. */
+export function trailingBytesNote(pool: number, trailingBytes: number): string {
+  return `pool ${pool}: ${trailingBytes} trailing bytes after the last whole record were ignored (kvp-pool check --pool ${pool})`;
+}
 
 /**
  * One listed stored record. Built property by property, not by spreading optional parts in:
