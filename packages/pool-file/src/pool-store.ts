@@ -247,9 +247,9 @@ export async function deleteRecord(
 ): Promise<DecodedRecord[]> {
   assertWritable(target, options);
   const matches = keyMatcher(key, options);
-  // Exact keys are told by their bytes, as the daemon does: only a record that may match is
-  // decoded (decoding every moved record was a tenth of a delete's time), none after the one
-  // a delete without `all` removes.
+  // Exact keys are told by their bytes, as the daemon does (and removeLogicalKeys, which
+  // kvp-pool's delete uses): only a record that may match is decoded, and none after the one a
+  // delete without `all` removes.
   const keyBytes = options.ignoreCase ? undefined : encodeUtf8(key);
   return withLockedPool(target, "write", options, (pool) => {
     let removed = 0;

@@ -8,7 +8,7 @@ const SHIFT_WRITE_BYTES = 256 * RECORD_BYTES;
 /**
  * Writes the slots of a delete's shift (each record moved up one slot) with as few `pwrite`s as
  * the page-safe plans allow: a delete near the start of a 10,000-record pool made ~20,000 small
- * writes with one per planned write, ~5,000 with runs of whole records, ~1,300 now.
+ * writes with one per planned write, ~5,000 with runs of whole records, ~1,250 now.
  *
  * Why gathering is safe (docs/daemon-and-locks.md#page-safe-writes): the kernel copies a write
  * page by page, in order, and a SIGKILL stops it only between pages, so a cut-short `pwrite`
