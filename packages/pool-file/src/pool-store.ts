@@ -35,8 +35,8 @@ import { type PoolTarget, writeRefusal } from "./pool-target.js";
 import {
   PAGE_BYTES,
   type PlannedWrite,
+  planChangedShift,
   planRecordWrite,
-  planShiftWrite,
   shiftWritesWhole,
 } from "./record-write-plan.js";
 import { ShiftWriter } from "./shift-writer.js";
@@ -322,7 +322,7 @@ export function removeRecords(
             : carried[writeIndex - carriedFirst]!;
         const after = bytes.subarray(at, at + RECORD_BYTES);
         if (!shiftWritesWhole(offset, before, after)) {
-          const writes = planShiftWrite(offset, before, after);
+          const writes = planChangedShift(offset, before, after);
           if (!ascending(writes)) {
             sendBlock();
             writer.addPlan(offset, before, after, writes);

@@ -92,7 +92,20 @@ export function planShiftWrite(
       ? []
       : [{ offset: offset + split, bytes: after.subarray(split) }];
   }
-  if (split === KEY_FIELD_BYTES) {
+  return planChangedShift(offset, before, after, pageBytes);
+}
+
+/**
+ * {@link planShiftWrite} of a record that crosses a page end with both halves changed (where
+ * {@link shiftWritesWhole} says no), without telling that again.
+ */
+export function planChangedShift(
+  offset: number,
+  before: Uint8Array,
+  after: Uint8Array,
+  pageBytes: number = PAGE_BYTES,
+): PlannedWrite[] {
+  if (pageBytes - (offset % pageBytes) === KEY_FIELD_BYTES) {
     const common = planKeyPageShift(offset, before, after);
     if (common !== undefined) return common;
   }

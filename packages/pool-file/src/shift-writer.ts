@@ -57,17 +57,13 @@ export class ShiftWriter {
    */
   addPlan(offset: number, before: Uint8Array, after: Uint8Array, writes: readonly PlannedWrite[]): void {
     this.makeRoomAt(offset);
-    // What the file holds in the slot once the writes placed so far are written: filler.
-    const current = before.slice();
-    for (const write of writes) {
-      const at = write.offset - offset;
+    for (let i = 0; i < writes.length; i++) {
+      const write = writes[i]!;
       if (this.length > 0 && write.offset < this.start + this.length) this.flush();
       if (this.length === 0) this.start = write.offset;
-      else this.buffer.set(current.subarray(this.start + this.length - offset, at), this.length);
-      this.length = at + offset - this.start;
+      else this.fill(offset, before, writes, i);
       this.buffer.set(write.bytes, this.length);
       this.length += write.bytes.length;
-      current.set(write.bytes, at);
     }
     // The rest of the slot, as its plan leaves it: `after`.
     const end = this.start + this.length - offset;
@@ -75,6 +71,26 @@ export class ShiftWriter {
       this.buffer.set(after.subarray(end), this.length);
       this.length += RECORD_BYTES - end;
     }
+  }
+
+  /**
+   * Filler from the gathered bytes' end up to `writes[next]`, all inside the slot at `offset`:
+   * what the file holds there once the writes before it are written, `before` under them
+   * (built in place: a copy of the slot per plan was most of this writer's time).
+   */
+  private fill(offset: number, before: Uint8Array, writes: readonly PlannedWrite[], next: number): void {
+    const from = this.start + this.length;
+    const to = writes[next]!.offset;
+    if (to === from) return;
+    const at = this.length;
+    this.buffer.set(before.subarray(from - offset, to - offset), at);
+    for (let i = 0; i < next; i++) {
+      const { offset: o, bytes } = writes[i]!;
+      const lo = Math.max(o, from);
+      const hi = Math.min(o + bytes.length, to);
+      if (lo < hi) this.buffer.set(bytes.subarray(lo - o, hi - o), at + lo - from);
+    }
+    this.length += to - from;
   }
 
   /** Writes what was gathered, if anything. */
