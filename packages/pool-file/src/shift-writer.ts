@@ -42,9 +42,12 @@ export class ShiftWriter {
   addRecords(offset: number, records: Uint8Array): void {
     if (this.length > 0 && offset !== this.start + this.length) this.flush();
     for (let done = 0; done < records.length; ) {
-      if (this.length === SHIFT_WRITE_BYTES) this.flush();
+      if (SHIFT_WRITE_BYTES - this.length < RECORD_BYTES) this.flush();
       if (this.length === 0) this.start = offset + done;
-      const take = Math.min(records.length - done, SHIFT_WRITE_BYTES - this.length);
+      // Whole records only: a full buffer sent in the middle of one would let a kill between
+      // the two writes tear it at a byte no plan chose.
+      const room = Math.floor((SHIFT_WRITE_BYTES - this.length) / RECORD_BYTES) * RECORD_BYTES;
+      const take = Math.min(records.length - done, room);
       this.buffer.set(records.subarray(done, done + take), this.length);
       this.length += take;
       done += take;
