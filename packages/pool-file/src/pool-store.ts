@@ -15,6 +15,7 @@ import {
   fieldTextLength,
   isKvpError,
   keyMatcher,
+  mayHoldLogicalKey,
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
   VALUE_FIELD_OFFSET,
@@ -31,7 +32,14 @@ import {
   withLockedPool,
 } from "./pool-io.js";
 import { type PoolTarget, writeRefusal } from "./pool-target.js";
-import { type PlannedWrite, planRecordWrite, planShiftWrite } from "./record-write-plan.js";
+import {
+  PAGE_BYTES,
+  type PlannedWrite,
+  planChangedShift,
+  planRecordWrite,
+  shiftWritesWhole,
+} from "./record-write-plan.js";
+import { ShiftWriter } from "./shift-writer.js";
 
 /** A pool's content as read under the read lock. */
 export interface PoolContent {
@@ -239,13 +247,22 @@ export async function deleteRecord(
 ): Promise<DecodedRecord[]> {
   assertWritable(target, options);
   const matches = keyMatcher(key, options);
+  // Exact keys are told by their bytes, as the daemon does (and removeLogicalKeys, which
+  // kvp-pool's delete uses): only a record that may match is decoded, and none after the one a
+  // delete without `all` removes.
+  const keyBytes = options.ignoreCase ? undefined : encodeUtf8(key);
   return withLockedPool(target, "write", options, (pool) => {
     let removed = 0;
-    return removeRecords(pool, (record) => {
-      const remove = matches(record) && (options.all === true || removed === 0);
-      if (remove) removed++;
-      return remove;
-    });
+    const wanted = () => options.all === true || removed === 0;
+    return removeRecords(
+      pool,
+      (record) => {
+        const remove = matches(record) && wanted();
+        if (remove) removed++;
+        return remove;
+      },
+      (bytes, at) => wanted() && (keyBytes === undefined || mayHoldLogicalKey(bytes, at, keyBytes)),
+    );
   });
 }
 
@@ -264,48 +281,77 @@ export function removeRecords(
   mayRemove?: (bytes: Uint8Array, offset: number) => boolean,
 ): DecodedRecord[] {
   const removed: DecodedRecord[] = [];
-  // Originals of the positions from the write cursor up to the record being read: the
-  // content each write replaces, needed to plan page-safe writes.
-  const pending: Uint8Array[] = [];
-  const run = new ShiftRun(pool);
+  const writer = new ShiftWriter(pool);
+  // Slot `writeIndex` gets the next record kept; its content until then is the original record
+  // `writeIndex`, needed to plan page-safe writes: in the chunk being read, or else (read with an
+  // earlier chunk, scanChunks reusing its buffer) copied into `carried`, from index `carriedFirst`.
   let writeIndex = -1;
+  let carried: Uint8Array[] = [];
+  let carriedFirst = 0;
   scanChunks(pool, (bytes, first) => {
-    for (let i = 0; i < bytes.length / RECORD_BYTES; i++) {
-      const raw = bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
+    const count = bytes.length / RECORD_BYTES;
+    // Moved records that need no plan, gathered and handed to the writer as one block: chunk
+    // bytes [blockStart, blockEnd) go to the slots from file offset blockSlot.
+    let blockStart = 0;
+    let blockEnd = 0;
+    let blockSlot = 0;
+    const sendBlock = () => {
+      if (blockEnd > blockStart) writer.addRecords(blockSlot, bytes.subarray(blockStart, blockEnd));
+      blockStart = blockEnd;
+    };
+    for (let i = 0; i < count; i++) {
+      const at = i * RECORD_BYTES;
       // Decoded only when it may go: the rest are moved as bytes.
-      const record = mayRemove === undefined || mayRemove(raw, 0) ? decodeRecord(raw, 0, first + i) : undefined;
-      const remove = record !== undefined && shouldRemove(record);
-      if (writeIndex < 0) {
-        if (!remove) continue;
-        writeIndex = first + i;
-      }
-      // A view while the chunk lasts; copied below if it outlives the chunk.
-      pending.push(raw);
-      if (remove) {
-        removed.push({ ...record!, offset: (first + i) * RECORD_BYTES });
+      const record = mayRemove === undefined || mayRemove(bytes, at) ? decodeRecord(bytes, at, first + i) : undefined;
+      if (record !== undefined && shouldRemove(record)) {
+        if (writeIndex < 0) writeIndex = first + i;
+        removed.push({ ...record, offset: (first + i) * RECORD_BYTES });
+        sendBlock();
+        blockStart = blockEnd = at + RECORD_BYTES;
         continue;
       }
+      if (writeIndex < 0) continue;
       const offset = writeIndex * RECORD_BYTES;
-      const writes = planShiftWrite(offset, pending.shift()!, raw);
-      if (ascending(writes)) run.add(offset, raw);
-      else {
-        run.flush();
-        applyWrites(pool, writes);
+      if (blockEnd === blockStart) blockSlot = offset;
+      // A slot inside one page is one write whatever it holds (half the slots); so is one whose
+      // plan goes forward, written whole (docs/daemon-and-locks.md#page-safe-writes).
+      if ((offset % PAGE_BYTES) + RECORD_BYTES > PAGE_BYTES) {
+        const before =
+          writeIndex >= first
+            ? bytes.subarray((writeIndex - first) * RECORD_BYTES, (writeIndex - first + 1) * RECORD_BYTES)
+            : carried[writeIndex - carriedFirst]!;
+        const after = bytes.subarray(at, at + RECORD_BYTES);
+        if (!shiftWritesWhole(offset, before, after)) {
+          const writes = planChangedShift(offset, before, after);
+          if (!ascending(writes)) {
+            sendBlock();
+            writer.addPlan(offset, before, after, writes);
+            blockStart = blockEnd = at + RECORD_BYTES;
+            writeIndex++;
+            continue;
+          }
+        }
       }
+      blockEnd = at + RECORD_BYTES;
       writeIndex++;
     }
-    // scanChunks reuses its buffer: what is still pending is copied out of it (with one record
-    // removed, one record; a copy of every record moved was a fifth of a delete's time).
-    for (let p = 0; p < pending.length; p++) pending[p] = pending[p]!.slice();
+    sendBlock();
+    // The originals of slots still to be written that scanChunks' buffer will not hold any more:
+    // with one record removed, one record (copying every record moved was a fifth of a delete's time).
+    if (writeIndex >= 0) {
+      const keep = carried.slice(Math.max(0, writeIndex - carriedFirst));
+      for (let w = Math.max(writeIndex, first); w < first + count; w++) {
+        keep.push(bytes.slice((w - first) * RECORD_BYTES, (w - first + 1) * RECORD_BYTES));
+      }
+      carried = keep;
+      carriedFirst = writeIndex;
+    }
     return true;
   });
-  run.flush();
+  writer.flush();
   if (removed.length > 0) truncateTo(pool, writeIndex * RECORD_BYTES);
   return removed;
 }
-
-/** Bytes of moved records {@link ShiftRun} gathers before it writes them. */
-const SHIFT_RUN_BYTES = 256 * RECORD_BYTES;
 
 /** True when the writes go forward through the record: each starts at or after the last one's end. */
 function ascending(writes: readonly PlannedWrite[]): boolean {
@@ -314,40 +360,6 @@ function ascending(writes: readonly PlannedWrite[]): boolean {
     if (writes[i]!.offset < last.offset + last.bytes.length) return false;
   }
   return true;
-}
-
-/**
- * Moved records, gathered to be written with one `pwrite` instead of one or two each (a delete
- * near the start of a 10,000-record pool made ~20,000 small writes). Only records whose
- * page-safe plan goes forward are gathered, and only next to each other: one write of them
- * all, whole, leaves a killed writer the same states as their plans would. The kernel copies
- * a write page by page, in order, and a SIGKILL stops it only between pages
- * (docs/daemon-and-locks.md#page-safe-writes), so a cut-short write has written the pages up
- * to some page end: the state the plans reach after their last write below that end, since
- * each of their writes stays inside one page and they go forward. The bytes a plan leaves
- * out are the ones that do not change: writing them again changes nothing.
- */
-class ShiftRun {
-  private readonly buffer = new Uint8Array(SHIFT_RUN_BYTES);
-  private offset = 0;
-  private length = 0;
-
-  constructor(private readonly pool: LockedPool) {}
-
-  /** Adds `record` to be written at `offset`: after the gathered ones, or else after writing them. */
-  add(offset: number, record: Uint8Array): void {
-    if (this.length > 0 && (offset !== this.offset + this.length || this.length === SHIFT_RUN_BYTES)) this.flush();
-    if (this.length === 0) this.offset = offset;
-    this.buffer.set(record, this.length);
-    this.length += record.length;
-  }
-
-  /** Writes what was gathered, if anything. */
-  flush(): void {
-    if (this.length === 0) return;
-    applyWrites(this.pool, [{ offset: this.offset, bytes: this.buffer.subarray(0, this.length) }]);
-    this.length = 0;
-  }
 }
 
 /** One fix made by {@link repairPool}. */

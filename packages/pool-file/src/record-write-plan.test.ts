@@ -1,7 +1,15 @@
 import { KEY_FIELD_BYTES, RECORD_BYTES, decodeRecord, encodeRecord } from "@hyperv-kvp/kvp-core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PAGE_BYTES, planRecordWrite, planShiftWrite, readsTheSame } from "./record-write-plan.js";
+import {
+  PAGE_BYTES,
+  type PlannedWrite,
+  planRecordWrite,
+  planShiftWrite,
+  planShiftWriteByStates,
+  readsTheSame,
+  shiftWritesWhole,
+} from "./record-write-plan.js";
 
 const text = (maxLength: number) =>
   fc
@@ -176,3 +184,90 @@ describe("planShiftWrite", () => {
     );
   }, 60_000);
 });
+
+describe("planShiftWrite's shortcuts", () => {
+  // A delete's neighbours: mostly different keys, sometimes the same value text or the same
+  // key, with or without garbage after the NULs.
+  const odd = fc.tuple(stored, fc.constantFrom("empty", "unterminated")).map(([r, how]) => withOddKey(r, how));
+  const neighbours = fc.oneof(
+    fc.tuple(stored, stored),
+    fc.tuple(odd, stored),
+    fc.tuple(stored, odd),
+    stored.chain((a) =>
+      fc.tuple(
+        fc.constant(a),
+        stored.map((b) => sameValueAs(b, a)),
+      ),
+    ),
+    stored.chain((a) =>
+      fc.tuple(
+        fc.constant(a),
+        stored.map((b) => sameKeyAs(b, a)),
+      ),
+    ),
+    stored.chain((a) =>
+      fc.tuple(
+        fc.constant(a),
+        stored.map((b) => otherValueOfSameLength(b, a)),
+      ),
+    ),
+  );
+
+  it("plan exactly as trying every state does, at every offset in a page cycle", () => {
+    fc.assert(
+      fc.property(neighbours, fc.integer({ min: 0, max: 15 }), ([a, b], index) => {
+        const offset = index * RECORD_BYTES;
+        return samePlan(planShiftWrite(offset, a.bytes, b.bytes), planShiftWriteByStates(offset, a.bytes, b.bytes));
+      }),
+      { numRuns: 600 },
+    );
+  }, 60_000);
+
+  it("let a record be written whole only where its plan has one write or none", () => {
+    fc.assert(
+      fc.property(neighbours, fc.integer({ min: 0, max: 15 }), ([a, b], index) => {
+        const offset = index * RECORD_BYTES;
+        const whole = shiftWritesWhole(offset, a.bytes, b.bytes);
+        const writes = planShiftWriteByStates(offset, a.bytes, b.bytes);
+        // Not whole: both halves change across a page end, and the plan writes them apart.
+        return whole === writes.length <= 1;
+      }),
+      { numRuns: 600 },
+    );
+  }, 60_000);
+});
+
+function samePlan(x: readonly PlannedWrite[], y: readonly PlannedWrite[]): boolean {
+  return (
+    x.length === y.length && x.every((w, i) => w.offset === y[i]!.offset && Buffer.compare(w.bytes, y[i]!.bytes) === 0)
+  );
+}
+
+/** `b` with `a`'s value field: the same value text (and garbage) under another key. */
+function sameValueAs(b: { bytes: Uint8Array }, a: { bytes: Uint8Array }) {
+  const bytes = b.bytes.slice();
+  bytes.set(a.bytes.subarray(KEY_FIELD_BYTES), KEY_FIELD_BYTES);
+  return { ...decodeRecord(bytes), bytes };
+}
+
+/** `b` with `a`'s value field but its first byte changed (if any): value texts of one length that differ. */
+function otherValueOfSameLength(b: { bytes: Uint8Array }, a: { bytes: Uint8Array }) {
+  const bytes = sameValueAs(b, a).bytes;
+  if (bytes[KEY_FIELD_BYTES] !== 0) bytes[KEY_FIELD_BYTES] = bytes[KEY_FIELD_BYTES] === 0x61 ? 0x62 : 0x61;
+  return { ...decodeRecord(bytes), bytes };
+}
+
+/** `r` with its key emptied (a NUL first) or without a NUL in its key field. */
+function withOddKey(r: { bytes: Uint8Array }, how: "empty" | "unterminated") {
+  const bytes = r.bytes.slice();
+  if (how === "empty") bytes[0] = 0;
+  else bytes.fill(0x6b, 0, KEY_FIELD_BYTES);
+  return { ...decodeRecord(bytes), bytes };
+}
+
+/** `b` with `a`'s key field: the same key (and garbage) with another value. */
+function sameKeyAs(b: { bytes: Uint8Array }, a: { bytes: Uint8Array }) {
+  const bytes = b.bytes.slice();
+  bytes.set(a.bytes.subarray(0, KEY_FIELD_BYTES), 0);
+  return { ...decodeRecord(bytes), bytes };
+}
