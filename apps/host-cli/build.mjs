@@ -3,7 +3,7 @@
 // matters to scripts that call kvp-host once per VM.
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
-import { BUNDLE_URL_BANNER, BUNDLE_URL_DEFINE } from "../../scripts/lib/bundle-url.mjs";
+import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { lazyBuiltins, lazyPackages } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
@@ -28,11 +28,11 @@ const result = await build({
   // (src/transports/powershell.ts, bridgeScriptPath). The banner repeats "use strict" first:
   // esbuild's own directive comes after it, where it is no longer a directive.
   define: {
-    ...BUNDLE_URL_DEFINE,
+    ...BUNDLE_META_DEFINE,
     // src/version.ts: the version `--version` prints, from package.json at build time.
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
-  banner: { js: `"use strict";${BUNDLE_URL_BANNER}` },
+  banner: { js: `"use strict";${BUNDLE_META_BANNER}` },
   // `kvp-host --help` and a wsman command never spawn: node:child_process (and the stream and
   // net modules it loads) waits for the PowerShell transport's first use.
   // fast-xml-parser (with the packages it loads) sets up tables and classes at load: it waits
