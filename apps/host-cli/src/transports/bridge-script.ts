@@ -56,7 +56,7 @@ export interface BridgeScript {
   dispose(): Promise<void>;
 }
 
-// Defined by the esbuild banner of build.mjs in the CommonJS bundle (scripts/lib/bundle-url.mjs);
+// Defined by the esbuild banner of build.mjs in the CommonJS bundle (scripts/lib/bundle-meta.mjs);
 // absent in the ESM sources.
 declare const __kvpBundle: { readonly url: string } | undefined;
 
