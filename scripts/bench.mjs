@@ -8,6 +8,9 @@
 //            kvp-agent once (small pools) and kvp-host --help, each vs `node -e ""`
 //            (BENCH_RUNS=20 runs each, medians), with the compile cache a first run leaves;
 //            and kvp-pool get without it (what the first run after an install pays)
+//
+// BENCH_ONLY=TEXT[,TEXT…] runs only the rows whose figure contains one of the texts
+// (`BENCH_ONLY="kvp-host,kvp-agent"`); BENCH_RUNS=N sets the runs of each command row.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -45,6 +48,10 @@ async function pair(baseline, subject, runs) {
   return [median(a), median(b)];
 }
 
+const only = process.env.BENCH_ONLY?.split(",").filter((text) => text !== "");
+/** Whether the row named `figure` runs (BENCH_ONLY). */
+const wanted = (figure) => only === undefined || only.length === 0 || only.some((text) => figure.includes(text));
+
 const dir = mkdtempSync(join(tmpdir(), "kvp-bench-"));
 const rows = [];
 try {
@@ -57,38 +64,44 @@ try {
   const target = poolTarget(1, dir);
 
   // 1. Decode
-  const [readMs, decodeMs] = await pair(
-    () => readFile(poolFile),
-    () => readPool(target),
-    25,
-  );
-  rows.push({
-    figure: "decode 10,000-record pool (readPool: lock + read + decode)",
-    baseline: "fs.readFile of the same file",
-    baselineMs: readMs,
-    ms: decodeMs,
-    ratio: decodeMs / readMs,
-    target: "≤ 20 ms and ≤ 4× readFile",
-  });
+  const decodeFigure = "decode 10,000-record pool (readPool: lock + read + decode)";
+  if (wanted(decodeFigure)) {
+    const [readMs, decodeMs] = await pair(
+      () => readFile(poolFile),
+      () => readPool(target),
+      25,
+    );
+    rows.push({
+      figure: decodeFigure,
+      baseline: "fs.readFile of the same file",
+      baselineMs: readMs,
+      ms: decodeMs,
+      ratio: decodeMs / readMs,
+      target: "≤ 20 ms and ≤ 4× readFile",
+    });
+  }
 
   // 2. Upsert one key (in the middle) vs whole-file rewrite
-  let n = 0;
-  const rewriteWhole = async () => {
-    const pool = decodePool(readFileSync(poolFile)).records.map((r) => ({ key: r.key, value: r.value }));
-    const i = pool.findIndex((r) => r.key === "bench-key-05000");
-    pool[i] = { key: pool[i].key, value: `rewritten ${n++}` };
-    writeFileSync(poolFile, encodePool(pool));
-  };
-  const upsertOne = () => setRecords(target, [{ key: "bench-key-05000", value: `upserted ${n++}` }]);
-  const [rewriteMs, upsertMs] = await pair(rewriteWhole, upsertOne, 25);
-  rows.push({
-    figure: "upsert one key in a 10,000-record pool (setRecords)",
-    baseline: "read, decode, change, encode, rewrite whole file",
-    baselineMs: rewriteMs,
-    ms: upsertMs,
-    ratio: upsertMs / rewriteMs,
-    target: "≤ 5 ms and ≥ 10× faster (ratio ≤ 0.1)",
-  });
+  const upsertFigure = "upsert one key in a 10,000-record pool (setRecords)";
+  if (wanted(upsertFigure)) {
+    let n = 0;
+    const rewriteWhole = async () => {
+      const pool = decodePool(readFileSync(poolFile)).records.map((r) => ({ key: r.key, value: r.value }));
+      const i = pool.findIndex((r) => r.key === "bench-key-05000");
+      pool[i] = { key: pool[i].key, value: `rewritten ${n++}` };
+      writeFileSync(poolFile, encodePool(pool));
+    };
+    const upsertOne = () => setRecords(target, [{ key: "bench-key-05000", value: `upserted ${n++}` }]);
+    const [rewriteMs, upsertMs] = await pair(rewriteWhole, upsertOne, 25);
+    rows.push({
+      figure: upsertFigure,
+      baseline: "read, decode, change, encode, rewrite whole file",
+      baselineMs: rewriteMs,
+      ms: upsertMs,
+      ratio: upsertMs / rewriteMs,
+      target: "≤ 5 ms and ≥ 10× faster (ratio ≤ 0.1)",
+    });
+  }
 
   // 3. Whole commands against `node -e ""`, each pair alternated run by run so drift in the
   // machine's load hits both alike. Both sides start without NODE_EXTRA_CA_CERTS: set on these
@@ -149,7 +162,7 @@ try {
   ];
   const runNode = node(["-e", ""]);
   const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-  for (const c of commands) {
+  for (const c of commands.filter((c) => wanted(c.figure))) {
     c.before?.();
     c.run();
     const base = [];
