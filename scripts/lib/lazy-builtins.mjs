@@ -10,7 +10,7 @@
 // reads a key only when the code does), so the proxy answers those questions from the key
 // list taken at build time and loads nothing until an export is read.
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { basename, dirname, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -58,12 +58,15 @@ export function lazyPackages(names) {
           pluginData: { lazyPackage: true },
         });
         if (real.errors.length > 0) return { errors: real.errors };
-        return { path: real.path, namespace: "lazy-package" };
+        // Named by its path from the working directory, as esbuild names files: no absolute
+        // path of the build machine in the source map.
+        const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
+        return { path: relative(cwd, real.path), namespace: "lazy-package", pluginData: { file: real.path } };
       });
-      build.onLoad({ filter: /.*/, namespace: "lazy-package" }, async (args) => ({
-        contents: lazyModuleSource(args.path, Object.keys(await import(pathToFileURL(args.path).href))),
+      build.onLoad({ filter: /.*/, namespace: "lazy-package" }, async ({ pluginData: { file } }) => ({
+        contents: lazyModuleSource(`./${basename(file)}`, Object.keys(await import(pathToFileURL(file).href))),
         loader: "js",
-        resolveDir: dirname(args.path),
+        resolveDir: dirname(file),
       }));
     },
   };
