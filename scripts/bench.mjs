@@ -9,8 +9,8 @@
 //            (BENCH_RUNS=20 runs each, medians), with the compile cache a first run leaves;
 //            and kvp-pool get without it (what the first run after an install pays)
 //
-// BENCH_ONLY=TEXT[,TEXT…] runs only the rows whose figure contains one of the texts
-// (`BENCH_ONLY="kvp-host,kvp-agent"`); BENCH_RUNS=N sets the runs of each command row.
+// BENCH_ONLY=REGEXP runs only the rows whose figure it matches (figures hold commas:
+// `BENCH_ONLY='kvp-host|kvp-agent|small pool$'`); BENCH_RUNS=N sets the runs of each command row.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -48,9 +48,9 @@ async function pair(baseline, subject, runs) {
   return [median(a), median(b)];
 }
 
-const only = process.env.BENCH_ONLY?.split(",").filter((text) => text !== "");
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 /** Whether the row named `figure` runs (BENCH_ONLY). */
-const wanted = (figure) => only === undefined || only.length === 0 || only.some((text) => figure.includes(text));
+const wanted = (figure) => only === undefined || only.test(figure);
 
 const dir = mkdtempSync(join(tmpdir(), "kvp-bench-"));
 const rows = [];

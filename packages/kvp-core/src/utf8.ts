@@ -4,11 +4,11 @@
  * UTF-16 code units as the unit of the host-visible limits.
  */
 
-// Made on first use, not at load: on Node the first TextEncoder or TextDecoder loads the
-// encoding module, which a CLI's `--help` has no use for.
-let encoder: TextEncoder | undefined;
-let strictDecoder: TextDecoder | undefined;
-let lenientDecoder: TextDecoder | undefined;
+// Made on first use, not at load: making a decoder sets up a converter (ICU's, on Node), work
+// that a CLI's `--help` has no use for.
+let encoder: InstanceType<typeof TextEncoder> | undefined;
+let strictDecoder: InstanceType<typeof TextDecoder> | undefined;
+let lenientDecoder: InstanceType<typeof TextDecoder> | undefined;
 
 /** UTF-8 bytes of `text`; the caller has checked it is well formed. */
 export function encodeUtf8(text: string): Uint8Array {
