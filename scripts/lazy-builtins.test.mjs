@@ -1,16 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { lazyBuiltins } from "./lib/lazy-builtins.mjs";
+import { lazyBuiltins, lazyPackages } from "./lib/lazy-builtins.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "lazy-builtins-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Bundles `source` as the CLIs are bundled (CommonJS, the plugin on), runs it, returns its JSON output. */
-async function runBundled(source) {
+async function runBundled(source, plugins = [lazyBuiltins(["child_process", "crypto"])]) {
   const outfile = join(dir, `bundle-${Math.random().toString(36).slice(2)}.cjs`);
   await build({
     stdin: { contents: source, loader: "js", resolveDir: dir },
@@ -19,7 +19,7 @@ async function runBundled(source) {
     platform: "node",
     format: "cjs",
     target: "node18",
-    plugins: [lazyBuiltins(["child_process", "crypto"])],
+    plugins,
     logLevel: "error",
   });
   return JSON.parse(execFileSync(process.execPath, [outfile], { encoding: "utf8" }));
@@ -56,5 +56,50 @@ describe("lazyBuiltins", () => {
       }));
     `);
     expect(out).toEqual({ before: false, same: true, keys: true });
+  });
+});
+
+describe("lazyPackages", () => {
+  // A package whose top-level leaves a mark, with a CommonJS build that differs from its ESM
+  // entry: the bundle must hold the ESM code, as it does without the plugin.
+  const pkg = join(dir, "node_modules", "marking-package");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify({
+      name: "marking-package",
+      type: "module",
+      exports: { ".": { import: "./esm.js", require: "./cjs.cjs" } },
+    }),
+  );
+  writeFileSync(
+    join(pkg, "esm.js"),
+    'globalThis.marks = (globalThis.marks ?? 0) + 1;\nexport class Parser { parse() { return "esm"; } }\nexport const META = Symbol("meta");\n',
+  );
+  writeFileSync(join(pkg, "cjs.cjs"), 'exports.Parser = class { parse() { return "cjs"; } };\n');
+
+  it("runs the package's top-level on the first read of an export, once, from its ESM entry", async () => {
+    const out = await runBundled(
+      `
+      import { Parser, META } from "marking-package";
+      const before = globalThis.marks ?? 0;
+      const parsed = new Parser().parse();
+      const symbol = typeof META;
+      console.log(JSON.stringify({ before, parsed, symbol, after: globalThis.marks }));
+    `,
+      [lazyPackages(["marking-package"])],
+    );
+    expect(out).toEqual({ before: 0, parsed: "esm", symbol: "symbol", after: 1 });
+  });
+
+  it("without the plugin, runs it when the bundle starts (the check above can fail)", async () => {
+    const out = await runBundled(
+      `
+      import { Parser } from "marking-package";
+      console.log(JSON.stringify({ before: globalThis.marks ?? 0, parsed: new Parser().parse() }));
+    `,
+      [],
+    );
+    expect(out).toEqual({ before: 1, parsed: "esm" });
   });
 });

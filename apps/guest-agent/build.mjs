@@ -5,6 +5,7 @@
 // own package, which ships beside the bundle.
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
 import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
@@ -25,11 +26,11 @@ const result = await build({
   conditions: ["@hyperv-kvp/source"],
   // Sources are ESM and resolve koffi through import.meta.url; give the bundle its own URL.
   define: {
-    "import.meta.url": "__kvpBundleUrl",
+    ...BUNDLE_META_DEFINE,
     // src/version.ts: the version `--version` prints, from package.json at build time.
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
-  banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: `${BUNDLE_META_BANNER}` },
   // `kvp-agent once` spawns (and decodes a hook's output) only when there are hooks, and hashes
   // only records that do not decode back to their bytes (src/pool-mirror.ts): these built-ins
   // load on first use.

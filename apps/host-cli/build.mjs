@@ -3,8 +3,9 @@
 // matters to scripts that call kvp-host once per VM.
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
-import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
+import { lazyBuiltins, lazyPackages } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -27,14 +28,16 @@ const result = await build({
   // (src/transports/powershell.ts, bridgeScriptPath). The banner repeats "use strict" first:
   // esbuild's own directive comes after it, where it is no longer a directive.
   define: {
-    "import.meta.url": "__kvpBundleUrl",
+    ...BUNDLE_META_DEFINE,
     // src/version.ts: the version `--version` prints, from package.json at build time.
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
-  banner: { js: '"use strict";const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: `"use strict";${BUNDLE_META_BANNER}` },
   // `kvp-host --help` and a wsman command never spawn: node:child_process (and the stream and
   // net modules it loads) waits for the PowerShell transport's first use.
-  plugins: [lazyBuiltins(["child_process"])],
+  // fast-xml-parser (with the packages it loads) sets up tables and classes at load: it waits
+  // for the first parse, which `--help`, `--version` and the PowerShell transport never make.
+  plugins: [lazyBuiltins(["child_process"]), lazyPackages(["fast-xml-parser"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the string the launcher carries. vm.Script, which runs it, has no

@@ -5,6 +5,7 @@
 // its native binary relative to its own package.
 import { writeFileSync } from "node:fs";
 import { build } from "esbuild";
+import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
 import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
@@ -29,11 +30,11 @@ const result = await build({
   // Sources are ESM and use import.meta.url to resolve koffi lazily; give the CommonJS
   // bundle the same URL of itself.
   define: {
-    "import.meta.url": "__kvpBundleUrl",
+    ...BUNDLE_META_DEFINE,
     // src/version.ts: the version `--version` prints, from package.json at build time.
     __KVP_VERSION__: JSON.stringify(packageVersion(new URL("package.json", import.meta.url))),
   },
-  banner: { js: 'const __kvpBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: `${BUNDLE_META_BANNER}` },
   // commander requires node:child_process at load; kvp-pool never spawns (see the plugin).
   plugins: [lazyBuiltins(["child_process"])],
   // The packages it inlines, for their notices (below).

@@ -10,6 +10,8 @@
 // reads a key only when the code does), so the proxy answers those questions from the key
 // list taken at build time and loads nothing until an export is read.
 import { createRequire } from "node:module";
+import { basename, dirname, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
 
@@ -29,19 +31,52 @@ export function lazyBuiltins(names) {
           : { path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" },
       );
       build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
-        contents: lazyModuleSource(args.path),
+        contents: lazyModuleSource(`node:${args.path}`, Object.keys(require(`node:${args.path}`))),
         loader: "js",
       }));
     },
   };
 }
 
-/** CommonJS whose exports are `node:<name>`'s, that module required on the first read of one. */
-function lazyModuleSource(name) {
-  const keys = Object.keys(require(`node:${name}`));
+/**
+ * The same for packages the bundle inlines (`["fast-xml-parser"]`): their module top-levels
+ * run on the first read of one of their exports instead of when the bundle starts. esbuild
+ * then wraps the package in an initialiser that the proxy's require calls. The proxy requires
+ * the file an import resolves to (the package's ESM entry), so the bundle holds the same code
+ * as without the plugin, not the package's CommonJS build.
+ */
+export function lazyPackages(names) {
+  const filter = new RegExp(`^(${names.map((name) => name.replaceAll(".", "\\.")).join("|")})$`);
+  return {
+    name: "lazy-packages",
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData?.lazyPackage) return undefined;
+        const real = await build.resolve(args.path, {
+          kind: "import-statement",
+          resolveDir: args.resolveDir,
+          pluginData: { lazyPackage: true },
+        });
+        if (real.errors.length > 0) return { errors: real.errors };
+        // Named by its path from the working directory, as esbuild names files: no absolute
+        // path of the build machine in the source map.
+        const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
+        return { path: relative(cwd, real.path), namespace: "lazy-package", pluginData: { file: real.path } };
+      });
+      build.onLoad({ filter: /.*/, namespace: "lazy-package" }, async ({ pluginData: { file } }) => ({
+        contents: lazyModuleSource(`./${basename(file)}`, Object.keys(await import(pathToFileURL(file).href))),
+        loader: "js",
+        resolveDir: dirname(file),
+      }));
+    },
+  };
+}
+
+/** CommonJS whose exports are `specifier`'s (`keys` at build time), it required on the first read of one. */
+function lazyModuleSource(specifier, keys) {
   return `"use strict";
 let m;
-const load = () => (m ??= require(${JSON.stringify(`node:${name}`)}));
+const load = () => (m ??= require(${JSON.stringify(specifier)}));
 const keys = ${JSON.stringify(keys)};
 module.exports = new Proxy({}, {
   // esbuild's helper asks for __esModule before anything is used; no built-in has it.

@@ -4,13 +4,15 @@
  * UTF-16 code units as the unit of the host-visible limits.
  */
 
-const encoder = new TextEncoder();
-// ignoreBOM keeps a leading U+FEFF as data: the daemon and kernel do not strip it.
-const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const lenientDecoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+// Made on first use, not at load: making a decoder sets up a converter (ICU's, on Node), work
+// that a CLI's `--help` has no use for.
+let encoder: InstanceType<typeof TextEncoder> | undefined;
+let strictDecoder: InstanceType<typeof TextDecoder> | undefined;
+let lenientDecoder: InstanceType<typeof TextDecoder> | undefined;
 
 /** UTF-8 bytes of `text`; the caller has checked it is well formed. */
 export function encodeUtf8(text: string): Uint8Array {
+  encoder ??= new TextEncoder();
   return encoder.encode(text);
 }
 
@@ -19,9 +21,12 @@ export function encodeUtf8(text: string): Uint8Array {
  * valid; invalid sequences come back as U+FFFD so the text can still be shown.
  */
 export function decodeUtf8(bytes: Uint8Array): { text: string; valid: boolean } {
+  // ignoreBOM keeps a leading U+FEFF as data: the daemon and kernel do not strip it.
+  strictDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   try {
     return { text: strictDecoder.decode(bytes), valid: true };
   } catch {
+    lenientDecoder ??= new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
     return { text: lenientDecoder.decode(bytes), valid: false };
   }
 }

@@ -186,8 +186,10 @@ export const LOCK_ADDON_NAME = `kvp-lock.linux-${process.arch}.node`;
  * is src/libc.ts, and the addon is the build's, in ../dist/.
  */
 export function defaultLockAddonPath(): string {
-  const here = import.meta.url;
-  return fileURLToPath(new URL(`${here.endsWith(".ts") ? "../dist/" : "./"}${LOCK_ADDON_NAME}`, here));
+  // import.meta.filename where there is one (Node 20.11+; in the bundles, their __filename): a
+  // path as it is, where going through import.meta.url makes a URL at every start.
+  const here = (import.meta.filename as string | undefined) ?? fileURLToPath(import.meta.url);
+  return join(dirname(here), here.endsWith(".ts") ? "../dist" : ".", LOCK_ADDON_NAME);
 }
 
 /** What native/kvp-lock.c exports. */

@@ -56,8 +56,9 @@ export interface BridgeScript {
   dispose(): Promise<void>;
 }
 
-// Defined by the esbuild banner of build.mjs in the CommonJS bundle; absent in the ESM sources.
-declare const __kvpBundleUrl: string | undefined;
+// Defined by the esbuild banner of build.mjs in the CommonJS bundle (scripts/lib/bundle-meta.mjs);
+// absent in the ESM sources.
+declare const __kvpBundle: { readonly url: string } | undefined;
 
 /**
  * Where the bridge script is in the package: beside the bundle in `dist/powershell/`
@@ -67,7 +68,7 @@ declare const __kvpBundleUrl: string | undefined;
  */
 export function bridgeScriptPath(
   moduleUrl: string = import.meta.url,
-  bundled: boolean = typeof __kvpBundleUrl === "string",
+  bundled: boolean = typeof __kvpBundle === "object",
 ): string {
   return fileURLToPath(
     new URL(bundled ? `powershell/${BRIDGE_SCRIPT_NAME}` : `../../powershell/${BRIDGE_SCRIPT_NAME}`, moduleUrl),

@@ -324,10 +324,13 @@ const TAG_PREFIX = ".";
 const ATTRIBUTE_PREFIX = "@_";
 const TEXT = "#text";
 const CDATA = "#cdata";
-// Typed as the `Symbol` wrapper in fast-xml-parser's .d.ts; at run time it is a symbol.
-const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
+// Typed as the `Symbol` wrapper in fast-xml-parser's .d.ts; at run time it is a symbol. Taken
+// with the first parser, not at load: the CLI bundles load fast-xml-parser on first use
+// (scripts/lib/lazy-builtins.mjs), and `--help` never parses.
+let META: symbol | undefined;
 
 function makeParser(maxDepth: number): XMLParser {
+  META ??= XMLParser.getMetaDataSymbol() as unknown as symbol;
   return new XMLParser({
     preserveOrder: true,
     ignoreAttributes: false,
@@ -358,7 +361,8 @@ let defaultParser: XMLParser | undefined;
 type FxpNode = Record<string, unknown>;
 
 function startIndex(node: FxpNode): number {
-  const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
+  // META is set: a node comes from a parser, and makeParser set it.
+  const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META as symbol];
   return meta?.startIndex ?? 0;
 }
 
