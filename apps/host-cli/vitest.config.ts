@@ -13,5 +13,8 @@ export default defineProject({
     exclude: [...configDefaults.exclude, "**/*.interop.test.ts"],
     // Builds dist/kvp-host.cjs (and pool-tools' kvp-pool.cjs), which src/e2e/ runs as child processes.
     globalSetup: ["./src/e2e/build-bundles.global-setup.ts"],
+    // Many tests drive a whole simulated host in process; on a loaded 2-core CI machine the
+    // default 5 s cut one off mid-run (stop 20's rehearsal). Not a speed limit: a hang guard.
+    testTimeout: 30_000,
   },
 });

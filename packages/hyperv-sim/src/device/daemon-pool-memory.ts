@@ -22,13 +22,18 @@ import { KEY_FIELD_BYTES, RECORD_BYTES, VALUE_FIELD_BYTES, VALUE_FIELD_OFFSET } 
  */
 export class DaemonPoolMemory {
   private memory: Uint8Array;
-  /** 1 where `memory` holds a byte the daemon put there (read or copied), 0 for fresh heap. */
-  private known: Uint8Array;
+  /**
+   * 1 where `memory` holds fresh heap (a byte the daemon never read or copied there), 0 where
+   * it holds a determined byte. Kept in this sense, not as "known", so the mask handed out
+   * with each write is a plain copy: the pool is re-read and re-written on every operation,
+   * and a per-byte pass here made the simulator quadratic with a large constant.
+   */
+  private unknown: Uint8Array;
   private records = 0;
 
   constructor() {
     this.memory = new Uint8Array(RECORD_BYTES);
-    this.known = new Uint8Array(RECORD_BYTES);
+    this.unknown = new Uint8Array(RECORD_BYTES).fill(1);
   }
 
   /** Records the daemon believes the pool holds. */
@@ -45,10 +50,9 @@ export class DaemonPoolMemory {
   load(file: Uint8Array, unknown?: Uint8Array): void {
     this.ensure(file.length);
     this.memory.set(file, 0);
-    this.known.fill(1, 0, file.length);
-    if (unknown) {
-      for (let i = 0; i < Math.min(unknown.length, file.length); i++) if (unknown[i]) this.known[i] = 0;
-    }
+    const masked = unknown ? Math.min(unknown.length, file.length) : 0;
+    if (unknown) this.unknown.set(unknown.subarray(0, masked), 0);
+    this.unknown.fill(0, masked, file.length);
     this.records = Math.floor(file.length / RECORD_BYTES);
   }
 
@@ -62,7 +66,7 @@ export class DaemonPoolMemory {
    * held (the model writes 0 there), 0 where the byte is determined.
    */
   unknownFileBytes(): Uint8Array {
-    return this.known.slice(0, this.records * RECORD_BYTES).map((k) => 1 - k);
+    return this.unknown.slice(0, this.records * RECORD_BYTES);
   }
 
   /** The whole record at `index` (a view, {@link RECORD_BYTES} long). */
@@ -130,12 +134,12 @@ export class DaemonPoolMemory {
     const nul = this.memory.indexOf(0, from);
     const end = nul < 0 ? this.memory.length : nul + 1;
     this.memory.copyWithin(to, from, end);
-    this.known.copyWithin(to, from, end);
+    this.unknown.copyWithin(to, from, end);
   }
 
   private copyIn(bytes: Uint8Array, at: number): void {
     this.memory.set(bytes, at);
-    this.known.fill(1, at, at + bytes.length);
+    this.unknown.fill(0, at, at + bytes.length);
   }
 
   private ensure(bytes: number): void {
@@ -144,8 +148,8 @@ export class DaemonPoolMemory {
     const grown = new Uint8Array(size);
     grown.set(this.memory);
     this.memory = grown;
-    const known = new Uint8Array(size);
-    known.set(this.known);
-    this.known = known;
+    const unknown = new Uint8Array(size).fill(1);
+    unknown.set(this.unknown);
+    this.unknown = unknown;
   }
 }
