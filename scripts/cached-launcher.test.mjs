@@ -30,7 +30,9 @@ if (args[0] === "--help") {
   process.exit(0);
 }
 const beside = require("./beside.cjs");
-process.stdout.write(JSON.stringify({ args, beside, file: __filename, dir: __dirname, strict: (function () { return this === undefined; })(), thisIsExports: this === module.exports }) + "\\n");
+// Comment ends and their escape's look-alikes, which the carrier must hand back as they are.
+const ends = ["/* a comment */", "a*/b", "*/".length, /x*/.source, "*\\u0002/"];
+process.stdout.write(JSON.stringify({ args, beside, ends, file: __filename, dir: __dirname, strict: (function () { return this === undefined; })(), thisIsExports: this === module.exports }) + "\\n");
 process.exitCode = args.includes("fail") ? 4 : 0;
 `;
 
@@ -83,6 +85,7 @@ describe("the cached launcher", () => {
     expect(JSON.parse(out.stdout)).toEqual({
       args: ["show", "k", "fail"],
       beside: "found",
+      ends: ["/* a comment */", "a*/b", 2, "x*", "*\u0002/"],
       file: launcher,
       dir: join(launcher, ".."),
       strict: true,
@@ -155,6 +158,28 @@ describe("the cached launcher", () => {
     const out = run(["show", "k"]);
     expect(out.status).toBe(0);
     expect(out.stderr).toBe("");
+  });
+
+  it("carries the bundle in a comment, read back whole, not in a string literal", () => {
+    const text = readFileSync(launcher, "utf8");
+    expect(text.startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(text).toContain("function __kvpCarrier(){/*\n\"use strict\";\nconst args");
+    // As a string literal it would be escaped: \"use strict\";\nconst args
+    expect(text).not.toContain(JSON.stringify('"use strict";\nconst args').slice(1, -1));
+    // Every comment end of the bundle is escaped: the carrier's own is the last in the file.
+    expect(text.indexOf("*/", text.indexOf("__kvpCarrier(){/*"))).toBe(text.length - "*/}\n".length);
+  });
+
+  it("refuses a bundle holding U+0001, the carrier's escape", async () => {
+    await expect(
+      writeCachedLauncher({
+        bundle: `${BUNDLE}// \u0001\n`,
+        outfile: launcher,
+        program: "demo",
+        appDir: join(root, "apps/pool-tools"),
+        target: "node18",
+      }),
+    ).rejects.toThrow(/U\+0001/);
   });
 
   it("refuses a bundle with a dynamic import(), which vm.Script cannot run on Node 18 and 20", async () => {

@@ -1,13 +1,17 @@
 // Writes a program's bundle as its launcher: a few kilobytes of code (cli-kit's
-// compile-cache.ts) that run the bundle, carried as a string literal, through a V8 code cache.
-// Why a string and one file: Node skips over a string literal without parsing what is in it,
-// and the file users run, ship and package stays the one they always had (npm's bin, the
-// .deb's /usr/lib/kvp-agent/*.cjs, the single executables' input). See compile-cache.ts.
+// compile-cache.ts) that run the bundle, carried in a comment, through a V8 code cache.
+// Why a comment and one file: Node passes over a comment with a quick search for its end, where
+// a string literal is scanned, copied and hashed; and the file users run, ship and package stays the one they always had (npm's bin, the .deb's
+// /usr/lib/kvp-agent/*.cjs, the single executables' input). See compile-cache.ts.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
+
+// compile-cache.ts's CARRIER_ESCAPE, which reads it back (cached-launcher.test.mjs runs a
+// bundle that holds comment ends through both).
+const CARRIER_ESCAPE = "*\u0001/";
 
 /**
  * The command names in a program's `--help` (the first word of each line of its Commands
@@ -42,13 +46,20 @@ export async function writeCachedLauncher({ bundle, outfile, program, appDir, ta
       `${program}: the bundle has a dynamic import(), which its launcher cannot run on Node 18 or 20; build it with supported: { "dynamic-import": false }`,
     );
   }
+  // The carrier's comment must hold the bundle whole: its comment ends are escaped with a
+  // character the bundle must not hold, so that they read back unambiguously.
+  if (bundle.includes("\u0001")) {
+    throw new Error(`${program}: the bundle holds the character U+0001, which its launcher's carrier uses as an escape`);
+  }
   const commands = helpCommands(bundle, outfile);
   if (commands.length === 0) throw new Error(`${program}: no commands found in its --help`);
   const sourceId = createHash("sha256").update(bundle).digest("hex").slice(0, 16);
+  const body = bundle.replace(/^#!.*\n/, "");
+  const escaped = body.includes("*/");
   const result = await build({
     stdin: {
-      contents: `import { runCached } from "@hyperv-kvp/cli-kit/compile-cache";
-runCached({ source: __KVP_BUNDLE__, sourceId: ${JSON.stringify(sourceId)}, filename: __filename, program: ${JSON.stringify(program)}, commands: ${JSON.stringify(commands)} });`,
+      contents: `import { runCached, sourceInCarrier } from "@hyperv-kvp/cli-kit/compile-cache";
+runCached({ source: sourceInCarrier(__kvpCarrier, ${escaped}), sourceId: ${JSON.stringify(sourceId)}, filename: __filename, program: ${JSON.stringify(program)}, commands: ${JSON.stringify(commands)} });`,
       resolveDir: appDir,
       loader: "js",
     },
@@ -58,13 +69,15 @@ runCached({ source: __KVP_BUNDLE__, sourceId: ${JSON.stringify(sourceId)}, filen
     target,
     minify: true,
     conditions: ["@hyperv-kvp/source"],
-    // Without the #! line: Node strips it from a main module, vm.Script would not.
-    define: { __KVP_BUNDLE__: JSON.stringify(bundle.replace(/^#!.*\n/, "")) },
     banner: { js: "#!/usr/bin/env node" },
     write: false,
     logLevel: "warning",
   });
-  writeFileSync(outfile, result.outputFiles[0].text);
+  // The carrier goes after esbuild's output (esbuild drops comments), at the module's top
+  // level, where its declaration is hoisted over the call above. Without the #! line: Node
+  // strips it from a main module, vm.Script would not.
+  const carrier = `function __kvpCarrier(){/*\n${escaped ? body.replaceAll("*/", CARRIER_ESCAPE) : body}*/}\n`;
+  writeFileSync(outfile, result.outputFiles[0].text + carrier);
   chmodSync(outfile, 0o755);
   return { commands, sourceId };
 }

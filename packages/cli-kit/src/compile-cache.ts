@@ -1,11 +1,20 @@
 // Runs a program's bundle through a V8 code cache, so a start does not parse and compile the
 // bundle again. Counted with callgrind on `kvp-pool get` (Node 20), half of the instructions a
 // run spends beyond a bare `node -e ''` went to parsing and compiling the bundle, and a cache
-// turns most of that into a read. The launcher carries the bundle as a string literal: Node
-// reads past a string without parsing it (pre-parsing the same code as a function alone cost
-// a third of a run's extra instructions), and vm.Script compiles it, from the cache when one
-// fits. Node 22.1+ has a compile cache built in (module.enableCompileCache); Node 18 and 20,
-// which guests run, need it done by hand, and this one way serves all of them.
+// turns most of that into a read. Node 22.1+ has a compile cache built in
+// (module.enableCompileCache); Node 18 and 20, which guests run, need it done by hand, and this
+// one way serves all of them.
+//
+// The launcher carries the bundle's text in a comment, the body of a function that never runs
+// (the carrier), and reads it back with Function.prototype.toString, which hands out a slice of
+// the script's own text: V8 keeps that text, so the bundle is neither copied nor read again.
+// Node only skips over a comment; a string literal it scans character by character, copies and
+// hashes (callgrind, Node 20, kvp-host's 300 KB bundle: 8.4 M instructions as a string literal,
+// 2.2 M in a comment, 3.0 M as a file beside the launcher read with readFileSync), and
+// pre-parsing the same code as a function alone cost a third of a run's extra instructions.
+// One file is what users run, ship and package (npm's bin, the .deb's
+// /usr/lib/kvp-agent/*.cjs, the single executables' input). vm.Script compiles the text, from
+// the cache when one fits.
 //
 // The cache is the user's own: compile-cache in $XDG_CACHE_HOME/hyperv-kvp, ~/.cache/hyperv-kvp,
 // or for root without a home (a system service) /var/cache/hyperv-kvp; never a shared one such as
@@ -38,7 +47,7 @@ import { Script } from "node:vm";
 
 /** What {@link runCached} runs and how it names its cache. */
 export interface CachedProgram {
-  /** The bundle's code (CommonJS), carried as a string so that Node does not parse it at load. */
+  /** The bundle's code (CommonJS), from the launcher's carrier ({@link sourceInCarrier}). */
   readonly source: string;
   /** A digest of `source`, made at build time: caches of other builds are never read. */
   readonly sourceId: string;
@@ -48,6 +57,28 @@ export interface CachedProgram {
   readonly program: string;
   /** The program's command names: the first argument that is one names the cache file. */
   readonly commands: readonly string[];
+}
+
+/**
+ * What marks a comment's end (`*` then `/`) is written `*`, U+0001, `/` in the carrier, so the
+ * bundle cannot end its comment early. The build refuses a bundle that holds U+0001 at all
+ * (esbuild writes control characters escaped), so the mark reads back unambiguously.
+ */
+export const CARRIER_ESCAPE = "*\u0001/";
+
+/**
+ * The text a carrier function holds: what lies between the `/*` and newline that open its body's
+ * comment and the comment's end (scripts/lib/cached-launcher.mjs writes the carrier).
+ * @param escaped whether the build escaped comment ends in it (see {@link CARRIER_ESCAPE}):
+ *   known at build time, so a bundle without any is not searched.
+ */
+export function sourceInCarrier(carrier: () => void, escaped: boolean): string {
+  const text = Function.prototype.toString.call(carrier);
+  const start = text.indexOf("/*\n");
+  const end = text.lastIndexOf("*/");
+  if (start < 0 || end < start) throw new Error("the launcher's carrier holds no bundle: the file is damaged");
+  const source = text.slice(start + 3, end);
+  return escaped ? source.replaceAll(CARRIER_ESCAPE, "*/") : source;
 }
 
 /** Where the cache goes for this process, or undefined when there is none (turned off, no home). */
