@@ -34,7 +34,7 @@ const result = await build({
   // `kvp-agent once` spawns (and decodes a hook's output) only when there are hooks, and hashes
   // only records that do not decode back to their bytes (src/pool-mirror.ts): these built-ins
   // load on first use.
-  plugins: [lazyBuiltins(["child_process", "crypto", "string_decoder"])],
+  plugins: [lazyBuiltins(["child_process", "crypto", "string_decoder", "os", "module"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the string the launcher carries. vm.Script, which runs it, has no

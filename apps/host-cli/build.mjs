@@ -37,7 +37,7 @@ const result = await build({
   // net modules it loads) waits for the PowerShell transport's first use.
   // fast-xml-parser (with the packages it loads) sets up tables and classes at load: it waits
   // for the first parse, which `--help`, `--version` and the PowerShell transport never make.
-  plugins: [lazyBuiltins(["child_process"]), lazyPackages(["fast-xml-parser"])],
+  plugins: [lazyBuiltins(["child_process", "os", "module"]), lazyPackages(["fast-xml-parser"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the string the launcher carries. vm.Script, which runs it, has no

@@ -36,7 +36,7 @@ const result = await build({
   },
   banner: { js: `${BUNDLE_META_BANNER}` },
   // commander requires node:child_process at load; kvp-pool never spawns (see the plugin).
-  plugins: [lazyBuiltins(["child_process"])],
+  plugins: [lazyBuiltins(["child_process", "os", "module"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the string the launcher carries. vm.Script, which runs it, has no

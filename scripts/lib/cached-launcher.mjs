@@ -59,7 +59,14 @@ export async function writeCachedLauncher({ bundle, outfile, program, appDir, ta
   const result = await build({
     stdin: {
       contents: `import { runCached, sourceInCarrier } from "@hyperv-kvp/cli-kit/compile-cache";
-runCached({ source: sourceInCarrier(__kvpCarrier, ${escaped}), sourceId: ${JSON.stringify(sourceId)}, filename: __filename, program: ${JSON.stringify(program)}, commands: ${JSON.stringify(commands)} });`,
+runCached({
+  source: sourceInCarrier(__kvpCarrier, ${escaped}),
+  sourceId: ${JSON.stringify(sourceId)},
+  filename: __filename,
+  program: ${JSON.stringify(program)},
+  commands: ${JSON.stringify(commands)},
+  createRequire: module.constructor.createRequire ?? require("node:module").createRequire,
+});`,
       resolveDir: appDir,
       loader: "js",
     },

@@ -41,7 +41,6 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
 
@@ -57,12 +56,19 @@ export interface CachedProgram {
   readonly program: string;
   /** The program's command names: the first argument that is one names the cache file. */
   readonly commands: readonly string[];
+  /**
+   * Node's createRequire. The launcher passes its own module's `module.constructor.createRequire`
+   * (the CommonJS loader's, present on Node 18 to 24 and in single executables): loading the
+   * public `node:module` for it would pull in the ES module loader, ~1 M instructions a start.
+   */
+  readonly createRequire: (filename: string) => NodeJS.Require;
 }
 
 /**
  * What marks a comment's end (`*` then `/`) is written `*`, U+0001, `/` in the carrier, so the
- * bundle cannot end its comment early. The build refuses a bundle that holds U+0001 at all
- * (esbuild writes control characters escaped), so the mark reads back unambiguously.
+ * bundle cannot end its comment early. The build refuses a bundle that holds U+0001 at all (none
+ * of ours does; esbuild would print a "\u0001" of the sources as the character itself, so such
+ * a source fails the build loudly), and the mark reads back unambiguously.
  */
 export const CARRIER_ESCAPE = "*\u0001/";
 
@@ -168,7 +174,7 @@ export function runCached(program: CachedProgram): void {
   }
   const module = { exports: {}, filename, id: ".", loaded: false, children: [], paths: [] };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run.call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
+  run.call(module.exports, module.exports, program.createRequire(filename), module, filename, dirname(filename));
 }
 
 /** A cache file's bytes, if it and its directory are this user's alone; else undefined. */

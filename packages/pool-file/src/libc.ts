@@ -42,12 +42,15 @@ export const LOCK_NB = 4;
 /** `flock` operation: unlock. */
 export const LOCK_UN = 8;
 
+// Linux's errno values (the same on every architecture this runs on: libc.test.ts compares
+// them with node:os's), written out so that loading the module does not load node:os, which
+// a start that takes no error path never needs.
 /** errno: the lock is held by someone else (also EWOULDBLOCK on Linux). */
-export const EAGAIN = osConstants.errno.EAGAIN;
+export const EAGAIN = 11;
 /** errno: the lock is held by someone else (fcntl may answer this instead of EAGAIN). */
-export const EACCES = osConstants.errno.EACCES;
+export const EACCES = 13;
 /** errno: a signal interrupted the call; retry. */
-export const EINTR = osConstants.errno.EINTR;
+export const EINTR = 4;
 
 /** Address family IPv4 (`AF_INET`). */
 export const AF_INET = 2;
@@ -232,15 +235,19 @@ export function loadLockAddon(file: string): LockCalls | undefined {
 
 /** Name of an errno value (`EAGAIN`), or `errno N` for one Node does not know. */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+  errnoNames ??= namesOfErrnos();
+  return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
-const ERRNO_NAMES: ReadonlyMap<number, string> = (() => {
+/** Made on the first error to name: only error paths need node:os. */
+let errnoNames: ReadonlyMap<number, string> | undefined;
+
+function namesOfErrnos(): ReadonlyMap<number, string> {
   const names = new Map<number, string>();
   // First name wins, so EAGAIN rather than its alias EWOULDBLOCK.
   for (const [name, value] of Object.entries(osConstants.errno)) if (!names.has(value)) names.set(value, name);
   return names;
-})();
+}
 
 /** How koffi was loaded: its native module directly, or through koffi's own loader; undefined before. */
 let koffiLoad: "direct" | "koffi" | undefined;
