@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { commandsInHelp, writeBuiltProgram, writeCachedLauncher } from "./lib/cached-launcher.mjs";
+import { commandsInHelp, withBundleAsLiteral, writeBuiltProgram, writeCachedLauncher } from "./lib/cached-launcher.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cached-launcher-"));
@@ -168,6 +168,16 @@ describe("the cached launcher", () => {
     expect(text).not.toContain(JSON.stringify('"use strict";\nconst args').slice(1, -1));
     // Every comment end of the bundle is escaped: the carrier's own is the last in the file.
     expect(text.indexOf("*/", text.indexOf("__kvpCarrier(){/*"))).toBe(text.length - "*/}\n".length);
+  });
+
+  it("runs the same with its bundle as a string literal, for bundlers that drop comments", () => {
+    const text = withBundleAsLiteral(readFileSync(launcher, "utf8"));
+    expect(text).not.toContain("__kvpCarrier(){/*");
+    writeFileSync(launcher, text);
+    const out = run(["show", "k", "fail"]);
+    expect(out.status, out.stderr).toBe(4);
+    expect(JSON.parse(out.stdout).ends).toEqual(["/* a comment */", "a*/b", 2, "x*", "*\u0002/"]);
+    expect(() => withBundleAsLiteral(text)).toThrow(/no carrier/);
   });
 
   it("refuses a bundle holding U+0001, the carrier's escape", async () => {

@@ -89,6 +89,23 @@ runCached({
   return { commands, sourceId };
 }
 
+/** The carrier as writeCachedLauncher appends it: the launcher's last line. */
+const CARRIER = /\nfunction __kvpCarrier\(\)\{\/\*\n([^]*)\*\/\}\n$/;
+
+/**
+ * A launcher's text with its carrier returning the bundle as a string literal instead of holding
+ * it in a comment, for a bundler that drops comments (the standalone executable's esbuild run):
+ * sourceInCarrier reads either. Slower to start (the literal is scanned), the same program.
+ * @param {string} launcher the text of a launcher writeCachedLauncher wrote
+ * @returns {string}
+ */
+export function withBundleAsLiteral(launcher) {
+  const carrier = CARRIER.exec(launcher);
+  if (carrier === null) throw new Error("not a launcher written by writeCachedLauncher: no carrier at its end");
+  const source = carrier[1].replaceAll(CARRIER_ESCAPE, "*/");
+  return `${launcher.slice(0, carrier.index)}\nfunction __kvpCarrier(){return ${JSON.stringify(source)}}\n`;
+}
+
 /** Runs the bundle (from a file beside `outfile`, where its `require`s resolve) with `--help`. */
 function helpCommands(bundle, outfile) {
   const file = join(dirname(outfile), `.help-${process.pid}.cjs`);

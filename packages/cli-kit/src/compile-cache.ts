@@ -74,15 +74,21 @@ export const CARRIER_ESCAPE = "*\u0001/";
 
 /**
  * The text a carrier function holds: what lies between the `/*` and newline that open its body's
- * comment and the comment's end (scripts/lib/cached-launcher.mjs writes the carrier).
+ * comment and the comment's end (scripts/lib/cached-launcher.mjs writes the carrier). A launcher
+ * bundled again by a tool that drops comments (the standalone executable's) has a carrier that
+ * returns the text instead (cached-launcher.mjs's withBundleAsLiteral).
  * @param escaped whether the build escaped comment ends in it (see {@link CARRIER_ESCAPE}):
  *   known at build time, so a bundle without any is not searched.
  */
-export function sourceInCarrier(carrier: () => void, escaped: boolean): string {
+export function sourceInCarrier(carrier: () => unknown, escaped: boolean): string {
   const text = Function.prototype.toString.call(carrier);
   const start = text.indexOf("/*\n");
   const end = text.lastIndexOf("*/");
-  if (start < 0 || end < start) throw new Error("the launcher's carrier holds no bundle: the file is damaged");
+  if (start < 0 || end < start) {
+    const returned = carrier();
+    if (typeof returned === "string") return returned;
+    throw new Error("the launcher's carrier holds no bundle: the file is damaged");
+  }
   const source = text.slice(start + 3, end);
   return escaped ? source.replaceAll(CARRIER_ESCAPE, "*/") : source;
 }

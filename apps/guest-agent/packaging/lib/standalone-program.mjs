@@ -4,8 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
+import { withBundleAsLiteral } from "../../../../scripts/lib/cached-launcher.mjs";
 import { buildSea } from "../../../../scripts/lib/sea.mjs";
 import { LAYOUT, PACKAGING_DIR } from "./project.mjs";
 
@@ -32,6 +33,14 @@ export async function bundleMultiCall(bundles, out) {
         setup(b) {
           b.onResolve({ filter: /^kvp-(agent|pool)-bundle$/ }, (args) => ({
             path: args.path === "kvp-agent-bundle" ? bundles.agent : bundles.pool,
+            namespace: "built-bundle",
+          }));
+          // esbuild drops comments, the launchers' carriers among them: each goes in with its
+          // bundle as a string literal (a single executable reads its script from memory anyway).
+          b.onLoad({ filter: /.*/, namespace: "built-bundle" }, (args) => ({
+            contents: withBundleAsLiteral(readFileSync(args.path, "utf8")),
+            loader: "js",
+            resolveDir: dirname(args.path),
           }));
         },
       },
