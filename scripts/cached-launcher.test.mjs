@@ -163,7 +163,7 @@ describe("the cached launcher", () => {
   it("carries the bundle in a comment, read back whole, not in a string literal", () => {
     const text = readFileSync(launcher, "utf8");
     expect(text.startsWith("#!/usr/bin/env node\n")).toBe(true);
-    expect(text).toContain("function __kvpCarrier(){/*\n\"use strict\";\nconst args");
+    expect(text).toContain('function __kvpCarrier(){/*\n"use strict";\nconst args');
     // As a string literal it would be escaped: \"use strict\";\nconst args
     expect(text).not.toContain(JSON.stringify('"use strict";\nconst args').slice(1, -1));
     // Every comment end of the bundle is escaped: the carrier's own is the last in the file.

@@ -49,7 +49,9 @@ export async function writeCachedLauncher({ bundle, outfile, program, appDir, ta
   // The carrier's comment must hold the bundle whole: its comment ends are escaped with a
   // character the bundle must not hold, so that they read back unambiguously.
   if (bundle.includes("\u0001")) {
-    throw new Error(`${program}: the bundle holds the character U+0001, which its launcher's carrier uses as an escape`);
+    throw new Error(
+      `${program}: the bundle holds the character U+0001, which its launcher's carrier uses as an escape`,
+    );
   }
   const commands = helpCommands(bundle, outfile);
   if (commands.length === 0) throw new Error(`${program}: no commands found in its --help`);
@@ -90,7 +92,7 @@ runCached({
 }
 
 /** The carrier as writeCachedLauncher appends it: the launcher's last line. */
-const CARRIER = /\nfunction __kvpCarrier\(\)\{\/\*\n([^]*)\*\/\}\n$/;
+const CARRIER = /\nfunction __kvpCarrier\(\)\{\/\*\n([\s\S]*)\*\/\}\n$/;
 
 /**
  * A launcher's text with its carrier returning the bundle as a string literal instead of holding

@@ -24,7 +24,16 @@ describe("kvp-pool start-up", () => {
     expect(get.status, get.stderr).toBe(0);
     expect(get.stdout).toBe("web\n");
     for (const run of [set, get])
-      for (const name of ["child_process", "net", "crypto", "http", "https", "os", "module", "internal/modules/esm/loader"])
+      for (const name of [
+        "child_process",
+        "net",
+        "crypto",
+        "http",
+        "https",
+        "os",
+        "module",
+        "internal/modules/esm/loader",
+      ])
         expect(run.modules, name).not.toContain(name);
     // Nor the stdout stream: the value is written to the descriptor (cli-kit's processIo).
     expect(get.modules).not.toContain("internal/fs/sync_write_stream");
