@@ -1,8 +1,9 @@
 // Writes a program's bundle as its launcher: a few kilobytes of code (cli-kit's
 // compile-cache.ts) that run the bundle, carried in a comment, through a V8 code cache.
-// Why a comment and one file: Node passes over a comment with a quick search for its end, where
-// a string literal is scanned, copied and hashed; and the file users run, ship and package stays the one they always had (npm's bin, the .deb's
-// /usr/lib/kvp-agent/*.cjs, the single executables' input). See compile-cache.ts.
+// Why a comment: Node passes over a comment with a quick search for its end, where a string
+// literal is scanned, copied and hashed. Why one file: it is what users run, ship and package
+// (npm's bin, the .deb's /usr/lib/kvp-agent/*.cjs, the single executables' input). See
+// compile-cache.ts.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";

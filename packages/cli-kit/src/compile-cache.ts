@@ -8,10 +8,11 @@
 // The launcher carries the bundle's text in a comment, the body of a function that never runs
 // (the carrier), and reads it back with Function.prototype.toString, which hands out a slice of
 // the script's own text: V8 keeps that text, so the bundle is neither copied nor read again.
-// Node only skips over a comment; a string literal it scans character by character, copies and
-// hashes (callgrind, Node 20, kvp-host's 300 KB bundle: 8.4 M instructions as a string literal,
-// 2.2 M in a comment, 3.0 M as a file beside the launcher read with readFileSync), and
-// pre-parsing the same code as a function alone cost a third of a run's extra instructions.
+// Node passes over a comment with a quick search for its end; a string literal it scans
+// character by character, copies and hashes (callgrind, Node 20, kvp-host's 300 KB bundle: 8.4 M
+// instructions as a string literal, 2.2 M in a comment, 3.0 M as a file beside the launcher
+// read with readFileSync), and pre-parsing the same code as a function alone cost a third of a
+// run's extra instructions.
 // One file is what users run, ship and package (npm's bin, the .deb's
 // /usr/lib/kvp-agent/*.cjs, the single executables' input). vm.Script compiles the text, from
 // the cache when one fits.
