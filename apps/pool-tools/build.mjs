@@ -39,7 +39,7 @@ const result = await build({
   plugins: [lazyBuiltins(["child_process", "os", "module"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
-  // Written below, as the string the launcher carries. vm.Script, which runs it, has no
+  // Written below, as the bundle the launcher carries. vm.Script, which runs it, has no
   // loader for import() on Node 18 and 20: dynamic imports become requires.
   supported: { "dynamic-import": false },
   write: false,

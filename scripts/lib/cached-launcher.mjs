@@ -10,8 +10,13 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 
-// compile-cache.ts's CARRIER_ESCAPE, which reads it back (cached-launcher.test.mjs runs a
-// bundle that holds comment ends through both).
+/**
+ * What each comment end (`*` then `/`) of a bundle is written as in its carrier, so that it
+ * cannot end the carrier's comment early; the launcher hands it to sourceInCarrier, which turns
+ * it back. A bundle holding U+0001 at all is refused (none of ours does; esbuild prints a
+ * "\u0001" of the sources as the character itself, so such a source fails the build by name),
+ * so the mark reads back unambiguously.
+ */
 const CARRIER_ESCAPE = "*\u0001/";
 
 /**
@@ -63,7 +68,7 @@ export async function writeCachedLauncher({ bundle, outfile, program, appDir, ta
     stdin: {
       contents: `import { runCached, sourceInCarrier } from "@hyperv-kvp/cli-kit/compile-cache";
 runCached({
-  source: sourceInCarrier(__kvpCarrier, ${escaped}),
+  source: sourceInCarrier(__kvpCarrier${escaped ? `, ${JSON.stringify(CARRIER_ESCAPE)}` : ""}),
   sourceId: ${JSON.stringify(sourceId)},
   filename: __filename,
   program: ${JSON.stringify(program)},

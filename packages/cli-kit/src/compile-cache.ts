@@ -66,22 +66,14 @@ export interface CachedProgram {
 }
 
 /**
- * What marks a comment's end (`*` then `/`) is written `*`, U+0001, `/` in the carrier, so the
- * bundle cannot end its comment early. The build refuses a bundle that holds U+0001 at all (none
- * of ours does; esbuild would print a "\u0001" of the sources as the character itself, so such
- * a source fails the build loudly), and the mark reads back unambiguously.
- */
-export const CARRIER_ESCAPE = "*\u0001/";
-
-/**
  * The text a carrier function holds: what lies between the `/*` and newline that open its body's
  * comment and the comment's end (scripts/lib/cached-launcher.mjs writes the carrier). A launcher
  * bundled again by a tool that drops comments (the standalone executable's) has a carrier that
  * returns the text instead (cached-launcher.mjs's withBundleAsLiteral).
- * @param escaped whether the build escaped comment ends in it (see {@link CARRIER_ESCAPE}):
- *   known at build time, so a bundle without any is not searched.
+ * @param endMark what the build wrote for each comment end in the bundle, so that it could not
+ *   end the carrier's comment early; undefined when the bundle had none (nothing is searched).
  */
-export function sourceInCarrier(carrier: () => unknown, escaped: boolean): string {
+export function sourceInCarrier(carrier: () => unknown, endMark?: string): string {
   const text = Function.prototype.toString.call(carrier);
   const start = text.indexOf("/*\n");
   const end = text.lastIndexOf("*/");
@@ -91,7 +83,7 @@ export function sourceInCarrier(carrier: () => unknown, escaped: boolean): strin
     throw new Error("the launcher's carrier holds no bundle: the file is damaged");
   }
   const source = text.slice(start + 3, end);
-  return escaped ? source.replaceAll(CARRIER_ESCAPE, "*/") : source;
+  return endMark === undefined ? source : source.replaceAll(endMark, "*/");
 }
 
 /** Where the cache goes for this process, or undefined when there is none (turned off, no home). */
