@@ -17,7 +17,6 @@ import {
   isKvpError,
   encodeUtf8,
   logicalKeyOf,
-  mayHoldLogicalKey,
   recordsThatMayHold,
   splitValue,
 } from "@hyperv-kvp/kvp-core";
@@ -217,20 +216,10 @@ export async function removeLogicalKeys(
   // A few keys: records that cannot hold them are moved without being decoded.
   if (wanted.size <= FEW_KEYS) {
     const bytesOf = [...wanted].map((key) => encodeUtf8(key));
-    const mayRemove = (bytes: Uint8Array, at: number) => mayHoldAny(bytes, at, bytesOf);
+    const mayRemove = (chunk: Uint8Array) => recordsThatMayHold(chunk, bytesOf);
     return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches, mayRemove));
   }
   return withLockedPool(target, "write", options, (pool) => removeRecords(pool, matches));
-}
-
-/**
- * Whether the record at `offset` may hold one of `keys` (kvp-core's `mayHoldLogicalKey`), in a
- * plain loop: called for every record of a pool, a closure per call (`keys.some(…)`) cost more
- * than the comparisons.
- */
-function mayHoldAny(bytes: Uint8Array, offset: number, keys: readonly Uint8Array[]): boolean {
-  for (let k = 0; k < keys.length; k++) if (mayHoldLogicalKey(bytes, offset, keys[k]!)) return true;
-  return false;
 }
 
 /** Most keys of one set or removal that are looked for by their bytes; past it, every key is decoded. */

@@ -4,10 +4,12 @@ import { describe, expect, it } from "vitest";
 import {
   PAGE_BYTES,
   type PlannedWrite,
+  keyPageShiftEndsKeyFirst,
   planRecordWrite,
   planShiftWrite,
   planShiftWriteByStates,
   readsTheSame,
+  readsWholeBeforePageEnd,
   shiftWritesWhole,
 } from "./record-write-plan.js";
 
@@ -223,6 +225,26 @@ describe("planShiftWrite's shortcuts", () => {
     );
   }, 60_000);
 
+  it("tell slots whose key fills the first page's part that end the old key first as trying every state does", () => {
+    // Records 3 and 11 (offsets 7680 and 28160): 512 bytes before a page end, the key field's
+    // size. The test is a shortcut: where it says no, planShiftWrite tries the states.
+    let told = 0;
+    fc.assert(
+      fc.property(neighbours, fc.constantFrom(3, 11), ([a, b], index) => {
+        if (!keyPageShiftEndsKeyFirst(a.bytes, b.bytes)) return true;
+        told++;
+        const offset = index * RECORD_BYTES;
+        return samePlan(planShiftWriteByStates(offset, a.bytes, b.bytes), [
+          { offset, bytes: new Uint8Array(1) },
+          { offset: offset + KEY_FIELD_BYTES, bytes: b.bytes.subarray(KEY_FIELD_BYTES) },
+          { offset, bytes: b.bytes.subarray(0, KEY_FIELD_BYTES) },
+        ]);
+      }),
+      { numRuns: 600 },
+    );
+    expect(told).toBeGreaterThan(100);
+  }, 60_000);
+
   it("let a record be written whole only where its plan has one write or none", () => {
     fc.assert(
       fc.property(neighbours, fc.integer({ min: 0, max: 15 }), ([a, b], index) => {
@@ -233,6 +255,32 @@ describe("planShiftWrite's shortcuts", () => {
         return whole === writes.length <= 1;
       }),
       { numRuns: 600 },
+    );
+  }, 60_000);
+});
+
+describe("readsWholeBeforePageEnd", () => {
+  /** The old record that misleads most: no NUL anywhere, so a reader finds the new text only if its NULs landed. */
+  const noNul = new Uint8Array(RECORD_BYTES).fill(0x61);
+
+  it("is true exactly where a write of the record cut at the page end reads as the record, over any old one", () => {
+    fc.assert(
+      fc.property(stored, stored, fc.integer({ min: 0, max: 15 }), (a, b, index) => {
+        const offset = index * RECORD_BYTES;
+        const split = Math.min(PAGE_BYTES - (offset % PAGE_BYTES), RECORD_BYTES);
+        const readsAsB = (old: Uint8Array) => {
+          const state = old.slice();
+          state.set(b.bytes.subarray(0, split), 0);
+          const r = decodeRecord(state);
+          return r.keyTerminated && r.valueTerminated && r.key === b.key && r.value === b.value;
+        };
+        // The record in the middle of a chunk, a record without NULs after it.
+        const chunk = new Uint8Array(3 * RECORD_BYTES).fill(0x61);
+        chunk.set(b.bytes, RECORD_BYTES);
+        const whole = readsWholeBeforePageEnd(offset, chunk, RECORD_BYTES);
+        return whole ? readsAsB(a.bytes) && readsAsB(noNul) : !readsAsB(noNul);
+      }),
+      { numRuns: 1000 },
     );
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { RECORD_BYTES } from "@hyperv-kvp/kvp-core";
+import { KEY_FIELD_BYTES, RECORD_BYTES } from "@hyperv-kvp/kvp-core";
 import { type LockedPool, applyWrites } from "./pool-io.js";
 import type { PlannedWrite } from "./record-write-plan.js";
 
@@ -74,6 +74,27 @@ export class ShiftWriter {
       this.buffer.set(after.subarray(end), this.length);
       this.length += RECORD_BYTES - end;
     }
+  }
+
+  /**
+   * Adds the slot at `offset`, whose key field fills the first page's part, now `before`, to
+   * become `after` by the plan {@link keyPageShiftEndsKeyFirst} chose: the old key ended at its
+   * first byte, then the value, then the key. As {@link addPlan} of that plan, without making
+   * it: the first two writes, with the old key's bytes after its first as filler, end the
+   * gathered bytes and go out; the key starts the next `pwrite`, followed by the value just
+   * written (filler), so the next slot joins it. The tests check both give the same writes.
+   */
+  addKeyPageShift(offset: number, before: Uint8Array, after: Uint8Array): void {
+    this.makeRoomAt(offset);
+    const at = this.length;
+    this.buffer[at] = 0;
+    this.buffer.set(before.subarray(1, KEY_FIELD_BYTES), at + 1);
+    this.buffer.set(after.subarray(KEY_FIELD_BYTES), at + KEY_FIELD_BYTES);
+    this.length += RECORD_BYTES;
+    this.flush();
+    this.start = offset;
+    this.buffer.set(after, 0);
+    this.length = RECORD_BYTES;
   }
 
   /**
