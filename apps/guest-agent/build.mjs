@@ -39,7 +39,14 @@ const result = await build({
   metafile: true,
   // Written below, as the bundle the launcher carries. vm.Script, which runs it, has no
   // loader for import() on Node 18 and 20: dynamic imports become requires.
-  supported: { "dynamic-import": false },
+  supported: {
+    "dynamic-import": false,
+    // Node 18's V8 reads \p{…} property escapes (Emoji_Presentation and the like) in regular
+    // expression literals. Told otherwise, esbuild turns such literals into `new RegExp(…)`,
+    // which it cannot drop when unused: valibot's email-and-emoji checks, which the config
+    // schema does not use, then built a 500-character Unicode pattern at every start (~0.2 ms).
+    "regexp-unicode-property-escapes": true,
+  },
   write: false,
   logLevel: "warning",
 });
