@@ -22,7 +22,10 @@ const SHIFT_WRITE_BYTES = 256 * RECORD_BYTES;
  * every one after untouched.
  *
  * - {@link addRecords}: a slot whose plan goes forward (one write, or pieces in ascending
- *   order, or none) is written whole: the bytes its plan leaves out are unchanged ones.
+ *   order, or none) is written whole: the bytes its plan leaves out are unchanged ones. So is
+ *   one whose new record reads whole before the page end inside it (readsWholeBeforePageEnd):
+ *   cut there, it reads as the new record; the old bytes left after the page end lie after
+ *   its value's NUL.
  * - {@link addPlan}: a slot whose plan goes back (a later write below an earlier one's end) is
  *   added write by write: each that starts at or after the gathered bytes' end joins them,
  *   with filler from the slot's current content over any gap; one that starts below it
