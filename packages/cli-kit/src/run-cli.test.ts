@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { Command } from "@commander-js/extra-typings";
 import { describe, expect, it } from "vitest";
 import { CliError } from "./cli-error.js";
 import { errorsByCode } from "./error-table.js";
@@ -28,14 +29,16 @@ function spec(action: (run: CliRun, opts: { json?: true }) => Promise<void> | vo
     description: "a demo",
     context: (run) => ({ run }),
     commands: [
-      (program, ctx) =>
-        program
-          .command("go")
-          .alias("run")
-          .description("do it")
-          .option("--json", "JSON")
-          .option("--count <n>", "how many")
-          .action((opts) => action(ctx.run, opts)),
+      {
+        name: "go",
+        aliases: ["run"],
+        define: (command, ctx) =>
+          command
+            .description("do it")
+            .option("--json", "JSON")
+            .option("--count <n>", "how many")
+            .action((opts) => action(ctx.run, opts)),
+      },
     ],
     errors: [errorsByCode(isStoreError, { missing: 1 }, 3)],
   };
@@ -72,6 +75,35 @@ describe("runCli", () => {
   it("knows a command by its alias, and the help shows both names", async () => {
     expect((await run(["run"], (r) => void r.io.stdout.write("ran\n"))).stdout).toBe("ran\n");
     expect((await run(["--help"])).stdout).toMatch(/go\|run/);
+  });
+
+  it("defines only the command it runs, and every command for help or a misspelt command", async () => {
+    const defined: string[] = [];
+    const command = (name: string) => ({
+      name,
+      define: (made: Command) => {
+        defined.push(name);
+        made.action(() => {});
+      },
+    });
+    const io: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
+    const program: CliSpec<Ctx> = {
+      tool: "demo",
+      version: "1.2.3",
+      description: "a demo",
+      context: (run) => ({ run }),
+      configure: (p) => p.option("--dir <dir>", "a directory"),
+      commands: [command("get"), command("set"), command("list")],
+    };
+    const definedFor = async (args: string[]) => {
+      defined.length = 0;
+      await runCli(program, ["node", "demo", ...args], io);
+      return [...defined];
+    };
+    expect(await definedFor(["--dir", "set", "list"])).toEqual(["list"]);
+    expect(await definedFor(["get"])).toEqual(["get"]);
+    expect(await definedFor(["--help"])).toEqual(["get", "set", "list"]);
+    expect(await definedFor(["gte"])).toEqual(["get", "set", "list"]);
   });
 
   it("prints help and the version with exit 0", async () => {

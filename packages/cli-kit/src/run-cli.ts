@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from "node:fs";
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { KIT_EXIT } from "./cli-error.js";
+import { commandsToDefine } from "./commands-to-define.js";
 import { type DurationSpec, parseDuration } from "./duration.js";
 import { type CliFailure, type ErrorRule, failureOf } from "./error-table.js";
 import { type Progress, startProgress } from "./progress.js";
@@ -53,8 +54,16 @@ export interface CliRun {
   progress(text: string): Progress;
 }
 
-/** A command module: adds its command (name, arguments, options, action) to `program`. */
-export type CliCommand<C> = (program: Command, context: C) => unknown;
+/**
+ * A command module: its name and aliases, and what it adds to the command runCli makes with
+ * them (description, arguments, options, subcommands, action). The names come first so that a
+ * run defines only the command it runs (see {@link commandsToDefine}).
+ */
+export interface CliCommand<C> {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly define: (command: Command, context: C) => unknown;
+}
 
 /** A program: its name, version, global options, commands and error table. */
 export interface CliSpec<C> {
@@ -129,7 +138,11 @@ export async function runCli<C>(spec: CliSpec<C>, argv: readonly string[], io: C
     progress: (text) => startProgress(io.stderr, `${tool}: `, text),
   };
   const context = spec.context(run, program);
-  for (const command of spec.commands) command(program, context);
+  for (const command of commandsToDefine(spec.commands, argv.slice(2), program.options)) {
+    const made = program.command(command.name);
+    if (command.aliases !== undefined) made.aliases(command.aliases);
+    command.define(made, context);
+  }
   try {
     await program.parseAsync([...argv]);
     return exitCode;

@@ -144,36 +144,38 @@ export function describeSeedResult(result: CloudInitSeedResult): string {
 }
 
 /** `kvp-agent cloud-init-seed`: exit 0 whatever the host sent (the boot goes on), 2 bad config, 3 unsafe seed directory. */
-export const cloudInitSeedCommand: CliCommand<AgentCli> = (program, { run, common }) =>
-  program
-    .command("cloud-init-seed")
-    .description(
-      "write the NoCloud seed from the host's cloud-init/* items (waits for meta-data at first boot; exit 0 without it)",
-    )
-    .option(
-      "--timeout <duration>",
-      "wait this long for the host's meta-data (default: config firstBootWaitSeconds at first boot, else 0)",
-    )
-    .option("--json", "print what was done as JSON")
-    .action(async (opts) => {
-      const timeoutMs =
-        opts.timeout === undefined
-          ? undefined
-          : run.duration(opts.timeout, {
-              option: "--timeout",
-              bareUnit: "s",
-              hint: `${run.tool} cloud-init-seed --help`,
-            });
-      const options = common();
-      // One read of the config for the seed and the log line.
-      const loaded = loadFor(options);
-      const result = await cloudInitSeed(
-        { ...options, signal: run.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
-        loaded,
-      );
-      const log = loggerFor(loaded, options.ctx);
-      const line = describeSeedResult(result);
-      if (result.state === "refused" || result.state === "incomplete") log.warning(line);
-      else log.info(line);
-      if (opts.json) run.json(result);
-    });
+export const cloudInitSeedCommand: CliCommand<AgentCli> = {
+  name: "cloud-init-seed",
+  define: (command, { run, common }) =>
+    command
+      .description(
+        "write the NoCloud seed from the host's cloud-init/* items (waits for meta-data at first boot; exit 0 without it)",
+      )
+      .option(
+        "--timeout <duration>",
+        "wait this long for the host's meta-data (default: config firstBootWaitSeconds at first boot, else 0)",
+      )
+      .option("--json", "print what was done as JSON")
+      .action(async (opts) => {
+        const timeoutMs =
+          opts.timeout === undefined
+            ? undefined
+            : run.duration(opts.timeout, {
+                option: "--timeout",
+                bareUnit: "s",
+                hint: `${run.tool} cloud-init-seed --help`,
+              });
+        const options = common();
+        // One read of the config for the seed and the log line.
+        const loaded = loadFor(options);
+        const result = await cloudInitSeed(
+          { ...options, signal: run.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+          loaded,
+        );
+        const log = loggerFor(loaded, options.ctx);
+        const line = describeSeedResult(result);
+        if (result.state === "refused" || result.state === "incomplete") log.warning(line);
+        else log.info(line);
+        if (opts.json) run.json(result);
+      }),
+};

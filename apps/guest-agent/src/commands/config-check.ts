@@ -61,21 +61,23 @@ export function configWarnings(config: AgentConfig): string[] {
 }
 
 /** `kvp-agent config check`: exit 2 for a bad config. */
-export const configCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
-  program
-    .command("config")
-    .description("config file commands")
-    .command("check")
-    .description("validate the config file and print the effective settings")
-    .option("--json", "print them as JSON")
-    .action((opts) => {
-      const result = configCheck(common());
-      if (opts.json) run.json(result);
-      else {
-        ctx.stdout.write(
-          `${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`,
-        );
-        ctx.stdout.write(`decoded env files: ${result.decodedEnvDir}/KEY.env\n`);
-      }
-      for (const warning of result.warnings) run.warn(warning);
-    });
+export const configCommand: CliCommand<AgentCli> = {
+  name: "config",
+  define: (command, { run, ctx, common }) =>
+    command
+      .description("config file commands")
+      .command("check")
+      .description("validate the config file and print the effective settings")
+      .option("--json", "print them as JSON")
+      .action((opts) => {
+        const result = configCheck(common());
+        if (opts.json) run.json(result);
+        else {
+          ctx.stdout.write(
+            `${result.found ? `${result.path}: ok` : `${result.path}: absent, defaults apply`}\n${JSON.stringify(result.config, null, 2)}\n`,
+          );
+          ctx.stdout.write(`decoded env files: ${result.decodedEnvDir}/KEY.env\n`);
+        }
+        for (const warning of result.warnings) run.warn(warning);
+      }),
+};

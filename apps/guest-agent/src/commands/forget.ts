@@ -134,26 +134,28 @@ export function formatForget(result: ForgetResult): string {
 }
 
 /** `kvp-agent forget`: no pool (no KVP daemon) is a note and exit 0. */
-export const forgetCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
-  program
-    .command("forget")
-    .summary("remove the agent's records from pool 1 (the .deb does on remove/purge)")
-    .description(
-      "remove every record the agent owns in pool 1 (kvp-agent/*, chunked parts too) under the daemon's lock, so the host stops seeing a stale status; other writers' records stay. No pool (no KVP daemon): a note, exit 0. The .deb runs it when the package is removed or purged",
-    )
-    .option(
-      "--root <dir>",
-      "act on the system installed under DIR (its config and pool directory), as the .deb's prerm does with $DPKG_ROOT",
-    )
-    .option("--json", "print what was removed as JSON")
-    .action(async (opts) => {
-      const result = await forget({ ...common(), ...(opts.root !== undefined ? { root: opts.root } : {}) });
-      if (result.runningAgentPid !== undefined) {
-        run.warn(
-          `the agent (pid ${result.runningAgentPid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)`,
-        );
-      }
-      if (result.note !== undefined) run.note(result.note);
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(formatForget(result));
-    });
+export const forgetCommand: CliCommand<AgentCli> = {
+  name: "forget",
+  define: (command, { run, ctx, common }) =>
+    command
+      .summary("remove the agent's records from pool 1 (the .deb does on remove/purge)")
+      .description(
+        "remove every record the agent owns in pool 1 (kvp-agent/*, chunked parts too) under the daemon's lock, so the host stops seeing a stale status; other writers' records stay. No pool (no KVP daemon): a note, exit 0. The .deb runs it when the package is removed or purged",
+      )
+      .option(
+        "--root <dir>",
+        "act on the system installed under DIR (its config and pool directory), as the .deb's prerm does with $DPKG_ROOT",
+      )
+      .option("--json", "print what was removed as JSON")
+      .action(async (opts) => {
+        const result = await forget({ ...common(), ...(opts.root !== undefined ? { root: opts.root } : {}) });
+        if (result.runningAgentPid !== undefined) {
+          run.warn(
+            `the agent (pid ${result.runningAgentPid}) is running and writes its records again; stop it first (systemctl stop kvp-agent)`,
+          );
+        }
+        if (result.note !== undefined) run.note(result.note);
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatForget(result));
+      }),
+};

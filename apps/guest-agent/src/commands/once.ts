@@ -26,17 +26,19 @@ export async function once(options: CommonOptions): Promise<AgentState> {
 }
 
 /** `kvp-agent once`: exit 3 when a pool could not be read. */
-export const onceCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
-  program
-    .command("once")
-    .description("harvest, run hooks, report, exit (status 3 when a pool could not be read)")
-    .option("--json", "print the final state as JSON")
-    .action(async (opts) => {
-      const state = await once(common());
-      if (opts.json) run.json(state);
-      else
-        ctx.stdout.write(
-          `${state.status}: ${state.items} item(s), ${state.facts} fact(s)${state.problems.length > 0 ? `; problems: ${state.problems.join("; ")}` : ""}\n`,
-        );
-      if (state.problems.length > 0) run.setExitCode(KIT_EXIT.io);
-    });
+export const onceCommand: CliCommand<AgentCli> = {
+  name: "once",
+  define: (command, { run, ctx, common }) =>
+    command
+      .description("harvest, run hooks, report, exit (status 3 when a pool could not be read)")
+      .option("--json", "print the final state as JSON")
+      .action(async (opts) => {
+        const state = await once(common());
+        if (opts.json) run.json(state);
+        else
+          ctx.stdout.write(
+            `${state.status}: ${state.items} item(s), ${state.facts} fact(s)${state.problems.length > 0 ? `; problems: ${state.problems.join("; ")}` : ""}\n`,
+          );
+        if (state.problems.length > 0) run.setExitCode(KIT_EXIT.io);
+      }),
+};

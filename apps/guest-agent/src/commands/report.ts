@@ -36,20 +36,22 @@ export async function report(key: string, value: string | undefined, options: Co
 }
 
 /** `kvp-agent report`: exit 1 when `--remove` found nothing. */
-export const reportCommand: CliCommand<AgentCli> = (program, { run, common }) =>
-  program
-    .command("report")
-    .description("tell the host KEY=VALUE through pool 1, as kvp-agent/report/KEY (long values are chunked)")
-    .argument("<key>", "the key, below kvp-agent/report/")
-    .argument("[value]", "the value (omit with --remove)")
-    .option("--remove", "remove the report instead")
-    .option("--json", "print what was done as JSON")
-    .action(async (key, value, opts) => {
-      const hint = `${run.tool} report --help`;
-      if (opts.remove && value !== undefined) throw new AgentError("usage", "give VALUE or --remove, not both", hint);
-      if (!opts.remove && value === undefined)
-        throw new AgentError("usage", `missing VALUE for ${JSON.stringify(key)} (use "" for empty)`, hint);
-      const result = await report(key, opts.remove ? undefined : value, common());
-      if (opts.json) run.json(result);
-      if (result.action === "removed" && result.removed === 0) run.setExitCode(KIT_EXIT.notFound);
-    });
+export const reportCommand: CliCommand<AgentCli> = {
+  name: "report",
+  define: (command, { run, common }) =>
+    command
+      .description("tell the host KEY=VALUE through pool 1, as kvp-agent/report/KEY (long values are chunked)")
+      .argument("<key>", "the key, below kvp-agent/report/")
+      .argument("[value]", "the value (omit with --remove)")
+      .option("--remove", "remove the report instead")
+      .option("--json", "print what was done as JSON")
+      .action(async (key, value, opts) => {
+        const hint = `${run.tool} report --help`;
+        if (opts.remove && value !== undefined) throw new AgentError("usage", "give VALUE or --remove, not both", hint);
+        if (!opts.remove && value === undefined)
+          throw new AgentError("usage", `missing VALUE for ${JSON.stringify(key)} (use "" for empty)`, hint);
+        const result = await report(key, opts.remove ? undefined : value, common());
+        if (opts.json) run.json(result);
+        if (result.action === "removed" && result.removed === 0) run.setExitCode(KIT_EXIT.notFound);
+      }),
+};

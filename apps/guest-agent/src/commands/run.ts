@@ -59,13 +59,15 @@ function readyStatus(state: AgentState): string {
 }
 
 /** `kvp-agent run`: the service, until SIGTERM/SIGINT (exit 0). */
-export const runCommand: CliCommand<AgentCli> = (program, { run: cli, common }) =>
-  program
-    .command("run")
-    .description("run as a service in the foreground until SIGTERM (reports status stopping, then stopped; exit 0)")
-    .action(async () => {
-      await run({ ...common(), signal: cli.signal });
-    });
+export const runCommand: CliCommand<AgentCli> = {
+  name: "run",
+  define: (command, { run: cli, common }) =>
+    command
+      .description("run as a service in the foreground until SIGTERM (reports status stopping, then stopped; exit 0)")
+      .action(async () => {
+        await run({ ...common(), signal: cli.signal });
+      }),
+};
 
 /** The node that runs the agent, with its options (the launcher's or a single executable's). */
 function nodeDescription(): string {

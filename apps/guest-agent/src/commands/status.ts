@@ -103,13 +103,15 @@ export function formatStatus(result: StatusResult): string {
 }
 
 /** `kvp-agent status`. */
-export const statusCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
-  program
-    .command("status")
-    .description("show the agent's state file and what it reported to the host")
-    .option("--json", "print it as JSON")
-    .action(async (opts) => {
-      const result = await status(common());
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(formatStatus(result));
-    });
+export const statusCommand: CliCommand<AgentCli> = {
+  name: "status",
+  define: (command, { run, ctx, common }) =>
+    command
+      .description("show the agent's state file and what it reported to the host")
+      .option("--json", "print it as JSON")
+      .action(async (opts) => {
+        const result = await status(common());
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatStatus(result));
+      }),
+};

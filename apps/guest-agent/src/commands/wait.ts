@@ -59,25 +59,27 @@ export async function wait(key: string, options: WaitOptions): Promise<WaitResul
 }
 
 /** `kvp-agent wait`: exit 1 when `--timeout` passes first. */
-export const waitCommand: CliCommand<AgentCli> = (program, { run, ctx, common }) =>
-  program
-    .command("wait")
-    .description("block until the host has sent KEY (pool 0), then print its value")
-    .argument("<key>", "the key")
-    .option("--timeout <duration>", "give up after this long: 30s, 2m (exit 1; a bare number is seconds, deprecated)")
-    .option("--facts", "wait in pool 3 (host facts) instead")
-    .option("--json", "print {key, value, pool, waitedMs}")
-    .action(async (key, opts) => {
-      const timeoutMs =
-        opts.timeout === undefined
-          ? undefined
-          : run.duration(opts.timeout, { option: "--timeout", bareUnit: "s", hint: `${run.tool} wait --help` });
-      const result = await wait(key, {
-        ...common(),
-        signal: run.signal,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(opts.facts ? { pool: 3 as const } : {}),
-      });
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(`${result.value}\n`);
-    });
+export const waitCommand: CliCommand<AgentCli> = {
+  name: "wait",
+  define: (command, { run, ctx, common }) =>
+    command
+      .description("block until the host has sent KEY (pool 0), then print its value")
+      .argument("<key>", "the key")
+      .option("--timeout <duration>", "give up after this long: 30s, 2m (exit 1; a bare number is seconds, deprecated)")
+      .option("--facts", "wait in pool 3 (host facts) instead")
+      .option("--json", "print {key, value, pool, waitedMs}")
+      .action(async (key, opts) => {
+        const timeoutMs =
+          opts.timeout === undefined
+            ? undefined
+            : run.duration(opts.timeout, { option: "--timeout", bareUnit: "s", hint: `${run.tool} wait --help` });
+        const result = await wait(key, {
+          ...common(),
+          signal: run.signal,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(opts.facts ? { pool: 3 as const } : {}),
+        });
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(`${result.value}\n`);
+      }),
+};

@@ -110,52 +110,57 @@ async function readDocument(cli: HostCli, name: CloudInitDocumentName, path: str
 }
 
 /** `kvp-host cloud-init`: exit 2 (nothing sent) for a refused document. */
-export const cloudInitCommand: CliCommand<HostCli> = (program, cli) =>
-  program
-    .command("cloud-init")
-    .description(
-      `send cloud-init's NoCloud documents to VM as host items (${CLOUD_INIT_KEYS["user-data"]} …, chunked; at most ${MAX_CLOUD_INIT_DOCUMENT_BYTES / 1024} KiB of UTF-8 each); documents not given are removed, so the VM gets this seed whole`,
-    )
-    .argument("<vm>", "VM name or GUID")
-    .option("--meta-data <file>", "meta-data (YAML with instance-id), as in a cidata seed")
-    .option("--instance-id <id>", "instead of --meta-data: meta-data with this instance-id")
-    .option("--hostname <name>", "with --instance-id: the local-hostname of that meta-data")
-    .option("--user-data <file>", "user-data (#cloud-config, a script, MIME multipart…)")
-    .option("--network-config <file>", "network-config (version 1 or 2)")
-    .option("--job-timeout <duration>", "longest wait for each job: 30s, 2m (default 60s)")
-    .option("--wait <KEY[=VALUE]>", WAIT_HELP, collect)
-    .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
-    .option("--interval <duration>", WAIT_INTERVAL_HELP)
-    .option("--json", "print what was done as JSON (with --wait: and what the guest showed, under waited)")
-    .action(async (vm, opts) => {
-      if (opts.metaData !== undefined && opts.instanceId !== undefined)
-        throw usage("give --meta-data or --instance-id, not both");
-      if (opts.hostname !== undefined && opts.instanceId === undefined)
-        throw usage("--hostname goes with --instance-id (in a --meta-data file, write local-hostname)");
-      let metaData: string;
-      if (opts.metaData !== undefined) metaData = await readDocument(cli, "meta-data", opts.metaData);
-      else if (opts.instanceId !== undefined) metaData = metaDataOf(opts.instanceId, opts.hostname);
-      else throw usage("meta-data is required (cloud-init needs an instance-id): --meta-data FILE or --instance-id ID");
-      const seed: Partial<Record<CloudInitDocumentName, string>> & { "meta-data": string } = { "meta-data": metaData };
-      if (opts.userData !== undefined) seed["user-data"] = await readDocument(cli, "user-data", opts.userData);
-      if (opts.networkConfig !== undefined)
-        seed["network-config"] = await readDocument(cli, "network-config", opts.networkConfig);
-      // Refused documents are found before connecting: nothing is sent then.
-      cloudInitRecords(seed);
-      const wait = waitOptionsOf(cli, opts, "cloud-init");
-      const result = await cli.withHost((wmi) =>
-        writeThenWait(
-          cli,
-          wmi,
-          () => sendCloudInit(wmi, vm, seed, cli.jobOptions(opts.jobTimeout)),
-          wait,
-          (report) => {
-            if (!opts.json) cli.ctx.stdout.write(formatWrite(report));
-          },
-          "sending the cloud-init documents",
-        ),
-      );
-      if (opts.json) cli.run.json(result);
-      else if (result.waited === undefined) cli.ctx.stdout.write(formatWrite(result));
-      else cli.ctx.stdout.write(formatWaited(result.waited));
-    });
+export const cloudInitCommand: CliCommand<HostCli> = {
+  name: "cloud-init",
+  define: (command, cli) =>
+    command
+      .description(
+        `send cloud-init's NoCloud documents to VM as host items (${CLOUD_INIT_KEYS["user-data"]} …, chunked; at most ${MAX_CLOUD_INIT_DOCUMENT_BYTES / 1024} KiB of UTF-8 each); documents not given are removed, so the VM gets this seed whole`,
+      )
+      .argument("<vm>", "VM name or GUID")
+      .option("--meta-data <file>", "meta-data (YAML with instance-id), as in a cidata seed")
+      .option("--instance-id <id>", "instead of --meta-data: meta-data with this instance-id")
+      .option("--hostname <name>", "with --instance-id: the local-hostname of that meta-data")
+      .option("--user-data <file>", "user-data (#cloud-config, a script, MIME multipart…)")
+      .option("--network-config <file>", "network-config (version 1 or 2)")
+      .option("--job-timeout <duration>", "longest wait for each job: 30s, 2m (default 60s)")
+      .option("--wait <KEY[=VALUE]>", WAIT_HELP, collect)
+      .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
+      .option("--interval <duration>", WAIT_INTERVAL_HELP)
+      .option("--json", "print what was done as JSON (with --wait: and what the guest showed, under waited)")
+      .action(async (vm, opts) => {
+        if (opts.metaData !== undefined && opts.instanceId !== undefined)
+          throw usage("give --meta-data or --instance-id, not both");
+        if (opts.hostname !== undefined && opts.instanceId === undefined)
+          throw usage("--hostname goes with --instance-id (in a --meta-data file, write local-hostname)");
+        let metaData: string;
+        if (opts.metaData !== undefined) metaData = await readDocument(cli, "meta-data", opts.metaData);
+        else if (opts.instanceId !== undefined) metaData = metaDataOf(opts.instanceId, opts.hostname);
+        else
+          throw usage("meta-data is required (cloud-init needs an instance-id): --meta-data FILE or --instance-id ID");
+        const seed: Partial<Record<CloudInitDocumentName, string>> & { "meta-data": string } = {
+          "meta-data": metaData,
+        };
+        if (opts.userData !== undefined) seed["user-data"] = await readDocument(cli, "user-data", opts.userData);
+        if (opts.networkConfig !== undefined)
+          seed["network-config"] = await readDocument(cli, "network-config", opts.networkConfig);
+        // Refused documents are found before connecting: nothing is sent then.
+        cloudInitRecords(seed);
+        const wait = waitOptionsOf(cli, opts, "cloud-init");
+        const result = await cli.withHost((wmi) =>
+          writeThenWait(
+            cli,
+            wmi,
+            () => sendCloudInit(wmi, vm, seed, cli.jobOptions(opts.jobTimeout)),
+            wait,
+            (report) => {
+              if (!opts.json) cli.ctx.stdout.write(formatWrite(report));
+            },
+            "sending the cloud-init documents",
+          ),
+        );
+        if (opts.json) cli.run.json(result);
+        else if (result.waited === undefined) cli.ctx.stdout.write(formatWrite(result));
+        else cli.ctx.stdout.write(formatWaited(result.waited));
+      }),
+};

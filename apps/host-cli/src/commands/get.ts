@@ -45,21 +45,23 @@ export async function get(wmi: HyperVWmi, vmRef: string, key: string, options: G
 }
 
 /** `kvp-host get`: exit 1 when the key is absent. */
-export const getCommand: CliCommand<HostCli> = (program, { run, ctx, withHost, notes, parseSource }) =>
-  program
-    .command("get")
-    .description(
-      "print the value of KEY (exit 1 if absent); searches guest, intrinsic, host, host-only unless --source",
-    )
-    .argument("<vm>", "VM name or GUID")
-    .argument("<key>", "the key (exact case)")
-    .option("--source <source>", `${SOURCES.join("|")} (default all)`)
-    .option("--raw", "match stored keys exactly, e.g. one part K#2/3")
-    .option("--json", "JSON: {vm, source, key, value, parts?}")
-    .action(async (vm, key, opts) => {
-      const source = parseSource(opts.source, "get");
-      const result = await withHost((t) => get(t, vm, key, { source, ...(opts.raw ? { raw: true } : {}) }));
-      if (opts.json) run.json({ vm: result.vm, ...result.item });
-      else ctx.stdout.write(`${result.item.value}\n`);
-      notes(result.notes);
-    });
+export const getCommand: CliCommand<HostCli> = {
+  name: "get",
+  define: (command, { run, ctx, withHost, notes, parseSource }) =>
+    command
+      .description(
+        "print the value of KEY (exit 1 if absent); searches guest, intrinsic, host, host-only unless --source",
+      )
+      .argument("<vm>", "VM name or GUID")
+      .argument("<key>", "the key (exact case)")
+      .option("--source <source>", `${SOURCES.join("|")} (default all)`)
+      .option("--raw", "match stored keys exactly, e.g. one part K#2/3")
+      .option("--json", "JSON: {vm, source, key, value, parts?}")
+      .action(async (vm, key, opts) => {
+        const source = parseSource(opts.source, "get");
+        const result = await withHost((t) => get(t, vm, key, { source, ...(opts.raw ? { raw: true } : {}) }));
+        if (opts.json) run.json({ vm: result.vm, ...result.item });
+        else ctx.stdout.write(`${result.item.value}\n`);
+        notes(result.notes);
+      }),
+};

@@ -28,18 +28,20 @@ export async function list(wmi: HyperVWmi, vmRef: string, options: ListOptions =
 }
 
 /** `kvp-host list`. */
-export const listCommand: CliCommand<HostCli> = (program, { run, ctx, withHost, notes, parseSource }) =>
-  program
-    .command("list")
-    .description("list the KVP items of VM; chunked values K#1/N … K#N/N reassembled")
-    .argument("<vm>", "VM name or GUID")
-    .option("--source <source>", `${SOURCES.join("|")} (default all)`)
-    .option("--raw", "show parts K#i/N as stored")
-    .option("--json", "JSON: {vm, items: [{source, key, value, parts?}], notes}")
-    .action(async (vm, opts) => {
-      const source = parseSource(opts.source, "list");
-      const result = await withHost((t) => list(t, vm, { source, ...(opts.raw ? { raw: true } : {}) }));
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(formatList(result));
-      notes(result.notes);
-    });
+export const listCommand: CliCommand<HostCli> = {
+  name: "list",
+  define: (command, { run, ctx, withHost, notes, parseSource }) =>
+    command
+      .description("list the KVP items of VM; chunked values K#1/N … K#N/N reassembled")
+      .argument("<vm>", "VM name or GUID")
+      .option("--source <source>", `${SOURCES.join("|")} (default all)`)
+      .option("--raw", "show parts K#i/N as stored")
+      .option("--json", "JSON: {vm, items: [{source, key, value, parts?}], notes}")
+      .action(async (vm, opts) => {
+        const source = parseSource(opts.source, "list");
+        const result = await withHost((t) => list(t, vm, { source, ...(opts.raw ? { raw: true } : {}) }));
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatList(result));
+        notes(result.notes);
+      }),
+};

@@ -76,14 +76,16 @@ export async function status(wmi: HyperVWmi, vmRef: string): Promise<StatusResul
 }
 
 /** `kvp-host status`. */
-export const statusCommand: CliCommand<HostCli> = (program, { run, ctx, withHost }) =>
-  program
-    .command("status")
-    .description("health of VM's KVP (Data Exchange) integration service")
-    .argument("<vm>", "VM name or GUID")
-    .option("--json", "print the status as JSON")
-    .action(async (vm, opts) => {
-      const result = await withHost((t) => status(t, vm));
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(formatStatus(result));
-    });
+export const statusCommand: CliCommand<HostCli> = {
+  name: "status",
+  define: (command, { run, ctx, withHost }) =>
+    command
+      .description("health of VM's KVP (Data Exchange) integration service")
+      .argument("<vm>", "VM name or GUID")
+      .option("--json", "print the status as JSON")
+      .action(async (vm, opts) => {
+        const result = await withHost((t) => status(t, vm));
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatStatus(result));
+      }),
+};

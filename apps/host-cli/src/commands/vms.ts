@@ -11,13 +11,15 @@ export async function vms(wmi: HyperVWmi): Promise<VmInfo[]> {
 }
 
 /** `kvp-host vms`. */
-export const vmsCommand: CliCommand<HostCli> = (program, { run, ctx, withHost }) =>
-  program
-    .command("vms")
-    .description("list the VMs of the host")
-    .option("--json", "JSON array of {id, name, enabledState}")
-    .action(async (opts) => {
-      const found = await withHost((t) => vms(t));
-      if (opts.json) run.json(found);
-      else ctx.stdout.write(formatVms(found));
-    });
+export const vmsCommand: CliCommand<HostCli> = {
+  name: "vms",
+  define: (command, { run, ctx, withHost }) =>
+    command
+      .description("list the VMs of the host")
+      .option("--json", "JSON array of {id, name, enabledState}")
+      .action(async (opts) => {
+        const found = await withHost((t) => vms(t));
+        if (opts.json) run.json(found);
+        else ctx.stdout.write(formatVms(found));
+      }),
+};

@@ -230,21 +230,23 @@ export function formatWaitValues(result: WaitResult): string {
 }
 
 /** `kvp-host wait`: exit 0 with the values, 1 when the guest did not show them in time. */
-export const waitCommand: CliCommand<HostCli> = (program, cli) =>
-  program
-    .command("wait")
-    .description(
-      "wait until the guest's items (pool 1, chunked values reassembled) show every KEY (with VALUE, when given) and print their values; exit 1 at --wait-timeout",
-    )
-    .argument("<vm>", "VM name or GUID")
-    .argument("<conditions...>", "KEY (present) or KEY=VALUE (exactly that value); all must hold")
-    .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
-    .option("--interval <duration>", WAIT_INTERVAL_HELP)
-    .option("--json", "JSON: {vm, items: [{source, key, value, parts?}], reads}")
-    .action(async (vm, args, opts) => {
-      const conditions = parseConditions(args, `${cli.run.tool} wait --help`);
-      const timing = waitTimingOf(cli, opts, "wait");
-      const result = await cli.withHost((wmi) => waitAsCommand(cli, wmi, vm, conditions, timing));
-      if (opts.json) cli.run.json(result);
-      else cli.ctx.stdout.write(formatWaitValues(result));
-    });
+export const waitCommand: CliCommand<HostCli> = {
+  name: "wait",
+  define: (command, cli) =>
+    command
+      .description(
+        "wait until the guest's items (pool 1, chunked values reassembled) show every KEY (with VALUE, when given) and print their values; exit 1 at --wait-timeout",
+      )
+      .argument("<vm>", "VM name or GUID")
+      .argument("<conditions...>", "KEY (present) or KEY=VALUE (exactly that value); all must hold")
+      .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
+      .option("--interval <duration>", WAIT_INTERVAL_HELP)
+      .option("--json", "JSON: {vm, items: [{source, key, value, parts?}], reads}")
+      .action(async (vm, args, opts) => {
+        const conditions = parseConditions(args, `${cli.run.tool} wait --help`);
+        const timing = waitTimingOf(cli, opts, "wait");
+        const result = await cli.withHost((wmi) => waitAsCommand(cli, wmi, vm, conditions, timing));
+        if (opts.json) cli.run.json(result);
+        else cli.ctx.stdout.write(formatWaitValues(result));
+      }),
+};

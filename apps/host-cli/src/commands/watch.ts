@@ -196,43 +196,45 @@ const INTERVAL_SPEC: DurationSpec = {
 };
 
 /** `kvp-host watch`: until SIGINT/SIGTERM, then exit 0. */
-export const watchCommand: CliCommand<HostCli> = (program, { run, ctx, withHost, parseSource }) =>
-  program
-    .command("watch")
-    .description(
-      "print changes of VM's KVP items (added, changed, removed) as they happen, until interrupted; reads every --interval",
-    )
-    .argument("<vm>", "VM name or GUID")
-    .option("--source <source>", `${SOURCES.join("|")} (default guest: what the VM reports)`)
-    .option(
-      "--interval <duration>",
-      `pause between reads: 500ms, 5s (default ${DEFAULT_WATCH_INTERVAL_MS / 1000}s; a bare number is seconds, deprecated)`,
-    )
-    .option("--initial", "first print the items present when watching starts")
-    .option("--raw", "show parts K#i/N as stored")
-    .option("--json", "one JSON object per line (NDJSON): {time, type, source, key, value?, previous?, parts?}")
-    .action(async (vm, opts) => {
-      const source = opts.source === undefined ? "guest" : parseSource(opts.source, "watch");
-      const intervalMs =
-        opts.interval === undefined ? DEFAULT_WATCH_INTERVAL_MS : run.duration(opts.interval, INTERVAL_SPEC);
-      const signal = run.signal;
-      await withHost((t) =>
-        watchItems(t, vm, {
-          source,
-          intervalMs,
-          signal,
-          ...(opts.initial ? { initial: true } : {}),
-          ...(opts.raw ? { raw: true } : {}),
-          ...(ctx.watchSleep ? { sleep: ctx.watchSleep } : {}),
-          onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatWatchEvent(event)),
-          onNote: (message) => run.note(printable(message)),
-          onReady: (found, count) =>
-            ctx.stderr.write(
-              `${run.tool}: watching ${source} items of VM ${JSON.stringify(printable(found.name))} (${found.id}), ${count} now; Ctrl-C stops\n`,
-            ),
-        }),
-      );
-      // Said only when a signal ended it: proof for scripts (and the Wine check) that Ctrl-C
-      // stopped the watch cleanly rather than killing the process.
-      if (signal.aborted) ctx.stderr.write(`${run.tool}: stopped watching\n`);
-    });
+export const watchCommand: CliCommand<HostCli> = {
+  name: "watch",
+  define: (command, { run, ctx, withHost, parseSource }) =>
+    command
+      .description(
+        "print changes of VM's KVP items (added, changed, removed) as they happen, until interrupted; reads every --interval",
+      )
+      .argument("<vm>", "VM name or GUID")
+      .option("--source <source>", `${SOURCES.join("|")} (default guest: what the VM reports)`)
+      .option(
+        "--interval <duration>",
+        `pause between reads: 500ms, 5s (default ${DEFAULT_WATCH_INTERVAL_MS / 1000}s; a bare number is seconds, deprecated)`,
+      )
+      .option("--initial", "first print the items present when watching starts")
+      .option("--raw", "show parts K#i/N as stored")
+      .option("--json", "one JSON object per line (NDJSON): {time, type, source, key, value?, previous?, parts?}")
+      .action(async (vm, opts) => {
+        const source = opts.source === undefined ? "guest" : parseSource(opts.source, "watch");
+        const intervalMs =
+          opts.interval === undefined ? DEFAULT_WATCH_INTERVAL_MS : run.duration(opts.interval, INTERVAL_SPEC);
+        const signal = run.signal;
+        await withHost((t) =>
+          watchItems(t, vm, {
+            source,
+            intervalMs,
+            signal,
+            ...(opts.initial ? { initial: true } : {}),
+            ...(opts.raw ? { raw: true } : {}),
+            ...(ctx.watchSleep ? { sleep: ctx.watchSleep } : {}),
+            onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatWatchEvent(event)),
+            onNote: (message) => run.note(printable(message)),
+            onReady: (found, count) =>
+              ctx.stderr.write(
+                `${run.tool}: watching ${source} items of VM ${JSON.stringify(printable(found.name))} (${found.id}), ${count} now; Ctrl-C stops\n`,
+              ),
+          }),
+        );
+        // Said only when a signal ended it: proof for scripts (and the Wine check) that Ctrl-C
+        // stopped the watch cleanly rather than killing the process.
+        if (signal.aborted) ctx.stderr.write(`${run.tool}: stopped watching\n`);
+      }),
+};

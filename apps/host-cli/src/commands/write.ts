@@ -196,58 +196,60 @@ export async function writeThenWait<R extends { readonly vm: VmInfo }>(
 }
 
 function writeCommand(name: "set" | "add", description: string): CliCommand<HostCli> {
-  return (program, cli) => {
-    const { run, ctx, withHost, jobOptions, readRecords } = cli;
-    return program
-      .command(name)
-      .description(description)
-      .argument("<vm>", "VM name or GUID")
-      .argument("[pairs...]", "KEY=VALUE items")
-      .option(
-        "--from-file <file>",
-        "KEY=VALUE lines or a JSON object ('-' reads stdin; UTF-8, or UTF-16 with a BOM as PowerShell writes)",
-      )
-      .option("--host-only", "write HostOnlyItems (kept in the VM configuration, never sent to the guest)")
-      .option(
-        "--chunk",
-        "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N",
-      )
-      .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
-      .option("--wait <KEY[=VALUE]>", WAIT_HELP, collect)
-      .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
-      .option("--interval <duration>", WAIT_INTERVAL_HELP)
-      .option("--json", "print what was done as JSON (with --wait: and what the guest showed, under waited)")
-      .action(async (vm, pairs, opts) => {
-        const records = await readRecords(pairs, opts.fromFile, name);
-        const wait = waitOptionsOf(cli, opts, name);
-        if (wait !== undefined && opts.hostOnly)
-          throw new HostCliError(
-            "usage",
-            "--wait goes with items the guest receives, not --host-only",
-            `${run.tool} ${name} --help`,
+  return {
+    name,
+    define: (command, cli) => {
+      const { run, ctx, withHost, jobOptions, readRecords } = cli;
+      return command
+        .description(description)
+        .argument("<vm>", "VM name or GUID")
+        .argument("[pairs...]", "KEY=VALUE items")
+        .option(
+          "--from-file <file>",
+          "KEY=VALUE lines or a JSON object ('-' reads stdin; UTF-8, or UTF-16 with a BOM as PowerShell writes)",
+        )
+        .option("--host-only", "write HostOnlyItems (kept in the VM configuration, never sent to the guest)")
+        .option(
+          "--chunk",
+          "store values the guest cannot receive whole (over 1022 UTF-16 units) as parts KEY#1/N … KEY#N/N",
+        )
+        .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
+        .option("--wait <KEY[=VALUE]>", WAIT_HELP, collect)
+        .option("--wait-timeout <duration>", WAIT_TIMEOUT_HELP)
+        .option("--interval <duration>", WAIT_INTERVAL_HELP)
+        .option("--json", "print what was done as JSON (with --wait: and what the guest showed, under waited)")
+        .action(async (vm, pairs, opts) => {
+          const records = await readRecords(pairs, opts.fromFile, name);
+          const wait = waitOptionsOf(cli, opts, name);
+          if (wait !== undefined && opts.hostOnly)
+            throw new HostCliError(
+              "usage",
+              "--wait goes with items the guest receives, not --host-only",
+              `${run.tool} ${name} --help`,
+            );
+          const result = await withHost((t) =>
+            writeThenWait(
+              cli,
+              t,
+              () =>
+                writeItems(t, vm, records, {
+                  mode: name === "set" ? "upsert" : "add",
+                  ...(opts.chunk ? { chunk: true } : {}),
+                  ...(opts.hostOnly ? { hostOnly: true } : {}),
+                  ...jobOptions(opts.jobTimeout),
+                }),
+              wait,
+              (report) => {
+                if (!opts.json) ctx.stdout.write(formatWrite(report));
+              },
+              `the ${name}`,
+            ),
           );
-        const result = await withHost((t) =>
-          writeThenWait(
-            cli,
-            t,
-            () =>
-              writeItems(t, vm, records, {
-                mode: name === "set" ? "upsert" : "add",
-                ...(opts.chunk ? { chunk: true } : {}),
-                ...(opts.hostOnly ? { hostOnly: true } : {}),
-                ...jobOptions(opts.jobTimeout),
-              }),
-            wait,
-            (report) => {
-              if (!opts.json) ctx.stdout.write(formatWrite(report));
-            },
-            `the ${name}`,
-          ),
-        );
-        if (opts.json) run.json(result);
-        else if (result.waited === undefined) ctx.stdout.write(formatWrite(result));
-        else ctx.stdout.write(formatWaited(result.waited));
-      });
+          if (opts.json) run.json(result);
+          else if (result.waited === undefined) ctx.stdout.write(formatWrite(result));
+          else ctx.stdout.write(formatWaited(result.waited));
+        });
+    },
   };
 }
 
@@ -281,22 +283,24 @@ export const addCommand = writeCommand(
 );
 
 /** `kvp-host remove` (also `delete`, kvp-pool's word): exit 1, nothing removed, if a key is absent. */
-export const removeCommand: CliCommand<HostCli> = (program, { run, ctx, withHost, jobOptions }) =>
-  program
-    .command("remove")
-    .alias("delete")
-    .description(
-      "remove host items of VM, with every part KEY#i/N of a chunked KEY; exit 1 (nothing removed) if a key is absent",
-    )
-    .argument("<vm>", "VM name or GUID")
-    .argument("<keys...>", "keys to remove")
-    .option("--host-only", "remove HostOnlyItems")
-    .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
-    .option("--json", "print what was removed as JSON")
-    .action(async (vm, keys, opts) => {
-      const result = await withHost((t) =>
-        removeItems(t, vm, keys, { ...(opts.hostOnly ? { hostOnly: true } : {}), ...jobOptions(opts.jobTimeout) }),
-      );
-      if (opts.json) run.json(result);
-      else ctx.stdout.write(formatRemove(result));
-    });
+export const removeCommand: CliCommand<HostCli> = {
+  name: "remove",
+  aliases: ["delete"],
+  define: (command, { run, ctx, withHost, jobOptions }) =>
+    command
+      .description(
+        "remove host items of VM, with every part KEY#i/N of a chunked KEY; exit 1 (nothing removed) if a key is absent",
+      )
+      .argument("<vm>", "VM name or GUID")
+      .argument("<keys...>", "keys to remove")
+      .option("--host-only", "remove HostOnlyItems")
+      .option("--job-timeout <duration>", JOB_TIMEOUT_HELP)
+      .option("--json", "print what was removed as JSON")
+      .action(async (vm, keys, opts) => {
+        const result = await withHost((t) =>
+          removeItems(t, vm, keys, { ...(opts.hostOnly ? { hostOnly: true } : {}), ...jobOptions(opts.jobTimeout) }),
+        );
+        if (opts.json) run.json(result);
+        else ctx.stdout.write(formatRemove(result));
+      }),
+};

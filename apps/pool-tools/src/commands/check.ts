@@ -115,37 +115,39 @@ async function chunkCandidates(target: PoolTarget, access: PoolAccessOptions): P
 }
 
 /** `kvp-pool check`: exit 1 when errors or warnings remain, 3 when a pool could not be read. */
-export const checkCommand: CliCommand<PoolCli> = (program, { run, ctx, globals }) =>
-  program
-    .command("check")
-    .description(
-      "find what the daemon or the host would stumble on, and chunked values that cannot be reassembled (pool 1 unless --pool or --all-pools)",
-    )
-    .option("--pool <pool>", POOL_HELP)
-    .option("--all-pools", "check pools 0, 1, 3 and 4")
-    .option("--repair", "fix what is safe to fix, under the write lock, and say what was done")
-    .option("--force", "allow --repair on pools the daemon owns")
-    .option("--verbose", "also show notes (such as garbage after NULs, which is harmless)")
-    .option("--json", "print the reports as JSON")
-    .addHelpText("after", "\nExit code 1 when errors or warnings remain.")
-    .action(async (opts) => {
-      if (opts.pool !== undefined && opts.allPools)
-        throw new CliError("usage", "give --pool or --all-pools, not both", `${run.tool} check --help`);
-      const pools =
-        opts.pool !== undefined
-          ? [parsePoolOption(opts.pool, "check")]
-          : opts.allPools
-            ? ALL_POOLS
-            : [parsePoolOption("1", "check")];
-      const results = await check({
-        ...globals(),
-        pools,
-        ...(opts.repair ? { repair: true } : {}),
-        ...(opts.force ? { force: true } : {}),
-      });
-      if (opts.json) run.json(results);
-      else ctx.stdout.write(formatCheck(results, opts.verbose === true));
-      if (results.some((r) => r.failure)) run.setExitCode(KIT_EXIT.io);
-      else if (results.some((r) => r.report && r.report.errors + r.report.warnings + (r.chunks?.length ?? 0) > 0))
-        run.setExitCode(KIT_EXIT.notFound);
-    });
+export const checkCommand: CliCommand<PoolCli> = {
+  name: "check",
+  define: (command, { run, ctx, globals }) =>
+    command
+      .description(
+        "find what the daemon or the host would stumble on, and chunked values that cannot be reassembled (pool 1 unless --pool or --all-pools)",
+      )
+      .option("--pool <pool>", POOL_HELP)
+      .option("--all-pools", "check pools 0, 1, 3 and 4")
+      .option("--repair", "fix what is safe to fix, under the write lock, and say what was done")
+      .option("--force", "allow --repair on pools the daemon owns")
+      .option("--verbose", "also show notes (such as garbage after NULs, which is harmless)")
+      .option("--json", "print the reports as JSON")
+      .addHelpText("after", "\nExit code 1 when errors or warnings remain.")
+      .action(async (opts) => {
+        if (opts.pool !== undefined && opts.allPools)
+          throw new CliError("usage", "give --pool or --all-pools, not both", `${run.tool} check --help`);
+        const pools =
+          opts.pool !== undefined
+            ? [parsePoolOption(opts.pool, "check")]
+            : opts.allPools
+              ? ALL_POOLS
+              : [parsePoolOption("1", "check")];
+        const results = await check({
+          ...globals(),
+          pools,
+          ...(opts.repair ? { repair: true } : {}),
+          ...(opts.force ? { force: true } : {}),
+        });
+        if (opts.json) run.json(results);
+        else ctx.stdout.write(formatCheck(results, opts.verbose === true));
+        if (results.some((r) => r.failure)) run.setExitCode(KIT_EXIT.io);
+        else if (results.some((r) => r.report && r.report.errors + r.report.warnings + (r.chunks?.length ?? 0) > 0))
+          run.setExitCode(KIT_EXIT.notFound);
+      }),
+};

@@ -62,30 +62,33 @@ export async function del(key: string, options: DeleteCommandOptions): Promise<D
 }
 
 /** `kvp-pool delete` (also `remove`, kvp-host's word): exit 1 when the key is absent. */
-export const deleteCommand: CliCommand<PoolCli> = (program, { run, globals }) =>
-  program
-    .command("delete")
-    .alias("remove")
-    .description(
-      "delete the first record with KEY (or --all) and every part KEY#i/N of a chunked KEY, keeping the order of the rest",
-    )
-    .argument("<key>", "the key")
-    .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
-    .option("--all", "delete every record with KEY")
-    .option("--ignore-case", "match the key case-insensitively")
-    .option("--raw", "delete only the stored record with exactly KEY (e.g. one part, KEY#2/3)")
-    .option("--force", "write a pool the daemon owns (0, 2, 3, 4)")
-    .option("--json", "print the deleted records as JSON")
-    .addHelpText("after", "\nExit code 1 when the key is absent (nothing is written).")
-    .action(async (key, opts) => {
-      const pool = parsePoolOption(opts.pool, "delete");
-      const removed = await del(key, {
-        ...globals(),
-        pool,
-        ...(opts.all ? { all: true } : {}),
-        ...(opts.raw ? { raw: true } : {}),
-        ...(opts.ignoreCase ? { ignoreCase: true } : {}),
-        ...(opts.force ? { force: true } : {}),
-      });
-      if (opts.json) run.json(removed.map((r) => ({ pool: pool.number, index: r.index, key: r.key, value: r.value })));
-    });
+export const deleteCommand: CliCommand<PoolCli> = {
+  name: "delete",
+  aliases: ["remove"],
+  define: (command, { run, globals }) =>
+    command
+      .description(
+        "delete the first record with KEY (or --all) and every part KEY#i/N of a chunked KEY, keeping the order of the rest",
+      )
+      .argument("<key>", "the key")
+      .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
+      .option("--all", "delete every record with KEY")
+      .option("--ignore-case", "match the key case-insensitively")
+      .option("--raw", "delete only the stored record with exactly KEY (e.g. one part, KEY#2/3)")
+      .option("--force", "write a pool the daemon owns (0, 2, 3, 4)")
+      .option("--json", "print the deleted records as JSON")
+      .addHelpText("after", "\nExit code 1 when the key is absent (nothing is written).")
+      .action(async (key, opts) => {
+        const pool = parsePoolOption(opts.pool, "delete");
+        const removed = await del(key, {
+          ...globals(),
+          pool,
+          ...(opts.all ? { all: true } : {}),
+          ...(opts.raw ? { raw: true } : {}),
+          ...(opts.ignoreCase ? { ignoreCase: true } : {}),
+          ...(opts.force ? { force: true } : {}),
+        });
+        if (opts.json)
+          run.json(removed.map((r) => ({ pool: pool.number, index: r.index, key: r.key, value: r.value })));
+      }),
+};

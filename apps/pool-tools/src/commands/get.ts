@@ -106,37 +106,39 @@ function stored(record: DecodedRecord): GotRecord {
 }
 
 /** `kvp-pool get`: exit 1 when the key is absent. */
-export const getCommand: CliCommand<PoolCli> = (program, { run, ctx, globals }) =>
-  program
-    .command("get")
-    .description("print the value of KEY (first match, exact case unless --ignore-case); a chunked value whole")
-    .argument("<key>", "the key")
-    .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
-    .option("--ignore-case", "match the key case-insensitively")
-    .option("--raw", "read the stored record with exactly KEY (e.g. one part, KEY#2/3); nothing is reassembled")
-    .option("--json", "print the record as JSON (with parts: N for a reassembled value)")
-    .addHelpText(
-      "after",
-      "\nExit code 1 when the key is absent.\nExamples:\n  kvp-pool get cloudstack-vm-userdata --pool external\n  kvp-pool get report            the value stored as report#1/N … report#N/N\n  kvp-pool get --raw 'report#2/3'",
-    )
-    .action(async (key, opts) => {
-      const pool = parsePoolOption(opts.pool, "get");
-      const record = await get(key, {
-        ...globals(),
-        pool,
-        ...(opts.ignoreCase ? { ignoreCase: true } : {}),
-        ...(opts.raw ? { raw: true } : {}),
-      });
-      if (!opts.json) {
-        ctx.stdout.write(formatValue(record));
-        return;
-      }
-      run.json({
-        pool: pool.number,
-        poolName: pool.name,
-        index: record.index,
-        key: record.key,
-        value: record.value,
-        ...(record.parts === undefined ? {} : { parts: record.parts }),
-      });
-    });
+export const getCommand: CliCommand<PoolCli> = {
+  name: "get",
+  define: (command, { run, ctx, globals }) =>
+    command
+      .description("print the value of KEY (first match, exact case unless --ignore-case); a chunked value whole")
+      .argument("<key>", "the key")
+      .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
+      .option("--ignore-case", "match the key case-insensitively")
+      .option("--raw", "read the stored record with exactly KEY (e.g. one part, KEY#2/3); nothing is reassembled")
+      .option("--json", "print the record as JSON (with parts: N for a reassembled value)")
+      .addHelpText(
+        "after",
+        "\nExit code 1 when the key is absent.\nExamples:\n  kvp-pool get cloudstack-vm-userdata --pool external\n  kvp-pool get report            the value stored as report#1/N … report#N/N\n  kvp-pool get --raw 'report#2/3'",
+      )
+      .action(async (key, opts) => {
+        const pool = parsePoolOption(opts.pool, "get");
+        const record = await get(key, {
+          ...globals(),
+          pool,
+          ...(opts.ignoreCase ? { ignoreCase: true } : {}),
+          ...(opts.raw ? { raw: true } : {}),
+        });
+        if (!opts.json) {
+          ctx.stdout.write(formatValue(record));
+          return;
+        }
+        run.json({
+          pool: pool.number,
+          poolName: pool.name,
+          index: record.index,
+          key: record.key,
+          value: record.value,
+          ...(record.parts === undefined ? {} : { parts: record.parts }),
+        });
+      }),
+};

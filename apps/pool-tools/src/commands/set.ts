@@ -99,69 +99,71 @@ function explainRefusal(error: unknown, records: readonly KvpRecord[], tool: str
 }
 
 /** `kvp-pool set`: KEY VALUE, or many pairs from --from-file, under one lock. */
-export const setCommand: CliCommand<PoolCli> = (program, { run, ctx, globals }) =>
-  program
-    .command("set")
-    .description("add or change records (upsert): KEY VALUE, or many from --from-file")
-    .argument("[key]", "the key")
-    .argument("[value]", "the value (may be empty)")
-    .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
-    .option(
-      "--from-file <file>",
-      "KEY=VALUE lines or a JSON object ('-' reads stdin; UTF-8, or UTF-16 with a BOM); all set under one lock",
-    )
-    .option(
-      "--chunk",
-      "store a value longer than the host receives whole (1022 UTF-16 units) as parts KEY#1/N … KEY#N/N, each whole for the host; removes earlier parts of KEY",
-    )
-    .option(
-      "--wire-limits",
-      "allow up to 511/2047 bytes; by default pool 1 refuses what the host would get truncated (254/1022 UTF-16 units)",
-    )
-    .option("--ignore-case", "match existing keys case-insensitively")
-    .option("--create", "create the pool file if it is missing")
-    .option("--force", "write a pool the daemon owns (0, 2, 3, 4)")
-    .option("--json", "print what was done as JSON")
-    .addHelpText(
-      "after",
-      "\n--from-file: KEY=VALUE lines (blank lines and # comments skipped) or a JSON object of strings,\n" +
-        "numbers or booleans.\nExamples:\n  kvp-pool set ReadyState ready\n  printf 'a=1\\nb=2\\n' | kvp-pool set --from-file -\n  kvp-pool set --from-file facts.json --json\n  kvp-pool set --chunk report \"$(cat report.txt)\"   up to 999 parts; kvp-pool get report reassembles it",
-    )
-    .action(async (key, value, opts) => {
-      const hint = `${run.tool} set --help`;
-      const pool = parsePoolOption(opts.pool, "set");
-      if (opts.chunk && (opts.wireLimits || opts.ignoreCase)) {
-        throw new CliError(
-          "usage",
-          `--chunk cannot be combined with ${opts.wireLimits ? "--wire-limits (parts are always what the host receives whole)" : "--ignore-case (parts are matched exactly)"}`,
-          hint,
-        );
-      }
-      let records: KvpRecord[];
-      if (opts.fromFile !== undefined) {
-        if (key !== undefined) throw new CliError("usage", "give either KEY VALUE or --from-file, not both", hint);
-        records = await readPairsInput(opts.fromFile, ctx, hint);
-      } else if (key === undefined || value === undefined) {
-        throw new CliError(
-          "usage",
-          key === undefined
-            ? "missing KEY and VALUE"
-            : `missing VALUE for ${JSON.stringify(key)} (use "" for an empty value)`,
-          hint,
-        );
-      } else {
-        records = [{ key, value }];
-      }
-      const outcomes = await set(records, {
-        ...globals(),
-        pool,
-        ...(opts.wireLimits ? { wireLimits: true } : {}),
-        ...(opts.ignoreCase ? { ignoreCase: true } : {}),
-        ...(opts.create ? { create: true } : {}),
-        ...(opts.force ? { force: true } : {}),
-        ...(opts.chunk ? { chunk: true } : {}),
-      }).catch((error: unknown) => {
-        throw opts.wireLimits ? error : explainRefusal(error, records, run.tool);
-      });
-      if (opts.json) run.json(outcomes);
-    });
+export const setCommand: CliCommand<PoolCli> = {
+  name: "set",
+  define: (command, { run, ctx, globals }) =>
+    command
+      .description("add or change records (upsert): KEY VALUE, or many from --from-file")
+      .argument("[key]", "the key")
+      .argument("[value]", "the value (may be empty)")
+      .option("--pool <pool>", `${POOL_HELP} (default 1)`, "1")
+      .option(
+        "--from-file <file>",
+        "KEY=VALUE lines or a JSON object ('-' reads stdin; UTF-8, or UTF-16 with a BOM); all set under one lock",
+      )
+      .option(
+        "--chunk",
+        "store a value longer than the host receives whole (1022 UTF-16 units) as parts KEY#1/N … KEY#N/N, each whole for the host; removes earlier parts of KEY",
+      )
+      .option(
+        "--wire-limits",
+        "allow up to 511/2047 bytes; by default pool 1 refuses what the host would get truncated (254/1022 UTF-16 units)",
+      )
+      .option("--ignore-case", "match existing keys case-insensitively")
+      .option("--create", "create the pool file if it is missing")
+      .option("--force", "write a pool the daemon owns (0, 2, 3, 4)")
+      .option("--json", "print what was done as JSON")
+      .addHelpText(
+        "after",
+        "\n--from-file: KEY=VALUE lines (blank lines and # comments skipped) or a JSON object of strings,\n" +
+          "numbers or booleans.\nExamples:\n  kvp-pool set ReadyState ready\n  printf 'a=1\\nb=2\\n' | kvp-pool set --from-file -\n  kvp-pool set --from-file facts.json --json\n  kvp-pool set --chunk report \"$(cat report.txt)\"   up to 999 parts; kvp-pool get report reassembles it",
+      )
+      .action(async (key, value, opts) => {
+        const hint = `${run.tool} set --help`;
+        const pool = parsePoolOption(opts.pool, "set");
+        if (opts.chunk && (opts.wireLimits || opts.ignoreCase)) {
+          throw new CliError(
+            "usage",
+            `--chunk cannot be combined with ${opts.wireLimits ? "--wire-limits (parts are always what the host receives whole)" : "--ignore-case (parts are matched exactly)"}`,
+            hint,
+          );
+        }
+        let records: KvpRecord[];
+        if (opts.fromFile !== undefined) {
+          if (key !== undefined) throw new CliError("usage", "give either KEY VALUE or --from-file, not both", hint);
+          records = await readPairsInput(opts.fromFile, ctx, hint);
+        } else if (key === undefined || value === undefined) {
+          throw new CliError(
+            "usage",
+            key === undefined
+              ? "missing KEY and VALUE"
+              : `missing VALUE for ${JSON.stringify(key)} (use "" for an empty value)`,
+            hint,
+          );
+        } else {
+          records = [{ key, value }];
+        }
+        const outcomes = await set(records, {
+          ...globals(),
+          pool,
+          ...(opts.wireLimits ? { wireLimits: true } : {}),
+          ...(opts.ignoreCase ? { ignoreCase: true } : {}),
+          ...(opts.create ? { create: true } : {}),
+          ...(opts.force ? { force: true } : {}),
+          ...(opts.chunk ? { chunk: true } : {}),
+        }).catch((error: unknown) => {
+          throw opts.wireLimits ? error : explainRefusal(error, records, run.tool);
+        });
+        if (opts.json) run.json(outcomes);
+      }),
+};

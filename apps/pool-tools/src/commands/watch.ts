@@ -88,38 +88,40 @@ export function watch(options: WatchCommandOptions): Promise<void> {
 }
 
 /** `kvp-pool watch`: until SIGINT/SIGTERM, then exit 0. */
-export const watchCommand: CliCommand<PoolCli> = (program, { run, ctx, globals }) =>
-  program
-    .command("watch")
-    .description(
-      "print changes (added, changed, removed keys) as they happen, until interrupted; chunked values as one key",
-    )
-    .option("--pool <pool>", `${POOL_HELP} (default: every pool with a file)`)
-    .option("--raw", "report stored records as they are: each part KEY#i/N of a chunked value is a key of its own")
-    .option("--json", "one JSON object per change and line (NDJSON), shape below")
-    .addHelpText(
-      "after",
-      "\nA value stored as parts KEY#1/N … KEY#N/N is reported as KEY, one change per value, with parts: N.\n" +
-        "Parts that cannot be reassembled (one missing, e.g. while a writer adds them one by one; two\n" +
-        "splits mixed) are never reported as a value: KEY keeps its last reported value until its parts\n" +
-        "are whole (then added/changed) or all gone (then removed), and a note on stderr says so once.\n" +
-        "\nWith --json, one object per line:\n" +
-        '  {"time":"2026-11-21T07:01:02.345Z","pool":1,"poolName":"guest","type":"changed","key":"report",\n' +
-        '   "value":"…","previous":"…","index":4,"parts":3}\n' +
-        "type is added, changed or removed; value is absent for removed, previous only for changed and\n" +
-        "removed, parts only for a reassembled value; index is the record's position in the pool (a\n" +
-        "reassembled value's first part). Notes and problems go to stderr, never into the stream.",
-    )
-    .action(async (opts) => {
-      const pools = opts.pool !== undefined ? [parsePoolOption(opts.pool, "watch")] : undefined;
-      await watch({
-        ...globals(),
-        ...(pools ? { pools } : {}),
-        ...(opts.raw ? { raw: true } : {}),
-        signal: run.signal,
-        onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatEvent(event)),
-        onProblem: (_pool, error) => ctx.stderr.write(`${run.tool}: ${error.message}\n`),
-        onNote: (note) => run.note(note),
-        onReady: () => ctx.stderr.write(`${run.tool}: watching; Ctrl-C stops\n`),
-      });
-    });
+export const watchCommand: CliCommand<PoolCli> = {
+  name: "watch",
+  define: (command, { run, ctx, globals }) =>
+    command
+      .description(
+        "print changes (added, changed, removed keys) as they happen, until interrupted; chunked values as one key",
+      )
+      .option("--pool <pool>", `${POOL_HELP} (default: every pool with a file)`)
+      .option("--raw", "report stored records as they are: each part KEY#i/N of a chunked value is a key of its own")
+      .option("--json", "one JSON object per change and line (NDJSON), shape below")
+      .addHelpText(
+        "after",
+        "\nA value stored as parts KEY#1/N … KEY#N/N is reported as KEY, one change per value, with parts: N.\n" +
+          "Parts that cannot be reassembled (one missing, e.g. while a writer adds them one by one; two\n" +
+          "splits mixed) are never reported as a value: KEY keeps its last reported value until its parts\n" +
+          "are whole (then added/changed) or all gone (then removed), and a note on stderr says so once.\n" +
+          "\nWith --json, one object per line:\n" +
+          '  {"time":"2026-11-21T07:01:02.345Z","pool":1,"poolName":"guest","type":"changed","key":"report",\n' +
+          '   "value":"…","previous":"…","index":4,"parts":3}\n' +
+          "type is added, changed or removed; value is absent for removed, previous only for changed and\n" +
+          "removed, parts only for a reassembled value; index is the record's position in the pool (a\n" +
+          "reassembled value's first part). Notes and problems go to stderr, never into the stream.",
+      )
+      .action(async (opts) => {
+        const pools = opts.pool !== undefined ? [parsePoolOption(opts.pool, "watch")] : undefined;
+        await watch({
+          ...globals(),
+          ...(pools ? { pools } : {}),
+          ...(opts.raw ? { raw: true } : {}),
+          signal: run.signal,
+          onEvent: (event) => ctx.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : formatEvent(event)),
+          onProblem: (_pool, error) => ctx.stderr.write(`${run.tool}: ${error.message}\n`),
+          onNote: (note) => run.note(note),
+          onReady: () => ctx.stderr.write(`${run.tool}: watching; Ctrl-C stops\n`),
+        });
+      }),
+};
