@@ -5,6 +5,7 @@ import {
   PAGE_BYTES,
   type PlannedWrite,
   keyPageShiftEndsKeyFirst,
+  planChangedShift,
   planRecordWrite,
   planShiftWrite,
   planShiftWriteByStates,
@@ -243,6 +244,17 @@ describe("planShiftWrite's shortcuts", () => {
       { numRuns: 600 },
     );
     expect(told).toBeGreaterThan(100);
+  }, 60_000);
+
+  it("plan a slot whose key fills the first page's part as trying every state does, a half unchanged or not", () => {
+    // A delete hands these slots to planChangedShift without asking shiftWritesWhole first.
+    fc.assert(
+      fc.property(neighbours, fc.constantFrom(3, 11), ([a, b], index) => {
+        const offset = index * RECORD_BYTES;
+        return samePlan(planChangedShift(offset, a.bytes, b.bytes), planShiftWriteByStates(offset, a.bytes, b.bytes));
+      }),
+      { numRuns: 600 },
+    );
   }, 60_000);
 
   it("let a record be written whole only where its plan has one write or none", () => {

@@ -97,7 +97,10 @@ export function planShiftWrite(
 
 /**
  * {@link planShiftWrite} of a record that crosses a page end with both halves changed (where
- * {@link shiftWritesWhole} says no), without telling that again.
+ * {@link shiftWritesWhole} says no), without telling that again. Given one with a half
+ * unchanged it still plans as planShiftWrite does (through the states), only slower: a delete
+ * passes the slots whose key fills the first page's part here untold, since there a changed
+ * key is the rule.
  */
 export function planChangedShift(
   offset: number,
