@@ -1,16 +1,21 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { lazyBuiltins, lazyPackages } from "./lib/lazy-builtins.mjs";
+import { lazyBuiltins, lazyPackages, processFromGlobal } from "./lib/lazy-builtins.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "lazy-builtins-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Bundles `source` as the CLIs are bundled (CommonJS, the plugin on), runs it, returns its JSON output. */
 async function runBundled(source, plugins = [lazyBuiltins(["child_process", "crypto"])]) {
+  return JSON.parse(execFileSync(process.execPath, [await bundled(source, plugins)], { encoding: "utf8" }));
+}
+
+/** Bundles `source` as the CLIs are bundled; returns the bundle's path. */
+async function bundled(source, plugins) {
   const outfile = join(dir, `bundle-${Math.random().toString(36).slice(2)}.cjs`);
   await build({
     stdin: { contents: source, loader: "js", resolveDir: dir },
@@ -22,7 +27,7 @@ async function runBundled(source, plugins = [lazyBuiltins(["child_process", "cry
     plugins,
     logLevel: "error",
   });
-  return JSON.parse(execFileSync(process.execPath, [outfile], { encoding: "utf8" }));
+  return outfile;
 }
 
 const LOADED = `const loaded = (name) => process.moduleLoadList.includes("NativeModule " + name);`;
@@ -101,5 +106,31 @@ describe("lazyPackages", () => {
       [],
     );
     expect(out).toEqual({ before: 1, parsed: "esm" });
+  });
+});
+
+describe("processFromGlobal", () => {
+  // commander's form (CommonJS require) and the ESM forms, with and without node:.
+  const source = `
+    import processDefault from "node:process";
+    import * as processNamespace from "process";
+    const required = require("node:process");
+    console.log(JSON.stringify({
+      required: required === process,
+      defaultImport: processDefault === process,
+      namespace: processNamespace.env === process.env && processNamespace.argv === process.argv,
+    }));
+  `;
+
+  it("gives every require and import of node:process the global process", async () => {
+    const out = await runBundled(source, [processFromGlobal()]);
+    expect(out).toEqual({ required: true, defaultImport: true, namespace: true });
+  });
+
+  it("leaves no require of the built-in in the bundle (the one that builds Node 18's facade)", async () => {
+    const withPlugin = readFileSync(await bundled(source, [processFromGlobal()]), "utf8");
+    const without = readFileSync(await bundled(source, []), "utf8");
+    expect(without).toMatch(/require\("(node:)?process"\)/);
+    expect(withPlugin).not.toMatch(/require\("(node:)?process"\)/);
   });
 });

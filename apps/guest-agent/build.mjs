@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
-import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
+import { lazyBuiltins, processFromGlobal } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -34,7 +34,7 @@ const result = await build({
   // `kvp-agent once` spawns (and decodes a hook's output) only when there are hooks, and hashes
   // only records that do not decode back to their bytes (src/pool-mirror.ts): these built-ins
   // load on first use.
-  plugins: [lazyBuiltins(["child_process", "crypto", "string_decoder", "os", "module"])],
+  plugins: [lazyBuiltins(["child_process", "crypto", "string_decoder", "os", "module"]), processFromGlobal()],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the bundle the launcher carries. vm.Script, which runs it, has no

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
-import { lazyBuiltins, lazyPackages } from "../../scripts/lib/lazy-builtins.mjs";
+import { lazyBuiltins, lazyPackages, processFromGlobal } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -37,7 +37,7 @@ const result = await build({
   // net modules it loads) waits for the PowerShell transport's first use.
   // fast-xml-parser (with the packages it loads) sets up tables and classes at load: it waits
   // for the first parse, which `--help`, `--version` and the PowerShell transport never make.
-  plugins: [lazyBuiltins(["child_process", "os", "module"]), lazyPackages(["fast-xml-parser"])],
+  plugins: [lazyBuiltins(["child_process", "os", "module"]), processFromGlobal(), lazyPackages(["fast-xml-parser"])],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the bundle the launcher carries. vm.Script, which runs it, has no

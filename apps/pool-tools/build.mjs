@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { BUNDLE_META_BANNER, BUNDLE_META_DEFINE } from "../../scripts/lib/bundle-meta.mjs";
 import { writeBuiltProgram } from "../../scripts/lib/cached-launcher.mjs";
 import { buildLockAddons } from "../../packages/pool-file/native/build-addon.mjs";
-import { lazyBuiltins } from "../../scripts/lib/lazy-builtins.mjs";
+import { lazyBuiltins, processFromGlobal } from "../../scripts/lib/lazy-builtins.mjs";
 import { bundledPackages, noticesText } from "../../scripts/lib/third-party-notices.mjs";
 import { packageVersion } from "../../scripts/lib/versions.mjs";
 
@@ -36,7 +36,7 @@ const result = await build({
   },
   banner: { js: `${BUNDLE_META_BANNER}` },
   // commander requires node:child_process at load; kvp-pool never spawns (see the plugin).
-  plugins: [lazyBuiltins(["child_process", "os", "module"])],
+  plugins: [lazyBuiltins(["child_process", "os", "module"]), processFromGlobal()],
   // The packages it inlines, for their notices (below).
   metafile: true,
   // Written below, as the bundle the launcher carries. vm.Script, which runs it, has no

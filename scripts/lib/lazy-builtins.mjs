@@ -39,6 +39,28 @@ export function lazyBuiltins(names) {
 }
 
 /**
+ * The plugin that gives every `require("node:process")` (commander's, at load) the global
+ * `process`, which is what Node returns for it. On Node 18 a program's first require of a
+ * built-in builds that module's ES module facade, which reads every export: for `process`
+ * its stdin, stdout and stderr getters (each stream created, node:net or the tty and stream
+ * modules loaded) and allowedNodeEnvironmentFlags (a set of every Node option): ~11 M
+ * instructions, 3–4 ms of every start, and the standard streams made whether the program
+ * uses them or not. Node 20 and later pay ~0.1 M for it; the global is the same object there.
+ */
+export function processFromGlobal() {
+  return {
+    name: "process-from-global",
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?process$/ }, () => ({ path: "process", namespace: "process-global" }));
+      build.onLoad({ filter: /.*/, namespace: "process-global" }, () => ({
+        contents: "module.exports = process;\n",
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
  * The same for packages the bundle inlines (`["fast-xml-parser"]`): their module top-levels
  * run on the first read of one of their exports instead of when the bundle starts. esbuild
  * then wraps the package in an initialiser that the proxy's require calls. The proxy requires
