@@ -45,7 +45,9 @@ function once(name: string, hooks: Record<string, string>): { modules: string[];
  * perf_hooks (the `performance` global; src/clock.ts instead), internal/fs/rimraf (what
  * rmSync loads; removeFile instead), internal/abort_controller (made for a hook's first run),
  * os (error names only) and module with the ES module loader it pulls in (koffi's fallback; the
- * launcher takes createRequire from the CommonJS loader).
+ * launcher takes createRequire from the CommonJS loader), and the built-in process module
+ * (commander's require of it gets the global: on Node 18 it built a facade that created the
+ * standard streams).
  */
 const NOT_LOADED = [
   "child_process",
@@ -57,6 +59,7 @@ const NOT_LOADED = [
   "os",
   "module",
   "internal/modules/esm/loader",
+  "process",
 ];
 
 describe("kvp-agent once start-up", () => {
