@@ -47,6 +47,30 @@ describe("validateConfig", () => {
     expect(c.decodedEnvPrefix).toBe("");
   });
 
+  it("reads {} as the schema would (validateConfig skips the schema for it: every field must stay optional)", () => {
+    // Each field present but undefined goes through the schema; a field made required would
+    // fail here while {} still passed.
+    const fields = [
+      "poolDir",
+      "stateDir",
+      "fileMode",
+      "env",
+      "decoders",
+      "hooksDir",
+      "hooks",
+      "hookTimeoutSeconds",
+      "log",
+      "hostFilesMaxBytes",
+      "cloudInit",
+      "safetyNetSeconds",
+      "lockTimeoutSeconds",
+    ];
+    const allUndefined = Object.fromEntries(fields.map((field) => [field, undefined]));
+    expect(validateConfig(allUndefined, "x")).toEqual(validateConfig({}, "x"));
+    // The list above is the schema's: a field it does not know is refused.
+    expect(() => validateConfig({ ...allUndefined, notAField: undefined }, "x")).toThrow(/notAField: unknown field/);
+  });
+
   it("env.prefix: refuses an empty prefix and one the toolkit, shells, loader or tools share", () => {
     expect(validateConfig({ env: { prefix: "host_" } }, "x").envPrefix).toBe("host_");
     expect(() => validateConfig({ env: { prefix: "" } }, "c.json")).toThrow(/^c\.json: env\.prefix: must not be empty/);

@@ -43,124 +43,137 @@ export const MAX_FIRST_BOOT_WAIT_SECONDS = 80;
 /** Longest config file read, in bytes: the config is small; a huge file is a mistake. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-const seconds = (max: number) =>
-  v.pipe(
-    v.number("must be a number of seconds"),
-    v.minValue(0.001, "must be > 0"),
-    v.maxValue(max, `must be ≤ ${max}`),
-  );
 /** Default of `hostFilesMaxBytes`: far above what CloudStack or cloud-init send, far below a full pool. */
 export const DEFAULT_HOST_FILES_MAX_BYTES = 4 << 20;
-const nonEmpty = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
-const keyPattern = v.pipe(
-  v.string("must be a string"),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(511, "longer than a key can be"),
-);
 
-const HookSchema = v.strictObject({
-  name: v.pipe(
-    v.string("must be a string"),
-    v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' and '-' only, starting with a letter or digit"),
-    v.maxLength(MAX_HOOK_NAME, `at most ${MAX_HOOK_NAME} characters`),
-  ),
-  command: v.pipe(
-    v.array(nonEmpty, "must be an array of strings (program, then arguments; no shell)"),
-    v.minLength(1, "must name a program"),
-  ),
-  keys: v.optional(v.array(keyPattern, "must be an array of key patterns"), ["*"]),
-  events: v.optional(v.array(v.picklist(HOOK_EVENTS, `must be one of ${HOOK_EVENTS.join(", ")}`), "must be an array"), [
-    ...HOOK_EVENTS,
-  ]),
-  pools: v.optional(v.array(v.picklist([0, 3], "must be 0 (host items) or 3 (host facts)"), "must be an array"), [0]),
-  timeoutSeconds: v.optional(seconds(3600)),
-});
-
-/** The config file's schema: every field optional, unknown fields refused (typos are not silently ignored). */
-export const ConfigSchema = v.strictObject({
-  poolDir: v.optional(nonEmpty),
-  stateDir: v.optional(nonEmpty),
-  fileMode: v.optional(
+/**
+ * The config file's schema: every field optional, unknown fields refused (typos are not
+ * silently ignored). Built on first use, not when the module loads: it is some eighty valibot
+ * schemas, which a start without a config file (the packages ship none) does not need.
+ */
+function buildConfigSchema() {
+  const seconds = (max: number) =>
     v.pipe(
-      v.string('must be an octal string such as "0600"'),
-      v.regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0600"'),
-      v.check(
-        (text) => (Number.parseInt(text, 8) & 0o002) === 0,
-        (issue) =>
-          `${octal(Number.parseInt(String(issue.input), 8))} is world-writable: any local user could rewrite host.env and the decoded env files, which root scripts source; use 0600, or 0640/0644 for readers`,
+      v.number("must be a number of seconds"),
+      v.minValue(0.001, "must be > 0"),
+      v.maxValue(max, `must be ≤ ${max}`),
+    );
+  const nonEmpty = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
+  const keyPattern = v.pipe(
+    v.string("must be a string"),
+    v.nonEmpty("must not be empty"),
+    v.maxLength(511, "longer than a key can be"),
+  );
+
+  const hookSchema = v.strictObject({
+    name: v.pipe(
+      v.string("must be a string"),
+      v.regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+        "letters, digits, '.', '_' and '-' only, starting with a letter or digit",
+      ),
+      v.maxLength(MAX_HOOK_NAME, `at most ${MAX_HOOK_NAME} characters`),
+    ),
+    command: v.pipe(
+      v.array(nonEmpty, "must be an array of strings (program, then arguments; no shell)"),
+      v.minLength(1, "must name a program"),
+    ),
+    keys: v.optional(v.array(keyPattern, "must be an array of key patterns"), ["*"]),
+    events: v.optional(
+      v.array(v.picklist(HOOK_EVENTS, `must be one of ${HOOK_EVENTS.join(", ")}`), "must be an array"),
+      [...HOOK_EVENTS],
+    ),
+    pools: v.optional(v.array(v.picklist([0, 3], "must be 0 (host items) or 3 (host facts)"), "must be an array"), [0]),
+    timeoutSeconds: v.optional(seconds(3600)),
+  });
+
+  return v.strictObject({
+    poolDir: v.optional(nonEmpty),
+    stateDir: v.optional(nonEmpty),
+    fileMode: v.optional(
+      v.pipe(
+        v.string('must be an octal string such as "0600"'),
+        v.regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0600"'),
+        v.check(
+          (text) => (Number.parseInt(text, 8) & 0o002) === 0,
+          (issue) =>
+            `${octal(Number.parseInt(String(issue.input), 8))} is world-writable: any local user could rewrite host.env and the decoded env files, which root scripts source; use 0600, or 0640/0644 for readers`,
+        ),
       ),
     ),
-  ),
-  env: v.optional(
-    v.strictObject({
-      // Every host.env name is this prefix + a key the host chose: see envPrefixProblem.
-      prefix: v.optional(
-        v.pipe(
-          v.string("must be a string"),
-          v.check(
-            (prefix) => envPrefixProblem(prefix) === undefined,
-            (issue) => envPrefixProblem(String(issue.input)) ?? "invalid",
+    env: v.optional(
+      v.strictObject({
+        // Every host.env name is this prefix + a key the host chose: see envPrefixProblem.
+        prefix: v.optional(
+          v.pipe(
+            v.string("must be a string"),
+            v.check(
+              (prefix) => envPrefixProblem(prefix) === undefined,
+              (issue) => envPrefixProblem(String(issue.input)) ?? "invalid",
+            ),
           ),
         ),
-      ),
-      decodedPrefix: v.optional(
-        v.pipe(
-          v.string("must be a string"),
-          v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"),
+        decodedPrefix: v.optional(
+          v.pipe(
+            v.string("must be a string"),
+            v.regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "must be empty or a valid variable name start"),
+          ),
         ),
-      ),
-    }),
-  ),
-  decoders: v.optional(
-    v.record(
-      keyPattern,
-      v.picklist(DECODERS, `must be one of ${DECODERS.join(", ")}`),
-      "must be an object of key pattern → decoder",
+      }),
     ),
-  ),
-  hooksDir: v.optional(nonEmpty),
-  hooks: v.optional(v.array(HookSchema, "must be an array of hooks")),
-  hookTimeoutSeconds: v.optional(seconds(3600)),
-  log: v.optional(
-    v.strictObject({
-      level: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`)),
-      values: v.optional(v.boolean("must be true or false")),
-    }),
-  ),
-  // Bytes are counted as characters of pool 0's keys and values (see hostFilesCharacters).
-  hostFilesMaxBytes: v.optional(
-    v.pipe(
-      v.number("must be a number of bytes"),
-      v.integer("must be a whole number of bytes"),
-      v.check((n) => n === 0 || n >= 64 << 10, "must be 0 (never write them) or ≥ 65536 (64 KiB)"),
-      v.maxValue(1 << 30, "must be ≤ 1073741824 (1 GiB)"),
+    decoders: v.optional(
+      v.record(
+        keyPattern,
+        v.picklist(DECODERS, `must be one of ${DECODERS.join(", ")}`),
+        "must be an object of key pattern → decoder",
+      ),
     ),
-  ),
-  cloudInit: v.optional(
-    v.strictObject({
-      enabled: v.optional(v.boolean("must be true or false")),
-      seedDir: v.optional(
-        v.pipe(
-          nonEmpty,
-          v.startsWith("/", "must be an absolute path"),
-          v.check((p) => !p.split("/").includes(".."), "must not hold .."),
-        ),
+    hooksDir: v.optional(nonEmpty),
+    hooks: v.optional(v.array(hookSchema, "must be an array of hooks")),
+    hookTimeoutSeconds: v.optional(seconds(3600)),
+    log: v.optional(
+      v.strictObject({
+        level: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`)),
+        values: v.optional(v.boolean("must be true or false")),
+      }),
+    ),
+    // Bytes are counted as characters of pool 0's keys and values (see hostFilesCharacters).
+    hostFilesMaxBytes: v.optional(
+      v.pipe(
+        v.number("must be a number of bytes"),
+        v.integer("must be a whole number of bytes"),
+        v.check((n) => n === 0 || n >= 64 << 10, "must be 0 (never write them) or ≥ 65536 (64 KiB)"),
+        v.maxValue(1 << 30, "must be ≤ 1073741824 (1 GiB)"),
       ),
-      firstBootWaitSeconds: v.optional(
-        v.pipe(
-          v.number("must be a number of seconds"),
-          v.minValue(0, "must be ≥ 0"),
-          v.maxValue(MAX_FIRST_BOOT_WAIT_SECONDS, `must be ≤ ${MAX_FIRST_BOOT_WAIT_SECONDS}`),
+    ),
+    cloudInit: v.optional(
+      v.strictObject({
+        enabled: v.optional(v.boolean("must be true or false")),
+        seedDir: v.optional(
+          v.pipe(
+            nonEmpty,
+            v.startsWith("/", "must be an absolute path"),
+            v.check((p) => !p.split("/").includes(".."), "must not hold .."),
+          ),
         ),
-      ),
-    }),
-  ),
-  safetyNetSeconds: v.optional(seconds(86_400)),
-  lockTimeoutSeconds: v.optional(seconds(600)),
-});
+        firstBootWaitSeconds: v.optional(
+          v.pipe(
+            v.number("must be a number of seconds"),
+            v.minValue(0, "must be ≥ 0"),
+            v.maxValue(MAX_FIRST_BOOT_WAIT_SECONDS, `must be ≤ ${MAX_FIRST_BOOT_WAIT_SECONDS}`),
+          ),
+        ),
+      }),
+    ),
+    safetyNetSeconds: v.optional(seconds(86_400)),
+    lockTimeoutSeconds: v.optional(seconds(600)),
+  });
+}
+
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
 
 /** The config file as written. */
-export type ConfigFile = v.InferOutput<typeof ConfigSchema>;
+export type ConfigFile = v.InferOutput<ReturnType<typeof buildConfigSchema>>;
 
 /** One hook from the config or the hooks directory, resolved. */
 export interface HookSpec {
@@ -233,17 +246,9 @@ export function validateConfig(input: unknown, source: string, overrides: Config
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new AgentError("config", `${source}: must be a JSON object`);
   }
-  const result = v.safeParse(ConfigSchema, input);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const path = (issue.path ?? [])
-      .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`))
-      .join("")
-      .replace(/^\./, "");
-    const message = issue.type === "strict_object" ? "unknown field (check its spelling)" : issue.message;
-    throw new AgentError("config", `${source}: ${path === "" ? "" : `${path}: `}${message}`);
-  }
-  const file = result.output;
+  // No config file is read as `{}`, valid by construction (every field is optional): the
+  // default install, which ships none, never builds the schema.
+  const file: ConfigFile = Object.keys(input).length === 0 ? {} : parseConfigFile(input, source);
   const hookTimeoutMs = Math.round((file.hookTimeoutSeconds ?? 30) * 1000);
   const hooks: HookSpec[] = (file.hooks ?? []).map((h) => ({
     name: h.name,
@@ -285,6 +290,22 @@ export function validateConfig(input: unknown, source: string, overrides: Config
         : null,
     lockTimeoutMs: Math.round((file.lockTimeoutSeconds ?? 5) * 1000),
   };
+}
+
+/** `input` checked against the schema, or an AgentError naming the first bad field. */
+function parseConfigFile(input: object, source: string): ConfigFile {
+  configSchema ??= buildConfigSchema();
+  const result = v.safeParse(configSchema, input);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = (issue.path ?? [])
+      .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`))
+      .join("")
+      .replace(/^\./, "");
+    const message = issue.type === "strict_object" ? "unknown field (check its spelling)" : issue.message;
+    throw new AgentError("config", `${source}: ${path === "" ? "" : `${path}: `}${message}`);
+  }
+  return result.output;
 }
 
 /** Where a config came from, for `config check` and the start-up log line. */
