@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { commandsInHelp, withBundleAsLiteral, writeBuiltProgram, writeCachedLauncher } from "./lib/cached-launcher.mjs";
+import { commandsInHelp, withBundleAsAsset, writeBuiltProgram, writeCachedLauncher } from "./lib/cached-launcher.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cached-launcher-"));
@@ -52,8 +52,8 @@ beforeEach(async () => {
   cache = join(mkdtempSync(join(dir, "cache-")), "compile-cache");
 });
 
-function run(args, env = {}) {
-  const result = spawnSync(process.execPath, [launcher, ...args], {
+function run(args, env = {}, nodeArgs = []) {
+  const result = spawnSync(process.execPath, [...nodeArgs, launcher, ...args], {
     encoding: "utf8",
     env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined, KVP_COMPILE_CACHE: cache, ...env },
   });
@@ -170,14 +170,32 @@ describe("the cached launcher", () => {
     expect(text.indexOf("*/", text.indexOf("__kvpCarrier(){/*"))).toBe(text.length - "*/}\n".length);
   });
 
-  it("runs the same with its bundle as a string literal, for bundlers that drop comments", () => {
-    const text = withBundleAsLiteral(readFileSync(launcher, "utf8"));
+  it("runs the same with its bundle in a single executable's asset, for bundlers that drop comments", () => {
+    const { launcher: text, bundle } = withBundleAsAsset(readFileSync(launcher, "utf8"), "demo.cjs");
+    // The bundle comes back as the launcher carried it (its #! line is the launcher's), comment
+    // ends and all; the launcher holds none of it.
+    expect(bundle).toBe(BUNDLE.replace(/^#!.*\n/, ""));
     expect(text).not.toContain("__kvpCarrier(){/*");
+    expect(text).not.toContain("const args");
+    expect(text).toContain('function __kvpCarrier(){return require("node:sea").getAsset("demo.cjs","utf8")}');
     writeFileSync(launcher, text);
-    const out = run(["show", "k", "fail"]);
+    // Outside a single executable node:sea has no assets: a preload serves this one, as the
+    // executable would (the release checks run the real executables).
+    const asset = join(dir, `asset-${Math.random().toString(36).slice(2)}.cjs`);
+    writeFileSync(asset, bundle);
+    const preload = join(dir, `sea-${Math.random().toString(36).slice(2)}.cjs`);
+    writeFileSync(
+      preload,
+      `const Module = require("node:module");
+const load = Module._load;
+const sea = { getAsset: (name, encoding) => { if (name !== "demo.cjs" || encoding !== "utf8") throw new Error("asked for " + name); return require("node:fs").readFileSync(${JSON.stringify(asset)}, "utf8"); } };
+Module._load = function (request, ...rest) { return request === "node:sea" ? sea : load.call(this, request, ...rest); };
+`,
+    );
+    const out = run(["show", "k", "fail"], {}, ["--require", preload]);
     expect(out.status, out.stderr).toBe(4);
     expect(JSON.parse(out.stdout).ends).toEqual(["/* a comment */", "a*/b", 2, "x*", "*\u0002/"]);
-    expect(() => withBundleAsLiteral(text)).toThrow(/no carrier/);
+    expect(() => withBundleAsAsset(text, "demo.cjs")).toThrow(/no carrier/);
   });
 
   it("refuses a bundle holding U+0001, the carrier's escape", async () => {

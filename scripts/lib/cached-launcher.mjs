@@ -101,17 +101,24 @@ runCached({
 const CARRIER = /\nfunction __kvpCarrier\(\)\{\/\*\n([\s\S]*)\*\/\}\n$/;
 
 /**
- * A launcher's text with its carrier returning the bundle as a string literal instead of holding
- * it in a comment, for a bundler that drops comments (the standalone executable's esbuild run):
- * sourceInCarrier reads either. Slower to start (the literal is scanned), the same program.
+ * A launcher's text with its carrier reading the bundle from the single executable's asset
+ * `asset` (node:sea's getAsset, Node 20.12 and later), and the bundle to store under that name:
+ * for the standalone executable, whose esbuild run drops comments and so the carrier's.
+ * sourceInCarrier calls a carrier that holds no comment. Why not a string literal: V8 scans a
+ * literal character by character when it compiles the script; the two bundles of
+ * kvp-agent-standalone cost ~8 M instructions at every start that way, the asset nothing (it is
+ * in memory already).
  * @param {string} launcher the text of a launcher writeCachedLauncher wrote
- * @returns {string}
+ * @param {string} asset the asset's name in the executable
+ * @returns {{ launcher: string, bundle: string }}
  */
-export function withBundleAsLiteral(launcher) {
+export function withBundleAsAsset(launcher, asset) {
   const carrier = CARRIER.exec(launcher);
   if (carrier === null) throw new Error("not a launcher written by writeCachedLauncher: no carrier at its end");
-  const source = carrier[1].replaceAll(CARRIER_ESCAPE, "*/");
-  return `${launcher.slice(0, carrier.index)}\nfunction __kvpCarrier(){return ${JSON.stringify(source)}}\n`;
+  return {
+    launcher: `${launcher.slice(0, carrier.index)}\nfunction __kvpCarrier(){return require("node:sea").getAsset(${JSON.stringify(asset)},"utf8")}\n`,
+    bundle: carrier[1].replaceAll(CARRIER_ESCAPE, "*/"),
+  };
 }
 
 /** Runs the bundle (from a file beside `outfile`, where its `require`s resolve) with `--help`. */

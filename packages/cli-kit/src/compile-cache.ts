@@ -69,7 +69,8 @@ export interface CachedProgram {
  * The text a carrier function holds: what lies between the `/*` and newline that open its body's
  * comment and the comment's end (scripts/lib/cached-launcher.mjs writes the carrier). A launcher
  * bundled again by a tool that drops comments (the standalone executable's) has a carrier that
- * returns the text instead (cached-launcher.mjs's withBundleAsLiteral).
+ * returns the text instead, read from the executable's asset (cached-launcher.mjs's
+ * withBundleAsAsset).
  * @param endMark what the build wrote for each comment end in the bundle, so that it could not
  *   end the carrier's comment early; undefined when the bundle had none (nothing is searched).
  */

@@ -6,18 +6,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
-import { withBundleAsLiteral } from "../../../../scripts/lib/cached-launcher.mjs";
+import { withBundleAsAsset } from "../../../../scripts/lib/cached-launcher.mjs";
 import { buildSea } from "../../../../scripts/lib/sea.mjs";
 import { LAYOUT, PACKAGING_DIR } from "./project.mjs";
 
+/** The executable's asset holding each tool's bundle (see withBundleAsAsset). */
+const BUNDLE_ASSETS = { "kvp-agent-bundle": "kvp-agent.cjs", "kvp-pool-bundle": "kvp-pool.cjs" };
+
 /**
- * Bundles standalone/multi-call.cjs with the two built bundles into `out`. The built files
- * go in as they are (what the kvp-agent package runs), each wrapped as a module that runs
- * only when required.
+ * Bundles standalone/multi-call.cjs with the two built launchers into `out`, and writes each
+ * launcher's bundle beside it as the executable's asset. The built files go in as they are
+ * (what the kvp-agent package runs), each launcher wrapped as a module that runs only when
+ * required, its bundle read from the asset (esbuild drops comments, the launchers' carriers
+ * among them).
  * @param {{ agent: string, pool: string }} bundles
  * @param {string} out
+ * @returns {Promise<Record<string, string>>} the assets: name → file
  */
 export async function bundleMultiCall(bundles, out) {
+  const assets = {};
   await build({
     entryPoints: [join(PACKAGING_DIR, "standalone", "multi-call.cjs")],
     outfile: out,
@@ -34,18 +41,21 @@ export async function bundleMultiCall(bundles, out) {
           b.onResolve({ filter: /^kvp-(agent|pool)-bundle$/ }, (args) => ({
             path: args.path === "kvp-agent-bundle" ? bundles.agent : bundles.pool,
             namespace: "built-bundle",
+            pluginData: { asset: BUNDLE_ASSETS[args.path] },
           }));
-          // esbuild drops comments, the launchers' carriers among them: each goes in with its
-          // bundle as a string literal (a single executable reads its script from memory anyway).
-          b.onLoad({ filter: /.*/, namespace: "built-bundle" }, (args) => ({
-            contents: withBundleAsLiteral(readFileSync(args.path, "utf8")),
-            loader: "js",
-            resolveDir: dirname(args.path),
-          }));
+          b.onLoad({ filter: /.*/, namespace: "built-bundle" }, (args) => {
+            const { asset } = args.pluginData;
+            const { launcher, bundle } = withBundleAsAsset(readFileSync(args.path, "utf8"), asset);
+            const file = join(dirname(out), asset);
+            writeFileSync(file, bundle);
+            assets[asset] = file;
+            return { contents: launcher, loader: "js", resolveDir: dirname(args.path) };
+          });
         },
       },
     ],
   });
+  return assets;
 }
 
 /**
@@ -66,8 +76,8 @@ export async function buildStandaloneExecutable(bundles, target, out) {
   const work = mkdtempSync(join(tmpdir(), "kvp-agent-standalone-"));
   try {
     const bundle = join(work, "kvp-agent-standalone.cjs");
-    await bundleMultiCall(bundles, bundle);
-    return await buildSea({ bundle, target: `linux-${target.node}`, out, execArgv: STANDALONE_NODE_ARGS });
+    const assets = await bundleMultiCall(bundles, bundle);
+    return await buildSea({ bundle, target: `linux-${target.node}`, out, assets, execArgv: STANDALONE_NODE_ARGS });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

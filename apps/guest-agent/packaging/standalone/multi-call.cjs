@@ -5,9 +5,10 @@
 // the executable's path and the name it was started as). Under any other name the first
 // argument says: `kvp-agent-standalone agent status`, `kvp-agent-standalone pool list`.
 //
-// Each tool is its own built bundle (dist/kvp-agent.cjs, pool-tools' dist/kvp-pool.cjs,
+// Each tool is its own built launcher (dist/kvp-agent.cjs, pool-tools' dist/kvp-pool.cjs,
 // exactly what the kvp-agent package runs on the system's node), bundled in here by esbuild
-// as lazily run modules: only the chosen one is compiled and started. Both load koffi with
+// as lazily run modules, each reading its bundle from an asset of the executable
+// (packaging/lib/standalone-program.mjs): only the chosen one is compiled and started. Both load koffi with
 // createRequire(<this executable>), from node_modules beside the executable.
 "use strict";
 const { basename } = require("node:path");
