@@ -106,8 +106,8 @@ const CARRIER = /\nfunction __kvpCarrier\(\)\{\/\*\n([\s\S]*)\*\/\}\n$/;
  * for the standalone executable, whose esbuild run drops comments and so the carrier's.
  * sourceInCarrier calls a carrier that holds no comment. Why not a string literal: V8 scans a
  * literal character by character when it compiles the script; the two bundles of
- * kvp-agent-standalone cost ~8 M instructions at every start that way, the asset nothing (it is
- * in memory already).
+ * kvp-agent-standalone cost ~8 M instructions at every start that way; an asset is in memory
+ * already and only decoded (`once` there: 133.1 M → 120.3 M in all).
  * @param {string} launcher the text of a launcher writeCachedLauncher wrote
  * @param {string} asset the asset's name in the executable
  * @returns {{ launcher: string, bundle: string }}
